@@ -1,0 +1,26 @@
+"""Shared fixtures: a CLI runner and the path to the real campaign data (skipped when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pytest
+from typer.testing import CliRunner
+
+matplotlib.use("Agg")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+HILLSTROM = SHARED_DATA / "hillstrom.csv"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def hillstrom_path() -> Path:
+    if not HILLSTROM.exists():
+        pytest.skip(f"real data not present at {HILLSTROM} (a bare clone has no ../shared)")
+    return HILLSTROM

@@ -1,0 +1,109 @@
+"""io: encodings, formats, atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from uplift_lab import io
+from uplift_lab.errors import InputError
+
+FRAME = pd.DataFrame(
+    {
+        "customer_id": ["007", "042", "100"],
+        "order_time": ["2026-06-01", "2026-06-18 20:00:00", "2026-11-11"],
+        "amount": [12.5, 99.0, 0.0],
+        "category": ["女装", "数码家电", "生鲜食品"],
+    }
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_each_supported_encoding_reads_identically(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / f"orders_{encoding}.csv"
+    FRAME.to_csv(path, index=False, encoding=encoding)
+    read = io.read_table(path, string_columns=["customer_id"])
+    assert read["customer_id"].tolist() == ["007", "042", "100"]  # leading zeros kept
+    assert read["category"].tolist() == FRAME["category"].tolist()
+    assert read["amount"].tolist() == FRAME["amount"].tolist()
+
+
+def test_gbk_file_read_as_utf8_names_file_and_fix(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    FRAME.to_csv(path, index=False, encoding="gbk")
+    with pytest.raises(InputError, match=r"export\.csv.*not valid utf-8.*--encoding gbk"):
+        io.read_table(path, encoding="utf-8")
+
+
+def test_unknown_encoding_name_is_input_error() -> None:
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        io.normalize_encoding("klingon")
+
+
+def test_parquet_round_trip_casts_string_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"customer_id": [1, 2], "x": [0.5, 1.5]}).to_parquet(path)
+    read = io.read_table(path, string_columns=["customer_id"])
+    assert read["customer_id"].tolist() == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.csv", None, "file not found"),
+        ("empty.csv", b"", "file is empty"),
+        ("table.xlsx", b"x", "unknown file type"),
+        ("bad.parquet", b"not parquet", "not a readable Parquet file"),
+    ],
+)
+def test_unreadable_inputs_are_input_errors(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        io.read_table(path)
+
+
+def test_atomic_write_leaves_old_file_when_writer_fails(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_atomic_directory_refuses_existing_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "exp"
+    target.mkdir()
+    (target / "assignment.parquet").write_text("keep")
+    with pytest.raises(InputError, match="already exists.*--force"), io.atomic_directory(target):
+        pass
+    assert (target / "assignment.parquet").read_text() == "keep"
+
+
+def test_atomic_directory_force_replaces_only_after_success(tmp_path: Path) -> None:
+    target = tmp_path / "exp"
+    target.mkdir()
+    (target / "a.txt").write_text("old")
+    with pytest.raises(RuntimeError), io.atomic_directory(target, force=True) as staging:
+        (staging / "a.txt").write_text("new")
+        raise RuntimeError("boom")
+    assert (target / "a.txt").read_text() == "old"
+    with io.atomic_directory(target, force=True) as staging:
+        (staging / "a.txt").write_text("new")
+    assert (target / "a.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
+
+
+def test_sha256_matches_hashlib(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"uplift" * 100_000)
+    assert io.sha256_file(path) == hashlib.sha256(b"uplift" * 100_000).hexdigest()

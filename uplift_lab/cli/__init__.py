@@ -1,0 +1,44 @@
+"""The ``uplift-lab`` command line: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from uplift_lab import __version__
+from uplift_lab.cli import analyze_cmd, demo_cmd, design_cmd, model_cmd, segment_cmd, target_cmd
+
+app = typer.Typer(
+    name="uplift-lab",
+    help="Segment customers, design send/holdout splits, analyze campaigns, model and target uplift.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"uplift-lab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Segment customers, design send/holdout splits, analyze campaigns, model and target uplift."""
+
+
+for _module in (segment_cmd, design_cmd, analyze_cmd, model_cmd, target_cmd, demo_cmd):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
