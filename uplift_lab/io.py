@@ -138,7 +138,9 @@ def read_arrow(
                 pass
         if undecodable:
             raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
-        raise input_error(path, f"malformed CSV ({text})", "Fix the file or export it again") from None
+        raise input_error(
+            path, f"malformed CSV ({text})", "Fix the file or export it again"
+        ) from None
 
 
 def read_table(
@@ -158,7 +160,7 @@ def _first_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``, else delete it."""
+    """Yield a temporary path beside ``path``; on success rename it over ``path``, else delete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -200,7 +202,9 @@ def write_bytes(data: bytes, path: Path) -> Path:
 
 def to_json_text(payload: Any) -> str:
     """Serialise to stable, readable JSON (sorted keys; numpy/pandas scalars and dates handled)."""
-    return json.dumps(payload, indent=2, sort_keys=True, default=_json_default, allow_nan=False) + "\n"
+    return (
+        json.dumps(payload, indent=2, sort_keys=True, default=_json_default, allow_nan=False) + "\n"
+    )
 
 
 def _json_default(value: Any) -> Any:
@@ -257,7 +261,9 @@ def atomic_directory(path: Path, *, force: bool = False) -> Iterator[Path]:
     try:
         yield staging
         if path.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            retired = Path(
+                tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+            )
             os.replace(path, retired / path.name)
             os.replace(staging, path)
             shutil.rmtree(retired, ignore_errors=True)

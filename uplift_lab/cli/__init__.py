@@ -1,4 +1,6 @@
-"""The ``uplift-lab`` command line: one typer app, one module per command group."""
+"""Segment customers, design send/holdout splits, analyze campaigns, model and target uplift."""
+
+# The uplift-lab command line: one typer app, one module per command group.
 
 from __future__ import annotations
 
@@ -7,11 +9,19 @@ from typing import Annotated
 import typer
 
 from uplift_lab import __version__
-from uplift_lab.cli import analyze_cmd, demo_cmd, design_cmd, model_cmd, segment_cmd, target_cmd
+from uplift_lab.cli import (
+    analyze_cmd,
+    demo_cmd,
+    design_cmd,
+    model_cmd,
+    segment_cmd,
+    synth_cmd,
+    target_cmd,
+)
 
 app = typer.Typer(
     name="uplift-lab",
-    help="Segment customers, design send/holdout splits, analyze campaigns, model and target uplift.",
+    help=__doc__,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -35,7 +45,7 @@ def _root(
     """Segment customers, design send/holdout splits, analyze campaigns, model and target uplift."""
 
 
-for _module in (segment_cmd, design_cmd, analyze_cmd, model_cmd, target_cmd, demo_cmd):
+for _module in (synth_cmd, segment_cmd, design_cmd, analyze_cmd, model_cmd, target_cmd, demo_cmd):
     _module.register(app)
 
 
