@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from uplift_lab.errors import input_error
 
@@ -243,3 +245,177 @@ def check_labels(
             f" (expected {', '.join(map(str, allowed))})",
             fix,
         )
+
+
+def validate_orders_arrow(
+    table: pa.Table,
+    source: object,
+    *,
+    customer_col: str = CUSTOMER_ID,
+    time_col: str = ORDER_TIME,
+    amount_col: str = AMOUNT,
+    allow_refunds: bool = False,
+) -> pa.Table:
+    """Canonical order log as an Arrow table, by the rules and messages of :func:`validate_orders`.
+
+    Checked with Arrow compute kernels, so tens of millions of orders validate in seconds without a
+    pandas copy. Returns ``customer_id`` (string), ``order_time`` (naive ``timestamp[us]``) and
+    ``amount`` (float64) plus the other columns unchanged.
+    """
+    names = table.column_names
+    header = pd.DataFrame(columns=names)
+    mapping = {CUSTOMER_ID: customer_col, ORDER_TIME: time_col, AMOUNT: amount_col}
+    for canonical, user_name in mapping.items():
+        if user_name == canonical:
+            continue
+        if user_name not in names:
+            raise _missing_column(header, user_name, source, option_hint=canonical)
+        if canonical in names:
+            table = table.drop_columns([canonical])
+        table = table.rename_columns(
+            [canonical if name == user_name else name for name in table.column_names]
+        )
+        names = table.column_names
+    require_columns(pd.DataFrame(columns=names), (CUSTOMER_ID, ORDER_TIME, AMOUNT), source)
+    table = _set_arrow_column(table, CUSTOMER_ID, _arrow_ids(table, CUSTOMER_ID, source))
+    table = _set_arrow_column(table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source))
+    table = _set_arrow_column(
+        table, AMOUNT, _arrow_amounts(table, AMOUNT, source, allow_negative=allow_refunds)
+    )
+    if ORDER_ID in names:
+        order_ids = _arrow_ids(table, ORDER_ID, source)
+        if _may_have_duplicates(order_ids):
+            counts = pc.value_counts(order_ids)
+            repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+            if len(repeated):
+                n_extra = pc.sum(repeated.field("counts")).as_py() - len(repeated)
+                raise input_error(
+                    source,
+                    f"column '{ORDER_ID}' has {n_extra} duplicate id(s), "
+                    f"e.g. '{repeated.field('values')[0].as_py()}'",
+                    "Each id must appear once; deduplicate the file",
+                )
+        table = _set_arrow_column(table, ORDER_ID, order_ids)
+    return table
+
+
+def _may_have_duplicates(ids: pa.ChunkedArray) -> bool:
+    """Whether two ids share a 64-bit hash (DuckDB, parallel): a cheap screen for duplicates.
+
+    Exact distinct counts over tens of millions of strings take seconds; sorting their hashes
+    takes a fraction of that, and only a positive screen pays for the exact check.
+    """
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("ids", pa.table({"id": ids}))
+        hashes = con.sql("SELECT hash(id) AS h FROM ids").to_arrow_table().column("h")
+    keys = np.sort(hashes.to_numpy())
+    return bool(np.any(keys[1:] == keys[:-1]))
+
+
+def _set_arrow_column(table: pa.Table, name: str, values: pa.ChunkedArray) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, values)
+
+
+def _first_true_row(mask: pa.ChunkedArray) -> int:
+    return int(pc.index(mask, True).as_py())
+
+
+def _arrow_ids(table: pa.Table, column: str, source: object) -> pa.ChunkedArray:
+    """Ids as non-empty strings; integral floats lose their '.0'."""
+    ids = table.column(column)
+    kind = ids.type
+    if pa.types.is_dictionary(kind):
+        ids, kind = ids.cast(kind.value_type), kind.value_type
+    empty = pc.is_null(ids)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        empty = pc.or_kleene(empty, pc.equal(ids, ""))
+    n_empty = pc.sum(empty).as_py() or 0
+    if n_empty:
+        raise input_error(
+            source,
+            f"column '{column}' has {n_empty} empty id(s) "
+            f"(first at data row {_first_true_row(pc.fill_null(empty, True)) + 1})",
+            "Remove or fill those rows",
+        )
+    if pa.types.is_floating(kind):
+        if not pc.all(pc.equal(pc.floor(ids), ids)).as_py():
+            raise input_error(source, f"column '{column}' has non-integer numeric ids", None)
+        ids = ids.cast(pa.int64())
+    try:
+        return ids.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise input_error(
+            source, f"column '{column}' has values of type {kind} that cannot be ids"
+        ) from None
+
+
+def _arrow_times(table: pa.Table, column: str, source: object) -> pa.ChunkedArray:
+    """Naive timestamps in microseconds; time zones are converted to UTC first."""
+    values = table.column(column)
+    kind = values.type
+    if pa.types.is_null(kind) or pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        parsed = pc.cast(values, pa.timestamp("us"), safe=False)
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            parsed = pc.cast(values, pa.timestamp("us"))
+        except pa.ArrowInvalid:  # not ISO 8601: let pandas parse (and name a bad value)
+            frame = pd.DataFrame({column: values.to_pandas()})
+            parsed = pa.chunked_array([pa.array(datetime_column(frame, column, source))])
+            parsed = pc.cast(parsed, pa.timestamp("us"), safe=False)
+    else:
+        example = values[0].as_py() if len(values) else None
+        raise input_error(
+            source,
+            f"column '{column}' has values that are not dates, e.g. '{example}'",
+            "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00",
+        )
+    if parsed.null_count:
+        raise input_error(
+            source,
+            f"column '{column}' has {parsed.null_count} empty date(s)",
+            "Fill or remove those rows",
+        )
+    return parsed
+
+
+def _arrow_amounts(
+    table: pa.Table, column: str, source: object, *, allow_negative: bool
+) -> pa.ChunkedArray:
+    """Amounts as float64 without missing, infinite or (unless allowed) negative values."""
+    values = table.column(column)
+    kind = values.type
+    if not (
+        pa.types.is_null(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
+    ):
+        frame = pd.DataFrame({column: values.to_pandas()})
+        checked = numeric_column(frame, column, source, allow_negative=allow_negative)
+        return pa.chunked_array([pa.array(checked.to_numpy(), type=pa.float64())])
+    if pa.types.is_boolean(kind):
+        values = values.cast(pa.int64())
+    amounts = values.cast(pa.float64())
+    n_missing = amounts.null_count + (pc.sum(pc.is_nan(amounts)).as_py() or 0)
+    if n_missing:
+        raise input_error(
+            source,
+            f"column '{column}' has {n_missing} missing value(s)",
+            "Fill them (e.g. 0) or remove the rows",
+        )
+    if not pc.all(pc.is_finite(amounts)).as_py() and len(amounts):
+        raise input_error(source, f"column '{column}' has infinite values", "Remove them")
+    if not allow_negative:
+        negative = pc.less(amounts, 0.0)
+        n_negative = pc.sum(negative).as_py() or 0
+        if n_negative:
+            example = amounts[_first_true_row(negative)].as_py()
+            raise input_error(
+                source,
+                f"column '{column}' has {n_negative} negative value(s), e.g. {example:g}",
+                "Amounts must be >= 0; remove refunds or net them out first",
+            )
+    return amounts

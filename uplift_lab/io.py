@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +272,116 @@ def atomic_directory(path: Path, *, force: bool = False) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- Streaming (added for `score`: tables larger than memory, read and written in batches) ---
+
+
+def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
+    """Column names of a CSV or Parquet file, reading only its header or schema."""
+    path = _check_readable(path)
+    if table_format(path) == "parquet":
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except (pa.ArrowException, OSError) as exc:
+            raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+    chosen = normalize_encoding(encoding) or detect_encoding(path)
+    try:
+        with open(path, encoding=chosen, newline="") as handle:
+            header = handle.readline()
+    except UnicodeDecodeError:
+        raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+    import csv
+
+    return next(csv.reader([header]), [])
+
+
+def iter_table_batches(
+    path: Path,
+    *,
+    columns: Sequence[str] | None = None,
+    string_columns: Sequence[str] = (),
+    batch_rows: int = 500_000,
+    encoding: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV or Parquet file as DataFrames of about ``batch_rows`` rows.
+
+    ``columns`` (all must exist; check with :func:`table_column_names`) limits what is read.
+    ``string_columns`` are read as text, as in :func:`read_arrow`.
+    """
+    path = _check_readable(path)
+    wanted = list(columns) if columns is not None else None
+    if table_format(path) == "parquet":
+        try:
+            handle = pq.ParquetFile(path)
+            for batch in handle.iter_batches(batch_size=batch_rows, columns=wanted):
+                table = pa.Table.from_batches([batch])
+                for name in string_columns:
+                    if name in table.column_names:
+                        index = table.column_names.index(name)
+                        table = table.set_column(index, name, table.column(name).cast(pa.string()))
+                yield table.to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+        return
+    chosen = normalize_encoding(encoding) or detect_encoding(path)
+    read_options = pa_csv.ReadOptions(encoding=chosen, block_size=64 << 20)
+    convert_options = pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in string_columns},
+        strings_can_be_null=True,
+        include_columns=wanted,
+    )
+    try:
+        reader = pa_csv.open_csv(path, read_options=read_options, convert_options=convert_options)
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        for batch in reader:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= batch_rows:
+                yield pa.Table.from_batches(pending).to_pandas()
+                pending, pending_rows = [], 0
+        if pending:
+            yield pa.Table.from_batches(pending).to_pandas()
+    except UnicodeDecodeError:
+        raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+    except pa.ArrowInvalid as exc:
+        text = _first_line(exc)
+        if "UTF8" in text or "utf-8" in text:
+            raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+        raise input_error(
+            path, f"malformed CSV ({text})", "Fix the file or export it again"
+        ) from None
+
+
+def write_table_batches(frames: Iterable[pd.DataFrame], path: Path) -> int:
+    """Write DataFrames with equal columns as one CSV or Parquet file, atomically; return rows.
+
+    Nothing is left at ``path`` if writing fails midway.
+    """
+    path = Path(path)
+    kind = table_format(path)
+    rows = 0
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for number, frame in enumerate(frames):
+                rows += len(frame)
+                if kind == "parquet":
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+                else:
+                    frame.to_csv(
+                        tmp,
+                        mode="w" if number == 0 else "a",
+                        header=number == 0,
+                        index=False,
+                        encoding="utf-8",
+                        lineterminator="\n",
+                    )
+        finally:
+            if writer is not None:
+                writer.close()
+    return rows

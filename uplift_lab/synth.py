@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
+from uplift_lab.design import ExperimentDesign, design_experiment, write_experiment
 
 CHANNEL_RESPONSE = {"sms": 1.0, "mms": 1.4, "edm": 0.35}
 """True effect of each channel relative to SMS (MMS is richer, e-mail is mostly unread)."""
@@ -39,6 +40,8 @@ HISTORY_DAYS = 730
 CAMPAIGN_LEAD_DAYS = 60  # the past campaign started this many days before "today"
 WINDOW_DAYS = 14
 HOLDOUT_FRACTION = 0.10
+MARGIN = 0.30  # share of revenue that is profit in the generated shop
+PAST_CAMPAIGN_NAME = "past_sms"
 EVENT_HISTORY_DAYS = 240  # events are kept for the last 240 days only (they mark recent interest)
 
 # category: (share of customers, mean days between orders, mean order value)
@@ -74,6 +77,7 @@ class SyntheticShop:
     as_of: pd.Timestamp
     seed: int
     campaign_effect: float
+    campaign_design: ExperimentDesign | None = None
 
 
 def generate_shop(
@@ -116,7 +120,11 @@ def generate_shop(
         (customers["signup_time"] < campaign_start) & (customers["sms_opt_in"] == 1), "customer_id"
     ]
     state = customer_state(shop, campaign_start, customer_ids=eligible)
-    campaign = _past_campaign_assignment(state, rng)
+    campaign_design = _past_campaign_design(state, seed)
+    arms = campaign_design.assignment.assignment.set_index("customer_id")["arm"]
+    campaign = state[["customer_id", "lifecycle"]].assign(
+        arm=state["customer_id"].map(arms).to_numpy()
+    )
     effects = _effects_from_state(shop, state, campaign_start, "sms", WINDOW_DAYS)
     sent = campaign["arm"].to_numpy() == "send"
     orders = _apply_campaign_to_orders(shop, effects, sent, campaign_start, rng)
@@ -135,6 +143,7 @@ def generate_shop(
         as_of=as_of,
         seed=seed,
         campaign_effect=campaign_effect,
+        campaign_design=campaign_design,
     )
 
 
@@ -452,16 +461,17 @@ def true_effects(
     return effects.drop(columns="expected_orders")
 
 
-def _past_campaign_assignment(state: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Exactly 10% holdout per lifecycle stage, drawn at random."""
-    arm = np.full(len(state), "send", dtype=object)
-    stages = state["lifecycle"].to_numpy()
-    for stage in np.unique(stages):
-        members = np.flatnonzero(stages == stage)
-        n_control = int(round(HOLDOUT_FRACTION * members.size))
-        arm[rng.permutation(members)[:n_control]] = "control"
-    return pd.DataFrame(
-        {"customer_id": state["customer_id"].to_numpy(), "lifecycle": stages, "arm": arm}
+def _past_campaign_design(state: pd.DataFrame, seed: int) -> ExperimentDesign:
+    """The past campaign as uplift-lab's design would have made it: exactly 10% holdout per
+    lifecycle stage by salted hash (salt from the seed, so each seed is a new randomization)."""
+    covariates = state[["customer_id", "lifecycle", "recency_days", "frequency", "aov"]]
+    return design_experiment(
+        covariates.fillna({"recency_days": -1.0, "aov": 0.0}),
+        name=PAST_CAMPAIGN_NAME,
+        strata=("lifecycle",),
+        holdout=HOLDOUT_FRACTION,
+        salt=f"uplift-lab-synth-{seed}",
+        min_holdout=0,
     )
 
 
@@ -549,20 +559,27 @@ def simulate_campaign(
     )
 
 
+def campaign_metadata(shop: SyntheticShop) -> dict:
+    """The past campaign's plan, in the form `target` records it in design.json."""
+    return {
+        "channel": "sms",
+        "channels": {"send": {"message_cost": CHANNEL_COST["sms"]}},
+        "start": shop.campaign_start.date().isoformat(),
+        "window_days": shop.window_days,
+        "holdout": HOLDOUT_FRACTION,
+        "margin": MARGIN,
+        "effect_scale": shop.campaign_effect,
+    }
+
+
 def shop_metadata(shop: SyntheticShop) -> dict:
     """What a reader of the written files needs to know (dates, window, costs, seed)."""
     return {
         "n_customers": len(shop.customers),
         "seed": shop.seed,
         "as_of": shop.as_of.date().isoformat(),
-        "campaign": {
-            "channel": "sms",
-            "start": shop.campaign_start.date().isoformat(),
-            "window_days": shop.window_days,
-            "holdout": HOLDOUT_FRACTION,
-            "cost_per_message": CHANNEL_COST["sms"],
-            "effect_scale": shop.campaign_effect,
-        },
+        "margin": MARGIN,
+        "campaign": campaign_metadata(shop),
         "channel_cost": CHANNEL_COST,
         "channel_response": CHANNEL_RESPONSE,
         "files": {
@@ -571,12 +588,14 @@ def shop_metadata(shop: SyntheticShop) -> dict:
             "orders.csv": "two years of orders up to as_of, including the campaign window",
             "campaign.csv": "the past SMS campaign's assignment (customer_id, lifecycle, arm)",
             "truth.csv": "planted per-customer effect of the past campaign (never a feature)",
+            f"{PAST_CAMPAIGN_NAME}/": "the past campaign as an experiment folder (design.json)",
         },
     }
 
 
 def write_shop(shop: SyntheticShop, out_dir: Path) -> dict[str, Path]:
-    """Write the shop's tables as CSV (and shop.json) into ``out_dir``, each file atomically."""
+    """Write the shop's tables as CSV, shop.json and the past campaign's experiment folder
+    into ``out_dir``, each file atomically (an earlier shop in ``out_dir`` is replaced)."""
     out_dir = Path(out_dir)
     tables = {
         "customers.csv": shop.customers,
@@ -586,5 +605,17 @@ def write_shop(shop: SyntheticShop, out_dir: Path) -> dict[str, Path]:
         "truth.csv": shop.truth,
     }
     written = {name: io.write_table(frame, out_dir / name) for name, frame in tables.items()}
+    if shop.campaign_design is not None:
+        experiment = out_dir / PAST_CAMPAIGN_NAME
+        write_experiment(
+            shop.campaign_design,
+            experiment,
+            input_file="campaign.csv",
+            input_sha256=io.sha256_file(written["campaign.csv"]),
+            force=True,
+            campaign=campaign_metadata(shop),
+            created_at=shop.campaign_start.isoformat(),
+        )
+        written[f"{PAST_CAMPAIGN_NAME}/"] = experiment
     written["shop.json"] = io.write_json(shop_metadata(shop), out_dir / "shop.json")
     return written

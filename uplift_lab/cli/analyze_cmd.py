@@ -1,9 +1,255 @@
-"""CLI for `uplift-lab analyze` (placeholder until implemented)."""
+"""CLI for `uplift-lab analyze`: the experiment report."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from uplift_lab.cli._common import (
+    EncodingOption,
+    console,
+    parse_key_values,
+    report_errors,
+    split_list,
+)
+from uplift_lab.errors import InputError
+
+HELP = """Measure what a campaign earned against its holdout, per segment and overall.
+
+INPUT is an experiment folder (from `design`; pass --outcomes) or a flat table with one row per
+customer (pass --arm-col, --control, --conversion-col, --revenue-col, optionally --segment-col).
+Customers are analysed by assigned arm (intent to treat).
+"""
+
+
+class CiMethod(StrEnum):
+    wald = "wald"
+    newcombe = "newcombe"
+
+
+class AdjustMethod(StrEnum):
+    holm = "holm"
+    bh = "bh"
+    none = "none"
+
+
+def _parse_number(text: str, option: str, *, low: float, high: float | None = None) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{option}: '{text}' is not a number") from None
+    if value < low or (high is not None and value > high):
+        bound = f">= {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+        raise InputError(f"{option} must be {bound}. Got {text} instead.")
+    return value
+
+
+def _parse_costs(items: list[str] | None) -> dict[str, float]:
+    """``--cost sms=0.05`` per arm, or ``--cost 0.05`` for every treated arm (key ``*``)."""
+    costs: dict[str, float] = {}
+    for item in items or []:
+        if "=" not in item:
+            costs["*"] = _parse_number(item, "--cost", low=0.0)
+    keyed = parse_key_values([item for item in items or [] if "=" in item], "--cost")
+    costs.update({arm: _parse_number(v, f"--cost {arm}", low=0.0) for arm, v in keyed.items()})
+    return costs
+
+
+def _parse_expected(text: str | None) -> dict[str, dict[str, float]] | None:
+    if not text:
+        return None
+    pairs = parse_key_values(split_list(text), "--expected")
+    fractions = {arm: _parse_number(v, f"--expected {arm}", low=0.0) for arm, v in pairs.items()}
+    if len(fractions) < 2 or sum(fractions.values()) <= 0:
+        raise InputError(
+            "--expected: give every arm's designed fraction, e.g. control=0.1,send=0.9"
+        )
+    return {"all": fractions}
+
+
+def analyze(
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            help="Experiment folder (design.json + assignment.parquet) "
+            "or a flat CSV/Parquet table.",
+        ),
+    ],
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            "--outcomes",
+            exists=True,
+            dir_okay=False,
+            help="With an experiment folder: per-customer outcomes (customer_id, converted, "
+            "revenue) or an orders file (customer_id, order_time, amount; refunds negative).",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="First day of the response window (orders file), e.g. 2026-08-21."
+        ),
+    ] = None,
+    window_days: Annotated[
+        int,
+        typer.Option("--window-days", min=1, help="Length of the response window in days."),
+    ] = 7,
+    arm_col: Annotated[
+        str, typer.Option("--arm-col", help="Flat table: column holding each customer's arm.")
+    ] = "arm",
+    control: Annotated[
+        str | None,
+        typer.Option(
+            "--control",
+            help="Label of the control (holdout) arm. Default: from design.json, else 'control'.",
+        ),
+    ] = None,
+    conversion_col: Annotated[
+        str, typer.Option("--conversion-col", help="Column with the 0/1 conversion outcome.")
+    ] = "converted",
+    revenue_col: Annotated[
+        str, typer.Option("--revenue-col", help="Column with revenue per customer.")
+    ] = "revenue",
+    segment_col: Annotated[
+        str | None,
+        typer.Option("--segment-col", help="Flat table: column to break results down by."),
+    ] = None,
+    expected: Annotated[
+        str | None,
+        typer.Option(
+            "--expected",
+            help="Flat table: designed arm fractions for the sample-ratio check, "
+            "e.g. control=0.1,send=0.9 (without it SRM cannot be checked).",
+        ),
+    ] = None,
+    cost: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cost",
+            help="Cost per message per treated arm, e.g. --cost sms=0.05 (repeatable), "
+            "or --cost 0.05 for every treated arm.",
+        ),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            "--margin", min=0.0, max=1.0, help="Share of revenue that is profit, e.g. 0.3."
+        ),
+    ] = None,
+    covariate: Annotated[
+        str | None,
+        typer.Option(
+            "--covariate",
+            help="CUPED covariate measured before the campaign: a column of the table, or "
+            "'pre_revenue' with an orders file (revenue in the 365 days before --start).",
+        ),
+    ] = None,
+    cap_revenue: Annotated[
+        float | None,
+        typer.Option(
+            "--cap-revenue",
+            help="Also show revenue capped at this pooled quantile, e.g. 0.999.",
+        ),
+    ] = None,
+    ci: Annotated[
+        CiMethod, typer.Option("--ci", help="CI for the difference of conversion rates.")
+    ] = CiMethod.wald,
+    adjust: Annotated[
+        AdjustMethod,
+        typer.Option("--adjust", help="p-value adjustment across segments: holm, bh or none."),
+    ] = AdjustMethod.holm,
+    alpha: Annotated[
+        float,
+        typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level (CIs are 1-alpha)."),
+    ] = 0.05,
+    customer_col: Annotated[
+        str, typer.Option("--customer-col", help="Customer id column of the outcomes file.")
+    ] = "customer_id",
+    time_col: Annotated[str, typer.Option("--time-col", help="Order time column.")] = "order_time",
+    amount_col: Annotated[
+        str, typer.Option("--amount-col", help="Order amount column.")
+    ] = "amount",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Report folder to write (report.md, report.html, report.json, PNGs); "
+            "an existing one is replaced.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print report.json to stdout instead of tables.")
+    ] = False,
+    encoding: EncodingOption = "auto",
+) -> None:
+    """Measure what a campaign earned against its holdout, per segment and overall."""
+    from uplift_lab import analyze as analysis_module
+    from uplift_lab.io import to_json_text
+    from uplift_lab.report import analyze_report
+
+    if cap_revenue is not None and not 0 < cap_revenue < 1:
+        raise InputError(f"--cap-revenue must be in (0, 1), e.g. 0.999. Got {cap_revenue} instead.")
+    options = analysis_module.AnalysisOptions(
+        control=control or "",
+        alpha=alpha,
+        ci=ci.value,
+        adjust=adjust.value,
+        cap_quantile=cap_revenue,
+        costs=_parse_costs(cost),
+        margin=margin,
+        expected_fractions=_parse_expected(expected),
+        covariate_name=covariate,
+    )
+    if input_path.is_dir():
+        if outcomes is None:
+            raise InputError(
+                f"{input_path}: an experiment folder needs --outcomes FILE "
+                "(per-customer outcomes or an orders file)"
+            )
+        result = analysis_module.analyze_experiment_folder(
+            input_path,
+            outcomes,
+            options,
+            start=start,
+            window_days=window_days,
+            conversion_col=conversion_col,
+            revenue_col=revenue_col,
+            customer_col=customer_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            covariate=covariate,
+            encoding=encoding,
+        )
+    else:
+        if outcomes is not None:
+            raise InputError(
+                "--outcomes is for experiment folders; a flat table already holds the outcomes"
+            )
+        if control is None:
+            raise InputError(f"{input_path}: a flat table needs --control LABEL (the holdout arm)")
+        columns = analysis_module.FlatColumns(
+            arm=arm_col,
+            conversion=conversion_col,
+            revenue=revenue_col,
+            segment=segment_col,
+            covariate=covariate,
+        )
+        result = analysis_module.analyze_flat_file(input_path, columns, options, encoding=encoding)
+    if out is not None:
+        analyze_report.write_report(result, out)
+    if as_json:
+        typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
+        return
+    analyze_report.print_analysis(result, console)
+    if out is not None:
+        console.print(f"Report written to {out}/ (report.md, report.html, report.json)")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to app."""
+    """Add `analyze` to the app."""
+    app.command("analyze", help=HELP)(report_errors(analyze))

@@ -1,9 +1,217 @@
-"""CLI for `uplift-lab segment` (placeholder until implemented)."""
+"""CLI for `uplift-lab segment`: order log -> one row per customer (lifecycle, RFM, spend band)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from uplift_lab.cli._common import (
+    EncodingOption,
+    InputFile,
+    JsonOption,
+    console,
+    err_console,
+    report_errors,
+    split_list,
+)
+
+SEGMENT_HELP = (
+    "Segment customers from an order log: recency, frequency, monetary, AOV, tenure, lifecycle "
+    "stage, RFM scores and classes, spend band; one row per customer written to --out (.parquet "
+    "or .csv; an existing file is replaced atomically). Orders and events at or after --as-of "
+    "are ignored.\n\n"
+)
+
+
+LIFECYCLE_RULES = (  # the rules of uplift_lab.segment, as --help shows them
+    "Lifecycle (R = recency_days: calendar days from the last order's date to the as-of date; "
+    "n = orders before as-of; first matching rule wins): "
+    "potential = known from --customers (signup_time before as-of, if given) or --events "
+    "but n = 0; "
+    "churned = R > churn-days; "
+    "silent = silent-days < R <= churn-days; "
+    "semi_active = active-days < R <= silent-days, or a repeat buyer with R <= active-days who "
+    "is overdue (R > overdue-factor x own mean gap between orders); "
+    "new = n = 1 and R <= active-days; "
+    "active = n >= 2, R <= active-days, not overdue. "
+    "--thresholds auto: active/silent/churn = ceil(1x/3x/6x) the shop's purchase cycle, "
+    "the median over repeat buyers of their mean days between order dates."
+)
+
+
+class ThresholdMode(StrEnum):
+    fixed = "fixed"
+    auto = "auto"
+
+
+def _segment_help() -> str:
+    return SEGMENT_HELP + LIFECYCLE_RULES
+
+
+def _bands(text: str) -> tuple[float, ...]:
+    from uplift_lab.errors import InputError
+
+    try:
+        return tuple(float(item) for item in split_list(text))
+    except ValueError:
+        raise InputError(f"--bands must be numbers such as 10,20,35; got '{text}'") from None
+
+
+def _refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
+    from uplift_lab.errors import input_error
+
+    for path in inputs:
+        if path is not None and out.resolve() == path.resolve():
+            raise input_error(out, "--out is one of the input files", "Choose another --out")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to app."""
+    """Add the `segment` command to ``app``."""
+
+    @app.command("segment", help=_segment_help())
+    @report_errors
+    def segment(
+        orders: InputFile,
+        as_of: Annotated[
+            str,
+            typer.Option(
+                "--as-of",
+                help="Segment as of this date (YYYY-MM-DD, midnight) or datetime; "
+                "later orders are ignored.",
+            ),
+        ],
+        out: Annotated[
+            Path,
+            typer.Option(
+                "--out", dir_okay=False, help="Output file, .parquet or .csv (replaced atomically)."
+            ),
+        ],
+        customers: Annotated[
+            Path | None,
+            typer.Option(
+                "--customers",
+                exists=True,
+                dir_okay=False,
+                help="Customer table (customer_id + attributes, passed through); adds "
+                "never-buying 'potential' customers.",
+            ),
+        ] = None,
+        events: Annotated[
+            Path | None,
+            typer.Option(
+                "--events",
+                exists=True,
+                dir_okay=False,
+                help="Activity events (customer_id, event_time, event_type): adds potential "
+                "customers and days_since_last_event.",
+            ),
+        ] = None,
+        customer_col: Annotated[
+            str, typer.Option("--customer-col", help="Customer id column in the input files.")
+        ] = "customer_id",
+        time_col: Annotated[
+            str, typer.Option("--time-col", help="Order time column in ORDERS.")
+        ] = "order_time",
+        amount_col: Annotated[
+            str, typer.Option("--amount-col", help="Order amount column in ORDERS (>= 0).")
+        ] = "amount",
+        encoding: EncodingOption = "auto",
+        lookback_days: Annotated[
+            int,
+            typer.Option("--lookback-days", help="Window of frequency and monetary, in days."),
+        ] = 365,
+        active_days: Annotated[
+            int | None,
+            typer.Option("--active-days", help="Active window in days (default 30)."),
+        ] = None,
+        silent_days: Annotated[
+            int | None,
+            typer.Option(
+                "--silent-days", help="Silent after more than this many days (default 90)."
+            ),
+        ] = None,
+        churn_days: Annotated[
+            int | None,
+            typer.Option(
+                "--churn-days", help="Churned after more than this many days (default 180)."
+            ),
+        ] = None,
+        thresholds: Annotated[
+            ThresholdMode,
+            typer.Option(
+                "--thresholds",
+                help="fixed: the day options above; auto: from the shop's median purchase cycle "
+                "interval (1x/3x/6x).",
+            ),
+        ] = ThresholdMode.fixed,
+        overdue_factor: Annotated[
+            float,
+            typer.Option(
+                "--overdue-factor",
+                help="A repeat buyer is semi_active when recency exceeds this many times its "
+                "own mean gap between orders (0: off).",
+            ),
+        ] = 3.0,
+        bands: Annotated[
+            str,
+            typer.Option(
+                "--bands", help="Spend band edges on AOV: 10,20,35 gives <10, 10-20, 20-35, 35+."
+            ),
+        ] = "10,20,35",
+        as_json: JsonOption = False,
+    ) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        from uplift_lab import io
+        from uplift_lab.errors import InputError
+        from uplift_lab.report.segment_report import (
+            segment_summary_json,
+            segment_summary_note,
+            segment_summary_tables,
+        )
+        from uplift_lab.segment import SegmentConfig, segment_files
+
+        io.table_format(out)  # refuse an unknown extension before any work
+        _refuse_overwriting_inputs(out, [orders, customers, events])
+        day_options = {
+            "active_days": active_days,
+            "silent_days": silent_days,
+            "churn_days": churn_days,
+        }
+        given = {name: value for name, value in day_options.items() if value is not None}
+        if thresholds is ThresholdMode.auto and given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise InputError(f"{flags} cannot be combined with --thresholds auto; drop one")
+        config = SegmentConfig(
+            lookback_days=lookback_days,
+            thresholds=thresholds.value,
+            overdue_factor=overdue_factor,
+            bands=_bands(bands),
+            **given,
+        )
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+        ) as progress:
+            progress.add_task("Segmenting customers...", total=None)
+            result = segment_files(
+                orders,
+                as_of,
+                customers_path=customers,
+                events_path=events,
+                customer_col=customer_col,
+                time_col=time_col,
+                amount_col=amount_col,
+                encoding=encoding,
+                config=config,
+            )
+            io.write_table(result.table, out)
+        if as_json:
+            typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
+            return
+        for table in segment_summary_tables(result):
+            console.print(table)
+        console.print(segment_summary_note(result))
+        console.print(f"Wrote {len(result.table):,} customers to {out}")

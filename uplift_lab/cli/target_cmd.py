@@ -1,9 +1,272 @@
-"""CLI for `uplift-lab target` (placeholder until implemented)."""
+"""CLI for `uplift-lab target`: scores -> send list within budget, with a holdout experiment."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from uplift_lab.cli._common import (
+    EncodingOption,
+    InputFile,
+    JsonOption,
+    console,
+    report_errors,
+    split_list,
+    warn,
+)
+
+TARGET_HELP = """Pick who gets which message, within budget, for the most incremental profit.
+
+Expected profit of sending channel c to a customer = incremental revenue x margin - message cost -
+P(convert | sent) x coupon. Each customer gets at most one channel; customers whose best option
+has expected profit <= 0 (sleeping dogs) and opted-out channels (sms_opt_in=0: no sms/mms;
+email_opt_in=0: no edm) are never selected. One channel without coupons is solved exactly;
+several channels by the incremental-efficiency greedy on each customer's convex hull, with the
+gap to the LP bound reported. A random --holdout of the selected (per segment x channel) is kept
+out of the send and written as an experiment folder for `uplift-lab analyze`.
+"""
+
+
+def _parse_channel_specs(items: list[str] | None) -> dict[str, dict[str, str]]:
+    """``sms=0.05,coupon=5`` -> ``{"sms": {"cost": "0.05", "coupon": "5"}}``; keys after a
+    channel (``coupon``) belong to it, any other key starts a new channel."""
+    from uplift_lab.errors import InputError
+
+    specs: dict[str, dict[str, str]] = {}
+    for item in items or []:
+        current: str | None = None  # a coupon belongs to a channel of the same --channel value
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or not key or not value:
+                raise InputError(f"--channel: expected NAME=COST[,coupon=VALUE], got '{part}'")
+            if key == "coupon":
+                if current is None:
+                    raise InputError(
+                        f"--channel: '{part}' must follow a channel, e.g. sms=0.05,coupon=5"
+                    )
+                specs[current]["coupon"] = value
+                continue
+            if key in specs:
+                raise InputError(f"--channel: channel '{key}' given twice")
+            specs[key] = {"cost": value}
+            current = key
+    return specs
+
+
+def _parse_budget(text: str) -> float | None:
+    from uplift_lab.errors import InputError
+
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"--budget: expected a number or 'auto', got '{text}'") from None
+    if not value > 0 or value == float("inf"):
+        raise InputError(f"--budget: must be a positive number or 'auto', got '{text}'")
+    return value
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's command(s) to app."""
+
+    @app.command("target", help=TARGET_HELP)
+    @report_errors
+    def target(
+        scores_file: InputFile,
+        budget: Annotated[
+            str,
+            typer.Option(
+                "--budget",
+                help="Total expected cost to spend (messages + coupons), or 'auto' to spend "
+                "while the next message still earns more than it costs.",
+            ),
+        ],
+        channel: Annotated[
+            list[str],
+            typer.Option(
+                "--channel",
+                help="Channel and cost per message, optionally its coupon per redemption; "
+                "repeatable: --channel sms=0.05,coupon=5 --channel mms=0.20 --channel edm=0.01. "
+                "The first one is the default channel of the RFM and random comparisons.",
+            ),
+        ],
+        out: Annotated[
+            Path,
+            typer.Option(
+                "--out",
+                dir_okay=False,
+                help="Send list to write (.csv or .parquet): customer_id, channel, "
+                "expected_incremental_revenue, expected_profit, rank. Only those to message.",
+            ),
+        ],
+        segments_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--segments",
+                exists=True,
+                dir_okay=False,
+                help="Segment table (uplift-lab segment output): lifecycle for --eligible, "
+                "sms_opt_in / email_opt_in, rfm_score for the RFM comparison.",
+            ),
+        ] = None,
+        eligible: Annotated[
+            str,
+            typer.Option(
+                "--eligible",
+                help="Comma-separated lifecycle stages that may be messaged, or 'all'. "
+                "Without --segments every scored customer is eligible.",
+            ),
+        ] = "semi_active,silent",
+        margin: Annotated[
+            float,
+            typer.Option("--margin", help="Share of incremental revenue that is profit (0-1]."),
+        ] = 0.3,
+        coupon: Annotated[
+            float,
+            typer.Option(
+                "--coupon",
+                help="Coupon value paid per redemption on every channel (a channel's own "
+                "coupon=... wins). Needs p_control + uplift_conversion (or p_treated) scores.",
+            ),
+        ] = 0.0,
+        response: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--response",
+                help="Effect of each channel relative to the single score, used when the scores "
+                "have no uplift_revenue_<channel> column: --response sms=1,mms=1.3,edm=0.4.",
+            ),
+        ] = None,
+        max_customers: Annotated[
+            int | None,
+            typer.Option("--max-customers", min=1, help="Message at most this many customers."),
+        ] = None,
+        min_expected_profit: Annotated[
+            float,
+            typer.Option(
+                "--min-expected-profit",
+                help="Never send a message whose expected profit is below this (>0 always).",
+            ),
+        ] = 0.0,
+        holdout: Annotated[
+            float,
+            typer.Option(
+                "--holdout",
+                help="Share of the selected customers kept out of the send, per segment x "
+                "channel, so the campaign can be measured. 0 is allowed (with a warning).",
+            ),
+        ] = 0.1,
+        experiment: Annotated[
+            Path | None,
+            typer.Option(
+                "--experiment",
+                file_okay=False,
+                help="Experiment folder to write (assignment.parquet + design.json); required "
+                "with a holdout. Its name is the folder name.",
+            ),
+        ] = None,
+        salt: Annotated[
+            str | None,
+            typer.Option("--salt", help="Hash salt of the holdout; default from the name."),
+        ] = None,
+        start: Annotated[
+            str | None,
+            typer.Option(
+                "--start", help="Campaign start date, recorded in design.json for analyze."
+            ),
+        ] = None,
+        report_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--report",
+                file_okay=False,
+                help="Folder for summary.json, per-segment table, profit-vs-budget curve "
+                "(CSV + PNG) and the policy comparison.",
+            ),
+        ] = None,
+        validate_on: Annotated[
+            Path | None,
+            typer.Option(
+                "--validate-on",
+                exists=True,
+                dir_okay=False,
+                help="A past randomized campaign (customer_id, arm, converted, revenue): "
+                "IPW estimate with CI of what sending to this plan's picks earned there.",
+            ),
+        ] = None,
+        validate_control: Annotated[
+            str,
+            typer.Option("--validate-control", help="Holdout label in the past campaign's arm."),
+        ] = "control",
+        validate_stratum_col: Annotated[
+            str | None,
+            typer.Option(
+                "--validate-stratum-col",
+                help="Column of the past campaign it was randomized within (e.g. lifecycle).",
+            ),
+        ] = None,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed of the random-targeting comparison.")
+        ] = 0,
+        force: Annotated[
+            bool, typer.Option("--force", help="Replace an existing experiment folder.")
+        ] = False,
+        encoding: EncodingOption = "auto",
+        as_json: JsonOption = False,
+    ) -> None:
+        from uplift_lab import target as target_lib
+        from uplift_lab.cli._common import parse_key_values
+
+        config = target_lib.TargetConfig(
+            channels=target_lib.parse_channels(
+                _parse_channel_specs(channel), parse_key_values(response, "--response"), coupon
+            ),
+            budget=_parse_budget(budget),
+            margin=margin,
+            eligible=None if eligible.strip().lower() == "all" else tuple(split_list(eligible)),
+            max_customers=max_customers,
+            min_expected_profit=min_expected_profit,
+        )
+        outcome = target_lib.run_target(
+            scores_file,
+            config,
+            out=out,
+            segments_file=segments_file,
+            holdout=holdout,
+            experiment=experiment,
+            salt=salt,
+            start=start,
+            report_dir=report_dir,
+            validate_on=validate_on,
+            validate_control=validate_control,
+            validate_stratum_col=validate_stratum_col,
+            seed=seed,
+            force=force,
+            encoding=encoding,
+        )
+        for message in outcome.warnings:
+            warn(message)
+        if as_json:
+            from uplift_lab.io import to_json_text
+
+            typer.echo(to_json_text(outcome.summary), nl=False)
+            return
+        from uplift_lab.report import target_report
+
+        plan, split = outcome.plan, outcome.split
+        console.print(target_report.segment_table(plan, split))
+        console.print(target_report.comparison_table(plan))
+        console.print(target_report.curve_table(plan))
+        if outcome.validation is not None:
+            console.print(target_report.validation_table(outcome.validation))
+        for line in target_report.headline(plan, split):
+            console.print(line)
+        for path in outcome.written:
+            console.print(f"wrote {path}")

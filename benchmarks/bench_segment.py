@@ -1,0 +1,99 @@
+"""Benchmark `segment` at scale: 1M customers / 10M orders by default.
+
+Generates an order log with vectorized numpy (skewed orders per customer, two years of times,
+log-normal amounts) into a Parquet file in a temporary folder, then runs read + validate +
+segment (what `uplift-lab segment` does) in a fresh child process, so that the peak memory
+printed (ru_maxrss) is that of segmenting alone, not of generating the data.
+
+    python benchmarks/bench_segment.py                      # 1M customers, 10M orders
+    python benchmarks/bench_segment.py --customers 100000 --orders 1000000
+
+Target: under 30 s and under 4 GiB on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+AS_OF = "2026-07-01"
+
+
+def generate_orders(n_customers: int, n_orders: int, seed: int) -> pa.Table:
+    """A skewed order log: a few customers order often, most once or twice."""
+    rng = np.random.default_rng(seed)
+    weights = rng.pareto(1.5, size=n_customers) + 0.05
+    owner = rng.choice(n_customers, size=n_orders, p=weights / weights.sum())
+    ids = pa.array([f"C{i:08d}" for i in range(n_customers)], type=pa.string())
+    start = np.datetime64("2024-07-01T00:00:00", "s")
+    seconds = rng.integers(0, 2 * 365 * 86_400, size=n_orders)
+    return pa.table(
+        {
+            "order_id": pa.array(np.arange(n_orders, dtype=np.int64)),
+            "customer_id": ids.take(pa.array(owner)),
+            "order_time": pa.array(start + seconds.astype("timedelta64[s]")),
+            "amount": pa.array(np.round(rng.lognormal(3.0, 0.8, size=n_orders), 2)),
+        }
+    )
+
+
+def peak_memory_gib() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def run_segment(orders_path: Path, out_path: Path) -> None:
+    """The measured part, in a fresh process: read + validate + segment, then write."""
+    from uplift_lab import io
+    from uplift_lab.segment import segment_files
+
+    started = time.perf_counter()
+    result = segment_files(orders_path, AS_OF)
+    segmented = time.perf_counter()
+    io.write_table(result.table, out_path)
+    written = time.perf_counter()
+    counts = result.lifecycle_summary.set_index("lifecycle")["customers"].to_dict()
+    print(f"customers segmented:        {len(result.table):,}")
+    print(f"lifecycle counts:           {counts}")
+    print(f"read + validate + segment:  {segmented - started:.1f} s")
+    print(f"write Parquet output:       {written - segmented:.1f} s")
+    print(f"total:                      {written - started:.1f} s")
+    print(f"peak memory (ru_maxrss):    {peak_memory_gib():.2f} GiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--orders", type=int, default=10_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)  # child process mode
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        run_segment(args.run, args.out)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="bench_segment_") as folder:
+        orders_path = Path(folder) / "orders.parquet"
+        started = time.perf_counter()
+        pq.write_table(generate_orders(args.customers, args.orders, args.seed), orders_path)
+        print(
+            f"generated {args.orders:,} orders of up to {args.customers:,} customers in "
+            f"{time.perf_counter() - started:.1f} s ({orders_path.stat().st_size / 2**20:.0f} MiB)"
+        )
+        command = [sys.executable, __file__, "--run", str(orders_path)]
+        command += ["--out", str(Path(folder) / "segments.parquet")]
+        subprocess.run(command, check=True)
+
+
+if __name__ == "__main__":
+    main()

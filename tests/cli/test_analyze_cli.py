@@ -1,0 +1,303 @@
+"""`uplift-lab analyze` end to end: Hillstrom numbers, report files, JSON, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.test_analyze import simulated_units, write_experiment
+from uplift_lab import io
+from uplift_lab.cli import app
+
+HILLSTROM_ARGS = [
+    "--arm-col",
+    "segment",
+    "--control",
+    "No E-Mail",
+    "--conversion-col",
+    "conversion",
+    "--revenue-col",
+    "spend",
+    "--segment-col",
+    "zip_code",
+]
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.fixture
+def experiment(tmp_path) -> tuple[Path, Path]:
+    """An experiment folder and a per-customer outcomes file."""
+    units = simulated_units(seed=11, sizes={"silent": 600, "active": 400})
+    folder = write_experiment(tmp_path / "experiments" / "spring", units)
+    outcomes = tmp_path / "outcomes.csv"
+    io.write_table(units[["customer_id", "converted", "revenue"]], outcomes)
+    return folder, outcomes
+
+
+@pytest.fixture
+def flat_table(tmp_path) -> Path:
+    units = simulated_units(seed=12, sizes={"silent": 500, "active": 300})
+    path = tmp_path / "flat.csv"
+    io.write_table(units, path)
+    return path
+
+
+def test_hillstrom_per_arm_rates_and_zip_tables_match_pandas(runner, hillstrom_path) -> None:
+    result = runner.invoke(app, ["analyze", str(hillstrom_path), *HILLSTROM_ARGS])
+    assert result.exit_code == 0, result.output
+    data = pd.read_csv(hillstrom_path)
+    rates = data.groupby("segment")["conversion"].mean()
+    for arm in ("Mens E-Mail", "Womens E-Mail", "No E-Mail"):
+        assert f"{rates[arm] * 100:.3f}%" in result.output
+    assert ["1.253%", "0.884%", "0.573%"] == [f"{rates[a] * 100:.3f}%" for a in (
+        "Mens E-Mail", "Womens E-Mail", "No E-Mail")]  # fmt: skip
+    for zip_code in data["zip_code"].unique():
+        assert zip_code in result.output
+    assert "Arms per segment" in result.output
+    assert "Conversion: Mens E-Mail vs No E-Mail" in result.output
+    assert "Intent to treat" in result.output
+
+
+def test_hillstrom_json_numbers_match_pandas(runner, hillstrom_path) -> None:
+    result = runner.invoke(app, ["analyze", str(hillstrom_path), *HILLSTROM_ARGS, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    data = pd.read_csv(hillstrom_path)
+    by_zip = data.groupby(["zip_code", "segment"])
+    for row in payload["arm_summaries"]:
+        if row["segment"] == "all":
+            continue
+        group = by_zip.get_group((row["segment"], row["arm"]))
+        assert row["n"] == len(group)
+        assert row["conversion_rate"] == pytest.approx(group["conversion"].mean())
+        assert row["revenue_per_customer"] == pytest.approx(group["spend"].mean())
+
+
+def test_experiment_report_files_are_complete_and_self_contained(
+    runner, experiment, tmp_path
+) -> None:
+    folder, outcomes = experiment
+    out = tmp_path / "reports" / "spring"
+    args = ["analyze", str(folder), "--outcomes", str(outcomes), "--cost", "send=0.05"]
+    result = runner.invoke(app, [*args, "--margin", "0.3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {"report.md", "report.html", "report.json"} <= {p.name for p in out.iterdir()}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") >= 2
+    assert 'src="http' not in html and "<link" not in html
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Money: send vs control" in markdown
+    assert "Intent to treat" in markdown
+    payload = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {c["segment"] for c in payload["comparisons"]} == {"active", "silent"}
+    assert payload["overall"][0]["money"]["cost"] == pytest.approx(
+        0.05 * payload["overall"][0]["treated_n"]
+    )
+    assert [s["segment"] for s in payload["srm"]] == ["active", "silent", "all"]
+
+
+def test_same_inputs_give_byte_identical_reports(runner, experiment, tmp_path) -> None:
+    folder, outcomes = experiment
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        args = ["analyze", str(folder), "--outcomes", str(outcomes), "--out", str(out)]
+        assert runner.invoke(app, args).exit_code == 0
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1]
+
+
+def test_existing_report_folder_is_replaced(runner, experiment, tmp_path) -> None:
+    folder, outcomes = experiment
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    args = ["analyze", str(folder), "--outcomes", str(outcomes), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert not (out / "stale.txt").exists()
+    assert (out / "report.json").exists()
+
+
+def test_orders_outcomes_with_refunds_and_cuped(runner, tmp_path) -> None:
+    units = simulated_units(seed=13, sizes={"silent": 500})
+    folder = write_experiment(tmp_path / "exp", units)
+    rng = np.random.default_rng(13)
+    before = pd.DataFrame(  # pre-period orders: the CUPED covariate
+        {
+            "customer_id": units["customer_id"],
+            "order_time": pd.Timestamp("2026-07-01"),
+            "amount": rng.gamma(2.0, 20.0, len(units)).round(2),
+        }
+    )
+    buyers = units[units["converted"] == 1]
+    window = pd.DataFrame(
+        {
+            "customer_id": buyers["customer_id"],
+            "order_time": pd.Timestamp("2026-08-22 10:00"),
+            "amount": buyers["revenue"].round(2) + 1.0,
+        }
+    )
+    refund = window.iloc[:1].assign(amount=-1.0, order_time=pd.Timestamp("2026-08-23"))
+    orders = tmp_path / "orders.csv"
+    io.write_table(pd.concat([before, window, refund]), orders)
+    args = ["analyze", str(folder), "--outcomes", str(orders), "--start", "2026-08-21"]
+    result = runner.invoke(app, [*args, "--covariate", "pre_revenue", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["data_notes"]["refund_rows"] == 1
+    assert payload["data_notes"]["refund_amount"] == 1.0
+    cuped = payload["comparisons"][0]["revenue_cuped"]
+    assert cuped["theta"] is not None
+    send = next(s for s in payload["arm_summaries"] if s["arm"] == "send" and s["segment"] == "all")
+    sent_buyers = buyers[buyers["arm"] == "send"]
+    refunded = refund["customer_id"].iloc[0] in set(sent_buyers["customer_id"])
+    expected = (sent_buyers["revenue"].round(2) + 1.0).sum() - (1.0 if refunded else 0.0)
+    assert send["revenue"] == pytest.approx(expected)
+
+
+def test_flat_mode_expected_fractions_enable_srm(runner, flat_table) -> None:
+    base = ["analyze", str(flat_table), "--control", "control", "--segment-col", "segment"]
+    without = runner.invoke(app, base)
+    assert without.exit_code == 0
+    assert "could not be checked" in without.output
+    with_srm = runner.invoke(app, [*base, "--expected", "control=0.1,send=0.9"])
+    assert with_srm.exit_code == 0
+    assert "Sample ratio check" in with_srm.output
+    loud = runner.invoke(app, [*base, "--expected", "control=0.5,send=0.5"])
+    assert loud.exit_code == 0
+    assert "SAMPLE RATIO MISMATCH" in loud.output
+
+
+def test_one_arm_is_refused(runner, tmp_path) -> None:
+    units = simulated_units(sizes={"a": 100})
+    units["arm"] = "send"
+    path = tmp_path / "one_arm.csv"
+    io.write_table(units, path)
+    out = tmp_path / "report"
+    args = ["analyze", str(path), "--control", "control", "--out", str(out)]
+    line = one_line_error(runner.invoke(app, args))
+    assert "only one arm" in line and "'arm'" in line
+    assert not out.exists()
+
+
+def test_unknown_control_label_lists_the_arms(runner, flat_table) -> None:
+    line = one_line_error(runner.invoke(app, ["analyze", str(flat_table), "--control", "holdout"]))
+    assert "control arm 'holdout'" in line and "control, send" in line
+
+
+def test_nan_in_outcomes_is_refused(runner, experiment, tmp_path) -> None:
+    folder, outcomes = experiment
+    frame = pd.read_csv(outcomes, dtype={"customer_id": str})
+    frame.loc[3, "revenue"] = np.nan
+    bad = tmp_path / "nan.csv"
+    frame.to_csv(bad, index=False)
+    out = tmp_path / "report"
+    args = ["analyze", str(folder), "--outcomes", str(bad), "--out", str(out)]
+    line = one_line_error(runner.invoke(app, args))
+    assert "nan.csv" in line and "'revenue'" in line and "missing value" in line
+    assert not out.exists()
+
+
+def test_text_in_numeric_column_is_refused(runner, flat_table, tmp_path) -> None:
+    frame = pd.read_csv(flat_table)
+    frame["revenue"] = frame["revenue"].astype(str)
+    frame.loc[5, "revenue"] = "$12.50"
+    bad = tmp_path / "text.csv"
+    frame.to_csv(bad, index=False)
+    line = one_line_error(runner.invoke(app, ["analyze", str(bad), "--control", "control"]))
+    assert "'revenue' must be numeric" in line and "$12.50" in line
+
+
+def test_non_binary_conversion_is_refused(runner, flat_table, tmp_path) -> None:
+    frame = pd.read_csv(flat_table)
+    frame.loc[0, "converted"] = 2
+    bad = tmp_path / "two.csv"
+    frame.to_csv(bad, index=False)
+    line = one_line_error(runner.invoke(app, ["analyze", str(bad), "--control", "control"]))
+    assert "'converted' must be 0/1" in line
+
+
+def test_edited_assignment_is_refused(runner, experiment, tmp_path) -> None:
+    folder, outcomes = experiment
+    assignment = pd.read_parquet(folder / "assignment.parquet")
+    assignment = assignment.iloc[1:]  # someone dropped a customer after the design
+    assignment.to_parquet(folder / "assignment.parquet", index=False)
+    out = tmp_path / "report"
+    args = ["analyze", str(folder), "--outcomes", str(outcomes), "--out", str(out)]
+    line = one_line_error(runner.invoke(app, args))
+    assert "assignment.parquet" in line and "changed after design" in line
+    assert not out.exists()
+
+
+def test_empty_segment_label_is_refused(runner, flat_table, tmp_path) -> None:
+    frame = pd.read_csv(flat_table)
+    frame.loc[7, "segment"] = None
+    bad = tmp_path / "empty_segment.csv"
+    frame.to_csv(bad, index=False)
+    args = ["analyze", str(bad), "--control", "control", "--segment-col", "segment"]
+    line = one_line_error(runner.invoke(app, args))
+    assert "'segment'" in line and "empty segment" in line
+
+
+def test_missing_column_names_what_the_file_has(runner, flat_table) -> None:
+    args = ["analyze", str(flat_table), "--control", "control", "--revenue-col", "spend"]
+    line = one_line_error(runner.invoke(app, args))
+    assert "missing column 'spend'" in line and "The file has:" in line
+
+
+def test_orders_without_start_asks_for_it(runner, experiment, tmp_path) -> None:
+    folder, _ = experiment
+    orders = tmp_path / "orders.csv"
+    io.write_table(
+        pd.DataFrame({"customer_id": ["C000001"], "order_time": ["2026-08-22"], "amount": [5.0]}),
+        orders,
+    )
+    line = one_line_error(runner.invoke(app, ["analyze", str(folder), "--outcomes", str(orders)]))
+    assert "--start is required" in line
+    args = ["analyze", str(folder), "--outcomes", str(orders), "--start", "soon"]
+    assert "'soon' is not a date" in one_line_error(runner.invoke(app, args))
+
+
+def test_analyze_help_lists_the_options(runner) -> None:
+    result = runner.invoke(app, ["analyze", "--help"])
+    assert result.exit_code == 0
+    for option in ("--outcomes", "--cost", "--margin", "--cap-revenue", "--covariate", "--json"):
+        assert option in result.output
+
+
+def test_bare_cost_applies_to_every_treated_arm(runner, flat_table) -> None:
+    args = ["analyze", str(flat_table), "--control", "control", "--cost", "0.1", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    money = payload["overall"][0]["money"]
+    assert money["cost"] == pytest.approx(0.1 * money["treated_n"])
+    assert money["margin"] == 1.0
+
+
+def test_bad_cost_and_expected_values_are_refused(runner, flat_table) -> None:
+    base = ["analyze", str(flat_table), "--control", "control"]
+    line = one_line_error(runner.invoke(app, [*base, "--cost", "sms=abc"]))
+    assert "--cost sms" in line and "not a number" in line
+    line = one_line_error(runner.invoke(app, [*base, "--cost", "sms=0.1"]))
+    assert "'sms' is not a treated arm" in line
+    line = one_line_error(runner.invoke(app, [*base, "--expected", "control=0.1"]))
+    assert "--expected" in line
+
+
+def test_undecodable_csv_is_refused_with_the_encoding_fix(runner, tmp_path) -> None:
+    bad = tmp_path / "bad_encoding.csv"
+    bad.write_bytes(b"arm,converted,revenue\ncontrol,0,0\nsend\xff\xfe,1,5\nsend,0,0\n")
+    line = one_line_error(runner.invoke(app, ["analyze", str(bad), "--control", "control"]))
+    assert "bad_encoding.csv" in line and "--encoding" in line

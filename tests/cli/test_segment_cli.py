@@ -1,0 +1,332 @@
+"""`uplift-lab segment` end to end: outputs, UTF-8 vs GBK, and every bad input exits 2 with a
+one-line message naming the file and column, leaving no output file behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from uplift_lab.cli import app
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CHINESE_COLUMNS = ["--customer-col", "用户ID", "--time-col", "下单时间", "--amount-col", "金额"]
+GOOD_ORDERS = (
+    "customer_id,order_time,amount\n"
+    "A1,2026-06-20,10\n"
+    "A1,2026-06-25 12:00:00,20\n"
+    "B2,2026-01-05,7.5\n"
+)
+
+
+def run(runner, args: list[str]):
+    return runner.invoke(app, ["segment", *map(str, args)])
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def assert_input_error(result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    message = result.stderr.strip()
+    assert message.startswith("error:") and "\n" not in message, message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def test_segment_writes_parquet_and_prints_the_summary(runner, tmp_path) -> None:
+    out = tmp_path / "segments.parquet"
+    result = run(
+        runner,
+        [
+            DATA / "seg_orders_utf8.csv",
+            "--customers",
+            DATA / "seg_customers_utf8.csv",
+            "--events",
+            DATA / "seg_events.csv",
+            *CHINESE_COLUMNS,
+            "--as-of",
+            "2026-07-01",
+            "--out",
+            out,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out).set_index("customer_id")
+    assert table["lifecycle"].to_dict() == {
+        "U001": "active",
+        "U002": "new",
+        "U003": "semi_active",
+        "U004": "churned",
+        "U005": "active",  # its order on 2026-07-02 is after --as-of
+        "U006": "churned",
+        "U007": "potential",
+        "U008": "silent",
+        "U009": "potential",  # known from events only
+    }
+    assert table.loc["U001", "地区"] == "北京"
+    assert table.loc["U003", "days_since_last_event"] == 6
+    for text in ("Lifecycle stages (9 customers)", "semi_active", "重要价值客户", "Wrote 9"):
+        assert text in result.stdout
+
+
+def test_utf8_and_gbk_order_logs_give_identical_output_files(runner, tmp_path) -> None:
+    outputs = []
+    for encoding in ("utf8", "gbk"):
+        out = tmp_path / f"segments_{encoding}.csv"
+        result = run(
+            runner,
+            [
+                DATA / f"seg_orders_{encoding}.csv",
+                "--customers",
+                DATA / f"seg_customers_{encoding}.csv",
+                *CHINESE_COLUMNS,
+                "--as-of",
+                "2026-07-01",
+                "--out",
+                out,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert "上海" in outputs[0].decode("utf-8")
+
+
+def test_explicit_gbk_encoding_reads_the_gbk_file(runner, tmp_path) -> None:
+    out = tmp_path / "s.csv"
+    args = [DATA / "seg_orders_gbk.csv", *CHINESE_COLUMNS, "--encoding", "gbk"]
+    result = run(runner, [*args, "--as-of", "2026-07-01", "--out", out])
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+
+
+def test_json_summary_is_machine_readable(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "s.csv"
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    stages = {row["lifecycle"]: row["customers"] for row in summary["lifecycle"]}
+    assert stages == {
+        "potential": 0,
+        "new": 0,
+        "active": 1,
+        "semi_active": 0,
+        "silent": 1,
+        "churned": 0,
+    }
+    assert summary["thresholds"]["silent_days"] == 90 and summary["customers"] == 2
+    assert summary["output"] == str(out)
+
+
+def test_auto_thresholds_and_day_options_from_the_cli(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "s.csv"
+    days = ["--silent-days", "177", "--churn-days", "200"]  # B2's last order: 177 days back
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, *days])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["lifecycle"].tolist() == ["active", "semi_active"]
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, "--thresholds", "auto"])
+    assert result.exit_code == 0, result.output
+    assert "(auto, purchase cycle 5.0 d)" in result.stdout
+
+
+def test_existing_output_is_replaced_on_success_and_kept_on_failure(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "s.csv"
+    out.write_text("old\n")
+    assert run(runner, [orders, "--as-of", "2026-07-01", "--out", out]).exit_code == 0
+    written = out.read_bytes()
+    assert written.startswith(b"customer_id,")
+    bad = write(tmp_path, "bad.csv", GOOD_ORDERS.replace(",10\n", ",-10\n"))
+    assert_input_error(run(runner, [bad, "--as-of", "2026-07-01", "--out", out]), "negative")
+    assert out.read_bytes() == written
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+BAD_ORDER_FILES = {
+    "missing-amount-column": (
+        "customer_id,order_time\nA1,2026-06-20\n",
+        [],
+        ["orders.csv", "missing column 'amount'", "--amount-col"],
+    ),
+    "misnamed-mapped-column": (
+        GOOD_ORDERS,
+        ["--amount-col", "price"],
+        ["orders.csv", "missing column 'price'", "The file has: customer_id, order_time, amount"],
+    ),
+    "text-in-amount": (
+        GOOD_ORDERS.replace(",20\n", ",¥20\n"),
+        [],
+        ["orders.csv", "column 'amount' must be numeric", "¥20"],
+    ),
+    "not-a-date": (
+        GOOD_ORDERS.replace("2026-01-05", "yesterday"),
+        [],
+        ["orders.csv", "column 'order_time'", "not dates", "yesterday"],
+    ),
+    "empty-customer-id": (
+        GOOD_ORDERS.replace("B2,", ","),
+        [],
+        ["orders.csv", "column 'customer_id'", "1 empty id(s)", "data row 3"],
+    ),
+    "negative-amount": (
+        GOOD_ORDERS.replace(",7.5\n", ",-7.5\n"),
+        [],
+        ["orders.csv", "column 'amount'", "1 negative value(s), e.g. -7.5"],
+    ),
+    "missing-amount": (
+        GOOD_ORDERS.replace(",7.5\n", ",\n"),
+        [],
+        ["orders.csv", "column 'amount' has 1 missing value(s)"],
+    ),
+    "duplicate-order-id": (
+        "order_id,customer_id,order_time,amount\n1,A,2026-06-01,1\n1,B,2026-06-02,2\n",
+        [],
+        ["orders.csv", "column 'order_id' has 1 duplicate id(s), e.g. '1'"],
+    ),
+    "header-only": ("customer_id,order_time,amount\n", [], ["orders.csv", "has no orders"]),
+    "empty-file": ("", [], ["orders.csv", "file is empty"]),
+    "all-orders-after-as-of": (
+        "customer_id,order_time,amount\nA,2026-08-01,1\n",
+        [],
+        ["orders.csv", "no orders before --as-of 2026-07-01", "2026-08-01"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ORDER_FILES), ids=list(BAD_ORDER_FILES))
+def test_bad_order_file_exits_2_naming_file_and_column_and_writes_nothing(
+    runner, tmp_path, case: str
+) -> None:
+    text, options, fragments = BAD_ORDER_FILES[case]
+    orders = write(tmp_path, "orders.csv", text)
+    out = tmp_path / "out" / "segments.parquet"
+    result = run(runner, [orders, *options, "--as-of", "2026-07-01", "--out", out])
+    assert_input_error(result, *fragments)
+    assert not out.exists()
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+def test_gbk_file_read_as_utf8_exits_2_with_the_encoding_fix(runner, tmp_path) -> None:
+    out = tmp_path / "s.parquet"
+    args = [DATA / "seg_orders_gbk.csv", *CHINESE_COLUMNS, "--encoding", "utf-8"]
+    result = run(runner, [*args, "--as-of", "2026-07-01", "--out", out])
+    assert_input_error(result, "seg_orders_gbk.csv", "not valid utf-8", "--encoding gbk")
+    assert not out.exists()
+
+
+def test_bad_customer_and_event_files_exit_2(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "s.csv"
+    customers = write(tmp_path, "customers.csv", "customer_id,age\nA1,3\nA1,4\n")
+    result = run(runner, [orders, "--customers", customers, "--as-of", "2026-07-01", "--out", out])
+    assert_input_error(result, "customers.csv", "column 'customer_id' has 1 duplicate id(s)")
+    events = write(tmp_path, "events.csv", "customer_id,event_time,event_type\nA1,2026-06-01,buy\n")
+    result = run(runner, [orders, "--events", events, "--as-of", "2026-07-01", "--out", out])
+    assert_input_error(result, "events.csv", "column 'event_type'", "buy", "visit")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--as-of", "someday"], "--as-of: 'someday' is not a date"),
+        (["--as-of", "2026-07-01", "--bands", "10,x"], "--bands must be numbers"),
+        (["--as-of", "2026-07-01", "--bands", "20,10"], "--bands must be increasing"),
+        (["--as-of", "2026-07-01", "--churn-days", "60"], "--churn-days must exceed"),
+        (
+            ["--as-of", "2026-07-01", "--thresholds", "auto", "--silent-days", "30"],
+            "--silent-days cannot be combined with --thresholds auto",
+        ),
+        (["--as-of", "2026-07-01", "--encoding", "klingon"], "unknown encoding 'klingon'"),
+    ],
+    ids=["as-of", "bands-text", "bands-order", "churn-days", "auto-with-days", "encoding"],
+)
+def test_bad_options_exit_2(runner, tmp_path, options: list[str], fragment: str) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "s.csv"
+    assert_input_error(run(runner, [orders, *options, "--out", out]), fragment)
+    assert not out.exists()
+
+
+def test_unknown_output_extension_and_overwriting_the_input_are_refused(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", tmp_path / "s.xlsx"])
+    assert_input_error(result, "s.xlsx", "unknown file type '.xlsx'")
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", orders])
+    assert_input_error(result, "--out is one of the input files")
+    assert orders.read_text() == GOOD_ORDERS
+
+
+def test_help_documents_the_lifecycle_rules(runner) -> None:
+    result = runner.invoke(app, ["segment", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for rule in (
+        "churned = R > churn-days",
+        "silent = silent-days < R <= churn-days",
+        "new = n = 1 and R <= active-days",
+        "--thresholds auto",
+    ):
+        assert rule in text, rule
+
+
+def test_synthetic_shop_in_gbk_gives_the_same_segments(runner, tmp_path) -> None:
+    synth = pytest.importorskip("uplift_lab.synth")
+    shop = synth.generate_shop(n_customers=1500, seed=1)
+    files = synth.write_shop(shop, tmp_path / "shop")
+    gbk_orders = tmp_path / "orders_gbk.csv"
+    gbk_orders.write_bytes(Path(files["orders.csv"]).read_text(encoding="utf-8").encode("gbk"))
+    outputs = []
+    for orders in (files["orders.csv"], gbk_orders):
+        out = tmp_path / f"{Path(orders).stem}.parquet"
+        args = [orders, "--customers", files["customers.csv"], "--events", files["events.csv"]]
+        result = run(runner, [*args, "--as-of", shop.as_of.date(), "--out", out])
+        assert result.exit_code == 0, result.output
+        outputs.append(pd.read_parquet(out))
+    pd.testing.assert_frame_equal(outputs[0], outputs[1])
+    assert set(outputs[0]["lifecycle"]) == {
+        "potential",
+        "new",
+        "active",
+        "semi_active",
+        "silent",
+        "churned",
+    }
+
+
+def test_integer_ids_in_parquet_join_text_ids_in_csv(runner, tmp_path) -> None:
+    orders = tmp_path / "orders.parquet"
+    pd.DataFrame(
+        {
+            "customer_id": [17, 17, 3],
+            "order_time": pd.to_datetime(["2026-06-01", "2026-06-10", "2026-01-01"]),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    ).to_parquet(orders)
+    customers = write(tmp_path, "customers.csv", "customer_id,age\n17,30\n3,40\n99,50\n")
+    out = tmp_path / "s.parquet"
+    args = [orders, "--customers", customers, "--as-of", "2026-07-01", "--out", out]
+    assert run(runner, args).exit_code == 0
+    table = pd.read_parquet(out)
+    assert table["customer_id"].tolist() == ["17", "3", "99"]
+    assert table["age"].tolist() == [30, 40, 50]
+    assert table["lifecycle"].tolist() == ["active", "churned", "potential"]
+
+
+def test_same_inputs_give_byte_identical_output(runner, tmp_path) -> None:
+    outputs = []
+    for name in ("first.parquet", "second.parquet"):
+        out = tmp_path / name
+        args = [DATA / "seg_orders_utf8.csv", *CHINESE_COLUMNS, "--as-of", "2026-07-01"]
+        assert run(runner, [*args, "--out", out]).exit_code == 0
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

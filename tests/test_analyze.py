@@ -1,0 +1,373 @@
+"""uplift_lab.analyze: outcomes, joins and per-segment results against independent references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.proportion import proportions_ztest
+
+from uplift_lab import analyze, io
+from uplift_lab.errors import InputError
+
+START = pd.Timestamp("2026-08-21")
+
+
+def simulated_units(seed: int = 0, sizes=None, lift: float = 0.03) -> pd.DataFrame:
+    """Customers in two segments, 10% control, conversion and revenue with a known lift."""
+    rng = np.random.default_rng(seed)
+    sizes = sizes or {"silent": 3000, "active": 2000}
+    frames = []
+    for segment, n in sizes.items():
+        arm = np.where(rng.random(n) < 0.1, "control", "send")
+        base = 0.05 if segment == "silent" else 0.3
+        converted = (rng.random(n) < base + lift * (arm == "send")).astype(float)
+        revenue = converted * rng.lognormal(4.0, 0.8, n)
+        frames.append(pd.DataFrame({"segment": segment, "arm": arm, "converted": converted,
+                                    "revenue": revenue}))  # fmt: skip
+    units = pd.concat(frames, ignore_index=True)
+    units.insert(0, "customer_id", [f"C{i:06d}" for i in range(len(units))])
+    return units
+
+
+def write_experiment(
+    folder: Path, units: pd.DataFrame, fractions: dict | None = None, campaign: dict | None = None
+) -> Path:
+    """An experiment folder in the `design` format: assignment.parquet + design.json (with SHA)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    assignment = (
+        units.rename(columns={"segment": "stratum"})[["customer_id", "stratum", "arm"]]
+        .sort_values("customer_id")
+        .reset_index(drop=True)
+    )
+    io.write_table(assignment, folder / "assignment.parquet")
+    strata = sorted(assignment["stratum"].unique())
+    counts = assignment.groupby(["stratum", "arm"]).size()
+    meta = {
+        "name": folder.name,
+        "salt": "test",
+        "created_at": "2026-08-20T00:00:00",
+        "input_file": "segments.csv",
+        "input_sha256": "0" * 64,
+        "assignment_sha256": io.sha256_file(folder / "assignment.parquet"),
+        "strata": ["lifecycle"],
+        "control_arm": "control",
+        "arms": ["control", "send"],
+        "fractions": fractions or {s: {"control": 0.1, "send": 0.9} for s in strata},
+        "counts": {s: {a: int(n) for (t, a), n in counts.items() if t == s} for s in strata},
+        "mde": {},
+        "balance": {},
+        "uplift_lab_version": "0.1.0",
+    }
+    if campaign is not None:
+        meta["campaign"] = campaign
+    io.write_json(meta, folder / "design.json")
+    return folder
+
+
+def test_outcomes_from_orders_window_refunds_and_daily() -> None:
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "c", "d", "e"],
+            "order_time": pd.to_datetime(
+                [
+                    "2026-08-20 23:59:59",  # a: before the window
+                    "2026-08-21 00:00:00",  # a: first instant of the window (day 0)
+                    "2026-08-23 10:00:00",  # b: day 2
+                    "2026-08-24 10:00:00",  # b: refund of part of it
+                    "2026-08-28 00:00:00",  # c: first instant after a 7-day window
+                    "2026-08-27 23:00:00",  # d: last hour of the window (day 6)
+                    "2026-08-22 12:00:00",  # e: refund only (of an earlier order)
+                ]
+            ),
+            "amount": [50.0, 20.0, 100.0, -30.0, 70.0, 10.0, -5.0],
+        }
+    )
+    result = analyze.outcomes_from_orders(orders, START, 7)
+    table = result.per_customer.set_index("customer_id")
+    assert sorted(table.index) == ["a", "b", "d", "e"]
+    assert table.loc["a", "revenue"] == 20.0 and table.loc["a", "converted"] == 1
+    assert table.loc["b", "revenue"] == 70.0 and table.loc["b", "orders"] == 1
+    assert table.loc["e", "revenue"] == -5.0 and table.loc["e", "converted"] == 0
+    assert result.refund_rows == 2 and result.refund_amount == 35.0
+    assert result.orders_in_window == 3
+    assert dict(zip(result.daily["customer_id"], result.daily["day"], strict=True)) == {
+        "a": 0,
+        "b": 2,
+        "d": 6,
+    }
+
+
+def test_join_counts_missing_as_zero_and_ignores_unknown() -> None:
+    assignment = pd.DataFrame(
+        {"customer_id": ["1", "2", "3"], "segment": "s", "arm": ["control", "send", "send"]}
+    )
+    outcomes = pd.DataFrame(
+        {"customer_id": ["2", "9", "8"], "converted": [1.0, 1.0, 0.0], "revenue": [5.0, 1.0, 0.0]}
+    )
+    joined = analyze.join_outcomes(assignment, outcomes)
+    assert joined.unknown_customers == 2
+    assert joined.customers_without_outcome == 2
+    assert joined.units["converted"].tolist() == [0.0, 1.0, 0.0]
+    assert joined.units["revenue"].tolist() == [0.0, 5.0, 0.0]
+
+
+def test_per_segment_results_match_statsmodels_and_scipy() -> None:
+    units = simulated_units(seed=1)
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="test")
+    for comparison in result.comparisons:
+        seg = units[units["segment"] == comparison.segment]
+        c = seg[seg["arm"] == "control"]
+        t = seg[seg["arm"] == "send"]
+        _, p_conv = proportions_ztest(
+            [t["converted"].sum(), c["converted"].sum()], [len(t), len(c)]
+        )
+        welch = sps.ttest_ind(t["revenue"], c["revenue"], equal_var=False)
+        assert comparison.conversion.difference == pytest.approx(
+            t["converted"].mean() - c["converted"].mean()
+        )
+        assert comparison.conversion.p_value == pytest.approx(p_conv, rel=1e-9)
+        assert comparison.revenue.p_value == pytest.approx(welch.pvalue, rel=1e-9)
+        assert (comparison.control_n, comparison.treated_n) == (len(c), len(t))
+
+
+def test_overall_is_size_weighted_average_of_segments() -> None:
+    units = simulated_units(seed=2)
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    sizes = units.groupby("segment").size()
+    expected = sum(
+        sizes[c.segment] / len(units) * c.conversion.difference for c in result.comparisons
+    )
+    assert result.overall[0].conversion.difference == pytest.approx(expected)
+
+
+def test_overall_relative_lift_with_one_segment_equals_the_segment_delta_method() -> None:
+    units = simulated_units(seed=15, sizes={"only": 4000})
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    segment, overall = result.comparisons[0].conversion, result.overall[0].conversion_relative
+    assert (overall.lift, overall.ci_low, overall.ci_high) == pytest.approx(
+        (segment.relative_lift, segment.relative_ci_low, segment.relative_ci_high)
+    )
+    c = units[units["arm"] == "control"]["converted"].mean()
+    t = units[units["arm"] == "send"]["converted"].mean()
+    assert overall.lift == pytest.approx(t / c - 1)
+
+
+def test_holm_adjustment_across_segments_and_unadjusted_warning() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    units = simulated_units(seed=3, sizes={"a": 800, "b": 800, "c": 800})
+    holm = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    raw = [c.conversion.p_value for c in holm.comparisons]
+    expected = multipletests(raw, method="holm")[1]
+    assert [c.conversion_p_adjusted for c in holm.comparisons] == pytest.approx(list(expected))
+    assert not any("NOT adjusted" in n.message for n in holm.notices)
+    none = analyze.analyze_units(
+        units, analyze.AnalysisOptions(control="control", adjust="none"), source="t"
+    )
+    assert any("NOT adjusted" in n.message for n in none.notices)
+
+
+def test_srm_against_designed_fractions_is_loud_and_first() -> None:
+    units = simulated_units(seed=4)
+    designed = {"all": {"control": 0.1, "send": 0.9}}
+    fine = analyze.analyze_units(
+        units, analyze.AnalysisOptions(control="control", expected_fractions=designed), source="t"
+    )
+    assert not any(n.level == "critical" for n in fine.notices)
+    assert all(check.result.p_value > 0.001 for check in fine.srm)
+    # Drop 40% of one segment's control arm: the split no longer matches the design.
+    mask = (units["segment"] == "silent") & (units["arm"] == "control")
+    broken = units.drop(units[mask].index[: int(mask.sum() * 0.4)])
+    result = analyze.analyze_units(
+        broken, analyze.AnalysisOptions(control="control", expected_fractions=designed), source="t"
+    )
+    assert result.notices[0].level == "critical"
+    assert "SAMPLE RATIO MISMATCH in segment 'silent'" in result.notices[0].message
+    # Chi-square by hand for that segment.
+    seg = broken[broken["segment"] == "silent"]
+    n_c, n = int((seg["arm"] == "control").sum()), len(seg)
+    reference = sps.chisquare([n_c, n - n_c], [0.1 * n, 0.9 * n])
+    check = next(s for s in result.srm if s.segment == "silent")
+    assert check.result.p_value == pytest.approx(reference.pvalue)
+
+
+def test_srm_not_checked_without_fractions_says_so() -> None:
+    result = analyze.analyze_units(
+        simulated_units(), analyze.AnalysisOptions(control="control"), source="t"
+    )
+    assert result.srm == ()
+    assert any("could not be checked" in n.message for n in result.notices)
+
+
+def test_money_closed_forms() -> None:
+    units = simulated_units(seed=5)
+    options = analyze.AnalysisOptions(control="control", costs={"send": 0.05}, margin=0.3)
+    result = analyze.analyze_units(units, options, source="t")
+    for c in result.comparisons:
+        m = c.money
+        assert m.incremental_revenue == pytest.approx(c.revenue.difference * c.treated_n)
+        assert m.incremental_conversions == pytest.approx(c.conversion.difference * c.treated_n)
+        assert m.cost == pytest.approx(0.05 * c.treated_n)
+        assert m.roi == pytest.approx((m.incremental_revenue * 0.3 - m.cost) / m.cost)
+        assert m.cost_per_incremental_conversion == pytest.approx(
+            m.cost / m.incremental_conversions
+        )
+    total = result.overall[0].money
+    assert total.incremental_revenue == pytest.approx(
+        sum(c.money.incremental_revenue for c in result.comparisons)
+    )
+
+
+def test_cost_for_unknown_arm_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="--cost: 'sms' is not a treated arm"):
+        analyze.analyze_units(
+            simulated_units(),
+            analyze.AnalysisOptions(control="control", costs={"sms": 1}),
+            source="t",
+        )
+
+
+def test_capping_uses_one_pooled_threshold() -> None:
+    units = simulated_units(seed=6)
+    result = analyze.analyze_units(
+        units, analyze.AnalysisOptions(control="control", cap_quantile=0.99), source="t"
+    )
+    threshold = np.quantile(units["revenue"], 0.99)
+    assert result.cap_threshold == pytest.approx(threshold)
+    seg = units[units["segment"] == "silent"].assign(
+        revenue=lambda f: f["revenue"].clip(upper=threshold)
+    )
+    capped = next(c for c in result.comparisons if c.segment == "silent").revenue_capped
+    welch = sps.ttest_ind(
+        seg.loc[seg["arm"] == "send", "revenue"],
+        seg.loc[seg["arm"] == "control", "revenue"],
+        equal_var=False,
+    )
+    assert capped.p_value == pytest.approx(welch.pvalue, rel=1e-9)
+
+
+def test_whale_warning_when_top_buyers_dominate() -> None:
+    units = simulated_units(seed=7)
+    assert not any("dominated" in n.message for n in analyze.analyze_units(
+        units, analyze.AnalysisOptions(control="control"), source="t").notices)  # fmt: skip
+    whales = units.copy()
+    whales.loc[whales.index[:3], ["converted", "revenue"]] = [1.0, 1e7]
+    result = analyze.analyze_units(whales, analyze.AnalysisOptions(control="control"), source="t")
+    assert any("dominated by a few buyers" in n.message for n in result.notices)
+
+
+def test_unreadable_holdout_is_flagged() -> None:
+    units = simulated_units(seed=8, sizes={"tiny": 150, "big": 20000}, lift=0.05)
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    tiny = next(c for c in result.comparisons if c.segment == "tiny")
+    half = (tiny.conversion.ci_high - tiny.conversion.ci_low) / 2
+    assert tiny.too_small_to_read == (half > abs(tiny.conversion.difference))
+    assert tiny.too_small_to_read
+    warning = next(n.message for n in result.notices if "too small to read" in n.message)
+    assert "'tiny' (" in warning and "'big'" not in warning
+
+
+def test_intent_to_treat_is_stated() -> None:
+    result = analyze.analyze_units(
+        simulated_units(), analyze.AnalysisOptions(control="control"), source="t"
+    )
+    assert any("Intent to treat" in n.message for n in result.notices)
+
+
+def test_experiment_folder_with_orders_matches_pandas(tmp_path) -> None:
+    units = simulated_units(seed=9, sizes={"silent": 400, "active": 300})
+    folder = write_experiment(tmp_path / "exp", units)
+    rng = np.random.default_rng(9)
+    buyers = units[units["converted"] == 1]
+    orders = pd.DataFrame(
+        {
+            "customer_id": buyers["customer_id"],
+            "order_time": START + pd.to_timedelta(rng.integers(0, 7 * 24, len(buyers)), unit="h"),
+            "amount": buyers["revenue"].round(2),
+        }
+    )
+    # Noise that must not count: orders after the window and orders of unknown customers.
+    extra = pd.DataFrame(
+        {
+            "customer_id": ["C000001", "ZZZ"],
+            "order_time": [START + pd.Timedelta(days=8), START],
+            "amount": [999.0, 50.0],
+        }
+    )
+    path = tmp_path / "orders.csv"
+    io.write_table(pd.concat([orders, extra]), path)
+    result = analyze.analyze_experiment_folder(
+        folder, path, analyze.AnalysisOptions(control=""), start="2026-08-21", window_days=7
+    )
+    assert result.data_notes["unknown_customers_ignored"] == 1
+    assert any("1 outcome row(s) of customers who are not" in n.message for n in result.notices)
+    summary = {(s.segment, s.arm): s for s in result.arm_summaries}
+    expected = units.assign(revenue=units["revenue"].round(2)).groupby(["segment", "arm"])
+    for (segment, arm), group in expected:
+        s = summary[(segment, arm)]
+        assert s.n == len(group)
+        assert s.conversion_rate == pytest.approx(group["converted"].mean())
+        assert s.revenue == pytest.approx(group["revenue"].sum())
+    assert len(result.srm) == 3  # two segments and the whole experiment
+    last_day = result.daily[result.daily["day"] == 6].set_index("arm")["cumulative_conversion_rate"]
+    assert last_day["send"] == pytest.approx(summary[("all", "send")].conversion_rate)
+
+
+def test_edited_assignment_is_refused(tmp_path) -> None:
+    folder = write_experiment(tmp_path / "exp", simulated_units(sizes={"a": 200}))
+    assignment = pd.read_parquet(folder / "assignment.parquet")
+    assignment.loc[0, "arm"] = "send" if assignment.loc[0, "arm"] == "control" else "control"
+    assignment.to_parquet(folder / "assignment.parquet", index=False)
+    with pytest.raises(InputError, match="changed after design"):
+        analyze.read_experiment(folder)
+
+
+def test_shop_campaign_recovers_planted_uplift() -> None:
+    synth = pytest.importorskip("uplift_lab.synth")
+    shop = synth.generate_shop(n_customers=20_000, seed=0)
+    start = shop.campaign_start
+    outcomes = analyze.outcomes_from_orders(shop.orders, start, shop.window_days)
+    assignment = shop.campaign.rename(columns={"lifecycle": "segment"})
+    joined = analyze.join_outcomes(assignment, outcomes.per_customer)
+    result = analyze.analyze_units(
+        joined.units, analyze.AnalysisOptions(control="control"), source="shop"
+    )
+    truth = shop.truth.merge(assignment, on="customer_id")
+    planted = truth.groupby("segment")["true_uplift_conversion"].mean()
+    checked = 0
+    for c in result.comparisons:
+        e = c.conversion
+        powered = (e.ci_high - e.ci_low) / 2 < 0.06  # a holdout big enough to read ~6 pp
+        if powered:
+            checked += 1
+            assert e.ci_low <= planted[c.segment] <= e.ci_high, c.segment
+    assert checked >= 3
+    overall = result.overall[0].conversion
+    assert overall.ci_low <= truth["true_uplift_conversion"].mean() <= overall.ci_high
+    revenue = result.overall[0].revenue
+    assert revenue.ci_low <= truth["true_uplift_revenue"].mean() <= revenue.ci_high
+
+
+def test_campaign_plan_in_design_json_supplies_costs_margin_and_start(tmp_path) -> None:
+    units = simulated_units(seed=14, sizes={"silent": 300})
+    campaign = {
+        "channels": {"send": {"message_cost": 0.2, "coupon": 0.0, "response": 1.0}},
+        "margin": 0.25,
+        "start": "2026-08-21",
+    }
+    folder = write_experiment(tmp_path / "exp", units, campaign=campaign)
+    buyers = units[units["converted"] == 1]
+    orders = pd.DataFrame(
+        {"customer_id": buyers["customer_id"], "order_time": START, "amount": 10.0}
+    )
+    path = tmp_path / "orders.csv"
+    io.write_table(orders, path)
+    result = analyze.analyze_experiment_folder(folder, path, analyze.AnalysisOptions(control=""))
+    money = result.comparisons[0].money
+    assert money.cost == pytest.approx(0.2 * money.treated_n)
+    assert money.margin == 0.25
+    assert result.data_notes["window_start"] == "2026-08-21T00:00:00"

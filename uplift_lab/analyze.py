@@ -1,0 +1,1067 @@
+"""Campaign analysis: outcomes + assignment -> per-segment effects, money, SRM and warnings.
+
+Pure steps over validated DataFrames (no file I/O, no printing). The statistics come from
+:mod:`uplift_lab.stats`; this module aggregates customers into sufficient statistics per
+(segment, arm), compares each treated arm with the control per segment and overall, and says in
+words what a reader must not miss (a broken split, an unreadable holdout, a few whales).
+Customers are analysed by assigned arm (intent to treat), never by delivery.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from uplift_lab import contracts, io, stats
+from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
+from uplift_lab.errors import InputError, input_error
+
+SEGMENT = "segment"
+CONVERTED = "converted"
+REVENUE = "revenue"
+ORDERS = "orders"
+COVARIATE = "covariate"
+ALL_SEGMENTS = "all"
+
+SRM_ALPHA = 0.001
+WHALE_TOP_FRACTION = 0.01
+WHALE_SHARE = 0.5
+
+INTENT_TO_TREAT = (
+    "Intent to treat: customers are analysed by their assigned arm, whether or not the message "
+    "was delivered (failed sends and opt-outs stay in their treated arm)."
+)
+SRM_FIX = (
+    "The split is not what was designed: find the cause (lost customers, a filter applied to one "
+    "arm, a re-run assignment) before trusting any number below."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """How to analyse: the control label, CI/adjustment methods and the money assumptions."""
+
+    control: str
+    alpha: float = 0.05
+    ci: str = "wald"
+    adjust: str = "holm"
+    cap_quantile: float | None = None
+    costs: Mapping[str, float] = field(default_factory=dict)
+    margin: float | None = None
+    expected_fractions: Mapping[str, Mapping[str, float]] | None = None
+    covariate_name: str | None = None
+    arm_order: tuple[str, ...] = ()  # treated arms in this order first (e.g. design.json's)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOutcomes:
+    """Per-customer outcomes in a response window, derived from an order log."""
+
+    per_customer: pd.DataFrame  # customer_id, converted, revenue, orders
+    refund_rows: int
+    refund_amount: float
+    orders_in_window: int
+    start: pd.Timestamp
+    window_days: int
+    daily: pd.DataFrame  # customer_id, day (first order day in the window, 0-based)
+
+
+@dataclass(frozen=True, slots=True)
+class ArmSummary:
+    """One arm in one segment: size, conversions and revenue."""
+
+    segment: str
+    arm: str
+    n: int
+    conversions: int
+    conversion_rate: float
+    revenue: float
+    revenue_per_customer: float
+    average_order_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """What a treated arm earned against its holdout, in currency (lift x treated n)."""
+
+    treated_n: int
+    cost_per_message: float
+    cost: float
+    margin: float
+    incremental_conversions: float
+    incremental_conversions_low: float
+    incremental_conversions_high: float
+    incremental_revenue: float
+    incremental_revenue_low: float
+    incremental_revenue_high: float
+    incremental_profit: float
+    incremental_profit_low: float
+    incremental_profit_high: float
+    roi: float
+    cost_per_incremental_conversion: float
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One treated arm against control within one segment."""
+
+    segment: str
+    arm: str
+    control_n: int
+    treated_n: int
+    conversion: stats.EffectResult
+    revenue: stats.EffectResult
+    conversion_p_adjusted: float
+    revenue_p_adjusted: float
+    revenue_capped: stats.EffectResult | None
+    revenue_cuped: stats.CupedResult | None
+    money: Money | None
+    too_small_to_read: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RelativeLift:
+    """A relative lift with its delta-method CI (``error`` says why it is NaN)."""
+
+    lift: float
+    ci_low: float
+    ci_high: float
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverallEffect:
+    """A treated arm against control across segments, stratified (segment-size weighted)."""
+
+    arm: str
+    control_n: int
+    treated_n: int
+    conversion: stats.StratifiedEffect
+    revenue: stats.StratifiedEffect
+    conversion_relative: RelativeLift
+    revenue_relative: RelativeLift
+    revenue_capped: stats.StratifiedEffect | None
+    revenue_cuped: stats.StratifiedEffect | None
+    cuped_variance_reduction: float | None  # 1 - (SE CUPED / SE raw)^2 of the overall effect
+    money: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSrm:
+    """Sample-ratio check of one segment (``all`` for the whole experiment)."""
+
+    segment: str
+    result: stats.SrmResult
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A warning for the reader; ``critical`` ones go at the top, loudly."""
+
+    level: str  # critical | warning | note
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything the report shows."""
+
+    source: str
+    control: str
+    arms: tuple[str, ...]
+    treated_arms: tuple[str, ...]
+    segments: tuple[str, ...]
+    options: AnalysisOptions
+    arm_summaries: tuple[ArmSummary, ...]
+    comparisons: tuple[Comparison, ...]
+    overall: tuple[OverallEffect, ...]
+    srm: tuple[SegmentSrm, ...]
+    notices: tuple[Notice, ...]
+    cap_threshold: float | None
+    data_notes: Mapping[str, object]
+    daily: pd.DataFrame | None = None  # arm, day, cumulative conversion rate
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcomes
+
+
+def outcomes_from_orders(
+    orders: pd.DataFrame, start: pd.Timestamp, window_days: int
+) -> OrderOutcomes:
+    """Response window [start, start + window_days): converted = at least one order in it
+    (net of refunds ignored for the flag, since a refunded order was still a response), revenue =
+    net sum of amounts (refunds are negative amounts, netted and counted)."""
+    if window_days < 1:
+        raise ValueError(f"window_days must be >= 1. Got {window_days} instead.")
+    end = start + pd.Timedelta(days=window_days)
+    times = orders[ORDER_TIME]
+    in_window = orders.loc[(times >= start) & (times < end), [CUSTOMER_ID, ORDER_TIME, AMOUNT]]
+    purchases = in_window[in_window[AMOUNT] >= 0]
+    refunds = in_window[in_window[AMOUNT] < 0]
+    revenue = in_window.groupby(CUSTOMER_ID, sort=True)[AMOUNT].sum()
+    order_counts = purchases.groupby(CUSTOMER_ID, sort=True).size()
+    per_customer = pd.DataFrame({REVENUE: revenue})
+    per_customer[ORDERS] = order_counts.reindex(per_customer.index, fill_value=0).astype("int64")
+    per_customer[CONVERTED] = (per_customer[ORDERS] > 0).astype("float64")
+    per_customer = per_customer.reset_index()[[CUSTOMER_ID, CONVERTED, REVENUE, ORDERS]]
+    first = purchases.groupby(CUSTOMER_ID, sort=True)[ORDER_TIME].min()
+    daily = pd.DataFrame(
+        {CUSTOMER_ID: first.index, "day": ((first - start) // pd.Timedelta(days=1)).to_numpy()}
+    )
+    return OrderOutcomes(
+        per_customer=per_customer,
+        refund_rows=len(refunds),
+        refund_amount=float(-refunds[AMOUNT].sum()),
+        orders_in_window=len(purchases),
+        start=start,
+        window_days=window_days,
+        daily=daily,
+    )
+
+
+def pre_period_revenue(
+    orders: pd.DataFrame, start: pd.Timestamp, lookback_days: int = 365
+) -> pd.DataFrame:
+    """Net revenue per customer in the ``lookback_days`` before ``start`` (a CUPED covariate)."""
+    begin = start - pd.Timedelta(days=lookback_days)
+    times = orders[ORDER_TIME]
+    before = orders.loc[(times >= begin) & (times < start)]
+    revenue = before.groupby(CUSTOMER_ID, sort=True)[AMOUNT].sum()
+    return pd.DataFrame({CUSTOMER_ID: revenue.index, COVARIATE: revenue.to_numpy()})
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedUnits:
+    """Assignment joined to outcomes, with what the join dropped or filled."""
+
+    units: pd.DataFrame
+    unknown_customers: int
+    customers_without_outcome: int
+
+
+def join_outcomes(
+    assignment: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    covariate: pd.DataFrame | None = None,
+) -> JoinedUnits:
+    """Left-join outcomes onto the assignment (customer_id, segment, arm).
+
+    Assigned customers without an outcome row did not respond: zeros. Outcome rows of customers
+    not in the assignment are counted and ignored.
+    """
+    known = outcomes[CUSTOMER_ID].isin(assignment[CUSTOMER_ID])
+    unknown = int((~known).sum())
+    columns = [c for c in (CUSTOMER_ID, CONVERTED, REVENUE, ORDERS) if c in outcomes.columns]
+    units = assignment[[CUSTOMER_ID, SEGMENT, ARM]].merge(
+        outcomes.loc[known, columns], on=CUSTOMER_ID, how="left", validate="one_to_one"
+    )
+    missing = units[CONVERTED].isna()
+    units[CONVERTED] = units[CONVERTED].fillna(0.0)
+    units[REVENUE] = units[REVENUE].fillna(0.0)
+    if ORDERS in units.columns:
+        units[ORDERS] = units[ORDERS].fillna(0).astype("int64")
+    if covariate is not None:
+        units = units.merge(covariate[[CUSTOMER_ID, COVARIATE]], on=CUSTOMER_ID, how="left")
+        units[COVARIATE] = units[COVARIATE].fillna(0.0)
+    return JoinedUnits(units, unknown, int(missing.sum()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation of the analysed table (arms and labels)
+
+
+def check_arms(units: pd.DataFrame, control: str, source: object, arm_column: str) -> None:
+    """The arm column must hold the control and at least one other arm."""
+    arms = sorted(units[ARM].astype(str).unique())
+    if len(arms) < 2:
+        shown = arms[0] if arms else "nothing"
+        raise input_error(
+            source,
+            f"column '{arm_column}' has only one arm ('{shown}'); a comparison needs a control "
+            "and at least one treated arm",
+            "Pass the full experiment, or the right --arm-col",
+        )
+    if control not in arms:
+        raise input_error(
+            source,
+            f"control arm '{control}' is not in column '{arm_column}' (arms: {', '.join(arms)})",
+            "Pass one of them with --control",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis
+
+
+Cell = tuple[str, str]  # (segment, arm)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """Every customer's (segment, arm) cell as one integer code, for fast aggregation."""
+
+    codes: np.ndarray
+    labels: tuple[Cell, ...]
+
+    @classmethod
+    def of(cls, units: pd.DataFrame) -> _Cells:
+        segment_codes, segments = pd.factorize(units[SEGMENT], sort=True)
+        arm_codes, arms = pd.factorize(units[ARM], sort=True)
+        codes = segment_codes.astype("int64") * len(arms) + arm_codes
+        return cls(codes, tuple((str(s), str(a)) for s in segments for a in arms))
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.codes, weights=values, minlength=len(self.labels))
+
+    def sample_stats(self, values: np.ndarray) -> dict[Cell, stats.SampleStats]:
+        """Sufficient statistics of ``values`` per non-empty cell."""
+        values = np.asarray(values, dtype="float64")
+        n = np.bincount(self.codes, minlength=len(self.labels))
+        total, squares = self.sums(values), self.sums(values * values)
+        return {
+            cell: stats.SampleStats(int(n[i]), float(total[i]), float(squares[i]))
+            for i, cell in enumerate(self.labels)
+            if n[i]
+        }
+
+    def paired_stats(self, x: np.ndarray, y: np.ndarray) -> dict[Cell, stats.PairedSampleStats]:
+        """Paired (covariate, outcome) sufficient statistics per non-empty cell."""
+        x = np.asarray(x, dtype="float64")
+        y = np.asarray(y, dtype="float64")
+        n = np.bincount(self.codes, minlength=len(self.labels))
+        parts = [self.sums(v) for v in (x, y, x * x, y * y, x * y)]
+        return {
+            cell: stats.PairedSampleStats(int(n[i]), *(float(p[i]) for p in parts))
+            for i, cell in enumerate(self.labels)
+            if n[i]
+        }
+
+
+_EMPTY = stats.SampleStats(0, 0.0, 0.0)
+_EMPTY_PAIRED = stats.PairedSampleStats(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _sample(moments: Mapping[Cell, stats.SampleStats], segment: str, arm: str):
+    return moments.get((segment, arm), _EMPTY)
+
+
+def _paired_sample(moments: Mapping[Cell, stats.PairedSampleStats], segment: str, arm: str):
+    return moments.get((segment, arm), _EMPTY_PAIRED)
+
+
+def _money(
+    treated_n: int,
+    conversion_diff: tuple[float, float, float],
+    revenue_diff: tuple[float, float, float],
+    cost_per_message: float,
+    margin: float,
+) -> Money:
+    conv, conv_low, conv_high = (treated_n * v for v in conversion_diff)
+    rev, rev_low, rev_high = (treated_n * v for v in revenue_diff)
+    cost = treated_n * cost_per_message
+    profit = rev * margin - cost
+    return Money(
+        treated_n=treated_n,
+        cost_per_message=cost_per_message,
+        cost=cost,
+        margin=margin,
+        incremental_conversions=conv,
+        incremental_conversions_low=conv_low,
+        incremental_conversions_high=conv_high,
+        incremental_revenue=rev,
+        incremental_revenue_low=rev_low,
+        incremental_revenue_high=rev_high,
+        incremental_profit=profit,
+        incremental_profit_low=rev_low * margin - cost,
+        incremental_profit_high=rev_high * margin - cost,
+        roi=profit / cost if cost > 0 else math.nan,
+        cost_per_incremental_conversion=cost / conv if conv > 0 and cost > 0 else math.nan,
+    )
+
+
+def _summaries(
+    units: pd.DataFrame,
+    cells: _Cells,
+    conv: Mapping[Cell, stats.SampleStats],
+    rev: Mapping[Cell, stats.SampleStats],
+    segments: Sequence[str],
+    arms: Sequence[str],
+) -> list[ArmSummary]:
+    has_orders = ORDERS in units.columns
+    order_counts = {}
+    if has_orders:
+        totals = cells.sums(units[ORDERS].to_numpy(dtype="float64"))
+        order_counts = dict(zip(cells.labels, totals, strict=True))
+    rows = []
+    for segment in [*segments, ALL_SEGMENTS]:
+        for arm in arms:
+            if segment == ALL_SEGMENTS:
+                c = sum((_sample(conv, s, arm) for s in segments), stats.SampleStats(0, 0.0, 0.0))
+                r = sum((_sample(rev, s, arm) for s in segments), stats.SampleStats(0, 0.0, 0.0))
+                n_orders = (
+                    sum(float(order_counts.get((s, arm), 0.0)) for s in segments)
+                    if has_orders
+                    else c.sum
+                )
+            else:
+                c, r = _sample(conv, segment, arm), _sample(rev, segment, arm)
+                n_orders = float(order_counts.get((segment, arm), 0.0)) if has_orders else c.sum
+            rows.append(
+                ArmSummary(
+                    segment=segment,
+                    arm=arm,
+                    n=c.n,
+                    conversions=int(round(c.sum)),
+                    conversion_rate=c.mean,
+                    revenue=r.sum,
+                    revenue_per_customer=r.mean,
+                    average_order_value=r.sum / n_orders if n_orders > 0 else math.nan,
+                )
+            )
+    return rows
+
+
+def _srm(
+    conv: Mapping[Cell, stats.SampleStats],
+    segments: Sequence[str],
+    expected: Mapping[str, Mapping[str, float]],
+) -> list[SegmentSrm]:
+    counts = {cell: sample.n for cell, sample in conv.items()}
+    results = []
+    total_observed: dict[str, int] = {}
+    total_expected: dict[str, float] = {}
+    for segment in segments:
+        fractions = expected.get(segment, expected.get(ALL_SEGMENTS))
+        observed = {arm: n for (seg, arm), n in counts.items() if seg == segment}
+        if fractions is None:
+            continue
+        result = stats.sample_ratio_mismatch(observed, fractions)
+        results.append(SegmentSrm(segment, result))
+        size = sum(observed.values())
+        total = sum(fractions.values())
+        for arm, n in observed.items():
+            total_observed[arm] = total_observed.get(arm, 0) + n
+        for arm, fraction in fractions.items():
+            total_expected[arm] = total_expected.get(arm, 0.0) + size * fraction / total
+    if len(results) > 1:
+        results.append(
+            SegmentSrm(ALL_SEGMENTS, stats.sample_ratio_mismatch(total_observed, total_expected))
+        )
+    return results
+
+
+def analyze_units(
+    units: pd.DataFrame,
+    options: AnalysisOptions,
+    *,
+    source: str,
+    data_notes: Mapping[str, object] | None = None,
+    daily: pd.DataFrame | None = None,
+    window_days: int | None = None,
+    extra_notices: Sequence[Notice] = (),
+) -> Analysis:
+    """Analyse one row per customer: ``segment``, ``arm``, ``converted`` (0/1), ``revenue``,
+    optional ``orders`` and ``covariate`` (pre-period value for CUPED).
+
+    Per segment and treated arm: conversion (difference of proportions, z-test) and revenue per
+    customer (Welch), relative lifts (delta method), p-values adjusted across all segment x arm
+    comparisons; overall: the size-weighted stratified effect; SRM against the designed fractions.
+    """
+    control = options.control
+    arms_all = sorted(units[ARM].astype(str).unique())
+    rank = {arm: index for index, arm in enumerate(options.arm_order)}
+    treated = tuple(
+        sorted((a for a in arms_all if a != control), key=lambda a: (rank.get(a, len(rank)), a))
+    )
+    arms = (control, *treated)
+    segments = tuple(sorted(units[SEGMENT].astype(str).unique()))
+    notices: list[Notice] = list(extra_notices)
+    unknown_costs = sorted(set(options.costs) - {*treated, "*"})
+    if unknown_costs:
+        raise InputError(
+            f"--cost: '{unknown_costs[0]}' is not a treated arm (treated arms: "
+            f"{', '.join(treated)}). Use e.g. --cost '{treated[0]}=0.05'"
+        )
+
+    cap_threshold = None
+    if options.cap_quantile is not None:
+        cap_threshold = stats.pooled_quantile_cap([units[REVENUE].to_numpy()], options.cap_quantile)
+    has_covariate = COVARIATE in units.columns
+
+    cells = _Cells.of(units)
+    conv = cells.sample_stats(units[CONVERTED].to_numpy(dtype="float64"))
+    revenue_values = units[REVENUE].to_numpy(dtype="float64")
+    rev = cells.sample_stats(revenue_values)
+    rev_capped = None
+    if cap_threshold is not None:
+        rev_capped = cells.sample_stats(np.minimum(revenue_values, cap_threshold))
+    paired = None
+    if has_covariate:
+        paired = cells.paired_stats(units[COVARIATE].to_numpy(dtype="float64"), revenue_values)
+
+    raw_comparisons = []
+    for segment in segments:
+        for arm in treated:
+            c_conv, t_conv = _sample(conv, segment, control), _sample(conv, segment, arm)
+            conversion = stats.proportion_difference(
+                c_conv, t_conv, alpha=options.alpha, ci=options.ci
+            )
+            revenue = stats.mean_difference(
+                _sample(rev, segment, control), _sample(rev, segment, arm), alpha=options.alpha
+            )
+            capped = None
+            if rev_capped is not None:
+                capped = stats.mean_difference(
+                    _sample(rev_capped, segment, control),
+                    _sample(rev_capped, segment, arm),
+                    alpha=options.alpha,
+                )
+            cuped = None
+            if paired is not None:
+                cuped = stats.cuped_difference(
+                    _paired_sample(paired, segment, control),
+                    _paired_sample(paired, segment, arm),
+                    alpha=options.alpha,
+                )
+            raw_comparisons.append(
+                (segment, arm, c_conv.n, t_conv.n, conversion, revenue, capped, cuped)
+            )
+
+    conv_adjusted = stats.adjust_p_values([c[4].p_value for c in raw_comparisons], options.adjust)
+    rev_adjusted = stats.adjust_p_values([c[5].p_value for c in raw_comparisons], options.adjust)
+    with_money = bool(options.costs) or options.margin is not None
+    margin = 1.0 if options.margin is None else options.margin
+
+    comparisons = []
+    for index, (segment, arm, n_c, n_t, conversion, revenue, capped, cuped) in enumerate(
+        raw_comparisons
+    ):
+        half_width = (conversion.ci_high - conversion.ci_low) / 2
+        unreadable = bool(
+            conversion.error is not None
+            or math.isnan(half_width)
+            or half_width > abs(conversion.difference)
+        )
+        money = None
+        if with_money:
+            money = _money(
+                n_t,
+                (conversion.difference, conversion.ci_low, conversion.ci_high),
+                (revenue.difference, revenue.ci_low, revenue.ci_high),
+                options.costs.get(arm, options.costs.get("*", 0.0)),
+                margin,
+            )
+        comparisons.append(
+            Comparison(
+                segment=segment,
+                arm=arm,
+                control_n=n_c,
+                treated_n=n_t,
+                conversion=conversion,
+                revenue=revenue,
+                conversion_p_adjusted=conv_adjusted[index],
+                revenue_p_adjusted=rev_adjusted[index],
+                revenue_capped=capped,
+                revenue_cuped=cuped,
+                money=money,
+                too_small_to_read=unreadable,
+            )
+        )
+
+    overall = [
+        _overall(
+            arm,
+            [c for c in comparisons if c.arm == arm],
+            options,
+            with_money,
+            margin,
+            (conv, rev, control),
+        )
+        for arm in treated
+    ]
+
+    srm: list[SegmentSrm] = []
+    if options.expected_fractions:
+        srm = _srm(conv, segments, options.expected_fractions)
+        for check in srm:
+            if check.result.p_value < SRM_ALPHA:
+                observed = ", ".join(f"{a} {n:,}" for a, n in check.result.observed.items())
+                designed = ", ".join(f"{a} {f:.1%}" for a, f in check.result.expected.items())
+                notices.append(
+                    Notice(
+                        "critical",
+                        f"SAMPLE RATIO MISMATCH in segment '{check.segment}': observed {observed}"
+                        f" vs designed {designed} (chi-square p = {check.result.p_value:.2g}). "
+                        + SRM_FIX,
+                    )
+                )
+    else:
+        notices.append(
+            Notice(
+                "warning",
+                "Sample ratio mismatch could not be checked: the designed arm fractions are "
+                "unknown. Pass --expected control=0.1,send=0.9 (or analyse a design folder).",
+            )
+        )
+
+    for arm in treated:
+        unreadable = [c for c in comparisons if c.arm == arm and c.too_small_to_read]
+        if unreadable:
+            details = "; ".join(_unreadable_detail(c) for c in unreadable)
+            notices.append(
+                Notice(
+                    "warning",
+                    f"{arm} vs {control}: holdout too small to read in {len(unreadable)} "
+                    f"segment(s), the 95% CI is wider than the lift: {details}. A bigger holdout "
+                    "(or a longer window) is needed to read them.",
+                )
+            )
+
+    if units[CONVERTED].sum() == 0:
+        notices.append(
+            Notice(
+                "warning",
+                "No customer of the experiment converted: check the outcomes file (ids, "
+                "--start, --window-days) before reading anything below.",
+            )
+        )
+    share = stats.top_share(units[REVENUE].to_numpy(), WHALE_TOP_FRACTION)
+    if not math.isnan(share) and share > WHALE_SHARE:
+        notices.append(
+            Notice(
+                "warning",
+                f"Revenue is dominated by a few buyers: the top 1% of buyers hold {share:.0%} of "
+                "revenue, so revenue effects are fragile. Compare with --cap-revenue 0.999.",
+            )
+        )
+    if options.adjust == "none" and len(comparisons) > 1:
+        notices.append(
+            Notice(
+                "warning",
+                f"p-values are NOT adjusted for the {len(comparisons)} comparisons: some "
+                "'significant' segments are expected by chance. Use --adjust holm or bh.",
+            )
+        )
+    notices.append(Notice("note", INTENT_TO_TREAT))
+
+    return Analysis(
+        source=source,
+        control=control,
+        arms=arms,
+        treated_arms=treated,
+        segments=segments,
+        options=options,
+        arm_summaries=tuple(_summaries(units, cells, conv, rev, segments, arms)),
+        comparisons=tuple(comparisons),
+        overall=tuple(overall),
+        srm=tuple(srm),
+        notices=tuple(
+            sorted(notices, key=lambda n: ("critical", "warning", "note").index(n.level))
+        ),
+        cap_threshold=cap_threshold,
+        data_notes=dict(data_notes or {}),
+        daily=_cumulative_daily(units, daily, arms, window_days or 1)
+        if daily is not None
+        else None,
+    )
+
+
+def _unreadable_detail(comparison: Comparison) -> str:
+    c = comparison.conversion
+    where = f"'{comparison.segment}' ({comparison.control_n:,} control)"
+    if c.error == stats.EMPTY_ARM:
+        return f"{where} one arm is empty"
+    if c.error is not None:
+        return f"{where} no conversions to compare"
+    half = (c.ci_high - c.ci_low) / 2 * 100
+    return f"{where} lift {c.difference * 100:+.2f} pp ±{half:.2f}"
+
+
+def _overall(
+    arm: str,
+    comparisons: Sequence[Comparison],
+    options: AnalysisOptions,
+    with_money: bool,
+    margin: float,
+    moments: tuple[Mapping[Cell, stats.SampleStats], Mapping[Cell, stats.SampleStats], str],
+) -> OverallEffect:
+    sizes = [c.control_n + c.treated_n for c in comparisons]
+    conv, rev, control = moments
+
+    def relative(cells: Mapping[Cell, stats.SampleStats]) -> RelativeLift:
+        lift, low, high, error = stats.stratified_relative_lift(
+            sizes,
+            [_sample(cells, c.segment, control) for c in comparisons],
+            [_sample(cells, c.segment, arm) for c in comparisons],
+            alpha=options.alpha,
+        )
+        return RelativeLift(lift, low, high, error)
+
+    def combine(effects: Sequence[stats.EffectResult]) -> stats.StratifiedEffect:
+        return stats.stratified_effect(
+            sizes,
+            [e.difference for e in effects],
+            [e.standard_error for e in effects],
+            alpha=options.alpha,
+        )
+
+    capped = cuped = None
+    if comparisons and comparisons[0].revenue_capped is not None:
+        capped = combine([c.revenue_capped for c in comparisons])
+    if comparisons and comparisons[0].revenue_cuped is not None:
+        cuped = combine([c.revenue_cuped.effect for c in comparisons])
+    reduction = None
+    revenue = combine([c.revenue for c in comparisons])
+    if cuped is not None and revenue.standard_error > 0:
+        reduction = 1 - (cuped.standard_error / revenue.standard_error) ** 2
+    money = None
+    if with_money:
+        money = _sum_money([c.money for c in comparisons])
+    return OverallEffect(
+        arm=arm,
+        control_n=sum(c.control_n for c in comparisons),
+        treated_n=sum(c.treated_n for c in comparisons),
+        conversion=combine([c.conversion for c in comparisons]),
+        revenue=revenue,
+        conversion_relative=relative(conv),
+        revenue_relative=relative(rev),
+        revenue_capped=capped,
+        revenue_cuped=cuped,
+        cuped_variance_reduction=reduction,
+        money=money,
+    )
+
+
+def _sum_money(parts: Sequence[Money]) -> Money:
+    """Total money over segments; CI from the segments' independent standard errors."""
+    usable = [m for m in parts if not math.isnan(m.incremental_revenue_low)]
+
+    def total_with_ci(attr: str) -> tuple[float, float]:
+        total = sum(getattr(m, attr) for m in usable)
+        # Segments are independent: half-widths add in quadrature (normal approximation).
+        half = math.sqrt(
+            sum(((getattr(m, f"{attr}_high") - getattr(m, f"{attr}_low")) / 2) ** 2 for m in usable)
+        )
+        return total, half
+
+    conv, conv_half = total_with_ci("incremental_conversions")
+    rev, rev_half = total_with_ci("incremental_revenue")
+    treated_n = sum(m.treated_n for m in usable)
+    cost = sum(m.cost for m in usable)
+    margin = usable[0].margin if usable else math.nan
+    profit = rev * margin - cost
+    return Money(
+        treated_n=treated_n,
+        cost_per_message=cost / treated_n if treated_n else math.nan,
+        cost=cost,
+        margin=margin,
+        incremental_conversions=conv,
+        incremental_conversions_low=conv - conv_half,
+        incremental_conversions_high=conv + conv_half,
+        incremental_revenue=rev,
+        incremental_revenue_low=rev - rev_half,
+        incremental_revenue_high=rev + rev_half,
+        incremental_profit=profit,
+        incremental_profit_low=(rev - rev_half) * margin - cost,
+        incremental_profit_high=(rev + rev_half) * margin - cost,
+        roi=profit / cost if cost > 0 else math.nan,
+        cost_per_incremental_conversion=cost / conv if conv > 0 and cost > 0 else math.nan,
+    )
+
+
+def _cumulative_daily(
+    units: pd.DataFrame, daily: pd.DataFrame, arms: Sequence[str], days: int
+) -> pd.DataFrame:
+    """Cumulative conversion rate per arm by day of the window (first orders only)."""
+    first = units[[CUSTOMER_ID, ARM]].merge(daily, on=CUSTOMER_ID, how="inner")
+    sizes = units.groupby(ARM).size()
+    rows = []
+    for arm in arms:
+        counts = np.bincount(first.loc[first[ARM] == arm, "day"].to_numpy(int), minlength=days)
+        cumulative = np.cumsum(counts[:days]) / max(int(sizes.get(arm, 0)), 1)
+        rows.extend(
+            {ARM: arm, "day": day, "cumulative_conversion_rate": float(rate)}
+            for day, rate in enumerate(cumulative)
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The edge: read and validate inputs, then analyse (what the CLI calls)
+
+DESIGN_FILE = "design.json"
+ASSIGNMENT_FILE = "assignment.parquet"
+SHA_FIX = (
+    "Re-run `uplift-lab design` (or restore the original file); an edited assignment cannot be "
+    "trusted"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FlatColumns:
+    """Column names of a flat table (one row per customer)."""
+
+    arm: str
+    conversion: str
+    revenue: str
+    segment: str | None = None
+    covariate: str | None = None
+
+
+def read_experiment(folder: Path) -> tuple[pd.DataFrame, dict]:
+    """Return (assignment, design meta) of an experiment folder, refusing an edited assignment.
+
+    Uses :func:`uplift_lab.design.load_experiment` when available; otherwise checks the
+    assignment's SHA-256 against design.json itself.
+    """
+    try:
+        from uplift_lab.design import load_experiment
+    except ImportError:
+        load_experiment = None
+    if load_experiment is not None:
+        experiment = load_experiment(folder)
+        return experiment.assignment, dict(experiment.meta)
+    folder = Path(folder)
+    meta = io.read_json(folder / DESIGN_FILE)
+    assignment_path = folder / ASSIGNMENT_FILE
+    if not assignment_path.exists():
+        raise input_error(assignment_path, "file not found", "Is this an experiment folder?")
+    if io.sha256_file(assignment_path) != meta.get("assignment_sha256"):
+        raise input_error(
+            assignment_path,
+            f"assignment.parquet was changed after design (its SHA-256 no longer matches "
+            f"{DESIGN_FILE})",
+            SHA_FIX,
+        )
+    return io.read_table(assignment_path, string_columns=[CUSTOMER_ID, STRATUM, ARM]), meta
+
+
+def _arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    values = frame[column]
+    if values.isna().any():
+        raise input_error(
+            source,
+            f"column '{column}' has {int(values.isna().sum())} empty arm label(s)",
+            "Every customer needs an arm; fill or remove those rows",
+        )
+    return values.astype(str)
+
+
+def _segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    values = frame[column]
+    empty = values.isna() | (values.astype(str).str.strip() == "")
+    if empty.any():
+        raise input_error(
+            source,
+            f"column '{column}' has {int(empty.sum())} empty segment label(s)",
+            "Fill them (e.g. 'unknown') or remove the rows",
+        )
+    return values.astype(str)
+
+
+def _conversion_flags(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    values = contracts.numeric_column(frame, column, source)
+    bad = ~values.isin([0.0, 1.0])
+    if bad.any():
+        raise input_error(
+            source,
+            f"column '{column}' must be 0/1 but has values such as {values[bad].iloc[0]:g}",
+            "Pass a 0/1 conversion column with --conversion-col",
+        )
+    return values
+
+
+def _parse_start(start: str | pd.Timestamp | None, meta: Mapping | None) -> pd.Timestamp:
+    if start is None and meta:
+        start = (meta.get("campaign") or {}).get("start")
+    if start is None:
+        raise InputError(
+            "--start is required with an orders file: the first day of the response window, "
+            "e.g. --start 2026-08-21"
+        )
+    try:
+        return pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise InputError(f"--start: '{start}' is not a date. Use e.g. --start 2026-08-21") from None
+
+
+def _money_from_campaign(
+    options: AnalysisOptions, campaign: Mapping | None, arms: set[str]
+) -> tuple[AnalysisOptions, list[str]]:
+    """Default --cost and --margin from the campaign plan that `target` wrote into design.json."""
+    used: list[str] = []
+    if not isinstance(campaign, Mapping):
+        return options, used
+    channels = campaign.get("channels") or {}
+    if not options.costs and isinstance(channels, Mapping):
+        costs = {
+            name: float(spec["message_cost"])
+            for name, spec in channels.items()
+            if name in arms and isinstance(spec, Mapping) and "message_cost" in spec
+        }
+        if costs:
+            options = replace(options, costs=costs)
+            used.append("cost per message")
+    if options.margin is None and isinstance(campaign.get("margin"), int | float):
+        options = replace(options, margin=float(campaign["margin"]))
+        used.append("margin")
+    return options, used
+
+
+def analyze_flat_file(
+    path: Path,
+    columns: FlatColumns,
+    options: AnalysisOptions,
+    *,
+    encoding: str | None = None,
+) -> Analysis:
+    """Analyse a flat table with an arm column and outcome columns (e.g. a public data set)."""
+    wanted = [columns.arm, columns.segment] if columns.segment else [columns.arm]
+    frame = io.read_table(path, encoding=encoding, string_columns=wanted)
+    needed = [columns.arm, columns.conversion, columns.revenue]
+    needed += [c for c in (columns.segment, columns.covariate) if c]
+    contracts.require_columns(frame, needed, path)
+    if len(frame) == 0:
+        raise input_error(path, "has no rows", "Pass a table with one row per customer")
+    units = pd.DataFrame(
+        {
+            ARM: _arm_labels(frame, columns.arm, path),
+            SEGMENT: _segment_labels(frame, columns.segment, path)
+            if columns.segment
+            else ALL_SEGMENTS,
+            CONVERTED: _conversion_flags(frame, columns.conversion, path),
+            REVENUE: contracts.numeric_column(frame, columns.revenue, path),
+        }
+    )
+    if columns.covariate:
+        units[COVARIATE] = contracts.numeric_column(frame, columns.covariate, path)
+    check_arms(units, options.control, path, columns.arm)
+    notes = {
+        "input": str(path),
+        "mode": "flat table",
+        "rows": len(units),
+        "customers_with_negative_revenue": int((units[REVENUE] < 0).sum()),
+    }
+    return analyze_units(units, options, source=str(path), data_notes=notes)
+
+
+def analyze_experiment_folder(
+    folder: Path,
+    outcomes_path: Path,
+    options: AnalysisOptions,
+    *,
+    start: str | None = None,
+    window_days: int = 7,
+    conversion_col: str = CONVERTED,
+    revenue_col: str = REVENUE,
+    customer_col: str = CUSTOMER_ID,
+    time_col: str = ORDER_TIME,
+    amount_col: str = AMOUNT,
+    covariate: str | None = None,
+    encoding: str | None = None,
+) -> Analysis:
+    """Analyse an experiment folder against an outcomes file (per-customer table or orders).
+
+    A file with ``conversion_col`` is a per-customer outcome table; otherwise it is an order
+    log and the response window is [start, start + window_days).
+    """
+    assignment, meta = read_experiment(folder)
+    control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
+    fractions = meta.get("fractions") or None
+    arm_order = tuple(str(a) for a in meta.get("arms") or ())
+    options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
+    arms_present = set(assignment[ARM].astype(str))
+    options, from_campaign = _money_from_campaign(options, meta.get("campaign"), arms_present)
+    assignment = pd.DataFrame(
+        {
+            CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
+            SEGMENT: _segment_labels(assignment, STRATUM, folder),
+            ARM: _arm_labels(assignment, ARM, folder),
+        }
+    )
+    check_arms(assignment, control, Path(folder) / ASSIGNMENT_FILE, ARM)
+
+    raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
+    notes: dict[str, object] = {"input": str(folder), "outcomes": str(outcomes_path)}
+    if from_campaign:
+        notes["money_assumptions_from_design_json"] = ", ".join(from_campaign)
+    covariate_frame = None
+    daily = None
+    window = None
+    if conversion_col in raw.columns:
+        frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
+        contracts.require_columns(frame, (CUSTOMER_ID, revenue_col), outcomes_path)
+        outcomes = pd.DataFrame(
+            {
+                CUSTOMER_ID: contracts.ids_as_text(frame, CUSTOMER_ID, outcomes_path, unique=True),
+                CONVERTED: _conversion_flags(frame, conversion_col, outcomes_path),
+                REVENUE: contracts.numeric_column(frame, revenue_col, outcomes_path),
+            }
+        )
+        notes["mode"] = "experiment + per-customer outcomes"
+        if covariate:
+            contracts.require_columns(frame, (covariate,), outcomes_path)
+            covariate_frame = pd.DataFrame(
+                {
+                    CUSTOMER_ID: outcomes[CUSTOMER_ID],
+                    COVARIATE: contracts.numeric_column(frame, covariate, outcomes_path),
+                }
+            )
+    else:
+        orders = contracts.validate_orders(
+            raw,
+            outcomes_path,
+            customer_col=customer_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            allow_refunds=True,
+        )
+        begin = _parse_start(start, meta)
+        window = window_days
+        derived = outcomes_from_orders(orders, begin, window_days)
+        outcomes = derived.per_customer
+        daily = derived.daily
+        notes.update(
+            mode="experiment + orders",
+            window_start=begin.isoformat(),
+            window_days=window_days,
+            orders_in_window=derived.orders_in_window,
+            refund_rows=derived.refund_rows,
+            refund_amount=derived.refund_amount,
+        )
+        if covariate:
+            if covariate in orders.columns:
+                raise input_error(
+                    outcomes_path,
+                    f"--covariate '{covariate}' is an order column, not a per-customer value",
+                    "With an orders file use --covariate pre_revenue (revenue before --start)",
+                )
+            covariate_frame = pre_period_revenue(orders, begin)
+    joined = join_outcomes(assignment, outcomes, covariate_frame)
+    notes["unknown_customers_ignored"] = joined.unknown_customers
+    notes["customers_without_outcome_counted_as_zero"] = joined.customers_without_outcome
+    notes["customers_with_negative_revenue"] = int((joined.units[REVENUE] < 0).sum())
+    extra = []
+    if joined.unknown_customers:
+        extra.append(
+            Notice(
+                "note",
+                f"{joined.unknown_customers:,} outcome row(s) of customers who are not in the "
+                "experiment were ignored.",
+            )
+        )
+    return analyze_units(
+        joined.units,
+        options,
+        source=str(folder),
+        data_notes=notes,
+        daily=daily,
+        window_days=window,
+        extra_notices=extra,
+    )

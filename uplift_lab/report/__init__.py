@@ -1,0 +1,1 @@
+"""Reporting layer: turn result dataclasses into terminal tables, JSON, Markdown and HTML."""

@@ -1,0 +1,626 @@
+"""Render an :class:`~uplift_lab.analyze.Analysis`: terminal tables, Markdown, HTML and JSON.
+
+The numbers are formatted once into :class:`Section` tables, and every output (rich, Markdown,
+HTML) renders the same sections, so the terminal and the shared files never disagree.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from uplift_lab import __version__, io
+from uplift_lab.analyze import ALL_SEGMENTS, Analysis, Comparison, OverallEffect
+
+DASH = "—"
+OVERALL_LABEL = "(overall)"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One table of the report: a title, column headers, formatted rows and an optional note."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+    numeric_from: int = 1  # columns from this index on are right-justified
+
+
+# ---------------------------------------------------------------------------------------------
+# Number formatting
+
+
+def _bad(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def fmt_percent(value: float | None, digits: int = 3) -> str:
+    return DASH if _bad(value) else f"{value * 100:.{digits}f}%"
+
+
+def fmt_points(value: float | None, digits: int = 2) -> str:
+    return DASH if _bad(value) else f"{value * 100:+.{digits}f} pp"
+
+
+def fmt_signed_percent(value: float | None, digits: int = 1) -> str:
+    return DASH if _bad(value) else f"{value * 100:+.{digits}f}%"
+
+
+def fmt_number(value: float | None, digits: int = 2, signed: bool = False) -> str:
+    if _bad(value):
+        return DASH
+    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
+
+
+def fmt_count(value: float | None) -> str:
+    return DASH if _bad(value) else f"{int(round(value)):,}"
+
+
+def fmt_p(value: float | None) -> str:
+    if _bad(value):
+        return DASH
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def _ci(low: float, high: float, fmt) -> str:
+    if _bad(low) or _bad(high):
+        return ""
+    return f" [{fmt(low)}, {fmt(high)}]"
+
+
+def _points_ci(value: float, low: float, high: float) -> str:
+    inner = _ci(low, high, lambda v: f"{v * 100:+.2f}")
+    return fmt_points(value) + inner
+
+
+def _relative_ci(value: float, low: float, high: float) -> str:
+    return fmt_signed_percent(value) + _ci(low, high, lambda v: f"{v * 100:+.1f}%")
+
+
+def _money_ci(value: float, low: float, high: float, digits: int = 2) -> str:
+    return fmt_number(value, digits, signed=True) + _ci(low, high, lambda v: f"{v:+,.{digits}f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def _adjust_label(analysis: Analysis) -> str:
+    return {"holm": "p (Holm)", "bh": "p (BH)", "none": "p (unadjusted)"}[analysis.options.adjust]
+
+
+def _adjust_note(analysis: Analysis) -> str:
+    count = len(analysis.comparisons)
+    if analysis.options.adjust == "none":
+        return " p-values NOT adjusted for multiple comparisons."
+    name = {"holm": "Holm", "bh": "Benjamini-Hochberg"}[analysis.options.adjust]
+    return f" {name}-adjusted across all {count} segment x arm comparisons."
+
+
+def arms_section(analysis: Analysis) -> Section:
+    rows = [
+        (
+            s.arm + (" (control)" if s.arm == analysis.control != "control" else ""),
+            fmt_count(s.n),
+            fmt_count(s.conversions),
+            fmt_percent(s.conversion_rate),
+            fmt_number(s.revenue),
+            fmt_number(s.revenue_per_customer, 3),
+            fmt_number(s.average_order_value),
+        )
+        for s in analysis.arm_summaries
+        if s.segment == ALL_SEGMENTS
+    ]
+    columns = ("Arm", "Customers", "Conversions", "Conv. rate", "Revenue", "Rev./customer", "AOV")
+    note = (
+        "AOV = revenue / orders in the window"
+        if analysis.data_notes.get("orders_in_window") is not None
+        else "AOV = revenue per converted customer (no order counts in a per-customer table)"
+    )
+    return Section("Arms (all segments)", columns, tuple(rows), note)
+
+
+def segment_arms_section(analysis: Analysis) -> Section:
+    rows = [
+        (
+            s.segment,
+            s.arm,
+            fmt_count(s.n),
+            fmt_count(s.conversions),
+            fmt_percent(s.conversion_rate),
+            fmt_number(s.revenue_per_customer, 3),
+            fmt_number(s.average_order_value),
+        )
+        for s in analysis.arm_summaries
+        if s.segment != ALL_SEGMENTS
+    ]
+    columns = ("Segment", "Arm", "Customers", "Conversions", "Conv. rate", "Rev./customer", "AOV")
+    return Section("Arms per segment", columns, tuple(rows), numeric_from=2)
+
+
+def _comparisons(analysis: Analysis, arm: str) -> list[Comparison]:
+    return [c for c in analysis.comparisons if c.arm == arm]
+
+
+def _overall(analysis: Analysis, arm: str) -> OverallEffect:
+    return next(o for o in analysis.overall if o.arm == arm)
+
+
+def conversion_section(analysis: Analysis, arm: str) -> Section:
+    rows = []
+    for c in _comparisons(analysis, arm):
+        e = c.conversion
+        rows.append(
+            (
+                c.segment,
+                fmt_percent(e.control_mean),
+                fmt_percent(e.treatment_mean),
+                _points_ci(e.difference, e.ci_low, e.ci_high),
+                _relative_ci(e.relative_lift, e.relative_ci_low, e.relative_ci_high),
+                fmt_p(e.p_value),
+                fmt_p(c.conversion_p_adjusted),
+            )
+        )
+    o = _overall(analysis, arm)
+    s, r = o.conversion, o.conversion_relative
+    rows.append(
+        (
+            OVERALL_LABEL,
+            "",
+            "",
+            _points_ci(s.difference, s.ci_low, s.ci_high),
+            _relative_ci(r.lift, r.ci_low, r.ci_high),
+            fmt_p(s.p_value),
+            "",
+        )
+    )
+    columns = (
+        "Segment",
+        "Control",
+        "Treated",
+        "Lift [95% CI]",
+        "Rel. lift [95% CI]",
+        "p",
+        _adjust_label(analysis),
+    )
+    method = "Wald" if analysis.options.ci == "wald" else "Newcombe"
+    note = (
+        f"Difference of proportions ({method} CI), two-proportion z-test; relative lift with a "
+        "delta-method CI; (overall) = stratified: segment-size weighted average of segment lifts."
+        + _adjust_note(analysis)
+    )
+    return Section(f"Conversion: {arm} vs {analysis.control}", columns, tuple(rows), note)
+
+
+def revenue_section(analysis: Analysis, arm: str) -> Section:
+    rows = []
+    for c in _comparisons(analysis, arm):
+        e = c.revenue
+        rows.append(
+            (
+                c.segment,
+                fmt_number(e.control_mean, 3),
+                fmt_number(e.treatment_mean, 3),
+                _money_ci(e.difference, e.ci_low, e.ci_high),
+                _relative_ci(e.relative_lift, e.relative_ci_low, e.relative_ci_high),
+                fmt_p(e.p_value),
+                fmt_p(c.revenue_p_adjusted),
+            )
+        )
+    o = _overall(analysis, arm)
+    s, r = o.revenue, o.revenue_relative
+    rows.append(
+        (
+            OVERALL_LABEL,
+            "",
+            "",
+            _money_ci(s.difference, s.ci_low, s.ci_high),
+            _relative_ci(r.lift, r.ci_low, r.ci_high),
+            fmt_p(s.p_value),
+            "",
+        )
+    )
+    columns = (
+        "Segment",
+        "Control",
+        "Treated",
+        "Lift [95% CI]",
+        "Rel. lift [95% CI]",
+        "p",
+        _adjust_label(analysis),
+    )
+    note = (
+        "Revenue per customer (non-buyers count as 0); Welch t-test and CI; relative lift with a "
+        "delta-method CI; (overall) = stratified." + _adjust_note(analysis)
+    )
+    return Section(f"Revenue per customer: {arm} vs {analysis.control}", columns, tuple(rows), note)
+
+
+def capped_section(analysis: Analysis, arm: str) -> Section | None:
+    if analysis.cap_threshold is None:
+        return None
+    rows = []
+    for c in _comparisons(analysis, arm):
+        raw, capped = c.revenue, c.revenue_capped
+        rows.append(
+            (
+                c.segment,
+                _money_ci(raw.difference, raw.ci_low, raw.ci_high),
+                _money_ci(capped.difference, capped.ci_low, capped.ci_high),
+                fmt_p(capped.p_value),
+            )
+        )
+    o = _overall(analysis, arm)
+    rows.append(
+        (
+            OVERALL_LABEL,
+            _money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high),
+            _money_ci(
+                o.revenue_capped.difference, o.revenue_capped.ci_low, o.revenue_capped.ci_high
+            ),
+            fmt_p(o.revenue_capped.p_value),
+        )
+    )
+    title = f"Revenue per customer, capped: {arm} vs {analysis.control}"
+    note = (
+        f"Each customer's revenue capped at {fmt_number(analysis.cap_threshold)} (the "
+        f"{analysis.options.cap_quantile:g} quantile of all arms pooled), shown next to the "
+        "uncapped lift."
+    )
+    columns = ("Segment", "Lift uncapped [95% CI]", "Lift capped [95% CI]", "p (capped)")
+    return Section(title, columns, tuple(rows), note)
+
+
+def cuped_section(analysis: Analysis, arm: str) -> Section | None:
+    if not analysis.comparisons or analysis.comparisons[0].revenue_cuped is None:
+        return None
+    rows = []
+    for c in _comparisons(analysis, arm):
+        raw, cuped = c.revenue, c.revenue_cuped
+        e = cuped.effect
+        rows.append(
+            (
+                c.segment,
+                _money_ci(raw.difference, raw.ci_low, raw.ci_high),
+                _money_ci(e.difference, e.ci_low, e.ci_high),
+                fmt_p(e.p_value),
+                fmt_percent(cuped.variance_reduction, 1),
+            )
+        )
+    o = _overall(analysis, arm)
+    rows.append(
+        (
+            OVERALL_LABEL,
+            _money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high),
+            _money_ci(o.revenue_cuped.difference, o.revenue_cuped.ci_low, o.revenue_cuped.ci_high),
+            fmt_p(o.revenue_cuped.p_value),
+            fmt_percent(o.cuped_variance_reduction, 1),
+        )
+    )
+    name = analysis.options.covariate_name or "covariate"
+    note = (
+        f"CUPED with covariate '{name}' (measured before the campaign): revenue adjusted by "
+        "theta x (covariate - its mean), theta from both arms pooled."
+    )
+    columns = ("Segment", "Lift raw [95% CI]", "Lift CUPED [95% CI]", "p (CUPED)", "Var. reduction")
+    return Section(
+        f"Revenue per customer, CUPED: {arm} vs {analysis.control}", columns, tuple(rows), note
+    )
+
+
+def money_section(analysis: Analysis, arm: str) -> Section | None:
+    comparisons = _comparisons(analysis, arm)
+    if not comparisons or comparisons[0].money is None:
+        return None
+    entries = [(c.segment, c.money) for c in comparisons]
+    entries.append((OVERALL_LABEL, _overall(analysis, arm).money))
+    rows = [
+        (
+            segment,
+            fmt_count(m.treated_n),
+            _money_ci(
+                m.incremental_conversions,
+                m.incremental_conversions_low,
+                m.incremental_conversions_high,
+                0,
+            ),
+            _money_ci(
+                m.incremental_revenue, m.incremental_revenue_low, m.incremental_revenue_high, 0
+            ),
+            fmt_number(m.cost, 0 if m.cost >= 1000 else 2),
+            _money_ci(m.incremental_profit, m.incremental_profit_low, m.incremental_profit_high, 0),
+            fmt_signed_percent(m.roi, 0),
+            fmt_number(m.cost_per_incremental_conversion),
+        )
+        for segment, m in entries
+    ]
+    margin_note = (
+        "no --margin given: all incremental revenue counted as profit"
+        if analysis.options.margin is None
+        else f"margin {analysis.options.margin:g}"
+    )
+    note = (
+        "Incremental = lift x treated customers, with [95% CI]; (overall) = sum over segments; "
+        "profit = incremental revenue x margin - cost; "
+        f"ROI = profit / cost; {margin_note}."
+    )
+    columns = (
+        "Segment",
+        "Treated",
+        "Incr. conv.",
+        "Incr. revenue",
+        "Cost",
+        "Incr. profit",
+        "ROI",
+        "Cost per incr. conv.",
+    )
+    return Section(f"Money: {arm} vs {analysis.control}", columns, tuple(rows), note)
+
+
+def srm_section(analysis: Analysis) -> Section | None:
+    if not analysis.srm:
+        return None
+    rows = []
+    for check in analysis.srm:
+        r = check.result
+        rows.append(
+            (
+                check.segment,
+                ", ".join(f"{arm} {n:,}" for arm, n in r.observed.items()),
+                ", ".join(f"{arm} {f:.1%}" for arm, f in r.expected.items()),
+                fmt_number(r.statistic, 2),
+                fmt_p(r.p_value),
+            )
+        )
+    columns = ("Segment", "Observed", "Designed", "Chi-square", "p")
+    note = "Sample ratio mismatch: chi-square goodness of fit vs the designed fractions."
+    return Section("Sample ratio check", columns, tuple(rows), note, numeric_from=3)
+
+
+def _without_overall(section: Section) -> Section:
+    rows = tuple(row for row in section.rows if row[0] != OVERALL_LABEL)
+    return dataclasses.replace(section, rows=rows)
+
+
+def sections(analysis: Analysis) -> list[Section]:
+    """Every table of the report, in reading order (no overall row with a single segment)."""
+    out = _sections(analysis)
+    if len(analysis.segments) == 1:
+        out = [_without_overall(section) for section in out]
+    return out
+
+
+def _sections(analysis: Analysis) -> list[Section]:
+    out = [arms_section(analysis)]
+    if len(analysis.segments) > 1:
+        out.append(segment_arms_section(analysis))
+    for arm in analysis.treated_arms:
+        out.append(conversion_section(analysis, arm))
+        out.append(revenue_section(analysis, arm))
+        extra = (capped_section(analysis, arm), cuped_section(analysis, arm))
+        out.extend(s for s in (*extra, money_section(analysis, arm)) if s)
+    srm = srm_section(analysis)
+    if srm:
+        out.append(srm)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: NaN/inf -> None, tuples -> lists, DataFrames -> records."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return _clean(value.to_dict(orient="records"))
+    if hasattr(value, "item") and not isinstance(value, str):
+        return _clean(value.item())
+    return value
+
+
+def report_payload(analysis: Analysis) -> dict[str, Any]:
+    """Every number of the analysis as a JSON-ready dict."""
+    fields = {f.name: getattr(analysis, f.name) for f in dataclasses.fields(analysis)}
+    payload = {
+        name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+        for name, value in fields.items()
+    }
+    for name in ("arm_summaries", "comparisons", "overall", "srm", "notices"):
+        payload[name] = [dataclasses.asdict(item) for item in fields[name]]
+    payload["uplift_lab_version"] = __version__
+    payload["intent_to_treat"] = True
+    return _clean(payload)
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal
+
+
+def print_analysis(analysis: Analysis, console) -> None:
+    """Print warnings and every section as rich tables."""
+    from rich import box
+    from rich.markup import escape
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    console.print(f"[bold]Campaign analysis[/] of {escape(analysis.source)}")
+    for notice in analysis.notices:
+        style = {"critical": "bold white on red", "warning": "bold yellow", "note": "dim"}
+        label = {"critical": "!!! ", "warning": "warning: ", "note": ""}[notice.level]
+        console.print(f"[{style[notice.level]}]{label}[/]{escape(notice.message)}")
+    for section in sections(analysis):
+        table = Table(
+            title=section.title,
+            title_justify="left",
+            title_style="bold",
+            caption=section.note or None,
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            collapse_padding=True,
+            pad_edge=False,
+        )
+        # The CI goes on its own line in the cell: narrower columns, no random wrapping.
+        rows = [[escape(cell).replace(" [", "\n[") for cell in row] for row in section.rows]
+        for index, column in enumerate(section.columns):
+            widest = max((len(line) for row in rows for line in row[index].split("\n")), default=1)
+            table.add_column(
+                column,
+                justify="right" if index >= section.numeric_from else "left",
+                min_width=widest,  # numbers are never cut; headers wrap instead
+            )
+        for row in rows:
+            table.add_row(*row, style="bold" if row[0] == OVERALL_LABEL else None)
+        # Never crop numbers: a table wider than the terminal is printed whole.
+        needed = Measurement.get(console, console.options, table).minimum
+        console.print(table, width=max(console.width, needed), crop=False)
+        console.print()
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown and HTML
+
+
+def figures(analysis: Analysis) -> dict[str, bytes]:
+    """The report's PNG figures by file stem."""
+    from uplift_lab.report import plots
+
+    out: dict[str, bytes] = {}
+    for index, arm in enumerate(analysis.treated_arms):
+        comparisons = _comparisons(analysis, arm)
+        overall = _overall(analysis, arm).conversion
+        labels = [c.segment for c in comparisons] + [OVERALL_LABEL]
+        lifts = [c.conversion.difference * 100 for c in comparisons] + [overall.difference * 100]
+        lows = [c.conversion.ci_low * 100 for c in comparisons] + [overall.ci_low * 100]
+        highs = [c.conversion.ci_high * 100 for c in comparisons] + [overall.ci_high * 100]
+        out[f"lift_{index + 1}"] = plots.lift_with_ci_png(
+            labels,
+            lifts,
+            lows,
+            highs,
+            title=f"Conversion lift, {arm} vs {analysis.control} (95% CI)",
+            xlabel="lift in percentage points",
+        )
+    rates = pd.DataFrame(
+        [
+            {"segment": s.segment, "arm": s.arm, "rate": s.conversion_rate * 100}
+            for s in analysis.arm_summaries
+            if s.segment != ALL_SEGMENTS or len(analysis.segments) == 1
+        ]
+    ).pivot(index="segment", columns="arm", values="rate")[list(analysis.arms)]
+    out["conversion"] = plots.grouped_bars_png(
+        rates, title="Conversion rate per arm and segment", ylabel="conversion rate (%)"
+    )
+    if analysis.daily is not None and len(analysis.daily):
+        daily = analysis.daily.pivot(
+            index="day", columns="arm", values="cumulative_conversion_rate"
+        )
+        out["daily"] = plots.lines_png(
+            daily[list(analysis.arms)] * 100,
+            title="Cumulative response over the window",
+            xlabel="day of the response window",
+            ylabel="customers converted (%)",
+        )
+    return out
+
+
+FIGURE_CAPTIONS = {
+    "conversion": "Conversion rate per arm and segment",
+    "daily": "Cumulative response per arm over the days of the window",
+}
+
+
+def _md_table(section: Section) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    align = ["---:" if i >= section.numeric_from else ":---" for i in range(len(section.columns))]
+    lines = [
+        "| " + " | ".join(map(cell, section.columns)) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in section.rows]
+    return "\n".join(lines)
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _context(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "analysis": analysis,
+        "sections": sections(analysis),
+        "critical": [n for n in analysis.notices if n.level == "critical"],
+        "warnings": [n for n in analysis.notices if n.level == "warning"],
+        "notes": [n for n in analysis.notices if n.level == "note"],
+        "data_notes": sorted(analysis.data_notes.items()),
+        "version": __version__,
+        "md_table": _md_table,
+        "overall_label": OVERALL_LABEL,
+    }
+
+
+def render_markdown(analysis: Analysis, figure_names: list[str]) -> str:
+    """report.md: the same sections as Markdown tables, figures linked as PNG files."""
+    context = _context(analysis)
+    context["figures"] = [(f"{name}.png", _caption(analysis, name)) for name in figure_names]
+    return _environment().get_template("analyze.md.j2").render(**context)
+
+
+def render_html(analysis: Analysis, images: Mapping[str, bytes]) -> str:
+    """report.html: self-contained, with the figures embedded as base64 PNG."""
+    context = _context(analysis)
+    context["figures"] = [
+        (base64.b64encode(data).decode("ascii"), _caption(analysis, name))
+        for name, data in images.items()
+    ]
+    return _environment().get_template("analyze.html.j2").render(**context)
+
+
+def _caption(analysis: Analysis, name: str) -> str:
+    if name.startswith("lift_"):
+        arm = analysis.treated_arms[int(name.removeprefix("lift_")) - 1]
+        return f"Conversion lift per segment, {arm} vs {analysis.control}, with 95% CI"
+    return FIGURE_CAPTIONS.get(name, name)
+
+
+def write_report(analysis: Analysis, out_dir: Path) -> Path:
+    """Write report.md, report.html, report.json and the PNG figures into ``out_dir``.
+
+    The folder is built beside the target and swapped in only when complete, so a failed run
+    leaves no half report (and an existing report is replaced only by a complete one).
+    """
+    images = figures(analysis)
+    markdown = render_markdown(analysis, list(images))
+    html = render_html(analysis, images)
+    payload = report_payload(analysis)
+    with io.atomic_directory(Path(out_dir), force=True) as staging:
+        io.write_json(payload, staging / "report.json")
+        io.write_text(markdown, staging / "report.md")
+        io.write_text(html, staging / "report.html")
+        for name, data in images.items():
+            io.write_bytes(data, staging / f"{name}.png")
+    return Path(out_dir)

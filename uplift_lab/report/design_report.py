@@ -1,0 +1,93 @@
+"""Terminal view of an experiment design: strata x arms with counts and MDE."""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+from uplift_lab.contracts import STRATUM
+from uplift_lab.design import OVERALL, ExperimentDesign
+
+
+def _percent(value: float | None, digits: int = 2) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.{digits}%}"
+
+
+def design_table(design: ExperimentDesign) -> Table:
+    """Strata x arms: customers per arm, MDE of every treated arm vs control, and notes.
+
+    MDE is the minimum detectable absolute lift in conversion rate (two-sided test at the
+    design's alpha and power) over the stratum's baseline; "-" means nothing below 100% is
+    detectable. "needed" is the control share that would detect the target lift (">50%": not
+    even a 50/50 split would). Shares and baselines that are the same in every stratum move to
+    the header and title, so the table stays narrow.
+    """
+    result = design.assignment
+    power = design.power
+    mde = {(row.stratum, row.arm): row for row in power.table.itertuples(index=False)}
+    flagged = design.balance.flagged
+    imbalance: dict[str, int] = flagged.groupby(STRATUM).size().to_dict() if len(flagged) else {}
+    with_target = power.target_lift is not None
+    strata_rows = power.table[power.table[STRATUM] != OVERALL]
+    baselines = set(strata_rows["baseline"].round(12))
+    same_baseline = len(baselines) <= 1
+    same_fractions = len({tuple(f.values()) for f in result.fractions.values()}) <= 1
+
+    title = f"Experiment '{result.name}': {len(result.assignment):,} customers"
+    if same_baseline and baselines:
+        title += f", baseline {_percent(next(iter(baselines)))}"
+    title += f", alpha {power.alpha:g}, power {power.power:g}"
+    if with_target:
+        title += f", target lift {_percent(power.target_lift)}"
+    table = Table(title=title, title_justify="left")
+    widest = max((len(label) for label in result.counts), default=7)
+    table.add_column("stratum", no_wrap=True, min_width=min(max(widest, 9), 24))
+    table.add_column("n", justify="right", no_wrap=True)
+    first_fractions = next(iter(result.fractions.values()), {})
+    for arm in result.arms:
+        header = f"{arm}\n{first_fractions.get(arm, 0):.0%}" if same_fractions else arm
+        table.add_column(header, justify="right", no_wrap=True)
+    if not same_baseline:
+        table.add_column("base", justify="right")
+    for arm in result.treated_arms:
+        label = "MDE" if len(result.treated_arms) == 1 else f"MDE\n{arm}"
+        table.add_column(label, justify="right", no_wrap=True)
+    if with_target:
+        table.add_column("needed", justify="right", no_wrap=True)
+    table.add_column("notes")
+
+    def add(stratum: str, counts: dict[str, int], notes: list[str], **style: str) -> None:
+        size = sum(counts.values())
+        cells = [stratum, f"{size:,}"]
+        for arm in result.arms:
+            n = counts.get(arm, 0)
+            share = "" if same_fractions or not size else f" ({n / size:.0%})"
+            cells.append(f"{n:,}{share}")
+        rows = [mde[(stratum, arm)] for arm in result.treated_arms if (stratum, arm) in mde]
+        if not same_baseline:
+            cells.append(_percent(rows[0].baseline if rows else None))
+        cells.extend(_percent(row.mde) for row in rows)
+        if with_target:
+            needed = rows[0].holdout_needed if rows else float("nan")
+            cells.append(">50%" if math.isnan(needed) else _percent(needed, 1))
+            if any(row.mde_above_target for row in rows):
+                notes = [*notes, "MDE>target"]
+        cells.append(", ".join(notes))
+        table.add_row(*cells, **style)
+
+    totals = {arm: 0 for arm in result.arms}
+    for stratum, counts in result.counts.items():
+        for arm, n in counts.items():
+            totals[arm] += n
+        notes = []
+        if stratum in design.small_holdouts:
+            notes.append(f"holdout<{design.min_holdout}")
+        elif stratum in imbalance:  # in a small holdout, chance alone gives large SMDs
+            notes.append(f"SMD>{design.balance.threshold:g} x{imbalance[stratum]}")
+        add(stratum, counts, notes)
+    table.add_section()
+    add(OVERALL, totals, [], style="bold")
+    return table

@@ -1,0 +1,554 @@
+"""The model evaluation report: every model against the baselines, with CIs, plots and verdicts.
+
+``render_model_report`` writes a folder (atomically): one PNG per figure, ``report.md``
+(linking the PNGs), a self-contained ``report.html`` (PNGs embedded as base64) and
+``metrics.json``. ``write_model_report`` is what ``uplift-lab evaluate`` calls (through
+``uplift_lab.uplift.store.evaluate_model_folder``) to fill its staging folder;
+``evaluate_scores_file`` reports on a scored file of a later randomized campaign.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from uplift_lab import io
+from uplift_lab.uplift.evaluate import (
+    DEFAULT_KS,
+    ModelEvaluation,
+    ScoreEvaluation,
+    evaluate_scores,
+    metrics_as_row,
+)
+
+METHOD_NOTES = (
+    "Every number is computed on held-out customers only: customers the model did not see in "
+    "training (cross-validation folds), or a later randomized campaign.",
+    "Qini coefficient: area between the model's Qini curve and the random-targeting line, "
+    "divided by that of the perfect ranking (scikit-uplift's qini_auc_score); 0 = no better "
+    "than random. AUUC: the same for the uplift curve (scikit-uplift's uplift_auc_score).",
+    "uplift@k: treated mean - control mean among the top k share by score. Incremental per "
+    "1,000: treated outcome - control outcome x n_treated / n_control among the top k, per "
+    "1,000 customers of the held-out set, next to what random targeting of as many captures.",
+    "Intervals: 95% t intervals over the folds or random parts named above. Cross-validation "
+    "folds share training data, so their intervals are widened with the Nadeau-Bengio "
+    "correction; they are approximate, not exact.",
+    "Baselines: random targeting; the RFM rule (highest RFM score first, what teams do today); "
+    "purchase probability (highest chance to buy first). A model is worth using only where it "
+    "beats them.",
+    "Calibration: customers split into 10 equal bins by predicted uplift; observed uplift = "
+    "treated mean - control mean in the bin, with a Welch 95% interval. A model whose top bin "
+    "does not beat its bottom bin is reported as not useful.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelReport:
+    """What ``render_model_report`` wrote: the folder, its files, and the evaluations."""
+
+    folder: Path
+    files: tuple[str, ...]
+    evaluations: tuple[ModelEvaluation, ...]
+    markdown: str
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _format(value: Any, kind: str) -> str:
+    """One number as text: ``coef`` 0.123, ``signed`` +0.123, ``pp`` +1.23 pp, ``amount``
+    +12.34, ``count`` 1,234."""
+    if _missing(value):
+        return "n/a"
+    value = float(value)
+    if kind == "coef":
+        return f"{value:.3f}"
+    if kind == "signed":
+        return f"{value:+.3f}"
+    if kind == "pp":
+        return f"{100 * value:+.2f} pp"
+    if kind == "count":
+        return f"{value:,.0f}"
+    return f"{value:+,.2f}"
+
+
+def _with_ci(summary: pd.DataFrame, metric: str, kind: str) -> str:
+    row = summary.loc[metric]
+    text = _format(row["mean"], kind)
+    if _missing(row["ci_low"]):
+        return text
+    return f"{text} [{_format(row['ci_low'], kind)}, {_format(row['ci_high'], kind)}]"
+
+
+def _verdict_word(verdict: str) -> str:
+    return verdict.split(":")[0]
+
+
+def comparison_rows(evaluation: ModelEvaluation) -> tuple[list[str], list[tuple[bool, list[str]]]]:
+    """Header and rows (``(is_baseline, cells)``) of the model-vs-baselines table."""
+    lift_kind = "pp" if evaluation.binary_outcome else "amount"
+    k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
+    header = ["score", "Qini coefficient", "AUUC"]
+    header += [f"uplift@{k:.0%}" for k in evaluation.ks]
+    header += [f"incremental per 1,000 @{k_focus:.0%}", f"random @{k_focus:.0%}", "verdict"]
+    rows = []
+    for item in evaluation.scores:
+        summary = item.summary
+        cells = [item.label, _with_ci(summary, "qini_coefficient", "coef")]
+        cells.append(_with_ci(summary, "auuc", "coef"))
+        cells += [_with_ci(summary, f"uplift_at_{k:.0%}", lift_kind) for k in evaluation.ks]
+        cells.append(_with_ci(summary, f"incremental_per_1000_at_{k_focus:.0%}", "amount"))
+        cells.append(_format(summary.loc[f"random_per_1000_at_{k_focus:.0%}", "mean"], "amount"))
+        cells.append(_verdict_word(item.verdict))
+        rows.append((item.is_baseline, cells))
+    return header, rows
+
+
+def calibration_rows(
+    calibration: pd.DataFrame, *, binary: bool
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a decile calibration table."""
+    kind = "pp" if binary else "amount"
+    header = ["bin", "n treated", "n control", "predicted", "observed", "95% CI", "note"]
+    rows = []
+    for record in calibration.to_dict(orient="records"):
+        interval = (
+            "n/a"
+            if _missing(record["ci_low"])
+            else f"[{_format(record['ci_low'], kind)}, {_format(record['ci_high'], kind)}]"
+        )
+        rows.append(
+            [
+                str(record["bin"]),
+                _format(record["n_treated"], "count"),
+                _format(record["n_control"], "count"),
+                _format(record["predicted_uplift"], kind),
+                _format(record["observed_uplift"], kind),
+                interval,
+                record["note"] or "",
+            ]
+        )
+    return header, rows
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    align = ["---"] + ["---:"] * (len(header) - 2) + ["---"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    return lines
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _best(evaluation: ModelEvaluation) -> ScoreEvaluation:
+    by_name = {item.name: item for item in evaluation.scores}
+    if evaluation.best_model is not None:
+        return by_name[evaluation.best_model]
+    return next(item for item in evaluation.scores if not item.is_baseline)
+
+
+def _slug(text: str) -> str:
+    """File-name part from a heading: "sms vs control: revenue" -> "sms_vs_control_revenue"."""
+    words = "".join(ch if ch.isalnum() or ch == "-" else " " for ch in text.lower()).split()
+    return "_".join(word for word in words if word != "outcome") or "outcome"
+
+
+def _intro(evaluation: ModelEvaluation) -> str:
+    return (
+        f"{evaluation.n:,} held-out customers ({evaluation.n_treated:,} treated, "
+        f"{evaluation.n_control:,} control); intervals over {evaluation.fold_source}."
+    )
+
+
+def against_best_baseline(evaluation: ModelEvaluation) -> str:
+    """One sentence: does the best model beat the best baseline (paired over folds)?"""
+    best, baseline = _best(evaluation), evaluation.best_baseline()
+    if baseline is None:
+        return "No baseline could be evaluated."
+    k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
+    qini, low, high = evaluation.difference(best.name, baseline.name)
+    gain = evaluation.difference(best.name, baseline.name, f"incremental_per_1000_at_{k_focus:.0%}")
+    if _missing(low):
+        outcome = "cannot be compared (too few folds)"
+    elif low > 0:
+        outcome = "beats it"
+    elif high < 0:
+        outcome = "does worse than it"
+    else:
+        outcome = "is not shown to beat it"
+    return (
+        f"Against the best baseline ({baseline.label}), {best.label} {outcome}: Qini "
+        f"coefficient difference {_format(qini, 'signed')} [95% CI {_format(low, 'signed')}, "
+        f"{_format(high, 'signed')}], incremental {evaluation.outcome} per 1,000 customers at the "
+        f"top {k_focus:.0%} {_format(gain[0], 'amount')} [{_format(gain[1], 'amount')}, "
+        f"{_format(gain[2], 'amount')}] (paired over the same folds)."
+    )
+
+
+def _figures(evaluation: ModelEvaluation, slug: str) -> list[tuple[str, str, bytes]]:
+    """``(file name, caption, png)`` for one outcome (file names end in ``slug``)."""
+    from uplift_lab.report import uplift_plots
+
+    best = _best(evaluation)
+    figures = [
+        (
+            f"qini_{slug}.png",
+            f"Qini curve ({evaluation.outcome}): every model and baseline, and random targeting.",
+            uplift_plots.qini_curve_png(evaluation),
+        ),
+        (
+            f"deciles_{slug}.png",
+            f"Uplift by bin of predicted uplift, {best.label} ({evaluation.outcome}), 95% CIs.",
+            uplift_plots.decile_bars_png(
+                best.calibration,
+                title=f"Observed vs predicted uplift by bin: {best.label}",
+                outcome=evaluation.outcome,
+            ),
+        ),
+    ]
+    if not evaluation.binary_outcome:
+        figures.append(
+            (
+                f"captured_{slug}.png",
+                f"Incremental {evaluation.outcome} captured per 1,000 customers vs share "
+                "targeted, against random targeting.",
+                uplift_plots.revenue_captured_png(evaluation),
+            )
+        )
+    return figures
+
+
+def _section(
+    evaluation: ModelEvaluation, figures: list[tuple[str, str, bytes]], heading: str
+) -> dict:
+    best = _best(evaluation)
+    header, rows = comparison_rows(evaluation)
+    calibration_header, calibration = calibration_rows(
+        best.calibration, binary=evaluation.binary_outcome
+    )
+    return {
+        "heading": heading,
+        "intro": _intro(evaluation),
+        "best_label": best.label,
+        "best_verdict": best.verdict,
+        "best_useful": best.verdict.startswith("useful"),
+        "against_baseline": against_best_baseline(evaluation),
+        "table": {
+            "columns": header,
+            "rows": [{"baseline": baseline, "cells": cells} for baseline, cells in rows],
+        },
+        "table_caption": "Mean over folds [95% CI]. uplift@k in "
+        + ("percentage points." if evaluation.binary_outcome else f"{evaluation.outcome} units.")
+        + " Incremental per 1,000: captured by targeting the top share, vs random targeting.",
+        "verdicts": [(item.label, item.verdict) for item in evaluation.scores],
+        "notes": list(evaluation.notes) + _fold_notes(evaluation),
+        "calibration": {
+            "columns": calibration_header,
+            "rows": [{"cells": cells} for cells in calibration],
+        },
+        "figures": [
+            {"file": name, "caption": caption, "base64": base64.b64encode(png).decode("ascii")}
+            for name, caption, png in figures
+        ],
+    }
+
+
+def _fold_notes(evaluation: ModelEvaluation) -> list[str]:
+    """Distinct notes of the folds (e.g. an arm missing from a top 10%), once each."""
+    seen: dict[str, None] = {}
+    for item in evaluation.scores:
+        for fold in item.folds:
+            for note in fold.notes:
+                seen.setdefault(f"{item.label}: {note} (in at least one fold)", None)
+    return list(seen)[:20]
+
+
+def render_markdown(title: str, context: Sequence[str], sections: Sequence[dict]) -> str:
+    """The report as Markdown, linking the PNG files written beside it."""
+    lines = [f"# {title}", ""]
+    for line in context:
+        lines += [line, ""]
+    for section in sections:
+        lines += [f"## {section['heading']}", "", section["intro"], ""]
+        lines += [f"**Verdict for {section['best_label']}:** {section['best_verdict']}", ""]
+        lines += [section["against_baseline"], ""]
+        table = section["table"]
+        lines += _markdown_table(table["columns"], [row["cells"] for row in table["rows"]])
+        lines += ["", f"_{section['table_caption']}_", "", "### Verdicts", ""]
+        lines += [f"- **{label}**: {verdict}" for label, verdict in section["verdicts"]]
+        lines += [""] + [f"> {note}" for note in section["notes"]]
+        lines += ["", f"### Calibration of {section['best_label']}", ""]
+        calibration = section["calibration"]
+        lines += _markdown_table(
+            calibration["columns"], [row["cells"] for row in calibration["rows"]]
+        )
+        lines.append("")
+        for figure in section["figures"]:
+            lines += [f"![{figure['caption']}]({figure['file']})", ""]
+    lines += ["## How to read this", ""] + [f"- {line}" for line in METHOD_NOTES] + [""]
+    return "\n".join(lines)
+
+
+def render_html(title: str, context: Sequence[str], sections: Sequence[dict]) -> str:
+    """The report as one self-contained HTML page (plots embedded as base64 PNG)."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("uplift_lab", "report/templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+    )
+    template = environment.get_template("model.html.j2")
+    return template.render(title=title, context=context, sections=sections, method=METHOD_NOTES)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def evaluation_json(evaluation: ModelEvaluation) -> dict:
+    """JSON-ready summary of one outcome's evaluation (NaN becomes null)."""
+    scores = []
+    for item in evaluation.scores:
+        summary = {
+            metric: {key: _json_number(float(value)) for key, value in row.items()}
+            for metric, row in item.summary.iterrows()
+        }
+        pooled = {key: _json_number(float(v)) for key, v in metrics_as_row(item.pooled).items()}
+        scores.append(
+            {
+                "name": item.name,
+                "label": item.label,
+                "baseline": item.is_baseline,
+                "verdict": item.verdict,
+                "folds": summary,
+                "pooled": pooled,
+                "calibration": [
+                    {key: _json_number(value) for key, value in record.items()}
+                    for record in item.calibration.to_dict(orient="records")
+                ],
+            }
+        )
+    return {
+        "outcome": evaluation.outcome,
+        "binary_outcome": evaluation.binary_outcome,
+        "n": evaluation.n,
+        "n_treated": evaluation.n_treated,
+        "n_control": evaluation.n_control,
+        "n_folds": evaluation.n_folds,
+        "fold_source": evaluation.fold_source,
+        "ks": list(evaluation.ks),
+        "best_model": evaluation.best_model,
+        "notes": list(evaluation.notes),
+        "scores": scores,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _ReportFiles:
+    """Everything a report folder holds, as bytes and text, before anything is written."""
+
+    pngs: dict[str, bytes]
+    markdown: str
+    html: str
+    payload: dict
+
+
+def _report_files(
+    parts: Sequence[tuple[str, ModelEvaluation]], title: str, context: Sequence[str]
+) -> _ReportFiles:
+    """Build every file of the report from ``(heading, evaluation)`` pairs."""
+    if not parts:
+        raise ValueError("a model report needs at least one ModelEvaluation")
+    sections = []
+    pngs: dict[str, bytes] = {}
+    for heading, evaluation in parts:
+        figures = _figures(evaluation, _slug(heading))
+        pngs.update({name: png for name, _, png in figures})
+        sections.append(_section(evaluation, figures, heading))
+    payload = {
+        "title": title,
+        "context": list(context),
+        "outcomes": [
+            {"heading": heading, **evaluation_json(evaluation)} for heading, evaluation in parts
+        ],
+    }
+    return _ReportFiles(
+        pngs=pngs,
+        markdown=render_markdown(title, context, sections),
+        html=render_html(title, context, sections),
+        payload=payload,
+    )
+
+
+def _write_files(files: _ReportFiles, folder: Path) -> list[str]:
+    names = []
+    for name, png in files.pngs.items():
+        io.write_bytes(png, folder / name)
+        names.append(name)
+    io.write_text(files.markdown, folder / "report.md")
+    io.write_text(files.html, folder / "report.html")
+    io.write_json(files.payload, folder / "metrics.json")
+    return sorted([*names, "report.md", "report.html", "metrics.json"])
+
+
+def render_model_report(
+    evaluations: Sequence[ModelEvaluation],
+    out_dir: Path,
+    *,
+    title: str = "Uplift model evaluation",
+    context: Sequence[str] = (),
+    headings: Sequence[str] | None = None,
+    force: bool = False,
+) -> ModelReport:
+    """Write the PNGs, report.md, report.html and metrics.json into ``out_dir`` atomically.
+
+    One section per evaluation (``headings`` default to "Outcome: <outcome>"). An existing
+    non-empty folder is refused unless ``force``; every file is built before the folder is
+    written, and the folder only appears when complete. No timestamps: the same evaluations
+    give the same bytes.
+    """
+    headings = list(headings or [f"Outcome: {e.outcome}" for e in evaluations])
+    if len(headings) != len(evaluations):
+        raise ValueError("headings must have one entry per evaluation")
+    files = _report_files(list(zip(headings, evaluations, strict=True)), title, context)
+    with io.atomic_directory(Path(out_dir), force=force) as staging:
+        names = _write_files(files, staging)
+    return ModelReport(Path(out_dir), tuple(names), tuple(evaluations), files.markdown)
+
+
+def write_model_report(
+    evaluations: Sequence[tuple[str, str, ModelEvaluation]],
+    description: Mapping[str, Any],
+    folder: Path,
+) -> list[str]:
+    """Write the report into ``folder`` (an atomic staging folder the caller owns).
+
+    ``evaluations`` are ``(arm, outcome, evaluation)`` triples as returned by
+    ``uplift_lab.uplift.train.evaluate_held_out``; ``description`` is the model's model.json.
+    Returns the names of the files written.
+    """
+    control = str(description.get("control", "control"))
+    cv = description.get("cv_metrics", {}) or {}
+    context = [
+        f"Held-out predictions of {cv.get('folds', '?')}-fold cross-validation: every customer "
+        "is scored by a model that did not see them in training.",
+        f"Training data SHA-256: {description.get('training_sha256', 'unknown')}; "
+        f"uplift-lab {description.get('uplift_lab_version', '?')}.",
+    ]
+    choice = cv.get("choice", {}) or {}
+    for arm, targets in sorted(choice.items()):
+        picked = ", ".join(f"{target}: {kind}" for target, kind in sorted(targets.items()) if kind)
+        context.append(f"Chosen for arm '{arm}' (best mean held-out Qini): {picked}.")
+    parts = [(f"{arm} vs {control}: {outcome}", ev) for arm, outcome, ev in evaluations]
+    files = _report_files(parts, "Uplift model evaluation", context)
+    return _write_files(files, Path(folder))
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def evaluate_scores_file(
+    path: Path,
+    out_dir: Path,
+    *,
+    score_cols: Sequence[str],
+    treatment_col: str,
+    control: str,
+    conversion_col: str,
+    revenue_col: str | None = None,
+    treated: str | None = None,
+    fold_col: str | None = None,
+    n_splits: int = 5,
+    rfm_col: str = "rfm_score",
+    response_col: str = "p_control",
+    seed: int = 0,
+    ks: Sequence[float] = DEFAULT_KS,
+    force: bool = False,
+    encoding: str | None = None,
+) -> ModelReport:
+    """Report on scores of customers of a randomized campaign (one row per customer).
+
+    ``path`` holds the score columns, the arm column and the outcome(s), e.g. ``score``'s
+    output joined with a later campaign's outcomes. Without ``fold_col`` the intervals are over
+    ``n_splits`` seeded random parts of the file.
+    """
+    frame = io.read_table(path, encoding=encoding)
+    evaluations = [
+        evaluate_scores(
+            frame,
+            score_cols=score_cols,
+            outcome_col=outcome,
+            treatment_col=treatment_col,
+            control=control,
+            treated=treated,
+            fold_col=fold_col,
+            n_splits=n_splits,
+            ks=ks,
+            rfm_col=rfm_col,
+            response_col=response_col,
+            seed=seed,
+            source=path,
+        )
+        for outcome in [conversion_col, *([revenue_col] if revenue_col else [])]
+    ]
+    context = [f"Scores and outcomes: `{Path(path).name}`."]
+    return render_model_report(
+        evaluations,
+        out_dir,
+        title=f"Uplift evaluation: {Path(path).name}",
+        context=context,
+        force=force,
+    )
+
+
+def comparison_frame(evaluation: ModelEvaluation) -> pd.DataFrame:
+    """The model-vs-baselines table as text cells, for terminal printing."""
+    header, rows = comparison_rows(evaluation)
+    return pd.DataFrame([cells for _, cells in rows], columns=header)
+
+
+def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True):
+    """The model-vs-baselines table as a rich Table (numbers right-justified).
+
+    ``compact`` keeps the columns that fit a terminal: Qini, uplift and incremental outcome at
+    30% (or the largest k), random targeting and the verdict; the report has all of them.
+    """
+    from rich.table import Table
+
+    header, rows = comparison_rows(evaluation)
+    keep = list(range(len(header)))
+    if compact:
+        k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
+        wanted = {"score", "Qini coefficient", f"uplift@{k_focus:.0%}", "verdict"}
+        keep = [i for i, name in enumerate(header) if name in wanted or "@" in name and
+                name.startswith(("incremental", "random"))]  # fmt: skip
+    table = Table(title=f"{evaluation.outcome}: models vs baselines (95% CI)", title_justify="left")
+    for index in keep:
+        numeric = 0 < index < len(header) - 1
+        table.add_column(header[index], justify="right" if numeric else "left")
+    for _, cells in rows:
+        table.add_row(*(cells[index] for index in keep))
+    return table
+
+
+def verdict_lines(report: ModelReport) -> list[str]:
+    """One line per outcome: the best model's verdict, for the terminal."""
+    lines = []
+    for evaluation in report.evaluations:
+        best = _best(evaluation)
+        lines.append(f"{evaluation.outcome}: {best.label}: {best.verdict}")
+    return lines

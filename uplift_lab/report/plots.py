@@ -1,0 +1,91 @@
+"""Report figures (matplotlib, Agg backend), each returned as PNG bytes for embedding.
+
+PNG metadata is stripped of the software version so the same analysis gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import math
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DPI = 110
+
+
+def _png(figure) -> bytes:
+    buffer = _bytes_io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def lift_with_ci_png(
+    labels: Sequence[str],
+    lifts: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    *,
+    title: str,
+    xlabel: str,
+) -> bytes:
+    """Horizontal point-and-error-bar chart of lifts with their CIs, one row per label."""
+    height = 1.2 + 0.38 * len(labels)
+    figure, axes = plt.subplots(figsize=(7.0, height))
+    rows = list(range(len(labels)))[::-1]
+    for row, lift, low, high in zip(rows, lifts, lows, highs, strict=True):
+        if math.isnan(lift):
+            continue
+        color = "#1b7837" if low > 0 else "#b2182b" if high < 0 else "#555555"
+        if not (math.isnan(low) or math.isnan(high)):
+            axes.plot([low, high], [row, row], color=color, linewidth=2)
+        axes.plot([lift], [row], "o", color=color)
+    axes.axvline(0, color="black", linewidth=0.8)
+    axes.set_yticks(rows)
+    axes.set_yticklabels(labels)
+    axes.set_xlabel(xlabel)
+    axes.set_title(title)
+    axes.grid(axis="x", alpha=0.3)
+    return _png(figure)
+
+
+def grouped_bars_png(table: pd.DataFrame, *, title: str, ylabel: str) -> bytes:
+    """Grouped bar chart: rows of ``table`` are groups (segments), columns are bars (arms)."""
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.9 * len(table) + 3), 3.8))
+    width = 0.8 / max(len(table.columns), 1)
+    positions = range(len(table))
+    for index, column in enumerate(table.columns):
+        axes.bar(
+            [p + index * width for p in positions],
+            table[column].to_numpy(),
+            width=width,
+            label=str(column),
+        )
+    axes.set_xticks([p + width * (len(table.columns) - 1) / 2 for p in positions])
+    axes.set_xticklabels([str(i) for i in table.index], rotation=30, ha="right")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(frameon=False)
+    axes.grid(axis="y", alpha=0.3)
+    return _png(figure)
+
+
+def lines_png(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str) -> bytes:
+    """One line per column of ``table`` against its index (e.g. arms over days)."""
+    figure, axes = plt.subplots(figsize=(7.0, 3.6))
+    for column in table.columns:
+        axes.plot(
+            table.index, table[column].to_numpy(), marker="o", markersize=3, label=str(column)
+        )
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.legend(frameon=False)
+    axes.grid(alpha=0.3)
+    return _png(figure)

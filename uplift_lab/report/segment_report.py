@@ -1,0 +1,106 @@
+"""How a segmentation is shown: rich summary tables and a JSON summary for scripts."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.table import Table
+
+from uplift_lab.report.tables import dataframe_table, format_count, format_number, format_share
+from uplift_lab.segment import RFM_CLASS_NAMES_ZH, SegmentResult
+
+SUMMARY_FORMATS = {
+    "customers": format_count,
+    "share": format_share,
+    "revenue_share": format_share,
+    "mean_recency_days": lambda value: format_number(value, 1),
+}
+SUMMARY_HEADERS = {
+    "lifecycle": "lifecycle",
+    "rfm_class": "RFM class",
+    "rfm_class_zh": "名称",
+    "customers": "customers",
+    "share": "share",
+    "revenue_share": "revenue",
+    "mean_recency_days": "recency",
+}
+
+
+def _rfm_display(summary: pd.DataFrame) -> pd.DataFrame:
+    frame = summary.copy()
+    frame.insert(1, "rfm_class_zh", frame["rfm_class"].map(RFM_CLASS_NAMES_ZH))
+    return frame
+
+
+def segment_summary_tables(result: SegmentResult) -> list[Table]:
+    """The lifecycle table and the RFM class table shown after `uplift-lab segment`."""
+    columns = ["customers", "share", "revenue_share", "mean_recency_days"]
+    lifecycle = dataframe_table(
+        result.lifecycle_summary[["lifecycle", *columns]],
+        title=f"Lifecycle stages ({len(result.table):,} customers)",
+        formats=SUMMARY_FORMATS,
+        headers=SUMMARY_HEADERS,
+        box=box.SIMPLE_HEAD,
+    )
+    rfm = dataframe_table(
+        _rfm_display(result.rfm_summary)[["rfm_class", "rfm_class_zh", *columns]],
+        title=f"RFM classes (R/F/M high = score >= {result.config.rfm_high_score})",
+        formats=SUMMARY_FORMATS,
+        headers=SUMMARY_HEADERS,
+        box=box.SIMPLE_HEAD,
+    )
+    return [lifecycle, rfm]
+
+
+def _as_of_text(as_of: pd.Timestamp) -> str:
+    return str(as_of.date()) if as_of == as_of.normalize() else as_of.isoformat(sep=" ")
+
+
+def segment_summary_note(result: SegmentResult) -> str:
+    """One paragraph under the tables: as-of, the thresholds used and what the columns mean."""
+    thresholds = result.thresholds
+    source = thresholds.source
+    if thresholds.median_interval_days is not None:
+        source += f", purchase cycle {thresholds.median_interval_days:.1f} d"
+    return (
+        f"As of {_as_of_text(result.as_of)}: active <= {thresholds.active_days} days since the "
+        f"last order, silent > {thresholds.silent_days}, churned > {thresholds.churn_days} "
+        f"({source}). revenue = share of order value in the last "
+        f"{result.config.lookback_days} days; recency = mean days since the last order."
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for record in frame.to_dict(orient="records"):
+        rows.append(
+            {
+                key: None if isinstance(value, float) and math.isnan(value) else value
+                for key, value in record.items()
+            }
+        )
+    return rows
+
+
+def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict[str, Any]:
+    """Everything the terminal summary shows, as JSON-ready data (NaN becomes null)."""
+    thresholds = result.thresholds
+    return {
+        "as_of": result.as_of.isoformat(),
+        "customers": len(result.table),
+        "output": None if out is None else str(out),
+        "lookback_days": result.config.lookback_days,
+        "thresholds": {
+            "active_days": thresholds.active_days,
+            "silent_days": thresholds.silent_days,
+            "churn_days": thresholds.churn_days,
+            "source": thresholds.source,
+            "median_interval_days": thresholds.median_interval_days,
+        },
+        "lifecycle": _records(result.lifecycle_summary),
+        "rfm": _records(_rfm_display(result.rfm_summary)),
+    }

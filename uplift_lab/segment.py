@@ -1,0 +1,585 @@
+"""Customer segments from an order log: lifecycle stage, RFM scores and classes, spend band.
+
+Everything is measured *as of* an instant: orders and events at or after ``as_of`` are ignored,
+so the same function gives today's segments and the features of a past campaign at its start.
+A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table.
+
+Day counts are whole calendar days between dates: ``recency_days`` = as-of date minus the date
+of the last order (an order yesterday has recency 1). With the default thresholds
+(active 30, silent 90, churn 180 days) and ``n`` = orders before as-of, the lifecycle rules are,
+checked in this order:
+
+* ``potential``: known (customer table or events before as-of) but ``n == 0``. Customers
+  whose ``signup_time`` is at or after as-of are left out: they were not known yet.
+* ``churned``: ``recency_days > churn_days`` (from day 181).
+* ``silent``: ``silent_days < recency_days <= churn_days`` (days 91-180).
+* ``semi_active``: ``active_days < recency_days <= silent_days`` (days 31-90, any ``n``), or a
+  repeat buyer inside the active window who is overdue: ``recency_days > overdue_factor x`` own
+  mean gap, the gap being (last order date - first order date) / (n - 1) when that span is at
+  least one day (``overdue_factor`` 3; 0 turns this off).
+* ``new``: ``n == 1`` and ``recency_days <= active_days`` (days 0-30).
+* ``active``: ``n >= 2``, ``recency_days <= active_days`` and not overdue.
+
+``thresholds="auto"`` sets active/silent/churn to ceil(1x / 3x / 6x) the shop's purchase cycle:
+the median, over customers who ordered on at least two different dates before as-of, of their
+mean days between order dates ((last date - first date) / (distinct dates - 1)). One vote per
+customer, so a few very frequent buyers do not set the cycle of the whole shop; a 30-day cycle
+reproduces the fixed defaults.
+
+RFM: among buyers (``n >= 1``), R (fewer recency days is better), F (``frequency``: orders in the
+lookback window, default 365 days, i.e. order dates at most that many days before the as-of date)
+and M (``monetary``: their sum) are scored ``1 + floor(5 x share of buyers with a strictly worse
+value)``: ties get the same score, the worst value always scores 1, and a column with a single
+distinct value scores 1 throughout. Potential customers score 0. ``rfm_class`` splits each score
+into high (>= 3) and low, giving the classic eight classes (and ``no_purchase`` for potential).
+``aov`` is the lifetime average order value; ``spend_band`` bins it by the given edges.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uplift_lab import contracts, io
+from uplift_lab.contracts import (
+    AMOUNT,
+    CUSTOMER_ID,
+    EVENT_TIME,
+    LIFECYCLE,
+    LIFECYCLE_STAGES,
+    ORDER_TIME,
+)
+from uplift_lab.errors import InputError, input_error
+
+RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
+    ("important_value", "重要价值客户", (True, True, True)),
+    ("important_development", "重要发展客户", (True, False, True)),
+    ("important_retention", "重要保持客户", (False, True, True)),
+    ("important_winback", "重要挽留客户", (False, False, True)),
+    ("general_value", "一般价值客户", (True, True, False)),
+    ("general_development", "一般发展客户", (True, False, False)),
+    ("general_retention", "一般保持客户", (False, True, False)),
+    ("general_winback", "一般挽留客户", (False, False, False)),
+)
+"""(key, Chinese name, (R high, F high, M high)) of the eight classic RFM classes."""
+
+NO_PURCHASE_CLASS = ("no_purchase", "未购买客户")
+RFM_CLASS_NAMES_ZH = dict([(key, zh) for key, zh, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS])
+NO_SPEND_BAND = "none"
+SIGNUP_TIME = "signup_time"
+AUTO_MULTIPLIERS = (1.0, 3.0, 6.0)
+MICRO_UNITS = 1_000_000  # amounts are summed as exact integers of 1e-6 (thread-order independent)
+
+SEGMENT_COLUMNS = (
+    CUSTOMER_ID,
+    "recency_days",
+    "frequency",
+    "monetary",
+    "aov",
+    "first_order_time",
+    "last_order_time",
+    "tenure_days",
+    "days_since_last_event",
+    "n_orders_total",
+    LIFECYCLE,
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "rfm_score",
+    "rfm_class",
+    "rfm_class_zh",
+    "spend_band",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentConfig:
+    """Options of :func:`segment_customers`; invalid values raise InputError naming the option."""
+
+    lookback_days: int = 365
+    active_days: int = 30
+    silent_days: int = 90
+    churn_days: int = 180
+    thresholds: str = "fixed"
+    overdue_factor: float = 3.0
+    bands: tuple[float, ...] = (10.0, 20.0, 35.0)
+    rfm_high_score: int = 3
+
+    def __post_init__(self) -> None:
+        if self.thresholds not in ("fixed", "auto"):
+            _bad_option("thresholds", "be 'fixed' or 'auto'", self.thresholds)
+        if self.lookback_days < 1:
+            _bad_option("lookback-days", "be at least 1", self.lookback_days)
+        if self.active_days < 1:
+            _bad_option("active-days", "be at least 1", self.active_days)
+        if self.silent_days <= self.active_days:
+            _bad_option("silent-days", f"exceed active-days ({self.active_days})", self.silent_days)
+        if self.churn_days <= self.silent_days:
+            _bad_option("churn-days", f"exceed silent-days ({self.silent_days})", self.churn_days)
+        if not (self.overdue_factor >= 0 and math.isfinite(self.overdue_factor)):
+            _bad_option("overdue-factor", "be >= 0 (0 turns the rule off)", self.overdue_factor)
+        edges = tuple(self.bands)
+        if (
+            not edges
+            or any(not math.isfinite(e) for e in edges)
+            or list(edges) != sorted(set(edges))
+        ):
+            _bad_option(
+                "bands", "be increasing numbers such as 10,20,35", ",".join(map(str, edges))
+            )
+        if not 1 <= self.rfm_high_score <= 5:
+            _bad_option("rfm-high-score", "be between 1 and 5", self.rfm_high_score)
+
+
+def _bad_option(name: str, rule: str, value: object) -> None:
+    raise InputError(f"--{name} must {rule}; got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleThresholds:
+    """The day cut-offs actually used, and where they came from (``fixed`` or ``auto``)."""
+
+    active_days: int
+    silent_days: int
+    churn_days: int
+    source: str = "fixed"
+    median_interval_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentResult:
+    """One row per customer (``table``, sorted by customer_id) plus the summaries shown to users."""
+
+    table: pd.DataFrame
+    thresholds: LifecycleThresholds
+    lifecycle_summary: pd.DataFrame
+    rfm_summary: pd.DataFrame
+    as_of: pd.Timestamp
+    config: SegmentConfig = field(default_factory=SegmentConfig)
+
+
+def parse_as_of(value: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
+    """A naive Timestamp from a date or datetime (time zones are converted to UTC)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if stamp is pd.NaT or pd.isna(stamp):
+        raise InputError(f"--as-of: '{value}' is not a date. Use YYYY-MM-DD, e.g. 2026-06-18")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(None)
+    return stamp
+
+
+def quintile_scores(values: np.ndarray) -> np.ndarray:
+    """Scores 1-5: ``1 + floor(5 x share of values strictly smaller)`` (larger is better).
+
+    Tied values share a score whatever the row order; the smallest value always scores 1.
+    """
+    values = np.asarray(values, dtype="float64")
+    if len(values) == 0:
+        return np.zeros(0, dtype="int64")
+    smaller = np.searchsorted(np.sort(values), values, side="left")
+    return 1 + (5 * smaller) // len(values)
+
+
+def spend_band_labels(edges: Sequence[float]) -> list[str]:
+    """Labels of the bands cut at ``edges``: (10, 20, 35) -> <10, 10-20, 20-35, 35+."""
+    shown = [f"{edge:g}" for edge in edges]
+    inner = [f"{low}-{high}" for low, high in zip(shown[:-1], shown[1:], strict=True)]
+    return [f"<{shown[0]}", *inner, f"{shown[-1]}+"]
+
+
+def spend_bands(aov: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Band label per value; a value equal to an edge goes to the band above it, NaN to 'none'."""
+    aov = np.asarray(aov, dtype="float64")
+    labels = np.array(spend_band_labels(edges), dtype=object)
+    index = np.searchsorted(np.asarray(edges, dtype="float64"), aov, side="right")
+    return np.where(np.isnan(aov), NO_SPEND_BAND, labels[np.minimum(index, len(edges))])
+
+
+def derive_thresholds(median_interval_days: float) -> LifecycleThresholds:
+    """Active/silent/churn cut-offs from a shop's median inter-purchase interval."""
+    active, silent, churn = (math.ceil(m * median_interval_days) for m in AUTO_MULTIPLIERS)
+    active = max(active, 1)
+    silent = max(silent, active + 1)
+    churn = max(churn, silent + 1)
+    return LifecycleThresholds(active, silent, churn, "auto", float(median_interval_days))
+
+
+def lifecycle_stages(
+    recency_days: np.ndarray,
+    n_orders: np.ndarray,
+    own_gap_days: np.ndarray,
+    thresholds: LifecycleThresholds,
+    overdue_factor: float,
+) -> np.ndarray:
+    """Stage per customer by the module's rules (``own_gap_days`` NaN when not measurable)."""
+    recency = np.asarray(recency_days, dtype="float64")
+    n_orders = np.asarray(n_orders)
+    gap = np.asarray(own_gap_days, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        overdue = (
+            (overdue_factor > 0)
+            & (n_orders >= 2)
+            & ~np.isnan(gap)
+            & (recency > overdue_factor * gap)
+        )
+        stages = np.select(
+            [
+                n_orders == 0,
+                recency > thresholds.churn_days,
+                recency > thresholds.silent_days,
+                recency > thresholds.active_days,
+                overdue,
+                n_orders == 1,
+            ],
+            ["potential", "churned", "silent", "semi_active", "semi_active", "new"],
+            "active",
+        )
+    return stages.astype(object)
+
+
+def segment_customers(
+    orders: pd.DataFrame | pa.Table,
+    as_of: str | date | datetime | pd.Timestamp,
+    *,
+    customers: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    config: SegmentConfig | None = None,
+) -> SegmentResult:
+    """Segment every known customer as of ``as_of``.
+
+    Parameters
+    ----------
+    orders
+        Canonical order log (``customer_id`` str, ``order_time`` datetime, ``amount`` float), as a
+        DataFrame or Arrow table (see :func:`uplift_lab.contracts.validate_orders`).
+    as_of
+        The instant of the segmentation; orders and events at or after it are ignored.
+    customers, events
+        Optional canonical customer and event tables: they add never-buying (potential)
+        customers, ``days_since_last_event``, and pass customer attributes through.
+    config
+        Windows, thresholds, bands (:class:`SegmentConfig`).
+
+    Returns
+    -------
+    SegmentResult
+        ``table`` has one row per customer sorted by ``customer_id``: the columns of
+        :data:`SEGMENT_COLUMNS` followed by the customer attributes.
+    """
+    config = config or SegmentConfig()
+    as_of = parse_as_of(as_of)
+    as_of_day = as_of.normalize()
+    order_table = _canonical_order_table(orders)
+    event_table = _canonical_event_table(events)
+    known_ids = None
+    if customers is not None:
+        known_ids = pa.table({CUSTOMER_ID: _text_ids(_registered_before(customers, as_of))})
+
+    import duckdb  # imported here so that `uplift-lab --help` stays fast
+
+    with duckdb.connect() as con:
+        con.register("orders", order_table)
+        con.register("events", event_table)
+        if known_ids is not None:
+            con.register("known_customers", known_ids)
+        if config.thresholds == "auto":
+            thresholds = derive_thresholds(_median_interval_days(con, as_of))
+        else:
+            thresholds = LifecycleThresholds(
+                config.active_days, config.silent_days, config.churn_days
+            )
+        frame = _aggregate(
+            con,
+            as_of,
+            as_of_day - pd.Timedelta(days=config.lookback_days),
+            with_customers=known_ids is not None,
+        )
+
+    table = _customer_table(frame, as_of_day, thresholds, config)
+    if customers is not None:
+        table = _with_attributes(table, customers)
+    return SegmentResult(
+        table=table,
+        thresholds=thresholds,
+        lifecycle_summary=summarize(table, LIFECYCLE, LIFECYCLE_STAGES),
+        rfm_summary=summarize(
+            table, "rfm_class", [key for key, _, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS[0]]
+        ),
+        as_of=as_of,
+        config=config,
+    )
+
+
+def _registered_before(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Drop customers whose ``signup_time`` is at or after ``as_of``: they were not known yet."""
+    if SIGNUP_TIME not in customers.columns:
+        return customers
+    signup = pd.to_datetime(customers[SIGNUP_TIME], errors="coerce", format="mixed")
+    if getattr(signup.dt, "tz", None) is not None:
+        signup = signup.dt.tz_convert(None)
+    return customers[~(signup >= as_of).to_numpy()]
+
+
+def _text_ids(frame: pd.DataFrame) -> pa.Array:
+    """Customer ids as an Arrow string array (zero copy for pandas' Arrow-backed strings)."""
+    ids = frame[CUSTOMER_ID]
+    if not isinstance(ids.dtype, pd.StringDtype):
+        ids = ids.astype("str")
+    return pa.array(ids).cast(pa.string())
+
+
+def _canonical_order_table(orders: pd.DataFrame | pa.Table) -> pa.Table:
+    if isinstance(orders, pd.DataFrame):
+        orders = pa.table(
+            {
+                CUSTOMER_ID: _text_ids(orders),
+                ORDER_TIME: pa.array(orders[ORDER_TIME].to_numpy("datetime64[us]")),
+                AMOUNT: pa.array(orders[AMOUNT].to_numpy("float64")),
+            }
+        )
+    return pa.table(
+        {
+            CUSTOMER_ID: orders.column(CUSTOMER_ID).cast(pa.string()),
+            ORDER_TIME: orders.column(ORDER_TIME).cast(pa.timestamp("us"), safe=False),
+            AMOUNT: orders.column(AMOUNT).cast(pa.float64()),
+        }
+    )
+
+
+def _canonical_event_table(events: pd.DataFrame | None) -> pa.Table:
+    if events is None:
+        return pa.table(
+            {
+                CUSTOMER_ID: pa.array([], type=pa.string()),
+                EVENT_TIME: pa.array([], type=pa.timestamp("us")),
+            }
+        )
+    return pa.table(
+        {
+            CUSTOMER_ID: _text_ids(events),
+            EVENT_TIME: pa.array(events[EVENT_TIME].to_numpy("datetime64[us]")),
+        }
+    )
+
+
+def _median_interval_days(con, as_of: pd.Timestamp) -> float:
+    """Median over repeat buyers of their mean days between distinct order dates."""
+    median, n_customers = con.sql(
+        """
+        WITH per_customer AS (
+            SELECT count(DISTINCT CAST(order_time AS DATE)) AS n_dates,
+                   CAST(max(order_time) AS DATE) - CAST(min(order_time) AS DATE) AS span
+            FROM orders WHERE order_time < $as_of
+            GROUP BY customer_id
+        )
+        SELECT median(CAST(span AS DOUBLE) / (n_dates - 1)), count(*)
+        FROM per_customer WHERE n_dates >= 2
+        """,
+        params={"as_of": as_of.to_pydatetime()},
+    ).fetchall()[0]
+    if not n_customers:
+        raise InputError(
+            "--thresholds auto: no customer ordered on two different days before --as-of, so "
+            "there is no purchase cycle to learn from. Use --thresholds fixed"
+        )
+    return float(median)
+
+
+def _aggregate(
+    con, as_of: pd.Timestamp, window_start: pd.Timestamp, *, with_customers: bool
+) -> pd.DataFrame:
+    """Per-customer order aggregates and last event time, for every known customer."""
+    known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
+    sql = f"""
+        WITH buyers AS (
+            SELECT customer_id,
+                   count(*) AS n_orders_total,
+                   sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT)) AS micro_total,
+                   count(*) FILTER (WHERE order_time >= $window_start) AS frequency,
+                   sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT))
+                       FILTER (WHERE order_time >= $window_start) AS micro_window,
+                   min(order_time) AS first_order_time,
+                   max(order_time) AS last_order_time
+            FROM orders WHERE order_time < $as_of
+            GROUP BY customer_id
+        ), seen AS (
+            SELECT customer_id, max(event_time) AS last_event_time
+            FROM events WHERE event_time < $as_of
+            GROUP BY customer_id
+        ), everyone AS (
+            SELECT customer_id FROM buyers
+            UNION SELECT customer_id FROM seen
+            {known}
+        )
+        SELECT everyone.customer_id,
+               coalesce(n_orders_total, 0) AS n_orders_total,
+               coalesce(frequency, 0) AS frequency,
+               CAST(coalesce(micro_window, 0) AS DOUBLE) / {MICRO_UNITS} AS monetary,
+               CAST(micro_total AS DOUBLE) / {MICRO_UNITS} AS amount_total,
+               first_order_time, last_order_time, last_event_time
+        FROM everyone
+        LEFT JOIN buyers USING (customer_id)
+        LEFT JOIN seen USING (customer_id)
+        ORDER BY everyone.customer_id
+    """
+    params = {"as_of": as_of.to_pydatetime(), "window_start": window_start.to_pydatetime()}
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()
+
+
+def _days_between(later: pd.Timestamp, times: pd.Series) -> np.ndarray:
+    """Calendar days from each time's date to ``later`` (NaN where the time is missing)."""
+    days = (later - pd.to_datetime(times).dt.floor("D")).dt.days
+    return days.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _customer_table(
+    frame: pd.DataFrame,
+    as_of_day: pd.Timestamp,
+    thresholds: LifecycleThresholds,
+    config: SegmentConfig,
+) -> pd.DataFrame:
+    n_orders = frame["n_orders_total"].to_numpy(dtype="int64")
+    frequency = frame["frequency"].to_numpy(dtype="int64")
+    monetary = frame["monetary"].to_numpy(dtype="float64")
+    recency = _days_between(as_of_day, frame["last_order_time"])
+    tenure = _days_between(as_of_day, frame["first_order_time"])
+    span = tenure - recency
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own_gap = np.where((n_orders >= 2) & (span >= 1), span / (n_orders - 1), np.nan)
+        aov = np.where(n_orders > 0, frame["amount_total"].to_numpy("float64") / n_orders, np.nan)
+    bought = n_orders > 0
+
+    scores = {}
+    for name, values in (("rfm_r", -recency), ("rfm_f", frequency), ("rfm_m", monetary)):
+        score = np.zeros(len(frame), dtype="int64")
+        score[bought] = quintile_scores(np.asarray(values, dtype="float64")[bought])
+        scores[name] = score
+    rfm_class = _rfm_classes(scores, bought, config.rfm_high_score)
+
+    table = pd.DataFrame(
+        {
+            CUSTOMER_ID: frame[CUSTOMER_ID].astype("str"),
+            "recency_days": recency,
+            "frequency": frequency,
+            "monetary": monetary,
+            "aov": aov,
+            "first_order_time": frame["first_order_time"].astype("datetime64[us]"),
+            "last_order_time": frame["last_order_time"].astype("datetime64[us]"),
+            "tenure_days": tenure,
+            "days_since_last_event": _days_between(as_of_day, frame["last_event_time"]),
+            "n_orders_total": n_orders,
+            LIFECYCLE: lifecycle_stages(
+                recency, n_orders, own_gap, thresholds, config.overdue_factor
+            ),
+            **scores,
+            "rfm_score": scores["rfm_r"] + scores["rfm_f"] + scores["rfm_m"],
+            "rfm_class": rfm_class,
+            "rfm_class_zh": np.array([RFM_CLASS_NAMES_ZH[key] for key in rfm_class], dtype=object),
+            "spend_band": spend_bands(aov, config.bands),
+        }
+    )
+    for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band"):
+        table[column] = table[column].astype("str")
+    return table
+
+
+def _rfm_classes(scores: dict[str, np.ndarray], bought: np.ndarray, high_score: int) -> np.ndarray:
+    high = [scores[name] >= high_score for name in ("rfm_r", "rfm_f", "rfm_m")]
+    classes = np.full(len(bought), NO_PURCHASE_CLASS[0], dtype=object)
+    for key, _, (r_high, f_high, m_high) in RFM_CLASSES:
+        match = bought & (high[0] == r_high) & (high[1] == f_high) & (high[2] == m_high)
+        classes[match] = key
+    return classes
+
+
+def _with_attributes(table: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """Left-join the customer attributes; a name that clashes gets the suffix '_input'."""
+    attributes = customers.copy()
+    attributes[CUSTOMER_ID] = attributes[CUSTOMER_ID].astype("str")
+    attributes = attributes.rename(
+        columns={c: f"{c}_input" for c in attributes.columns if c in table and c != CUSTOMER_ID}
+    )
+    return table.merge(attributes, on=CUSTOMER_ID, how="left", sort=False, validate="one_to_one")
+
+
+def summarize(table: pd.DataFrame, key: str, order: Sequence[str]) -> pd.DataFrame:
+    """Customers, share, revenue (lookback monetary), revenue share, mean recency per ``key``."""
+    grouped = table.groupby(key, observed=True, sort=False).agg(
+        customers=(CUSTOMER_ID, "size"),
+        revenue=("monetary", "sum"),
+        mean_recency_days=("recency_days", "mean"),
+    )
+    summary = grouped.reindex(list(order))
+    summary["customers"] = summary["customers"].fillna(0).astype("int64")
+    summary["revenue"] = summary["revenue"].fillna(0.0)
+    total_customers, total_revenue = len(table), float(table["monetary"].sum())
+    summary["share"] = summary["customers"] / total_customers if total_customers else 0.0
+    summary["revenue_share"] = summary["revenue"] / total_revenue if total_revenue else 0.0
+    summary = summary.rename_axis(key).reset_index()
+    return summary[[key, "customers", "share", "revenue", "revenue_share", "mean_recency_days"]]
+
+
+def segment_files(
+    orders_path: Path,
+    as_of: str | date | datetime | pd.Timestamp,
+    *,
+    customers_path: Path | None = None,
+    events_path: Path | None = None,
+    customer_col: str = CUSTOMER_ID,
+    time_col: str = ORDER_TIME,
+    amount_col: str = AMOUNT,
+    encoding: str | None = None,
+    config: SegmentConfig | None = None,
+) -> SegmentResult:
+    """Read, validate and segment files (the CLI's one call); errors name the file and column."""
+    config = config or SegmentConfig()
+    as_of = parse_as_of(as_of)
+    raw_orders = io.read_arrow(orders_path, encoding=encoding, string_columns=[customer_col])
+    needed = {customer_col, time_col, amount_col}
+    if needed <= set(raw_orders.column_names):  # else keep all, for the missing-column message
+        wanted = needed | {contracts.ORDER_ID}
+        raw_orders = raw_orders.select([c for c in raw_orders.column_names if c in wanted])
+    orders = contracts.validate_orders_arrow(
+        raw_orders, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
+    )
+    customers = events = None
+    if customers_path is not None:
+        customers = contracts.validate_customers(
+            io.read_table(customers_path, encoding=encoding, string_columns=[customer_col]),
+            customers_path,
+            customer_col=customer_col,
+        )
+    if events_path is not None:
+        events = contracts.validate_events(
+            io.read_table(events_path, encoding=encoding, string_columns=[customer_col]),
+            events_path,
+            customer_col=customer_col,
+        )
+    result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
+    if len(result.table) == 0:
+        raise _no_customers_error(orders_path, orders, as_of)
+    return result
+
+
+def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:
+    if orders.num_rows == 0:
+        return input_error(path, "has no orders", "Pass a file with orders, or --customers")
+    times = orders.column(ORDER_TIME)
+    first = pd.Timestamp(pc.min(times).as_py()).date()
+    last = pd.Timestamp(pc.max(times).as_py()).date()
+    return input_error(
+        path,
+        f"has no orders before --as-of {as_of} (its orders run from {first} to {last})",
+        "Use a later --as-of, or pass --customers",
+    )

@@ -1,0 +1,366 @@
+"""Training data for uplift models: arm, outcomes and pre-campaign features per customer.
+
+Two ways in: any flat table (one row per customer with an arm column, a 0/1 outcome and optional
+revenue), or an experiment folder written by ``design`` plus the order log, where features are
+computed as of the campaign start and outcomes from the response window after it.
+
+Features are encoded once into a float matrix: numeric columns as they are, text columns as
+LightGBM categoricals (codes 1..K over the training levels; 0 is never used, so that
+``code x treatment`` in the S-learner's interaction columns reads 0 for control rows; unseen
+or missing levels become NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from uplift_lab import io
+from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
+from uplift_lab.errors import input_error
+
+MAX_LEVELS = 1000
+ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
+
+TOO_MANY_LEVELS_FIX = (
+    "It looks like an id or free text; leave it out with --features a,b,c (listing the features)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One model feature: its column name, ``numeric`` or ``categorical``, and the levels seen."""
+
+    name: str
+    kind: str
+    levels: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "levels": list(self.levels)}
+
+    @classmethod
+    def from_json(cls, payload: dict) -> FeatureSpec:
+        return cls(str(payload["name"]), str(payload["kind"]), tuple(payload.get("levels", ())))
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """A randomized past campaign, one row per customer.
+
+    ``arm`` holds arm labels (text); ``control`` is the holdout label and ``arms`` the treated
+    arms (sorted). ``conversion`` is 0/1, ``revenue`` is the spend in the window (or None).
+    """
+
+    ids: np.ndarray
+    id_col: str
+    arm: np.ndarray
+    control: str
+    arms: tuple[str, ...]
+    conversion: np.ndarray
+    revenue: np.ndarray | None
+    features: pd.DataFrame
+    specs: tuple[FeatureSpec, ...]
+    source_sha256: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ids)
+
+    def matrix(self) -> np.ndarray:
+        """The encoded float feature matrix (rows x features)."""
+        return encode_features(self.features, self.specs, "training data")
+
+
+def infer_feature_specs(
+    frame: pd.DataFrame, columns: Sequence[str], source: object
+) -> tuple[FeatureSpec, ...]:
+    """Decide per column: numbers (and booleans) are numeric, text is categorical."""
+    specs = []
+    for name in columns:
+        values = frame[name]
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            specs.append(FeatureSpec(str(name), "numeric"))
+            continue
+        if pd.api.types.is_datetime64_any_dtype(values):
+            raise input_error(
+                source,
+                f"feature column '{name}' holds dates, which a model cannot use directly",
+                "Convert it to days (e.g. days since signup) or leave it out of --features",
+            )
+        levels = sorted(set(values.dropna().astype(str)))
+        if len(levels) > MAX_LEVELS:
+            raise input_error(
+                source,
+                f"feature column '{name}' has {len(levels)} distinct text values",
+                TOO_MANY_LEVELS_FIX,
+            )
+        specs.append(FeatureSpec(str(name), "categorical", tuple(levels)))
+    return tuple(specs)
+
+
+def encode_features(
+    frame: pd.DataFrame, specs: Sequence[FeatureSpec], source: object
+) -> np.ndarray:
+    """Encode ``frame``'s feature columns as a float64 matrix in ``specs`` order.
+
+    Missing columns are an error naming all of them; extra columns are ignored.
+    """
+    missing = [spec.name for spec in specs if spec.name not in frame.columns]
+    if missing:
+        raise input_error(
+            source,
+            f"missing feature column(s) {', '.join(missing)} that the model was trained on",
+            "Add them (same names as in training)",
+        )
+    matrix = np.empty((len(frame), len(specs)), dtype=np.float64)
+    for j, spec in enumerate(specs):
+        values = frame[spec.name]
+        if spec.kind == "numeric":
+            matrix[:, j] = numeric_column(frame, spec.name, source, allow_missing=True).to_numpy()
+        else:
+            text = values.astype("string") if not pd.api.types.is_string_dtype(values) else values
+            codes = pd.Categorical(text, categories=list(spec.levels)).codes.astype(np.float64)
+            codes[codes < 0] = np.nan
+            matrix[:, j] = codes + 1.0
+    return matrix
+
+
+def _binary_outcome(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
+    values = numeric_column(frame, column, source).to_numpy()
+    if not np.isin(values, (0.0, 1.0)).all():
+        example = values[~np.isin(values, (0.0, 1.0))][0]
+        raise input_error(
+            source,
+            f"outcome column '{column}' must be 0/1 (converted or not) but has {example:g}",
+            "Pass a 0/1 conversion column as --outcome-col and spend as --revenue-col",
+        )
+    return values
+
+
+def _arm_labels(
+    frame: pd.DataFrame, column: str, control: str, source: object
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    values = frame[column]
+    if values.isna().any():
+        raise input_error(
+            source,
+            f"treatment column '{column}' has {int(values.isna().sum())} empty value(s)",
+            "Every row needs its arm label; fill or remove those rows",
+        )
+    labels = values.astype(str).to_numpy(dtype=object)
+    seen = sorted(set(labels))
+    if control not in seen:
+        raise input_error(
+            source,
+            f"treatment column '{column}' has no control label '{control}'"
+            f" (labels: {', '.join(seen[:10])})",
+            "Pass the holdout label with --control",
+        )
+    treated = tuple(label for label in seen if label != control)
+    if not treated:
+        raise input_error(
+            source,
+            f"treatment column '{column}' has only the control label '{control}'",
+            "Uplift needs treated and control customers",
+        )
+    return labels, treated
+
+
+def table_training_data(
+    frame: pd.DataFrame,
+    source: object,
+    *,
+    treatment_col: str,
+    control: str,
+    outcome_col: str,
+    revenue_col: str | None = None,
+    id_col: str | None = None,
+    features: Sequence[str] | None = None,
+    source_sha256: str = "",
+) -> TrainingData:
+    """Validate a flat table (one row per customer) and build :class:`TrainingData`.
+
+    ``id_col=None`` uses row numbers as ids (e.g. Hillstrom has no id column). ``features=None``
+    uses every other column except date columns.
+    """
+    outcome_columns = [treatment_col, outcome_col] + ([revenue_col] if revenue_col else [])
+    require_columns(frame, ([id_col] if id_col else []) + outcome_columns, source)
+    if id_col:
+        ids = ids_as_text(frame, id_col, source, unique=True).to_numpy(dtype=object)
+    else:
+        ids = np.arange(len(frame)).astype(str).astype(object)
+    if len(frame) == 0:
+        raise input_error(source, "has no rows", "Pass the campaign's customers")
+    reserved = set(outcome_columns) | ({id_col} if id_col else set())
+    if features:
+        require_columns(frame, features, source)
+        used = [name for name in features if name in reserved]
+        if used:
+            raise input_error(
+                source,
+                f"--features includes '{used[0]}', which is the id, arm or an outcome",
+                "Features must be known before the campaign; remove it",
+            )
+        columns = list(dict.fromkeys(features))
+    else:
+        columns = [
+            name
+            for name in frame.columns
+            if name not in reserved and not pd.api.types.is_datetime64_any_dtype(frame[name])
+        ]
+    if not columns:
+        raise input_error(source, "has no feature columns", "Add customer features or --features")
+    labels, treated = _arm_labels(frame, treatment_col, control, source)
+    conversion = _binary_outcome(frame, outcome_col, source)
+    revenue = None
+    if revenue_col:
+        revenue = numeric_column(frame, revenue_col, source, allow_negative=False).to_numpy()
+    feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)
+    specs = infer_feature_specs(feature_frame, feature_frame.columns, source)
+    return TrainingData(
+        ids=ids,
+        id_col=id_col or ROW_ID,
+        arm=labels,
+        control=control,
+        arms=treated,
+        conversion=conversion,
+        revenue=revenue,
+        features=feature_frame,
+        specs=specs,
+        source_sha256=source_sha256,
+    )
+
+
+def load_table_training_data(
+    path: Path,
+    *,
+    treatment_col: str,
+    control: str,
+    outcome_col: str,
+    revenue_col: str | None = None,
+    id_col: str | None = None,
+    features: Sequence[str] | None = None,
+    encoding: str | None = None,
+) -> TrainingData:
+    """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`)."""
+    string_columns = [treatment_col] + ([id_col] if id_col else [])
+    frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
+    return table_training_data(
+        frame,
+        path,
+        treatment_col=treatment_col,
+        control=control,
+        outcome_col=outcome_col,
+        revenue_col=revenue_col,
+        id_col=id_col,
+        features=features,
+        source_sha256=io.sha256_file(path),
+    )
+
+
+def window_outcomes(orders: pd.DataFrame, start: pd.Timestamp, window_days: int) -> pd.DataFrame:
+    """Per customer with an order in ``[start, start + window_days)``: converted=1 and revenue."""
+    end = start + pd.Timedelta(days=window_days)
+    inside = orders[(orders["order_time"] >= start) & (orders["order_time"] < end)]
+    revenue = inside.groupby("customer_id", sort=True)["amount"].sum()
+    return pd.DataFrame({"customer_id": revenue.index.astype(str), "revenue": revenue.to_numpy()})
+
+
+def experiment_training_data(
+    assignment: pd.DataFrame,
+    control: str,
+    orders: pd.DataFrame,
+    start: pd.Timestamp,
+    window_days: int,
+    source: object,
+    *,
+    source_sha256: str = "",
+) -> TrainingData:
+    """Join an experiment's assignment with features as of ``start`` and outcomes after it.
+
+    Features come from ``uplift_lab.segment.segment_customers(orders, as_of=start)``, which only
+    sees orders before ``start``; outcomes are orders in the ``window_days`` after ``start``.
+    """
+    from uplift_lab.segment import segment_customers
+
+    if window_days <= 0:
+        raise input_error(source, f"--window-days must be positive, got {window_days}")
+    before = orders[orders["order_time"] < start]
+    segments = segment_customers(before, as_of=start)
+    if hasattr(segments, "table"):
+        segments = segments.table
+    segments = segments.copy()
+    segments["customer_id"] = segments["customer_id"].astype(str)
+    table = assignment[["customer_id", "arm"]].copy()
+    table["customer_id"] = table["customer_id"].astype(str)
+    table = table.merge(segments, on="customer_id", how="left")
+    outcomes = window_outcomes(orders, start, window_days)
+    table = table.merge(outcomes, on="customer_id", how="left")
+    table["revenue"] = table["revenue"].fillna(0.0)
+    table["converted"] = (table["revenue"] > 0).astype(np.float64)
+    drop = {"customer_id", "arm", "revenue", "converted", "stratum"}
+    features = [
+        name
+        for name in table.columns
+        if name not in drop
+        and not pd.api.types.is_datetime64_any_dtype(table[name])
+        and not str(name).endswith("_time")
+        and table[name].notna().any()
+    ]
+    return table_training_data(
+        table,
+        source,
+        treatment_col="arm",
+        control=control,
+        outcome_col="converted",
+        revenue_col="revenue",
+        id_col="customer_id",
+        features=features,
+        source_sha256=source_sha256,
+    )
+
+
+def load_experiment_training_data(
+    experiment: Path,
+    orders_path: Path,
+    start: str,
+    window_days: int,
+    *,
+    encoding: str | None = None,
+    customer_col: str = "customer_id",
+    time_col: str = "order_time",
+    amount_col: str = "amount",
+) -> TrainingData:
+    """Read an experiment folder and an order log (see :func:`experiment_training_data`)."""
+    import hashlib
+
+    from uplift_lab.contracts import validate_orders
+    from uplift_lab.design import load_experiment
+
+    loaded = load_experiment(Path(experiment))
+    meta = loaded.meta
+    try:
+        start_time = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise input_error("--start", f"'{start}' is not a date", "Use e.g. 2026-06-01") from None
+    raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
+    orders = validate_orders(
+        raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
+    )
+    digest = hashlib.sha256(
+        f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
+    ).hexdigest()
+    return experiment_training_data(
+        loaded.assignment,
+        str(meta.get("control_arm", "control")),
+        orders,
+        start_time,
+        window_days,
+        Path(experiment) / "assignment.parquet",
+        source_sha256=digest,
+    )

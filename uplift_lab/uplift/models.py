@@ -1,0 +1,350 @@
+"""Uplift meta-learners: scikit-uplift wrappers fitted on LightGBM base learners.
+
+Fitting goes through scikit-uplift (``SoloModel``, ``TwoModels``, ``ClassTransformation``,
+``ClassTransformationReg``); what is kept afterwards is only the LightGBM boosters, and
+prediction is re-implemented here from the boosters with the same formulas as scikit-uplift, so
+that a model saved as booster text files (store.py) predicts exactly what was fitted in memory:
+
+- ``solo``: S-learner with treatment interaction: one model on ``[X, X * t, t]``,
+  uplift = f([X, X, 1]) - f([X, 0 * X, 0]).
+- ``two`` / ``two-ddr``: T-learner, one model per arm; ``ddr`` feeds the control model's
+  prediction to the treated model as an extra feature (``ddr_control``).
+- ``ct``: class transformation z = y*t + (1-y)*(1-t), uplift = 2 P(z=1) - 1 (valid for a 50/50
+  split; with other splits it still ranks); a control-only model gives ``p_control``.
+- ``ct-reg``: transformed outcome y (t - p) / (p (1 - p)) regressed on X, p = share treated.
+- ``decomposition`` (revenue only): uplift_conversion x E[order value | converted].
+
+Each booster's number of rounds is chosen by early stopping on a validation fold (20% of the
+rows it is trained on); the booster is then refitted on all of them with that number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CONVERSION_KINDS = ("solo", "two", "two-ddr", "ct")
+REVENUE_KINDS = ("solo", "two", "two-ddr", "ct-reg", "decomposition")
+INTERACTION_SUFFIX = "_treatment_interaction"
+
+
+@dataclass(frozen=True, slots=True)
+class LightGBMSettings:
+    """LightGBM defaults for small, noisy marketing data: shallow trees, large leaves, slow rate."""
+
+    learning_rate: float = 0.05
+    num_leaves: int = 4
+    min_child_samples: int = 100
+    max_rounds: int = 300
+    early_stopping_rounds: int = 30
+    validation_share: float = 0.2
+    n_jobs: int = 2
+    seed: int = 0
+
+    def params(self, n_rows: int) -> dict[str, Any]:
+        # Small data sets (tests, thin strata) cannot afford 100 rows per leaf.
+        min_child = int(min(self.min_child_samples, max(5, n_rows // 20)))
+        return {
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": min_child,
+            "subsample": 1.0,
+            "colsample_bytree": 1.0,
+            "reg_lambda": 1.0,
+            "random_state": self.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "n_jobs": self.n_jobs,
+            "verbose": -1,
+        }
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A fitted meta-learner: its kind, target ('conversion'/'revenue') and boosters by role.
+
+    ``wrapper`` is the in-memory scikit-uplift object (None after loading from disk); only the
+    boosters are stored.
+    """
+
+    kind: str
+    target: str
+    boosters: Mapping[str, Any]
+    params: Mapping[str, float] = field(default_factory=dict)
+    wrapper: Any = None
+
+
+@dataclass(frozen=True)
+class ArmModel:
+    """Uplift of one treated arm against control: a conversion learner and a revenue learner."""
+
+    arm: str
+    conversion: Learner
+    revenue: Learner | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArmPrediction:
+    """Per-customer predictions for one treated arm."""
+
+    uplift_conversion: np.ndarray
+    p_control: np.ndarray
+    p_treated: np.ndarray
+    uplift_revenue: np.ndarray | None
+
+
+def feature_names(n_features: int) -> list[str]:
+    """Internal feature names f0..f{n-1} (LightGBM and scikit-uplift need plain text names)."""
+    return [f"f{j}" for j in range(n_features)]
+
+
+def _frame(matrix: np.ndarray, names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(matrix, columns=names, copy=False)
+
+
+def _estimator(target: str, params: Mapping[str, Any], rounds: int) -> Any:
+    import lightgbm as lgb
+
+    cls = lgb.LGBMClassifier if target == "conversion" else lgb.LGBMRegressor
+    return cls(n_estimators=int(rounds), **params)
+
+
+def rounds_by_early_stopping(
+    matrix: pd.DataFrame,
+    y: np.ndarray,
+    target: str,
+    settings: LightGBMSettings,
+    categorical: list[str],
+) -> int:
+    """Number of boosting rounds that minimises the loss on a held-out 20% validation fold."""
+    import lightgbm as lgb
+
+    n = len(y)
+    rng = np.random.default_rng(settings.seed)
+    order = rng.permutation(n)
+    n_valid = int(round(n * settings.validation_share))
+    if n_valid < 20 or n - n_valid < 20:
+        return max(10, settings.max_rounds // 10)
+    valid, train = np.sort(order[:n_valid]), np.sort(order[n_valid:])
+    if target == "conversion" and (len(np.unique(y[train])) < 2 or len(np.unique(y[valid])) < 2):
+        return 10
+    estimator = _estimator(target, settings.params(len(train)), settings.max_rounds)
+    estimator.fit(
+        matrix.iloc[train],
+        y[train],
+        eval_X=matrix.iloc[valid],
+        eval_y=y[valid],
+        categorical_feature=categorical or "auto",
+        callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+    )
+    return int(max(estimator.best_iteration_ or settings.max_rounds, 5))
+
+
+def _solo_design(frame: pd.DataFrame, treatment: np.ndarray) -> pd.DataFrame:
+    """The S-learner's design matrix as scikit-uplift builds it: [X, X * t, t]."""
+    interaction = frame.mul(treatment, axis=0)
+    interaction = interaction.rename(columns=lambda name: name + INTERACTION_SUFFIX)
+    return pd.concat([frame, interaction], axis=1).assign(treatment=treatment)
+
+
+def _check_fit_inputs(y: np.ndarray, treatment: np.ndarray, target: str) -> None:
+    if len(np.unique(treatment)) != 2:
+        raise ValueError("treatment must hold both 0 and 1")
+    if target == "conversion" and len(np.unique(y)) != 2:
+        raise ValueError("conversion outcome must hold both 0 and 1")
+
+
+def fit_learner(
+    kind: str,
+    target: str,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    treatment: np.ndarray,
+    categorical: list[int],
+    settings: LightGBMSettings,
+) -> Learner:
+    """Fit one meta-learner of ``kind`` for ``target`` ('conversion' 0/1 or 'revenue' >= 0).
+
+    ``matrix`` is the encoded feature matrix, ``treatment`` is 0/1, ``categorical`` lists the
+    column indices that are categorical codes. ``decomposition`` is fitted by
+    :func:`fit_value_model` instead.
+    """
+    from sklift.models import ClassTransformation, ClassTransformationReg, SoloModel, TwoModels
+
+    names = feature_names(matrix.shape[1])
+    cat_names = [names[j] for j in categorical]
+    frame = _frame(matrix, names)
+    y = np.asarray(y, dtype=np.float64)
+    treatment = np.asarray(treatment, dtype=np.int64)
+    _check_fit_inputs(y, treatment, target)
+    params = settings.params(len(y))
+    if kind == "solo":
+        design = _solo_design(frame, treatment)
+        cats = cat_names + [name + INTERACTION_SUFFIX for name in cat_names]
+        rounds = rounds_by_early_stopping(design, y, target, settings, cats)
+        wrapper = SoloModel(_estimator(target, params, rounds), method="treatment_interaction")
+        fit_params = {"categorical_feature": cats or "auto"}
+        wrapper.fit(frame, y, treatment, estimator_fit_params=fit_params)
+        return Learner(kind, target, {"solo": wrapper.estimator.booster_}, wrapper=wrapper)
+    if kind in ("two", "two-ddr"):
+        treated, control = treatment == 1, treatment == 0
+        rounds_t = rounds_by_early_stopping(frame[treated], y[treated], target, settings, cat_names)
+        rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
+        wrapper = TwoModels(
+            _estimator(target, settings.params(int(treated.sum())), rounds_t),
+            _estimator(target, settings.params(int(control.sum())), rounds_c),
+            method="vanilla" if kind == "two" else "ddr_control",
+        )
+        fit_params = {"categorical_feature": cat_names or "auto"}
+        wrapper.fit(
+            frame,
+            y,
+            treatment,
+            estimator_trmnt_fit_params=fit_params,
+            estimator_ctrl_fit_params=fit_params,
+        )
+        boosters = {
+            "treated": wrapper.estimator_trmnt.booster_,
+            "control": wrapper.estimator_ctrl.booster_,
+        }
+        return Learner(kind, target, boosters, wrapper=wrapper)
+    if kind == "ct" and target == "conversion":
+        transformed = (y == treatment).astype(np.float64)
+        rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
+        wrapper = ClassTransformation(_estimator(target, params, rounds))
+        wrapper.fit(
+            frame, y, treatment, estimator_fit_params={"categorical_feature": cat_names or "auto"}
+        )
+        control = treatment == 0
+        rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
+        control_model = _estimator(target, settings.params(int(control.sum())), rounds_c)
+        control_model.fit(frame[control], y[control], categorical_feature=cat_names or "auto")
+        boosters = {"ct": wrapper.estimator.booster_, "control": control_model.booster_}
+        return Learner(kind, target, boosters, wrapper=wrapper)
+    if kind == "ct-reg" and target == "revenue":
+        share = float(treatment.mean())
+        transformed = y * (treatment - share) / (share * (1 - share))
+        rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
+        wrapper = ClassTransformationReg(_estimator(target, params, rounds), propensity_val=share)
+        wrapper.fit(
+            frame, y, treatment, estimator_fit_params={"categorical_feature": cat_names or "auto"}
+        )
+        return Learner(
+            kind, target, {"ct-reg": wrapper.estimator.booster_}, {"propensity": share}, wrapper
+        )
+    raise ValueError(f"unknown {target} learner kind '{kind}'")
+
+
+def fit_value_model(
+    matrix: np.ndarray,
+    revenue: np.ndarray,
+    converted: np.ndarray,
+    categorical: list[int],
+    settings: LightGBMSettings,
+) -> Learner:
+    """E[order value | converted] on converters of both arms: the revenue decomposition's factor."""
+    names = feature_names(matrix.shape[1])
+    cat_names = [names[j] for j in categorical]
+    buyers = np.asarray(converted) == 1
+    frame = _frame(matrix[buyers], names)
+    values = np.asarray(revenue, dtype=np.float64)[buyers]
+    if len(values) < 2:
+        raise ValueError("the decomposition needs converted customers")
+    rounds = rounds_by_early_stopping(frame, values, "revenue", settings, cat_names)
+    model = _estimator("revenue", settings.params(len(values)), rounds)
+    model.fit(frame, values, categorical_feature=cat_names or "auto")
+    return Learner("decomposition", "revenue", {"value": model.booster_}, wrapper=model)
+
+
+def _predict(booster: Any, matrix: np.ndarray) -> np.ndarray:
+    return np.asarray(booster.predict(matrix), dtype=np.float64)
+
+
+def treated_and_control_predictions(
+    learner: Learner, matrix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted outcome if treated and if not, for the S- and T-learners (from boosters only)."""
+    boosters = learner.boosters
+    if learner.kind == "solo":
+        ones = np.ones((len(matrix), 1))
+        if_treated = np.hstack([matrix, matrix * ones, ones])
+        if_control = np.hstack([matrix, matrix * 0.0, ones * 0.0])
+        return _predict(boosters["solo"], if_treated), _predict(boosters["solo"], if_control)
+    control = _predict(boosters["control"], matrix)
+    if learner.kind == "two":
+        return _predict(boosters["treated"], matrix), control
+    if learner.kind == "two-ddr":
+        return _predict(boosters["treated"], np.column_stack([matrix, control])), control
+    raise ValueError(f"learner '{learner.kind}' has no per-arm predictions")
+
+
+def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
+    """Uplift predicted by one learner (conversion-probability or revenue difference)."""
+    if learner.kind == "ct":
+        return 2.0 * _predict(learner.boosters["ct"], matrix) - 1.0
+    if learner.kind == "ct-reg":
+        return _predict(learner.boosters["ct-reg"], matrix)
+    if learner.kind == "decomposition":
+        raise ValueError("the decomposition needs the conversion uplift: use predict_arm")
+    treated, control = treated_and_control_predictions(learner, matrix)
+    return treated - control
+
+
+def predict_value(learner: Learner, matrix: np.ndarray) -> np.ndarray:
+    """Expected order value of a converter (the decomposition's factor), floored at 0."""
+    return np.maximum(_predict(learner.boosters["value"], matrix), 0.0)
+
+
+def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
+    """Conversion uplift, p_control, p_treated and revenue uplift for one treated arm."""
+    conversion = model.conversion
+    if conversion.kind == "ct":
+        uplift = predict_learner(conversion, matrix)
+        p_control = _predict(conversion.boosters["control"], matrix)
+        p_treated = np.clip(p_control + uplift, 0.0, 1.0)
+    else:
+        p_treated, p_control = treated_and_control_predictions(conversion, matrix)
+        uplift = p_treated - p_control
+    revenue = None
+    if model.revenue is not None:
+        if model.revenue.kind == "decomposition":
+            revenue = uplift * predict_value(model.revenue, matrix)
+        else:
+            revenue = predict_learner(model.revenue, matrix)
+    return ArmPrediction(uplift, p_control, p_treated, revenue)
+
+
+def fit_arm_model(
+    arm: str,
+    matrix: np.ndarray,
+    converted: np.ndarray,
+    revenue: np.ndarray | None,
+    treatment: np.ndarray,
+    categorical: list[int],
+    conversion_kind: str,
+    revenue_kind: str | None,
+    settings: LightGBMSettings,
+) -> ArmModel:
+    """Fit the conversion learner and (when revenue is given) the revenue learner of one arm."""
+    conversion = fit_learner(
+        conversion_kind, "conversion", matrix, converted, treatment, categorical, settings
+    )
+    revenue_learner = None
+    if revenue is not None and revenue_kind is not None:
+        if revenue_kind == "decomposition":
+            revenue_learner = fit_value_model(matrix, revenue, converted, categorical, settings)
+        else:
+            revenue_learner = fit_learner(
+                revenue_kind, "revenue", matrix, revenue, treatment, categorical, settings
+            )
+    return ArmModel(arm, conversion, revenue_learner)
+
+
+def without_wrappers(model: ArmModel) -> ArmModel:
+    """The same model keeping only boosters (what store.py writes and reads)."""
+    revenue = replace(model.revenue, wrapper=None) if model.revenue else None
+    return replace(model, conversion=replace(model.conversion, wrapper=None), revenue=revenue)

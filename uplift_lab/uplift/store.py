@@ -1,0 +1,394 @@
+"""Save and load uplift models without pickle: LightGBM text boosters plus ``model.json``.
+
+A model folder holds one ``*.txt`` booster per role (LightGBM's own text format) and a
+``model.json`` describing everything else: model kinds per arm, features with their dtypes and
+categorical levels, the training data's SHA-256, cross-validated metrics, package and LightGBM
+versions and a schema version. Loading parses JSON and booster text only, so it never runs code
+from the files; it refuses other schema versions, another LightGBM major version and booster files
+whose SHA-256 no longer matches ``model.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from uplift_lab import __version__, io
+from uplift_lab.errors import input_error
+from uplift_lab.uplift.data import ROW_ID, FeatureSpec
+from uplift_lab.uplift.models import (
+    INTERACTION_SUFFIX,
+    ArmModel,
+    Learner,
+    LightGBMSettings,
+    feature_names,
+)
+from uplift_lab.uplift.train import UpliftModel
+
+SCHEMA_VERSION = 1
+MODEL_FILE = "model.json"
+CV_PREDICTIONS_FILE = "cv_predictions.parquet"
+RETRAIN_FIX = "Retrain the model with this uplift-lab (uplift-lab train ... --out FOLDER)"
+
+
+def _lightgbm_version() -> str:
+    import lightgbm as lgb
+
+    return str(lgb.__version__)
+
+
+def model_description(model: UpliftModel, files: dict) -> dict:
+    """The JSON-ready description of ``model`` (booster files given by ``files``)."""
+    arms = []
+    for index, arm_model in enumerate(model.arm_models):
+        entry = {"arm": arm_model.arm}
+        for target in ("conversion", "revenue"):
+            learner = getattr(arm_model, target)
+            if learner is None:
+                entry[target] = None
+                continue
+            entry[target] = {
+                "kind": learner.kind,
+                "params": dict(learner.params),
+                "boosters": files[(index, target)],
+            }
+        arms.append(entry)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model_kind": "uplift",
+        "uplift_lab_version": __version__,
+        "lightgbm_version": _lightgbm_version(),
+        "id_col": model.id_col,
+        "control": model.control,
+        "arms": list(model.arms),
+        "features": [spec.to_json() for spec in model.specs],
+        "training_sha256": model.training_sha256,
+        "n_rows": model.n_rows,
+        "lightgbm_settings": {
+            name: getattr(model.settings, name) for name in model.settings.__slots__
+        },
+        "cv_metrics": model.cv_metrics,
+        "arm_models": arms,
+    }
+
+
+def write_model_files(model: UpliftModel, folder: Path) -> None:
+    """Write boosters and model.json into an existing (staging) folder."""
+    files: dict = {}
+    for index, arm_model in enumerate(model.arm_models):
+        for target in ("conversion", "revenue"):
+            learner = getattr(arm_model, target)
+            if learner is None:
+                continue
+            entries = {}
+            for role, booster in sorted(learner.boosters.items()):
+                name = f"arm{index}_{target}_{role}.txt"
+                path = io.write_text(booster.model_to_string(), Path(folder) / name)
+                entries[role] = {"file": name, "sha256": io.sha256_file(path)}
+            files[(index, target)] = entries
+    io.write_json(model_description(model, files), Path(folder) / MODEL_FILE)
+
+
+def save_model(
+    model: UpliftModel,
+    folder: Path,
+    *,
+    force: bool = False,
+    cv_predictions=None,
+) -> Path:
+    """Write ``model`` to ``folder`` atomically (refusing a non-empty folder unless ``force``).
+
+    ``cv_predictions`` (held-out predictions from training) are saved beside it for ``evaluate``.
+    """
+    with io.atomic_directory(Path(folder), force=force) as staging:
+        write_model_files(model, staging)
+        if cv_predictions is not None:
+            io.write_table(cv_predictions, staging / CV_PREDICTIONS_FILE)
+    return Path(folder)
+
+
+def _expected_features(n_features: int, kind: str, role: str) -> list[str]:
+    names = feature_names(n_features)
+    if kind == "solo":
+        return names + [name + INTERACTION_SUFFIX for name in names] + ["treatment"]
+    if kind == "two-ddr" and role == "treated":
+        return names + ["ddr_control"]
+    return names
+
+
+def _load_learner(folder: Path, target: str, entry: dict, n_features: int) -> Learner:
+    import lightgbm as lgb
+
+    boosters = {}
+    for role, info in sorted(entry["boosters"].items()):
+        path = folder / str(info["file"])
+        if path.name != info["file"] or not path.is_file():
+            raise input_error(folder, f"booster file '{info['file']}' is missing", RETRAIN_FIX)
+        if io.sha256_file(path) != info["sha256"]:
+            raise input_error(
+                path, "was changed after training (SHA-256 differs from model.json)", RETRAIN_FIX
+            )
+        try:
+            booster = lgb.Booster(model_file=str(path))
+        except lgb.basic.LightGBMError as exc:
+            raise input_error(path, f"is not a LightGBM model ({exc})", RETRAIN_FIX) from None
+        if booster.feature_name() != _expected_features(n_features, entry["kind"], role):
+            raise input_error(path, "has features that do not match model.json", RETRAIN_FIX)
+        boosters[role] = booster
+    params = {key: float(value) for key, value in entry.get("params", {}).items()}
+    return Learner(str(entry["kind"]), target, boosters, params)
+
+
+def read_model_description(folder: Path) -> dict:
+    """Read and check ``model.json`` (schema and LightGBM versions) without loading boosters."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise input_error(folder, "is not a model folder", "Pass the --out folder of train")
+    description = io.read_json(folder / MODEL_FILE)
+    if not isinstance(description, dict) or description.get("model_kind") != "uplift":
+        raise input_error(folder / MODEL_FILE, "is not an uplift-lab model description")
+    schema = description.get("schema_version")
+    if schema != SCHEMA_VERSION:
+        raise input_error(
+            folder / MODEL_FILE,
+            f"has schema version {schema}; this uplift-lab reads version {SCHEMA_VERSION}",
+            RETRAIN_FIX,
+        )
+    saved = str(description.get("lightgbm_version", ""))
+    if saved.split(".")[0] != _lightgbm_version().split(".")[0]:
+        raise input_error(
+            folder / MODEL_FILE,
+            f"was trained with LightGBM {saved}, this environment has {_lightgbm_version()}",
+            RETRAIN_FIX,
+        )
+    return description
+
+
+def load_model(folder: Path) -> UpliftModel:
+    """Rebuild an :class:`UpliftModel` from a model folder (boosters and JSON only)."""
+    folder = Path(folder)
+    description = read_model_description(folder)
+    try:
+        specs = tuple(FeatureSpec.from_json(item) for item in description["features"])
+        arm_models = []
+        for entry in description["arm_models"]:
+            conversion = _load_learner(folder, "conversion", entry["conversion"], len(specs))
+            revenue = None
+            if entry.get("revenue"):
+                revenue = _load_learner(folder, "revenue", entry["revenue"], len(specs))
+            arm_models.append(ArmModel(str(entry["arm"]), conversion, revenue))
+        settings = LightGBMSettings(**description["lightgbm_settings"])
+        return UpliftModel(
+            id_col=str(description["id_col"]),
+            control=str(description["control"]),
+            arms=tuple(str(arm) for arm in description["arms"]),
+            specs=specs,
+            arm_models=tuple(arm_models),
+            settings=settings,
+            training_sha256=str(description["training_sha256"]),
+            n_rows=int(description["n_rows"]),
+            cv_metrics=dict(description["cv_metrics"]),
+            meta={"uplift_lab_version": description.get("uplift_lab_version")},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise input_error(folder / MODEL_FILE, f"is incomplete ({exc})", RETRAIN_FIX) from None
+
+
+def output_columns(model: UpliftModel) -> list[str]:
+    """The score columns ``score`` writes for ``model`` (after the id column)."""
+    from uplift_lab.uplift.train import score_matrix
+
+    probe = score_matrix(model, np.zeros((1, len(model.specs))))
+    return list(probe)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSummary:
+    """What ``score_file`` wrote."""
+
+    out: Path
+    rows: int
+    columns: tuple[str, ...]
+
+
+def score_file(
+    model: UpliftModel,
+    customers: Path,
+    out: Path,
+    *,
+    batch_rows: int = 500_000,
+    encoding: str | None = None,
+) -> ScoreSummary:
+    """Score a customer file in batches of ``batch_rows`` and write one row per customer.
+
+    Only the id and feature columns are read; missing feature columns are an error naming them
+    all, extra columns are ignored. Without an id column in training (ids were row numbers), row
+    numbers are used again. The output is written atomically.
+    """
+    from uplift_lab.uplift.train import score_frame
+
+    if batch_rows < 1:
+        raise input_error("--batch-rows", f"must be at least 1, got {batch_rows}")
+    available = set(io.table_column_names(customers, encoding=encoding))
+    features = [spec.name for spec in model.specs]
+    missing = [name for name in features if name not in available]
+    if missing:
+        raise input_error(
+            customers,
+            f"missing feature column(s) {', '.join(missing)} that the model was trained on",
+            "Add them with the same names as in training",
+        )
+    has_ids = model.id_col in available
+    if not has_ids and model.id_col != ROW_ID:
+        raise input_error(
+            customers,
+            f"missing id column '{model.id_col}' (the model's id column)",
+            "Add it, with the same name as in training",
+        )
+    columns = ([model.id_col] if has_ids else []) + features
+    text_columns = [model.id_col] + [s.name for s in model.specs if s.kind == "categorical"]
+
+    def batches():
+        offset = 0
+        for frame in io.iter_table_batches(
+            customers,
+            columns=columns,
+            string_columns=text_columns,
+            batch_rows=batch_rows,
+            encoding=encoding,
+        ):
+            yield score_frame(model, frame, customers, row_offset=offset)
+            offset += len(frame)
+
+    written = {"columns": ()}
+
+    def remember(frames):
+        for frame in frames:
+            written["columns"] = tuple(frame.columns)
+            yield frame
+
+    rows = io.write_table_batches(remember(batches()), out)
+    if rows == 0:
+        raise input_error(customers, "has no rows", "Pass a file with at least one customer")
+    return ScoreSummary(Path(out), rows, written["columns"])
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """What ``evaluate_model_folder`` computed and wrote: a JSON summary and lines to print."""
+
+    out: Path
+    summary: dict
+    lines: tuple[str, ...]
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def evaluate_model_folder(
+    model_dir: Path, out: Path, *, seed: int = 0, force: bool = False
+) -> EvaluationReport:
+    """Evaluate a model folder's held-out predictions and write the report folder ``out``.
+
+    Uses ``uplift_lab.report.model_report.write_model_report`` when it exists; otherwise writes
+    report.md, report.json and the PNG plots itself.
+    """
+    from uplift_lab.uplift.train import evaluate_held_out
+
+    description = read_model_description(model_dir)
+    predictions_path = Path(model_dir) / CV_PREDICTIONS_FILE
+    if not predictions_path.is_file():
+        raise input_error(model_dir, f"has no {CV_PREDICTIONS_FILE}", RETRAIN_FIX)
+    predictions = io.read_table(predictions_path, string_columns=["arm", "assigned_arm"])
+    evaluations = evaluate_held_out(predictions, description, seed=seed, source=predictions_path)
+    summary = {
+        "model": str(model_dir),
+        "choice": description["cv_metrics"]["choice"],
+        "results": [],
+    }
+    lines = []
+    for arm, target, evaluation in evaluations:
+        table = evaluation.comparison_table()
+        chosen = description["cv_metrics"]["choice"][arm][target]
+        verdicts = {item.name: item.verdict for item in evaluation.scores}
+        summary["results"].append(
+            {
+                "arm": arm,
+                "outcome": target,
+                "chosen": chosen,
+                "table": table.to_dict(orient="records"),
+                "verdicts": verdicts,
+                "notes": list(evaluation.notes),
+            }
+        )
+        lines.append(f"{arm} vs {description['control']}, {target}:")
+        for row in table.to_dict(orient="records"):
+            lines.append(
+                f"  {row['label']:<34} Qini {row['qini_coefficient']:8.4f} "
+                f"[{row['qini_coefficient_ci_low']:.4f}, {row['qini_coefficient_ci_high']:.4f}]"
+                f"  {row['verdict']}"
+            )
+        lines.append(f"  chosen model: {verdicts[f'uplift_{target}__{chosen}']}")
+    summary = _json_safe(summary)
+    with io.atomic_directory(Path(out), force=force) as staging:
+        try:
+            from uplift_lab.report.model_report import write_model_report
+        except ImportError:
+            write_model_report = None
+        if write_model_report is not None:
+            write_model_report(evaluations, description, staging)
+        else:
+            _write_basic_report(evaluations, summary, staging)
+        io.write_json(summary, staging / "evaluation.json")
+    return EvaluationReport(Path(out), summary, tuple(lines))
+
+
+def _write_basic_report(evaluations, summary: dict, folder: Path) -> None:
+    """A plain Markdown report with PNG plots (used until report/model_report.py exists)."""
+    from uplift_lab.report import uplift_plots
+
+    parts = ["# Uplift model evaluation", ""]
+    for (arm, target, evaluation), result in zip(evaluations, summary["results"], strict=True):
+        stem = f"{arm}_{target}".replace("/", "_").replace(" ", "_")
+        io.write_bytes(uplift_plots.qini_curve_png(evaluation), folder / f"qini_{stem}.png")
+        io.write_bytes(
+            uplift_plots.revenue_captured_png(evaluation), folder / f"captured_{stem}.png"
+        )
+        chosen = next(item for item in evaluation.scores if item.name.endswith(result["chosen"]))
+        io.write_bytes(
+            uplift_plots.decile_bars_png(
+                chosen.calibration, title=f"{chosen.label}: uplift by decile", outcome=target
+            ),
+            folder / f"deciles_{stem}.png",
+        )
+        parts += [f"## {arm}: {target}", ""]
+        parts += ["| score | Qini | 95% CI | AUUC | verdict |", "|---|---:|---:|---:|---|"]
+        for row in result["table"]:
+            qini, low, high = (
+                row.get("qini_coefficient"),
+                row.get("qini_coefficient_ci_low"),
+                row.get("qini_coefficient_ci_high"),
+            )
+            parts.append(
+                f"| {row['label']} | {_fmt(qini)} | {_fmt(low)} to {_fmt(high)} "
+                f"| {_fmt(row.get('auuc'))} | {row['verdict']} |"
+            )
+        parts += ["", f"Chosen model: {chosen.verdict}", ""]
+        parts += [f"![Qini](qini_{stem}.png)", f"![Deciles](deciles_{stem}.png)"]
+        parts += [f"![Captured](captured_{stem}.png)", ""]
+    io.write_text("\n".join(parts), folder / "report.md")
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.4f}"

@@ -1,0 +1,456 @@
+"""Training loop: randomization check, K-fold cross-validated candidates, model choice, final fit.
+
+Every candidate learner is scored on held-out folds only (folds stratified by arm x outcome);
+``auto`` picks, per treated arm, the conversion learner with the best mean held-out Qini and the
+revenue learner with the best mean held-out revenue Qini. The chosen learners are then refitted on
+all rows. The held-out predictions are kept so that ``evaluate`` can report on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from uplift_lab import __version__
+from uplift_lab.contracts import ids_as_text
+from uplift_lab.errors import input_error
+from uplift_lab.uplift.data import ROW_ID, FeatureSpec, TrainingData, encode_features
+from uplift_lab.uplift.models import (
+    CONVERSION_KINDS,
+    REVENUE_KINDS,
+    ArmModel,
+    LightGBMSettings,
+    fit_arm_model,
+    fit_learner,
+    fit_value_model,
+    predict_arm,
+    predict_learner,
+    predict_value,
+    without_wrappers,
+)
+
+KS = (0.1, 0.2, 0.3, 0.5)
+PROPENSITY_AUC_LIMIT = 0.6
+# Feature columns copied into the held-out predictions, for evaluate's RFM-rule baseline.
+BASELINE_FEATURES = ("rfm_score", "recency_days", "frequency", "monetary", "lifecycle")
+PROPENSITY_MAX_ROWS = 200_000
+NOT_RANDOMIZED_FIX = (
+    "Uplift models need a randomized campaign. Drop features that decided who was sent, "
+    "or pass --allow-observational if you accept biased estimates"
+)
+
+
+@dataclass(frozen=True)
+class UpliftModel:
+    """A trained uplift model: one :class:`ArmModel` per treated arm, plus what scoring needs."""
+
+    id_col: str
+    control: str
+    arms: tuple[str, ...]
+    specs: tuple[FeatureSpec, ...]
+    arm_models: tuple[ArmModel, ...]
+    settings: LightGBMSettings
+    training_sha256: str
+    n_rows: int
+    cv_metrics: dict
+    meta: dict
+
+    @property
+    def categorical(self) -> list[int]:
+        return [j for j, spec in enumerate(self.specs) if spec.kind == "categorical"]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The trained model, every candidate's held-out scores, and the held-out predictions."""
+
+    model: UpliftModel
+    candidates: pd.DataFrame
+    propensity_auc: dict[str, float]
+    cv_predictions: pd.DataFrame
+
+
+def curve_metrics(outcome: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> dict:
+    """Qini coefficient, AUUC and uplift@k of a ranking on one held-out fold (evaluate.py)."""
+    from uplift_lab.uplift.evaluate import uplift_curve_metrics
+
+    metrics = uplift_curve_metrics(outcome, uplift, treatment, ks=KS)
+    result = {"qini": float(metrics.qini_coefficient), "auuc": float(metrics.auuc)}
+    for k, value in metrics.uplift_at_k.items():
+        result[f"uplift_at_{round(float(k) * 100)}"] = float(value)
+    return result
+
+
+def propensity_auc(
+    matrix: np.ndarray, treatment: np.ndarray, categorical: list[int], settings: LightGBMSettings
+) -> float:
+    """Cross-validated (3-fold) AUC of a LightGBM model predicting treatment from the features.
+
+    Near 0.5 for a randomized campaign; clearly above means the features decided who was sent.
+    """
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from uplift_lab.uplift.models import _estimator, _frame, feature_names
+
+    rng = np.random.default_rng(settings.seed)
+    rows = np.arange(len(treatment))
+    if len(rows) > PROPENSITY_MAX_ROWS:
+        rows = np.sort(rng.choice(rows, PROPENSITY_MAX_ROWS, replace=False))
+    names = feature_names(matrix.shape[1])
+    frame = _frame(matrix[rows], names)
+    target = treatment[rows]
+    if np.bincount(target, minlength=2).min() < 3:
+        return 0.5
+    scores = np.zeros(len(rows))
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=settings.seed)
+    cats = [names[j] for j in categorical] or "auto"
+    for train, test in folds.split(frame, target):
+        model = _estimator("conversion", settings.params(len(train)), 100)
+        model.fit(frame.iloc[train], target[train], categorical_feature=cats)
+        scores[test] = model.predict_proba(frame.iloc[test])[:, 1]
+    return float(roc_auc_score(target, scores))
+
+
+def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
+    """Fold number per row, stratified by arm x conversion (so every fold has every cell)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = pd.Series(data.arm).astype(str) + "|" + pd.Series(data.conversion).astype(str)
+    counts = strata.value_counts()
+    if counts.min() < n_folds:
+        raise input_error(
+            "training data",
+            f"the cell '{counts.idxmin()}' (arm|converted) has only {counts.min()} row(s),"
+            f" fewer than {n_folds} folds",
+            "Use fewer --folds or more data",
+        )
+    folds = np.empty(len(strata), dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for number, (_, test) in enumerate(splitter.split(np.zeros(len(strata)), strata)):
+        folds[test] = number
+    return folds
+
+
+def _candidates(choice: str, kinds: Sequence[str], option: str) -> tuple[str, ...]:
+    if choice == "auto":
+        return tuple(kinds)
+    if choice not in kinds:
+        raise input_error(option, f"unknown model '{choice}'", f"Use auto or {', '.join(kinds)}")
+    return (choice,)
+
+
+def train_uplift_model(
+    data: TrainingData,
+    *,
+    conversion_model: str = "auto",
+    revenue_model: str = "auto",
+    n_folds: int = 5,
+    settings: LightGBMSettings | None = None,
+    allow_observational: bool = False,
+    progress=None,
+) -> TrainResult:
+    """Check randomization, cross-validate the candidates, pick, and refit on all rows.
+
+    ``progress`` (optional) is called with a short text before each step, for the CLI.
+    """
+    settings = settings or LightGBMSettings()
+    if n_folds < 2:
+        raise input_error("--folds", f"must be at least 2, got {n_folds}")
+    conversion_kinds = _candidates(conversion_model, CONVERSION_KINDS, "--model")
+    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "--revenue-model")
+    if data.revenue is None:
+        revenue_kinds = ()
+    matrix = data.matrix()
+    categorical = [j for j, spec in enumerate(data.specs) if spec.kind == "categorical"]
+    step = progress or (lambda text: None)
+
+    aucs: dict[str, float] = {}
+    for arm in data.arms:
+        rows = (data.arm == arm) | (data.arm == data.control)
+        step(f"randomization check ({arm})")
+        treatment = (data.arm[rows] == arm).astype(np.int64)
+        aucs[arm] = propensity_auc(matrix[rows], treatment, categorical, settings)
+    worst = max(aucs, key=aucs.get)
+    if aucs[worst] > PROPENSITY_AUC_LIMIT and not allow_observational:
+        raise input_error(
+            "training data",
+            f"treatment looks non-random: a model predicts arm '{worst}' vs '{data.control}'"
+            f" from the features with AUC {aucs[worst]:.3f} (> {PROPENSITY_AUC_LIMIT})",
+            NOT_RANDOMIZED_FIX,
+        )
+
+    folds = fold_ids(data, n_folds, settings.seed)
+    frames, records = [], []
+    choice: dict[str, dict[str, str | None]] = {}
+    arm_models = []
+    for arm in data.arms:
+        rows = np.flatnonzero((data.arm == arm) | (data.arm == data.control))
+        treatment = (data.arm[rows] == arm).astype(np.int64)
+        fold_of_row = folds[rows]
+        predictions = _held_out_predictions(
+            data, matrix, rows, treatment, fold_of_row, n_folds, categorical, settings,
+            conversion_kinds, revenue_kinds, lambda fold, arm=arm: step(
+                f"cross-validation ({arm}, fold {fold + 1}/{n_folds})"
+            ),
+        )  # fmt: skip
+        arm_records = _score_candidates(
+            arm, predictions, data, rows, treatment, fold_of_row, n_folds, "conversion"
+        )
+        best_conversion = _best(arm_records)
+        best_revenue = None
+        if revenue_kinds:
+            if "decomposition" in revenue_kinds:
+                order_value = np.maximum(predictions.pop("value"), 0.0)
+                predictions["revenue:decomposition"] = (
+                    predictions[f"conversion:{best_conversion}"] * order_value
+                )
+            revenue_records = _score_candidates(
+                arm, predictions, data, rows, treatment, fold_of_row, n_folds, "revenue"
+            )
+            best_revenue = _best(revenue_records)
+            arm_records += revenue_records
+        records += arm_records
+        choice[arm] = {"conversion": best_conversion, "revenue": best_revenue}
+        frames.append(
+            _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, choice[arm])
+        )
+        step(f"final fit ({arm})")
+        arm_model = fit_arm_model(
+            arm,
+            matrix[rows],
+            data.conversion[rows],
+            data.revenue[rows] if data.revenue is not None else None,
+            treatment,
+            categorical,
+            best_conversion,
+            best_revenue,
+            settings,
+        )
+        arm_models.append(without_wrappers(arm_model))
+    candidates = pd.DataFrame.from_records(records)
+    cv_predictions = pd.concat(frames, ignore_index=True)
+    model = UpliftModel(
+        id_col=data.id_col,
+        control=data.control,
+        arms=data.arms,
+        specs=data.specs,
+        arm_models=tuple(arm_models),
+        settings=settings,
+        training_sha256=data.source_sha256,
+        n_rows=data.n_rows,
+        cv_metrics={
+            "folds": n_folds,
+            "choice": choice,
+            "candidates": candidates.to_dict(orient="records"),
+            "propensity_auc": aucs,
+        },
+        meta={"uplift_lab_version": __version__},
+    )
+    return TrainResult(model, candidates, aucs, cv_predictions)
+
+
+def _finite_or_none(value) -> float | None:
+    """A float for JSON, or None for an undefined metric (NaN is not valid JSON)."""
+    if value is None or not np.isfinite(value):
+        return None
+    return float(value)
+
+
+def _best(records: list[dict]) -> str:
+    # Highest mean held-out Qini; ties go to the earlier (simpler) kind in the kinds order.
+    def key(i: int) -> tuple[float, int]:
+        qini = records[i]["qini"]
+        return (-np.inf if qini is None else qini, -i)
+
+    return str(records[max(range(len(records)), key=key)]["kind"])
+
+
+def _score_candidates(
+    arm, predictions, data, rows, treatment, fold_of_row, n_folds, target
+) -> list[dict]:
+    """Mean (and spread) over held-out folds of each candidate's curve metrics."""
+    outcome = data.conversion[rows] if target == "conversion" else data.revenue[rows]
+    records = []
+    for name, uplift in predictions.items():
+        kind_target, _, kind = name.partition(":")
+        if kind_target != target:
+            continue
+        per_fold = []
+        for number in range(n_folds):
+            held_out = fold_of_row == number
+            per_fold.append(curve_metrics(outcome[held_out], uplift[held_out], treatment[held_out]))
+        record = {"arm": arm, "target": target, "kind": kind}
+        for key in per_fold[0]:
+            values = np.array([metrics[key] for metrics in per_fold])
+            record[key] = _finite_or_none(np.nanmean(values) if np.isfinite(values).any() else None)
+            if key == "qini":
+                finite = values[np.isfinite(values)]
+                record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
+        records.append(record)
+    return records
+
+
+def _held_out_predictions(
+    data, matrix, rows, treatment, fold_of_row, n_folds, categorical, settings,
+    conversion_kinds, revenue_kinds, on_fold,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Fit every candidate on K-1 folds and predict the held-out fold, for every fold.
+
+    Keys are ``conversion:<kind>`` and ``revenue:<kind>``; the decomposition's order-value model
+    is kept as ``value`` and multiplied by the chosen conversion learner afterwards.
+    """
+    x = matrix[rows]
+    converted = data.conversion[rows]
+    revenue = data.revenue[rows] if data.revenue is not None else None
+    names = [f"conversion:{kind}" for kind in conversion_kinds]
+    names += [f"p_control:{kind}" for kind in conversion_kinds]
+    names += [f"revenue:{kind}" for kind in revenue_kinds if kind != "decomposition"]
+    if "decomposition" in revenue_kinds:
+        names.append("value")
+    predictions = {name: np.zeros(len(rows)) for name in names}
+    for fold in range(n_folds):
+        on_fold(fold)
+        train, test = fold_of_row != fold, fold_of_row == fold
+        for kind in conversion_kinds:
+            learner = fit_learner(
+                kind, "conversion", x[train], converted[train], treatment[train], categorical,
+                settings,
+            )  # fmt: skip
+            held_out = predict_arm(ArmModel("", learner, None), x[test])
+            predictions[f"conversion:{kind}"][test] = held_out.uplift_conversion
+            predictions[f"p_control:{kind}"][test] = held_out.p_control
+        for kind in revenue_kinds:
+            if kind == "decomposition":
+                value = fit_value_model(
+                    x[train], revenue[train], converted[train], categorical, settings
+                )
+                predictions["value"][test] = predict_value(value, x[test])
+                continue
+            learner = fit_learner(
+                kind, "revenue", x[train], revenue[train], treatment[train], categorical, settings
+            )
+            predictions[f"revenue:{kind}"][test] = predict_learner(learner, x[test])
+    return predictions
+
+
+def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen) -> pd.DataFrame:
+    """Held-out predictions of one arm's customers (and control), one column per candidate."""
+    frame = pd.DataFrame(
+        {
+            data.id_col: data.ids[rows],
+            "arm": arm,
+            "assigned_arm": data.arm[rows],
+            "treatment": treatment,
+            "fold": fold_of_row,
+            "conversion": data.conversion[rows],
+        }
+    )
+    if data.revenue is not None:
+        frame["revenue"] = data.revenue[rows]
+    for column in BASELINE_FEATURES:
+        if column in data.features.columns:
+            frame[column] = data.features[column].to_numpy()[rows]
+    for name, uplift in predictions.items():
+        target, kind = name.split(":")
+        if target != "p_control":
+            frame[f"uplift_{target}__{kind}"] = uplift
+    frame["p_control"] = predictions[f"p_control:{chosen['conversion']}"]
+    frame["uplift_conversion"] = predictions[f"conversion:{chosen['conversion']}"]
+    if chosen["revenue"]:
+        frame["uplift_revenue"] = predictions[f"revenue:{chosen['revenue']}"]
+    return frame
+
+
+def score_matrix(model: UpliftModel, matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """Score encoded customers: per-arm columns, and plain ones when there is one treated arm."""
+    columns: dict[str, np.ndarray] = {}
+    p_controls = []
+    for arm_model in model.arm_models:
+        prediction = predict_arm(arm_model, matrix)
+        columns[f"uplift_conversion_{arm_model.arm}"] = prediction.uplift_conversion
+        if prediction.uplift_revenue is not None:
+            columns[f"uplift_revenue_{arm_model.arm}"] = prediction.uplift_revenue
+        columns[f"p_treated_{arm_model.arm}"] = prediction.p_treated
+        p_controls.append(prediction.p_control)
+    plain: dict[str, np.ndarray] = {}
+    arm = model.arm_models[0].arm
+    if len(model.arm_models) == 1:
+        plain["uplift_conversion"] = columns[f"uplift_conversion_{arm}"]
+        if f"uplift_revenue_{arm}" in columns:
+            plain["uplift_revenue"] = columns[f"uplift_revenue_{arm}"]
+    # Each arm's model estimates p_control from the same control customers; report their mean.
+    plain["p_control"] = np.mean(p_controls, axis=0)
+    if len(model.arm_models) == 1:
+        plain["p_treated"] = columns[f"p_treated_{arm}"]
+    return {**plain, **columns}
+
+
+def score_frame(
+    model: UpliftModel, frame: pd.DataFrame, source: object, *, row_offset: int = 0
+) -> pd.DataFrame:
+    """Score one batch of customers: the id column followed by :func:`score_matrix`'s columns.
+
+    A model trained without an id column (ids were row numbers) numbers the rows again,
+    starting at ``row_offset``.
+    """
+    matrix = encode_features(frame, model.specs, source)
+    if model.id_col in frame.columns:
+        ids = ids_as_text(frame, model.id_col, source, unique=True).to_numpy(dtype=object)
+    elif model.id_col == ROW_ID:
+        ids = np.arange(row_offset, row_offset + len(frame)).astype(str)
+    else:
+        raise input_error(source, f"missing id column '{model.id_col}'", "Add it")
+    out = pd.DataFrame({model.id_col: pd.array(ids, dtype="string")})
+    for name, values in score_matrix(model, matrix).items():
+        out[name] = values
+    return out
+
+
+def evaluate_held_out(
+    cv_predictions: pd.DataFrame,
+    description: dict,
+    *,
+    seed: int = 0,
+    source: object = "cv_predictions.parquet",
+) -> list:
+    """Evaluate every candidate and the baselines on training's held-out predictions.
+
+    One :class:`~uplift_lab.uplift.evaluate.ModelEvaluation` per treated arm and outcome
+    (conversion, and revenue when it was modelled), with CIs over the CV folds (Nadeau-Bengio
+    corrected for their shared training data).
+    """
+    from uplift_lab.uplift.evaluate import evaluate_scores
+
+    folds = int(description["cv_metrics"]["folds"])
+    id_col = str(description["id_col"])
+    evaluations = []
+    for arm in description["arms"]:
+        frame = cv_predictions[cv_predictions["arm"] == arm].reset_index(drop=True)
+        for target in ("conversion", "revenue"):
+            prefix = f"uplift_{target}__"
+            columns = [name for name in frame.columns if name.startswith(prefix)]
+            if not columns or target not in frame.columns:
+                continue
+            labels = {name: f"{name[len(prefix) :]} ({target})" for name in columns}
+            chosen = description["cv_metrics"]["choice"][arm][target]
+            labels[f"{prefix}{chosen}"] += " [chosen]"
+            evaluation = evaluate_scores(
+                frame.drop(columns=[id_col], errors="ignore"),
+                score_cols=columns,
+                outcome_col=target,
+                treatment_col="assigned_arm",
+                control=str(description["control"]),
+                treated=str(arm),
+                fold_col="fold",
+                test_to_train_ratio=1.0 / (folds - 1),
+                response_col="p_control",
+                labels=labels,
+                seed=seed,
+                source=source,
+            )
+            evaluations.append((str(arm), target, evaluation))
+    return evaluations
