@@ -371,3 +371,41 @@ def test_campaign_plan_in_design_json_supplies_costs_margin_and_start(tmp_path) 
     assert money.cost == pytest.approx(0.2 * money.treated_n)
     assert money.margin == 0.25
     assert result.data_notes["window_start"] == "2026-08-21T00:00:00"
+
+
+def test_each_channel_is_compared_only_in_the_strata_designed_with_it() -> None:
+    # A target campaign: stratum 'a|sms' holds control + sms, stratum 'b|edm' control + edm.
+    rng = np.random.default_rng(5)
+    rows = []
+    for segment, arm, n, rate in [
+        ("a|sms", "control", 400, 0.05),
+        ("a|sms", "sms", 3600, 0.10),
+        ("b|edm", "control", 300, 0.05),
+        ("b|edm", "edm", 2700, 0.06),
+    ]:
+        converted = (rng.random(n) < rate).astype(float)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "segment": segment,
+                    "arm": arm,
+                    "converted": converted,
+                    "revenue": converted * 50.0,
+                }
+            )
+        )
+    units = pd.concat(rows, ignore_index=True)
+    designed = {"a|sms": {"control": 0.1, "sms": 0.9}, "b|edm": {"control": 0.1, "edm": 0.9}}
+    options = analyze.AnalysisOptions(control="control", expected_fractions=designed)
+    result = analyze.analyze_units(units, options, source="t")
+    assert {(c.segment, c.arm) for c in result.comparisons} == {("a|sms", "sms"), ("b|edm", "edm")}
+    sms = next(c for c in result.comparisons if c.arm == "sms")
+    a = units[units["segment"] == "a|sms"]
+    expected = (
+        a.loc[a["arm"] == "sms", "converted"].mean()
+        - a.loc[a["arm"] == "control", "converted"].mean()
+    )
+    assert sms.conversion.difference == pytest.approx(expected)
+    overall_sms = next(o for o in result.overall if o.arm == "sms")
+    assert overall_sms.conversion.difference == pytest.approx(expected)  # only its own stratum
+    assert not any("one arm is empty" in n.message for n in result.notices)

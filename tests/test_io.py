@@ -107,3 +107,18 @@ def test_sha256_matches_hashlib(tmp_path: Path) -> None:
     path = tmp_path / "f.bin"
     path.write_bytes(b"uplift" * 100_000)
     assert io.sha256_file(path) == hashlib.sha256(b"uplift" * 100_000).hexdigest()
+
+
+def test_atomic_outputs_follow_the_umask_not_mkstemp_0600(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        written = io.write_text("x", tmp_path / "a.txt")
+        with io.atomic_directory(tmp_path / "folder") as staging:
+            (staging / "b.txt").write_text("y")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o755

@@ -314,6 +314,31 @@ def test_holdout_is_exact_per_segment_and_channel_and_left_out_of_the_send_list(
     )
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=4),
+    fraction=st.floats(0.05, 0.5),
+)
+def test_holdout_counts_are_exact_for_any_stratum_sizes(sizes, fraction) -> None:
+    segments = [f"s{i}" for i, size in enumerate(sizes) for _ in range(size)]
+    selected = pd.DataFrame(
+        {
+            "customer_id": [f"id{i}" for i in range(len(segments))],
+            "segment": segments,
+            "channel": "sms",
+            "expected_cost": 0.05,
+            "expected_incremental_revenue": 1.0,
+            "expected_profit": 0.25,
+            "rank": range(1, len(segments) + 1),
+        }
+    )
+    split = split_holdout(selected, fraction, name="prop")
+    for i, size in enumerate(sizes):
+        held = split.holdout_counts[(f"s{i}", "sms")]
+        assert abs(held - fraction * size) < 1.0
+    assert split.n_send + sum(split.holdout_counts.values()) == len(selected)
+
+
 # ---------------------------------------------------------------------------- synthetic shop
 
 

@@ -506,8 +506,12 @@ def analyze_units(
         paired = cells.paired_stats(units[COVARIATE].to_numpy(dtype="float64"), revenue_values)
 
     raw_comparisons = []
+    absent: list[str] = []
     for segment in segments:
         for arm in treated:
+            if not _arm_in_segment(options, conv, segment, arm):
+                absent.append(f"{arm} in '{segment}'")
+                continue
             c_conv, t_conv = _sample(conv, segment, control), _sample(conv, segment, arm)
             conversion = stats.proportion_difference(
                 c_conv, t_conv, alpha=options.alpha, ci=options.ci
@@ -533,6 +537,13 @@ def analyze_units(
                 (segment, arm, c_conv.n, t_conv.n, conversion, revenue, capped, cuped)
             )
 
+    if absent:
+        notices.append(
+            Notice(
+                "note",
+                "Not compared, as these arms were not assigned there: " + ", ".join(absent) + ".",
+            )
+        )
     conv_adjusted = stats.adjust_p_values([c[4].p_value for c in raw_comparisons], options.adjust)
     rev_adjusted = stats.adjust_p_values([c[5].p_value for c in raw_comparisons], options.adjust)
     with_money = bool(options.costs) or options.margin is not None
@@ -670,6 +681,17 @@ def analyze_units(
         if daily is not None
         else None,
     )
+
+
+def _arm_in_segment(
+    options: AnalysisOptions, conv: Mapping[Cell, stats.SampleStats], segment: str, arm: str
+) -> bool:
+    """Whether ``arm`` belongs in ``segment``: designed there (a target campaign gives each
+    segment x channel stratum one channel), or, without a design, has customers there."""
+    designed = (options.expected_fractions or {}).get(segment)
+    if designed is not None:
+        return designed.get(arm, 0.0) > 0
+    return _sample(conv, segment, arm).n > 0
 
 
 def _unreadable_detail(comparison: Comparison) -> str:

@@ -477,12 +477,6 @@ def assign(
         codes, labels, firsts = _stratum_codes(customers, strata, source)
     else:  # no stratification: one stratum holding everybody
         codes, labels, firsts = np.zeros(len(customers), np.int64), [ALL_CUSTOMERS], [ALL_CUSTOMERS]
-    if len(labels) > MAX_STRATA:
-        raise input_error(
-            source,
-            f"--strata {','.join(strata)} gives {len(labels):,} strata (more than {MAX_STRATA:,})",
-            "Randomize within groups, not near-unique values: use coarser columns such as bands",
-        )
     keep = None
     if segments is not None:
         segments = list(segments)
@@ -501,6 +495,12 @@ def assign(
         codes = remap[codes[keep]]
         labels = [labels[i] for i in chosen]
         firsts = [firsts[i] for i in chosen]
+    if len(labels) > MAX_STRATA:
+        raise input_error(
+            source,
+            f"--strata {','.join(strata)} gives {len(labels):,} strata (more than {MAX_STRATA:,})",
+            "Randomize within groups, not near-unique values: use coarser columns such as bands",
+        )
     kept_rows = np.arange(len(customers)) if keep is None else np.flatnonzero(keep)
     ids = ids_as_text(customers.iloc[kept_rows], CUSTOMER_ID, source, unique=False)
     if len(ids) == 0:

@@ -20,7 +20,7 @@ visit, age), so a model can learn it, and :func:`true_effects` gives it for any 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +94,7 @@ def generate_shop(
     """
     if n_customers < 100:
         raise ValueError(f"n_customers must be at least 100. Got {n_customers} instead.")
-    rng = np.random.default_rng(seed)
+    rng = _stream(seed, "shop")
     as_of = pd.Timestamp(as_of).normalize()
     log_start = as_of - pd.Timedelta(days=HISTORY_DAYS)
     latent = _latent_customers(n_customers, rng)
@@ -131,20 +131,19 @@ def generate_shop(
     truth = effects[
         ["customer_id", "p_control", "true_uplift_conversion", "true_uplift_revenue"]
     ].reset_index(drop=True)
-    return SyntheticShop(
-        customers=customers,
-        events=events,
-        orders=orders,
-        campaign=campaign,
-        truth=truth,
-        latent=latent,
-        campaign_start=campaign_start,
-        window_days=WINDOW_DAYS,
-        as_of=as_of,
-        seed=seed,
-        campaign_effect=campaign_effect,
-        campaign_design=campaign_design,
+    return replace(
+        shop, orders=orders, campaign=campaign, truth=truth, campaign_design=campaign_design
     )
+
+
+def _stream(seed: int, purpose: str) -> np.random.Generator:
+    """A random stream for one purpose, independent of ``np.random.default_rng(seed)``.
+
+    Code that draws its own arms with ``default_rng(seed)`` must not replay the shop's latent
+    draws (that would confound arms with the planted effect).
+    """
+    tag = int.from_bytes(purpose.encode(), "little")
+    return np.random.default_rng(np.random.SeedSequence([seed, tag]))
 
 
 def _latent_customers(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -163,7 +162,7 @@ def _latent_customers(n: int, rng: np.random.Generator) -> pd.DataFrame:
     decline = first_order + rng.exponential(250.0, size=n)
     lapse = decline + rng.exponential(90.0, size=n)
     # Lapsed customers who keep browsing: the persuadable ones.
-    keeps_visiting = rng.random(n) < 0.5
+    keeps_visiting = rng.random(n) < 0.3
     value = mean_value * rng.lognormal(0.0, 0.4, size=n)
     return pd.DataFrame(
         {
@@ -406,9 +405,11 @@ def planted_uplift(state: pd.DataFrame, effect: float = 1.0) -> np.ndarray:
         0.006,
     )
     last_visit = np.nan_to_num(state["days_since_last_event"].to_numpy(), nan=np.inf)
-    engagement = np.select([last_visit <= 14, last_visit <= 45], [2.0, 1.2], 0.5)
+    engagement = np.select(
+        [last_visit <= 7, last_visit <= 14, last_visit <= 45], [3.0, 1.5, 0.4], 0.05
+    )
     aov = np.nan_to_num(state["aov"].to_numpy(), nan=100.0)
-    price_sensitivity = np.where(aov < 100, 1.3, 0.8)
+    price_sensitivity = np.where(aov < 100, 1.5, 0.6)
     uplift = base * engagement * price_sensitivity
     sleeping_dog = (
         (state["age"].to_numpy() < 28) & (recency <= 30) & (state["frequency"].to_numpy() >= 6)
@@ -533,7 +534,7 @@ def simulate_campaign(
     """
     start = pd.Timestamp(start)
     window = shop.window_days if window_days is None else window_days
-    rng = np.random.default_rng(seed)
+    rng = _stream(seed, "simulate")
     state = customer_state(shop, start, customer_ids=sends["customer_id"])
     channel = sends["channel"].fillna("control").astype(str).to_numpy()
     converted = np.zeros(len(sends), dtype=int)

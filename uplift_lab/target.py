@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,10 @@ import pandas as pd
 from uplift_lab import contracts
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import InputError, input_error
+
+if TYPE_CHECKING:  # for annotations only; run-time imports stay inside the functions
+    from uplift_lab.design import ExperimentDesign
+    from uplift_lab.policy import PolicyValue
 
 UPLIFT_REVENUE = "uplift_revenue"
 UPLIFT_CONVERSION = "uplift_conversion"
@@ -893,7 +898,7 @@ class HoldoutSplit:
     """
 
     fraction: float
-    design: object | None
+    design: ExperimentDesign | None
     send_list: pd.DataFrame
     holdout_counts: dict[tuple[str, str], int]
     n_send: int
@@ -1030,7 +1035,7 @@ class TargetOutcome:
 
     plan: CampaignPlan
     split: HoldoutSplit
-    validation: object | None
+    validation: PolicyValue | None
     summary: dict
     warnings: tuple[str, ...]
     written: tuple[Path, ...]
@@ -1145,8 +1150,8 @@ def run_target(
         label, size = min(small.items(), key=lambda item: item[1])
         warnings.append(
             f"{len(small)} of {len(split.holdout_counts)} segment x channel holdouts have fewer"
-            f" than {split.design.min_holdout} customers (smallest: '{label}' with {size}): read their"
-            " lifts together (overall per channel), not one by one"
+            f" than {split.design.min_holdout} customers (smallest: '{label}' with {size}):"
+            " read their lifts together (overall per channel), not one by one"
         )
     validation = None
     if past is not None:

@@ -326,3 +326,22 @@ def test_max_customers_and_min_expected_profit_limit_the_send_list(runner, tmp_p
     assert len(send) == 50
     assert set(send["customer_id"]) == set(best["customer_id"])
     assert "--max-customers 50 reached" in result.output
+
+
+def test_segments_without_lifecycle_is_refused(runner, tmp_path) -> None:
+    scores, segments, _ = write_inputs(tmp_path, n=300)
+    frame = pd.read_csv(segments, dtype={"customer_id": str}).drop(columns="lifecycle")
+    frame.to_csv(segments, index=False)
+    result = runner.invoke(app, target_args(tmp_path, scores, segments))
+    assert result.exit_code == 2
+    assert "missing column 'lifecycle' needed by --eligible" in result.output
+
+
+def test_budget_below_one_message_says_nothing_to_send(runner, tmp_path) -> None:
+    scores, segments, _ = write_inputs(tmp_path, n=300)
+    args = target_args(tmp_path, scores, segments)
+    args[args.index("--budget") + 1] = "0.001"
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "nothing to send" in result.output
+    assert not (tmp_path / "send.csv").exists()

@@ -81,6 +81,8 @@ def _load_training_data(
     revenue_col: str | None,
     features: str | None,
     encoding: str,
+    customers: Path | None = None,
+    events: Path | None = None,
 ):
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_training_data, load_table_training_data
@@ -91,7 +93,13 @@ def _load_training_data(
         if orders is None or start is None:
             raise InputError("--experiment needs --orders FILE and --start DATE (campaign start)")
         return load_experiment_training_data(
-            experiment, orders, start, window_days, encoding=encoding
+            experiment,
+            orders,
+            start,
+            window_days,
+            encoding=encoding,
+            customers_path=customers,
+            events_path=events,
         )
     missing = [
         flag
@@ -125,31 +133,62 @@ def _number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
-def _candidates_table(result):
+def _candidates_tables(result) -> list:
+    """One rich table per treated arm: every candidate's mean held-out metrics."""
     from rich import box
     from rich.table import Table
 
     choice = result.model.cv_metrics["choice"]
     folds = result.model.cv_metrics["folds"]
-    arms = list(choice)
+    control = result.model.control
+    tables = []
+    for arm in choice:
+        table = Table(
+            title=f"{arm} vs {control}: mean over {folds} held-out folds",
+            caption="* chosen (best mean Qini); @k: uplift among the top k by score",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for name in ("outcome", "model"):
+            table.add_column(name, no_wrap=True)
+        for name in ("Qini", "sd", "AUUC", "@10%", "@30%", "@50%"):
+            table.add_column(name, justify="right", no_wrap=True)
+        for row in result.candidates.to_dict(orient="records"):
+            if row["arm"] != arm:
+                continue
+            chosen = choice[arm][row["target"]] == row["kind"]
+            digits = 3 if row["target"] == "conversion" else 2
+            cells = [row["target"], row["kind"] + ("*" if chosen else "")]
+            cells += [_number(row["qini"], 3), _number(row.get("qini_sd"), 3)]
+            cells += [_number(row["auuc"], 3)]
+            cells += [_number(row.get(f"uplift_at_{k}"), digits) for k in (10, 30, 50)]
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+def _comparison_table(evaluation, title: str):
+    """Models vs baselines at the top 30%, as plain text cells (labels hold brackets)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from uplift_lab.report.model_report import comparison_frame
+
+    frame = comparison_frame(evaluation)
+    wanted = ["score", "Qini coefficient", "uplift@30%", "incremental per 1,000 @30%"]
+    wanted += ["random @30%", "verdict"]
+    columns = [name for name in wanted if name in frame.columns]
     table = Table(
-        title=f"Held-out scores, mean over {folds} folds (* = chosen; @k = uplift in top k)",
+        title=f"{title}: {evaluation.outcome}, models vs baselines (95% CI over folds)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    text_columns = ("arm", "outcome", "model") if len(arms) > 1 else ("outcome", "model")
-    for name in text_columns:
-        table.add_column(name, no_wrap=True)
-    for name in ("Qini", "sd", "AUUC", "@10%", "@30%", "@50%"):
-        table.add_column(name, justify="right", no_wrap=True)
-    for row in result.candidates.to_dict(orient="records"):
-        chosen = choice[row["arm"]][row["target"]] == row["kind"]
-        digits = 3 if row["target"] == "conversion" else 2
-        cells = [row["arm"]] if len(arms) > 1 else []
-        cells += [row["target"], row["kind"] + ("*" if chosen else "")]
-        cells += [_number(row["qini"], 3), _number(row.get("qini_sd"), 3), _number(row["auuc"], 3)]
-        cells += [_number(row.get(f"uplift_at_{k}"), digits) for k in (10, 30, 50)]
-        table.add_row(*cells)
+    for name in columns:
+        numeric = name not in ("score", "verdict")
+        table.add_column(name, justify="right" if numeric else "left")
+    for row in frame[columns].itertuples(index=False):
+        table.add_row(*(Text(str(cell)) for cell in row))
     return table
 
 
@@ -201,6 +240,24 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option("--window-days", help="With --experiment: response window in days."),
         ] = 14,
+        customers: Annotated[
+            Path | None,
+            typer.Option(
+                "--customers",
+                exists=True,
+                dir_okay=False,
+                help="With --experiment: customer table (attributes such as age become features).",
+            ),
+        ] = None,
+        events: Annotated[
+            Path | None,
+            typer.Option(
+                "--events",
+                exists=True,
+                dir_okay=False,
+                help="With --experiment: activity events (adds days_since_last_event).",
+            ),
+        ] = None,
         id_col: Annotated[
             str | None,
             typer.Option("--id-col", help="Customer id column (absent: row numbers are ids)."),
@@ -281,7 +338,7 @@ def register(app: typer.Typer) -> None:
             )
         training = _load_training_data(
             data, experiment, orders, start, window_days, id_col, treatment_col, control,
-            outcome_col, revenue_col, features, encoding,
+            outcome_col, revenue_col, features, encoding, customers, events,
         )  # fmt: skip
         settings = LightGBMSettings(max_rounds=max_rounds, seed=seed)
         with Progress(
@@ -307,7 +364,8 @@ def register(app: typer.Typer) -> None:
         )
         aucs = ", ".join(f"{arm} {auc:.3f}" for arm, auc in result.propensity_auc.items())
         console.print(f"Randomization check: propensity AUC {aucs} (limit 0.6).")
-        console.print(_candidates_table(result))
+        for table in _candidates_tables(result):
+            console.print(table)
         for arm, chosen in result.model.cv_metrics["choice"].items():
             revenue_text = f", revenue: {chosen['revenue']}" if chosen["revenue"] else ""
             console.print(f"Chosen for {arm}: conversion: {chosen['conversion']}{revenue_text}")
@@ -335,10 +393,16 @@ def register(app: typer.Typer) -> None:
         ] = 500_000,
         encoding: EncodingOption = "auto",
     ) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
         from uplift_lab.uplift.store import load_model, score_file
 
         loaded = load_model(model_dir)
-        summary = score_file(loaded, customers, out, batch_rows=batch_rows, encoding=encoding)
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=err_console
+        ) as progress:
+            progress.add_task(f"scoring {customers.name}", total=None)
+            summary = score_file(loaded, customers, out, batch_rows=batch_rows, encoding=encoding)
         console.print(f"Scored {summary.rows:,} customers -> {summary.out}")
         console.print(f"Columns: {', '.join(summary.columns)}")
 
@@ -366,6 +430,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(io.to_json_text(report.summary), nl=False)
             return
-        for line in report.lines:
-            console.print(line, markup=False)
-        console.print(f"Report written to {out}/")
+        results = zip(report.evaluations, report.summary["results"], strict=True)
+        for (arm, _, evaluation), result in results:
+            console.print(_comparison_table(evaluation, f"{arm} vs {report.summary['control']}"))
+            verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
+            console.print(f"Chosen model ({result['chosen']}): {verdict}", markup=False)
+        console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")

@@ -9,7 +9,6 @@ import typer
 
 from uplift_lab.cli._common import (
     EncodingOption,
-    InputFile,
     JsonOption,
     console,
     report_errors,
@@ -79,13 +78,25 @@ def register(app: typer.Typer) -> None:
     @app.command("target", help=TARGET_HELP)
     @report_errors
     def target(
-        scores_file: InputFile,
+        scores_file: Annotated[
+            Path,
+            typer.Argument(
+                exists=True,
+                dir_okay=False,
+                readable=True,
+                help="Scores (uplift-lab score output, CSV or Parquet): customer_id, "
+                "uplift_revenue or uplift_revenue_<channel>; with coupons also p_control + "
+                "uplift_conversion (or p_treated).",
+            ),
+        ],
         budget: Annotated[
             str,
             typer.Option(
                 "--budget",
-                help="Total expected cost to spend (messages + coupons), or 'auto' to spend "
-                "while the next message still earns more than it costs.",
+                help="Total expected cost (messages + coupons) of the selected customers, "
+                "holdout included (the holdout is not messaged, so the send costs about "
+                "1 - holdout of it), or 'auto' to spend while a message still earns more than it "
+                "costs.",
             ),
         ],
         channel: Annotated[
@@ -146,7 +157,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         max_customers: Annotated[
             int | None,
-            typer.Option("--max-customers", min=1, help="Message at most this many customers."),
+            typer.Option(
+                "--max-customers", min=1, help="Select at most this many (holdout included)."
+            ),
         ] = None,
         min_expected_profit: Annotated[
             float,

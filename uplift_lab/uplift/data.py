@@ -123,7 +123,8 @@ def encode_features(
         if spec.kind == "numeric":
             matrix[:, j] = numeric_column(frame, spec.name, source, allow_missing=True).to_numpy()
         else:
-            text = values.astype("string") if not pd.api.types.is_string_dtype(values) else values
+            text = values.astype("string")
+            text = text.where(text.isin(spec.levels))  # unseen levels become missing
             codes = pd.Categorical(text, categories=list(spec.levels)).codes.astype(np.float64)
             codes[codes < 0] = np.nan
             matrix[:, j] = codes + 1.0
@@ -217,9 +218,21 @@ def table_training_data(
         raise input_error(source, "has no feature columns", "Add customer features or --features")
     labels, treated = _arm_labels(frame, treatment_col, control, source)
     conversion = _binary_outcome(frame, outcome_col, source)
+    if len(np.unique(conversion)) < 2:
+        raise input_error(
+            source,
+            f"outcome column '{outcome_col}' is {conversion[0]:g} for every customer",
+            "Uplift needs customers who converted and customers who did not",
+        )
     revenue = None
     if revenue_col:
         revenue = numeric_column(frame, revenue_col, source, allow_negative=False).to_numpy()
+        if len(np.unique(revenue)) < 3:
+            raise input_error(
+                source,
+                f"revenue column '{revenue_col}' has fewer than 3 distinct values",
+                "Pass spend per customer as --revenue-col (a 0/1 flag belongs in --outcome-col)",
+            )
     feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)
     specs = infer_feature_specs(feature_frame, feature_frame.columns, source)
     return TrainingData(
@@ -279,21 +292,24 @@ def experiment_training_data(
     window_days: int,
     source: object,
     *,
+    customers: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
     source_sha256: str = "",
 ) -> TrainingData:
     """Join an experiment's assignment with features as of ``start`` and outcomes after it.
 
-    Features come from ``uplift_lab.segment.segment_customers(orders, as_of=start)``, which only
-    sees orders before ``start``; outcomes are orders in the ``window_days`` after ``start``.
+    Features come from ``uplift_lab.segment.segment_customers(orders, as_of=start)`` (with the
+    optional canonical customer and event tables), which only sees orders and events before
+    ``start``; outcomes are orders in the ``window_days`` after ``start``.
     """
     from uplift_lab.segment import segment_customers
 
     if window_days <= 0:
         raise input_error(source, f"--window-days must be positive, got {window_days}")
     before = orders[orders["order_time"] < start]
-    segments = segment_customers(before, as_of=start)
-    if hasattr(segments, "table"):
-        segments = segments.table
+    if events is not None:
+        events = events[events["event_time"] < start]
+    segments = segment_customers(before, as_of=start, customers=customers, events=events).table
     segments = segments.copy()
     segments["customer_id"] = segments["customer_id"].astype(str)
     table = assignment[["customer_id", "arm"]].copy()
@@ -303,7 +319,7 @@ def experiment_training_data(
     table = table.merge(outcomes, on="customer_id", how="left")
     table["revenue"] = table["revenue"].fillna(0.0)
     table["converted"] = (table["revenue"] > 0).astype(np.float64)
-    drop = {"customer_id", "arm", "revenue", "converted", "stratum"}
+    drop = {"customer_id", "arm", "revenue", "converted", "stratum", "rfm_class_zh"}
     features = [
         name
         for name in table.columns
@@ -332,15 +348,26 @@ def load_experiment_training_data(
     window_days: int,
     *,
     encoding: str | None = None,
+    customers_path: Path | None = None,
+    events_path: Path | None = None,
     customer_col: str = "customer_id",
     time_col: str = "order_time",
     amount_col: str = "amount",
 ) -> TrainingData:
-    """Read an experiment folder and an order log (see :func:`experiment_training_data`)."""
+    """Read an experiment folder, an order log and optionally customers and events
+    (see :func:`experiment_training_data`)."""
     import hashlib
 
-    from uplift_lab.contracts import validate_orders
+    from uplift_lab.contracts import validate_customers, validate_events, validate_orders
     from uplift_lab.design import load_experiment
+
+    customers = events = None
+    if customers_path is not None:
+        raw = io.read_table(customers_path, encoding=encoding, string_columns=[customer_col])
+        customers = validate_customers(raw, customers_path, customer_col=customer_col)
+    if events_path is not None:
+        raw = io.read_table(events_path, encoding=encoding, string_columns=[customer_col])
+        events = validate_events(raw, events_path, customer_col=customer_col)
 
     loaded = load_experiment(Path(experiment))
     meta = loaded.meta
@@ -362,5 +389,7 @@ def load_experiment_training_data(
         start_time,
         window_days,
         Path(experiment) / "assignment.parquet",
+        customers=customers,
+        events=events,
         source_sha256=digest,
     )

@@ -28,6 +28,7 @@ from uplift_lab.contracts import check_labels, numeric_column, require_columns
 from uplift_lab.errors import input_error
 
 DEFAULT_KS = (0.1, 0.2, 0.3, 0.5)
+CURVE_POINTS_KEPT = 2001  # Qini curve points kept per score for plots (not for metrics)
 RANDOM = "random"
 RFM_RULE = "rfm_rule"
 PURCHASE_PROBABILITY = "purchase_probability"
@@ -610,7 +611,12 @@ def baseline_scores(
 
 @dataclass(frozen=True, slots=True)
 class ScoreEvaluation:
-    """One score (model or baseline) evaluated on held-out data."""
+    """One score (model or baseline) evaluated on held-out data.
+
+    ``folds`` hold the metrics per fold (the CIs come from them), ``pooled`` the metrics on all
+    held-out rows together, and ``curve_*`` the pooled Qini curve at up to CURVE_POINTS_KEPT
+    points for plotting.
+    """
 
     name: str
     label: str
@@ -792,6 +798,9 @@ def _evaluate_one(
     pooled, cumulative = _curve_metrics(y, score, t, ks, sets.pooled_perfect)
     calibration = decile_calibration(y, score, t, n_bins=n_bins)
     share, incremental = _from_origin(cumulative.n_all / len(y), cumulative.qini())
+    if len(share) > CURVE_POINTS_KEPT:  # for plots: linear between tie-block ends
+        grid = np.linspace(0.0, 1.0, CURVE_POINTS_KEPT)
+        share, incremental = grid, np.interp(grid, share, incremental)
     return ScoreEvaluation(
         name=name,
         label=label,

@@ -9,8 +9,10 @@ that a model saved as booster text files (store.py) predicts exactly what was fi
   uplift = f([X, X, 1]) - f([X, 0 * X, 0]).
 - ``two`` / ``two-ddr``: T-learner, one model per arm; ``ddr`` feeds the control model's
   prediction to the treated model as an extra feature (``ddr_control``).
-- ``ct``: class transformation z = y*t + (1-y)*(1-t), uplift = 2 P(z=1) - 1 (valid for a 50/50
-  split; with other splits it still ranks); a control-only model gives ``p_control``.
+- ``ct``: class transformation z = y*t + (1-y)*(1-t). scikit-uplift's uplift 2 P(z=1) - 1 holds
+  for a 50/50 split only; since P(z=1) = p p_t + (1 - p)(1 - p_c) with p the treated share, a
+  control-only model for p_c gives p_t = (P(z=1) - (1 - p)(1 - p_c)) / p for any split (the two
+  agree at p = 0.5), so that the uplift keeps its scale (incremental conversion probability).
 - ``ct-reg``: transformed outcome y (t - p) / (p (1 - p)) regressed on X, p = share treated.
 - ``decomposition`` (revenue only): uplift_conversion x E[order value | converted].
 
@@ -102,11 +104,13 @@ def feature_names(n_features: int) -> list[str]:
     return [f"f{j}" for j in range(n_features)]
 
 
-def _frame(matrix: np.ndarray, names: list[str]) -> pd.DataFrame:
+def feature_frame(matrix: np.ndarray, names: list[str]) -> pd.DataFrame:
+    """The encoded matrix as a DataFrame with internal names (what the wrappers are fitted on)."""
     return pd.DataFrame(matrix, columns=names, copy=False)
 
 
-def _estimator(target: str, params: Mapping[str, Any], rounds: int) -> Any:
+def lightgbm_estimator(target: str, params: Mapping[str, Any], rounds: int) -> Any:
+    """An unfitted LGBMClassifier (conversion) or LGBMRegressor (revenue) with ``rounds`` trees."""
     import lightgbm as lgb
 
     cls = lgb.LGBMClassifier if target == "conversion" else lgb.LGBMRegressor
@@ -132,7 +136,7 @@ def rounds_by_early_stopping(
     valid, train = np.sort(order[:n_valid]), np.sort(order[n_valid:])
     if target == "conversion" and (len(np.unique(y[train])) < 2 or len(np.unique(y[valid])) < 2):
         return 10
-    estimator = _estimator(target, settings.params(len(train)), settings.max_rounds)
+    estimator = lightgbm_estimator(target, settings.params(len(train)), settings.max_rounds)
     estimator.fit(
         matrix.iloc[train],
         y[train],
@@ -177,7 +181,7 @@ def fit_learner(
 
     names = feature_names(matrix.shape[1])
     cat_names = [names[j] for j in categorical]
-    frame = _frame(matrix, names)
+    frame = feature_frame(matrix, names)
     y = np.asarray(y, dtype=np.float64)
     treatment = np.asarray(treatment, dtype=np.int64)
     _check_fit_inputs(y, treatment, target)
@@ -186,7 +190,8 @@ def fit_learner(
         design = _solo_design(frame, treatment)
         cats = cat_names + [name + INTERACTION_SUFFIX for name in cat_names]
         rounds = rounds_by_early_stopping(design, y, target, settings, cats)
-        wrapper = SoloModel(_estimator(target, params, rounds), method="treatment_interaction")
+        estimator = lightgbm_estimator(target, params, rounds)
+        wrapper = SoloModel(estimator, method="treatment_interaction")
         fit_params = {"categorical_feature": cats or "auto"}
         wrapper.fit(frame, y, treatment, estimator_fit_params=fit_params)
         return Learner(kind, target, {"solo": wrapper.estimator.booster_}, wrapper=wrapper)
@@ -195,8 +200,8 @@ def fit_learner(
         rounds_t = rounds_by_early_stopping(frame[treated], y[treated], target, settings, cat_names)
         rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
         wrapper = TwoModels(
-            _estimator(target, settings.params(int(treated.sum())), rounds_t),
-            _estimator(target, settings.params(int(control.sum())), rounds_c),
+            lightgbm_estimator(target, settings.params(int(treated.sum())), rounds_t),
+            lightgbm_estimator(target, settings.params(int(control.sum())), rounds_c),
             method="vanilla" if kind == "two" else "ddr_control",
         )
         fit_params = {"categorical_feature": cat_names or "auto"}
@@ -215,21 +220,23 @@ def fit_learner(
     if kind == "ct" and target == "conversion":
         transformed = (y == treatment).astype(np.float64)
         rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
-        wrapper = ClassTransformation(_estimator(target, params, rounds))
+        wrapper = ClassTransformation(lightgbm_estimator(target, params, rounds))
         wrapper.fit(
             frame, y, treatment, estimator_fit_params={"categorical_feature": cat_names or "auto"}
         )
         control = treatment == 0
         rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
-        control_model = _estimator(target, settings.params(int(control.sum())), rounds_c)
+        control_model = lightgbm_estimator(target, settings.params(int(control.sum())), rounds_c)
         control_model.fit(frame[control], y[control], categorical_feature=cat_names or "auto")
         boosters = {"ct": wrapper.estimator.booster_, "control": control_model.booster_}
-        return Learner(kind, target, boosters, wrapper=wrapper)
+        share = {"treated_share": float(treatment.mean())}
+        return Learner(kind, target, boosters, share, wrapper=wrapper)
     if kind == "ct-reg" and target == "revenue":
         share = float(treatment.mean())
         transformed = y * (treatment - share) / (share * (1 - share))
         rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
-        wrapper = ClassTransformationReg(_estimator(target, params, rounds), propensity_val=share)
+        estimator = lightgbm_estimator(target, params, rounds)
+        wrapper = ClassTransformationReg(estimator, propensity_val=share)
         wrapper.fit(
             frame, y, treatment, estimator_fit_params={"categorical_feature": cat_names or "auto"}
         )
@@ -250,12 +257,12 @@ def fit_value_model(
     names = feature_names(matrix.shape[1])
     cat_names = [names[j] for j in categorical]
     buyers = np.asarray(converted) == 1
-    frame = _frame(matrix[buyers], names)
+    frame = feature_frame(matrix[buyers], names)
     values = np.asarray(revenue, dtype=np.float64)[buyers]
     if len(values) < 2:
         raise ValueError("the decomposition needs converted customers")
     rounds = rounds_by_early_stopping(frame, values, "revenue", settings, cat_names)
-    model = _estimator("revenue", settings.params(len(values)), rounds)
+    model = lightgbm_estimator("revenue", settings.params(len(values)), rounds)
     model.fit(frame, values, categorical_feature=cat_names or "auto")
     return Learner("decomposition", "revenue", {"value": model.booster_}, wrapper=model)
 
@@ -282,10 +289,22 @@ def treated_and_control_predictions(
     raise ValueError(f"learner '{learner.kind}' has no per-arm predictions")
 
 
+def class_transformation_predictions(
+    learner: Learner, matrix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(p_treated, p_control)`` of the class-transformation learner, for any treated share."""
+    share = float(learner.params.get("treated_share", 0.5))
+    p_z = _predict(learner.boosters["ct"], matrix)
+    p_control = _predict(learner.boosters["control"], matrix)
+    p_treated = np.clip((p_z - (1.0 - share) * (1.0 - p_control)) / share, 0.0, 1.0)
+    return p_treated, p_control
+
+
 def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
     """Uplift predicted by one learner (conversion-probability or revenue difference)."""
     if learner.kind == "ct":
-        return 2.0 * _predict(learner.boosters["ct"], matrix) - 1.0
+        p_treated, p_control = class_transformation_predictions(learner, matrix)
+        return p_treated - p_control
     if learner.kind == "ct-reg":
         return _predict(learner.boosters["ct-reg"], matrix)
     if learner.kind == "decomposition":
@@ -303,12 +322,10 @@ def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
     """Conversion uplift, p_control, p_treated and revenue uplift for one treated arm."""
     conversion = model.conversion
     if conversion.kind == "ct":
-        uplift = predict_learner(conversion, matrix)
-        p_control = _predict(conversion.boosters["control"], matrix)
-        p_treated = np.clip(p_control + uplift, 0.0, 1.0)
+        p_treated, p_control = class_transformation_predictions(conversion, matrix)
     else:
         p_treated, p_control = treated_and_control_predictions(conversion, matrix)
-        uplift = p_treated - p_control
+    uplift = p_treated - p_control
     revenue = None
     if model.revenue is not None:
         if model.revenue.kind == "decomposition":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from uplift_lab import __version__, io
 from uplift_lab.errors import input_error
@@ -231,6 +232,8 @@ def score_file(
 
     if batch_rows < 1:
         raise input_error("--batch-rows", f"must be at least 1, got {batch_rows}")
+    if Path(out).resolve() == Path(customers).resolve():
+        raise input_error(out, "--out is the customers file", "Choose another --out")
     available = set(io.table_column_names(customers, encoding=encoding))
     features = [spec.name for spec in model.specs]
     missing = [name for name in features if name not in available]
@@ -250,8 +253,11 @@ def score_file(
     columns = ([model.id_col] if has_ids else []) + features
     text_columns = [model.id_col] + [s.name for s in model.specs if s.kind == "categorical"]
 
+    written = {"columns": ()}
+
     def batches():
         offset = 0
+        id_hashes = []  # 8 bytes per customer: duplicates across batches are found at the end
         for frame in io.iter_table_batches(
             customers,
             columns=columns,
@@ -259,20 +265,30 @@ def score_file(
             batch_rows=batch_rows,
             encoding=encoding,
         ):
-            yield score_frame(model, frame, customers, row_offset=offset)
+            scored = score_frame(model, frame, customers, row_offset=offset)
+            ids = scored[model.id_col]
+            id_hashes.append(pd.util.hash_pandas_object(ids, index=False).to_numpy())
+            written["columns"] = tuple(scored.columns)
+            yield scored
             offset += len(frame)
+        if offset == 0:
+            raise input_error(customers, "has no rows", "Pass a file with at least one customer")
+        # Raised before the output is moved into place, so no file is left behind.
+        _refuse_duplicate_ids(np.concatenate(id_hashes), customers, model.id_col)
 
-    written = {"columns": ()}
-
-    def remember(frames):
-        for frame in frames:
-            written["columns"] = tuple(frame.columns)
-            yield frame
-
-    rows = io.write_table_batches(remember(batches()), out)
-    if rows == 0:
-        raise input_error(customers, "has no rows", "Pass a file with at least one customer")
+    rows = io.write_table_batches(batches(), out)
     return ScoreSummary(Path(out), rows, written["columns"])
+
+
+def _refuse_duplicate_ids(hashes: np.ndarray, source: object, id_col: str) -> None:
+    ordered = np.sort(hashes)
+    repeats = int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+    if repeats:
+        raise input_error(
+            source,
+            f"column '{id_col}' has {repeats} duplicate id(s)",
+            "Each customer must appear once; deduplicate the file",
+        )
 
 
 @dataclass(frozen=True)
@@ -282,6 +298,7 @@ class EvaluationReport:
     out: Path
     summary: dict
     lines: tuple[str, ...]
+    evaluations: tuple = ()
 
 
 def _json_safe(value):
@@ -301,9 +318,10 @@ def evaluate_model_folder(
 ) -> EvaluationReport:
     """Evaluate a model folder's held-out predictions and write the report folder ``out``.
 
-    Uses ``uplift_lab.report.model_report.write_model_report`` when it exists; otherwise writes
-    report.md, report.json and the PNG plots itself.
+    The report (report.md, report.html, metrics.json, PNG plots) is written by
+    ``uplift_lab.report.model_report.write_model_report``; ``evaluation.json`` adds the summary.
     """
+    from uplift_lab.report.model_report import write_model_report
     from uplift_lab.uplift.train import evaluate_held_out
 
     description = read_model_description(model_dir)
@@ -313,7 +331,8 @@ def evaluate_model_folder(
     predictions = io.read_table(predictions_path, string_columns=["arm", "assigned_arm"])
     evaluations = evaluate_held_out(predictions, description, seed=seed, source=predictions_path)
     summary = {
-        "model": str(model_dir),
+        "control": description["control"],
+        "model": Path(model_dir).name,
         "choice": description["cv_metrics"]["choice"],
         "results": [],
     }
@@ -342,53 +361,6 @@ def evaluate_model_folder(
         lines.append(f"  chosen model: {verdicts[f'uplift_{target}__{chosen}']}")
     summary = _json_safe(summary)
     with io.atomic_directory(Path(out), force=force) as staging:
-        try:
-            from uplift_lab.report.model_report import write_model_report
-        except ImportError:
-            write_model_report = None
-        if write_model_report is not None:
-            write_model_report(evaluations, description, staging)
-        else:
-            _write_basic_report(evaluations, summary, staging)
+        write_model_report(evaluations, description, staging)
         io.write_json(summary, staging / "evaluation.json")
-    return EvaluationReport(Path(out), summary, tuple(lines))
-
-
-def _write_basic_report(evaluations, summary: dict, folder: Path) -> None:
-    """A plain Markdown report with PNG plots (used until report/model_report.py exists)."""
-    from uplift_lab.report import uplift_plots
-
-    parts = ["# Uplift model evaluation", ""]
-    for (arm, target, evaluation), result in zip(evaluations, summary["results"], strict=True):
-        stem = f"{arm}_{target}".replace("/", "_").replace(" ", "_")
-        io.write_bytes(uplift_plots.qini_curve_png(evaluation), folder / f"qini_{stem}.png")
-        io.write_bytes(
-            uplift_plots.revenue_captured_png(evaluation), folder / f"captured_{stem}.png"
-        )
-        chosen = next(item for item in evaluation.scores if item.name.endswith(result["chosen"]))
-        io.write_bytes(
-            uplift_plots.decile_bars_png(
-                chosen.calibration, title=f"{chosen.label}: uplift by decile", outcome=target
-            ),
-            folder / f"deciles_{stem}.png",
-        )
-        parts += [f"## {arm}: {target}", ""]
-        parts += ["| score | Qini | 95% CI | AUUC | verdict |", "|---|---:|---:|---:|---|"]
-        for row in result["table"]:
-            qini, low, high = (
-                row.get("qini_coefficient"),
-                row.get("qini_coefficient_ci_low"),
-                row.get("qini_coefficient_ci_high"),
-            )
-            parts.append(
-                f"| {row['label']} | {_fmt(qini)} | {_fmt(low)} to {_fmt(high)} "
-                f"| {_fmt(row.get('auuc'))} | {row['verdict']} |"
-            )
-        parts += ["", f"Chosen model: {chosen.verdict}", ""]
-        parts += [f"![Qini](qini_{stem}.png)", f"![Deciles](deciles_{stem}.png)"]
-        parts += [f"![Captured](captured_{stem}.png)", ""]
-    io.write_text("\n".join(parts), folder / "report.md")
-
-
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.4f}"
+    return EvaluationReport(Path(out), summary, tuple(lines), tuple(evaluations))

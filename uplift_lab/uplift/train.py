@@ -94,14 +94,14 @@ def propensity_auc(
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    from uplift_lab.uplift.models import _estimator, _frame, feature_names
+    from uplift_lab.uplift.models import feature_frame, feature_names, lightgbm_estimator
 
     rng = np.random.default_rng(settings.seed)
     rows = np.arange(len(treatment))
     if len(rows) > PROPENSITY_MAX_ROWS:
         rows = np.sort(rng.choice(rows, PROPENSITY_MAX_ROWS, replace=False))
     names = feature_names(matrix.shape[1])
-    frame = _frame(matrix[rows], names)
+    frame = feature_frame(matrix[rows], names)
     target = treatment[rows]
     if np.bincount(target, minlength=2).min() < 3:
         return 0.5
@@ -109,7 +109,7 @@ def propensity_auc(
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=settings.seed)
     cats = [names[j] for j in categorical] or "auto"
     for train, test in folds.split(frame, target):
-        model = _estimator("conversion", settings.params(len(train)), 100)
+        model = lightgbm_estimator("conversion", settings.params(len(train)), 100)
         model.fit(frame.iloc[train], target[train], categorical_feature=cats)
         scores[test] = model.predict_proba(frame.iloc[test])[:, 1]
     return float(roc_auc_score(target, scores))
