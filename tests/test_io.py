@@ -122,3 +122,10 @@ def test_atomic_outputs_follow_the_umask_not_mkstemp_0600(tmp_path: Path) -> Non
         os.umask(old)
     assert stat.S_IMODE(written.stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o755
+
+
+def test_gbk_header_read_as_utf8_is_input_error_not_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "导出.csv"
+    pd.DataFrame({"客户": ["1"], "金额": [1.5]}).to_csv(path, index=False, encoding="gbk")
+    with pytest.raises(InputError, match=r"not valid utf-8.*--encoding gbk"):
+        io.read_arrow(path, encoding="utf-8")

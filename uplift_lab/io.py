@@ -92,6 +92,7 @@ def _read_csv_arrow(path: Path, encoding: str, string_columns: Sequence[str]) ->
         strings_can_be_null=True,
     )
     table = pa_csv.read_csv(path, read_options=read_options, convert_options=convert_options)
+    _ = table.column_names  # decodes the header: raises UnicodeDecodeError in a wrong encoding
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             # Arrow infers binary when a text column is not valid in the chosen encoding.

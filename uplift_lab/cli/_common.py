@@ -77,3 +77,19 @@ EncodingOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")]
+
+
+def spinner(description: str):
+    """A transient spinner on stderr for steps that take seconds; silent when stderr is not a
+    terminal, so scripts and CI logs see only results and one-line errors."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    progress.add_task(description, total=None)
+    return progress

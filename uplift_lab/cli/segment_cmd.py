@@ -13,8 +13,8 @@ from uplift_lab.cli._common import (
     InputFile,
     JsonOption,
     console,
-    err_console,
     report_errors,
+    spinner,
     split_list,
 )
 
@@ -163,8 +163,6 @@ def register(app: typer.Typer) -> None:
         ] = "10,20,35",
         as_json: JsonOption = False,
     ) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn
-
         from uplift_lab import io
         from uplift_lab.errors import InputError
         from uplift_lab.report.segment_report import (
@@ -192,10 +190,7 @@ def register(app: typer.Typer) -> None:
             bands=_bands(bands),
             **given,
         )
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
-        ) as progress:
-            progress.add_task("Segmenting customers...", total=None)
+        with spinner("Segmenting customers..."):
             result = segment_files(
                 orders,
                 as_of,
