@@ -409,3 +409,210 @@ def test_each_channel_is_compared_only_in_the_strata_designed_with_it() -> None:
     overall_sms = next(o for o in result.overall if o.arm == "sms")
     assert overall_sms.conversion.difference == pytest.approx(expected)  # only its own stratum
     assert not any("one arm is empty" in n.message for n in result.notices)
+
+
+def hand_made_coupon_units() -> pd.DataFrame:
+    """Segment 'a': control 1/4 converted (10), send 3/6 converted (20 each); segment 'b' likewise
+    doubled, so every money number can be worked out by hand."""
+    rows = []
+    for segment, scale in (("a", 1), ("b", 2)):
+        rows += [(segment, "control", 1.0, 10.0 * scale)] + [(segment, "control", 0.0, 0.0)] * 3
+        rows += [(segment, "send", 1.0, 20.0 * scale)] * 3 + [(segment, "send", 0.0, 0.0)] * 3
+    units = pd.DataFrame(rows, columns=["segment", "arm", "converted", "revenue"])
+    units.insert(0, "customer_id", [f"C{i:03d}" for i in range(len(units))])
+    return units
+
+
+def test_money_counts_coupon_on_every_treated_conversion_by_hand() -> None:
+    options = analyze.AnalysisOptions(
+        control="control", costs={"send": 0.5}, coupons={"send": 2.0}, margin=0.4
+    )
+    result = analyze.analyze_units(hand_made_coupon_units(), options, source="t")
+    a = next(c for c in result.comparisons if c.segment == "a").money
+    # By hand: revenue/customer 10 - 2.5 = 7.5, x 6 treated = 45; conversion 0.5 - 0.25 = 0.25,
+    # x 6 = 1.5; messages 6 x 0.5 = 3; coupons 3 treated conversions x 2 = 6 (all of them,
+    # including the ~1.5 that would have bought anyway); profit 45 x 0.4 - 3 - 6 = 9.
+    assert a.incremental_revenue == pytest.approx(45.0)
+    assert a.incremental_conversions == pytest.approx(1.5)
+    assert a.message_cost == pytest.approx(3.0)
+    assert a.treated_conversions == 3
+    assert a.coupon_cost == pytest.approx(6.0)
+    assert a.cost == pytest.approx(9.0)
+    assert a.incremental_profit == pytest.approx(9.0)
+    assert a.roi == pytest.approx(1.0)
+    assert a.cost_per_incremental_conversion == pytest.approx(6.0)
+    # The profit CI moves only with revenue (costs were paid): Welch CI from scipy, x 6 x 0.4 - 9.
+    welch = sps.ttest_ind([20.0] * 3 + [0.0] * 3, [10.0, 0.0, 0.0, 0.0], equal_var=False)
+    low, high = welch.confidence_interval(0.95)
+    assert a.incremental_profit_low == pytest.approx(low * 6 * 0.4 - 9.0)
+    assert a.incremental_profit_high == pytest.approx(high * 6 * 0.4 - 9.0)
+    # Segment 'b' doubles revenue only: 90 x 0.4 - 3 - 6 = 27. Overall = the sum: 36 on 18 cost.
+    total = result.overall[0].money
+    assert total.coupon_cost == pytest.approx(12.0)
+    assert total.message_cost == pytest.approx(6.0)
+    assert total.cost_per_message == 0.5 and total.coupon_per_conversion == 2.0
+    assert total.incremental_profit == pytest.approx(36.0)
+    assert total.roi == pytest.approx(36.0 / 18.0)
+
+
+def test_coupon_for_unknown_arm_is_an_input_error() -> None:
+    options = analyze.AnalysisOptions(control="control", coupons={"sms": 5})
+    with pytest.raises(InputError, match="--coupon: 'sms' is not a treated arm"):
+        analyze.analyze_units(hand_made_coupon_units(), options, source="t")
+
+
+def test_campaign_coupon_in_design_json_is_charged_per_treated_conversion(tmp_path) -> None:
+    units = simulated_units(seed=15, sizes={"silent": 400})
+    campaign = {
+        "channels": {"send": {"message_cost": 0.1, "coupon": 3.0, "response": 1.0}},
+        "margin": 0.3,
+    }
+    folder = write_experiment(tmp_path / "exp", units, campaign=campaign)
+    path = tmp_path / "outcomes.csv"
+    io.write_table(units[["customer_id", "converted", "revenue"]], path)
+    result = analyze.analyze_experiment_folder(folder, path, analyze.AnalysisOptions(control=""))
+    money = result.comparisons[0].money
+    treated = units[units["arm"] == "send"]
+    assert money.coupon_cost == pytest.approx(3.0 * treated["converted"].sum())
+    assert money.cost == pytest.approx(0.1 * len(treated) + 3.0 * treated["converted"].sum())
+    assert "coupon per conversion" in result.data_notes["money_assumptions_from_design_json"]
+
+
+def test_revenue_lift_figure_plots_welch_lift_and_ci_per_segment(monkeypatch) -> None:
+    from uplift_lab.report import analyze_report, plots
+
+    calls = {}
+
+    def record(labels, lifts, lows, highs, *, title, xlabel):
+        calls[title] = (list(labels), lifts, lows, highs)
+        return b"png"
+
+    monkeypatch.setattr(plots, "lift_with_ci_png", record)
+    units = hand_made_coupon_units()
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    images = analyze_report.figures(result)
+    assert "revenue_lift_1" in images
+    labels, lifts, lows, highs = calls["Revenue per customer lift, send vs control (95% CI)"]
+    assert labels == ["a †", "b †", "(overall)"]  # 1 control conversion: marked unreadable
+    welch = sps.ttest_ind([20.0] * 3 + [0.0] * 3, [10.0, 0.0, 0.0, 0.0], equal_var=False)
+    low, high = welch.confidence_interval(0.95)
+    assert lifts[0] == pytest.approx(7.5) and lifts[1] == pytest.approx(15.0)
+    assert (lows[0], highs[0]) == (pytest.approx(low), pytest.approx(high))
+    assert lifts[2] == pytest.approx(11.25)  # equal-size segments: the plain average
+
+
+def channel_strata_units(seed: int = 21) -> pd.DataFrame:
+    """A `target` campaign: each 'segment|channel' stratum holds the control and one channel."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for stratum, channel, n_control, rate in [
+        ("a|sms", "sms", 400, 0.10),
+        ("b|sms", "sms", 300, 0.10),
+        ("a|edm", "edm", 4, 0.05),  # a holdout of 4: unreadable
+    ]:
+        for arm, n in (("control", n_control), (channel, 9 * n_control)):
+            converted = (rng.random(n) < rate + 0.05 * (arm != "control")).astype(float)
+            frames.append(
+                pd.DataFrame(
+                    {"segment": stratum, "arm": arm, "converted": converted, "revenue": converted}
+                )
+            )
+    units = pd.concat(frames, ignore_index=True)
+    units.insert(0, "customer_id", [f"C{i:05d}" for i in range(len(units))])
+    return units
+
+
+CHANNEL_FRACTIONS = {
+    "a|sms": {"control": 0.1, "sms": 0.9},
+    "b|sms": {"control": 0.1, "sms": 0.9},
+    "a|edm": {"control": 0.1, "edm": 0.9},
+}
+
+
+def test_channel_strata_say_once_where_each_channel_is_compared() -> None:
+    options = analyze.AnalysisOptions(control="control", expected_fractions=CHANNEL_FRACTIONS)
+    result = analyze.analyze_units(channel_strata_units(), options, source="t")
+    where = [n.message for n in result.notices if "compared only" in n.message]
+    assert where == [
+        "Each stratum holds the control and one channel, so each channel is compared only with "
+        "the control of its own strata: edm in 'a|edm'; sms in 'a|sms', 'b|sms'."
+    ]
+
+
+def test_unreadable_holdouts_of_all_arms_are_one_warning_naming_each() -> None:
+    options = analyze.AnalysisOptions(control="control", expected_fractions=CHANNEL_FRACTIONS)
+    result = analyze.analyze_units(channel_strata_units(), options, source="t")
+    warnings = [n.message for n in result.notices if "too small to read" in n.message]
+    assert len(warnings) == 1
+    edm = next(c for c in result.comparisons if c.arm == "edm")
+    assert edm.too_small_to_read
+    assert "edm in 'a|edm' (4 control)" in warnings[0]
+    flagged = sum(c.too_small_to_read for c in result.comparisons)
+    assert f"in {flagged} of 3 comparison(s)" in warnings[0]
+
+
+def test_wald_interval_with_too_few_conversions_is_unreadable() -> None:
+    # 0 of 4 vs 4 of 38 (the demo's 'silent|mms'): the Wald CI excludes 0 while the pooled
+    # z-test does not reject, as statsmodels shows; flagged (too few for the normal approx.).
+    units = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:03d}" for i in range(42)],
+            "segment": "s",
+            "arm": ["control"] * 4 + ["send"] * 38,
+            "converted": [0.0] * 4 + [1.0] * 4 + [0.0] * 34,
+            "revenue": 0.0,
+        }
+    )
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    comparison = result.comparisons[0]
+    _, p_value = proportions_ztest([4, 0], [38, 4])
+    assert comparison.conversion.p_value == pytest.approx(p_value)
+    assert comparison.conversion.ci_low > 0 and p_value > 0.05  # the two disagree
+    assert comparison.too_small_to_read
+    warning = next(n.message for n in result.notices if "too small to read" in n.message)
+    assert "0 conversion(s) of 4 in control, 4 conversion(s) of 38 in send" in warning
+
+
+def test_report_drops_rows_of_arms_never_assigned_to_a_stratum() -> None:
+    from uplift_lab.report import analyze_report
+
+    options = analyze.AnalysisOptions(control="control", expected_fractions=CHANNEL_FRACTIONS)
+    units = channel_strata_units()
+    result = analyze.analyze_units(units, options, source="t")
+    per_segment = next(s for s in analyze_report.sections(result) if s.title == "Arms per segment")
+    shown = [(row[0], row[1]) for row in per_segment.rows]
+    assigned = units[["segment", "arm"]].drop_duplicates()
+    assert sorted(shown) == sorted(assigned.itertuples(index=False, name=None))
+    assert all("—" not in row[2] for row in per_segment.rows)
+    pooled = analyze_report.sections(result)[0]
+    assert "not comparisons" in pooled.note
+    edm = next(
+        s for s in analyze_report.sections(result) if s.title == "Conversion: edm vs control"
+    )
+    assert edm.rows[0][0] == "a|edm †" and "holdout too small" in edm.note
+
+
+@pytest.mark.parametrize(("given", "expected_window"), [(None, 14), (7, 7)])
+def test_response_window_defaults_to_the_campaigns_recorded_window(
+    tmp_path, given, expected_window
+) -> None:
+    units = simulated_units(seed=15, sizes={"silent": 300})
+    folder = write_experiment(
+        tmp_path / "exp", units, campaign={"start": "2026-08-21", "window_days": 14}
+    )
+    # Every customer orders on day 10 of the campaign: inside a 14-day window, outside a 7-day one.
+    orders = pd.DataFrame(
+        {
+            "customer_id": units["customer_id"],
+            "order_time": pd.Timestamp("2026-08-31"),
+            "amount": 10.0,
+        }
+    )
+    path = tmp_path / "orders.csv"
+    io.write_table(orders, path)
+    result = analyze.analyze_experiment_folder(
+        folder, path, analyze.AnalysisOptions(control=""), window_days=given
+    )
+    converted = sum(s.conversions for s in result.arm_summaries if s.segment == "silent")
+    assert result.data_notes["window_days"] == expected_window
+    assert converted == (len(units) if expected_window == 14 else 0)

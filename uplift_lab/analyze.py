@@ -28,9 +28,11 @@ ORDERS = "orders"
 COVARIATE = "covariate"
 ALL_SEGMENTS = "all"
 
+DEFAULT_WINDOW_DAYS = 7  # response window when neither --window-days nor design.json says
 SRM_ALPHA = 0.001
 WHALE_TOP_FRACTION = 0.01
 WHALE_SHARE = 0.5
+MIN_NORMAL_COUNT = 5  # conversions and non-conversions per arm for a normal-approximation CI
 
 INTENT_TO_TREAT = (
     "Intent to treat: customers are analysed by their assigned arm, whether or not the message "
@@ -52,6 +54,7 @@ class AnalysisOptions:
     adjust: str = "holm"
     cap_quantile: float | None = None
     costs: Mapping[str, float] = field(default_factory=dict)
+    coupons: Mapping[str, float] = field(default_factory=dict)  # paid per treated conversion
     margin: float | None = None
     expected_fractions: Mapping[str, Mapping[str, float]] | None = None
     covariate_name: str | None = None
@@ -87,7 +90,12 @@ class ArmSummary:
 
 @dataclass(frozen=True, slots=True)
 class Money:
-    """What a treated arm earned against its holdout, in currency (lift x treated n)."""
+    """What a treated arm earned against its holdout, in currency (lift x treated n).
+
+    ``cost`` is the whole campaign cost of the treated arm: ``message_cost`` (every message sent)
+    plus ``coupon_cost`` (the coupon on every conversion of the treated arm, including the sales
+    that would have happened anyway: the subsidy is a real cost of a coupon campaign).
+    """
 
     treated_n: int
     cost_per_message: float
@@ -104,6 +112,10 @@ class Money:
     incremental_profit_high: float
     roi: float
     cost_per_incremental_conversion: float
+    message_cost: float
+    coupon_per_conversion: float
+    treated_conversions: int
+    coupon_cost: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,14 +369,48 @@ def _paired_sample(moments: Mapping[Cell, stats.PairedSampleStats], segment: str
 
 def _money(
     treated_n: int,
+    treated_conversions: int,
     conversion_diff: tuple[float, float, float],
     revenue_diff: tuple[float, float, float],
     cost_per_message: float,
+    coupon_per_conversion: float,
     margin: float,
 ) -> Money:
+    """Incremental conversions/revenue (lift x treated n) and profit net of all campaign costs:
+    profit = incremental revenue x margin - message cost - coupon cost. The costs were actually
+    paid (observed), so only the revenue term carries a CI."""
     conv, conv_low, conv_high = (treated_n * v for v in conversion_diff)
     rev, rev_low, rev_high = (treated_n * v for v in revenue_diff)
-    cost = treated_n * cost_per_message
+    message_cost = treated_n * cost_per_message
+    coupon_cost = treated_conversions * coupon_per_conversion
+    return _money_from_totals(
+        treated_n=treated_n,
+        treated_conversions=treated_conversions,
+        conversions=(conv, conv_low, conv_high),
+        revenue=(rev, rev_low, rev_high),
+        cost_per_message=cost_per_message,
+        message_cost=message_cost,
+        coupon_per_conversion=coupon_per_conversion,
+        coupon_cost=coupon_cost,
+        margin=margin,
+    )
+
+
+def _money_from_totals(
+    *,
+    treated_n: int,
+    treated_conversions: int,
+    conversions: tuple[float, float, float],
+    revenue: tuple[float, float, float],
+    cost_per_message: float,
+    message_cost: float,
+    coupon_per_conversion: float,
+    coupon_cost: float,
+    margin: float,
+) -> Money:
+    conv, conv_low, conv_high = conversions
+    rev, rev_low, rev_high = revenue
+    cost = message_cost + coupon_cost
     profit = rev * margin - cost
     return Money(
         treated_n=treated_n,
@@ -382,6 +428,10 @@ def _money(
         incremental_profit_high=rev_high * margin - cost,
         roi=profit / cost if cost > 0 else math.nan,
         cost_per_incremental_conversion=cost / conv if conv > 0 and cost > 0 else math.nan,
+        message_cost=message_cost,
+        coupon_per_conversion=coupon_per_conversion,
+        treated_conversions=treated_conversions,
+        coupon_cost=coupon_cost,
     )
 
 
@@ -482,12 +532,16 @@ def analyze_units(
     arms = (control, *treated)
     segments = tuple(sorted(units[SEGMENT].astype(str).unique()))
     notices: list[Notice] = list(extra_notices)
-    unknown_costs = sorted(set(options.costs) - {*treated, "*"})
-    if unknown_costs:
-        raise InputError(
-            f"--cost: '{unknown_costs[0]}' is not a treated arm (treated arms: "
-            f"{', '.join(treated)}). Use e.g. --cost '{treated[0]}=0.05'"
-        )
+    for option, given, example in (
+        ("--cost", options.costs, "0.05"),
+        ("--coupon", options.coupons, "5"),
+    ):
+        unknown = sorted(set(given) - {*treated, "*"})
+        if unknown:
+            raise InputError(
+                f"{option}: '{unknown[0]}' is not a treated arm (treated arms: "
+                f"{', '.join(treated)}). Use e.g. {option} '{treated[0]}={example}'"
+            )
 
     cap_threshold = None
     if options.cap_quantile is not None:
@@ -506,11 +560,11 @@ def analyze_units(
         paired = cells.paired_stats(units[COVARIATE].to_numpy(dtype="float64"), revenue_values)
 
     raw_comparisons = []
-    absent: list[str] = []
+    absent = False
     for segment in segments:
         for arm in treated:
             if not _arm_in_segment(options, conv, segment, arm):
-                absent.append(f"{arm} in '{segment}'")
+                absent = True
                 continue
             c_conv, t_conv = _sample(conv, segment, control), _sample(conv, segment, arm)
             conversion = stats.proportion_difference(
@@ -538,15 +592,10 @@ def analyze_units(
             )
 
     if absent:
-        notices.append(
-            Notice(
-                "note",
-                "Not compared, as these arms were not assigned there: " + ", ".join(absent) + ".",
-            )
-        )
+        notices.append(Notice("note", _where_compared(raw_comparisons, treated, segments)))
     conv_adjusted = stats.adjust_p_values([c[4].p_value for c in raw_comparisons], options.adjust)
     rev_adjusted = stats.adjust_p_values([c[5].p_value for c in raw_comparisons], options.adjust)
-    with_money = bool(options.costs) or options.margin is not None
+    with_money = bool(options.costs) or bool(options.coupons) or options.margin is not None
     margin = 1.0 if options.margin is None else options.margin
 
     comparisons = []
@@ -558,14 +607,18 @@ def analyze_units(
             conversion.error is not None
             or math.isnan(half_width)
             or half_width > abs(conversion.difference)
+            or _too_few_counts(_sample(conv, segment, control))
+            or _too_few_counts(_sample(conv, segment, arm))
         )
         money = None
         if with_money:
             money = _money(
                 n_t,
+                int(round(_sample(conv, segment, arm).sum)),
                 (conversion.difference, conversion.ci_low, conversion.ci_high),
                 (revenue.difference, revenue.ci_low, revenue.ci_high),
                 options.costs.get(arm, options.costs.get("*", 0.0)),
+                options.coupons.get(arm, options.coupons.get("*", 0.0)),
                 margin,
             )
         comparisons.append(
@@ -617,22 +670,29 @@ def analyze_units(
             Notice(
                 "warning",
                 "Sample ratio mismatch could not be checked: the designed arm fractions are "
-                "unknown. Pass --expected control=0.1,send=0.9 (or analyse a design folder).",
+                f"unknown. Pass them, e.g. --expected '{_fractions_example(arms)}' for an even "
+                "split (or analyse a design folder).",
             )
         )
 
-    for arm in treated:
-        unreadable = [c for c in comparisons if c.arm == arm and c.too_small_to_read]
-        if unreadable:
-            details = "; ".join(_unreadable_detail(c) for c in unreadable)
-            notices.append(
-                Notice(
-                    "warning",
-                    f"{arm} vs {control}: holdout too small to read in {len(unreadable)} "
-                    f"segment(s), the 95% CI is wider than the lift: {details}. A bigger holdout "
-                    "(or a longer window) is needed to read them.",
-                )
+    unreadable = sorted(
+        (c for c in comparisons if c.too_small_to_read), key=lambda c: treated.index(c.arm)
+    )
+    if unreadable:
+        details = "; ".join(
+            _unreadable_detail(c, conv, control, with_arm=len(treated) > 1) for c in unreadable
+        )
+        notices.append(
+            Notice(
+                "warning",
+                f"Holdout too small to read in {len(unreadable)} of {len(comparisons)} "
+                f"comparison(s) against {control}, marked † in the tables (the CI is wider than "
+                f"the lift, or an arm has fewer than {MIN_NORMAL_COUNT} conversions or "
+                f"non-conversions, too few for the normal approximation): {details}. A bigger "
+                "holdout (or a longer window) is needed to read them; the overall rows pool "
+                "them with the rest.",
             )
+        )
 
     if units[CONVERTED].sum() == 0:
         notices.append(
@@ -694,15 +754,61 @@ def _arm_in_segment(
     return _sample(conv, segment, arm).n > 0
 
 
-def _unreadable_detail(comparison: Comparison) -> str:
+def _fractions_example(arms: Sequence[str]) -> str:
+    """An --expected value naming the real arms (an even split)."""
+    return ",".join(f"{arm}={1 / len(arms):.3g}" for arm in arms)
+
+
+def _too_few_counts(sample: stats.SampleStats) -> bool:
+    """Fewer than MIN_NORMAL_COUNT conversions or non-conversions: the normal approximation
+    behind the Wald CI and the z-test fails (they can even disagree about zero)."""
+    conversions = round(sample.sum)
+    return min(conversions, sample.n - conversions) < MIN_NORMAL_COUNT
+
+
+def _unreadable_detail(
+    comparison: Comparison,
+    conv: Mapping[Cell, stats.SampleStats],
+    control: str,
+    *,
+    with_arm: bool,
+) -> str:
     c = comparison.conversion
     where = f"'{comparison.segment}' ({comparison.control_n:,} control)"
+    if with_arm:
+        where = f"{comparison.arm} in {where}"
     if c.error == stats.EMPTY_ARM:
         return f"{where} one arm is empty"
     if c.error is not None:
         return f"{where} no conversions to compare"
     half = (c.ci_high - c.ci_low) / 2 * 100
-    return f"{where} lift {c.difference * 100:+.2f} pp ±{half:.2f}"
+    detail = f"{where} lift {c.difference * 100:+.2f} pp ±{half:.2f}"
+    few = [
+        f"{int(round(sample.sum))} conversion(s) of {sample.n:,} in {arm}"
+        for arm in (control, comparison.arm)
+        if _too_few_counts(sample := _sample(conv, comparison.segment, arm))
+    ]
+    return detail + (f" ({', '.join(few)})" if few else "")
+
+
+def _where_compared(
+    raw_comparisons: Sequence[tuple], treated: Sequence[str], segments: Sequence[str]
+) -> str:
+    """Say where each treated arm is compared, when some arms were not assigned everywhere
+    (a `target` campaign gives each 'segment|channel' stratum the control and one channel)."""
+    where = {arm: [c[0] for c in raw_comparisons if c[1] == arm] for arm in treated}
+    one_each = all(sum(segment in strata for strata in where.values()) == 1 for segment in segments)
+    parts = [
+        f"{arm} in " + (", ".join(f"'{s}'" for s in strata) if strata else "no segment")
+        for arm, strata in where.items()
+    ]
+    lead = (
+        "Each stratum holds the control and one channel, so each channel is compared only with "
+        "the control of its own strata: "
+        if one_each
+        else "Each arm is compared only in the segments it was assigned to: "
+    )
+    return lead + "; ".join(parts) + "."
 
 
 def _overall(
@@ -774,26 +880,16 @@ def _sum_money(parts: Sequence[Money]) -> Money:
 
     conv, conv_half = total_with_ci("incremental_conversions")
     rev, rev_half = total_with_ci("incremental_revenue")
-    treated_n = sum(m.treated_n for m in usable)
-    cost = sum(m.cost for m in usable)
-    margin = usable[0].margin if usable else math.nan
-    profit = rev * margin - cost
-    return Money(
-        treated_n=treated_n,
-        cost_per_message=cost / treated_n if treated_n else math.nan,
-        cost=cost,
-        margin=margin,
-        incremental_conversions=conv,
-        incremental_conversions_low=conv - conv_half,
-        incremental_conversions_high=conv + conv_half,
-        incremental_revenue=rev,
-        incremental_revenue_low=rev - rev_half,
-        incremental_revenue_high=rev + rev_half,
-        incremental_profit=profit,
-        incremental_profit_low=(rev - rev_half) * margin - cost,
-        incremental_profit_high=(rev + rev_half) * margin - cost,
-        roi=profit / cost if cost > 0 else math.nan,
-        cost_per_incremental_conversion=cost / conv if conv > 0 and cost > 0 else math.nan,
+    return _money_from_totals(
+        treated_n=sum(m.treated_n for m in usable),
+        treated_conversions=sum(m.treated_conversions for m in usable),
+        conversions=(conv, conv - conv_half, conv + conv_half),
+        revenue=(rev, rev - rev_half, rev + rev_half),
+        cost_per_message=usable[0].cost_per_message if usable else math.nan,
+        message_cost=sum(m.message_cost for m in usable),
+        coupon_per_conversion=usable[0].coupon_per_conversion if usable else 0.0,
+        coupon_cost=sum(m.coupon_cost for m in usable),
+        margin=usable[0].margin if usable else math.nan,
     )
 
 
@@ -899,6 +995,16 @@ def _conversion_flags(frame: pd.DataFrame, column: str, source: object) -> pd.Se
     return values
 
 
+def _window_days(window_days: int | None, meta: Mapping | None) -> int:
+    """--window-days, else the campaign's recorded window, else DEFAULT_WINDOW_DAYS."""
+    if window_days is not None:
+        return window_days
+    recorded = ((meta or {}).get("campaign") or {}).get("window_days")
+    if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 1:
+        return recorded
+    return DEFAULT_WINDOW_DAYS
+
+
 def _parse_start(start: str | pd.Timestamp | None, meta: Mapping | None) -> pd.Timestamp:
     if start is None and meta:
         start = (meta.get("campaign") or {}).get("start")
@@ -916,20 +1022,30 @@ def _parse_start(start: str | pd.Timestamp | None, meta: Mapping | None) -> pd.T
 def _money_from_campaign(
     options: AnalysisOptions, campaign: Mapping | None, arms: set[str]
 ) -> tuple[AnalysisOptions, list[str]]:
-    """Default --cost and --margin from the campaign plan that `target` wrote into design.json."""
+    """Default --cost, --coupon and --margin from the campaign plan that `target` wrote into
+    design.json (each channel: message_cost, coupon per redemption)."""
     used: list[str] = []
     if not isinstance(campaign, Mapping):
         return options, used
     channels = campaign.get("channels") or {}
-    if not options.costs and isinstance(channels, Mapping):
-        costs = {
-            name: float(spec["message_cost"])
+    if not isinstance(channels, Mapping):
+        channels = {}
+
+    def per_channel(key: str) -> dict[str, float]:
+        return {
+            name: float(spec[key])
             for name, spec in channels.items()
-            if name in arms and isinstance(spec, Mapping) and "message_cost" in spec
+            if name in arms and isinstance(spec, Mapping) and isinstance(spec.get(key), int | float)
         }
-        if costs:
-            options = replace(options, costs=costs)
-            used.append("cost per message")
+
+    costs = per_channel("message_cost")
+    if not options.costs and costs:
+        options = replace(options, costs=costs)
+        used.append("cost per message")
+    coupons = {name: value for name, value in per_channel("coupon").items() if value > 0}
+    if not options.coupons and coupons:
+        options = replace(options, coupons=coupons)
+        used.append("coupon per conversion")
     if options.margin is None and isinstance(campaign.get("margin"), int | float):
         options = replace(options, margin=float(campaign["margin"]))
         used.append("margin")
@@ -964,13 +1080,42 @@ def analyze_flat_file(
     if columns.covariate:
         units[COVARIATE] = contracts.numeric_column(frame, columns.covariate, path)
     check_arms(units, options.control, path, columns.arm)
+    notices = _check_declared_arms(units, options, path, columns.arm)
     notes = {
         "input": str(path),
         "mode": "flat table",
         "rows": len(units),
         "customers_with_negative_revenue": int((units[REVENUE] < 0).sum()),
     }
-    return analyze_units(units, options, source=str(path), data_notes=notes)
+    return analyze_units(units, options, source=str(path), data_notes=notes, extra_notices=notices)
+
+
+TINY_ARM_SHARE = 0.01  # an arm this much smaller than the largest looks like a mistyped label
+
+
+def _check_declared_arms(
+    units: pd.DataFrame, options: AnalysisOptions, source: object, arm_column: str
+) -> list[Notice]:
+    """Refuse arm labels outside --expected; without it, warn about suspiciously tiny arms."""
+    declared = sorted({arm for fractions in (options.expected_fractions or {}).values()
+                       for arm in fractions})  # fmt: skip
+    if declared:
+        contracts.check_labels(
+            units[ARM], declared, source, arm_column,
+            "Fix those labels, or declare every arm in --expected",
+        )  # fmt: skip
+        return []
+    sizes = units[ARM].value_counts()
+    tiny = sizes[sizes < TINY_ARM_SHARE * sizes.max()]
+    return [
+        Notice(
+            "warning",
+            f"arm '{arm}' of column '{arm_column}' has only {n:,} customer(s), under 1% of the "
+            "largest arm: a mistyped label? Declare the arms with --expected "
+            "ARM=FRACTION,... to refuse unknown labels.",
+        )
+        for arm, n in tiny.items()
+    ]
 
 
 def analyze_experiment_folder(
@@ -979,7 +1124,7 @@ def analyze_experiment_folder(
     options: AnalysisOptions,
     *,
     start: str | None = None,
-    window_days: int = 7,
+    window_days: int | None = None,
     conversion_col: str = CONVERTED,
     revenue_col: str = REVENUE,
     customer_col: str = CUSTOMER_ID,
@@ -991,7 +1136,8 @@ def analyze_experiment_folder(
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
 
     A file with ``conversion_col`` is a per-customer outcome table; otherwise it is an order
-    log and the response window is [start, start + window_days).
+    log and the response window is [start, start + window_days); both default to the campaign
+    entry of design.json (what `target` or the campaign's planner recorded), else 7 days.
     """
     assignment, meta = read_experiment(folder)
     control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
@@ -1045,6 +1191,7 @@ def analyze_experiment_folder(
             allow_refunds=True,
         )
         begin = _parse_start(start, meta)
+        window_days = _window_days(window_days, meta)
         window = window_days
         derived = outcomes_from_orders(orders, begin, window_days)
         outcomes = derived.per_customer

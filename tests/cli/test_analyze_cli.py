@@ -272,7 +272,8 @@ def test_orders_without_start_asks_for_it(runner, experiment, tmp_path) -> None:
 def test_analyze_help_lists_the_options(runner) -> None:
     result = runner.invoke(app, ["analyze", "--help"])
     assert result.exit_code == 0
-    for option in ("--outcomes", "--cost", "--margin", "--cap-revenue", "--covariate", "--json"):
+    options = ("--outcomes", "--cost", "--coupon", "--margin", "--cap-revenue", "--covariate")
+    for option in (*options, "--json"):
         assert option in result.output
 
 
@@ -301,3 +302,85 @@ def test_undecodable_csv_is_refused_with_the_encoding_fix(runner, tmp_path) -> N
     bad.write_bytes(b"arm,converted,revenue\ncontrol,0,0\nsend\xff\xfe,1,5\nsend,0,0\n")
     line = one_line_error(runner.invoke(app, ["analyze", str(bad), "--control", "control"]))
     assert "bad_encoding.csv" in line and "--encoding" in line
+
+
+def test_coupon_option_is_charged_per_treated_conversion(runner, flat_table, tmp_path) -> None:
+    out = tmp_path / "report"
+    args = ["analyze", str(flat_table), "--control", "control", "--segment-col", "segment"]
+    args += ["--cost", "send=0.1", "--coupon", "send=2", "--margin", "0.3", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    money = json.loads(result.output)["overall"][0]["money"]
+    data = pd.read_csv(flat_table)
+    treated = data[data["arm"] == "send"]
+    assert money["coupon_cost"] == pytest.approx(2 * treated["converted"].sum())
+    assert money["cost"] == pytest.approx(0.1 * len(treated) + 2 * treated["converted"].sum())
+    assert money["incremental_profit"] == pytest.approx(
+        money["incremental_revenue"] * 0.3 - money["cost"]
+    )
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "Coupon cost" in markdown and "every redemption" in markdown
+    line = one_line_error(runner.invoke(app, [*args[:-2], "--coupon", "send=lots"]))
+    assert "--coupon send" in line and "not a number" in line
+
+
+def test_revenue_lift_plot_is_embedded_in_html_and_linked_in_markdown(
+    runner, experiment, tmp_path
+) -> None:
+    folder, outcomes = experiment
+    out = tmp_path / "report"
+    args = ["analyze", str(folder), "--outcomes", str(outcomes), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert (out / "revenue_lift_1.png").read_bytes().startswith(b"\x89PNG")
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "(revenue_lift_1.png)" in markdown and "(lift_1.png)" in markdown
+    # Each figure sits right after the tables it illustrates.
+    revenue_table = markdown.index("## Revenue per customer: send vs control")
+    assert revenue_table < markdown.index("(revenue_lift_1.png)") < markdown.index("## Sample")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    caption = "Revenue per customer lift per segment, send vs control, with 95% CI"
+    assert f'alt="{caption}"' in html
+    figures = html.count("data:image/png;base64,")
+    assert figures == len([p for p in out.iterdir() if p.suffix == ".png"])
+
+
+def test_srm_hint_names_the_real_arms_and_works_when_pasted(runner, flat_table) -> None:
+    base = ["analyze", str(flat_table), "--control", "control", "--json"]
+    payload = json.loads(runner.invoke(app, base).output)
+    hint = next(n["message"] for n in payload["notices"] if "could not be checked" in n["message"])
+    suggested = hint.split("--expected '")[1].split("'")[0]
+    assert suggested == "control=0.5,send=0.5"
+    result = runner.invoke(app, [*base, "--expected", suggested])
+    assert result.exit_code == 0, result.output
+    assert [s["segment"] for s in json.loads(result.output)["srm"]] == ["all"]
+
+
+def _flat_with_typo(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    arms = np.where(rng.random(2000) < 0.5, "send", "control")
+    arms[7] = "sned"  # a mistyped label
+    frame = pd.DataFrame(
+        {"arm": arms, "converted": (rng.random(2000) < 0.1).astype(int), "revenue": 0.0}
+    )
+    path = tmp_path / "typo.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_unexpected_arm_label_is_refused_when_arms_are_declared(runner, tmp_path) -> None:
+    path = _flat_with_typo(tmp_path)
+    args = ["analyze", str(path), "--control", "control", "--conversion-col", "converted",
+            "--revenue-col", "revenue", "--expected", "control=0.5,send=0.5"]  # fmt: skip
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 2
+    assert "typo.csv" in result.output and "'arm'" in result.output and "sned" in result.output
+    assert not (tmp_path / "rep").exists()
+
+
+def test_tiny_arm_without_declared_arms_is_a_warning(runner, tmp_path) -> None:
+    path = _flat_with_typo(tmp_path)
+    args = ["analyze", str(path), "--control", "control", "--conversion-col", "converted",
+            "--revenue-col", "revenue"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "arm 'sned'" in " ".join(result.output.split()) and "mistyped" in result.output

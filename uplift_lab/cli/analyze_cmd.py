@@ -47,15 +47,15 @@ def _parse_number(text: str, option: str, *, low: float, high: float | None = No
     return value
 
 
-def _parse_costs(items: list[str] | None) -> dict[str, float]:
+def _parse_per_arm(items: list[str] | None, option: str) -> dict[str, float]:
     """``--cost sms=0.05`` per arm, or ``--cost 0.05`` for every treated arm (key ``*``)."""
-    costs: dict[str, float] = {}
+    values: dict[str, float] = {}
     for item in items or []:
         if "=" not in item:
-            costs["*"] = _parse_number(item, "--cost", low=0.0)
-    keyed = parse_key_values([item for item in items or [] if "=" in item], "--cost")
-    costs.update({arm: _parse_number(v, f"--cost {arm}", low=0.0) for arm, v in keyed.items()})
-    return costs
+            values["*"] = _parse_number(item, option, low=0.0)
+    keyed = parse_key_values([item for item in items or [] if "=" in item], option)
+    values.update({arm: _parse_number(v, f"{option} {arm}", low=0.0) for arm, v in keyed.items()})
+    return values
 
 
 def _parse_expected(text: str | None) -> dict[str, dict[str, float]] | None:
@@ -96,9 +96,14 @@ def analyze(
         ),
     ] = None,
     window_days: Annotated[
-        int,
-        typer.Option("--window-days", min=1, help="Length of the response window in days."),
-    ] = 7,
+        int | None,
+        typer.Option(
+            "--window-days",
+            min=1,
+            help="Length of the response window in days (default: the campaign's window in "
+            "design.json, else 7).",
+        ),
+    ] = None,
     arm_col: Annotated[
         str, typer.Option("--arm-col", help="Flat table: column holding each customer's arm.")
     ] = "arm",
@@ -132,7 +137,16 @@ def analyze(
         typer.Option(
             "--cost",
             help="Cost per message per treated arm, e.g. --cost sms=0.05 (repeatable), "
-            "or --cost 0.05 for every treated arm.",
+            "or --cost 0.05 for every treated arm. Default: from design.json's campaign.",
+        ),
+    ] = None,
+    coupon: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--coupon",
+            help="Coupon value paid per conversion in a treated arm, e.g. --coupon sms=5 "
+            "(repeatable), or --coupon 5 for every treated arm. Default: from design.json's "
+            "campaign.",
         ),
     ] = None,
     margin: Annotated[
@@ -200,7 +214,8 @@ def analyze(
         ci=ci.value,
         adjust=adjust.value,
         cap_quantile=cap_revenue,
-        costs=_parse_costs(cost),
+        costs=_parse_per_arm(cost, "--cost"),
+        coupons=_parse_per_arm(coupon, "--coupon"),
         margin=margin,
         expected_fractions=_parse_expected(expected),
         covariate_name=covariate,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,13 +120,31 @@ def arms_section(analysis: Analysis) -> Section:
         for s in analysis.arm_summaries
         if s.segment == ALL_SEGMENTS
     ]
-    columns = ("Arm", "Customers", "Conversions", "Conv. rate", "Revenue", "Rev./customer", "AOV")
+    columns = (
+        "Arm",
+        "Customers",
+        "Conversions",
+        "Conv. rate",
+        "Revenue",
+        "Rev. per customer",
+        "AOV",
+    )
     note = (
         "AOV = revenue / orders in the window"
         if analysis.data_notes.get("orders_in_window") is not None
         else "AOV = revenue per converted customer (no order counts in a per-customer table)"
     )
-    return Section("Arms (all segments)", columns, tuple(rows), note)
+    if not _every_arm_everywhere(analysis):
+        note += (
+            ". The arms went to different segments, so these pooled rows are not comparisons: "
+            "read the lifts in the per-arm tables below"
+        )
+    return Section("Arms (all segments)", columns, tuple(rows), note + ".")
+
+
+def _every_arm_everywhere(analysis: Analysis) -> bool:
+    compared = {(c.segment, c.arm) for c in analysis.comparisons}
+    return all((s, a) in compared for s in analysis.segments for a in analysis.treated_arms)
 
 
 def segment_arms_section(analysis: Analysis) -> Section:
@@ -141,10 +159,40 @@ def segment_arms_section(analysis: Analysis) -> Section:
             fmt_number(s.average_order_value),
         )
         for s in analysis.arm_summaries
-        if s.segment != ALL_SEGMENTS
+        if s.segment != ALL_SEGMENTS and _belongs(analysis, s.segment, s.arm, s.n)
     ]
-    columns = ("Segment", "Arm", "Customers", "Conversions", "Conv. rate", "Rev./customer", "AOV")
-    return Section("Arms per segment", columns, tuple(rows), numeric_from=2)
+    columns = (
+        "Segment",
+        "Arm",
+        "Customers",
+        "Conversions",
+        "Conv. rate",
+        "Rev. per customer",
+        "AOV",
+    )
+    note = "" if _every_arm_everywhere(analysis) else "Only the arms assigned in each segment."
+    return Section("Arms per segment", columns, tuple(rows), note, numeric_from=2)
+
+
+def _belongs(analysis: Analysis, segment: str, arm: str, n: int) -> bool:
+    """An arm's row in a segment is worth a line if it has customers or was compared there
+    (an arm never assigned to a segment would only be a row of zeros and dashes)."""
+    compared = any(c.segment == segment and c.arm == arm for c in analysis.comparisons)
+    return n > 0 or arm == analysis.control or compared
+
+
+UNREADABLE_MARK = "†"
+UNREADABLE_NOTE = f" {UNREADABLE_MARK} = holdout too small to read (see the warning above)."
+
+
+def _segment_label(comparison: Comparison) -> str:
+    """The segment, marked when its holdout is too small to read."""
+    mark = f" {UNREADABLE_MARK}" if comparison.too_small_to_read else ""
+    return comparison.segment + mark
+
+
+def _unreadable_note(analysis: Analysis, arm: str) -> str:
+    return UNREADABLE_NOTE if any(c.too_small_to_read for c in _comparisons(analysis, arm)) else ""
 
 
 def _comparisons(analysis: Analysis, arm: str) -> list[Comparison]:
@@ -161,7 +209,7 @@ def conversion_section(analysis: Analysis, arm: str) -> Section:
         e = c.conversion
         rows.append(
             (
-                c.segment,
+                _segment_label(c),
                 fmt_percent(e.control_mean),
                 fmt_percent(e.treatment_mean),
                 _points_ci(e.difference, e.ci_low, e.ci_high),
@@ -198,6 +246,7 @@ def conversion_section(analysis: Analysis, arm: str) -> Section:
         "delta-method CI; (overall) = stratified: segment-size weighted average of segment lifts."
         + _adjust_note(analysis)
     )
+    note += _unreadable_note(analysis, arm)
     return Section(f"Conversion: {arm} vs {analysis.control}", columns, tuple(rows), note)
 
 
@@ -207,7 +256,7 @@ def revenue_section(analysis: Analysis, arm: str) -> Section:
         e = c.revenue
         rows.append(
             (
-                c.segment,
+                _segment_label(c),
                 fmt_number(e.control_mean, 3),
                 fmt_number(e.treatment_mean, 3),
                 _money_ci(e.difference, e.ci_low, e.ci_high),
@@ -242,6 +291,7 @@ def revenue_section(analysis: Analysis, arm: str) -> Section:
         "Revenue per customer (non-buyers count as 0); Welch t-test and CI; relative lift with a "
         "delta-method CI; (overall) = stratified." + _adjust_note(analysis)
     )
+    note += _unreadable_note(analysis, arm)
     return Section(f"Revenue per customer: {arm} vs {analysis.control}", columns, tuple(rows), note)
 
 
@@ -253,7 +303,7 @@ def capped_section(analysis: Analysis, arm: str) -> Section | None:
         raw, capped = c.revenue, c.revenue_capped
         rows.append(
             (
-                c.segment,
+                _segment_label(c),
                 _money_ci(raw.difference, raw.ci_low, raw.ci_high),
                 _money_ci(capped.difference, capped.ci_low, capped.ci_high),
                 fmt_p(capped.p_value),
@@ -289,7 +339,7 @@ def cuped_section(analysis: Analysis, arm: str) -> Section | None:
         e = cuped.effect
         rows.append(
             (
-                c.segment,
+                _segment_label(c),
                 _money_ci(raw.difference, raw.ci_low, raw.ci_high),
                 _money_ci(e.difference, e.ci_low, e.ci_high),
                 fmt_p(e.p_value),
@@ -321,48 +371,74 @@ def money_section(analysis: Analysis, arm: str) -> Section | None:
     comparisons = _comparisons(analysis, arm)
     if not comparisons or comparisons[0].money is None:
         return None
-    entries = [(c.segment, c.money) for c in comparisons]
+    entries = [(_segment_label(c), c.money) for c in comparisons]
     entries.append((OVERALL_LABEL, _overall(analysis, arm).money))
-    rows = [
-        (
-            segment,
-            fmt_count(m.treated_n),
-            _money_ci(
-                m.incremental_conversions,
-                m.incremental_conversions_low,
-                m.incremental_conversions_high,
-                0,
-            ),
-            _money_ci(
-                m.incremental_revenue, m.incremental_revenue_low, m.incremental_revenue_high, 0
-            ),
-            fmt_number(m.cost, 0 if m.cost >= 1000 else 2),
-            _money_ci(m.incremental_profit, m.incremental_profit_low, m.incremental_profit_high, 0),
-            fmt_signed_percent(m.roi, 0),
-            fmt_number(m.cost_per_incremental_conversion),
+    with_coupon = any(m.coupon_cost > 0 or m.coupon_per_conversion > 0 for _, m in entries)
+
+    def amounts(attr: str) -> list[str]:
+        """One cost column, with the same decimals on every row (none from 1,000 up)."""
+        values = [getattr(m, attr) for _, m in entries]
+        digits = 0 if max(abs(v) for v in values) >= 1000 else 2
+        return [fmt_number(v, digits) for v in values]
+
+    cost_attrs = ("message_cost", "coupon_cost", "cost") if with_coupon else ("cost",)
+    cost_cells = list(zip(*(amounts(attr) for attr in cost_attrs), strict=True))
+    rows = []
+    for (segment, m), costs in zip(entries, cost_cells, strict=True):
+        rows.append(
+            (
+                segment,
+                fmt_count(m.treated_n),
+                _money_ci(
+                    m.incremental_conversions,
+                    m.incremental_conversions_low,
+                    m.incremental_conversions_high,
+                    0,
+                ),
+                _money_ci(
+                    m.incremental_revenue, m.incremental_revenue_low, m.incremental_revenue_high, 0
+                ),
+                *costs,
+                _money_ci(
+                    m.incremental_profit, m.incremental_profit_low, m.incremental_profit_high, 0
+                ),
+                fmt_signed_percent(m.roi, 0),
+                fmt_number(m.cost_per_incremental_conversion),
+            )
         )
-        for segment, m in entries
-    ]
     margin_note = (
         "no --margin given: all incremental revenue counted as profit"
         if analysis.options.margin is None
         else f"margin {analysis.options.margin:g}"
     )
+    price = comparisons[0].money
+    cost_note = f"message cost = {fmt_number(price.cost_per_message, 2)} x treated customers"
+    if with_coupon:
+        cost_note += (
+            f"; coupon cost = {fmt_number(price.coupon_per_conversion, 2)} x conversions in the "
+            "treated arm (every redemption, including sales that would have happened anyway)"
+        )
+    profit = (
+        "incremental revenue x margin - message cost - coupon cost"
+        if with_coupon
+        else ("incremental revenue x margin - cost")
+    )
     note = (
         "Incremental = lift x treated customers, with [95% CI]; (overall) = sum over segments; "
-        "profit = incremental revenue x margin - cost; "
-        f"ROI = profit / cost; {margin_note}."
+        f"{cost_note}; profit = {profit}; ROI = profit / cost; {margin_note}."
     )
+    cost_columns = ("Message cost", "Coupon cost", "Total cost") if with_coupon else ("Cost",)
     columns = (
         "Segment",
         "Treated",
         "Incr. conv.",
         "Incr. revenue",
-        "Cost",
+        *cost_columns,
         "Incr. profit",
         "ROI",
         "Cost per incr. conv.",
     )
+    note += _unreadable_note(analysis, arm)
     return Section(f"Money: {arm} vs {analysis.control}", columns, tuple(rows), note)
 
 
@@ -400,18 +476,42 @@ def sections(analysis: Analysis) -> list[Section]:
 
 
 def _sections(analysis: Analysis) -> list[Section]:
-    out = [arms_section(analysis)]
+    return [block for kind, block in _layout(analysis) if kind == "table"]
+
+
+def _layout(analysis: Analysis) -> list[tuple[str, Any]]:
+    """The report in reading order: ("table", Section) and ("figure", figure stem) blocks, each
+    figure right after the tables it illustrates."""
+    out: list[tuple[str, Any]] = [("table", arms_section(analysis)), ("figure", "daily")]
     if len(analysis.segments) > 1:
-        out.append(segment_arms_section(analysis))
-    for arm in analysis.treated_arms:
-        out.append(conversion_section(analysis, arm))
-        out.append(revenue_section(analysis, arm))
-        extra = (capped_section(analysis, arm), cuped_section(analysis, arm))
-        out.extend(s for s in (*extra, money_section(analysis, arm)) if s)
+        out.append(("table", segment_arms_section(analysis)))
+    out.append(("figure", "conversion"))
+    for index, arm in enumerate(analysis.treated_arms, start=1):
+        tables = (
+            conversion_section(analysis, arm),
+            revenue_section(analysis, arm),
+            capped_section(analysis, arm),
+            cuped_section(analysis, arm),
+            money_section(analysis, arm),
+        )
+        out.extend(("table", table) for table in tables if table)
+        out += [("figure", f"lift_{index}"), ("figure", f"revenue_lift_{index}")]
     srm = srm_section(analysis)
     if srm:
-        out.append(srm)
+        out.append(("table", srm))
     return out
+
+
+def _blocks(analysis: Analysis, figure_names: Sequence[str]) -> list[tuple[str, Any]]:
+    """The layout with the sections as shown (see :func:`sections`) and only existing figures."""
+    shown = iter(sections(analysis))
+    blocks = []
+    for kind, block in _layout(analysis):
+        if kind == "table":
+            blocks.append((kind, next(shown)))
+        elif block in figure_names:
+            blocks.append((kind, block))
+    return blocks
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,6 +551,16 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
 # Terminal
 
 
+def overview(analysis: Analysis) -> str:
+    """One line: what is compared with what, in how many segments, at which confidence."""
+    count = len(analysis.segments)
+    return (
+        f"Control arm: {analysis.control}; treated arm(s): {', '.join(analysis.treated_arms)}; "
+        f"{count} segment{'s' if count != 1 else ''}; "
+        f"{(1 - analysis.options.alpha) * 100:g}% confidence intervals."
+    )
+
+
 def print_analysis(analysis: Analysis, console) -> None:
     """Print warnings and every section as rich tables."""
     from rich import box
@@ -459,6 +569,7 @@ def print_analysis(analysis: Analysis, console) -> None:
     from rich.table import Table
 
     console.print(f"[bold]Campaign analysis[/] of {escape(analysis.source)}")
+    console.print(escape(overview(analysis)))
     for notice in analysis.notices:
         style = {"critical": "bold white on red", "warning": "bold yellow", "note": "dim"}
         label = {"critical": "!!! ", "warning": "warning: ", "note": ""}[notice.level]
@@ -478,10 +589,14 @@ def print_analysis(analysis: Analysis, console) -> None:
         rows = [[escape(cell).replace(" [", "\n[") for cell in row] for row in section.rows]
         for index, column in enumerate(section.columns):
             widest = max((len(line) for row in rows for line in row[index].split("\n")), default=1)
+            # A header wider than its numbers breaks before its "[95% CI]", not inside it.
+            header = column if len(column) <= widest else column.replace(" [", "\n[")
+            longest_word = max(len(word) for word in header.split())
             table.add_column(
-                column,
+                escape(header),
                 justify="right" if index >= section.numeric_from else "left",
-                min_width=widest,  # numbers are never cut; headers wrap instead
+                # Numbers are never cut; headers wrap between words, never inside one.
+                min_width=max(widest, longest_word),
             )
         for row in rows:
             table.add_row(*row, style="bold" if row[0] == OVERALL_LABEL else None)
@@ -502,18 +617,25 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for index, arm in enumerate(analysis.treated_arms):
         comparisons = _comparisons(analysis, arm)
-        overall = _overall(analysis, arm).conversion
-        labels = [c.segment for c in comparisons] + [OVERALL_LABEL]
-        lifts = [c.conversion.difference * 100 for c in comparisons] + [overall.difference * 100]
-        lows = [c.conversion.ci_low * 100 for c in comparisons] + [overall.ci_low * 100]
-        highs = [c.conversion.ci_high * 100 for c in comparisons] + [overall.ci_high * 100]
+        overall = _overall(analysis, arm)
+        labels = [_segment_label(c) for c in comparisons] + [OVERALL_LABEL]
+        conversion = [c.conversion for c in comparisons] + [overall.conversion]
         out[f"lift_{index + 1}"] = plots.lift_with_ci_png(
             labels,
-            lifts,
-            lows,
-            highs,
+            [e.difference * 100 for e in conversion],
+            [e.ci_low * 100 for e in conversion],
+            [e.ci_high * 100 for e in conversion],
             title=f"Conversion lift, {arm} vs {analysis.control} (95% CI)",
             xlabel="lift in percentage points",
+        )
+        revenue = [c.revenue for c in comparisons] + [overall.revenue]
+        out[f"revenue_lift_{index + 1}"] = plots.lift_with_ci_png(
+            labels,
+            [e.difference for e in revenue],
+            [e.ci_low for e in revenue],
+            [e.ci_high for e in revenue],
+            title=f"Revenue per customer lift, {arm} vs {analysis.control} (95% CI)",
+            xlabel="lift in revenue per customer (Welch CI)",
         )
     rates = pd.DataFrame(
         [
@@ -572,7 +694,7 @@ def _environment():
 def _context(analysis: Analysis) -> dict[str, Any]:
     return {
         "analysis": analysis,
-        "sections": sections(analysis),
+        "overview": overview(analysis),
         "critical": [n for n in analysis.notices if n.level == "critical"],
         "warnings": [n for n in analysis.notices if n.level == "warning"],
         "notes": [n for n in analysis.notices if n.level == "note"],
@@ -586,24 +708,27 @@ def _context(analysis: Analysis) -> dict[str, Any]:
 def render_markdown(analysis: Analysis, figure_names: list[str]) -> str:
     """report.md: the same sections as Markdown tables, figures linked as PNG files."""
     context = _context(analysis)
-    context["figures"] = [(f"{name}.png", _caption(analysis, name)) for name in figure_names]
+    context["blocks"] = _blocks(analysis, figure_names)
+    context["figures"] = {name: (f"{name}.png", _caption(analysis, name)) for name in figure_names}
     return _environment().get_template("analyze.md.j2").render(**context)
 
 
 def render_html(analysis: Analysis, images: Mapping[str, bytes]) -> str:
     """report.html: self-contained, with the figures embedded as base64 PNG."""
     context = _context(analysis)
-    context["figures"] = [
-        (base64.b64encode(data).decode("ascii"), _caption(analysis, name))
+    context["blocks"] = _blocks(analysis, list(images))
+    context["figures"] = {
+        name: (base64.b64encode(data).decode("ascii"), _caption(analysis, name))
         for name, data in images.items()
-    ]
+    }
     return _environment().get_template("analyze.html.j2").render(**context)
 
 
 def _caption(analysis: Analysis, name: str) -> str:
-    if name.startswith("lift_"):
-        arm = analysis.treated_arms[int(name.removeprefix("lift_")) - 1]
-        return f"Conversion lift per segment, {arm} vs {analysis.control}, with 95% CI"
+    for prefix, what in (("lift_", "Conversion"), ("revenue_lift_", "Revenue per customer")):
+        if name.startswith(prefix):
+            arm = analysis.treated_arms[int(name.removeprefix(prefix)) - 1]
+            return f"{what} lift per segment, {arm} vs {analysis.control}, with 95% CI"
     return FIGURE_CAPTIONS.get(name, name)
 
 

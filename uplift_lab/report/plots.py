@@ -56,22 +56,34 @@ def lift_with_ci_png(
 
 
 def grouped_bars_png(table: pd.DataFrame, *, title: str, ylabel: str) -> bytes:
-    """Grouped bar chart: rows of ``table`` are groups (segments), columns are bars (arms)."""
+    """Grouped bar chart: rows of ``table`` are groups (segments), columns are bars (arms).
+
+    A missing value (an arm not assigned in that segment) leaves no gap: each group shows only
+    its own bars, side by side, in the column's colour.
+    """
     figure, axes = plt.subplots(figsize=(max(6.0, 0.9 * len(table) + 3), 3.8))
     width = 0.8 / max(len(table.columns), 1)
-    positions = range(len(table))
-    for index, column in enumerate(table.columns):
-        axes.bar(
-            [p + index * width for p in positions],
-            table[column].to_numpy(),
-            width=width,
-            label=str(column),
-        )
-    axes.set_xticks([p + width * (len(table.columns) - 1) / 2 for p in positions])
+    colors = {column: f"C{index}" for index, column in enumerate(table.columns)}
+    labelled: set[str] = set()
+    for position, (_, values) in enumerate(table.iterrows()):
+        present = [(column, value) for column, value in values.items() if not pd.isna(value)]
+        start = position - width * (len(present) - 1) / 2
+        for slot, (column, value) in enumerate(present):
+            axes.bar(
+                start + slot * width,
+                float(value),
+                width=width,
+                color=colors[column],
+                label=None if column in labelled else str(column),
+            )
+            labelled.add(column)
+    axes.set_xticks(list(range(len(table))))
     axes.set_xticklabels([str(i) for i in table.index], rotation=30, ha="right")
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend(frameon=False)
+    handles, labels = axes.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: list(map(str, table.columns)).index(labels[i]))
+    axes.legend([handles[i] for i in order], [labels[i] for i in order], frameon=False)
     axes.grid(axis="y", alpha=0.3)
     return _png(figure)
 
