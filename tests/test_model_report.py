@@ -76,7 +76,7 @@ def test_report_folder_has_plots_markdown_html_and_json(tmp_path, evaluations) -
     assert "Verdict for uplift:** useful" in markdown
     assert (
         "Against the best baseline (baseline: " in markdown
-        and "paired over the same folds" in markdown
+        and "paired customer bootstrap" in markdown
     )
 
 
@@ -273,3 +273,53 @@ def test_cli_evaluate_bad_predictions_is_one_line_exit_2(runner, tmp_path) -> No
     assert result.exit_code == 2
     assert "fold" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+# --------------------------------------------------------------------- which CI is which
+
+
+def test_rich_table_keeps_bracketed_labels_that_rich_would_read_as_markup() -> None:
+    from rich.console import Console
+
+    frame = _campaign()
+    evaluation = evaluate_scores(
+        frame, score_cols=["uplift"], outcome_col="converted", treatment_col="arm",
+        control="control", labels={"uplift": "two [chosen]"}, seed=0, n_bootstrap=50,
+    )  # fmt: skip
+    console = Console(record=True, width=250)
+    console.print(model_report.comparison_table(evaluation))
+    assert "two [chosen]" in console.export_text()
+
+
+def test_report_says_which_interval_is_which_and_bases_the_verdict_on_customers(
+    tmp_path, evaluations
+) -> None:
+    report = render_model_report(evaluations, tmp_path / "report", title="Test report")
+    markdown = report.markdown
+    assert "customer bootstrap" in markdown and "Qini over folds" in markdown
+    assert "Nadeau-Bengio" in markdown  # the fold interval is named for what it is
+    model = evaluations[0].score("uplift")
+    bootstrap = model.bootstrap.loc["qini_coefficient"]
+    # The table's Qini cell is the pooled value with its bootstrap CI, not the fold mean.
+    cell = f"{bootstrap['estimate']:.3f} [{bootstrap['ci_low']:.3f}, {bootstrap['ci_high']:.3f}]"
+    assert cell in markdown
+    payload = json.loads((tmp_path / "report" / "metrics.json").read_text(encoding="utf-8"))
+    saved = payload["outcomes"][0]["scores"][0]["pooled_bootstrap_ci"]["qini_coefficient"]
+    assert saved["ci_low"] == pytest.approx(bootstrap["ci_low"])
+    assert payload["outcomes"][0]["n_bootstrap"] == 200
+
+
+def test_inconclusive_verdict_is_styled_and_tells_how_to_find_out(tmp_path) -> None:
+    # A weak effect on 1,500 customers: the score knows who responds, but the CI covers 0.
+    frame = _campaign(n=1500, seed=0, effect=0.05)
+    evaluation = evaluate_scores(
+        frame, score_cols=["uplift"], outcome_col="converted", treatment_col="arm",
+        control="control", seed=0,
+    )  # fmt: skip
+    model = evaluation.score("uplift")
+    assert model.verdict_word == "inconclusive"
+    assert model.bootstrap.loc["qini_coefficient", "ci_low"] <= 0 < model.pooled.qini_coefficient
+    report = render_model_report([evaluation], tmp_path / "report")
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert 'class="verdict inconclusive"' in html
+    assert "A larger holdout would tell" in report.markdown

@@ -179,3 +179,36 @@ def test_duplicate_ids_in_different_batches_are_refused_and_nothing_is_written(
         score_file(result.model, tmp_path / "customers.parquet", tmp_path / "s.csv", batch_rows=100)
     assert "e.g." not in str(raised.value)  # found across batches, not inside one
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_scores_join_outcomes_on_ids_in_campaign_order_and_drop_the_unscored_extras() -> None:
+    scores = pd.DataFrame(
+        {"customer_id": ["a", "b", "c", "d"], "uplift_conversion": [0.1, 0.2, 0.3, 0.4],
+         "p_control": [0.5, 0.6, 0.7, 0.8]}
+    )  # fmt: skip
+    outcomes = pd.DataFrame(
+        {"customer_id": ["c", "a"], "arm": ["send", "control"], "converted": [1, 0],
+         "p_control": [9.0, 9.0]}
+    )  # fmt: skip
+    joined = store.join_scores_and_outcomes(scores, outcomes, "customer_id", "s", "o")
+    assert joined["customer_id"].tolist() == ["c", "a"]  # the campaign's customers only
+    assert joined["uplift_conversion"].tolist() == [0.3, 0.1]
+    assert joined["p_control"].tolist() == [0.7, 0.5]  # the score file's column wins
+
+
+def test_numeric_and_text_ids_of_the_same_customers_join() -> None:
+    scores = pd.DataFrame({"customer_id": ["1", "2"], "uplift_conversion": [0.1, 0.2]})
+    outcomes = pd.DataFrame({"customer_id": [2, 1], "arm": ["send", "control"]})
+    joined = store.join_scores_and_outcomes(scores, outcomes, "customer_id", "s", "o")
+    assert joined["uplift_conversion"].tolist() == [0.2, 0.1]
+
+
+def test_several_arms_in_the_scores_need_treated_to_pick_their_columns() -> None:
+    columns = ["customer_id", "p_control", "uplift_conversion_sms", "uplift_revenue_sms",
+               "uplift_conversion_edm", "uplift_revenue_edm"]  # fmt: skip
+    picked = store._default_score_columns(columns, "edm", "s")
+    assert picked == ["uplift_conversion_edm", "uplift_revenue_edm"]
+    with pytest.raises(InputError, match="several arms"):
+        store._default_score_columns(columns, None, "s")
+    with pytest.raises(InputError, match="treated arm 'push'"):
+        store._default_score_columns(columns, "push", "s")

@@ -10,16 +10,20 @@ MODEL="${MODEL_DIR:-models/hillstrom}"
 # One model per e-mail arm against "No E-Mail"; conversion and spend; every candidate learner
 # scored on 5 held-out folds, the best Qini chosen. The file has no id column: ids are row numbers.
 # `visit` is an outcome of the e-mail, not a pre-campaign feature, so it is left out.
+# The RFM-rule baseline ("target by RFM", what teams do today) ranks by `recency` (months since
+# the last purchase, lower first) and `history` (past spend = monetary); Hillstrom has no
+# frequency column. These names are also detected automatically; --rfm-cols makes it explicit.
 uplift-lab train \
   --data "$DATA" \
   --treatment-col segment --control "No E-Mail" \
   --outcome-col conversion --revenue-col spend \
   --features recency,history_segment,history,mens,womens,zip_code,newbie,channel \
+  --rfm-cols recency=recency,monetary=history \
   --model auto --revenue-model auto --folds 5 --seed 0 \
   --out "$MODEL" --force
 
-# Every candidate and the baselines (random, purchase probability) with 95% CIs over the folds,
-# decile calibration, Qini curves and incremental spend captured vs share targeted.
+# Every candidate and the baselines (random, RFM rule, purchase probability) with 95% CIs over
+# the folds, decile calibration, Qini curves and incremental spend captured vs share targeted.
 uplift-lab evaluate "$MODEL" --out reports/hillstrom --force
 
 # Scores for every customer (per-arm columns: uplift_conversion_Womens E-Mail, ...).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -167,3 +170,335 @@ def test_train_from_an_experiment_folder_and_order_log(runner, tmp_path) -> None
 def test_train_needs_exactly_one_data_source(runner, tmp_path) -> None:
     result = runner.invoke(app, ["train", "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "exactly one of --data FILE or --experiment" in result.output
+
+
+# --------------------------------------------------------------------------- evaluate --scores
+
+
+@pytest.fixture(scope="module")
+def later_campaign(model_dir, tmp_path_factory):
+    """A later randomized campaign (new customers, same planted effect), scored by the model."""
+    from typer.testing import CliRunner
+
+    out, _ = model_dir
+    folder = tmp_path_factory.mktemp("later")
+    frame, _ = simulated_campaign(3000, seed=21)
+    frame["customer_id"] = "n" + frame["customer_id"]
+    frame.drop(columns=["arm", "converted", "spend"]).to_csv(folder / "customers.csv", index=False)
+    outcomes = frame[["customer_id", "arm", "converted", "spend"]].sample(frac=1, random_state=0)
+    outcomes.to_csv(folder / "outcomes.csv", index=False)  # another row order than the scores
+    scores = folder / "scores.parquet"
+    result = CliRunner().invoke(
+        app, ["score", str(out), str(folder / "customers.csv"), "--out", str(scores)]
+    )
+    assert result.exit_code == 0, result.output
+    return folder, scores, outcomes
+
+
+EVALUATE_SCORES = ["--arm-col", "arm", "--control", "control", "--conversion-col", "converted"]
+
+
+def test_evaluate_scores_on_a_later_campaign_matches_scikit_uplift_on_the_joined_rows(
+    runner, later_campaign, tmp_path
+) -> None:
+    from sklift.metrics import qini_auc_score
+
+    folder, scores, outcomes = later_campaign
+    report = tmp_path / "later"
+    result = runner.invoke(app, [
+        "evaluate", "--scores", str(scores), "--outcomes", str(folder / "outcomes.csv"),
+        *EVALUATE_SCORES, "--revenue-col", "spend", "--out", str(report),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Evaluated on 3,000 campaign customers" in result.output and "baseline:" in result.output
+    assert "converted: uplift_" in result.output and "useful" in result.output
+    # Independent reference: join in the test, Qini coefficient from scikit-uplift.
+    joined = outcomes.merge(pd.read_parquet(scores), on="customer_id")
+    expected = qini_auc_score(
+        joined["converted"], joined["uplift_conversion"], (joined["arm"] == "send").astype(int)
+    )
+    metrics = json.loads((report / "metrics.json").read_text())
+    conversion = metrics["outcomes"][0]
+    pooled = {item["name"]: item["pooled"] for item in conversion["scores"]}
+    verdicts = {item["name"]: item["verdict"] for item in conversion["scores"]}
+    assert verdicts["uplift_conversion"].startswith("useful")  # the planted effect is found
+    assert conversion["outcome"] == "converted" and conversion["n"] == 3000
+    assert pooled["uplift_conversion"]["qini_coefficient"] == pytest.approx(expected, rel=1e-9)
+    assert {"random", "purchase_probability"} <= set(pooled)  # baselines in the same table
+    assert metrics["outcomes"][1]["outcome"] == "spend"
+    assert (report / "report.md").exists() and (report / "report.html").exists()
+
+
+def _outcomes_variant(outcomes, change: str) -> pd.DataFrame:
+    frame = outcomes.copy()
+    if change == "foreign ids":
+        frame["customer_id"] = "zz" + frame["customer_id"]
+    elif change == "some unscored":
+        frame.loc[frame.index[:7], "customer_id"] = "zz" + frame["customer_id"].iloc[:7]
+    elif change == "other arm":
+        frame["arm"] = frame["arm"].replace("send", "sms")
+    elif change == "empty arm":
+        frame.loc[frame.index[:3], "arm"] = None
+    elif change == "misnamed outcome":
+        frame = frame.rename(columns={"converted": "conv"})
+    elif change == "duplicate ids":
+        frame.loc[frame.index[1], "customer_id"] = frame["customer_id"].iloc[0]
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("foreign ids", "no id in column 'customer_id' matches"),
+        ("some unscored", "7 of 3,000 customers have no score"),
+        ("other arm", "no scores for the campaign's treated arm 'sms'"),
+        ("empty arm", "column 'arm' has empty values"),
+        ("misnamed outcome", "missing column 'converted'"),
+        ("duplicate ids", "duplicate id(s)"),
+    ],
+)
+def test_evaluate_scores_bad_outcomes_exit_2_with_one_line_and_no_report(
+    runner, later_campaign, tmp_path, change, message
+) -> None:
+    folder, scores, outcomes = later_campaign
+    path = tmp_path / "outcomes.csv"
+    _outcomes_variant(outcomes, change).to_csv(path, index=False)
+    report = tmp_path / "report"
+    result = runner.invoke(app, [
+        "evaluate", "--scores", str(scores), "--outcomes", str(path), *EVALUATE_SCORES,
+        "--out", str(report),
+    ])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "outcomes.csv" in result.output or "scores.parquet" in result.output  # names the file
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not report.exists()
+
+
+def test_evaluate_needs_a_model_folder_or_scores_and_their_options(
+    runner, model_dir, later_campaign, tmp_path
+) -> None:
+    out, _ = model_dir
+    _, scores, _ = later_campaign
+    both = runner.invoke(app, ["evaluate", str(out), "--scores", str(scores), "--out", "x"])
+    assert both.exit_code == 2 and "exactly one of MODEL_DIR or --scores" in both.output
+    stray = runner.invoke(app, ["evaluate", str(out), "--rfm-cols", "recency=r,monetary=m",
+                                "--out", str(tmp_path / "r")])  # fmt: skip
+    assert stray.exit_code == 2 and "--rfm-cols goes with --scores FILE" in stray.output
+    bare = runner.invoke(app, ["evaluate", "--scores", str(scores), "--out", str(tmp_path / "r")])
+    assert bare.exit_code == 2
+    assert "--scores needs --arm-col, --control, --conversion-col" in bare.output
+
+
+# --------------------------------------------------------------------------- RFM baseline
+
+
+def hillstrom_like(n: int = 3000, seed: int = 5) -> pd.DataFrame:
+    """Hillstrom's shape (months since last purchase, past spend, no id) with a planted effect:
+    the e-mail works on recent, high-spend customers only, so the RFM rule finds them."""
+    rng = np.random.default_rng(seed)
+    months = rng.integers(1, 13, n)
+    spend = rng.gamma(2.0, 120.0, n)
+    mailed = rng.integers(0, 2, n).astype(bool)
+    effect = 0.30 * ((months <= 4) & (spend > 200))
+    converted = (rng.uniform(size=n) < 0.03 + mailed * effect).astype(int)
+    return pd.DataFrame({
+        "months_since": months, "spend_12m": spend, "channel": rng.choice(["Web", "Phone"], n),
+        "segment": np.where(mailed, "Email", "No E-Mail"), "conversion": converted,
+    })  # fmt: skip
+
+
+def _train_hillstrom_like(runner, path, out, *extra):
+    return runner.invoke(app, [
+        "train", "--data", str(path), "--treatment-col", "segment", "--control", "No E-Mail",
+        "--outcome-col", "conversion", "--model", "two", *TRAIN_FAST, "--out", str(out), *extra,
+    ])  # fmt: skip
+
+
+def test_rfm_cols_add_the_rfm_rule_baseline_to_evaluate(runner, tmp_path) -> None:
+    path = tmp_path / "hillstrom_like.csv"
+    hillstrom_like().to_csv(path, index=False)
+    # Names that are not detected: no RFM baseline without --rfm-cols ...
+    plain = _train_hillstrom_like(runner, path, tmp_path / "plain")
+    assert plain.exit_code == 0, plain.output
+    assert "RFM-rule baseline: none found" in plain.output
+    report = runner.invoke(app, ["evaluate", str(tmp_path / "plain"), "--out", str(tmp_path / "a")])
+    assert report.exit_code == 0 and "RFM rule" not in report.output
+    # ... and with it, the RFM rule (recent and big spenders first) finds the planted effect.
+    mapped = _train_hillstrom_like(
+        runner, path, tmp_path / "rfm", "--rfm-cols", "recency=months_since,monetary=spend_12m"
+    )
+    assert mapped.exit_code == 0, mapped.output
+    assert "RFM-rule baseline: recency=months_since (lower first), monetary=spend_12m" in (
+        mapped.output
+    )
+    out = tmp_path / "b"
+    report = runner.invoke(app, ["evaluate", str(tmp_path / "rfm"), "--out", str(out)])
+    assert report.exit_code == 0, report.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    rows = {item["name"]: item for item in metrics["outcomes"][0]["scores"]}
+    assert "RFM rule ranks by recency, monetary" in metrics["outcomes"][0]["notes"]
+    rfm_qini = rows["rfm_rule"]["folds"]["qini_coefficient"]["mean"]
+    assert rfm_qini > 0.2 and rfm_qini > rows["random"]["folds"]["qini_coefficient"]["mean"] + 0.2
+    # train's table shows the same baselines (same rows, folds and tie-breaks as evaluate).
+    assert "RFM rule" in mapped.output and "purchase prob." in mapped.output
+    model = json.loads((tmp_path / "rfm" / "model.json").read_text())
+    in_train = {row["kind"]: row["qini"] for row in model["cv_metrics"]["baselines"]}
+    assert in_train["RFM rule"] == pytest.approx(rfm_qini, abs=1e-12)
+    random_qini = rows["random"]["folds"]["qini_coefficient"]["mean"]
+    assert in_train["random"] == pytest.approx(random_qini, abs=1e-12)
+
+
+def test_hillstrom_names_recency_and_history_are_detected(runner, tmp_path) -> None:
+    frame = hillstrom_like(1500).rename(columns={"months_since": "recency", "spend_12m": "history"})
+    path = tmp_path / "hillstrom_names.csv"
+    frame.to_csv(path, index=False)
+    result = _train_hillstrom_like(runner, path, tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    assert "RFM-rule baseline: recency=recency (lower first), monetary=history" in result.output
+    held_out = pd.read_parquet(tmp_path / "m" / "cv_predictions.parquet")
+    rows = held_out["row"].astype(int).to_numpy()  # ids are row numbers (no id column)
+    np.testing.assert_array_equal(held_out["monetary"], frame["history"].to_numpy()[rows])
+    np.testing.assert_array_equal(held_out["recency"], frame["recency"].to_numpy()[rows])
+
+
+@pytest.mark.parametrize(
+    ("rfm", "message"),
+    [
+        ("recency=months_since", "at least two parts, got only recency"),
+        ("age=months_since,monetary=spend_12m", "unknown RFM part 'age'"),
+        ("recency=months_since,monetary=conversion", "'conversion' is the id, arm or an outcome"),
+        ("recency=months_since,monetary=spend", "missing column 'spend'"),
+        ("recency=channel,monetary=spend_12m", "column 'channel' must be numeric"),
+        ("recency", "expected NAME=VALUE"),
+    ],
+)
+def test_bad_rfm_cols_exit_2_with_one_line(runner, tmp_path, rfm, message) -> None:
+    path = tmp_path / "hillstrom_like.csv"
+    hillstrom_like(400).to_csv(path, index=False)
+    out = tmp_path / "m"
+    result = _train_hillstrom_like(runner, path, out, "--rfm-cols", rfm)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- train --experiment
+
+
+def test_train_experiment_takes_columns_and_the_campaign_window_from_design_json(
+    runner, tmp_path
+) -> None:
+    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.segment import segment_customers
+    from uplift_lab.synth import campaign_metadata, generate_shop
+
+    shop = generate_shop(n_customers=1500, seed=4)
+    segments = segment_customers(shop.orders, as_of=shop.campaign_start).table
+    design = design_experiment(segments, name="past", holdout=0.5)
+    campaign = {**campaign_metadata(shop), "window_days": 7}  # not the 14-day default
+    write_experiment(design, tmp_path / "past", campaign=campaign)
+    renamed = {"customer_id": "cid", "order_time": "ts", "amount": "amt"}
+    shop.orders.rename(columns=renamed).to_csv(tmp_path / "orders.csv", index=False)
+    out = tmp_path / "model"
+    result = runner.invoke(app, [
+        "train", "--experiment", str(tmp_path / "past"), "--orders", str(tmp_path / "orders.csv"),
+        "--customer-col", "cid", "--time-col", "ts", "--amount-col", "amt",
+        "--model", "two", *TRAIN_FAST, "--out", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    start = shop.campaign_start.date().isoformat()
+    assert f"Campaign start {start} (design.json campaign.start)." in result.output
+    assert "window 7 days (design.json campaign.window_days)" in result.output
+    assert "RFM-rule baseline: score=rfm_score" in result.output
+    # Outcomes come from design.json's window: converted = an order in [start, start + 7 days).
+    held_out = pd.read_parquet(out / "cv_predictions.parquet")
+    end = shop.campaign_start + pd.Timedelta(days=7)
+    inside = shop.orders[shop.orders["order_time"].between(shop.campaign_start, end, "left")]
+    expected = held_out["customer_id"].isin(set(inside["customer_id"].astype(str)))
+    np.testing.assert_array_equal(held_out["conversion"], expected.astype(float))
+
+
+def test_train_experiment_without_a_recorded_campaign_needs_start(runner, tmp_path) -> None:
+    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.segment import segment_customers
+    from uplift_lab.synth import generate_shop
+
+    shop = generate_shop(n_customers=600, seed=4)
+    segments = segment_customers(shop.orders, as_of=shop.campaign_start).table
+    write_experiment(design_experiment(segments, name="p", holdout=0.5), tmp_path / "p")
+    shop.orders.to_csv(tmp_path / "orders.csv", index=False)
+    result = runner.invoke(app, [
+        "train", "--experiment", str(tmp_path / "p"), "--orders", str(tmp_path / "orders.csv"),
+        "--out", str(tmp_path / "m"),
+    ])  # fmt: skip
+    assert result.exit_code == 2
+    assert "--start: is needed" in result.output and "records no campaign start" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_scores_against_an_experiment_folder_and_its_order_log(runner, tmp_path) -> None:
+    from sklift.metrics import qini_auc_score
+
+    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.segment import segment_customers
+    from uplift_lab.synth import campaign_metadata, generate_shop
+
+    shop = generate_shop(n_customers=1500, seed=6)
+    segments = segment_customers(shop.orders, as_of=shop.campaign_start).table
+    design = design_experiment(segments, name="next", holdout=0.5)
+    campaign = {**campaign_metadata(shop), "window_days": 10}
+    meta = write_experiment(design, tmp_path / "next", campaign=campaign)
+    shop.orders.to_csv(tmp_path / "orders.csv", index=False)
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame({"customer_id": segments["customer_id"].astype(str)})
+    scores["uplift_conversion"] = rng.normal(size=len(scores))
+    scores = scores.sample(frac=1, random_state=1)  # another order than the assignment
+    scores.to_parquet(tmp_path / "scores.parquet")
+    report = tmp_path / "report"
+    result = runner.invoke(app, [
+        "evaluate", "--scores", str(tmp_path / "scores.parquet"),
+        "--experiment", str(tmp_path / "next"), "--orders", str(tmp_path / "orders.csv"),
+        "--out", str(report),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # Reference: outcomes from the order log in design.json's 10-day window, scikit-uplift's Qini.
+    assignment = pd.read_parquet(tmp_path / "next" / "assignment.parquet")
+    end = shop.campaign_start + pd.Timedelta(days=10)
+    inside = shop.orders[shop.orders["order_time"].between(shop.campaign_start, end, "left")]
+    frame = assignment.merge(scores, on="customer_id")
+    converted = frame["customer_id"].isin(set(inside["customer_id"].astype(str))).astype(int)
+    treated = (frame["arm"] != meta["control_arm"]).astype(int)
+    expected = qini_auc_score(converted, frame["uplift_conversion"], treated)
+    metrics = json.loads((report / "metrics.json").read_text())
+    conversion = metrics["outcomes"][0]
+    assert conversion["n"] == len(assignment) and conversion["outcome"] == "converted"
+    pooled = {item["name"]: item["pooled"] for item in conversion["scores"]}
+    assert pooled["uplift_conversion"]["qini_coefficient"] == pytest.approx(expected, rel=1e-9)
+    both = runner.invoke(app, [
+        "evaluate", "--scores", str(tmp_path / "scores.parquet"),
+        "--experiment", str(tmp_path / "next"), "--out", str(tmp_path / "r2"),
+    ])  # fmt: skip
+    assert (
+        both.exit_code == 2 and "--experiment FOLDER and --orders FILE go together" in both.output
+    )
+
+
+def test_mistyped_arm_label_is_named_in_a_one_line_error(runner, tmp_path) -> None:
+    rng = np.random.default_rng(4)
+    n = 3000
+    arm = np.where(rng.random(n) < 0.5, "send", "control")
+    arm[11] = "sned"
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=n), "arm": arm, "converted": (rng.random(n) < 0.2).astype(int)}
+    )
+    path = tmp_path / "campaign.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(
+        app,
+        ["train", "--data", str(path), "--treatment-col", "arm", "--control", "control",
+         "--outcome-col", "converted", "--out", str(tmp_path / "m")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "campaign.csv" in result.output and "'sned'" in result.output
+    assert not (tmp_path / "m").exists()

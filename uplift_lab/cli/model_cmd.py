@@ -1,13 +1,13 @@
 """CLI for uplift models: `train`, `score` and `evaluate`.
 
-Coordination with the evaluate engineer (uplift/evaluate.py, report/model_report.py):
-this module registers all three commands, `evaluate` included. `evaluate MODEL_DIR --out DIR`
-reads MODEL_DIR/cv_predictions.parquet (held-out predictions written by `train`: the id column,
-`arm` (treated arm compared), `assigned_arm`, `treatment` (0/1), `fold`, `conversion`, `revenue`,
-`p_control`, `uplift_conversion`, `uplift_revenue`, one `uplift_<target>__<kind>` column per
-candidate, and recency_days/frequency/monetary/rfm_score when they were features), calls
-`uplift_lab.uplift.evaluate.evaluate_scores(..., fold_col="fold")` per arm and outcome, and hands
-the results to the report writer in report/model_report.py (`write_model_report`) when it exists.
+`evaluate MODEL_DIR --out DIR` reads MODEL_DIR/cv_predictions.parquet (held-out predictions
+written by `train`: the id column, `arm`, `assigned_arm`, `treatment` (0/1), `fold`,
+`conversion`, `revenue`, `p_control`, one `uplift_<target>__<kind>` column per candidate, and the
+RFM-rule columns rfm_score/recency/frequency/monetary found or named with --rfm-cols) through
+`uplift_lab.uplift.store.evaluate_model_folder`. `evaluate --scores FILE --outcomes FILE` joins a
+scored file with a later campaign's outcomes and reports through
+`uplift_lab.uplift.store.evaluate_scores_against_outcomes` (the report of
+`uplift_lab.report.model_report`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from uplift_lab.cli._common import (
     EncodingOption,
     JsonOption,
     console,
-    err_console,
+    parse_key_values,
     report_errors,
+    spinner,
     split_list,
 )
 
@@ -32,10 +33,12 @@ TRAIN_HELP = (
     "Train uplift models on a past randomized campaign and save them to --out (LightGBM text "
     "boosters + model.json; no pickle). Data from a flat table (--data with --treatment-col, "
     "--control, --outcome-col, optional --revenue-col, --features) or from an experiment folder "
-    "(--experiment with --orders, --start, --window-days: features as of the start, outcomes in "
-    "the window after it). Every candidate is scored by K-fold cross-validation on held-out "
-    "folds; --model auto picks the best Qini. Refuses non-randomized data (a propensity model "
-    "with AUC > 0.6) unless --allow-observational."
+    "(--experiment with --orders: features as of the campaign start, outcomes in the window "
+    "after it; --start and --window-days default to the campaign recorded in design.json). "
+    "Every candidate is scored by K-fold cross-validation on held-out folds, next to the random, "
+    "RFM-rule (--rfm-cols) and purchase-probability baselines; --model auto picks the best Qini. "
+    "Refuses non-randomized data (a propensity model with AUC > 0.6) unless "
+    "--allow-observational."
 )
 SCORE_HELP = (
     "Score customers with a trained model: one row per customer with uplift_conversion, "
@@ -44,10 +47,12 @@ SCORE_HELP = (
     "of customers fit in memory. Missing feature columns are an error; extra columns are ignored."
 )
 EVALUATE_HELP = (
-    "Evaluate a trained model on its held-out cross-validation predictions: Qini, AUUC, "
-    "uplift@k and incremental outcome vs random, with CIs over folds; decile calibration; the "
-    "random, RFM-rule and purchase-probability baselines in the same table; a verdict in words. "
-    "Writes report.md, report.html, report.json and PNG plots to --out."
+    "Evaluate uplift scores honestly: Qini, AUUC, uplift@k and incremental outcome vs random, "
+    "with 95% CIs; decile calibration; the random, RFM-rule and purchase-probability baselines "
+    "in the same table; a verdict in words. Either MODEL_DIR (its held-out cross-validation "
+    "predictions) or --scores FILE (score's output) with --outcomes FILE of a later randomized "
+    "campaign, joined on the id column: validation on customers the model never saw. Writes "
+    "report.md, report.html, metrics.json and PNG plots to --out."
 )
 
 
@@ -73,7 +78,7 @@ def _load_training_data(
     experiment: Path | None,
     orders: Path | None,
     start: str | None,
-    window_days: int,
+    window_days: int | None,
     id_col: str | None,
     treatment_col: str | None,
     control: str | None,
@@ -83,15 +88,19 @@ def _load_training_data(
     encoding: str,
     customers: Path | None = None,
     events: Path | None = None,
+    columns: tuple[str, str, str] = ("customer_id", "order_time", "amount"),
+    rfm_cols: list[str] | None = None,
 ):
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_training_data, load_table_training_data
 
     if (data is None) == (experiment is None):
         raise InputError("train: pass exactly one of --data FILE or --experiment FOLDER")
+    rfm = parse_key_values(rfm_cols, "--rfm-cols") or None
     if experiment is not None:
-        if orders is None or start is None:
-            raise InputError("--experiment needs --orders FILE and --start DATE (campaign start)")
+        if orders is None:
+            raise InputError("--experiment needs --orders FILE (the order log)")
+        customer_col, time_col, amount_col = columns
         return load_experiment_training_data(
             experiment,
             orders,
@@ -100,6 +109,10 @@ def _load_training_data(
             encoding=encoding,
             customers_path=customers,
             events_path=events,
+            customer_col=customer_col,
+            time_col=time_col,
+            amount_col=amount_col,
+            rfm_cols=rfm,
         )
     missing = [
         flag
@@ -123,8 +136,20 @@ def _load_training_data(
         revenue_col=revenue_col,
         id_col=id_col,
         features=split_list(features) or None,
+        rfm_cols=rfm,
         encoding=encoding,
     )
+
+
+def _rfm_text(rfm_columns: dict[str, str]) -> str:
+    """How the RFM-rule baseline ranks, e.g. "recency=recency (lower first), monetary=history"."""
+    if not rfm_columns:
+        return "none found (name them with --rfm-cols recency=COL,monetary=COL)"
+    parts = [
+        f"{part}={column}" + (" (lower first)" if part == "recency" else "")
+        for part, column in rfm_columns.items()
+    ]
+    return ", ".join(parts)
 
 
 def _number(value: float | None, digits: int = 4) -> str:
@@ -145,7 +170,8 @@ def _candidates_tables(result) -> list:
     for arm in choice:
         table = Table(
             title=f"{arm} vs {control}: mean over {folds} held-out folds",
-            caption="* chosen (best mean Qini); @k: uplift among the top k by score",
+            caption="* chosen (best mean Qini); below the line: baselines (targeting rules a "
+            "model must beat); @k: uplift among the top k by score",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
@@ -153,9 +179,15 @@ def _candidates_tables(result) -> list:
             table.add_column(name, no_wrap=True)
         for name in ("Qini", "sd", "AUUC", "@10%", "@30%", "@50%"):
             table.add_column(name, justify="right", no_wrap=True)
-        for row in result.candidates.to_dict(orient="records"):
+        rows = result.candidates.to_dict(orient="records")
+        baselines = []
+        if result.baselines is not None and len(result.baselines):
+            baselines = result.baselines.to_dict(orient="records")
+        for row in rows + baselines:
             if row["arm"] != arm:
                 continue
+            if baselines and row is baselines[0]:
+                table.add_section()
             chosen = choice[arm][row["target"]] == row["kind"]
             digits = 3 if row["target"] == "conversion" else 2
             cells = [row["target"], row["kind"] + ("*" if chosen else "")]
@@ -180,7 +212,8 @@ def _comparison_table(evaluation, title: str):
     wanted += ["random @30%", "verdict"]
     columns = [name for name in wanted if name in frame.columns]
     table = Table(
-        title=f"{title}: {evaluation.outcome}, models vs baselines (95% CI over folds)",
+        title=f"{title}: {evaluation.outcome}, models vs baselines "
+        "(95% CI: customer bootstrap of the held-out predictions)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -233,13 +266,31 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--start",
-                help="With --experiment: campaign start; features use only earlier orders.",
+                help="With --experiment: campaign start; features use only earlier orders. "
+                'Default: the "campaign" start recorded in design.json.',
             ),
         ] = None,
         window_days: Annotated[
-            int,
-            typer.Option("--window-days", help="With --experiment: response window in days."),
-        ] = 14,
+            int | None,
+            typer.Option(
+                "--window-days",
+                help="With --experiment: response window in days. Default: design.json's "
+                "campaign window_days, else 14.",
+            ),
+        ] = None,
+        customer_col: Annotated[
+            str,
+            typer.Option(
+                "--customer-col",
+                help="With --experiment: customer id column of --orders, --customers, --events.",
+            ),
+        ] = "customer_id",
+        time_col: Annotated[
+            str, typer.Option("--time-col", help="With --experiment: order time column.")
+        ] = "order_time",
+        amount_col: Annotated[
+            str, typer.Option("--amount-col", help="With --experiment: order amount column.")
+        ] = "amount",
         customers: Annotated[
             Path | None,
             typer.Option(
@@ -285,6 +336,16 @@ def register(app: typer.Typer) -> None:
                 "Text columns are categorical.",
             ),
         ] = None,
+        rfm_cols: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--rfm-cols",
+                help="Columns of the RFM-rule baseline as PART=COLUMN (parts: score, recency, "
+                "frequency, monetary; lower recency ranks first), e.g. "
+                "recency=recency,monetary=history. Default: detected by name (rfm_score, "
+                "recency_days/recency, frequency/n_orders, monetary/history).",
+            ),
+        ] = None,
         model: Annotated[
             ConversionModel,
             typer.Option(
@@ -320,8 +381,6 @@ def register(app: typer.Typer) -> None:
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
     ) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn
-
         from uplift_lab import io
         from uplift_lab.errors import input_error
         from uplift_lab.uplift.models import LightGBMSettings
@@ -339,12 +398,11 @@ def register(app: typer.Typer) -> None:
         training = _load_training_data(
             data, experiment, orders, start, window_days, id_col, treatment_col, control,
             outcome_col, revenue_col, features, encoding, customers, events,
+            (customer_col, time_col, amount_col), rfm_cols,
         )  # fmt: skip
         settings = LightGBMSettings(max_rounds=max_rounds, seed=seed)
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=err_console
-        ) as progress:
-            task = progress.add_task("training", total=None)
+        with spinner("training") as progress:
+            task = progress.tasks[0].id
             result = train_uplift_model(
                 training,
                 conversion_model=model.value,
@@ -362,6 +420,13 @@ def register(app: typer.Typer) -> None:
             f"Trained on {training.n_rows:,} customers, arms {', '.join(training.arms)} vs "
             f"'{training.control}', {len(training.specs)} features."
         )
+        if "start" in training.extra:
+            origin = training.extra["window_origin"]
+            console.print(f"Campaign start {training.extra['start'][:10]} ({origin['start']}).")
+            console.print(
+                f"Response window {training.extra['window_days']} days ({origin['window_days']})."
+            )
+        console.print(f"RFM-rule baseline: {_rfm_text(training.rfm_columns)}.")
         aucs = ", ".join(f"{arm} {auc:.3f}" for arm, auc in result.propensity_auc.items())
         console.print(f"Randomization check: propensity AUC {aucs} (limit 0.6).")
         for table in _candidates_tables(result):
@@ -393,15 +458,10 @@ def register(app: typer.Typer) -> None:
         ] = 500_000,
         encoding: EncodingOption = "auto",
     ) -> None:
-        from rich.progress import Progress, SpinnerColumn, TextColumn
-
         from uplift_lab.uplift.store import load_model, score_file
 
         loaded = load_model(model_dir)
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=err_console
-        ) as progress:
-            progress.add_task(f"scoring {customers.name}", total=None)
+        with spinner(f"scoring {customers.name}"):
             summary = score_file(loaded, customers, out, batch_rows=batch_rows, encoding=encoding)
         console.print(f"Scored {summary.rows:,} customers -> {summary.out}")
         console.print(f"Columns: {', '.join(summary.columns)}")
@@ -409,21 +469,169 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate", help=EVALUATE_HELP)
     @report_errors
     def evaluate(
-        model_dir: Annotated[
-            Path,
-            typer.Argument(exists=True, file_okay=False, help="Model folder written by train."),
-        ],
         out: Annotated[
             Path,
             typer.Option("--out", file_okay=False, help="Report folder, e.g. reports/NAME."),
         ],
-        seed: Annotated[int, typer.Option("--seed", help="Seed of the baselines' tie-breaks.")] = 0,
+        model_dir: Annotated[
+            Path | None,
+            typer.Argument(
+                exists=True,
+                file_okay=False,
+                help="Model folder written by train (its held-out CV predictions). "
+                "Leave out when evaluating --scores.",
+            ),
+        ] = None,
+        scores: Annotated[
+            Path | None,
+            typer.Option(
+                "--scores",
+                exists=True,
+                dir_okay=False,
+                help="Scores file written by score, to validate on a later campaign.",
+            ),
+        ] = None,
+        outcomes: Annotated[
+            Path | None,
+            typer.Option(
+                "--outcomes",
+                exists=True,
+                dir_okay=False,
+                help="With --scores: the later campaign, one row per customer with the id, "
+                "--arm-col and outcome columns (omit if the scores file holds them).",
+            ),
+        ] = None,
+        experiment: Annotated[
+            Path | None,
+            typer.Option(
+                "--experiment",
+                exists=True,
+                file_okay=False,
+                help="With --scores, instead of --outcomes: the campaign's experiment folder "
+                "(arms from assignment.parquet) with --orders for the outcomes.",
+            ),
+        ] = None,
+        orders: Annotated[
+            Path | None,
+            typer.Option(
+                "--orders",
+                exists=True,
+                dir_okay=False,
+                help="With --experiment: order log; converted = an order in the response window.",
+            ),
+        ] = None,
+        start: Annotated[
+            str | None,
+            typer.Option(
+                "--start",
+                help="With --experiment: campaign start (default: design.json's campaign start).",
+            ),
+        ] = None,
+        window_days: Annotated[
+            int | None,
+            typer.Option(
+                "--window-days",
+                help="With --experiment: response window in days (default: design.json, else 14).",
+            ),
+        ] = None,
+        customer_col: Annotated[
+            str, typer.Option("--customer-col", help="With --experiment: id column of --orders.")
+        ] = "customer_id",
+        time_col: Annotated[
+            str, typer.Option("--time-col", help="With --experiment: order time column.")
+        ] = "order_time",
+        amount_col: Annotated[
+            str, typer.Option("--amount-col", help="With --experiment: order amount column.")
+        ] = "amount",
+        id_col: Annotated[
+            str | None,
+            typer.Option(
+                "--id-col",
+                help="With --scores: id column joining the two files "
+                "(default: the scores file's first column).",
+            ),
+        ] = None,
+        arm_col: Annotated[
+            str | None, typer.Option("--arm-col", help="With --scores: arm label column.")
+        ] = None,
+        control: Annotated[
+            str | None,
+            typer.Option("--control", help="With --scores: label of the control (holdout) arm."),
+        ] = None,
+        treated: Annotated[
+            str | None,
+            typer.Option(
+                "--treated", help="With --scores: treated arm to compare (needed with several)."
+            ),
+        ] = None,
+        conversion_col: Annotated[
+            str | None,
+            typer.Option("--conversion-col", help="With --scores: 0/1 conversion column."),
+        ] = None,
+        revenue_col: Annotated[
+            str | None,
+            typer.Option("--revenue-col", help="With --scores: revenue column (>= 0), optional."),
+        ] = None,
+        score_cols: Annotated[
+            str | None,
+            typer.Option(
+                "--score-cols",
+                help="With --scores: comma-separated score columns (default: uplift_conversion, "
+                "uplift_revenue, or the --treated arm's per-arm columns).",
+            ),
+        ] = None,
+        rfm_cols: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--rfm-cols",
+                help="With --scores: RFM-rule baseline columns as PART=COLUMN (score, recency, "
+                "frequency, monetary). Default: detected by name.",
+            ),
+        ] = None,
+        splits: Annotated[
+            int,
+            typer.Option("--splits", help="With --scores: random parts the CIs are taken over."),
+        ] = 5,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed of the baselines' tie-breaks and the parts.")
+        ] = 0,
         force: Annotated[
             bool, typer.Option("--force", help="Replace an existing --out folder.")
         ] = False,
+        encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
     ) -> None:
         from uplift_lab import io
+        from uplift_lab.errors import InputError
+
+        if (model_dir is None) == (scores is None):
+            raise InputError("evaluate: pass exactly one of MODEL_DIR or --scores FILE")
+        if scores is not None:
+            campaign = None
+            if experiment is not None or orders is not None:
+                campaign = _campaign_outcomes(
+                    experiment, orders, outcomes, start, window_days,
+                    (customer_col, time_col, amount_col), encoding,
+                )  # fmt: skip
+            _evaluate_scores(
+                scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
+                revenue_col, score_cols, rfm_cols, splits, seed, force, encoding, as_json,
+                campaign,
+            )  # fmt: skip
+            return
+        scores_only = {
+            "--outcomes": outcomes, "--experiment": experiment, "--orders": orders,
+            "--id-col": id_col, "--arm-col": arm_col, "--control": control, "--treated": treated,
+            "--conversion-col": conversion_col, "--revenue-col": revenue_col,
+            "--score-cols": score_cols, "--rfm-cols": rfm_cols,
+        }  # fmt: skip
+        given = [flag for flag, value in scores_only.items() if value]
+        if given:
+            raise InputError(
+                f"{given[0]} goes with --scores FILE, not MODEL_DIR (a model folder's "
+                "evaluation uses what train recorded; retrain with --rfm-cols to change the RFM "
+                "rule)"
+            )
         from uplift_lab.uplift.store import evaluate_model_folder
 
         report = evaluate_model_folder(model_dir, out, seed=seed, force=force)
@@ -436,3 +644,83 @@ def register(app: typer.Typer) -> None:
             verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
             console.print(f"Chosen model ({result['chosen']}): {verdict}", markup=False)
         console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")
+
+
+def _campaign_outcomes(experiment, orders, outcomes, start, window_days, columns, encoding):
+    """``evaluate --scores --experiment --orders``: arms and window outcomes of a campaign."""
+    from uplift_lab.errors import InputError
+    from uplift_lab.uplift.data import load_experiment_outcomes
+
+    if experiment is None or orders is None:
+        raise InputError("--experiment FOLDER and --orders FILE go together (arms and outcomes)")
+    if outcomes is not None:
+        raise InputError("pass either --outcomes FILE or --experiment FOLDER --orders FILE")
+    customer_col, time_col, amount_col = columns
+    return load_experiment_outcomes(
+        experiment,
+        orders,
+        start,
+        window_days,
+        encoding=encoding,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+    )
+
+
+def _evaluate_scores(
+    scores, out, outcomes, id_col, arm_col, control, treated, conversion_col, revenue_col,
+    score_cols, rfm_cols, splits, seed, force, encoding, as_json, campaign=None,
+) -> None:  # fmt: skip
+    """``evaluate --scores``: validate a scored file on a later campaign's outcomes."""
+    from uplift_lab import io
+    from uplift_lab.errors import InputError
+    from uplift_lab.report.model_report import evaluation_json, verdict_lines
+    from uplift_lab.uplift.store import evaluate_scores_against_outcomes
+
+    missing = [
+        flag
+        for flag, value in (
+            ("--arm-col", arm_col),
+            ("--control", control),
+            ("--conversion-col", conversion_col),
+        )
+        if not value and campaign is None
+    ]
+    if missing:
+        raise InputError(
+            f"--scores needs {', '.join(missing)} (the arm column, its control label and the "
+            "0/1 conversion column of the campaign), or --experiment FOLDER --orders FILE"
+        )
+    report = evaluate_scores_against_outcomes(
+        scores,
+        out,
+        outcomes_path=outcomes,
+        id_col=id_col,
+        arm_col=arm_col,
+        control=control,
+        conversion_col=conversion_col,
+        revenue_col=revenue_col,
+        score_cols=split_list(score_cols) or None,
+        treated=treated,
+        rfm_cols=parse_key_values(rfm_cols, "--rfm-cols") or None,
+        campaign=campaign,
+        n_splits=splits,
+        seed=seed,
+        force=force,
+        encoding=encoding,
+    )
+    if as_json:
+        payload = [evaluation_json(evaluation) for evaluation in report.evaluations]
+        typer.echo(io.to_json_text({"out": str(out), "outcomes": payload}), nl=False)
+        return
+    first = report.evaluations[0]
+    console.print(
+        f"Evaluated on {first.n:,} campaign customers ({first.n_treated:,} treated, "
+        f"{first.n_control:,} control)."
+    )
+    for evaluation in report.evaluations:
+        console.print(_comparison_table(evaluation, f"{scores.name}"))
+    for line in verdict_lines(report):
+        console.print(line, markup=False)
+    console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")

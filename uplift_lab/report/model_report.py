@@ -36,9 +36,18 @@ METHOD_NOTES = (
     "uplift@k: treated mean - control mean among the top k share by score. Incremental per "
     "1,000: treated outcome - control outcome x n_treated / n_control among the top k, per "
     "1,000 customers of the held-out set, next to what random targeting of as many captures.",
-    "Intervals: 95% t intervals over the folds or random parts named above. Cross-validation "
-    "folds share training data, so their intervals are widened with the Nadeau-Bengio "
-    "correction; they are approximate, not exact.",
+    "Two kinds of interval. Main columns and verdicts: the value on all held-out customers "
+    "pooled, with a 95% customer-level bootstrap interval (customers resampled within each arm; "
+    "all scores on the same replicates, so differences are paired). It answers: does this "
+    "model's held-out ranking beat random targeting on these customers? "
+    "'Qini over folds': mean over the folds or random parts named above with a 95% t interval "
+    "(cross-validation folds share training data, so it is widened with the Nadeau-Bengio "
+    "correction). It answers a harder question, whether the learning algorithm would "
+    "generalize to new training data, and is much wider.",
+    "Verdicts: 'useful' = top bin beats bottom bin and the Qini bootstrap interval is above 0; "
+    "'inconclusive' = both point estimates favour the model but the interval covers 0 (a "
+    "larger holdout would tell); 'not useful' = top bin does not beat bottom bin, or the Qini "
+    "coefficient is not above 0 by more than noise.",
     "Baselines: random targeting; the RFM rule (highest RFM score first, what teams do today); "
     "purchase probability (highest chance to buy first). A model is worth using only where it "
     "beats them.",
@@ -94,21 +103,40 @@ def _verdict_word(verdict: str) -> str:
     return verdict.split(":")[0]
 
 
+def _pooled_with_ci(item: ScoreEvaluation, metric: str, kind: str) -> str:
+    """Pooled held-out value [customer-bootstrap CI]; the fold mean [CI] without a bootstrap."""
+    if item.bootstrap is None or metric not in item.bootstrap.index:
+        return _with_ci(item.summary, metric, kind)
+    row = item.bootstrap.loc[metric]
+    text = _format(row["estimate"], kind)
+    if _missing(row["ci_low"]):
+        return text
+    return f"{text} [{_format(row['ci_low'], kind)}, {_format(row['ci_high'], kind)}]"
+
+
+def _pooled(item: ScoreEvaluation, metric: str) -> float:
+    if item.bootstrap is None:
+        return float(item.summary.loc[metric, "mean"])
+    return float(metrics_as_row(item.pooled)[metric])
+
+
 def comparison_rows(evaluation: ModelEvaluation) -> tuple[list[str], list[tuple[bool, list[str]]]]:
     """Header and rows (``(is_baseline, cells)``) of the model-vs-baselines table."""
     lift_kind = "pp" if evaluation.binary_outcome else "amount"
     k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
     header = ["score", "Qini coefficient", "AUUC"]
     header += [f"uplift@{k:.0%}" for k in evaluation.ks]
-    header += [f"incremental per 1,000 @{k_focus:.0%}", f"random @{k_focus:.0%}", "verdict"]
+    header += [f"incremental per 1,000 @{k_focus:.0%}", f"random @{k_focus:.0%}"]
+    header += ["Qini over folds", "verdict"]
     rows = []
     for item in evaluation.scores:
         summary = item.summary
-        cells = [item.label, _with_ci(summary, "qini_coefficient", "coef")]
-        cells.append(_with_ci(summary, "auuc", "coef"))
-        cells += [_with_ci(summary, f"uplift_at_{k:.0%}", lift_kind) for k in evaluation.ks]
-        cells.append(_with_ci(summary, f"incremental_per_1000_at_{k_focus:.0%}", "amount"))
-        cells.append(_format(summary.loc[f"random_per_1000_at_{k_focus:.0%}", "mean"], "amount"))
+        cells = [item.label, _pooled_with_ci(item, "qini_coefficient", "coef")]
+        cells.append(_format(_pooled(item, "auuc"), "coef"))
+        cells += [_pooled_with_ci(item, f"uplift_at_{k:.0%}", lift_kind) for k in evaluation.ks]
+        cells.append(_pooled_with_ci(item, f"incremental_per_1000_at_{k_focus:.0%}", "amount"))
+        cells.append(_format(_pooled(item, f"random_per_1000_at_{k_focus:.0%}"), "amount"))
+        cells.append(_with_ci(summary, "qini_coefficient", "coef"))
         cells.append(_verdict_word(item.verdict))
         rows.append((item.is_baseline, cells))
     return header, rows
@@ -165,20 +193,36 @@ def _slug(text: str) -> str:
 
 
 def _intro(evaluation: ModelEvaluation) -> str:
-    return (
+    text = (
         f"{evaluation.n:,} held-out customers ({evaluation.n_treated:,} treated, "
-        f"{evaluation.n_control:,} control); intervals over {evaluation.fold_source}."
+        f"{evaluation.n_control:,} control)."
     )
+    if evaluation.n_bootstrap:
+        text += (
+            f" Values on all of them pooled, with 95% intervals from {evaluation.n_bootstrap} "
+            "customer bootstrap replicates (resampled within each arm); 'Qini over folds' "
+            f"has a 95% interval over {evaluation.fold_source}."
+        )
+    else:
+        text += f" Intervals over {evaluation.fold_source}."
+    return text
 
 
 def against_best_baseline(evaluation: ModelEvaluation) -> str:
-    """One sentence: does the best model beat the best baseline (paired over folds)?"""
+    """One sentence: does the best model beat the best baseline (paired bootstrap or folds)?"""
     best, baseline = _best(evaluation), evaluation.best_baseline()
     if baseline is None:
         return "No baseline could be evaluated."
     k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
-    qini, low, high = evaluation.difference(best.name, baseline.name)
-    gain = evaluation.difference(best.name, baseline.name, f"incremental_per_1000_at_{k_focus:.0%}")
+    incremental = f"incremental_per_1000_at_{k_focus:.0%}"
+    if best.replicates is not None and baseline.replicates is not None:
+        qini, low, high = evaluation.bootstrap_difference(best.name, baseline.name)
+        gain = evaluation.bootstrap_difference(best.name, baseline.name, incremental)
+        paired = "pooled held-out customers, paired customer bootstrap"
+    else:
+        qini, low, high = evaluation.difference(best.name, baseline.name)
+        gain = evaluation.difference(best.name, baseline.name, incremental)
+        paired = "paired over the same folds"
     if _missing(low):
         outcome = "cannot be compared (too few folds)"
     elif low > 0:
@@ -192,7 +236,7 @@ def against_best_baseline(evaluation: ModelEvaluation) -> str:
         f"coefficient difference {_format(qini, 'signed')} [95% CI {_format(low, 'signed')}, "
         f"{_format(high, 'signed')}], incremental {evaluation.outcome} per 1,000 customers at the "
         f"top {k_focus:.0%} {_format(gain[0], 'amount')} [{_format(gain[1], 'amount')}, "
-        f"{_format(gain[2], 'amount')}] (paired over the same folds)."
+        f"{_format(gain[2], 'amount')}] ({paired})."
     )
 
 
@@ -243,14 +287,13 @@ def _section(
         "best_label": best.label,
         "best_verdict": best.verdict,
         "best_useful": best.verdict.startswith("useful"),
+        "best_class": _verdict_word(best.verdict).replace(" ", "-"),
         "against_baseline": against_best_baseline(evaluation),
         "table": {
             "columns": header,
             "rows": [{"baseline": baseline, "cells": cells} for baseline, cells in rows],
         },
-        "table_caption": "Mean over folds [95% CI]. uplift@k in "
-        + ("percentage points." if evaluation.binary_outcome else f"{evaluation.outcome} units.")
-        + " Incremental per 1,000: captured by targeting the top share, vs random targeting.",
+        "table_caption": _table_caption(evaluation),
         "verdicts": [(item.label, item.verdict) for item in evaluation.scores],
         "notes": list(evaluation.notes) + _fold_notes(evaluation),
         "calibration": {
@@ -262,6 +305,21 @@ def _section(
             for name, caption, png in figures
         ],
     }
+
+
+def _table_caption(evaluation: ModelEvaluation) -> str:
+    units = "percentage points." if evaluation.binary_outcome else f"{evaluation.outcome} units."
+    if evaluation.n_bootstrap:
+        intervals = (
+            "Pooled held-out value [95% customer-bootstrap CI]; AUUC and random without CI; "
+            "'Qini over folds': mean over folds [95% CI over folds]."
+        )
+    else:
+        intervals = "Mean over folds [95% CI over folds]."
+    return (
+        f"{intervals} uplift@k in {units} Incremental per 1,000: captured by targeting the top "
+        "share, vs random targeting."
+    )
 
 
 def _fold_notes(evaluation: ModelEvaluation) -> list[str]:
@@ -328,6 +386,12 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
             for metric, row in item.summary.iterrows()
         }
         pooled = {key: _json_number(float(v)) for key, v in metrics_as_row(item.pooled).items()}
+        bootstrap = {}
+        if item.bootstrap is not None:
+            bootstrap = {
+                metric: {key: _json_number(float(value)) for key, value in row.items()}
+                for metric, row in item.bootstrap.iterrows()
+            }
         scores.append(
             {
                 "name": item.name,
@@ -336,6 +400,7 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
                 "verdict": item.verdict,
                 "folds": summary,
                 "pooled": pooled,
+                "pooled_bootstrap_ci": bootstrap,
                 "calibration": [
                     {key: _json_number(value) for key, value in record.items()}
                     for record in item.calibration.to_dict(orient="records")
@@ -350,6 +415,8 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
         "n_control": evaluation.n_control,
         "n_folds": evaluation.n_folds,
         "fold_source": evaluation.fold_source,
+        "n_bootstrap": evaluation.n_bootstrap,
+        "bootstrap_rows": evaluation.bootstrap_rows,
         "ks": list(evaluation.ks),
         "best_model": evaluation.best_model,
         "notes": list(evaluation.notes),
@@ -527,21 +594,25 @@ def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True):
     ``compact`` keeps the columns that fit a terminal: Qini, uplift and incremental outcome at
     30% (or the largest k), random targeting and the verdict; the report has all of them.
     """
+    from rich.markup import escape
     from rich.table import Table
 
     header, rows = comparison_rows(evaluation)
     keep = list(range(len(header)))
     if compact:
         k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
-        wanted = {"score", "Qini coefficient", f"uplift@{k_focus:.0%}", "verdict"}
+        wanted = {"score", "Qini coefficient", f"uplift@{k_focus:.0%}", "Qini over folds"}
+        wanted.add("verdict")
         keep = [i for i, name in enumerate(header) if name in wanted or "@" in name and
                 name.startswith(("incremental", "random"))]  # fmt: skip
-    table = Table(title=f"{evaluation.outcome}: models vs baselines (95% CI)", title_justify="left")
+    table = Table(
+        title=escape(f"{evaluation.outcome}: models vs baselines (95% CI)"), title_justify="left"
+    )
     for index in keep:
         numeric = 0 < index < len(header) - 1
-        table.add_column(header[index], justify="right" if numeric else "left")
-    for _, cells in rows:
-        table.add_row(*(cells[index] for index in keep))
+        table.add_column(escape(header[index]), justify="right" if numeric else "left")
+    for _, cells in rows:  # labels such as "two [chosen]" would vanish as rich markup
+        table.add_row(*(escape(cells[index]) for index in keep))
     return table
 
 

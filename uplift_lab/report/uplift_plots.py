@@ -17,7 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation  # noqa: E402
+from uplift_lab.uplift.evaluate import (  # noqa: E402
+    ModelEvaluation,
+    ScoreEvaluation,
+    metrics_as_row,
+)
 
 DPI = 110
 CURVE_POINTS = 400  # curves of millions of customers are drawn from this many points
@@ -91,8 +95,20 @@ def decile_bars_png(calibration: pd.DataFrame, *, title: str, outcome: str) -> b
     return _png(figure)
 
 
+def _values_with_ci(item: ScoreEvaluation, names: list[str]) -> tuple[np.ndarray, ...]:
+    """Pooled values with customer-bootstrap CIs, or fold means with fold CIs without one."""
+    if item.bootstrap is not None:
+        table, center = item.bootstrap, "estimate"
+    else:
+        table, center = item.summary, "mean"
+    return tuple(
+        table.loc[names, column].to_numpy(dtype="float64")
+        for column in (center, "ci_low", "ci_high")
+    )
+
+
 def revenue_captured_png(evaluation: ModelEvaluation) -> bytes:
-    """Incremental outcome captured per 1,000 customers at each targeted share, with fold CIs."""
+    """Incremental outcome captured per 1,000 customers at each targeted share, with 95% CIs."""
     ks = list(evaluation.ks)
     scores = [item for item in evaluation.scores if item.name != "random"]
     figure, axes = plt.subplots(figsize=(7.4, 4.0))
@@ -102,24 +118,24 @@ def revenue_captured_png(evaluation: ModelEvaluation) -> bytes:
     reference = evaluation.scores[0].summary
     for index, item in enumerate(scores):
         names = [f"incremental_per_1000_at_{k:.0%}" for k in ks]
-        means = item.summary.loc[names, "mean"].to_numpy(dtype="float64")
-        low = item.summary.loc[names, "ci_low"].to_numpy(dtype="float64")
-        high = item.summary.loc[names, "ci_high"].to_numpy(dtype="float64")
+        means, low, high = _values_with_ci(item, names)
         errors = np.vstack([np.nan_to_num(means - low), np.nan_to_num(high - means)])
         axes.bar(positions + index * width, np.nan_to_num(means), width=width,
                  color=_style(item, index)["color"], label=item.label)  # fmt: skip
         axes.errorbar(positions + index * width, np.nan_to_num(means), yerr=errors, fmt="none",
                       ecolor="black", capsize=2, linewidth=0.8)  # fmt: skip
     random_means = [reference.loc[f"random_per_1000_at_{k:.0%}", "mean"] for k in ks]
+    if evaluation.n_bootstrap:  # bars are pooled values, so random targeting's pooled one too
+        pooled = metrics_as_row(evaluation.scores[0].pooled)
+        random_means = [pooled[f"random_per_1000_at_{k:.0%}"] for k in ks]
     axes.bar(positions + len(scores) * width, random_means, width=width, color="#7f7f7f",
              label="random targeting (expected)")  # fmt: skip
     axes.set_xticks(positions + width * len(scores) / 2)
     axes.set_xticklabels([f"top {k:.0%}" for k in ks])
     axes.axhline(0, color="black", linewidth=0.8)
     axes.set_ylabel(f"incremental {evaluation.outcome} per 1,000 customers")
-    axes.set_title(
-        f"Incremental {evaluation.outcome} captured vs share targeted (95% CI over folds)"
-    )
+    over = "customer bootstrap" if evaluation.n_bootstrap else "over folds"
+    axes.set_title(f"Incremental {evaluation.outcome} captured vs share targeted (95% CI {over})")
     axes.grid(axis="y", alpha=0.3)
     axes.legend(frameon=False, fontsize=7, ncol=2)
     if any(math.isnan(value) for value in random_means):

@@ -12,7 +12,7 @@ or missing levels become NaN).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +25,31 @@ from uplift_lab.errors import input_error
 
 MAX_LEVELS = 1000
 ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
+DEFAULT_WINDOW_DAYS = 14  # response window of a past campaign when neither option nor design.json
 
 TOO_MANY_LEVELS_FIX = (
     "It looks like an id or free text; leave it out with --features a,b,c (listing the features)"
+)
+
+# The RFM-rule baseline: each part and the column name it gets in held-out predictions (names
+# that uplift/evaluate.py's RFM rule recognizes), and the columns detected automatically, in
+# order of preference. Hillstrom has `recency` (months since last purchase, lower is better) and
+# `history` (past spend, i.e. monetary) and no frequency.
+RFM_OUTPUT_NAMES = {
+    "score": "rfm_score",
+    "recency": "recency",
+    "frequency": "frequency",
+    "monetary": "monetary",
+}
+RFM_DETECTED = {
+    "score": ("rfm_score",),
+    "recency": ("recency_days", "recency"),
+    "frequency": ("frequency", "n_orders"),
+    "monetary": ("monetary", "history"),
+}
+RFM_COLS_FIX = (
+    "Use --rfm-cols PART=COLUMN with PART one of score, recency, frequency, monetary "
+    "(e.g. --rfm-cols recency=recency,monetary=history)"
 )
 
 
@@ -66,6 +88,8 @@ class TrainingData:
     specs: tuple[FeatureSpec, ...]
     source_sha256: str = ""
     extra: dict = field(default_factory=dict)
+    rfm_columns: dict[str, str] = field(default_factory=dict)
+    rfm_values: pd.DataFrame | None = None
 
     @property
     def n_rows(self) -> int:
@@ -74,6 +98,9 @@ class TrainingData:
     def matrix(self) -> np.ndarray:
         """The encoded float feature matrix (rows x features)."""
         return encode_features(self.features, self.specs, "training data")
+
+
+MIN_ARM_SHARE = 0.01  # an arm this much smaller than the largest is refused (typo?)
 
 
 def infer_feature_specs(
@@ -131,6 +158,53 @@ def encode_features(
     return matrix
 
 
+def check_rfm_parts(mapping: Mapping[str, str], option: str = "--rfm-cols") -> dict[str, str]:
+    """Validate an RFM mapping ``{part: column}`` (parts: score, recency, frequency, monetary).
+
+    The RFM rule needs a total score or at least two parts, so one part alone is refused.
+    """
+    unknown = [part for part in mapping if part not in RFM_OUTPUT_NAMES]
+    if unknown:
+        raise input_error(option, f"unknown RFM part '{unknown[0]}'", RFM_COLS_FIX)
+    if "score" not in mapping and len(mapping) < 2:
+        raise input_error(
+            option,
+            f"needs the RFM total score or at least two parts, got only {', '.join(mapping)}",
+            RFM_COLS_FIX,
+        )
+    return dict(mapping)
+
+
+def detect_rfm_columns(frame: pd.DataFrame, candidates: Sequence[str]) -> dict[str, str]:
+    """RFM columns found among ``candidates`` by name (numeric ones only), as ``{part: column}``.
+
+    Detected: ``rfm_score``; recency as ``recency_days`` or ``recency`` (lower is better);
+    frequency as ``frequency`` or ``n_orders``; monetary as ``monetary`` or ``history`` (past
+    spend, as in Hillstrom). Empty unless there is a score or at least two parts.
+    """
+    found = {}
+    for part, names in RFM_DETECTED.items():
+        for name in names:
+            if name in candidates and pd.api.types.is_numeric_dtype(frame[name]):
+                found[part] = name
+                break
+    return found if "score" in found or len(found) >= 2 else {}
+
+
+def rfm_baseline_values(
+    frame: pd.DataFrame, columns: Mapping[str, str], source: object
+) -> pd.DataFrame:
+    """The RFM columns under the names evaluate's RFM rule reads (see ``RFM_OUTPUT_NAMES``)."""
+    require_columns(frame, columns.values(), source)
+    values = {
+        RFM_OUTPUT_NAMES[part]: numeric_column(frame, column, source, allow_missing=True)
+        .reset_index(drop=True)
+        .to_numpy()
+        for part, column in columns.items()
+    }
+    return pd.DataFrame(values, index=pd.RangeIndex(len(frame)))
+
+
 def _binary_outcome(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
     values = numeric_column(frame, column, source).to_numpy()
     if not np.isin(values, (0.0, 1.0)).all():
@@ -169,6 +243,15 @@ def _arm_labels(
             f"treatment column '{column}' has only the control label '{control}'",
             "Uplift needs treated and control customers",
         )
+    sizes = pd.Series(labels).value_counts()
+    tiny = sizes[sizes < MIN_ARM_SHARE * sizes.max()]
+    if len(tiny):
+        raise input_error(
+            source,
+            f"treatment column '{column}' has an arm '{tiny.index[0]}' with only "
+            f"{int(tiny.iloc[0])} row(s), under 1% of the largest arm (a mistyped label?)",
+            "Fix or drop those rows; every arm needs enough customers to learn from",
+        )
     return labels, treated
 
 
@@ -182,12 +265,14 @@ def table_training_data(
     revenue_col: str | None = None,
     id_col: str | None = None,
     features: Sequence[str] | None = None,
+    rfm_cols: Mapping[str, str] | None = None,
     source_sha256: str = "",
 ) -> TrainingData:
     """Validate a flat table (one row per customer) and build :class:`TrainingData`.
 
     ``id_col=None`` uses row numbers as ids (e.g. Hillstrom has no id column). ``features=None``
-    uses every other column except date columns.
+    uses every other column except date columns. ``rfm_cols`` (``{part: column}``) names the
+    columns of the RFM-rule baseline; None detects them among the features by name.
     """
     outcome_columns = [treatment_col, outcome_col] + ([revenue_col] if revenue_col else [])
     require_columns(frame, ([id_col] if id_col else []) + outcome_columns, source)
@@ -235,6 +320,18 @@ def table_training_data(
             )
     feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)
     specs = infer_feature_specs(feature_frame, feature_frame.columns, source)
+    if rfm_cols is None:
+        rfm = detect_rfm_columns(feature_frame, list(feature_frame.columns))
+    else:
+        rfm = check_rfm_parts(rfm_cols)
+        used = [column for column in rfm.values() if column in reserved]
+        if used:
+            raise input_error(
+                "--rfm-cols",
+                f"'{used[0]}' is the id, arm or an outcome, not a pre-campaign RFM column",
+                RFM_COLS_FIX,
+            )
+    rfm_values = rfm_baseline_values(frame, rfm, source) if rfm else None
     return TrainingData(
         ids=ids,
         id_col=id_col or ROW_ID,
@@ -246,6 +343,8 @@ def table_training_data(
         features=feature_frame,
         specs=specs,
         source_sha256=source_sha256,
+        rfm_columns=rfm,
+        rfm_values=rfm_values,
     )
 
 
@@ -258,6 +357,7 @@ def load_table_training_data(
     revenue_col: str | None = None,
     id_col: str | None = None,
     features: Sequence[str] | None = None,
+    rfm_cols: Mapping[str, str] | None = None,
     encoding: str | None = None,
 ) -> TrainingData:
     """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`)."""
@@ -272,6 +372,7 @@ def load_table_training_data(
         revenue_col=revenue_col,
         id_col=id_col,
         features=features,
+        rfm_cols=rfm_cols,
         source_sha256=io.sha256_file(path),
     )
 
@@ -294,6 +395,7 @@ def experiment_training_data(
     *,
     customers: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
+    rfm_cols: Mapping[str, str] | None = None,
     source_sha256: str = "",
 ) -> TrainingData:
     """Join an experiment's assignment with features as of ``start`` and outcomes after it.
@@ -337,15 +439,58 @@ def experiment_training_data(
         revenue_col="revenue",
         id_col="customer_id",
         features=features,
+        rfm_cols=rfm_cols,
         source_sha256=source_sha256,
     )
+
+
+def campaign_window(
+    meta: Mapping, start: str | None, window_days: int | None, source: object
+) -> tuple[pd.Timestamp, int, dict[str, str]]:
+    """The campaign start and response window: the options, else design.json's "campaign" entry.
+
+    ``target`` (and the synthetic shop) record the campaign's ``start`` and ``window_days`` in
+    design.json, so a past campaign needs no dates on the command line. The window defaults to
+    14 days when neither gives it. Also returns where each value came from, for the CLI.
+    """
+    campaign = meta.get("campaign") or {}
+    origin = {"start": "--start", "window_days": "--window-days"}
+    if start is None and campaign.get("start") is not None:
+        start, origin["start"] = str(campaign["start"]), "design.json campaign.start"
+    if start is None:
+        raise input_error(
+            "--start",
+            f"is needed: {source} records no campaign start",
+            "Pass the first day of the campaign, e.g. --start 2026-06-01",
+        )
+    if window_days is None:
+        if campaign.get("window_days") is not None:
+            window_days = campaign["window_days"]
+            origin["window_days"] = "design.json campaign.window_days"
+        else:
+            window_days, origin["window_days"] = DEFAULT_WINDOW_DAYS, "default"
+    try:
+        start_time = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        start_time = pd.NaT
+    if pd.isna(start_time):
+        raise input_error(
+            origin["start"], f"'{start}' is not a date", "Use e.g. --start 2026-06-01"
+        )
+    if isinstance(window_days, bool) or not isinstance(window_days, int | float):
+        raise input_error(origin["window_days"], f"'{window_days}' is not a number of days")
+    if window_days != int(window_days) or window_days <= 0:
+        raise input_error(
+            origin["window_days"], f"must be a positive whole number of days, got {window_days}"
+        )
+    return start_time, int(window_days), origin
 
 
 def load_experiment_training_data(
     experiment: Path,
     orders_path: Path,
-    start: str,
-    window_days: int,
+    start: str | None = None,
+    window_days: int | None = None,
     *,
     encoding: str | None = None,
     customers_path: Path | None = None,
@@ -353,9 +498,15 @@ def load_experiment_training_data(
     customer_col: str = "customer_id",
     time_col: str = "order_time",
     amount_col: str = "amount",
+    rfm_cols: Mapping[str, str] | None = None,
 ) -> TrainingData:
     """Read an experiment folder, an order log and optionally customers and events
-    (see :func:`experiment_training_data`)."""
+    (see :func:`experiment_training_data`).
+
+    ``start`` and ``window_days`` default to design.json's "campaign" entry (see
+    :func:`campaign_window`); ``extra`` of the result records the values used and their origin.
+    ``customer_col``, ``time_col`` and ``amount_col`` name the columns of the input files.
+    """
     import hashlib
 
     from uplift_lab.contracts import validate_customers, validate_events, validate_orders
@@ -371,10 +522,9 @@ def load_experiment_training_data(
 
     loaded = load_experiment(Path(experiment))
     meta = loaded.meta
-    try:
-        start_time = pd.Timestamp(start)
-    except (ValueError, TypeError):
-        raise input_error("--start", f"'{start}' is not a date", "Use e.g. 2026-06-01") from None
+    start_time, window_days, origin = campaign_window(
+        meta, start, window_days, Path(experiment) / "design.json"
+    )
     raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
     orders = validate_orders(
         raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
@@ -382,7 +532,7 @@ def load_experiment_training_data(
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
     ).hexdigest()
-    return experiment_training_data(
+    data = experiment_training_data(
         loaded.assignment,
         str(meta.get("control_arm", "control")),
         orders,
@@ -391,5 +541,64 @@ def load_experiment_training_data(
         Path(experiment) / "assignment.parquet",
         customers=customers,
         events=events,
+        rfm_cols=rfm_cols,
         source_sha256=digest,
+    )
+    data.extra.update(
+        start=start_time.isoformat(), window_days=window_days, window_origin=dict(origin)
+    )
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignOutcomes:
+    """A designed campaign's customers with their arm and outcomes in the response window."""
+
+    table: pd.DataFrame  # customer_id, arm, converted (0/1), revenue
+    control: str
+    start: pd.Timestamp
+    window_days: int
+    origin: dict[str, str]
+    source: object = "experiment"
+
+
+def load_experiment_outcomes(
+    experiment: Path,
+    orders_path: Path,
+    start: str | None = None,
+    window_days: int | None = None,
+    *,
+    encoding: str | None = None,
+    customer_col: str = "customer_id",
+    time_col: str = "order_time",
+    amount_col: str = "amount",
+) -> CampaignOutcomes:
+    """Arm and outcomes of every customer of an experiment folder, from the order log.
+
+    Converted = at least one order in ``[start, start + window_days)``, revenue = their sum;
+    ``start`` and ``window_days`` default to design.json's "campaign" entry.
+    """
+    from uplift_lab.contracts import validate_orders
+    from uplift_lab.design import load_experiment
+
+    loaded = load_experiment(Path(experiment))
+    start_time, window, origin = campaign_window(
+        loaded.meta, start, window_days, Path(experiment) / "design.json"
+    )
+    raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
+    orders = validate_orders(
+        raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
+    )
+    table = loaded.assignment[["customer_id", "arm"]].copy()
+    table["customer_id"] = table["customer_id"].astype(str)
+    table = table.merge(window_outcomes(orders, start_time, window), on="customer_id", how="left")
+    table["revenue"] = table["revenue"].fillna(0.0)
+    table["converted"] = (table["revenue"] > 0).astype(np.int64)
+    return CampaignOutcomes(
+        table=table[["customer_id", "arm", "converted", "revenue"]],
+        control=str(loaded.meta.get("control_arm", "control")),
+        start=start_time,
+        window_days=window,
+        origin=origin,
+        source=Path(experiment) / "assignment.parquet",
     )

@@ -397,6 +397,270 @@ def summarize_folds(
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+# --------------------------------------------------------------------------- bootstrap
+
+BOOTSTRAP_REPLICATES = 200
+BOOTSTRAP_MAX_ROWS = 100_000  # above this, replicates resample a stratified subsample
+_BOOTSTRAP_CHUNK_CELLS = 2_000_000  # replicate x row cells held at once (bounds memory)
+_NOISE_STANDARD_ERRORS = 1.0  # "above 0 by more than noise" (inconclusive) = > 1 standard error
+
+
+def bootstrap_metric_names(ks: Sequence[float]) -> list[str]:
+    """Metrics the customer-level bootstrap gives intervals for (names as in metrics_as_row)."""
+    names = ["qini_coefficient"]
+    names += [f"uplift_at_{k:.0%}" for k in ks]
+    names += [f"incremental_per_1000_at_{k:.0%}" for k in ks]
+    names += [f"gain_over_random_per_1000_at_{k:.0%}" for k in ks]
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class _SortedScore:
+    """One score's descending order over the resampled rows and the arrays in that order."""
+
+    order: np.ndarray
+    ends: np.ndarray
+    treated: np.ndarray
+    outcome_treated: np.ndarray
+    outcome_control: np.ndarray
+
+
+def _sorted_score(
+    y: np.ndarray, t: np.ndarray, order: np.ndarray, sorted_key: np.ndarray
+) -> _SortedScore:
+    return _SortedScore(
+        order=order,
+        ends=_block_ends(sorted_key),
+        treated=t[order],
+        outcome_treated=(y * t)[order],
+        outcome_control=(y * (1.0 - t))[order],
+    )
+
+
+def _weighted_cumulative(weights: np.ndarray, sorted_score: _SortedScore) -> tuple[np.ndarray, ...]:
+    """Per replicate (row of ``weights``): cumulative n, n treated, treated and control sums."""
+    w = weights[:, sorted_score.order]
+    sums = []
+    for values in (
+        sorted_score.treated,
+        sorted_score.outcome_treated,
+        sorted_score.outcome_control,
+    ):
+        product = np.multiply(w, values)
+        sums.append(np.cumsum(product, axis=1, out=product))
+    return (np.cumsum(w, axis=1, out=w), *sums)
+
+
+def _qini_at(n_all, n_treated, sum_treated, sum_control) -> np.ndarray:
+    n_control = n_all - n_treated
+    ratio = np.divide(n_treated, n_control, out=np.zeros_like(n_treated), where=n_control != 0)
+    return sum_treated - sum_control * ratio
+
+
+def _qini_area(cumulative: tuple[np.ndarray, ...], ends: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per replicate: area above the diagonal of the Qini curve, and the curve's end value."""
+    if len(ends) == cumulative[0].shape[1]:  # no ties: every position ends a block
+        n_all, n_t, s_t, s_c = cumulative
+    else:
+        n_all, n_t, s_t, s_c = (column[:, ends] for column in cumulative)
+    curve = _qini_at(n_all, n_t, s_t, s_c)
+    end = curve[:, -1]
+    # Trapezoids from the origin (0, 0) through every block end.
+    area = n_all[:, 0] * curve[:, 0] / 2.0
+    area += np.sum(np.diff(n_all, axis=1) * (curve[:, 1:] + curve[:, :-1]), axis=1) / 2.0
+    return area - n_all[:, -1] * end / 2.0, end
+
+
+def _values_before(cumulative: np.ndarray, rows: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``cumulative[row, at - 1]``, 0 where ``at`` is 0: the sum over positions before ``at``."""
+    return np.where(at > 0, cumulative[rows, np.maximum(at - 1, 0)], 0.0)
+
+
+def resampled_metrics(
+    weights: np.ndarray,
+    outcome: np.ndarray,
+    treatment: np.ndarray,
+    score: np.ndarray,
+    *,
+    ks: Sequence[float] = DEFAULT_KS,
+) -> pd.DataFrame:
+    """The metrics of ``bootstrap_metric_names`` on reweighted data, one row per weight row.
+
+    ``weights[b, i]`` is how many times customer ``i`` is drawn in replicate ``b``: the result
+    equals :func:`uplift_curve_metrics` on the data with each row repeated that many times (a
+    drawn customer's copies tie with each other, so the tie rule is unchanged). Vectorized over
+    replicates; used by :func:`bootstrap_replicates`.
+    """
+    y, s, t = _as_arrays(outcome, score, treatment)
+    weights = np.atleast_2d(np.asarray(weights, dtype="float64"))
+    order = _descending_order(s)
+    actual = _sorted_score(y, t, order, s[order])
+    perfect_key = y * t - y * (1.0 - t)
+    perfect_order = _descending_order(perfect_key)
+    perfect = _sorted_score(y, t, perfect_order, perfect_key[perfect_order])
+    return _resampled_metrics(weights, actual, perfect, tuple(ks))
+
+
+def _resampled_metrics(
+    weights: np.ndarray, actual: _SortedScore, perfect: _SortedScore, ks: tuple[float, ...]
+) -> pd.DataFrame:
+    perfect_area, _ = _qini_area(_weighted_cumulative(weights, perfect), perfect.ends)
+    cumulative = _weighted_cumulative(weights, actual)
+    area, total = _qini_area(cumulative, actual.ends)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns = {"qini_coefficient": np.where(perfect_area != 0, area / perfect_area, np.nan)}
+    n_all = cumulative[0]
+    size = n_all[:, -1]
+    rows = np.arange(len(weights))
+    # Rows of n_all are non-decreasing and end at size <= width, so shifting row b by
+    # b * (width + 1) makes the flattened array sorted: one searchsorted finds every cut.
+    width = n_all.shape[1]
+    shift = rows * float(width + 1)
+    flat = (n_all + shift[:, None]).ravel()
+    uplift, incremental, gain = {}, {}, {}
+    for k in ks:
+        n_top = np.floor(size * k)  # int(n * k), as for the point estimate
+        at = np.searchsorted(flat, n_top + shift, side="left") - rows * width
+        at = np.minimum(at, width - 1)  # the first position whose cumulative n reaches n_top
+        partial = n_top - _values_before(n_all, rows, at)  # copies at the cut inside the top
+        top_t = _values_before(cumulative[1], rows, at) + partial * actual.treated[at]
+        top_c = n_top - top_t
+        sum_t = _values_before(cumulative[2], rows, at) + partial * actual.outcome_treated[at]
+        sum_c = _values_before(cumulative[3], rows, at) + partial * actual.outcome_control[at]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            valid = (top_t > 0) & (top_c > 0)
+            uplift[k] = np.where(valid, sum_t / top_t - sum_c / top_c, np.nan)
+            value = np.where(valid, sum_t - sum_c * top_t / top_c, np.nan)
+        incremental[k] = value * 1000.0 / size
+        gain[k] = (value - total * n_top / size) * 1000.0 / size
+    for k in ks:
+        columns[f"uplift_at_{k:.0%}"] = uplift[k]
+    for k in ks:
+        columns[f"incremental_per_1000_at_{k:.0%}"] = incremental[k]
+    for k in ks:
+        columns[f"gain_over_random_per_1000_at_{k:.0%}"] = gain[k]
+    return pd.DataFrame(columns)
+
+
+def _stratified_counts(
+    rng: np.random.Generator, groups: Sequence[np.ndarray], n_rows: int, n_replicates: int
+) -> np.ndarray:
+    """Draw counts (replicates x rows): each group resampled with replacement to its own size."""
+    counts = np.zeros((n_replicates, n_rows))
+    offsets = np.arange(n_replicates)[:, None]
+    for members in groups:
+        if len(members) == 0:
+            continue
+        draws = rng.integers(0, len(members), size=(n_replicates, len(members)))
+        flat = np.bincount(
+            (draws + offsets * len(members)).ravel(), minlength=n_replicates * len(members)
+        )
+        counts[:, members] = flat.reshape(n_replicates, len(members))
+    return counts
+
+
+def bootstrap_replicates(
+    outcome: Sequence[float],
+    treatment: Sequence[int],
+    scores: Mapping[str, Sequence[float]],
+    *,
+    ks: Sequence[float] = DEFAULT_KS,
+    n_replicates: int = BOOTSTRAP_REPLICATES,
+    max_rows: int = BOOTSTRAP_MAX_ROWS,
+    seed: int = 0,
+) -> tuple[dict[str, pd.DataFrame], int]:
+    """Customer-level bootstrap of every score's pooled held-out metrics, paired across scores.
+
+    Customers are resampled with replacement within each arm (so both arms keep their sizes);
+    every score is evaluated on the same replicates, so differences between scores are paired.
+    Above ``max_rows`` customers, each replicate resamples a fixed stratified subsample of
+    ``max_rows`` and the deviations are shrunk by sqrt(m / n) (the m-out-of-n bootstrap),
+    which bounds the cost on millions of customers.
+
+    Returns ``({score: replicates}, rows resampled)``: each DataFrame has one row per replicate
+    and the columns of :func:`bootstrap_metric_names`, already centred on the full data's
+    estimate (``estimate + scale * (replicate - subsample estimate)``), so percentiles of a
+    column, or of the difference of two scores' columns, are 95%-style intervals.
+    """
+    if n_replicates < 1:
+        raise ValueError(f"The 'n_replicates' parameter must be >= 1. Got {n_replicates} instead.")
+    y_all = np.asarray(outcome, dtype="float64")
+    t_all = np.asarray(treatment).astype("float64")
+    ks = tuple(ks)
+    rng = np.random.default_rng(seed)
+    n = len(y_all)
+    rows = np.arange(n)
+    if n > max_rows:
+        treated_rows, control_rows = np.flatnonzero(t_all == 1), np.flatnonzero(t_all == 0)
+        n_treated = int(round(max_rows * len(treated_rows) / n))
+        rows = np.sort(
+            np.r_[
+                rng.choice(treated_rows, n_treated, replace=False),
+                rng.choice(control_rows, max_rows - n_treated, replace=False),
+            ]
+        )
+    y, t = y_all[rows], t_all[rows]
+    scale = math.sqrt(len(rows) / n)
+    perfect_key = y * t - y * (1.0 - t)
+    perfect_order = _descending_order(perfect_key)
+    perfect = _sorted_score(y, t, perfect_order, perfect_key[perfect_order])
+    prepared = {}
+    for name, values in scores.items():
+        s = np.asarray(values, dtype="float64")[rows]
+        order = _descending_order(s)
+        prepared[name] = _sorted_score(y, t, order, s[order])
+    groups = (np.flatnonzero(t == 1), np.flatnonzero(t == 0))
+    chunk = max(1, _BOOTSTRAP_CHUNK_CELLS // len(rows))
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in prepared}
+    for start in range(0, n_replicates, chunk):
+        counts = _stratified_counts(rng, groups, len(rows), min(chunk, n_replicates - start))
+        for name, sorted_score in prepared.items():
+            parts[name].append(_resampled_metrics(counts, sorted_score, perfect, ks))
+    ones = np.ones((1, len(rows)))
+    result = {}
+    for name, sorted_score in prepared.items():
+        replicates = pd.concat(parts[name], ignore_index=True)
+        if scale != 1.0:
+            subsample = _resampled_metrics(ones, sorted_score, perfect, ks).iloc[0]
+            full = pd.Series(
+                metrics_as_row(
+                    uplift_curve_metrics(
+                        y_all, np.asarray(scores[name], dtype="float64"), t_all, ks=ks
+                    )
+                )
+            )[replicates.columns]
+            replicates = full + scale * (replicates - subsample)
+        result[name] = replicates
+    return result, len(rows)
+
+
+def bootstrap_summary(
+    replicates: pd.DataFrame, estimates: Mapping[str, float], *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Percentile interval of each metric from its (centred) bootstrap replicates.
+
+    Returns a DataFrame indexed by metric with columns estimate (the pooled held-out value),
+    ci_low, ci_high, se (replicates' standard deviation) and n_replicates (finite ones).
+    """
+    tail = (1.0 - confidence) / 2.0
+    rows = {}
+    for name in replicates.columns:
+        values = replicates[name].to_numpy(dtype="float64")
+        values = values[np.isfinite(values)]
+        low = high = se = math.nan
+        if len(values) >= 2:
+            low, high = (float(q) for q in np.quantile(values, [tail, 1.0 - tail]))
+            se = float(values.std(ddof=1))
+        rows[name] = {
+            "estimate": float(estimates.get(name, math.nan)),
+            "ci_low": low,
+            "ci_high": high,
+            "se": se,
+            "n_replicates": len(values),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 # --------------------------------------------------------------------------- calibration
 
 
@@ -477,18 +741,50 @@ def decile_calibration(
     return pd.DataFrame.from_records(records)
 
 
+USEFUL, INCONCLUSIVE, NOT_USEFUL = "useful", "inconclusive", "not useful"
+INCONCLUSIVE_ADVICE = (
+    "A larger holdout would tell: `uplift-lab target` keeps a random holdout in every send, so "
+    "the next campaign measures this model's uplift directly."
+)
+
+
+def _qini_evidence(
+    metrics: UpliftMetrics | Sequence[UpliftMetrics] | pd.DataFrame,
+    bootstrap: pd.DataFrame | None,
+) -> tuple[float, float, float, str]:
+    """(Qini, CI low, CI high, what the CI is over) from the best evidence given."""
+    if bootstrap is not None and "qini_coefficient" in bootstrap.index:
+        row = bootstrap.loc["qini_coefficient"]
+        where = f"customer bootstrap, {int(row['n_replicates'])} replicates"
+        return float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]), where
+    if isinstance(metrics, UpliftMetrics):
+        return metrics.qini_coefficient, math.nan, math.nan, ""
+    summary = metrics if isinstance(metrics, pd.DataFrame) else summarize_folds(metrics)
+    row = summary.loc["qini_coefficient"]
+    return float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), "over folds"
+
+
 def usefulness_verdict(
     calibration: pd.DataFrame,
     metrics: UpliftMetrics | Sequence[UpliftMetrics] | pd.DataFrame,
     *,
     percentage_points: bool = False,
+    bootstrap: pd.DataFrame | None = None,
 ) -> str:
-    """Say in words whether a score is useful for targeting, and why.
+    """Say in words whether a score is useful for targeting, and why: one of three verdicts.
 
-    "not useful" when the top bin's observed uplift does not beat the bottom bin's, when the
-    Qini coefficient is not above 0, or when its confidence interval over folds covers 0.
-    ``metrics`` is one UpliftMetrics, a list of them (one per fold), or a ``summarize_folds``
-    table. ``percentage_points`` prints uplifts of a 0/1 outcome as "+1.23 pp".
+    - "useful": the top bin's observed uplift beats the bottom bin's and the Qini coefficient's
+      95% CI is above 0.
+    - "inconclusive": both point estimates favour the score and the Qini coefficient is above 0
+      by more than noise (more than one standard error, read off the CI), but its CI covers 0.
+    - "not useful": the top bin does not beat the bottom bin, or the Qini coefficient is not
+      above 0, or it is within one standard error of 0 (so a no-effect score lands here most
+      of the time).
+
+    The Qini CI is the customer-level ``bootstrap`` table's (a :func:`bootstrap_summary`) when
+    given, else the one over folds: ``metrics`` is one UpliftMetrics, a list of them (one per
+    fold) or a ``summarize_folds`` table. ``percentage_points`` prints uplifts of a 0/1 outcome
+    as "+1.23 pp".
     """
 
     def shown(value: float) -> str:
@@ -496,16 +792,14 @@ def usefulness_verdict(
 
     top, bottom = calibration.iloc[0], calibration.iloc[-1]
     top_value, bottom_value = float(top["observed_uplift"]), float(bottom["observed_uplift"])
-    if isinstance(metrics, UpliftMetrics):
-        qini, low, high = metrics.qini_coefficient, math.nan, math.nan
-    else:
-        summary = metrics if isinstance(metrics, pd.DataFrame) else summarize_folds(metrics)
-        row = summary.loc["qini_coefficient"]
-        qini, low, high = float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
-
+    qini, low, high, where = _qini_evidence(metrics, bootstrap)
     qini_text = f"Qini coefficient {qini:.3f}"
     if not math.isnan(low):
-        qini_text += f" (95% CI {low:.3f} to {high:.3f})"
+        qini_text += f" (95% CI {low:.3f} to {high:.3f}, {where})"
+    bins_text = (
+        f"its top bin's observed uplift ({shown(top_value)}) beats its bottom bin's "
+        f"({shown(bottom_value)})"
+    )
     reasons = []
     if math.isnan(top_value) or math.isnan(bottom_value):
         reasons.append(
@@ -516,22 +810,26 @@ def usefulness_verdict(
             f"its top bin's observed uplift ({shown(top_value)}) does not beat its bottom "
             f"bin's ({shown(bottom_value)})"
         )
+    standard_error = (high - low) / (2.0 * stats.norm.ppf(0.975))
     if math.isnan(qini):
         reasons.append("the Qini coefficient is undefined (the outcome does not vary)")
     elif qini <= 0:
         reasons.append(f"the {qini_text} is not above 0")
-    elif not math.isnan(low) and low <= 0:
-        reasons.append(f"the {qini_text} covers 0")
+    elif not math.isnan(low) and low <= 0 and qini <= _NOISE_STANDARD_ERRORS * standard_error:
+        reasons.append(f"the {qini_text} is within one standard error of 0")
     if reasons:
         return (
-            "not useful: "
+            f"{NOT_USEFUL}: "
             + "; ".join(reasons)
             + ". Targeting by this score is not shown to beat random targeting."
         )
-    return (
-        f"useful: its top bin's observed uplift ({shown(top_value)}) beats its bottom bin's "
-        f"({shown(bottom_value)}) and the {qini_text} is above 0."
-    )
+    if not math.isnan(low) and low <= 0:
+        return (
+            f"{INCONCLUSIVE}: {bins_text} and the Qini coefficient {qini:.3f} is above 0, but "
+            f"its 95% CI ({low:.3f} to {high:.3f}, {where}) covers 0, so this held-out data "
+            f"cannot tell it from random targeting. {INCONCLUSIVE_ADVICE}"
+        )
+    return f"{USEFUL}: {bins_text} and the {qini_text} is above 0."
 
 
 # --------------------------------------------------------------------------- baselines
@@ -613,9 +911,11 @@ def baseline_scores(
 class ScoreEvaluation:
     """One score (model or baseline) evaluated on held-out data.
 
-    ``folds`` hold the metrics per fold (the CIs come from them), ``pooled`` the metrics on all
-    held-out rows together, and ``curve_*`` the pooled Qini curve at up to CURVE_POINTS_KEPT
-    points for plotting.
+    ``folds`` hold the metrics per fold and ``summary`` their mean and CI over folds (does the
+    learning algorithm generalize?); ``pooled`` the metrics on all held-out rows together and
+    ``bootstrap`` their customer-level bootstrap CIs (does this model's held-out ranking beat
+    random?), which the verdict uses; ``replicates`` are the bootstrap replicates (paired across
+    scores). ``curve_*`` is the pooled Qini curve at up to CURVE_POINTS_KEPT points for plots.
     """
 
     name: str
@@ -628,11 +928,18 @@ class ScoreEvaluation:
     curve_incremental: np.ndarray
     verdict: str
     is_baseline: bool
+    bootstrap: pd.DataFrame | None = None
+    replicates: pd.DataFrame | None = None
+
+    @property
+    def verdict_word(self) -> str:
+        """ "useful", "inconclusive" or "not useful"."""
+        return self.verdict.split(":")[0]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelEvaluation:
-    """Every model and baseline evaluated on one outcome, with CIs over folds."""
+    """Every model and baseline evaluated on one outcome, with CIs over folds and customers."""
 
     outcome: str
     binary_outcome: bool
@@ -646,6 +953,8 @@ class ModelEvaluation:
     best_model: str | None
     notes: tuple[str, ...]
     test_to_train_ratio: float | None = None
+    n_bootstrap: int = 0
+    bootstrap_rows: int = 0
 
     def score(self, name: str) -> ScoreEvaluation:
         """The evaluation of the score called ``name``."""
@@ -682,8 +991,35 @@ class ModelEvaluation:
         half = stats.t.ppf(0.5 + confidence / 2, count - 1) * sd * math.sqrt(factor)
         return mean, mean - half, mean + half
 
+    def bootstrap_difference(
+        self, name: str, other: str, metric: str = "qini_coefficient", confidence: float = 0.95
+    ) -> tuple[float, float, float]:
+        """Pooled ``metric`` of ``name`` minus ``other`` with a paired customer-bootstrap CI.
+
+        Both scores were evaluated on the same bootstrap replicates, so the difference of their
+        replicates is the bootstrap distribution of the difference. NaNs without a bootstrap.
+        """
+        first, second = self.score(name), self.score(other)
+        if first.replicates is None or second.replicates is None:
+            return math.nan, math.nan, math.nan
+        estimate = float(first.bootstrap.loc[metric, "estimate"]) - float(
+            second.bootstrap.loc[metric, "estimate"]
+        )
+        differences = (first.replicates[metric] - second.replicates[metric]).to_numpy()
+        differences = differences[np.isfinite(differences)]
+        if len(differences) < 2:
+            return estimate, math.nan, math.nan
+        tail = (1.0 - confidence) / 2.0
+        low, high = np.quantile(differences, [tail, 1.0 - tail])
+        return estimate, float(low), float(high)
+
     def comparison_table(self) -> pd.DataFrame:
-        """One row per score: mean and CI of Qini, AUUC, uplift@k and incremental@k vs random."""
+        """One row per score: Qini, AUUC, uplift@k and incremental@k vs random, with CIs.
+
+        ``<metric>``, ``<metric>_ci_low``/``_ci_high``: mean and CI over folds;
+        ``pooled_<metric>`` and its ``_ci_low``/``_ci_high``: the pooled held-out value and its
+        customer-level bootstrap CI (what the verdict uses), when a bootstrap was run.
+        """
         rows = []
         for item in self.scores:
             row: dict[str, object] = {"score": item.name, "label": item.label}
@@ -691,7 +1027,12 @@ class ModelEvaluation:
                 row[f"{metric}"] = stat["mean"]
                 row[f"{metric}_ci_low"] = stat["ci_low"]
                 row[f"{metric}_ci_high"] = stat["ci_high"]
-            row["verdict"] = item.verdict.split(":")[0]
+            if item.bootstrap is not None:
+                for metric, stat in item.bootstrap.iterrows():
+                    row[f"pooled_{metric}"] = stat["estimate"]
+                    row[f"pooled_{metric}_ci_low"] = stat["ci_low"]
+                    row[f"pooled_{metric}_ci_high"] = stat["ci_high"]
+            row["verdict"] = item.verdict_word
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -789,6 +1130,7 @@ def _evaluate_one(
     n_bins: int,
     test_to_train_ratio: float | None,
     is_baseline: bool,
+    replicates: pd.DataFrame | None = None,
 ) -> ScoreEvaluation:
     per_fold = tuple(
         _curve_metrics(y[rows], score[rows], t[rows], ks, perfect)[0]
@@ -797,6 +1139,17 @@ def _evaluate_one(
     summary = summarize_folds(per_fold, test_to_train_ratio=test_to_train_ratio)
     pooled, cumulative = _curve_metrics(y, score, t, ks, sets.pooled_perfect)
     calibration = decile_calibration(y, score, t, n_bins=n_bins)
+    bootstrap = None
+    if replicates is not None:
+        bootstrap = bootstrap_summary(replicates, metrics_as_row(pooled))
+    verdict = usefulness_verdict(
+        calibration, summary, percentage_points=pooled.binary_outcome, bootstrap=bootstrap
+    )
+    if is_baseline and name == RANDOM:  # a random order cannot beat random: show chance's size
+        verdict = (
+            f"{NOT_USEFUL}: a random order by construction; its Qini coefficient "
+            f"{pooled.qini_coefficient:.3f} shows how far chance alone moves the metric here."
+        )
     share, incremental = _from_origin(cumulative.n_all / len(y), cumulative.qini())
     if len(share) > CURVE_POINTS_KEPT:  # for plots: linear between tie-block ends
         grid = np.linspace(0.0, 1.0, CURVE_POINTS_KEPT)
@@ -810,8 +1163,10 @@ def _evaluate_one(
         calibration=calibration,
         curve_share=share,
         curve_incremental=incremental,
-        verdict=usefulness_verdict(calibration, summary, percentage_points=pooled.binary_outcome),
+        verdict=verdict,
         is_baseline=is_baseline,
+        bootstrap=bootstrap,
+        replicates=replicates,
     )
 
 
@@ -833,6 +1188,8 @@ def evaluate_scores(
     labels: Mapping[str, str] | None = None,
     seed: int = 0,
     source: object = "scores",
+    n_bootstrap: int = BOOTSTRAP_REPLICATES,
+    bootstrap_max_rows: int = BOOTSTRAP_MAX_ROWS,
 ) -> ModelEvaluation:
     """Evaluate model scores and the baselines on held-out customers of a randomized campaign.
 
@@ -843,6 +1200,11 @@ def evaluate_scores(
     stratified by arm x outcome, and the CIs are over the parts (independent held-out sets).
     Baselines: random, the RFM rule (when RFM columns exist) and purchase probability (when
     ``response_col`` is in ``frame``).
+
+    The verdicts use a customer-level, arm-stratified bootstrap (``n_bootstrap`` seeded
+    replicates; 0 = none, then the fold CI) of the pooled held-out metrics: "does this ranking
+    beat random on these customers?". The fold CIs answer "would the learning algorithm
+    generalize?" and are kept in each score's ``summary``.
     """
     require_columns(frame, [*score_cols, outcome_col], source)
     if not score_cols:
@@ -893,6 +1255,24 @@ def evaluate_scores(
     t = is_treated.astype("float64")
     sets = _held_out_sets(outcome, t, folds)
     common = dict(ks=ks, n_bins=n_bins, test_to_train_ratio=test_to_train_ratio)
+    replicates: dict[str, pd.DataFrame] = {}
+    bootstrap_rows = 0
+    if n_bootstrap > 0:
+        all_scores = {**scores, **{name: baselines[name].to_numpy() for name in baselines}}
+        replicates, bootstrap_rows = bootstrap_replicates(
+            outcome,
+            t,
+            all_scores,
+            ks=ks,
+            n_replicates=n_bootstrap,
+            max_rows=bootstrap_max_rows,
+            seed=seed,
+        )
+        if bootstrap_rows < len(data):
+            notes.append(
+                f"customer bootstrap on a stratified subsample of {bootstrap_rows:,} of "
+                f"{len(data):,} rows, intervals rescaled to the full size (m-out-of-n bootstrap)"
+            )
     evaluated = [
         _evaluate_one(
             name,
@@ -902,6 +1282,7 @@ def evaluate_scores(
             t,
             sets,
             is_baseline=False,
+            replicates=replicates.get(name),
             **common,
         )
         for name, score in scores.items()
@@ -915,6 +1296,7 @@ def evaluate_scores(
             t,
             sets,
             is_baseline=True,
+            replicates=replicates.get(name),
             **common,
         )
         for name in baselines.columns
@@ -935,4 +1317,6 @@ def evaluate_scores(
         test_to_train_ratio=test_to_train_ratio,
         best_model=best,
         notes=tuple(notes),
+        n_bootstrap=n_bootstrap,
+        bootstrap_rows=bootstrap_rows,
     )

@@ -354,8 +354,9 @@ def evaluate_model_folder(
         lines.append(f"{arm} vs {description['control']}, {target}:")
         for row in table.to_dict(orient="records"):
             lines.append(
-                f"  {row['label']:<34} Qini {row['qini_coefficient']:8.4f} "
-                f"[{row['qini_coefficient_ci_low']:.4f}, {row['qini_coefficient_ci_high']:.4f}]"
+                f"  {row['label']:<34} Qini {row['pooled_qini_coefficient']:8.4f} "
+                f"[{row['pooled_qini_coefficient_ci_low']:.4f}, "
+                f"{row['pooled_qini_coefficient_ci_high']:.4f}] (customer bootstrap)"
                 f"  {row['verdict']}"
             )
         lines.append(f"  chosen model: {verdicts[f'uplift_{target}__{chosen}']}")
@@ -364,3 +365,206 @@ def evaluate_model_folder(
         write_model_report(evaluations, description, staging)
         io.write_json(summary, staging / "evaluation.json")
     return EvaluationReport(Path(out), summary, tuple(lines), tuple(evaluations))
+
+
+NO_SCORE_FIX = (
+    "Score every customer of the campaign first: uplift-lab score MODEL CUSTOMERS --out SCORES"
+)
+
+
+def _campaign_treated_arm(
+    frame: pd.DataFrame, arm_col: str, control: str, treated: str | None
+) -> str | None:
+    """The treated label compared: ``treated``, else the only non-control label (or None)."""
+    if treated is not None:
+        return treated
+    labels = set(frame[arm_col].dropna().astype(str)) - {control}
+    return labels.pop() if len(labels) == 1 else None
+
+
+def _default_score_columns(columns: list[str], treated: str | None, source: object) -> list[str]:
+    """The uplift columns ``score`` wrote for the compared arm ``treated``.
+
+    A model with per-arm columns (``uplift_conversion_<arm>``) must have been trained for the
+    campaign's treated arm; a score of another arm would be validated on the wrong message.
+    """
+    prefix = "uplift_conversion_"
+    arms = sorted(name.removeprefix(prefix) for name in columns if name.startswith(prefix))
+    if arms and treated not in arms:
+        if treated is None:
+            raise input_error(
+                source,
+                f"has uplift columns for several arms ({', '.join(arms)})",
+                "Name the arm to evaluate with --treated",
+            )
+        raise input_error(
+            source,
+            f"has no scores for the campaign's treated arm '{treated}' (the model's arms: "
+            f"{', '.join(arms)})",
+            "Pass --treated with one of the model's arms, or --score-cols to compare anyway",
+        )
+    plain = [name for name in ("uplift_conversion", "uplift_revenue") if name in columns]
+    if arms == [treated] and plain:
+        return plain  # one treated arm: score's plain columns are that arm's
+    if arms:
+        return [f"uplift_{target}_{treated}" for target in ("conversion", "revenue")
+                if f"uplift_{target}_{treated}" in columns]  # fmt: skip
+    plain = [name for name in ("uplift_conversion", "uplift_revenue") if name in columns]
+    if plain:
+        return plain
+    raise input_error(source, "has no uplift_* columns", "Pass the columns with --score-cols")
+
+
+def join_scores_and_outcomes(
+    scores: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    id_col: str,
+    scores_source: object,
+    outcomes_source: object,
+) -> pd.DataFrame:
+    """One row per campaign customer: its outcomes and its scores, joined on ``id_col``.
+
+    Every customer of the campaign (``outcomes``) must have a score; scored customers who were
+    not in the campaign are dropped. Ids are compared as text.
+    """
+    from uplift_lab.contracts import ids_as_text, require_columns
+
+    require_columns(scores, (id_col,), scores_source)
+    require_columns(outcomes, (id_col,), outcomes_source)
+    score_ids = ids_as_text(scores, id_col, scores_source, unique=True)
+    outcome_ids = ids_as_text(outcomes, id_col, outcomes_source, unique=True)
+    unscored = ~outcome_ids.isin(set(score_ids))
+    if unscored.all():
+        raise input_error(
+            outcomes_source,
+            f"no id in column '{id_col}' matches {scores_source} (e.g. '{outcome_ids.iloc[0]}'"
+            f" vs '{score_ids.iloc[0] if len(score_ids) else ''}')",
+            "Check that both files use the same customer ids; " + NO_SCORE_FIX,
+        )
+    if unscored.any():
+        raise input_error(
+            outcomes_source,
+            f"{int(unscored.sum()):,} of {len(outcome_ids):,} customers have no score in "
+            f"{scores_source} (e.g. '{outcome_ids[unscored].iloc[0]}')",
+            NO_SCORE_FIX,
+        )
+    left = outcomes.assign(**{id_col: outcome_ids.to_numpy()})
+    right = scores.assign(**{id_col: score_ids.to_numpy()})
+    shared = [name for name in right.columns if name in left.columns and name != id_col]
+    left = left.drop(columns=shared)  # a score file's column wins over the campaign file's
+    return left.merge(right, on=id_col, how="left", validate="one_to_one")
+
+
+def evaluate_scores_against_outcomes(
+    scores_path: Path,
+    out_dir: Path,
+    *,
+    outcomes_path: Path | None = None,
+    id_col: str | None = None,
+    arm_col: str | None = None,
+    control: str | None = None,
+    conversion_col: str | None = None,
+    revenue_col: str | None = None,
+    score_cols: list[str] | None = None,
+    treated: str | None = None,
+    rfm_cols: dict[str, str] | None = None,
+    campaign=None,
+    n_splits: int = 5,
+    seed: int = 0,
+    force: bool = False,
+    encoding: str | None = None,
+):
+    """Validate scores on a later randomized campaign: the model never saw these outcomes.
+
+    ``scores_path`` is ``score``'s output (or any table with uplift columns); ``outcomes_path``
+    holds the campaign's customers with their arm and outcomes, joined on ``id_col`` (default:
+    the scores file's first column, as ``score`` writes it). Without ``outcomes_path`` the
+    scores file must hold the arm and outcomes itself. ``campaign`` (a
+    :class:`~uplift_lab.uplift.data.CampaignOutcomes` from an experiment folder and the order
+    log) replaces ``outcomes_path``, ``arm_col``, ``control`` and the outcome columns. The
+    report is that of ``uplift_lab.report.model_report.evaluate_scores_file`` (every score
+    against the random, RFM-rule and purchase-probability baselines, CIs over ``n_splits``
+    random parts), written atomically to ``out_dir``. Returns its
+    :class:`~uplift_lab.report.model_report.ModelReport`.
+    """
+    from uplift_lab.contracts import require_columns
+    from uplift_lab.report.model_report import render_model_report
+    from uplift_lab.uplift.data import check_rfm_parts, rfm_baseline_values
+    from uplift_lab.uplift.evaluate import evaluate_scores
+
+    scores_path = Path(scores_path)
+    if id_col is None:
+        id_col = io.table_column_names(scores_path, encoding=encoding)[0]
+    scores = io.read_table(scores_path, encoding=encoding, string_columns=[id_col])
+    source: object = scores_path
+    if campaign is not None:
+        arm_col, control = "arm", campaign.control
+        conversion_col, revenue_col = "converted", "revenue"
+        outcomes = campaign.table.rename(columns={"customer_id": id_col})
+        source = campaign.source
+        frame = join_scores_and_outcomes(scores, outcomes, id_col, scores_path, source)
+    elif outcomes_path is not None:
+        outcomes_path = Path(outcomes_path)
+        outcomes = io.read_table(outcomes_path, encoding=encoding, string_columns=[id_col, arm_col])
+        require_columns(
+            outcomes,
+            [arm_col, conversion_col] + ([revenue_col] if revenue_col else []),
+            outcomes_path,
+        )
+        frame = join_scores_and_outcomes(scores, outcomes, id_col, scores_path, outcomes_path)
+        source = outcomes_path
+    else:
+        frame = scores
+    require_columns(
+        frame, [arm_col, conversion_col] + ([revenue_col] if revenue_col else []), source
+    )
+    if not score_cols:
+        arm = _campaign_treated_arm(frame, arm_col, control, treated)
+        score_cols = _default_score_columns(list(scores.columns), arm, scores_path)
+    columns = list(score_cols)
+    require_columns(scores, columns, scores_path)
+    converted = frame[conversion_col]
+    if not converted.isna().any() and pd.api.types.is_numeric_dtype(converted):
+        if not converted.isin((0, 1)).all():
+            raise input_error(
+                source,
+                f"column '{conversion_col}' must be 0/1 (converted or not)",
+                "Pass spend as --revenue-col and a 0/1 column as --conversion-col",
+            )
+    if rfm_cols:
+        rfm = rfm_baseline_values(frame, check_rfm_parts(rfm_cols), source)
+        frame = frame.drop(columns=[name for name in rfm.columns if name in frame.columns])
+        frame = pd.concat([frame.reset_index(drop=True), rfm], axis=1)
+    evaluations = [
+        evaluate_scores(
+            frame,
+            score_cols=columns,
+            outcome_col=outcome,
+            treatment_col=arm_col,
+            control=control,
+            treated=treated,
+            n_splits=n_splits,
+            response_col="p_control",
+            seed=seed,
+            source=source,
+        )
+        for outcome in [conversion_col, *([revenue_col] if revenue_col else [])]
+    ]
+    context = [f"Scores: `{scores_path.name}` (the model did not see these outcomes)."]
+    if campaign is not None:
+        context.append(
+            f"Campaign outcomes: orders from {campaign.start.date()} for {campaign.window_days} "
+            f"days, {len(frame):,} customers of the experiment joined on `{id_col}`."
+        )
+    elif outcomes_path is not None:
+        context.append(
+            f"Campaign outcomes: `{outcomes_path.name}`, {len(frame):,} customers joined on "
+            f"`{id_col}`."
+        )
+    return render_model_report(
+        evaluations,
+        out_dir,
+        title=f"Uplift evaluation on a later campaign: {scores_path.name}",
+        context=context,
+        force=force,
+    )

@@ -34,9 +34,16 @@ from uplift_lab.uplift.models import (
 
 KS = (0.1, 0.2, 0.3, 0.5)
 PROPENSITY_AUC_LIMIT = 0.6
-# Feature columns copied into the held-out predictions, for evaluate's RFM-rule baseline.
-BASELINE_FEATURES = ("rfm_score", "recency_days", "frequency", "monetary", "lifecycle")
+# Feature columns copied into the held-out predictions as they are (for reading the report);
+# the RFM-rule baseline's columns come from TrainingData.rfm_values.
+BASELINE_FEATURES = ("lifecycle",)
 PROPENSITY_MAX_ROWS = 200_000
+# Short names of evaluate's baselines in the candidates table (evaluate.py's score names as keys).
+BASELINE_KINDS = {
+    "random": "random",
+    "rfm_rule": "RFM rule",
+    "purchase_probability": "purchase prob.",
+}
 NOT_RANDOMIZED_FIX = (
     "Uplift models need a randomized campaign. Drop features that decided who was sent, "
     "or pass --allow-observational if you accept biased estimates"
@@ -71,6 +78,7 @@ class TrainResult:
     candidates: pd.DataFrame
     propensity_auc: dict[str, float]
     cv_predictions: pd.DataFrame
+    baselines: pd.DataFrame | None = None
 
 
 def curve_metrics(outcome: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> dict:
@@ -233,6 +241,15 @@ def train_uplift_model(
         arm_models.append(without_wrappers(arm_model))
     candidates = pd.DataFrame.from_records(records)
     cv_predictions = pd.concat(frames, ignore_index=True)
+    baselines = pd.DataFrame.from_records(
+        [
+            record
+            for arm, frame in zip(data.arms, frames, strict=True)
+            for target in ("conversion", "revenue")
+            if target in frame.columns
+            for record in baseline_records(arm, frame, target, n_folds, settings.seed)
+        ]
+    )
     model = UpliftModel(
         id_col=data.id_col,
         control=data.control,
@@ -247,10 +264,46 @@ def train_uplift_model(
             "choice": choice,
             "candidates": candidates.to_dict(orient="records"),
             "propensity_auc": aucs,
+            "rfm_columns": dict(data.rfm_columns),
+            "baselines": baselines.to_dict(orient="records"),
         },
         meta={"uplift_lab_version": __version__},
     )
-    return TrainResult(model, candidates, aucs, cv_predictions)
+    return TrainResult(model, candidates, aucs, cv_predictions, baselines)
+
+
+def baseline_records(
+    arm: str, frame: pd.DataFrame, target: str, n_folds: int, seed: int
+) -> list[dict]:
+    """Held-out metrics of the targeting rules a model must beat, as candidate-like records.
+
+    ``frame`` is one arm's held-out predictions; the rules are those of ``evaluate`` (random,
+    the RFM rule when RFM columns exist, purchase probability from the held-out ``p_control``),
+    with the same seeded tie-breaks, so ``evaluate --seed`` equal to the training seed shows the
+    same numbers.
+    """
+    from uplift_lab.uplift.evaluate import baseline_scores
+
+    scores = baseline_scores(frame, response_proba=frame["p_control"].to_numpy(), seed=seed)
+    outcome = frame[target].to_numpy(dtype=np.float64)
+    treatment = frame["treatment"].to_numpy()
+    fold_of_row = frame["fold"].to_numpy()
+    records = []
+    for name in scores.columns:
+        per_fold = []
+        for number in range(n_folds):
+            held_out = fold_of_row == number
+            score = scores[name].to_numpy()[held_out]
+            per_fold.append(curve_metrics(outcome[held_out], score, treatment[held_out]))
+        record = {"arm": arm, "target": target, "kind": BASELINE_KINDS.get(name, name)}
+        for key in per_fold[0]:
+            values = np.array([metrics[key] for metrics in per_fold])
+            finite = values[np.isfinite(values)]
+            record[key] = _finite_or_none(finite.mean() if len(finite) else None)
+            if key == "qini":
+                record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
+        records.append(record)
+    return records
 
 
 def _finite_or_none(value) -> float | None:
@@ -354,6 +407,9 @@ def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen
     for column in BASELINE_FEATURES:
         if column in data.features.columns:
             frame[column] = data.features[column].to_numpy()[rows]
+    if data.rfm_values is not None:
+        for column in data.rfm_values.columns:
+            frame[column] = data.rfm_values[column].to_numpy()[rows]
     for name, uplift in predictions.items():
         target, kind = name.split(":")
         if target != "p_control":
