@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,35 +203,46 @@ def _overall(analysis: Analysis, arm: str) -> OverallEffect:
     return next(o for o in analysis.overall if o.arm == arm)
 
 
-def conversion_section(analysis: Analysis, arm: str) -> Section:
+def _lift_rows(
+    analysis: Analysis,
+    arm: str,
+    metric: str,
+    level: Callable[[float], str],
+    lift: Callable[[float, float, float], str],
+) -> tuple[tuple[str, ...], ...]:
+    """Per-segment rows and the stratified overall row of one metric ("conversion"/"revenue")."""
     rows = []
     for c in _comparisons(analysis, arm):
-        e = c.conversion
+        e = getattr(c, metric)
         rows.append(
             (
                 _segment_label(c),
-                fmt_percent(e.control_mean),
-                fmt_percent(e.treatment_mean),
-                _points_ci(e.difference, e.ci_low, e.ci_high),
+                level(e.control_mean),
+                level(e.treatment_mean),
+                lift(e.difference, e.ci_low, e.ci_high),
                 _relative_ci(e.relative_lift, e.relative_ci_low, e.relative_ci_high),
                 fmt_p(e.p_value),
-                fmt_p(c.conversion_p_adjusted),
+                fmt_p(getattr(c, f"{metric}_p_adjusted")),
             )
         )
     o = _overall(analysis, arm)
-    s, r = o.conversion, o.conversion_relative
+    s, r = getattr(o, metric), getattr(o, f"{metric}_relative")
     rows.append(
         (
             OVERALL_LABEL,
             "",
             "",
-            _points_ci(s.difference, s.ci_low, s.ci_high),
+            lift(s.difference, s.ci_low, s.ci_high),
             _relative_ci(r.lift, r.ci_low, r.ci_high),
             fmt_p(s.p_value),
             "",
         )
     )
-    columns = (
+    return tuple(rows)
+
+
+def _lift_columns(analysis: Analysis) -> tuple[str, ...]:
+    return (
         "Segment",
         "Control",
         "Treated",
@@ -240,6 +251,10 @@ def conversion_section(analysis: Analysis, arm: str) -> Section:
         "p",
         _adjust_label(analysis),
     )
+
+
+def conversion_section(analysis: Analysis, arm: str) -> Section:
+    rows = _lift_rows(analysis, arm, "conversion", fmt_percent, _points_ci)
     method = "Wald" if analysis.options.ci == "wald" else "Newcombe"
     note = (
         f"Difference of proportions ({method} CI), two-proportion z-test; relative lift with a "
@@ -247,52 +262,19 @@ def conversion_section(analysis: Analysis, arm: str) -> Section:
         + _adjust_note(analysis)
     )
     note += _unreadable_note(analysis, arm)
-    return Section(f"Conversion: {arm} vs {analysis.control}", columns, tuple(rows), note)
+    title = f"Conversion: {arm} vs {analysis.control}"
+    return Section(title, _lift_columns(analysis), rows, note)
 
 
 def revenue_section(analysis: Analysis, arm: str) -> Section:
-    rows = []
-    for c in _comparisons(analysis, arm):
-        e = c.revenue
-        rows.append(
-            (
-                _segment_label(c),
-                fmt_number(e.control_mean, 3),
-                fmt_number(e.treatment_mean, 3),
-                _money_ci(e.difference, e.ci_low, e.ci_high),
-                _relative_ci(e.relative_lift, e.relative_ci_low, e.relative_ci_high),
-                fmt_p(e.p_value),
-                fmt_p(c.revenue_p_adjusted),
-            )
-        )
-    o = _overall(analysis, arm)
-    s, r = o.revenue, o.revenue_relative
-    rows.append(
-        (
-            OVERALL_LABEL,
-            "",
-            "",
-            _money_ci(s.difference, s.ci_low, s.ci_high),
-            _relative_ci(r.lift, r.ci_low, r.ci_high),
-            fmt_p(s.p_value),
-            "",
-        )
-    )
-    columns = (
-        "Segment",
-        "Control",
-        "Treated",
-        "Lift [95% CI]",
-        "Rel. lift [95% CI]",
-        "p",
-        _adjust_label(analysis),
-    )
+    rows = _lift_rows(analysis, arm, "revenue", lambda value: fmt_number(value, 3), _money_ci)
     note = (
         "Revenue per customer (non-buyers count as 0); Welch t-test and CI; relative lift with a "
         "delta-method CI; (overall) = stratified." + _adjust_note(analysis)
     )
     note += _unreadable_note(analysis, arm)
-    return Section(f"Revenue per customer: {arm} vs {analysis.control}", columns, tuple(rows), note)
+    title = f"Revenue per customer: {arm} vs {analysis.control}"
+    return Section(title, _lift_columns(analysis), rows, note)
 
 
 def capped_section(analysis: Analysis, arm: str) -> Section | None:
