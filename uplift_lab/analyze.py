@@ -913,13 +913,6 @@ def _cumulative_daily(
 # ---------------------------------------------------------------------------------------------
 # The edge: read and validate inputs, then analyse (what the CLI calls)
 
-DESIGN_FILE = "design.json"
-ASSIGNMENT_FILE = "assignment.parquet"
-SHA_FIX = (
-    "Re-run `uplift-lab design` (or restore the original file); an edited assignment cannot be "
-    "trusted"
-)
-
 
 @dataclass(frozen=True, slots=True)
 class FlatColumns:
@@ -933,31 +926,11 @@ class FlatColumns:
 
 
 def read_experiment(folder: Path) -> tuple[pd.DataFrame, dict]:
-    """Return (assignment, design meta) of an experiment folder, refusing an edited assignment.
+    """Return (assignment, design meta) of an experiment folder, refusing an edited assignment."""
+    from uplift_lab.design import load_experiment
 
-    Uses :func:`uplift_lab.design.load_experiment` when available; otherwise checks the
-    assignment's SHA-256 against design.json itself.
-    """
-    try:
-        from uplift_lab.design import load_experiment
-    except ImportError:
-        load_experiment = None
-    if load_experiment is not None:
-        experiment = load_experiment(folder)
-        return experiment.assignment, dict(experiment.meta)
-    folder = Path(folder)
-    meta = io.read_json(folder / DESIGN_FILE)
-    assignment_path = folder / ASSIGNMENT_FILE
-    if not assignment_path.exists():
-        raise input_error(assignment_path, "file not found", "Is this an experiment folder?")
-    if io.sha256_file(assignment_path) != meta.get("assignment_sha256"):
-        raise input_error(
-            assignment_path,
-            f"assignment.parquet was changed after design (its SHA-256 no longer matches "
-            f"{DESIGN_FILE})",
-            SHA_FIX,
-        )
-    return io.read_table(assignment_path, string_columns=[CUSTOMER_ID, STRATUM, ARM]), meta
+    experiment = load_experiment(folder)
+    return experiment.assignment, dict(experiment.meta)
 
 
 def _arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
@@ -1153,7 +1126,7 @@ def analyze_experiment_folder(
             ARM: _arm_labels(assignment, ARM, folder),
         }
     )
-    check_arms(assignment, control, Path(folder) / ASSIGNMENT_FILE, ARM)
+    check_arms(assignment, control, Path(folder) / "assignment.parquet", ARM)
 
     raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
     notes: dict[str, object] = {"input": str(folder), "outcomes": str(outcomes_path)}
