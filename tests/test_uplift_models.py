@@ -350,17 +350,16 @@ def test_experiment_features_never_use_orders_after_the_start() -> None:
 def _shop_frames(campaign_effect: float, n_customers: int = 20_000):
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop, true_effects
-    from uplift_lab.uplift.data import window_outcomes
+    from uplift_lab.uplift.data import assignment_outcomes
 
     shop = generate_shop(n_customers=n_customers, seed=0, campaign_effect=campaign_effect)
     features = segment_customers(
         shop.orders, as_of=shop.campaign_start, customers=shop.customers, events=shop.events
     ).table
-    campaign = shop.campaign[["customer_id", "arm"]].merge(features, on="customer_id", how="left")
-    outcomes = window_outcomes(shop.orders, shop.campaign_start, shop.window_days)
-    campaign = campaign.merge(outcomes, on="customer_id", how="left")
-    campaign["revenue"] = campaign["revenue"].fillna(0.0)
-    campaign["converted"] = (campaign["revenue"] > 0).astype(int)
+    campaign = assignment_outcomes(
+        shop.campaign, shop.orders, shop.campaign_start, shop.window_days
+    ).merge(features, on="customer_id", how="left")
+    campaign["converted"] = campaign["converted"].astype(int)
     today = segment_customers(
         shop.orders, as_of=shop.as_of, customers=shop.customers, events=shop.events
     ).table
@@ -493,3 +492,22 @@ def test_campaign_window_prefers_options_then_design_json_then_14_days() -> None
         campaign_window({}, "someday", 7, "design.json")
     with pytest.raises(InputError, match="positive whole number"):
         campaign_window(meta, None, 0, "design.json")
+
+
+def test_training_outcomes_are_the_campaign_reports_outcomes() -> None:
+    """train and analyze share one window and one definition of a conversion: a customer whose
+    only window order is 0.00 (a free gift) converted, revenue 0; orders outside don't count."""
+    from uplift_lab.uplift.data import assignment_outcomes
+
+    start = pd.Timestamp("2026-06-01")
+    assignment = pd.DataFrame({"customer_id": ["a", "b", "c"], "arm": ["send", "send", "control"]})
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b", "c"],
+            "order_time": pd.to_datetime(["2026-06-02", "2026-06-03", "2026-06-08", "2026-06-15"]),
+            "amount": [0.0, 20.0, 5.0, 30.0],
+        }
+    )
+    table = assignment_outcomes(assignment, orders, start, window_days=7).set_index("customer_id")
+    assert table["converted"].to_dict() == {"a": 1.0, "b": 1.0, "c": 0.0}
+    assert table["revenue"].to_dict() == {"a": 0.0, "b": 20.0, "c": 0.0}  # June 8 is day 7: out

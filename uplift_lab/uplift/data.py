@@ -377,12 +377,24 @@ def load_table_training_data(
     )
 
 
-def window_outcomes(orders: pd.DataFrame, start: pd.Timestamp, window_days: int) -> pd.DataFrame:
-    """Per customer with an order in ``[start, start + window_days)``: converted=1 and revenue."""
-    end = start + pd.Timedelta(days=window_days)
-    inside = orders[(orders["order_time"] >= start) & (orders["order_time"] < end)]
-    revenue = inside.groupby("customer_id", sort=True)["amount"].sum()
-    return pd.DataFrame({"customer_id": revenue.index.astype(str), "revenue": revenue.to_numpy()})
+def assignment_outcomes(
+    assignment: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp, window_days: int
+) -> pd.DataFrame:
+    """customer_id, arm, converted, revenue of every assigned customer in the response window.
+
+    The window and the definition of a conversion are `analyze`'s
+    (:func:`uplift_lab.analyze.outcomes_from_orders`), so a model learns exactly the outcome that
+    the campaign report measures; customers without an order count as zero.
+    """
+    from uplift_lab.analyze import outcomes_from_orders
+
+    outcomes = outcomes_from_orders(orders, start, window_days).per_customer
+    table = assignment[["customer_id", "arm"]].copy()
+    table["customer_id"] = table["customer_id"].astype(str)
+    table = table.merge(
+        outcomes[["customer_id", "converted", "revenue"]], on="customer_id", how="left"
+    )
+    return table.fillna({"converted": 0.0, "revenue": 0.0})
 
 
 def experiment_training_data(
@@ -414,13 +426,8 @@ def experiment_training_data(
     segments = segment_customers(before, as_of=start, customers=customers, events=events).table
     segments = segments.copy()
     segments["customer_id"] = segments["customer_id"].astype(str)
-    table = assignment[["customer_id", "arm"]].copy()
-    table["customer_id"] = table["customer_id"].astype(str)
+    table = assignment_outcomes(assignment, orders, start, window_days)
     table = table.merge(segments, on="customer_id", how="left")
-    outcomes = window_outcomes(orders, start, window_days)
-    table = table.merge(outcomes, on="customer_id", how="left")
-    table["revenue"] = table["revenue"].fillna(0.0)
-    table["converted"] = (table["revenue"] > 0).astype(np.float64)
     drop = {"customer_id", "arm", "revenue", "converted", "stratum", "rfm_class_zh"}
     features = [
         name
@@ -589,11 +596,8 @@ def load_experiment_outcomes(
     orders = validate_orders(
         raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
     )
-    table = loaded.assignment[["customer_id", "arm"]].copy()
-    table["customer_id"] = table["customer_id"].astype(str)
-    table = table.merge(window_outcomes(orders, start_time, window), on="customer_id", how="left")
-    table["revenue"] = table["revenue"].fillna(0.0)
-    table["converted"] = (table["revenue"] > 0).astype(np.int64)
+    table = assignment_outcomes(loaded.assignment, orders, start_time, window)
+    table["converted"] = table["converted"].astype(np.int64)
     return CampaignOutcomes(
         table=table[["customer_id", "arm", "converted", "revenue"]],
         control=str(loaded.meta.get("control_arm", "control")),
