@@ -211,10 +211,18 @@ def test_scores_file_report_and_its_input_errors(tmp_path) -> None:
 
 
 def test_compact_terminal_table_keeps_the_decision_columns(evaluations) -> None:
+    from rich.console import Console
+
     table = model_report.comparison_table(evaluations[1])
     headers = [column.header for column in table.columns]
-    assert headers[:2] == ["score", "Qini coefficient"] and headers[-1] == "verdict"
-    assert "uplift@30%" in headers and "random @30%" in headers and "AUUC" not in headers
+    assert headers == ["score", "Qini", "uplift@30%", "incr. per 1,000 @30%", "verdict"]
+    assert "random targeting captures" in table.caption  # the same number in every row
+    console = Console(width=80, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "…" not in text  # nothing is cut at 80 columns
+    verdicts = {score.verdict.split(":")[0] for score in evaluations[1].scores}
+    assert all(word in text for word in verdicts)
 
 
 # --------------------------------------------------------------------- CLI (evaluate command)

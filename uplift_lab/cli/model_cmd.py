@@ -199,32 +199,6 @@ def _candidates_tables(result) -> list:
     return tables
 
 
-def _comparison_table(evaluation, title: str):
-    """Models vs baselines at the top 30%, as plain text cells (labels hold brackets)."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from uplift_lab.report.model_report import comparison_frame
-
-    frame = comparison_frame(evaluation)
-    wanted = ["score", "Qini coefficient", "uplift@30%", "incremental per 1,000 @30%"]
-    wanted += ["random @30%", "verdict"]
-    columns = [name for name in wanted if name in frame.columns]
-    table = Table(
-        title=f"{title}: {evaluation.outcome}, models vs baselines "
-        "(95% CI: customer bootstrap of the held-out predictions)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for name in columns:
-        numeric = name not in ("score", "verdict")
-        table.add_column(name, justify="right" if numeric else "left")
-    for row in frame[columns].itertuples(index=False):
-        table.add_row(*(Text(str(cell)) for cell in row))
-    return table
-
-
 def register(app: typer.Typer) -> None:
     """Add the `train`, `score` and `evaluate` commands to ``app``."""
 
@@ -632,6 +606,7 @@ def register(app: typer.Typer) -> None:
                 "evaluation uses what train recorded; retrain with --rfm-cols to change the RFM "
                 "rule)"
             )
+        from uplift_lab.report.model_report import comparison_table
         from uplift_lab.uplift.store import evaluate_model_folder
 
         report = evaluate_model_folder(model_dir, out, seed=seed, force=force)
@@ -640,7 +615,9 @@ def register(app: typer.Typer) -> None:
             return
         results = zip(report.evaluations, report.summary["results"], strict=True)
         for (arm, _, evaluation), result in results:
-            console.print(_comparison_table(evaluation, f"{arm} vs {report.summary['control']}"))
+            console.print(
+                comparison_table(evaluation, title=f"{arm} vs {report.summary['control']}")
+            )
             verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
             console.print(f"Chosen model ({result['chosen']}): {verdict}", markup=False)
         console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")
@@ -675,7 +652,7 @@ def _evaluate_scores(
     """``evaluate --scores``: validate a scored file on a later campaign's outcomes."""
     from uplift_lab import io
     from uplift_lab.errors import InputError
-    from uplift_lab.report.model_report import evaluation_json, verdict_lines
+    from uplift_lab.report.model_report import comparison_table, evaluation_json, verdict_lines
     from uplift_lab.uplift.store import evaluate_scores_against_outcomes
 
     missing = [
@@ -720,7 +697,7 @@ def _evaluate_scores(
         f"{first.n_control:,} control)."
     )
     for evaluation in report.evaluations:
-        console.print(_comparison_table(evaluation, f"{scores.name}"))
+        console.print(comparison_table(evaluation, title=scores.name))
     for line in verdict_lines(report):
         console.print(line, markup=False)
     console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")

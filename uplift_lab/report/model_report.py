@@ -582,35 +582,48 @@ def evaluate_scores_file(
     )
 
 
-def comparison_frame(evaluation: ModelEvaluation) -> pd.DataFrame:
-    """The model-vs-baselines table as text cells, for terminal printing."""
-    header, rows = comparison_rows(evaluation)
-    return pd.DataFrame([cells for _, cells in rows], columns=header)
-
-
-def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True):
+def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True, title: str = ""):
     """The model-vs-baselines table as a rich Table (numbers right-justified).
 
-    ``compact`` keeps the columns that fit a terminal: Qini, uplift and incremental outcome at
-    30% (or the largest k), random targeting and the verdict; the report has all of them.
+    ``compact`` keeps the columns that fit an 80-column terminal: Qini, uplift and incremental
+    outcome at 30% (or the largest k) and the verdict, with random targeting's capture as the
+    caption; the report has all of them (including "Qini over folds").
     """
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
     header, rows = comparison_rows(evaluation)
     keep = list(range(len(header)))
+    caption = None
     if compact:
-        k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
-        wanted = {"score", "Qini coefficient", f"uplift@{k_focus:.0%}", "Qini over folds"}
-        wanted.add("verdict")
-        keep = [i for i, name in enumerate(header) if name in wanted or "@" in name and
-                name.startswith(("incremental", "random"))]  # fmt: skip
+        k = f"{0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]:.0%}"
+        wanted = {"score", "Qini coefficient", f"uplift@{k}", f"incremental per 1,000 @{k}"}
+        keep = [i for i, name in enumerate(header) if name in wanted or name == "verdict"]
+        random_column = header.index(f"random @{k}") if f"random @{k}" in header else None
+        if random_column is not None and rows:  # the same in every row: a caption, not a column
+            caption = f"random targeting captures {rows[0][1][random_column]} per 1,000 @{k}"
+    prefix = f"{title}: " if title else ""
     table = Table(
-        title=escape(f"{evaluation.outcome}: models vs baselines (95% CI)"), title_justify="left"
+        title=escape(
+            f"{prefix}{evaluation.outcome}, models vs baselines "
+            "(95% CI: customer bootstrap of the held-out predictions)"
+        ),
+        caption=escape(caption) if caption else None,
+        title_justify="left",
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        pad_edge=not compact,
     )
     for index in keep:
         numeric = 0 < index < len(header) - 1
-        table.add_column(escape(header[index]), justify="right" if numeric else "left")
+        name = header[index]
+        if compact:
+            name = name.replace("Qini coefficient", "Qini").replace("incremental", "incr.")
+        table.add_column(
+            escape(name),
+            justify="right" if numeric else "left",
+            min_width=12 if name in ("score", "verdict") else None,  # never cut these words
+        )
     for _, cells in rows:  # labels such as "two [chosen]" would vanish as rich markup
         table.add_row(*(escape(cells[index]) for index in keep))
     return table
