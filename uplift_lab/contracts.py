@@ -184,17 +184,23 @@ def validate_orders(
 
     Optional ``order_id`` must be unique when present. Negative amounts are refused unless
     ``allow_refunds`` (the analysis nets refunds per customer; segmentation does not).
+    The rules are :func:`validate_orders_arrow`'s (one implementation for both table kinds).
     """
-    frame = rename_to_canonical(
-        frame, {CUSTOMER_ID: customer_col, ORDER_TIME: time_col, AMOUNT: amount_col}, source
-    )
-    require_columns(frame, (CUSTOMER_ID, ORDER_TIME, AMOUNT), source)
-    out = frame.copy()
-    out[CUSTOMER_ID] = ids_as_text(frame, CUSTOMER_ID, source, unique=False)
-    out[ORDER_TIME] = datetime_column(frame, ORDER_TIME, source)
-    out[AMOUNT] = numeric_column(frame, AMOUNT, source, allow_negative=allow_refunds)
-    if ORDER_ID in frame.columns:
-        out[ORDER_ID] = ids_as_text(frame, ORDER_ID, source, unique=True)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise input_error(
+            source, f"a column mixes types ({str(exc).splitlines()[0]})", "Export it again"
+        ) from None
+    out = validate_orders_arrow(
+        table,
+        source,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        allow_refunds=allow_refunds,
+    ).to_pandas()
+    out[ORDER_TIME] = out[ORDER_TIME].astype("datetime64[ns]")
     return out
 
 
