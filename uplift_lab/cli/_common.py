@@ -93,3 +93,15 @@ def spinner(description: str):
     )
     progress.add_task(description, total=None)
     return progress
+
+
+CustomerColOption = Annotated[
+    str,
+    typer.Option(
+        "--customer-col", help="Customer id column of the input files (real exports rename it)."
+    ),
+]
+TimeColOption = Annotated[str, typer.Option("--time-col", help="Order time column of the orders.")]
+AmountColOption = Annotated[
+    str, typer.Option("--amount-col", help="Order amount column of the orders.")
+]

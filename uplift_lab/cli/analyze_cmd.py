@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
+    AmountColOption,
+    CustomerColOption,
     EncodingOption,
+    TimeColOption,
     console,
     parse_key_values,
     report_errors,
@@ -181,13 +184,9 @@ def analyze(
         float,
         typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level (CIs are 1-alpha)."),
     ] = 0.05,
-    customer_col: Annotated[
-        str, typer.Option("--customer-col", help="Customer id column of the outcomes file.")
-    ] = "customer_id",
-    time_col: Annotated[str, typer.Option("--time-col", help="Order time column.")] = "order_time",
-    amount_col: Annotated[
-        str, typer.Option("--amount-col", help="Order amount column.")
-    ] = "amount",
+    customer_col: CustomerColOption = "customer_id",
+    time_col: TimeColOption = "order_time",
+    amount_col: AmountColOption = "amount",
     out: Annotated[
         Path | None,
         typer.Option(

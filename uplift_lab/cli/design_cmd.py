@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
+    CustomerColOption,
     EncodingOption,
     JsonOption,
     console,
@@ -177,9 +178,7 @@ def design(
             "frequency, monetary and every other numeric column).",
         ),
     ] = None,
-    customer_col: Annotated[
-        str, typer.Option("--customer-col", help="Name of the customer id column.")
-    ] = "customer_id",
+    customer_col: CustomerColOption = "customer_id",
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing experiment folder.")
     ] = False,

@@ -20,8 +20,11 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
+    AmountColOption,
+    CustomerColOption,
     EncodingOption,
     JsonOption,
+    TimeColOption,
     console,
     parse_key_values,
     report_errors,
@@ -252,19 +255,9 @@ def register(app: typer.Typer) -> None:
                 "campaign window_days, else 14.",
             ),
         ] = None,
-        customer_col: Annotated[
-            str,
-            typer.Option(
-                "--customer-col",
-                help="With --experiment: customer id column of --orders, --customers, --events.",
-            ),
-        ] = "customer_id",
-        time_col: Annotated[
-            str, typer.Option("--time-col", help="With --experiment: order time column.")
-        ] = "order_time",
-        amount_col: Annotated[
-            str, typer.Option("--amount-col", help="With --experiment: order amount column.")
-        ] = "amount",
+        customer_col: CustomerColOption = "customer_id",
+        time_col: TimeColOption = "order_time",
+        amount_col: AmountColOption = "amount",
         customers: Annotated[
             Path | None,
             typer.Option(
@@ -508,15 +501,9 @@ def register(app: typer.Typer) -> None:
                 help="With --experiment: response window in days (default: design.json, else 14).",
             ),
         ] = None,
-        customer_col: Annotated[
-            str, typer.Option("--customer-col", help="With --experiment: id column of --orders.")
-        ] = "customer_id",
-        time_col: Annotated[
-            str, typer.Option("--time-col", help="With --experiment: order time column.")
-        ] = "order_time",
-        amount_col: Annotated[
-            str, typer.Option("--amount-col", help="With --experiment: order amount column.")
-        ] = "amount",
+        customer_col: CustomerColOption = "customer_id",
+        time_col: TimeColOption = "order_time",
+        amount_col: AmountColOption = "amount",
         id_col: Annotated[
             str | None,
             typer.Option(

@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
+    AmountColOption,
+    CustomerColOption,
     EncodingOption,
     InputFile,
     JsonOption,
+    TimeColOption,
     console,
     report_errors,
     spinner,
@@ -109,15 +112,9 @@ def register(app: typer.Typer) -> None:
                 "customers and days_since_last_event.",
             ),
         ] = None,
-        customer_col: Annotated[
-            str, typer.Option("--customer-col", help="Customer id column in the input files.")
-        ] = "customer_id",
-        time_col: Annotated[
-            str, typer.Option("--time-col", help="Order time column in ORDERS.")
-        ] = "order_time",
-        amount_col: Annotated[
-            str, typer.Option("--amount-col", help="Order amount column in ORDERS (>= 0).")
-        ] = "amount",
+        customer_col: CustomerColOption = "customer_id",
+        time_col: TimeColOption = "order_time",
+        amount_col: AmountColOption = "amount",
         encoding: EncodingOption = "auto",
         lookback_days: Annotated[
             int,
