@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab.errors import input_error
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 CUSTOMER_ID = "customer_id"
 ORDER_ID = "order_id"
@@ -145,7 +146,12 @@ def numeric_column(
     return values
 
 
-def datetime_column(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+def datetime_column(
+    frame: pd.DataFrame,
+    column: str,
+    source: object,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
+) -> pd.Series:
     """Return ``frame[column]`` as naive datetime64[ns]; unparseable or empty values are errors."""
     values = frame[column]
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -179,6 +185,7 @@ def validate_orders(
     time_col: str = ORDER_TIME,
     amount_col: str = AMOUNT,
     allow_refunds: bool = False,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> pd.DataFrame:
     """Canonical order log: ``customer_id`` (text), ``order_time`` (datetime), ``amount`` (float).
 
@@ -199,6 +206,7 @@ def validate_orders(
         time_col=time_col,
         amount_col=amount_col,
         allow_refunds=allow_refunds,
+        parsing=parsing,
     ).to_pandas()
     out[ORDER_TIME] = out[ORDER_TIME].astype("datetime64[ns]")
     return out
@@ -218,14 +226,18 @@ def validate_customers(
 
 
 def validate_events(
-    frame: pd.DataFrame, source: object, *, customer_col: str = CUSTOMER_ID
+    frame: pd.DataFrame,
+    source: object,
+    *,
+    customer_col: str = CUSTOMER_ID,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> pd.DataFrame:
     """Canonical activity events: ``customer_id``, ``event_time`` and ``event_type``."""
     frame = rename_to_canonical(frame, {CUSTOMER_ID: customer_col}, source)
     require_columns(frame, (CUSTOMER_ID, EVENT_TIME, EVENT_TYPE), source)
     out = frame.copy()
     out[CUSTOMER_ID] = ids_as_text(frame, CUSTOMER_ID, source, unique=False)
-    out[EVENT_TIME] = datetime_column(frame, EVENT_TIME, source)
+    out[EVENT_TIME] = datetime_column(frame, EVENT_TIME, source, parsing)
     unknown = sorted(set(out[EVENT_TYPE].dropna().astype(str)) - set(EVENT_TYPES))
     if unknown or out[EVENT_TYPE].isna().any():
         shown = ", ".join(unknown[:5]) if unknown else "empty values"
@@ -261,6 +273,7 @@ def validate_orders_arrow(
     time_col: str = ORDER_TIME,
     amount_col: str = AMOUNT,
     allow_refunds: bool = False,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> pa.Table:
     """Canonical order log as an Arrow table, by the rules and messages of :func:`validate_orders`.
 
@@ -284,7 +297,7 @@ def validate_orders_arrow(
         names = table.column_names
     require_columns(pd.DataFrame(columns=names), (CUSTOMER_ID, ORDER_TIME, AMOUNT), source)
     table = _set_arrow_column(table, CUSTOMER_ID, _arrow_ids(table, CUSTOMER_ID, source))
-    table = _set_arrow_column(table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source))
+    table = _set_arrow_column(table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source, parsing))
     table = _set_arrow_column(
         table, AMOUNT, _arrow_amounts(table, AMOUNT, source, allow_negative=allow_refunds)
     )
@@ -357,7 +370,9 @@ def _arrow_ids(table: pa.Table, column: str, source: object) -> pa.ChunkedArray:
         ) from None
 
 
-def _arrow_times(table: pa.Table, column: str, source: object) -> pa.ChunkedArray:
+def _arrow_times(
+    table: pa.Table, column: str, source: object, parsing: TimeParsing = DEFAULT_TIME_PARSING
+) -> pa.ChunkedArray:
     """Naive timestamps in microseconds; time zones are converted to UTC first."""
     values = table.column(column)
     kind = values.type
@@ -368,7 +383,7 @@ def _arrow_times(table: pa.Table, column: str, source: object) -> pa.ChunkedArra
             parsed = pc.cast(values, pa.timestamp("us"))
         except pa.ArrowInvalid:  # not ISO 8601: let pandas parse (and name a bad value)
             frame = pd.DataFrame({column: values.to_pandas()})
-            parsed = pa.chunked_array([pa.array(datetime_column(frame, column, source))])
+            parsed = pa.chunked_array([pa.array(datetime_column(frame, column, source, parsing))])
             parsed = pc.cast(parsed, pa.timestamp("us"), safe=False)
     else:
         example = values[0].as_py() if len(values) else None
