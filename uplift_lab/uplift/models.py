@@ -14,10 +14,20 @@ that a model saved as booster text files (store.py) predicts exactly what was fi
   control-only model for p_c gives p_t = (P(z=1) - (1 - p)(1 - p_c)) / p for any split (the two
   agree at p = 0.5), so that the uplift keeps its scale (incremental conversion probability).
 - ``ct-reg``: transformed outcome y (t - p) / (p (1 - p)) regressed on X, p = share treated.
+- ``x``: X-learner (Kunzel et al. 2019) fitted on LightGBM directly: the T-learner's two
+  outcome models, then imputed effects y - mu0(x) (treated) and mu1(x) - y (control), each
+  regressed on X; uplift = p tau_control(x) + (1 - p) tau_treated(x), p = share treated (the
+  propensity of a randomized campaign).
+- ``dr``: DR-learner (Kennedy 2023): outcome models mu0, mu1 cross-fitted on two halves, so
+  each row's pseudo-outcome mu1 - mu0 + t (y - mu1) / p - (1 - t) (y - mu0) / (1 - p) uses
+  models that did not see it; the pseudo-outcome is regressed on X. p_control is the mean of
+  the two control models.
 - ``decomposition`` (revenue only): uplift_conversion x E[order value | converted].
 
 Each booster's number of rounds is chosen by early stopping on a validation fold (20% of the
-rows it is trained on); the booster is then refitted on all of them with that number.
+rows it is trained on); the booster is then refitted on all of them with that number. Inside
+cross-validation (``refit=False``) the early-stopped booster itself is kept (one training per
+booster instead of two; the final fit always refits).
 """
 
 from __future__ import annotations
@@ -29,8 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-CONVERSION_KINDS = ("solo", "two", "two-ddr", "ct")
-REVENUE_KINDS = ("solo", "two", "two-ddr", "ct-reg", "decomposition")
+CONVERSION_KINDS = ("solo", "two", "two-ddr", "ct", "x", "dr")
+REVENUE_KINDS = ("solo", "two", "two-ddr", "ct-reg", "x", "dr", "decomposition")
+# Roles of the boosters each directly fitted learner stores (store.py reads these names).
+X_ROLES = ("treated", "control", "effect_treated", "effect_control")
+DR_ROLES = ("control_0", "control_1", "effect")
 INTERACTION_SUFFIX = "_treatment_interaction"
 
 
@@ -162,6 +175,123 @@ def _check_fit_inputs(y: np.ndarray, treatment: np.ndarray, target: str) -> None
         raise ValueError("conversion outcome must hold both 0 and 1")
 
 
+def _booster_params(target: str, settings: LightGBMSettings, n_rows: int) -> dict[str, Any]:
+    params = dict(settings.params(n_rows))
+    params["objective"] = "binary" if target == "conversion" else "regression"
+    return params
+
+
+def train_booster(
+    matrix: np.ndarray,
+    y: np.ndarray,
+    target: str,
+    settings: LightGBMSettings,
+    categorical: list[int],
+    *,
+    refit: bool = True,
+) -> Any:
+    """One LightGBM booster on ``matrix`` (internal names f0..), rounds by early stopping.
+
+    The rows are binned once: the 80/20 early-stopping split and the refit on all rows are
+    subsets of the same ``lgb.Dataset``. ``target`` 'conversion' fits a binary model on 0/1
+    labels, anything else a least-squares regression (outcomes, imputed effects,
+    pseudo-outcomes). ``refit=False`` returns the early-stopped booster (cross-validation).
+    """
+    import lightgbm as lgb
+
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    params = _booster_params(target, settings, n)
+    names = feature_names(matrix.shape[1])
+    full = lgb.Dataset(
+        np.asarray(matrix, dtype=np.float64),
+        label=y,
+        feature_name=names,
+        categorical_feature=[names[j] for j in categorical] or "auto",
+        params=params,
+        free_raw_data=False,
+    ).construct()
+    order = np.random.default_rng(settings.seed).permutation(n)
+    n_valid = int(round(n * settings.validation_share))
+    if n_valid < 20 or n - n_valid < 20:
+        return lgb.train(params, full, num_boost_round=max(10, settings.max_rounds // 10))
+    valid, train = np.sort(order[:n_valid]), np.sort(order[n_valid:])
+    if target == "conversion" and (len(np.unique(y[train])) < 2 or len(np.unique(y[valid])) < 2):
+        return lgb.train(params, full, num_boost_round=10)
+    train_part = full.subset(train.tolist(), params=params)
+    valid_part = full.subset(valid.tolist(), params=params)
+    booster = lgb.train(
+        params,
+        train_part,
+        num_boost_round=settings.max_rounds,
+        valid_sets=[valid_part],
+        callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+    )
+    rounds = int(max(booster.best_iteration or settings.max_rounds, 5))
+    if not refit:
+        booster.best_iteration = rounds  # predict() uses the first ``rounds`` trees
+        return booster
+    return lgb.train(params, full, num_boost_round=rounds)
+
+
+def _fit_x_learner(
+    target: str,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    treatment: np.ndarray,
+    categorical: list[int],
+    settings: LightGBMSettings,
+    refit: bool,
+) -> Learner:
+    treated, control = treatment == 1, treatment == 0
+    model_t = train_booster(matrix[treated], y[treated], target, settings, categorical, refit=refit)
+    model_c = train_booster(matrix[control], y[control], target, settings, categorical, refit=refit)
+    effect_t = y[treated] - _predict(model_c, matrix[treated])
+    effect_c = _predict(model_t, matrix[control]) - y[control]
+    tau_t = train_booster(matrix[treated], effect_t, "effect", settings, categorical, refit=refit)
+    tau_c = train_booster(matrix[control], effect_c, "effect", settings, categorical, refit=refit)
+    boosters = dict(zip(X_ROLES, (model_t, model_c, tau_t, tau_c), strict=True))
+    return Learner("x", target, boosters, {"treated_share": float(treatment.mean())})
+
+
+def _fit_dr_learner(
+    target: str,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    treatment: np.ndarray,
+    categorical: list[int],
+    settings: LightGBMSettings,
+    refit: bool,
+) -> Learner:
+    share = float(treatment.mean())
+    n = len(y)
+    # Two halves stratified by arm: each half's outcome models predict the other half.
+    half = np.zeros(n, dtype=np.int64)
+    rng = np.random.default_rng(settings.seed + 1)
+    for arm in (0, 1):
+        rows = np.flatnonzero(treatment == arm)
+        half[rng.permutation(rows)[: len(rows) // 2]] = 1
+    mu1, mu0 = np.zeros(n), np.zeros(n)
+    controls = []
+    for part in (0, 1):
+        fit_rows, predict_rows = half != part, half == part
+        for arm, out in ((1, mu1), (0, mu0)):
+            rows = fit_rows & (treatment == arm)
+            model = train_booster(matrix[rows], y[rows], target, settings, categorical, refit=refit)
+            out[predict_rows] = _predict(model, matrix[predict_rows])
+            if arm == 0:
+                controls.append(model)
+    pseudo = (
+        mu1
+        - mu0
+        + treatment * (y - mu1) / share
+        - (1 - treatment) * (y - mu0) / (1.0 - share)
+    )
+    effect = train_booster(matrix, pseudo, "effect", settings, categorical, refit=refit)
+    boosters = dict(zip(DR_ROLES, (*controls, effect), strict=True))
+    return Learner("dr", target, boosters, {"treated_share": share})
+
+
 def fit_learner(
     kind: str,
     target: str,
@@ -170,21 +300,38 @@ def fit_learner(
     treatment: np.ndarray,
     categorical: list[int],
     settings: LightGBMSettings,
+    *,
+    refit: bool = True,
 ) -> Learner:
     """Fit one meta-learner of ``kind`` for ``target`` ('conversion' 0/1 or 'revenue' >= 0).
 
     ``matrix`` is the encoded feature matrix, ``treatment`` is 0/1, ``categorical`` lists the
     column indices that are categorical codes. ``decomposition`` is fitted by
-    :func:`fit_value_model` instead.
+    :func:`fit_value_model` instead. ``refit=False`` (cross-validation) keeps each booster as
+    early stopping left it, and fits ``two`` on LightGBM directly (same boosters and formula,
+    no scikit-uplift wrapper).
     """
     from sklift.models import ClassTransformation, ClassTransformationReg, SoloModel, TwoModels
 
-    names = feature_names(matrix.shape[1])
-    cat_names = [names[j] for j in categorical]
-    frame = feature_frame(matrix, names)
     y = np.asarray(y, dtype=np.float64)
     treatment = np.asarray(treatment, dtype=np.int64)
     _check_fit_inputs(y, treatment, target)
+    if kind == "x":
+        return _fit_x_learner(target, matrix, y, treatment, categorical, settings, refit)
+    if kind == "dr":
+        return _fit_dr_learner(target, matrix, y, treatment, categorical, settings, refit)
+    if kind == "two" and not refit:
+        treated, control = treatment == 1, treatment == 0
+        boosters = {
+            "treated": train_booster(matrix[treated], y[treated], target, settings, categorical,
+                                     refit=False),
+            "control": train_booster(matrix[control], y[control], target, settings, categorical,
+                                     refit=False),
+        }  # fmt: skip
+        return Learner("two", target, boosters)
+    names = feature_names(matrix.shape[1])
+    cat_names = [names[j] for j in categorical]
+    frame = feature_frame(matrix, names)
     params = settings.params(len(y))
     if kind == "solo":
         design = _solo_design(frame, treatment)
@@ -252,8 +399,17 @@ def fit_value_model(
     converted: np.ndarray,
     categorical: list[int],
     settings: LightGBMSettings,
+    *,
+    refit: bool = True,
 ) -> Learner:
     """E[order value | converted] on converters of both arms: the revenue decomposition's factor."""
+    if not refit:
+        buyers = np.asarray(converted) == 1
+        if buyers.sum() < 2:
+            raise ValueError("the decomposition needs converted customers")
+        values = np.asarray(revenue, dtype=np.float64)[buyers]
+        booster = train_booster(matrix[buyers], values, "revenue", settings, categorical, refit=False)
+        return Learner("decomposition", "revenue", {"value": booster})
     names = feature_names(matrix.shape[1])
     cat_names = [names[j] for j in categorical]
     buyers = np.asarray(converted) == 1
@@ -276,6 +432,9 @@ def treated_and_control_predictions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted outcome if treated and if not, for the S- and T-learners (from boosters only)."""
     boosters = learner.boosters
+    if learner.kind in ("x", "dr"):
+        p_control = direct_control_prediction(learner, matrix)
+        return p_control + direct_effect_prediction(learner, matrix), p_control
     if learner.kind == "solo":
         ones = np.ones((len(matrix), 1))
         if_treated = np.hstack([matrix, matrix * ones, ones])
@@ -287,6 +446,27 @@ def treated_and_control_predictions(
     if learner.kind == "two-ddr":
         return _predict(boosters["treated"], np.column_stack([matrix, control])), control
     raise ValueError(f"learner '{learner.kind}' has no per-arm predictions")
+
+
+def direct_effect_prediction(learner: Learner, matrix: np.ndarray) -> np.ndarray:
+    """Uplift of the X- or DR-learner: the effect model(s), weighted by the treated share."""
+    boosters = learner.boosters
+    if learner.kind == "dr":
+        return _predict(boosters["effect"], matrix)
+    share = float(learner.params["treated_share"])
+    effect_t = _predict(boosters["effect_treated"], matrix)
+    return share * _predict(boosters["effect_control"], matrix) + (1.0 - share) * effect_t
+
+
+def direct_control_prediction(learner: Learner, matrix: np.ndarray) -> np.ndarray:
+    """Outcome without treatment of the X-learner (its control model) or the DR-learner (the
+    mean of its two cross-fitted control models)."""
+    if learner.kind == "x":
+        return _predict(learner.boosters["control"], matrix)
+    return (
+        _predict(learner.boosters["control_0"], matrix)
+        + _predict(learner.boosters["control_1"], matrix)
+    ) / 2.0
 
 
 def class_transformation_predictions(
@@ -307,6 +487,8 @@ def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
         return p_treated - p_control
     if learner.kind == "ct-reg":
         return _predict(learner.boosters["ct-reg"], matrix)
+    if learner.kind in ("x", "dr"):
+        return direct_effect_prediction(learner, matrix)
     if learner.kind == "decomposition":
         raise ValueError("the decomposition needs the conversion uplift: use predict_arm")
     treated, control = treated_and_control_predictions(learner, matrix)
@@ -323,9 +505,15 @@ def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
     conversion = model.conversion
     if conversion.kind == "ct":
         p_treated, p_control = class_transformation_predictions(conversion, matrix)
+        uplift = p_treated - p_control
+    elif conversion.kind in ("x", "dr"):
+        # The effect model is the uplift; p_treated is kept a probability.
+        p_control = direct_control_prediction(conversion, matrix)
+        uplift = direct_effect_prediction(conversion, matrix)
+        p_treated = np.clip(p_control + uplift, 0.0, 1.0)
     else:
         p_treated, p_control = treated_and_control_predictions(conversion, matrix)
-    uplift = p_treated - p_control
+        uplift = p_treated - p_control
     revenue = None
     if model.revenue is not None:
         if model.revenue.kind == "decomposition":
