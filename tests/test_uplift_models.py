@@ -4,6 +4,9 @@ per-customer effect is known."""
 
 from __future__ import annotations
 
+import math
+import statistics
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,7 +28,13 @@ from uplift_lab.uplift.models import (
     predict_arm,
     predict_learner,
 )
-from uplift_lab.uplift.train import fold_ids, score_matrix, train_uplift_model
+from uplift_lab.uplift.train import (
+    fold_ids,
+    score_matrix,
+    select_candidate,
+    selection_score,
+    train_uplift_model,
+)
 
 FAST = LightGBMSettings(max_rounds=60)
 
@@ -511,3 +520,91 @@ def test_training_outcomes_are_the_campaign_reports_outcomes() -> None:
     table = assignment_outcomes(assignment, orders, start, window_days=7).set_index("customer_id")
     assert table["converted"].to_dict() == {"a": 1.0, "b": 1.0, "c": 0.0}
     assert table["revenue"].to_dict() == {"a": 0.0, "b": 20.0, "c": 0.0}  # June 8 is day 7: out
+
+
+# --------------------------------------------------------------------------- X- and DR-learners
+
+
+@pytest.fixture(scope="module")
+def fresh_customers():
+    """New customers from the same world (not used for fitting), with their true uplift."""
+    frame, truth = simulated_campaign(4000, seed=11)
+    return _training(frame).matrix(), truth["send"]
+
+
+@pytest.mark.parametrize("kind", ["x", "dr"])
+@pytest.mark.parametrize("target", ["conversion", "revenue"])
+def test_direct_learner_recovers_the_planted_effect_on_new_customers(
+    sim_data, fresh_customers, kind, target
+) -> None:
+    data, _, matrix, treatment = sim_data
+    y = data.conversion if target == "conversion" else data.revenue
+    learner = fit_learner(kind, target, matrix, y, treatment, [2], FAST)
+    new_matrix, true_uplift = fresh_customers
+    predicted = predict_learner(learner, new_matrix)
+    rho = spearmanr(predicted, true_uplift)[0]
+    assert rho > 0.6, rho
+    # Better than random targeting: the top 30% by score have a higher true uplift than
+    # everyone's mean (random's expectation), by a clear margin of the effect's spread.
+    top = np.argsort(-predicted)[: int(0.3 * len(predicted))]
+    assert true_uplift[top].mean() - true_uplift.mean() > 0.5 * true_uplift.std()
+
+
+def test_x_learner_weights_its_two_effect_models_by_the_treated_share(sim_data) -> None:
+    data, _, matrix, treatment = sim_data
+    learner = fit_learner("x", "conversion", matrix, data.conversion, treatment, [2], FAST)
+    share = treatment.mean()
+    assert learner.params["treated_share"] == pytest.approx(share)
+    boosters = learner.boosters
+    expected = share * boosters["effect_control"].predict(matrix) + (1 - share) * boosters[
+        "effect_treated"
+    ].predict(matrix)
+    np.testing.assert_allclose(predict_learner(learner, matrix), expected, atol=1e-12)
+    prediction = predict_arm(ArmModel("send", learner, None), matrix)
+    np.testing.assert_allclose(prediction.p_control, boosters["control"].predict(matrix))
+
+
+def test_dr_learner_mean_uplift_is_near_the_difference_in_means(sim_data) -> None:
+    # The DR pseudo-outcome is unbiased for the effect: its fit averages to the observed ATE.
+    data, _, matrix, treatment = sim_data
+    learner = fit_learner("dr", "conversion", matrix, data.conversion, treatment, [2], FAST)
+    observed = data.conversion[treatment == 1].mean() - data.conversion[treatment == 0].mean()
+    assert abs(predict_learner(learner, matrix).mean() - observed) < 0.02
+
+
+def test_cross_validation_boosters_are_the_early_stopped_ones(sim_data) -> None:
+    data, _, matrix, treatment = sim_data
+    kept = fit_learner("x", "conversion", matrix, data.conversion, treatment, [2], FAST, refit=False)
+    refit = fit_learner("x", "conversion", matrix, data.conversion, treatment, [2], FAST)
+    for role in ("treated", "control"):
+        # Same number of rounds (early stopping on the same 20%), trained on 80% vs all rows.
+        assert kept.boosters[role].best_iteration == refit.boosters[role].current_iteration()
+
+
+# --------------------------------------------------------------------------- model selection
+
+
+def test_selection_score_is_the_mean_minus_one_standard_error() -> None:
+    values = [0.12, 0.05, 0.2, float("nan"), 0.08]
+    finite = [0.12, 0.05, 0.2, 0.08]
+    expected = statistics.mean(finite) - statistics.stdev(finite) / math.sqrt(len(finite))
+    assert selection_score(values) == pytest.approx(expected, abs=1e-15)
+
+
+def test_selection_prefers_the_steady_candidate_over_a_noisy_one_with_the_same_mean() -> None:
+    folds = {
+        "noisy": [0.40, -0.20, 0.35, -0.15, 0.10],  # mean 0.10, wide spread
+        "steady": [0.11, 0.09, 0.10, 0.12, 0.08],  # mean 0.10, narrow spread
+    }
+    assert statistics.mean(folds["noisy"]) == pytest.approx(statistics.mean(folds["steady"]))
+    assert select_candidate(folds) == "steady"
+    # ...even with a somewhat higher mean, a much noisier candidate loses.
+    folds["noisy"] = [value + 0.02 for value in folds["noisy"]]
+    assert select_candidate(folds) == "steady"
+    # A clearly better candidate still wins despite its spread.
+    folds["noisy"] = [value + 0.3 for value in folds["noisy"]]
+    assert select_candidate(folds) == "noisy"
+
+
+def test_selection_ties_go_to_the_earlier_candidate() -> None:
+    assert select_candidate({"two": [0.1, 0.2], "x": [0.1, 0.2]}) == "two"

@@ -212,3 +212,25 @@ def test_several_arms_in_the_scores_need_treated_to_pick_their_columns() -> None
         store._default_score_columns(columns, None, "s")
     with pytest.raises(InputError, match="treated arm 'push'"):
         store._default_score_columns(columns, "push", "s")
+
+
+@pytest.mark.parametrize(("conversion", "revenue"), [("x", "dr"), ("dr", "x")])
+def test_x_and_dr_learners_round_trip_with_identical_predictions(
+    tmp_path, conversion, revenue
+) -> None:
+    frame, _ = simulated_campaign(2500, seed=8)
+    data = _training(frame)
+    result = train_uplift_model(
+        data, conversion_model=conversion, revenue_model=revenue, n_folds=2, settings=FAST
+    )
+    folder = save_model(result.model, tmp_path / "model")
+    description = json.loads((folder / "model.json").read_text())
+    entry = description["arm_models"][0]
+    assert entry["conversion"]["kind"] == conversion and entry["revenue"]["kind"] == revenue
+    assert "treated_share" in entry["conversion"]["params"]
+    loaded = load_model(folder)
+    matrix = data.matrix()
+    expected, got = score_matrix(result.model, matrix), score_matrix(loaded, matrix)
+    assert list(got) == list(expected)
+    for column in expected:
+        assert np.array_equal(got[column], expected[column]), column

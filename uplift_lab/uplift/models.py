@@ -281,12 +281,7 @@ def _fit_dr_learner(
             out[predict_rows] = _predict(model, matrix[predict_rows])
             if arm == 0:
                 controls.append(model)
-    pseudo = (
-        mu1
-        - mu0
-        + treatment * (y - mu1) / share
-        - (1 - treatment) * (y - mu0) / (1.0 - share)
-    )
+    pseudo = mu1 - mu0 + treatment * (y - mu1) / share - (1 - treatment) * (y - mu0) / (1.0 - share)
     effect = train_booster(matrix, pseudo, "effect", settings, categorical, refit=refit)
     boosters = dict(zip(DR_ROLES, (*controls, effect), strict=True))
     return Learner("dr", target, boosters, {"treated_share": share})
@@ -408,7 +403,9 @@ def fit_value_model(
         if buyers.sum() < 2:
             raise ValueError("the decomposition needs converted customers")
         values = np.asarray(revenue, dtype=np.float64)[buyers]
-        booster = train_booster(matrix[buyers], values, "revenue", settings, categorical, refit=False)
+        booster = train_booster(
+            matrix[buyers], values, "revenue", settings, categorical, refit=False
+        )
         return Learner("decomposition", "revenue", {"value": booster})
     names = feature_names(matrix.shape[1])
     cat_names = [names[j] for j in categorical]

@@ -8,8 +8,10 @@ all rows. The held-out predictions are kept so that ``evaluate`` can report on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
     REVENUE_KINDS,
     ArmModel,
+    Learner,
     LightGBMSettings,
     fit_arm_model,
     fit_learner,
@@ -313,13 +316,35 @@ def _finite_or_none(value) -> float | None:
     return float(value)
 
 
-def _best(records: list[dict]) -> str:
-    # Highest mean held-out Qini; ties go to the earlier (simpler) kind in the kinds order.
-    def key(i: int) -> tuple[float, int]:
-        qini = records[i]["qini"]
-        return (-np.inf if qini is None else qini, -i)
+def selection_score(fold_values: Sequence[float]) -> float:
+    """Mean over held-out folds minus one standard error of that mean (the "one-SE" rule).
 
-    return str(records[max(range(len(records)), key=key)]["kind"])
+    A learner whose Qini swings from fold to fold is less likely to repeat its mean on new
+    customers than one with the same mean and a small spread, so the spread counts against it.
+    NaN folds (a metric undefined on that fold) are left out; fewer than two finite folds give
+    the mean alone, none give -inf.
+    """
+    values = np.asarray(fold_values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return float("-inf")
+    if len(values) == 1:
+        return float(values[0])
+    return float(values.mean() - values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def select_candidate(fold_qinis: Mapping[str, Sequence[float]]) -> str:
+    """The candidate with the highest :func:`selection_score` of its per-fold Qini.
+
+    Ties go to the earlier candidate in the mapping's order (the simpler kind).
+    """
+    names = list(fold_qinis)
+    scores = [selection_score(fold_qinis[name]) for name in names]
+    return names[max(range(len(names)), key=lambda i: (scores[i], -i))]
+
+
+def _best(records: list[dict]) -> str:
+    return select_candidate({record["kind"]: record["qini_folds"] for record in records})
 
 
 def _score_candidates(
@@ -343,6 +368,8 @@ def _score_candidates(
             if key == "qini":
                 finite = values[np.isfinite(values)]
                 record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
+                record["qini_selection"] = _finite_or_none(selection_score(values))
+                record["qini_folds"] = [_finite_or_none(value) for value in values]
         records.append(record)
     return records
 
@@ -354,7 +381,9 @@ def _held_out_predictions(
     """Fit every candidate on K-1 folds and predict the held-out fold, for every fold.
 
     Keys are ``conversion:<kind>`` and ``revenue:<kind>``; the decomposition's order-value model
-    is kept as ``value`` and multiplied by the chosen conversion learner afterwards.
+    is kept as ``value`` and multiplied by the chosen conversion learner afterwards. Folds run
+    in parallel threads (LightGBM releases the GIL), each booster on one thread, so that two
+    cores are busy even with trees too small for LightGBM's own threading to pay.
     """
     x = matrix[rows]
     converted = data.conversion[rows]
@@ -365,29 +394,68 @@ def _held_out_predictions(
     if "decomposition" in revenue_kinds:
         names.append("value")
     predictions = {name: np.zeros(len(rows)) for name in names}
-    for fold in range(n_folds):
+    workers = fold_workers(n_folds, settings)
+    fold_settings = replace(settings, n_jobs=1) if workers > 1 else settings
+
+    def run_fold(fold: int) -> None:
         on_fold(fold)
         train, test = fold_of_row != fold, fold_of_row == fold
-        for kind in conversion_kinds:
-            learner = fit_learner(
-                kind, "conversion", x[train], converted[train], treatment[train], categorical,
-                settings,
-            )  # fmt: skip
+        for kind, learner in _fold_learners(
+            "conversion", conversion_kinds, x[train], converted[train], treatment[train],
+            categorical, fold_settings,
+        ):  # fmt: skip
             held_out = predict_arm(ArmModel("", learner, None), x[test])
             predictions[f"conversion:{kind}"][test] = held_out.uplift_conversion
             predictions[f"p_control:{kind}"][test] = held_out.p_control
-        for kind in revenue_kinds:
-            if kind == "decomposition":
-                value = fit_value_model(
-                    x[train], revenue[train], converted[train], categorical, settings
-                )
-                predictions["value"][test] = predict_value(value, x[test])
-                continue
-            learner = fit_learner(
-                kind, "revenue", x[train], revenue[train], treatment[train], categorical, settings
-            )
+        if "decomposition" in revenue_kinds:
+            value = fit_value_model(
+                x[train], revenue[train], converted[train], categorical, fold_settings,
+                refit=False,
+            )  # fmt: skip
+            predictions["value"][test] = predict_value(value, x[test])
+        learners = _fold_learners(
+            "revenue", [kind for kind in revenue_kinds if kind != "decomposition"], x[train],
+            revenue[train] if revenue is not None else None, treatment[train], categorical,
+            fold_settings,
+        )  # fmt: skip
+        for kind, learner in learners:
             predictions[f"revenue:{kind}"][test] = predict_learner(learner, x[test])
+
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run_fold, range(n_folds)))
+    else:
+        for fold in range(n_folds):
+            run_fold(fold)
     return predictions
+
+
+def fold_workers(n_folds: int, settings: LightGBMSettings) -> int:
+    """Folds fitted at once: one per core LightGBM may use (``settings.n_jobs``), at most K."""
+    cores = os.cpu_count() or 1
+    return int(max(1, min(n_folds, settings.n_jobs, cores)))
+
+
+def _fold_learners(target, kinds, x, y, treatment, categorical, settings):
+    """``(kind, learner)`` for each kind on one fold's training rows (early-stopped boosters).
+
+    When both are candidates, the T-learner is the X-learner's first stage (the same two
+    outcome models), so it is read off the X-learner instead of fitted twice.
+    """
+    if not kinds:
+        return []
+    fitted = {}
+    for kind in kinds:
+        if kind == "two" and "x" in kinds:
+            continue
+        fitted[kind] = fit_learner(
+            kind, target, x, y, treatment, categorical, settings, refit=False
+        )
+        if kind == "x" and "two" in kinds:
+            stage = fitted["x"].boosters
+            roles = {"treated": stage["treated"], "control": stage["control"]}
+            fitted["two"] = Learner("two", target, roles)
+    return [(kind, fitted[kind]) for kind in kinds]
 
 
 def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen) -> pd.DataFrame:
