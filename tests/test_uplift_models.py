@@ -574,7 +574,9 @@ def test_dr_learner_mean_uplift_is_near_the_difference_in_means(sim_data) -> Non
 
 def test_cross_validation_boosters_are_the_early_stopped_ones(sim_data) -> None:
     data, _, matrix, treatment = sim_data
-    kept = fit_learner("x", "conversion", matrix, data.conversion, treatment, [2], FAST, refit=False)
+    kept = fit_learner(
+        "x", "conversion", matrix, data.conversion, treatment, [2], FAST, refit=False
+    )
     refit = fit_learner("x", "conversion", matrix, data.conversion, treatment, [2], FAST)
     for role in ("treated", "control"):
         # Same number of rounds (early stopping on the same 20%), trained on 80% vs all rows.

@@ -39,7 +39,8 @@ TRAIN_HELP = (
     "(--experiment with --orders: features as of the campaign start, outcomes in the window "
     "after it; --start and --window-days default to the campaign recorded in design.json). "
     "Every candidate is scored by K-fold cross-validation on held-out folds, next to the random, "
-    "RFM-rule (--rfm-cols) and purchase-probability baselines; --model auto picks the best Qini. "
+    "RFM-rule (--rfm-cols) and purchase-probability baselines; --model auto picks, per outcome, "
+    "the best held-out Qini minus one standard error over the folds (steady beats lucky). "
     "Refuses non-randomized data (a propensity model with AUC > 0.6) unless "
     "--allow-observational."
 )
@@ -65,6 +66,9 @@ class ConversionModel(StrEnum):
     two = "two"
     two_ddr = "two-ddr"
     ct = "ct"
+    x = "x"
+    dr = "dr"
+    ensemble = "ensemble"
 
 
 class RevenueModel(StrEnum):
@@ -73,6 +77,9 @@ class RevenueModel(StrEnum):
     two = "two"
     two_ddr = "two-ddr"
     ct_reg = "ct-reg"
+    x = "x"
+    dr = "dr"
+    ensemble = "ensemble"
     decomposition = "decomposition"
 
 
@@ -173,8 +180,9 @@ def _candidates_tables(result) -> list:
     for arm in choice:
         table = Table(
             title=f"{arm} vs {control}: mean over {folds} held-out folds",
-            caption="* chosen (best mean Qini); below the line: baselines (targeting rules a "
-            "model must beat); @k: uplift among the top k by score",
+            caption="* chosen (highest Qini minus one standard error, sd / sqrt(folds)); "
+            "below the line: baselines (targeting rules a model must beat); @k: uplift among "
+            "the top k by score",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
@@ -318,15 +326,20 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--model",
                 help="Conversion learner: solo (S-learner, treatment interaction), two "
-                "(T-learner), two-ddr, ct (class transformation), or auto (best Qini).",
+                "(T-learner), two-ddr, ct (class transformation), x (X-learner), dr "
+                "(doubly robust), ensemble (mean of two, x, dr), or auto: the one of two, x, "
+                "dr, ensemble with the highest held-out Qini mean minus one standard error "
+                "over the folds (a learner whose Qini swings between folds is penalised).",
             ),
         ] = ConversionModel.auto,
         revenue_model: Annotated[
             RevenueModel,
             typer.Option(
                 "--revenue-model",
-                help="Revenue learner: solo, two, two-ddr, ct-reg (transformed outcome), "
-                "decomposition (uplift x order value), or auto (best revenue Qini).",
+                help="Revenue learner: solo, two, two-ddr, ct-reg (transformed outcome), x, "
+                "dr, ensemble, decomposition (conversion uplift x expected order value), or "
+                "auto: the one of two, x, dr, ensemble, decomposition with the highest "
+                "held-out revenue Qini mean minus one standard error over the folds.",
             ),
         ] = RevenueModel.auto,
         folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")] = 5,

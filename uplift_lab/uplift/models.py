@@ -22,6 +22,9 @@ that a model saved as booster text files (store.py) predicts exactly what was fi
   each row's pseudo-outcome mu1 - mu0 + t (y - mu1) / p - (1 - t) (y - mu0) / (1 - p) uses
   models that did not see it; the pseudo-outcome is regressed on X. p_control is the mean of
   the two control models.
+- ``ensemble``: the mean uplift of the T-, X- and DR-learners (the T-learner is the X-learner's
+  first stage, so two learners are fitted); averaging learners with different errors lowers
+  the variance of the ranking.
 - ``decomposition`` (revenue only): uplift_conversion x E[order value | converted].
 
 Each booster's number of rounds is chosen by early stopping on a validation fold (20% of the
@@ -39,11 +42,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-CONVERSION_KINDS = ("solo", "two", "two-ddr", "ct", "x", "dr")
-REVENUE_KINDS = ("solo", "two", "two-ddr", "ct-reg", "x", "dr", "decomposition")
+CONVERSION_KINDS = ("solo", "two", "two-ddr", "ct", "x", "dr", "ensemble")
+REVENUE_KINDS = ("solo", "two", "two-ddr", "ct-reg", "x", "dr", "ensemble", "decomposition")
 # Roles of the boosters each directly fitted learner stores (store.py reads these names).
 X_ROLES = ("treated", "control", "effect_treated", "effect_control")
 DR_ROLES = ("control_0", "control_1", "effect")
+# The ensemble stores its X- and DR-learner's boosters as "x.<role>" and "dr.<role>"; its
+# T-learner is the X-learner's first stage.
+ENSEMBLE_PARTS = ("x", "dr")
+DIRECT_KINDS = ("x", "dr", "ensemble")  # fitted on LightGBM directly, predicted by effect models
 INTERACTION_SUFFIX = "_treatment_interaction"
 
 
@@ -234,6 +241,29 @@ def train_booster(
     return lgb.train(params, full, num_boost_round=rounds)
 
 
+def ensemble_learner(x_learner: Learner, dr_learner: Learner) -> Learner:
+    """The ensemble of a fitted X- and DR-learner (boosters and params under prefixes)."""
+    boosters, params = {}, {}
+    for part in (x_learner, dr_learner):
+        boosters.update({f"{part.kind}.{role}": b for role, b in part.boosters.items()})
+        params.update({f"{part.kind}.{key}": value for key, value in part.params.items()})
+    return Learner("ensemble", x_learner.target, boosters, params)
+
+
+def ensemble_parts(learner: Learner) -> list[Learner]:
+    """The T-, X- and DR-learners inside an ensemble."""
+    parts = []
+    for kind in ENSEMBLE_PARTS:
+        prefix = kind + "."
+        boosters = {
+            k[len(prefix) :]: b for k, b in learner.boosters.items() if k.startswith(prefix)
+        }
+        params = {k[len(prefix) :]: v for k, v in learner.params.items() if k.startswith(prefix)}
+        parts.append(Learner(kind, learner.target, boosters, params))
+    first_stage = {role: parts[0].boosters[role] for role in ("treated", "control")}
+    return [Learner("two", learner.target, first_stage), *parts]
+
+
 def _fit_x_learner(
     target: str,
     matrix: np.ndarray,
@@ -315,6 +345,12 @@ def fit_learner(
         return _fit_x_learner(target, matrix, y, treatment, categorical, settings, refit)
     if kind == "dr":
         return _fit_dr_learner(target, matrix, y, treatment, categorical, settings, refit)
+    if kind == "ensemble":
+        parts = [
+            fit_learner(part, target, matrix, y, treatment, categorical, settings, refit=refit)
+            for part in ENSEMBLE_PARTS
+        ]
+        return ensemble_learner(*parts)
     if kind == "two" and not refit:
         treated, control = treatment == 1, treatment == 0
         boosters = {
@@ -429,7 +465,7 @@ def treated_and_control_predictions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted outcome if treated and if not, for the S- and T-learners (from boosters only)."""
     boosters = learner.boosters
-    if learner.kind in ("x", "dr"):
+    if learner.kind in DIRECT_KINDS:
         p_control = direct_control_prediction(learner, matrix)
         return p_control + direct_effect_prediction(learner, matrix), p_control
     if learner.kind == "solo":
@@ -446,8 +482,11 @@ def treated_and_control_predictions(
 
 
 def direct_effect_prediction(learner: Learner, matrix: np.ndarray) -> np.ndarray:
-    """Uplift of the X- or DR-learner: the effect model(s), weighted by the treated share."""
+    """Uplift of the X- or DR-learner (the effect model(s), weighted by the treated share), or
+    the ensemble's mean of its parts."""
     boosters = learner.boosters
+    if learner.kind == "ensemble":
+        return np.mean([predict_learner(part, matrix) for part in ensemble_parts(learner)], axis=0)
     if learner.kind == "dr":
         return _predict(boosters["effect"], matrix)
     share = float(learner.params["treated_share"])
@@ -460,6 +499,8 @@ def direct_control_prediction(learner: Learner, matrix: np.ndarray) -> np.ndarra
     mean of its two cross-fitted control models)."""
     if learner.kind == "x":
         return _predict(learner.boosters["control"], matrix)
+    if learner.kind == "ensemble":
+        return _predict(learner.boosters["x.control"], matrix)
     return (
         _predict(learner.boosters["control_0"], matrix)
         + _predict(learner.boosters["control_1"], matrix)
@@ -484,7 +525,7 @@ def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
         return p_treated - p_control
     if learner.kind == "ct-reg":
         return _predict(learner.boosters["ct-reg"], matrix)
-    if learner.kind in ("x", "dr"):
+    if learner.kind in DIRECT_KINDS:
         return direct_effect_prediction(learner, matrix)
     if learner.kind == "decomposition":
         raise ValueError("the decomposition needs the conversion uplift: use predict_arm")
@@ -503,7 +544,7 @@ def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
     if conversion.kind == "ct":
         p_treated, p_control = class_transformation_predictions(conversion, matrix)
         uplift = p_treated - p_control
-    elif conversion.kind in ("x", "dr"):
+    elif conversion.kind in DIRECT_KINDS:
         # The effect model is the uplift; p_treated is kept a probability.
         p_control = direct_control_prediction(conversion, matrix)
         uplift = direct_effect_prediction(conversion, matrix)

@@ -22,10 +22,12 @@ from uplift_lab.errors import input_error
 from uplift_lab.uplift.data import ROW_ID, FeatureSpec, TrainingData, encode_features
 from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
+    ENSEMBLE_PARTS,
     REVENUE_KINDS,
     ArmModel,
     Learner,
     LightGBMSettings,
+    ensemble_learner,
     fit_arm_model,
     fit_learner,
     fit_value_model,
@@ -36,6 +38,12 @@ from uplift_lab.uplift.models import (
 )
 
 KS = (0.1, 0.2, 0.3, 0.5)
+# Candidates of ``auto``. solo, two-ddr, ct and ct-reg stay available by name but are not
+# tried by default: on the Hillstrom half split and the benchmark campaigns they never beat the
+# T-, X- and DR-learners and their ensemble under the one-SE rule (reports/hillstrom/
+# half_split.md), and fitted through scikit-uplift they cost most of the training time.
+AUTO_CONVERSION_KINDS = ("two", "x", "dr", "ensemble")
+AUTO_REVENUE_KINDS = ("two", "x", "dr", "ensemble", "decomposition")
 PROPENSITY_AUC_LIMIT = 0.6
 # Feature columns copied into the held-out predictions as they are (for reading the report);
 # the RFM-rule baseline's columns come from TrainingData.rfm_values.
@@ -146,9 +154,11 @@ def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
     return folds
 
 
-def _candidates(choice: str, kinds: Sequence[str], option: str) -> tuple[str, ...]:
+def _candidates(
+    choice: str, kinds: Sequence[str], option: str, auto: Sequence[str]
+) -> tuple[str, ...]:
     if choice == "auto":
-        return tuple(kinds)
+        return tuple(auto)
     if choice not in kinds:
         raise input_error(option, f"unknown model '{choice}'", f"Use auto or {', '.join(kinds)}")
     return (choice,)
@@ -171,8 +181,10 @@ def train_uplift_model(
     settings = settings or LightGBMSettings()
     if n_folds < 2:
         raise input_error("--folds", f"must be at least 2, got {n_folds}")
-    conversion_kinds = _candidates(conversion_model, CONVERSION_KINDS, "--model")
-    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "--revenue-model")
+    conversion_kinds = _candidates(
+        conversion_model, CONVERSION_KINDS, "--model", AUTO_CONVERSION_KINDS
+    )
+    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "--revenue-model", AUTO_REVENUE_KINDS)
     if data.revenue is None:
         revenue_kinds = ()
     matrix = data.matrix()
@@ -445,16 +457,21 @@ def _fold_learners(target, kinds, x, y, treatment, categorical, settings):
     if not kinds:
         return []
     fitted = {}
-    for kind in kinds:
-        if kind == "two" and "x" in kinds:
+    # The ensemble's parts are fitted once and shared with the T-, X- and DR-candidates.
+    needed = [*ENSEMBLE_PARTS] if "ensemble" in kinds else []
+    needed += [kind for kind in kinds if kind not in needed and kind != "ensemble"]
+    for kind in needed:
+        if kind == "two" and "x" in needed:
             continue
         fitted[kind] = fit_learner(
             kind, target, x, y, treatment, categorical, settings, refit=False
         )
-        if kind == "x" and "two" in kinds:
+        if kind == "x" and "two" in needed:
             stage = fitted["x"].boosters
             roles = {"treated": stage["treated"], "control": stage["control"]}
             fitted["two"] = Learner("two", target, roles)
+    if "ensemble" in kinds:
+        fitted["ensemble"] = ensemble_learner(fitted["x"], fitted["dr"])
     return [(kind, fitted[kind]) for kind in kinds]
 
 
