@@ -200,14 +200,19 @@ def test_candidates_table_reports_held_out_metrics_per_candidate(trained_sim) ->
     assert (table["qini"] > 0).all()  # a real, strong effect is found on held-out folds
 
 
-def test_auto_picks_the_candidate_with_the_best_held_out_qini() -> None:
+def test_auto_picks_the_candidate_with_the_best_qini_minus_one_standard_error() -> None:
     frame, _ = simulated_campaign(3000, seed=2)
     result = train_uplift_model(
-        _training(frame, revenue_col=None), conversion_model="auto", n_folds=2, settings=FAST
+        _training(frame, revenue_col=None), conversion_model="auto", n_folds=3, settings=FAST
     )
     conversion = result.candidates[result.candidates["target"] == "conversion"]
-    assert set(conversion["kind"]) == {"solo", "two", "two-ddr", "ct"}
-    best = conversion.loc[conversion["qini"].idxmax(), "kind"]
+    assert set(conversion["kind"]) == {"two", "x", "dr", "ensemble"}
+    penalised = {
+        row["kind"]: statistics.mean(row["qini_folds"])
+        - statistics.stdev(row["qini_folds"]) / math.sqrt(3)
+        for row in conversion.to_dict(orient="records")
+    }
+    best = max(penalised, key=penalised.get)
     assert result.model.cv_metrics["choice"]["send"]["conversion"] == best
     assert result.model.arm_models[0].revenue is None
 

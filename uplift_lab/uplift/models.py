@@ -572,19 +572,33 @@ def fit_arm_model(
     revenue_kind: str | None,
     settings: LightGBMSettings,
 ) -> ArmModel:
-    """Fit the conversion learner and (when revenue is given) the revenue learner of one arm."""
-    conversion = fit_learner(
-        conversion_kind, "conversion", matrix, converted, treatment, categorical, settings
-    )
-    revenue_learner = None
-    if revenue is not None and revenue_kind is not None:
-        if revenue_kind == "decomposition":
-            revenue_learner = fit_value_model(matrix, revenue, converted, categorical, settings)
-        else:
-            revenue_learner = fit_learner(
-                revenue_kind, "revenue", matrix, revenue, treatment, categorical, settings
+    """Fit the conversion learner and (when revenue is given) the revenue learner of one arm.
+
+    With ``settings.n_jobs`` > 1 the two are fitted at once on threads of one core each
+    (LightGBM releases the GIL), which stays fast on a machine other jobs keep busy.
+    """
+    with_revenue = revenue is not None and revenue_kind is not None
+    threads = 2 if with_revenue and settings.n_jobs > 1 else 1
+    each = replace(settings, n_jobs=1) if threads > 1 else settings
+
+    def fit(target: str) -> Learner:
+        if target == "conversion":
+            return fit_learner(
+                conversion_kind, "conversion", matrix, converted, treatment, categorical, each
             )
-    return ArmModel(arm, conversion, revenue_learner)
+        if revenue_kind == "decomposition":
+            return fit_value_model(matrix, revenue, converted, categorical, each)
+        return fit_learner(revenue_kind, "revenue", matrix, revenue, treatment, categorical, each)
+
+    targets = ["conversion", "revenue"] if with_revenue else ["conversion"]
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            learners = list(pool.map(fit, targets))
+    else:
+        learners = [fit(target) for target in targets]
+    return ArmModel(arm, learners[0], learners[1] if with_revenue else None)
 
 
 def without_wrappers(model: ArmModel) -> ArmModel:

@@ -127,11 +127,32 @@ def propensity_auc(
     scores = np.zeros(len(rows))
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=settings.seed)
     cats = [names[j] for j in categorical] or "auto"
-    for train, test in folds.split(frame, target):
-        model = lightgbm_estimator("conversion", settings.params(len(train)), 100)
+    workers = fold_workers(3, settings)
+    one_thread = replace(settings, n_jobs=1) if workers > 1 else settings
+
+    def run_fold(split) -> None:
+        train, test = split
+        model = lightgbm_estimator("conversion", one_thread.params(len(train)), 100)
         model.fit(frame.iloc[train], target[train], categorical_feature=cats)
         scores[test] = model.predict_proba(frame.iloc[test])[:, 1]
+
+    run_in_threads(run_fold, list(folds.split(frame, target)), workers)
     return float(roc_auc_score(target, scores))
+
+
+def run_in_threads(function, items: Sequence, workers: int) -> None:
+    """``function(item)`` for every item, on ``workers`` threads (in order when 1).
+
+    LightGBM releases the GIL while it trains, so threads that each fit on one core keep
+    both cores busy; on a loaded machine this is also much faster than LightGBM's own
+    OpenMP threads, which spin while they wait for each other.
+    """
+    if workers <= 1:
+        for item in items:
+            function(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(function, items))
 
 
 def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
@@ -433,12 +454,7 @@ def _held_out_predictions(
         for kind, learner in learners:
             predictions[f"revenue:{kind}"][test] = predict_learner(learner, x[test])
 
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run_fold, range(n_folds)))
-    else:
-        for fold in range(n_folds):
-            run_fold(fold)
+    run_in_threads(run_fold, range(n_folds), workers)
     return predictions
 
 
