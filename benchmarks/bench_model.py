@@ -170,7 +170,11 @@ def timed_train(data, folds: int) -> tuple[float, float, dict]:
 
 def speed_against_two_models(rows: int, folds: int) -> None:
     """Issue 10: train (auto) on ``rows`` rows vs one TwoModels fit, timed back to back."""
-    import sklift.models  # noqa: F401  (imported before timing: not part of either side)
+    # Imported before timing (this environment compiles every module on import): neither side.
+    import sklearn.model_selection  # noqa: F401
+    import sklift.models  # noqa: F401
+
+    import uplift_lab.uplift.evaluate  # noqa: F401
 
     data = training_data(campaign(rows, seed=0))
     default, default_cpu = two_models_seconds(data)

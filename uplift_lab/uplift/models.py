@@ -62,7 +62,7 @@ class LightGBMSettings:
     num_leaves: int = 4
     min_child_samples: int = 100
     max_rounds: int = 300
-    early_stopping_rounds: int = 30
+    early_stopping_rounds: int = 15
     validation_share: float = 0.2
     n_jobs: int = 2
     seed: int = 0
