@@ -1,9 +1,10 @@
 """Training loop: randomization check, K-fold cross-validated candidates, model choice, final fit.
 
 Every candidate learner is scored on held-out folds only (folds stratified by arm x outcome);
-``auto`` picks, per treated arm, the conversion learner with the best mean held-out Qini and the
-revenue learner with the best mean held-out revenue Qini. The chosen learners are then refitted on
-all rows. The held-out predictions are kept so that ``evaluate`` can report on them.
+``auto`` picks, per treated arm and outcome, the learner with the highest held-out Qini mean minus
+one standard error over the folds (:func:`selection_score`), so that a learner whose Qini swings
+from fold to fold does not win on one lucky fold. The chosen learners are then refitted on all
+rows. The held-out predictions are kept so that ``evaluate`` can report on them.
 """
 
 from __future__ import annotations
