@@ -148,7 +148,7 @@ def test_write_model_report_names_files_by_arm_and_outcome(tmp_path, evaluations
     assert "captured_sms_vs_control_revenue.png" in names
     markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "## sms vs control: conversion" in markdown
-    assert "Chosen for arm 'sms' (best held-out Qini minus one standard error): conversion: two." in markdown
+    assert "Chosen for arm 'sms' (best held-out Qini - 1 SE): conversion: two." in markdown
 
 
 def test_no_effect_campaign_is_reported_not_useful(tmp_path) -> None:

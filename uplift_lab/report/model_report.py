@@ -519,7 +519,7 @@ def write_model_report(
     choice = cv.get("choice", {}) or {}
     for arm, targets in sorted(choice.items()):
         picked = ", ".join(f"{target}: {kind}" for target, kind in sorted(targets.items()) if kind)
-        context.append(f"Chosen for arm '{arm}' (best held-out Qini minus one standard error): {picked}.")
+        context.append(f"Chosen for arm '{arm}' (best held-out Qini - 1 SE): {picked}.")
     parts = [(f"{arm} vs {control}: {outcome}", ev) for arm, outcome, ev in evaluations]
     files = _report_files(parts, "Uplift model evaluation", context)
     return _write_files(files, Path(folder))
