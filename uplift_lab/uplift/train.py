@@ -40,9 +40,10 @@ from uplift_lab.uplift.models import (
 
 KS = (0.1, 0.2, 0.3, 0.5)
 # Candidates of ``auto``. solo, two-ddr, ct and ct-reg stay available by name but are not
-# tried by default: on the Hillstrom half split and the benchmark campaigns they never beat the
-# T-, X- and DR-learners and their ensemble under the one-SE rule (reports/hillstrom/
-# half_split.md), and fitted through scikit-uplift they cost most of the training time.
+# tried by default: on the Hillstrom half split none of them ranked the test half better than
+# the best of the T-, X- and DR-learners and their ensemble (visit uplift@30% 0.065-0.071 vs
+# 0.073; spend 711-3,874 vs 4,000), and fitted through scikit-uplift they cost most of the
+# training time. The T-learner is free next to the X-learner (its first stage).
 AUTO_CONVERSION_KINDS = ("two", "x", "dr", "ensemble")
 AUTO_REVENUE_KINDS = ("two", "x", "dr", "ensemble", "decomposition")
 PROPENSITY_AUC_LIMIT = 0.6
