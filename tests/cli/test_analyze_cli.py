@@ -193,7 +193,7 @@ def test_one_arm_is_refused(runner, tmp_path) -> None:
 
 def test_unknown_control_label_lists_the_arms(runner, flat_table) -> None:
     line = one_line_error(runner.invoke(app, ["analyze", str(flat_table), "--control", "holdout"]))
-    assert "control arm 'holdout'" in line and "control, send" in line
+    assert "control arm 'holdout'" in line and "'control', 'send'" in line
 
 
 def test_nan_in_outcomes_is_refused(runner, experiment, tmp_path) -> None:
@@ -377,10 +377,19 @@ def test_unexpected_arm_label_is_refused_when_arms_are_declared(runner, tmp_path
     assert not (tmp_path / "rep").exists()
 
 
-def test_tiny_arm_without_declared_arms_is_a_warning(runner, tmp_path) -> None:
+def test_tiny_arm_without_declared_arms_is_refused_naming_label_and_flag(runner, tmp_path) -> None:
     path = _flat_with_typo(tmp_path)
     args = ["analyze", str(path), "--control", "control", "--conversion-col", "converted",
-            "--revenue-col", "revenue"]  # fmt: skip
+            "--revenue-col", "revenue", "--out", str(tmp_path / "rep")]  # fmt: skip
+    line = one_line_error(runner.invoke(app, args))
+    assert "arm 'sned' with only 1 of 2,000 rows" in line and "--expected" in line
+    assert not (tmp_path / "rep").exists()
+
+
+def test_small_arm_declared_with_expected_is_accepted(runner, tmp_path) -> None:
+    path = _flat_with_typo(tmp_path)
+    args = ["analyze", str(path), "--control", "control", "--conversion-col", "converted",
+            "--expected", "control=0.5,send=0.4995,sned=0.0005", "--json"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "arm 'sned'" in " ".join(result.output.split()) and "mistyped" in result.output
+    assert json.loads(result.output)["treated_arms"] == ["send", "sned"]
