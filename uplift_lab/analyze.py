@@ -1154,6 +1154,9 @@ def analyze_flat_file(
             "Rename that segment (e.g. 'all_customers')",
         )
     options = replace(options, control=options.control.strip())
+    if options.expected_fractions and not options.arm_order:  # arms in the order declared
+        declared = dict.fromkeys(a for f in options.expected_fractions.values() for a in f)
+        options = replace(options, arm_order=tuple(declared))
     check_arms(units, options.control, path, columns.arm)
     notices = _check_declared_arms(units, options, path, columns.arm)
     notes = {

@@ -59,8 +59,8 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
                 "e.g. --start 2026-06-01"
             )
         return pd.Timestamp(fallback).normalize()
-    try:
-        value = pd.Timestamp(start)
+    try:  # ISO only: pd.Timestamp("June") would be June 1st of the year 1
+        value = pd.to_datetime(str(start).strip(), format="ISO8601")
     except (ValueError, TypeError):
         value = pd.NaT
     if pd.isna(value):
