@@ -1189,7 +1189,7 @@ def tiny_arm_error(
     return input_error(
         source,
         f"column '{arm_column}' has an arm '{arm}' with only {n:,} of {len(labels):,} rows "
-        f"(under 1%){others}: a mistyped label?",
+        f"(under 1%){others}, likely a mistyped label",
         f"Fix or drop those rows, or declare every arm with {flag} ARM=FRACTION,... "
         f"(including '{arm}') to accept it",
     )
