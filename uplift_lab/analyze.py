@@ -1238,7 +1238,8 @@ def analyze_experiment_folder(
     """
     assignment, meta = read_experiment(folder)
     control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
-    fractions = meta.get("fractions") or None
+    # An imported campaign without --expected records no intended fractions: --expected here.
+    fractions = meta.get("fractions") or options.expected_fractions or None
     arm_order = tuple(str(a) for a in meta.get("arms") or ())
     options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
     arms_present = set(assignment[ARM].astype(str))

@@ -516,3 +516,24 @@ def test_edited_imported_assignment_is_refused_by_analyze(runner, tmp_path) -> N
     )
     line = one_line_error(runner.invoke(app, ["analyze", str(out), "--outcomes", str(outcomes)]))
     assert "SHA-256" in line
+
+
+def test_imported_without_expected_records_no_fractions_and_analyze_takes_them(
+    runner, tmp_path
+) -> None:
+    path = _write(tmp_path, _balanced())
+    out = tmp_path / "exp"
+    args = ["import-campaign", str(path), "--start", "2026-06-01", "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert json.loads((out / "design.json").read_text())["fractions"] is None
+    outcomes = _write(
+        tmp_path, {"customer_id": ["u1"], "converted": [1], "revenue": [5.0]}, "o.csv"
+    )
+    base = ["analyze", str(out), "--outcomes", str(outcomes), "--json"]
+    unchecked = json.loads(runner.invoke(app, base).stdout)
+    assert unchecked["srm"] == []
+    checked = runner.invoke(app, [*base, "--expected", "control=0.1,sms=0.5,edm=0.4"])
+    assert checked.exit_code == 0, checked.output
+    srm = json.loads(checked.stdout)["srm"][0]["result"]
+    reference = sps.chisquare([30, 120, 150], f_exp=[30, 120, 150])  # control, edm, sms
+    assert srm["p_value"] == pytest.approx(reference.pvalue)

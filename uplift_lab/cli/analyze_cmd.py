@@ -145,8 +145,9 @@ def analyze(
         str | None,
         typer.Option(
             "--expected",
-            help="Flat table: designed arm fractions for the sample-ratio check, "
-            "e.g. control=0.1,send=0.9 (without it SRM cannot be checked).",
+            help="Flat table (or a folder whose design.json records none, e.g. imported "
+            "without --expected): designed arm fractions for the sample-ratio check, "
+            "e.g. control=0.1,send=0.9 (without them SRM cannot be checked).",
         ),
     ] = None,
     cost: Annotated[
