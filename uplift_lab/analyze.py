@@ -982,9 +982,6 @@ def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
     return text
 
 
-_arm_labels = arm_labels
-
-
 def _segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
     values = frame[column]
     empty = values.isna() | (values.astype(str).str.strip() == "")
@@ -1248,7 +1245,7 @@ def analyze_experiment_folder(
         {
             CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
             SEGMENT: _segment_labels(assignment, STRATUM, folder),
-            ARM: _arm_labels(assignment, ARM, folder),
+            ARM: arm_labels(assignment, ARM, folder),
         }
     )
     check_arms(assignment, control, Path(folder) / "assignment.parquet", ARM)
