@@ -26,6 +26,7 @@ CONVERTED = "converted"
 REVENUE = "revenue"
 ORDERS = "orders"
 COVARIATE = "covariate"
+PRE_REVENUE = "pre_revenue"  # the covariate an orders file gives: revenue before the window
 ALL_SEGMENTS = "all"
 
 DEFAULT_WINDOW_DAYS = 7  # response window when neither --window-days nor design.json says
@@ -33,6 +34,8 @@ SRM_ALPHA = 0.001
 WHALE_TOP_FRACTION = 0.01
 WHALE_SHARE = 0.5
 MIN_NORMAL_COUNT = 5  # conversions and non-conversions per arm for a normal-approximation CI
+NO_REVENUE = "no_revenue_column"  # error code of revenue effects of a conversion-only campaign
+_NAN3 = (math.nan, math.nan, math.nan)
 
 INTENT_TO_TREAT = (
     "Intent to treat: customers are analysed by their assigned arm, whether or not the message "
@@ -197,6 +200,7 @@ class Analysis:
     cap_threshold: float | None
     data_notes: Mapping[str, object]
     daily: pd.DataFrame | None = None  # arm, day, cumulative conversion rate
+    has_revenue: bool = True  # False for conversion-only campaigns (no revenue column)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +279,8 @@ def join_outcomes(
     )
     missing = units[CONVERTED].isna()
     units[CONVERTED] = units[CONVERTED].fillna(0.0)
-    units[REVENUE] = units[REVENUE].fillna(0.0)
+    if REVENUE in units.columns:
+        units[REVENUE] = units[REVENUE].fillna(0.0)
     if ORDERS in units.columns:
         units[ORDERS] = units[ORDERS].fillna(0).astype("int64")
     if covariate is not None:
@@ -300,9 +305,10 @@ def check_arms(units: pd.DataFrame, control: str, source: object, arm_column: st
             "Pass the full experiment, or the right --arm-col",
         )
     if control not in arms:
+        shown = ", ".join(f"'{arm}'" for arm in arms[:20])
         raise input_error(
             source,
-            f"control arm '{control}' is not in column '{arm_column}' (arms: {', '.join(arms)})",
+            f"control arm '{control}' is not in column '{arm_column}' (arms: {shown})",
             "Pass one of them with --control",
         )
 
@@ -357,6 +363,9 @@ class _Cells:
 
 _EMPTY = stats.SampleStats(0, 0.0, 0.0)
 _EMPTY_PAIRED = stats.PairedSampleStats(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+NO_REVENUE_EFFECT = stats.EffectResult(
+    *(math.nan,) * 10, method="no revenue column", error=NO_REVENUE, relative_error=NO_REVENUE
+)
 
 
 def _sample(moments: Mapping[Cell, stats.SampleStats], segment: str, arm: str):
@@ -449,7 +458,9 @@ def _summaries(
         totals = cells.sums(units[ORDERS].to_numpy(dtype="float64"))
         order_counts = dict(zip(cells.labels, totals, strict=True))
     rows = []
-    for segment in [*segments, ALL_SEGMENTS]:
+    # A table without segments has the one segment "all": its rows are the pooled rows already.
+    listed = [segment for segment in segments if segment != ALL_SEGMENTS]
+    for segment in [*listed, ALL_SEGMENTS]:
         for arm in arms:
             if segment == ALL_SEGMENTS:
                 c = sum((_sample(conv, s, arm) for s in segments), stats.SampleStats(0, 0.0, 0.0))
@@ -516,8 +527,9 @@ def analyze_units(
     window_days: int | None = None,
     extra_notices: Sequence[Notice] = (),
 ) -> Analysis:
-    """Analyse one row per customer: ``segment``, ``arm``, ``converted`` (0/1), ``revenue``,
-    optional ``orders`` and ``covariate`` (pre-period value for CUPED).
+    """Analyse one row per customer: ``segment``, ``arm``, ``converted`` (0/1), optional
+    ``revenue`` (absent for a conversion-only campaign), ``orders`` and ``covariate``
+    (pre-period value for CUPED of revenue).
 
     Per segment and treated arm: conversion (difference of proportions, z-test) and revenue per
     customer (Welch), relative lifts (delta method), p-values adjusted across all segment x arm
@@ -543,6 +555,16 @@ def analyze_units(
                 f"{', '.join(treated)}). Use e.g. {option} '{treated[0]}={example}'"
             )
 
+    has_revenue = REVENUE in units.columns
+    if not has_revenue:
+        for given, option in ((options.cap_quantile, "--cap-revenue"), (options.covariate_name,
+                              "--covariate")):  # fmt: skip
+            if given is not None:
+                raise InputError(
+                    f"{option} needs a revenue column, and {source} has none (a conversion-only "
+                    f"campaign). Pass --revenue-col COLUMN, or leave out {option}"
+                )
+        units = units.assign(**{REVENUE: 0.0})
     cap_threshold = None
     if options.cap_quantile is not None:
         cap_threshold = stats.pooled_quantile_cap([units[REVENUE].to_numpy()], options.cap_quantile)
@@ -573,6 +595,8 @@ def analyze_units(
             revenue = stats.mean_difference(
                 _sample(rev, segment, control), _sample(rev, segment, arm), alpha=options.alpha
             )
+            if not has_revenue:
+                revenue = NO_REVENUE_EFFECT
             capped = None
             if rev_capped is not None:
                 capped = stats.mean_difference(
@@ -646,6 +670,7 @@ def analyze_units(
             with_money,
             margin,
             (conv, rev, control),
+            has_revenue,
         )
         for arm in treated
     ]
@@ -703,7 +728,7 @@ def analyze_units(
             )
         )
     share = stats.top_share(units[REVENUE].to_numpy(), WHALE_TOP_FRACTION)
-    if not math.isnan(share) and share > WHALE_SHARE:
+    if has_revenue and not math.isnan(share) and share > WHALE_SHARE:
         notices.append(
             Notice(
                 "warning",
@@ -740,6 +765,7 @@ def analyze_units(
         daily=_cumulative_daily(units, daily, arms, window_days or 1)
         if daily is not None
         else None,
+        has_revenue=has_revenue,
     )
 
 
@@ -818,6 +844,7 @@ def _overall(
     with_money: bool,
     margin: float,
     moments: tuple[Mapping[Cell, stats.SampleStats], Mapping[Cell, stats.SampleStats], str],
+    has_revenue: bool = True,
 ) -> OverallEffect:
     sizes = [c.control_n + c.treated_n for c in comparisons]
     conv, rev, control = moments
@@ -850,7 +877,8 @@ def _overall(
         reduction = 1 - (cuped.standard_error / revenue.standard_error) ** 2
     money = None
     if with_money:
-        money = _sum_money([c.money for c in comparisons])
+        money = _sum_money([c.money for c in comparisons], by_revenue=has_revenue)
+    revenue_relative = relative(rev) if has_revenue else RelativeLift(*_NAN3, NO_REVENUE)
     return OverallEffect(
         arm=arm,
         control_n=sum(c.control_n for c in comparisons),
@@ -858,7 +886,7 @@ def _overall(
         conversion=combine([c.conversion for c in comparisons]),
         revenue=revenue,
         conversion_relative=relative(conv),
-        revenue_relative=relative(rev),
+        revenue_relative=revenue_relative,
         revenue_capped=capped,
         revenue_cuped=cuped,
         cuped_variance_reduction=reduction,
@@ -866,9 +894,14 @@ def _overall(
     )
 
 
-def _sum_money(parts: Sequence[Money]) -> Money:
-    """Total money over segments; CI from the segments' independent standard errors."""
-    usable = [m for m in parts if not math.isnan(m.incremental_revenue_low)]
+def _sum_money(parts: Sequence[Money], *, by_revenue: bool = True) -> Money:
+    """Total money over segments; CI from the segments' independent standard errors.
+
+    Segments whose revenue lift has no CI are left out, or, without revenue (a conversion-only
+    campaign, where revenue and profit stay NaN), those whose conversion lift has none.
+    """
+    key = "incremental_revenue_low" if by_revenue else "incremental_conversions_low"
+    usable = [m for m in parts if not math.isnan(getattr(m, key))]
 
     def total_with_ci(attr: str) -> tuple[float, float]:
         total = sum(getattr(m, attr) for m in usable)
@@ -920,9 +953,10 @@ class FlatColumns:
 
     arm: str
     conversion: str
-    revenue: str
+    revenue: str | None = REVENUE  # None: 'revenue' if the table has it, else conversion only
     segment: str | None = None
     covariate: str | None = None
+    positive: str | None = None  # label of a converted customer in a text conversion column
 
 
 def read_experiment(folder: Path) -> tuple[pd.DataFrame, dict]:
@@ -933,15 +967,19 @@ def read_experiment(folder: Path) -> tuple[pd.DataFrame, dict]:
     return experiment.assignment, dict(experiment.meta)
 
 
-def _arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    """The arm column as text with stray spaces stripped (``' sms'`` is ``'sms'``); empty
+    labels are refused."""
     values = frame[column]
-    if values.isna().any():
+    text = values.astype(str).str.strip()
+    empty = values.isna() | (text == "")
+    if empty.any():
         raise input_error(
             source,
-            f"column '{column}' has {int(values.isna().sum())} empty arm label(s)",
+            f"column '{column}' has {int(empty.sum())} empty arm label(s)",
             "Every customer needs an arm; fill or remove those rows",
         )
-    return values.astype(str)
+    return text
 
 
 def _segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
@@ -956,7 +994,22 @@ def _segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Seri
     return values.astype(str)
 
 
-def _conversion_flags(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+def _conversion_flags(
+    frame: pd.DataFrame, column: str, source: object, positive: str | None = None
+) -> pd.Series:
+    if positive is not None:
+        return _label_flags(frame, column, source, positive)
+    raw = frame[column]
+    if not (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)):
+        labels = raw.dropna().astype(str).str.strip()
+        if len(labels) and pd.to_numeric(labels, errors="coerce").isna().any():
+            distinct = sorted(labels.unique())
+            shown = ", ".join(f"'{v}'" for v in distinct[:5])
+            raise input_error(
+                source,
+                f"column '{column}' holds labels ({shown}), not 0/1",
+                f"Name the converted label with --positive, e.g. --positive '{distinct[-1]}'",
+            )
     values = contracts.numeric_column(frame, column, source)
     bad = ~values.isin([0.0, 1.0])
     if bad.any():
@@ -966,6 +1019,36 @@ def _conversion_flags(frame: pd.DataFrame, column: str, source: object) -> pd.Se
             "Pass a 0/1 conversion column with --conversion-col",
         )
     return values
+
+
+def _label_flags(frame: pd.DataFrame, column: str, source: object, positive: str) -> pd.Series:
+    """1.0 where the label is ``positive`` (e.g. Yes), 0.0 for the one other label (No)."""
+    values = frame[column]
+    text = values.astype(str).str.strip()
+    empty = values.isna() | (text == "")
+    if empty.any():
+        raise input_error(
+            source,
+            f"column '{column}' has {int(empty.sum())} empty value(s)",
+            "Every customer needs an outcome; fill or remove those rows",
+        )
+    positive = str(positive).strip()
+    labels = sorted(text.unique())
+    shown = ", ".join(f"'{label}'" for label in labels[:5])
+    if positive not in labels:
+        raise input_error(
+            source,
+            f"--positive '{positive}' is not a value of column '{column}' (values: {shown})",
+            "Pass the label of a converted customer, e.g. --positive Yes",
+        )
+    if len(labels) > 2:
+        raise input_error(
+            source,
+            f"column '{column}' has {len(labels)} labels ({shown}); --positive reads a yes/no "
+            "column with two",
+            "Fix the other labels so that one means converted and one does not",
+        )
+    return (text == positive).astype("float64")
 
 
 def _window_days(window_days: int | None, meta: Mapping | None) -> int:
@@ -1032,44 +1115,87 @@ def analyze_flat_file(
     *,
     encoding: str | None = None,
 ) -> Analysis:
-    """Analyse a flat table with an arm column and outcome columns (e.g. a public data set)."""
-    wanted = [columns.arm, columns.segment] if columns.segment else [columns.arm]
-    frame = io.read_table(path, encoding=encoding, string_columns=wanted)
-    needed = [columns.arm, columns.conversion, columns.revenue]
-    needed += [c for c in (columns.segment, columns.covariate) if c]
+    """Analyse a flat table with an arm column and outcome columns (e.g. a public data set).
+
+    Without a segment column the table is one segment; without a revenue column (``revenue``
+    None) only conversion is analysed; ``positive`` reads a text conversion column (Yes/No).
+    """
+    text_columns = [columns.arm, columns.segment, columns.positive and columns.conversion]
+    frame = io.read_table(path, encoding=encoding, string_columns=[c for c in text_columns if c])
+    if columns.revenue is None and REVENUE in frame.columns:
+        columns = replace(columns, revenue=REVENUE)
+    needed = [columns.arm, columns.conversion]
+    needed += [c for c in (columns.revenue, columns.segment, columns.covariate) if c]
     contracts.require_columns(frame, needed, path)
     if len(frame) == 0:
         raise input_error(path, "has no rows", "Pass a table with one row per customer")
     units = pd.DataFrame(
         {
-            ARM: _arm_labels(frame, columns.arm, path),
+            ARM: arm_labels(frame, columns.arm, path),
             SEGMENT: _segment_labels(frame, columns.segment, path)
             if columns.segment
             else ALL_SEGMENTS,
-            CONVERTED: _conversion_flags(frame, columns.conversion, path),
-            REVENUE: contracts.numeric_column(frame, columns.revenue, path),
+            CONVERTED: _conversion_flags(frame, columns.conversion, path, columns.positive),
         }
     )
+    if columns.revenue:
+        units[REVENUE] = contracts.numeric_column(frame, columns.revenue, path)
     if columns.covariate:
         units[COVARIATE] = contracts.numeric_column(frame, columns.covariate, path)
+    segments = set(units[SEGMENT])
+    if columns.segment and ALL_SEGMENTS in segments and len(segments) > 1:
+        raise input_error(
+            path,
+            f"column '{columns.segment}' has a segment labelled '{ALL_SEGMENTS}', the name of "
+            "the pooled rows",
+            "Rename that segment (e.g. 'all_customers')",
+        )
+    options = replace(options, control=options.control.strip())
+    if options.expected_fractions and not options.arm_order:  # arms in the order declared
+        declared = dict.fromkeys(a for f in options.expected_fractions.values() for a in f)
+        options = replace(options, arm_order=tuple(declared))
     check_arms(units, options.control, path, columns.arm)
     notices = _check_declared_arms(units, options, path, columns.arm)
     notes = {
         "input": str(path),
         "mode": "flat table",
         "rows": len(units),
-        "customers_with_negative_revenue": int((units[REVENUE] < 0).sum()),
     }
+    if columns.revenue:
+        notes["customers_with_negative_revenue"] = int((units[REVENUE] < 0).sum())
     return analyze_units(units, options, source=str(path), data_notes=notes, extra_notices=notices)
 
 
-TINY_ARM_SHARE = 0.01  # an arm this much smaller than the largest looks like a mistyped label
+TINY_ARM_SHARE = 0.01  # an arm with fewer rows than this share of all rows looks like a typo
+
+
+def tiny_arm_error(
+    labels: pd.Series, source: object, arm_column: str, flag: str = "--expected"
+) -> InputError | None:
+    """The error for an arm under 1% of the rows (a mistyped label such as 'sned'), or None.
+
+    Only when the arms are not declared: ``flag`` (``--expected``) declares them and accepts a
+    small arm on purpose.
+    """
+    sizes = labels.value_counts()
+    tiny = sizes[sizes < TINY_ARM_SHARE * len(labels)]
+    if not len(tiny) or len(sizes) < 2:
+        return None
+    arm, n = str(tiny.index[0]), int(tiny.iloc[0])
+    others = f" (and {len(tiny) - 1} more)" if len(tiny) > 1 else ""
+    return input_error(
+        source,
+        f"column '{arm_column}' has an arm '{arm}' with only {n:,} of {len(labels):,} rows "
+        f"(under 1%){others}, likely a mistyped label",
+        f"Fix or drop those rows, or declare every arm with {flag} ARM=FRACTION,... "
+        f"(including '{arm}') to accept it",
+    )
 
 
 def _check_declared_arms(
     units: pd.DataFrame, options: AnalysisOptions, source: object, arm_column: str
 ) -> list[Notice]:
-    """Refuse arm labels outside --expected; without it, warn about suspiciously tiny arms."""
+    """Refuse arm labels outside --expected; without it, refuse an arm under 1% of the rows."""
     declared = sorted({arm for fractions in (options.expected_fractions or {}).values()
                        for arm in fractions})  # fmt: skip
     if declared:
@@ -1078,17 +1204,10 @@ def _check_declared_arms(
             "Fix those labels, or declare every arm in --expected",
         )  # fmt: skip
         return []
-    sizes = units[ARM].value_counts()
-    tiny = sizes[sizes < TINY_ARM_SHARE * sizes.max()]
-    return [
-        Notice(
-            "warning",
-            f"arm '{arm}' of column '{arm_column}' has only {n:,} customer(s), under 1% of the "
-            "largest arm: a mistyped label? Declare the arms with --expected "
-            "ARM=FRACTION,... to refuse unknown labels.",
-        )
-        for arm, n in tiny.items()
-    ]
+    error = tiny_arm_error(units[ARM], source, arm_column)
+    if error is not None:
+        raise error
+    return []
 
 
 def analyze_experiment_folder(
@@ -1099,7 +1218,7 @@ def analyze_experiment_folder(
     start: str | None = None,
     window_days: int | None = None,
     conversion_col: str = CONVERTED,
-    revenue_col: str = REVENUE,
+    revenue_col: str | None = REVENUE,
     customer_col: str = CUSTOMER_ID,
     time_col: str = ORDER_TIME,
     amount_col: str = AMOUNT,
@@ -1108,13 +1227,16 @@ def analyze_experiment_folder(
 ) -> Analysis:
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
 
-    A file with ``conversion_col`` is a per-customer outcome table; otherwise it is an order
+    A file with ``conversion_col`` is a per-customer outcome table (``revenue_col`` None: its
+    ``revenue`` column if it has one, else conversion only); otherwise it is an order
     log and the response window is [start, start + window_days); both default to the campaign
     entry of design.json (what `target` or the campaign's planner recorded), else 7 days.
+    With an order log the only covariate is ``pre_revenue`` (revenue before the window).
     """
     assignment, meta = read_experiment(folder)
     control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
-    fractions = meta.get("fractions") or None
+    # An imported campaign without --expected records no intended fractions: --expected here.
+    fractions = meta.get("fractions") or options.expected_fractions or None
     arm_order = tuple(str(a) for a in meta.get("arms") or ())
     options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
     arms_present = set(assignment[ARM].astype(str))
@@ -1123,7 +1245,7 @@ def analyze_experiment_folder(
         {
             CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
             SEGMENT: _segment_labels(assignment, STRATUM, folder),
-            ARM: _arm_labels(assignment, ARM, folder),
+            ARM: arm_labels(assignment, ARM, folder),
         }
     )
     check_arms(assignment, control, Path(folder) / "assignment.parquet", ARM)
@@ -1137,14 +1259,19 @@ def analyze_experiment_folder(
     window = None
     if conversion_col in raw.columns:
         frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
-        contracts.require_columns(frame, (CUSTOMER_ID, revenue_col), outcomes_path)
+        if revenue_col is None and REVENUE in frame.columns:
+            revenue_col = REVENUE
+        contracts.require_columns(
+            frame, [CUSTOMER_ID] + ([revenue_col] if revenue_col else []), outcomes_path
+        )
         outcomes = pd.DataFrame(
             {
                 CUSTOMER_ID: contracts.ids_as_text(frame, CUSTOMER_ID, outcomes_path, unique=True),
                 CONVERTED: _conversion_flags(frame, conversion_col, outcomes_path),
-                REVENUE: contracts.numeric_column(frame, revenue_col, outcomes_path),
             }
         )
+        if revenue_col:
+            outcomes[REVENUE] = contracts.numeric_column(frame, revenue_col, outcomes_path)
         notes["mode"] = "experiment + per-customer outcomes"
         if covariate:
             contracts.require_columns(frame, (covariate,), outcomes_path)
@@ -1178,17 +1305,25 @@ def analyze_experiment_folder(
             refund_amount=derived.refund_amount,
         )
         if covariate:
-            if covariate in orders.columns:
+            if covariate != PRE_REVENUE:
+                kind = (
+                    "an order column, not a per-customer value"
+                    if covariate in raw.columns
+                    else "not something an orders file has"
+                )
                 raise input_error(
                     outcomes_path,
-                    f"--covariate '{covariate}' is an order column, not a per-customer value",
-                    "With an orders file use --covariate pre_revenue (revenue before --start)",
+                    f"--covariate '{covariate}' is {kind} (the file has: "
+                    f"{', '.join(map(str, raw.columns[:20]))})",
+                    f"With an orders file use --covariate {PRE_REVENUE} (revenue in the 365 days "
+                    "before --start), or pass a per-customer outcomes table with that column",
                 )
             covariate_frame = pre_period_revenue(orders, begin)
     joined = join_outcomes(assignment, outcomes, covariate_frame)
     notes["unknown_customers_ignored"] = joined.unknown_customers
     notes["customers_without_outcome_counted_as_zero"] = joined.customers_without_outcome
-    notes["customers_with_negative_revenue"] = int((joined.units[REVENUE] < 0).sum())
+    if REVENUE in joined.units.columns:
+        notes["customers_with_negative_revenue"] = int((joined.units[REVENUE] < 0).sum())
     extra = []
     if joined.unknown_customers:
         extra.append(

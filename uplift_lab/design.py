@@ -956,7 +956,10 @@ def design_experiment(
         if arm_counts[control_arm] < min_holdout
     }
     if small and strict:
-        shown = ", ".join(f"'{s}' ({n})" for s, n in list(small.items())[:5])
+        listed = list(small.items())
+        shown = ", ".join(f"'{s}' ({n})" for s, n in listed[:5])
+        if len(listed) > 5:
+            shown += f" and {len(listed) - 5} more (design without --strict lists them all)"
         raise input_error(
             source,
             f"{len(small)} stratum holdout(s) smaller than --min-holdout {min_holdout}: {shown}",

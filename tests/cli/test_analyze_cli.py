@@ -193,7 +193,7 @@ def test_one_arm_is_refused(runner, tmp_path) -> None:
 
 def test_unknown_control_label_lists_the_arms(runner, flat_table) -> None:
     line = one_line_error(runner.invoke(app, ["analyze", str(flat_table), "--control", "holdout"]))
-    assert "control arm 'holdout'" in line and "control, send" in line
+    assert "control arm 'holdout'" in line and "'control', 'send'" in line
 
 
 def test_nan_in_outcomes_is_refused(runner, experiment, tmp_path) -> None:
@@ -320,8 +320,11 @@ def test_coupon_option_is_charged_per_treated_conversion(runner, flat_table, tmp
     )
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "Coupon cost" in markdown and "every redemption" in markdown
-    line = one_line_error(runner.invoke(app, [*args[:-2], "--coupon", "send=lots"]))
+    bad = [value if value != "send=2" else "send=lots" for value in args[:-2]]
+    line = one_line_error(runner.invoke(app, bad))
     assert "--coupon send" in line and "not a number" in line
+    line = one_line_error(runner.invoke(app, [*args[:-2], "--coupon", "send=3"]))
+    assert "--coupon: 'send' is given twice" in line
 
 
 def test_revenue_lift_plot_is_embedded_in_html_and_linked_in_markdown(
@@ -377,10 +380,153 @@ def test_unexpected_arm_label_is_refused_when_arms_are_declared(runner, tmp_path
     assert not (tmp_path / "rep").exists()
 
 
-def test_tiny_arm_without_declared_arms_is_a_warning(runner, tmp_path) -> None:
+def test_tiny_arm_without_declared_arms_is_refused_naming_label_and_flag(runner, tmp_path) -> None:
     path = _flat_with_typo(tmp_path)
     args = ["analyze", str(path), "--control", "control", "--conversion-col", "converted",
-            "--revenue-col", "revenue"]  # fmt: skip
+            "--revenue-col", "revenue", "--out", str(tmp_path / "rep")]  # fmt: skip
+    line = one_line_error(runner.invoke(app, args))
+    assert "arm 'sned' with only 1 of 2,000 rows" in line and "--expected" in line
+    assert not (tmp_path / "rep").exists()
+
+
+def test_small_arm_declared_with_expected_is_accepted(runner, tmp_path) -> None:
+    path = _flat_with_typo(tmp_path)
+    args = ["analyze", str(path), "--control", "control", "--conversion-col", "converted",
+            "--expected", "control=0.5,send=0.4995,sned=0.0005", "--json"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "arm 'sned'" in " ".join(result.output.split()) and "mistyped" in result.output
+    assert json.loads(result.output)["treated_arms"] == ["send", "sned"]
+
+
+# --- Flat tables without segments, without revenue, with label outcomes (issue 9 / 12) ---
+
+
+def _votes(tmp_path: Path, labels: bool = False, spaces: bool = False) -> Path:
+    """A conversion-only campaign (a 0/1 or Yes/No `voted` column), no segment column."""
+    rng = np.random.default_rng(17)
+    arm = np.where(rng.random(4000) < 0.5, "control", "mail")
+    voted = (rng.random(4000) < np.where(arm == "mail", 0.34, 0.30)).astype(int)
+    frame = pd.DataFrame({"group": arm, "voted": voted})
+    if labels:
+        frame["voted"] = np.where(voted == 1, "Yes", "No")
+    if spaces:
+        frame["group"] = np.where(
+            rng.random(4000) < 0.5, " " + frame["group"], frame["group"] + " "
+        )
+    path = tmp_path / ("votes_labels.csv" if labels else "votes.csv")
+    frame.to_csv(path, index=False)
+    return path
+
+
+VOTE_ARGS = ["--arm-col", "group", "--control", "control", "--conversion-col", "voted"]
+
+
+def _proportion_reference(path: Path, positive: str | None = None):
+    """The conversion lift and its Wald CI, computed directly (closed form)."""
+    frame = pd.read_csv(path)
+    frame["group"] = frame["group"].str.strip()
+    flag = frame["voted"] == positive if positive else frame["voted"] == 1
+    c, t = flag[frame["group"] == "control"], flag[frame["group"] == "mail"]
+    diff = t.mean() - c.mean()
+    se = np.sqrt(t.mean() * (1 - t.mean()) / len(t) + c.mean() * (1 - c.mean()) / len(c))
+    return diff, diff - 1.959963984540054 * se, diff + 1.959963984540054 * se
+
+
+def test_flat_table_without_segments_writes_report_and_lists_each_arm_once(
+    runner, flat_table, tmp_path
+) -> None:
+    out = tmp_path / "rep"
+    args = ["analyze", str(flat_table), "--control", "control", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    for name in ("report.md", "report.html", "report.json", "conversion.png", "lift_1.png"):
+        assert (out / name).exists(), name
+    arm_rows = [line.split()[0] for line in result.output.splitlines()
+                if line.strip().startswith(("control", "send "))]  # fmt: skip
+    assert arm_rows.count("control") == 1 and arm_rows.count("send") == 1, result.output
+    payload = json.loads((out / "report.json").read_text())
+    frame = pd.read_csv(flat_table)
+    rates = frame.groupby("arm")["converted"].mean()
+    summaries = payload["arm_summaries"]
+    assert [s["arm"] for s in summaries] == ["control", "send"]
+    for s in summaries:
+        assert s["conversion_rate"] == pytest.approx(rates[s["arm"]])
+
+
+def test_conversion_only_campaign_has_no_revenue_tables(runner, tmp_path) -> None:
+    path = _votes(tmp_path)
+    out = tmp_path / "rep"
+    result = runner.invoke(
+        app, ["analyze", str(path), *VOTE_ARGS, "--cost", "0.5", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Revenue per customer" not in text and "Incr. revenue" not in text
+    assert "Conversion: mail vs control" in text and "Incr. conv." in text
+    assert not (out / "revenue_lift_1.png").exists()
+    payload = json.loads((out / "report.json").read_text())
+    assert payload["has_revenue"] is False
+    comparison = payload["comparisons"][0]
+    diff, low, high = _proportion_reference(path)
+    assert comparison["conversion"]["difference"] == pytest.approx(diff)
+    assert comparison["conversion"]["ci_low"] == pytest.approx(low)
+    assert comparison["conversion"]["ci_high"] == pytest.approx(high)
+    money = comparison["money"]
+    n_mail = int((pd.read_csv(path)["group"] == "mail").sum())
+    assert money["incremental_conversions"] == pytest.approx(diff * n_mail)
+    assert money["cost"] == pytest.approx(0.5 * n_mail)
+    assert money["incremental_revenue"] is None and money["roi"] is None
+    assert money["cost_per_incremental_conversion"] == pytest.approx(0.5 * n_mail / (diff * n_mail))
+
+
+def test_revenue_options_without_revenue_column_are_refused(runner, tmp_path) -> None:
+    path = _votes(tmp_path)
+    line = one_line_error(
+        runner.invoke(app, ["analyze", str(path), *VOTE_ARGS, "--cap-revenue", "0.99"])
+    )
+    assert "--cap-revenue needs a revenue column" in line
+    line = one_line_error(
+        runner.invoke(app, ["analyze", str(path), *VOTE_ARGS, "--revenue-col", "x"])
+    )
+    assert "missing column 'x'" in line
+
+
+def test_positive_label_reads_yes_no_outcomes_like_0_1(runner, tmp_path) -> None:
+    numeric = runner.invoke(app, ["analyze", str(_votes(tmp_path)), *VOTE_ARGS, "--json"])
+    labelled_path = _votes(tmp_path, labels=True, spaces=True)
+    labelled = runner.invoke(
+        app, ["analyze", str(labelled_path), *VOTE_ARGS, "--positive", "Yes", "--json"]
+    )
+    assert numeric.exit_code == 0 and labelled.exit_code == 0, labelled.output
+    a, b = json.loads(numeric.stdout), json.loads(labelled.stdout)
+    assert a["arms"] == b["arms"] == ["control", "mail"]  # ' control' and 'mail ' stripped
+    assert a["comparisons"][0]["conversion"] == b["comparisons"][0]["conversion"]
+    diff, _, _ = _proportion_reference(labelled_path, positive="Yes")
+    assert b["comparisons"][0]["conversion"]["difference"] == pytest.approx(diff)
+
+
+def test_label_outcomes_without_positive_or_with_a_wrong_one_are_refused(runner, tmp_path) -> None:
+    path = _votes(tmp_path, labels=True)
+    line = one_line_error(runner.invoke(app, ["analyze", str(path), *VOTE_ARGS]))
+    assert "'No', 'Yes'" in line and "--positive" in line
+    line = one_line_error(
+        runner.invoke(app, ["analyze", str(path), *VOTE_ARGS, "--positive", "yes"])
+    )
+    assert "--positive 'yes'" in line and "'No', 'Yes'" in line
+
+
+def test_covariate_with_an_orders_file_must_be_pre_revenue(runner, tmp_path) -> None:
+    units = simulated_units(seed=14, sizes={"silent": 300})
+    folder = write_experiment(tmp_path / "exp", units)
+    orders = tmp_path / "orders.csv"
+    io.write_table(
+        pd.DataFrame(
+            {"customer_id": units["customer_id"], "order_time": "2026-08-22", "amount": 10.0}
+        ),
+        orders,
+    )
+    args = ["analyze", str(folder), "--outcomes", str(orders), "--start", "2026-08-21"]
+    line = one_line_error(runner.invoke(app, [*args, "--covariate", "nosuch"]))
+    assert "--covariate 'nosuch'" in line and "pre_revenue" in line
+    assert "customer_id, order_time, amount" in line

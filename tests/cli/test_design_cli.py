@@ -211,3 +211,23 @@ def test_strata_none_designs_one_stratum(runner, tmp_path):
     }
     default = run(runner, plain, "--name", "p", "--out", tmp_path / "f")
     assert default.exit_code == 2 and "--strata none" in default.stderr
+
+
+def test_duplicate_arm_in_arms_is_named(runner, tmp_path):
+    result = run(runner, CUSTOMERS, "--name", "d", "--out", tmp_path / "e",
+                 "--arms", "control=0.1,sms=0.45,sms=0.45")  # fmt: skip
+    assert result.exit_code == 2
+    assert "'sms' is given twice" in result.output and "sum" not in result.output
+    assert not (tmp_path / "e").exists()
+
+
+def test_strict_says_how_many_strata_it_does_not_list(runner, tmp_path):
+    rows = [{"customer_id": f"c{i}", "band": f"b{i % 6}"} for i in range(60)]
+    path = tmp_path / "six.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    result = run(runner, path, "--name", "s", "--out", tmp_path / "e", "--strata", "band",
+                 "--strict", "--covariates", "")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "6 stratum holdout(s)" in text and "and 1 more" in text
+    assert text.count("' (") == 5

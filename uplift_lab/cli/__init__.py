@@ -11,6 +11,7 @@ import typer
 from uplift_lab import __version__
 from uplift_lab.cli import (
     analyze_cmd,
+    campaign_cmd,
     demo_cmd,
     design_cmd,
     model_cmd,
@@ -45,7 +46,16 @@ def _root(
     """Segment customers, design send/holdout splits, analyze campaigns, model and target uplift."""
 
 
-for _module in (synth_cmd, segment_cmd, design_cmd, analyze_cmd, model_cmd, target_cmd, demo_cmd):
+for _module in (
+    synth_cmd,
+    segment_cmd,
+    design_cmd,
+    campaign_cmd,
+    analyze_cmd,
+    model_cmd,
+    target_cmd,
+    demo_cmd,
+):
     _module.register(app)
 
 

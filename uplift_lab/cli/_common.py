@@ -56,6 +56,11 @@ def parse_key_values(items: list[str] | None, option: str) -> dict[str, str]:
             key, sep, value = part.partition("=")
             if not sep or not key.strip() or not value.strip():
                 raise InputError(f"{option}: expected NAME=VALUE, got '{part}'")
+            if key.strip() in result:
+                raise InputError(
+                    f"{option}: '{key.strip()}' is given twice ({key.strip()}="
+                    f"{result[key.strip()]} and {key.strip()}={value.strip()}); give each name once"
+                )
             result[key.strip()] = value.strip()
     return result
 

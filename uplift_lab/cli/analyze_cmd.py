@@ -22,9 +22,10 @@ from uplift_lab.errors import InputError
 
 HELP = """Measure what a campaign earned against its holdout, per segment and overall.
 
-INPUT is an experiment folder (from `design`; pass --outcomes) or a flat table with one row per
-customer (pass --arm-col, --control, --conversion-col, --revenue-col, optionally --segment-col).
-Customers are analysed by assigned arm (intent to treat).
+INPUT is an experiment folder (from `design` or `import-campaign`; pass --outcomes) or a flat
+table with one row per customer (pass --arm-col, --control, --conversion-col, optionally
+--revenue-col, --segment-col and --positive for Yes/No outcomes). Customers are analysed by
+assigned arm (intent to treat).
 """
 
 
@@ -120,9 +121,22 @@ def analyze(
     conversion_col: Annotated[
         str, typer.Option("--conversion-col", help="Column with the 0/1 conversion outcome.")
     ] = "converted",
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            "--positive",
+            help="Flat table: the --conversion-col label of a converted customer, for label "
+            "outcomes such as Yes/No (--positive Yes).",
+        ),
+    ] = None,
     revenue_col: Annotated[
-        str, typer.Option("--revenue-col", help="Column with revenue per customer.")
-    ] = "revenue",
+        str | None,
+        typer.Option(
+            "--revenue-col",
+            help="Column with revenue per customer (default: 'revenue' if the table has it; "
+            "without one only conversion is analysed).",
+        ),
+    ] = None,
     segment_col: Annotated[
         str | None,
         typer.Option("--segment-col", help="Flat table: column to break results down by."),
@@ -131,8 +145,9 @@ def analyze(
         str | None,
         typer.Option(
             "--expected",
-            help="Flat table: designed arm fractions for the sample-ratio check, "
-            "e.g. control=0.1,send=0.9 (without it SRM cannot be checked).",
+            help="Flat table (or a folder whose design.json records none, e.g. imported "
+            "without --expected): designed arm fractions for the sample-ratio check, "
+            "e.g. control=0.1,send=0.9 (without them SRM cannot be checked).",
         ),
     ] = None,
     cost: Annotated[
@@ -220,6 +235,8 @@ def analyze(
         covariate_name=covariate,
     )
     if input_path.is_dir():
+        if positive is not None:
+            raise InputError("--positive is for flat tables; outcomes files hold 0/1 conversions")
         if outcomes is None:
             raise InputError(
                 f"{input_path}: an experiment folder needs --outcomes FILE "
@@ -252,6 +269,7 @@ def analyze(
             revenue=revenue_col,
             segment=segment_col,
             covariate=covariate,
+            positive=positive,
         )
         result = analysis_module.analyze_flat_file(input_path, columns, options, encoding=encoding)
     if out is not None:

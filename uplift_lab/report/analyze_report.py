@@ -134,6 +134,9 @@ def arms_section(analysis: Analysis) -> Section:
         if analysis.data_notes.get("orders_in_window") is not None
         else "AOV = revenue per converted customer (no order counts in a per-customer table)"
     )
+    if not analysis.has_revenue:
+        columns, rows = columns[:4], [row[:4] for row in rows]
+        note = "No revenue column: conversion only"
     if not _every_arm_everywhere(analysis):
         note += (
             ". The arms went to different segments, so these pooled rows are not comparisons: "
@@ -171,6 +174,8 @@ def segment_arms_section(analysis: Analysis) -> Section:
         "AOV",
     )
     note = "" if _every_arm_everywhere(analysis) else "Only the arms assigned in each segment."
+    if not analysis.has_revenue:
+        columns, rows = columns[:5], [row[:5] for row in rows]
     return Section("Arms per segment", columns, tuple(rows), note, numeric_from=2)
 
 
@@ -420,8 +425,19 @@ def money_section(analysis: Analysis, arm: str) -> Section | None:
         "ROI",
         "Cost per incr. conv.",
     )
+    if not analysis.has_revenue:  # conversion only: revenue, profit and ROI are unknown
+        keep = [i for i, name in enumerate(columns) if name not in _REVENUE_MONEY_COLUMNS]
+        columns = tuple(columns[i] for i in keep)
+        rows = [tuple(row[i] for i in keep) for row in rows]
+        note = (
+            "Incremental conversions = lift x treated customers, with [95% CI]; (overall) = sum "
+            f"over segments; {cost_note}. No revenue column: revenue, profit and ROI unknown."
+        )
     note += _unreadable_note(analysis, arm)
     return Section(f"Money: {arm} vs {analysis.control}", columns, tuple(rows), note)
+
+
+_REVENUE_MONEY_COLUMNS = ("Incr. revenue", "Incr. profit", "ROI")
 
 
 def srm_section(analysis: Analysis) -> Section | None:
@@ -469,13 +485,14 @@ def _layout(analysis: Analysis) -> list[tuple[str, Any]]:
         out.append(("table", segment_arms_section(analysis)))
     out.append(("figure", "conversion"))
     for index, arm in enumerate(analysis.treated_arms, start=1):
-        tables = (
-            conversion_section(analysis, arm),
-            revenue_section(analysis, arm),
-            capped_section(analysis, arm),
-            cuped_section(analysis, arm),
-            money_section(analysis, arm),
-        )
+        tables = [conversion_section(analysis, arm)]
+        if analysis.has_revenue:
+            tables += [
+                revenue_section(analysis, arm),
+                capped_section(analysis, arm),
+                cuped_section(analysis, arm),
+            ]
+        tables.append(money_section(analysis, arm))
         out.extend(("table", table) for table in tables if table)
         out += [("figure", f"lift_{index}"), ("figure", f"revenue_lift_{index}")]
     srm = srm_section(analysis)
@@ -610,6 +627,8 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
             title=f"Conversion lift, {arm} vs {analysis.control} (95% CI)",
             xlabel="lift in percentage points",
         )
+        if not analysis.has_revenue:
+            continue
         revenue = [c.revenue for c in comparisons] + [overall.revenue]
         out[f"revenue_lift_{index + 1}"] = plots.lift_with_ci_png(
             labels,

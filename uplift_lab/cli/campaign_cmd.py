@@ -1,0 +1,232 @@
+"""CLI for `uplift-lab import-campaign`: a past campaign's plain files -> an experiment folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from uplift_lab.cli._common import (
+    EncodingOption,
+    JsonOption,
+    console,
+    err_console,
+    parse_key_values,
+    report_errors,
+    warn,
+)
+from uplift_lab.errors import InputError
+
+HELP = """Import a past campaign kept as a plain file into an experiment folder.
+
+FILE has one row per customer with an id and an arm label (customer_id,arm: what SMS platforms
+and CRM tools export). Or pass --send-log (id, channel, send time) with --holdout-list (ids held
+out): the channel becomes the arm, the holdout list the control arm. Writes OUT/assignment.parquet
+and OUT/design.json (marked imported, with the SHA-256 of input and assignment, the measured arm
+fractions and the campaign's --start and --window-days), which analyze, train --experiment and
+evaluate read like a designed experiment. --expected checks the split (sample ratio mismatch).
+
+Example: uplift-lab import-campaign sms_export.csv --control control --start 2026-06-01
+--window-days 14 --expected control=0.1,sms=0.45,edm=0.45 --out experiments/june_sms
+"""
+
+
+def _parse_fractions(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    fractions = {}
+    for arm, value in parse_key_values([text], "--expected").items():
+        try:
+            fractions[arm] = float(value)
+        except ValueError:
+            raise InputError(f"--expected {arm}: '{value}' is not a number") from None
+    return fractions
+
+
+def import_campaign(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE",
+            help="Campaign table (CSV/Parquet), one row per customer with an id and an arm. "
+            "Leave out with --send-log.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Experiment folder to write, e.g. experiments/june_sms."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First day of the response window, e.g. 2026-06-01 (with --send-log default: "
+            "the day of the first send).",
+        ),
+    ] = None,
+    window_days: Annotated[
+        int, typer.Option("--window-days", min=1, help="Response window in days.")
+    ] = 14,
+    arm_col: Annotated[str, typer.Option("--arm-col", help="FILE: arm label column.")] = "arm",
+    control: Annotated[
+        str, typer.Option("--control", help="Label of the holdout (control) arm.")
+    ] = "control",
+    id_col: Annotated[str, typer.Option("--id-col", help="Customer id column.")] = "customer_id",
+    strata_col: Annotated[
+        str | None,
+        typer.Option(
+            "--strata-col",
+            help="FILE: column whose values were randomized separately (default: one stratum).",
+        ),
+    ] = None,
+    expected: Annotated[
+        str | None,
+        typer.Option(
+            "--expected",
+            help="Intended arm fractions, e.g. control=0.1,sms=0.45,edm=0.45: other labels are "
+            "refused and the split is checked (chi-square, loud when p < 0.001).",
+        ),
+    ] = None,
+    send_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--send-log",
+            exists=True,
+            dir_okay=False,
+            help="Instead of FILE: the log of sends (id, channel, send time).",
+        ),
+    ] = None,
+    holdout_list: Annotated[
+        Path | None,
+        typer.Option(
+            "--holdout-list",
+            exists=True,
+            dir_okay=False,
+            help="With --send-log: the customers held out (an id column).",
+        ),
+    ] = None,
+    channel_col: Annotated[
+        str, typer.Option("--channel-col", help="With --send-log: the channel column (the arm).")
+    ] = "channel",
+    send_time_col: Annotated[
+        str | None,
+        typer.Option(
+            "--send-time-col",
+            help="Send time column, kept as send_time in the assignment (with --send-log "
+            "default: send_time, if the log has it).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing experiment folder.")
+    ] = False,
+    encoding: EncodingOption = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Import a past campaign kept as a plain file into an experiment folder."""
+    from uplift_lab import io
+    from uplift_lab.campaign_import import srm_message
+    from uplift_lab.workflows import import_campaign as workflow
+
+    if out is None:
+        raise InputError("import-campaign needs --out FOLDER, e.g. --out experiments/june_sms")
+    if (file is None) == (send_log is None):
+        raise InputError("import-campaign: pass either FILE or --send-log FILE --holdout-list FILE")
+    fractions = _parse_fractions(expected)
+    if send_log is not None:
+        if holdout_list is None:
+            raise InputError("--send-log needs --holdout-list FILE (the control arm)")
+        if strata_col is not None:
+            raise InputError("--strata-col is for FILE; a send log is imported as one stratum")
+        result = workflow.import_send_log(
+            send_log,
+            holdout_list,
+            out=out,
+            start=start,
+            window_days=window_days,
+            channel_col=channel_col,
+            send_time_col=send_time_col or "send_time",
+            id_col=id_col,
+            control=control,
+            expected=fractions,
+            force=force,
+            encoding=encoding,
+        )
+    else:
+        if holdout_list is not None:
+            raise InputError("--holdout-list goes with --send-log, not with FILE")
+        result = workflow.import_campaign_file(
+            file,
+            out=out,
+            start=start,
+            window_days=window_days,
+            arm_col=arm_col,
+            control=control,
+            id_col=id_col,
+            strata_col=strata_col,
+            expected=fractions,
+            send_time_col=send_time_col,
+            force=force,
+            encoding=encoding,
+        )
+    campaign = result.campaign
+    for where, check in campaign.mismatches.items():
+        err_console.print(f"[bold white on red]!!! {escape(srm_message(where, check))}[/]")
+    for message in campaign.warnings:
+        if not message.startswith("SAMPLE RATIO MISMATCH"):
+            warn(message)
+    if as_json:
+        typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
+        return
+    console.print(_split_table(campaign))
+    if campaign.expected is not None and not campaign.mismatches:
+        check = campaign.srm["(overall)"]
+        console.print(
+            f"Split matches --expected (chi-square p = {check.p_value:.3g}; a mismatch is "
+            "p < 0.001)."
+        )
+    elif campaign.expected is None:
+        console.print("Split not checked: pass --expected ARM=FRACTION,... to check it.")
+    window = result.meta["campaign"]
+    console.print(
+        f"Campaign start {window['start']}, response window {window['window_days']} days "
+        "(analyze and train use them by default)."
+    )
+    console.print(f"Wrote {out}/assignment.parquet and {out}/design.json (imported).")
+
+
+def _split_table(campaign):
+    """Customers per stratum and arm, with the measured share of each arm."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=f"Imported '{campaign.name}': {len(campaign.assignment):,} customers",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("stratum")
+    for arm in campaign.arms:
+        table.add_column(arm, justify="right")
+    rows = list(campaign.counts.items())
+    if len(rows) > 1:
+        rows.append(("(overall)", campaign.overall_counts))
+    for stratum, counts in rows:
+        total = sum(counts.values()) or 1
+        table.add_row(
+            stratum, *(f"{counts[arm]:,} ({counts[arm] / total:.1%})" for arm in campaign.arms)
+        )
+    if campaign.expected is not None:
+        table.add_row(
+            "expected", *(f"{campaign.expected.get(arm, 0.0):.1%}" for arm in campaign.arms)
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add `import-campaign` to the app."""
+    app.command("import-campaign", help=HELP)(report_errors(import_campaign))

@@ -1,0 +1,1 @@
+"""One module per command: read the inputs, validate, call one pure step, write the outputs."""

@@ -1,0 +1,215 @@
+"""`import-campaign`: a past campaign's plain files -> an experiment folder.
+
+Reads the campaign table (or a send log and a holdout list), calls the pure step of
+:mod:`uplift_lab.campaign_import` and writes ``assignment.parquet`` and ``design.json`` into
+the folder atomically, exactly as ``design`` does (so ``load_experiment`` checks the
+assignment's SHA-256 the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from uplift_lab import io
+from uplift_lab.campaign_import import (
+    SEND_TIME,
+    ImportedCampaign,
+    combine_send_log,
+    import_campaign,
+    imported_metadata,
+)
+from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
+from uplift_lab.design import ASSIGNMENT_FILE, DESIGN_FILE
+from uplift_lab.errors import InputError, input_error
+
+DEFAULT_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ImportResult:
+    """What was imported and written: the campaign, design.json's content and the folder."""
+
+    campaign: ImportedCampaign
+    meta: dict[str, Any]
+    out: Path
+
+
+def _refuse_existing(out: Path, force: bool) -> None:
+    """Before any work: an existing non-empty folder is replaced only with --force."""
+    if out.exists() and not out.is_dir():
+        raise input_error(out, "exists and is not a folder", "Choose another --out")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise input_error(
+            out, "already exists and is not empty", "Use --force to replace it, or another --out"
+        )
+
+
+def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> pd.Timestamp:
+    """--start as a timestamp (else ``fallback``, the first send's day); refused if not a date."""
+    if start is None:
+        if fallback is None or pd.isna(fallback):
+            raise InputError(
+                "--start is required: the first day of the campaign's response window, "
+                "e.g. --start 2026-06-01"
+            )
+        return pd.Timestamp(fallback).normalize()
+    try:  # ISO only: pd.Timestamp("June") would be June 1st of the year 1
+        value = pd.to_datetime(str(start).strip(), format="ISO8601")
+    except (ValueError, TypeError):
+        value = pd.NaT
+    if pd.isna(value):
+        raise InputError(f"--start: '{start}' is not a date. Use e.g. --start 2026-06-01")
+    return value
+
+
+def _check_window(window_days: int) -> int:
+    if isinstance(window_days, bool) or int(window_days) != window_days or window_days < 1:
+        raise InputError(f"--window-days must be a whole number >= 1. Got {window_days} instead")
+    return int(window_days)
+
+
+def _write(
+    campaign: ImportedCampaign, out: Path, force: bool, **meta_fields: Any
+) -> dict[str, Any]:
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with io.atomic_directory(out, force=force) as staging:
+        assignment_path = io.write_table(campaign.assignment, staging / ASSIGNMENT_FILE)
+        meta = imported_metadata(
+            campaign,
+            assignment_sha256=io.sha256_file(assignment_path),
+            created_at=created_at,
+            **meta_fields,
+        )
+        io.write_json(meta, staging / DESIGN_FILE)
+    return meta
+
+
+def import_campaign_file(
+    path: Path,
+    *,
+    out: Path,
+    start: str | None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    arm_col: str = ARM,
+    control: str = CONTROL_ARM,
+    id_col: str = CUSTOMER_ID,
+    strata_col: str | None = None,
+    expected: Mapping[str, float] | None = None,
+    send_time_col: str | None = None,
+    force: bool = False,
+    encoding: str | None = None,
+) -> ImportResult:
+    """Read a ``customer_id,arm`` table and write it as the experiment folder ``out``."""
+    path, out = Path(path), Path(out)
+    _refuse_existing(out, force)
+    begin = campaign_start(start)
+    window_days = _check_window(window_days)
+    text = [id_col, arm_col] + ([strata_col] if strata_col else [])
+    frame = io.read_table(path, encoding=encoding, string_columns=text)
+    campaign = import_campaign(
+        frame,
+        name=out.name,
+        source=path,
+        arm_col=arm_col,
+        control=control,
+        id_col=id_col,
+        strata_col=strata_col,
+        expected=expected,
+        send_time_col=send_time_col,
+    )
+    meta = _write(
+        campaign,
+        out,
+        force,
+        input_file=str(path),
+        input_sha256=io.sha256_file(path),
+        start=begin,
+        window_days=window_days,
+        source_columns={
+            "id_col": id_col,
+            "arm_col": arm_col,
+            "strata_col": strata_col,
+            "send_time_col": send_time_col,
+            "rows": len(frame),
+        },
+    )
+    return ImportResult(campaign, meta, out)
+
+
+def import_send_log(
+    send_log: Path,
+    holdout_list: Path,
+    *,
+    out: Path,
+    start: str | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    channel_col: str = "channel",
+    send_time_col: str | None = SEND_TIME,
+    id_col: str = CUSTOMER_ID,
+    control: str = CONTROL_ARM,
+    expected: Mapping[str, float] | None = None,
+    force: bool = False,
+    encoding: str | None = None,
+) -> ImportResult:
+    """Read a send log (id, channel, send time) and a holdout list (id) and write ``out``.
+
+    The channel is each sent customer's arm, the holdout list the control arm; send times
+    are kept as ``send_time`` (the first send; empty for the holdout). ``--start`` defaults to
+    the day of the first send.
+    """
+    send_log, holdout_list, out = Path(send_log), Path(holdout_list), Path(out)
+    _refuse_existing(out, force)
+    window_days = _check_window(window_days)
+    sends = io.read_table(send_log, encoding=encoding, string_columns=[id_col, channel_col])
+    if send_time_col and send_time_col not in sends.columns and send_time_col == SEND_TIME:
+        send_time_col = None  # the default column is optional; a named one is required
+    held = io.read_table(holdout_list, encoding=encoding, string_columns=[id_col])
+    combined, notes = combine_send_log(
+        sends,
+        held,
+        send_source=send_log,
+        holdout_source=holdout_list,
+        channel_col=channel_col,
+        send_time_col=send_time_col,
+        id_col=id_col,
+        control=control,
+    )
+    first_send = combined[SEND_TIME].min() if send_time_col else None
+    begin = campaign_start(start, first_send)
+    campaign = import_campaign(
+        combined.rename(columns={ARM: channel_col}),
+        name=out.name,
+        source=send_log,
+        arm_col=channel_col,
+        control=control,
+        expected=expected,
+        send_time_col=SEND_TIME if send_time_col else None,
+    )
+    meta = _write(
+        campaign,
+        out,
+        force,
+        input_file=str(send_log),
+        input_sha256=io.sha256_file(send_log),
+        extra_inputs={
+            "holdout_file": str(holdout_list),
+            "holdout_sha256": io.sha256_file(holdout_list),
+        },
+        start=begin,
+        window_days=window_days,
+        source_columns={
+            "id_col": id_col,
+            "channel_col": channel_col,
+            "send_time_col": send_time_col,
+            "send_rows": len(sends),
+            "holdout_rows": len(held),
+        },
+        notes=tuple(notes),
+    )
+    return ImportResult(campaign, meta, out)
