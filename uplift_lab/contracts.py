@@ -8,6 +8,7 @@ Every failure is an :class:`InputError` naming the file, the column and the fix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab.errors import input_error
-from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_times
 
 CUSTOMER_ID = "customer_id"
 ORDER_ID = "order_id"
@@ -151,30 +152,38 @@ def datetime_column(
     column: str,
     source: object,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    *,
+    allow_missing: bool = False,
+    label: str | None = None,
 ) -> pd.Series:
-    """Return ``frame[column]`` as naive datetime64[ns]; unparseable or empty values are errors."""
+    """Return ``frame[column]`` as naive wall-clock datetime64[ns] (see
+    :func:`uplift_lab.timeparse.parse_times`); unparseable (and, unless ``allow_missing``, empty)
+    values are errors. ``label`` is the column's name in the user's file, for messages."""
     values = frame[column]
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        bad = parsed.isna() & values.notna()
-        if bad.any():
-            example = values[bad].iloc[0]
-            raise input_error(
-                source,
-                f"column '{column}' has values that are not dates, e.g. '{example}'",
-                "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00",
-            )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
-    if parsed.isna().any():
+    try:
+        array = pa.chunked_array([pa.array(values, from_pandas=True)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. dates mixed with numbers (Excel)
+        array = pa.chunked_array([pa.array(values.map(_text_or_none), type=pa.string())])
+    parsed = parse_times(array, source, label or column, parsing)
+    if parsed.null_count and not allow_missing:
         raise input_error(
             source,
-            f"column '{column}' has {int(parsed.isna().sum())} empty date(s)",
+            f"column '{label or column}' has {parsed.null_count} empty date(s)",
             "Fill or remove those rows",
         )
-    return parsed.astype("datetime64[ns]")
+    out = pd.Series(parsed.to_pandas(), index=frame.index, name=column)
+    return out.astype("datetime64[ns]")
+
+
+def _text_or_none(value: object) -> str | None:
+    """A cell of a mixed-type column as text (dates in ISO form), for one parse of the column."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def validate_orders(
@@ -297,7 +306,9 @@ def validate_orders_arrow(
         names = table.column_names
     require_columns(pd.DataFrame(columns=names), (CUSTOMER_ID, ORDER_TIME, AMOUNT), source)
     table = _set_arrow_column(table, CUSTOMER_ID, _arrow_ids(table, CUSTOMER_ID, source))
-    table = _set_arrow_column(table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source, parsing))
+    table = _set_arrow_column(
+        table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source, parsing, label=time_col)
+    )
     table = _set_arrow_column(
         table, AMOUNT, _arrow_amounts(table, AMOUNT, source, allow_negative=allow_refunds)
     )
@@ -371,31 +382,18 @@ def _arrow_ids(table: pa.Table, column: str, source: object) -> pa.ChunkedArray:
 
 
 def _arrow_times(
-    table: pa.Table, column: str, source: object, parsing: TimeParsing = DEFAULT_TIME_PARSING
+    table: pa.Table,
+    column: str,
+    source: object,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    label: str | None = None,
 ) -> pa.ChunkedArray:
-    """Naive timestamps in microseconds; time zones are converted to UTC first."""
-    values = table.column(column)
-    kind = values.type
-    if pa.types.is_null(kind) or pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-        parsed = pc.cast(values, pa.timestamp("us"), safe=False)
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        try:
-            parsed = pc.cast(values, pa.timestamp("us"))
-        except pa.ArrowInvalid:  # not ISO 8601: let pandas parse (and name a bad value)
-            frame = pd.DataFrame({column: values.to_pandas()})
-            parsed = pa.chunked_array([pa.array(datetime_column(frame, column, source, parsing))])
-            parsed = pc.cast(parsed, pa.timestamp("us"), safe=False)
-    else:
-        example = values[0].as_py() if len(values) else None
-        raise input_error(
-            source,
-            f"column '{column}' has values that are not dates, e.g. '{example}'",
-            "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00",
-        )
+    """Naive wall-clock timestamps (see :func:`~uplift_lab.timeparse.parse_times`)."""
+    parsed = parse_times(table.column(column), source, label or column, parsing)
     if parsed.null_count:
         raise input_error(
             source,
-            f"column '{column}' has {parsed.null_count} empty date(s)",
+            f"column '{label or column}' has {parsed.null_count} empty date(s)",
             "Fill or remove those rows",
         )
     return parsed
