@@ -20,6 +20,7 @@ import pandas as pd
 from uplift_lab import contracts, io, stats
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 SEGMENT = "segment"
 CONVERTED = "converted"
@@ -1105,8 +1106,11 @@ def analyze_experiment_folder(
     amount_col: str = AMOUNT,
     covariate: str | None = None,
     encoding: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> Analysis:
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
+
+    ``parsing`` reads the order times (formats, the shop's time zone).
 
     A file with ``conversion_col`` is a per-customer outcome table; otherwise it is an order
     log and the response window is [start, start + window_days); both default to the campaign
@@ -1162,6 +1166,7 @@ def analyze_experiment_folder(
             time_col=time_col,
             amount_col=amount_col,
             allow_refunds=True,
+            parsing=parsing,
         )
         begin = _parse_start(start, meta)
         window_days = _window_days(window_days, meta)

@@ -24,6 +24,8 @@ ORDER_TIME = "order_time"
 AMOUNT = "amount"
 EVENT_TIME = "event_time"
 EVENT_TYPE = "event_type"
+SIGNUP_TIME = "signup_time"
+SIGNUP_ALIASES = ("signup_time", "signup_date", "register_time", "注册时间")
 LIFECYCLE = "lifecycle"
 STRATUM = "stratum"
 ARM = "arm"
@@ -222,13 +224,32 @@ def validate_orders(
 
 
 def validate_customers(
-    frame: pd.DataFrame, source: object, *, customer_col: str = CUSTOMER_ID
+    frame: pd.DataFrame,
+    source: object,
+    *,
+    customer_col: str = CUSTOMER_ID,
+    signup_col: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> pd.DataFrame:
-    """Canonical customer table: unique text ``customer_id`` plus any attributes."""
+    """Canonical customer table: unique text ``customer_id`` plus any attributes.
+
+    The signup column (``signup_col``, else the first of :data:`SIGNUP_ALIASES` present) becomes
+    ``signup_time``, parsed like order times: an unreadable value is an error, an empty one
+    means unknown (NaT).
+    """
     frame = rename_to_canonical(frame, {CUSTOMER_ID: customer_col}, source)
     require_columns(frame, (CUSTOMER_ID,), source)
+    signup_label = signup_col or next((c for c in SIGNUP_ALIASES if c in frame.columns), None)
+    if signup_label is not None:
+        if signup_label not in frame.columns:
+            raise _missing_column(frame, signup_label, source)
+        frame = rename_to_canonical(frame, {SIGNUP_TIME: signup_label}, source)
     out = frame.copy()
     out[CUSTOMER_ID] = ids_as_text(frame, CUSTOMER_ID, source, unique=True)
+    if signup_label is not None:
+        out[SIGNUP_TIME] = datetime_column(
+            frame, SIGNUP_TIME, source, parsing, allow_missing=True, label=signup_label
+        )
     if len(out) == 0:
         raise input_error(source, "has no rows", "Pass a file with at least one customer")
     return out
