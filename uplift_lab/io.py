@@ -93,6 +93,11 @@ def _read_csv_arrow(path: Path, encoding: str, string_columns: Sequence[str]) ->
     )
     table = pa_csv.read_csv(path, read_options=read_options, convert_options=convert_options)
     _ = table.column_names  # decodes the header: raises UnicodeDecodeError in a wrong encoding
+    aware = [f.name for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz]
+    if aware:
+        # Arrow moves "+08:00" times to UTC and drops the offset, which sets the shop's calendar
+        # day; keep such columns as text for uplift_lab.timeparse (rare, so a second read).
+        table = _read_csv_arrow(path, encoding, [*string_columns, *aware])
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             # Arrow infers binary when a text column is not valid in the chosen encoding.
