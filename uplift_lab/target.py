@@ -1050,7 +1050,7 @@ def _check_options(
 ) -> None:
     from uplift_lab import io
 
-    io.table_format(out)
+    io.output_format(out)
     if not 0 < config.margin <= 1:
         raise InputError(
             f"--margin: must be in (0, 1] (share of revenue that is profit), got {config.margin:g}"

@@ -176,7 +176,7 @@ def register(app: typer.Typer) -> None:
         )
         from uplift_lab.segment import SegmentConfig, segment_files
 
-        io.table_format(out)  # refuse an unknown extension before any work
+        io.output_format(out)  # refuse an unknown extension before any work
         _refuse_overwriting_inputs(out, [orders, customers, events])
         day_options = {
             "active_days": active_days,
