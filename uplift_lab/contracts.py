@@ -149,6 +149,48 @@ def numeric_column(
     return values
 
 
+TRUE_WORDS = ("1", "true", "yes", "y", "是")
+FALSE_WORDS = ("0", "false", "no", "n", "否")
+
+
+def yes_no_flags(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
+    """``frame[column]`` as bool: 1/0, true/false, yes/no, y/n, 是/否 (any case, stray spaces).
+
+    Anything else, empty values included, is refused with the distinct values seen.
+    """
+    values = frame[column]
+    if values.dtype == bool:
+        return values.to_numpy()
+    words = values.map(_flag_word)
+    known = words.isin(TRUE_WORDS + FALSE_WORDS)
+    if not known.all():
+        seen = sorted({repr(v) if v is not None else "empty" for v in values[~known].map(_raw)})
+        shown = ", ".join(seen[:6]) + (" ..." if len(seen) > 6 else "")
+        raise input_error(
+            source,
+            f"column '{column}' has {int((~known).sum())} value(s) that are not yes/no: {shown}",
+            "Use 1/0, true/false, yes/no, y/n or 是/否",
+        )
+    return words.isin(TRUE_WORDS).to_numpy()
+
+
+def _raw(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value
+
+
+def _flag_word(value: object) -> str | None:
+    value = _raw(value)
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return {1: "1", 0: "0"}.get(float(value), str(value))
+    return str(value).strip().lower()
+
+
 def datetime_column(
     frame: pd.DataFrame,
     column: str,
