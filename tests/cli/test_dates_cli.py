@@ -151,3 +151,91 @@ def test_an_unparseable_signup_value_exits_2(runner, tmp_path) -> None:
     for text in ("customers.csv", "'注册时间'", "'last spring'"):
         assert text in result.stderr
     assert not out.exists()
+
+
+# --- analyze, train and evaluate read order times the same way ---------------------------------
+
+
+def campaign_orders(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """An experiment folder and China-time orders: pre-period on 07-01, the window from 08-03
+    (all days <= 12, so day-first and month-first both parse), some late at night."""
+    from tests.test_analyze import simulated_units, write_experiment
+
+    units = simulated_units(seed=5, sizes={"silent": 400})
+    folder = write_experiment(tmp_path / "exp", units)
+    buyers = units[units["converted"] == 1]
+    hours = np.random.default_rng(5).choice([9, 23], size=len(buyers))
+    orders = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "customer_id": units["customer_id"],
+                    "order_time": pd.Timestamp("2026-07-01 12:00"),
+                    "amount": 5.0,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "customer_id": buyers["customer_id"],
+                    "order_time": pd.Timestamp("2026-08-09") + pd.to_timedelta(hours, unit="h"),
+                    "amount": buyers["revenue"].round(2),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    return folder, orders
+
+
+def analyze_json(runner, folder: Path, orders: Path, *extra: str) -> dict:
+    import json
+
+    args = ["analyze", str(folder), "--outcomes", str(orders), "--start", "2026-08-03"]
+    result = runner.invoke(app, [*args, "--json", *extra])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    return {key: payload[key] for key in ("arm_summaries", "comparisons")}
+
+
+def test_analyze_reads_day_first_and_offset_orders_like_iso(runner, tmp_path) -> None:
+    folder, orders = campaign_orders(tmp_path)
+    times = orders["order_time"]
+    iso = analyze_json(runner, folder, write_orders(tmp_path, "iso.csv", orders, times))
+    dmy = write_orders(tmp_path, "dmy.csv", orders, times.dt.strftime("%d/%m/%Y %H:%M"))
+    refused = runner.invoke(app, ["analyze", str(folder), "--outcomes", str(dmy)])
+    assert refused.exit_code == 2 and "--dayfirst" in refused.stderr
+    assert analyze_json(runner, folder, dmy, "--dayfirst") == iso
+    # 23:00 China time on 08-09 is 15:00 UTC: with --timezone the window sees the same orders
+    utc = times.dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%MZ")
+    utc_path = write_orders(tmp_path, "utc.csv", orders, utc)
+    assert analyze_json(runner, folder, utc_path, "--timezone", "Asia/Shanghai") == iso
+
+
+def test_analyze_with_mixed_offsets_warns_instead_of_a_traceback(runner, tmp_path) -> None:
+    folder, orders = campaign_orders(tmp_path)
+    text = orders["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S+08:00")
+    text.iloc[-1] = text.iloc[-1].replace("+08:00", "+00:00")
+    path = write_orders(tmp_path, "mixed.csv", orders, text)
+    args = ["analyze", str(folder), "--outcomes", str(path), "--start", "2026-08-03"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "warning:" in result.stderr and "mixes time-zone offsets" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_train_and_evaluate_pass_the_date_options_to_the_orders(runner, tmp_path, command) -> None:
+    folder, orders = campaign_orders(tmp_path)
+    dmy = write_orders(tmp_path, "dmy.csv", orders, orders["order_time"].dt.strftime("%d/%m/%Y"))
+    args = [command, "--experiment", str(folder), "--orders", str(dmy), "--start", "2026-08-03"]
+    if command == "evaluate":
+        scores = tmp_path / "scores.csv"
+        scores.write_text("customer_id,uplift\nC1,0.1\n")
+        args += ["--scores", str(scores)]
+    args += ["--out", str(tmp_path / "out")]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2, refused.output
+    assert "dmy.csv" in refused.stderr and "--dayfirst" in refused.stderr
+    wrong_zone = runner.invoke(app, [*args, "--dayfirst", "--timezone", "Asia/Shanghia"])
+    assert "--timezone: unknown time zone" in wrong_zone.stderr
+    assert not (tmp_path / "out").exists()
