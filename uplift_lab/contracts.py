@@ -272,16 +272,19 @@ def validate_customers(
     customer_col: str = CUSTOMER_ID,
     signup_col: str | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    read_signup: bool = True,
 ) -> pd.DataFrame:
     """Canonical customer table: unique text ``customer_id`` plus any attributes.
 
     The signup column (``signup_col``, else the first of :data:`SIGNUP_ALIASES` present) becomes
     ``signup_time``, parsed like order times: an unreadable value is an error, an empty one
-    means unknown (NaT).
+    means unknown (NaT). ``read_signup=False`` leaves it alone (commands that do not use it).
     """
     frame = rename_to_canonical(frame, {CUSTOMER_ID: customer_col}, source)
     require_columns(frame, (CUSTOMER_ID,), source)
     signup_label = signup_col or next((c for c in SIGNUP_ALIASES if c in frame.columns), None)
+    if not read_signup:
+        signup_label = None
     if signup_label is not None:
         if signup_label not in frame.columns:
             raise _missing_column(frame, signup_label, source)

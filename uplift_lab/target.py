@@ -1128,6 +1128,7 @@ def run_target(
                 segments_file, encoding=encoding, string_columns=[CUSTOMER_ID, *with_columns]
             ),
             segments_file,
+            read_signup=False,
         )
         _check_segment_columns(segments, segments_file, config)
     _check_send_list_columns(with_columns, segments, segments_file)

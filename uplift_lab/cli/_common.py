@@ -82,14 +82,17 @@ def split_list(value: str | None) -> list[str]:
 
 
 InputFile = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or Parquet file.")
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="CSV, TSV, Parquet or Excel file."
+    ),
 ]
 EncodingOption = Annotated[
     str,
     typer.Option(
         "--encoding",
-        help="Text encoding of CSV inputs: auto (UTF-8, UTF-8 with BOM, GBK/GB18030), "
-        "or a name such as utf-8, gbk, gb18030.",
+        help="Text encoding of CSV/TSV inputs: auto (UTF-8, UTF-8/UTF-16 with BOM, GBK/GB18030), "
+        "or a name such as utf-8, gbk, gb18030, big5, utf-16.",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")]
@@ -126,6 +129,7 @@ DateFormatOption = Annotated[
     str | None,
     typer.Option(
         "--date-format",
+        metavar="FORMAT",
         help="strftime format of every date/time value, e.g. '%d/%m/%Y %H:%M' (default: ISO, or "
         "one format read from the data; a column that reads both day- and month-first is "
         "refused).",
@@ -144,6 +148,7 @@ TimezoneOption = Annotated[
     str | None,
     typer.Option(
         "--timezone",
+        metavar="ZONE",
         help="The shop's IANA time zone, e.g. Asia/Shanghai: times with an offset (+08:00, Z) "
         "are converted to it; naive times are its wall clock (default: as written; offsets to "
         "the first value's).",
