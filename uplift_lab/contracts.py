@@ -216,7 +216,14 @@ def datetime_column(
             "Fill or remove those rows",
         )
     out = pd.Series(parsed.to_pandas(), index=frame.index, name=column)
-    return out.astype("datetime64[ns]")
+    try:
+        return out.astype("datetime64[ns]")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise input_error(
+            source,
+            f"column '{label or column}' has dates outside 1678-2262, e.g. '{out.min()}'",
+            "Fix those values",
+        ) from None
 
 
 def _text_or_none(value: object) -> str | None:

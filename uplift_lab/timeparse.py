@@ -65,6 +65,9 @@ EXTRA_FORMATS = (
 _OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?P<offset>Z|z|UTC|[+-]\d{2}(?::?\d{2})?)$"
 
 
+_ISO_SAMPLE = 2048
+
+
 def check_timezone(name: str) -> zoneinfo.ZoneInfo:
     """The IANA zone ``name``, or an InputError naming the flag and an example."""
     try:
@@ -107,10 +110,9 @@ def parse_times(
             source, f"column '{column}' has values that are not dates, e.g. '{example}'", ISO_FIX
         )
     if parsing.date_format is None:
-        try:  # the fast path: naive ISO 8601, vectorised
-            return pc.cast(values, pa.timestamp("us"))
-        except pa.ArrowInvalid:
-            pass
+        iso = _iso_instants(values, aware=False)  # the fast path: naive ISO 8601, vectorised
+        if iso is not None:
+            return iso
     values = pc.utf8_trim_whitespace(values)
     values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
     if values.null_count == len(values):
@@ -139,9 +141,14 @@ def parse_times(
 
 
 def _iso_instants(values: pa.ChunkedArray, *, aware: bool) -> pa.ChunkedArray | None:
-    """The column read as ISO 8601 (UTC instants if ``aware``), or None if it is not ISO."""
+    """The column read as ISO 8601 (UTC instants if ``aware``), or None if it is not ISO.
+
+    A sample is cast first: Arrow's cast is fast on ISO text but slow to fail on other text.
+    """
+    kind = pa.timestamp("us", "UTC" if aware else None)
     try:
-        return pc.cast(values, pa.timestamp("us", "UTC" if aware else None))
+        pc.cast(values.slice(0, _ISO_SAMPLE), kind)
+        return pc.cast(values, kind)
     except pa.ArrowInvalid:
         return None
 
@@ -156,10 +163,9 @@ def _aware_instants(
 ) -> pa.ChunkedArray:
     """Zone-aware text as UTC instants (ISO vectorised, else one format with %z)."""
     if parsing.date_format is None:
-        try:
-            return pc.cast(values, pa.timestamp("us", "UTC"))
-        except pa.ArrowInvalid:
-            pass
+        iso = _iso_instants(values, aware=True)
+        if iso is not None:
+            return iso
     text = values.to_pandas().str.replace(r"(?:Z|z|UTC)$", "+00:00", regex=True)
     chunk = pa.chunked_array([pa.array(text, type=pa.string())])
     return _parse_with_one_format(chunk, source, column, parsing, aware=True)
@@ -216,9 +222,9 @@ def _parse_with_one_format(
     aware: bool = False,
 ) -> pa.ChunkedArray:
     """Parse text with one strftime format for every value (given, or chosen from the data)."""
-    text = values.to_pandas()
-    valid = text.notna()
-    first = str(text[valid].iloc[0])
+    values = values.combine_chunks()
+    valid = pc.is_valid(values)
+    first = str(_first_valid(pa.chunked_array([values])))
     if parsing.date_format is not None:
         candidates = [parsing.date_format]
     else:
@@ -230,10 +236,11 @@ def _parse_with_one_format(
     readings = {}
     failures = {}
     for fmt in candidates:
-        parsed = _strptime(text, fmt, aware)
-        bad = parsed.isna() & valid
-        if bad.any():
-            failures[fmt] = (int(bad.sum()), str(text[bad].iloc[0]))
+        parsed = _strptime(values, fmt, aware)
+        bad = pc.and_(pc.is_null(parsed), valid)
+        n_bad = pc.sum(bad).as_py() or 0
+        if n_bad:
+            failures[fmt] = (n_bad, values.filter(bad)[0].as_py())
         else:
             readings[fmt] = parsed
     if not readings:
@@ -253,9 +260,9 @@ def _parse_with_one_format(
         )
     if len(readings) > 1:
         (fmt_a, a), (fmt_b, b) = list(readings.items())[:2]
-        differ = (a != b) & valid
-        if differ.any():
-            example = str(text[differ].iloc[0])
+        differ = pc.fill_null(pc.not_equal(a, b), False)
+        if pc.any(differ).as_py():
+            example = values.filter(differ)[0].as_py()
             day_first, month_first = sorted((fmt_a, fmt_b), key=_is_day_first, reverse=True)
             raise input_error(
                 source,
@@ -263,19 +270,40 @@ def _parse_with_one_format(
                 f"({month_first}) with different dates, e.g. '{example}'",
                 "Pass --dayfirst or --monthfirst (or --date-format) to say which",
             )
-    parsed = next(iter(readings.values()))
-    if aware:
-        return pa.chunked_array([pa.array(parsed, type=pa.timestamp("us", "UTC"))])
-    return pa.chunked_array([pa.array(parsed.astype("datetime64[us]"), type=pa.timestamp("us"))])
+    return pa.chunked_array([next(iter(readings.values()))])
 
 
-def _strptime(text: pd.Series, fmt: str, aware: bool) -> pd.Series:
+def _strptime(values: pa.Array, fmt: str, aware: bool) -> pa.Array:
+    """``values`` read with ``fmt`` as ``timestamp[us]`` (UTC if ``aware``), null where they do
+    not fit. Arrow's vectorised strptime, or pandas with the same format where Arrow parses
+    nothing with it (%f, "ISO8601")."""
+    kind = pa.timestamp("us", "UTC" if aware else None)
+    parsed = None
+    if fmt != "ISO8601":
+        try:
+            parsed = pc.strptime(values, format=fmt, unit="us", error_is_null=True)
+            parsed = parsed.cast(kind) if parsed.type.tz or not aware else None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            parsed = None
+    if parsed is not None and parsed.null_count < len(values):
+        return parsed  # Arrow knows the format: a value it leaves null does not fit it
+    nothing = pa.nulls(len(values), kind)
+    if not _pandas_strptime(values.slice(0, _ISO_SAMPLE), fmt, aware).notna().any():
+        return nothing  # pandas cannot read the first values either: not this format
+    parsed = _pandas_strptime(values, fmt, aware)
+    return pa.array(parsed.dt.as_unit("us"), type=kind, from_pandas=True)
+
+
+def _pandas_strptime(values: pa.Array, fmt: str, aware: bool) -> pd.Series:
+    text = values.to_pandas()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             return pd.to_datetime(text, format=fmt, errors="coerce", utc=aware)
         except (ValueError, TypeError):  # e.g. a format without %z on aware values
-            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+            return pd.Series(
+                pd.NaT, index=text.index, dtype="datetime64[us, UTC]" if aware else "datetime64[us]"
+            )
 
 
 def _is_day_first(fmt: str) -> bool:
@@ -300,7 +328,7 @@ def _candidate_formats(first: str, dayfirst: bool | None) -> list[str]:
     guesses = [fmt for fmt in guesses if fmt]
     if not guesses:
         guesses = [
-            fmt for fmt in EXTRA_FORMATS if _strptime(pd.Series([first]), fmt, False).notna().all()
+            fmt for fmt in EXTRA_FORMATS if _strptime(pa.array([first]), fmt, False).null_count == 0
         ]
     candidates: list[str] = []
     for fmt in guesses:
