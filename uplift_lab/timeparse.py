@@ -90,8 +90,11 @@ def parse_times(
     Text without ``date_format`` is read as ISO 8601 if every value is ISO; otherwise one format
     is guessed from the first value, in its day-first and month-first readings, and a reading is
     used only if it parses every value. If both do and give different dates, the column is
-    refused (pass ``--dayfirst``/``--monthfirst`` or ``--date-format``). Mixed offsets warn
-    with :class:`~uplift_lab.errors.DataWarning`.
+    refused (pass ``--dayfirst``/``--monthfirst`` or ``--date-format``). With ``date_format``
+    every value must fit it, except that a column entirely in ISO 8601 is read as ISO (a
+    format given for one file does not break another that is unambiguous). A column mixing
+    times with and without an offset is refused; mixed offsets warn with
+    :class:`~uplift_lab.errors.DataWarning`.
     """
     if isinstance(values, pa.Array):
         values = pa.chunked_array([values])

@@ -60,6 +60,19 @@ def test_xlsx_orders_give_the_same_segments_as_csv(runner, tmp_path) -> None:
     assert "007" in set(from_xlsx["customer_id"])  # text ids keep their leading zeros
 
 
+def test_legacy_xls_orders_give_the_same_segments_as_csv(runner, tmp_path) -> None:
+    # tests/data/orders_legacy.xls: written once with xlwt 1.3.0 (ORDERS with customer 1002 as
+    # a number cell and date cells), read here through xlrd.
+    legacy = Path(__file__).resolve().parents[1] / "data" / "orders_legacy.xls"
+    csv = tmp_path / "orders.csv"
+    ORDERS.assign(customer_id=["007", "007", "1002", "B3"]).to_csv(csv, index=False)
+    outs = tmp_path / "xls.parquet", tmp_path / "csv.parquet"
+    for path, out in zip((legacy, csv), outs, strict=True):
+        result = segment(runner, path, out)
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_parquet(outs[0]), pd.read_parquet(outs[1]))
+
+
 def test_numeric_excel_ids_are_read_as_text_not_floats(runner, tmp_path) -> None:
     frame = ORDERS.assign(customer_id=[1001, 1001, 1002, 1003])
     path = write_xlsx(frame, tmp_path / "orders.xlsx")
