@@ -167,8 +167,11 @@ class SegmentResult:
     config: SegmentConfig = field(default_factory=SegmentConfig)
 
 
-def parse_as_of(value: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
-    """A naive Timestamp from a date or datetime (time zones are converted to UTC)."""
+def parse_as_of(
+    value: str | date | datetime | pd.Timestamp, timezone: str | None = None
+) -> pd.Timestamp:
+    """A naive Timestamp from a date or datetime: the shop's wall clock. A value with an offset
+    is converted to ``timezone`` (the --timezone of the files), else to UTC."""
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -176,7 +179,7 @@ def parse_as_of(value: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
     if stamp is pd.NaT or pd.isna(stamp):
         raise InputError(f"--as-of: '{value}' is not a date. Use YYYY-MM-DD, e.g. 2026-06-18")
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(None)
+        stamp = stamp.tz_convert(timezone).tz_localize(None) if timezone else stamp.tz_convert(None)
     return stamp
 
 
@@ -550,7 +553,7 @@ def segment_files(
     ``parsing`` says how every file's date/time columns read (formats, the shop's time zone).
     """
     config = config or SegmentConfig()
-    as_of = parse_as_of(as_of)
+    as_of = parse_as_of(as_of, parsing.timezone)
     raw_orders = io.read_arrow(orders_path, encoding=encoding, string_columns=[customer_col])
     needed = {customer_col, time_col, amount_col}
     if needed <= set(raw_orders.column_names):  # else keep all, for the missing-column message

@@ -239,3 +239,12 @@ def test_train_and_evaluate_pass_the_date_options_to_the_orders(runner, tmp_path
     wrong_zone = runner.invoke(app, [*args, "--dayfirst", "--timezone", "Asia/Shanghia"])
     assert "--timezone: unknown time zone" in wrong_zone.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_as_of_with_an_offset_is_the_shops_wall_clock_under_timezone() -> None:
+    from uplift_lab.segment import parse_as_of
+
+    instant = "2026-06-30T16:00:00+00:00"  # midnight of 07-01 in Shanghai
+    assert parse_as_of(instant, "Asia/Shanghai") == pd.Timestamp("2026-07-01 00:00")
+    assert parse_as_of(instant) == pd.Timestamp("2026-06-30 16:00")
+    assert parse_as_of("2026-07-01", "Asia/Shanghai") == pd.Timestamp("2026-07-01")
