@@ -33,7 +33,6 @@ TSV_SUFFIXES = (".tsv", ".tab")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLS_SUFFIXES = (".xls",)
-TEXT_FORMATS = ("csv", "tsv")
 AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK/GB2312 (Chinese back-ends)
 ENCODING_FIX = (
     "Pass the file's encoding, e.g. --encoding gbk (or gb18030, big5, utf-16, utf-8, latin-1)"
