@@ -54,7 +54,8 @@ def test_parquet_round_trip_casts_string_columns(tmp_path: Path) -> None:
     [
         ("missing.csv", None, "file not found"),
         ("empty.csv", b"", "file is empty"),
-        ("table.xlsx", b"x", "unknown file type"),
+        ("table.numbers", b"x", "unknown file type"),
+        ("table.xlsx", b"x", "not a readable Excel file"),
         ("bad.parquet", b"not parquet", "not a readable Parquet file"),
     ],
 )

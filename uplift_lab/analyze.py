@@ -20,6 +20,7 @@ import pandas as pd
 from uplift_lab import contracts, io, stats
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 SEGMENT = "segment"
 CONVERTED = "converted"
@@ -1224,8 +1225,11 @@ def analyze_experiment_folder(
     amount_col: str = AMOUNT,
     covariate: str | None = None,
     encoding: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> Analysis:
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
+
+    ``parsing`` reads the order times (formats, the shop's time zone).
 
     A file with ``conversion_col`` is a per-customer outcome table (``revenue_col`` None: its
     ``revenue`` column if it has one, else conversion only); otherwise it is an order
@@ -1289,6 +1293,7 @@ def analyze_experiment_folder(
             time_col=time_col,
             amount_col=amount_col,
             allow_refunds=True,
+            parsing=parsing,
         )
         begin = _parse_start(start, meta)
         window_days = _window_days(window_days, meta)

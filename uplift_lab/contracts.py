@@ -8,6 +8,7 @@ Every failure is an :class:`InputError` naming the file, the column and the fix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab.errors import input_error
-from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_times
 
 CUSTOMER_ID = "customer_id"
 ORDER_ID = "order_id"
@@ -23,6 +24,8 @@ ORDER_TIME = "order_time"
 AMOUNT = "amount"
 EVENT_TIME = "event_time"
 EVENT_TYPE = "event_type"
+SIGNUP_TIME = "signup_time"
+SIGNUP_ALIASES = ("signup_time", "signup_date", "register_time", "注册时间")
 LIFECYCLE = "lifecycle"
 STRATUM = "stratum"
 ARM = "arm"
@@ -146,35 +149,92 @@ def numeric_column(
     return values
 
 
+TRUE_WORDS = ("1", "true", "yes", "y", "是")
+FALSE_WORDS = ("0", "false", "no", "n", "否")
+
+
+def yes_no_flags(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
+    """``frame[column]`` as bool: 1/0, true/false, yes/no, y/n, 是/否 (any case, stray spaces).
+
+    Anything else, empty values included, is refused with the distinct values seen.
+    """
+    values = frame[column]
+    if values.dtype == bool:
+        return values.to_numpy()
+    words = values.map(_flag_word)
+    known = words.isin(TRUE_WORDS + FALSE_WORDS)
+    if not known.all():
+        seen = sorted({repr(v) if v is not None else "empty" for v in values[~known].map(_raw)})
+        shown = ", ".join(seen[:6]) + (" ..." if len(seen) > 6 else "")
+        raise input_error(
+            source,
+            f"column '{column}' has {int((~known).sum())} value(s) that are not yes/no: {shown}",
+            "Use 1/0, true/false, yes/no, y/n or 是/否",
+        )
+    return words.isin(TRUE_WORDS).to_numpy()
+
+
+def _raw(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value
+
+
+def _flag_word(value: object) -> str | None:
+    value = _raw(value)
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return {1: "1", 0: "0"}.get(float(value), str(value))
+    return str(value).strip().lower()
+
+
 def datetime_column(
     frame: pd.DataFrame,
     column: str,
     source: object,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    *,
+    allow_missing: bool = False,
+    label: str | None = None,
 ) -> pd.Series:
-    """Return ``frame[column]`` as naive datetime64[ns]; unparseable or empty values are errors."""
+    """Return ``frame[column]`` as naive wall-clock datetime64[ns] (see
+    :func:`uplift_lab.timeparse.parse_times`); unparseable (and, unless ``allow_missing``, empty)
+    values are errors. ``label`` is the column's name in the user's file, for messages."""
     values = frame[column]
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        bad = parsed.isna() & values.notna()
-        if bad.any():
-            example = values[bad].iloc[0]
-            raise input_error(
-                source,
-                f"column '{column}' has values that are not dates, e.g. '{example}'",
-                "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00",
-            )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
-    if parsed.isna().any():
+    try:
+        array = pa.chunked_array([pa.array(values, from_pandas=True)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. dates mixed with numbers (Excel)
+        array = pa.chunked_array([pa.array(values.map(_text_or_none), type=pa.string())])
+    parsed = parse_times(array, source, label or column, parsing)
+    if parsed.null_count and not allow_missing:
         raise input_error(
             source,
-            f"column '{column}' has {int(parsed.isna().sum())} empty date(s)",
+            f"column '{label or column}' has {parsed.null_count} empty date(s)",
             "Fill or remove those rows",
         )
-    return parsed.astype("datetime64[ns]")
+    out = pd.Series(parsed.to_pandas(), index=frame.index, name=column)
+    try:
+        return out.astype("datetime64[ns]")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise input_error(
+            source,
+            f"column '{label or column}' has dates outside 1678-2262, e.g. '{out.min()}'",
+            "Fix those values",
+        ) from None
+
+
+def _text_or_none(value: object) -> str | None:
+    """A cell of a mixed-type column as text (dates in ISO form), for one parse of the column."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def validate_orders(
@@ -213,13 +273,35 @@ def validate_orders(
 
 
 def validate_customers(
-    frame: pd.DataFrame, source: object, *, customer_col: str = CUSTOMER_ID
+    frame: pd.DataFrame,
+    source: object,
+    *,
+    customer_col: str = CUSTOMER_ID,
+    signup_col: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    read_signup: bool = True,
 ) -> pd.DataFrame:
-    """Canonical customer table: unique text ``customer_id`` plus any attributes."""
+    """Canonical customer table: unique text ``customer_id`` plus any attributes.
+
+    The signup column (``signup_col``, else the first of :data:`SIGNUP_ALIASES` present) becomes
+    ``signup_time``, parsed like order times: an unreadable value is an error, an empty one
+    means unknown (NaT). ``read_signup=False`` leaves it alone (commands that do not use it).
+    """
     frame = rename_to_canonical(frame, {CUSTOMER_ID: customer_col}, source)
     require_columns(frame, (CUSTOMER_ID,), source)
+    signup_label = signup_col or next((c for c in SIGNUP_ALIASES if c in frame.columns), None)
+    if not read_signup:
+        signup_label = None
+    if signup_label is not None:
+        if signup_label not in frame.columns:
+            raise _missing_column(frame, signup_label, source)
+        frame = rename_to_canonical(frame, {SIGNUP_TIME: signup_label}, source)
     out = frame.copy()
     out[CUSTOMER_ID] = ids_as_text(frame, CUSTOMER_ID, source, unique=True)
+    if signup_label is not None:
+        out[SIGNUP_TIME] = datetime_column(
+            frame, SIGNUP_TIME, source, parsing, allow_missing=True, label=signup_label
+        )
     if len(out) == 0:
         raise input_error(source, "has no rows", "Pass a file with at least one customer")
     return out
@@ -297,7 +379,9 @@ def validate_orders_arrow(
         names = table.column_names
     require_columns(pd.DataFrame(columns=names), (CUSTOMER_ID, ORDER_TIME, AMOUNT), source)
     table = _set_arrow_column(table, CUSTOMER_ID, _arrow_ids(table, CUSTOMER_ID, source))
-    table = _set_arrow_column(table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source, parsing))
+    table = _set_arrow_column(
+        table, ORDER_TIME, _arrow_times(table, ORDER_TIME, source, parsing, label=time_col)
+    )
     table = _set_arrow_column(
         table, AMOUNT, _arrow_amounts(table, AMOUNT, source, allow_negative=allow_refunds)
     )
@@ -371,31 +455,18 @@ def _arrow_ids(table: pa.Table, column: str, source: object) -> pa.ChunkedArray:
 
 
 def _arrow_times(
-    table: pa.Table, column: str, source: object, parsing: TimeParsing = DEFAULT_TIME_PARSING
+    table: pa.Table,
+    column: str,
+    source: object,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    label: str | None = None,
 ) -> pa.ChunkedArray:
-    """Naive timestamps in microseconds; time zones are converted to UTC first."""
-    values = table.column(column)
-    kind = values.type
-    if pa.types.is_null(kind) or pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-        parsed = pc.cast(values, pa.timestamp("us"), safe=False)
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        try:
-            parsed = pc.cast(values, pa.timestamp("us"))
-        except pa.ArrowInvalid:  # not ISO 8601: let pandas parse (and name a bad value)
-            frame = pd.DataFrame({column: values.to_pandas()})
-            parsed = pa.chunked_array([pa.array(datetime_column(frame, column, source, parsing))])
-            parsed = pc.cast(parsed, pa.timestamp("us"), safe=False)
-    else:
-        example = values[0].as_py() if len(values) else None
-        raise input_error(
-            source,
-            f"column '{column}' has values that are not dates, e.g. '{example}'",
-            "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00",
-        )
+    """Naive wall-clock timestamps (see :func:`~uplift_lab.timeparse.parse_times`)."""
+    parsed = parse_times(table.column(column), source, label or column, parsing)
     if parsed.null_count:
         raise input_error(
             source,
-            f"column '{column}' has {parsed.null_count} empty date(s)",
+            f"column '{label or column}' has {parsed.null_count} empty date(s)",
             "Fill or remove those rows",
         )
     return parsed

@@ -1233,7 +1233,7 @@ def create_experiment(
             out, "already exists and is not empty", "Use --force to replace it, or another --out"
         )
     frame = io.read_table(input_path, encoding=encoding, string_columns=[customer_col])
-    customers = validate_customers(frame, input_path, customer_col=customer_col)
+    customers = validate_customers(frame, input_path, customer_col=customer_col, read_signup=False)
     design = design_experiment(customers, source=input_path, **options)
     meta = write_experiment(
         design,

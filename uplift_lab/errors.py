@@ -21,3 +21,11 @@ def input_error(source: object, problem: str, fix: str | None = None) -> InputEr
     if fix:
         message = f"{message.rstrip('.')}. {fix}"
     return InputError(message)
+
+
+class DataWarning(UserWarning):
+    """Something in the input worth a one-line ``warning:`` (e.g. mixed time-zone offsets).
+
+    Library code warns with ``warnings.warn(DataWarning(message))``; the CLI prints each as one
+    line on stderr and carries on.
+    """

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import datetime
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,23 +26,48 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import DataWarning, InputError, input_error
 
-CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
+TSV_SUFFIXES = (".tsv", ".tab")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+XLS_SUFFIXES = (".xls",)
 AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK/GB2312 (Chinese back-ends)
-ENCODING_FIX = "Pass the file's encoding, e.g. --encoding gbk (or utf-8, gb18030, latin-1)"
+ENCODING_FIX = (
+    "Pass the file's encoding, e.g. --encoding gbk (or gb18030, big5, utf-16, utf-8, latin-1)"
+)
+GARBLED_HEADER_HINT = (
+    "its header reads as {header!r} in {encoding}, which looks garbled; if these are not the "
+    "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
+)
 _SNIFF_BYTES = 1 << 20
 
 
 def table_format(path: Path) -> str:
-    """Return ``"csv"`` or ``"parquet"`` from a file name, or raise InputError."""
+    """Return ``"csv"``, ``"tsv"``, ``"parquet"``, ``"xlsx"`` or ``"xls"`` from a file name, or
+    raise InputError."""
     suffix = Path(path).suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    raise input_error(path, f"unknown file type '{suffix}'", "Use a .csv or .parquet file")
+    for kind, suffixes in (
+        ("csv", CSV_SUFFIXES),
+        ("tsv", TSV_SUFFIXES),
+        ("parquet", PARQUET_SUFFIXES),
+        ("xlsx", XLSX_SUFFIXES),
+        ("xls", XLS_SUFFIXES),
+    ):
+        if suffix in suffixes:
+            return kind
+    raise input_error(
+        path, f"unknown file type '{suffix}'", "Use a .csv, .tsv, .parquet, .xlsx or .xls file"
+    )
+
+
+def output_format(path: Path) -> str:
+    """The format :func:`write_table` writes for ``path`` (legacy .xls cannot be written)."""
+    kind = table_format(path)
+    if kind == "xls":
+        raise input_error(path, "legacy .xls cannot be written", "Write .xlsx instead")
+    return kind
 
 
 def normalize_encoding(encoding: str | None) -> str | None:
@@ -64,6 +92,15 @@ def detect_encoding(path: Path) -> str:
         sample = handle.read(_SNIFF_BYTES)
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" export
+    if b"\x00" in sample[:4096]:
+        raise input_error(
+            path,
+            "is not a text file (it has NUL bytes)",
+            "If it is UTF-16 text without a byte-order mark pass --encoding utf-16-le; "
+            "otherwise pass a .csv, .tsv, .xlsx or .parquet file",
+        )
     for encoding in AUTO_ENCODINGS:
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         try:
@@ -85,14 +122,26 @@ def _check_readable(path: Path) -> Path:
     return path
 
 
-def _read_csv_arrow(path: Path, encoding: str, string_columns: Sequence[str]) -> pa.Table:
+def _read_csv_arrow(
+    path: Path, encoding: str, string_columns: Sequence[str], delimiter: str = ","
+) -> pa.Table:
     read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20)
     convert_options = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in string_columns},
         strings_can_be_null=True,
     )
-    table = pa_csv.read_csv(path, read_options=read_options, convert_options=convert_options)
+    table = pa_csv.read_csv(
+        path,
+        read_options=read_options,
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+        convert_options=convert_options,
+    )
     _ = table.column_names  # decodes the header: raises UnicodeDecodeError in a wrong encoding
+    aware = [f.name for f in table.schema if pa.types.is_timestamp(f.type) and f.type.tz]
+    if aware:
+        # Arrow moves "+08:00" times to UTC and drops the offset, which sets the shop's calendar
+        # day; keep such columns as text for uplift_lab.timeparse (rare, so a second read).
+        table = _read_csv_arrow(path, encoding, [*string_columns, *aware], delimiter)
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             # Arrow infers binary when a text column is not valid in the chosen encoding.
@@ -106,10 +155,12 @@ def read_arrow(
     encoding: str | None = None,
     string_columns: Sequence[str] = (),
 ) -> pa.Table:
-    """Read a CSV or Parquet file into an Arrow table.
+    """Read a CSV, TSV, Parquet or Excel (.xlsx, .xls: the first sheet) file into Arrow.
 
     ``string_columns`` are read as text (ids keep leading zeros and never become floats).
-    ``encoding`` applies to CSV only; ``None`` detects UTF-8, UTF-8 with BOM and GBK/GB18030.
+    ``encoding`` applies to CSV/TSV only; ``None`` detects UTF-8, UTF-8 with BOM, UTF-16 with
+    BOM and GBK/GB18030, and warns (:class:`~uplift_lab.errors.DataWarning`) when the header
+    looks garbled in the detected encoding.
     """
     path = _check_readable(path)
     kind = table_format(path)
@@ -118,30 +169,137 @@ def read_arrow(
             table = pq.read_table(path)
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
-        casts = [name for name in string_columns if name in table.column_names]
-        for name in casts:
-            index = table.column_names.index(name)
-            table = table.set_column(index, name, table.column(name).cast(pa.string()))
-        return table
+        return _with_text_columns(table, string_columns)
+    if kind in ("xlsx", "xls"):
+        return _read_excel_arrow(path, kind, string_columns)
 
     chosen = normalize_encoding(encoding)
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
+    delimiter = _delimiter(path, kind, chosen)
     try:
-        return _read_csv_arrow(path, chosen, string_columns)
+        table = _read_csv_arrow(path, chosen, string_columns, delimiter)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         text = _first_line(exc)
         undecodable = isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "utf-8" in text
-        if undecodable and auto and chosen.startswith("utf"):
+        table = None
+        if undecodable and auto and chosen.startswith("utf-8"):
             try:  # the first MiB was ASCII, the rest is not UTF-8: most likely a GBK export
-                return _read_csv_arrow(path, "gb18030", string_columns)
+                table = _read_csv_arrow(path, "gb18030", string_columns, delimiter)
+                chosen = "gb18030"
             except (UnicodeDecodeError, pa.ArrowInvalid):
                 pass
-        if undecodable:
+        if table is None and undecodable:
             raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+        if table is None:
+            raise input_error(
+                path, f"malformed CSV ({text})", "Fix the file or export it again"
+            ) from None
+    if auto:
+        _warn_if_garbled(path, table.column_names, chosen)
+    return table
+
+
+def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
+    for name in [name for name in string_columns if name in table.column_names]:
+        index = table.column_names.index(name)
+        table = table.set_column(index, name, table.column(name).cast(pa.string()))
+    return table
+
+
+def _delimiter(path: Path, kind: str, encoding: str) -> str:
+    """Tab for .tsv, and for a .txt whose first line has tabs but no commas; else comma."""
+    if kind == "tsv":
+        return "\t"
+    if Path(path).suffix.lower() != ".txt":
+        return ","
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            header = handle.readline()
+    except (OSError, LookupError):
+        return ","
+    return "\t" if "\t" in header and "," not in header else ","
+
+
+def _looks_garbled(names: Sequence[str], encoding: str) -> bool:
+    """Whether column names decoded in ``encoding`` look like another encoding's bytes.
+
+    Replacement or control characters, kana or private-use code points in a header, or, read
+    as GBK/GB18030, mostly characters outside GB2312 (Big5 bytes decode so): real headers are
+    plain words.
+    """
+    text = "".join(map(str, names))
+    odd = [c for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\t\r\n")]
+    odd += [c for c in text if 0x3040 <= ord(c) <= 0x30FF or 0xE000 <= ord(c) <= 0xF8FF]
+    if odd:
+        return True
+    if codecs.lookup(encoding).name not in ("gb18030", "gbk"):
+        return False
+    wide = [c for c in text if ord(c) > 127]
+    if len(wide) < 2:
+        return False
+    rare = sum(1 for c in wide if not _in_gb2312(c))
+    return rare / len(wide) > 0.3
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _warn_if_garbled(path: Path, names: Sequence[str], encoding: str) -> None:
+    if _looks_garbled(names, encoding):
+        header = ",".join(map(str, names))[:60]
+        message = GARBLED_HEADER_HINT.format(header=header, encoding=encoding)
+        warnings.warn(DataWarning(f"{path}: {message}"), stacklevel=3)
+
+
+def _read_excel_arrow(path: Path, kind: str, string_columns: Sequence[str]) -> pa.Table:
+    """The first sheet of an Excel file; ``string_columns`` as text, other cells as typed."""
+    engine = "openpyxl" if kind == "xlsx" else "xlrd"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl: "workbook contains no default style"
+            frame = pd.read_excel(
+                path,
+                sheet_name=0,
+                engine=engine,
+                dtype={name: "object" for name in string_columns},
+            )
+    except ImportError as exc:
         raise input_error(
-            path, f"malformed CSV ({text})", "Fix the file or export it again"
+            path, f"cannot read {kind} files ({_first_line(exc)})", "Save it as .xlsx or .csv"
         ) from None
+    except Exception as exc:  # zipfile.BadZipFile, xlrd.XLRDError, KeyError, ValueError ...
+        raise input_error(
+            path, f"not a readable Excel file ({_first_line(exc)})", "Save it again from Excel"
+        ) from None
+    frame.columns = [str(name) for name in frame.columns]
+    for name in [name for name in string_columns if name in frame.columns]:
+        frame[name] = frame[name].map(_cell_text)
+    columns = {}
+    for name in frame.columns:
+        try:
+            columns[name] = pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types, e.g. dates and text
+            columns[name] = pa.array(frame[name].map(_cell_text), type=pa.string())
+    return pa.table(columns) if columns else pa.table({})
+
+
+def _cell_text(value: Any) -> str | None:
+    """An Excel cell as text: integral numbers without '.0' (ids), dates in ISO form."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 def read_table(
@@ -183,15 +341,57 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame as CSV (UTF-8) or Parquet, chosen by extension, atomically."""
+    """Write a DataFrame as CSV/TSV (UTF-8), Parquet or .xlsx, chosen by extension, atomically."""
     path = Path(path)
-    kind = table_format(path)
+    kind = output_format(path)
     with atomic_path(path) as tmp:
         if kind == "parquet":
             frame.to_parquet(tmp, index=False)
+        elif kind == "xlsx":
+            tmp.write_bytes(xlsx_bytes(frame))
         else:
-            frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            sep = "\t" if kind == "tsv" else ","
+            frame.to_csv(tmp, index=False, sep=sep, encoding="utf-8", lineterminator="\n")
     return path
+
+
+_XLSX_TIME = (1980, 1, 1, 0, 0, 0)  # fixed zip and document times: same table, same bytes
+
+
+def xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    """One sheet of ``frame`` as .xlsx bytes, byte-identical for identical frames.
+
+    Ids and other text stay text cells (a sending tool then keeps leading zeros and long phone
+    numbers); openpyxl's creation/modification times and the zip entries' times are fixed.
+    """
+    import io as stdlib_io
+    import zipfile
+
+    buffer = stdlib_io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name="Sheet1")
+            stamp = datetime.datetime(*_XLSX_TIME)
+            writer.book.properties.created = stamp
+            writer.book.properties.modified = stamp
+    fixed = stdlib_io.BytesIO()
+    with (
+        zipfile.ZipFile(stdlib_io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>1980-01-01T00:00:00Z\g<2>",
+                    data,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=_XLSX_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, data)
+    return fixed.getvalue()
 
 
 def write_text(text: str, path: Path) -> Path:
@@ -289,11 +489,14 @@ def atomic_directory(path: Path, *, force: bool = False) -> Iterator[Path]:
 def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
     """Column names of a CSV or Parquet file, reading only its header or schema."""
     path = _check_readable(path)
-    if table_format(path) == "parquet":
+    kind = table_format(path)
+    if kind == "parquet":
         try:
             return list(pq.ParquetFile(path).schema_arrow.names)
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+    if kind in ("xlsx", "xls"):
+        return _read_excel_arrow(path, kind, ()).column_names
     chosen = normalize_encoding(encoding) or detect_encoding(path)
     try:
         with open(path, encoding=chosen, newline="") as handle:
@@ -302,7 +505,7 @@ def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
         raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
     import csv
 
-    return next(csv.reader([header]), [])
+    return next(csv.reader([header], delimiter=_delimiter(path, kind, chosen)), [])
 
 
 def iter_table_batches(
@@ -320,7 +523,14 @@ def iter_table_batches(
     """
     path = _check_readable(path)
     wanted = list(columns) if columns is not None else None
-    if table_format(path) == "parquet":
+    kind = table_format(path)
+    if kind in ("xlsx", "xls"):  # sheets fit in memory (Excel stops at 1,048,576 rows)
+        table = read_arrow(path, string_columns=string_columns)
+        table = table.select(wanted) if wanted is not None else table
+        for start in range(0, max(table.num_rows, 1), batch_rows):
+            yield table.slice(start, batch_rows).to_pandas()
+        return
+    if kind == "parquet":
         try:
             handle = pq.ParquetFile(path)
             for batch in handle.iter_batches(batch_size=batch_rows, columns=wanted):
@@ -335,13 +545,19 @@ def iter_table_batches(
         return
     chosen = normalize_encoding(encoding) or detect_encoding(path)
     read_options = pa_csv.ReadOptions(encoding=chosen, block_size=64 << 20)
+    parse_options = pa_csv.ParseOptions(delimiter=_delimiter(path, kind, chosen))
     convert_options = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in string_columns},
         strings_can_be_null=True,
         include_columns=wanted,
     )
     try:
-        reader = pa_csv.open_csv(path, read_options=read_options, convert_options=convert_options)
+        reader = pa_csv.open_csv(
+            path,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
         for batch in reader:
@@ -369,14 +585,19 @@ def write_table_batches(frames: Iterable[pd.DataFrame], path: Path) -> int:
     Nothing is left at ``path`` if writing fails midway.
     """
     path = Path(path)
-    kind = table_format(path)
+    kind = output_format(path)
+    if kind == "xlsx":  # one sheet, written at once
+        pending = list(frames)
+        frames = [pd.concat(pending, ignore_index=True)] if pending else []
     rows = 0
     with atomic_path(path) as tmp:
         writer = None
         try:
             for number, frame in enumerate(frames):
                 rows += len(frame)
-                if kind == "parquet":
+                if kind == "xlsx":
+                    tmp.write_bytes(xlsx_bytes(frame))
+                elif kind == "parquet":
                     table = pa.Table.from_pandas(frame, preserve_index=False)
                     if writer is None:
                         writer = pq.ParquetWriter(tmp, table.schema)
@@ -387,6 +608,7 @@ def write_table_batches(frames: Iterable[pd.DataFrame], path: Path) -> int:
                         mode="w" if number == 0 else "a",
                         header=number == 0,
                         index=False,
+                        sep="\t" if kind == "tsv" else ",",
                         encoding="utf-8",
                         lineterminator="\n",
                     )

@@ -58,6 +58,7 @@ from uplift_lab.contracts import (
     ORDER_TIME,
 )
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
     ("important_value", "重要价值客户", (True, True, True)),
@@ -166,8 +167,11 @@ class SegmentResult:
     config: SegmentConfig = field(default_factory=SegmentConfig)
 
 
-def parse_as_of(value: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
-    """A naive Timestamp from a date or datetime (time zones are converted to UTC)."""
+def parse_as_of(
+    value: str | date | datetime | pd.Timestamp, timezone: str | None = None
+) -> pd.Timestamp:
+    """A naive Timestamp from a date or datetime: the shop's wall clock. A value with an offset
+    is converted to ``timezone`` (the --timezone of the files), else to UTC."""
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -175,7 +179,7 @@ def parse_as_of(value: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
     if stamp is pd.NaT or pd.isna(stamp):
         raise InputError(f"--as-of: '{value}' is not a date. Use YYYY-MM-DD, e.g. 2026-06-18")
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(None)
+        stamp = stamp.tz_convert(timezone).tz_localize(None) if timezone else stamp.tz_convert(None)
     return stamp
 
 
@@ -322,12 +326,13 @@ def segment_customers(
 
 
 def _registered_before(customers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Drop customers whose ``signup_time`` is at or after ``as_of``: they were not known yet."""
+    """Drop customers whose ``signup_time`` is at or after ``as_of``: they were not known yet.
+
+    A customer whose signup time is unknown (empty) is kept.
+    """
     if SIGNUP_TIME not in customers.columns:
         return customers
-    signup = pd.to_datetime(customers[SIGNUP_TIME], errors="coerce", format="mixed")
-    if getattr(signup.dt, "tz", None) is not None:
-        signup = signup.dt.tz_convert(None)
+    signup = contracts.datetime_column(customers, SIGNUP_TIME, "customers", allow_missing=True)
     return customers[~(signup >= as_of).to_numpy()]
 
 
@@ -541,17 +546,26 @@ def segment_files(
     amount_col: str = AMOUNT,
     encoding: str | None = None,
     config: SegmentConfig | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> SegmentResult:
-    """Read, validate and segment files (the CLI's one call); errors name the file and column."""
+    """Read, validate and segment files (the CLI's one call); errors name the file and column.
+
+    ``parsing`` says how every file's date/time columns read (formats, the shop's time zone).
+    """
     config = config or SegmentConfig()
-    as_of = parse_as_of(as_of)
+    as_of = parse_as_of(as_of, parsing.timezone)
     raw_orders = io.read_arrow(orders_path, encoding=encoding, string_columns=[customer_col])
     needed = {customer_col, time_col, amount_col}
     if needed <= set(raw_orders.column_names):  # else keep all, for the missing-column message
         wanted = needed | {contracts.ORDER_ID}
         raw_orders = raw_orders.select([c for c in raw_orders.column_names if c in wanted])
     orders = contracts.validate_orders_arrow(
-        raw_orders, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
+        raw_orders,
+        orders_path,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        parsing=parsing,
     )
     customers = events = None
     if customers_path is not None:
@@ -559,12 +573,14 @@ def segment_files(
             io.read_table(customers_path, encoding=encoding, string_columns=[customer_col]),
             customers_path,
             customer_col=customer_col,
+            parsing=parsing,
         )
     if events_path is not None:
         events = contracts.validate_events(
             io.read_table(events_path, encoding=encoding, string_columns=[customer_col]),
             events_path,
             customer_col=customer_col,
+            parsing=parsing,
         )
     result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
     if len(result.table) == 0:

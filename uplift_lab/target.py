@@ -608,21 +608,16 @@ def _p_convert(scores: pd.DataFrame, channel: Channel) -> np.ndarray:
 
 
 def opt_in_mask(customers: pd.DataFrame, channels: Sequence[Channel], source: object) -> np.ndarray:
-    """(n, k) bool: may customer i be messaged on channel c? (``sms_opt_in=0`` -> no sms/mms)."""
+    """(n, k) bool: may customer i be messaged on channel c? (``sms_opt_in=0`` -> no sms/mms).
+
+    Opt-in columns read 1/0, true/false, yes/no, y/n or 是/否 (:func:`contracts.yes_no_flags`).
+    """
     allowed = np.ones((len(customers), len(channels)), dtype=bool)
     for j, channel in enumerate(channels):
         column = OPT_IN_COLUMNS.get(channel.name, f"{channel.name}_opt_in")
         if column not in customers.columns:
             continue
-        flags = contracts.numeric_column(customers, column, source)
-        bad = ~flags.isin([0.0, 1.0])
-        if bad.any():
-            raise input_error(
-                source,
-                f"column '{column}' must be 0 or 1, found {flags[bad].iloc[0]:g}",
-                "Use 1 for opted in and 0 for opted out",
-            )
-        allowed[:, j] = flags.to_numpy() == 1.0
+        allowed[:, j] = contracts.yes_no_flags(customers, column, source)
     return allowed
 
 
@@ -768,7 +763,13 @@ def _customer_attributes(
     for column in (c for c in wanted if c in segments.columns):
         values = segments[column].take(take).reset_index(drop=True)
         if column != LIFECYCLE:  # opt-ins 0 and rfm_score NaN when not in the file
-            values = contracts.numeric_column(segments, column, "segments file", allow_missing=True)
+            if column == RFM_SCORE:
+                values = contracts.numeric_column(
+                    segments, column, "segments file", allow_missing=True
+                )
+            else:  # an opt-in column: 1/0, yes/no, 是/否 ...
+                flags = contracts.yes_no_flags(segments, column, "segments file")
+                values = pd.Series(flags.astype(np.float64), index=segments.index)
             values = values.take(take).reset_index(drop=True)
             values = values.where(found, 0.0 if column != RFM_SCORE else np.nan)
         else:
@@ -1050,7 +1051,7 @@ def _check_options(
 ) -> None:
     from uplift_lab import io
 
-    io.table_format(out)
+    io.output_format(out)
     if not 0 < config.margin <= 1:
         raise InputError(
             f"--margin: must be in (0, 1] (share of revenue that is profit), got {config.margin:g}"
@@ -1092,8 +1093,12 @@ def run_target(
     seed: int = 0,
     force: bool = False,
     encoding: str | None = None,
+    with_columns: Sequence[str] = (),
 ) -> TargetOutcome:
     """Read scores (and segments), plan the campaign, split the holdout, write every output.
+
+    ``with_columns`` (e.g. phone, nickname) are joined from the segments file onto the send list,
+    as text, for the sending tool. The send list is .csv, .tsv, .parquet or .xlsx by ``out``.
 
     Every input and option is checked before the first file is written, so a bad run writes
     nothing. Outputs: the send list ``out``, the experiment folder, and optionally ``report_dir``.
@@ -1119,10 +1124,14 @@ def run_target(
     if segments_file is not None:
         segments_file = Path(segments_file)
         segments = contracts.validate_customers(
-            io.read_table(segments_file, encoding=encoding, string_columns=[CUSTOMER_ID]),
+            io.read_table(
+                segments_file, encoding=encoding, string_columns=[CUSTOMER_ID, *with_columns]
+            ),
             segments_file,
+            read_signup=False,
         )
         _check_segment_columns(segments, segments_file, config)
+    _check_send_list_columns(with_columns, segments, segments_file)
     past = None
     if validate_on is not None:
         past = policy.validate_past_campaign(
@@ -1185,7 +1194,7 @@ def run_target(
             campaign=campaign,
         )
         written.append(Path(experiment))
-    written.append(io.write_table(split.send_list, out))
+    written.append(io.write_table(_send_list_with(split.send_list, segments, with_columns), out))
     if report_dir is not None:
         written.extend(
             _write_report(Path(report_dir), plan, summary, target_report.curve_png(plan))
@@ -1198,6 +1207,43 @@ def run_target(
         warnings=tuple(warnings),
         written=tuple(written),
     )
+
+
+def _check_send_list_columns(
+    columns: Sequence[str], segments: pd.DataFrame | None, source: Path | None
+) -> None:
+    """Refuse --with-columns without --segments, naming a column it lacks or one it would
+    overwrite."""
+    if not columns:
+        return
+    if segments is None:
+        raise InputError(
+            "--with-columns: the columns come from --segments FILE; pass it (e.g. the output "
+            "of uplift-lab segment with --customers, which carries the customer attributes)"
+        )
+    for column in columns:
+        if column in SEND_LIST_COLUMNS:
+            raise InputError(
+                f"--with-columns: '{column}' is already a send-list column; drop it from the list"
+            )
+        if column not in segments.columns:
+            shown = ", ".join(map(str, segments.columns[:20]))
+            raise input_error(
+                source,
+                f"missing column '{column}' asked for by --with-columns",
+                f"The file has: {shown}. Add it (segment --customers passes customer attributes "
+                "through) or drop it from --with-columns",
+            )
+
+
+def _send_list_with(
+    send_list: pd.DataFrame, segments: pd.DataFrame | None, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The send list with ``columns`` of each customer's segments row appended, in order."""
+    if not columns or segments is None:
+        return send_list
+    extra = segments[[CUSTOMER_ID, *columns]]
+    return send_list.merge(extra, on=CUSTOMER_ID, how="left", validate="one_to_one")
 
 
 def _check_segment_columns(segments: pd.DataFrame, source: Path, config: TargetConfig) -> None:

@@ -2,11 +2,26 @@
 
 One format for a whole column (never value-by-value guessing), and the shop's wall-clock time
 zone, so day boundaries (recency, response windows, as-of) are the shop's calendar days.
+
+The result is always naive wall-clock time: naive values stay as written (they are the shop's
+local time, in ``--timezone`` if given); zone-aware values are converted to ``--timezone``, or
+without it to the offset of the column's first value. ISO 8601 text and typed timestamps take
+Arrow's vectorised cast; other text is read with one strftime format for every value, chosen as
+:func:`parse_times` describes.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
+import zoneinfo
 from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uplift_lab.errors import DataWarning, InputError, input_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,5 +40,311 @@ class TimeParsing:
     dayfirst: bool | None = None
     timezone: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.timezone is not None:
+            check_timezone(self.timezone)
+        if self.date_format is not None and "%" not in self.date_format:
+            raise InputError(
+                f"--date-format: '{self.date_format}' has no % directive. "
+                "Use strftime codes such as %d/%m/%Y %H:%M"
+            )
+
 
 DEFAULT_TIME_PARSING = TimeParsing()
+
+ISO_FIX = "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00, or pass --date-format"
+# Formats pandas cannot guess but Chinese back-ends write; tried when guessing finds nothing.
+EXTRA_FORMATS = (
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+    "%Y%m%d",
+    "%Y%m%d%H%M%S",
+)
+# An offset only counts after a time of day, so the "-03" of "2026-05-03" is not one.
+_OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?P<offset>Z|z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+
+
+_ISO_SAMPLE = 2048
+
+
+def check_timezone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA zone ``name``, or an InputError naming the flag and an example."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"--timezone: unknown time zone '{name}'. Use an IANA name such as Asia/Shanghai, "
+            "Europe/Berlin or UTC"
+        ) from None
+
+
+def parse_times(
+    values: pa.ChunkedArray | pa.Array,
+    source: object,
+    column: str,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
+) -> pa.ChunkedArray:
+    """A date/time column as naive wall-clock ``timestamp[us]`` (nulls kept for the caller).
+
+    Text without ``date_format`` is read as ISO 8601 if every value is ISO; otherwise one format
+    is guessed from the first value, in its day-first and month-first readings, and a reading is
+    used only if it parses every value. If both do and give different dates, the column is
+    refused (pass ``--dayfirst``/``--monthfirst`` or ``--date-format``). With ``date_format``
+    every value must fit it, except that a column entirely in ISO 8601 is read as ISO (a
+    format given for one file does not break another that is unambiguous). A column mixing
+    times with and without an offset is refused; mixed offsets warn with
+    :class:`~uplift_lab.errors.DataWarning`.
+    """
+    if isinstance(values, pa.Array):
+        values = pa.chunked_array([values])
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        values, kind = values.cast(kind.value_type), kind.value_type
+    if pa.types.is_null(kind) or pa.types.is_date(kind):
+        return pc.cast(values, pa.timestamp("us"), safe=False)
+    if pa.types.is_timestamp(kind):
+        return _wall_clock(values, parsing)
+    if pa.types.is_large_string(kind):
+        values, kind = values.cast(pa.string()), pa.string()
+    if not pa.types.is_string(kind):
+        example = _first_valid(values)
+        raise input_error(
+            source, f"column '{column}' has values that are not dates, e.g. '{example}'", ISO_FIX
+        )
+    if parsing.date_format is None:
+        iso = _iso_instants(values, aware=False)  # the fast path: naive ISO 8601, vectorised
+        if iso is not None:
+            return iso
+    values = pc.utf8_trim_whitespace(values)
+    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    if values.null_count == len(values):
+        return pc.cast(values, pa.timestamp("us"))
+    offsets = pc.struct_field(pc.extract_regex(values, _OFFSET_PATTERN), "offset")
+    n_valid = len(values) - values.null_count
+    n_aware = len(values) - offsets.null_count
+    if n_aware and n_aware != n_valid:
+        naive = pc.and_(pc.is_null(offsets), pc.is_valid(values))
+        example = values.filter(naive)[0].as_py()
+        raise input_error(
+            source,
+            f"column '{column}' mixes times with and without a time-zone offset, "
+            f"e.g. '{example}' has none",
+            "Export all times in one form (with or without +08:00)",
+        )
+    try:
+        if not n_aware:
+            return _parse_with_one_format(values, source, column, parsing)
+        instants = _aware_instants(values, source, column, parsing)
+    except InputError:
+        instants = _iso_instants(values, aware=bool(n_aware)) if parsing.date_format else None
+        if instants is None:
+            raise
+    return _wall_clock(instants, parsing, offsets=offsets, source=source, column=column)
+
+
+def _iso_instants(values: pa.ChunkedArray, *, aware: bool) -> pa.ChunkedArray | None:
+    """The column read as ISO 8601 (UTC instants if ``aware``), or None if it is not ISO.
+
+    A sample is cast first: Arrow's cast is fast on ISO text but slow to fail on other text.
+    """
+    kind = pa.timestamp("us", "UTC" if aware else None)
+    try:
+        pc.cast(values.slice(0, _ISO_SAMPLE), kind)
+        return pc.cast(values, kind)
+    except pa.ArrowInvalid:
+        return None
+
+
+def _first_valid(values: pa.ChunkedArray) -> object:
+    valid = values.filter(pc.is_valid(values))
+    return valid[0].as_py() if len(valid) else None
+
+
+def _aware_instants(
+    values: pa.ChunkedArray, source: object, column: str, parsing: TimeParsing
+) -> pa.ChunkedArray:
+    """Zone-aware text as UTC instants (ISO vectorised, else one format with %z)."""
+    if parsing.date_format is None:
+        iso = _iso_instants(values, aware=True)
+        if iso is not None:
+            return iso
+    text = values.to_pandas().str.replace(r"(?:Z|z|UTC)$", "+00:00", regex=True)
+    chunk = pa.chunked_array([pa.array(text, type=pa.string())])
+    return _parse_with_one_format(chunk, source, column, parsing, aware=True)
+
+
+def _wall_clock(
+    stamps: pa.ChunkedArray,
+    parsing: TimeParsing,
+    *,
+    offsets: pa.ChunkedArray | None = None,
+    source: object = None,
+    column: str = "",
+) -> pa.ChunkedArray:
+    """Naive wall-clock times: a typed zone stays its own unless ``parsing.timezone`` is given;
+    instants from text go to ``parsing.timezone`` or the first value's offset."""
+    stamps = pc.cast(stamps, pa.timestamp("us", stamps.type.tz), safe=False)
+    if stamps.type.tz is None:
+        return stamps
+    target = parsing.timezone
+    if target is None and offsets is not None:
+        distinct = pc.unique(pc.drop_null(offsets)).to_pylist()
+        normal = sorted({_normal_offset(text) for text in distinct})
+        target = _normal_offset(_first_valid(offsets))
+        if len(normal) > 1:
+            shown = ", ".join(normal[:4]) + (" ..." if len(normal) > 4 else "")
+            warnings.warn(
+                DataWarning(
+                    f"{source}: column '{column}' mixes time-zone offsets ({shown}); all times "
+                    f"were converted to {target}, the offset of its first value. Pass "
+                    "--timezone (e.g. Asia/Shanghai) to choose the shop's zone"
+                ),
+                stacklevel=2,
+            )
+    if target is None:
+        return pc.local_timestamp(stamps)
+    return pc.local_timestamp(stamps.cast(pa.timestamp("us", target)))
+
+
+def _normal_offset(text: str) -> str:
+    """'+0800' / '+08' / 'Z' -> '+08:00' / '+00:00' (Arrow's fixed-offset zone names)."""
+    if text in ("Z", "z", "UTC"):
+        return "+00:00"
+    digits = text[1:].replace(":", "")
+    hours, minutes = digits[:2], digits[2:4] or "00"
+    return f"{text[0]}{hours}:{minutes}"
+
+
+def _parse_with_one_format(
+    values: pa.ChunkedArray,
+    source: object,
+    column: str,
+    parsing: TimeParsing,
+    *,
+    aware: bool = False,
+) -> pa.ChunkedArray:
+    """Parse text with one strftime format for every value (given, or chosen from the data)."""
+    values = values.combine_chunks()
+    valid = pc.is_valid(values)
+    first = str(_first_valid(pa.chunked_array([values])))
+    if parsing.date_format is not None:
+        candidates = [parsing.date_format]
+    else:
+        candidates = _candidate_formats(first, parsing.dayfirst)
+    if not candidates:
+        raise input_error(
+            source, f"column '{column}' has values that are not dates, e.g. '{first}'", ISO_FIX
+        )
+    readings = {}
+    failures = {}
+    for fmt in candidates:
+        parsed = _strptime(values, fmt, aware)
+        bad = pc.and_(pc.is_null(parsed), valid)
+        n_bad = pc.sum(bad).as_py() or 0
+        if n_bad:
+            failures[fmt] = (n_bad, values.filter(bad)[0].as_py())
+        else:
+            readings[fmt] = parsed
+    if not readings:
+        fmt, (_, example) = min(failures.items(), key=lambda item: item[1][0])
+        flag_fix = (
+            f"Fix it, or pass the right --date-format (now '{parsing.date_format}')"
+            if parsing.date_format
+            else ISO_FIX
+            if fmt == "ISO8601"
+            else f"{ISO_FIX} (e.g. --date-format '{fmt}')"
+        )
+        raise input_error(
+            source,
+            f"column '{column}' has values that are not dates in one format, e.g. '{example}' "
+            f"(read as {fmt} from its first value '{first}')",
+            flag_fix,
+        )
+    if len(readings) > 1:
+        (fmt_a, a), (fmt_b, b) = list(readings.items())[:2]
+        differ = pc.fill_null(pc.not_equal(a, b), False)
+        if pc.any(differ).as_py():
+            example = values.filter(differ)[0].as_py()
+            day_first, month_first = sorted((fmt_a, fmt_b), key=_is_day_first, reverse=True)
+            raise input_error(
+                source,
+                f"column '{column}' reads as day-first ({day_first}) and as month-first "
+                f"({month_first}) with different dates, e.g. '{example}'",
+                "Pass --dayfirst or --monthfirst (or --date-format) to say which",
+            )
+    return pa.chunked_array([next(iter(readings.values()))])
+
+
+def _strptime(values: pa.Array, fmt: str, aware: bool) -> pa.Array:
+    """``values`` read with ``fmt`` as ``timestamp[us]`` (UTC if ``aware``), null where they do
+    not fit. Arrow's vectorised strptime, or pandas with the same format where Arrow parses
+    nothing with it (%f, "ISO8601")."""
+    kind = pa.timestamp("us", "UTC" if aware else None)
+    parsed = None
+    if fmt != "ISO8601":
+        try:
+            parsed = pc.strptime(values, format=fmt, unit="us", error_is_null=True)
+            parsed = parsed.cast(kind) if parsed.type.tz or not aware else None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            parsed = None
+    if parsed is not None and parsed.null_count < len(values):
+        return parsed  # Arrow knows the format: a value it leaves null does not fit it
+    nothing = pa.nulls(len(values), kind)
+    if not _pandas_strptime(values.slice(0, _ISO_SAMPLE), fmt, aware).notna().any():
+        return nothing  # pandas cannot read the first values either: not this format
+    parsed = _pandas_strptime(values, fmt, aware)
+    return pa.array(parsed.dt.as_unit("us"), type=kind, from_pandas=True)
+
+
+def _pandas_strptime(values: pa.Array, fmt: str, aware: bool) -> pd.Series:
+    text = values.to_pandas()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(text, format=fmt, errors="coerce", utc=aware)
+        except (ValueError, TypeError):  # e.g. a format without %z on aware values
+            return pd.Series(
+                pd.NaT, index=text.index, dtype="datetime64[us, UTC]" if aware else "datetime64[us]"
+            )
+
+
+def _is_day_first(fmt: str) -> bool:
+    return fmt.find("%d") < fmt.find("%m")
+
+
+def _swap_day_month(fmt: str) -> str:
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _candidate_formats(first: str, dayfirst: bool | None) -> list[str]:
+    """The formats worth trying on a column whose first value is ``first``.
+
+    Year-first formats read year-month-day only; day/month formats come in both orders unless
+    ``dayfirst`` fixes one.
+    """
+    from pandas.tseries.api import guess_datetime_format
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        guesses = [guess_datetime_format(first, dayfirst=flag) for flag in (False, True)]
+    guesses = [fmt for fmt in guesses if fmt]
+    if not guesses:
+        guesses = [
+            fmt for fmt in EXTRA_FORMATS if _strptime(pa.array([first]), fmt, False).null_count == 0
+        ]
+    candidates: list[str] = []
+    for fmt in guesses:
+        has_both = "%d" in fmt and "%m" in fmt
+        year_first = has_both and re.match(r"^\W*%[Yy]", fmt) is not None
+        if year_first:
+            ymd = fmt if fmt.find("%m") < fmt.find("%d") else _swap_day_month(fmt)
+            options = ["ISO8601", ymd] if ymd.startswith("%Y-%m-%d") else [ymd]
+        elif has_both:
+            options = [fmt, _swap_day_month(fmt)]
+            if dayfirst is not None:
+                options = [f for f in options if _is_day_first(f) == dayfirst]
+        else:
+            options = [fmt]
+        candidates += [f for f in options if f not in candidates]
+    return candidates

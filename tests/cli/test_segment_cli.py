@@ -259,8 +259,10 @@ def test_bad_options_exit_2(runner, tmp_path, options: list[str], fragment: str)
 
 def test_unknown_output_extension_and_overwriting_the_input_are_refused(runner, tmp_path) -> None:
     orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
-    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", tmp_path / "s.xlsx"])
-    assert_input_error(result, "s.xlsx", "unknown file type '.xlsx'")
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", tmp_path / "s.json"])
+    assert_input_error(result, "s.json", "unknown file type '.json'")
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", tmp_path / "s.xls"])
+    assert_input_error(result, "s.xls", "legacy .xls cannot be written", ".xlsx")
     result = run(runner, [orders, "--as-of", "2026-07-01", "--out", orders])
     assert_input_error(result, "--out is one of the input files")
     assert orders.read_text() == GOOD_ORDERS

@@ -247,7 +247,7 @@ def test_opt_in_column_with_other_values_is_refused(runner, tmp_path) -> None:
     frame.to_csv(segments, index=False)
     result = runner.invoke(app, target_args(tmp_path, scores, segments))
     assert result.exit_code == 2
-    assert "sms_opt_in' must be 0 or 1" in result.output
+    assert "sms_opt_in' has 1 value(s) that are not yes/no: 2" in result.output
 
 
 def test_coupon_without_conversion_scores_is_refused(runner, tmp_path) -> None:

@@ -7,6 +7,7 @@ sklift, matplotlib) are imported inside the command bodies so ``uplift-lab --hel
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from uplift_lab.errors import UpliftLabError
+from uplift_lab.errors import DataWarning, UpliftLabError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -29,13 +30,28 @@ def report_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", DataWarning)
+                warnings.showwarning = _data_warnings_as_lines(warnings.showwarning)
+                return func(*args, **kwargs)
         except UpliftLabError as exc:
             message = " ".join(str(exc).split())  # always exactly one line
             err_console.print(f"[bold red]error:[/] {escape(message)}")
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _data_warnings_as_lines(show_other: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` printing a library's DataWarning as one ``warning:`` line."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, DataWarning):
+            warn(" ".join(str(message).split()))
+        else:
+            show_other(message, category, filename, lineno, file, line)
+
+    return show
 
 
 def warn(message: str) -> None:
@@ -71,14 +87,17 @@ def split_list(value: str | None) -> list[str]:
 
 
 InputFile = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or Parquet file.")
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="CSV, TSV, Parquet or Excel file."
+    ),
 ]
 EncodingOption = Annotated[
     str,
     typer.Option(
         "--encoding",
-        help="Text encoding of CSV inputs: auto (UTF-8, UTF-8 with BOM, GBK/GB18030), "
-        "or a name such as utf-8, gbk, gb18030.",
+        help="Text encoding of CSV/TSV inputs: auto (UTF-8, UTF-8/UTF-16 with BOM, GBK/GB18030), "
+        "or a name such as utf-8, gbk, gb18030, big5, utf-16.",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")]
@@ -110,3 +129,42 @@ TimeColOption = Annotated[str, typer.Option("--time-col", help="Order time colum
 AmountColOption = Annotated[
     str, typer.Option("--amount-col", help="Order amount column of the orders.")
 ]
+
+DateFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        metavar="FORMAT",
+        help="strftime format of every date/time value, e.g. '%d/%m/%Y %H:%M' (default: ISO, or "
+        "one format read from the data; a column that reads both day- and month-first is "
+        "refused).",
+    ),
+]
+DayFirstOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--dayfirst/--monthfirst",
+        help="Read 05/03/2026 as 5 March (--dayfirst) or May 3 (--monthfirst) (default: decided "
+        "from the data).",
+        show_default=False,
+    ),
+]
+TimezoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        metavar="ZONE",
+        help="The shop's IANA time zone, e.g. Asia/Shanghai: times with an offset (+08:00, Z) "
+        "are converted to it; naive times are its wall clock (default: as written; offsets to "
+        "the first value's).",
+        show_default=False,
+    ),
+]
+
+
+def time_parsing(date_format: str | None, dayfirst: bool | None, timezone: str | None):
+    """The :class:`~uplift_lab.timeparse.TimeParsing` of the --date-format/--dayfirst/--timezone
+    options (imported here so ``--help`` stays fast)."""
+    from uplift_lab.timeparse import TimeParsing
+
+    return TimeParsing(date_format=date_format, dayfirst=dayfirst, timezone=timezone)

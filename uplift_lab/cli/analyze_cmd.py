@@ -11,12 +11,16 @@ import typer
 from uplift_lab.cli._common import (
     AmountColOption,
     CustomerColOption,
+    DateFormatOption,
+    DayFirstOption,
     EncodingOption,
     TimeColOption,
+    TimezoneOption,
     console,
     parse_key_values,
     report_errors,
     split_list,
+    time_parsing,
 )
 from uplift_lab.errors import InputError
 
@@ -202,6 +206,9 @@ def analyze(
     customer_col: CustomerColOption = "customer_id",
     time_col: TimeColOption = "order_time",
     amount_col: AmountColOption = "amount",
+    date_format: DateFormatOption = None,
+    dayfirst: DayFirstOption = None,
+    timezone: TimezoneOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -255,6 +262,7 @@ def analyze(
             amount_col=amount_col,
             covariate=covariate,
             encoding=encoding,
+            parsing=time_parsing(date_format, dayfirst, timezone),
         )
     else:
         if outcomes is not None:

@@ -22,14 +22,18 @@ import typer
 from uplift_lab.cli._common import (
     AmountColOption,
     CustomerColOption,
+    DateFormatOption,
+    DayFirstOption,
     EncodingOption,
     JsonOption,
     TimeColOption,
+    TimezoneOption,
     console,
     parse_key_values,
     report_errors,
     spinner,
     split_list,
+    time_parsing,
 )
 
 TRAIN_HELP = (
@@ -100,6 +104,7 @@ def _load_training_data(
     events: Path | None = None,
     columns: tuple[str, str, str] = ("customer_id", "order_time", "amount"),
     rfm_cols: list[str] | None = None,
+    parsing=None,
 ):
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_training_data, load_table_training_data
@@ -123,6 +128,7 @@ def _load_training_data(
             time_col=time_col,
             amount_col=amount_col,
             rfm_cols=rfm,
+            parsing=parsing or time_parsing(None, None, None),
         )
     missing = [
         flag
@@ -266,6 +272,9 @@ def register(app: typer.Typer) -> None:
         customer_col: CustomerColOption = "customer_id",
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
+        date_format: DateFormatOption = None,
+        dayfirst: DayFirstOption = None,
+        timezone: TimezoneOption = None,
         customers: Annotated[
             Path | None,
             typer.Option(
@@ -379,6 +388,7 @@ def register(app: typer.Typer) -> None:
             data, experiment, orders, start, window_days, id_col, treatment_col, control,
             outcome_col, revenue_col, features, encoding, customers, events,
             (customer_col, time_col, amount_col), rfm_cols,
+            time_parsing(date_format, dayfirst, timezone),
         )  # fmt: skip
         settings = LightGBMSettings(max_rounds=max_rounds, seed=seed)
         with spinner("training") as progress:
@@ -517,6 +527,9 @@ def register(app: typer.Typer) -> None:
         customer_col: CustomerColOption = "customer_id",
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
+        date_format: DateFormatOption = None,
+        dayfirst: DayFirstOption = None,
+        timezone: TimezoneOption = None,
         id_col: Annotated[
             str | None,
             typer.Option(
@@ -586,6 +599,7 @@ def register(app: typer.Typer) -> None:
                 campaign = _campaign_outcomes(
                     experiment, orders, outcomes, start, window_days,
                     (customer_col, time_col, amount_col), encoding,
+                    time_parsing(date_format, dayfirst, timezone),
                 )  # fmt: skip
             _evaluate_scores(
                 scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
@@ -623,7 +637,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")
 
 
-def _campaign_outcomes(experiment, orders, outcomes, start, window_days, columns, encoding):
+def _campaign_outcomes(
+    experiment, orders, outcomes, start, window_days, columns, encoding, parsing
+):
     """``evaluate --scores --experiment --orders``: arms and window outcomes of a campaign."""
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_outcomes
@@ -642,6 +658,7 @@ def _campaign_outcomes(experiment, orders, outcomes, start, window_days, columns
         customer_col=customer_col,
         time_col=time_col,
         amount_col=amount_col,
+        parsing=parsing,
     )
 
 

@@ -11,14 +11,18 @@ import typer
 from uplift_lab.cli._common import (
     AmountColOption,
     CustomerColOption,
+    DateFormatOption,
+    DayFirstOption,
     EncodingOption,
     InputFile,
     JsonOption,
     TimeColOption,
+    TimezoneOption,
     console,
     report_errors,
     spinner,
     split_list,
+    time_parsing,
 )
 
 SEGMENT_HELP = (
@@ -116,6 +120,9 @@ def register(app: typer.Typer) -> None:
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
         encoding: EncodingOption = "auto",
+        date_format: DateFormatOption = None,
+        dayfirst: DayFirstOption = None,
+        timezone: TimezoneOption = None,
         lookback_days: Annotated[
             int,
             typer.Option("--lookback-days", help="Window of frequency and monetary, in days."),
@@ -169,7 +176,7 @@ def register(app: typer.Typer) -> None:
         )
         from uplift_lab.segment import SegmentConfig, segment_files
 
-        io.table_format(out)  # refuse an unknown extension before any work
+        io.output_format(out)  # refuse an unknown extension before any work
         _refuse_overwriting_inputs(out, [orders, customers, events])
         day_options = {
             "active_days": active_days,
@@ -187,6 +194,7 @@ def register(app: typer.Typer) -> None:
             bands=_bands(bands),
             **given,
         )
+        parsing = time_parsing(date_format, dayfirst, timezone)
         with spinner("Segmenting customers..."):
             result = segment_files(
                 orders,
@@ -198,6 +206,7 @@ def register(app: typer.Typer) -> None:
                 amount_col=amount_col,
                 encoding=encoding,
                 config=config,
+                parsing=parsing,
             )
             io.write_table(result.table, out)
         if as_json:

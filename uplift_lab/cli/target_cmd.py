@@ -113,8 +113,9 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--out",
                 dir_okay=False,
-                help="Send list to write (.csv or .parquet): customer_id, channel, "
-                "expected_incremental_revenue, expected_profit, rank. Only those to message.",
+                help="Send list to write (.csv, .xlsx, .tsv or .parquet): customer_id, channel, "
+                "expected_incremental_revenue, expected_profit, rank (plus --with-columns). "
+                "Only those to message.",
             ),
         ],
         segments_file: Annotated[
@@ -231,6 +232,14 @@ def register(app: typer.Typer) -> None:
         force: Annotated[
             bool, typer.Option("--force", help="Replace an existing experiment folder.")
         ] = False,
+        with_columns: Annotated[
+            str | None,
+            typer.Option(
+                "--with-columns",
+                help="Columns of --segments to add to the send list for the sending tool, e.g. "
+                "phone,nickname (kept as text).",
+            ),
+        ] = None,
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
     ) -> None:
@@ -263,6 +272,7 @@ def register(app: typer.Typer) -> None:
             seed=seed,
             force=force,
             encoding=encoding,
+            with_columns=split_list(with_columns),
         )
         for message in outcome.warnings:
             warn(message)

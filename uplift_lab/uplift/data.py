@@ -22,6 +22,7 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import input_error
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 MAX_LEVELS = 1000
 ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
@@ -506,9 +507,10 @@ def load_experiment_training_data(
     time_col: str = "order_time",
     amount_col: str = "amount",
     rfm_cols: Mapping[str, str] | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> TrainingData:
     """Read an experiment folder, an order log and optionally customers and events
-    (see :func:`experiment_training_data`).
+    (see :func:`experiment_training_data`); ``parsing`` reads their date/time columns.
 
     ``start`` and ``window_days`` default to design.json's "campaign" entry (see
     :func:`campaign_window`); ``extra`` of the result records the values used and their origin.
@@ -522,10 +524,12 @@ def load_experiment_training_data(
     customers = events = None
     if customers_path is not None:
         raw = io.read_table(customers_path, encoding=encoding, string_columns=[customer_col])
-        customers = validate_customers(raw, customers_path, customer_col=customer_col)
+        customers = validate_customers(
+            raw, customers_path, customer_col=customer_col, parsing=parsing
+        )
     if events_path is not None:
         raw = io.read_table(events_path, encoding=encoding, string_columns=[customer_col])
-        events = validate_events(raw, events_path, customer_col=customer_col)
+        events = validate_events(raw, events_path, customer_col=customer_col, parsing=parsing)
 
     loaded = load_experiment(Path(experiment))
     meta = loaded.meta
@@ -534,7 +538,12 @@ def load_experiment_training_data(
     )
     raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
     orders = validate_orders(
-        raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
+        raw,
+        orders_path,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        parsing=parsing,
     )
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
@@ -579,6 +588,7 @@ def load_experiment_outcomes(
     customer_col: str = "customer_id",
     time_col: str = "order_time",
     amount_col: str = "amount",
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> CampaignOutcomes:
     """Arm and outcomes of every customer of an experiment folder, from the order log.
 
@@ -594,7 +604,12 @@ def load_experiment_outcomes(
     )
     raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
     orders = validate_orders(
-        raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
+        raw,
+        orders_path,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        parsing=parsing,
     )
     table = assignment_outcomes(loaded.assignment, orders, start_time, window)
     table["converted"] = table["converted"].astype(np.int64)
