@@ -13,6 +13,11 @@ at the same spend (an exact MILP over every customer, one channel each, opt-outs
 their ratio, the rule "message customers 60-240 days since their last order" at the same spend,
 and target's predicted profit against the true one. Goal (issue 10): ratio >= 0.70 and
 |predicted / true - 1| <= 0.30.
+
+When target refuses (the model is "not useful" for every channel) that is printed as the
+default loop's result; two variants are always judged too: the same loop forced through with
+--accept-weak-model (what it sent before the guardrails) and --policy segments (the effects
+analyze measured on the past campaign, no model).
 """
 
 from __future__ import annotations
@@ -51,19 +56,17 @@ class LoopFigures:
     seconds: float
 
 
-def cli_invoker() -> Callable[[Sequence[str]], str]:
-    """Run ``uplift-lab ARGS`` in this process (typer's runner); raise on a non-zero exit."""
+def cli_invoker() -> Callable[[Sequence[str]], tuple[int, str]]:
+    """Run ``uplift-lab ARGS`` in this process (typer's runner): (exit code, output)."""
     from typer.testing import CliRunner
 
     from uplift_lab.cli import app
 
     runner = CliRunner()
 
-    def invoke(args: Sequence[str]) -> str:
+    def invoke(args: Sequence[str]) -> tuple[int, str]:
         result = runner.invoke(app, [str(a) for a in args])
-        if result.exit_code != 0:
-            raise RuntimeError(f"uplift-lab {' '.join(map(str, args))}\n{result.output}")
-        return result.output
+        return result.exit_code, result.output
 
     return invoke
 
@@ -130,40 +133,8 @@ def rule_profit_at_spend(
     return float(profit[order[:count], channel[:count]].sum())
 
 
-def run_loop(
-    workdir: Path,
-    *,
-    n_customers: int = 20_000,
-    seed: int = 0,
-    budget: float = 250.0,
-    invoke: Callable[[Sequence[str]], str] | None = None,
-) -> LoopFigures:
-    """Generate the shop, run the default loop through the CLI, judge the send list by truth."""
-    invoke = invoke or cli_invoker()
-    began = time.perf_counter()
-    workdir = Path(workdir)
-    shop = workdir / "shop"
-    invoke(["synth", "--world", "cycles", "--customers", n_customers, "--seed", seed,
-            "--out", shop])  # fmt: skip
-    meta = json.loads((shop / "shop.json").read_text())
-    as_of = meta["as_of"]
-    segments, model = workdir / "segments.parquet", workdir / "model"
-    invoke(["segment", shop / "orders.csv", "--customers", shop / "customers.csv",
-            "--as-of", as_of, "--out", segments])  # fmt: skip
-    invoke(["train", "--experiment", shop / "past_campaign", "--orders", shop / "orders.csv",
-            "--customers", shop / "customers.csv", "--out", model])  # fmt: skip
-    invoke(["evaluate", model, "--out", workdir / "reports" / "model"])
-    scores = workdir / "scores.parquet"
-    invoke(["score", model, segments, "--out", scores])
-    send_path = workdir / "sendlist.csv"
-    channels = [
-        arg for name, cost in CHANNEL_COSTS.items() for arg in ("--channel", f"{name}={cost}")
-    ]
-    invoke(["target", scores, "--segments", segments, *channels, "--budget", f"{budget:g}",
-            "--margin", f"{MARGIN:g}", "--model", model,
-            "--experiment", workdir / "experiments" / "next", "--out", send_path,
-            "--report", workdir / "reports" / "target"])  # fmt: skip
-
+def judge(send_path: Path, shop: Path, as_of: str, seed: int, seconds: float) -> LoopFigures:
+    """A send list's true profit, the optimum and the recency rule at its spend, predicted/true."""
     truth = pd.read_csv(shop / "truth.csv", dtype={"customer_id": str})
     customers = pd.read_csv(shop / "customers.csv", dtype={"customer_id": str})
     ids, profit, cost, allowed = true_profit_matrix(truth, customers)
@@ -180,7 +151,7 @@ def run_loop(
     recency = (pd.Timestamp(as_of) - orders.groupby("customer_id")["order_time"].max()).dt.days
     rule = rule_profit_at_spend(ids, profit, allowed, recency, spend, seed)
     return LoopFigures(
-        n_customers=n_customers,
+        n_customers=len(customers),
         n_sent=len(send),
         spend=spend,
         true_profit=true_profit,
@@ -190,8 +161,75 @@ def run_loop(
         rule_ratio=rule / optimum if optimum > 0 else float("nan"),
         predicted_profit=predicted,
         predicted_over_true=predicted / true_profit if true_profit != 0 else float("inf"),
-        seconds=time.perf_counter() - began,
+        seconds=seconds,
     )
+
+
+def run_loop(
+    workdir: Path,
+    *,
+    n_customers: int = 20_000,
+    seed: int = 0,
+    budget: float = 250.0,
+    invoke: Callable[[Sequence[str]], tuple[int, str]] | None = None,
+    variants: bool = True,
+) -> dict[str, LoopFigures | str]:
+    """Generate the shop, run the default loop through the CLI, judge the send list by truth.
+
+    Returns ``{"default": figures}``, or ``{"default": "refused: ..."}`` when target refuses a
+    model that is not useful for any channel. With ``variants`` also ``"accept_weak_model"``
+    (the same loop forced through, as before the guardrails) and ``"policy_segments"`` (target
+    by the effects analyze measured on the past campaign: no model).
+    """
+    invoke = invoke or cli_invoker()
+    began = time.perf_counter()
+    workdir = Path(workdir)
+    shop = workdir / "shop"
+
+    def run(args: Sequence[object], allowed_codes=(0,)) -> tuple[int, str]:
+        code, output = invoke([str(a) for a in args])
+        if code not in allowed_codes:
+            raise RuntimeError(f"uplift-lab {' '.join(map(str, args))}\n{output}")
+        return code, output
+
+    run(["synth", "--world", "cycles", "--customers", n_customers, "--seed", seed, "--out", shop])
+    as_of = json.loads((shop / "shop.json").read_text())["as_of"]
+    segments, model = workdir / "segments.parquet", workdir / "model"
+    run(["segment", shop / "orders.csv", "--customers", shop / "customers.csv",
+         "--as-of", as_of, "--out", segments])  # fmt: skip
+    run(["train", "--experiment", shop / "past_campaign", "--orders", shop / "orders.csv",
+         "--customers", shop / "customers.csv", "--out", model])  # fmt: skip
+    run(["evaluate", model, "--out", workdir / "reports" / "model"])
+    scores = workdir / "scores.parquet"
+    run(["score", model, segments, "--out", scores])
+    channels = [a for name, cost in CHANNEL_COSTS.items() for a in ("--channel", f"{name}={cost}")]
+
+    def target(name: str, *extra: object) -> tuple[int, str, Path]:
+        send = workdir / f"sendlist_{name}.csv"
+        code, output = run(["target", *extra, "--segments", segments, *channels,
+                            "--budget", f"{budget:g}", "--margin", f"{MARGIN:g}",
+                            "--experiment", workdir / "experiments" / name, "--out", send,
+                            "--report", workdir / "reports" / f"target_{name}"],
+                           allowed_codes=(0, 2))  # fmt: skip
+        if code == 2 and "not useful" not in output:
+            raise RuntimeError(output)
+        return code, output, send
+
+    results: dict[str, LoopFigures | str] = {}
+    code, output, send = target("default", scores, "--model", model)
+    if code == 0:
+        results["default"] = judge(send, shop, as_of, seed, time.perf_counter() - began)
+    else:
+        results["default"] = "refused: " + " ".join(output.split())
+    if variants:
+        code, _, send = target("accept_weak_model", scores, "--model", model, "--accept-weak-model")
+        results["accept_weak_model"] = judge(send, shop, as_of, seed, time.perf_counter() - began)
+        run(["analyze", shop / "past_campaign", "--outcomes", shop / "orders.csv",
+             "--out", workdir / "reports" / "past"])  # fmt: skip
+        analysis = workdir / "reports" / "past" / "report.json"
+        _, _, send = target("policy_segments", "--policy", "segments", "--analysis", analysis)
+        results["policy_segments"] = judge(send, shop, as_of, seed, time.perf_counter() - began)
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,18 +241,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         workdir = args.workdir or Path(scratch)
-        figures = run_loop(workdir, n_customers=args.customers, seed=args.seed, budget=args.budget)
-    f = figures
-    print(f"cycles shop: {f.n_customers:,} customers, seed {args.seed}, budget {args.budget:g}")
-    print(f"  send list                      {f.n_sent:,} messages, spend {f.spend:,.2f}")
-    print(f"  true incremental profit        {f.true_profit:12,.2f}")
-    print(f"  optimum at the same spend      {f.optimum_profit:12,.2f}  (MILP, opt-outs kept)")
-    print(f"  ratio                          {f.ratio:12.1%}   goal >= 70%")
-    print(f"  rule 60-240 days, same spend   {f.rule_profit:12,.2f}  ({f.rule_ratio:.1%})")
-    print(f"  predicted by target            {f.predicted_profit:12,.2f}")
-    print(f"  predicted / true               {f.predicted_over_true:12.2f}   goal 0.70-1.30")
-    print(f"  loop time                      {f.seconds:12.1f} s")
-    print(json.dumps(asdict(f)))
+        results = run_loop(workdir, n_customers=args.customers, seed=args.seed, budget=args.budget)
+    print(f"cycles shop: {args.customers:,} customers, seed {args.seed}, budget {args.budget:g}")
+    for name, f in results.items():
+        print(f"{name}:")
+        if isinstance(f, str):
+            print(f"  {f}")
+            continue
+        print(f"  send list                      {f.n_sent:,} messages, spend {f.spend:,.2f}")
+        print(f"  true incremental profit        {f.true_profit:12,.2f}")
+        print(f"  optimum at the same spend      {f.optimum_profit:12,.2f}  (MILP, opt-outs kept)")
+        print(f"  ratio                          {f.ratio:12.1%}   goal >= 70%")
+        print(f"  rule 60-240 days, same spend   {f.rule_profit:12,.2f}  ({f.rule_ratio:.1%})")
+        print(f"  predicted by target            {f.predicted_profit:12,.2f}")
+        print(f"  predicted / true               {f.predicted_over_true:12.2f}   goal 0.70-1.30")
+        print(f"  time since start               {f.seconds:12.1f} s")
+    print(json.dumps({k: v if isinstance(v, str) else asdict(v) for k, v in results.items()}))
     return 0
 
 
