@@ -105,7 +105,7 @@ def test_default_loop_reaches_70_percent_of_the_optimum_and_predicts_within_30_p
     tmp_path,
 ) -> None:
     bench = _bench()
-    results = bench.run_loop(tmp_path, n_customers=5000, seed=0, budget=60.0, variants=False)
+    results = bench.run_loop(tmp_path, n_customers=4000, seed=0, budget=50.0, variants=False)
     figures = results["default"]
     assert not isinstance(figures, str), figures  # target refused: the model is not useful
     assert figures.ratio >= 0.70
