@@ -1038,6 +1038,8 @@ def segment_effects(
         if head and tail == channel.name:
             segment = head
         uplift = revenue["difference"] if effect == "estimate" else revenue.get("ci_low")
+        if uplift is None:  # no interval (too few customers): not measured well enough
+            continue
         conversion = (item.get("conversion") or {}).get("treatment_mean") or 0.0
         profit = margin * float(uplift) - channel.message_cost - channel.coupon * conversion
         rows.append(
