@@ -380,10 +380,11 @@ def register(app: typer.Typer) -> None:
                 allow_observational=allow_observational,
                 progress=lambda text: progress.update(task, description=text),
             )
-        verdicts = guardrails.chosen_model_verdicts(
-            result.model.cv_metrics, result.cv_predictions, id_col=result.model.id_col,
-            arms=result.model.arms, control=result.model.control, seed=seed,
-        )  # fmt: skip
+        with spinner("chosen models vs random and the RFM rule"):
+            verdicts = guardrails.chosen_model_verdicts(
+                result.model.cv_metrics, result.cv_predictions, id_col=result.model.id_col,
+                arms=result.model.arms, control=result.model.control, seed=seed,
+            )  # fmt: skip
         result.model.cv_metrics[guardrails.VERDICTS_KEY] = verdicts  # target reads them
         save_model(result.model, out, force=force, cv_predictions=result.cv_predictions)
         if as_json:
