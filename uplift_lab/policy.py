@@ -16,6 +16,7 @@ judged on data it did not choose, so it can be validated on a campaign its model
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,9 @@ class PolicyValue:
     Totals are over the whole validation population (as if the policy had been run on it).
     ``cost`` counts message costs (known) plus coupons paid on conversions among the sent
     (estimated); ``incremental_profit = margin x incremental_revenue - cost``.
-    ``n_fallback_strata`` counts strata estimated by Horvitz-Thompson terms instead.
+    ``n_fallback_strata`` counts strata estimated by Horvitz-Thompson terms instead;
+    ``n_unvalued`` the picked customers of strata where the campaign lacked their channel or
+    its control (they add nothing to the totals).
     """
 
     n: int
@@ -55,6 +58,7 @@ class PolicyValue:
     incremental_profit: Estimate
     confidence: float
     n_fallback_strata: int = 0
+    n_unvalued: int = 0
 
 
 def _estimate(value: float, variance: float, confidence: float) -> Estimate:
@@ -177,6 +181,117 @@ def ipw_policy_value(
     )
 
 
+def _sum_estimates(parts: list[Estimate], confidence: float) -> Estimate:
+    """Sum of independent estimates (variances add)."""
+    value = float(sum(part.value for part in parts))
+    variance = float(sum(part.std_error**2 for part in parts))
+    return _estimate(value, variance, confidence)
+
+
+def _scaled(value: PolicyValue, factor: float) -> PolicyValue:
+    """A total over a random subsample scaled up to the group it was drawn from."""
+
+    def scale(estimate: Estimate) -> Estimate:
+        return Estimate(
+            estimate.value * factor,
+            estimate.std_error * factor,
+            estimate.ci_low * factor,
+            estimate.ci_high * factor,
+        )
+
+    return PolicyValue(
+        n=value.n,
+        n_picked=value.n_picked,
+        n_treated=value.n_treated,
+        incremental_revenue=scale(value.incremental_revenue),
+        incremental_conversions=scale(value.incremental_conversions),
+        cost=scale(value.cost),
+        incremental_profit=scale(value.incremental_profit),
+        confidence=value.confidence,
+        n_fallback_strata=value.n_fallback_strata,
+        n_unvalued=value.n_unvalued,
+    )
+
+
+def ipw_policy_value_by_arm(
+    chosen: np.ndarray,
+    arm: np.ndarray,
+    revenue: np.ndarray,
+    converted: np.ndarray,
+    stratum: np.ndarray | None = None,
+    *,
+    control: str,
+    margin: float,
+    message_cost: Mapping[str, float],
+    coupon: Mapping[str, float] | None = None,
+    confidence: float = 0.95,
+) -> PolicyValue:
+    """IPW value of a multi-channel policy on a past campaign randomized over several arms.
+
+    ``chosen[i]`` is the channel the policy sends customer ``i`` ('' or None: nobody). A channel
+    that was an arm of the past campaign is judged by that arm against control: within each
+    stratum, the customers picked for channel c who got arm c and those held out are random
+    samples of everyone picked for c there, so the cell's total is ``N_picked x (mean_c -
+    mean_control)`` (Hajek; Horvitz-Thompson terms when a cell lacks two of each). A channel the
+    campaign did not have is judged by every messaged customer against control (as
+    :func:`ipw_policy_value`). Totals and variances add over strata and channels.
+    """
+    chosen = np.array(["" if c is None or c != c else str(c) for c in chosen], dtype=object)
+    arm = np.asarray(arm).astype(str)
+    n = len(chosen)
+    revenue = np.asarray(revenue, dtype=np.float64)
+    converted = np.asarray(converted, dtype=np.float64)
+    strata = np.full(n, "all", dtype=object) if stratum is None else np.asarray(stratum, object)
+    coupon = coupon or {}
+    arms = set(arm) - {control}
+    parts: list[PolicyValue] = []
+    unvalued = 0
+    for channel in sorted(set(chosen) - {""}):
+        for label in sorted(set(strata)):
+            members = strata == label
+            picked_here = members & (chosen == channel)
+            n_all = int(picked_here.sum())
+            if n_all == 0:
+                continue
+            exposed = arm == channel if channel in arms else arm != control
+            rows = members & (exposed | (arm == control))
+            if exposed[rows].all() or not exposed[rows].any():
+                unvalued += n_all
+                continue
+            value = ipw_policy_value(
+                picked_here[rows],
+                exposed[rows],
+                revenue[rows],
+                converted[rows],
+                margin=margin,
+                message_cost=message_cost.get(channel, 0.0),
+                coupon=coupon.get(channel, 0.0),
+                confidence=confidence,
+            )
+            n_sub = int(picked_here[rows].sum())
+            if n_sub:
+                parts.append(_scaled(value, n_all / n_sub))
+    picked = chosen != ""
+    if not parts:
+        zero = _estimate(0.0, 0.0, confidence)
+        return PolicyValue(n, int(picked.sum()), int((arm != control).sum()), zero, zero, zero,
+                           zero, confidence, 0, unvalued)  # fmt: skip
+    return PolicyValue(
+        n=n,
+        n_picked=int(picked.sum()),
+        n_treated=int((arm != control).sum()),
+        incremental_revenue=_sum_estimates([p.incremental_revenue for p in parts], confidence),
+        incremental_conversions=_sum_estimates(
+            [p.incremental_conversions for p in parts], confidence
+        ),
+        cost=_sum_estimates([p.cost for p in parts], confidence),
+        incremental_profit=_sum_estimates([p.incremental_profit for p in parts], confidence),
+        confidence=confidence,
+        n_fallback_strata=int(sum(p.n_fallback_strata for p in parts)),
+        n_unvalued=unvalued,
+    )
+
+
 def validate_past_campaign(
     frame: pd.DataFrame,
     source: object,
@@ -217,6 +332,7 @@ def validate_past_campaign(
         {
             CUSTOMER_ID: contracts.ids_as_text(frame, CUSTOMER_ID, source, unique=True),
             "treated": (arms.astype(str) != control).to_numpy(),
+            "arm": arms.astype(str).to_numpy(),
             "converted": converted.to_numpy(),
             "revenue": contracts.numeric_column(frame, revenue_col, source).to_numpy(),
             "stratum": frame[stratum_col].astype(str).to_numpy() if stratum_col else "all",

@@ -60,6 +60,11 @@ SEND_LIST_COLUMNS = (
     "expected_profit",
     "rank",
 )
+UPLIFT_POLICY = "uplift (this plan)"
+RFM_POLICY = "RFM rule (rfm_score)"
+RANDOM_POLICY = "random"
+MODEL_VALUED = "model"
+IPW_VALUED = "ipw"
 _MAX_FILL_STEPS = 10_000
 _HULL_CHUNK = 1 << 14  # rows per block: temporaries stay in cache
 
@@ -648,6 +653,8 @@ class CampaignPlan:
     n_not_in_segments: int
     n_opted_out: int
     n_no_profitable_option: int
+    comparison_picks: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
+    comparison_valued_by: str = MODEL_VALUED
 
 
 def plan_campaign(
@@ -656,12 +663,15 @@ def plan_campaign(
     segments: pd.DataFrame | None = None,
     *,
     seed: int = 0,
+    only_channel: pd.Series | None = None,
 ) -> CampaignPlan:
     """Pick who gets which channel within budget (see module docstring).
 
     ``scores`` and ``segments`` are validated frames (:func:`validate_scores`,
     ``contracts.validate_customers``). Customers are processed in customer_id order, so the plan
     does not depend on file order. ``seed`` drives only the random-targeting comparison.
+    ``only_channel`` (customer_id -> channel name) allows each listed customer that channel only
+    and nobody else a message (the segments policy).
     """
     channels = config.channels
     scored = scores.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
@@ -686,6 +696,10 @@ def plan_campaign(
         )
     opted_in = opt_in_mask(attributes, channels, "segments file")
     allowed = opted_in & eligible[:, None]
+    reachable_by_rules = allowed.copy()
+    if only_channel is not None:
+        wanted = scored[CUSTOMER_ID].map(only_channel).to_numpy(dtype=object)
+        allowed &= wanted[:, None] == np.array([c.name for c in channels], dtype=object)[None, :]
     n_opted_out = int((eligible & ~opted_in.any(axis=1)).sum())
 
     revenue, p_convert = channel_scores(scored, channels)
@@ -713,9 +727,15 @@ def plan_campaign(
         else pd.Series(ALL_SEGMENT, index=scored.index, dtype="str")
     )
     selected = _selected_frame(scored, selection, segment, channels, revenue, profit, cost)
-    comparison = _compare_policies(
-        attributes, selection, allowed, profit, cost, channels, seed=seed
+    comparison, picks = _compare_policies(
+        attributes, selection, reachable_by_rules, profit, cost, channels, seed=seed
     )
+    ids = scored[CUSTOMER_ID].to_numpy()
+    names = np.array([c.name for c in channels], dtype=object)
+    comparison_picks = {
+        policy: pd.Series(names[chosen], index=ids[rows], dtype=object)
+        for policy, (rows, chosen) in picks.items()
+    }
     curve = pd.DataFrame(
         {"budget": selection.curve_budget, "expected_profit": selection.curve_profit}
     )
@@ -731,6 +751,7 @@ def plan_campaign(
         n_not_in_segments=n_not_in_segments,
         n_opted_out=n_opted_out,
         n_no_profitable_option=n_no_profit,
+        comparison_picks=comparison_picks,
     )
 
 
@@ -842,20 +863,25 @@ def _compare_policies(
     *,
     seed: int,
 ) -> pd.DataFrame:
-    """The plan's budget spent by uplift, by RFM score and at random, all valued by the model.
+    """The plan's budget spent by uplift, by RFM score and at random, valued by the model.
 
     Rules have no channel choice: each customer gets the first listed channel they may receive.
+    Also returns each policy's picks (row indices, channel indices), so they can be valued
+    independently of the model on a past campaign (:func:`value_comparison_on_past`).
     """
     budget = selection.spent
     reachable = allowed.any(axis=1)
     first_channel = np.argmax(allowed, axis=1)
     rows = np.arange(len(attributes))
     rule_profit = np.where(reachable, profit[rows, first_channel], 0.0)
+    rule_profit = np.nan_to_num(rule_profit, nan=0.0)  # unmeasured (segments policy): 0
     rule_cost = np.where(reachable, cost[rows, first_channel], 0.0)
     candidates = np.flatnonzero(reachable)
+    plan_rows = np.flatnonzero(selection.choice >= 0)
+    picks = {UPLIFT_POLICY: (plan_rows, selection.choice[plan_rows].astype(np.int64))}
     records = [
         {
-            "policy": "uplift (this plan)",
+            "policy": UPLIFT_POLICY,
             "customers": selection.n_selected,
             "cost": selection.spent,
             "expected_profit": selection.expected_profit,
@@ -865,9 +891,10 @@ def _compare_policies(
         rfm = attributes[RFM_SCORE].to_numpy(dtype=np.float64)[candidates]
         order = candidates[np.argsort(-np.nan_to_num(rfm, nan=-np.inf), kind="stable")]
         picked, value, spent = rank_policy(order, rule_profit, rule_cost, budget)
+        picks[RFM_POLICY] = (picked, first_channel[picked])
         records.append(
             {
-                "policy": "RFM rule (rfm_score)",
+                "policy": RFM_POLICY,
                 "customers": len(picked),
                 "cost": spent,
                 "expected_profit": value,
@@ -875,10 +902,233 @@ def _compare_policies(
         )
     order = np.random.default_rng(seed).permutation(candidates)
     picked, value, spent = rank_policy(order, rule_profit, rule_cost, budget)
+    picks[RANDOM_POLICY] = (picked, first_channel[picked])
     records.append(
-        {"policy": "random", "customers": len(picked), "cost": spent, "expected_profit": value}
+        {"policy": RANDOM_POLICY, "customers": len(picked), "cost": spent, "expected_profit": value}
     )
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records), picks
+
+
+def value_comparison_on_past(
+    plan: CampaignPlan, past: pd.DataFrame, config: TargetConfig, control: str = CONTROL_ARM
+) -> CampaignPlan:
+    """The compared policies valued by IPW on a past randomized campaign, not by the model.
+
+    Each policy's picks are valued with :func:`uplift_lab.policy.ipw_policy_value_by_arm` on the
+    past campaign's customers (the model's scores play no part). Adds the columns
+    ``ipw_profit``, ``ipw_ci_low``, ``ipw_ci_high`` and ``n_picked_in_past``.
+    """
+    from dataclasses import replace
+
+    from uplift_lab import policy
+
+    message = {c.name: c.message_cost for c in config.channels}
+    coupons = {c.name: c.coupon for c in config.channels}
+    columns: dict[str, list] = {
+        "n_picked_in_past": [], "ipw_profit": [], "ipw_ci_low": [], "ipw_ci_high": []
+    }  # fmt: skip
+    for name in plan.comparison["policy"]:
+        chosen = past[CUSTOMER_ID].map(plan.comparison_picks.get(name, pd.Series(dtype=object)))
+        value = policy.ipw_policy_value_by_arm(
+            chosen.to_numpy(dtype=object),
+            past["arm"].to_numpy(),
+            past["revenue"].to_numpy(),
+            past["converted"].to_numpy(),
+            past["stratum"].to_numpy(),
+            control=control,
+            margin=config.margin,
+            message_cost=message,
+            coupon=coupons,
+        )
+        columns["n_picked_in_past"].append(value.n_picked)
+        columns["ipw_profit"].append(value.incremental_profit.value)
+        columns["ipw_ci_low"].append(value.incremental_profit.ci_low)
+        columns["ipw_ci_high"].append(value.incremental_profit.ci_high)
+    comparison = plan.comparison.assign(**columns)
+    return replace(plan, comparison=comparison, comparison_valued_by=IPW_VALUED)
+
+
+# --------------------------------------------------------------------------------------------
+# Guardrails: channels whose model is "not useful", and the segments policy (no model)
+# --------------------------------------------------------------------------------------------
+
+WEAK_MODEL_FIX = (
+    "Target by the effects measured on the past campaign instead (--policy segments --analysis"
+    " reports/PAST/report.json), or pass --accept-weak-model to send on these scores anyway"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCheck:
+    """Which channels keep their model's scores, and why the others were dropped."""
+
+    kept: tuple[Channel, ...]
+    dropped: tuple[tuple[str, str], ...]  # (channel, the verdict's sentence)
+    unchecked: tuple[str, ...]
+
+
+def check_channel_models(
+    channels: Sequence[Channel], verdicts: Mapping[str, Mapping[str, Mapping]]
+) -> ChannelCheck:
+    """Drop each channel whose model's held-out verdict (from ``train``) is "not useful".
+
+    A channel is judged by the arm of the same name; a model with one treated arm judges every
+    channel (they all use its single score). The revenue verdict counts when revenue was
+    modelled (that is the score ``target`` spends on), else the conversion one.
+    """
+    from uplift_lab.uplift.evaluate import NOT_USEFUL
+    from uplift_lab.uplift.guardrails import target_outcome
+
+    kept, dropped, unchecked = [], [], []
+    for channel in channels:
+        arm = channel.name if channel.name in verdicts else None
+        if arm is None and len(verdicts) == 1:
+            arm = next(iter(verdicts))
+        entry = target_outcome(verdicts, arm) if arm is not None else None
+        if entry is None:
+            unchecked.append(channel.name)
+            kept.append(channel)
+        elif entry["verdict"] == NOT_USEFUL:
+            dropped.append((channel.name, str(entry["text"])))
+        else:
+            kept.append(channel)
+    return ChannelCheck(tuple(kept), tuple(dropped), tuple(unchecked))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEffects:
+    """Measured profit per message of every segment x channel of a past campaign's analysis.
+
+    ``table``: segment, channel, treated_n, control_n, incremental_revenue_per_customer (its CI),
+    conversion_rate_sent, profit_per_message (at the target's margin and costs, from the point
+    estimate or the CI's lower bound: ``effect``), best (the segment's best channel, if any).
+    """
+
+    table: pd.DataFrame
+    effect: str
+
+
+SEGMENT_EFFECTS = ("estimate", "ci_low")
+
+
+def segment_effects(
+    analysis: Mapping, channels: Sequence[Channel], margin: float, *, effect: str = "estimate"
+) -> SegmentEffects:
+    """Per segment x channel profit per message, from ``analyze``'s report.json comparisons.
+
+    Profit per message = margin x incremental revenue per customer - message cost - coupon x
+    conversion rate of the sent. ``effect="estimate"`` uses the measured difference (the unbiased
+    estimate of what a message earns), ``"ci_low"`` its lower confidence bound (send only where
+    a gain is shown). A segment label ``stage|channel`` (strata of a target holdout) counts as
+    the segment ``stage``. Without per-segment comparisons the overall effect holds for all.
+    """
+    if effect not in SEGMENT_EFFECTS:
+        raise InputError(f"--segment-effect: expected estimate or ci_low, got '{effect}'")
+    by_name = {c.name: c for c in channels}
+    rows = []
+    comparisons = analysis.get("comparisons") or []
+    if not any(item.get("segment") not in (None, ALL_SEGMENT) for item in comparisons):
+        comparisons = [{**item, "segment": ALL_SEGMENT} for item in analysis.get("overall") or []]
+    for item in comparisons:
+        channel = by_name.get(str(item.get("arm")))
+        revenue = item.get("revenue") or {}
+        if channel is None or revenue.get("difference") is None:
+            continue
+        segment = str(item["segment"])
+        head, _, tail = segment.rpartition("|")
+        if head and tail == channel.name:
+            segment = head
+        uplift = revenue["difference"] if effect == "estimate" else revenue.get("ci_low")
+        if uplift is None:  # no interval (too few customers): not measured well enough
+            continue
+        conversion = (item.get("conversion") or {}).get("treatment_mean") or 0.0
+        profit = margin * float(uplift) - channel.message_cost - channel.coupon * conversion
+        rows.append(
+            {
+                "segment": segment,
+                "channel": channel.name,
+                "treated_n": int(item.get("treated_n") or 0),
+                "control_n": int(item.get("control_n") or 0),
+                "incremental_revenue_per_customer": float(revenue["difference"]),
+                "ci_low": revenue.get("ci_low"),
+                "ci_high": revenue.get("ci_high"),
+                "conversion_rate_sent": float(conversion),
+                "profit_per_message": profit,
+            }
+        )
+    if not rows:
+        raise InputError(
+            "--analysis: the report has no comparison of the --channel channels against control"
+            f" (channels: {', '.join(by_name)}). Pass analyze's report.json of a past campaign"
+            " whose arms are named like the channels"
+        )
+    table = pd.DataFrame.from_records(rows)
+    # Several rows of one segment x channel (strata stage|channel of different channels) pool
+    # by treated size.
+    table = (
+        table.assign(weight=table["treated_n"].clip(lower=1))
+        .groupby(["segment", "channel"], sort=True)
+        .apply(_pool_rows, include_groups=False)
+        .reset_index()
+    )
+    ratio = table["profit_per_message"] / table["channel"].map(
+        lambda name: max(by_name[name].message_cost, 1e-12)
+    )
+    table["profit_per_cost"] = ratio
+    best = table[table["profit_per_message"] > 0].sort_values(
+        ["segment", "profit_per_message", "channel"], ascending=[True, False, True]
+    )
+    best_channel = best.drop_duplicates("segment").set_index("segment")["channel"]
+    table["best"] = table["segment"].map(best_channel) == table["channel"]
+    return SegmentEffects(table=table, effect=effect)
+
+
+def _pool_rows(group: pd.DataFrame) -> pd.Series:
+    weight = group["weight"].to_numpy(dtype=np.float64)
+    out = {}
+    pooled = ("incremental_revenue_per_customer", "conversion_rate_sent", "profit_per_message")
+    for column in pooled:
+        out[column] = float(np.average(group[column].to_numpy(dtype=np.float64), weights=weight))
+    for column in ("ci_low", "ci_high"):
+        values = pd.to_numeric(group[column], errors="coerce").to_numpy(dtype=np.float64)
+        out[column] = float(np.average(values, weights=weight)) if len(group) == 1 else np.nan
+    out["treated_n"] = int(group["treated_n"].sum())
+    out["control_n"] = int(group["control_n"].sum())
+    return pd.Series(out)
+
+
+def segment_policy_scores(
+    effects: SegmentEffects,
+    segments: pd.DataFrame,
+    channels: Sequence[Channel],
+    margin: float,
+    segment_col: str = LIFECYCLE,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Scores valued by the measured effects, and each customer's one allowed channel.
+
+    Every customer of a measured segment gets ``uplift_revenue_<channel>`` = (profit per message
+    + costs) / margin (so the planner's expected profit is the measured one; NaN where the
+    segment x channel was not measured). The returned Series (customer_id -> channel) allows
+    only the segment's best channel, and only where its profit per message is positive; the
+    planner then ranks by profit per cost within the budget.
+    """
+    table = effects.table.set_index("segment")
+    segment = segments[segment_col].astype("string").fillna("")
+    if set(table.index) == {ALL_SEGMENT}:
+        segment = pd.Series(ALL_SEGMENT, index=segments.index, dtype="string")
+    out = pd.DataFrame({CUSTOMER_ID: segments[CUSTOMER_ID].to_numpy()})
+    best = table[table["best"]]["channel"]
+    allowed = pd.Series(segment.map(best).to_numpy(dtype=object), index=out[CUSTOMER_ID])
+    by_name = {c.name: c for c in channels}
+    for channel in channels:
+        mine = table[table["channel"] == channel.name]
+        profit = segment.map(mine["profit_per_message"]).astype("float64").to_numpy()
+        conversion = segment.map(mine["conversion_rate_sent"]).astype("float64").to_numpy()
+        cost = by_name[channel.name].message_cost + by_name[channel.name].coupon * conversion
+        out[f"{UPLIFT_REVENUE}_{channel.name}"] = (profit + cost) / margin
+        if channel.coupon > 0:
+            out[f"{P_TREATED}_{channel.name}"] = np.nan_to_num(conversion)
+    return out, allowed.dropna()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1040,6 +1290,7 @@ class TargetOutcome:
     summary: dict
     warnings: tuple[str, ...]
     written: tuple[Path, ...]
+    segment_effects: SegmentEffects | None = None
 
 
 def _check_options(
@@ -1076,11 +1327,113 @@ def _check_options(
                 )
 
 
+POLICIES = ("model", "segments")
+
+
+def _read_verdicts(model_dir: Path) -> dict:
+    """The per-arm verdicts train stored in model.json (computed now for older models)."""
+    from uplift_lab import io
+    from uplift_lab.uplift import guardrails
+    from uplift_lab.uplift.store import CV_PREDICTIONS_FILE, read_model_description
+
+    description = read_model_description(model_dir)
+    cv_metrics = description.get("cv_metrics") or {}
+    verdicts = cv_metrics.get(guardrails.VERDICTS_KEY)
+    if verdicts is None:
+        predictions_path = Path(model_dir) / CV_PREDICTIONS_FILE
+        if not predictions_path.is_file():
+            raise input_error(
+                model_dir,
+                f"model.json has no verdicts and there is no {CV_PREDICTIONS_FILE}",
+                "Retrain it with this uplift-lab (train stores the verdicts)",
+            )
+        predictions = io.read_table(predictions_path, string_columns=["arm", "assigned_arm"])
+        verdicts = guardrails.chosen_model_verdicts(
+            cv_metrics,
+            predictions,
+            id_col=str(description["id_col"]),
+            arms=description["arms"],
+            control=str(description["control"]),
+        )
+    return verdicts
+
+
+def _guard_channels(
+    config: TargetConfig, model_dir: Path | None, accept_weak_model: bool, warnings: list[str]
+) -> TargetConfig:
+    """Drop the channels whose model is "not useful"; refuse when none is left."""
+    from dataclasses import replace
+
+    if model_dir is None:
+        warnings.append(
+            "no --model given: whether the scores' model beats random targeting is not checked"
+            " (pass --model MODEL_DIR, the folder train wrote)"
+        )
+        return config
+    check = check_channel_models(config.channels, _read_verdicts(Path(model_dir)))
+    for name, text in check.dropped:
+        warnings.append(
+            f"channel '{name}' dropped: its model is {text} Its customers can still get the"
+            " other channels"
+            + ("" if not accept_weak_model or check.kept else " (kept: --accept-weak-model)")
+        )
+    if check.unchecked:
+        warnings.append(
+            f"channel(s) {', '.join(check.unchecked)}: the model has no arm of that name, so"
+            " their scores are not checked"
+        )
+    if not check.kept:
+        if not accept_weak_model:
+            names = ", ".join(name for name, _ in check.dropped)
+            raise input_error(
+                model_dir,
+                f'the model is "not useful" (no better than random targeting on its held-out'
+                f" folds) for every channel ({names})",
+                WEAK_MODEL_FIX,
+            )
+        return config
+    return replace(config, channels=check.kept)
+
+
+def _segment_policy_inputs(
+    analysis_file: Path | None,
+    segments: pd.DataFrame | None,
+    config: TargetConfig,
+    effect: str,
+    encoding: str | None,
+) -> tuple[pd.DataFrame, pd.Series, SegmentEffects]:
+    from uplift_lab import io
+
+    if analysis_file is None:
+        raise InputError(
+            "--policy segments: needs --analysis, the report.json analyze wrote for the past"
+            " campaign. Add --analysis reports/PAST/report.json"
+        )
+    if segments is None:
+        raise InputError(
+            "--policy segments: needs --segments (the customers to send to, with their"
+            " lifecycle). Add --segments segments.parquet"
+        )
+    if LIFECYCLE not in segments.columns:
+        raise input_error("segments file", f"missing column '{LIFECYCLE}'", "Pass segment output")
+    analysis = io.read_json(Path(analysis_file))
+    if not isinstance(analysis, dict) or "comparisons" not in analysis:
+        raise input_error(analysis_file, "is not an analyze report", "Pass analyze's report.json")
+    effects = segment_effects(analysis, config.channels, config.margin, effect=effect)
+    scores, only = segment_policy_scores(effects, segments, config.channels, config.margin)
+    return scores, only, effects
+
+
 def run_target(
-    scores_file: Path,
+    scores_file: Path | None,
     config: TargetConfig,
     *,
     out: Path,
+    model_dir: Path | None = None,
+    accept_weak_model: bool = False,
+    policy: str = "model",
+    analysis_file: Path | None = None,
+    segment_effect: str = "estimate",
     segments_file: Path | None = None,
     holdout: float = 0.1,
     experiment: Path | None = None,
@@ -1103,11 +1456,21 @@ def run_target(
     Every input and option is checked before the first file is written, so a bad run writes
     nothing. Outputs: the send list ``out``, the experiment folder, and optionally ``report_dir``.
     """
-    from uplift_lab import design, io, policy
+    from uplift_lab import design, io
+    from uplift_lab import policy as off_policy
     from uplift_lab.report import target_report
 
-    scores_file, out = Path(scores_file), Path(out)
+    out = Path(out)
     _check_options(config, out, holdout, experiment, force)
+    if policy not in POLICIES:
+        raise InputError(f"--policy: expected model or segments, got '{policy}'")
+    if segment_effect not in SEGMENT_EFFECTS:
+        raise InputError(f"--segment-effect: expected estimate or ci_low, got '{segment_effect}'")
+    if policy == "model" and scores_file is None:
+        raise InputError(
+            "target: no SCORES file given. Pass the output of uplift-lab score, or"
+            " --policy segments --analysis reports/PAST/report.json"
+        )
     start_date = None
     if start is not None:
         parsed = pd.to_datetime(pd.Series([start]), errors="coerce").iloc[0]
@@ -1115,11 +1478,14 @@ def run_target(
             raise InputError(f"--start: '{start}' is not a date. Use e.g. 2026-11-01")
         start_date = parsed.date().isoformat()
 
-    scores = validate_scores(
-        io.read_table(scores_file, encoding=encoding, string_columns=[CUSTOMER_ID]),
-        scores_file,
-        config.channels,
-    )
+    scores = None
+    if policy == "model":
+        scores_file = Path(scores_file)
+        scores = validate_scores(
+            io.read_table(scores_file, encoding=encoding, string_columns=[CUSTOMER_ID]),
+            scores_file,
+            config.channels,
+        )
     segments = None
     if segments_file is not None:
         segments_file = Path(segments_file)
@@ -1134,15 +1500,30 @@ def run_target(
     _check_send_list_columns(with_columns, segments, segments_file)
     past = None
     if validate_on is not None:
-        past = policy.validate_past_campaign(
+        past = off_policy.validate_past_campaign(
             io.read_table(validate_on, encoding=encoding, string_columns=[CUSTOMER_ID]),
             validate_on,
             control=validate_control,
             stratum_col=validate_stratum_col,
         )
 
-    plan = plan_campaign(scores, config, segments, seed=seed)
+    # Inputs are valid: now the guardrails (a weak model's channels go; none left: refuse).
     warnings: list[str] = []
+    only_channel = effects = None
+    if policy == "segments":
+        scores, only_channel, effects = _segment_policy_inputs(
+            analysis_file, segments, config, segment_effect, encoding
+        )
+        if scores_file is not None:
+            warnings.append(f"--policy segments: {scores_file} is not used (no model needed)")
+    else:
+        config = _guard_channels(config, model_dir, accept_weak_model, warnings)
+
+    plan = plan_campaign(scores, config, segments, seed=seed, only_channel=only_channel)
+    if policy == "segments":
+        plan = _relabel_plan_policy(plan, SEGMENTS_POLICY)
+    if past is not None:
+        plan = value_comparison_on_past(plan, past, config, validate_control)
     if plan.n_not_in_segments:
         warnings.append(
             f"{plan.n_not_in_segments:,} scored customer(s) are not in the segments file and are"
@@ -1164,13 +1545,17 @@ def run_target(
         )
     validation = None
     if past is not None:
-        validation = _validate_on_past(plan, past, config)
+        validation = _validate_on_past(plan, past, config, validate_control)
         if validation.n_picked == 0:
             warnings.append(
                 f"{validate_on}: none of the past campaign's customers is picked by this plan"
             )
 
     summary = target_report.summary_dict(plan, split, validation)
+    summary["policy"] = policy
+    if effects is not None:
+        summary["segment_effect"] = effects.effect
+        summary["segment_effects"] = target_report.records(effects.table)
     summary["send_list"] = str(out)
     summary["experiment"] = str(experiment) if split.design is not None else None
     written: list[Path] = []
@@ -1179,7 +1564,8 @@ def run_target(
             **config.as_dict(),
             "start": start_date,
             "send_list": str(out),
-            "scores_file": str(scores_file),
+            "scores_file": str(scores_file) if scores_file is not None else None,
+            "policy": policy,
             "segments_file": str(segments_file) if segments_file else None,
             "holdout": holdout,
             "expected_cost": plan.selection.spent,
@@ -1188,8 +1574,8 @@ def run_target(
         design.write_experiment(
             split.design,
             experiment,
-            input_file=str(scores_file),
-            input_sha256=io.sha256_file(scores_file),
+            input_file=str(scores_file if policy == "model" else segments_file),
+            input_sha256=io.sha256_file(scores_file if policy == "model" else segments_file),
             force=force,
             campaign=campaign,
         )
@@ -1203,6 +1589,7 @@ def run_target(
         plan=plan,
         split=split,
         validation=validation,
+        segment_effects=effects,
         summary=summary,
         warnings=tuple(warnings),
         written=tuple(written),
@@ -1246,6 +1633,19 @@ def _send_list_with(
     return send_list.merge(extra, on=CUSTOMER_ID, how="left", validate="one_to_one")
 
 
+SEGMENTS_POLICY = "segments (this plan)"
+
+
+def _relabel_plan_policy(plan: CampaignPlan, label: str) -> CampaignPlan:
+    """Name this plan's row of the comparison after the policy that made it."""
+    from dataclasses import replace
+
+    policies = plan.comparison["policy"].replace(UPLIFT_POLICY, label)
+    comparison = plan.comparison.assign(policy=policies)
+    picks = {(label if k == UPLIFT_POLICY else k): v for k, v in plan.comparison_picks.items()}
+    return replace(plan, comparison=comparison, comparison_picks=picks)
+
+
 def _check_segment_columns(segments: pd.DataFrame, source: Path, config: TargetConfig) -> None:
     if config.eligible is not None:
         if LIFECYCLE not in segments.columns:
@@ -1268,23 +1668,23 @@ def _check_segment_columns(segments: pd.DataFrame, source: Path, config: TargetC
         contracts.numeric_column(segments, RFM_SCORE, source, allow_missing=True)
 
 
-def _validate_on_past(plan: CampaignPlan, past: pd.DataFrame, config: TargetConfig):
+def _validate_on_past(
+    plan: CampaignPlan, past: pd.DataFrame, config: TargetConfig, control: str = CONTROL_ARM
+):
     from uplift_lab import policy
 
     chosen = plan.selected.set_index(CUSTOMER_ID)["channel"]
     channel_of = past[CUSTOMER_ID].map(chosen)
-    picked = channel_of.notna().to_numpy()
-    message = {c.name: c.message_cost for c in config.channels}
-    coupons = {c.name: c.coupon for c in config.channels}
-    return policy.ipw_policy_value(
-        picked,
-        past["treated"].to_numpy(),
+    return policy.ipw_policy_value_by_arm(
+        channel_of.to_numpy(dtype=object),
+        past["arm"].to_numpy(),
         past["revenue"].to_numpy(),
         past["converted"].to_numpy(),
         past["stratum"].to_numpy(),
+        control=control,
         margin=config.margin,
-        message_cost=channel_of.map(message).fillna(0.0).to_numpy(dtype=np.float64),
-        coupon=channel_of.map(coupons).fillna(0.0).to_numpy(dtype=np.float64),
+        message_cost={c.name: c.message_cost for c in config.channels},
+        coupon={c.name: c.coupon for c in config.channels},
     )
 
 

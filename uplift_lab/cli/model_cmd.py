@@ -372,6 +372,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from uplift_lab import io
         from uplift_lab.errors import input_error
+        from uplift_lab.uplift import guardrails
         from uplift_lab.uplift.models import LightGBMSettings
         from uplift_lab.uplift.store import save_model
         from uplift_lab.uplift.train import train_uplift_model
@@ -402,6 +403,12 @@ def register(app: typer.Typer) -> None:
                 allow_observational=allow_observational,
                 progress=lambda text: progress.update(task, description=text),
             )
+        with spinner("chosen models vs random and the RFM rule"):
+            verdicts = guardrails.chosen_model_verdicts(
+                result.model.cv_metrics, result.cv_predictions, id_col=result.model.id_col,
+                arms=result.model.arms, control=result.model.control, seed=seed,
+            )  # fmt: skip
+        result.model.cv_metrics[guardrails.VERDICTS_KEY] = verdicts  # target reads them
         save_model(result.model, out, force=force, cv_predictions=result.cv_predictions)
         if as_json:
             typer.echo(io.to_json_text(result.model.cv_metrics), nl=False)
@@ -425,6 +432,8 @@ def register(app: typer.Typer) -> None:
             revenue_text = f", revenue: {chosen['revenue']}" if chosen["revenue"] else ""
             console.print(f"Chosen for {arm}: conversion: {chosen['conversion']}{revenue_text}")
         console.print(f"Saved {out}/ (model.json, boosters, cv_predictions.parquet)")
+        for line in guardrails.warning_lines(verdicts, training.control):
+            console.print(line, markup=False)
 
     @app.command("score", help=SCORE_HELP)
     @report_errors

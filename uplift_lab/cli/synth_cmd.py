@@ -28,6 +28,15 @@ def synth(
             "--campaign-effect", help="Scale of the past campaign's planted effect (0: no effect)."
         ),
     ] = 1.0,
+    world: Annotated[
+        str,
+        typer.Option(
+            "--world",
+            help="Which shop: 'default' (the demo shop) or 'cycles' (four categories with "
+            "purchase cycles from a week to five months, a past control/sms/edm campaign, "
+            "effects by cycles overdue; --campaign-effect does not apply).",
+        ),
+    ] = "default",
 ) -> None:
     """Generate a synthetic shop with planted truth: customers, events, 2 years of orders, and a
     past SMS campaign with a 10% holdout per lifecycle stage whose true effect is known.
@@ -35,6 +44,23 @@ def synth(
     Files: customers.csv, events.csv, orders.csv, campaign.csv (the past campaign's arms),
     truth.csv (planted per-customer effect; never a feature), shop.json (dates, costs).
     """
+    from uplift_lab.errors import InputError
+
+    if world.strip().lower() == "cycles":
+        from uplift_lab.synth_cycles import generate_cycles_shop, write_cycles_shop
+
+        cycles = generate_cycles_shop(customers, seed=seed)
+        written = write_cycles_shop(cycles, out)
+        console.print(
+            f"Wrote the cycles shop: {len(cycles.customers):,} customers and "
+            f"{len(cycles.orders):,} orders (as of {cycles.as_of.date()}; past control/sms/edm "
+            f"campaign on {cycles.campaign_start.date()}) to {out}/:"
+        )
+        for name, path in written.items():
+            console.print(f"  {name:<16} {_size_mb(path):7.2f} MB")
+        return
+    if world.strip().lower() != "default":
+        raise InputError(f"--world: expected default or cycles, got '{world}'")
     from uplift_lab.synth import generate_shop, write_shop
 
     shop = generate_shop(customers, seed=seed, campaign_effect=campaign_effect)
@@ -46,3 +72,9 @@ def synth(
     )
     for name, path in written.items():
         console.print(f"  {name:<14} {path.stat().st_size / 1e6:7.2f} MB")
+
+
+def _size_mb(path: Path) -> float:
+    if path.is_dir():
+        return sum(item.stat().st_size for item in path.iterdir()) / 1e6
+    return path.stat().st_size / 1e6

@@ -79,16 +79,17 @@ def register(app: typer.Typer) -> None:
     @report_errors
     def target(
         scores_file: Annotated[
-            Path,
+            Path | None,
             typer.Argument(
                 exists=True,
                 dir_okay=False,
                 readable=True,
                 help="Scores (uplift-lab score output, CSV or Parquet): customer_id, "
                 "uplift_revenue or uplift_revenue_<channel>; with coupons also p_control + "
-                "uplift_conversion (or p_treated).",
+                "uplift_conversion (or p_treated). Not needed with --policy segments.",
             ),
-        ],
+        ] = None,
+        *,
         budget: Annotated[
             str,
             typer.Option(
@@ -226,6 +227,50 @@ def register(app: typer.Typer) -> None:
                 help="Column of the past campaign it was randomized within (e.g. lifecycle).",
             ),
         ] = None,
+        model_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--model",
+                exists=True,
+                file_okay=False,
+                help="The model folder the scores came from: a channel whose model evaluate "
+                "calls 'not useful' (no better than random on its held-out folds) is dropped; "
+                "with none left target refuses.",
+            ),
+        ] = None,
+        accept_weak_model: Annotated[
+            bool,
+            typer.Option(
+                "--accept-weak-model",
+                help="Send on the scores even when the model is 'not useful' for every channel.",
+            ),
+        ] = False,
+        policy: Annotated[
+            str,
+            typer.Option(
+                "--policy",
+                help="model: by the scores (default). segments: by the effects analyze "
+                "measured on a past campaign (--analysis); each segment (lifecycle) whose best "
+                "channel earned a positive profit per message gets that channel. No model.",
+            ),
+        ] = "model",
+        analysis: Annotated[
+            Path | None,
+            typer.Option(
+                "--analysis",
+                exists=True,
+                dir_okay=False,
+                help="With --policy segments: analyze's report.json of the past campaign.",
+            ),
+        ] = None,
+        segment_effect: Annotated[
+            str,
+            typer.Option(
+                "--segment-effect",
+                help="With --policy segments: 'estimate' (measured profit per message > 0) "
+                "or 'ci_low' (its lower 95% bound > 0: only where a gain is shown).",
+            ),
+        ] = "estimate",
         seed: Annotated[
             int, typer.Option("--seed", help="Seed of the random-targeting comparison.")
         ] = 0,
@@ -260,6 +305,11 @@ def register(app: typer.Typer) -> None:
             scores_file,
             config,
             out=out,
+            model_dir=model_dir,
+            accept_weak_model=accept_weak_model,
+            policy=policy.strip().lower(),
+            analysis_file=analysis,
+            segment_effect=segment_effect.strip().lower(),
             segments_file=segments_file,
             holdout=holdout,
             experiment=experiment,
@@ -284,6 +334,8 @@ def register(app: typer.Typer) -> None:
         from uplift_lab.report import target_report
 
         plan, split = outcome.plan, outcome.split
+        if outcome.segment_effects is not None:
+            console.print(target_report.segment_effects_table(outcome.segment_effects))
         console.print(target_report.segment_table(plan, split))
         console.print(target_report.comparison_table(plan))
         console.print(target_report.curve_table(plan))

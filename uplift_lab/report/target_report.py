@@ -16,7 +16,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.policy import Estimate, PolicyValue
-from uplift_lab.target import CampaignPlan, HoldoutSplit
+from uplift_lab.target import IPW_VALUED, CampaignPlan, HoldoutSplit, SegmentEffects
 
 
 def _money(value: float) -> str:
@@ -78,11 +78,43 @@ def curve_table(plan: CampaignPlan, every: int = 4) -> Table:
     return table
 
 
+MODEL_VALUED_CAPTION = (
+    "Valued by the plan's own scores, so this is NOT evidence that the plan beats the rules. "
+    "Pass --validate-on PAST (a past randomized campaign) to value them independently."
+)
+
+
 def comparison_table(plan: CampaignPlan) -> Table:
-    """The same budget spent by uplift, the RFM rule and at random (valued by the model)."""
+    """The same budget spent by this plan, the RFM rule and at random.
+
+    With a past randomized campaign (``--validate-on``) each policy's picks are valued by IPW on
+    it, independently of the model; without one, by the plan's own scores, and the caption says
+    that this is no evidence.
+    """
+    if plan.comparison_valued_by == IPW_VALUED:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            title="Same budget spent by other rules, valued by IPW on the past campaign",
+            caption="Incremental profit each policy's picks earned in the past randomized "
+            "campaign (95% CI), independent of the model's scores.",
+        )
+        table.add_column("policy")
+        for name in ("customers", "cost", "picked in past", "IPW profit", "95% CI"):
+            table.add_column(name, justify="right")
+        for row in plan.comparison.itertuples(index=False):
+            table.add_row(
+                row.policy,
+                f"{row.customers:,}",
+                _money(row.cost),
+                f"{row.n_picked_in_past:,}",
+                _money(row.ipw_profit),
+                f"[{_money(row.ipw_ci_low)}, {_money(row.ipw_ci_high)}]",
+            )
+        return table
     table = Table(
         box=box.SIMPLE_HEAD,
-        title="Same budget spent by other rules (valued by the model's scores)",
+        title="Same budget spent by other rules (valued by the plan's own scores)",
+        caption=MODEL_VALUED_CAPTION,
     )
     table.add_column("policy")
     for name in ("customers", "cost", "expected profit"):
@@ -90,6 +122,31 @@ def comparison_table(plan: CampaignPlan) -> Table:
     for row in plan.comparison.itertuples(index=False):
         table.add_row(
             row.policy, f"{row.customers:,}", _money(row.cost), _money(row.expected_profit)
+        )
+    return table
+
+
+def segment_effects_table(effects: SegmentEffects) -> Table:
+    """The measured profit per message of each segment x channel the segments policy used."""
+    basis = "point estimate" if effects.effect == "estimate" else "lower 95% bound"
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"Measured effects of the past campaign (profit per message from the {basis})",
+        caption="* the segment's channel: the most profit per message, if positive.",
+    )
+    for name in ("segment", "channel"):
+        table.add_column(name, no_wrap=True)
+    for name in ("sent", "control", "incr. revenue/customer", "profit/message", ""):
+        table.add_column(name, justify="right")
+    for row in effects.table.itertuples(index=False):
+        table.add_row(
+            str(row.segment),
+            str(row.channel),
+            f"{row.treated_n:,}",
+            f"{row.control_n:,}",
+            _money(row.incremental_revenue_per_customer),
+            f"{row.profit_per_message:+.3f}",
+            "*" if row.best else "",
         )
     return table
 
@@ -191,6 +248,11 @@ def _estimate_dict(estimate: Estimate) -> dict[str, float]:
     }
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as plain JSON values (NaN and infinities as None)."""
+    return _records(frame)
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     clean = frame.astype(object).where(frame.notna(), None)
     return [
@@ -226,6 +288,11 @@ def summary_dict(
         "by_segment": _records(plan.by_segment),
         "profit_curve": _records(plan.curve),
         "comparison": _records(plan.comparison),
+        "comparison_valued_by": (
+            "ipw on the past campaign"
+            if plan.comparison_valued_by == IPW_VALUED
+            else "the plan's own scores (not evidence)"
+        ),
     }
     if split is not None:
         payload["holdout"] = {
@@ -245,5 +312,6 @@ def summary_dict(
             "incremental_conversions": _estimate_dict(validation.incremental_conversions),
             "cost": _estimate_dict(validation.cost),
             "incremental_profit": _estimate_dict(validation.incremental_profit),
+            "n_unvalued": validation.n_unvalued,
         }
     return payload

@@ -1,0 +1,109 @@
+"""Is the chosen model worth targeting with? evaluate's verdict, computed once at train time.
+
+``train`` stores, per treated arm and outcome, the verdict ``evaluate`` gives the chosen model on
+the cross-validation predictions (same function, same seed, so the words match), and whether it
+beats the RFM rule. ``target`` reads them to drop the channels whose model is "not useful".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from uplift_lab.uplift.evaluate import NOT_USEFUL, RANDOM, RFM_RULE
+
+VERDICTS_KEY = "verdicts"
+
+
+def chosen_model_verdicts(
+    cv_metrics: Mapping, cv_predictions: pd.DataFrame, *, id_col: str, arms, control: str, seed=0
+) -> dict[str, dict[str, dict]]:
+    """``{arm: {outcome: {"verdict", "text", "qini", "beats_rfm", ...}}}`` of the chosen models.
+
+    ``verdict`` is evaluate's word ("useful", "inconclusive", "not useful") and ``text`` its
+    sentence; ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
+    paired customer-bootstrap CI (None without RFM columns).
+    """
+    from uplift_lab.uplift.train import evaluate_held_out
+
+    chosen_columns = {
+        f"uplift_{target}__{kind}"
+        for choice in cv_metrics["choice"].values()
+        for target, kind in choice.items()
+        if kind
+    }
+    keep = [
+        name
+        for name in cv_predictions.columns
+        if not name.startswith("uplift_") or name in (chosen_columns)
+    ]
+    description = {"cv_metrics": cv_metrics, "id_col": id_col, "arms": list(arms)}
+    description["control"] = control
+    out: dict[str, dict[str, dict]] = {}
+    for arm, target, evaluation in evaluate_held_out(
+        cv_predictions[keep], description, seed=seed, source="cv_predictions"
+    ):
+        name = f"uplift_{target}__{cv_metrics['choice'][arm][target]}"
+        item = evaluation.score(name)
+        entry: dict = {
+            "verdict": item.verdict_word,
+            "text": item.verdict,
+            "qini": _finite(item.pooled.qini_coefficient),
+            "random_qini": _finite(evaluation.score(RANDOM).pooled.qini_coefficient),
+            "rfm_qini": None,
+            "rfm_difference": None,
+            "beats_rfm": None,
+        }
+        if any(score.name == RFM_RULE for score in evaluation.scores):
+            estimate, low, high = evaluation.bootstrap_difference(name, RFM_RULE)
+            entry["rfm_qini"] = _finite(evaluation.score(RFM_RULE).pooled.qini_coefficient)
+            entry["rfm_difference"] = {"estimate": _finite(estimate), "ci_low": _finite(low)}
+            entry["rfm_difference"]["ci_high"] = _finite(high)
+            entry["beats_rfm"] = bool(math.isfinite(low) and low > 0)
+        out.setdefault(str(arm), {})[target] = entry
+    return out
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def warning_lines(verdicts: Mapping[str, Mapping[str, Mapping]], control: str) -> list[str]:
+    """Sentences for the end of ``train``: where the chosen model does not beat random or RFM."""
+    lines = []
+    for arm, outcomes in verdicts.items():
+        for target, entry in outcomes.items():
+            where = f"{arm} vs {control}, {target}"
+            if entry["verdict"] == NOT_USEFUL:
+                lines.append(
+                    f"Warning: the chosen model for {where} does not beat random targeting on the"
+                    f" held-out folds ({entry['text']}). `target --model` drops this channel;"
+                    " `target --policy segments` targets by the measured effects instead."
+                )
+            elif entry["verdict"] != "useful":
+                lines.append(
+                    f"Note: the chosen model for {where} is not shown to beat random targeting"
+                    f" ({entry['verdict']})."
+                )
+            difference = entry.get("rfm_difference")
+            if entry.get("beats_rfm") is False and difference:
+                estimate = difference["estimate"]
+                low, high = difference["ci_low"], difference["ci_high"]
+                shown = "n/a" if estimate is None else f"{estimate:+.3f}"
+                interval = "" if low is None else f" (95% CI {low:+.3f} to {high:+.3f})"
+                lines.append(
+                    f"Warning: the chosen model for {where} is not shown to beat the RFM rule:"
+                    f" its Qini minus the RFM rule's is {shown}{interval}."
+                )
+    return lines
+
+
+def target_outcome(verdicts: Mapping[str, Mapping[str, Mapping]], arm: str) -> Mapping | None:
+    """The verdict ``target`` relies on for ``arm``: revenue when modelled, else conversion."""
+    outcomes = verdicts.get(arm)
+    if not outcomes:
+        return None
+    return outcomes.get("revenue") or outcomes.get("conversion")
