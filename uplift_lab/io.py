@@ -241,6 +241,19 @@ def read_json(path: Path) -> Any:
         raise input_error(path, f"not valid JSON ({_first_line(exc)})") from None
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file (a column map), turning a missing or malformed file into an InputError."""
+    import tomllib
+
+    path = _check_readable(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise input_error(path, f"not valid TOML ({_first_line(exc)})", "Fix the file") from None
+    except UnicodeDecodeError:
+        raise input_error(path, "is not UTF-8 text", "Save the column map as UTF-8") from None
+
+
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
