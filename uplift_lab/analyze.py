@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import contracts, io, stats
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.orders import load_orders
 
 SEGMENT = "segment"
 CONVERTED = "converted"
@@ -206,9 +208,13 @@ class Analysis:
 def outcomes_from_orders(
     orders: pd.DataFrame, start: pd.Timestamp, window_days: int
 ) -> OrderOutcomes:
-    """Response window [start, start + window_days): converted = at least one order in it
-    (net of refunds ignored for the flag, since a refunded order was still a response), revenue =
-    net sum of amounts (refunds are negative amounts, netted and counted)."""
+    """Response window [start, start + window_days): converted = at least one counted order in
+    it, revenue = net sum of amounts.
+
+    ``orders`` are the counted orders of :func:`uplift_lab.orders.load_orders`: a fully refunded
+    order is no longer among them (not a response), a partly refunded one carries its net.
+    Declared refund rows (negative amounts, ``--refund-rows``) net into revenue but are not
+    orders, so they never make a conversion."""
     if window_days < 1:
         raise ValueError(f"window_days must be >= 1. Got {window_days} instead.")
     end = start + pd.Timedelta(days=window_days)
@@ -1105,8 +1111,12 @@ def analyze_experiment_folder(
     amount_col: str = AMOUNT,
     covariate: str | None = None,
     encoding: str | None = None,
+    inputs: InputSpec | None = None,
 ) -> Analysis:
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
+
+    An orders file is read by ``inputs`` (preset, column map, status and refund rules; see
+    :func:`uplift_lab.orders.load_orders`); with a preset or rules the file is always orders.
 
     A file with ``conversion_col`` is a per-customer outcome table; otherwise it is an order
     log and the response window is [start, start + window_days); both default to the campaign
@@ -1128,14 +1138,18 @@ def analyze_experiment_folder(
     )
     check_arms(assignment, control, Path(folder) / "assignment.parquet", ARM)
 
-    raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
+    names = [str(name).strip() for name in io.table_column_names(outcomes_path, encoding=encoding)]
+    is_order_log = (inputs is not None and (inputs.preset or inputs.orders.rules.active)) or (
+        conversion_col not in names
+    )
     notes: dict[str, object] = {"input": str(folder), "outcomes": str(outcomes_path)}
     if from_campaign:
         notes["money_assumptions_from_design_json"] = ", ".join(from_campaign)
     covariate_frame = None
     daily = None
     window = None
-    if conversion_col in raw.columns:
+    if not is_order_log:
+        raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
         frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
         contracts.require_columns(frame, (CUSTOMER_ID, revenue_col), outcomes_path)
         outcomes = pd.DataFrame(
@@ -1155,14 +1169,13 @@ def analyze_experiment_folder(
                 }
             )
     else:
-        orders = contracts.validate_orders(
-            raw,
-            outcomes_path,
-            customer_col=customer_col,
-            time_col=time_col,
-            amount_col=amount_col,
-            allow_refunds=True,
-        )
+        if inputs is None:
+            inputs = resolve_inputs(
+                customer_col=customer_col, time_col=time_col, amount_col=amount_col
+            )
+        counted = load_orders(outcomes_path, inputs.orders, encoding=encoding)
+        orders = counted.frame()
+        notes["order_counting"] = counted.counting.to_json()
         begin = _parse_start(start, meta)
         window_days = _window_days(window_days, meta)
         window = window_days

@@ -2,20 +2,26 @@
 
 A preset (``--preset taobao``) or a column map (``--columns map.toml``) says, per input kind,
 which of the file's columns is which canonical one, which orders count (status and refund rules,
-:mod:`uplift_lab.orders`) and how its dates are written (:class:`~uplift_lab.timeparse.TimeParsing`).
+:mod:`uplift_lab.orders`) and how its dates are written
+(:class:`~uplift_lab.timeparse.TimeParsing`).
 Each file has its own id column: orders keyed by 买家会员名 combine with a customer table keyed
 by ``customer_id``. The result, :class:`InputSpec`, is what the commands pass to their loaders.
 
 A column map, for example::
 
     [orders]
-    columns = { "买家会员名" = "customer_id", "订单付款时间" = "order_time",
-                "买家实际支付金额" = "amount", "订单状态" = "status", "退款金额" = "refund" }
     paid_statuses = ["交易成功"]
     timezone = "Asia/Shanghai"
 
-    [customers]
-    columns = { "会员ID" = "customer_id", "注册时间" = "signup_time" }
+    [orders.columns]
+    "买家会员名" = "customer_id"
+    "订单付款时间" = "order_time"
+    "买家实际支付金额" = "amount"
+    "订单状态" = "status"
+    "退款金额" = "refund"
+
+    [customers.columns]
+    "会员ID" = "customer_id"
 """
 
 from __future__ import annotations
@@ -90,9 +96,7 @@ class TableColumns:
                 continue
             if user_name not in frame.columns:
                 shown = ", ".join(map(str, frame.columns[:20]))
-                raise input_error(
-                    source, f"missing column '{user_name}'", f"The file has: {shown}"
-                )
+                raise input_error(source, f"missing column '{user_name}'", f"The file has: {shown}")
             renames[user_name] = canonical
         return frame.rename(columns=renames)
 

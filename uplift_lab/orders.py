@@ -78,9 +78,10 @@ class OrderRules:
     @property
     def active(self) -> bool:
         """Whether any rule beyond the plain order log applies."""
-        return bool(
-            self.status_col or self.refund_col or self.refund_rows or self.line_item_col
-        ) or self.unpaid_when_time_empty
+        return (
+            bool(self.status_col or self.refund_col or self.refund_rows or self.line_item_col)
+            or self.unpaid_when_time_empty
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +339,9 @@ def _filter_status(table: pa.Table, rules: OrderRules) -> tuple[pa.Table, dict[s
     dropped: dict[str, int] = {}
     if len(dropped_status):
         counts = pc.value_counts(dropped_status)
-        pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+        pairs = zip(
+            counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+        )
         dropped = dict(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
     return table.filter(counted), dropped
 

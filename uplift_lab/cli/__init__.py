@@ -14,6 +14,7 @@ from uplift_lab.cli import (
     demo_cmd,
     design_cmd,
     model_cmd,
+    presets_cmd,
     segment_cmd,
     synth_cmd,
     target_cmd,
@@ -45,7 +46,16 @@ def _root(
     """Segment customers, design send/holdout splits, analyze campaigns, model and target uplift."""
 
 
-for _module in (synth_cmd, segment_cmd, design_cmd, analyze_cmd, model_cmd, target_cmd, demo_cmd):
+for _module in (
+    synth_cmd,
+    segment_cmd,
+    design_cmd,
+    analyze_cmd,
+    model_cmd,
+    target_cmd,
+    demo_cmd,
+    presets_cmd,
+):
     _module.register(app)
 
 

@@ -10,10 +10,18 @@ import typer
 
 from uplift_lab.cli._common import (
     AmountColOption,
+    ColumnsOption,
     CustomerColOption,
     EncodingOption,
+    ExcludeStatusOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
     TimeColOption,
     console,
+    order_inputs,
     parse_key_values,
     report_errors,
     split_list,
@@ -187,6 +195,13 @@ def analyze(
     customer_col: CustomerColOption = "customer_id",
     time_col: TimeColOption = "order_time",
     amount_col: AmountColOption = "amount",
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
+    status_col: StatusColOption = None,
+    paid_status: PaidStatusOption = None,
+    exclude_status: ExcludeStatusOption = None,
+    refund_col: RefundColOption = None,
+    refund_rows: RefundRowsOption = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -238,6 +253,18 @@ def analyze(
             amount_col=amount_col,
             covariate=covariate,
             encoding=encoding,
+            inputs=order_inputs(
+                preset,
+                columns,
+                customer_col,
+                time_col,
+                amount_col,
+                status_col,
+                paid_status,
+                exclude_status,
+                refund_col,
+                refund_rows,
+            ),
         )
     else:
         if outcomes is not None:

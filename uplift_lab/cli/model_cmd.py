@@ -21,11 +21,19 @@ import typer
 
 from uplift_lab.cli._common import (
     AmountColOption,
+    ColumnsOption,
     CustomerColOption,
     EncodingOption,
+    ExcludeStatusOption,
     JsonOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
     TimeColOption,
     console,
+    order_inputs,
     parse_key_values,
     report_errors,
     spinner,
@@ -93,6 +101,7 @@ def _load_training_data(
     events: Path | None = None,
     columns: tuple[str, str, str] = ("customer_id", "order_time", "amount"),
     rfm_cols: list[str] | None = None,
+    inputs=None,
 ):
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_training_data, load_table_training_data
@@ -116,6 +125,7 @@ def _load_training_data(
             time_col=time_col,
             amount_col=amount_col,
             rfm_cols=rfm,
+            inputs=inputs,
         )
     missing = [
         flag
@@ -258,6 +268,13 @@ def register(app: typer.Typer) -> None:
         customer_col: CustomerColOption = "customer_id",
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
         customers: Annotated[
             Path | None,
             typer.Option(
@@ -366,6 +383,10 @@ def register(app: typer.Typer) -> None:
             data, experiment, orders, start, window_days, id_col, treatment_col, control,
             outcome_col, revenue_col, features, encoding, customers, events,
             (customer_col, time_col, amount_col), rfm_cols,
+            order_inputs(
+                preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
+                exclude_status, refund_col, refund_rows,
+            ),
         )  # fmt: skip
         settings = LightGBMSettings(max_rounds=max_rounds, seed=seed)
         with spinner("training") as progress:
@@ -504,6 +525,13 @@ def register(app: typer.Typer) -> None:
         customer_col: CustomerColOption = "customer_id",
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
         id_col: Annotated[
             str | None,
             typer.Option(
@@ -573,6 +601,10 @@ def register(app: typer.Typer) -> None:
                 campaign = _campaign_outcomes(
                     experiment, orders, outcomes, start, window_days,
                     (customer_col, time_col, amount_col), encoding,
+                    order_inputs(
+                preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
+                exclude_status, refund_col, refund_rows,
+            ),
                 )  # fmt: skip
             _evaluate_scores(
                 scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
@@ -610,7 +642,9 @@ def register(app: typer.Typer) -> None:
         console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")
 
 
-def _campaign_outcomes(experiment, orders, outcomes, start, window_days, columns, encoding):
+def _campaign_outcomes(
+    experiment, orders, outcomes, start, window_days, columns, encoding, inputs=None
+):
     """``evaluate --scores --experiment --orders``: arms and window outcomes of a campaign."""
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_outcomes
@@ -629,6 +663,7 @@ def _campaign_outcomes(experiment, orders, outcomes, start, window_days, columns
         customer_col=customer_col,
         time_col=time_col,
         amount_col=amount_col,
+        inputs=inputs,
     )
 
 

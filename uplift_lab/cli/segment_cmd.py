@@ -10,12 +10,20 @@ import typer
 
 from uplift_lab.cli._common import (
     AmountColOption,
+    ColumnsOption,
     CustomerColOption,
     EncodingOption,
+    ExcludeStatusOption,
     InputFile,
     JsonOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
     TimeColOption,
     console,
+    order_inputs,
     report_errors,
     spinner,
     split_list,
@@ -115,6 +123,13 @@ def register(app: typer.Typer) -> None:
         customer_col: CustomerColOption = "customer_id",
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
         encoding: EncodingOption = "auto",
         lookback_days: Annotated[
             int,
@@ -163,6 +178,7 @@ def register(app: typer.Typer) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
         from uplift_lab.report.segment_report import (
+            segment_counting_lines,
             segment_summary_json,
             segment_summary_note,
             segment_summary_tables,
@@ -187,6 +203,18 @@ def register(app: typer.Typer) -> None:
             bands=_bands(bands),
             **given,
         )
+        inputs = order_inputs(
+            preset,
+            columns,
+            customer_col,
+            time_col,
+            amount_col,
+            status_col,
+            paid_status,
+            exclude_status,
+            refund_col,
+            refund_rows,
+        )
         with spinner("Segmenting customers..."):
             result = segment_files(
                 orders,
@@ -198,6 +226,7 @@ def register(app: typer.Typer) -> None:
                 amount_col=amount_col,
                 encoding=encoding,
                 config=config,
+                inputs=inputs,
             )
             io.write_table(result.table, out)
         if as_json:
@@ -206,4 +235,6 @@ def register(app: typer.Typer) -> None:
         for table in segment_summary_tables(result):
             console.print(table)
         console.print(segment_summary_note(result))
+        for line in segment_counting_lines(result):
+            console.print(line)
         console.print(f"Wrote {len(result.table):,} customers to {out}")

@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import input_error
+from uplift_lab.orders import load_orders
 
 MAX_LEVELS = 1000
 ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
@@ -506,36 +508,47 @@ def load_experiment_training_data(
     time_col: str = "order_time",
     amount_col: str = "amount",
     rfm_cols: Mapping[str, str] | None = None,
+    inputs: InputSpec | None = None,
 ) -> TrainingData:
     """Read an experiment folder, an order log and optionally customers and events
     (see :func:`experiment_training_data`).
 
     ``start`` and ``window_days`` default to design.json's "campaign" entry (see
     :func:`campaign_window`); ``extra`` of the result records the values used and their origin.
-    ``customer_col``, ``time_col`` and ``amount_col`` name the columns of the input files.
+    ``customer_col``, ``time_col`` and ``amount_col`` name the columns of the input files;
+    ``inputs`` (preset, column map, order rules) replaces them when given.
     """
     import hashlib
 
-    from uplift_lab.contracts import validate_customers, validate_events, validate_orders
+    from uplift_lab.contracts import validate_customers, validate_events
     from uplift_lab.design import load_experiment
 
+    if inputs is None:
+        inputs = resolve_inputs(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
     customers = events = None
     if customers_path is not None:
-        raw = io.read_table(customers_path, encoding=encoding, string_columns=[customer_col])
-        customers = validate_customers(raw, customers_path, customer_col=customer_col)
+        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
+        customers = validate_customers(
+            inputs.customers.apply(raw, customers_path),
+            customers_path,
+            customer_col=inputs.customers_id,
+        )
     if events_path is not None:
-        raw = io.read_table(events_path, encoding=encoding, string_columns=[customer_col])
-        events = validate_events(raw, events_path, customer_col=customer_col)
+        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
+        events = validate_events(
+            inputs.events.apply(raw, events_path),
+            events_path,
+            customer_col=inputs.events_id,
+            parsing=inputs.events.parsing,
+        )
 
     loaded = load_experiment(Path(experiment))
     meta = loaded.meta
     start_time, window_days, origin = campaign_window(
         meta, start, window_days, Path(experiment) / "design.json"
     )
-    raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
-    orders = validate_orders(
-        raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
-    )
+    counted = load_orders(orders_path, inputs.orders, encoding=encoding)
+    orders = counted.frame()
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
     ).hexdigest()
@@ -552,7 +565,10 @@ def load_experiment_training_data(
         source_sha256=digest,
     )
     data.extra.update(
-        start=start_time.isoformat(), window_days=window_days, window_origin=dict(origin)
+        start=start_time.isoformat(),
+        window_days=window_days,
+        window_origin=dict(origin),
+        order_counting=counted.counting.to_json(),
     )
     return data
 
@@ -579,23 +595,22 @@ def load_experiment_outcomes(
     customer_col: str = "customer_id",
     time_col: str = "order_time",
     amount_col: str = "amount",
+    inputs: InputSpec | None = None,
 ) -> CampaignOutcomes:
     """Arm and outcomes of every customer of an experiment folder, from the order log.
 
     Converted = at least one order in ``[start, start + window_days)``, revenue = their sum;
     ``start`` and ``window_days`` default to design.json's "campaign" entry.
     """
-    from uplift_lab.contracts import validate_orders
     from uplift_lab.design import load_experiment
 
     loaded = load_experiment(Path(experiment))
     start_time, window, origin = campaign_window(
         loaded.meta, start, window_days, Path(experiment) / "design.json"
     )
-    raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
-    orders = validate_orders(
-        raw, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
-    )
+    if inputs is None:
+        inputs = resolve_inputs(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
+    orders = load_orders(orders_path, inputs.orders, encoding=encoding).frame()
     table = assignment_outcomes(loaded.assignment, orders, start_time, window)
     table["converted"] = table["converted"].astype(np.int64)
     return CampaignOutcomes(
