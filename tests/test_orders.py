@@ -100,7 +100,9 @@ def test_line_items_keep_the_first_row_of_each_order() -> None:
 
 
 def test_errors_name_the_column_as_the_file_has_it() -> None:
-    frame = pd.DataFrame({"买家会员名": ["a", None], "付款时间": ["2026-05-01"] * 2, "金额": [1, 2]})
+    frame = pd.DataFrame(
+        {"买家会员名": ["a", None], "付款时间": ["2026-05-01"] * 2, "金额": [1, 2]}
+    )
     source = OrderSource(customer_col="买家会员名", time_col="付款时间", amount_col="金额")
     with pytest.raises(InputError, match="column '买家会员名' has 1 empty id"):
         count_orders(pa.Table.from_pandas(frame), "export.csv", source)
@@ -202,9 +204,7 @@ def test_train_data_does_not_count_a_fully_refunded_order_as_a_conversion(tmp_pa
 
     folder, orders, truth = _campaign(tmp_path)
     inputs = resolve_inputs(refund_col="refund")
-    data = load_experiment_training_data(
-        folder, orders, "2026-08-21", 14, inputs=inputs
-    )
+    data = load_experiment_training_data(folder, orders, "2026-08-21", 14, inputs=inputs)
     got = pd.DataFrame({"customer_id": data.ids, "converted": data.conversion})
     expected = truth.set_index("customer_id").loc[got["customer_id"], "converted"].to_numpy()
     np.testing.assert_array_equal(got["converted"].to_numpy(), expected)
