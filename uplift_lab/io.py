@@ -85,11 +85,20 @@ def _check_readable(path: Path) -> Path:
     return path
 
 
-def _read_csv_arrow(path: Path, encoding: str, string_columns: Sequence[str]) -> pa.Table:
+def _read_csv_arrow(
+    path: Path,
+    encoding: str,
+    string_columns: Sequence[str],
+    columns: Sequence[str] | None = None,
+    dictionary_columns: Sequence[str] = (),
+) -> pa.Table:
     read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20)
+    types = {name: pa.string() for name in string_columns}
+    types.update({name: pa.dictionary(pa.int32(), pa.string()) for name in dictionary_columns})
     convert_options = pa_csv.ConvertOptions(
-        column_types={name: pa.string() for name in string_columns},
+        column_types=types,
         strings_can_be_null=True,
+        include_columns=list(columns) if columns is not None else None,
     )
     table = pa_csv.read_csv(path, read_options=read_options, convert_options=convert_options)
     _ = table.column_names  # decodes the header: raises UnicodeDecodeError in a wrong encoding
@@ -105,17 +114,25 @@ def read_arrow(
     *,
     encoding: str | None = None,
     string_columns: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
+    dictionary_columns: Sequence[str] = (),
 ) -> pa.Table:
     """Read a CSV or Parquet file into an Arrow table.
 
     ``string_columns`` are read as text (ids keep leading zeros and never become floats).
     ``encoding`` applies to CSV only; ``None`` detects UTF-8, UTF-8 with BOM and GBK/GB18030.
+    ``columns`` (all must exist) limits what is read; ``dictionary_columns`` are text read as
+    dictionaries (a status column of ten million rows and a handful of values).
     """
     path = _check_readable(path)
     kind = table_format(path)
     if kind == "parquet":
         try:
-            table = pq.read_table(path)
+            table = pq.read_table(
+                path,
+                columns=list(columns) if columns is not None else None,
+                read_dictionary=list(dictionary_columns) or None,
+            )
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
         casts = [name for name in string_columns if name in table.column_names]
@@ -127,14 +144,15 @@ def read_arrow(
     chosen = normalize_encoding(encoding)
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
+    options = (string_columns, columns, dictionary_columns)
     try:
-        return _read_csv_arrow(path, chosen, string_columns)
+        return _read_csv_arrow(path, chosen, *options)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         text = _first_line(exc)
         undecodable = isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "utf-8" in text
         if undecodable and auto and chosen.startswith("utf"):
             try:  # the first MiB was ASCII, the rest is not UTF-8: most likely a GBK export
-                return _read_csv_arrow(path, "gb18030", string_columns)
+                return _read_csv_arrow(path, "gb18030", *options)
             except (UnicodeDecodeError, pa.ArrowInvalid):
                 pass
         if undecodable:

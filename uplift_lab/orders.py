@@ -182,9 +182,27 @@ def load_orders(
     """Read an orders file and keep the orders that count (the one reader of every command)."""
     source = source or OrderSource()
     names = io.table_column_names(path, encoding=encoding)
-    text_columns = [name for name in names if _clean_name(name) in _text_column_names(source)]
-    raw = io.read_arrow(path, encoding=encoding, string_columns=text_columns)
+    cleaned = {name: _clean_name(name) for name in names}
+    text_columns = [name for name in names if cleaned[name] in _text_column_names(source)]
+    status = [name for name in names if cleaned[name] == source.rules.status_col]
+    needed = _needed_columns(source)
+    read = None  # all columns, so that a missing one is reported with what the file has
+    if needed <= set(cleaned.values()):
+        read = [name for name in names if cleaned[name] in needed | {ORDER_ID}]
+    raw = io.read_arrow(
+        path,
+        encoding=encoding,
+        string_columns=[name for name in text_columns if name not in status],
+        columns=read,
+        dictionary_columns=status,
+    )
     return count_orders(raw, path, source)
+
+
+def _needed_columns(source: OrderSource) -> set[str]:
+    rules = source.rules
+    wanted = {*source.renames(), rules.status_col, rules.refund_col, rules.line_item_col}
+    return {name for name in wanted if name}
 
 
 def _text_column_names(source: OrderSource) -> set[str]:
@@ -227,6 +245,12 @@ def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrd
         paid = pc.invert(pc.fill_null(empty, True))
         unpaid = int(pc.sum(pc.invert(paid) if keep is None else pc.and_not(keep, paid)).as_py())
         keep = paid if keep is None else pc.and_(keep, paid)
+    full_refunds = None
+    if rules.refund_col:
+        full_refunds = _numeric_full_refunds(table, source, keep)
+        if full_refunds is not None:
+            keep = full_refunds[0] if keep is None else pc.and_(keep, full_refunds[0])
+            full_refunds = (full_refunds[1], full_refunds[2])
     if keep is not None and not pc.all(keep).as_py():
         table = table.filter(keep)
 
@@ -248,6 +272,12 @@ def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrd
     counting = replace(counting, unpaid_rows=unpaid, line_item_rows=line_items)
     if refund is not None:
         canonical, counting = _net_refunds(canonical, refund, counting, source, path)
+        if full_refunds is not None:  # dropped in the first pass already
+            counting = replace(
+                counting,
+                fully_refunded=counting.fully_refunded + full_refunds[0],
+                refunded_amount=counting.refunded_amount + full_refunds[1],
+            )
     if rules.refund_rows:
         n_refund_rows = int(pc.sum(pc.less(canonical.column(AMOUNT), 0.0)).as_py() or 0)
         counting = replace(counting, refund_rows=n_refund_rows)
@@ -334,9 +364,16 @@ def _status_mask(
     Worked out on the dictionary of distinct statuses (a handful), so ten million rows cost
     one hash pass and one lookup; statuses are compared without surrounding spaces.
     """
-    if not (pa.types.is_string(status.type) or pa.types.is_large_string(status.type)):
-        status = status.cast(pa.string())
-    encoded = pc.dictionary_encode(status.combine_chunks())
+    if pa.types.is_dictionary(status.type):
+        encoded = status.unify_dictionaries().combine_chunks()
+    else:
+        if not (pa.types.is_string(status.type) or pa.types.is_large_string(status.type)):
+            status = status.cast(pa.string())
+        encoded = pc.dictionary_encode(status.combine_chunks())
+    if not pa.types.is_string(encoded.dictionary.type):
+        encoded = pa.DictionaryArray.from_arrays(
+            encoded.indices, encoded.dictionary.cast(pa.string())
+        )
     labels = pc.utf8_trim(encoded.dictionary, characters=" \t\r\n\u3000")
     listed = pa.array(rules.paid_statuses or rules.excluded_statuses, type=pa.string())
     member = pc.is_in(labels, value_set=listed).to_numpy(zero_copy_only=False)
@@ -355,6 +392,29 @@ def _status_mask(
         if per_label[index] and not counted_label[index]:
             dropped[names[index]] = dropped.get(names[index], 0) + int(per_label[index])
     return pa.chunked_array([pa.array(keep)]), dropped
+
+
+def _numeric_full_refunds(
+    table: pa.Table, source: OrderSource, keep: pa.ChunkedArray | None
+) -> tuple[pa.ChunkedArray, int, float] | None:
+    """Rows that are not fully refunded, and the number and sum of those that are, when the
+    amount and refund columns are already numbers: then the full refunds drop out in the same
+    filter as the status rule (one copy of the table). ``None`` when either is text."""
+    amount = table.column(source.amount_col)
+    refund = table.column(source.rules.refund_col)
+    numeric = all(
+        pa.types.is_floating(values.type) or pa.types.is_integer(values.type)
+        for values in (amount, refund)
+    )
+    if not numeric:
+        return None
+    amounts = amount.cast(pa.float64()).to_numpy()
+    refunds = pc.fill_null(refund.cast(pa.float64()), 0.0).to_numpy()
+    with np.errstate(invalid="ignore"):
+        full = (amounts > 0) & (np.abs(refunds - amounts) <= 1e-9)
+    if keep is not None:  # rows another rule drops are not counted as refunded
+        full &= keep.to_numpy()
+    return pa.chunked_array([pa.array(~full)]), int(full.sum()), float(refunds[full].sum())
 
 
 def _refund_amounts(table: pa.Table, column: str, path: object) -> pa.ChunkedArray:
