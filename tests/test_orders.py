@@ -233,3 +233,13 @@ def test_train_refuses_negative_amounts_like_every_command(tmp_path) -> None:
     frame.to_csv(orders, index=False)
     with pytest.raises(InputError, match="pass --refund-rows"):
         load_experiment_training_data(folder, orders, "2026-08-21", 14)
+
+
+def test_refunds_net_the_same_when_the_money_columns_are_text() -> None:
+    as_text = ORDERS.assign(
+        amount=ORDERS["amount"].map("{:.2f}".format), refund=ORDERS["refund"].fillna(0).map(str)
+    )
+    numeric_orders, numeric_counting = counted(ORDERS, refund_col="refund")
+    text_orders, text_counting = counted(as_text, refund_col="refund")
+    pd.testing.assert_frame_equal(text_orders, numeric_orders)
+    assert text_counting == numeric_counting

@@ -245,18 +245,17 @@ def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrd
         paid = pc.invert(pc.fill_null(empty, True))
         unpaid = int(pc.sum(pc.invert(paid) if keep is None else pc.and_not(keep, paid)).as_py())
         keep = paid if keep is None else pc.and_(keep, paid)
-    full_refunds = None
+    netted = None
     if rules.refund_col:
-        full_refunds = _numeric_full_refunds(table, source, keep)
-        if full_refunds is not None:
-            keep = full_refunds[0] if keep is None else pc.and_(keep, full_refunds[0])
-            full_refunds = (full_refunds[1], full_refunds[2])
+        netted = _net_numeric_refunds(table, source, keep, path)
+        if netted is not None:
+            table, keep = netted.table, netted.keep
     if keep is not None and not pc.all(keep).as_py():
         table = table.filter(keep)
 
     renames = source.renames()
     refund = None
-    if rules.refund_col:
+    if rules.refund_col and netted is None:  # text money: netted after validation
         refund = _refund_amounts(table, rules.refund_col, path)
     if ORDER_ID in table.column_names and ORDER_ID not in renames.values():
         renames[ORDER_ID] = ORDER_ID  # an order_id column as such is still checked for duplicates
@@ -272,12 +271,13 @@ def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrd
     counting = replace(counting, unpaid_rows=unpaid, line_item_rows=line_items)
     if refund is not None:
         canonical, counting = _net_refunds(canonical, refund, counting, source, path)
-        if full_refunds is not None:  # dropped in the first pass already
-            counting = replace(
-                counting,
-                fully_refunded=counting.fully_refunded + full_refunds[0],
-                refunded_amount=counting.refunded_amount + full_refunds[1],
-            )
+    if netted is not None:
+        counting = replace(
+            counting,
+            fully_refunded=netted.fully_refunded,
+            partly_refunded=netted.partly_refunded,
+            refunded_amount=netted.refunded_amount,
+        )
     if rules.refund_rows:
         n_refund_rows = int(pc.sum(pc.less(canonical.column(AMOUNT), 0.0)).as_py() or 0)
         counting = replace(counting, refund_rows=n_refund_rows)
@@ -394,14 +394,27 @@ def _status_mask(
     return pa.chunked_array([pa.array(keep)]), dropped
 
 
-def _numeric_full_refunds(
-    table: pa.Table, source: OrderSource, keep: pa.ChunkedArray | None
-) -> tuple[pa.ChunkedArray, int, float] | None:
-    """Rows that are not fully refunded, and the number and sum of those that are, when the
-    amount and refund columns are already numbers: then the full refunds drop out in the same
-    filter as the status rule (one copy of the table). ``None`` when either is text."""
+@dataclass(frozen=True, slots=True)
+class _Netted:
+    table: pa.Table  # amounts net of refunds
+    keep: pa.ChunkedArray  # rows counted by the earlier rules and not fully refunded
+    fully_refunded: int
+    partly_refunded: int
+    refunded_amount: float
+
+
+def _net_numeric_refunds(
+    table: pa.Table, source: OrderSource, keep: pa.ChunkedArray | None, path: object
+) -> _Netted | None:
+    """Net the refunds in the pass of the status rule when amount and refund are numbers, so
+    that full refunds drop out in the same filter (one copy of ten million rows, not two).
+
+    Only rows the earlier rules count are checked and counted. ``None`` when either column is
+    text (then :func:`_net_refunds` nets after validation).
+    """
+    rules = source.rules
     amount = table.column(source.amount_col)
-    refund = table.column(source.rules.refund_col)
+    refund = table.column(rules.refund_col)
     numeric = all(
         pa.types.is_floating(values.type) or pa.types.is_integer(values.type)
         for values in (amount, refund)
@@ -410,11 +423,40 @@ def _numeric_full_refunds(
         return None
     amounts = amount.cast(pa.float64()).to_numpy()
     refunds = pc.fill_null(refund.cast(pa.float64()), 0.0).to_numpy()
+    counted = np.ones(len(amounts), dtype=bool) if keep is None else keep.to_numpy()
     with np.errstate(invalid="ignore"):
-        full = (amounts > 0) & (np.abs(refunds - amounts) <= 1e-9)
-    if keep is not None:  # rows another rule drops are not counted as refunded
-        full &= keep.to_numpy()
-    return pa.chunked_array([pa.array(~full)]), int(full.sum()), float(refunds[full].sum())
+        bad = counted & ~(np.isfinite(refunds) & (refunds >= 0))
+        if bad.any():
+            example = refunds[np.flatnonzero(bad)[0]]
+            raise input_error(
+                path,
+                f"column '{rules.refund_col}' has {int(bad.sum())} negative or infinite "
+                f"refund(s), e.g. {example:g}",
+                "Refund amounts are >= 0 (an empty value means no refund)",
+            )
+        over = np.flatnonzero(counted & (refunds - amounts > 1e-9))
+        if len(over):
+            row = int(over[0])
+            raise _over_refund(path, source, refunds[row], amounts[row])
+        refunded = counted & (refunds > 0)
+        full = refunded & (amounts > 0) & (refunds >= amounts - 1e-9)
+    net = pa.array(np.maximum(amounts - refunds, 0.0, where=~np.isnan(amounts), out=amounts.copy()))
+    return _Netted(
+        table=_set(table, source.amount_col, net),
+        keep=pa.chunked_array([pa.array(counted & ~full)]),
+        fully_refunded=int(full.sum()),
+        partly_refunded=int((refunded & ~full).sum()),
+        refunded_amount=float(refunds[refunded].sum()),
+    )
+
+
+def _over_refund(path: object, source: OrderSource, refund: float, amount: float) -> InputError:
+    return input_error(
+        path,
+        f"column '{source.rules.refund_col}' refunds more than the order's "
+        f"'{source.amount_col}' ({refund:g} > {amount:g})",
+        "Check that the two columns are the refund and the amount paid of the same order",
+    )
 
 
 def _refund_amounts(table: pa.Table, column: str, path: object) -> pa.ChunkedArray:
@@ -448,12 +490,7 @@ def _net_refunds(
     over = np.flatnonzero(refunds - amounts > 1e-9)
     if len(over):
         row = int(over[0])
-        raise input_error(
-            path,
-            f"column '{source.rules.refund_col}' refunds more than the order's "
-            f"'{source.amount_col}' ({refunds[row]:g} > {amounts[row]:g})",
-            "Check that the two columns are the refund and the amount paid of the same order",
-        )
+        raise _over_refund(path, source, refunds[row], amounts[row])
     refunded = refunds > 0
     full = refunded & (refunds >= amounts - 1e-9) & (amounts > 0)
     n_full = int(full.sum())
