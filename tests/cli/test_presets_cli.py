@@ -258,3 +258,57 @@ def test_analyze_status_and_refund_rules_decide_the_conversions(runner, tmp_path
     assert notes["dropped_by_status"] == {"cancelled": int((orders["state"] == "cancelled").sum())}
     full = (orders["state"] == "paid") & (orders["refund"] == orders["amount"])
     assert notes["fully_refunded_orders"] == int(full.sum())
+
+
+COLUMN_MAP = """
+[orders]
+excluded_statuses = ["已取消"]
+
+[orders.columns]
+"买家" = "customer_id"
+"下单时间" = "order_time"
+"实付金额" = "amount"
+"状态" = "status"
+"退款" = "refund"
+
+[customers.columns]
+"会员ID" = "customer_id"
+"""
+
+
+def test_column_map_reads_each_file_by_its_own_columns(runner, shop, tmp_path) -> None:
+    orders = shop.orders.reset_index(drop=True)
+    cancelled = np.random.default_rng(9).random(len(orders)) < 0.1
+    export = pd.DataFrame(
+        {
+            "买家": orders["customer_id"],
+            "下单时间": orders["order_time"],
+            "实付金额": orders["amount"],
+            "状态": np.where(cancelled, "已取消", "已完成"),
+            "退款": 0.0,
+        }
+    )
+    export_path, clean_path = tmp_path / "export.csv", tmp_path / "clean.csv"
+    io.write_table(export, export_path)
+    io.write_table(orders[~cancelled][["customer_id", "order_time", "amount"]], clean_path)
+    members = tmp_path / "members.csv"
+    io.write_table(shop.customers.rename(columns={"customer_id": "会员ID"}), members)
+    plain_customers = tmp_path / "customers.csv"
+    io.write_table(shop.customers, plain_customers)
+    column_map = tmp_path / "map.toml"
+    column_map.write_text(COLUMN_MAP, encoding="utf-8")
+
+    expected = _segment(
+        runner, clean_path, tmp_path / "clean.parquet", "--customers", plain_customers
+    )
+    got = _segment(
+        runner, export_path, tmp_path / "mapped.parquet", "--columns", column_map,
+        "--customers", members,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected)
+
+    column_map.write_text('[orders.columns]\n"买家" = "buyer"\n', encoding="utf-8")
+    args = ["segment", str(export_path), "--as-of", "2026-10-20", "--columns", str(column_map)]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "bad.parquet")])
+    assert result.exit_code == 2 and "unknown canonical name 'buyer'" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "bad.parquet").exists()
