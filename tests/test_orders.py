@@ -75,6 +75,16 @@ def test_negative_amount_is_refused_with_the_refund_rows_hint() -> None:
     assert orders["amount"].sum() == pytest.approx(225.0)
 
 
+def test_refund_rows_and_a_refund_column_combine() -> None:
+    frame = ORDERS.assign(amount=[100.0, -50.0, 80.0, 30.0, 40.0, 25.0])
+    orders, counting = counted(frame, refund_col="refund", refund_rows=True)
+    # O2 is a refund row (kept at -50, its refund cell ignored: it is not an order); O4 is
+    # refunded in full and drops out.
+    assert orders["order_id"].tolist() == ["O1", "O2", "O3", "O5", "O6"]
+    assert orders["amount"].tolist() == [100.0, -50.0, 80.0, 40.0, 25.0]
+    assert counting.refund_rows == 1 and counting.orders_counted == 4
+
+
 def test_rules_refuse_contradictory_options() -> None:
     with pytest.raises(InputError, match="cannot be combined"):
         OrderRules(status_col="s", paid_statuses=("a",), excluded_statuses=("b",))

@@ -434,13 +434,15 @@ def _net_numeric_refunds(
                 f"refund(s), e.g. {example:g}",
                 "Refund amounts are >= 0 (an empty value means no refund)",
             )
-        over = np.flatnonzero(counted & (refunds - amounts > 1e-9))
+        purchase = counted & ~(amounts < 0)  # a refund row's refund cell does not apply
+        over = np.flatnonzero(purchase & (refunds - amounts > 1e-9))
         if len(over):
             row = int(over[0])
             raise _over_refund(path, source, refunds[row], amounts[row])
-        refunded = counted & (refunds > 0)
+        refunded = purchase & (refunds > 0)
         full = refunded & (amounts > 0) & (refunds >= amounts - 1e-9)
-    net = pa.array(np.maximum(amounts - refunds, 0.0, where=~np.isnan(amounts), out=amounts.copy()))
+    # only refunded orders change: a declared refund row (negative amount) keeps its amount
+    net = pa.array(np.where(refunded, np.maximum(amounts - refunds, 0.0), amounts))
     return _Netted(
         table=_set(table, source.amount_col, net),
         keep=pa.chunked_array([pa.array(counted & ~full)]),
@@ -487,16 +489,17 @@ def _net_refunds(
     """net = amount - refund; fully refunded orders dropped; a refund above the amount refused."""
     amounts = orders.column(AMOUNT).to_numpy()
     refunds = refund.to_numpy()  # >= 0 and complete: checked by _refund_amounts
-    over = np.flatnonzero(refunds - amounts > 1e-9)
+    purchase = amounts >= 0  # a refund row's refund cell does not apply
+    over = np.flatnonzero(purchase & (refunds - amounts > 1e-9))
     if len(over):
         row = int(over[0])
         raise _over_refund(path, source, refunds[row], amounts[row])
-    refunded = refunds > 0
+    refunded = purchase & (refunds > 0)
     full = refunded & (refunds >= amounts - 1e-9) & (amounts > 0)
     n_full = int(full.sum())
     n_refunded = int(refunded.sum())
-    refunded_amount = float(refunds.sum())
-    net = pa.array(np.maximum(amounts - refunds, 0.0))
+    refunded_amount = float(refunds[refunded].sum())
+    net = pa.array(np.where(refunded, np.maximum(amounts - refunds, 0.0), amounts))
     orders = _set(orders, AMOUNT, net)
     if n_full:
         orders = orders.filter(pa.array(~full))
