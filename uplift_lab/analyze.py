@@ -1148,6 +1148,7 @@ def analyze_experiment_folder(
     covariate_frame = None
     daily = None
     window = None
+    counting_lines: list[str] = []
     if not is_order_log:
         raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
         frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
@@ -1176,6 +1177,7 @@ def analyze_experiment_folder(
         counted = load_orders(outcomes_path, inputs.orders, encoding=encoding)
         orders = counted.frame()
         notes["order_counting"] = counted.counting.to_json()
+        counting_lines = counted.counting.lines()
         begin = _parse_start(start, meta)
         window_days = _window_days(window_days, meta)
         window = window_days
@@ -1203,6 +1205,8 @@ def analyze_experiment_folder(
     notes["customers_without_outcome_counted_as_zero"] = joined.customers_without_outcome
     notes["customers_with_negative_revenue"] = int((joined.units[REVENUE] < 0).sum())
     extra = []
+    if counting_lines:
+        extra.append(Notice("note", "Orders: " + "; ".join(counting_lines) + "."))
     if joined.unknown_customers:
         extra.append(
             Notice(
