@@ -237,11 +237,12 @@ def test_analyze_status_and_refund_rules_decide_the_conversions(runner, tmp_path
     )[buys]
     path = tmp_path / "orders.csv"
     io.write_table(orders, path)
-    result = runner.invoke(app, [
+    result_args = [
         "analyze", str(folder), "--outcomes", str(path), "--start", "2026-08-21",
         "--window-days", "7", "--status-col", "state", "--exclude-status", "cancelled",
         "--refund-col", "refund", "--json",
-    ])  # fmt: skip
+    ]  # fmt: skip
+    result = runner.invoke(app, result_args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     counted = orders[(orders["state"] == "paid") & (orders["refund"] < orders["amount"])]
@@ -258,6 +259,10 @@ def test_analyze_status_and_refund_rules_decide_the_conversions(runner, tmp_path
     assert notes["dropped_by_status"] == {"cancelled": int((orders["state"] == "cancelled").sum())}
     full = (orders["state"] == "paid") & (orders["refund"] == orders["amount"])
     assert notes["fully_refunded_orders"] == int(full.sum())
+    terminal = runner.invoke(app, [*result_args[:-1]])
+    assert f"{int(full.sum()):,} fully refunded order(s) not counted" in " ".join(
+        terminal.output.split()
+    )
 
 
 COLUMN_MAP = """
