@@ -317,3 +317,24 @@ def test_column_map_reads_each_file_by_its_own_columns(runner, shop, tmp_path) -
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "bad.parquet")])
     assert result.exit_code == 2 and "unknown canonical name 'buyer'" in result.output
     assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "bad.parquet").exists()
+
+
+def test_presets_command_lists_each_presets_mapping(runner) -> None:
+    result = runner.invoke(app, ["presets", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["taobao"]["columns"]["customer_id"] == "买家会员名"
+    assert payload["taobao"]["columns"]["order_time"] == "订单付款时间"
+    assert payload["taobao"]["counted_statuses"] == TAOBAO_COUNTED
+    assert payload["shopify"]["columns"]["refund"] == "Refunded Amount"
+    text = runner.invoke(app, ["presets"]).output
+    assert "--preset taobao" in text and "--preset shopify" in text
+
+
+def test_unknown_preset_lists_the_known_ones(runner, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,order_time,amount\nA,2026-05-01,1\n", encoding="utf-8")
+    args = ["segment", str(path), "--as-of", "2026-10-20", "--preset", "jd"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "s.parquet")])
+    assert result.exit_code == 2 and "unknown preset 'jd'" in result.output
+    assert "taobao, shopify" in result.output
