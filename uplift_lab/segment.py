@@ -57,6 +57,14 @@ from uplift_lab.contracts import (
     LIFECYCLE_STAGES,
     ORDER_TIME,
 )
+from uplift_lab.cycles import (
+    DEFAULT_CYCLE_CUTOFFS,
+    CycleModel,
+    cycle_stages,
+    expected_gap_days,
+    fit_cycle_model,
+    overdue_ratios,
+)
 from uplift_lab.errors import InputError, input_error
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -75,6 +83,9 @@ NO_PURCHASE_CLASS = ("no_purchase", "未购买客户")
 RFM_CLASS_NAMES_ZH = dict([(key, zh) for key, zh, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS])
 NO_SPEND_BAND = "none"
 SIGNUP_TIME = "signup_time"
+CATEGORY = "category"
+MIN_REPEAT_BUYERS = 200  # fewer repeat buyers than this: too few cycles to learn, day rules apply
+THRESHOLD_MODES = ("cycle", "fixed", "auto")
 AUTO_MULTIPLIERS = (1.0, 3.0, 6.0)
 MICRO_UNITS = 1_000_000  # amounts are summed as exact integers of 1e-6 (thread-order independent)
 
@@ -89,6 +100,8 @@ SEGMENT_COLUMNS = (
     "tenure_days",
     "days_since_last_event",
     "n_orders_total",
+    "expected_gap_days",
+    "overdue_ratio",
     LIFECYCLE,
     "rfm_r",
     "rfm_f",
@@ -98,6 +111,8 @@ SEGMENT_COLUMNS = (
     "rfm_class_zh",
     "spend_band",
 )
+CATEGORY_COLUMNS = ("main_category", "main_category_share", "categories_bought")
+"""Added after ``overdue_ratio`` when the orders have a ``category`` column."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +123,29 @@ class SegmentConfig:
     active_days: int = 30
     silent_days: int = 90
     churn_days: int = 180
-    thresholds: str = "fixed"
+    thresholds: str = "cycle"
     overdue_factor: float = 3.0
+    cycle_cutoffs: tuple[float, ...] = DEFAULT_CYCLE_CUTOFFS
+    min_repeat_buyers: int = MIN_REPEAT_BUYERS
     bands: tuple[float, ...] = (10.0, 20.0, 35.0)
     rfm_high_score: int = 3
 
     def __post_init__(self) -> None:
-        if self.thresholds not in ("fixed", "auto"):
-            _bad_option("thresholds", "be 'fixed' or 'auto'", self.thresholds)
+        if self.thresholds not in THRESHOLD_MODES:
+            _bad_option("thresholds", "be 'cycle', 'fixed' or 'auto'", self.thresholds)
+        cutoffs = tuple(self.cycle_cutoffs)
+        if (
+            len(cutoffs) != 3
+            or any(not (math.isfinite(c) and c > 0) for c in cutoffs)
+            or list(cutoffs) != sorted(set(cutoffs))
+        ):
+            _bad_option(
+                "cycle-cutoffs",
+                "be three increasing positive numbers such as 1.5,3,6",
+                ",".join(map(str, cutoffs)),
+            )
+        if self.min_repeat_buyers < 1:
+            _bad_option("min-repeat-buyers", "be at least 1", self.min_repeat_buyers)
         if self.lookback_days < 1:
             _bad_option("lookback-days", "be at least 1", self.lookback_days)
         if self.active_days < 1:
@@ -145,13 +175,16 @@ def _bad_option(name: str, rule: str, value: object) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LifecycleThresholds:
-    """The day cut-offs actually used, and where they came from (``fixed`` or ``auto``)."""
+    """The cut-offs actually used and where they came from: ``cycle`` (``cycle_cutoffs`` in
+    expected gaps), ``fixed`` or ``auto`` (the day cut-offs)."""
 
     active_days: int
     silent_days: int
     churn_days: int
     source: str = "fixed"
     median_interval_days: float | None = None
+    cycle_cutoffs: tuple[float, ...] | None = None
+    repeat_buyers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +197,8 @@ class SegmentResult:
     rfm_summary: pd.DataFrame
     as_of: pd.Timestamp
     config: SegmentConfig = field(default_factory=SegmentConfig)
+    cycle_model: CycleModel | None = None
+    notices: tuple[str, ...] = ()
 
 
 def parse_as_of(value: str | date | datetime | pd.Timestamp) -> pd.Timestamp:
@@ -299,14 +334,35 @@ def segment_customers(
             thresholds = LifecycleThresholds(
                 config.active_days, config.silent_days, config.churn_days
             )
+        has_category = CATEGORY in order_table.column_names
         frame = _aggregate(
             con,
             as_of,
             as_of_day - pd.Timedelta(days=config.lookback_days),
             with_customers=known_ids is not None,
+            with_category=has_category,
         )
 
-    table = _customer_table(frame, as_of_day, thresholds, config)
+    cycles = _purchase_cycles(frame, as_of_day, has_category)
+    notices: tuple[str, ...] = ()
+    if config.thresholds == "cycle":
+        if cycles.repeat_buyers >= config.min_repeat_buyers:
+            thresholds = LifecycleThresholds(
+                config.active_days,
+                config.silent_days,
+                config.churn_days,
+                source="cycle",
+                cycle_cutoffs=tuple(config.cycle_cutoffs),
+                repeat_buyers=cycles.repeat_buyers,
+            )
+        else:
+            notices = (
+                f"only {cycles.repeat_buyers:,} customers ordered on two different days before "
+                f"the as-of date (cycle stages need {config.min_repeat_buyers:,}), so lifecycle "
+                f"uses the day rules (active {config.active_days}, silent {config.silent_days}, "
+                f"churn {config.churn_days} days); pass --thresholds fixed to silence this",
+            )
+    table = _customer_table(frame, as_of_day, thresholds, config, cycles)
     if customers is not None:
         table = _with_attributes(table, customers)
     return SegmentResult(
@@ -318,6 +374,47 @@ def segment_customers(
         ),
         as_of=as_of,
         config=config,
+        cycle_model=cycles.model,
+        notices=notices,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cycles:
+    """Per-customer cycle columns (aligned with the aggregate frame) and the fitted priors."""
+
+    expected_gap_days: np.ndarray
+    overdue_ratio: np.ndarray
+    repeat_buyers: int
+    model: CycleModel | None
+    category_columns: dict[str, np.ndarray]
+
+
+def _purchase_cycles(frame: pd.DataFrame, as_of_day: pd.Timestamp, has_category: bool) -> _Cycles:
+    """Expected gap (shrunk toward the main category's and the shop's) and overdue ratio."""
+    recency = _days_between(as_of_day, frame["last_order_time"])
+    span = _days_between(as_of_day, frame["first_order_time"]) - recency
+    n_gaps = frame["n_dates"].to_numpy(dtype="float64", na_value=0.0) - 1
+    main_category = None
+    category_columns: dict[str, np.ndarray] = {}
+    if has_category:
+        main_category = frame["main_category"].astype(object).to_numpy()
+        main_category = np.where(pd.isna(main_category), None, main_category)
+        category_columns = {
+            "main_category": main_category,
+            "main_category_share": frame["main_category_share"].to_numpy(
+                dtype="float64", na_value=np.nan
+            ),
+            "categories_bought": frame["categories_bought"].to_numpy(dtype="int64", na_value=0),
+        }
+    model = fit_cycle_model(n_gaps, span, main_category)
+    gaps = expected_gap_days(model, n_gaps, span, main_category)
+    return _Cycles(
+        expected_gap_days=gaps,
+        overdue_ratio=overdue_ratios(recency, gaps),
+        repeat_buyers=int(np.sum(n_gaps >= 1)),
+        model=model,
+        category_columns=category_columns,
     )
 
 
@@ -340,21 +437,34 @@ def _text_ids(frame: pd.DataFrame) -> pa.Array:
 
 
 def _canonical_order_table(orders: pd.DataFrame | pa.Table) -> pa.Table:
+    """Customer, time and amount (plus ``category`` as text when present) as Arrow columns."""
     if isinstance(orders, pd.DataFrame):
-        orders = pa.table(
-            {
-                CUSTOMER_ID: _text_ids(orders),
-                ORDER_TIME: pa.array(orders[ORDER_TIME].to_numpy("datetime64[us]")),
-                AMOUNT: pa.array(orders[AMOUNT].to_numpy("float64")),
-            }
-        )
-    return pa.table(
-        {
-            CUSTOMER_ID: orders.column(CUSTOMER_ID).cast(pa.string()),
-            ORDER_TIME: orders.column(ORDER_TIME).cast(pa.timestamp("us"), safe=False),
-            AMOUNT: orders.column(AMOUNT).cast(pa.float64()),
+        columns = {
+            CUSTOMER_ID: _text_ids(orders),
+            ORDER_TIME: pa.array(orders[ORDER_TIME].to_numpy("datetime64[us]")),
+            AMOUNT: pa.array(orders[AMOUNT].to_numpy("float64")),
         }
-    )
+        if CATEGORY in orders.columns:
+            columns[CATEGORY] = _category_text(pa.array(orders[CATEGORY], from_pandas=True))
+        orders = pa.table(columns)
+    canonical = {
+        CUSTOMER_ID: orders.column(CUSTOMER_ID).cast(pa.string()),
+        ORDER_TIME: orders.column(ORDER_TIME).cast(pa.timestamp("us"), safe=False),
+        AMOUNT: orders.column(AMOUNT).cast(pa.float64()),
+    }
+    if CATEGORY in orders.column_names:
+        canonical[CATEGORY] = _category_text(orders.column(CATEGORY))
+    return pa.table(canonical)
+
+
+def _category_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Categories as strings; empty text and nulls become null (an order without a category)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_null(values.type):
+        return values.cast(pa.string())
+    text = values.cast(pa.string())
+    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(text), ""), None, text)
 
 
 def _canonical_event_table(events: pd.DataFrame | None) -> pa.Table:
@@ -397,14 +507,49 @@ def _median_interval_days(con, as_of: pd.Timestamp) -> float:
 
 
 def _aggregate(
-    con, as_of: pd.Timestamp, window_start: pd.Timestamp, *, with_customers: bool
+    con,
+    as_of: pd.Timestamp,
+    window_start: pd.Timestamp,
+    *,
+    with_customers: bool,
+    with_category: bool = False,
 ) -> pd.DataFrame:
-    """Per-customer order aggregates and last event time, for every known customer."""
+    """Per-customer order aggregates and last event time, for every known customer.
+
+    With a category column, also the main category (most orders; ties: more spend, then the
+    name), its share of the customer's orders that have a category, and how many categories.
+    """
     known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
+    category_ctes = category_columns = category_join = ""
+    if with_category:
+        category_ctes = """, per_category AS (
+            SELECT customer_id, category, count(*) AS n, sum(amount) AS spend
+            FROM orders WHERE order_time < $as_of AND category IS NOT NULL
+            GROUP BY customer_id, category
+        ), ranked AS (
+            SELECT customer_id, category, n,
+                   row_number() OVER (
+                       PARTITION BY customer_id ORDER BY n DESC, spend DESC, category
+                   ) AS place,
+                   sum(n) OVER (PARTITION BY customer_id) AS n_with_category,
+                   count(*) OVER (PARTITION BY customer_id) AS n_categories
+            FROM per_category
+        ), categories AS (
+            SELECT customer_id, category AS main_category,
+                   CAST(n AS DOUBLE) / n_with_category AS main_category_share,
+                   n_categories AS categories_bought
+            FROM ranked WHERE place = 1
+        )"""
+        category_columns = (
+            ", main_category, main_category_share, coalesce(categories_bought, 0) "
+            "AS categories_bought"
+        )
+        category_join = "LEFT JOIN categories USING (customer_id)"
     sql = f"""
         WITH buyers AS (
             SELECT customer_id,
                    count(*) AS n_orders_total,
+                   count(DISTINCT CAST(order_time AS DATE)) AS n_dates,
                    sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT)) AS micro_total,
                    count(*) FILTER (WHERE order_time >= $window_start) AS frequency,
                    sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT))
@@ -417,7 +562,7 @@ def _aggregate(
             SELECT customer_id, max(event_time) AS last_event_time
             FROM events WHERE event_time < $as_of
             GROUP BY customer_id
-        ), everyone AS (
+        ){category_ctes}, everyone AS (
             SELECT customer_id FROM buyers
             UNION SELECT customer_id FROM seen
             {known}
@@ -427,10 +572,12 @@ def _aggregate(
                coalesce(frequency, 0) AS frequency,
                CAST(coalesce(micro_window, 0) AS DOUBLE) / {MICRO_UNITS} AS monetary,
                CAST(micro_total AS DOUBLE) / {MICRO_UNITS} AS amount_total,
-               first_order_time, last_order_time, last_event_time
+               coalesce(n_dates, 0) AS n_dates,
+               first_order_time, last_order_time, last_event_time{category_columns}
         FROM everyone
         LEFT JOIN buyers USING (customer_id)
         LEFT JOIN seen USING (customer_id)
+        {category_join}
         ORDER BY everyone.customer_id
     """
     params = {"as_of": as_of.to_pydatetime(), "window_start": window_start.to_pydatetime()}
@@ -448,6 +595,7 @@ def _customer_table(
     as_of_day: pd.Timestamp,
     thresholds: LifecycleThresholds,
     config: SegmentConfig,
+    cycles: _Cycles,
 ) -> pd.DataFrame:
     n_orders = frame["n_orders_total"].to_numpy(dtype="int64")
     frequency = frame["frequency"].to_numpy(dtype="int64")
@@ -466,6 +614,10 @@ def _customer_table(
         score[bought] = quintile_scores(np.asarray(values, dtype="float64")[bought])
         scores[name] = score
     rfm_class = _rfm_classes(scores, bought, config.rfm_high_score)
+    if thresholds.source == "cycle":
+        stages = cycle_stages(cycles.overdue_ratio, n_orders, config.cycle_cutoffs)
+    else:
+        stages = lifecycle_stages(recency, n_orders, own_gap, thresholds, config.overdue_factor)
 
     table = pd.DataFrame(
         {
@@ -479,9 +631,10 @@ def _customer_table(
             "tenure_days": tenure,
             "days_since_last_event": _days_between(as_of_day, frame["last_event_time"]),
             "n_orders_total": n_orders,
-            LIFECYCLE: lifecycle_stages(
-                recency, n_orders, own_gap, thresholds, config.overdue_factor
-            ),
+            "expected_gap_days": cycles.expected_gap_days,
+            "overdue_ratio": cycles.overdue_ratio,
+            **cycles.category_columns,
+            LIFECYCLE: stages,
             **scores,
             "rfm_score": scores["rfm_r"] + scores["rfm_f"] + scores["rfm_m"],
             "rfm_class": rfm_class,
@@ -491,6 +644,8 @@ def _customer_table(
     )
     for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band"):
         table[column] = table[column].astype("str")
+    if "main_category" in table:
+        table["main_category"] = table["main_category"].astype("str")
     return table
 
 
@@ -539,17 +694,34 @@ def segment_files(
     customer_col: str = CUSTOMER_ID,
     time_col: str = ORDER_TIME,
     amount_col: str = AMOUNT,
+    category_col: str | None = None,
     encoding: str | None = None,
     config: SegmentConfig | None = None,
 ) -> SegmentResult:
-    """Read, validate and segment files (the CLI's one call); errors name the file and column."""
+    """Read, validate and segment files (the CLI's one call); errors name the file and column.
+
+    The orders' ``category`` column (or ``category_col``, which must then exist) feeds the main
+    category level of the purchase cycles.
+    """
     config = config or SegmentConfig()
     as_of = parse_as_of(as_of)
     raw_orders = io.read_arrow(orders_path, encoding=encoding, string_columns=[customer_col])
+    if category_col is not None and category_col not in raw_orders.column_names:
+        raise input_error(
+            orders_path,
+            f"has no column '{category_col}' (--category-col)",
+            "Name the order category column, or drop --category-col",
+        )
+    category_col = category_col or CATEGORY
     needed = {customer_col, time_col, amount_col}
     if needed <= set(raw_orders.column_names):  # else keep all, for the missing-column message
-        wanted = needed | {contracts.ORDER_ID}
+        wanted = needed | {contracts.ORDER_ID, category_col}
         raw_orders = raw_orders.select([c for c in raw_orders.column_names if c in wanted])
+    if category_col != CATEGORY and category_col not in needed:
+        names = [n for n in raw_orders.column_names if n != CATEGORY]
+        raw_orders = raw_orders.select(names).rename_columns(
+            [CATEGORY if n == category_col else n for n in names]
+        )
     orders = contracts.validate_orders_arrow(
         raw_orders, orders_path, customer_col=customer_col, time_col=time_col, amount_col=amount_col
     )
