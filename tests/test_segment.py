@@ -25,6 +25,7 @@ from uplift_lab.segment import (
 )
 
 AS_OF = pd.Timestamp("2026-07-01")
+FIXED = SegmentConfig(thresholds="fixed")  # the day rules (30 / 90 / 180), chosen explicitly
 
 
 def order_log(*orders: tuple[str, float, float]) -> pd.DataFrame:
@@ -39,6 +40,7 @@ def order_log(*orders: tuple[str, float, float]) -> pd.DataFrame:
 
 
 def stage_of(orders: pd.DataFrame, customer: str = "c", **kwargs) -> str:
+    kwargs.setdefault("config", FIXED)
     table = segment_customers(orders, AS_OF, **kwargs).table.set_index("customer_id")
     return table.loc[customer, "lifecycle"]
 
@@ -112,7 +114,9 @@ def test_repeat_buyer_overdue_against_own_gap_is_semi_active(
     recency: int, factor: float, expected: str
 ) -> None:
     orders = order_log(("c", recency + 10, 10), ("c", recency + 5, 10), ("c", recency, 10))
-    config = SegmentConfig(overdue_factor=factor)  # own mean gap: 10 days / 2 = 5 days
+    config = SegmentConfig(
+        thresholds="fixed", overdue_factor=factor
+    )  # own mean gap: 10 days / 2 = 5 days
     assert stage_of(orders, config=config) == expected
 
 
@@ -121,7 +125,7 @@ def test_same_day_repeat_orders_have_no_own_gap_and_stay_active() -> None:
 
 
 def test_custom_thresholds_move_the_boundaries() -> None:
-    config = SegmentConfig(active_days=7, silent_days=14, churn_days=28)
+    config = SegmentConfig(thresholds="fixed", active_days=7, silent_days=14, churn_days=28)
     orders = order_log(("a", 7, 1), ("b", 8, 1), ("c", 15, 1), ("d", 29, 1))
     stages = segment_customers(orders, AS_OF, config=config).table["lifecycle"].tolist()
     assert stages == ["new", "semi_active", "silent", "churned"]
@@ -132,7 +136,7 @@ def test_custom_thresholds_move_the_boundaries() -> None:
 
 def test_orders_at_or_after_as_of_are_ignored() -> None:
     orders = order_log(("c", 100, 10), ("c", 0, 500), ("c", -3, 70))  # 0: exactly at AS_OF
-    row = segment_customers(orders, AS_OF).table.set_index("customer_id").loc["c"]
+    row = segment_customers(orders, AS_OF, config=FIXED).table.set_index("customer_id").loc["c"]
     assert row["lifecycle"] == "silent"
     assert row["n_orders_total"] == 1 and row["frequency"] == 1
     assert row["monetary"] == 10 and row["aov"] == 10 and row["recency_days"] == 100
@@ -442,7 +446,7 @@ def test_stage_at_campaign_start_matches_the_shops_own_rule(shop) -> None:
         shop.campaign_start,
         customers=shop.customers,
         events=shop.events,
-        config=SegmentConfig(overdue_factor=0),
+        config=SegmentConfig(thresholds="fixed", overdue_factor=0),
     )
     ours = result.table.set_index("customer_id")["lifecycle"]
     theirs = shop.campaign.set_index("customer_id")["lifecycle"]

@@ -81,15 +81,21 @@ class CycleModel:
 
 
 def _grouped_pairs(n_gaps: np.ndarray, span_days: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Distinct (k, S) pairs of repeat buyers with their counts."""
-    keep = n_gaps >= 1
-    k = n_gaps[keep].astype("int64")
-    s = span_days[keep].astype("int64")
+    """Distinct (k, S) pairs of repeat buyers (k >= 1 gaps over S > 0 days) with their counts."""
+    n_gaps = np.asarray(n_gaps, dtype="float64")
+    span_days = np.asarray(span_days, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        keep = (n_gaps >= 1) & (span_days > 0)
+    k, s = n_gaps[keep], span_days[keep]
     if k.size == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    width = int(s.max()) + 1
-    keys, counts = np.unique(k * width + s, return_counts=True)
-    return (keys // width).astype("float64"), (keys % width).astype("float64"), counts.astype(float)
+    if np.array_equal(s, np.round(s)) and np.array_equal(k, np.round(k)):
+        # whole days (what segment passes): one integer key per pair, a fast 1-D unique
+        width = int(s.max()) + 1
+        keys, counts = np.unique(k.astype("int64") * width + s.astype("int64"), return_counts=True)
+        return (keys // width).astype(float), (keys % width).astype(float), counts.astype(float)
+    pairs, counts = np.unique(np.column_stack([k, s]), axis=0, return_counts=True)
+    return pairs[:, 0], pairs[:, 1], counts.astype(float)
 
 
 def _negative_log_likelihood(

@@ -53,6 +53,8 @@ def test_segment_writes_parquet_and_prints_the_summary(runner, tmp_path) -> None
             *CHINESE_COLUMNS,
             "--as-of",
             "2026-07-01",
+            "--thresholds",
+            "fixed",
             "--out",
             out,
         ],
@@ -110,7 +112,8 @@ def test_explicit_gbk_encoding_reads_the_gbk_file(runner, tmp_path) -> None:
 def test_json_summary_is_machine_readable(runner, tmp_path) -> None:
     orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
     out = tmp_path / "s.csv"
-    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, "--json"])
+    args = [orders, "--as-of", "2026-07-01", "--thresholds", "fixed", "--out", out, "--json"]
+    result = run(runner, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     stages = {row["lifecycle"]: row["customers"] for row in summary["lifecycle"]}
@@ -315,7 +318,7 @@ def test_integer_ids_in_parquet_join_text_ids_in_csv(runner, tmp_path) -> None:
     customers = write(tmp_path, "customers.csv", "customer_id,age\n17,30\n3,40\n99,50\n")
     out = tmp_path / "s.parquet"
     args = [orders, "--customers", customers, "--as-of", "2026-07-01", "--out", out]
-    assert run(runner, args).exit_code == 0
+    assert run(runner, [*args, "--thresholds", "fixed"]).exit_code == 0
     table = pd.read_parquet(out)
     assert table["customer_id"].tolist() == ["17", "3", "99"]
     assert table["age"].tolist() == [30, 40, 50]
