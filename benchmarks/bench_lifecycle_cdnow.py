@@ -6,7 +6,8 @@ segment with the default (cycle) thresholds from the history before it; the outc
 the customer buys again in the following 181 days (the 6 months the log allows after
 the later date). Printed: the AUC of
 ``-overdue_ratio`` and of BG/NBD's expected purchases in that window (fitted on the same
-history, daily periods), and the repurchase rate per lifecycle stage.
+history, daily periods), of ``-recency_days`` (what the ratio ranks by when every customer has
+the same expected gap), and the repurchase rate per lifecycle stage.
 
     pip install lifetimes   # not a dependency of uplift-lab; this script skips without it
     python benchmarks/bench_lifecycle_cdnow.py
@@ -87,6 +88,7 @@ def evaluate_as_of(orders: pd.DataFrame, as_of_text: str) -> list[str]:
     expected = bgnbd_expected_purchases(history, as_of).reindex(table.index)
     auc_cycle = roc_auc_score(bought, -table["overdue_ratio"].to_numpy())
     auc_bgnbd = roc_auc_score(bought, expected.to_numpy())
+    auc_recency = roc_auc_score(bought, -table["recency_days"].to_numpy())
     shop = result.cycle_model.shop
     lines = [
         f"as of {as_of.date()}: {len(table):,} customers, {int(bought.sum()):,} buy again in "
@@ -96,6 +98,7 @@ def evaluate_as_of(orders: pd.DataFrame, as_of_text: str) -> list[str]:
         f"kappa {shop.kappa:.2f})",
         f"  AUC  -overdue_ratio:          {auc_cycle:.4f}",
         f"  AUC  BG/NBD expected purchases: {auc_bgnbd:.4f}",
+        f"  AUC  -recency_days:           {auc_recency:.4f}  (-overdue_ratio, one gap for all)",
         "  stage         customers   buy again",
     ]
     frame = pd.DataFrame({"lifecycle": table["lifecycle"].to_numpy(), "bought": bought})
