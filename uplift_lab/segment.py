@@ -5,9 +5,21 @@ so the same function gives today's segments and the features of a past campaign 
 A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table.
 
 Day counts are whole calendar days between dates: ``recency_days`` = as-of date minus the date
-of the last order (an order yesterday has recency 1). With the default thresholds
-(active 30, silent 90, churn 180 days) and ``n`` = orders before as-of, the lifecycle rules are,
-checked in this order:
+of the last order (an order yesterday has recency 1).
+
+``thresholds="cycle"`` (the default) stages customers by their own purchase cycle:
+``expected_gap_days`` G is the customer's mean gap between distinct order dates shrunk toward
+their main category's and the shop's (empirical Bayes, see :mod:`uplift_lab.cycles`; one order
+day: the category's prior gap), ``overdue_ratio`` = recency_days / G, and with the cut-offs
+``cycle_cutoffs`` (1.5, 3, 6): potential (never ordered), churned (ratio > 6), silent (> 3),
+semi_active (> 1.5), new (one order), active. It needs ``min_repeat_buyers`` (200) customers
+who ordered on two different days; with fewer, the day rules below apply and the result carries a
+notice. ``expected_gap_days`` and ``overdue_ratio`` are output whatever the thresholds; with a
+``category`` order column also ``main_category`` (most orders; ties: more spend, then the name),
+``main_category_share`` (of the orders with a category) and ``categories_bought``.
+
+``thresholds="fixed"``: with the day thresholds (active 30, silent 90, churn 180 days) and
+``n`` = orders before as-of, the lifecycle rules are, checked in this order:
 
 * ``potential``: known (customer table or events before as-of) but ``n == 0``. Customers
   whose ``signup_time`` is at or after as-of are left out: they were not known yet.
@@ -310,7 +322,9 @@ def segment_customers(
     -------
     SegmentResult
         ``table`` has one row per customer sorted by ``customer_id``: the columns of
-        :data:`SEGMENT_COLUMNS` followed by the customer attributes.
+        :data:`SEGMENT_COLUMNS` (with :data:`CATEGORY_COLUMNS` after ``overdue_ratio`` when the
+        orders have a ``category`` column) followed by the customer attributes. ``notices`` says
+        when cycle thresholds fell back to the day rules.
     """
     config = config or SegmentConfig()
     as_of = parse_as_of(as_of)
