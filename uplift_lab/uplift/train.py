@@ -241,15 +241,14 @@ def train_uplift_model(
         arm_models.append(without_wrappers(arm_model))
     candidates = pd.DataFrame.from_records(records)
     cv_predictions = pd.concat(frames, ignore_index=True)
-    baselines = pd.DataFrame.from_records(
-        [
-            record
-            for arm, frame in zip(data.arms, frames, strict=True)
-            for target in ("conversion", "revenue")
-            if target in frame.columns
-            for record in baseline_records(arm, frame, target, n_folds, settings.seed)
-        ]
-    )
+    baseline_list = [
+        record
+        for arm, frame in zip(data.arms, frames, strict=True)
+        for target in ("conversion", "revenue")
+        if target in frame.columns
+        for record in baseline_records(arm, frame, target, n_folds, settings.seed)
+    ]
+    baselines = pd.DataFrame.from_records(baseline_list)
     model = UpliftModel(
         id_col=data.id_col,
         control=data.control,
@@ -262,10 +261,12 @@ def train_uplift_model(
         cv_metrics={
             "folds": n_folds,
             "choice": choice,
-            "candidates": candidates.to_dict(orient="records"),
+            # The record lists, not the frames: a frame turns an undefined metric (None) into
+            # NaN, which is not valid JSON (uplift@k when an arm is absent from a top k).
+            "candidates": _json_records(records),
             "propensity_auc": aucs,
             "rfm_columns": dict(data.rfm_columns),
-            "baselines": baselines.to_dict(orient="records"),
+            "baselines": _json_records(baseline_list),
         },
         meta={"uplift_lab_version": __version__},
     )
@@ -304,6 +305,17 @@ def baseline_records(
                 record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
         records.append(record)
     return records
+
+
+def _json_records(records: list[dict]) -> list[dict]:
+    """Metric records with every non-finite float as None (model.json must be valid JSON)."""
+    return [
+        {
+            key: _finite_or_none(value) if isinstance(value, float | np.floating) else value
+            for key, value in record.items()
+        }
+        for record in records
+    ]
 
 
 def _finite_or_none(value) -> float | None:
