@@ -269,6 +269,7 @@ class FeatureChoice:
     columns: tuple[str, ...]
     dropped: dict[str, tuple[str, ...]]
     date_columns: dict[str, str]
+    table_dates: dict[str, str] = field(default_factory=dict)  # every date column, kept or not
 
 
 def _first_pass_reason(values: pd.Series, name: str) -> str | None:
@@ -357,6 +358,7 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
     date_columns = {
         str(name): kind for name in survivors if (kind := _date_kind(frame[name])) is not None
     }
+    table_dates = dict(date_columns)
     # Engineered columns before raw dates: of tenure_days and first_order_time, the date goes.
     survivors = [name for name in survivors if str(name) not in date_columns] + [
         name for name in survivors if str(name) in date_columns
@@ -375,7 +377,7 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
         seen.append((str(name), values))
         kept.append(str(name))
     reasons = {reason: tuple(dropped[reason]) for reason in DROP_REASONS if reason in dropped}
-    return FeatureChoice(tuple(kept), reasons, date_columns)
+    return FeatureChoice(tuple(kept), reasons, date_columns, table_dates)
 
 
 def encode_features(
@@ -584,15 +586,17 @@ def table_training_data(
         date_columns = {
             str(name): kind for name in columns if (kind := _date_kind(frame[name])) is not None
         }
+        table_dates = {}
     else:
         candidates = [name for name in frame.columns if name not in reserved | set(exclude)]
         choice = choose_default_features(frame, candidates)
         columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
+        table_dates = choice.table_dates
     if not columns:
         raise input_error(source, "has no feature columns", "Add customer features or --features")
     if date_columns and reference is None:
-        reference = latest_date(frame, date_columns, source)
-        reference_origin = "the day after the latest date in the table's date features"
+        reference = latest_date(frame, table_dates or date_columns, source)
+        reference_origin = "the day after the table's latest date"
     labels, treated = _arm_labels(frame, treatment_col, control, source)
     conversion = _binary_outcome(frame, outcome_col, source)
     if len(np.unique(conversion)) < 2:
