@@ -17,6 +17,7 @@ import pandas as pd
 from uplift_lab import __version__
 from uplift_lab.contracts import ids_as_text
 from uplift_lab.errors import input_error
+from uplift_lab.uplift.calibration import UpliftCalibration, calibrate_held_out
 from uplift_lab.uplift.data import ROW_ID, FeatureSpec, TrainingData, encode_features
 from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
@@ -64,6 +65,10 @@ class UpliftModel:
     n_rows: int
     cv_metrics: dict
     meta: dict
+    id_kind: str = "text"  # "integer": score writes the ids as int64
+    value_per_conversion: float | None = None  # uplift_revenue = this x uplift_conversion
+    calibration: dict | None = None  # {arm: {target: UpliftCalibration JSON}} (calibration.py)
+    feature_choice: dict | None = None  # dropped columns by reason, date reference
 
     @property
     def categorical(self) -> list[int]:
@@ -160,12 +165,16 @@ def train_uplift_model(
     settings: LightGBMSettings | None = None,
     allow_observational: bool = False,
     progress=None,
+    value_per_conversion: float | None = None,
 ) -> TrainResult:
     """Check randomization, cross-validate the candidates, pick, and refit on all rows.
 
     ``progress`` (optional) is called with a short text before each step, for the CLI.
+    ``value_per_conversion`` (instead of a revenue column) values every incremental conversion
+    at that amount: ``score`` then writes ``uplift_revenue = V x uplift_conversion``.
     """
     settings = settings or LightGBMSettings()
+    _check_value_per_conversion(value_per_conversion, data)
     if n_folds < 2:
         raise input_error("--folds", f"must be at least 2, got {n_folds}")
     conversion_kinds = _candidates(conversion_model, CONVERSION_KINDS, "--model")
@@ -249,6 +258,9 @@ def train_uplift_model(
         for record in baseline_records(arm, frame, target, n_folds, settings.seed)
     ]
     baselines = pd.DataFrame.from_records(baseline_list)
+    # ---- calibration (uplift/calibration.py): fitted on the out-of-fold predictions above ----
+    step("calibration")
+    calibration = calibrate_held_out(cv_predictions, data.arms)
     model = UpliftModel(
         id_col=data.id_col,
         control=data.control,
@@ -269,8 +281,29 @@ def train_uplift_model(
             "baselines": _json_records(baseline_list),
         },
         meta={"uplift_lab_version": __version__},
+        id_kind=data.id_kind,
+        value_per_conversion=value_per_conversion,
+        calibration=calibration,
+        feature_choice={
+            "dropped": {reason: list(columns) for reason, columns in data.dropped_features.items()},
+            "reference_date": data.reference_date or None,
+            "reference_origin": data.reference_origin or None,
+        },
     )
     return TrainResult(model, candidates, aucs, cv_predictions, baselines)
+
+
+def _check_value_per_conversion(value: float | None, data: TrainingData) -> None:
+    if value is None:
+        return
+    if not np.isfinite(value) or value <= 0:
+        raise input_error("--value-per-conversion", f"must be a positive amount, got {value:g}")
+    if data.revenue is not None:
+        raise input_error(
+            "--value-per-conversion",
+            "replaces the revenue column, but one was given too",
+            "Pass either --revenue-col (spend per customer) or --value-per-conversion V",
+        )
 
 
 def baseline_records(
@@ -433,28 +466,72 @@ def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen
     return frame
 
 
+RAW_PREFIX = "raw_"  # uncalibrated scores: raw_uplift_conversion, raw_uplift_revenue_<arm>, ...
+
+
+def _arm_uplift(model: UpliftModel, arm: str, prediction) -> dict[str, np.ndarray]:
+    """One arm's uplift columns: calibrated when the model has a calibration (the raw
+    predictions beside them), revenue as V x conversion when the model has a value V."""
+    calibration = (model.calibration or {}).get(arm, {})
+
+    def calibrated(raw: np.ndarray, target: str) -> np.ndarray:
+        fitted = calibration.get(target)
+        return raw if fitted is None else UpliftCalibration.from_json(fitted).apply(raw)
+
+    conversion, revenue = f"uplift_conversion_{arm}", f"uplift_revenue_{arm}"
+    raw = {conversion: prediction.uplift_conversion}
+    out = {conversion: calibrated(prediction.uplift_conversion, "conversion")}
+    if model.value_per_conversion is not None:
+        raw[revenue] = model.value_per_conversion * raw[conversion]
+        out[revenue] = model.value_per_conversion * out[conversion]
+    elif prediction.uplift_revenue is not None:
+        raw[revenue] = prediction.uplift_revenue
+        out[revenue] = calibrated(prediction.uplift_revenue, "revenue")
+    if calibration:
+        out.update({RAW_PREFIX + name: values for name, values in raw.items()})
+    return out
+
+
 def score_matrix(model: UpliftModel, matrix: np.ndarray) -> dict[str, np.ndarray]:
-    """Score encoded customers: per-arm columns, and plain ones when there is one treated arm."""
+    """Score encoded customers: per-arm columns, and plain ones when there is one treated arm.
+
+    ``uplift_*`` columns are calibrated (see uplift/calibration.py) when the model holds a
+    calibration; the model's own predictions are then kept as ``raw_uplift_*``.
+    """
     columns: dict[str, np.ndarray] = {}
     p_controls = []
     for arm_model in model.arm_models:
         prediction = predict_arm(arm_model, matrix)
-        columns[f"uplift_conversion_{arm_model.arm}"] = prediction.uplift_conversion
-        if prediction.uplift_revenue is not None:
-            columns[f"uplift_revenue_{arm_model.arm}"] = prediction.uplift_revenue
+        columns.update(_arm_uplift(model, arm_model.arm, prediction))
         columns[f"p_treated_{arm_model.arm}"] = prediction.p_treated
         p_controls.append(prediction.p_control)
     plain: dict[str, np.ndarray] = {}
     arm = model.arm_models[0].arm
     if len(model.arm_models) == 1:
-        plain["uplift_conversion"] = columns[f"uplift_conversion_{arm}"]
-        if f"uplift_revenue_{arm}" in columns:
-            plain["uplift_revenue"] = columns[f"uplift_revenue_{arm}"]
+        for target in ("conversion", "revenue"):
+            for prefix in ("", RAW_PREFIX):
+                if f"{prefix}uplift_{target}_{arm}" in columns:
+                    plain[f"{prefix}uplift_{target}"] = columns[f"{prefix}uplift_{target}_{arm}"]
     # Each arm's model estimates p_control from the same control customers; report their mean.
     plain["p_control"] = np.mean(p_controls, axis=0)
     if len(model.arm_models) == 1:
         plain["p_treated"] = columns[f"p_treated_{arm}"]
     return {**plain, **columns}
+
+
+def _typed_ids(text: pd.Series, model: UpliftModel, source: object):
+    """The ids as the model's training data had them: int64 for integer ids, else text."""
+    if model.id_kind != "integer":
+        return pd.array(text.to_numpy(dtype=object), dtype="string")
+    plain = text.str.fullmatch(r"-?(?:0|[1-9][0-9]{0,17})")
+    if not plain.all():
+        raise input_error(
+            source,
+            f"column '{model.id_col}' has '{text[~plain].iloc[0]}', but the model was trained "
+            "with integer ids",
+            "Score a file with the same kind of ids as in training",
+        )
+    return pd.array(text.astype("int64").to_numpy(), dtype=np.int64)
 
 
 def score_frame(
@@ -467,12 +544,15 @@ def score_frame(
     """
     matrix = encode_features(frame, model.specs, source)
     if model.id_col in frame.columns:
-        ids = ids_as_text(frame, model.id_col, source, unique=True).to_numpy(dtype=object)
+        text = ids_as_text(frame, model.id_col, source, unique=True)
+        ids = _typed_ids(text, model, source)
     elif model.id_col == ROW_ID:
-        ids = np.arange(row_offset, row_offset + len(frame)).astype(str)
+        ids = pd.array(np.arange(row_offset, row_offset + len(frame), dtype=np.int64))
+        if model.id_kind != "integer":  # a model saved before ids kept their type
+            ids = ids.astype("string")
     else:
         raise input_error(source, f"missing id column '{model.id_col}'", "Add it")
-    out = pd.DataFrame({model.id_col: pd.array(ids, dtype="string")})
+    out = pd.DataFrame({model.id_col: ids})
     for name, values in score_matrix(model, matrix).items():
         out[name] = values
     return out
