@@ -507,15 +507,19 @@ def score_matrix(model: UpliftModel, matrix: np.ndarray) -> dict[str, np.ndarray
         p_controls.append(prediction.p_control)
     plain: dict[str, np.ndarray] = {}
     arm = model.arm_models[0].arm
-    if len(model.arm_models) == 1:
-        for target in ("conversion", "revenue"):
-            for prefix in ("", RAW_PREFIX):
-                if f"{prefix}uplift_{target}_{arm}" in columns:
-                    plain[f"{prefix}uplift_{target}"] = columns[f"{prefix}uplift_{target}_{arm}"]
+    single = len(model.arm_models) == 1
+    names = ["uplift_conversion", "uplift_revenue"]
+
+    def arm_columns(wanted: list[str]) -> dict[str, np.ndarray]:
+        return {name: columns[f"{name}_{arm}"] for name in wanted if f"{name}_{arm}" in columns}
+
+    if single:
+        plain.update(arm_columns(names))
     # Each arm's model estimates p_control from the same control customers; report their mean.
     plain["p_control"] = np.mean(p_controls, axis=0)
-    if len(model.arm_models) == 1:
+    if single:
         plain["p_treated"] = columns[f"p_treated_{arm}"]
+        plain.update(arm_columns([RAW_PREFIX + name for name in names]))
     return {**plain, **columns}
 
 
