@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from uplift_lab.cli._common import console, report_errors
+from uplift_lab.cli._common import INTERRUPTED_EXIT_CODE, console, report_errors
 
 CHANNELS = ("sms=0.05", "mms=0.20", "edm=0.01")  # the first is what RFM/random would send
 RESPONSE = "mms=1.4,edm=0.35"  # channel effect relative to SMS, as earlier tests measured it
@@ -33,6 +33,8 @@ def _run_step(title: str, argv: list[str]) -> None:
     console.rule(f"[bold]{title}")
     console.print(f"[bold cyan]$ uplift-lab {shlex.join(argv)}[/]")
     exit_code = app(argv, standalone_mode=False, prog_name="uplift-lab")
+    if exit_code == INTERRUPTED_EXIT_CODE:  # the step said so in one line; stop the demo there
+        raise typer.Exit(INTERRUPTED_EXIT_CODE)
     if exit_code:
         raise UpliftLabError(f"the demo stopped: step '{title}' failed (exit code {exit_code})")
 
