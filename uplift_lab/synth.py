@@ -28,6 +28,7 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.design import ExperimentDesign, design_experiment, write_experiment
+from uplift_lab.errors import input_error
 
 CHANNEL_RESPONSE = {"sms": 1.0, "mms": 1.4, "edm": 0.35}
 """True effect of each channel relative to SMS (MMS is richer, e-mail is mostly unread)."""
@@ -598,6 +599,8 @@ def write_shop(shop: SyntheticShop, out_dir: Path) -> dict[str, Path]:
     """Write the shop's tables as CSV, shop.json and the past campaign's experiment folder
     into ``out_dir``, each file atomically (an earlier shop in ``out_dir`` is replaced)."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise input_error(out_dir, "exists and is not a folder", "Choose another --out")
     tables = {
         "customers.csv": shop.customers,
         "events.csv": shop.events,

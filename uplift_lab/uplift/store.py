@@ -239,8 +239,8 @@ def read_model_description(folder: Path) -> dict:
             f"was trained with LightGBM {saved}, this environment has {_lightgbm_version()}",
             RETRAIN_FIX,
         )
-    verify_manifest(folder)
-    validate_model_description(description, folder / MODEL_FILE)
+    validate_model_description(description, folder / MODEL_FILE)  # names a bad field first
+    verify_manifest(folder)  # then any edit that the schema allows
     return description
 
 
