@@ -18,6 +18,7 @@ from uplift_lab.cli import (
     synth_cmd,
     target_cmd,
 )
+from uplift_lab.cli._help import polish_help
 
 app = typer.Typer(
     name="uplift-lab",
@@ -47,6 +48,7 @@ def _root(
 
 for _module in (synth_cmd, segment_cmd, design_cmd, analyze_cmd, model_cmd, target_cmd, demo_cmd):
     _module.register(app)
+polish_help(app)  # placeholders, [default: ...], one Example: per command (see cli/_help.py)
 
 
 def main() -> None:
