@@ -424,6 +424,88 @@ def money_section(analysis: Analysis, arm: str) -> Section | None:
     return Section(f"Money: {arm} vs {analysis.control}", columns, tuple(rows), note)
 
 
+def _verdict(arm: str, what: str, value: str, low: float, high: float, text) -> str:
+    """The verdict on one channel in words, from the sign of its CI."""
+    interval = f"{text(value)} (95% CI {text(low)} to {text(high)})"
+    if _bad(low) or _bad(high):
+        return f"{arm}: not measurable ({what} has no interval: an arm or holdout is too small)."
+    if low > 0:
+        return f"{arm} paid off: its incremental {what} {interval} is above 0."
+    if high < 0:
+        return f"{arm} lost: its incremental {what} {interval} is below 0."
+    return (
+        f"{arm} is inconclusive: its incremental {what} {interval} covers 0; a larger "
+        "holdout would tell."
+    )
+
+
+def summary_section(analysis: Analysis) -> Section:
+    """What each channel earned in total, with CIs, and the verdict in words: the report's top.
+
+    The verdict is on incremental profit when costs and margin are known (money), else on
+    incremental conversions.
+    """
+    rows = []
+    for arm in analysis.treated_arms:
+        overall = _overall(analysis, arm)
+        money = overall.money
+        if money is not None:
+            conversions = _money_ci(
+                money.incremental_conversions,
+                money.incremental_conversions_low,
+                money.incremental_conversions_high,
+                0,
+            )
+            revenue = _money_ci(
+                money.incremental_revenue,
+                money.incremental_revenue_low,
+                money.incremental_revenue_high,
+                0,
+            )
+            profit = _money_ci(
+                money.incremental_profit,
+                money.incremental_profit_low,
+                money.incremental_profit_high,
+                0,
+            )
+            verdict = _verdict(
+                arm,
+                "profit",
+                money.incremental_profit,
+                money.incremental_profit_low,
+                money.incremental_profit_high,
+                lambda v: fmt_number(v, 0),
+            )
+        else:
+            n = overall.treated_n
+            effect, rev = overall.conversion, overall.revenue
+            conversions = _money_ci(effect.difference * n, effect.ci_low * n, effect.ci_high * n, 0)
+            revenue = _money_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0)
+            profit = "- (no --cost/--margin)"
+            verdict = _verdict(
+                arm,
+                "conversions",
+                effect.difference * n,
+                effect.ci_low * n,
+                effect.ci_high * n,
+                lambda v: fmt_number(v, 0),
+            )
+        rows.append((arm, fmt_count(overall.treated_n), conversions, revenue, profit, verdict))
+    columns = (
+        "Channel",
+        "Treated",
+        "Incr. conversions",
+        "Incr. revenue",
+        "Incr. profit",
+        "Verdict",
+    )
+    note = (
+        f"Totals over all segments against the holdout ({analysis.control}), with 95% CIs; "
+        "the verdict reads the profit CI when costs and margin are known, else the conversions'."
+    )
+    return Section("Summary: what each channel earned", columns, tuple(rows), note)
+
+
 def srm_section(analysis: Analysis) -> Section | None:
     if not analysis.srm:
         return None
@@ -683,6 +765,7 @@ def _context(analysis: Analysis) -> dict[str, Any]:
         "data_notes": sorted(analysis.data_notes.items()),
         "version": __version__,
         "md_table": _md_table,
+        "summary": summary_section(analysis),
         "overall_label": OVERALL_LABEL,
     }
 
