@@ -88,6 +88,12 @@ EncodingOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide", help="Print every table column, even where the table is wider than the terminal."
+    ),
+]
 
 
 def spinner(description: str):

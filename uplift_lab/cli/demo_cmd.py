@@ -170,6 +170,8 @@ def _json_safe(record: dict) -> dict:
 def _print_profit_checks(checks: list) -> None:
     from rich.table import Table
 
+    from uplift_lab.report.tables import keep_numbers_whole
+
     console.print()
     console.rule("[bold]11. Predicted vs measured vs true incremental profit of the send")
     table = Table(show_edge=False, header_style="bold")
@@ -190,7 +192,7 @@ def _print_profit_checks(checks: list) -> None:
         f"{sum(c.measured for c in checks):,.0f}",
         f"{sum(c.planted for c in checks):,.0f}",
     )
-    console.print(table)
+    console.print(keep_numbers_whole(table))
     console.print(
         "predicted = sum of expected profit in the send list (the model); measured = analyze's "
         "incremental profit against the holdout; true = the shop's planted effect."
@@ -199,6 +201,8 @@ def _print_profit_checks(checks: list) -> None:
 
 def _print_policies(policies) -> None:
     from rich.table import Table
+
+    from uplift_lab.report.tables import keep_numbers_whole
 
     console.print()
     console.rule("[bold]12. The same spend on today's rules, valued by the planted truth")
@@ -212,4 +216,4 @@ def _print_policies(policies) -> None:
             f"{row.cost:,.2f}",
             f"{row.true_incremental_profit:,.0f}",
         )
-    console.print(table)
+    console.print(keep_numbers_whole(table))

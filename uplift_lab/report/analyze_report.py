@@ -625,12 +625,89 @@ def overview(analysis: Analysis) -> str:
     )
 
 
-def print_analysis(analysis: Analysis, console) -> None:
-    """Print warnings and every section as rich tables."""
+# Columns left out first when a table does not fit the terminal (``--wide`` keeps them all).
+NARROW_DROP_ORDER = (
+    "Chi-square",
+    "p",
+    "Cost per incr. conv.",
+    "Rel. lift [95% CI]",
+    "ROI",
+    "Control",
+    "Treated",
+    "AOV",
+    "Message cost",
+    "Coupon cost",
+    "Var. reduction",
+    "Revenue",
+)
+
+
+def _terminal_table(section: Section, shown: Sequence[int]):
+    """A rich Table of the section's columns ``shown``; numbers are never cut."""
     from rich import box
     from rich.markup import escape
-    from rich.measure import Measurement
     from rich.table import Table
+
+    table = Table(
+        title=section.title,
+        title_justify="left",
+        title_style="bold",
+        caption=section.note or None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    # The CI goes on its own line in the cell: narrower columns, no random wrapping.
+    rows = [[escape(cell).replace(" [", "\n[") for cell in row] for row in section.rows]
+    for index in shown:
+        column = section.columns[index]
+        widest = max((len(line) for row in rows for line in row[index].split("\n")), default=1)
+        # A header wider than its numbers breaks before its "[95% CI]", not inside it.
+        header = column if len(column) <= widest else column.replace(" [", "\n[")
+        longest_word = max(len(word) for word in header.split())
+        table.add_column(
+            escape(header),
+            justify="right" if index >= section.numeric_from else "left",
+            # Numbers are never cut; headers wrap between words, never inside one.
+            min_width=max(widest, longest_word),
+        )
+    for row in rows:
+        table.add_row(*(row[i] for i in shown), style="bold" if row[0] == OVERALL_LABEL else None)
+    return table
+
+
+def fitted_table(section: Section, console, *, wide: bool = False):
+    """The section as a table that fits ``console``'s width, and the columns left out for it.
+
+    Columns go in :data:`NARROW_DROP_ORDER` until the table fits; with ``wide`` (or when even
+    the narrowest table is too wide) every remaining column is kept and printed whole.
+    """
+    from rich.measure import Measurement
+
+    shown = list(range(len(section.columns)))
+    dropped: list[str] = []
+
+    def width(columns):
+        table = _terminal_table(section, columns)
+        unbounded = console.options.update_width(10_000)  # measured, not clamped to the screen
+        return table, Measurement.get(console, unbounded, table).minimum
+
+    table, needed = width(shown)
+    for name in () if wide else NARROW_DROP_ORDER:
+        if needed <= console.width:
+            break
+        if name in section.columns and section.columns.index(name) > 0:
+            shown.remove(section.columns.index(name))
+            dropped.append(name)
+            table, needed = width(shown)
+    return table, needed, dropped
+
+
+def print_analysis(analysis: Analysis, console, *, wide: bool = False) -> None:
+    """Print warnings and every section as rich tables that fit the terminal (see --wide)."""
+    from rich.markup import escape
 
     console.print(f"[bold]Campaign analysis[/] of {escape(analysis.source)}")
     console.print(escape(overview(analysis)))
@@ -639,34 +716,14 @@ def print_analysis(analysis: Analysis, console) -> None:
         label = {"critical": "!!! ", "warning": "warning: ", "note": ""}[notice.level]
         console.print(f"[{style[notice.level]}]{label}[/]{escape(notice.message)}")
     for section in sections(analysis):
-        table = Table(
-            title=section.title,
-            title_justify="left",
-            title_style="bold",
-            caption=section.note or None,
-            caption_justify="left",
-            box=box.SIMPLE_HEAD,
-            collapse_padding=True,
-            pad_edge=False,
-        )
-        # The CI goes on its own line in the cell: narrower columns, no random wrapping.
-        rows = [[escape(cell).replace(" [", "\n[") for cell in row] for row in section.rows]
-        for index, column in enumerate(section.columns):
-            widest = max((len(line) for row in rows for line in row[index].split("\n")), default=1)
-            # A header wider than its numbers breaks before its "[95% CI]", not inside it.
-            header = column if len(column) <= widest else column.replace(" [", "\n[")
-            longest_word = max(len(word) for word in header.split())
-            table.add_column(
-                escape(header),
-                justify="right" if index >= section.numeric_from else "left",
-                # Numbers are never cut; headers wrap between words, never inside one.
-                min_width=max(widest, longest_word),
-            )
-        for row in rows:
-            table.add_row(*row, style="bold" if row[0] == OVERALL_LABEL else None)
+        table, needed, dropped = fitted_table(section, console, wide=wide)
         # Never crop numbers: a table wider than the terminal is printed whole.
-        needed = Measurement.get(console, console.options, table).minimum
         console.print(table, width=max(console.width, needed), crop=False)
+        if dropped:
+            console.print(
+                escape(f"(left out at this width: {', '.join(dropped)}; --wide shows them)"),
+                style="dim",
+            )
         console.print()
 
 

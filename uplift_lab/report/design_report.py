@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.table import Table
 
 from uplift_lab.contracts import STRATUM
 from uplift_lab.design import OVERALL, ExperimentDesign
+from uplift_lab.report.tables import keep_numbers_whole
 
 
 def _percent(value: float | None, digits: int = 2) -> str:
@@ -42,7 +44,9 @@ def design_table(design: ExperimentDesign) -> Table:
     title += f", alpha {power.alpha:g}, power {power.power:g}"
     if with_target:
         title += f", target lift {_percent(power.target_lift)}"
-    table = Table(title=title, title_justify="left")
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0)
+    )
     widest = max((len(label) for label in result.counts), default=7)
     table.add_column("stratum", no_wrap=True, min_width=min(max(widest, 9), 24))
     table.add_column("n", justify="right", no_wrap=True)
@@ -57,7 +61,7 @@ def design_table(design: ExperimentDesign) -> Table:
         table.add_column(label, justify="right", no_wrap=True)
     if with_target:
         table.add_column("needed", justify="right", no_wrap=True)
-    table.add_column("notes")
+    table.add_column("notes", min_width=12)
 
     def add(stratum: str, counts: dict[str, int], notes: list[str], **style: str) -> None:
         size = sum(counts.values())
@@ -90,4 +94,4 @@ def design_table(design: ExperimentDesign) -> Table:
         add(stratum, counts, notes)
     table.add_section()
     add(OVERALL, totals, [], style="bold")
-    return table
+    return keep_numbers_whole(table)
