@@ -351,3 +351,13 @@ def test_inconclusive_verdict_is_styled_and_tells_how_to_find_out(tmp_path) -> N
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert 'class="verdict inconclusive"' in html
     assert "A larger holdout would tell" in report.markdown
+
+
+def test_report_html_tables_scroll_inside_the_page_and_the_verdict_wraps(runner, tmp_path):
+    model = _fake_model_folder(tmp_path / "model", _campaign())
+    out = tmp_path / "reports" / "model"
+    assert runner.invoke(app, ["evaluate", str(model), "--out", str(out)]).exit_code == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("<table>") == html.count('<div class="scroll"><table>') > 0
+    assert ".scroll { max-width: 100%; overflow-x: auto; }" in html
+    assert 'class="text"' in html and "td.text { white-space: normal" in html
