@@ -439,6 +439,12 @@ def _verdict(arm: str, what: str, value: str, low: float, high: float, text) -> 
     )
 
 
+def _total_ci(value: float, low: float, high: float, digits: int = 0) -> str:
+    """A whole-number total with its CI; a total that rounds to 0 prints +0, never -0."""
+    rounded = value if _bad(value) else float(round(value, digits)) + 0.0
+    return _money_ci(rounded, low, high, digits)
+
+
 def summary_section(analysis: Analysis) -> Section:
     """What each channel earned in total, with CIs, and the verdict in words: the report's top.
 
@@ -450,19 +456,19 @@ def summary_section(analysis: Analysis) -> Section:
         overall = _overall(analysis, arm)
         money = overall.money
         if money is not None:
-            conversions = _money_ci(
+            conversions = _total_ci(
                 money.incremental_conversions,
                 money.incremental_conversions_low,
                 money.incremental_conversions_high,
                 0,
             )
-            revenue = _money_ci(
+            revenue = _total_ci(
                 money.incremental_revenue,
                 money.incremental_revenue_low,
                 money.incremental_revenue_high,
                 0,
             )
-            profit = _money_ci(
+            profit = _total_ci(
                 money.incremental_profit,
                 money.incremental_profit_low,
                 money.incremental_profit_high,
@@ -479,8 +485,8 @@ def summary_section(analysis: Analysis) -> Section:
         else:
             n = overall.treated_n
             effect, rev = overall.conversion, overall.revenue
-            conversions = _money_ci(effect.difference * n, effect.ci_low * n, effect.ci_high * n, 0)
-            revenue = _money_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0)
+            conversions = _total_ci(effect.difference * n, effect.ci_low * n, effect.ci_high * n, 0)
+            revenue = _total_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0)
             profit = "- (no --cost/--margin)"
             verdict = _verdict(
                 arm,
