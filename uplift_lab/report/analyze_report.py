@@ -702,7 +702,7 @@ def fitted_table(section: Section, console, *, wide: bool = False):
 
     table, needed = width(shown)
     for name in () if wide else NARROW_DROP_ORDER:
-        if needed <= console.width:
+        if needed < console.width:  # one column spare: the measure can be 1 short of the drawing
             break
         if name in section.columns and section.columns.index(name) > 0:
             shown.remove(section.columns.index(name))
