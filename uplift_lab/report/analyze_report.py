@@ -634,6 +634,7 @@ def overview(analysis: Analysis) -> str:
 # Columns left out first when a table does not fit the terminal (``--wide`` keeps them all).
 NARROW_DROP_ORDER = (
     "Chi-square",
+    "Designed",
     "p",
     "Cost per incr. conv.",
     "Rel. lift [95% CI]",
@@ -645,6 +646,8 @@ NARROW_DROP_ORDER = (
     "Coupon cost",
     "Var. reduction",
     "Revenue",
+    "Rev. per customer",
+    "Conversions",
 )
 
 
@@ -690,19 +693,26 @@ def fitted_table(section: Section, console, *, wide: bool = False):
     Columns go in :data:`NARROW_DROP_ORDER` until the table fits; with ``wide`` (or when even
     the narrowest table is too wide) every remaining column is kept and printed whole.
     """
-    from rich.measure import Measurement
+    from io import StringIO
+
+    from rich.cells import cell_len
+    from rich.console import Console
 
     shown = list(range(len(section.columns)))
     dropped: list[str] = []
 
     def width(columns):
+        """Drawn, not measured: rich's measure can be a few columns short of the drawing."""
         table = _terminal_table(section, columns)
-        unbounded = console.options.update_width(10_000)  # measured, not clamped to the screen
-        return table, Measurement.get(console, unbounded, table).minimum
+        probe = Console(width=console.width, file=StringIO(), color_system=None)
+        with probe.capture() as captured:
+            probe.print(table, crop=False)
+        lines = captured.get().splitlines() or [""]
+        return table, max(cell_len(line.rstrip()) for line in lines)
 
     table, needed = width(shown)
     for name in () if wide else NARROW_DROP_ORDER:
-        if needed < console.width:  # one column spare: the measure can be 1 short of the drawing
+        if needed <= console.width:
             break
         if name in section.columns and section.columns.index(name) > 0:
             shown.remove(section.columns.index(name))
