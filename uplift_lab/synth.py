@@ -597,7 +597,6 @@ def shop_metadata(shop: SyntheticShop) -> dict:
 def write_shop(shop: SyntheticShop, out_dir: Path) -> dict[str, Path]:
     """Write the shop's tables as CSV, shop.json and the past campaign's experiment folder
     into ``out_dir``, each file atomically (an earlier shop in ``out_dir`` is replaced)."""
-    out_dir = Path(out_dir)
     tables = {
         "customers.csv": shop.customers,
         "events.csv": shop.events,
@@ -605,18 +604,40 @@ def write_shop(shop: SyntheticShop, out_dir: Path) -> dict[str, Path]:
         "campaign.csv": shop.campaign,
         "truth.csv": shop.truth,
     }
+    return write_shop_files(
+        out_dir,
+        tables,
+        shop.campaign_design,
+        campaign_metadata(shop),
+        shop_metadata(shop),
+        shop.campaign_start,
+    )
+
+
+def write_shop_files(
+    out_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    campaign_design: ExperimentDesign | None,
+    campaign: dict,
+    shop_json: dict,
+    campaign_start: pd.Timestamp,
+    experiment_name: str = PAST_CAMPAIGN_NAME,
+) -> dict[str, Path]:
+    """The layout every generated shop shares: its CSV tables, the past campaign's experiment
+    folder (from ``campaign.csv``) and shop.json, each written atomically."""
+    out_dir = Path(out_dir)
     written = {name: io.write_table(frame, out_dir / name) for name, frame in tables.items()}
-    if shop.campaign_design is not None:
-        experiment = out_dir / PAST_CAMPAIGN_NAME
+    if campaign_design is not None:
+        experiment = out_dir / experiment_name
         write_experiment(
-            shop.campaign_design,
+            campaign_design,
             experiment,
             input_file="campaign.csv",
             input_sha256=io.sha256_file(written["campaign.csv"]),
             force=True,
-            campaign=campaign_metadata(shop),
-            created_at=shop.campaign_start.isoformat(),
+            campaign=campaign,
+            created_at=campaign_start.isoformat(),
         )
-        written[f"{PAST_CAMPAIGN_NAME}/"] = experiment
-    written["shop.json"] = io.write_json(shop_metadata(shop), out_dir / "shop.json")
+        written[f"{experiment_name}/"] = experiment
+    written["shop.json"] = io.write_json(shop_json, out_dir / "shop.json")
     return written

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uplift_lab import io
-from uplift_lab.design import ExperimentDesign, design_experiment, write_experiment
+from uplift_lab.design import ExperimentDesign, design_experiment
+from uplift_lab.synth import write_shop_files
 
 WORLD_NAME = "cycles"
 DEFAULT_AS_OF = pd.Timestamp("2026-10-20")
@@ -349,24 +349,18 @@ def shop_metadata(shop: CyclesShop) -> dict:
 
 def write_cycles_shop(shop: CyclesShop, out_dir: Path) -> dict[str, Path]:
     """Write the shop's files into ``out_dir`` (same layout as ``synth``), each atomically."""
-    out_dir = Path(out_dir)
     tables = {
         "customers.csv": shop.customers,
         "orders.csv": shop.orders,
         "campaign.csv": shop.campaign,
         "truth.csv": shop.truth,
     }
-    written = {name: io.write_table(frame, out_dir / name) for name, frame in tables.items()}
-    experiment = out_dir / PAST_CAMPAIGN_NAME
-    write_experiment(
+    return write_shop_files(
+        out_dir,
+        tables,
         shop.campaign_design,
-        experiment,
-        input_file="campaign.csv",
-        input_sha256=io.sha256_file(written["campaign.csv"]),
-        force=True,
-        campaign=campaign_metadata(shop),
-        created_at=shop.campaign_start.isoformat(),
+        campaign_metadata(shop),
+        shop_metadata(shop),
+        shop.campaign_start,
+        experiment_name=PAST_CAMPAIGN_NAME,
     )
-    written[f"{PAST_CAMPAIGN_NAME}/"] = experiment
-    written["shop.json"] = io.write_json(shop_metadata(shop), out_dir / "shop.json")
-    return written

@@ -920,26 +920,12 @@ def value_comparison_on_past(
     """
     from dataclasses import replace
 
-    from uplift_lab import policy
-
-    message = {c.name: c.message_cost for c in config.channels}
-    coupons = {c.name: c.coupon for c in config.channels}
     columns: dict[str, list] = {
         "n_picked_in_past": [], "ipw_profit": [], "ipw_ci_low": [], "ipw_ci_high": []
     }  # fmt: skip
     for name in plan.comparison["policy"]:
         chosen = past[CUSTOMER_ID].map(plan.comparison_picks.get(name, pd.Series(dtype=object)))
-        value = policy.ipw_policy_value_by_arm(
-            chosen.to_numpy(dtype=object),
-            past["arm"].to_numpy(),
-            past["revenue"].to_numpy(),
-            past["converted"].to_numpy(),
-            past["stratum"].to_numpy(),
-            control=control,
-            margin=config.margin,
-            message_cost=message,
-            coupon=coupons,
-        )
+        value = _ipw_value_of_channels(chosen, past, config, control)
         columns["n_picked_in_past"].append(value.n_picked)
         columns["ipw_profit"].append(value.incremental_profit.value)
         columns["ipw_ci_low"].append(value.incremental_profit.ci_low)
@@ -1671,10 +1657,16 @@ def _check_segment_columns(segments: pd.DataFrame, source: Path, config: TargetC
 def _validate_on_past(
     plan: CampaignPlan, past: pd.DataFrame, config: TargetConfig, control: str = CONTROL_ARM
 ):
+    chosen = plan.selected.set_index(CUSTOMER_ID)["channel"]
+    return _ipw_value_of_channels(past[CUSTOMER_ID].map(chosen), past, config, control)
+
+
+def _ipw_value_of_channels(
+    channel_of: pd.Series, past: pd.DataFrame, config: TargetConfig, control: str
+):
+    """IPW value on the past campaign of sending each past customer ``channel_of`` (NaN: none)."""
     from uplift_lab import policy
 
-    chosen = plan.selected.set_index(CUSTOMER_ID)["channel"]
-    channel_of = past[CUSTOMER_ID].map(chosen)
     return policy.ipw_policy_value_by_arm(
         channel_of.to_numpy(dtype=object),
         past["arm"].to_numpy(),

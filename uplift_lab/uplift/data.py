@@ -518,8 +518,7 @@ def load_experiment_training_data(
     """
     import hashlib
 
-    from uplift_lab.contracts import validate_customers, validate_events, validate_orders
-    from uplift_lab.design import load_experiment
+    from uplift_lab.contracts import validate_customers, validate_events
 
     customers = events = None
     if customers_path is not None:
@@ -531,20 +530,11 @@ def load_experiment_training_data(
         raw = io.read_table(events_path, encoding=encoding, string_columns=[customer_col])
         events = validate_events(raw, events_path, customer_col=customer_col, parsing=parsing)
 
-    loaded = load_experiment(Path(experiment))
+    loaded, start_time, window_days, origin, orders = _experiment_with_orders(
+        experiment, orders_path, start, window_days, encoding, customer_col, time_col,
+        amount_col, parsing,
+    )  # fmt: skip
     meta = loaded.meta
-    start_time, window_days, origin = campaign_window(
-        meta, start, window_days, Path(experiment) / "design.json"
-    )
-    raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
-    orders = validate_orders(
-        raw,
-        orders_path,
-        customer_col=customer_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        parsing=parsing,
-    )
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
     ).hexdigest()
@@ -595,6 +585,28 @@ def load_experiment_outcomes(
     Converted = at least one order in ``[start, start + window_days)``, revenue = their sum;
     ``start`` and ``window_days`` default to design.json's "campaign" entry.
     """
+    loaded, start_time, window, origin, orders = _experiment_with_orders(
+        experiment, orders_path, start, window_days, encoding, customer_col, time_col,
+        amount_col, parsing,
+    )  # fmt: skip
+    table = assignment_outcomes(loaded.assignment, orders, start_time, window)
+    table["converted"] = table["converted"].astype(np.int64)
+    return CampaignOutcomes(
+        table=table[["customer_id", "arm", "converted", "revenue"]],
+        control=str(loaded.meta.get("control_arm", "control")),
+        start=start_time,
+        window_days=window,
+        origin=origin,
+        source=Path(experiment) / "assignment.parquet",
+    )
+
+
+def _experiment_with_orders(
+    experiment, orders_path, start, window_days, encoding, customer_col, time_col, amount_col,
+    parsing,
+):  # fmt: skip
+    """An experiment folder, its campaign window and the validated order log beside it: the
+    common start of training data and campaign outcomes."""
     from uplift_lab.contracts import validate_orders
     from uplift_lab.design import load_experiment
 
@@ -611,13 +623,4 @@ def load_experiment_outcomes(
         amount_col=amount_col,
         parsing=parsing,
     )
-    table = assignment_outcomes(loaded.assignment, orders, start_time, window)
-    table["converted"] = table["converted"].astype(np.int64)
-    return CampaignOutcomes(
-        table=table[["customer_id", "arm", "converted", "revenue"]],
-        control=str(loaded.meta.get("control_arm", "control")),
-        start=start_time,
-        window_days=window,
-        origin=origin,
-        source=Path(experiment) / "assignment.parquet",
-    )
+    return loaded, start_time, window, origin, orders
