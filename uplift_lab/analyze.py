@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import contracts, io, stats
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.orders import load_orders
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 SEGMENT = "segment"
@@ -211,9 +213,13 @@ class Analysis:
 def outcomes_from_orders(
     orders: pd.DataFrame, start: pd.Timestamp, window_days: int
 ) -> OrderOutcomes:
-    """Response window [start, start + window_days): converted = at least one order in it
-    (net of refunds ignored for the flag, since a refunded order was still a response), revenue =
-    net sum of amounts (refunds are negative amounts, netted and counted)."""
+    """Response window [start, start + window_days): converted = at least one counted order in
+    it, revenue = net sum of amounts.
+
+    ``orders`` are the counted orders of :func:`uplift_lab.orders.load_orders`: a fully refunded
+    order is no longer among them (not a response), a partly refunded one carries its net.
+    Declared refund rows (negative amounts, ``--refund-rows``) net into revenue but are not
+    orders, so they never make a conversion."""
     if window_days < 1:
         raise ValueError(f"window_days must be >= 1. Got {window_days} instead.")
     end = start + pd.Timedelta(days=window_days)
@@ -1225,11 +1231,14 @@ def analyze_experiment_folder(
     amount_col: str = AMOUNT,
     covariate: str | None = None,
     encoding: str | None = None,
+    inputs: InputSpec | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> Analysis:
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
 
-    ``parsing`` reads the order times (formats, the shop's time zone).
+    An orders file is read by ``inputs`` (preset, column map, status and refund rules, date
+    parsing; see :func:`uplift_lab.orders.load_orders`), else by the column names and
+    ``parsing`` (formats, the shop's time zone); with a preset or rules the file is always orders.
 
     A file with ``conversion_col`` is a per-customer outcome table (``revenue_col`` None: its
     ``revenue`` column if it has one, else conversion only); otherwise it is an order
@@ -1254,14 +1263,19 @@ def analyze_experiment_folder(
     )
     check_arms(assignment, control, Path(folder) / "assignment.parquet", ARM)
 
-    raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
+    names = [str(name).strip() for name in io.table_column_names(outcomes_path, encoding=encoding)]
+    is_order_log = (inputs is not None and (inputs.preset or inputs.orders.rules.active)) or (
+        conversion_col not in names
+    )
     notes: dict[str, object] = {"input": str(folder), "outcomes": str(outcomes_path)}
     if from_campaign:
         notes["money_assumptions_from_design_json"] = ", ".join(from_campaign)
     covariate_frame = None
     daily = None
     window = None
-    if conversion_col in raw.columns:
+    counting_lines: list[str] = []
+    if not is_order_log:
+        raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
         frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
         if revenue_col is None and REVENUE in frame.columns:
             revenue_col = REVENUE
@@ -1286,15 +1300,17 @@ def analyze_experiment_folder(
                 }
             )
     else:
-        orders = contracts.validate_orders(
-            raw,
-            outcomes_path,
-            customer_col=customer_col,
-            time_col=time_col,
-            amount_col=amount_col,
-            allow_refunds=True,
-            parsing=parsing,
-        )
+        if inputs is None:
+            inputs = resolve_inputs(
+                customer_col=customer_col,
+                time_col=time_col,
+                amount_col=amount_col,
+                parsing=parsing,
+            )
+        counted = load_orders(outcomes_path, inputs.orders, encoding=encoding)
+        orders = counted.frame()
+        notes["order_counting"] = counted.counting.to_json()
+        counting_lines = counted.counting.lines()
         begin = _parse_start(start, meta)
         window_days = _window_days(window_days, meta)
         window = window_days
@@ -1313,13 +1329,13 @@ def analyze_experiment_folder(
             if covariate != PRE_REVENUE:
                 kind = (
                     "an order column, not a per-customer value"
-                    if covariate in raw.columns
+                    if covariate in names
                     else "not something an orders file has"
                 )
                 raise input_error(
                     outcomes_path,
                     f"--covariate '{covariate}' is {kind} (the file has: "
-                    f"{', '.join(map(str, raw.columns[:20]))})",
+                    f"{', '.join(names[:20])})",
                     f"With an orders file use --covariate {PRE_REVENUE} (revenue in the 365 days "
                     "before --start), or pass a per-customer outcomes table with that column",
                 )
@@ -1330,6 +1346,8 @@ def analyze_experiment_folder(
     if REVENUE in joined.units.columns:
         notes["customers_with_negative_revenue"] = int((joined.units[REVENUE] < 0).sum())
     extra = []
+    if counting_lines:
+        extra.append(Notice("note", "Orders: " + "; ".join(counting_lines) + "."))
     if joined.unknown_customers:
         extra.append(
             Notice(

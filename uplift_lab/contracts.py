@@ -32,6 +32,11 @@ ARM = "arm"
 CONTROL_ARM = "control"
 SEND_ARM = "send"
 
+NEGATIVE_AMOUNT_FIX = (
+    "Amounts must be >= 0; if those rows are refunds, pass --refund-rows to net them into the "
+    "customer's totals (or use --refund-col with a refund column)"
+)
+
 LIFECYCLE_STAGES = ("potential", "new", "active", "semi_active", "silent", "churned")
 EVENT_TYPES = ("visit", "search", "favorite", "cart")
 
@@ -144,7 +149,7 @@ def numeric_column(
         raise input_error(
             source,
             f"column '{column}' has {int((values < 0).sum())} negative value(s), e.g. {example:g}",
-            "Amounts must be >= 0; remove refunds or net them out first",
+            NEGATIVE_AMOUNT_FIX,
         )
     return values
 
@@ -508,6 +513,14 @@ def _arrow_amounts(
             raise input_error(
                 source,
                 f"column '{column}' has {n_negative} negative value(s), e.g. {example:g}",
-                "Amounts must be >= 0; remove refunds or net them out first",
+                NEGATIVE_AMOUNT_FIX,
             )
     return amounts
+
+
+def amounts_arrow(
+    table: pa.Table, column: str, source: object, *, allow_negative: bool = False
+) -> pa.ChunkedArray:
+    """A money column as float64 by the order-amount rules (no missing, infinite or, unless
+    allowed, negative values)."""
+    return _arrow_amounts(table, column, source, allow_negative=allow_negative)

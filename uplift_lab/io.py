@@ -123,12 +123,20 @@ def _check_readable(path: Path) -> Path:
 
 
 def _read_csv_arrow(
-    path: Path, encoding: str, string_columns: Sequence[str], delimiter: str = ","
+    path: Path,
+    encoding: str,
+    string_columns: Sequence[str],
+    columns: Sequence[str] | None = None,
+    dictionary_columns: Sequence[str] = (),
+    delimiter: str = ",",
 ) -> pa.Table:
     read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20)
+    types = {name: pa.string() for name in string_columns}
+    types.update({name: pa.dictionary(pa.int32(), pa.string()) for name in dictionary_columns})
     convert_options = pa_csv.ConvertOptions(
-        column_types={name: pa.string() for name in string_columns},
+        column_types=types,
         strings_can_be_null=True,
+        include_columns=list(columns) if columns is not None else None,
     )
     table = pa_csv.read_csv(
         path,
@@ -141,7 +149,9 @@ def _read_csv_arrow(
     if aware:
         # Arrow moves "+08:00" times to UTC and drops the offset, which sets the shop's calendar
         # day; keep such columns as text for uplift_lab.timeparse (rare, so a second read).
-        table = _read_csv_arrow(path, encoding, [*string_columns, *aware], delimiter)
+        table = _read_csv_arrow(
+            path, encoding, [*string_columns, *aware], columns, dictionary_columns, delimiter
+        )
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             # Arrow infers binary when a text column is not valid in the chosen encoding.
@@ -154,6 +164,8 @@ def read_arrow(
     *,
     encoding: str | None = None,
     string_columns: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
+    dictionary_columns: Sequence[str] = (),
 ) -> pa.Table:
     """Read a CSV, TSV, Parquet or Excel (.xlsx, .xls: the first sheet) file into Arrow.
 
@@ -161,31 +173,41 @@ def read_arrow(
     ``encoding`` applies to CSV/TSV only; ``None`` detects UTF-8, UTF-8 with BOM, UTF-16 with
     BOM and GBK/GB18030, and warns (:class:`~uplift_lab.errors.DataWarning`) when the header
     looks garbled in the detected encoding.
+    ``columns`` (all must exist) limits what is read; ``dictionary_columns`` are text read as
+    dictionaries (a status column of ten million rows and a handful of values).
     """
     path = _check_readable(path)
     kind = table_format(path)
     if kind == "parquet":
         try:
-            table = pq.read_table(path)
+            table = pq.read_table(
+                path,
+                columns=list(columns) if columns is not None else None,
+                read_dictionary=list(dictionary_columns) or None,
+            )
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
         return _with_text_columns(table, string_columns)
     if kind in ("xlsx", "xls"):
-        return _read_excel_arrow(path, kind, string_columns)
+        table = _read_excel_arrow(path, kind, string_columns)
+        if columns is not None:
+            table = table.select([name for name in columns if name in table.column_names])
+        return table
 
     chosen = normalize_encoding(encoding)
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
     delimiter = _delimiter(path, kind, chosen)
+    options = (string_columns, columns, dictionary_columns, delimiter)
     try:
-        table = _read_csv_arrow(path, chosen, string_columns, delimiter)
+        table = _read_csv_arrow(path, chosen, *options)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         text = _first_line(exc)
         undecodable = isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "utf-8" in text
         table = None
         if undecodable and auto and chosen.startswith("utf-8"):
             try:  # the first MiB was ASCII, the rest is not UTF-8: most likely a GBK export
-                table = _read_csv_arrow(path, "gb18030", string_columns, delimiter)
+                table = _read_csv_arrow(path, "gb18030", *options)
                 chosen = "gb18030"
             except (UnicodeDecodeError, pa.ArrowInvalid):
                 pass
@@ -439,6 +461,19 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise input_error(path, f"not valid JSON ({_first_line(exc)})") from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file (a column map), turning a missing or malformed file into an InputError."""
+    import tomllib
+
+    path = _check_readable(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise input_error(path, f"not valid TOML ({_first_line(exc)})", "Fix the file") from None
+    except UnicodeDecodeError:
+        raise input_error(path, "is not UTF-8 text", "Save the column map as UTF-8") from None
 
 
 def sha256_file(path: Path) -> str:

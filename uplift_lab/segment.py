@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -49,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab import contracts, io
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import (
     AMOUNT,
     CUSTOMER_ID,
@@ -58,6 +59,7 @@ from uplift_lab.contracts import (
     ORDER_TIME,
 )
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.orders import OrderCounting, load_orders
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -165,6 +167,7 @@ class SegmentResult:
     rfm_summary: pd.DataFrame
     as_of: pd.Timestamp
     config: SegmentConfig = field(default_factory=SegmentConfig)
+    counting: OrderCounting | None = None  # what the order rules dropped and netted (files only)
 
 
 def parse_as_of(
@@ -285,6 +288,7 @@ def segment_customers(
     as_of = parse_as_of(as_of)
     as_of_day = as_of.normalize()
     order_table = _canonical_order_table(orders)
+    refund_rows = bool(order_table.num_rows) and pc.min(order_table.column(AMOUNT)).as_py() < 0
     event_table = _canonical_event_table(events)
     known_ids = None
     if customers is not None:
@@ -298,7 +302,7 @@ def segment_customers(
         if known_ids is not None:
             con.register("known_customers", known_ids)
         if config.thresholds == "auto":
-            thresholds = derive_thresholds(_median_interval_days(con, as_of))
+            thresholds = derive_thresholds(_median_interval_days(con, as_of, refund_rows))
         else:
             thresholds = LifecycleThresholds(
                 config.active_days, config.silent_days, config.churn_days
@@ -308,6 +312,7 @@ def segment_customers(
             as_of,
             as_of_day - pd.Timedelta(days=config.lookback_days),
             with_customers=known_ids is not None,
+            refund_rows=refund_rows,
         )
 
     table = _customer_table(frame, as_of_day, thresholds, config)
@@ -378,14 +383,15 @@ def _canonical_event_table(events: pd.DataFrame | None) -> pa.Table:
     )
 
 
-def _median_interval_days(con, as_of: pd.Timestamp) -> float:
+def _median_interval_days(con, as_of: pd.Timestamp, refund_rows: bool = False) -> float:
     """Median over repeat buyers of their mean days between distinct order dates."""
+    purchases = "AND amount >= 0" if refund_rows else ""  # refund rows are not orders
     median, n_customers = con.sql(
-        """
+        f"""
         WITH per_customer AS (
             SELECT count(DISTINCT CAST(order_time AS DATE)) AS n_dates,
                    CAST(max(order_time) AS DATE) - CAST(min(order_time) AS DATE) AS span
-            FROM orders WHERE order_time < $as_of
+            FROM orders WHERE order_time < $as_of {purchases}
             GROUP BY customer_id
         )
         SELECT median(CAST(span AS DOUBLE) / (n_dates - 1)), count(*)
@@ -402,22 +408,35 @@ def _median_interval_days(con, as_of: pd.Timestamp) -> float:
 
 
 def _aggregate(
-    con, as_of: pd.Timestamp, window_start: pd.Timestamp, *, with_customers: bool
+    con,
+    as_of: pd.Timestamp,
+    window_start: pd.Timestamp,
+    *,
+    with_customers: bool,
+    refund_rows: bool = False,
 ) -> pd.DataFrame:
-    """Per-customer order aggregates and last event time, for every known customer."""
+    """Per-customer order aggregates and last event time, for every known customer.
+
+    With ``refund_rows`` (negative amounts), those rows net into the money totals but are not
+    orders: they count in neither frequency nor recency, nor the first and last order time.
+    """
     known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
+    purchase = "FILTER (WHERE amount >= 0)" if refund_rows else ""
+    in_window = "order_time >= $window_start" + (" AND amount >= 0" if refund_rows else "")
+    having = "HAVING count(*) FILTER (WHERE amount >= 0) > 0" if refund_rows else ""
     sql = f"""
         WITH buyers AS (
             SELECT customer_id,
-                   count(*) AS n_orders_total,
+                   count(*) {purchase} AS n_orders_total,
                    sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT)) AS micro_total,
-                   count(*) FILTER (WHERE order_time >= $window_start) AS frequency,
+                   count(*) FILTER (WHERE {in_window}) AS frequency,
                    sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT))
                        FILTER (WHERE order_time >= $window_start) AS micro_window,
-                   min(order_time) AS first_order_time,
-                   max(order_time) AS last_order_time
+                   min(order_time) {purchase} AS first_order_time,
+                   max(order_time) {purchase} AS last_order_time
             FROM orders WHERE order_time < $as_of
             GROUP BY customer_id
+            {having}
         ), seen AS (
             SELECT customer_id, max(event_time) AS last_event_time
             FROM events WHERE event_time < $as_of
@@ -546,46 +565,44 @@ def segment_files(
     amount_col: str = AMOUNT,
     encoding: str | None = None,
     config: SegmentConfig | None = None,
+    inputs: InputSpec | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> SegmentResult:
     """Read, validate and segment files (the CLI's one call); errors name the file and column.
 
-    ``parsing`` says how every file's date/time columns read (formats, the shop's time zone).
+    ``inputs`` (a preset or column map, :func:`uplift_lab.columnmap.resolve_inputs`) says how
+    each file is read, which orders count and how its dates read; without it the three column
+    names and ``parsing`` (formats, the shop's time zone) apply.
     """
     config = config or SegmentConfig()
-    as_of = parse_as_of(as_of, parsing.timezone)
-    raw_orders = io.read_arrow(orders_path, encoding=encoding, string_columns=[customer_col])
-    needed = {customer_col, time_col, amount_col}
-    if needed <= set(raw_orders.column_names):  # else keep all, for the missing-column message
-        wanted = needed | {contracts.ORDER_ID}
-        raw_orders = raw_orders.select([c for c in raw_orders.column_names if c in wanted])
-    orders = contracts.validate_orders_arrow(
-        raw_orders,
-        orders_path,
-        customer_col=customer_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        parsing=parsing,
-    )
+    if inputs is None:
+        inputs = resolve_inputs(
+            customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
+        )
+    as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
+    counted = load_orders(orders_path, inputs.orders, encoding=encoding)
+    orders = counted.table
     customers = events = None
     if customers_path is not None:
+        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
         customers = contracts.validate_customers(
-            io.read_table(customers_path, encoding=encoding, string_columns=[customer_col]),
+            inputs.customers.apply(raw, customers_path),
             customers_path,
-            customer_col=customer_col,
-            parsing=parsing,
+            customer_col=inputs.customers_id,
+            parsing=inputs.customers.parsing,
         )
     if events_path is not None:
+        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
         events = contracts.validate_events(
-            io.read_table(events_path, encoding=encoding, string_columns=[customer_col]),
+            inputs.events.apply(raw, events_path),
             events_path,
-            customer_col=customer_col,
-            parsing=parsing,
+            customer_col=inputs.events_id,
+            parsing=inputs.events.parsing,
         )
     result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
     if len(result.table) == 0:
         raise _no_customers_error(orders_path, orders, as_of)
-    return result
+    return replace(result, counting=counted.counting)
 
 
 def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:

@@ -152,6 +152,9 @@ def test_orders_outcomes_with_refunds_and_cuped(runner, tmp_path) -> None:
     orders = tmp_path / "orders.csv"
     io.write_table(pd.concat([before, window, refund]), orders)
     args = ["analyze", str(folder), "--outcomes", str(orders), "--start", "2026-08-21"]
+    refused = runner.invoke(app, [*args, "--covariate", "pre_revenue", "--json"])
+    assert "pass --refund-rows" in one_line_error(refused)  # as in segment and train
+    args.append("--refund-rows")
     result = runner.invoke(app, [*args, "--covariate", "pre_revenue", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)

@@ -15,6 +15,7 @@ from uplift_lab.cli import (
     demo_cmd,
     design_cmd,
     model_cmd,
+    presets_cmd,
     segment_cmd,
     synth_cmd,
     target_cmd,
@@ -55,6 +56,7 @@ for _module in (
     model_cmd,
     target_cmd,
     demo_cmd,
+    presets_cmd,
 ):
     _module.register(app)
 

@@ -161,6 +161,64 @@ TimezoneOption = Annotated[
     ),
 ]
 
+# --- Which orders count, presets and column maps (uplift_lab.orders, uplift_lab.columnmap) ---
+
+PresetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="Read the orders file as a shop back-end's export: taobao or shopify "
+        "(`uplift-lab presets` lists their columns and rules). Its buyer column becomes "
+        "customer_id; --customer-col then names the id column of the other files.",
+    ),
+]
+ColumnsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--columns",
+        exists=True,
+        dir_okay=False,
+        help="Column map (TOML): per input kind ([orders], [customers], [events], [campaign]) "
+        "the file's column names -> canonical names, plus status/refund rules, date_format, "
+        "dayfirst and timezone (see README).",
+    ),
+]
+StatusColOption = Annotated[
+    str | None,
+    typer.Option("--status-col", help="Order status column; use with --paid-status or "
+                 "--exclude-status."),
+]  # fmt: skip
+PaidStatusOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--paid-status",
+        help="A status whose orders count (repeatable); rows of any other status are dropped.",
+    ),
+]
+ExcludeStatusOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-status",
+        help="A status whose orders do not count, e.g. cancelled (repeatable).",
+    ),
+]
+RefundColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--refund-col",
+        help="Refund amount per order: net = amount - refund; a fully refunded order is not "
+        "a purchase nor a conversion.",
+    ),
+]
+RefundRowsOption = Annotated[
+    bool,
+    typer.Option(
+        "--refund-rows",
+        help="Negative amounts are refund rows: netted into the customer's totals, never an "
+        "order (without it a negative amount is refused).",
+    ),
+]
+
 
 def time_parsing(date_format: str | None, dayfirst: bool | None, timezone: str | None):
     """The :class:`~uplift_lab.timeparse.TimeParsing` of the --date-format/--dayfirst/--timezone
@@ -168,3 +226,36 @@ def time_parsing(date_format: str | None, dayfirst: bool | None, timezone: str |
     from uplift_lab.timeparse import TimeParsing
 
     return TimeParsing(date_format=date_format, dayfirst=dayfirst, timezone=timezone)
+
+
+def order_inputs(
+    preset: str | None,
+    columns: Path | None,
+    customer_col: str,
+    time_col: str,
+    amount_col: str,
+    status_col: str | None,
+    paid_status: list[str] | None,
+    exclude_status: list[str] | None,
+    refund_col: str | None,
+    refund_rows: bool,
+    parsing=None,
+):
+    """The :class:`uplift_lab.columnmap.InputSpec` of a command's order options
+    (``parsing``: the :func:`time_parsing` of its date flags)."""
+    from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.timeparse import DEFAULT_TIME_PARSING
+
+    return resolve_inputs(
+        preset=preset,
+        columns=columns,
+        customer_col=customer_col,
+        time_col=time_col,
+        amount_col=amount_col,
+        status_col=status_col,
+        paid_statuses=tuple(paid_status or ()),
+        excluded_statuses=tuple(exclude_status or ()),
+        refund_col=refund_col,
+        refund_rows=refund_rows,
+        parsing=parsing or DEFAULT_TIME_PARSING,
+    )

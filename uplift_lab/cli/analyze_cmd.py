@@ -10,13 +10,21 @@ import typer
 
 from uplift_lab.cli._common import (
     AmountColOption,
+    ColumnsOption,
     CustomerColOption,
     DateFormatOption,
     DayFirstOption,
     EncodingOption,
+    ExcludeStatusOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
     TimeColOption,
     TimezoneOption,
     console,
+    order_inputs,
     parse_key_values,
     report_errors,
     split_list,
@@ -209,6 +217,13 @@ def analyze(
     date_format: DateFormatOption = None,
     dayfirst: DayFirstOption = None,
     timezone: TimezoneOption = None,
+    preset: PresetOption = None,
+    columns: ColumnsOption = None,
+    status_col: StatusColOption = None,
+    paid_status: PaidStatusOption = None,
+    exclude_status: ExcludeStatusOption = None,
+    refund_col: RefundColOption = None,
+    refund_rows: RefundRowsOption = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -262,7 +277,19 @@ def analyze(
             amount_col=amount_col,
             covariate=covariate,
             encoding=encoding,
-            parsing=time_parsing(date_format, dayfirst, timezone),
+            inputs=order_inputs(
+                preset,
+                columns,
+                customer_col,
+                time_col,
+                amount_col,
+                status_col,
+                paid_status,
+                exclude_status,
+                refund_col,
+                refund_rows,
+                time_parsing(date_format, dayfirst, timezone),
+            ),
         )
     else:
         if outcomes is not None:

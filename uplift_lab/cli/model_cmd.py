@@ -21,14 +21,22 @@ import typer
 
 from uplift_lab.cli._common import (
     AmountColOption,
+    ColumnsOption,
     CustomerColOption,
     DateFormatOption,
     DayFirstOption,
     EncodingOption,
+    ExcludeStatusOption,
     JsonOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
     TimeColOption,
     TimezoneOption,
     console,
+    order_inputs,
     parse_key_values,
     report_errors,
     spinner,
@@ -104,7 +112,7 @@ def _load_training_data(
     events: Path | None = None,
     columns: tuple[str, str, str] = ("customer_id", "order_time", "amount"),
     rfm_cols: list[str] | None = None,
-    parsing=None,
+    inputs=None,
 ):
     from uplift_lab.errors import InputError
     from uplift_lab.uplift.data import load_experiment_training_data, load_table_training_data
@@ -128,7 +136,7 @@ def _load_training_data(
             time_col=time_col,
             amount_col=amount_col,
             rfm_cols=rfm,
-            parsing=parsing or time_parsing(None, None, None),
+            inputs=inputs,
         )
     missing = [
         flag
@@ -275,6 +283,13 @@ def register(app: typer.Typer) -> None:
         date_format: DateFormatOption = None,
         dayfirst: DayFirstOption = None,
         timezone: TimezoneOption = None,
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
         customers: Annotated[
             Path | None,
             typer.Option(
@@ -389,7 +404,11 @@ def register(app: typer.Typer) -> None:
             data, experiment, orders, start, window_days, id_col, treatment_col, control,
             outcome_col, revenue_col, features, encoding, customers, events,
             (customer_col, time_col, amount_col), rfm_cols,
-            time_parsing(date_format, dayfirst, timezone),
+            order_inputs(
+                preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
+                exclude_status, refund_col, refund_rows,
+                time_parsing(date_format, dayfirst, timezone),
+            ),
         )  # fmt: skip
         settings = LightGBMSettings(max_rounds=max_rounds, seed=seed)
         with spinner("training") as progress:
@@ -539,6 +558,13 @@ def register(app: typer.Typer) -> None:
         date_format: DateFormatOption = None,
         dayfirst: DayFirstOption = None,
         timezone: TimezoneOption = None,
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
         id_col: Annotated[
             str | None,
             typer.Option(
@@ -608,7 +634,11 @@ def register(app: typer.Typer) -> None:
                 campaign = _campaign_outcomes(
                     experiment, orders, outcomes, start, window_days,
                     (customer_col, time_col, amount_col), encoding,
-                    time_parsing(date_format, dayfirst, timezone),
+                    order_inputs(
+                preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
+                exclude_status, refund_col, refund_rows,
+                time_parsing(date_format, dayfirst, timezone),
+            ),
                 )  # fmt: skip
             _evaluate_scores(
                 scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
@@ -647,7 +677,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _campaign_outcomes(
-    experiment, orders, outcomes, start, window_days, columns, encoding, parsing
+    experiment, orders, outcomes, start, window_days, columns, encoding, inputs=None
 ):
     """``evaluate --scores --experiment --orders``: arms and window outcomes of a campaign."""
     from uplift_lab.errors import InputError
@@ -667,7 +697,7 @@ def _campaign_outcomes(
         customer_col=customer_col,
         time_col=time_col,
         amount_col=amount_col,
-        parsing=parsing,
+        inputs=inputs,
     )
 
 

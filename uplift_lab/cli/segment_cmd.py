@@ -10,15 +10,23 @@ import typer
 
 from uplift_lab.cli._common import (
     AmountColOption,
+    ColumnsOption,
     CustomerColOption,
     DateFormatOption,
     DayFirstOption,
     EncodingOption,
+    ExcludeStatusOption,
     InputFile,
     JsonOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
     TimeColOption,
     TimezoneOption,
     console,
+    order_inputs,
     report_errors,
     spinner,
     split_list,
@@ -119,6 +127,13 @@ def register(app: typer.Typer) -> None:
         customer_col: CustomerColOption = "customer_id",
         time_col: TimeColOption = "order_time",
         amount_col: AmountColOption = "amount",
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
         encoding: EncodingOption = "auto",
         date_format: DateFormatOption = None,
         dayfirst: DayFirstOption = None,
@@ -170,6 +185,7 @@ def register(app: typer.Typer) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
         from uplift_lab.report.segment_report import (
+            segment_counting_lines,
             segment_summary_json,
             segment_summary_note,
             segment_summary_tables,
@@ -194,7 +210,19 @@ def register(app: typer.Typer) -> None:
             bands=_bands(bands),
             **given,
         )
-        parsing = time_parsing(date_format, dayfirst, timezone)
+        inputs = order_inputs(
+            preset,
+            columns,
+            customer_col,
+            time_col,
+            amount_col,
+            status_col,
+            paid_status,
+            exclude_status,
+            refund_col,
+            refund_rows,
+            time_parsing(date_format, dayfirst, timezone),
+        )
         with spinner("Segmenting customers..."):
             result = segment_files(
                 orders,
@@ -206,7 +234,7 @@ def register(app: typer.Typer) -> None:
                 amount_col=amount_col,
                 encoding=encoding,
                 config=config,
-                parsing=parsing,
+                inputs=inputs,
             )
             io.write_table(result.table, out)
         if as_json:
@@ -215,4 +243,6 @@ def register(app: typer.Typer) -> None:
         for table in segment_summary_tables(result):
             console.print(table)
         console.print(segment_summary_note(result))
+        for line in segment_counting_lines(result):
+            console.print(line)
         console.print(f"Wrote {len(result.table):,} customers to {out}")

@@ -103,4 +103,19 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
         },
         "lifecycle": _records(result.lifecycle_summary),
         "rfm": _records(_rfm_display(result.rfm_summary)),
+        "orders": None if result.counting is None else result.counting.to_json(),
     }
+
+
+def segment_counting_lines(result: SegmentResult) -> list[str]:
+    """What the order rules dropped and netted, one line each (none when nothing changed)."""
+    if result.counting is None:
+        return []
+    counting = result.counting
+    lines = counting.lines()
+    if lines:
+        lines.insert(
+            0,
+            f"Orders: {counting.orders_counted:,} counted of {counting.rows_read:,} rows read.",
+        )
+    return lines

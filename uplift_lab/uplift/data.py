@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import input_error
+from uplift_lab.orders import load_orders
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 MAX_LEVELS = 1000
@@ -508,32 +510,47 @@ def load_experiment_training_data(
     amount_col: str = "amount",
     rfm_cols: Mapping[str, str] | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    inputs: InputSpec | None = None,
 ) -> TrainingData:
     """Read an experiment folder, an order log and optionally customers and events
-    (see :func:`experiment_training_data`); ``parsing`` reads their date/time columns.
+    (see :func:`experiment_training_data`). ``inputs`` (preset, column map, order rules) says
+    how each file reads; without it the column names and ``parsing`` (dates) apply.
 
     ``start`` and ``window_days`` default to design.json's "campaign" entry (see
     :func:`campaign_window`); ``extra`` of the result records the values used and their origin.
-    ``customer_col``, ``time_col`` and ``amount_col`` name the columns of the input files.
+    ``customer_col``, ``time_col`` and ``amount_col`` name the columns of the input files;
+    ``inputs`` (preset, column map, order rules) replaces them when given.
     """
     import hashlib
 
     from uplift_lab.contracts import validate_customers, validate_events
 
+    if inputs is None:
+        inputs = resolve_inputs(
+            customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
+        )
     customers = events = None
     if customers_path is not None:
-        raw = io.read_table(customers_path, encoding=encoding, string_columns=[customer_col])
+        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
         customers = validate_customers(
-            raw, customers_path, customer_col=customer_col, parsing=parsing
+            inputs.customers.apply(raw, customers_path),
+            customers_path,
+            customer_col=inputs.customers_id,
+            parsing=inputs.customers.parsing,
         )
     if events_path is not None:
-        raw = io.read_table(events_path, encoding=encoding, string_columns=[customer_col])
-        events = validate_events(raw, events_path, customer_col=customer_col, parsing=parsing)
+        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
+        events = validate_events(
+            inputs.events.apply(raw, events_path),
+            events_path,
+            customer_col=inputs.events_id,
+            parsing=inputs.events.parsing,
+        )
 
-    loaded, start_time, window_days, origin, orders = _experiment_with_orders(
-        experiment, orders_path, start, window_days, encoding, customer_col, time_col,
-        amount_col, parsing,
-    )  # fmt: skip
+    loaded, start_time, window_days, origin, counted = _experiment_with_orders(
+        experiment, orders_path, start, window_days, encoding, inputs
+    )
+    orders = counted.frame()
     meta = loaded.meta
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
@@ -551,7 +568,10 @@ def load_experiment_training_data(
         source_sha256=digest,
     )
     data.extra.update(
-        start=start_time.isoformat(), window_days=window_days, window_origin=dict(origin)
+        start=start_time.isoformat(),
+        window_days=window_days,
+        window_origin=dict(origin),
+        order_counting=counted.counting.to_json(),
     )
     return data
 
@@ -579,16 +599,21 @@ def load_experiment_outcomes(
     time_col: str = "order_time",
     amount_col: str = "amount",
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    inputs: InputSpec | None = None,
 ) -> CampaignOutcomes:
     """Arm and outcomes of every customer of an experiment folder, from the order log.
 
     Converted = at least one order in ``[start, start + window_days)``, revenue = their sum;
     ``start`` and ``window_days`` default to design.json's "campaign" entry.
     """
-    loaded, start_time, window, origin, orders = _experiment_with_orders(
-        experiment, orders_path, start, window_days, encoding, customer_col, time_col,
-        amount_col, parsing,
-    )  # fmt: skip
+    if inputs is None:
+        inputs = resolve_inputs(
+            customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
+        )
+    loaded, start_time, window, origin, counted = _experiment_with_orders(
+        experiment, orders_path, start, window_days, encoding, inputs
+    )
+    orders = counted.frame()
     table = assignment_outcomes(loaded.assignment, orders, start_time, window)
     table["converted"] = table["converted"].astype(np.int64)
     return CampaignOutcomes(
@@ -602,25 +627,16 @@ def load_experiment_outcomes(
 
 
 def _experiment_with_orders(
-    experiment, orders_path, start, window_days, encoding, customer_col, time_col, amount_col,
-    parsing,
+    experiment, orders_path, start, window_days, encoding, inputs: InputSpec
 ):  # fmt: skip
-    """An experiment folder, its campaign window and the validated order log beside it: the
+    """An experiment folder, its campaign window and the counted order log beside it
+    (:class:`~uplift_lab.orders.CountedOrders`, the order rules of ``inputs`` applied): the
     common start of training data and campaign outcomes."""
-    from uplift_lab.contracts import validate_orders
     from uplift_lab.design import load_experiment
 
     loaded = load_experiment(Path(experiment))
     start_time, window, origin = campaign_window(
         loaded.meta, start, window_days, Path(experiment) / "design.json"
     )
-    raw = io.read_table(orders_path, encoding=encoding, string_columns=[customer_col])
-    orders = validate_orders(
-        raw,
-        orders_path,
-        customer_col=customer_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        parsing=parsing,
-    )
-    return loaded, start_time, window, origin, orders
+    counted = load_orders(orders_path, inputs.orders, encoding=encoding)
+    return loaded, start_time, window, origin, counted

@@ -1,0 +1,340 @@
+"""Real shop exports in: `segment --preset taobao/shopify` equals segmenting the clean orders.
+
+The exports are built from the synthetic shop the way the back-ends write them (see the README's
+preset tables); the reference is the same shop's orders with only the paid ones, net of refunds,
+segmented as a plain order log. Order status and refund rules in `analyze` are checked the same
+way: against outcomes computed by hand from the orders that count.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.test_analyze import write_experiment
+from uplift_lab import io
+from uplift_lab.cli import app
+from uplift_lab.synth import generate_shop
+
+TAOBAO_COUNTED = ["交易成功", "买家已付款,等待卖家发货", "卖家已发货,等待买家确认"]
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return generate_shop(n_customers=300, seed=7)
+
+
+def _refunds(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Per order: (fully refunded, partly refunded) flags, about 8% and 10%."""
+    draw = rng.random(n)
+    return draw < 0.08, (draw >= 0.08) & (draw < 0.18)
+
+
+def _clean_reference(orders: pd.DataFrame, refund: np.ndarray, full: np.ndarray) -> pd.DataFrame:
+    """What a careful analyst would segment: paid orders only, net of refunds."""
+    kept = orders.assign(amount=orders["amount"] - refund)[~full]
+    return kept[["order_id", "customer_id", "order_time", "amount"]]
+
+
+def _segment(runner, orders: Path, out: Path, *extra: str) -> pd.DataFrame:
+    args = ["segment", str(orders), "--as-of", "2026-10-20", "--out", str(out), *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return pd.read_parquet(out)
+
+
+def taobao_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """A Taobao 订单报表 of the shop's orders plus closed and unpaid ones, and the reference."""
+    orders = shop.orders.reset_index(drop=True)
+    full, partial = _refunds(len(orders), rng)
+    refund = np.where(full, orders["amount"], 0.0)
+    refund = np.where(partial, (orders["amount"] * 0.3).round(2), refund)
+    # A fully refunded order shows as 交易关闭 (closed after refund) or still 交易成功.
+    status = np.array(TAOBAO_COUNTED, dtype=object)[rng.integers(0, 3, len(orders))]
+    status = np.where(full & (rng.random(len(orders)) < 0.5), "交易关闭", status)
+    paid = pd.DataFrame(
+        {
+            "订单编号": orders["order_id"] + "\t",
+            "买家会员名": orders["customer_id"] + "\t",
+            "买家实际支付金额": [f"{value:,.2f}" for value in orders["amount"]],
+            "订单状态": status,
+            "订单付款时间": orders["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "退款金额": [f"{value:.2f}" for value in refund],
+            "宝贝标题": orders["category"],
+            "收货人姓名": "张三",
+        }
+    )
+    n_extra = 40
+    extra_owner = orders["customer_id"].sample(n_extra, random_state=1, replace=True).to_numpy()
+    unpaid = rng.random(n_extra) < 0.5
+    extra = pd.DataFrame(
+        {
+            "订单编号": [f"X{i:05d}\t" for i in range(n_extra)],
+            "买家会员名": pd.Series(extra_owner) + "\t",
+            "买家实际支付金额": "88.00",
+            "订单状态": np.where(unpaid, "等待买家付款", "交易关闭"),
+            "订单付款时间": np.where(unpaid, "", "2026-09-01 10:00:00"),
+            "退款金额": np.where(unpaid, "0.00", "88.00"),
+            "宝贝标题": "beauty",
+            "收货人姓名": "李四",
+        }
+    )
+    export = pd.concat([paid, extra], ignore_index=True).sample(frac=1.0, random_state=2)
+    export.columns = [f" {name} " if i % 2 else f"{name}  " for i, name in enumerate(export)]
+    counts = {
+        "closed": int((status == "交易关闭").sum() + (~unpaid).sum()),
+        "unpaid": int(unpaid.sum()),
+        "fully_refunded": int((full & (status != "交易关闭")).sum()),
+    }
+    return export, _clean_reference(orders, refund, full), counts
+
+
+def test_segment_preset_taobao_equals_segmenting_the_clean_paid_net_orders(
+    runner, shop, tmp_path
+) -> None:
+    export, clean, counts = taobao_export(shop, np.random.default_rng(3))
+    export_path = tmp_path / "订单报表.csv"
+    export.to_csv(export_path, index=False, encoding="gbk")
+    assert export_path.read_bytes().decode("gbk")  # really GBK, not UTF-8
+    with pytest.raises(UnicodeDecodeError):
+        export_path.read_bytes().decode("utf-8")
+    clean_path = tmp_path / "clean.csv"
+    io.write_table(clean, clean_path)
+    customers = tmp_path / "customers.csv"
+    io.write_table(shop.customers, customers)  # keyed by customer_id, not 买家会员名
+
+    expected = _segment(runner, clean_path, tmp_path / "clean.parquet", "--customers", customers)
+    got = _segment(
+        runner, export_path, tmp_path / "taobao.parquet", "--preset", "taobao",
+        "--customers", customers,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["n_orders_total"].sum() == len(clean)
+
+    args = ["segment", str(export_path), "--as-of", "2026-10-20", "--preset", "taobao"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "again.parquet"), "--json"])
+    summary = json.loads(result.output)["orders"]
+    dropped = summary["dropped_by_status"]
+    assert dropped.get("交易关闭", 0) == counts["closed"]
+    assert summary["unpaid_rows"] == 0  # 等待买家付款 rows are already dropped by their status
+    assert dropped["等待买家付款"] == counts["unpaid"]
+    assert summary["fully_refunded_orders"] == counts["fully_refunded"]
+    terminal = runner.invoke(app, [*args, "--out", str(tmp_path / "again.parquet")])
+    assert f"{counts['closed']:,} row(s) with status '交易关闭' not counted" in terminal.output
+
+
+def test_preset_error_names_the_export_column(runner, shop, tmp_path) -> None:
+    export, _, _ = taobao_export(shop, np.random.default_rng(3))
+    export = export.drop(columns=[c for c in export if c.strip() == "退款金额"])
+    path = tmp_path / "订单报表.csv"
+    export.to_csv(path, index=False, encoding="gbk")
+    args = ["segment", str(path), "--as-of", "2026-10-20", "--preset", "taobao"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "s.parquet")])
+    assert result.exit_code == 2 and "missing column '退款金额'" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "s.parquet").exists()
+
+
+def shopify_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shopify's orders_export.csv: one row per line item, order fields on the first row."""
+    orders = shop.orders.reset_index(drop=True)
+    full, partial = _refunds(len(orders), rng)
+    refund = np.where(full, orders["amount"], 0.0)
+    refund = np.where(partial, (orders["amount"] * 0.25).round(2), refund)
+    status = np.where(full, "refunded", np.where(partial, "partially_refunded", "paid"))
+    email = orders["customer_id"].str.lower() + "@shop.example"
+    first = pd.DataFrame(
+        {
+            "Name": "#" + orders["order_id"],
+            "Email": email,
+            "Financial Status": status,
+            "Paid at": orders["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S +0000"),
+            "Fulfillment Status": "fulfilled",
+            "Currency": "EUR",
+            "Total": [f"{value:.2f}" for value in orders["amount"]],
+            "Lineitem name": orders["category"],
+            "Refunded Amount": [f"{value:.2f}" for value in refund],
+        }
+    )
+    n_items = rng.integers(0, 3, len(orders))  # extra line items per order
+    more = first.loc[np.repeat(first.index, n_items), ["Name", "Email"]].assign(
+        **{"Lineitem name": "extra item"}
+    )
+    pending = first.sample(25, random_state=4).assign(
+        Name=[f"#P{i}" for i in range(25)], **{"Financial Status": "pending", "Paid at": ""}
+    )
+    voided = first.sample(15, random_state=5).assign(
+        Name=[f"#V{i}" for i in range(15)], **{"Financial Status": "voided"}
+    )
+    export = pd.concat([first, more, pending, voided]).sort_index(kind="stable")
+    clean = _clean_reference(orders, refund, full).assign(
+        customer_id=lambda frame: frame["customer_id"].str.lower() + "@shop.example",
+        order_id=lambda frame: "#" + frame["order_id"],
+    )
+    return export.reset_index(drop=True), clean
+
+
+def test_segment_preset_shopify_equals_segmenting_the_clean_paid_net_orders(
+    runner, shop, tmp_path
+) -> None:
+    export, clean = shopify_export(shop, np.random.default_rng(5))
+    export_path = tmp_path / "orders_export.csv"
+    export.to_csv(export_path, index=False)
+    clean_path = tmp_path / "clean.csv"
+    io.write_table(clean, clean_path)
+    expected = _segment(runner, clean_path, tmp_path / "clean.parquet")
+    got = _segment(runner, export_path, tmp_path / "shopify.parquet", "--preset", "shopify")
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["n_orders_total"].sum() == len(clean)
+
+
+def test_negative_amounts_are_refused_alike_and_netted_with_refund_rows(runner, tmp_path) -> None:
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "B"],
+            "order_time": ["2026-05-01", "2026-06-01", "2026-05-15"],
+            "amount": [100.0, -40.0, 30.0],
+        }
+    )
+    path = tmp_path / "orders.csv"
+    io.write_table(orders, path)
+    out = tmp_path / "s.parquet"
+    refused = runner.invoke(app, ["segment", str(path), "--as-of", "2026-10-20", "--out", str(out)])
+    assert refused.exit_code == 2 and "pass --refund-rows" in refused.output
+    assert not out.exists()
+    table = _segment(runner, path, out, "--refund-rows")
+    a = table.set_index("customer_id").loc["A"]
+    # the refund nets into money but is not an order: recency is from May 1, one order
+    assert a["monetary"] == pytest.approx(60.0) and a["n_orders_total"] == 1
+    assert a["recency_days"] == (pd.Timestamp("2026-10-20") - pd.Timestamp("2026-05-01")).days
+
+
+def test_analyze_status_and_refund_rules_decide_the_conversions(runner, tmp_path) -> None:
+    rng = np.random.default_rng(8)
+    n = 400
+    ids = [f"C{i:04d}" for i in range(n)]
+    arm = np.where(rng.random(n) < 0.3, "control", "send")
+    units = pd.DataFrame({"customer_id": ids, "segment": "all", "arm": arm})
+    folder = write_experiment(
+        tmp_path / "exp", units, fractions={"all": {"control": 0.3, "send": 0.7}}
+    )
+    buys = rng.random(n) < 0.4
+    amount = rng.gamma(2.0, 30.0, n).round(2) + 1.0
+    kind = rng.choice(["paid", "cancelled", "full_refund", "partial_refund"], size=n)
+    orders = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "order_time": "2026-08-22 10:00:00",
+            "amount": amount,
+            "state": np.where(kind == "cancelled", "cancelled", "paid"),
+            "refund": np.select(
+                [kind == "full_refund", kind == "partial_refund"], [amount, 10.0], 0.0
+            ),
+        }
+    )[buys]
+    path = tmp_path / "orders.csv"
+    io.write_table(orders, path)
+    result_args = [
+        "analyze", str(folder), "--outcomes", str(path), "--start", "2026-08-21",
+        "--window-days", "7", "--status-col", "state", "--exclude-status", "cancelled",
+        "--refund-col", "refund", "--json",
+    ]  # fmt: skip
+    result = runner.invoke(app, result_args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    counted = orders[(orders["state"] == "paid") & (orders["refund"] < orders["amount"])]
+    truth = units.merge(counted, on="customer_id", how="left")
+    truth["converted"] = truth["amount"].notna()
+    truth["revenue"] = (truth["amount"] - truth["refund"]).fillna(0.0)
+    for summary in payload["arm_summaries"]:
+        if summary["segment"] != "all":
+            continue
+        rows = truth[truth["arm"] == summary["arm"]]
+        assert summary["conversions"] == int(rows["converted"].sum())
+        assert summary["revenue"] == pytest.approx(rows["revenue"].sum())
+    notes = payload["data_notes"]["order_counting"]
+    assert notes["dropped_by_status"] == {"cancelled": int((orders["state"] == "cancelled").sum())}
+    full = (orders["state"] == "paid") & (orders["refund"] == orders["amount"])
+    assert notes["fully_refunded_orders"] == int(full.sum())
+    terminal = runner.invoke(app, [*result_args[:-1]])
+    assert f"{int(full.sum()):,} fully refunded order(s) not counted" in " ".join(
+        terminal.output.split()
+    )
+
+
+COLUMN_MAP = """
+[orders]
+excluded_statuses = ["已取消"]
+
+[orders.columns]
+"买家" = "customer_id"
+"下单时间" = "order_time"
+"实付金额" = "amount"
+"状态" = "status"
+"退款" = "refund"
+
+[customers.columns]
+"会员ID" = "customer_id"
+"""
+
+
+def test_column_map_reads_each_file_by_its_own_columns(runner, shop, tmp_path) -> None:
+    orders = shop.orders.reset_index(drop=True)
+    cancelled = np.random.default_rng(9).random(len(orders)) < 0.1
+    export = pd.DataFrame(
+        {
+            "买家": orders["customer_id"],
+            "下单时间": orders["order_time"],
+            "实付金额": orders["amount"],
+            "状态": np.where(cancelled, "已取消", "已完成"),
+            "退款": 0.0,
+        }
+    )
+    export_path, clean_path = tmp_path / "export.csv", tmp_path / "clean.csv"
+    io.write_table(export, export_path)
+    io.write_table(orders[~cancelled][["customer_id", "order_time", "amount"]], clean_path)
+    members = tmp_path / "members.csv"
+    io.write_table(shop.customers.rename(columns={"customer_id": "会员ID"}), members)
+    plain_customers = tmp_path / "customers.csv"
+    io.write_table(shop.customers, plain_customers)
+    column_map = tmp_path / "map.toml"
+    column_map.write_text(COLUMN_MAP, encoding="utf-8")
+
+    expected = _segment(
+        runner, clean_path, tmp_path / "clean.parquet", "--customers", plain_customers
+    )
+    got = _segment(
+        runner, export_path, tmp_path / "mapped.parquet", "--columns", column_map,
+        "--customers", members,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected)
+
+    column_map.write_text('[orders.columns]\n"买家" = "buyer"\n', encoding="utf-8")
+    args = ["segment", str(export_path), "--as-of", "2026-10-20", "--columns", str(column_map)]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "bad.parquet")])
+    assert result.exit_code == 2 and "unknown canonical name 'buyer'" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "bad.parquet").exists()
+
+
+def test_presets_command_lists_each_presets_mapping(runner) -> None:
+    result = runner.invoke(app, ["presets", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["taobao"]["columns"]["customer_id"] == "买家会员名"
+    assert payload["taobao"]["columns"]["order_time"] == "订单付款时间"
+    assert payload["taobao"]["counted_statuses"] == TAOBAO_COUNTED
+    assert payload["shopify"]["columns"]["refund"] == "Refunded Amount"
+    text = runner.invoke(app, ["presets"]).output
+    assert "--preset taobao" in text and "--preset shopify" in text
+
+
+def test_unknown_preset_lists_the_known_ones(runner, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,order_time,amount\nA,2026-05-01,1\n", encoding="utf-8")
+    args = ["segment", str(path), "--as-of", "2026-10-20", "--preset", "jd"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "s.parquet")])
+    assert result.exit_code == 2 and "unknown preset 'jd'" in result.output
+    assert "taobao, shopify" in result.output

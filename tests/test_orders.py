@@ -1,0 +1,255 @@
+"""Which orders count (uplift_lab.orders) and column maps (uplift_lab.columnmap).
+
+Each rule is checked against a hand-made table whose counted orders are known by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from tests.test_analyze import write_experiment
+from uplift_lab import io
+from uplift_lab.columnmap import read_column_map, resolve_inputs
+from uplift_lab.errors import InputError
+from uplift_lab.orders import OrderRules, OrderSource, count_orders
+
+ORDERS = pd.DataFrame(
+    {
+        "order_id": ["O1", "O2", "O3", "O4", "O5", "O6"],
+        "customer_id": ["A", "A", "B", "B", "C", "D"],
+        "order_time": pd.to_datetime(
+            ["2026-05-01", "2026-05-10", "2026-05-02", "2026-05-20", "2026-05-03", "2026-05-04"]
+        ),
+        "amount": [100.0, 50.0, 80.0, 30.0, 40.0, 25.0],
+        "state": ["paid", "paid", "cancelled", "paid", "paid", "pending"],
+        "refund": [0.0, 20.0, 0.0, 30.0, np.nan, 0.0],
+    }
+)
+
+
+def counted(frame: pd.DataFrame, **rules) -> tuple[pd.DataFrame, object]:
+    source = OrderSource(rules=OrderRules(**rules))
+    result = count_orders(pa.Table.from_pandas(frame, preserve_index=False), "orders.csv", source)
+    return result.frame(), result.counting
+
+
+def test_paid_statuses_keep_only_those_rows_and_count_the_rest_per_status() -> None:
+    orders, counting = counted(ORDERS, status_col="state", paid_statuses=("paid",))
+    assert orders["order_id"].tolist() == ["O1", "O2", "O4", "O5"]
+    assert dict(counting.dropped_by_status) == {"cancelled": 1, "pending": 1}
+
+
+def test_excluded_statuses_drop_only_those_rows() -> None:
+    orders, counting = counted(ORDERS, status_col="state", excluded_statuses=("cancelled",))
+    assert orders["order_id"].tolist() == ["O1", "O2", "O4", "O5", "O6"]
+    assert dict(counting.dropped_by_status) == {"cancelled": 1}
+
+
+def test_refund_column_nets_partial_refunds_and_drops_full_ones() -> None:
+    orders, counting = counted(ORDERS, refund_col="refund")
+    # O4 (30 refunded of 30) is not an order; O2 counts at 50 - 20; an empty refund is none.
+    assert orders["order_id"].tolist() == ["O1", "O2", "O3", "O5", "O6"]
+    assert orders["amount"].tolist() == [100.0, 30.0, 80.0, 40.0, 25.0]
+    assert (counting.fully_refunded, counting.partly_refunded) == (1, 1)
+    assert counting.refunded_amount == pytest.approx(50.0)
+
+
+def test_refund_above_the_amount_is_refused_naming_both_columns() -> None:
+    frame = ORDERS.assign(refund=[0.0, 60.0, 0.0, 0.0, 0.0, 0.0])
+    with pytest.raises(InputError, match=r"'refund' refunds more than the order's 'amount'"):
+        counted(frame, refund_col="refund")
+
+
+def test_negative_amount_is_refused_with_the_refund_rows_hint() -> None:
+    frame = ORDERS.assign(amount=[100.0, -50.0, 80.0, 30.0, 40.0, 25.0])
+    with pytest.raises(InputError, match="pass --refund-rows"):
+        counted(frame)
+    orders, counting = counted(frame, refund_rows=True)
+    assert counting.refund_rows == 1 and counting.orders_counted == 5
+    assert orders["amount"].sum() == pytest.approx(225.0)
+
+
+def test_refund_rows_and_a_refund_column_combine() -> None:
+    frame = ORDERS.assign(amount=[100.0, -50.0, 80.0, 30.0, 40.0, 25.0])
+    orders, counting = counted(frame, refund_col="refund", refund_rows=True)
+    # O2 is a refund row (kept at -50, its refund cell ignored: it is not an order); O4 is
+    # refunded in full and drops out.
+    assert orders["order_id"].tolist() == ["O1", "O2", "O3", "O5", "O6"]
+    assert orders["amount"].tolist() == [100.0, -50.0, 80.0, 40.0, 25.0]
+    assert counting.refund_rows == 1 and counting.orders_counted == 4
+
+
+def test_rules_refuse_contradictory_options() -> None:
+    with pytest.raises(InputError, match="cannot be combined"):
+        OrderRules(status_col="s", paid_statuses=("a",), excluded_statuses=("b",))
+    with pytest.raises(InputError, match="need --status-col"):
+        OrderRules(paid_statuses=("a",))
+    with pytest.raises(InputError, match="needs --paid-status"):
+        OrderRules(status_col="s")
+
+
+def test_line_items_keep_the_first_row_of_each_order() -> None:
+    frame = pd.DataFrame(
+        {
+            "Name": ["#1", "#1", "#2", "#1"],
+            "customer_id": ["A", "A", "B", "A"],
+            "order_time": ["2026-05-01", None, "2026-05-02", None],
+            "amount": [10.0, None, 20.0, None],
+        }
+    )
+    source = OrderSource(order_id_col="Name", rules=OrderRules(line_item_col="Name"))
+    result = count_orders(pa.Table.from_pandas(frame), "orders.csv", source)
+    assert result.table.column("order_id").to_pylist() == ["#1", "#2"]
+    assert result.counting.line_item_rows == 2
+
+
+def test_errors_name_the_column_as_the_file_has_it() -> None:
+    frame = pd.DataFrame(
+        {"买家会员名": ["a", None], "付款时间": ["2026-05-01"] * 2, "金额": [1, 2]}
+    )
+    source = OrderSource(customer_col="买家会员名", time_col="付款时间", amount_col="金额")
+    with pytest.raises(InputError, match="column '买家会员名' has 1 empty id"):
+        count_orders(pa.Table.from_pandas(frame), "export.csv", source)
+
+
+def test_column_map_sets_each_files_columns_rules_and_dates(tmp_path: Path) -> None:
+    path = tmp_path / "map.toml"
+    path.write_text(
+        """
+[orders]
+paid_statuses = ["交易成功"]
+timezone = "Asia/Shanghai"
+dayfirst = true
+
+[orders.columns]
+"买家" = "customer_id"
+"时间" = "order_time"
+"实付" = "amount"
+"状态" = "status"
+"退款" = "refund"
+
+[customers]
+columns = { "会员ID" = "customer_id", "注册时间" = "signup_time" }
+""",
+        encoding="utf-8",
+    )
+    inputs = resolve_inputs(columns=path)
+    orders = inputs.orders
+    assert (orders.customer_col, orders.time_col, orders.amount_col) == ("买家", "时间", "实付")
+    assert orders.rules.status_col == "状态" and orders.rules.paid_statuses == ("交易成功",)
+    assert orders.rules.refund_col == "退款"
+    assert orders.parsing.timezone == "Asia/Shanghai" and orders.parsing.dayfirst is True
+    assert inputs.customers_id == "会员ID" and inputs.events_id == "customer_id"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[shipments]\ncolumns = {}", "unknown section [shipments]"),
+        ('[orders]\ncolumns = { "x" = "buyer" }', "unknown canonical name 'buyer'"),
+        ("[orders\ncolumns = {}", "not valid TOML"),
+        ("[orders]\nstatus = 'x'", "unknown key 'status'"),
+        ('[orders]\ncolumns = { "s" = "status" }', "needs --paid-status"),
+    ],
+)
+def test_bad_column_maps_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "map.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)) as caught:
+        read_column_map(path) if "needs" not in message else resolve_inputs(columns=path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+# ---------------------------------------------------------------- train and evaluate --orders
+
+
+def _campaign(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
+    """An experiment of 200 customers; in the window every customer orders once, and half of
+    the orders are refunded in full: those customers did not convert."""
+    rng = np.random.default_rng(4)
+    ids = [f"C{i:04d}" for i in range(200)]
+    units = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "segment": "all",
+            "arm": np.where(np.arange(200) % 2 == 0, "send", "control"),
+        }
+    )
+    folder = write_experiment(tmp_path / "exp", units)
+    full_refund = rng.random(200) < 0.5
+    amount = rng.gamma(2.0, 20.0, 200).round(2) + 1.0
+    before = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "order_time": pd.Timestamp("2026-07-01"),
+            "amount": 10.0,
+            "refund": 0.0,
+        }
+    )
+    window = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "order_time": pd.Timestamp("2026-08-22 10:00"),
+            "amount": amount,
+            "refund": np.where(full_refund, amount, 0.0),
+        }
+    )
+    orders = tmp_path / "orders.csv"
+    io.write_table(pd.concat([before, window]), orders)
+    truth = pd.DataFrame(
+        {"customer_id": ids, "converted": (~full_refund).astype(float), "revenue": amount}
+    )
+    truth["revenue"] = np.where(full_refund, 0.0, amount)
+    return folder, orders, truth
+
+
+def test_train_data_does_not_count_a_fully_refunded_order_as_a_conversion(tmp_path) -> None:
+    from uplift_lab.uplift.data import load_experiment_training_data
+
+    folder, orders, truth = _campaign(tmp_path)
+    inputs = resolve_inputs(refund_col="refund")
+    data = load_experiment_training_data(folder, orders, "2026-08-21", 14, inputs=inputs)
+    got = pd.DataFrame({"customer_id": data.ids, "converted": data.conversion})
+    expected = truth.set_index("customer_id").loc[got["customer_id"], "converted"].to_numpy()
+    np.testing.assert_array_equal(got["converted"].to_numpy(), expected)
+    assert 0 < data.conversion.mean() < 1
+    assert data.extra["order_counting"]["fully_refunded_orders"] == int((1 - expected).sum())
+
+
+def test_evaluate_outcomes_use_the_same_refund_rule(tmp_path) -> None:
+    from uplift_lab.uplift.data import load_experiment_outcomes
+
+    folder, orders, truth = _campaign(tmp_path)
+    outcomes = load_experiment_outcomes(
+        folder, orders, "2026-08-21", 14, inputs=resolve_inputs(refund_col="refund")
+    ).table.set_index("customer_id")
+    expected = truth.set_index("customer_id").loc[outcomes.index]
+    np.testing.assert_array_equal(outcomes["converted"], expected["converted"].astype(int))
+    np.testing.assert_allclose(outcomes["revenue"], expected["revenue"])
+
+
+def test_train_refuses_negative_amounts_like_every_command(tmp_path) -> None:
+    from uplift_lab.uplift.data import load_experiment_training_data
+
+    folder, orders, _ = _campaign(tmp_path)
+    frame = pd.read_csv(orders)
+    frame.loc[0, "amount"] = -5.0
+    frame.to_csv(orders, index=False)
+    with pytest.raises(InputError, match="pass --refund-rows"):
+        load_experiment_training_data(folder, orders, "2026-08-21", 14)
+
+
+def test_refunds_net_the_same_when_the_money_columns_are_text() -> None:
+    as_text = ORDERS.assign(
+        amount=ORDERS["amount"].map("{:.2f}".format), refund=ORDERS["refund"].fillna(0).map(str)
+    )
+    numeric_orders, numeric_counting = counted(ORDERS, refund_col="refund")
+    text_orders, text_counting = counted(as_text, refund_col="refund")
+    pd.testing.assert_frame_equal(text_orders, numeric_orders)
+    assert text_counting == numeric_counting

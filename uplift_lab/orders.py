@@ -1,0 +1,521 @@
+"""Which orders count: one definition for every command that reads an order log.
+
+A shop's export holds closed, unpaid and refunded orders next to the real purchases. The rules
+here decide, once, what becomes recency, frequency, monetary, model features and campaign
+outcomes (`segment`, `analyze`, `train --experiment`, `evaluate --scores --orders` all call
+:func:`load_orders`):
+
+* status: with ``paid_statuses`` only rows of those statuses count; with ``excluded_statuses``
+  every row but those. Dropped rows are counted per status for the summary.
+* unpaid: with ``unpaid_when_time_empty`` (presets whose order time is the payment time) a row
+  without an order time is an unpaid order, dropped and counted, instead of an error.
+* refund column: net = amount - refund. A fully refunded order (refund = amount > 0) is not a
+  purchase and not a conversion: it is dropped and counted. A partly refunded one counts with
+  its net. A refund above the amount is an error.
+* refund rows: negative amounts are refunds only where declared (``refund_rows``); they net into
+  the customer's money totals but are not orders (they set neither recency nor frequency).
+  Undeclared negative amounts are refused with the hint to pass ``--refund-rows``.
+* line items: with ``line_item_col`` (Shopify) repeated rows of one order id are line items of
+  the order; the first row carries the order's totals and is the one kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uplift_lab import contracts, io
+from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
+from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+
+STATUS = "status"
+REFUND = "refund"
+CATEGORY = "category"
+ORDER_COLUMNS = (CUSTOMER_ID, ORDER_TIME, AMOUNT, ORDER_ID, CATEGORY, STATUS, REFUND)
+"""Canonical names a column of an orders file can be mapped to."""
+
+EMPTY_STATUS = "(empty)"
+REFUND_ROWS_FIX = "If those rows are refunds, pass --refund-rows to net them into the totals"
+_MONEY_NOISE = r"[¥￥$€£,\s]"  # currency signs and thousands separators of money written as text
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRules:
+    """Which rows of an orders file are counted orders (see the module docstring).
+
+    Column names are the file's own (after header spaces are stripped).
+    """
+
+    status_col: str | None = None
+    paid_statuses: tuple[str, ...] = ()
+    excluded_statuses: tuple[str, ...] = ()
+    refund_col: str | None = None
+    refund_rows: bool = False
+    unpaid_when_time_empty: bool = False
+    line_item_col: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.paid_statuses and self.excluded_statuses:
+            raise InputError(
+                "--paid-status and --exclude-status cannot be combined; list either the "
+                "statuses that count or the ones that do not"
+            )
+        if (self.paid_statuses or self.excluded_statuses) and not self.status_col:
+            raise InputError("--paid-status/--exclude-status need --status-col COLUMN")
+        if self.status_col and not (self.paid_statuses or self.excluded_statuses):
+            raise InputError(
+                f"--status-col {self.status_col} needs --paid-status VALUE (repeatable) or "
+                "--exclude-status VALUE"
+            )
+
+    @property
+    def active(self) -> bool:
+        """Whether any rule beyond the plain order log applies."""
+        return (
+            bool(self.status_col or self.refund_col or self.refund_rows or self.line_item_col)
+            or self.unpaid_when_time_empty
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSource:
+    """How to read one orders file: its column names, the counting rules and the date parsing.
+
+    ``customer_col``, ``time_col``, ``amount_col`` and the optional ``order_id_col`` /
+    ``category_col`` are the file's names of the canonical columns. ``clean_text`` (presets)
+    trims spaces and tabs around text values (ids guarded by a trailing tab) and reads money
+    written as text ("1,299.00", "¥35").
+    """
+
+    customer_col: str = CUSTOMER_ID
+    time_col: str = ORDER_TIME
+    amount_col: str = AMOUNT
+    order_id_col: str | None = None
+    category_col: str | None = None
+    rules: OrderRules = field(default_factory=OrderRules)
+    parsing: TimeParsing = DEFAULT_TIME_PARSING
+    clean_text: bool = False
+
+    def renames(self) -> dict[str, str]:
+        """``{file column: canonical column}`` of the mapped columns."""
+        pairs = {
+            self.customer_col: CUSTOMER_ID,
+            self.time_col: ORDER_TIME,
+            self.amount_col: AMOUNT,
+        }
+        if self.order_id_col:
+            pairs[self.order_id_col] = ORDER_ID
+        if self.category_col:
+            pairs[self.category_col] = CATEGORY
+        return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCounting:
+    """What the rules did to a file: rows read, dropped per reason, refunds netted."""
+
+    rows_read: int
+    orders_counted: int
+    dropped_by_status: Mapping[str, int] = field(default_factory=dict)
+    unpaid_rows: int = 0
+    line_item_rows: int = 0
+    fully_refunded: int = 0
+    partly_refunded: int = 0
+    refunded_amount: float = 0.0
+    refund_rows: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "orders_counted": self.orders_counted,
+            "dropped_by_status": dict(self.dropped_by_status),
+            "unpaid_rows": self.unpaid_rows,
+            "line_item_rows_collapsed": self.line_item_rows,
+            "fully_refunded_orders": self.fully_refunded,
+            "partly_refunded_orders": self.partly_refunded,
+            "refunded_amount": round(self.refunded_amount, 6),
+            "refund_rows": self.refund_rows,
+        }
+
+    def lines(self) -> list[str]:
+        """Short sentences for the terminal summary (empty when no rule changed anything)."""
+        lines = []
+        if self.line_item_rows:
+            lines.append(f"{self.line_item_rows:,} extra line-item row(s) merged into their order")
+        for status, n in self.dropped_by_status.items():
+            lines.append(f"{n:,} row(s) with status '{status}' not counted")
+        if self.unpaid_rows:
+            lines.append(f"{self.unpaid_rows:,} unpaid row(s) (no payment time) not counted")
+        if self.fully_refunded:
+            lines.append(f"{self.fully_refunded:,} fully refunded order(s) not counted")
+        if self.partly_refunded:
+            lines.append(f"{self.partly_refunded:,} partly refunded order(s) counted at their net")
+        if self.refund_rows:
+            lines.append(f"{self.refund_rows:,} refund row(s) netted into customer totals")
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
+class CountedOrders:
+    """The counted orders (canonical Arrow table) and how they were counted."""
+
+    table: pa.Table
+    counting: OrderCounting
+
+    def frame(self) -> pd.DataFrame:
+        """The orders as the canonical pandas frame of :func:`contracts.validate_orders`."""
+        out = self.table.to_pandas()
+        out[ORDER_TIME] = out[ORDER_TIME].astype("datetime64[ns]")
+        return out
+
+
+def load_orders(
+    path: Path, source: OrderSource | None = None, *, encoding: str | None = None
+) -> CountedOrders:
+    """Read an orders file and keep the orders that count (the one reader of every command)."""
+    source = source or OrderSource()
+    names = io.table_column_names(path, encoding=encoding)
+    cleaned = {name: _clean_name(name) for name in names}
+    text_columns = [name for name in names if cleaned[name] in _text_column_names(source)]
+    status = [name for name in names if cleaned[name] == source.rules.status_col]
+    needed = _needed_columns(source)
+    read = None  # all columns, so that a missing one is reported with what the file has
+    if needed <= set(cleaned.values()):
+        read = [name for name in names if cleaned[name] in needed | {ORDER_ID}]
+    raw = io.read_arrow(
+        path,
+        encoding=encoding,
+        string_columns=[name for name in text_columns if name not in status],
+        columns=read,
+        dictionary_columns=status,
+    )
+    return count_orders(raw, path, source)
+
+
+def _needed_columns(source: OrderSource) -> set[str]:
+    rules = source.rules
+    wanted = {*source.renames(), rules.status_col, rules.refund_col, rules.line_item_col}
+    return {name for name in wanted if name}
+
+
+def _text_column_names(source: OrderSource) -> set[str]:
+    rules = source.rules
+    names = {source.customer_col, source.order_id_col, rules.status_col, rules.line_item_col}
+    if source.clean_text:  # money as text is cleaned as text, never half-inferred
+        names |= {source.amount_col, rules.refund_col, source.time_col}
+    return {name for name in names if name}
+
+
+def _clean_name(name: object) -> str:
+    return str(name).strip().strip("\ufeff").strip()
+
+
+def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrders:
+    """Apply ``source``'s columns and rules to an orders table read from ``path``."""
+    rules = source.rules
+    table = _strip_header(raw)
+    table = _select(table, source, path)
+    rows_read = table.num_rows
+    if source.clean_text:
+        table = _trimmed_text(table)
+        for money in (source.amount_col, rules.refund_col):
+            if money and money in table.column_names:
+                table = _set(table, money, _money_text(table.column(money)))
+
+    line_items = 0
+    if rules.line_item_col:
+        table, line_items = _first_row_per_order(table, rules.line_item_col)
+    keep = None  # one filter for the status and unpaid rules: a single copy of the table
+    dropped: dict[str, int] = {}
+    if rules.status_col:
+        keep, dropped = _status_mask(table.column(rules.status_col), rules)
+    unpaid = 0
+    if rules.unpaid_when_time_empty:
+        times = table.column(source.time_col)
+        empty = pc.is_null(times)
+        if pa.types.is_string(times.type) or pa.types.is_large_string(times.type):
+            empty = pc.or_kleene(empty, pc.equal(times, ""))
+        paid = pc.invert(pc.fill_null(empty, True))
+        unpaid = int(pc.sum(pc.invert(paid) if keep is None else pc.and_not(keep, paid)).as_py())
+        keep = paid if keep is None else pc.and_(keep, paid)
+    netted = None
+    if rules.refund_col:
+        netted = _net_numeric_refunds(table, source, keep, path)
+        if netted is not None:
+            table, keep = netted.table, netted.keep
+    if keep is not None and not pc.all(keep).as_py():
+        table = table.filter(keep)
+
+    renames = source.renames()
+    refund = None
+    if rules.refund_col and netted is None:  # text money: netted after validation
+        refund = _refund_amounts(table, rules.refund_col, path)
+    if ORDER_ID in table.column_names and ORDER_ID not in renames.values():
+        renames[ORDER_ID] = ORDER_ID  # an order_id column as such is still checked for duplicates
+    canonical = table.select(list(renames)).rename_columns(list(renames.values()))
+    try:
+        canonical = contracts.validate_orders_arrow(
+            canonical, path, allow_refunds=rules.refund_rows, parsing=source.parsing
+        )
+    except InputError as exc:
+        raise _in_file_terms(exc, renames) from None
+
+    counting = OrderCounting(rows_read=rows_read, orders_counted=0, dropped_by_status=dropped)
+    counting = replace(counting, unpaid_rows=unpaid, line_item_rows=line_items)
+    if refund is not None:
+        canonical, counting = _net_refunds(canonical, refund, counting, source, path)
+    if netted is not None:
+        counting = replace(
+            counting,
+            fully_refunded=netted.fully_refunded,
+            partly_refunded=netted.partly_refunded,
+            refunded_amount=netted.refunded_amount,
+        )
+    if rules.refund_rows:
+        n_refund_rows = int(pc.sum(pc.less(canonical.column(AMOUNT), 0.0)).as_py() or 0)
+        counting = replace(counting, refund_rows=n_refund_rows)
+    orders_counted = canonical.num_rows - counting.refund_rows
+    return CountedOrders(canonical, replace(counting, orders_counted=orders_counted))
+
+
+def _strip_header(table: pa.Table) -> pa.Table:
+    """Header names without surrounding spaces (exports pad them); clashes keep the raw name."""
+    cleaned = [_clean_name(name) for name in table.column_names]
+    if len(set(cleaned)) != len(cleaned):
+        return table
+    return table.rename_columns(cleaned)
+
+
+def _select(table: pa.Table, source: OrderSource, path: object) -> pa.Table:
+    """Only the columns the rules and the canonical table need; a missing one is an error."""
+    rules = source.rules
+    wanted = [*source.renames(), rules.status_col, rules.refund_col, rules.line_item_col]
+    names = table.column_names
+    flags = {
+        source.customer_col: "--customer-col",
+        source.time_col: "--time-col",
+        source.amount_col: "--amount-col",
+        rules.status_col: "--status-col",
+        rules.refund_col: "--refund-col",
+    }
+    for name in wanted:
+        if name and name not in names:
+            shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
+            fix = f"The file has: {shown}"
+            if name in flags:
+                fix += f". Map it with {flags[name]} NAME, a --preset or --columns map.toml"
+            raise input_error(path, f"missing column '{name}'", fix)
+    keep = list(dict.fromkeys(name for name in wanted if name))
+    if ORDER_ID in names and source.order_id_col is None and ORDER_ID not in keep:
+        keep.append(ORDER_ID)
+    return table.select(keep)
+
+
+def _set(table: pa.Table, name: str, values) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, values)
+
+
+def _trimmed_text(table: pa.Table) -> pa.Table:
+    """Text values without surrounding spaces or tabs; empty text becomes missing."""
+    for name in table.column_names:
+        values = table.column(name)
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            trimmed = pc.utf8_trim(values, characters=" \t\r\n\u3000")
+            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+            table = _set(table, name, trimmed)
+    return table
+
+
+def _money_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Money written as text as numbers where every value reads as one (else left as text,
+    so that validation names a bad value)."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return values
+    plain = pc.replace_substring_regex(values, _MONEY_NOISE, "")
+    try:
+        return pc.cast(plain, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return values
+
+
+def _first_row_per_order(table: pa.Table, order_col: str) -> tuple[pa.Table, int]:
+    """Keep the first row of each order id (the row with the order's totals)."""
+    ids = table.column(order_col)
+    codes = pc.dictionary_encode(ids.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)
+    if len(first) == table.num_rows:
+        return table, 0
+    rows = np.sort(first)
+    return table.take(pa.array(rows)), table.num_rows - len(rows)
+
+
+def _status_mask(
+    status: pa.ChunkedArray, rules: OrderRules
+) -> tuple[pa.ChunkedArray, dict[str, int]]:
+    """Which rows' status counts, and the rows dropped per status.
+
+    Worked out on the dictionary of distinct statuses (a handful), so ten million rows cost
+    one hash pass and one lookup; statuses are compared without surrounding spaces.
+    """
+    if pa.types.is_dictionary(status.type):
+        encoded = status.unify_dictionaries().combine_chunks()
+    else:
+        if not (pa.types.is_string(status.type) or pa.types.is_large_string(status.type)):
+            status = status.cast(pa.string())
+        encoded = pc.dictionary_encode(status.combine_chunks())
+    if not pa.types.is_string(encoded.dictionary.type):
+        encoded = pa.DictionaryArray.from_arrays(
+            encoded.indices, encoded.dictionary.cast(pa.string())
+        )
+    labels = pc.utf8_trim(encoded.dictionary, characters=" \t\r\n\u3000")
+    listed = pa.array(rules.paid_statuses or rules.excluded_statuses, type=pa.string())
+    member = pc.is_in(labels, value_set=listed).to_numpy(zero_copy_only=False)
+    counted_label = member if rules.paid_statuses else ~member
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    has_null = encoded.indices.null_count > 0
+    if has_null:  # an empty status: not a paid one, and not an excluded one
+        valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+        codes = np.where(valid, codes, len(labels))
+        counted_label = np.append(counted_label, not rules.paid_statuses)
+    keep = counted_label[codes]
+    per_label = np.bincount(codes, minlength=len(counted_label))
+    names = [*labels.to_pylist(), EMPTY_STATUS][: len(counted_label)]
+    dropped = {}
+    for index in np.argsort(-per_label, kind="stable"):
+        if per_label[index] and not counted_label[index]:
+            dropped[names[index]] = dropped.get(names[index], 0) + int(per_label[index])
+    return pa.chunked_array([pa.array(keep)]), dropped
+
+
+@dataclass(frozen=True, slots=True)
+class _Netted:
+    table: pa.Table  # amounts net of refunds
+    keep: pa.ChunkedArray  # rows counted by the earlier rules and not fully refunded
+    fully_refunded: int
+    partly_refunded: int
+    refunded_amount: float
+
+
+def _net_numeric_refunds(
+    table: pa.Table, source: OrderSource, keep: pa.ChunkedArray | None, path: object
+) -> _Netted | None:
+    """Net the refunds in the pass of the status rule when amount and refund are numbers, so
+    that full refunds drop out in the same filter (one copy of ten million rows, not two).
+
+    Only rows the earlier rules count are checked and counted. ``None`` when either column is
+    text (then :func:`_net_refunds` nets after validation).
+    """
+    rules = source.rules
+    amount = table.column(source.amount_col)
+    refund = table.column(rules.refund_col)
+    numeric = all(
+        pa.types.is_floating(values.type) or pa.types.is_integer(values.type)
+        for values in (amount, refund)
+    )
+    if not numeric:
+        return None
+    amounts = amount.cast(pa.float64()).to_numpy()
+    refunds = pc.fill_null(refund.cast(pa.float64()), 0.0).to_numpy()
+    counted = np.ones(len(amounts), dtype=bool) if keep is None else keep.to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = counted & ~(np.isfinite(refunds) & (refunds >= 0))
+        if bad.any():
+            example = refunds[np.flatnonzero(bad)[0]]
+            raise input_error(
+                path,
+                f"column '{rules.refund_col}' has {int(bad.sum())} negative or infinite "
+                f"refund(s), e.g. {example:g}",
+                "Refund amounts are >= 0 (an empty value means no refund)",
+            )
+        purchase = counted & ~(amounts < 0)  # a refund row's refund cell does not apply
+        over = np.flatnonzero(purchase & (refunds - amounts > 1e-9))
+        if len(over):
+            row = int(over[0])
+            raise _over_refund(path, source, refunds[row], amounts[row])
+        refunded = purchase & (refunds > 0)
+        full = refunded & (amounts > 0) & (refunds >= amounts - 1e-9)
+    # only refunded orders change: a declared refund row (negative amount) keeps its amount
+    net = pa.array(np.where(refunded, np.maximum(amounts - refunds, 0.0), amounts))
+    return _Netted(
+        table=_set(table, source.amount_col, net),
+        keep=pa.chunked_array([pa.array(counted & ~full)]),
+        fully_refunded=int(full.sum()),
+        partly_refunded=int((refunded & ~full).sum()),
+        refunded_amount=float(refunds[refunded].sum()),
+    )
+
+
+def _over_refund(path: object, source: OrderSource, refund: float, amount: float) -> InputError:
+    return input_error(
+        path,
+        f"column '{source.rules.refund_col}' refunds more than the order's "
+        f"'{source.amount_col}' ({refund:g} > {amount:g})",
+        "Check that the two columns are the refund and the amount paid of the same order",
+    )
+
+
+def _refund_amounts(table: pa.Table, column: str, path: object) -> pa.ChunkedArray:
+    """The refund column as amounts >= 0; an empty value means no refund."""
+    values = table.column(column)
+    if pa.types.is_null(values.type):
+        values = values.cast(pa.float64())
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
+    filled = pa.table({column: values})
+    if pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
+        filled = pa.table({column: pc.fill_null(values.cast(pa.float64()), 0.0)})
+        return contracts.amounts_arrow(filled, column, path)
+    frame = pd.DataFrame({column: filled.column(column).to_pandas()})
+    checked = contracts.numeric_column(
+        frame, column, path, allow_negative=False, allow_missing=True
+    ).fillna(0.0)
+    return pa.chunked_array([pa.array(checked.to_numpy(), type=pa.float64())])
+
+
+def _net_refunds(
+    orders: pa.Table,
+    refund: pa.ChunkedArray,
+    counting: OrderCounting,
+    source: OrderSource,
+    path: object,
+) -> tuple[pa.Table, OrderCounting]:
+    """net = amount - refund; fully refunded orders dropped; a refund above the amount refused."""
+    amounts = orders.column(AMOUNT).to_numpy()
+    refunds = refund.to_numpy()  # >= 0 and complete: checked by _refund_amounts
+    purchase = amounts >= 0  # a refund row's refund cell does not apply
+    over = np.flatnonzero(purchase & (refunds - amounts > 1e-9))
+    if len(over):
+        row = int(over[0])
+        raise _over_refund(path, source, refunds[row], amounts[row])
+    refunded = purchase & (refunds > 0)
+    full = refunded & (refunds >= amounts - 1e-9) & (amounts > 0)
+    n_full = int(full.sum())
+    n_refunded = int(refunded.sum())
+    refunded_amount = float(refunds[refunded].sum())
+    net = pa.array(np.where(refunded, np.maximum(amounts - refunds, 0.0), amounts))
+    orders = _set(orders, AMOUNT, net)
+    if n_full:
+        orders = orders.filter(pa.array(~full))
+    counting = replace(
+        counting,
+        fully_refunded=n_full,
+        partly_refunded=n_refunded - n_full,
+        refunded_amount=refunded_amount,
+    )
+    return orders, counting
+
+
+def _in_file_terms(exc: InputError, renames: Mapping[str, str]) -> InputError:
+    """The validation message with the file's column names instead of the canonical ones."""
+    message = str(exc)
+    for user_name, canonical in renames.items():
+        if user_name != canonical:
+            message = message.replace(f"column '{canonical}'", f"column '{user_name}'")
+    return InputError(message)
