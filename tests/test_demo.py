@@ -4,6 +4,7 @@ today's rules by the planted truth, which the final report's CIs also cover."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ def demo_run(tmp_path_factory) -> tuple[Path, str]:
 
     out = tmp_path_factory.mktemp("demo")
     result = CliRunner().invoke(
-        app, ["demo", "--out", str(out / "work"), "--report", str(out / "report")]
+        app,
+        ["demo", "--out", str(out / "work"), "--report", str(out / "report")],
+        env={"COLUMNS": "80"},  # an 80-column terminal: see test_every_table_fits_80_columns
     )
     assert result.exit_code == 0, result.output
     return out, result.output
@@ -51,3 +54,20 @@ def test_campaign_report_covers_the_planted_profit(demo_run) -> None:
     assert readable, "no channel had a holdout to measure against"
     for check in readable:
         assert check["measured_low"] <= check["planted"] <= check["measured_high"], check
+
+
+def test_every_table_fits_80_columns_with_numbers_whole(demo_run) -> None:
+    """Every command's output on the demo's data fits 80 columns; no number is cut to '…'."""
+    _, output = demo_run
+    # Warnings go to stderr as one unwrapped line each (so scripts can grep them): not tables.
+    lines = [line.rstrip() for line in output.splitlines() if not line.startswith("warning:")]
+    too_wide = [line for line in lines if len(line) > 80]
+    assert not too_wide, "\n".join(too_wide)
+    cut = [line for line in lines if "…" in line and not line.startswith("─")]  # rules: titles
+    assert not cut, "\n".join(cut)
+    numbers = re.compile(r"\d[\d,.]*%?")
+    for line in lines:
+        if line.startswith("─"):
+            continue
+        for match in numbers.finditer(line):
+            assert line[match.end() : match.end() + 1] != "…", line

@@ -17,6 +17,7 @@ from uplift_lab.report.model_report import (
     render_model_report,
     write_model_report,
 )
+from uplift_lab.uplift import store
 from uplift_lab.uplift.evaluate import evaluate_scores
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -87,8 +88,8 @@ def test_html_is_self_contained_and_holds_the_table_and_verdict(tmp_path, evalua
     assert 'src="qini' not in html and "<script" not in html
     assert "baseline: RFM rule" in html and "Qini coefficient" in html
     assert "useful: its top bin" in html
-    # CIs over folds appear as "mean [low, high]" cells.
-    assert html.count(" [") > 10
+    # CIs over folds appear as "mean [low, high]" cells, the interval on its own line.
+    assert html.count('<br><span class="ci">[') > 10
 
 
 def test_metrics_json_matches_the_evaluation(tmp_path, evaluations) -> None:
@@ -242,6 +243,23 @@ def _fake_model_folder(folder: Path, frame: pd.DataFrame) -> Path:
         "control": "control",
         "arms": ["sms"],
         "training_sha256": "0" * 64,
+        "features": [{"name": "x", "kind": "numeric", "levels": []}],
+        "n_rows": len(frame),
+        "lightgbm_settings": {},
+        "arm_models": [
+            {
+                "arm": "sms",
+                "conversion": {
+                    "kind": "two",
+                    "params": {},
+                    "boosters": {
+                        role: {"file": f"{role}.txt", "sha256": "0" * 64}
+                        for role in ("control", "treated")
+                    },
+                },
+                "revenue": None,
+            }
+        ],
         "cv_metrics": {"folds": 4, "choice": {"sms": {"conversion": "two", "revenue": None}}},
     }
     (folder / "model.json").write_text(json.dumps(description), encoding="utf-8")
@@ -258,6 +276,7 @@ def _fake_model_folder(folder: Path, frame: pd.DataFrame) -> Path:
         }
     )
     predictions.to_parquet(folder / "cv_predictions.parquet", index=False)
+    store.write_manifest(folder)  # as save_model seals a folder (boosters are never loaded here)
     return folder
 
 
@@ -276,6 +295,7 @@ def test_cli_evaluate_bad_predictions_is_one_line_exit_2(runner, tmp_path) -> No
     model = _fake_model_folder(tmp_path / "model", _campaign(n=400))
     broken = pd.read_parquet(model / "cv_predictions.parquet").drop(columns="fold")
     broken.to_parquet(model / "cv_predictions.parquet", index=False)
+    store.write_manifest(model)  # re-sealed: the check under test is evaluate's, not the manifest's
     out = tmp_path / "out"
     result = runner.invoke(app, ["evaluate", str(model), "--out", str(out)])
     assert result.exit_code == 2
@@ -331,3 +351,13 @@ def test_inconclusive_verdict_is_styled_and_tells_how_to_find_out(tmp_path) -> N
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert 'class="verdict inconclusive"' in html
     assert "A larger holdout would tell" in report.markdown
+
+
+def test_report_html_tables_scroll_inside_the_page_and_the_verdict_wraps(runner, tmp_path):
+    model = _fake_model_folder(tmp_path / "model", _campaign())
+    out = tmp_path / "reports" / "model"
+    assert runner.invoke(app, ["evaluate", str(model), "--out", str(out)]).exit_code == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("<table>") == html.count('<div class="scroll"><table>') > 0
+    assert ".scroll { max-width: 100%; overflow-x: auto; }" in html
+    assert 'class="text"' in html and "td.text { white-space: normal" in html

@@ -1334,8 +1334,7 @@ def analyze_experiment_folder(
                 )
                 raise input_error(
                     outcomes_path,
-                    f"--covariate '{covariate}' is {kind} (the file has: "
-                    f"{', '.join(names[:20])})",
+                    f"--covariate '{covariate}' is {kind} (the file has: {', '.join(names[:20])})",
                     f"With an orders file use --covariate {PRE_REVENUE} (revenue in the 365 days "
                     "before --start), or pass a per-customer outcomes table with that column",
                 )

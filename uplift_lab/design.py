@@ -67,6 +67,8 @@ CHANGED_AFTER_DESIGN = (
     "assignment.parquet was changed after design (its SHA-256 no longer matches design.json)"
 )
 CHANGED_FIX = "Restore the original file or design the experiment again"
+DESIGN_SEAL = "design_sha256"  # SHA-256 of design.json's own text without this key
+DESIGN_CHANGED = "was changed after design (its design_sha256 no longer matches its content)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1207,8 +1209,15 @@ def write_experiment(
             created_at=created_at,
             campaign=campaign,
         )
+        meta[DESIGN_SEAL] = design_seal(meta)
         io.write_json(meta, staging / DESIGN_FILE)
     return meta
+
+
+def design_seal(meta: Mapping[str, Any]) -> str:
+    """SHA-256 of ``meta`` as JSON text without its seal, so an edit of design.json is caught."""
+    unsealed = {key: value for key, value in meta.items() if key != DESIGN_SEAL}
+    return hashlib.sha256(io.to_json_text(unsealed).encode("utf-8")).hexdigest()
 
 
 def create_experiment(
@@ -1260,6 +1269,8 @@ def load_experiment(path: Path) -> Experiment:
     meta = io.read_json(design_path)
     if not isinstance(meta, dict) or "assignment_sha256" not in meta:
         raise input_error(design_path, "has no assignment_sha256", "Design the experiment again")
+    if DESIGN_SEAL in meta and meta[DESIGN_SEAL] != design_seal(meta):  # older folders: no seal
+        raise input_error(design_path, DESIGN_CHANGED, CHANGED_FIX)
     if io.sha256_file(assignment_path) != meta["assignment_sha256"]:
         raise input_error(assignment_path, CHANGED_AFTER_DESIGN, CHANGED_FIX)
     assignment = io.read_table(assignment_path, string_columns=[CUSTOMER_ID, STRATUM, ARM])

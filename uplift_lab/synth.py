@@ -28,6 +28,7 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.design import ExperimentDesign, design_experiment, write_experiment
+from uplift_lab.errors import input_error
 
 CHANNEL_RESPONSE = {"sms": 1.0, "mms": 1.4, "edm": 0.35}
 """True effect of each channel relative to SMS (MMS is richer, e-mail is mostly unread)."""
@@ -626,6 +627,8 @@ def write_shop_files(
     """The layout every generated shop shares: its CSV tables, the past campaign's experiment
     folder (from ``campaign.csv``) and shop.json, each written atomically."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise input_error(out_dir, "exists and is not a folder", "Choose another --out")
     written = {name: io.write_table(frame, out_dir / name) for name, frame in tables.items()}
     if campaign_design is not None:
         experiment = out_dir / experiment_name

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from uplift_lab.cli import app
+from uplift_lab.uplift.store import write_manifest
 
 FAST = ["--folds", "3", "--max-rounds", "40", "--model", "two", "--revenue-model", "decomposition"]
 
@@ -65,6 +66,7 @@ def _with_verdicts(model: Path, where: Path, verdicts: dict[str, str]) -> Path:
             entry["verdict"] = word
             entry["text"] = f"{word}: constructed for the test."
     (copy / "model.json").write_text(json.dumps(description))
+    write_manifest(copy)  # re-seal: the edit is the test's, not a tampering to refuse
     return copy
 
 

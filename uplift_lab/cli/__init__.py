@@ -20,6 +20,7 @@ from uplift_lab.cli import (
     synth_cmd,
     target_cmd,
 )
+from uplift_lab.cli._help import polish_help
 
 app = typer.Typer(
     name="uplift-lab",
@@ -59,6 +60,7 @@ for _module in (
     presets_cmd,
 ):
     _module.register(app)
+polish_help(app)  # placeholders, [default: ...], one Example: per command (see cli/_help.py)
 
 
 def main() -> None:

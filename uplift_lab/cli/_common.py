@@ -24,8 +24,16 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+INTERRUPTED = "interrupted; nothing was written"
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+
 def report_errors(func: F) -> F:
-    """Turn an UpliftLabError raised by a command into one line on stderr and its exit code."""
+    """Turn an UpliftLabError raised by a command into one line on stderr and its exit code.
+
+    Ctrl-C gives one line too and exit code 130: outputs are written to temporary files that are
+    removed on the way out, so an interrupted command leaves nothing behind.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -38,6 +46,9 @@ def report_errors(func: F) -> F:
             message = " ".join(str(exc).split())  # always exactly one line
             err_console.print(f"[bold red]error:[/] {escape(message)}")
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print(f"[bold yellow]{INTERRUPTED}[/]")
+            raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -101,6 +112,12 @@ EncodingOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide", help="Print every table column, even where the table is wider than the terminal."
+    ),
+]
 
 
 def spinner(description: str):

@@ -23,6 +23,7 @@ from uplift_lab.cli._common import (
     StatusColOption,
     TimeColOption,
     TimezoneOption,
+    WideOption,
     console,
     order_inputs,
     parse_key_values,
@@ -236,6 +237,7 @@ def analyze(
         bool, typer.Option("--json", help="Print report.json to stdout instead of tables.")
     ] = False,
     encoding: EncodingOption = "auto",
+    wide: WideOption = False,
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
     from uplift_lab import analyze as analysis_module
@@ -312,7 +314,7 @@ def analyze(
     if as_json:
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return
-    analyze_report.print_analysis(result, console)
+    analyze_report.print_analysis(result, console, wide=wide)
     if out is not None:
         console.print(f"Report written to {out}/ (report.md, report.html, report.json)")
 

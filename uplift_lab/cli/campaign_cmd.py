@@ -64,8 +64,8 @@ def import_campaign(
         str | None,
         typer.Option(
             "--start",
-            help="First day of the response window, e.g. 2026-06-01 (with --send-log default: "
-            "the day of the first send).",
+            help="First day of the response window, e.g. 2026-06-01; with --send-log it may be "
+            "left out: the day of the first send.",
         ),
     ] = None,
     window_days: Annotated[
@@ -116,8 +116,8 @@ def import_campaign(
         str | None,
         typer.Option(
             "--send-time-col",
-            help="Send time column, kept as send_time in the assignment (with --send-log "
-            "default: send_time, if the log has it).",
+            help="Send time column, kept as send_time in the assignment; with --send-log, "
+            "send_time is used if the log has it.",
         ),
     ] = None,
     force: Annotated[

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from uplift_lab.cli._common import console, report_errors
+from uplift_lab.cli._common import INTERRUPTED_EXIT_CODE, console, report_errors
 
 CHANNELS = ("sms=0.05", "mms=0.20", "edm=0.01")  # the first is what RFM/random would send
 RESPONSE = "mms=1.4,edm=0.35"  # channel effect relative to SMS, as earlier tests measured it
@@ -33,6 +33,8 @@ def _run_step(title: str, argv: list[str]) -> None:
     console.rule(f"[bold]{title}")
     console.print(f"[bold cyan]$ uplift-lab {shlex.join(argv)}[/]")
     exit_code = app(argv, standalone_mode=False, prog_name="uplift-lab")
+    if exit_code == INTERRUPTED_EXIT_CODE:  # the step said so in one line; stop the demo there
+        raise typer.Exit(INTERRUPTED_EXIT_CODE)
     if exit_code:
         raise UpliftLabError(f"the demo stopped: step '{title}' failed (exit code {exit_code})")
 
@@ -168,6 +170,8 @@ def _json_safe(record: dict) -> dict:
 def _print_profit_checks(checks: list) -> None:
     from rich.table import Table
 
+    from uplift_lab.report.tables import keep_numbers_whole
+
     console.print()
     console.rule("[bold]11. Predicted vs measured vs true incremental profit of the send")
     table = Table(show_edge=False, header_style="bold")
@@ -188,7 +192,7 @@ def _print_profit_checks(checks: list) -> None:
         f"{sum(c.measured for c in checks):,.0f}",
         f"{sum(c.planted for c in checks):,.0f}",
     )
-    console.print(table)
+    console.print(keep_numbers_whole(table))
     console.print(
         "predicted = sum of expected profit in the send list (the model); measured = analyze's "
         "incremental profit against the holdout; true = the shop's planted effect."
@@ -197,6 +201,8 @@ def _print_profit_checks(checks: list) -> None:
 
 def _print_policies(policies) -> None:
     from rich.table import Table
+
+    from uplift_lab.report.tables import keep_numbers_whole
 
     console.print()
     console.rule("[bold]12. The same spend on today's rules, valued by the planted truth")
@@ -210,4 +216,4 @@ def _print_policies(policies) -> None:
             f"{row.cost:,.2f}",
             f"{row.true_incremental_profit:,.0f}",
         )
-    console.print(table)
+    console.print(keep_numbers_whole(table))

@@ -234,7 +234,7 @@ def design(
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
         return
-    console.print(design_table(design_result))
+    console.print(design_table(design_result, width=console.width))
     console.print(f"Wrote {out}/assignment.parquet and {out}/design.json (salt {meta['salt']}).")
 
 

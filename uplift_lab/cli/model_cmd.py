@@ -187,6 +187,8 @@ def _candidates_tables(result) -> list:
     from rich import box
     from rich.table import Table
 
+    from uplift_lab.report.tables import keep_numbers_whole
+
     choice = result.model.cv_metrics["choice"]
     folds = result.model.cv_metrics["folds"]
     control = result.model.control
@@ -220,7 +222,7 @@ def _candidates_tables(result) -> list:
             cells += [_number(row["auuc"], 3)]
             cells += [_number(row.get(f"uplift_at_{k}"), digits) for k in (10, 30, 50)]
             table.add_row(*cells)
-        tables.append(table)
+        tables.append(keep_numbers_whole(table))
     return tables
 
 

@@ -249,7 +249,7 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--policy",
-                help="model: by the scores (default). segments: by the effects analyze "
+                help="model: by the scores. segments: by the effects analyze "
                 "measured on a past campaign (--analysis); each segment (lifecycle) whose best "
                 "channel earned a positive profit per message gets that channel. No model.",
             ),

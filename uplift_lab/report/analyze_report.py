@@ -440,6 +440,98 @@ def money_section(analysis: Analysis, arm: str) -> Section | None:
 _REVENUE_MONEY_COLUMNS = ("Incr. revenue", "Incr. profit", "ROI")
 
 
+def _verdict(arm: str, what: str, value: str, low: float, high: float, text) -> str:
+    """The verdict on one channel in words, from the sign of its CI."""
+    interval = f"{text(value)} (95% CI {text(low)} to {text(high)})"
+    if _bad(low) or _bad(high):
+        return f"{arm}: not measurable ({what} has no interval: an arm or holdout is too small)."
+    if low > 0:
+        return f"{arm} paid off: its incremental {what} {interval} is above 0."
+    if high < 0:
+        return f"{arm} lost: its incremental {what} {interval} is below 0."
+    return (
+        f"{arm} is inconclusive: its incremental {what} {interval} covers 0; a larger "
+        "holdout would tell."
+    )
+
+
+def _total_ci(value: float, low: float, high: float, digits: int = 0) -> str:
+    """A whole-number total with its CI; a total that rounds to 0 prints +0, never -0."""
+    rounded = value if _bad(value) else float(round(value, digits)) + 0.0
+    return _money_ci(rounded, low, high, digits)
+
+
+def summary_section(analysis: Analysis) -> Section:
+    """What each channel earned in total, with CIs, and the verdict in words: the report's top.
+
+    The verdict is on incremental profit when costs and margin are known (money), else on
+    incremental conversions.
+    """
+    rows = []
+    for arm in analysis.treated_arms:
+        overall = _overall(analysis, arm)
+        money = overall.money if analysis.has_revenue else None
+        if money is not None:
+            conversions = _total_ci(
+                money.incremental_conversions,
+                money.incremental_conversions_low,
+                money.incremental_conversions_high,
+                0,
+            )
+            revenue = _total_ci(
+                money.incremental_revenue,
+                money.incremental_revenue_low,
+                money.incremental_revenue_high,
+                0,
+            )
+            profit = _total_ci(
+                money.incremental_profit,
+                money.incremental_profit_low,
+                money.incremental_profit_high,
+                0,
+            )
+            verdict = _verdict(
+                arm,
+                "profit",
+                money.incremental_profit,
+                money.incremental_profit_low,
+                money.incremental_profit_high,
+                lambda v: fmt_number(v, 0),
+            )
+        else:
+            n = overall.treated_n
+            effect, rev = overall.conversion, overall.revenue
+            conversions = _total_ci(effect.difference * n, effect.ci_low * n, effect.ci_high * n, 0)
+            revenue = (
+                _total_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0)
+                if rev is not None
+                else "- (no revenue column)"
+            )
+            profit = "- (no --cost/--margin)" if analysis.has_revenue else "- (no revenue column)"
+            verdict = _verdict(
+                arm,
+                "conversions",
+                effect.difference * n,
+                effect.ci_low * n,
+                effect.ci_high * n,
+                lambda v: fmt_number(v, 0),
+            )
+        rows.append((arm, fmt_count(overall.treated_n), conversions, revenue, profit, verdict))
+    columns = (
+        "Channel",
+        "Treated",
+        "Incr. conversions",
+        "Incr. revenue",
+        "Incr. profit",
+        "Verdict",
+    )
+    note = (
+        f"Totals over all segments against the holdout ({analysis.control}), with 95% CIs; "
+        "the verdict reads the profit CI when costs and margin are known, else the conversions'."
+    )
+    return Section("Summary: what each channel earned", columns, tuple(rows), note)
+
+
 def srm_section(analysis: Analysis) -> Section | None:
     if not analysis.srm:
         return None
@@ -560,12 +652,99 @@ def overview(analysis: Analysis) -> str:
     )
 
 
-def print_analysis(analysis: Analysis, console) -> None:
-    """Print warnings and every section as rich tables."""
+# Columns left out first when a table does not fit the terminal (``--wide`` keeps them all).
+NARROW_DROP_ORDER = (
+    "Chi-square",
+    "Designed",
+    "p",
+    "Cost per incr. conv.",
+    "Rel. lift [95% CI]",
+    "ROI",
+    "Control",
+    "Treated",
+    "AOV",
+    "Message cost",
+    "Coupon cost",
+    "Var. reduction",
+    "Revenue",
+    "Rev. per customer",
+    "Conversions",
+)
+
+
+def _terminal_table(section: Section, shown: Sequence[int]):
+    """A rich Table of the section's columns ``shown``; numbers are never cut."""
     from rich import box
     from rich.markup import escape
-    from rich.measure import Measurement
     from rich.table import Table
+
+    table = Table(
+        title=section.title,
+        title_justify="left",
+        title_style="bold",
+        caption=section.note or None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    # The CI goes on its own line in the cell: narrower columns, no random wrapping.
+    rows = [[escape(cell).replace(" [", "\n[") for cell in row] for row in section.rows]
+    for index in shown:
+        column = section.columns[index]
+        widest = max((len(line) for row in rows for line in row[index].split("\n")), default=1)
+        # A header wider than its numbers breaks before its "[95% CI]", not inside it.
+        header = column if len(column) <= widest else column.replace(" [", "\n[")
+        longest_word = max(len(word) for word in header.split())
+        table.add_column(
+            escape(header),
+            justify="right" if index >= section.numeric_from else "left",
+            # Numbers are never cut; headers wrap between words, never inside one.
+            min_width=max(widest, longest_word),
+        )
+    for row in rows:
+        table.add_row(*(row[i] for i in shown), style="bold" if row[0] == OVERALL_LABEL else None)
+    return table
+
+
+def fitted_table(section: Section, console, *, wide: bool = False):
+    """The section as a table that fits ``console``'s width, and the columns left out for it.
+
+    Columns go in :data:`NARROW_DROP_ORDER` until the table fits; with ``wide`` (or when even
+    the narrowest table is too wide) every remaining column is kept and printed whole.
+    """
+    from io import StringIO
+
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    shown = list(range(len(section.columns)))
+    dropped: list[str] = []
+
+    def width(columns):
+        """Drawn, not measured: rich's measure can be a few columns short of the drawing."""
+        table = _terminal_table(section, columns)
+        probe = Console(width=console.width, file=StringIO(), color_system=None)
+        with probe.capture() as captured:
+            probe.print(table, crop=False)
+        lines = captured.get().splitlines() or [""]
+        return table, max(cell_len(line.rstrip()) for line in lines)
+
+    table, needed = width(shown)
+    for name in () if wide else NARROW_DROP_ORDER:
+        if needed <= console.width:
+            break
+        if name in section.columns and section.columns.index(name) > 0:
+            shown.remove(section.columns.index(name))
+            dropped.append(name)
+            table, needed = width(shown)
+    return table, needed, dropped
+
+
+def print_analysis(analysis: Analysis, console, *, wide: bool = False) -> None:
+    """Print warnings and every section as rich tables that fit the terminal (see --wide)."""
+    from rich.markup import escape
 
     console.print(f"[bold]Campaign analysis[/] of {escape(analysis.source)}")
     console.print(escape(overview(analysis)))
@@ -574,34 +753,14 @@ def print_analysis(analysis: Analysis, console) -> None:
         label = {"critical": "!!! ", "warning": "warning: ", "note": ""}[notice.level]
         console.print(f"[{style[notice.level]}]{label}[/]{escape(notice.message)}")
     for section in sections(analysis):
-        table = Table(
-            title=section.title,
-            title_justify="left",
-            title_style="bold",
-            caption=section.note or None,
-            caption_justify="left",
-            box=box.SIMPLE_HEAD,
-            collapse_padding=True,
-            pad_edge=False,
-        )
-        # The CI goes on its own line in the cell: narrower columns, no random wrapping.
-        rows = [[escape(cell).replace(" [", "\n[") for cell in row] for row in section.rows]
-        for index, column in enumerate(section.columns):
-            widest = max((len(line) for row in rows for line in row[index].split("\n")), default=1)
-            # A header wider than its numbers breaks before its "[95% CI]", not inside it.
-            header = column if len(column) <= widest else column.replace(" [", "\n[")
-            longest_word = max(len(word) for word in header.split())
-            table.add_column(
-                escape(header),
-                justify="right" if index >= section.numeric_from else "left",
-                # Numbers are never cut; headers wrap between words, never inside one.
-                min_width=max(widest, longest_word),
-            )
-        for row in rows:
-            table.add_row(*row, style="bold" if row[0] == OVERALL_LABEL else None)
+        table, needed, dropped = fitted_table(section, console, wide=wide)
         # Never crop numbers: a table wider than the terminal is printed whole.
-        needed = Measurement.get(console, console.options, table).minimum
         console.print(table, width=max(console.width, needed), crop=False)
+        if dropped:
+            console.print(
+                escape(f"(left out at this width: {', '.join(dropped)}; --wide shows them)"),
+                style="dim",
+            )
         console.print()
 
 
@@ -702,6 +861,7 @@ def _context(analysis: Analysis) -> dict[str, Any]:
         "data_notes": sorted(analysis.data_notes.items()),
         "version": __version__,
         "md_table": _md_table,
+        "summary": summary_section(analysis),
         "overall_label": OVERALL_LABEL,
     }
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.table import Table
 
 from uplift_lab.contracts import STRATUM
 from uplift_lab.design import OVERALL, ExperimentDesign
+from uplift_lab.report.tables import keep_numbers_whole
 
 
 def _percent(value: float | None, digits: int = 2) -> str:
@@ -16,8 +18,11 @@ def _percent(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}%}"
 
 
-def design_table(design: ExperimentDesign) -> Table:
+def design_table(design: ExperimentDesign, width: int | None = None) -> Table:
     """Strata x arms: customers per arm, MDE of every treated arm vs control, and notes.
+
+    With a terminal ``width`` too narrow for the notes column, the notes move under the table
+    (one line per stratum), so no number and no note is cut.
 
     MDE is the minimum detectable absolute lift in conversion rate (two-sided test at the
     design's alpha and power) over the stratum's baseline; "-" means nothing below 100% is
@@ -42,7 +47,9 @@ def design_table(design: ExperimentDesign) -> Table:
     title += f", alpha {power.alpha:g}, power {power.power:g}"
     if with_target:
         title += f", target lift {_percent(power.target_lift)}"
-    table = Table(title=title, title_justify="left")
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0)
+    )
     widest = max((len(label) for label in result.counts), default=7)
     table.add_column("stratum", no_wrap=True, min_width=min(max(widest, 9), 24))
     table.add_column("n", justify="right", no_wrap=True)
@@ -58,6 +65,7 @@ def design_table(design: ExperimentDesign) -> Table:
     if with_target:
         table.add_column("needed", justify="right", no_wrap=True)
     table.add_column("notes")
+    notes_below: list[str] = []
 
     def add(stratum: str, counts: dict[str, int], notes: list[str], **style: str) -> None:
         size = sum(counts.values())
@@ -76,6 +84,8 @@ def design_table(design: ExperimentDesign) -> Table:
             if any(row.mde_above_target for row in rows):
                 notes = [*notes, "MDE>target"]
         cells.append(", ".join(notes))
+        if notes:
+            notes_below.append(f"{stratum}: {', '.join(notes)}")
         table.add_row(*cells, **style)
 
     totals = {arm: 0 for arm in result.arms}
@@ -90,4 +100,19 @@ def design_table(design: ExperimentDesign) -> Table:
         add(stratum, counts, notes)
     table.add_section()
     add(OVERALL, totals, [], style="bold")
+    keep_numbers_whole(table)
+    if width is not None and notes_below and _minimum_width(table) > width:
+        index = len(table.columns) - 1
+        table.columns.pop(index)
+        table.caption = "notes: " + "; ".join(notes_below)
+        table.caption_justify = "left"
     return table
+
+
+def _minimum_width(table: Table) -> int:
+    """The narrowest a table can be drawn with every number whole (not clamped to a screen)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(width=10_000)
+    return Measurement.get(console, console.options, table).minimum

@@ -90,3 +90,22 @@ def dataframe_table(
             )
         )
     return table
+
+
+def keep_numbers_whole(table: Table) -> Table:
+    """Let a narrow terminal wrap headers and text, never cut a number.
+
+    Every right-justified (number) column gets a minimum width of its widest cell (or its
+    longest header word) and may wrap its header between words; text columns fold. Rich then
+    narrows the text and headers first, so ``3.0…`` or ``select…`` cannot happen.
+    """
+    for column in table.columns:
+        if column.justify != "right":
+            column.overflow = "fold"
+            continue
+        cells = [str(cell) for cell in column.cells]
+        widest = max((len(line) for cell in cells for line in cell.split("\n")), default=1)
+        header_words = str(column.header).split() or [""]
+        column.no_wrap = False
+        column.min_width = max(widest, max(len(word) for word in header_words))
+    return table

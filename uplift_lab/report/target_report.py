@@ -16,6 +16,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.policy import Estimate, PolicyValue
+from uplift_lab.report.tables import keep_numbers_whole
 from uplift_lab.target import IPW_VALUED, CampaignPlan, HoldoutSplit, SegmentEffects
 
 
@@ -55,7 +56,7 @@ def segment_table(plan: CampaignPlan, split: HoldoutSplit | None = None) -> Tabl
             _money(row.expected_profit),
             _ratio(row.roi),
         )
-    return table
+    return keep_numbers_whole(table)
 
 
 def curve_table(plan: CampaignPlan, every: int = 4) -> Table:
@@ -75,7 +76,7 @@ def curve_table(plan: CampaignPlan, every: int = 4) -> Table:
             _money(curve["expected_profit"].iloc[i]),
             "<- this budget" if here else "",
         )
-    return table
+    return keep_numbers_whole(table)
 
 
 MODEL_VALUED_CAPTION = (
@@ -110,7 +111,7 @@ def comparison_table(plan: CampaignPlan) -> Table:
                 _money(row.ipw_profit),
                 f"[{_money(row.ipw_ci_low)}, {_money(row.ipw_ci_high)}]",
             )
-        return table
+        return keep_numbers_whole(table)
     table = Table(
         box=box.SIMPLE_HEAD,
         title="Same budget spent by other rules (valued by the plan's own scores)",
@@ -123,7 +124,7 @@ def comparison_table(plan: CampaignPlan) -> Table:
         table.add_row(
             row.policy, f"{row.customers:,}", _money(row.cost), _money(row.expected_profit)
         )
-    return table
+    return keep_numbers_whole(table)
 
 
 def segment_effects_table(effects: SegmentEffects) -> Table:
@@ -148,7 +149,7 @@ def segment_effects_table(effects: SegmentEffects) -> Table:
             f"{row.profit_per_message:+.3f}",
             "*" if row.best else "",
         )
-    return table
+    return keep_numbers_whole(table)
 
 
 def validation_table(value: PolicyValue) -> Table:
@@ -173,7 +174,7 @@ def validation_table(value: PolicyValue) -> Table:
             _money(estimate.std_error),
             f"[{_money(estimate.ci_low)}, {_money(estimate.ci_high)}]",
         )
-    return table
+    return keep_numbers_whole(table)
 
 
 def headline(plan: CampaignPlan, split: HoldoutSplit | None = None) -> list[str]:

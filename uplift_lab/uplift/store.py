@@ -4,8 +4,10 @@ A model folder holds one ``*.txt`` booster per role (LightGBM's own text format)
 ``model.json`` describing everything else: model kinds per arm, features with their dtypes and
 categorical levels, the training data's SHA-256, cross-validated metrics, package and LightGBM
 versions and a schema version. Loading parses JSON and booster text only, so it never runs code
-from the files; it refuses other schema versions, another LightGBM major version and booster files
-whose SHA-256 no longer matches ``model.json``.
+from the files; it refuses other schema versions, another LightGBM major version, a ``model.json``
+that breaks its schema (:mod:`uplift_lab.uplift.schema`) and any file whose SHA-256 no longer
+matches ``manifest.json`` (written last, it hashes model.json, every booster and the held-out
+predictions), so no edit of a model folder goes unnoticed.
 """
 
 from __future__ import annotations
@@ -26,12 +28,18 @@ from uplift_lab.uplift.models import (
     LightGBMSettings,
     feature_names,
 )
+from uplift_lab.uplift.schema import RETRAIN_FIX, validate_model_description
 from uplift_lab.uplift.train import UpliftModel
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.json"
 CV_PREDICTIONS_FILE = "cv_predictions.parquet"
-RETRAIN_FIX = "Retrain the model with this uplift-lab (uplift-lab train ... --out FOLDER)"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_VERSION = 1
+NOT_A_MODEL_FIX = (
+    "Pass the --out folder of uplift-lab train; make one with uplift-lab train --data CAMPAIGN "
+    "--treatment-col ARM --control LABEL --outcome-col CONVERTED --out FOLDER"
+)
 
 
 def _lightgbm_version() -> str:
@@ -107,7 +115,70 @@ def save_model(
         write_model_files(model, staging)
         if cv_predictions is not None:
             io.write_table(cv_predictions, staging / CV_PREDICTIONS_FILE)
+        write_manifest(staging)
     return Path(folder)
+
+
+def write_manifest(folder: Path) -> Path:
+    """Write ``manifest.json``: the SHA-256 of every other file of the (staging) folder."""
+    folder = Path(folder)
+    files = {
+        path.name: io.sha256_file(path)
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != MANIFEST_FILE
+    }
+    payload = {"manifest_version": MANIFEST_VERSION, "algorithm": "sha256", "files": files}
+    return io.write_json(payload, folder / MANIFEST_FILE)
+
+
+def verify_manifest(folder: Path) -> None:
+    """Refuse a model folder whose files differ from what ``manifest.json`` recorded at saving.
+
+    Every listed file must be there with its SHA-256; a file the manifest does not list (other
+    than hidden ones) is refused too, since nothing of a saved model is added afterwards.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise input_error(
+            folder,
+            f"has no {MANIFEST_FILE} (saved by an older uplift-lab, or copied incompletely)",
+            RETRAIN_FIX,
+        )
+    manifest = io.read_json(path)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    valid = (
+        isinstance(manifest, dict)
+        and manifest.get("manifest_version") == MANIFEST_VERSION
+        and isinstance(files, dict)
+        and MODEL_FILE in files
+        and all(isinstance(name, str) and isinstance(h, str) for name, h in files.items())
+    )
+    if not valid:
+        raise input_error(path, "is not a model manifest (edited or damaged)", RETRAIN_FIX)
+    for name, digest in sorted(files.items()):
+        listed = folder / name
+        if listed.name != name or not listed.is_file():
+            raise input_error(
+                folder, f"file '{name}' listed in {MANIFEST_FILE} is missing", RETRAIN_FIX
+            )
+        if io.sha256_file(listed) != digest:
+            raise input_error(
+                listed,
+                f"was changed after training (SHA-256 differs from {MANIFEST_FILE})",
+                RETRAIN_FIX,
+            )
+    extra = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in files and p.name != MANIFEST_FILE and not p.name.startswith(".")
+    )
+    if extra:
+        raise input_error(
+            folder / extra[0],
+            f"was added after training (not in {MANIFEST_FILE})",
+            "Remove it, or retrain: " + RETRAIN_FIX,
+        )
 
 
 def _expected_features(n_features: int, kind: str, role: str) -> list[str]:
@@ -146,7 +217,11 @@ def read_model_description(folder: Path) -> dict:
     """Read and check ``model.json`` (schema and LightGBM versions) without loading boosters."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise input_error(folder, "is not a model folder", "Pass the --out folder of train")
+        raise input_error(folder, "is not a model folder", NOT_A_MODEL_FIX)
+    if not (folder / MODEL_FILE).is_file():
+        raise input_error(
+            folder, f"is not a model folder (it has no {MODEL_FILE})", NOT_A_MODEL_FIX
+        )
     description = io.read_json(folder / MODEL_FILE)
     if not isinstance(description, dict) or description.get("model_kind") != "uplift":
         raise input_error(folder / MODEL_FILE, "is not an uplift-lab model description")
@@ -164,6 +239,8 @@ def read_model_description(folder: Path) -> dict:
             f"was trained with LightGBM {saved}, this environment has {_lightgbm_version()}",
             RETRAIN_FIX,
         )
+    validate_model_description(description, folder / MODEL_FILE)  # names a bad field first
+    verify_manifest(folder)  # then any edit that the schema allows
     return description
 
 
@@ -180,7 +257,14 @@ def load_model(folder: Path) -> UpliftModel:
             if entry.get("revenue"):
                 revenue = _load_learner(folder, "revenue", entry["revenue"], len(specs))
             arm_models.append(ArmModel(str(entry["arm"]), conversion, revenue))
-        settings = LightGBMSettings(**description["lightgbm_settings"])
+        saved_settings = description["lightgbm_settings"]
+        settings = LightGBMSettings(
+            **{
+                name: saved_settings[name]
+                for name in LightGBMSettings.__slots__
+                if name in saved_settings
+            }
+        )
         return UpliftModel(
             id_col=str(description["id_col"]),
             control=str(description["control"]),

@@ -1,0 +1,75 @@
+"""Every command's --help follows one style: upper-case argument placeholders, flags without a
+``<bool>`` placeholder, defaults as ``[default: ...]``, one ``Example:``, a one-line summary."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer.main
+
+from uplift_lab.cli import app
+
+COMMANDS = sorted(typer.main.get_command(app).commands)
+PROSE_DEFAULT = re.compile(r"\(default\b|\bdefault:|\bDefault\b|[,;] default ")
+
+
+def _help(runner, *argv: str) -> str:
+    result = runner.invoke(app, [*argv, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_command_is_covered() -> None:
+    assert set(COMMANDS) >= {"synth", "segment", "design", "analyze", "train", "score",
+                             "evaluate", "target", "demo"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_flags_show_no_bool_placeholder(runner, name) -> None:
+    assert "<bool>" not in _help(runner, name)
+
+
+def test_the_top_level_help_shows_no_bool_placeholder(runner) -> None:
+    assert "<bool>" not in _help(runner)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_each_command_has_exactly_one_example(runner, name) -> None:
+    text = _help(runner, name)
+    assert text.count("Example:") == 1, text
+    assert re.search(r"Example: uplift-lab " + name, text), text
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_arguments_are_upper_case_placeholders(runner, name) -> None:
+    command = typer.main.get_command(app).commands[name]
+    ctx = command.make_context(name, ["--help"], resilient_parsing=True)
+    arguments = [p for p in command.get_params(ctx) if p.param_type_name == "argument"]
+    usage = next(line for line in _help(runner, name).splitlines() if "Usage:" in line)
+    for argument in arguments:
+        assert argument.metavar and argument.metavar == argument.metavar.upper()
+        assert argument.metavar in usage, usage
+
+
+def test_the_usual_placeholders_are_used(runner) -> None:
+    assert "ORDERS" in _help(runner, "segment")
+    assert "SEGMENTS" in _help(runner, "design")
+    assert "MODEL_DIR" in _help(runner, "score") and "MODEL_DIR" in _help(runner, "evaluate")
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_defaults_are_shown_as_default_tags_not_prose(runner, name) -> None:
+    command = typer.main.get_command(app).commands[name]
+    ctx = command.make_context(name, ["--help"], resilient_parsing=True)
+    for param in command.get_params(ctx):
+        text = re.sub(r"\\?\[default: [^\]]*\]", "", param.help or "")
+        assert not PROSE_DEFAULT.search(text), f"{name} {param.name}: {param.help}"
+
+
+def test_top_level_list_has_one_line_per_command(runner) -> None:
+    text = _help(runner)
+    panel = text[text.index("Commands") :].splitlines()[1:]
+    rows = [line.strip("│ ").strip() for line in panel if line.startswith("│")]
+    assert len(rows) == len(COMMANDS), "\n".join(panel)
+    assert [row.split()[0] for row in rows] == list(typer.main.get_command(app).commands)

@@ -1,0 +1,149 @@
+"""One look for every command's --help, applied when the app is built (commands stay as written).
+
+- arguments are shown as upper-case placeholders (``ORDERS``, ``SEGMENTS``, ``MODEL_DIR``);
+- flags show no ``<bool>`` value placeholder;
+- a default given in an option's prose ("(default 30)", "Default: from design.json.") moves to
+  the ``[default: ...]`` tag that typer prints for options with a literal default;
+- paragraphs are re-flowed (no hard line breaks at the docstring's width), the command list shows
+  the first sentence only, and every command ends with one ``Example:`` line.
+"""
+
+from __future__ import annotations
+
+import re
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+PLACEHOLDERS = {"input_path": "INPUT", "scores_file": "SCORES", "segments_file": "SEGMENTS"}
+
+EXAMPLES = {
+    "synth": "uplift-lab synth --customers 40000 --seed 0 --out shop",
+    "segment": "uplift-lab segment shop/orders.csv --as-of 2026-10-20 --out segments.parquet",
+    "design": "uplift-lab design segments.parquet --name spring_sms --holdout 0.1",
+    "analyze": "uplift-lab analyze experiments/spring_sms --outcomes orders.csv --out reports/sms",
+    "train": "uplift-lab train --experiment shop/past_sms --orders shop/orders.csv "
+    "--out models/past_sms",
+    "evaluate": "uplift-lab evaluate models/past_sms --out reports/model",
+    "score": "uplift-lab score models/past_sms segments.parquet --out scores.parquet",
+    "target": "uplift-lab target scores.parquet --segments segments.parquet --budget 200 "
+    "--channel sms=0.05 --experiment experiments/double11 --out sendlist.csv",
+    "demo": "uplift-lab demo --customers 40000",
+    "import-campaign": "uplift-lab import-campaign campaign.csv --arm-col arm --control control "
+    "--start 2026-06-01 --window-days 14 --out experiments/june_sms",
+    "presets": "uplift-lab presets --json",
+}
+
+# One line each in `uplift-lab --help` (the command's own help keeps its full first paragraph).
+SUMMARIES = {
+    "synth": "Generate a shop with planted truth and a past SMS campaign.",
+    "segment": "Segment customers by lifecycle stage, RFM and spend band.",
+    "design": "Randomized send/holdout split per stratum, with power.",
+    "analyze": "Measure what a campaign earned against its holdout.",
+    "train": "Train uplift models on a past randomized campaign.",
+    "score": "Score customers with a trained model, in batches.",
+    "evaluate": "Evaluate uplift scores against random and RFM targeting.",
+    "target": "Pick who gets which message within budget, for most profit.",
+    "demo": "Run the whole loop on a generated shop, step by step.",
+    "import-campaign": "Import a past campaign's plain file as an experiment.",
+    "presets": "List the shop back-end exports that --preset reads.",
+}
+
+# "(default 30)", "(default: design.json, else 14)" with one level of nested parentheses
+_PAREN_DEFAULT = re.compile(r"\s*\((?:default:?|Default:?)\s+((?:[^()]|\([^()]*\))+)\)")
+# ", default 0.1;" or "; default from the name." inside or at the end of a sentence
+_CLAUSE_DEFAULT = re.compile(r"[,;]\s+default:?\s+([^;]+?)(?=;|\.\s|\.?$)")
+# ". Default: the campaign's start." as the last sentence
+_SENTENCE_DEFAULT = re.compile(r"(?<=[.)])\s+Default:\s+(.+?)\.?$", re.S)
+
+
+def prose_default(help_text: str) -> tuple[str, str | None]:
+    """Split an option's help into the text without its prose default, and that default."""
+    for pattern in (_PAREN_DEFAULT, _SENTENCE_DEFAULT, _CLAUSE_DEFAULT):
+        match = pattern.search(help_text)
+        if match:
+            rest = (help_text[: match.start()] + help_text[match.end() :]).strip()
+            if rest and rest[-1] not in ".)":
+                rest += "."
+            return rest, match.group(1).strip().replace('"', "")
+    return help_text, None
+
+
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph (lines starting a list item keep their break)."""
+    paragraphs = text.strip().split("\n\n")
+    joined = []
+    for paragraph in paragraphs:
+        lines = [line.strip() for line in paragraph.splitlines()]
+        out = lines[:1]
+        for line in lines[1:]:
+            if re.match(r"(-|\*|\d+\.)\s", line):
+                out.append("\n" + line)
+            else:
+                out.append(" " + line)
+        joined.append("".join(out))
+    return "\n\n".join(joined)
+
+
+def first_sentence(text: str) -> str:
+    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    match = re.search(r"(?<=[a-z)])\.(\s|$)", paragraph)
+    return paragraph[: match.start() + 1] if match else paragraph
+
+
+class PolishedCommand(TyperCommand):
+    """A TyperCommand whose help follows the house rules above."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.help:
+            help_text = reflow(self.help)
+            example = EXAMPLES.get(self.name or "")
+            if example and "Example:" not in help_text:
+                help_text += f"\n\nExample: {example}"
+            self.help = help_text
+            self.short_help = SUMMARIES.get(self.name or "") or first_sentence(help_text)
+        for param in self.params:
+            _polish(param)
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            _polish(param)
+        return params
+
+
+class PolishedGroup(TyperGroup):
+    """The app's group: its own options (--version, --help) without ``<bool>``."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            _polish(param)
+        return params
+
+
+def _polish(param) -> None:
+    if getattr(param, "_polished", False):
+        return
+    param._polished = True
+    if param.param_type_name == "argument":
+        if param.metavar is None:
+            param.metavar = PLACEHOLDERS.get(param.name, param.name.upper())
+        return
+    if getattr(param, "is_flag", False) and getattr(param, "is_bool_flag", True):
+        param.metavar = ""  # typer shows the metavar instead of "<bool>"
+    if param.help and param.default is None:
+        text, default = prose_default(param.help)
+        if default:
+            param.help = f"{text} \\[default: {default}]"  # escaped: rich markup is on
+
+
+def polish_help(app: typer.Typer) -> None:
+    """Give every registered command of ``app`` the polished help (call after registering)."""
+    app.info.cls = PolishedGroup
+    if app.registered_callback is not None:
+        app.registered_callback.cls = PolishedGroup
+    for info in app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = PolishedCommand
