@@ -187,8 +187,9 @@ def _campaign(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
     before = pd.DataFrame(
         {
             "customer_id": ids,
-            "order_time": pd.Timestamp("2026-07-01"),
-            "amount": 10.0,
+            # varied history, so the features are not constant (train drops constant ones)
+            "order_time": pd.Timestamp("2026-07-01") + pd.to_timedelta(np.arange(200) % 40, "D"),
+            "amount": 10.0 + np.arange(200) % 7,
             "refund": 0.0,
         }
     )

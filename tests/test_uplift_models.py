@@ -278,12 +278,20 @@ def test_categorical_levels_are_codes_from_one_and_unseen_levels_are_missing() -
     np.testing.assert_array_equal(matrix[:, 1], [1.0, 2.0, 3.0, np.nan])
 
 
-def test_default_features_are_all_other_columns_except_dates() -> None:
+def test_default_features_drop_a_constant_date_column() -> None:
     frame, _ = simulated_campaign(200)
     frame["signup_time"] = pd.Timestamp("2026-01-01")
     data = _training(frame)
     assert [spec.name for spec in data.specs] == ["x1", "x2", "cat"]
     assert [spec.kind for spec in data.specs] == ["numeric", "numeric", "categorical"]
+    assert data.dropped_features == {"constant": ("signup_time",)}
+
+
+def test_unique_text_in_named_features_is_still_refused() -> None:
+    frame, _ = simulated_campaign(1200)
+    frame["cat"] = [f"id{i}" for i in range(len(frame))]
+    with pytest.raises(InputError, match="distinct text values"):
+        _training(frame, features=["x1", "cat"])
 
 
 def test_missing_id_column_option_uses_row_numbers() -> None:
@@ -301,9 +309,9 @@ def test_missing_id_column_option_uses_row_numbers() -> None:
         (lambda f: f.assign(customer_id="same"), "duplicate id"),
         (lambda f: f.assign(spend=-f["spend"] - 1), "negative"),
         (lambda f: f.drop(columns="converted"), "missing column 'converted'"),
-        (lambda f: f.assign(cat=[f"id{i}" for i in range(len(f))]), "distinct text values"),
         (lambda f: f.assign(converted=0), "is 0 for every customer"),
-        (lambda f: f.assign(spend=f["converted"]), "fewer than 3 distinct values"),
+        (lambda f: f.assign(spend=f["converted"]), "equals the 0/1 outcome"),
+        (lambda f: f.assign(spend=10.0), "is 10 for every customer"),
     ],
 )
 def test_bad_training_tables_name_the_problem(change, message) -> None:

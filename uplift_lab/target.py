@@ -521,6 +521,22 @@ def _non_negative(value: object, option: str) -> float:
     return number
 
 
+def read_scores(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """Read a score file with its ids as ``customer_id`` (text).
+
+    ``score`` writes the model's id column first, under the name it had in training (``ID``,
+    ``row``, ...): without a ``customer_id`` column, that first column is the id.
+    """
+    from uplift_lab import io
+
+    names = io.table_column_names(path, encoding=encoding)
+    id_col = CUSTOMER_ID if CUSTOMER_ID in names or not names else names[0]
+    if id_col.startswith((UPLIFT_REVENUE, UPLIFT_CONVERSION, P_CONTROL, P_TREATED, "raw_")):
+        id_col = CUSTOMER_ID  # no id column at all: validate_scores says customer_id is missing
+    frame = io.read_table(path, encoding=encoding, string_columns=[id_col])
+    return frame.rename(columns={id_col: CUSTOMER_ID}) if id_col != CUSTOMER_ID else frame
+
+
 def validate_scores(
     frame: pd.DataFrame, source: object, channels: Sequence[Channel]
 ) -> pd.DataFrame:
@@ -1467,11 +1483,7 @@ def run_target(
     scores = None
     if policy == "model":
         scores_file = Path(scores_file)
-        scores = validate_scores(
-            io.read_table(scores_file, encoding=encoding, string_columns=[CUSTOMER_ID]),
-            scores_file,
-            config.channels,
-        )
+        scores = validate_scores(read_scores(scores_file, encoding), scores_file, config.channels)
     segments = None
     if segments_file is not None:
         segments_file = Path(segments_file)

@@ -59,7 +59,9 @@ TRAIN_HELP = (
 SCORE_HELP = (
     "Score customers with a trained model: one row per customer with uplift_conversion, "
     "uplift_revenue (expected incremental revenue if messaged), p_control, p_treated, plus "
-    "per-arm columns (uplift_conversion_<arm>, ...). Reads and writes in batches, so millions "
+    "per-arm columns (uplift_conversion_<arm>, ...). Uplift columns are calibrated on the "
+    "training's held-out predictions; the model's raw predictions are kept as raw_uplift_*. "
+    "Ids keep their type (integer ids stay integers). Reads and writes in batches, so millions "
     "of customers fit in memory. Missing feature columns are an error; extra columns are ignored."
 )
 EVALUATE_HELP = (
@@ -162,7 +164,49 @@ def _load_training_data(
         features=split_list(features) or None,
         rfm_cols=rfm,
         encoding=encoding,
+        reference=start,
     )
+
+
+def _dropped_lines(training) -> list[str]:
+    """One line per reason a default feature was left out, and how dates were used."""
+    from uplift_lab.uplift.data import DROP_REASONS
+
+    lines = [
+        f"Dropped, {DROP_REASONS[reason]}: {', '.join(columns)}."
+        for reason, columns in training.dropped_features.items()
+    ]
+    dates = [spec.name for spec in training.specs if spec.days_before]
+    if dates:
+        lines.append(
+            f"Dates as days before {training.reference_date[:10]} ({training.reference_origin}):"
+            f" {', '.join(dates)}."
+        )
+    return lines
+
+
+def _calibration_lines(model) -> list[str]:
+    """Per arm and outcome: the calibration slope and how many deciles it fits."""
+    lines = []
+    for arm, entry in (model.calibration or {}).items():
+        for target, fitted in entry.items():
+            deciles = [row for row in fitted["deciles"] if row["ci_low"] is not None]
+            inside = {
+                kind: sum(row["ci_low"] <= row[kind] <= row["ci_high"] for row in deciles)
+                for kind in ("raw", "calibrated")
+            }
+            how = (
+                f"calibrated = {fitted['intercept']:.4g} + {fitted['slope']:.3f} x raw "
+                "(slope 1 = the raw spread was right)"
+                if fitted.get("method") != "through_conversion"
+                else "calibrated conversion uplift x expected order value"
+            )
+            lines.append(
+                f"Calibration ({arm}, {target}): {how}; deciles within the observed 95% CI: "
+                f"{inside['calibrated']}/{len(deciles)} calibrated, "
+                f"{inside['raw']}/{len(deciles)} raw."
+            )
+    return lines
 
 
 def _rfm_text(rfm_columns: dict[str, str]) -> str:
@@ -267,8 +311,10 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--start",
-                help="With --experiment: campaign start; features use only earlier orders. "
-                'Default: the "campaign" start recorded in design.json.',
+                help="With --experiment: campaign start, features use only earlier orders; "
+                'left out, the "campaign" start recorded in design.json. With --data: the date '
+                "that date features count days back from; left out, the day after the table's "
+                "latest date.",
             ),
         ] = None,
         window_days: Annotated[
@@ -333,8 +379,10 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--features",
-                help="Comma-separated feature columns (default: all other non-date columns). "
-                "Text columns are categorical.",
+                help="Comma-separated feature columns. Default: numeric and low-cardinality "
+                "text columns and dates (as days before the campaign); id-like, near-unique "
+                "text, constant, all-missing and duplicate columns are dropped (train says "
+                "which). Text columns are categorical.",
             ),
         ] = None,
         rfm_cols: Annotated[
@@ -368,6 +416,14 @@ def register(app: typer.Typer) -> None:
                 "held-out revenue Qini mean minus one standard error over the folds.",
             ),
         ] = RevenueModel.auto,
+        value_per_conversion: Annotated[
+            float | None,
+            typer.Option(
+                "--value-per-conversion",
+                help="Instead of --revenue-col: the value of one conversion (e.g. 10 for $10 "
+                "per purchase); score then writes uplift_revenue = V x uplift_conversion.",
+            ),
+        ] = None,
         folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")] = 5,
         seed: Annotated[int, typer.Option("--seed", help="Seed of folds and LightGBM.")] = 0,
         max_rounds: Annotated[
@@ -423,6 +479,7 @@ def register(app: typer.Typer) -> None:
                 settings=settings,
                 allow_observational=allow_observational,
                 progress=lambda text: progress.update(task, description=text),
+                value_per_conversion=value_per_conversion,
             )
         with spinner("chosen models vs random and the RFM rule"):
             verdicts = guardrails.chosen_model_verdicts(
@@ -444,6 +501,8 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"Response window {training.extra['window_days']} days ({origin['window_days']})."
             )
+        for line in _dropped_lines(training):
+            console.print(line, markup=False)
         console.print(f"RFM-rule baseline: {_rfm_text(training.rfm_columns)}.")
         aucs = ", ".join(f"{arm} {auc:.3f}" for arm, auc in result.propensity_auc.items())
         console.print(f"Randomization check: propensity AUC {aucs} (limit 0.6).")
@@ -452,6 +511,13 @@ def register(app: typer.Typer) -> None:
         for arm, chosen in result.model.cv_metrics["choice"].items():
             revenue_text = f", revenue: {chosen['revenue']}" if chosen["revenue"] else ""
             console.print(f"Chosen for {arm}: conversion: {chosen['conversion']}{revenue_text}")
+        for line in _calibration_lines(result.model):
+            console.print(line, markup=False)
+        if value_per_conversion is not None:
+            console.print(
+                f"Value per conversion {value_per_conversion:g}: score writes uplift_revenue = "
+                f"{value_per_conversion:g} x uplift_conversion."
+            )
         console.print(f"Saved {out}/ (model.json, boosters, cv_predictions.parquet)")
         for line in guardrails.warning_lines(verdicts, training.control):
             console.print(line, markup=False)
@@ -476,13 +542,23 @@ def register(app: typer.Typer) -> None:
         batch_rows: Annotated[
             int, typer.Option("--batch-rows", help="Customers scored per batch (memory bound).")
         ] = 500_000,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of",
+                help="Date features count days before this date (the next campaign's start). "
+                "Default: the training's reference date.",
+            ),
+        ] = None,
         encoding: EncodingOption = "auto",
     ) -> None:
         from uplift_lab.uplift.store import load_model, score_file
 
         loaded = load_model(model_dir)
         with spinner(f"scoring {customers.name}"):
-            summary = score_file(loaded, customers, out, batch_rows=batch_rows, encoding=encoding)
+            summary = score_file(
+                loaded, customers, out, batch_rows=batch_rows, encoding=encoding, as_of=as_of
+            )
         console.print(f"Scored {summary.rows:,} customers -> {summary.out}")
         console.print(f"Columns: {', '.join(summary.columns)}")
 

@@ -58,18 +58,41 @@ RFM_COLS_FIX = (
 
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
-    """One model feature: its column name, ``numeric`` or ``categorical``, and the levels seen."""
+    """One model feature: its column name, ``numeric`` or ``categorical``, and the levels seen.
+
+    ``days_before`` (an ISO date) marks a date column used as "days before that date": the
+    column's dates (or text read with ``date_format``) become ``(days_before - value)`` in days,
+    the same at training and scoring (``score --as-of`` may move the date to the next campaign).
+    """
 
     name: str
     kind: str
     levels: tuple[str, ...] = ()
+    days_before: str = ""
+    date_format: str = ""
 
     def to_json(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "levels": list(self.levels)}
+        payload = {"name": self.name, "kind": self.kind, "levels": list(self.levels)}
+        if self.days_before:
+            payload["derivation"] = {
+                "kind": "days_before",
+                "reference": self.days_before,
+                "date_format": self.date_format,
+            }
+        return payload
 
     @classmethod
     def from_json(cls, payload: dict) -> FeatureSpec:
-        return cls(str(payload["name"]), str(payload["kind"]), tuple(payload.get("levels", ())))
+        derivation = payload.get("derivation") or {}
+        if derivation and derivation.get("kind") != "days_before":
+            raise ValueError(f"unknown feature derivation {derivation.get('kind')!r}")
+        return cls(
+            str(payload["name"]),
+            str(payload["kind"]),
+            tuple(payload.get("levels", ())),
+            str(derivation.get("reference", "")),
+            str(derivation.get("date_format", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,10 @@ class TrainingData:
     extra: dict = field(default_factory=dict)
     rfm_columns: dict[str, str] = field(default_factory=dict)
     rfm_values: pd.DataFrame | None = None
+    id_kind: str = "text"  # "integer" or "text": how score writes the ids back
+    dropped_features: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reason: columns
+    reference_date: str = ""  # dates become days before this day ("" when no date feature)
+    reference_origin: str = ""
 
     @property
     def n_rows(self) -> int:
@@ -105,23 +132,124 @@ class TrainingData:
 
 MIN_ARM_SHARE = 0.01  # an arm this much smaller than the largest is refused (typo?)
 
+# Default features (no --features): what a careful analyst keeps and drops, and why.
+MAX_DEFAULT_LEVELS = 50  # more distinct text values than this: near-unique text, not a category
+NEAR_UNIQUE_SHARE = 0.5  # text with more levels than this share of its non-empty rows: dropped
+MIN_ROWS_FOR_ID_CHECK = 20  # below this, "every value unique" says nothing
+DUPLICATE_CORRELATION = 0.999  # numeric columns this correlated (same missing rows): a copy
+DUPLICATE_CHECK_ROWS = 50_000  # rows compared when looking for copies (evenly spaced)
+# Cycle features of `segment` (lifecycle by purchase cycle), kept first when present so that a
+# copy of one of them is the one dropped, and exempt from the text-level limit below MAX_LEVELS.
+PREFERRED_FEATURES = ("overdue_ratio", "expected_gap_days", "main_category", "categories_bought")
+DROP_REASONS = {
+    "id": "id-like (every value unique, or named like an id)",
+    "near_unique": f"near-unique text (more than {MAX_DEFAULT_LEVELS} values or mostly unique)",
+    "constant": "constant (one value)",
+    "missing": "all missing",
+    "duplicate": "duplicate of another column",
+}
+# Text read as dates: one format per column (never value by value).
+DATE_FORMATS = ("ISO8601", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d.%m.%Y")
+DATE_CHECK_ROWS = 200
+
+
+def _is_id_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in {"id", "uid", "cid", "key"} or lowered.endswith(("_id", "_key", "_uuid"))
+
+
+def text_date_format(values: pd.Series) -> str | None:
+    """The first of ``DATE_FORMATS`` that reads every non-empty text value as a date, else None.
+
+    Plain numbers (``20240105``, ``3``) are never dates: a value must hold a date separator.
+    """
+    text = values.dropna().astype(str)
+    if text.empty or not text.str.contains(r"\d[-/.]\d", regex=True).all():
+        return None
+    head = text.iloc[:DATE_CHECK_ROWS]
+    for fmt in DATE_FORMATS:
+        if pd.to_datetime(head, format=fmt, errors="coerce", utc=True).notna().all():
+            if pd.to_datetime(text, format=fmt, errors="coerce", utc=True).notna().all():
+                return fmt
+    return None
+
+
+def _as_naive_times(values: pd.Series, date_format: str, name: str, source: object) -> pd.Series:
+    """A date column (datetime or text in ``date_format``) as naive UTC timestamps."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        times = values
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        return times
+    text = values.astype("string")
+    times = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
+    bad = times.isna() & text.notna()
+    if bad.any():
+        raise input_error(
+            source,
+            f"date feature column '{name}' has '{text[bad].iloc[0]}', which is not a date "
+            f"like its training values ({date_format or 'ISO8601'})",
+            "Fix or empty those values",
+        )
+    return times.dt.tz_localize(None)
+
+
+def days_before(
+    values: pd.Series, reference: str, date_format: str, name: str, source: object
+) -> np.ndarray:
+    """Days from each date of ``values`` to ``reference`` (positive for earlier dates)."""
+    times = _as_naive_times(values, date_format, name, source)
+    delta = (pd.Timestamp(reference) - times) / pd.Timedelta(days=1)
+    return delta.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _date_kind(values: pd.Series) -> str | None:
+    """``"datetime"`` for a datetime column, the text format for text dates, else None."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        return text_date_format(values)
+    return None
+
+
+def latest_date(frame: pd.DataFrame, columns: Mapping[str, str], source: object) -> pd.Timestamp:
+    """The day after the latest value of the date ``columns`` ({name: format}): --data's reference.
+
+    The day after, so that the latest date counts as 0 to 1 days before, as recency does.
+    """
+    latest = max(
+        _as_naive_times(frame[name], "" if fmt == "datetime" else fmt, name, source).max()
+        for name, fmt in columns.items()
+    )
+    return latest.normalize() + pd.Timedelta(days=1)
+
 
 def infer_feature_specs(
-    frame: pd.DataFrame, columns: Sequence[str], source: object
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    source: object,
+    *,
+    reference: pd.Timestamp | None = None,
 ) -> tuple[FeatureSpec, ...]:
-    """Decide per column: numbers (and booleans) are numeric, text is categorical."""
+    """Decide per column: numbers (and booleans) are numeric, text is categorical, dates are
+    numeric "days before ``reference``" (dates without a ``reference`` are an error)."""
     specs = []
     for name in columns:
         values = frame[name]
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             specs.append(FeatureSpec(str(name), "numeric"))
             continue
-        if pd.api.types.is_datetime64_any_dtype(values):
-            raise input_error(
-                source,
-                f"feature column '{name}' holds dates, which a model cannot use directly",
-                "Convert it to days (e.g. days since signup) or leave it out of --features",
-            )
+        date_kind = _date_kind(values)
+        if date_kind is not None:
+            if reference is None:
+                raise input_error(
+                    source,
+                    f"feature column '{name}' holds dates, which a model cannot use directly",
+                    "Convert it to days (e.g. days since signup) or leave it out of --features",
+                )
+            fmt = "" if date_kind == "datetime" else date_kind
+            specs.append(FeatureSpec(str(name), "numeric", (), reference.isoformat(), fmt))
+            continue
         levels = sorted(set(values.dropna().astype(str)))
         if len(levels) > MAX_LEVELS:
             raise input_error(
@@ -133,12 +261,135 @@ def infer_feature_specs(
     return tuple(specs)
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureChoice:
+    """The default features of a table and the columns left out, by reason (``DROP_REASONS``).
+
+    ``dropped`` maps a reason to the columns it dropped (a copy as ``"name (= kept)"``).
+    ``date_columns`` maps each date feature to its format (``"datetime"`` or a text format).
+    """
+
+    columns: tuple[str, ...]
+    dropped: dict[str, tuple[str, ...]]
+    date_columns: dict[str, str]
+    table_dates: dict[str, str] = field(default_factory=dict)  # every date column, kept or not
+
+
+def _first_pass_reason(values: pd.Series, name: str) -> str | None:
+    """Why a column is no feature, judged on the column alone (None: keep it for now)."""
+    present = values.dropna()
+    if present.empty:
+        return "missing"
+    if _is_id_name(name):
+        return "id"
+    if present.nunique() <= 1:
+        return "constant"
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        integral = pd.api.types.is_integer_dtype(values) or bool(
+            np.all(np.mod(present.to_numpy(dtype=np.float64), 1) == 0)
+        )
+        if integral and len(present) >= MIN_ROWS_FOR_ID_CHECK and present.is_unique:
+            return "id"
+        return None
+    if _date_kind(values) is not None:
+        return None
+    text = present.astype(str)
+    levels = text.nunique()
+    if len(text) >= MIN_ROWS_FOR_ID_CHECK and levels == len(text):
+        return "id"
+    limit = MAX_LEVELS if name in PREFERRED_FEATURES else MAX_DEFAULT_LEVELS
+    if levels > limit or (
+        name not in PREFERRED_FEATURES and levels > NEAR_UNIQUE_SHARE * len(text)
+    ):
+        return "near_unique"
+    return None
+
+
+def _comparable(frame: pd.DataFrame, name: str, date_kind: str | None, rows: np.ndarray):
+    """A column on the checked rows as ("numeric", floats) or ("codes", level codes)."""
+    values = frame[name].iloc[rows]
+    if date_kind is not None:
+        fmt = "" if date_kind == "datetime" else date_kind
+        times = _as_naive_times(values, fmt, name, "training data")
+        return "numeric", (times - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return "numeric", values.astype("float64")
+    return "codes", pd.Series(pd.factorize(values.astype("string"))[0])
+
+
+def _is_copy(left, right) -> bool:
+    """Same information: equal missing rows and a 1:1 level map, or numbers correlated ~1."""
+    left_kind, a = left
+    right_kind, b = right
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if left_kind == "codes" or right_kind == "codes":
+        pairs = pd.DataFrame({"a": a, "b": b}).drop_duplicates()
+        return len(pairs) == pairs["a"].nunique() == pairs["b"].nunique()
+    missing = np.isnan(a)
+    if not np.array_equal(missing, np.isnan(b)) or (~missing).sum() < 3:
+        return False
+    a, b = a[~missing], b[~missing]
+    if np.array_equal(a, b):
+        return True
+    if a.std() == 0 or b.std() == 0:
+        return False
+    return abs(float(np.corrcoef(a, b)[0, 1])) >= DUPLICATE_CORRELATION
+
+
+def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> FeatureChoice:
+    """The features a careful analyst would pick from ``candidates`` when none are named.
+
+    Kept: numeric columns, low-cardinality text (categorical) and dates (used as days before
+    the campaign). Dropped: all-missing, constant, id-like (named like an id, or every value a
+    distinct integer or text), near-unique text, and copies of a column kept earlier (a 1:1
+    relabelling such as ``rfm_class_zh`` of ``rfm_class``, or numbers correlated above
+    ``DUPLICATE_CORRELATION``). ``PREFERRED_FEATURES`` come first and dates last, so a copy of
+    a cycle feature, or the raw date behind an engineered column, is the one dropped.
+    """
+    ordered = [name for name in PREFERRED_FEATURES if name in candidates]
+    ordered += [name for name in candidates if name not in PREFERRED_FEATURES]
+    dropped: dict[str, list[str]] = {}
+    survivors = []
+    for name in ordered:
+        reason = _first_pass_reason(frame[name], str(name))
+        if reason is None:
+            survivors.append(name)
+        else:
+            dropped.setdefault(reason, []).append(str(name))
+    date_columns = {
+        str(name): kind for name in survivors if (kind := _date_kind(frame[name])) is not None
+    }
+    table_dates = dict(date_columns)
+    # Engineered columns before raw dates: of tenure_days and first_order_time, the date goes.
+    survivors = [name for name in survivors if str(name) not in date_columns] + [
+        name for name in survivors if str(name) in date_columns
+    ]
+    step = max(1, len(frame) // DUPLICATE_CHECK_ROWS)
+    rows = np.arange(0, len(frame), step)
+    kept: list[str] = []
+    seen: list[tuple[str, tuple]] = []
+    for name in survivors:
+        values = _comparable(frame, name, date_columns.get(str(name)), rows)
+        original = next((other for other, known in seen if _is_copy(known, values)), None)
+        if original is not None:
+            dropped.setdefault("duplicate", []).append(f"{name} (= {original})")
+            date_columns.pop(str(name), None)
+            continue
+        seen.append((str(name), values))
+        kept.append(str(name))
+    reasons = {reason: tuple(dropped[reason]) for reason in DROP_REASONS if reason in dropped}
+    return FeatureChoice(tuple(kept), reasons, date_columns, table_dates)
+
+
 def encode_features(
     frame: pd.DataFrame, specs: Sequence[FeatureSpec], source: object
 ) -> np.ndarray:
     """Encode ``frame``'s feature columns as a float64 matrix in ``specs`` order.
 
-    Missing columns are an error naming all of them; extra columns are ignored.
+    Missing columns are an error naming all of them; extra columns are ignored. Date features
+    become days before their reference date (see :class:`FeatureSpec`).
     """
     missing = [spec.name for spec in specs if spec.name not in frame.columns]
     if missing:
@@ -150,7 +401,11 @@ def encode_features(
     matrix = np.empty((len(frame), len(specs)), dtype=np.float64)
     for j, spec in enumerate(specs):
         values = frame[spec.name]
-        if spec.kind == "numeric":
+        if spec.days_before:
+            matrix[:, j] = days_before(
+                values, spec.days_before, spec.date_format, spec.name, source
+            )
+        elif spec.kind == "numeric":
             matrix[:, j] = numeric_column(frame, spec.name, source, allow_missing=True).to_numpy()
         else:
             text = values.astype("string")
@@ -258,6 +513,33 @@ def _arm_labels(
     return labels, treated
 
 
+def id_kind(values: pd.Series) -> str:
+    """``"integer"`` for an integer id column (or whole floats), else ``"text"``."""
+    if pd.api.types.is_bool_dtype(values):
+        return "text"
+    if pd.api.types.is_integer_dtype(values):
+        return "integer"
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna().to_numpy()
+        return "integer" if np.all(np.mod(present, 1) == 0) else "text"
+    return "text"
+
+
+CANONICAL_INTEGER = r"-?(?:0|[1-9][0-9]{0,17})"  # fits int64, no leading zeros
+
+
+def integer_ids_from_text(values: pd.Series) -> pd.Series:
+    """Text ids that are all plain integers (no leading zeros) as int64, others unchanged.
+
+    A CSV stores no types: ids read as text are integers exactly when every one is written
+    as an integer would be (``"00123"`` stays text, so its zeros survive).
+    """
+    text = values.astype("string")
+    if len(text) and not text.isna().any() and text.str.fullmatch(CANONICAL_INTEGER).all():
+        return text.astype("int64")
+    return values
+
+
 def table_training_data(
     frame: pd.DataFrame,
     source: object,
@@ -270,22 +552,30 @@ def table_training_data(
     features: Sequence[str] | None = None,
     rfm_cols: Mapping[str, str] | None = None,
     source_sha256: str = "",
+    reference: pd.Timestamp | None = None,
+    reference_origin: str = "",
+    exclude: Sequence[str] = (),
 ) -> TrainingData:
     """Validate a flat table (one row per customer) and build :class:`TrainingData`.
 
     ``id_col=None`` uses row numbers as ids (e.g. Hillstrom has no id column). ``features=None``
-    uses every other column except date columns. ``rfm_cols`` (``{part: column}``) names the
-    columns of the RFM-rule baseline; None detects them among the features by name.
+    picks the features with :func:`choose_default_features` among the columns other than the
+    id, arm, outcomes and ``exclude``. Date features become days before ``reference``
+    (default: the day after the table's latest date in them). ``rfm_cols`` (``{part: column}``)
+    names the columns of the RFM-rule baseline; None detects them among the features by name.
     """
     outcome_columns = [treatment_col, outcome_col] + ([revenue_col] if revenue_col else [])
     require_columns(frame, ([id_col] if id_col else []) + outcome_columns, source)
     if id_col:
         ids = ids_as_text(frame, id_col, source, unique=True).to_numpy(dtype=object)
+        kind_of_ids = id_kind(frame[id_col])
     else:
         ids = np.arange(len(frame)).astype(str).astype(object)
+        kind_of_ids = "integer"
     if len(frame) == 0:
         raise input_error(source, "has no rows", "Pass the campaign's customers")
     reserved = set(outcome_columns) | ({id_col} if id_col else set())
+    dropped: dict[str, tuple[str, ...]] = {}
     if features:
         require_columns(frame, features, source)
         used = [name for name in features if name in reserved]
@@ -296,14 +586,20 @@ def table_training_data(
                 "Features must be known before the campaign; remove it",
             )
         columns = list(dict.fromkeys(features))
+        date_columns = {
+            str(name): kind for name in columns if (kind := _date_kind(frame[name])) is not None
+        }
+        table_dates = {}
     else:
-        columns = [
-            name
-            for name in frame.columns
-            if name not in reserved and not pd.api.types.is_datetime64_any_dtype(frame[name])
-        ]
+        candidates = [name for name in frame.columns if name not in reserved | set(exclude)]
+        choice = choose_default_features(frame, candidates)
+        columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
+        table_dates = choice.table_dates
     if not columns:
         raise input_error(source, "has no feature columns", "Add customer features or --features")
+    if date_columns and reference is None:
+        reference = latest_date(frame, table_dates or date_columns, source)
+        reference_origin = "the day after the table's latest date"
     labels, treated = _arm_labels(frame, treatment_col, control, source)
     conversion = _binary_outcome(frame, outcome_col, source)
     if len(np.unique(conversion)) < 2:
@@ -315,14 +611,20 @@ def table_training_data(
     revenue = None
     if revenue_col:
         revenue = numeric_column(frame, revenue_col, source, allow_negative=False).to_numpy()
-        if len(np.unique(revenue)) < 3:
+        if len(np.unique(revenue)) < 2:
             raise input_error(
                 source,
-                f"revenue column '{revenue_col}' has fewer than 3 distinct values",
-                "Pass spend per customer as --revenue-col (a 0/1 flag belongs in --outcome-col)",
+                f"revenue column '{revenue_col}' is {revenue[0]:g} for every customer",
+                "Pass spend per customer as --revenue-col, or a fixed --value-per-conversion",
+            )
+        if np.array_equal(revenue, conversion):
+            raise input_error(
+                source,
+                f"revenue column '{revenue_col}' equals the 0/1 outcome '{outcome_col}'",
+                "Pass spend per customer as --revenue-col, or --value-per-conversion V",
             )
     feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)
-    specs = infer_feature_specs(feature_frame, feature_frame.columns, source)
+    specs = infer_feature_specs(feature_frame, feature_frame.columns, source, reference=reference)
     if rfm_cols is None:
         rfm = detect_rfm_columns(feature_frame, list(feature_frame.columns))
     else:
@@ -348,6 +650,10 @@ def table_training_data(
         source_sha256=source_sha256,
         rfm_columns=rfm,
         rfm_values=rfm_values,
+        id_kind=kind_of_ids,
+        dropped_features=dropped,
+        reference_date=reference.isoformat() if date_columns else "",
+        reference_origin=reference_origin if date_columns else "",
     )
 
 
@@ -362,10 +668,24 @@ def load_table_training_data(
     features: Sequence[str] | None = None,
     rfm_cols: Mapping[str, str] | None = None,
     encoding: str | None = None,
+    reference: str | None = None,
 ) -> TrainingData:
-    """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`)."""
-    string_columns = [treatment_col] + ([id_col] if id_col else [])
+    """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`).
+
+    A Parquet id column keeps its type; a CSV's ids are integers when every one is written as
+    an integer (:func:`integer_ids_from_text`). ``reference`` (``--start``) is the date that
+    date features count days back from.
+    """
+    parquet = io.table_format(path) == "parquet"
+    string_columns = [treatment_col] + ([id_col] if id_col and not parquet else [])
     frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
+    if id_col and not parquet and id_col in frame.columns:
+        frame[id_col] = integer_ids_from_text(frame[id_col])
+    reference_time = None
+    if reference is not None:
+        reference_time = pd.to_datetime(pd.Series([reference]), errors="coerce").iloc[0]
+        if pd.isna(reference_time):
+            raise input_error("--start", f"'{reference}' is not a date", "Use e.g. 2026-06-01")
     return table_training_data(
         frame,
         path,
@@ -377,6 +697,8 @@ def load_table_training_data(
         features=features,
         rfm_cols=rfm_cols,
         source_sha256=io.sha256_file(path),
+        reference=reference_time,
+        reference_origin="--start",
     )
 
 
@@ -417,7 +739,8 @@ def experiment_training_data(
 
     Features come from ``uplift_lab.segment.segment_customers(orders, as_of=start)`` (with the
     optional canonical customer and event tables), which only sees orders and events before
-    ``start``; outcomes are orders in the ``window_days`` after ``start``.
+    ``start``, chosen by :func:`choose_default_features` (dates as days before ``start``);
+    outcomes are orders in the ``window_days`` after ``start``.
     """
     from uplift_lab.segment import segment_customers
 
@@ -431,15 +754,6 @@ def experiment_training_data(
     segments["customer_id"] = segments["customer_id"].astype(str)
     table = assignment_outcomes(assignment, orders, start, window_days)
     table = table.merge(segments, on="customer_id", how="left")
-    drop = {"customer_id", "arm", "revenue", "converted", "stratum", "rfm_class_zh"}
-    features = [
-        name
-        for name in table.columns
-        if name not in drop
-        and not pd.api.types.is_datetime64_any_dtype(table[name])
-        and not str(name).endswith("_time")
-        and table[name].notna().any()
-    ]
     return table_training_data(
         table,
         source,
@@ -448,9 +762,11 @@ def experiment_training_data(
         outcome_col="converted",
         revenue_col="revenue",
         id_col="customer_id",
-        features=features,
         rfm_cols=rfm_cols,
         source_sha256=source_sha256,
+        reference=pd.Timestamp(start),
+        reference_origin="campaign start",
+        exclude=("stratum",),  # design's stratum label, not a customer attribute
     )
 
 

@@ -117,6 +117,8 @@ class ArmPrediction:
     p_control: np.ndarray
     p_treated: np.ndarray
     uplift_revenue: np.ndarray | None
+    # The decomposition's E[order value | converted]: revenue uplift = conversion uplift x this.
+    order_value: np.ndarray | None = None
 
 
 def feature_names(n_features: int) -> list[str]:
@@ -552,13 +554,14 @@ def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
     else:
         p_treated, p_control = treated_and_control_predictions(conversion, matrix)
         uplift = p_treated - p_control
-    revenue = None
+    revenue = order_value = None
     if model.revenue is not None:
         if model.revenue.kind == "decomposition":
-            revenue = uplift * predict_value(model.revenue, matrix)
+            order_value = predict_value(model.revenue, matrix)
+            revenue = uplift * order_value
         else:
             revenue = predict_learner(model.revenue, matrix)
-    return ArmPrediction(uplift, p_control, p_treated, revenue)
+    return ArmPrediction(uplift, p_control, p_treated, revenue, order_value)
 
 
 def fit_arm_model(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from uplift_lab import __version__, io
 from uplift_lab.errors import input_error
+from uplift_lab.uplift.calibration import UpliftCalibration
 from uplift_lab.uplift.data import ROW_ID, FeatureSpec
 from uplift_lab.uplift.models import (
     INTERACTION_SUFFIX,
@@ -80,6 +81,10 @@ def model_description(model: UpliftModel, files: dict) -> dict:
         },
         "cv_metrics": model.cv_metrics,
         "arm_models": arms,
+        "id_kind": model.id_kind,
+        "value_per_conversion": model.value_per_conversion,
+        "calibration": model.calibration,
+        "feature_choice": model.feature_choice,
     }
 
 
@@ -244,6 +249,10 @@ def read_model_description(folder: Path) -> dict:
     return description
 
 
+def _optional_float(value) -> float | None:
+    return None if value is None else float(value)
+
+
 def load_model(folder: Path) -> UpliftModel:
     """Rebuild an :class:`UpliftModel` from a model folder (boosters and JSON only)."""
     folder = Path(folder)
@@ -265,6 +274,9 @@ def load_model(folder: Path) -> UpliftModel:
                 if name in saved_settings
             }
         )
+        for entry in (description.get("calibration") or {}).values():
+            for fitted in entry.values():
+                UpliftCalibration.from_json(fitted)  # refuse a malformed one now, not mid-scoring
         return UpliftModel(
             id_col=str(description["id_col"]),
             control=str(description["control"]),
@@ -276,6 +288,11 @@ def load_model(folder: Path) -> UpliftModel:
             n_rows=int(description["n_rows"]),
             cv_metrics=dict(description["cv_metrics"]),
             meta={"uplift_lab_version": description.get("uplift_lab_version")},
+            # Absent in models saved before these fields existed: text ids, no calibration.
+            id_kind=str(description.get("id_kind", "text")),
+            value_per_conversion=_optional_float(description.get("value_per_conversion")),
+            calibration=description.get("calibration"),
+            feature_choice=description.get("feature_choice"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise input_error(folder / MODEL_FILE, f"is incomplete ({exc})", RETRAIN_FIX) from None
@@ -287,6 +304,20 @@ def output_columns(model: UpliftModel) -> list[str]:
 
     probe = score_matrix(model, np.zeros((1, len(model.specs))))
     return list(probe)
+
+
+def with_reference_date(model: UpliftModel, as_of: str) -> UpliftModel:
+    """``model`` with its date features counting days before ``as_of`` instead."""
+    from dataclasses import replace
+
+    moment = pd.to_datetime(pd.Series([as_of]), errors="coerce").iloc[0]
+    if pd.isna(moment):
+        raise input_error("--as-of", f"'{as_of}' is not a date", "Use e.g. --as-of 2026-11-01")
+    specs = tuple(
+        replace(spec, days_before=moment.isoformat()) if spec.days_before else spec
+        for spec in model.specs
+    )
+    return replace(model, specs=specs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,15 +336,20 @@ def score_file(
     *,
     batch_rows: int = 500_000,
     encoding: str | None = None,
+    as_of: str | None = None,
 ) -> ScoreSummary:
     """Score a customer file in batches of ``batch_rows`` and write one row per customer.
 
     Only the id and feature columns are read; missing feature columns are an error naming them
     all, extra columns are ignored. Without an id column in training (ids were row numbers), row
-    numbers are used again. The output is written atomically.
+    numbers are used again. Integer ids stay integers. Date features count days before the
+    training's reference date, or before ``as_of`` (the next campaign's start) when given. The
+    output is written atomically.
     """
     from uplift_lab.uplift.train import score_frame
 
+    if as_of is not None:
+        model = with_reference_date(model, as_of)
     if batch_rows < 1:
         raise input_error("--batch-rows", f"must be at least 1, got {batch_rows}")
     if Path(out).resolve() == Path(customers).resolve():

@@ -20,6 +20,7 @@ import pandas as pd
 from uplift_lab import __version__
 from uplift_lab.contracts import ids_as_text
 from uplift_lab.errors import input_error
+from uplift_lab.uplift.calibration import UpliftCalibration, calibrate_held_out
 from uplift_lab.uplift.data import ROW_ID, FeatureSpec, TrainingData, encode_features
 from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
@@ -77,6 +78,10 @@ class UpliftModel:
     n_rows: int
     cv_metrics: dict
     meta: dict
+    id_kind: str = "text"  # "integer": score writes the ids as int64
+    value_per_conversion: float | None = None  # uplift_revenue = this x uplift_conversion
+    calibration: dict | None = None  # {arm: {target: UpliftCalibration JSON}} (calibration.py)
+    feature_choice: dict | None = None  # dropped columns by reason, date reference
 
     @property
     def categorical(self) -> list[int]:
@@ -196,12 +201,16 @@ def train_uplift_model(
     settings: LightGBMSettings | None = None,
     allow_observational: bool = False,
     progress=None,
+    value_per_conversion: float | None = None,
 ) -> TrainResult:
     """Check randomization, cross-validate the candidates, pick, and refit on all rows.
 
     ``progress`` (optional) is called with a short text before each step, for the CLI.
+    ``value_per_conversion`` (instead of a revenue column) values every incremental conversion
+    at that amount: ``score`` then writes ``uplift_revenue = V x uplift_conversion``.
     """
     settings = settings or LightGBMSettings()
+    _check_value_per_conversion(value_per_conversion, data)
     if n_folds < 2:
         raise input_error("--folds", f"must be at least 2, got {n_folds}")
     conversion_kinds = _candidates(
@@ -251,6 +260,7 @@ def train_uplift_model(
         if revenue_kinds:
             if "decomposition" in revenue_kinds:
                 order_value = np.maximum(predictions.pop("value"), 0.0)
+                predictions["order_value:decomposition"] = order_value
                 predictions["revenue:decomposition"] = (
                     predictions[f"conversion:{best_conversion}"] * order_value
                 )
@@ -279,15 +289,17 @@ def train_uplift_model(
         arm_models.append(without_wrappers(arm_model))
     candidates = pd.DataFrame.from_records(records)
     cv_predictions = pd.concat(frames, ignore_index=True)
-    baselines = pd.DataFrame.from_records(
-        [
-            record
-            for arm, frame in zip(data.arms, frames, strict=True)
-            for target in ("conversion", "revenue")
-            if target in frame.columns
-            for record in baseline_records(arm, frame, target, n_folds, settings.seed)
-        ]
-    )
+    baseline_list = [
+        record
+        for arm, frame in zip(data.arms, frames, strict=True)
+        for target in ("conversion", "revenue")
+        if target in frame.columns
+        for record in baseline_records(arm, frame, target, n_folds, settings.seed)
+    ]
+    baselines = pd.DataFrame.from_records(baseline_list)
+    # ---- calibration (uplift/calibration.py): fitted on the out-of-fold predictions above ----
+    step("calibration")
+    calibration = calibrate_held_out(cv_predictions, data.arms)
     model = UpliftModel(
         id_col=data.id_col,
         control=data.control,
@@ -300,14 +312,37 @@ def train_uplift_model(
         cv_metrics={
             "folds": n_folds,
             "choice": choice,
-            "candidates": candidates.to_dict(orient="records"),
+            # The record lists, not the frames: a frame turns an undefined metric (None) into
+            # NaN, which is not valid JSON (uplift@k when an arm is absent from a top k).
+            "candidates": _json_records(records),
             "propensity_auc": aucs,
             "rfm_columns": dict(data.rfm_columns),
-            "baselines": baselines.to_dict(orient="records"),
+            "baselines": _json_records(baseline_list),
         },
         meta={"uplift_lab_version": __version__},
+        id_kind=data.id_kind,
+        value_per_conversion=value_per_conversion,
+        calibration=calibration,
+        feature_choice={
+            "dropped": {reason: list(columns) for reason, columns in data.dropped_features.items()},
+            "reference_date": data.reference_date or None,
+            "reference_origin": data.reference_origin or None,
+        },
     )
     return TrainResult(model, candidates, aucs, cv_predictions, baselines)
+
+
+def _check_value_per_conversion(value: float | None, data: TrainingData) -> None:
+    if value is None:
+        return
+    if not np.isfinite(value) or value <= 0:
+        raise input_error("--value-per-conversion", f"must be a positive amount, got {value:g}")
+    if data.revenue is not None:
+        raise input_error(
+            "--value-per-conversion",
+            "replaces the revenue column, but one was given too",
+            "Pass either --revenue-col (spend per customer) or --value-per-conversion V",
+        )
 
 
 def baseline_records(
@@ -342,6 +377,17 @@ def baseline_records(
                 record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
         records.append(record)
     return records
+
+
+def _json_records(records: list[dict]) -> list[dict]:
+    """Metric records with every non-finite float as None (model.json must be valid JSON)."""
+    return [
+        {
+            key: _finite_or_none(value) if isinstance(value, float | np.floating) else value
+            for key, value in record.items()
+        }
+        for record in records
+    ]
 
 
 def _finite_or_none(value) -> float | None:
@@ -515,37 +561,93 @@ def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen
             frame[column] = data.rfm_values[column].to_numpy()[rows]
     for name, uplift in predictions.items():
         target, kind = name.split(":")
-        if target != "p_control":
+        if target not in ("p_control", "order_value"):
             frame[f"uplift_{target}__{kind}"] = uplift
     frame["p_control"] = predictions[f"p_control:{chosen['conversion']}"]
     frame["uplift_conversion"] = predictions[f"conversion:{chosen['conversion']}"]
     if chosen["revenue"]:
         frame["uplift_revenue"] = predictions[f"revenue:{chosen['revenue']}"]
+        if chosen["revenue"] == "decomposition":
+            frame["order_value"] = predictions["order_value:decomposition"]
     return frame
 
 
+RAW_PREFIX = "raw_"  # uncalibrated scores: raw_uplift_conversion, raw_uplift_revenue_<arm>, ...
+
+
+def _arm_uplift(model: UpliftModel, arm: str, prediction) -> dict[str, np.ndarray]:
+    """One arm's uplift columns: calibrated when the model has a calibration (the raw
+    predictions beside them), revenue as V x conversion when the model has a value V, and the
+    decomposition's revenue as calibrated conversion uplift x expected order value."""
+    calibration = (model.calibration or {}).get(arm, {})
+
+    def calibrated(raw: np.ndarray, target: str) -> np.ndarray:
+        fitted = calibration.get(target)
+        return raw if fitted is None else UpliftCalibration.from_json(fitted).apply(raw)
+
+    conversion, revenue = f"uplift_conversion_{arm}", f"uplift_revenue_{arm}"
+    raw = {conversion: prediction.uplift_conversion}
+    out = {conversion: calibrated(prediction.uplift_conversion, "conversion")}
+    if model.value_per_conversion is not None:
+        raw[revenue] = model.value_per_conversion * raw[conversion]
+        out[revenue] = model.value_per_conversion * out[conversion]
+    elif prediction.order_value is not None:
+        # The decomposition calibrates through its conversion part (binary outcomes pin the
+        # slope far better than heavy-tailed revenue, whose noisy slope can flatten the ranking).
+        raw[revenue] = prediction.uplift_revenue
+        out[revenue] = out[conversion] * prediction.order_value
+    elif prediction.uplift_revenue is not None:
+        raw[revenue] = prediction.uplift_revenue
+        out[revenue] = calibrated(prediction.uplift_revenue, "revenue")
+    if calibration:
+        out.update({RAW_PREFIX + name: values for name, values in raw.items()})
+    return out
+
+
 def score_matrix(model: UpliftModel, matrix: np.ndarray) -> dict[str, np.ndarray]:
-    """Score encoded customers: per-arm columns, and plain ones when there is one treated arm."""
+    """Score encoded customers: per-arm columns, and plain ones when there is one treated arm.
+
+    ``uplift_*`` columns are calibrated (see uplift/calibration.py) when the model holds a
+    calibration; the model's own predictions are then kept as ``raw_uplift_*``.
+    """
     columns: dict[str, np.ndarray] = {}
     p_controls = []
     for arm_model in model.arm_models:
         prediction = predict_arm(arm_model, matrix)
-        columns[f"uplift_conversion_{arm_model.arm}"] = prediction.uplift_conversion
-        if prediction.uplift_revenue is not None:
-            columns[f"uplift_revenue_{arm_model.arm}"] = prediction.uplift_revenue
+        columns.update(_arm_uplift(model, arm_model.arm, prediction))
         columns[f"p_treated_{arm_model.arm}"] = prediction.p_treated
         p_controls.append(prediction.p_control)
     plain: dict[str, np.ndarray] = {}
     arm = model.arm_models[0].arm
-    if len(model.arm_models) == 1:
-        plain["uplift_conversion"] = columns[f"uplift_conversion_{arm}"]
-        if f"uplift_revenue_{arm}" in columns:
-            plain["uplift_revenue"] = columns[f"uplift_revenue_{arm}"]
+    single = len(model.arm_models) == 1
+    names = ["uplift_conversion", "uplift_revenue"]
+
+    def arm_columns(wanted: list[str]) -> dict[str, np.ndarray]:
+        return {name: columns[f"{name}_{arm}"] for name in wanted if f"{name}_{arm}" in columns}
+
+    if single:
+        plain.update(arm_columns(names))
     # Each arm's model estimates p_control from the same control customers; report their mean.
     plain["p_control"] = np.mean(p_controls, axis=0)
-    if len(model.arm_models) == 1:
+    if single:
         plain["p_treated"] = columns[f"p_treated_{arm}"]
+        plain.update(arm_columns([RAW_PREFIX + name for name in names]))
     return {**plain, **columns}
+
+
+def _typed_ids(text: pd.Series, model: UpliftModel, source: object):
+    """The ids as the model's training data had them: int64 for integer ids, else text."""
+    if model.id_kind != "integer":
+        return pd.array(text.to_numpy(dtype=object), dtype="string")
+    plain = text.str.fullmatch(r"-?(?:0|[1-9][0-9]{0,17})")
+    if not plain.all():
+        raise input_error(
+            source,
+            f"column '{model.id_col}' has '{text[~plain].iloc[0]}', but the model was trained "
+            "with integer ids",
+            "Score a file with the same kind of ids as in training",
+        )
+    return pd.array(text.astype("int64").to_numpy(), dtype=np.int64)
 
 
 def score_frame(
@@ -558,12 +660,15 @@ def score_frame(
     """
     matrix = encode_features(frame, model.specs, source)
     if model.id_col in frame.columns:
-        ids = ids_as_text(frame, model.id_col, source, unique=True).to_numpy(dtype=object)
+        text = ids_as_text(frame, model.id_col, source, unique=True)
+        ids = _typed_ids(text, model, source)
     elif model.id_col == ROW_ID:
-        ids = np.arange(row_offset, row_offset + len(frame)).astype(str)
+        ids = pd.array(np.arange(row_offset, row_offset + len(frame), dtype=np.int64))
+        if model.id_kind != "integer":  # a model saved before ids kept their type
+            ids = ids.astype("string")
     else:
         raise input_error(source, f"missing id column '{model.id_col}'", "Add it")
-    out = pd.DataFrame({model.id_col: pd.array(ids, dtype="string")})
+    out = pd.DataFrame({model.id_col: ids})
     for name, values in score_matrix(model, matrix).items():
         out[name] = values
     return out
