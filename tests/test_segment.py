@@ -25,6 +25,7 @@ from uplift_lab.segment import (
 )
 
 AS_OF = pd.Timestamp("2026-07-01")
+FIXED = SegmentConfig(thresholds="fixed")  # the day rules (30 / 90 / 180), chosen explicitly
 
 
 def order_log(*orders: tuple[str, float, float]) -> pd.DataFrame:
@@ -39,6 +40,7 @@ def order_log(*orders: tuple[str, float, float]) -> pd.DataFrame:
 
 
 def stage_of(orders: pd.DataFrame, customer: str = "c", **kwargs) -> str:
+    kwargs.setdefault("config", FIXED)
     table = segment_customers(orders, AS_OF, **kwargs).table.set_index("customer_id")
     return table.loc[customer, "lifecycle"]
 
@@ -112,7 +114,9 @@ def test_repeat_buyer_overdue_against_own_gap_is_semi_active(
     recency: int, factor: float, expected: str
 ) -> None:
     orders = order_log(("c", recency + 10, 10), ("c", recency + 5, 10), ("c", recency, 10))
-    config = SegmentConfig(overdue_factor=factor)  # own mean gap: 10 days / 2 = 5 days
+    config = SegmentConfig(
+        thresholds="fixed", overdue_factor=factor
+    )  # own mean gap: 10 days / 2 = 5 days
     assert stage_of(orders, config=config) == expected
 
 
@@ -121,7 +125,7 @@ def test_same_day_repeat_orders_have_no_own_gap_and_stay_active() -> None:
 
 
 def test_custom_thresholds_move_the_boundaries() -> None:
-    config = SegmentConfig(active_days=7, silent_days=14, churn_days=28)
+    config = SegmentConfig(thresholds="fixed", active_days=7, silent_days=14, churn_days=28)
     orders = order_log(("a", 7, 1), ("b", 8, 1), ("c", 15, 1), ("d", 29, 1))
     stages = segment_customers(orders, AS_OF, config=config).table["lifecycle"].tolist()
     assert stages == ["new", "semi_active", "silent", "churned"]
@@ -132,7 +136,7 @@ def test_custom_thresholds_move_the_boundaries() -> None:
 
 def test_orders_at_or_after_as_of_are_ignored() -> None:
     orders = order_log(("c", 100, 10), ("c", 0, 500), ("c", -3, 70))  # 0: exactly at AS_OF
-    row = segment_customers(orders, AS_OF).table.set_index("customer_id").loc["c"]
+    row = segment_customers(orders, AS_OF, config=FIXED).table.set_index("customer_id").loc["c"]
     assert row["lifecycle"] == "silent"
     assert row["n_orders_total"] == 1 and row["frequency"] == 1
     assert row["monetary"] == 10 and row["aov"] == 10 and row["recency_days"] == 100
@@ -442,9 +446,136 @@ def test_stage_at_campaign_start_matches_the_shops_own_rule(shop) -> None:
         shop.campaign_start,
         customers=shop.customers,
         events=shop.events,
-        config=SegmentConfig(overdue_factor=0),
+        config=SegmentConfig(thresholds="fixed", overdue_factor=0),
     )
     ours = result.table.set_index("customer_id")["lifecycle"]
     theirs = shop.campaign.set_index("customer_id")["lifecycle"]
     assert set(theirs.index) <= set(ours.index)
     pd.testing.assert_series_equal(ours.loc[theirs.index], theirs, check_names=False)
+
+
+# --- cycle thresholds: stages by each customer's own purchase cycle ------------------------------
+
+
+def cycle_shop(n_repeat: int = 220, category: bool = True) -> pd.DataFrame:
+    """``n_repeat`` repeat buyers ordering about every 10 days (grocery) or 100 (electronics)."""
+    rng = np.random.default_rng(7)
+    rows, categories = [], []
+    for i in range(n_repeat):
+        slow = i % 2 == 1
+        days = 5 + i % 7
+        for _ in range(4):
+            rows.append((f"r{i:03d}", days, 20))
+            categories.append("electronics" if slow else "grocery")
+            days += int(round((100 if slow else 10) * rng.uniform(0.6, 1.4)))
+    orders = order_log(*rows)
+    if category:
+        orders["category"] = categories
+    return orders
+
+
+def test_cycle_is_the_default_and_stages_follow_the_overdue_ratio() -> None:
+    orders = cycle_shop()
+    # a slow-cycle buyer 200 days after the last order: 2 own cycles overdue, not churned
+    slow = order_log(("slow", 500, 50), ("slow", 400, 50), ("slow", 300, 50), ("slow", 200, 50))
+    slow["category"] = "electronics"
+    fast = order_log(("fast", 70, 5), ("fast", 60, 5), ("fast", 50, 5), ("fast", 40, 5))
+    fast["category"] = "grocery"
+    result = segment_customers(pd.concat([orders, slow, fast]), AS_OF)
+    assert result.thresholds.source == "cycle" and result.notices == ()
+    assert result.thresholds.repeat_buyers == 222
+    table = result.table.set_index("customer_id")
+    np.testing.assert_allclose(
+        table["overdue_ratio"], table["recency_days"] / table["expected_gap_days"]
+    )
+    assert 80 < table.loc["slow", "expected_gap_days"] < 120
+    assert 8 < table.loc["fast", "expected_gap_days"] < 12
+    assert table.loc["slow", "lifecycle"] == "semi_active"  # day rules: churned (200 > 180)
+    assert table.loc["fast", "lifecycle"] == "silent"  # day rules: semi_active (40 <= 90)
+    assert stage_of(pd.concat([orders, slow]), "slow") == "churned"
+    stages = np.select(
+        [table["overdue_ratio"] > 6, table["overdue_ratio"] > 3, table["overdue_ratio"] > 1.5],
+        ["churned", "silent", "semi_active"],
+        "active",
+    )
+    assert (table["lifecycle"] == stages).all()
+
+
+def test_cycle_expected_gap_matches_the_fitted_priors() -> None:
+    orders = pd.concat([cycle_shop(), order_log(("one", 40, 10))])
+    orders.loc[orders["customer_id"] == "one", "category"] = "electronics"
+    result = segment_customers(orders, AS_OF)
+    table = result.table.set_index("customer_id")
+    prior = result.cycle_model.categories["electronics"]
+    # one order: the main category's prior mean gap; four orders 100 days apart: shrunk toward it
+    assert table.loc["one", "expected_gap_days"] == pytest.approx(prior.mean_gap_days)
+    assert table.loc["one", "lifecycle"] == "new"
+    r001 = table.loc["r001"]
+    span = r001["tenure_days"] - r001["recency_days"]
+    expected = (prior.beta + prior.kappa * span) / (prior.alpha + prior.kappa * 3)
+    assert r001["expected_gap_days"] == pytest.approx(expected)
+
+
+def test_cycle_falls_back_to_day_rules_below_200_repeat_buyers_with_a_notice() -> None:
+    result = segment_customers(cycle_shop(n_repeat=199), AS_OF)
+    assert result.thresholds.source == "fixed"
+    assert len(result.notices) == 1 and "199 customers" in result.notices[0]
+    assert "--thresholds fixed" in result.notices[0]
+    fixed = segment_customers(cycle_shop(n_repeat=199), AS_OF, config=FIXED)
+    assert fixed.notices == ()
+    pd.testing.assert_frame_equal(result.table, fixed.table)
+    assert segment_customers(cycle_shop(n_repeat=200), AS_OF).thresholds.source == "cycle"
+
+
+def test_same_day_orders_do_not_count_as_repeat_buying() -> None:
+    same_day = order_log(*[(f"s{i}", 20.2 + j * 0.01, 10) for i in range(300) for j in range(2)])
+    result = segment_customers(same_day, AS_OF)
+    assert result.thresholds.source == "fixed" and result.thresholds.repeat_buyers is None
+    assert np.isnan(result.table["expected_gap_days"]).all()
+
+
+def test_category_columns_main_category_share_and_count() -> None:
+    orders = order_log(("a", 30, 10), ("a", 20, 10), ("a", 10, 99), ("b", 5, 10), ("b", 4, 30))
+    orders["category"] = ["toys", "books", "books", "toys", "books"]
+    customers = pd.DataFrame({"customer_id": ["a", "b", "p"]})
+    table = segment_customers(orders, AS_OF, customers=customers).table.set_index("customer_id")
+    assert table.loc["a", "main_category"] == "books"  # two of three orders
+    assert table.loc["a", "main_category_share"] == pytest.approx(2 / 3)
+    assert table.loc["b", "main_category"] == "books"  # one order each: more spend wins
+    assert table["categories_bought"].to_dict() == {"a": 2, "b": 2, "p": 0}
+    assert pd.isna(table.loc["p", "main_category"]) and pd.isna(table.loc["p", "overdue_ratio"])
+    columns = list(table.reset_index().columns)
+    position = columns.index("overdue_ratio")
+    assert columns[position + 1 : position + 4] == [
+        "main_category",
+        "main_category_share",
+        "categories_bought",
+    ]
+
+
+def test_no_category_column_means_no_category_columns() -> None:
+    table = segment_customers(cycle_shop(category=False), AS_OF).table
+    assert not {"main_category", "main_category_share", "categories_bought"} & set(table.columns)
+    assert table["expected_gap_days"].notna().all()
+
+
+def test_orders_without_a_category_are_left_out_of_the_main_category() -> None:
+    orders = order_log(("a", 30, 10), ("a", 20, 10), ("a", 10, 10))
+    orders["category"] = [None, "", "toys"]
+    row = segment_customers(orders, AS_OF).table.iloc[0]
+    assert row["main_category"] == "toys" and row["main_category_share"] == 1.0
+    assert row["categories_bought"] == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("cycle_cutoffs", (1.5, 3.0)),
+        ("cycle_cutoffs", (3.0, 1.5, 6.0)),
+        ("cycle_cutoffs", (0.0, 3.0, 6.0)),
+        ("thresholds", "weekly"),
+    ],
+)
+def test_bad_cycle_options_are_input_errors(option: str, value) -> None:
+    with pytest.raises(InputError, match=option.replace("_", "-")):
+        SegmentConfig(**{option: value})

@@ -188,7 +188,7 @@ def load_orders(
     needed = _needed_columns(source)
     read = None  # all columns, so that a missing one is reported with what the file has
     if needed <= set(cleaned.values()):
-        read = [name for name in names if cleaned[name] in needed | {ORDER_ID}]
+        read = [name for name in names if cleaned[name] in needed | {ORDER_ID, CATEGORY}]
     raw = io.read_arrow(
         path,
         encoding=encoding,
@@ -208,6 +208,7 @@ def _needed_columns(source: OrderSource) -> set[str]:
 def _text_column_names(source: OrderSource) -> set[str]:
     rules = source.rules
     names = {source.customer_col, source.order_id_col, rules.status_col, rules.line_item_col}
+    names |= {source.category_col or CATEGORY}  # category codes are labels, never numbers
     if source.clean_text:  # money as text is cleaned as text, never half-inferred
         names |= {source.amount_col, rules.refund_col, source.time_col}
     return {name for name in names if name}
@@ -257,8 +258,9 @@ def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrd
     refund = None
     if rules.refund_col and netted is None:  # text money: netted after validation
         refund = _refund_amounts(table, rules.refund_col, path)
-    if ORDER_ID in table.column_names and ORDER_ID not in renames.values():
-        renames[ORDER_ID] = ORDER_ID  # an order_id column as such is still checked for duplicates
+    for canonical in (ORDER_ID, CATEGORY):  # present under their canonical names
+        if canonical in table.column_names and canonical not in renames.values():
+            renames[canonical] = canonical  # order_id is still checked for duplicates
     canonical = table.select(list(renames)).rename_columns(list(renames.values()))
     try:
         canonical = contracts.validate_orders_arrow(
@@ -304,6 +306,7 @@ def _select(table: pa.Table, source: OrderSource, path: object) -> pa.Table:
         source.amount_col: "--amount-col",
         rules.status_col: "--status-col",
         rules.refund_col: "--refund-col",
+        source.category_col: "--category-col",
     }
     for name in wanted:
         if name and name not in names:
@@ -313,8 +316,9 @@ def _select(table: pa.Table, source: OrderSource, path: object) -> pa.Table:
                 fix += f". Map it with {flags[name]} NAME, a --preset or --columns map.toml"
             raise input_error(path, f"missing column '{name}'", fix)
     keep = list(dict.fromkeys(name for name in wanted if name))
-    if ORDER_ID in names and source.order_id_col is None and ORDER_ID not in keep:
-        keep.append(ORDER_ID)
+    for canonical, mapped in ((ORDER_ID, source.order_id_col), (CATEGORY, source.category_col)):
+        if canonical in names and mapped is None and canonical not in keep:
+            keep.append(canonical)  # a column already under its canonical name rides along
     return table.select(keep)
 
 

@@ -5,9 +5,21 @@ so the same function gives today's segments and the features of a past campaign 
 A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table.
 
 Day counts are whole calendar days between dates: ``recency_days`` = as-of date minus the date
-of the last order (an order yesterday has recency 1). With the default thresholds
-(active 30, silent 90, churn 180 days) and ``n`` = orders before as-of, the lifecycle rules are,
-checked in this order:
+of the last order (an order yesterday has recency 1).
+
+``thresholds="cycle"`` (the default) stages customers by their own purchase cycle:
+``expected_gap_days`` G is the customer's mean gap between distinct order dates shrunk toward
+their main category's and the shop's (empirical Bayes, see :mod:`uplift_lab.cycles`; one order
+day: the category's prior gap), ``overdue_ratio`` = recency_days / G, and with the cut-offs
+``cycle_cutoffs`` (1.5, 3, 6): potential (never ordered), churned (ratio > 6), silent (> 3),
+semi_active (> 1.5), new (one order), active. It needs ``min_repeat_buyers`` (200) customers
+who ordered on two different days; with fewer, the day rules below apply and the result carries a
+notice. ``expected_gap_days`` and ``overdue_ratio`` are output whatever the thresholds; with a
+``category`` order column also ``main_category`` (most orders; ties: more spend, then the name),
+``main_category_share`` (of the orders with a category) and ``categories_bought``.
+
+``thresholds="fixed"``: with the day thresholds (active 30, silent 90, churn 180 days) and
+``n`` = orders before as-of, the lifecycle rules are, checked in this order:
 
 * ``potential``: known (customer table or events before as-of) but ``n == 0``. Customers
   whose ``signup_time`` is at or after as-of are left out: they were not known yet.
@@ -58,8 +70,16 @@ from uplift_lab.contracts import (
     LIFECYCLE_STAGES,
     ORDER_TIME,
 )
+from uplift_lab.cycles import (
+    DEFAULT_CYCLE_CUTOFFS,
+    CycleModel,
+    cycle_stages,
+    expected_gap_days,
+    fit_cycle_model,
+    overdue_ratios,
+)
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.orders import OrderCounting, load_orders
+from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -78,6 +98,8 @@ NO_PURCHASE_CLASS = ("no_purchase", "未购买客户")
 RFM_CLASS_NAMES_ZH = dict([(key, zh) for key, zh, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS])
 NO_SPEND_BAND = "none"
 SIGNUP_TIME = "signup_time"
+MIN_REPEAT_BUYERS = 200  # fewer repeat buyers than this: too few cycles to learn, day rules apply
+THRESHOLD_MODES = ("cycle", "fixed", "auto")
 AUTO_MULTIPLIERS = (1.0, 3.0, 6.0)
 MICRO_UNITS = 1_000_000  # amounts are summed as exact integers of 1e-6 (thread-order independent)
 
@@ -92,6 +114,8 @@ SEGMENT_COLUMNS = (
     "tenure_days",
     "days_since_last_event",
     "n_orders_total",
+    "expected_gap_days",
+    "overdue_ratio",
     LIFECYCLE,
     "rfm_r",
     "rfm_f",
@@ -101,6 +125,8 @@ SEGMENT_COLUMNS = (
     "rfm_class_zh",
     "spend_band",
 )
+CATEGORY_COLUMNS = ("main_category", "main_category_share", "categories_bought")
+"""Added after ``overdue_ratio`` when the orders have a ``category`` column."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +137,29 @@ class SegmentConfig:
     active_days: int = 30
     silent_days: int = 90
     churn_days: int = 180
-    thresholds: str = "fixed"
+    thresholds: str = "cycle"
     overdue_factor: float = 3.0
+    cycle_cutoffs: tuple[float, ...] = DEFAULT_CYCLE_CUTOFFS
+    min_repeat_buyers: int = MIN_REPEAT_BUYERS
     bands: tuple[float, ...] = (10.0, 20.0, 35.0)
     rfm_high_score: int = 3
 
     def __post_init__(self) -> None:
-        if self.thresholds not in ("fixed", "auto"):
-            _bad_option("thresholds", "be 'fixed' or 'auto'", self.thresholds)
+        if self.thresholds not in THRESHOLD_MODES:
+            _bad_option("thresholds", "be 'cycle', 'fixed' or 'auto'", self.thresholds)
+        cutoffs = tuple(self.cycle_cutoffs)
+        if (
+            len(cutoffs) != 3
+            or any(not (math.isfinite(c) and c > 0) for c in cutoffs)
+            or list(cutoffs) != sorted(set(cutoffs))
+        ):
+            _bad_option(
+                "cycle-cutoffs",
+                "be three increasing positive numbers such as 1.5,3,6",
+                ",".join(map(str, cutoffs)),
+            )
+        if self.min_repeat_buyers < 1:
+            _bad_option("min-repeat-buyers", "be at least 1", self.min_repeat_buyers)
         if self.lookback_days < 1:
             _bad_option("lookback-days", "be at least 1", self.lookback_days)
         if self.active_days < 1:
@@ -148,13 +189,16 @@ def _bad_option(name: str, rule: str, value: object) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LifecycleThresholds:
-    """The day cut-offs actually used, and where they came from (``fixed`` or ``auto``)."""
+    """The cut-offs actually used and where they came from: ``cycle`` (``cycle_cutoffs`` in
+    expected gaps), ``fixed`` or ``auto`` (the day cut-offs)."""
 
     active_days: int
     silent_days: int
     churn_days: int
     source: str = "fixed"
     median_interval_days: float | None = None
+    cycle_cutoffs: tuple[float, ...] | None = None
+    repeat_buyers: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +212,8 @@ class SegmentResult:
     as_of: pd.Timestamp
     config: SegmentConfig = field(default_factory=SegmentConfig)
     counting: OrderCounting | None = None  # what the order rules dropped and netted (files only)
+    cycle_model: CycleModel | None = None
+    notices: tuple[str, ...] = ()
 
 
 def parse_as_of(
@@ -282,7 +328,9 @@ def segment_customers(
     -------
     SegmentResult
         ``table`` has one row per customer sorted by ``customer_id``: the columns of
-        :data:`SEGMENT_COLUMNS` followed by the customer attributes.
+        :data:`SEGMENT_COLUMNS` (with :data:`CATEGORY_COLUMNS` after ``overdue_ratio`` when the
+        orders have a ``category`` column) followed by the customer attributes. ``notices`` says
+        when cycle thresholds fell back to the day rules.
     """
     config = config or SegmentConfig()
     as_of = parse_as_of(as_of)
@@ -307,15 +355,36 @@ def segment_customers(
             thresholds = LifecycleThresholds(
                 config.active_days, config.silent_days, config.churn_days
             )
+        has_category = CATEGORY in order_table.column_names
         frame = _aggregate(
             con,
             as_of,
             as_of_day - pd.Timedelta(days=config.lookback_days),
             with_customers=known_ids is not None,
             refund_rows=refund_rows,
+            with_category=has_category,
         )
 
-    table = _customer_table(frame, as_of_day, thresholds, config)
+    cycles = _purchase_cycles(frame, as_of_day, has_category)
+    notices: tuple[str, ...] = ()
+    if config.thresholds == "cycle":
+        if cycles.repeat_buyers >= config.min_repeat_buyers:
+            thresholds = LifecycleThresholds(
+                config.active_days,
+                config.silent_days,
+                config.churn_days,
+                source="cycle",
+                cycle_cutoffs=tuple(config.cycle_cutoffs),
+                repeat_buyers=cycles.repeat_buyers,
+            )
+        else:
+            notices = (
+                f"only {cycles.repeat_buyers:,} customers ordered on two different days before "
+                f"the as-of date (cycle stages need {config.min_repeat_buyers:,}), so lifecycle "
+                f"uses the day rules (active {config.active_days}, silent {config.silent_days}, "
+                f"churn {config.churn_days} days); pass --thresholds fixed to silence this",
+            )
+    table = _customer_table(frame, as_of_day, thresholds, config, cycles)
     if customers is not None:
         table = _with_attributes(table, customers)
     return SegmentResult(
@@ -327,6 +396,47 @@ def segment_customers(
         ),
         as_of=as_of,
         config=config,
+        cycle_model=cycles.model,
+        notices=notices,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Cycles:
+    """Per-customer cycle columns (aligned with the aggregate frame) and the fitted priors."""
+
+    expected_gap_days: np.ndarray
+    overdue_ratio: np.ndarray
+    repeat_buyers: int
+    model: CycleModel | None
+    category_columns: dict[str, np.ndarray]
+
+
+def _purchase_cycles(frame: pd.DataFrame, as_of_day: pd.Timestamp, has_category: bool) -> _Cycles:
+    """Expected gap (shrunk toward the main category's and the shop's) and overdue ratio."""
+    recency = _days_between(as_of_day, frame["last_order_time"])
+    span = _days_between(as_of_day, frame["first_order_time"]) - recency
+    n_gaps = frame["n_dates"].to_numpy(dtype="float64", na_value=0.0) - 1
+    main_category = None
+    category_columns: dict[str, np.ndarray] = {}
+    if has_category:
+        main_category = frame["main_category"].astype(object).to_numpy()
+        main_category = np.where(pd.isna(main_category), None, main_category)
+        category_columns = {
+            "main_category": main_category,
+            "main_category_share": frame["main_category_share"].to_numpy(
+                dtype="float64", na_value=np.nan
+            ),
+            "categories_bought": frame["categories_bought"].to_numpy(dtype="int64", na_value=0),
+        }
+    model = fit_cycle_model(n_gaps, span, main_category)
+    gaps = expected_gap_days(model, n_gaps, span, main_category)
+    return _Cycles(
+        expected_gap_days=gaps,
+        overdue_ratio=overdue_ratios(recency, gaps),
+        repeat_buyers=int(np.sum(n_gaps >= 1)),
+        model=model,
+        category_columns=category_columns,
     )
 
 
@@ -350,21 +460,34 @@ def _text_ids(frame: pd.DataFrame) -> pa.Array:
 
 
 def _canonical_order_table(orders: pd.DataFrame | pa.Table) -> pa.Table:
+    """Customer, time and amount (plus ``category`` as text when present) as Arrow columns."""
     if isinstance(orders, pd.DataFrame):
-        orders = pa.table(
-            {
-                CUSTOMER_ID: _text_ids(orders),
-                ORDER_TIME: pa.array(orders[ORDER_TIME].to_numpy("datetime64[us]")),
-                AMOUNT: pa.array(orders[AMOUNT].to_numpy("float64")),
-            }
-        )
-    return pa.table(
-        {
-            CUSTOMER_ID: orders.column(CUSTOMER_ID).cast(pa.string()),
-            ORDER_TIME: orders.column(ORDER_TIME).cast(pa.timestamp("us"), safe=False),
-            AMOUNT: orders.column(AMOUNT).cast(pa.float64()),
+        columns = {
+            CUSTOMER_ID: _text_ids(orders),
+            ORDER_TIME: pa.array(orders[ORDER_TIME].to_numpy("datetime64[us]")),
+            AMOUNT: pa.array(orders[AMOUNT].to_numpy("float64")),
         }
-    )
+        if CATEGORY in orders.columns:
+            columns[CATEGORY] = _category_text(pa.array(orders[CATEGORY], from_pandas=True))
+        orders = pa.table(columns)
+    canonical = {
+        CUSTOMER_ID: orders.column(CUSTOMER_ID).cast(pa.string()),
+        ORDER_TIME: orders.column(ORDER_TIME).cast(pa.timestamp("us"), safe=False),
+        AMOUNT: orders.column(AMOUNT).cast(pa.float64()),
+    }
+    if CATEGORY in orders.column_names:
+        canonical[CATEGORY] = _category_text(orders.column(CATEGORY))
+    return pa.table(canonical)
+
+
+def _category_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Categories as strings; empty text and nulls become null (an order without a category)."""
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if pa.types.is_null(values.type):
+        return values.cast(pa.string())
+    text = values.cast(pa.string())
+    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(text), ""), None, text)
 
 
 def _canonical_event_table(events: pd.DataFrame | None) -> pa.Table:
@@ -414,20 +537,50 @@ def _aggregate(
     *,
     with_customers: bool,
     refund_rows: bool = False,
+    with_category: bool = False,
 ) -> pd.DataFrame:
     """Per-customer order aggregates and last event time, for every known customer.
 
     With ``refund_rows`` (negative amounts), those rows net into the money totals but are not
     orders: they count in neither frequency nor recency, nor the first and last order time.
+    With a category column, also the main category (most orders; ties: more spend, then the
+    name), its share of the customer's orders that have a category, and how many categories.
     """
     known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
     purchase = "FILTER (WHERE amount >= 0)" if refund_rows else ""
     in_window = "order_time >= $window_start" + (" AND amount >= 0" if refund_rows else "")
     having = "HAVING count(*) FILTER (WHERE amount >= 0) > 0" if refund_rows else ""
+    purchases_only = " AND amount >= 0" if refund_rows else ""
+    category_ctes = category_columns = category_join = ""
+    if with_category:
+        category_ctes = f""", per_category AS (
+            SELECT customer_id, category, count(*) AS n, sum(amount) AS spend
+            FROM orders WHERE order_time < $as_of AND category IS NOT NULL{purchases_only}
+            GROUP BY customer_id, category
+        ), ranked AS (
+            SELECT customer_id, category, n,
+                   row_number() OVER (
+                       PARTITION BY customer_id ORDER BY n DESC, spend DESC, category
+                   ) AS place,
+                   sum(n) OVER (PARTITION BY customer_id) AS n_with_category,
+                   count(*) OVER (PARTITION BY customer_id) AS n_categories
+            FROM per_category
+        ), categories AS (
+            SELECT customer_id, category AS main_category,
+                   CAST(n AS DOUBLE) / n_with_category AS main_category_share,
+                   n_categories AS categories_bought
+            FROM ranked WHERE place = 1
+        )"""
+        category_columns = (
+            ", main_category, main_category_share, coalesce(categories_bought, 0) "
+            "AS categories_bought"
+        )
+        category_join = "LEFT JOIN categories USING (customer_id)"
     sql = f"""
         WITH buyers AS (
             SELECT customer_id,
                    count(*) {purchase} AS n_orders_total,
+                   count(DISTINCT CAST(order_time AS DATE)) {purchase} AS n_dates,
                    sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT)) AS micro_total,
                    count(*) FILTER (WHERE {in_window}) AS frequency,
                    sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT))
@@ -441,7 +594,7 @@ def _aggregate(
             SELECT customer_id, max(event_time) AS last_event_time
             FROM events WHERE event_time < $as_of
             GROUP BY customer_id
-        ), everyone AS (
+        ){category_ctes}, everyone AS (
             SELECT customer_id FROM buyers
             UNION SELECT customer_id FROM seen
             {known}
@@ -451,10 +604,12 @@ def _aggregate(
                coalesce(frequency, 0) AS frequency,
                CAST(coalesce(micro_window, 0) AS DOUBLE) / {MICRO_UNITS} AS monetary,
                CAST(micro_total AS DOUBLE) / {MICRO_UNITS} AS amount_total,
-               first_order_time, last_order_time, last_event_time
+               coalesce(n_dates, 0) AS n_dates,
+               first_order_time, last_order_time, last_event_time{category_columns}
         FROM everyone
         LEFT JOIN buyers USING (customer_id)
         LEFT JOIN seen USING (customer_id)
+        {category_join}
         ORDER BY everyone.customer_id
     """
     params = {"as_of": as_of.to_pydatetime(), "window_start": window_start.to_pydatetime()}
@@ -472,6 +627,7 @@ def _customer_table(
     as_of_day: pd.Timestamp,
     thresholds: LifecycleThresholds,
     config: SegmentConfig,
+    cycles: _Cycles,
 ) -> pd.DataFrame:
     n_orders = frame["n_orders_total"].to_numpy(dtype="int64")
     frequency = frame["frequency"].to_numpy(dtype="int64")
@@ -490,6 +646,10 @@ def _customer_table(
         score[bought] = quintile_scores(np.asarray(values, dtype="float64")[bought])
         scores[name] = score
     rfm_class = _rfm_classes(scores, bought, config.rfm_high_score)
+    if thresholds.source == "cycle":
+        stages = cycle_stages(cycles.overdue_ratio, n_orders, config.cycle_cutoffs)
+    else:
+        stages = lifecycle_stages(recency, n_orders, own_gap, thresholds, config.overdue_factor)
 
     table = pd.DataFrame(
         {
@@ -503,9 +663,10 @@ def _customer_table(
             "tenure_days": tenure,
             "days_since_last_event": _days_between(as_of_day, frame["last_event_time"]),
             "n_orders_total": n_orders,
-            LIFECYCLE: lifecycle_stages(
-                recency, n_orders, own_gap, thresholds, config.overdue_factor
-            ),
+            "expected_gap_days": cycles.expected_gap_days,
+            "overdue_ratio": cycles.overdue_ratio,
+            **cycles.category_columns,
+            LIFECYCLE: stages,
             **scores,
             "rfm_score": scores["rfm_r"] + scores["rfm_f"] + scores["rfm_m"],
             "rfm_class": rfm_class,
@@ -515,6 +676,8 @@ def _customer_table(
     )
     for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band"):
         table[column] = table[column].astype("str")
+    if "main_category" in table:
+        table["main_category"] = table["main_category"].astype("str")
     return table
 
 
@@ -563,6 +726,7 @@ def segment_files(
     customer_col: str = CUSTOMER_ID,
     time_col: str = ORDER_TIME,
     amount_col: str = AMOUNT,
+    category_col: str | None = None,
     encoding: str | None = None,
     config: SegmentConfig | None = None,
     inputs: InputSpec | None = None,
@@ -572,13 +736,17 @@ def segment_files(
 
     ``inputs`` (a preset or column map, :func:`uplift_lab.columnmap.resolve_inputs`) says how
     each file is read, which orders count and how its dates read; without it the three column
-    names and ``parsing`` (formats, the shop's time zone) apply.
+    names and ``parsing`` (formats, the shop's time zone) apply. The orders' ``category``
+    column (or ``category_col``, which must then exist, or the preset's) feeds the main
+    category level of the purchase cycles.
     """
     config = config or SegmentConfig()
     if inputs is None:
         inputs = resolve_inputs(
             customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
         )
+    if category_col is not None:
+        inputs = replace(inputs, orders=replace(inputs.orders, category_col=category_col))
     as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
     counted = load_orders(orders_path, inputs.orders, encoding=encoding)
     orders = counted.table

@@ -502,3 +502,30 @@ def test_mistyped_arm_label_is_named_in_a_one_line_error(runner, tmp_path) -> No
     assert result.exit_code == 2
     assert "campaign.csv" in result.output and "'sned'" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_conv_value_scores_revenue_as_conversion_times_the_converters_mean_value(
+    runner, campaign_csv, tmp_path
+) -> None:
+    """conv-value: revenue uplift = conversion uplift x mean spend of the training converters,
+    so revenue ranks exactly as conversion does (the fallback revenue must at least match)."""
+    out = tmp_path / "cv_model"
+    args = _train_args(campaign_csv, out)
+    args[args.index("--revenue-model") + 1] = "conv-value"
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "conv-value*" in result.output
+    frame = pd.read_csv(campaign_csv)
+    mean_value = frame.loc[frame["converted"] == 1, "spend"].mean()  # both arms, as documented
+    described = json.loads((out / "model.json").read_text())
+    learner = described["arm_models"][0]["revenue"]
+    assert learner["kind"] == "conv-value" and learner["boosters"] == {}
+    assert learner["params"]["order_value"] == pytest.approx(mean_value)
+    scores = tmp_path / "scores.parquet"
+    result = runner.invoke(app, ["score", str(out), str(campaign_csv), "--out", str(scores)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_parquet(scores)
+    np.testing.assert_allclose(written["uplift_revenue"], written["uplift_conversion"] * mean_value)
+    np.testing.assert_allclose(
+        written["raw_uplift_revenue"], written["raw_uplift_conversion"] * mean_value
+    )

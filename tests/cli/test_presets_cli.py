@@ -34,10 +34,13 @@ def _refunds(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return draw < 0.08, (draw >= 0.08) & (draw < 0.18)
 
 
-def _clean_reference(orders: pd.DataFrame, refund: np.ndarray, full: np.ndarray) -> pd.DataFrame:
-    """What a careful analyst would segment: paid orders only, net of refunds."""
+def _clean_reference(
+    orders: pd.DataFrame, refund: np.ndarray, full: np.ndarray, category: bool = False
+) -> pd.DataFrame:
+    """What a careful analyst would segment: paid orders only, net of refunds (with the
+    category, where the export has one: the taobao preset reads 宝贝标题 as it)."""
     kept = orders.assign(amount=orders["amount"] - refund)[~full]
-    return kept[["order_id", "customer_id", "order_time", "amount"]]
+    return kept[["order_id", "customer_id", "order_time", "amount", *(["category"] * category)]]
 
 
 def _segment(runner, orders: Path, out: Path, *extra: str) -> pd.DataFrame:
@@ -90,7 +93,7 @@ def taobao_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
         "unpaid": int(unpaid.sum()),
         "fully_refunded": int((full & (status != "交易关闭")).sum()),
     }
-    return export, _clean_reference(orders, refund, full), counts
+    return export, _clean_reference(orders, refund, full, category=True), counts
 
 
 def test_segment_preset_taobao_equals_segmenting_the_clean_paid_net_orders(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,6 +54,8 @@ def test_segment_writes_parquet_and_prints_the_summary(runner, tmp_path) -> None
             *CHINESE_COLUMNS,
             "--as-of",
             "2026-07-01",
+            "--thresholds",
+            "fixed",
             "--out",
             out,
         ],
@@ -110,7 +113,8 @@ def test_explicit_gbk_encoding_reads_the_gbk_file(runner, tmp_path) -> None:
 def test_json_summary_is_machine_readable(runner, tmp_path) -> None:
     orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
     out = tmp_path / "s.csv"
-    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, "--json"])
+    args = [orders, "--as-of", "2026-07-01", "--thresholds", "fixed", "--out", out, "--json"]
+    result = run(runner, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     stages = {row["lifecycle"]: row["customers"] for row in summary["lifecycle"]}
@@ -317,7 +321,7 @@ def test_integer_ids_in_parquet_join_text_ids_in_csv(runner, tmp_path) -> None:
     customers = write(tmp_path, "customers.csv", "customer_id,age\n17,30\n3,40\n99,50\n")
     out = tmp_path / "s.parquet"
     args = [orders, "--customers", customers, "--as-of", "2026-07-01", "--out", out]
-    assert run(runner, args).exit_code == 0
+    assert run(runner, [*args, "--thresholds", "fixed"]).exit_code == 0
     table = pd.read_parquet(out)
     assert table["customer_id"].tolist() == ["17", "3", "99"]
     assert table["age"].tolist() == [30, 40, 50]
@@ -332,3 +336,95 @@ def test_same_inputs_give_byte_identical_output(runner, tmp_path) -> None:
         assert run(runner, [*args, "--out", out]).exit_code == 0
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def repeat_buyer_orders(n_customers: int) -> str:
+    """``n_customers`` repeat buyers: three orders about 20 days apart, two categories."""
+    lines = ["customer_id,order_time,amount,product_line"]
+    for i in range(n_customers):
+        for k in range(3):
+            day = pd.Timestamp("2026-06-28") - pd.Timedelta(days=20 * k + i % 9)
+            lines.append(f"C{i:04d},{day.date()},10,{'food' if i % 3 else 'toys'}")
+    return "\n".join(lines) + "\n"
+
+
+def test_cycle_is_the_default_and_writes_the_cycle_columns(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", repeat_buyer_orders(210))
+    out = tmp_path / "s.parquet"
+    args = [orders, "--as-of", "2026-07-01", "--category-col", "product_line", "--json"]
+    result = run(runner, [*args, "--out", out])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["thresholds"]["source"] == "cycle"
+    assert summary["thresholds"]["cycle_cutoffs"] == [1.5, 3.0, 6.0]
+    assert set(summary["cycle_priors"]["categories"]) == {"food", "toys"}
+    table = pd.read_parquet(out)
+    for column in ("expected_gap_days", "overdue_ratio", "main_category", "categories_bought"):
+        assert column in table.columns, column
+    assert set(table["main_category"]) == {"food", "toys"}
+
+
+def test_cycle_cutoffs_option_moves_the_stage_boundaries(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", repeat_buyer_orders(210))
+    stages = []
+    for cutoffs in ("1.5,3,6", "0.01,0.02,0.03"):
+        out = tmp_path / "s.csv"
+        args = [orders, "--as-of", "2026-07-01", "--cycle-cutoffs", cutoffs, "--out", out]
+        assert run(runner, args).exit_code == 0
+        stages.append(pd.read_csv(out))
+    ratio = stages[1]["overdue_ratio"]
+    expected = np.select([ratio > 0.03, ratio > 0.02, ratio > 0.01], ["churned", "silent",
+                         "semi_active"], "active")  # fmt: skip
+    assert (stages[1]["lifecycle"] == expected).all()
+    assert not stages[0]["lifecycle"].equals(stages[1]["lifecycle"])
+
+
+def test_few_repeat_buyers_fall_back_to_day_rules_with_a_notice(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", repeat_buyer_orders(50))
+    out = tmp_path / "s.csv"
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, "--json"])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr and "only 50 customers" in result.stderr
+    assert json.loads(result.stdout)["thresholds"]["source"] == "fixed"
+    quiet = run(runner, [orders, "--as-of", "2026-07-01", "--out", out, "--thresholds", "fixed"])
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr
+
+
+def test_day_options_imply_fixed_thresholds(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", repeat_buyer_orders(210))
+    out = tmp_path / "s.csv"
+    args = [orders, "--as-of", "2026-07-01", "--out", out, "--churn-days", "200", "--json"]
+    result = run(runner, args)
+    assert result.exit_code == 0, result.output
+    thresholds = json.loads(result.stdout)["thresholds"]
+    assert thresholds["source"] == "fixed" and thresholds["churn_days"] == 200
+    assert "warning" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--thresholds", "cycle", "--active-days", "20"], "cannot be combined with --thresholds"),
+        (["--cycle-cutoffs", "1.5,x,6"], "--cycle-cutoffs must be three numbers"),
+        (["--cycle-cutoffs", "3,1.5,6"], "--cycle-cutoffs must be three increasing"),
+        (
+            ["--category-col", "department"],
+            "missing column 'department'. The file has: customer_id, order_time, amount. "
+            "Map it with --category-col",
+        ),
+    ],
+    ids=["cycle-with-days", "cutoffs-text", "cutoffs-order", "missing-category-col"],
+)
+def test_bad_cycle_options_exit_2(runner, tmp_path, options: list[str], fragment: str) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "s.csv"
+    result = run(runner, [orders, "--as-of", "2026-07-01", *options, "--out", out])
+    assert_input_error(result, fragment)
+    assert not out.exists()
+
+
+def test_help_documents_the_cycle_rules(runner) -> None:
+    result = runner.invoke(app, ["segment", "--help"], terminal_width=200)
+    text = " ".join(result.output.split())
+    for rule in ("--thresholds cycle (default", "churned = R/G > 6", "semi_active = R/G > 1.5"):
+        assert rule in text, rule

@@ -91,8 +91,10 @@ def demo(
     ]  # fmt: skip
     _run_step(
         "2. Segment today's customers: lifecycle stage, RFM, spend band",
+        # --thresholds fixed: this shop's planted effects follow the day-rule stages it was
+        # generated with (synth.py); on a real shop the default, cycle stages, applies.
         ["segment", str(shop_dir / "orders.csv"), *history, "--as-of", as_of,
-         "--out", str(out / "segments.parquet")],
+         "--thresholds", "fixed", "--out", str(out / "segments.parquet")],
     )  # fmt: skip
     _run_step(
         "3. What did the past SMS campaign earn, per lifecycle stage?",

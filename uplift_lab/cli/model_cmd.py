@@ -95,6 +95,7 @@ class RevenueModel(StrEnum):
     dr = "dr"
     ensemble = "ensemble"
     decomposition = "decomposition"
+    conv_value = "conv-value"
 
 
 def _load_training_data(
@@ -411,9 +412,11 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--revenue-model",
                 help="Revenue learner: solo, two, two-ddr, ct-reg (transformed outcome), x, "
-                "dr, ensemble, decomposition (conversion uplift x expected order value), or "
-                "auto: the one of two, x, dr, ensemble, decomposition with the highest "
-                "held-out revenue Qini mean minus one standard error over the folds.",
+                "dr, ensemble, decomposition (conversion uplift x a model of the expected order "
+                "value), conv-value (conversion uplift x the converters' mean order value: "
+                "revenue ranked as conversion), or auto: the one of two, x, dr, ensemble, "
+                "decomposition, conv-value with the highest held-out revenue Qini mean "
+                "minus one standard error over the folds.",
             ),
         ] = RevenueModel.auto,
         value_per_conversion: Annotated[

@@ -31,6 +31,7 @@ from uplift_lab.cli._common import (
     spinner,
     split_list,
     time_parsing,
+    warn,
 )
 
 SEGMENT_HELP = (
@@ -43,7 +44,14 @@ SEGMENT_HELP = (
 
 LIFECYCLE_RULES = (  # the rules of uplift_lab.segment, as --help shows them
     "Lifecycle (R = recency_days: calendar days from the last order's date to the as-of date; "
-    "n = orders before as-of; first matching rule wins): "
+    "n = orders before as-of; first matching rule wins). "
+    "--thresholds cycle (default; needs 200 customers who ordered on two different days, else "
+    "the day rules apply with a notice): G = expected_gap_days, the customer's own mean gap "
+    "between order dates shrunk toward their main category's and the shop's (empirical Bayes; "
+    "one order day: the category's or shop's prior gap), overdue_ratio = R / G; "
+    "potential = never ordered; churned = R/G > 6; silent = R/G > 3; semi_active = R/G > 1.5 "
+    "(--cycle-cutoffs 1.5,3,6); new = n = 1; active = repeat buyer with R/G <= 1.5. "
+    "--thresholds fixed (implied by --active-days/--silent-days/--churn-days): "
     "potential = known from --customers (signup_time before as-of, if given) or --events "
     "but n = 0; "
     "churned = R > churn-days; "
@@ -58,6 +66,7 @@ LIFECYCLE_RULES = (  # the rules of uplift_lab.segment, as --help shows them
 
 
 class ThresholdMode(StrEnum):
+    cycle = "cycle"
     fixed = "fixed"
     auto = "auto"
 
@@ -73,6 +82,17 @@ def _bands(text: str) -> tuple[float, ...]:
         return tuple(float(item) for item in split_list(text))
     except ValueError:
         raise InputError(f"--bands must be numbers such as 10,20,35; got '{text}'") from None
+
+
+def _cycle_cutoffs(text: str) -> tuple[float, ...]:
+    from uplift_lab.errors import InputError
+
+    try:
+        return tuple(float(item) for item in split_list(text))
+    except ValueError:
+        raise InputError(
+            f"--cycle-cutoffs must be three numbers such as 1.5,3,6; got '{text}'"
+        ) from None
 
 
 def _refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
@@ -159,13 +179,32 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         thresholds: Annotated[
-            ThresholdMode,
+            ThresholdMode | None,
             typer.Option(
                 "--thresholds",
-                help="fixed: the day options above; auto: from the shop's median purchase cycle "
-                "interval (1x/3x/6x).",
+                help="cycle: stages by expected gaps passed, each customer's own "
+                "purchase cycle (day rules below 200 repeat buyers); fixed: the day options "
+                "above (implied by them); auto: day cut-offs from the shop's median purchase "
+                "cycle interval (1x/3x/6x).",
             ),
-        ] = ThresholdMode.fixed,
+        ] = None,
+        cycle_cutoffs: Annotated[
+            str,
+            typer.Option(
+                "--cycle-cutoffs",
+                help="Expected gaps since the last order that end active, semi_active and "
+                "silent (--thresholds cycle).",
+            ),
+        ] = "1.5,3,6",
+        category_col: Annotated[
+            str | None,
+            typer.Option(
+                "--category-col",
+                help="Order column of the product category (default: 'category' when "
+                "present): main category level of the purchase cycle and the columns "
+                "main_category, main_category_share, categories_bought.",
+            ),
+        ] = None,
         overdue_factor: Annotated[
             float,
             typer.Option(
@@ -200,13 +239,19 @@ def register(app: typer.Typer) -> None:
             "churn_days": churn_days,
         }
         given = {name: value for name, value in day_options.items() if value is not None}
-        if thresholds is ThresholdMode.auto and given:
+        if thresholds in (ThresholdMode.auto, ThresholdMode.cycle) and given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise InputError(f"{flags} cannot be combined with --thresholds auto; drop one")
+            raise InputError(
+                f"{flags} cannot be combined with --thresholds {thresholds.value}; drop one "
+                "(day options imply --thresholds fixed)"
+            )
+        if thresholds is None:
+            thresholds = ThresholdMode.fixed if given else ThresholdMode.cycle
         config = SegmentConfig(
             lookback_days=lookback_days,
             thresholds=thresholds.value,
             overdue_factor=overdue_factor,
+            cycle_cutoffs=_cycle_cutoffs(cycle_cutoffs),
             bands=_bands(bands),
             **given,
         )
@@ -232,11 +277,14 @@ def register(app: typer.Typer) -> None:
                 customer_col=customer_col,
                 time_col=time_col,
                 amount_col=amount_col,
+                category_col=category_col,
                 encoding=encoding,
                 config=config,
                 inputs=inputs,
             )
             io.write_table(result.table, out)
+        for notice in result.notices:
+            warn(notice)
         if as_json:
             typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
             return

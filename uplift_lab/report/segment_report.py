@@ -63,6 +63,18 @@ def _as_of_text(as_of: pd.Timestamp) -> str:
 def segment_summary_note(result: SegmentResult) -> str:
     """One paragraph under the tables: as-of, the thresholds used and what the columns mean."""
     thresholds = result.thresholds
+    revenue_note = (
+        f"revenue = share of order value in the last {result.config.lookback_days} days; "
+        "recency = mean days since the last order."
+    )
+    if thresholds.source == "cycle":
+        active, silent, churn = thresholds.cycle_cutoffs
+        return (
+            f"As of {_as_of_text(result.as_of)}: stages by each customer's own purchase cycle "
+            f"(overdue_ratio = days since the last order / expected_gap_days): active <= "
+            f"{active:g} expected gaps, silent > {silent:g}, churned > {churn:g} (cycle; "
+            f"{_cycle_priors_text(result)}). {revenue_note}"
+        )
     source = thresholds.source
     if thresholds.median_interval_days is not None:
         source += f", purchase cycle {thresholds.median_interval_days:.1f} d"
@@ -72,6 +84,40 @@ def segment_summary_note(result: SegmentResult) -> str:
         f"({source}). revenue = share of order value in the last "
         f"{result.config.lookback_days} days; recency = mean days since the last order."
     )
+
+
+def _cycle_priors_text(result: SegmentResult) -> str:
+    """Repeat buyers and the prior gaps a one-order customer gets: shop, then per category."""
+    model = result.cycle_model
+    shop_gap = model.shop.mean_gap_days
+    text = f"{result.thresholds.repeat_buyers:,} repeat buyers, prior gap {shop_gap:.0f} d"
+    if model.categories:
+        per_category = ", ".join(
+            f"{name} {prior.mean_gap_days:.0f}" for name, prior in model.categories.items()
+        )
+        text += f"; by main category: {per_category}"
+    return text
+
+
+def _cycle_json(result: SegmentResult) -> dict[str, Any] | None:
+    """The fitted priors (alpha, beta, kappa of the gamma model) of the shop and categories."""
+    model = result.cycle_model
+    if model is None:
+        return None
+
+    def prior_json(prior) -> dict[str, Any]:
+        return {
+            "mean_gap_days": prior.mean_gap_days,
+            "alpha": prior.alpha,
+            "beta": prior.beta,
+            "kappa": prior.kappa,
+            "repeat_buyers": prior.repeat_buyers,
+        }
+
+    return {
+        "shop": prior_json(model.shop),
+        "categories": {name: prior_json(p) for name, p in model.categories.items()},
+    }
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -100,7 +146,13 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
             "churn_days": thresholds.churn_days,
             "source": thresholds.source,
             "median_interval_days": thresholds.median_interval_days,
+            "cycle_cutoffs": None
+            if thresholds.cycle_cutoffs is None
+            else list(thresholds.cycle_cutoffs),
+            "repeat_buyers": thresholds.repeat_buyers,
         },
+        "cycle_priors": _cycle_json(result),
+        "notices": list(result.notices),
         "lifecycle": _records(result.lifecycle_summary),
         "rfm": _records(_rfm_display(result.rfm_summary)),
         "orders": None if result.counting is None else result.counting.to_json(),

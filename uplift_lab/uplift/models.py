@@ -43,7 +43,12 @@ import numpy as np
 import pandas as pd
 
 CONVERSION_KINDS = ("solo", "two", "two-ddr", "ct", "x", "dr", "ensemble")
-REVENUE_KINDS = ("solo", "two", "two-ddr", "ct-reg", "x", "dr", "ensemble", "decomposition")
+REVENUE_KINDS = (
+    "solo", "two", "two-ddr", "ct-reg", "x", "dr", "ensemble", "decomposition", "conv-value"
+)  # fmt: skip
+# Revenue learners that multiply the arm's conversion uplift by an order value (a model of it,
+# or the training converters' mean), so that revenue is calibrated through conversion.
+VALUE_KINDS = ("decomposition", "conv-value")
 # Roles of the boosters each directly fitted learner stores (store.py reads these names).
 X_ROLES = ("treated", "control", "effect_treated", "effect_control")
 DR_ROLES = ("control_0", "control_1", "effect")
@@ -529,10 +534,26 @@ def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
         return _predict(learner.boosters["ct-reg"], matrix)
     if learner.kind in DIRECT_KINDS:
         return direct_effect_prediction(learner, matrix)
-    if learner.kind == "decomposition":
-        raise ValueError("the decomposition needs the conversion uplift: use predict_arm")
+    if learner.kind in VALUE_KINDS:
+        raise ValueError(f"the {learner.kind} learner needs the conversion uplift: use predict_arm")
     treated, control = treated_and_control_predictions(learner, matrix)
     return treated - control
+
+
+def mean_order_value(revenue: np.ndarray, converted: np.ndarray) -> float:
+    """Mean revenue of converted customers (both arms): the ``conv-value`` factor, which
+    ranks revenue exactly as the conversion uplift does."""
+    buyers = np.asarray(converted) == 1
+    if buyers.sum() < 1:
+        raise ValueError("the conv-value learner needs converted customers")
+    return float(np.maximum(np.asarray(revenue, dtype=np.float64)[buyers].mean(), 0.0))
+
+
+def fit_conversion_value(revenue: np.ndarray, converted: np.ndarray) -> Learner:
+    """Revenue uplift = conversion uplift x the converters' mean order value (no booster)."""
+    return Learner(
+        "conv-value", "revenue", {}, {"order_value": mean_order_value(revenue, converted)}
+    )
 
 
 def predict_value(learner: Learner, matrix: np.ndarray) -> np.ndarray:
@@ -558,6 +579,9 @@ def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
     if model.revenue is not None:
         if model.revenue.kind == "decomposition":
             order_value = predict_value(model.revenue, matrix)
+            revenue = uplift * order_value
+        elif model.revenue.kind == "conv-value":
+            order_value = np.full(len(uplift), model.revenue.params["order_value"])
             revenue = uplift * order_value
         else:
             revenue = predict_learner(model.revenue, matrix)
@@ -591,6 +615,8 @@ def fit_arm_model(
             )
         if revenue_kind == "decomposition":
             return fit_value_model(matrix, revenue, converted, categorical, each)
+        if revenue_kind == "conv-value":
+            return fit_conversion_value(revenue, converted)
         return fit_learner(revenue_kind, "revenue", matrix, revenue, treatment, categorical, each)
 
     targets = ["conversion", "revenue"] if with_revenue else ["conversion"]

@@ -49,6 +49,7 @@ LEARNER_KINDS: dict[str, LearnerKind] = {
     "ct": LearnerKind(("conversion",), ("control", "ct"), {"treated_share": (0.0, 1.0)}),
     "ct-reg": LearnerKind(("revenue",), ("ct-reg",), {"propensity": (0.0, 1.0)}),
     "decomposition": LearnerKind(("revenue",), ("value",)),
+    "conv-value": LearnerKind(("revenue",), (), {"order_value": (-1e-300, math.inf)}),
     "x": LearnerKind(TARGETS, X_ROLES, {"treated_share": (0.0, 1.0)}),
     "dr": LearnerKind(TARGETS, DR_ROLES, {"treated_share": (0.0, 1.0)}),
     "ensemble": LearnerKind(

@@ -26,6 +26,7 @@ from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
     ENSEMBLE_PARTS,
     REVENUE_KINDS,
+    VALUE_KINDS,
     ArmModel,
     Learner,
     LightGBMSettings,
@@ -33,6 +34,7 @@ from uplift_lab.uplift.models import (
     fit_arm_model,
     fit_learner,
     fit_value_model,
+    mean_order_value,
     predict_arm,
     predict_learner,
     predict_value,
@@ -46,7 +48,7 @@ KS = (0.1, 0.2, 0.3, 0.5)
 # 0.073; spend 711-3,874 vs 4,000), and fitted through scikit-uplift they cost most of the
 # training time. The T-learner is free next to the X-learner (its first stage).
 AUTO_CONVERSION_KINDS = ("two", "x", "dr", "ensemble")
-AUTO_REVENUE_KINDS = ("two", "x", "dr", "ensemble", "decomposition")
+AUTO_REVENUE_KINDS = ("two", "x", "dr", "ensemble", "decomposition", "conv-value")
 PROPENSITY_AUC_LIMIT = 0.6
 # Feature columns copied into the held-out predictions as they are (for reading the report);
 # the RFM-rule baseline's columns come from TrainingData.rfm_values.
@@ -264,6 +266,12 @@ def train_uplift_model(
                 predictions["revenue:decomposition"] = (
                     predictions[f"conversion:{best_conversion}"] * order_value
                 )
+            if "conv-value" in revenue_kinds:
+                mean_value = predictions.pop("mean_value")
+                predictions["order_value:conv-value"] = mean_value
+                predictions["revenue:conv-value"] = (
+                    predictions[f"conversion:{best_conversion}"] * mean_value
+                )
             revenue_records = _score_candidates(
                 arm, predictions, data, rows, treatment, fold_of_row, n_folds, "revenue"
             )
@@ -471,9 +479,11 @@ def _held_out_predictions(
     revenue = data.revenue[rows] if data.revenue is not None else None
     names = [f"conversion:{kind}" for kind in conversion_kinds]
     names += [f"p_control:{kind}" for kind in conversion_kinds]
-    names += [f"revenue:{kind}" for kind in revenue_kinds if kind != "decomposition"]
+    names += [f"revenue:{kind}" for kind in revenue_kinds if kind not in VALUE_KINDS]
     if "decomposition" in revenue_kinds:
         names.append("value")
+    if "conv-value" in revenue_kinds:
+        names.append("mean_value")
     predictions = {name: np.zeros(len(rows)) for name in names}
     workers = fold_workers(n_folds, settings)
     fold_settings = replace(settings, n_jobs=1) if workers > 1 else settings
@@ -494,8 +504,10 @@ def _held_out_predictions(
                 refit=False,
             )  # fmt: skip
             predictions["value"][test] = predict_value(value, x[test])
+        if "conv-value" in revenue_kinds:
+            predictions["mean_value"][test] = mean_order_value(revenue[train], converted[train])
         learners = _fold_learners(
-            "revenue", [kind for kind in revenue_kinds if kind != "decomposition"], x[train],
+            "revenue", [kind for kind in revenue_kinds if kind not in VALUE_KINDS], x[train],
             revenue[train] if revenue is not None else None, treatment[train], categorical,
             fold_settings,
         )  # fmt: skip
@@ -567,8 +579,8 @@ def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen
     frame["uplift_conversion"] = predictions[f"conversion:{chosen['conversion']}"]
     if chosen["revenue"]:
         frame["uplift_revenue"] = predictions[f"revenue:{chosen['revenue']}"]
-        if chosen["revenue"] == "decomposition":
-            frame["order_value"] = predictions["order_value:decomposition"]
+        if chosen["revenue"] in VALUE_KINDS:
+            frame["order_value"] = predictions[f"order_value:{chosen['revenue']}"]
     return frame
 
 
