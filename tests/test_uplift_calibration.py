@@ -137,3 +137,26 @@ def test_decomposition_revenue_is_calibrated_through_its_conversion_part() -> No
     assert abs(calibrated.mean() - true_revenue.mean()) < 0.15 * true_revenue.mean()
     with pytest.raises(ValueError, match="conversion uplift"):
         revenue.apply(raw)
+
+
+def test_an_arm_without_a_value_learner_keeps_its_own_revenue_calibration() -> None:
+    """Held-out frames of several arms are concatenated: order_value is NaN for an arm whose
+    revenue learner is not a value kind, and that arm's revenue is calibrated on its own."""
+    import json
+
+    import pandas as pd
+
+    from uplift_lab.uplift.calibration import calibrate_held_out
+
+    raw, converted, t, p_control, _ = _campaign(4000, seed=8)
+    base = pd.DataFrame(
+        {"treatment": t, "conversion": converted, "revenue": converted * 50.0,
+         "uplift_conversion": raw, "p_control": p_control, "uplift_revenue": raw * 50.0}
+    )  # fmt: skip
+    frames = pd.concat(
+        [base.assign(arm="sms", order_value=50.0), base.assign(arm="edm")], ignore_index=True
+    )
+    result = calibrate_held_out(frames, ["sms", "edm"])
+    assert result["sms"]["revenue"]["method"] == "through_conversion"
+    assert result["edm"]["revenue"]["method"] == "blp_linear"
+    json.dumps(result, allow_nan=False)  # finite everywhere: model.json must be valid JSON

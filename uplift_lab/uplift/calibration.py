@@ -199,7 +199,13 @@ def calibrate_held_out(
                 frame["p_control"].to_numpy(),
             ).to_json()
         }
-        if "order_value" in frame.columns and "revenue" in frame.columns:
+        # order_value: only where this arm's revenue learner is a value kind (the column of
+        # the concatenated arms is empty, NaN, for the others)
+        if (
+            "order_value" in frame.columns
+            and frame["order_value"].notna().all()
+            and ("revenue" in frame.columns)
+        ):
             entry["revenue"] = _through_conversion(frame, entry["conversion"]).to_json()
         elif "uplift_revenue" in frame.columns and "revenue" in frame.columns:
             entry["revenue"] = fit_uplift_calibration(
