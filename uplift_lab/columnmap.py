@@ -208,6 +208,36 @@ class InputSpec:
         return self.events.id_column(self.customer_col)
 
 
+def read_customers_and_events(
+    inputs: InputSpec,
+    customers_path: Path | None,
+    events_path: Path | None,
+    encoding: str | None = None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The validated customer and event tables (``None`` where no file is given), each read
+    with its own id column, column map and date parsing from ``inputs``."""
+    from uplift_lab.contracts import validate_customers, validate_events
+
+    customers = events = None
+    if customers_path is not None:
+        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
+        customers = validate_customers(
+            inputs.customers.apply(raw, customers_path),
+            customers_path,
+            customer_col=inputs.customers_id,
+            parsing=inputs.customers.parsing,
+        )
+    if events_path is not None:
+        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
+        events = validate_events(
+            inputs.events.apply(raw, events_path),
+            events_path,
+            customer_col=inputs.events_id,
+            parsing=inputs.events.parsing,
+        )
+    return customers, events
+
+
 def preset_named(name: str) -> Preset:
     """The preset called ``name`` (case-insensitive), or an InputError listing them."""
     preset = PRESETS.get(name.strip().lower())

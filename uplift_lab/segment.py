@@ -60,8 +60,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab import contracts, io
-from uplift_lab.columnmap import InputSpec, resolve_inputs
+from uplift_lab import contracts
+from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import (
     AMOUNT,
     CUSTOMER_ID,
@@ -750,23 +750,7 @@ def segment_files(
     as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
     counted = load_orders(orders_path, inputs.orders, encoding=encoding)
     orders = counted.table
-    customers = events = None
-    if customers_path is not None:
-        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
-        customers = contracts.validate_customers(
-            inputs.customers.apply(raw, customers_path),
-            customers_path,
-            customer_col=inputs.customers_id,
-            parsing=inputs.customers.parsing,
-        )
-    if events_path is not None:
-        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
-        events = contracts.validate_events(
-            inputs.events.apply(raw, events_path),
-            events_path,
-            customer_col=inputs.events_id,
-            parsing=inputs.events.parsing,
-        )
+    customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
     result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
     if len(result.table) == 0:
         raise _no_customers_error(orders_path, orders, as_of)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
-from uplift_lab.columnmap import InputSpec, resolve_inputs
+from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import input_error
 from uplift_lab.orders import load_orders
@@ -839,29 +839,11 @@ def load_experiment_training_data(
     """
     import hashlib
 
-    from uplift_lab.contracts import validate_customers, validate_events
-
     if inputs is None:
         inputs = resolve_inputs(
             customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
         )
-    customers = events = None
-    if customers_path is not None:
-        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
-        customers = validate_customers(
-            inputs.customers.apply(raw, customers_path),
-            customers_path,
-            customer_col=inputs.customers_id,
-            parsing=inputs.customers.parsing,
-        )
-    if events_path is not None:
-        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
-        events = validate_events(
-            inputs.events.apply(raw, events_path),
-            events_path,
-            customer_col=inputs.events_id,
-            parsing=inputs.events.parsing,
-        )
+    customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
 
     loaded, start_time, window_days, origin, counted = _experiment_with_orders(
         experiment, orders_path, start, window_days, encoding, inputs
