@@ -510,7 +510,7 @@ def test_campaign_window_prefers_options_then_design_json_then_14_days() -> None
     assert campaign_window({"campaign": {"start": "2026-03-01"}}, None, None, "d")[1] == 14
     with pytest.raises(InputError, match="records no campaign start"):
         campaign_window({}, None, 7, "design.json")
-    with pytest.raises(InputError, match="'someday' is not a date"):
+    with pytest.raises(InputError, match="'someday' is not an ISO date"):
         campaign_window({}, "someday", 7, "design.json")
     with pytest.raises(InputError, match="positive whole number"):
         campaign_window(meta, None, 0, "design.json")

@@ -22,7 +22,7 @@ from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import load_orders
-from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 SEGMENT = "segment"
 CONVERTED = "converted"
@@ -1076,10 +1076,7 @@ def _parse_start(start: str | pd.Timestamp | None, meta: Mapping | None) -> pd.T
             "--start is required with an orders file: the first day of the response window, "
             "e.g. --start 2026-08-21"
         )
-    try:
-        return pd.Timestamp(start)
-    except (ValueError, TypeError):
-        raise InputError(f"--start: '{start}' is not a date. Use e.g. --start 2026-08-21") from None
+    return parse_date_option(start, "--start", "2026-08-21")
 
 
 def _money_from_campaign(

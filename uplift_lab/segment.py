@@ -80,7 +80,7 @@ from uplift_lab.cycles import (
 )
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
-from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
     ("important_value", "重要价值客户", (True, True, True)),
@@ -221,12 +221,7 @@ def parse_as_of(
 ) -> pd.Timestamp:
     """A naive Timestamp from a date or datetime: the shop's wall clock. A value with an offset
     is converted to ``timezone`` (the --timezone of the files), else to UTC."""
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if stamp is pd.NaT or pd.isna(stamp):
-        raise InputError(f"--as-of: '{value}' is not a date. Use YYYY-MM-DD, e.g. 2026-06-18")
+    stamp = parse_date_option(value, "--as-of", "2026-06-18")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(timezone).tz_localize(None) if timezone else stamp.tz_convert(None)
     return stamp

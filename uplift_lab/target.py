@@ -33,6 +33,7 @@ import pandas as pd
 from uplift_lab import contracts
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import parse_date_option
 
 if TYPE_CHECKING:  # for annotations only; run-time imports stay inside the functions
     from uplift_lab.design import ExperimentDesign
@@ -1475,9 +1476,7 @@ def run_target(
         )
     start_date = None
     if start is not None:
-        parsed = pd.to_datetime(pd.Series([start]), errors="coerce").iloc[0]
-        if pd.isna(parsed):
-            raise InputError(f"--start: '{start}' is not a date. Use e.g. 2026-11-01")
+        parsed = parse_date_option(start, "--start", "2026-11-01")
         start_date = parsed.date().isoformat()
 
     scores = None

@@ -12,6 +12,7 @@ Arrow's vectorised cast; other text is read with one strftime format for every v
 
 from __future__ import annotations
 
+import datetime
 import re
 import warnings
 import zoneinfo
@@ -66,6 +67,23 @@ _OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?P<offset>Z|z|UTC|[+-]\d{
 
 
 _ISO_SAMPLE = 2048
+
+
+def parse_date_option(value: object, flag: str, example: str = "2026-06-01") -> pd.Timestamp:
+    """A command-line date (``--start``, ``--as-of``) in ISO 8601 only, e.g. 2026-06-01 or
+    2026-06-01 08:00: never guessed (``pd.Timestamp("June")`` is June 1st of the year 1 and
+    "1/2/2026" could be either month)."""
+    if isinstance(value, pd.Timestamp | datetime.datetime | datetime.date):
+        return pd.Timestamp(value)
+    try:
+        stamp = pd.to_datetime(str(value).strip(), format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise InputError(
+            f"{flag}: '{value}' is not an ISO date. Use YYYY-MM-DD, e.g. {flag} {example}"
+        )
+    return stamp
 
 
 def check_timezone(name: str) -> zoneinfo.ZoneInfo:

@@ -269,7 +269,7 @@ def test_orders_without_start_asks_for_it(runner, experiment, tmp_path) -> None:
     line = one_line_error(runner.invoke(app, ["analyze", str(folder), "--outcomes", str(orders)]))
     assert "--start is required" in line
     args = ["analyze", str(folder), "--outcomes", str(orders), "--start", "soon"]
-    assert "'soon' is not a date" in one_line_error(runner.invoke(app, args))
+    assert "'soon' is not an ISO date" in one_line_error(runner.invoke(app, args))
 
 
 def test_analyze_help_lists_the_options(runner) -> None:

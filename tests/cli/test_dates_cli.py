@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from uplift_lab.cli import app
+from uplift_lab.errors import InputError
 
 AS_OF = "2026-07-01"
 
@@ -251,3 +252,18 @@ def test_as_of_with_an_offset_is_the_shops_wall_clock_under_timezone() -> None:
     assert parse_as_of(instant, "Asia/Shanghai") == pd.Timestamp("2026-07-01 00:00")
     assert parse_as_of(instant) == pd.Timestamp("2026-06-30 16:00")
     assert parse_as_of("2026-07-01", "Asia/Shanghai") == pd.Timestamp("2026-07-01")
+
+
+@pytest.mark.parametrize("value", ["June", "1/2/2026", "next week"])
+def test_date_options_are_iso_only_never_guessed(runner, tmp_path, value) -> None:
+    """pd.Timestamp("June") is June 1st of the year 1 and "1/2/2026" either month: refused."""
+    from uplift_lab.timeparse import parse_date_option
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,order_time,amount\nA,2026-01-01,10\n")
+    result = segment(runner, orders, tmp_path / "s.csv", "--as-of", value)
+    assert result.exit_code == 2 and "--as-of" in result.output and "ISO" in result.output
+    assert not (tmp_path / "s.csv").exists()
+    with pytest.raises(InputError, match="--start"):
+        parse_date_option(value, "--start")
+    assert parse_date_option("2026-06-01 08:30", "--start") == pd.Timestamp("2026-06-01 08:30")

@@ -242,7 +242,7 @@ def test_bad_customer_and_event_files_exit_2(runner, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
-        (["--as-of", "someday"], "--as-of: 'someday' is not a date"),
+        (["--as-of", "someday"], "--as-of: 'someday' is not an ISO date"),
         (["--as-of", "2026-07-01", "--bands", "10,x"], "--bands must be numbers"),
         (["--as-of", "2026-07-01", "--bands", "20,10"], "--bands must be increasing"),
         (["--as-of", "2026-07-01", "--churn-days", "60"], "--churn-days must exceed"),

@@ -22,9 +22,9 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
-from uplift_lab.errors import input_error
+from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import load_orders
-from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 MAX_LEVELS = 1000
 ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
@@ -683,9 +683,7 @@ def load_table_training_data(
         frame[id_col] = integer_ids_from_text(frame[id_col])
     reference_time = None
     if reference is not None:
-        reference_time = pd.to_datetime(pd.Series([reference]), errors="coerce").iloc[0]
-        if pd.isna(reference_time):
-            raise input_error("--start", f"'{reference}' is not a date", "Use e.g. 2026-06-01")
+        reference_time = parse_date_option(reference, "--start")
     return table_training_data(
         frame,
         path,
@@ -795,14 +793,12 @@ def campaign_window(
             origin["window_days"] = "design.json campaign.window_days"
         else:
             window_days, origin["window_days"] = DEFAULT_WINDOW_DAYS, "default"
-    try:
-        start_time = pd.Timestamp(start)
-    except (ValueError, TypeError):
-        start_time = pd.NaT
-    if pd.isna(start_time):
+    try:  # ISO only, as every date option (timeparse.parse_date_option)
+        start_time = parse_date_option(start, "--start")
+    except InputError:
         raise input_error(
-            origin["start"], f"'{start}' is not a date", "Use e.g. --start 2026-06-01"
-        )
+            origin["start"], f"'{start}' is not an ISO date", "Use e.g. --start 2026-06-01"
+        ) from None
     if isinstance(window_days, bool) or not isinstance(window_days, int | float):
         raise input_error(origin["window_days"], f"'{window_days}' is not a number of days")
     if window_days != int(window_days) or window_days <= 0:

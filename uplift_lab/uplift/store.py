@@ -310,9 +310,9 @@ def with_reference_date(model: UpliftModel, as_of: str) -> UpliftModel:
     """``model`` with its date features counting days before ``as_of`` instead."""
     from dataclasses import replace
 
-    moment = pd.to_datetime(pd.Series([as_of]), errors="coerce").iloc[0]
-    if pd.isna(moment):
-        raise input_error("--as-of", f"'{as_of}' is not a date", "Use e.g. --as-of 2026-11-01")
+    from uplift_lab.timeparse import parse_date_option
+
+    moment = parse_date_option(as_of, "--as-of", "2026-11-01")
     specs = tuple(
         replace(spec, days_before=moment.isoformat()) if spec.days_before else spec
         for spec in model.specs

@@ -27,6 +27,7 @@ from uplift_lab.campaign_import import (
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.design import ASSIGNMENT_FILE, DESIGN_FILE
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import parse_date_option
 
 DEFAULT_WINDOW_DAYS = 14
 
@@ -59,13 +60,7 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
                 "e.g. --start 2026-06-01"
             )
         return pd.Timestamp(fallback).normalize()
-    try:  # ISO only: pd.Timestamp("June") would be June 1st of the year 1
-        value = pd.to_datetime(str(start).strip(), format="ISO8601")
-    except (ValueError, TypeError):
-        value = pd.NaT
-    if pd.isna(value):
-        raise InputError(f"--start: '{start}' is not a date. Use e.g. --start 2026-06-01")
-    return value
+    return parse_date_option(start, "--start")
 
 
 def _check_window(window_days: int) -> int:
