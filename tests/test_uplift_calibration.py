@@ -160,3 +160,24 @@ def test_an_arm_without_a_value_learner_keeps_its_own_revenue_calibration() -> N
     assert result["sms"]["revenue"]["method"] == "through_conversion"
     assert result["edm"]["revenue"]["method"] == "blp_linear"
     json.dumps(result, allow_nan=False)  # finite everywhere: model.json must be valid JSON
+
+
+def test_a_slope_near_zero_by_noise_keeps_the_order_of_the_scores() -> None:
+    """Scores with no signal give a slope near 0 (either sign): it is floored, not zeroed, so the
+    send order stays the model's (a ranking that later data may well confirm), and the levels
+    are about the average effect."""
+    from uplift_lab.uplift.calibration import MIN_SLOPE
+
+    rng = np.random.default_rng(9)
+    _, y, t, p_control, _ = _campaign(20_000, seed=9)
+    raw = rng.normal(0.03, 0.5, size=len(y))  # unrelated to the outcome: slope ~ 0 +- noise
+    fitted = fit_uplift_calibration(raw, y, t, p_control)
+    assert abs(fitted.slope_fitted) < 0.1
+    assert fitted.slope == pytest.approx(max(fitted.slope_fitted, MIN_SLOPE)) and fitted.slope > 0
+    calibrated = fitted.apply(raw)
+    assert np.array_equal(np.argsort(calibrated, kind="stable"), np.argsort(raw, kind="stable"))
+    # a slope pinned below 0 is different: there the order is backwards and is dropped
+    backwards = fit_uplift_calibration(
+        -_campaign(20_000, seed=3)[0], *_campaign(20_000, seed=3)[1:4]
+    )
+    assert backwards.slope == 0.0

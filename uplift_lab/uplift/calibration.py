@@ -17,9 +17,10 @@ are 3x over-confident). The calibrated uplift is ``beta1 + beta2 * (s - mean(s))
 Why this and not per-decile means or isotonic regression: with 2 numbers per arm it cannot
 overfit the noise of ten deciles (a decile of a 3% conversion campaign has a standard error of
 the size of the uplift itself), it keeps the ranking, so Qini and the send order are unchanged
-(a negative slope, a model whose ranking is worse than none, becomes 0: every customer gets
-the average effect), and it is plain numbers in model.json. The per-decile comparison of raw and
-calibrated predictions with the observed uplift and its 95% CI is kept beside it, so the fit can
+(a slope near 0 is floored at 0.01, so levels are about the average effect and the order is
+kept; only a slope whose 95% CI lies below 0, a ranking shown to be backwards, becomes 0: every
+customer gets the average effect), and it is plain numbers in model.json. The per-decile
+comparison of raw and calibrated predictions with the observed uplift and its 95% CI is kept beside it, so the fit can
 be checked.
 """
 
@@ -34,6 +35,9 @@ import pandas as pd
 METHOD = "blp_linear"
 THROUGH_CONVERSION = "through_conversion"  # the decomposition: calibrated conversion x value
 N_BINS = 10
+# A slope not shown to be negative is floored here: the levels are then (nearly) the average
+# effect, and the scores' order, which a noisy slope cannot tell apart from none, breaks the ties.
+MIN_SLOPE = 0.01
 Z_95 = 1.959963984540054
 
 
@@ -144,11 +148,32 @@ def fit_uplift_calibration(
     average, slope_fitted = float(coefficients[1]), float(coefficients[2])
     if not np.isfinite(slope_fitted) or raw.std() == 0:
         slope_fitted = 0.0
-    slope = max(slope_fitted, 0.0)
+    slope = _kept_slope(slope_fitted, _slope_upper_bound(design, y, coefficients))
     intercept = average - slope * float(raw.mean())
     calibrated = intercept + slope * raw
     deciles = decile_table(raw, y, t.astype(np.int64), calibrated)
     return UpliftCalibration(intercept, slope, slope_fitted, average, int(len(y)), deciles)
+
+
+def _slope_upper_bound(design: np.ndarray, y: np.ndarray, coefficients: np.ndarray) -> float:
+    """The upper end of the slope's 95% CI (OLS, homoscedastic standard error)."""
+    residual = y - design @ coefficients
+    dof = max(len(y) - design.shape[1], 1)
+    try:
+        inverse = np.linalg.inv(design.T @ design)
+    except np.linalg.LinAlgError:
+        return np.inf
+    se = float(np.sqrt(max(residual @ residual / dof * inverse[2, 2], 0.0)))
+    return float(coefficients[2]) + Z_95 * se if np.isfinite(se) else np.inf
+
+
+def _kept_slope(slope_fitted: float, upper: float) -> float:
+    """The slope applied: the fitted one, floored at :data:`MIN_SLOPE` so that a slope that is
+    small only by noise keeps the model's order; 0 only where the ranking is shown to be
+    backwards (the CI lies below 0): then everyone gets the average effect."""
+    if upper < 0:
+        return 0.0
+    return max(slope_fitted, MIN_SLOPE)
 
 
 def _through_conversion(frame: pd.DataFrame, conversion: dict) -> UpliftCalibration:
