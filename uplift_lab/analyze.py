@@ -355,18 +355,6 @@ class _Cells:
             if n[i]
         }
 
-    def paired_stats(self, x: np.ndarray, y: np.ndarray) -> dict[Cell, stats.PairedSampleStats]:
-        """Paired (covariate, outcome) sufficient statistics per non-empty cell."""
-        x = np.asarray(x, dtype="float64")
-        y = np.asarray(y, dtype="float64")
-        n = np.bincount(self.codes, minlength=len(self.labels))
-        parts = [self.sums(v) for v in (x, y, x * x, y * y, x * y)]
-        return {
-            cell: stats.PairedSampleStats(int(n[i]), *(float(p[i]) for p in parts))
-            for i, cell in enumerate(self.labels)
-            if n[i]
-        }
-
 
 _EMPTY = stats.SampleStats(0, 0.0, 0.0)
 _EMPTY_PAIRED = stats.PairedSampleStats(0, 0.0, 0.0, 0.0, 0.0, 0.0)
