@@ -9,6 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
@@ -241,3 +243,36 @@ def test_conversion_only_cells_analyse_conversion() -> None:
     _, p = proportions_ztest([600, 50], [9000, 1000])
     assert result.comparisons[0].conversion.p_value == pytest.approx(p, rel=1e-9)
     assert result.comparisons[0].revenue.error == analyze.NO_REVENUE
+
+
+def test_revenue_covariate_sum_beyond_cauchy_schwarz_is_refused() -> None:
+    frame = pd.DataFrame(
+        {"arm": ["control", "send"], "n": [10, 10], "conversions": [2, 3],
+         "revenue_sum": [20.0, 30.0], "revenue_sum_squares": [400.0, 500.0],
+         "covariate_sum": [5.0, 5.0], "covariate_sum_squares": [10.0, 10.0],
+         "revenue_covariate_sum": [10.0, 1000.0]}
+    )  # fmt: skip
+    with pytest.raises(InputError, match="'revenue_covariate_sum' is inconsistent in data row 2"):
+        aggregates.cells_from_table(frame, "cells.csv", arm_column="arm", covariate=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.booleans(), st.floats(0, 500), st.floats(-50, 50)), min_size=2, max_size=40
+    ),
+    cut=st.integers(0, 40),
+)
+def test_cells_of_two_parts_add_up_to_the_cells_of_the_whole(values, cut) -> None:
+    units = pd.DataFrame(values, columns=["converted", "revenue", "covariate"]).assign(
+        segment="all", arm="send", converted=lambda f: f["converted"].astype(float)
+    )
+    cut = min(cut, len(units) - 1) or 1
+    key = ("all", "send")
+    whole = analyze.cells_from_units(units)[key]
+    parts = analyze.cells_from_units(units.iloc[:cut])[key]
+    parts = parts + analyze.cells_from_units(units.iloc[cut:])[key]
+    assert whole.n == parts.n and whole.conversions == parts.conversions
+    for name in ("revenue_sum", "revenue_sum_squares", "covariate_sum", "covariate_sum_squares",
+                 "revenue_covariate_sum"):  # fmt: skip
+        assert getattr(whole, name) == pytest.approx(getattr(parts, name), rel=1e-9, abs=1e-6)

@@ -115,6 +115,7 @@ def cells_from_table(
             columns[column] = contracts.numeric_column(frame, column, source).to_numpy()
         _refuse_negative_variance(n, columns[COVARIATE_SUM], columns[COVARIATE_SUM_SQUARES],
                                   source, COVARIATE_SUM_SQUARES, "sum(x * x)")  # fmt: skip
+        _refuse_impossible_covariance(n, columns, source)
 
     def value(column: str, row: int) -> float | None:
         values = columns[column]
@@ -229,6 +230,26 @@ def _refuse_negative_variance(
             f"column '{column}' is below sum^2 / n in data row {row + 1} ({squares[row]:g} < "
             f"{sums[row] * sums[row] / n[row]:g}), a negative variance",
             f"It must be the sum of squares, {formula}, over the same customers as the sum",
+        )
+
+
+def _refuse_impossible_covariance(
+    n: np.ndarray, columns: Mapping[str, np.ndarray | None], source: object
+) -> None:
+    """Cauchy-Schwarz: the covariance of x and revenue cannot exceed the product of their SDs."""
+    x, xx, xy = (columns[c] for c in COVARIATE_COLUMNS)
+    y, yy = (columns[c] for c in REVENUE_COLUMNS)
+    var_x, var_y = np.maximum(xx - x * x / n, 0.0), np.maximum(yy - y * y / n, 0.0)
+    covariance = xy - x * y / n
+    bound = np.sqrt(var_x * var_y)
+    bad = np.abs(covariance) > bound + _RELATIVE_TOLERANCE * np.maximum(np.abs(xy), 1.0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise input_error(
+            source,
+            f"column '{REVENUE_COVARIATE_SUM}' is inconsistent in data row {row + 1}: the "
+            "covariance it implies exceeds what the two sums of squares allow",
+            "It must be sum(x * revenue) over the same customers as covariate_sum and revenue_sum",
         )
 
 
