@@ -2,8 +2,10 @@
 
 Pure steps over validated DataFrames (no file I/O, no printing). The statistics come from
 :mod:`uplift_lab.stats`; this module aggregates customers into sufficient statistics per
-(segment, arm), compares each treated arm with the control per segment and overall, and says in
-words what a reader must not miss (a broken split, an unreadable holdout, a few whales).
+(segment, arm) (:class:`CellStats`), and one core, :func:`analyze_cells`, compares each treated
+arm with the control per segment and overall, and says in words what a reader must not miss (a
+broken split, an unreadable holdout, a few whales). The core also takes cells straight from a
+warehouse (:mod:`uplift_lab.aggregates`).
 Customers are analysed by assigned arm (intent to treat), never by delivery.
 """
 
