@@ -243,6 +243,7 @@ def test_conversion_only_cells_analyse_conversion() -> None:
     _, p = proportions_ztest([600, 50], [9000, 1000])
     assert result.comparisons[0].conversion.p_value == pytest.approx(p, rel=1e-9)
     assert result.comparisons[0].revenue.error == analyze.NO_REVENUE
+    assert any(n.message == analyze.ROWS_NEEDED_CONVERSION_ONLY for n in result.notices)
 
 
 def test_revenue_covariate_sum_beyond_cauchy_schwarz_is_refused() -> None:

@@ -687,6 +687,10 @@ ROWS_NEEDED = (
     "check, the revenue cap and the daily response curve need one row per customer and were "
     "skipped."
 )
+ROWS_NEEDED_CONVERSION_ONLY = (
+    "Analysed from aggregated cells (sufficient statistics per segment x arm): the daily "
+    "response curve needs one row per customer and was skipped."
+)
 
 
 def analyze_cells(
@@ -742,7 +746,7 @@ def analyze_cells(
                 f"--cap-revenue needs one row per customer (a pooled quantile), and {source} "
                 "holds aggregated cells. Leave out --cap-revenue, or analyse the per-customer table"
             )
-        notices.append(Notice("note", ROWS_NEEDED))
+        notices.append(Notice("note", ROWS_NEEDED if has_revenue else ROWS_NEEDED_CONVERSION_ONLY))
     rows = rows or RowFacts()
     cap_threshold = rows.cap_threshold
     conv = {cell: c.conversion for cell, c in cells.items()}
