@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -10,7 +11,11 @@ from typer.testing import CliRunner
 
 matplotlib.use("Agg")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the repository, or UPLIFT_LAB_SHARED_DATA (e.g. from a worktree).
+SHARED_DATA = Path(
+    os.environ.get("UPLIFT_LAB_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 HILLSTROM = SHARED_DATA / "hillstrom.csv"
 
 

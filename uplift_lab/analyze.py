@@ -2,8 +2,10 @@
 
 Pure steps over validated DataFrames (no file I/O, no printing). The statistics come from
 :mod:`uplift_lab.stats`; this module aggregates customers into sufficient statistics per
-(segment, arm), compares each treated arm with the control per segment and overall, and says in
-words what a reader must not miss (a broken split, an unreadable holdout, a few whales).
+(segment, arm) (:class:`CellStats`), and one core, :func:`analyze_cells`, compares each treated
+arm with the control per segment and overall, and says in words what a reader must not miss (a
+broken split, an unreadable holdout, a few whales). The core also takes cells straight from a
+warehouse (:mod:`uplift_lab.aggregates`).
 Customers are analysed by assigned arm (intent to treat), never by delivery.
 """
 
@@ -355,18 +357,6 @@ class _Cells:
             if n[i]
         }
 
-    def paired_stats(self, x: np.ndarray, y: np.ndarray) -> dict[Cell, stats.PairedSampleStats]:
-        """Paired (covariate, outcome) sufficient statistics per non-empty cell."""
-        x = np.asarray(x, dtype="float64")
-        y = np.asarray(y, dtype="float64")
-        n = np.bincount(self.codes, minlength=len(self.labels))
-        parts = [self.sums(v) for v in (x, y, x * x, y * y, x * y)]
-        return {
-            cell: stats.PairedSampleStats(int(n[i]), *(float(p[i]) for p in parts))
-            for i, cell in enumerate(self.labels)
-            if n[i]
-        }
-
 
 _EMPTY = stats.SampleStats(0, 0.0, 0.0)
 _EMPTY_PAIRED = stats.PairedSampleStats(0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -452,34 +442,21 @@ def _money_from_totals(
 
 
 def _summaries(
-    units: pd.DataFrame,
-    cells: _Cells,
-    conv: Mapping[Cell, stats.SampleStats],
-    rev: Mapping[Cell, stats.SampleStats],
-    segments: Sequence[str],
-    arms: Sequence[str],
+    cells: Mapping[Cell, CellStats], segments: Sequence[str], arms: Sequence[str]
 ) -> list[ArmSummary]:
-    has_orders = ORDERS in units.columns
-    order_counts = {}
-    if has_orders:
-        totals = cells.sums(units[ORDERS].to_numpy(dtype="float64"))
-        order_counts = dict(zip(cells.labels, totals, strict=True))
     rows = []
+    empty = CellStats(0, 0.0)
     # A table without segments has the one segment "all": its rows are the pooled rows already.
     listed = [segment for segment in segments if segment != ALL_SEGMENTS]
     for segment in [*listed, ALL_SEGMENTS]:
         for arm in arms:
             if segment == ALL_SEGMENTS:
-                c = sum((_sample(conv, s, arm) for s in segments), stats.SampleStats(0, 0.0, 0.0))
-                r = sum((_sample(rev, s, arm) for s in segments), stats.SampleStats(0, 0.0, 0.0))
-                n_orders = (
-                    sum(float(order_counts.get((s, arm), 0.0)) for s in segments)
-                    if has_orders
-                    else c.sum
-                )
+                present = [cells[s, arm] for s in segments if (s, arm) in cells]
+                cell = sum(present, CellStats(0, 0.0, orders=0.0))
             else:
-                c, r = _sample(conv, segment, arm), _sample(rev, segment, arm)
-                n_orders = float(order_counts.get((segment, arm), 0.0)) if has_orders else c.sum
+                cell = cells.get((segment, arm), empty)
+            c, r = cell.conversion, cell.revenue
+            n_orders = c.sum if cell.orders is None else cell.orders
             rows.append(
                 ArmSummary(
                     segment=segment,
@@ -524,6 +501,124 @@ def _srm(
     return results
 
 
+@dataclass(frozen=True, slots=True)
+class CellStats:
+    """Sufficient statistics of one segment x arm cell: all the analysis needs of its customers.
+
+    ``n`` customers, ``conversions`` (sum of the 0/1 outcome), ``revenue_sum`` and
+    ``revenue_sum_squares`` (of revenue per customer), optionally ``orders`` (for the average
+    order value; None: one order per conversion) and, for CUPED of revenue on a pre-period
+    covariate x, ``covariate_sum`` (sum x), ``covariate_sum_squares`` (sum x^2) and
+    ``revenue_covariate_sum`` (sum x * revenue). CUPED adjusts revenue only, so no
+    conversion x covariate moment is needed. Cells pool with ``+`` (gbstats' design).
+    """
+
+    n: int
+    conversions: float
+    revenue_sum: float = 0.0
+    revenue_sum_squares: float = 0.0
+    orders: float | None = None
+    covariate_sum: float | None = None
+    covariate_sum_squares: float | None = None
+    revenue_covariate_sum: float | None = None
+
+    def __add__(self, other: CellStats) -> CellStats:
+        def add(a: float | None, b: float | None) -> float | None:
+            return None if a is None or b is None else a + b
+
+        return CellStats(
+            self.n + other.n,
+            self.conversions + other.conversions,
+            self.revenue_sum + other.revenue_sum,
+            self.revenue_sum_squares + other.revenue_sum_squares,
+            add(self.orders, other.orders),
+            add(self.covariate_sum, other.covariate_sum),
+            add(self.covariate_sum_squares, other.covariate_sum_squares),
+            add(self.revenue_covariate_sum, other.revenue_covariate_sum),
+        )
+
+    @property
+    def has_covariate(self) -> bool:
+        return None not in (
+            self.covariate_sum,
+            self.covariate_sum_squares,
+            self.revenue_covariate_sum,
+        )
+
+    @property
+    def conversion(self) -> stats.SampleStats:
+        """The 0/1 outcome's statistics (its sum of squares is its sum)."""
+        return stats.SampleStats(self.n, self.conversions, self.conversions)
+
+    @property
+    def revenue(self) -> stats.SampleStats:
+        return stats.SampleStats(self.n, self.revenue_sum, self.revenue_sum_squares)
+
+    @property
+    def paired(self) -> stats.PairedSampleStats:
+        """(covariate, revenue) statistics for CUPED; raises without the covariate moments."""
+        if not self.has_covariate:
+            raise ValueError("CellStats has no covariate moments")
+        return stats.PairedSampleStats(
+            self.n,
+            self.covariate_sum,
+            self.revenue_sum,
+            self.covariate_sum_squares,
+            self.revenue_sum_squares,
+            self.revenue_covariate_sum,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """What only one row per customer can tell: the revenue cap and the capped revenue per cell,
+    the top buyers' share of revenue, and the daily response curve. The aggregated path has none."""
+
+    cap_threshold: float | None = None
+    capped: Mapping[Cell, stats.SampleStats] | None = None
+    whale_share: float = math.nan
+    daily: pd.DataFrame | None = None
+
+
+def cells_from_units(units: pd.DataFrame) -> dict[Cell, CellStats]:
+    """Per (segment, arm) sufficient statistics of a per-customer table (as analyze_units reads)."""
+    cells = _Cells.of(units)
+    n = np.bincount(cells.codes, minlength=len(cells.labels))
+
+    def sums(column: str) -> np.ndarray | None:
+        if column not in units.columns:
+            return None
+        return cells.sums(units[column].to_numpy(dtype="float64"))
+
+    def squares(a: str, b: str) -> np.ndarray | None:
+        if a not in units.columns or b not in units.columns:
+            return None
+        x, y = (units[c].to_numpy(dtype="float64") for c in (a, b))
+        return cells.sums(x * y)
+
+    parts = {
+        "conversions": sums(CONVERTED),
+        "revenue_sum": sums(REVENUE),
+        "revenue_sum_squares": squares(REVENUE, REVENUE),
+        "orders": sums(ORDERS),
+        "covariate_sum": sums(COVARIATE),
+        "covariate_sum_squares": squares(COVARIATE, COVARIATE),
+        "revenue_covariate_sum": squares(COVARIATE, REVENUE),
+    }
+    defaults = {"revenue_sum": 0.0, "revenue_sum_squares": 0.0}
+    return {
+        cell: CellStats(
+            int(n[i]),
+            **{
+                name: float(values[i]) if values is not None else defaults.get(name)
+                for name, values in parts.items()
+            },
+        )
+        for i, cell in enumerate(cells.labels)
+        if n[i]
+    }
+
+
 def analyze_units(
     units: pd.DataFrame,
     options: AnalysisOptions,
@@ -538,18 +633,102 @@ def analyze_units(
     ``revenue`` (absent for a conversion-only campaign), ``orders`` and ``covariate``
     (pre-period value for CUPED of revenue).
 
+    The rows are reduced to per-cell sufficient statistics (:func:`cells_from_units`) and
+    analysed by :func:`analyze_cells`, with what only rows give (revenue cap, whale share,
+    daily curve) computed here.
+    """
+    has_revenue = REVENUE in units.columns
+    if not has_revenue:
+        for given, option in ((options.cap_quantile, "--cap-revenue"), (options.covariate_name,
+                              "--covariate")):  # fmt: skip
+            if given is not None:
+                raise InputError(
+                    f"{option} needs a revenue column, and {source} has none (a conversion-only "
+                    f"campaign). Pass --revenue-col COLUMN, or leave out {option}"
+                )
+        units = units.assign(**{REVENUE: 0.0})
+    revenue_values = units[REVENUE].to_numpy(dtype="float64")
+    cap_threshold = capped = None
+    if options.cap_quantile is not None:
+        cap_threshold = stats.pooled_quantile_cap([revenue_values], options.cap_quantile)
+        capped = _Cells.of(units).sample_stats(np.minimum(revenue_values, cap_threshold))
+    arms = _arm_order(sorted(units[ARM].astype(str).unique()), options)
+    facts = RowFacts(
+        cap_threshold=cap_threshold,
+        capped=capped,
+        whale_share=stats.top_share(revenue_values, WHALE_TOP_FRACTION),
+        daily=_cumulative_daily(units, daily, arms, window_days or 1)
+        if daily is not None
+        else None,
+    )
+    return analyze_cells(
+        cells_from_units(units),
+        options,
+        source=source,
+        has_revenue=has_revenue,
+        rows=facts,
+        data_notes=data_notes,
+        extra_notices=extra_notices,
+    )
+
+
+def _arm_order(arms_all: Sequence[str], options: AnalysisOptions) -> tuple[str, ...]:
+    """The control first, then the treated arms (options.arm_order first, then by name)."""
+    control = options.control
+    rank = {arm: index for index, arm in enumerate(options.arm_order)}
+    treated = sorted(
+        (a for a in arms_all if a != control), key=lambda a: (rank.get(a, len(rank)), a)
+    )
+    return (control, *treated)
+
+
+ROWS_NEEDED = (
+    "Analysed from aggregated cells (sufficient statistics per segment x arm): the whale-share "
+    "check, the revenue cap and the daily response curve need one row per customer and were "
+    "skipped."
+)
+ROWS_NEEDED_CONVERSION_ONLY = (
+    "Analysed from aggregated cells (sufficient statistics per segment x arm): the daily "
+    "response curve needs one row per customer and was skipped."
+)
+
+
+def analyze_cells(
+    cells: Mapping[Cell, CellStats],
+    options: AnalysisOptions,
+    *,
+    source: str,
+    has_revenue: bool = True,
+    rows: RowFacts | None = None,
+    data_notes: Mapping[str, object] | None = None,
+    extra_notices: Sequence[Notice] = (),
+) -> Analysis:
+    """Analyse per (segment, arm) sufficient statistics: the one analysis of uplift-lab.
+
+    Parameters
+    ----------
+    cells
+        ``{(segment, arm): CellStats}``; a segment-less experiment has the one segment ``all``.
+        CUPED of revenue runs when the cells carry the covariate moments (all of them or none).
+    options
+        Control label, CI/adjustment methods, money assumptions, designed fractions.
+    source
+        Where the data came from, for messages and the report.
+    has_revenue
+        False for a conversion-only campaign (revenue effects carry ``NO_REVENUE``).
+    rows
+        What the per-customer path adds (cap, whale share, daily curve); None for aggregates,
+        which get a note saying what was skipped (``options.cap_quantile`` then raises).
+
     Per segment and treated arm: conversion (difference of proportions, z-test) and revenue per
     customer (Welch), relative lifts (delta method), p-values adjusted across all segment x arm
     comparisons; overall: the size-weighted stratified effect; SRM against the designed fractions.
     """
     control = options.control
-    arms_all = sorted(units[ARM].astype(str).unique())
-    rank = {arm: index for index, arm in enumerate(options.arm_order)}
-    treated = tuple(
-        sorted((a for a in arms_all if a != control), key=lambda a: (rank.get(a, len(rank)), a))
-    )
-    arms = (control, *treated)
-    segments = tuple(sorted(units[SEGMENT].astype(str).unique()))
+    cells = {cell: c for cell, c in cells.items() if c.n > 0}
+    arms = _arm_order(sorted({arm for _, arm in cells}), options)
+    treated = arms[1:]
+    segments = tuple(sorted({segment for segment, _ in cells}))
     notices: list[Notice] = list(extra_notices)
     for option, given, example in (
         ("--cost", options.costs, "0.05"),
@@ -561,32 +740,24 @@ def analyze_units(
                 f"{option}: '{unknown[0]}' is not a treated arm (treated arms: "
                 f"{', '.join(treated)}). Use e.g. {option} '{treated[0]}={example}'"
             )
-
-    has_revenue = REVENUE in units.columns
-    if not has_revenue:
-        for given, option in ((options.cap_quantile, "--cap-revenue"), (options.covariate_name,
-                              "--covariate")):  # fmt: skip
-            if given is not None:
-                raise InputError(
-                    f"{option} needs a revenue column, and {source} has none (a conversion-only "
-                    f"campaign). Pass --revenue-col COLUMN, or leave out {option}"
-                )
-        units = units.assign(**{REVENUE: 0.0})
-    cap_threshold = None
-    if options.cap_quantile is not None:
-        cap_threshold = stats.pooled_quantile_cap([units[REVENUE].to_numpy()], options.cap_quantile)
-    has_covariate = COVARIATE in units.columns
-
-    cells = _Cells.of(units)
-    conv = cells.sample_stats(units[CONVERTED].to_numpy(dtype="float64"))
-    revenue_values = units[REVENUE].to_numpy(dtype="float64")
-    rev = cells.sample_stats(revenue_values)
-    rev_capped = None
-    if cap_threshold is not None:
-        rev_capped = cells.sample_stats(np.minimum(revenue_values, cap_threshold))
+    if rows is None:
+        if options.cap_quantile is not None:
+            raise InputError(
+                f"--cap-revenue needs one row per customer (a pooled quantile), and {source} "
+                "holds aggregated cells. Leave out --cap-revenue, or analyse the per-customer table"
+            )
+        notices.append(Notice("note", ROWS_NEEDED if has_revenue else ROWS_NEEDED_CONVERSION_ONLY))
+    rows = rows or RowFacts()
+    cap_threshold = rows.cap_threshold
+    conv = {cell: c.conversion for cell, c in cells.items()}
+    rev = {cell: c.revenue for cell, c in cells.items()}
+    rev_capped = rows.capped
     paired = None
-    if has_covariate:
-        paired = cells.paired_stats(units[COVARIATE].to_numpy(dtype="float64"), revenue_values)
+    with_covariate = [c.has_covariate for c in cells.values()]
+    if any(with_covariate):  # CUPED of revenue
+        if not all(with_covariate):
+            raise ValueError("either every cell or none has the covariate moments")
+        paired = {cell: c.paired for cell, c in cells.items()}
 
     raw_comparisons = []
     absent = False
@@ -726,7 +897,7 @@ def analyze_units(
             )
         )
 
-    if units[CONVERTED].sum() == 0:
+    if sum(c.conversions for c in cells.values()) == 0:
         notices.append(
             Notice(
                 "warning",
@@ -734,7 +905,7 @@ def analyze_units(
                 "--start, --window-days) before reading anything below.",
             )
         )
-    share = stats.top_share(units[REVENUE].to_numpy(), WHALE_TOP_FRACTION)
+    share = rows.whale_share
     if has_revenue and not math.isnan(share) and share > WHALE_SHARE:
         notices.append(
             Notice(
@@ -760,7 +931,7 @@ def analyze_units(
         treated_arms=treated,
         segments=segments,
         options=options,
-        arm_summaries=tuple(_summaries(units, cells, conv, rev, segments, arms)),
+        arm_summaries=tuple(_summaries(cells, segments, arms)),
         comparisons=tuple(comparisons),
         overall=tuple(overall),
         srm=tuple(srm),
@@ -769,9 +940,7 @@ def analyze_units(
         ),
         cap_threshold=cap_threshold,
         data_notes=dict(data_notes or {}),
-        daily=_cumulative_daily(units, daily, arms, window_days or 1)
-        if daily is not None
-        else None,
+        daily=rows.daily,
         has_revenue=has_revenue,
     )
 

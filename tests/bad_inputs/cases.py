@@ -247,6 +247,29 @@ def analyze_experiment(experiment=None, outcomes=None, *extra: str):
     return argv
 
 
+CELLS = ["--aggregated", "--arm-col", "arm", "--control", "control", "--segment-col", "cat"]
+
+
+def cells_of_flat(fx: Fixtures, d: Path, change=lambda frame: frame) -> Path:
+    """The flat table's per cat x arm sufficient statistics (a warehouse GROUP BY), changed."""
+    frame = pd.read_csv(fx.flat).assign(squares=lambda f: f["spend"] ** 2)
+    cells = frame.groupby(["cat", "arm"]).agg(
+        n=("converted", "size"), conversions=("converted", "sum"),
+        revenue_sum=("spend", "sum"), revenue_sum_squares=("squares", "sum"),
+    ).reset_index()  # fmt: skip
+    path = d / "cells.csv"
+    change(cells).to_csv(path, index=False)
+    return path
+
+
+def analyze_cells(change=lambda frame: frame, *extra: str):
+    def argv(fx, d):
+        path = cells_of_flat(fx, d, change)
+        return ["analyze", str(path), *CELLS, "--out", str(d / "report"), *extra]
+
+    return argv
+
+
 TRAIN_FLAT = ["--id-col", "customer_id", "--treatment-col", "arm", "--control", "control",
               "--outcome-col", "converted", "--revenue-col", "spend"]  # fmt: skip
 
@@ -368,6 +391,13 @@ def scores_match_reference(fx, d, output):
     got = pd.read_parquet(d / "scores.parquet").set_index("customer_id").sort_index()
     want = pd.read_parquet(fx.scores).set_index("customer_id").sort_index()
     pd.testing.assert_frame_equal(got, want)
+
+
+def cells_rates_printed(fx, d, output):
+    """analyze --aggregated prints the flat table's arm rates and says what it skipped."""
+    flat_rates_printed(fx, d, output)
+    assert "Analysed from aggregated cells" in output, output
+    assert (d / "report" / "report.json").exists()
 
 
 def flat_rates_printed(fx, d, output):
@@ -694,6 +724,43 @@ CASES: list[Case] = [
         analyze_flat(None, "--segment-col", "cat"),
         exit_code=0,
         check=flat_rates_printed,
+    ),
+    # analyze --aggregated: per segment x arm sufficient statistics
+    C("analyze-cells-work", analyze_cells(), exit_code=0, check=cells_rates_printed),
+    C(
+        "analyze-cells-missing-squares",
+        analyze_cells(drop("revenue_sum_squares")),
+        words=("cells.csv", "revenue_sum_squares"),
+    ),
+    C(
+        "analyze-cells-conversions-above-n",
+        analyze_cells(lambda f: f.assign(conversions=f["n"] + 1)),
+        words=("cells.csv", "'conversions'", "row 1"),
+    ),
+    C(
+        "analyze-cells-negative-n",
+        analyze_cells(set_cell("n", -4)),
+        words=("cells.csv", "'n'", "-4"),
+    ),
+    C(
+        "analyze-cells-negative-variance",
+        analyze_cells(lambda f: f.assign(revenue_sum_squares=0.0, revenue_sum=f["n"] * 10.0)),
+        words=("cells.csv", "revenue_sum_squares", "negative variance"),
+    ),
+    C(
+        "analyze-cells-duplicate-cell",
+        analyze_cells(duplicate_first_row),
+        words=("cells.csv", "more than one row", "GROUP BY"),
+    ),
+    C(
+        "analyze-cells-unexpected-arm",
+        analyze_cells(set_cell("arm", "edm"), "--expected", "control=0.5,send=0.5"),
+        words=("cells.csv", "edm", "--expected"),
+    ),
+    C(
+        "analyze-cells-cap-revenue",
+        analyze_cells(lambda f: f, "--cap-revenue", "0.99"),
+        words=("--cap-revenue", "--aggregated"),
     ),
     # train
     C(

@@ -37,9 +37,17 @@ HELP = """Measure what a campaign earned against its holdout, per segment and ov
 
 INPUT is an experiment folder (from `design` or `import-campaign`; pass --outcomes) or a flat
 table with one row per customer (pass --arm-col, --control, --conversion-col, optionally
---revenue-col, --segment-col and --positive for Yes/No outcomes). Customers are analysed by
+--revenue-col, --segment-col and --positive for Yes/No outcomes), or, with --aggregated, a
+table of per segment x arm sufficient statistics (columns n, conversions, revenue_sum,
+revenue_sum_squares; what a warehouse GROUP BY segment, arm returns). Customers are analysed by
 assigned arm (intent to treat).
 """
+
+AGGREGATED_HELP = (
+    "INPUT holds one row per segment x arm: --arm-col, optional --segment-col, n, conversions, "
+    "revenue_sum, revenue_sum_squares (optional: orders; with --covariate: covariate_sum, "
+    "covariate_sum_squares, revenue_covariate_sum)."
+)
 
 
 class CiMethod(StrEnum):
@@ -225,6 +233,7 @@ def analyze(
     exclude_status: ExcludeStatusOption = None,
     refund_col: RefundColOption = None,
     refund_rows: RefundRowsOption = False,
+    aggregated: Annotated[bool, typer.Option("--aggregated", help=AGGREGATED_HELP)] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -258,7 +267,10 @@ def analyze(
         expected_fractions=_parse_expected(expected),
         covariate_name=covariate,
     )
-    if input_path.is_dir():
+    if aggregated:
+        result = _analyze_aggregated(input_path, options, arm_col, segment_col, encoding,
+                                     outcomes=outcomes, positive=positive)  # fmt: skip
+    elif input_path.is_dir():
         if positive is not None:
             raise InputError("--positive is for flat tables; outcomes files hold 0/1 conversions")
         if outcomes is None:
@@ -317,6 +329,38 @@ def analyze(
     analyze_report.print_analysis(result, console, wide=wide)
     if out is not None:
         console.print(f"Report written to {out}/ (report.md, report.html, report.json)")
+
+
+def _analyze_aggregated(
+    input_path: Path,
+    options,
+    arm_col: str,
+    segment_col: str | None,
+    encoding: str,
+    *,
+    outcomes: Path | None,
+    positive: str | None,
+):
+    """--aggregated: refuse the options that need rows, then analyse the cells table."""
+    from uplift_lab.aggregates import analyze_cells_file
+
+    if input_path.is_dir():
+        raise InputError(
+            f"{input_path}: --aggregated reads a table of cells (CSV/Parquet), not a folder"
+        )
+    for flag, given in (("--outcomes", outcomes), ("--positive", positive),
+                        ("--cap-revenue", options.cap_quantile)):  # fmt: skip
+        if given is not None:
+            need = "one row per customer" if flag == "--cap-revenue" else "a per-customer table"
+            raise InputError(
+                f"{flag} needs {need}, and --aggregated reads cells (sufficient statistics per "
+                f"segment x arm). Leave out {flag}, or analyse the per-customer table"
+            )
+    if not options.control:
+        raise InputError(f"{input_path}: --aggregated needs --control LABEL (the holdout arm)")
+    return analyze_cells_file(
+        input_path, options, arm_column=arm_col, segment_column=segment_col, encoding=encoding
+    )
 
 
 def register(app: typer.Typer) -> None:

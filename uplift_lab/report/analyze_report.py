@@ -132,6 +132,8 @@ def arms_section(analysis: Analysis) -> Section:
     note = (
         "AOV = revenue / orders in the window"
         if analysis.data_notes.get("orders_in_window") is not None
+        else "AOV = revenue per converted customer (no orders column in the cells)"
+        if analysis.data_notes.get("mode") == "aggregated cells"
         else "AOV = revenue per converted customer (no order counts in a per-customer table)"
     )
     if not analysis.has_revenue:
