@@ -20,8 +20,8 @@ the size of the uplift itself), it keeps the ranking, so Qini and the send order
 (a slope near 0 is floored at 0.01, so levels are about the average effect and the order is
 kept; only a slope whose 95% CI lies below 0, a ranking shown to be backwards, becomes 0: every
 customer gets the average effect), and it is plain numbers in model.json. The per-decile
-comparison of raw and calibrated predictions with the observed uplift and its 95% CI is kept beside it, so the fit can
-be checked.
+comparison of raw and calibrated predictions with the observed uplift and its 95% CI is kept
+beside it, so the fit can be checked.
 """
 
 from __future__ import annotations
