@@ -45,6 +45,8 @@ value)``: ties get the same score, the worst value always scores 1, and a column
 distinct value scores 1 throughout. Potential customers score 0. ``rfm_class`` splits each score
 into high (>= 3) and low, giving the classic eight classes (and ``no_purchase`` for potential).
 ``aov`` is the lifetime average order value; ``spend_band`` bins it by the given edges.
+Then the built-in tags ``consumption_level``, ``purchase_activity`` and ``loyalty`` (rules in
+:mod:`uplift_lab.tags`), the customer attributes (e.g. ``region``), and the ``--tags`` rules.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ from uplift_lab.cycles import (
 )
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
+from uplift_lab.tags import BUILTIN_TAG_COLUMNS, apply_tag_rules, builtin_tags, parse_tag_rules
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -124,6 +127,7 @@ SEGMENT_COLUMNS = (
     "rfm_class",
     "rfm_class_zh",
     "spend_band",
+    *BUILTIN_TAG_COLUMNS,
 )
 CATEGORY_COLUMNS = ("main_category", "main_category_share", "categories_bought")
 """Added after ``overdue_ratio`` when the orders have a ``category`` column."""
@@ -143,6 +147,7 @@ class SegmentConfig:
     min_repeat_buyers: int = MIN_REPEAT_BUYERS
     bands: tuple[float, ...] = (10.0, 20.0, 35.0)
     rfm_high_score: int = 3
+    consumption_cutoffs: tuple[float, ...] | None = None  # None: AOV terciles of the buyers
 
     def __post_init__(self) -> None:
         if self.thresholds not in THRESHOLD_MODES:
@@ -181,6 +186,18 @@ class SegmentConfig:
             )
         if not 1 <= self.rfm_high_score <= 5:
             _bad_option("rfm-high-score", "be between 1 and 5", self.rfm_high_score)
+        if self.consumption_cutoffs is not None:
+            cuts = tuple(self.consumption_cutoffs)
+            if (
+                len(cuts) != 2
+                or any(not math.isfinite(c) for c in cuts)
+                or list(cuts) != sorted(set(cuts))
+            ):
+                _bad_option(
+                    "consumption-cutoffs",
+                    "be two increasing AOV amounts such as 50,150 (or 'terciles')",
+                    ",".join(map(str, cuts)),
+                )
 
 
 def _bad_option(name: str, rule: str, value: object) -> None:
@@ -674,7 +691,9 @@ def _customer_table(
             "spend_band": spend_bands(aov, config.bands),
         }
     )
-    for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band"):
+    for name, values in builtin_tags(table, config.consumption_cutoffs).items():
+        table[name] = values
+    for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band", *BUILTIN_TAG_COLUMNS):
         table[column] = table[column].astype("str")
     if "main_category" in table:
         table["main_category"] = table["main_category"].astype("str")
@@ -731,6 +750,7 @@ def segment_files(
     config: SegmentConfig | None = None,
     inputs: InputSpec | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    tags_path: Path | None = None,
 ) -> SegmentResult:
     """Read, validate and segment files (the CLI's one call); errors name the file and column.
 
@@ -738,9 +758,11 @@ def segment_files(
     each file is read, which orders count and how its dates read; without it the three column
     names and ``parsing`` (formats, the shop's time zone) apply. The orders' ``category``
     column (or ``category_col``, which must then exist, or the preset's) feeds the main
-    category level of the purchase cycles.
+    category level of the purchase cycles. ``tags_path`` (TOML, ``name = "SQL expression"``)
+    adds one column per rule (:mod:`uplift_lab.tags`); it is read before the orders.
     """
     config = config or SegmentConfig()
+    rules = parse_tag_rules(io.read_toml(tags_path), tags_path) if tags_path else ()
     if inputs is None:
         inputs = resolve_inputs(
             customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
@@ -770,6 +792,8 @@ def segment_files(
     result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
     if len(result.table) == 0:
         raise _no_customers_error(orders_path, orders, as_of)
+    if rules:
+        result = replace(result, table=apply_tag_rules(result.table, rules, tags_path))
     return replace(result, counting=counted.counting)
 
 
