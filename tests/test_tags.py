@@ -13,6 +13,7 @@ from uplift_lab.tags import (
     BUILTIN_TAG_COLUMNS,
     TagRule,
     apply_tag_rules,
+    builtin_tags,
     consumption_levels,
     loyalty_levels,
     parse_tag_rules,
@@ -239,3 +240,32 @@ def test_bad_where_is_one_input_error(expression, fragment) -> None:
         where_mask(table(), expression)
     message = str(caught.value)
     assert message.startswith("--where") and fragment in message and "\n" not in message
+
+
+# --- tags as features ---------------------------------------------------------------------------
+
+
+def test_tags_as_default_features_rules_kept_bandings_dropped_booleans_as_numbers() -> None:
+    from uplift_lab.uplift.data import choose_default_features, encode_features, infer_feature_specs
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"aov": rng.uniform(5, 200, 400), "frequency": rng.integers(0, 9, 400)})
+    frame["tenure_days"] = rng.integers(0, 900, 400).astype(float)
+    frame["n_orders_total"] = frame["frequency"] + 1
+    tags = builtin_tags(frame)
+    frame = frame.assign(**tags)
+    frame = apply_tag_rules(frame, [TagRule("big", "aov >= 100")], SOURCE)
+    choice = choose_default_features(frame, list(frame.columns))
+    assert "big" in choice.columns  # a --tags rule is the user's feature
+    assert not set(BUILTIN_TAG_COLUMNS) & set(choice.columns)  # bandings of kept columns
+    assert choice.dropped["banded"] == (
+        "consumption_level (of aov)",
+        "purchase_activity (of frequency)",
+        "loyalty (of tenure_days, frequency)",
+    )
+    alone = choose_default_features(frame, ["loyalty", "consumption_level", "frequency"])
+    assert alone.columns == ("loyalty", "consumption_level", "frequency")  # sources absent: kept
+    specs = {spec.name: spec for spec in infer_feature_specs(frame, list(frame.columns), SOURCE)}
+    assert specs["big"].kind == "numeric" and specs["loyalty"].kind == "categorical"
+    matrix = encode_features(frame, [specs["big"]], SOURCE)
+    assert matrix[:, 0].tolist() == (frame["aov"] >= 100).astype(float).tolist()
