@@ -18,6 +18,7 @@ from uplift_lab.tags import (
     loyalty_levels,
     parse_tag_rules,
     purchase_activity,
+    tag_summary,
     where_mask,
 )
 
@@ -269,3 +270,20 @@ def test_tags_as_default_features_rules_kept_bandings_dropped_booleans_as_number
     assert specs["big"].kind == "numeric" and specs["loyalty"].kind == "categorical"
     matrix = encode_features(frame, [specs["big"]], SOURCE)
     assert matrix[:, 0].tolist() == (frame["aov"] >= 100).astype(float).tolist()
+
+
+def test_tag_summary_counts_equal_value_counts_in_tag_order() -> None:
+    frame = table().assign(monetary=[10.0, 20, 30, 40, 50, 60, 0])
+    frame = frame.assign(**builtin_tags(frame.assign(tenure_days=100.0, n_orders_total=1)))
+    frame = apply_tag_rules(frame, [TagRule("big", "aov >= 30")], SOURCE)
+    summary = tag_summary(frame, ["consumption_level", "big", "region"])
+    level = summary[summary["tag"] == "consumption_level"]
+    assert level["value"].tolist() == ["low", "mid", "high", "none"]  # none: the potential row
+    assert level["customers"].tolist() == [2, 2, 2, 1]
+    big = summary[summary["tag"] == "big"].set_index("value")
+    assert big.index.tolist() == ["True", "False"]
+    assert big.loc["True", "customers"] == 4
+    assert big.loc["True", "revenue_share"] == pytest.approx((30 + 40 + 50 + 60) / 210)
+    region = summary[summary["tag"] == "region"].set_index("value")["customers"].to_dict()
+    assert region == {"east": 4, "west": 2, "(missing)": 1}
+    assert summary["share"].groupby(summary["tag"]).sum().round(12).eq(1).all()

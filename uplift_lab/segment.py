@@ -82,7 +82,13 @@ from uplift_lab.cycles import (
 )
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
-from uplift_lab.tags import BUILTIN_TAG_COLUMNS, apply_tag_rules, builtin_tags, parse_tag_rules
+from uplift_lab.tags import (
+    BUILTIN_TAG_COLUMNS,
+    apply_tag_rules,
+    builtin_tags,
+    parse_tag_rules,
+    tag_summary,
+)
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -231,6 +237,8 @@ class SegmentResult:
     counting: OrderCounting | None = None  # what the order rules dropped and netted (files only)
     cycle_model: CycleModel | None = None
     notices: tuple[str, ...] = ()
+    tag_columns: tuple[str, ...] = BUILTIN_TAG_COLUMNS  # built-in tags, then --tags rules
+    tag_summary: pd.DataFrame | None = None  # customers per tag value (tags.tag_summary)
 
 
 def parse_as_of(
@@ -415,6 +423,7 @@ def segment_customers(
         config=config,
         cycle_model=cycles.model,
         notices=notices,
+        tag_summary=tag_summary(table, _summary_tags(table, BUILTIN_TAG_COLUMNS)),
     )
 
 
@@ -793,8 +802,20 @@ def segment_files(
     if len(result.table) == 0:
         raise _no_customers_error(orders_path, orders, as_of)
     if rules:
-        result = replace(result, table=apply_tag_rules(result.table, rules, tags_path))
+        table = apply_tag_rules(result.table, rules, tags_path)
+        columns = (*BUILTIN_TAG_COLUMNS, *(rule.name for rule in rules))
+        result = replace(
+            result,
+            table=table,
+            tag_columns=columns,
+            tag_summary=tag_summary(table, _summary_tags(table, columns)),
+        )
     return replace(result, counting=counted.counting)
+
+
+def _summary_tags(table: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
+    """The tags summarised after segment: the main category (when known) and ``columns``."""
+    return (("main_category",) if "main_category" in table else ()) + tuple(columns)
 
 
 def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:

@@ -119,6 +119,54 @@ def builtin_tags(
     }
 
 
+MAX_SUMMARY_VALUES = 12  # a rule with more distinct values is left out of the summary
+_VALUE_ORDER = {
+    CONSUMPTION_LEVEL: (*CONSUMPTION_LEVELS, NO_TAG),
+    PURCHASE_ACTIVITY: ACTIVITY_BANDS,
+    LOYALTY: (*LOYALTY_LEVELS, NO_TAG),
+}
+
+
+def tag_summary(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Customers, share and revenue share (of ``monetary``) per value of each tag column.
+
+    Built-in tags list their values in their own order, booleans True first, other tags by
+    size; a tag with more than :data:`MAX_SUMMARY_VALUES` values is left out.
+    """
+    total_customers = len(table)
+    total_revenue = float(table["monetary"].sum()) if "monetary" in table else 0.0
+    parts = []
+    for column in columns:
+        values = table[column].astype(object).where(table[column].notna(), "(missing)")
+        grouped = pd.DataFrame({"value": values.astype(str), "monetary": _revenue(table)})
+        counts = grouped.groupby("value", sort=False).agg(
+            customers=("monetary", "size"), revenue=("monetary", "sum")
+        )
+        if len(counts) > MAX_SUMMARY_VALUES:
+            continue
+        if column in _VALUE_ORDER:
+            order = [v for v in _VALUE_ORDER[column] if v in counts.index]
+        elif pd.api.types.is_bool_dtype(table[column]):
+            order = [v for v in ("True", "False") if v in counts.index]
+        else:
+            order = list(counts.sort_values("customers", ascending=False, kind="stable").index)
+        counts = counts.reindex(order).reset_index()
+        counts.insert(0, "tag", column)
+        parts.append(counts)
+    if not parts:
+        return pd.DataFrame(columns=["tag", "value", "customers", "share", "revenue_share"])
+    summary = pd.concat(parts, ignore_index=True)
+    summary["share"] = summary["customers"] / total_customers if total_customers else 0.0
+    summary["revenue_share"] = summary["revenue"] / total_revenue if total_revenue else 0.0
+    return summary[["tag", "value", "customers", "share", "revenue_share"]]
+
+
+def _revenue(table: pd.DataFrame) -> np.ndarray:
+    if "monetary" not in table:
+        return np.zeros(len(table))
+    return table["monetary"].to_numpy(dtype="float64", na_value=0.0)
+
+
 # --------------------------------------------------------------------------------------------
 # Rules: name = "SQL expression", evaluated by DuckDB
 # --------------------------------------------------------------------------------------------

@@ -488,3 +488,22 @@ def test_consumption_cutoffs_option(runner, tmp_path) -> None:
     assert pd.read_csv(out)["consumption_level"].tolist() == ["high", "low"]  # AOV 15, 7.5
     bad = run(runner, [*args[:-2], "--consumption-cutoffs", "ten", "--out", out])
     assert_input_error(bad, "--consumption-cutoffs must be 'terciles' or two amounts")
+
+
+def test_json_summary_lists_the_tags_and_their_counts(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    tags = write(tmp_path, "tags.toml", TAG_RULES)
+    out = tmp_path / "segments.csv"
+    args = [orders, "--as-of", "2026-07-01", "--tags", tags, "--out", out, "--json"]
+    result = run(runner, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["tag_columns"] == [
+        "consumption_level",
+        "purchase_activity",
+        "loyalty",
+        "big",
+        "tier",
+    ]
+    big = {row["value"]: row["customers"] for row in summary["tags"] if row["tag"] == "big"}
+    assert big == {"True": 1, "False": 1}  # AOV 15 and 7.5
