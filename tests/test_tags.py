@@ -185,7 +185,10 @@ def test_chinese_tag_name_is_an_identifier() -> None:
         ({}, "has no rules"),
         ({"high value": "aov > 1"}, "rule 'high value': a tag name must be"),
         ({"1st": "aov > 1"}, "rule '1st'"),
-        ({"select": "aov > 1"}, "not a SQL keyword"),
+        (
+            {"select": "aov > 1"},
+            "SQL keyword, so that --strata and --where can name it. Rename it, e.g. select_tag",
+        ),
         ({"big": 3}, "rule 'big' is not a SQL expression in quotes"),
         ({"big": {"x": "aov"}}, "rule 'big' is not a SQL expression"),
         ({"big": "  "}, "rule 'big' is not"),

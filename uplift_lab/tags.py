@@ -196,8 +196,8 @@ def parse_tag_rules(payload: Mapping[str, object], source: object) -> tuple[TagR
         if not name.isidentifier() or name.startswith("_") or name.lower() in reserved:
             raise input_error(
                 source,
-                f"rule '{name}': a tag name must be letters, digits and _ (not first, and not "
-                "a SQL keyword), so that --strata and --where can name it",
+                f"rule '{name}': a tag name must be letters, digits and _, not start with a digit "
+                "or _, and not be a SQL keyword, so that --strata and --where can name it",
                 f"Rename it, e.g. {_suggested_name(name)}",
             )
         rules.append(TagRule(name, expression))
