@@ -464,7 +464,7 @@ def read_json(path: Path) -> Any:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file (a column map), turning a missing or malformed file into an InputError."""
+    """Read a TOML file (column map, tag rules); a missing or malformed file is an InputError."""
     import tomllib
 
     path = _check_readable(path)
@@ -473,7 +473,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise input_error(path, f"not valid TOML ({_first_line(exc)})", "Fix the file") from None
     except UnicodeDecodeError:
-        raise input_error(path, "is not UTF-8 text", "Save the column map as UTF-8") from None
+        raise input_error(path, "is not UTF-8 text", "Save the file as UTF-8") from None
 
 
 def sha256_file(path: Path) -> str:

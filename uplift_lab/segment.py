@@ -45,6 +45,8 @@ value)``: ties get the same score, the worst value always scores 1, and a column
 distinct value scores 1 throughout. Potential customers score 0. ``rfm_class`` splits each score
 into high (>= 3) and low, giving the classic eight classes (and ``no_purchase`` for potential).
 ``aov`` is the lifetime average order value; ``spend_band`` bins it by the given edges.
+Then the built-in tags ``consumption_level``, ``purchase_activity`` and ``loyalty`` (rules in
+:mod:`uplift_lab.tags`), the customer attributes (e.g. ``region``), and the ``--tags`` rules.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab import contracts
+from uplift_lab import contracts, io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import (
     AMOUNT,
@@ -80,6 +82,13 @@ from uplift_lab.cycles import (
 )
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
+from uplift_lab.tags import (
+    BUILTIN_TAG_COLUMNS,
+    apply_tag_rules,
+    builtin_tags,
+    parse_tag_rules,
+    tag_summary,
+)
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -124,6 +133,7 @@ SEGMENT_COLUMNS = (
     "rfm_class",
     "rfm_class_zh",
     "spend_band",
+    *BUILTIN_TAG_COLUMNS,
 )
 CATEGORY_COLUMNS = ("main_category", "main_category_share", "categories_bought")
 """Added after ``overdue_ratio`` when the orders have a ``category`` column."""
@@ -143,6 +153,7 @@ class SegmentConfig:
     min_repeat_buyers: int = MIN_REPEAT_BUYERS
     bands: tuple[float, ...] = (10.0, 20.0, 35.0)
     rfm_high_score: int = 3
+    consumption_cutoffs: tuple[float, ...] | None = None  # None: AOV terciles of the buyers
 
     def __post_init__(self) -> None:
         if self.thresholds not in THRESHOLD_MODES:
@@ -181,6 +192,18 @@ class SegmentConfig:
             )
         if not 1 <= self.rfm_high_score <= 5:
             _bad_option("rfm-high-score", "be between 1 and 5", self.rfm_high_score)
+        if self.consumption_cutoffs is not None:
+            cuts = tuple(self.consumption_cutoffs)
+            if (
+                len(cuts) != 2
+                or any(not math.isfinite(c) for c in cuts)
+                or list(cuts) != sorted(set(cuts))
+            ):
+                _bad_option(
+                    "consumption-cutoffs",
+                    "be two increasing AOV amounts such as 50,150 (or 'terciles')",
+                    ",".join(map(str, cuts)),
+                )
 
 
 def _bad_option(name: str, rule: str, value: object) -> None:
@@ -214,6 +237,8 @@ class SegmentResult:
     counting: OrderCounting | None = None  # what the order rules dropped and netted (files only)
     cycle_model: CycleModel | None = None
     notices: tuple[str, ...] = ()
+    tag_columns: tuple[str, ...] = BUILTIN_TAG_COLUMNS  # built-in tags, then --tags rules
+    tag_summary: pd.DataFrame | None = None  # customers per tag value (tags.tag_summary)
 
 
 def parse_as_of(
@@ -393,6 +418,7 @@ def segment_customers(
         config=config,
         cycle_model=cycles.model,
         notices=notices,
+        tag_summary=tag_summary(table, _summary_tags(table, BUILTIN_TAG_COLUMNS)),
     )
 
 
@@ -669,7 +695,9 @@ def _customer_table(
             "spend_band": spend_bands(aov, config.bands),
         }
     )
-    for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band"):
+    for name, values in builtin_tags(table, config.consumption_cutoffs).items():
+        table[name] = values
+    for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band", *BUILTIN_TAG_COLUMNS):
         table[column] = table[column].astype("str")
     if "main_category" in table:
         table["main_category"] = table["main_category"].astype("str")
@@ -726,6 +754,7 @@ def segment_files(
     config: SegmentConfig | None = None,
     inputs: InputSpec | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
+    tags_path: Path | None = None,
 ) -> SegmentResult:
     """Read, validate and segment files (the CLI's one call); errors name the file and column.
 
@@ -733,9 +762,11 @@ def segment_files(
     each file is read, which orders count and how its dates read; without it the three column
     names and ``parsing`` (formats, the shop's time zone) apply. The orders' ``category``
     column (or ``category_col``, which must then exist, or the preset's) feeds the main
-    category level of the purchase cycles.
+    category level of the purchase cycles. ``tags_path`` (TOML, ``name = "SQL expression"``)
+    adds one column per rule (:mod:`uplift_lab.tags`); it is read before the orders.
     """
     config = config or SegmentConfig()
+    rules = parse_tag_rules(io.read_toml(tags_path), tags_path) if tags_path else ()
     if inputs is None:
         inputs = resolve_inputs(
             customer_col=customer_col, time_col=time_col, amount_col=amount_col, parsing=parsing
@@ -749,7 +780,21 @@ def segment_files(
     result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
     if len(result.table) == 0:
         raise _no_customers_error(orders_path, orders, as_of)
+    if rules:
+        table = apply_tag_rules(result.table, rules, tags_path)
+        columns = (*BUILTIN_TAG_COLUMNS, *(rule.name for rule in rules))
+        result = replace(
+            result,
+            table=table,
+            tag_columns=columns,
+            tag_summary=tag_summary(table, _summary_tags(table, columns)),
+        )
     return replace(result, counting=counted.counting)
+
+
+def _summary_tags(table: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
+    """The tags summarised after segment: the main category (when known) and ``columns``."""
+    return (("main_category",) if "main_category" in table else ()) + tuple(columns)
 
 
 def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:

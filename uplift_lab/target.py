@@ -473,6 +473,7 @@ class TargetConfig:
     eligible: tuple[str, ...] | None = DEFAULT_ELIGIBLE
     max_customers: int | None = None
     min_expected_profit: float = 0.0
+    where: str | None = None  # DuckDB SQL condition over the segments columns (--where)
 
     def as_dict(self) -> dict:
         """Plain-JSON view for design.json's ``campaign`` entry."""
@@ -486,6 +487,7 @@ class TargetConfig:
             "eligible": list(self.eligible) if self.eligible is not None else None,
             "max_customers": self.max_customers,
             "min_expected_profit": self.min_expected_profit,
+            "where": self.where,
         }
 
 
@@ -704,12 +706,16 @@ def plan_campaign(
                 "Pass the output of uplift-lab segment, or --eligible all",
             )
         eligible &= attributes[LIFECYCLE].isin(config.eligible).to_numpy()
+    if config.where is not None:
+        eligible &= _where_eligible(scored, segments, config.where)
     n_eligible = int(eligible.sum())
     if n_eligible == 0:
         wanted = ", ".join(config.eligible or ()) or "any"
+        where = f' and --where "{config.where}"' if config.where is not None else ""
         raise InputError(
             f"no eligible customers: none of the {n_scored} scored customers is in the segments "
-            f"file with lifecycle {wanted}. Check --eligible (e.g. --eligible all) and the ids"
+            f"file with lifecycle {wanted}{where}. Check --eligible (e.g. --eligible all)"
+            f"{', --where' if where else ''} and the ids"
         )
     opted_in = opt_in_mask(attributes, channels, "segments file")
     allowed = opted_in & eligible[:, None]
@@ -772,6 +778,36 @@ def plan_campaign(
     )
 
 
+def _where_eligible(scored: pd.DataFrame, segments: pd.DataFrame | None, where: str) -> np.ndarray:
+    """True per scored customer whose segments row satisfies ``where`` (absent: False)."""
+    from uplift_lab.tags import where_mask
+
+    if segments is None:
+        raise InputError(
+            "--where: the condition reads the columns of --segments FILE; pass it (e.g. the "
+            "output of uplift-lab segment)"
+        )
+    passes = where_mask(segments, where)
+    take, found = _segment_positions(scored, segments)
+    return found & passes[take]
+
+
+def _segment_positions(
+    scored: pd.DataFrame, segments: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row of each scored customer in ``segments`` (0 where absent) and whether it is there."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    position = pc.index_in(
+        pa.array(scored[CUSTOMER_ID], pa.string()),
+        value_set=pa.array(segments[CUSTOMER_ID], pa.string()),
+    )
+    position = position.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    found = position >= 0
+    return np.where(found, position, 0), found
+
+
 def _customer_attributes(
     scored: pd.DataFrame, segments: pd.DataFrame | None, channels: Sequence[Channel]
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -787,16 +823,7 @@ def _customer_attributes(
     if segments is None:
         present = [c for c in wanted if c in scored.columns]
         return scored[present].copy(), np.ones(len(scored), dtype=bool)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    position = pc.index_in(
-        pa.array(scored[CUSTOMER_ID], pa.string()),
-        value_set=pa.array(segments[CUSTOMER_ID], pa.string()),
-    )
-    position = position.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    found = position >= 0
-    take = np.where(found, position, 0)
+    take, found = _segment_positions(scored, segments)
     columns = {}
     for column in (c for c in wanted if c in segments.columns):
         values = segments[column].take(take).reset_index(drop=True)

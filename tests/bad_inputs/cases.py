@@ -488,6 +488,25 @@ CASES: list[Case] = [
     ),
     C("segment-unknown-encoding", segment(None, "--encoding", "klingon"), words=("klingon",)),
     C(
+        "segment-tags-unknown-column",
+        lambda fx, d: segment(None, "--tags", str(raw(d / "tags.toml", b'vip = "spend > 1"\n')))(
+            fx, d
+        ),
+        words=("tags.toml", "rule 'vip'", '"spend"', "Fix the rule"),
+    ),
+    C(
+        "segment-tags-not-toml",
+        lambda fx, d: segment(None, "--tags", str(raw(d / "tags.toml", b"vip = \n")))(fx, d),
+        words=("tags.toml", "TOML"),
+    ),
+    C(
+        "segment-tags-name-clash",
+        lambda fx, d: segment(None, "--tags", str(raw(d / "tags.toml", b'AOV = "aov > 1"\n')))(
+            fx, d
+        ),
+        words=("tags.toml", "rule 'AOV'", "already has a column 'aov'"),
+    ),
+    C(
         "segment-bad-as-of",
         lambda fx, d: [
             "segment",
@@ -945,6 +964,21 @@ CASES: list[Case] = [
         words=("scores.parquet", "uplift"),
     ),
     C("target-budget-not-a-number", target(None, budget="abc"), words=("--budget", "abc")),
+    C(
+        "target-where-bad-sql",
+        lambda fx, d: target(None, "--segments", str(fx.segments), "--where", "lifecycle =")(fx, d),
+        words=("--where", "lifecycle =", "Parser Error"),
+    ),
+    C(
+        "target-where-not-boolean",
+        lambda fx, d: target(None, "--segments", str(fx.segments), "--where", "lifecycle")(fx, d),
+        words=("--where", "not true/false"),
+    ),
+    C(
+        "target-where-without-segments",
+        target(None, "--eligible", "all", "--where", "rfm_score > 3"),
+        words=("--where", "--segments"),
+    ),
     C("target-negative-budget", target(None, budget="-5"), words=("--budget",)),
     C("target-bad-channel-cost", target(None, channels=("sms=abc",)), words=("--channel",)),
     C(

@@ -231,3 +231,31 @@ def test_strict_says_how_many_strata_it_does_not_list(runner, tmp_path):
     text = " ".join(result.output.split())
     assert "6 stratum holdout(s)" in text and "and 1 more" in text
     assert text.count("' (") == 5
+
+
+def test_tag_columns_of_segment_are_usable_as_strata(runner, tmp_path):
+    orders = tmp_path / "orders.csv"
+    rows = ["customer_id,order_time,amount"]
+    for i in range(60):  # 60 buyers: AOV i + 1, one to three orders
+        rows += [f"c{i:03d},2026-0{1 + k}-1{k} 10:00:00,{i + 1}" for k in range(1 + i % 3)]
+    orders.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    tags = tmp_path / "tags.toml"
+    tags.write_text('big = "aov >= 30"\n', encoding="utf-8")
+    segments = tmp_path / "segments.csv"
+    segmented = runner.invoke(
+        app,
+        ["segment", str(orders), "--as-of", "2026-07-01", "--tags", str(tags)]
+        + ["--thresholds", "fixed", "--out", str(segments)],
+    )
+    assert segmented.exit_code == 0, segmented.output
+    out = tmp_path / "exp"
+    strata = "consumption_level,big"
+    result = run(runner, segments, "--name", "tags", "--out", out, "--strata", strata)
+    assert result.exit_code == 0, result.output
+    assignment = pd.read_parquet(out / "assignment.parquet")
+    table = pd.read_csv(segments, dtype={"customer_id": str})
+    expected = (table["consumption_level"] + "|" + table["big"].astype(str)).value_counts()
+    assert assignment["stratum"].value_counts().sort_index().to_dict() == (
+        expected.sort_index().to_dict()
+    )
+    assert set(assignment["stratum"]) == {"low|False", "mid|False", "mid|True", "high|True"}

@@ -428,3 +428,82 @@ def test_help_documents_the_cycle_rules(runner) -> None:
     text = " ".join(result.output.split())
     for rule in ("--thresholds cycle (default", "churned = R/G > 6", "semi_active = R/G > 1.5"):
         assert rule in text, rule
+
+
+# --- --tags and the built-in tags -----------------------------------------------------------------
+
+TAG_RULES = """\
+big = "aov >= 10"
+tier = "CASE WHEN monetary >= 30 THEN 'top' ELSE 'rest' END"
+"""
+
+
+def test_tags_file_adds_one_column_per_rule_equal_to_pandas(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    tags = write(tmp_path, "tags.toml", TAG_RULES)
+    out = tmp_path / "segments.parquet"
+    args = [orders, "--as-of", "2026-07-01", "--thresholds", "fixed", "--tags", tags]
+    result = run(runner, [*args, "--out", out])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out)
+    assert list(table.columns[-5:]) == [
+        "consumption_level",
+        "purchase_activity",
+        "loyalty",
+        "big",
+        "tier",
+    ]
+    assert table["big"].tolist() == (table["aov"] >= 10).tolist()
+    assert table["tier"].tolist() == np.where(table["monetary"] >= 30, "top", "rest").tolist()
+    assert table["purchase_activity"].tolist() == ["2-3", "1"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "fragment"),
+    [
+        ('big = "aov >"', "rule 'big' = \"aov >\": Parser Error"),
+        ('big = "spend > 1"', "rule 'big' = \"spend > 1\": Binder Error"),
+        ('lifecycle = "aov > 1"', "rule 'lifecycle': the segment table already has"),
+        ('"two words" = "aov > 1"', "rule 'two words': a tag name must be"),
+        ("big = 3", "rule 'big' is not a SQL expression in quotes"),
+        ("big = ", "not valid TOML"),
+    ],
+)
+def test_bad_tag_rules_exit_2_naming_file_and_rule_and_write_nothing(
+    runner, tmp_path, rules: str, fragment: str
+) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    tags = write(tmp_path, "tags.toml", rules + "\n")
+    out = tmp_path / "segments.parquet"
+    result = run(runner, [orders, "--as-of", "2026-07-01", "--tags", tags, "--out", out])
+    assert_input_error(result, str(tags), fragment)
+    assert not out.exists()
+
+
+def test_consumption_cutoffs_option(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    out = tmp_path / "segments.csv"
+    args = [orders, "--as-of", "2026-07-01", "--consumption-cutoffs", "10,15", "--out", out]
+    assert run(runner, args).exit_code == 0
+    assert pd.read_csv(out)["consumption_level"].tolist() == ["high", "low"]  # AOV 15, 7.5
+    bad = run(runner, [*args[:-2], "--consumption-cutoffs", "ten", "--out", out])
+    assert_input_error(bad, "--consumption-cutoffs must be 'terciles' or two amounts")
+
+
+def test_json_summary_lists_the_tags_and_their_counts(runner, tmp_path) -> None:
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    tags = write(tmp_path, "tags.toml", TAG_RULES)
+    out = tmp_path / "segments.csv"
+    args = [orders, "--as-of", "2026-07-01", "--tags", tags, "--out", out, "--json"]
+    result = run(runner, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["tag_columns"] == [
+        "consumption_level",
+        "purchase_activity",
+        "loyalty",
+        "big",
+        "tier",
+    ]
+    big = {row["value"]: row["customers"] for row in summary["tags"] if row["tag"] == "big"}
+    assert big == {"True": 1, "False": 1}  # AOV 15 and 7.5

@@ -345,3 +345,45 @@ def test_budget_below_one_message_says_nothing_to_send(runner, tmp_path) -> None
     assert result.exit_code == 2
     assert "nothing to send" in result.output
     assert not (tmp_path / "send.csv").exists()
+
+
+def test_where_narrows_eligibility_to_the_pandas_filter(runner, tmp_path) -> None:
+    scores, segments, _ = write_inputs(tmp_path, n=1500)
+    table = pd.read_csv(segments, dtype={"customer_id": str})
+    table["big_spender"] = table["rfm_score"] >= 9  # as a --tags rule would write it
+    table.to_csv(segments, index=False)
+    where = "big_spender AND sms_opt_in = 1"
+    args = target_args(tmp_path, scores, segments, "--budget", "auto", "--where", where)
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    eligible = (
+        table["big_spender"]
+        & (table["sms_opt_in"] == 1)
+        & table["lifecycle"].isin(["semi_active", "silent"])
+    )
+    assert summary["n_eligible"] == int(eligible.sum())
+    experiment = load_experiment(tmp_path / "experiments" / "nov")
+    picked = set(experiment.assignment["customer_id"])
+    assert picked and picked <= set(table.loc[eligible, "customer_id"])
+    assert experiment.meta["campaign"]["where"] == where
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("rfm_score >", '--where "rfm_score >": Parser Error'),
+        ("spend > 3", 'column "spend" not found'),
+        ("lifecycle", "gives VARCHAR values, not true/false"),
+    ],
+)
+def test_bad_where_exits_2_with_one_line_and_writes_nothing(
+    runner, tmp_path, where, message
+) -> None:
+    scores, segments, _ = write_inputs(tmp_path, n=300)
+    result = runner.invoke(app, target_args(tmp_path, scores, segments, "--where", where))
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert message in line and "\n" not in line and "Traceback" not in result.output
+    assert not (tmp_path / "send.csv").exists()
+    assert not (tmp_path / "experiments").exists()

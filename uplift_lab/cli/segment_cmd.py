@@ -36,7 +36,8 @@ from uplift_lab.cli._common import (
 
 SEGMENT_HELP = (
     "Segment customers from an order log: recency, frequency, monetary, AOV, tenure, lifecycle "
-    "stage, RFM scores and classes, spend band; one row per customer written to --out (.parquet "
+    "stage, RFM scores and classes, spend band, tags (consumption_level, purchase_activity, "
+    "loyalty, plus --tags rules); one row per customer written to --out (.parquet "
     "or .csv; an existing file is replaced atomically). Orders and events at or after --as-of "
     "are ignored.\n\n"
 )
@@ -92,6 +93,19 @@ def _cycle_cutoffs(text: str) -> tuple[float, ...]:
     except ValueError:
         raise InputError(
             f"--cycle-cutoffs must be three numbers such as 1.5,3,6; got '{text}'"
+        ) from None
+
+
+def _consumption_cutoffs(text: str) -> tuple[float, ...] | None:
+    from uplift_lab.errors import InputError
+
+    if text.strip().lower() == "terciles":
+        return None
+    try:
+        return tuple(float(item) for item in split_list(text))
+    except ValueError:
+        raise InputError(
+            f"--consumption-cutoffs must be 'terciles' or two amounts such as 50,150; got '{text}'"
         ) from None
 
 
@@ -219,6 +233,25 @@ def register(app: typer.Typer) -> None:
                 "--bands", help="Spend band edges on AOV: 10,20,35 gives <10, 10-20, 20-35, 35+."
             ),
         ] = "10,20,35",
+        consumption_cutoffs: Annotated[
+            str,
+            typer.Option(
+                "--consumption-cutoffs",
+                help="consumption_level on AOV: 'terciles' (of the buyers) or two amounts, "
+                "e.g. 50,150: <50 low, 50-150 mid, 150+ high.",
+            ),
+        ] = "terciles",
+        tags: Annotated[
+            Path | None,
+            typer.Option(
+                "--tags",
+                exists=True,
+                dir_okay=False,
+                help='TOML file of tag rules, name = "SQL over the segment columns", e.g. '
+                'big_spender = "aov >= 100": a boolean or CASE expression evaluated by '
+                "DuckDB; each adds a column named as the rule.",
+            ),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         from uplift_lab import io
@@ -232,7 +265,7 @@ def register(app: typer.Typer) -> None:
         from uplift_lab.segment import SegmentConfig, segment_files
 
         io.output_format(out)  # refuse an unknown extension before any work
-        _refuse_overwriting_inputs(out, [orders, customers, events])
+        _refuse_overwriting_inputs(out, [orders, customers, events, tags])
         day_options = {
             "active_days": active_days,
             "silent_days": silent_days,
@@ -253,6 +286,7 @@ def register(app: typer.Typer) -> None:
             overdue_factor=overdue_factor,
             cycle_cutoffs=_cycle_cutoffs(cycle_cutoffs),
             bands=_bands(bands),
+            consumption_cutoffs=_consumption_cutoffs(consumption_cutoffs),
             **given,
         )
         inputs = order_inputs(
@@ -281,6 +315,7 @@ def register(app: typer.Typer) -> None:
                 encoding=encoding,
                 config=config,
                 inputs=inputs,
+                tags_path=tags,
             )
             io.write_table(result.table, out)
         for notice in result.notices:

@@ -137,6 +137,14 @@ def register(app: typer.Typer) -> None:
                 "Without --segments every scored customer is eligible.",
             ),
         ] = "semi_active,silent",
+        where: Annotated[
+            str | None,
+            typer.Option(
+                "--where",
+                help="Also require this DuckDB SQL condition over the --segments columns, e.g. "
+                "\"loyalty = 'loyal' AND region = 'east'\" or a --tags column: big_spender.",
+            ),
+        ] = None,
         margin: Annotated[
             float,
             typer.Option("--margin", help="Share of incremental revenue that is profit (0-1]."),
@@ -300,6 +308,7 @@ def register(app: typer.Typer) -> None:
             eligible=None if eligible.strip().lower() == "all" else tuple(split_list(eligible)),
             max_customers=max_customers,
             min_expected_profit=min_expected_profit,
+            where=where,
         )
         outcome = target_lib.run_target(
             scores_file,

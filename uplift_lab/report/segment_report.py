@@ -12,6 +12,7 @@ from rich.table import Table
 
 from uplift_lab.report.tables import dataframe_table, format_count, format_number, format_share
 from uplift_lab.segment import RFM_CLASS_NAMES_ZH, SegmentResult
+from uplift_lab.tags import LOYALTY_MIN_ORDERS, LOYALTY_NEW_DAYS, LOYALTY_TENURE_DAYS
 
 SUMMARY_FORMATS = {
     "customers": format_count,
@@ -27,6 +28,8 @@ SUMMARY_HEADERS = {
     "share": "share",
     "revenue_share": "revenue",
     "mean_recency_days": "recency",
+    "tag": "tag",
+    "value": "value",
 }
 
 
@@ -37,7 +40,7 @@ def _rfm_display(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def segment_summary_tables(result: SegmentResult) -> list[Table]:
-    """The lifecycle table and the RFM class table shown after `uplift-lab segment`."""
+    """The lifecycle, RFM class and tag tables shown after `uplift-lab segment`."""
     columns = ["customers", "share", "revenue_share", "mean_recency_days"]
     lifecycle = dataframe_table(
         result.lifecycle_summary[["lifecycle", *columns]],
@@ -53,7 +56,37 @@ def segment_summary_tables(result: SegmentResult) -> list[Table]:
         headers=SUMMARY_HEADERS,
         box=box.SIMPLE_HEAD,
     )
-    return [lifecycle, rfm]
+    tables = [lifecycle, rfm]
+    if result.tag_summary is not None and len(result.tag_summary):
+        summary = result.tag_summary.copy()
+        summary["tag"] = summary["tag"].where(summary["tag"] != summary["tag"].shift(), "")
+        tables.append(
+            dataframe_table(
+                summary,
+                title="Tags",
+                caption=_tags_caption(result),
+                formats=SUMMARY_FORMATS,
+                headers=SUMMARY_HEADERS,
+                box=box.SIMPLE_HEAD,
+            )
+        )
+    return tables
+
+
+def _tags_caption(result: SegmentResult) -> str:
+    """How the built-in tags were cut, in one sentence under the tag table."""
+    cutoffs = result.config.consumption_cutoffs
+    level = (
+        "AOV terciles of the buyers"
+        if cutoffs is None
+        else f"AOV < {cutoffs[0]:g} low, < {cutoffs[1]:g} mid, else high"
+    )
+    days = result.config.lookback_days
+    return (
+        f"consumption_level: {level}; purchase_activity: orders in the last {days} days; "
+        f"loyalty: new = first order < {LOYALTY_NEW_DAYS} days ago, loyal = first order "
+        f"{LOYALTY_TENURE_DAYS}+ days ago and {LOYALTY_MIN_ORDERS}+ orders in {days} days."
+    )
 
 
 def _as_of_text(as_of: pd.Timestamp) -> str:
@@ -155,6 +188,8 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
         "notices": list(result.notices),
         "lifecycle": _records(result.lifecycle_summary),
         "rfm": _records(_rfm_display(result.rfm_summary)),
+        "tag_columns": list(result.tag_columns),
+        "tags": None if result.tag_summary is None else _records(result.tag_summary),
         "orders": None if result.counting is None else result.counting.to_json(),
     }
 

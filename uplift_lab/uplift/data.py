@@ -24,6 +24,7 @@ from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_i
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import load_orders
+from uplift_lab.tags import BANDED_TAGS
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 MAX_LEVELS = 1000
@@ -147,6 +148,7 @@ DROP_REASONS = {
     "constant": "constant (one value)",
     "missing": "all missing",
     "duplicate": "duplicate of another column",
+    "banded": "a banding of kept columns (segment's built-in tags)",
 }
 # Text read as dates: one format per column (never value by value).
 DATE_FORMATS = ("ISO8601", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d.%m.%Y")
@@ -345,8 +347,10 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
     the campaign). Dropped: all-missing, constant, id-like (named like an id, or every value a
     distinct integer or text), near-unique text, and copies of a column kept earlier (a 1:1
     relabelling such as ``rfm_class_zh`` of ``rfm_class``, or numbers correlated above
-    ``DUPLICATE_CORRELATION``). ``PREFERRED_FEATURES`` come first and dates last, so a copy of
-    a cycle feature, or the raw date behind an engineered column, is the one dropped.
+    ``DUPLICATE_CORRELATION``), and segment's built-in tags when the columns they band are kept
+    (``consumption_level`` of ``aov``; a ``--tags`` rule stays a feature). ``PREFERRED_FEATURES``
+    come first and dates last, so a copy of a cycle feature, or the raw date behind an engineered
+    column, is the one dropped.
     """
     ordered = [name for name in PREFERRED_FEATURES if name in candidates]
     ordered += [name for name in candidates if name not in PREFERRED_FEATURES]
@@ -379,6 +383,12 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
             continue
         seen.append((str(name), values))
         kept.append(str(name))
+    # segment's built-in tags only band columns that are kept: nothing new for a tree, and
+    # binned copies would compete with their source for splits.
+    for name, bases in BANDED_TAGS.items():
+        if name in kept and all(base in kept for base in bases):
+            kept.remove(name)
+            dropped.setdefault("banded", []).append(f"{name} (of {', '.join(bases)})")
     reasons = {reason: tuple(dropped[reason]) for reason in DROP_REASONS if reason in dropped}
     return FeatureChoice(tuple(kept), reasons, date_columns, table_dates)
 
