@@ -127,6 +127,16 @@ class Preset:
 
 TAOBAO_COUNTED = ("交易成功", "买家已付款,等待卖家发货", "卖家已发货,等待买家确认")
 SHOPIFY_COUNTED = ("paid", "partially_paid", "partially_refunded", "refunded")
+YOUZAN_COUNTED = ("待发货", "部分发货", "已发货", "交易成功", "交易完成")
+# Youzan (有赞微商城) publishes no public reference of its order export that could be reached
+# (the seller help centre needs a login, and no copy of it is in the public pages searched).
+# The column names and status values below are the ones that several independent, public
+# importers of Youzan order exports rely on (GitHub code found by code search on 2026-12-02, no
+# stable address for it): 订单号, 订单状态, 买家手机号, 买家昵称, 买家付款时间, 订单创建时间,
+# 订单实付金额, 全部商品名称, 收货人/提货人, 收货人手机号/提货人手机号; statuses 待付款 / 待发货 /
+# 部分发货 / 已发货 / 交易成功 (交易完成) / 交易关闭; refunds in 订单已退款金额 next to
+# 订单退款状态 (退款成功（部分退款）, 退款成功（全额退款）, 退款中). Check a real export against
+# `uplift-lab presets`; a differing one is read with --columns map.toml.
 
 PRESETS: dict[str, Preset] = {
     "taobao": Preset(
@@ -174,6 +184,33 @@ PRESETS: dict[str, Preset] = {
         "Amount, so a fully refunded order does not count); not counted: pending, authorized, "
         "voided and any other status; an empty Paid at is unpaid. Paid at reads like "
         "2025-10-07 09:50:26 +0200.",
+    ),
+    "youzan": Preset(
+        name="youzan",
+        title="Youzan (有赞) store order export (订单导出)",
+        orders=OrderSource(
+            customer_col="买家手机号",
+            time_col="买家付款时间",
+            amount_col="订单实付金额",
+            order_id_col="订单号",
+            category_col="全部商品名称",
+            rules=OrderRules(
+                status_col="订单状态",
+                paid_statuses=YOUZAN_COUNTED,
+                refund_col="订单已退款金额",
+                unpaid_when_time_empty=True,
+            ),
+            clean_text=True,
+        ),
+        notes="Encoding detected (UTF-8 with or without BOM, GBK); header spaces and "
+        "tab-guarded ids trimmed, phone numbers kept as text, money as text read as numbers. "
+        "The buyer is 买家手机号 (the account's phone; map 收货人手机号/提货人手机号 with "
+        "--columns for the consignee). "
+        f"Counted: {' / '.join(YOUZAN_COUNTED)}; not counted: 待付款, 交易关闭 and any other "
+        "status; an empty 买家付款时间 is unpaid. net = 订单实付金额 - 订单已退款金额, so a "
+        "fully refunded order (退款成功（全额退款）) does not count; 全部商品名称 becomes "
+        "category. Column names from public importers of Youzan exports (no official "
+        "reference found).",
     ),
 }
 

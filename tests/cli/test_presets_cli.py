@@ -194,6 +194,110 @@ def test_segment_preset_shopify_equals_segmenting_the_clean_paid_net_orders(
     assert got["n_orders_total"].sum() == len(clean)
 
 
+YOUZAN_COUNTED = ["待发货", "部分发货", "已发货", "交易成功", "交易完成"]
+
+
+def youzan_phone(customer_ids: pd.Series) -> pd.Series:
+    """An 11-digit mobile number per synthetic customer (text: never a float with '.0')."""
+    return "139" + customer_ids.str.extract(r"(\d+)$", expand=False).str.zfill(8)
+
+
+def youzan_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """A Youzan 订单导出 of the shop's orders plus unpaid and closed ones, and the reference."""
+    orders = shop.orders.reset_index(drop=True)
+    full, partial = _refunds(len(orders), rng)
+    refund = np.where(full, orders["amount"], 0.0)
+    refund = np.where(partial, (orders["amount"] * 0.4).round(2), refund)
+    status = np.array(YOUZAN_COUNTED, dtype=object)[rng.integers(0, 5, len(orders))]
+    # a fully refunded order is closed (交易关闭) after the refund, or kept its status
+    status = np.where(full & (rng.random(len(orders)) < 0.6), "交易关闭", status)
+    refund_state = np.where(
+        full, "退款成功（全额退款）", np.where(partial, "退款成功（部分退款）", "")
+    )
+    phone = youzan_phone(orders["customer_id"])
+    paid = pd.DataFrame(
+        {
+            "订单号": "E" + orders["order_id"].str[1:] + "\t",
+            "订单状态": status,
+            "买家昵称": "昵称" + orders["customer_id"],
+            "买家手机号": phone,
+            "订单创建时间": (orders["order_time"] - pd.Timedelta(minutes=3)).dt.strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "买家付款时间": orders["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "订单实付金额": [f"{value:.2f}" for value in orders["amount"]],
+            "订单退款状态": refund_state,
+            "订单已退款金额": [f"{value:.2f}" for value in refund],
+            "全部商品名称": orders["category"],
+            "收货人/提货人": "王芳",
+            "收货人手机号/提货人手机号": "13900000000",
+        }
+    )
+    n_extra = 30
+    owners = orders["customer_id"].sample(n_extra, random_state=3, replace=True).to_numpy()
+    unpaid = rng.random(n_extra) < 0.5
+    extra = pd.DataFrame(
+        {
+            "订单号": [f"E9{i:05d}\t" for i in range(n_extra)],
+            "订单状态": np.where(unpaid, "待付款", "交易关闭"),  # closed before payment
+            "买家昵称": "昵称",
+            "买家手机号": youzan_phone(pd.Series(owners)),
+            "订单创建时间": "2026-09-01 10:00:00",
+            "买家付款时间": "",
+            "订单实付金额": "66.00",
+            "订单退款状态": "",
+            "订单已退款金额": "0.00",
+            "全部商品名称": "beauty",
+            "收货人/提货人": "李四",
+            "收货人手机号/提货人手机号": "13900000001",
+        }
+    )
+    export = pd.concat([paid, extra], ignore_index=True).sample(frac=1.0, random_state=4)
+    export.columns = [f" {name}" if i % 3 == 0 else name for i, name in enumerate(export)]
+    clean = _clean_reference(orders, refund, full).assign(
+        customer_id=lambda frame: youzan_phone(frame["customer_id"]),
+        order_id=lambda frame: "E" + frame["order_id"].str[1:],
+    )
+    counts = {
+        "closed": int((status == "交易关闭").sum() + (~unpaid).sum()),
+        "unpaid": int(unpaid.sum()),
+        "fully_refunded": int((full & (status != "交易关闭")).sum()),
+        "partly_refunded": int(partial.sum()),
+    }
+    return export, clean, counts
+
+
+def test_segment_preset_youzan_equals_segmenting_the_clean_paid_net_orders(
+    runner, shop, tmp_path
+) -> None:
+    export, clean, counts = youzan_export(shop, np.random.default_rng(9))
+    export_path = tmp_path / "订单导出.csv"
+    export.to_csv(export_path, index=False, encoding="utf-8-sig")
+    clean_path = tmp_path / "clean.csv"
+    io.write_table(clean, clean_path)
+    members = tmp_path / "members.csv"  # the shop's customer table keyed by the same phones
+    io.write_table(
+        shop.customers.assign(customer_id=youzan_phone(shop.customers["customer_id"])), members
+    )
+
+    expected = _segment(runner, clean_path, tmp_path / "clean.parquet", "--customers", members)
+    got = _segment(
+        runner, export_path, tmp_path / "youzan.parquet", "--preset", "youzan",
+        "--customers", members,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["n_orders_total"].sum() == len(clean)
+    assert got["customer_id"].str.fullmatch(r"139\d{8}").all()  # phones stay text
+
+    args = ["segment", str(export_path), "--as-of", "2026-10-20", "--preset", "youzan"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "again.parquet"), "--json"])
+    summary = json.loads(result.output)["orders"]
+    dropped = {"交易关闭": counts["closed"], "待付款": counts["unpaid"]}
+    assert summary["dropped_by_status"] == dropped
+    assert summary["fully_refunded_orders"] == counts["fully_refunded"]
+    assert summary["partly_refunded_orders"] == counts["partly_refunded"]
+
+
 def test_negative_amounts_are_refused_alike_and_netted_with_refund_rows(runner, tmp_path) -> None:
     orders = pd.DataFrame(
         {
@@ -330,8 +434,12 @@ def test_presets_command_lists_each_presets_mapping(runner) -> None:
     assert payload["taobao"]["columns"]["order_time"] == "订单付款时间"
     assert payload["taobao"]["counted_statuses"] == TAOBAO_COUNTED
     assert payload["shopify"]["columns"]["refund"] == "Refunded Amount"
+    assert payload["youzan"]["columns"]["customer_id"] == "买家手机号"
+    assert payload["youzan"]["columns"]["refund"] == "订单已退款金额"
+    assert payload["youzan"]["counted_statuses"] == YOUZAN_COUNTED
     text = runner.invoke(app, ["presets"]).output
     assert "--preset taobao" in text and "--preset shopify" in text
+    assert "--preset youzan" in text
 
 
 def test_unknown_preset_lists_the_known_ones(runner, tmp_path) -> None:
