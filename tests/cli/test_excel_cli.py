@@ -73,6 +73,58 @@ def test_legacy_xls_orders_give_the_same_segments_as_csv(runner, tmp_path) -> No
     pd.testing.assert_frame_equal(pd.read_parquet(outs[0]), pd.read_parquet(outs[1]))
 
 
+def write_xls(frame: pd.DataFrame, path: Path) -> Path:
+    """A legacy BIFF8 .xls through xlwt (a test-only dependency): text cells stay text cells,
+    numbers become number cells, as an old back-end's download has them."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for col, name in enumerate(frame.columns):
+        sheet.write(0, col, str(name))
+    for row, values in enumerate(frame.itertuples(index=False), start=1):
+        for col, value in enumerate(values):
+            if isinstance(value, float) and np.isnan(value):
+                continue  # an empty cell
+            sheet.write(row, col, value.item() if hasattr(value, "item") else value)
+    book.save(str(path))
+    return path
+
+
+def test_legacy_xls_taobao_export_segments_like_the_same_export_as_csv(runner, tmp_path) -> None:
+    from tests.cli.test_presets_cli import taobao_export
+    from uplift_lab.synth import generate_shop
+
+    shop = generate_shop(n_customers=150, seed=11)
+    export, clean, _ = taobao_export(shop, np.random.default_rng(12))
+    # the refund as number cells, the rest as the export's text (ids with their guarding tab)
+    refund = [c for c in export.columns if c.strip() == "退款金额"][0]
+    export = export.assign(**{refund: export[refund].astype(float)})
+    xls = write_xls(export, tmp_path / "订单报表.xls")
+    assert xls.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 (BIFF) file
+    csv = tmp_path / "订单报表.csv"
+    export.to_csv(csv, index=False, encoding="gbk")
+    outs = {}
+    for path in (xls, csv):
+        out = tmp_path / f"{path.suffix[1:]}.parquet"
+        result = segment(runner, path, out, "--preset", "taobao")
+        assert result.exit_code == 0, result.output
+        outs[path.suffix] = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(outs[".xls"], outs[".csv"])
+    # closed, unpaid and fully refunded orders dropped: the clean orders before --as-of remain
+    before = clean["order_time"] < pd.Timestamp("2026-07-01")
+    assert outs[".xls"]["n_orders_total"].sum() == int(before.sum())
+
+
+def test_a_damaged_xls_is_a_one_line_error(runner, tmp_path) -> None:
+    path = tmp_path / "orders.xls"
+    path.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 100)
+    out = tmp_path / "s.parquet"
+    message = one_error_line(segment(runner, path, out))
+    assert str(path) in message and "not a readable Excel file" in message
+    assert not out.exists()
+
+
 def test_numeric_excel_ids_are_read_as_text_not_floats(runner, tmp_path) -> None:
     frame = ORDERS.assign(customer_id=[1001, 1001, 1002, 1003])
     path = write_xlsx(frame, tmp_path / "orders.xlsx")
