@@ -254,7 +254,7 @@ def youzan_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
     )
     export = pd.concat([paid, extra], ignore_index=True).sample(frac=1.0, random_state=4)
     export.columns = [f" {name}" if i % 3 == 0 else name for i, name in enumerate(export)]
-    clean = _clean_reference(orders, refund, full).assign(
+    clean = _clean_reference(orders, refund, full, category=True).assign(
         customer_id=lambda frame: youzan_phone(frame["customer_id"]),
         order_id=lambda frame: "E" + frame["order_id"].str[1:],
     )
