@@ -35,6 +35,7 @@ booster instead of two; the final fit always refits).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -464,6 +465,11 @@ def fit_value_model(
 
 
 def _predict(booster: Any, matrix: np.ndarray) -> np.ndarray:
+    """A booster's predictions. Off the main thread (training's parallel folds) LightGBM is
+    held to one thread: its OpenMP predict, entered from several Python threads at once, can
+    crash the process (seen as exit 139 in `train`)."""
+    if threading.current_thread() is not threading.main_thread():
+        return np.asarray(booster.predict(matrix, num_threads=1), dtype=np.float64)
     return np.asarray(booster.predict(matrix), dtype=np.float64)
 
 
