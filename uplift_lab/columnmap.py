@@ -26,6 +26,7 @@ A column map, for example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -245,6 +246,13 @@ class InputSpec:
         return self.events.id_column(self.customer_col)
 
 
+# Customer attributes a sending tool needs exactly as written: a phone number keeps its leading
+# 0 or +86 (read as a number it would not), a QQ or WeChat id its digits.
+CONTACT_COLUMN = re.compile(
+    r"phone|mobile|tel|cell|whatsapp|wechat|qq|手机|电话|联系方式|微信|号码", re.IGNORECASE
+)
+
+
 def read_customers_and_events(
     inputs: InputSpec,
     customers_path: Path | None,
@@ -257,7 +265,11 @@ def read_customers_and_events(
 
     customers = events = None
     if customers_path is not None:
-        raw = io.read_table(customers_path, encoding=encoding, string_columns=[inputs.customers_id])
+        names = io.table_column_names(customers_path, encoding=encoding)
+        contact = [str(name) for name in names if CONTACT_COLUMN.search(str(name))]
+        raw = io.read_table(
+            customers_path, encoding=encoding, string_columns=[inputs.customers_id, *contact]
+        )
         customers = validate_customers(
             inputs.customers.apply(raw, customers_path),
             customers_path,

@@ -507,3 +507,21 @@ def test_json_summary_lists_the_tags_and_their_counts(runner, tmp_path) -> None:
     ]
     big = {row["value"]: row["customers"] for row in summary["tags"] if row["tag"] == "big"}
     assert big == {"True": 1, "False": 1}  # AOV 15 and 7.5
+
+
+def test_contact_columns_of_the_customer_table_stay_text(runner, tmp_path) -> None:
+    """A phone number keeps its leading 0 or +86 (read as a number it would not)."""
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,phone,手机号,age\nA,01380000000,+8613800000000,30\n"
+                         "B,013900000001,013911112222,41\n", encoding="utf-8")  # fmt: skip
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,order_time,amount\nA,2026-01-01,10\nB,2026-02-01,5\n")
+    out = tmp_path / "segments.parquet"
+    args = ["segment", str(orders), "--customers", str(customers), "--as-of", "2026-06-01",
+            "--thresholds", "fixed", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(out).set_index("customer_id")
+    assert table["phone"].to_dict() == {"A": "01380000000", "B": "013900000001"}
+    assert table["手机号"].to_dict() == {"A": "+8613800000000", "B": "013911112222"}
+    assert table["age"].dtype.kind in "if"  # other attributes keep their types
