@@ -143,8 +143,8 @@ def segment_effects_table(effects: SegmentEffects) -> Table:
         table.add_row(
             str(row.segment),
             str(row.channel),
-            f"{row.treated_n:,}",
-            f"{row.control_n:,}",
+            f"{int(row.treated_n):,}",
+            f"{int(row.control_n):,}",
             _money(row.incremental_revenue_per_customer),
             f"{row.profit_per_message:+.3f}",
             "*" if row.best else "",
