@@ -74,8 +74,8 @@ def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
             f"{_points(effect.ci_high)}], p = {effect.p_value:.3g}"
         )
     table = Table(
-        title=f"Touch '{response.name}' ({response.channel}): orders in "
-        f"[{_when(response.send_time)}, {_when(response.window_end)})",
+        title=f"Touch '{response.name}' ({response.channel})\norders from "
+        f"{_when(response.send_time)} to {_when(response.window_end)}",
         title_justify="left",
         title_style="bold",
         caption=caption,

@@ -9,7 +9,7 @@ its assignment's SHA-256).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,12 @@ from typing import Any
 import pandas as pd
 
 from uplift_lab import contracts, io
+from uplift_lab.analyze import Analysis
+from uplift_lab.columnmap import InputSpec
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.design import load_experiment
 from uplift_lab.errors import input_error
+from uplift_lab.orders import load_orders
 from uplift_lab.schedule import (
     CHANNEL,
     SEND_TIME,
@@ -217,3 +220,38 @@ def touch_responses(
             )
         )
     return tuple(results)
+
+
+def analyze_schedule(
+    analysis: Analysis,
+    schedule_dir: Path,
+    experiment_dir: Path,
+    orders_path: Path,
+    *,
+    inputs: InputSpec,
+    encoding: str | None = None,
+) -> Analysis:
+    """``analysis`` (of an experiment and an orders file) with the response of each touch.
+
+    The last touch to a customer is read up to the end of the analysis' response window.
+    """
+    meta = read_schedule(schedule_dir, experiment_dir)
+    notes = analysis.data_notes
+    if notes.get("mode") != "experiment + orders":
+        raise input_error(
+            orders_path,
+            "is a per-customer outcomes table; --schedule needs an orders file (order times)",
+            "Pass the orders file as --outcomes",
+        )
+    window_end = pd.Timestamp(notes["window_start"]) + pd.Timedelta(days=notes["window_days"])
+    orders = load_orders(orders_path, inputs.orders, encoding=encoding).frame()
+    touches = touch_responses(
+        schedule_dir,
+        meta,
+        orders,
+        window_end,
+        alpha=analysis.options.alpha,
+        ci=analysis.options.ci,
+    )
+    data_notes = {**notes, "schedule": str(schedule_dir)}
+    return replace(analysis, touches=touches, data_notes=data_notes)
