@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import stats
-from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE, ORDER_TIME
+from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, LIFECYCLE, ORDER_TIME
 from uplift_lab.errors import InputError, input_error
 
 SEND_TIME = "send_time"
@@ -264,11 +264,11 @@ def schedule_touches(
                 f"touch '{touch.name}': column '{touch.column}' has no value '{unknown[0]}'",
                 f"It has: {shown}",
             )
-    arms = assignment[["customer_id", "arm"]].astype({"arm": str})
+    arms = assignment[[CUSTOMER_ID, ARM]].astype({ARM: str})
     joined = arms.merge(
         segments[[CUSTOMER_ID, *columns]], on=CUSTOMER_ID, how="inner", validate="one_to_one"
     ).sort_values(CUSTOMER_ID, kind="stable")
-    held = joined["arm"].to_numpy() == control_arm
+    held = joined[ARM].to_numpy() == control_arm
     lists: list[tuple[Touch, pd.Timestamp, pd.DataFrame, tuple[str, ...]]] = []
     for touch in touches:
         values = _segment_values(joined, touch.column).to_numpy()
@@ -290,7 +290,7 @@ def schedule_touches(
             if other_when > when and members[i] & members[j]
         ]
         result.append(TouchList(touch, when, sends, holdout_ids, min(later) if later else None))
-    treated = tuple(sorted(a for a in set(arms["arm"]) if a != control_arm))
+    treated = tuple(sorted(a for a in set(arms[ARM]) if a != control_arm))
     return Schedule(
         start=pd.Timestamp(start).normalize(),
         control_arm=control_arm,
@@ -307,7 +307,7 @@ def schedule_touches(
 def responders(orders: pd.DataFrame, begin: pd.Timestamp, end: pd.Timestamp) -> set[str]:
     """Customers with at least one counted order (amount >= 0) in [begin, end)."""
     times = orders[ORDER_TIME]
-    window = orders[(times >= begin) & (times < end) & (orders["amount"] >= 0)]
+    window = orders[(times >= begin) & (times < end) & (orders[AMOUNT] >= 0)]
     return set(window[CUSTOMER_ID].astype(str))
 
 

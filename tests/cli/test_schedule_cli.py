@@ -156,11 +156,24 @@ def test_per_touch_lift_equals_statsmodels(runner, campaign) -> None:
         assert (effect["ci_low"], effect["ci_high"]) == pytest.approx((low, high), rel=1e-9)
 
 
-def test_analyze_schedule_prints_a_table_per_touch(runner, campaign) -> None:
-    result = runner.invoke(app, _analyze(campaign), env={"COLUMNS": "80"})
+def test_analyze_schedule_prints_a_table_per_touch_and_writes_touches(
+    runner, campaign, tmp_path
+) -> None:
+    out = tmp_path / "report"
+    result = runner.invoke(app, _analyze(campaign, None, "--out", str(out)), env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert "Touch 'am' (sms)" in result.output and "Touch 'pm' (sms)" in result.output
     assert "orders from 2026-11-11 19:00 to 2026-11-13 00:00" in result.output
+    assert all(len(line) <= 80 for line in result.output.splitlines())
+    report = json.loads((out / "report.json").read_text())
+    assert [t["name"] for t in report["touches"]] == ["am", "pm"]
+
+
+def test_report_json_has_no_touches_without_schedule(runner, campaign) -> None:
+    argv = ["analyze", str(campaign["experiment"]), "--outcomes", str(campaign["orders"]), "--json"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert "touches" not in json.loads(result.output)
 
 
 def test_schedule_of_another_experiment_is_one_line_exit_2(runner, campaign, tmp_path) -> None:
