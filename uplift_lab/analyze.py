@@ -24,6 +24,7 @@ from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import load_orders
+from uplift_lab.schedule import TouchResponse
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 SEGMENT = "segment"
@@ -206,6 +207,7 @@ class Analysis:
     data_notes: Mapping[str, object]
     daily: pd.DataFrame | None = None  # arm, day, cumulative conversion rate
     has_revenue: bool = True  # False for conversion-only campaigns (no revenue column)
+    touches: tuple[TouchResponse, ...] = ()  # per touch of a schedule (analyze --schedule)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1018,3 +1018,64 @@ CASES: list[Case] = [
         check=file_exists("send.csv"),
     ),
 ]
+
+
+# --------------------------------------------------------------------------- schedule
+
+GOOD_TOUCH = 'name = "notice"\nchannel = "sms"\nday = 0\ntime = "10:00"\n'
+
+
+def schedule(touch_text: str, *extra: str, start: str = "2026-11-11"):
+    """`schedule` with a touch file holding ``touch_text`` (one or more [[touch]] bodies)."""
+
+    def argv(fx: Fixtures, d: Path) -> list[str]:
+        touches = raw(d / "touches.toml", touch_text.encode("utf-8"))
+        return ["schedule", "--segments", str(fx.segments), "--touches", str(touches),
+                "--experiment", str(fx.experiment), "--start", start,
+                "--out", str(d / "sched"), *extra]  # fmt: skip
+
+    return argv
+
+
+CASES += [
+    C(
+        "schedule-unknown-touch-key",
+        schedule(f"[[touch]]\n{GOOD_TOUCH}colour = 1\n"),
+        words=("touches.toml", "unknown key 'colour'"),
+    ),
+    C(
+        "schedule-bad-time",
+        schedule('[[touch]]\nname = "a"\nchannel = "sms"\nday = 0\ntime = "7pm"\n'),
+        words=("touches.toml", "'7pm'", "HH:MM"),
+    ),
+    C(
+        "schedule-duplicate-names",
+        schedule(f"[[touch]]\n{GOOD_TOUCH}[[touch]]\n{GOOD_TOUCH}"),
+        words=("duplicate touch name 'notice'",),
+    ),
+    C(
+        "schedule-name-not-a-file-name",
+        schedule('[[touch]]\nname = "../x"\nchannel = "sms"\nday = 0\ntime = "10:00"\n'),
+        words=("'../x'", "cannot be a file name"),
+    ),
+    C(
+        "schedule-unknown-segment-value",
+        schedule(f'[[touch]]\n{GOOD_TOUCH}segments = ["dormant"]\n'),
+        words=("segments.parquet", "no value 'dormant'", "It has:"),
+    ),
+    C(
+        "schedule-missing-column",
+        schedule(f'[[touch]]\n{GOOD_TOUCH}column = "region_band"\nsegments = ["x"]\n'),
+        words=("segments.parquet", "has no column 'region_band'"),
+    ),
+    C(
+        "schedule-bad-start",
+        schedule(f"[[touch]]\n{GOOD_TOUCH}", start="2026-13-01"),
+        words=("--start", "2026-13-01"),
+    ),
+    C(
+        "schedule-not-toml",
+        schedule("[[touch]\n"),
+        words=("touches.toml", "TOML"),
+    ),
+]

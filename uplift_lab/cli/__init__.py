@@ -16,6 +16,7 @@ from uplift_lab.cli import (
     design_cmd,
     model_cmd,
     presets_cmd,
+    schedule_cmd,
     segment_cmd,
     synth_cmd,
     target_cmd,
@@ -56,6 +57,7 @@ for _module in (
     analyze_cmd,
     model_cmd,
     target_cmd,
+    schedule_cmd,
     demo_cmd,
     presets_cmd,
 ):

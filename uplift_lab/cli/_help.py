@@ -32,6 +32,8 @@ EXAMPLES = {
     "import-campaign": "uplift-lab import-campaign campaign.csv --arm-col arm --control control "
     "--start 2026-06-01 --window-days 14 --out experiments/june_sms",
     "presets": "uplift-lab presets --json",
+    "schedule": "uplift-lab schedule --segments segments.parquet --touches touches.toml "
+    "--experiment experiments/double11 --start 2026-11-11 --out schedules/double11",
 }
 
 # One line each in `uplift-lab --help` (the command's own help keeps its full first paragraph).
@@ -47,6 +49,7 @@ SUMMARIES = {
     "demo": "Run the whole loop on a generated shop, step by step.",
     "import-campaign": "Import a past campaign's plain file as an experiment.",
     "presets": "List the shop back-end exports that --preset reads.",
+    "schedule": "Turn a multi-touch plan into per-touch send lists.",
 }
 
 # "(default 30)", "(default: design.json, else 14)" with one level of nested parentheses

@@ -234,6 +234,17 @@ def analyze(
     refund_col: RefundColOption = None,
     refund_rows: RefundRowsOption = False,
     aggregated: Annotated[bool, typer.Option("--aggregated", help=AGGREGATED_HELP)] = False,
+    schedule_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedule",
+            exists=True,
+            file_okay=False,
+            help="Folder written by `schedule` for this experiment: per touch, orders from its "
+            "send time to the next touch to the same customers (or the window end), send vs "
+            "holdout, with the lift.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -267,6 +278,10 @@ def analyze(
         expected_fractions=_parse_expected(expected),
         covariate_name=covariate,
     )
+    if schedule_dir is not None and (aggregated or not input_path.is_dir()):
+        raise InputError(
+            "--schedule goes with an experiment folder and an orders file (--outcomes ORDERS)"
+        )
     if aggregated:
         result = _analyze_aggregated(input_path, options, arm_col, segment_col, encoding,
                                      outcomes=outcomes, positive=positive)  # fmt: skip
@@ -278,6 +293,19 @@ def analyze(
                 f"{input_path}: an experiment folder needs --outcomes FILE "
                 "(per-customer outcomes or an orders file)"
             )
+        inputs = order_inputs(
+            preset,
+            columns,
+            customer_col,
+            time_col,
+            amount_col,
+            status_col,
+            paid_status,
+            exclude_status,
+            refund_col,
+            refund_rows,
+            time_parsing(date_format, dayfirst, timezone),
+        )
         result = analysis_module.analyze_experiment_folder(
             input_path,
             outcomes,
@@ -291,20 +319,14 @@ def analyze(
             amount_col=amount_col,
             covariate=covariate,
             encoding=encoding,
-            inputs=order_inputs(
-                preset,
-                columns,
-                customer_col,
-                time_col,
-                amount_col,
-                status_col,
-                paid_status,
-                exclude_status,
-                refund_col,
-                refund_rows,
-                time_parsing(date_format, dayfirst, timezone),
-            ),
+            inputs=inputs,
         )
+        if schedule_dir is not None:
+            from uplift_lab.workflows.schedule import analyze_schedule
+
+            result = analyze_schedule(
+                result, schedule_dir, input_path, outcomes, inputs=inputs, encoding=encoding
+            )
     else:
         if outcomes is not None:
             raise InputError(
@@ -327,6 +349,12 @@ def analyze(
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return
     analyze_report.print_analysis(result, console, wide=wide)
+    if result.touches:
+        from uplift_lab.report.schedule_report import touch_table
+
+        for touch in result.touches:
+            console.print(touch_table(touch, alpha))
+            console.print()
     if out is not None:
         console.print(f"Report written to {out}/ (report.md, report.html, report.json)")
 

@@ -633,8 +633,10 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
         name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
         for name, value in fields.items()
     }
-    for name in ("arm_summaries", "comparisons", "overall", "srm", "notices"):
+    for name in ("arm_summaries", "comparisons", "overall", "srm", "notices", "touches"):
         payload[name] = [dataclasses.asdict(item) for item in fields[name]]
+    if not payload["touches"]:  # only an analysis with --schedule has touches
+        del payload["touches"]
     payload["uplift_lab_version"] = __version__
     payload["intent_to_treat"] = True
     return _clean(payload)

@@ -1,0 +1,107 @@
+"""How a contact schedule and its per-touch response are shown in the terminal and in JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.table import Table
+
+from uplift_lab.report.tables import keep_numbers_whole
+from uplift_lab.schedule import TouchResponse
+
+MISSING = "-"
+
+
+def _when(text: str | None) -> str:
+    return MISSING if not text else pd.Timestamp(text).strftime("%Y-%m-%d %H:%M")
+
+
+def _money(value: float | None) -> str:
+    return MISSING if value is None else f"{value:,.2f}"
+
+
+def schedule_table(meta: Mapping[str, Any]) -> Table:
+    """One row per touch in send order: channel, send time, segments, sent, held out, cost."""
+    table = Table(
+        title=f"Schedule from {meta['start'][:10]}: {meta['messages']:,} messages",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        padding=(0, 1, 0, 0),
+    )
+    for header, justify in (("touch", "left"), ("channel", "left"), ("send time", "left"),
+                            ("segments", "left"), ("sent", "right"), ("holdout", "right"),
+                            ("cost", "right")):  # fmt: skip
+        table.add_column(header, justify=justify)
+    for entry in meta["touches"]:
+        segments = ", ".join(entry["segments"]) if entry["segments"] else "(all)"
+        if entry["segments"] and entry["column"] != "lifecycle":
+            segments = f"{entry['column']}: {segments}"
+        table.add_row(
+            entry["name"], entry["channel"], _when(entry["send_time"]), segments,
+            f"{entry['customers']:,}", f"{entry['holdout']:,}", _money(entry["cost"]),
+        )  # fmt: skip
+    if meta.get("total_cost") is not None:
+        table.add_row("total", "", "", "", f"{meta['messages']:,}", "", _money(meta["total_cost"]))
+    keep_numbers_whole(table)
+    table.columns[2].min_width = len("2026-11-11 19:00")  # a send time is never wrapped
+    return table
+
+
+def _percent(value: float) -> str:
+    return MISSING if not math.isfinite(value) else f"{100 * value:.2f}%"
+
+
+def _points(value: float) -> str:
+    return MISSING if not math.isfinite(value) else f"{100 * value:+.2f}"
+
+
+def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
+    """One touch: send vs holdout customers, responders and response rate, and the lift."""
+    effect = response.effect
+    level = f"{(1 - alpha) * 100:g}%"
+    if effect.error:
+        caption = f"Lift not computed: {effect.error.replace('_', ' ')}."
+    else:
+        caption = (
+            f"Lift {_points(effect.difference)} pts [{level} CI {_points(effect.ci_low)}, "
+            f"{_points(effect.ci_high)}], p = {effect.p_value:.3g}"
+        )
+    table = Table(
+        title=f"Touch '{response.name}' ({response.channel})\norders from "
+        f"{_when(response.send_time)} to {_when(response.window_end)}",
+        title_justify="left",
+        title_style="bold",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("group")
+    for header in ("customers", "responded", "response rate"):
+        table.add_column(header, justify="right")
+    for label, n, hits, rate in (
+        ("send", response.sent, response.sent_responded, effect.treatment_mean),
+        ("holdout", response.holdout, response.holdout_responded, effect.control_mean),
+    ):
+        table.add_row(label, f"{n:,}", f"{hits:,}", _percent(rate))
+    return keep_numbers_whole(table)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def touches_payload(responses: Sequence[TouchResponse]) -> list[dict[str, Any]]:
+    """report.json's ``touches``: every number of each touch (NaN as null)."""
+    return [_clean(dataclasses.asdict(response)) for response in responses]
