@@ -15,6 +15,7 @@ from uplift_lab.cli import (
     demo_cmd,
     design_cmd,
     model_cmd,
+    plan_cmd,
     presets_cmd,
     segment_cmd,
     synth_cmd,
@@ -56,6 +57,7 @@ for _module in (
     analyze_cmd,
     model_cmd,
     target_cmd,
+    plan_cmd,
     demo_cmd,
     presets_cmd,
 ):
