@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -69,8 +70,8 @@ def parse_promo_window(text: str) -> PromoWindow:
     days = []
     for part in parts if len(parts) == 2 else ():
         try:
-            days.append(pd.to_datetime(part.strip(), format="%Y-%m-%d"))
-        except (ValueError, TypeError):
+            days.append(pd.Timestamp(datetime.strptime(part.strip(), "%Y-%m-%d")))
+        except ValueError:
             break
     if len(days) != 2:
         raise InputError(f"--promo: '{text}' is not a window {WINDOW_FORMAT}. {WINDOW_FIX}")
