@@ -148,3 +148,19 @@ def test_a_json_file_that_is_not_a_report_is_a_one_line_error(runner, orders, tm
         _plan(runner, orders, tmp_path / "p", "--growth", "0.2", "--analysis", str(bad))
     )
     assert "not an analyze report" in line
+
+
+def test_timezone_moves_offset_times_into_the_shops_calendar(runner, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id,order_time,amount\n"
+        "a,2025-10-01T10:00:00+08:00,10\n"
+        "a,2025-11-01T01:00:00+08:00,20\n"
+        "b,2025-10-31T20:00:00+00:00,30\n"  # 2025-11-01 04:00 in Shanghai: inside, new
+    )
+    result = _plan(
+        runner, path, tmp_path / "p", "--growth", "0.2", "--timezone", "Asia/Shanghai", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.output)["last_promotion"]
+    assert (last["returning"]["gmv"], last["new"]["gmv"]) == (20, 30)
