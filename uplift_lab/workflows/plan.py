@@ -16,7 +16,6 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.orders import OrderCounting, load_orders
 from uplift_lab.promo_plan import PromoPlan, check_growth, parse_promo_window, promo_plan
-from uplift_lab.workflows.import_campaign import _refuse_existing
 
 PLAN_FILES = ("plan.json", "plan.md", "plan.png", "plan.html")
 
@@ -51,7 +50,7 @@ def plan_files(
     check_growth(growth)
     if new_growth is not None:
         check_growth(new_growth, "--new-growth")
-    _refuse_existing(out, force)
+    io.refuse_existing_folder(out, force=force)
     report = io.read_json(analysis) if analysis is not None else None
     inputs = inputs or resolve_inputs()
     counted = load_orders(orders_path, inputs.orders, encoding=encoding)
