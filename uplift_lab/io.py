@@ -485,6 +485,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def refuse_existing_folder(path: Path, *, force: bool = False) -> None:
+    """Refuse an output folder that is a file, or that exists with files in it unless ``force``
+    (commands call it before any work; :func:`atomic_directory` checks again)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise input_error(path, "exists and is not a folder", "Choose another --out")
+    if path.exists() and any(path.iterdir()) and not force:
+        raise input_error(
+            path, "already exists and is not empty", "Use --force to replace it, or another --out"
+        )
+
+
 @contextlib.contextmanager
 def atomic_directory(path: Path, *, force: bool = False) -> Iterator[Path]:
     """Build a folder in a temporary sibling and move it into place only when all of it is written.
@@ -493,12 +505,7 @@ def atomic_directory(path: Path, *, force: bool = False) -> Iterator[Path]:
     after the new one is complete, so a failed run leaves the old folder untouched.
     """
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise input_error(path, "exists and is not a folder", "Choose another --out")
-    if path.exists() and any(path.iterdir()) and not force:
-        raise input_error(
-            path, "already exists and is not empty", "Use --force to replace it, or another --out"
-        )
+    refuse_existing_folder(path, force=force)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     os.chmod(staging, 0o777 & ~_current_umask())  # mkdtemp makes 0700

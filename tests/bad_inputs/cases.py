@@ -217,6 +217,16 @@ def design(segments: Callable[[Fixtures, Path], Path] | None = None, *extra: str
     return argv
 
 
+def plan(orders: Callable[[Fixtures, Path], Path] | None = None, promo="2025-11-01:2025-11-11",
+         growth="0.2", *extra: str):  # fmt: skip
+    def argv(fx, d):
+        path = orders(fx, d) if orders else fx.orders
+        return ["plan", str(path), "--promo", promo, "--growth", growth, "--out", str(d / "plan"),
+                *extra]  # fmt: skip
+
+    return argv
+
+
 def segments_variant(change, suffix=".csv"):
     return lambda fx, d: variant(fx.segments, d / f"segments{suffix}", change)
 
@@ -1016,6 +1026,20 @@ CASES: list[Case] = [
         target(None, budget="auto"),
         exit_code=0,
         check=file_exists("send.csv"),
+    ),
+    C("plan-promo-not-a-window", plan(None, "2025-11-01"), words=("--promo", "YYYY-MM-DD")),
+    C("plan-promo-slashes", plan(None, "11/01/2025:11/11/2025"), words=("--promo",)),
+    C("plan-promo-ends-before-start", plan(None, "2025-11-11:2025-11-01"), words=("ends before",)),
+    C(
+        "plan-promo-without-orders",
+        plan(None, "2000-01-01:2000-01-10"),
+        words=("orders.csv", "no counted orders", "2000-01-01:2000-01-10"),
+    ),
+    C("plan-growth-below-minus-one", plan(None, growth="-1.5"), words=("--growth", "-1.5")),
+    C(
+        "plan-missing-amount",
+        plan(orders_variant(drop("amount"))),
+        words=("orders.csv", "amount"),
     ),
 ]
 

@@ -15,6 +15,7 @@ from uplift_lab.cli import (
     demo_cmd,
     design_cmd,
     model_cmd,
+    plan_cmd,
     presets_cmd,
     schedule_cmd,
     segment_cmd,
@@ -58,6 +59,7 @@ for _module in (
     model_cmd,
     target_cmd,
     schedule_cmd,
+    plan_cmd,
     demo_cmd,
     presets_cmd,
 ):

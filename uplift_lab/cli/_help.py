@@ -28,6 +28,8 @@ EXAMPLES = {
     "score": "uplift-lab score models/past_sms segments.parquet --out scores.parquet",
     "target": "uplift-lab target scores.parquet --segments segments.parquet --budget 200 "
     "--channel sms=0.05 --experiment experiments/double11 --out sendlist.csv",
+    "plan": "uplift-lab plan shop/orders.csv --promo 2025-11-01:2025-11-11 --growth 0.2 "
+    "--analysis reports/sms/report.json --out plans/double11",
     "demo": "uplift-lab demo --customers 40000",
     "import-campaign": "uplift-lab import-campaign campaign.csv --arm-col arm --control control "
     "--start 2026-06-01 --window-days 14 --out experiments/june_sms",
@@ -46,6 +48,7 @@ SUMMARIES = {
     "score": "Score customers with a trained model, in batches.",
     "evaluate": "Evaluate uplift scores against random and RFM targeting.",
     "target": "Pick who gets which message within budget, for most profit.",
+    "plan": "Promotion targets from the last one, and reach per segment.",
     "demo": "Run the whole loop on a generated shop, step by step.",
     "import-campaign": "Import a past campaign's plain file as an experiment.",
     "presets": "List the shop back-end exports that --preset reads.",
