@@ -18,10 +18,10 @@ import pandas as pd
 
 from uplift_lab import __version__, io
 from uplift_lab.analyze import ALL_SEGMENTS, Analysis, Comparison, OverallEffect
+from uplift_lab.report.rendering import template_environment
 
 DASH = "—"
 OVERALL_LABEL = "(overall)"
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -843,18 +843,6 @@ def _md_table(section: Section) -> str:
     return "\n".join(lines)
 
 
-def _environment():
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"]),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _context(analysis: Analysis) -> dict[str, Any]:
     return {
         "analysis": analysis,
@@ -875,7 +863,7 @@ def render_markdown(analysis: Analysis, figure_names: list[str]) -> str:
     context = _context(analysis)
     context["blocks"] = _blocks(analysis, figure_names)
     context["figures"] = {name: (f"{name}.png", _caption(analysis, name)) for name in figure_names}
-    return _environment().get_template("analyze.md.j2").render(**context)
+    return template_environment().get_template("analyze.md.j2").render(**context)
 
 
 def render_html(analysis: Analysis, images: Mapping[str, bytes]) -> str:
@@ -886,7 +874,7 @@ def render_html(analysis: Analysis, images: Mapping[str, bytes]) -> str:
         name: (base64.b64encode(data).decode("ascii"), _caption(analysis, name))
         for name, data in images.items()
     }
-    return _environment().get_template("analyze.html.j2").render(**context)
+    return template_environment().get_template("analyze.html.j2").render(**context)
 
 
 def _caption(analysis: Analysis, name: str) -> str:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from uplift_lab import __version__
 from uplift_lab.promo_plan import GroupTotals, PromoPlan
+from uplift_lab.report.rendering import template_environment
 from uplift_lab.report.tables import keep_numbers_whole
 
 METHOD = (
@@ -285,20 +286,6 @@ def _md_table(table: PlanTable) -> str:
     return "\n".join(lines)
 
 
-def _environment():
-    import jinja2
-
-    from uplift_lab.report.analyze_report import TEMPLATES
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"]),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _context(plan: PromoPlan) -> dict[str, Any]:
     return {
         "title": f"Promotion plan: {plan.split.window.label()}",
@@ -313,10 +300,14 @@ def _context(plan: PromoPlan) -> dict[str, Any]:
 
 def render_markdown(plan: PromoPlan, chart_file: str) -> str:
     """plan.md: the tables as Markdown, the chart linked as a PNG file."""
-    return _environment().get_template("plan.md.j2").render(**_context(plan), chart=chart_file)
+    return (
+        template_environment().get_template("plan.md.j2").render(**_context(plan), chart=chart_file)
+    )
 
 
 def render_html(plan: PromoPlan, chart: bytes) -> str:
     """plan.html: self-contained, the chart embedded as base64 PNG."""
     encoded = base64.b64encode(chart).decode("ascii")
-    return _environment().get_template("plan.html.j2").render(**_context(plan), chart=encoded)
+    return (
+        template_environment().get_template("plan.html.j2").render(**_context(plan), chart=encoded)
+    )
