@@ -177,9 +177,18 @@ class CountedOrders:
 
 
 def load_orders(
-    path: Path, source: OrderSource | None = None, *, encoding: str | None = None
+    path: Path,
+    source: OrderSource | None = None,
+    *,
+    encoding: str | None = None,
+    core_only: bool = False,
 ) -> CountedOrders:
-    """Read an orders file and keep the orders that count (the one reader of every command)."""
+    """Read an orders file and keep the orders that count (the one reader of every command).
+
+    ``core_only`` (segmentation): the counted table has only ``customer_id``, ``order_time``,
+    ``amount`` and the ``category`` (when there is one: segment's cycles use it); order ids are
+    still checked, then left out.
+    """
     source = source or OrderSource()
     names = io.table_column_names(path, encoding=encoding)
     cleaned = {name: _clean_name(name) for name in names}
@@ -196,7 +205,7 @@ def load_orders(
         columns=read,
         dictionary_columns=status,
     )
-    return count_orders(raw, path, source)
+    return count_orders(raw, path, source, core_only=core_only)
 
 
 def _needed_columns(source: OrderSource) -> set[str]:
@@ -218,8 +227,13 @@ def _clean_name(name: object) -> str:
     return str(name).strip().strip("\ufeff").strip()
 
 
-def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrders:
-    """Apply ``source``'s columns and rules to an orders table read from ``path``."""
+def count_orders(
+    raw: pa.Table, path: object, source: OrderSource, *, core_only: bool = False
+) -> CountedOrders:
+    """Apply ``source``'s columns and rules to an orders table read from ``path``.
+
+    ``core_only``: leave out the checked order ids (see :func:`load_orders`).
+    """
     rules = source.rules
     table = _strip_header(raw)
     table = _select(table, source, path)
@@ -251,20 +265,27 @@ def count_orders(raw: pa.Table, path: object, source: OrderSource) -> CountedOrd
         netted = _net_numeric_refunds(table, source, keep, path)
         if netted is not None:
             table, keep = netted.table, netted.keep
-    if keep is not None and not pc.all(keep).as_py():
-        table = table.filter(keep)
 
     renames = source.renames()
-    refund = None
-    if rules.refund_col and netted is None:  # text money: netted after validation
-        refund = _refund_amounts(table, rules.refund_col, path)
     for canonical in (ORDER_ID, CATEGORY):  # present under their canonical names
         if canonical in table.column_names and canonical not in renames.values():
             renames[canonical] = canonical  # order_id is still checked for duplicates
+    text_refund = rules.refund_col if rules.refund_col and netted is None else None
+    # only the columns still needed are filtered (the status and numeric refunds are done)
+    table = table.select(list(dict.fromkeys([*renames, *([text_refund] if text_refund else [])])))
+    if keep is not None and not pc.all(keep).as_py():
+        table = table.filter(keep)
+    refund = None
+    if text_refund:  # text money: netted after validation
+        refund = _refund_amounts(table, text_refund, path)
     canonical = table.select(list(renames)).rename_columns(list(renames.values()))
     try:
         canonical = contracts.validate_orders_arrow(
-            canonical, path, allow_refunds=rules.refund_rows, parsing=source.parsing
+            canonical,
+            path,
+            allow_refunds=rules.refund_rows,
+            parsing=source.parsing,
+            keep_order_id=not core_only,
         )
     except InputError as exc:
         raise _in_file_terms(exc, renames) from None
@@ -366,36 +387,41 @@ def _status_mask(
     """Which rows' status counts, and the rows dropped per status.
 
     Worked out on the dictionary of distinct statuses (a handful), so ten million rows cost
-    one hash pass and one lookup; statuses are compared without surrounding spaces.
+    one hash pass and one lookup per chunk (no copy of the column); statuses are compared
+    without surrounding spaces.
     """
-    if pa.types.is_dictionary(status.type):
-        encoded = status.unify_dictionaries().combine_chunks()
-    else:
+    if not pa.types.is_dictionary(status.type):
         if not (pa.types.is_string(status.type) or pa.types.is_large_string(status.type)):
             status = status.cast(pa.string())
-        encoded = pc.dictionary_encode(status.combine_chunks())
-    if not pa.types.is_string(encoded.dictionary.type):
-        encoded = pa.DictionaryArray.from_arrays(
-            encoded.indices, encoded.dictionary.cast(pa.string())
-        )
-    labels = pc.utf8_trim(encoded.dictionary, characters=" \t\r\n\u3000")
+        status = pc.dictionary_encode(status)
+    chunks = status.unify_dictionaries().chunks
+    if not chunks:
+        chunks = [
+            pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
+        ]
+    dictionary = chunks[0].dictionary
+    if not pa.types.is_string(dictionary.type):
+        dictionary = dictionary.cast(pa.string())
+    labels = pc.utf8_trim(dictionary, characters=" \t\r\n\u3000")
     listed = pa.array(rules.paid_statuses or rules.excluded_statuses, type=pa.string())
     member = pc.is_in(labels, value_set=listed).to_numpy(zero_copy_only=False)
-    counted_label = member if rules.paid_statuses else ~member
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    has_null = encoded.indices.null_count > 0
-    if has_null:  # an empty status: not a paid one, and not an excluded one
-        valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
-        codes = np.where(valid, codes, len(labels))
-        counted_label = np.append(counted_label, not rules.paid_statuses)
-    keep = counted_label[codes]
-    per_label = np.bincount(codes, minlength=len(counted_label))
-    names = [*labels.to_pylist(), EMPTY_STATUS][: len(counted_label)]
+    # the last entry stands for an empty status: not a paid one, and not an excluded one
+    counted_label = np.append(member if rules.paid_statuses else ~member, not rules.paid_statuses)
+    lookup = pa.array(counted_label)
+    per_label = np.zeros(len(counted_label), dtype=np.int64)
+    keep = []
+    for chunk in chunks:
+        codes = chunk.indices
+        if codes.null_count:
+            codes = pc.fill_null(codes, len(labels))
+        keep.append(pc.take(lookup, codes))
+        per_label += np.bincount(codes.to_numpy(zero_copy_only=False), minlength=len(counted_label))
+    names = [*labels.to_pylist(), EMPTY_STATUS]
     dropped = {}
     for index in np.argsort(-per_label, kind="stable"):
         if per_label[index] and not counted_label[index]:
             dropped[names[index]] = dropped.get(names[index], 0) + int(per_label[index])
-    return pa.chunked_array([pa.array(keep)]), dropped
+    return pa.chunked_array(keep, type=pa.bool_()), dropped
 
 
 @dataclass(frozen=True, slots=True)
