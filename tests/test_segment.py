@@ -243,6 +243,22 @@ def test_quintile_scores_match_reference_with_heavy_ties(values: list[int]) -> N
     np.testing.assert_array_equal(quintile_scores(array), reference_quintiles(array))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.5, 1.25, -3.0, 1e9]),
+            st.floats(allow_nan=False, allow_infinity=True, width=32),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_quintile_scores_of_fractional_and_infinite_values_match_reference(values) -> None:
+    array = np.array(values, dtype=float)  # the sort path (not whole numbers in a small range)
+    np.testing.assert_array_equal(quintile_scores(array), reference_quintiles(array))
+
+
 def test_quintile_scores_of_distinct_values_are_equal_fifths() -> None:
     scores = quintile_scores(np.arange(100.0)[::-1])
     assert np.bincount(scores, minlength=6)[1:].tolist() == [20, 20, 20, 20, 20]
