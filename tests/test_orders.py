@@ -143,6 +143,44 @@ def test_repeated_integer_order_ids_are_refused_whatever_their_order(ids) -> Non
             count_orders(repeated, "orders.parquet", OrderSource(), core_only=core_only)
 
 
+def test_an_id_repeated_across_a_chunk_boundary_is_found() -> None:
+    frame = pd.DataFrame(
+        {
+            "order_id": np.array([1, 2, 3, 3, 4], dtype=np.int64),
+            "customer_id": list("ABCDE"),
+            "order_time": pd.Timestamp("2026-05-01"),
+            "amount": 10.0,
+        }
+    )
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=3))  # [1, 2, 3] [3, 4]
+    for core_only in (False, True):
+        with pytest.raises(InputError, match="has 1 duplicate id"):
+            count_orders(chunked, "orders.parquet", OrderSource(), core_only=core_only)
+
+
+def test_only_counted_orders_need_unique_ids() -> None:
+    # O2 is repeated on a cancelled row (not counted): accepted; repeated on a counted row: refused
+    rules = OrderRules(status_col="state", excluded_statuses=("cancelled",))
+    for core_only in (False, True):
+        repeated_cancelled = ORDERS.assign(order_id=["O1", "O2", "O2", "O4", "O5", "O6"])
+        result = count_orders(
+            pa.Table.from_pandas(repeated_cancelled, preserve_index=False),
+            "orders.csv",
+            OrderSource(rules=rules),
+            core_only=core_only,
+        )
+        assert result.counting.orders_counted == 5
+        repeated_counted = ORDERS.assign(order_id=["O1", "O2", "O3", "O2", "O5", "O6"])
+        with pytest.raises(InputError, match="has 1 duplicate id.*'O2'"):
+            count_orders(
+                pa.Table.from_pandas(repeated_counted, preserve_index=False),
+                "orders.csv",
+                OrderSource(rules=rules),
+                core_only=core_only,
+            )
+
+
 def test_status_counts_are_the_same_across_chunks_and_empty_statuses() -> None:
     frame = ORDERS.assign(state=["paid", None, "cancelled", " paid ", "paid", "pending"])
     table = pa.Table.from_pandas(frame, preserve_index=False)

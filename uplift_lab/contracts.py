@@ -423,9 +423,9 @@ def _may_have_duplicates(ids: pa.ChunkedArray) -> bool:
     over tens of millions of strings take seconds).
     """
     if pa.types.is_integer(ids.type):
-        values = ids.to_numpy()
-        if len(values) < 2 or bool(np.all(values[1:] > values[:-1])):
+        if _ascending(ids):
             return False
+        values = ids.to_numpy()
         low, high = int(values.min()), int(values.max())
         if high - low < 4 * len(values):
             return bool(np.bincount(values - low).max() > 1)
@@ -438,6 +438,38 @@ def _may_have_duplicates(ids: pa.ChunkedArray) -> bool:
         hashes = con.sql("SELECT hash(id) AS h FROM ids").to_arrow_table().column("h")
     keys = np.sort(hashes.to_numpy())
     return bool(np.any(keys[1:] == keys[:-1]))
+
+
+def _ascending(ids: pa.ChunkedArray) -> bool:
+    """Whether whole-number ids without nulls strictly increase (checked chunk by chunk, so ten
+    million ids are compared in place)."""
+    previous = None
+    for chunk in ids.chunks:
+        if not len(chunk):
+            continue
+        values = chunk.to_numpy(zero_copy_only=False)
+        if previous is not None and not values[0] > previous:
+            return False
+        if not bool(np.all(values[1:] > values[:-1])):
+            return False
+        previous = values[-1]
+    return True
+
+
+def ids_certainly_unique(ids: pa.ChunkedArray) -> bool:
+    """True when no id is empty and none repeats, by a cheap screen (False means "not shown",
+    not "repeated": the exact check of :func:`validate_orders_arrow` then decides)."""
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(ids.type.value_type)
+    if ids.null_count:
+        return False
+    if pa.types.is_signed_integer(ids.type):
+        return not _may_have_duplicates(ids.cast(pa.int64()))
+    if pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type):
+        if pc.any(pc.equal(ids, "")).as_py():
+            return False
+        return not _may_have_duplicates(ids)
+    return False
 
 
 def _set_arrow_column(table: pa.Table, name: str, values: pa.ChunkedArray) -> pa.Table:
