@@ -198,14 +198,20 @@ def load_orders(
     read = None  # all columns, so that a missing one is reported with what the file has
     if needed <= set(cleaned.values()):
         read = [name for name in names if cleaned[name] in needed | {ORDER_ID, CATEGORY}]
-    raw = io.read_arrow(
+    # handed over without a name here, so that count_orders can let go of the columns it is
+    # done with (their memory is reused by the next step instead of fresh pages)
+    return count_orders(
+        io.read_arrow(
+            path,
+            encoding=encoding,
+            string_columns=[name for name in text_columns if name not in status],
+            columns=read,
+            dictionary_columns=status,
+        ),
         path,
-        encoding=encoding,
-        string_columns=[name for name in text_columns if name not in status],
-        columns=read,
-        dictionary_columns=status,
+        source,
+        core_only=core_only,
     )
-    return count_orders(raw, path, source, core_only=core_only)
 
 
 def _needed_columns(source: OrderSource) -> set[str]:
@@ -235,8 +241,8 @@ def count_orders(
     ``core_only``: leave out the checked order ids (see :func:`load_orders`).
     """
     rules = source.rules
-    table = _strip_header(raw)
-    table = _select(table, source, path)
+    table = _select(_strip_header(raw), source, path)
+    del raw  # the columns no rule needs are freed now
     rows_read = table.num_rows
     if source.clean_text:
         table = _trimmed_text(table)
@@ -264,7 +270,7 @@ def count_orders(
     if rules.refund_col:
         netted = _net_numeric_refunds(table, source, keep, path)
         if netted is not None:
-            table, keep = netted.table, netted.keep
+            table, keep = _set(table, source.amount_col, netted.amounts), netted.keep
 
     renames = source.renames()
     for canonical in (ORDER_ID, CATEGORY):  # present under their canonical names
@@ -430,7 +436,7 @@ def _status_mask(
 
 @dataclass(frozen=True, slots=True)
 class _Netted:
-    table: pa.Table  # amounts net of refunds
+    amounts: pa.ChunkedArray  # the amount column net of refunds
     keep: pa.ChunkedArray  # rows counted by the earlier rules and not fully refunded
     fully_refunded: int
     partly_refunded: int
@@ -502,7 +508,7 @@ def _net_numeric_refunds(
         raise _over_refund(path, source, *first_over)
     values = np.concatenate(refunded_values) if refunded_values else np.zeros(0)
     return _Netted(
-        table=_set(table, source.amount_col, pa.chunked_array(nets, type=pa.float64())),
+        amounts=pa.chunked_array(nets, type=pa.float64()),
         keep=pa.chunked_array(keeps, type=pa.bool_()),
         fully_refunded=fully,
         partly_refunded=partly,
