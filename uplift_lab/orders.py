@@ -17,6 +17,10 @@ outcomes (`segment`, `analyze`, `train --experiment`, `evaluate --scores --order
   Undeclared negative amounts are refused with the hint to pass ``--refund-rows``.
 * line items: with ``line_item_col`` (Shopify) repeated rows of one order id are line items of
   the order; the first row carries the order's totals and is the one kept.
+
+:func:`count_orders_in_place` applies the same rules to a Parquet file without copying the rows
+that count (for segmentation of large files); where it cannot, or the file would be refused,
+it steps aside for :func:`load_orders`.
 """
 
 from __future__ import annotations
@@ -253,24 +257,15 @@ def count_orders(
     line_items = 0
     if rules.line_item_col:
         table, line_items = _first_row_per_order(table, rules.line_item_col)
-    keep = None  # one filter for the status and unpaid rules: a single copy of the table
-    dropped: dict[str, int] = {}
-    if rules.status_col:
-        keep, dropped = _status_mask(table.column(rules.status_col), rules)
-    unpaid = 0
-    if rules.unpaid_when_time_empty:
-        times = table.column(source.time_col)
-        empty = pc.is_null(times)
-        if pa.types.is_string(times.type) or pa.types.is_large_string(times.type):
-            empty = pc.or_kleene(empty, pc.equal(times, ""))
-        paid = pc.invert(pc.fill_null(empty, True))
-        unpaid = int(pc.sum(pc.invert(paid) if keep is None else pc.and_not(keep, paid)).as_py())
-        keep = paid if keep is None else pc.and_(keep, paid)
-    netted = None
-    if rules.refund_col:
-        netted = _net_numeric_refunds(table, source, keep, path)
-        if netted is not None:
-            table, keep = _set(table, source.amount_col, netted.amounts), netted.keep
+    ruled = _apply_rules(table, source, path)
+    table, keep, dropped, unpaid, netted = (
+        ruled.table,
+        ruled.keep,
+        ruled.dropped,
+        ruled.unpaid,
+        ruled.netted,
+    )
+    del ruled
 
     renames = source.renames()
     for canonical in (ORDER_ID, CATEGORY):  # present under their canonical names
@@ -316,6 +311,148 @@ def count_orders(
         counting = replace(counting, refund_rows=n_refund_rows)
     orders_counted = canonical.num_rows - counting.refund_rows
     return CountedOrders(canonical, replace(counting, orders_counted=orders_counted))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ruled:
+    table: pa.Table  # the amount column net of numeric refunds
+    keep: pa.ChunkedArray | None  # rows the status, unpaid and refund rules count (None: all)
+    dropped: dict[str, int]
+    unpaid: int
+    netted: _Netted | None  # None: no refund column, or refunds written as text
+
+
+def _apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
+    """The status, unpaid and (numeric) refund rules: which rows count and their net amounts.
+
+    One mask for all of them, so that the rows are copied once, by whoever needs them copied.
+    """
+    rules = source.rules
+    keep = None
+    dropped: dict[str, int] = {}
+    if rules.status_col:
+        keep, dropped = _status_mask(table.column(rules.status_col), rules)
+    unpaid = 0
+    if rules.unpaid_when_time_empty:
+        times = table.column(source.time_col)
+        empty = pc.is_null(times)
+        if pa.types.is_string(times.type) or pa.types.is_large_string(times.type):
+            empty = pc.or_kleene(empty, pc.equal(times, ""))
+        paid = pc.invert(pc.fill_null(empty, True))
+        unpaid = int(pc.sum(pc.invert(paid) if keep is None else pc.and_not(keep, paid)).as_py())
+        keep = paid if keep is None else pc.and_(keep, paid)
+    netted = None
+    if rules.refund_col:
+        netted = _net_numeric_refunds(table, source, keep, path)
+        if netted is not None:
+            table, keep = _set(table, source.amount_col, netted.amounts), netted.keep
+    return _Ruled(table, keep, dropped, unpaid, netted)
+
+
+@dataclass(frozen=True, slots=True)
+class CountedInPlace:
+    """The counted orders of a Parquet file, left where they are: per row of the file whether
+    it counts (``keep``) and its amount net of refunds. The id and time columns are not read
+    into memory; :func:`uplift_lab.segment.segment_files` aggregates them from the file."""
+
+    path: Path
+    customer_col: str
+    time_col: str
+    keep: pa.ChunkedArray
+    amounts: pa.ChunkedArray
+    counting: OrderCounting
+
+
+_IN_PLACE_TIME_UNITS = ("s", "ms", "us")
+
+
+def count_orders_in_place(path: Path, source: OrderSource | None = None) -> CountedInPlace | None:
+    """The rules of :func:`load_orders` (core_only) applied without copying the counted rows.
+
+    Only for a Parquet file whose id column is text with no empty value and whose time column
+    is a naive timestamp with no empty value (by the file's own statistics), read by rules that
+    need nothing else of those two columns (no unpaid rule, line items or text cleaning). The
+    status, refund and amount rules and checks are the same functions as load_orders'. Returns
+    ``None`` whenever that is not so, or when anything would be refused: then
+    :func:`load_orders` reads the file and its messages say what is wrong. A file with an
+    order category (``category_col``, or a ``category`` column) also takes the general path,
+    which carries the category to segment's purchase cycles.
+    """
+    source = source or OrderSource()
+    rules = source.rules
+    if (
+        io.table_format(path) != "parquet"
+        or source.category_col
+        or source.clean_text
+        or rules.line_item_col
+        or rules.unpaid_when_time_empty
+    ):
+        return None
+    schema = io.parquet_schema(path)
+    names = schema.names
+    if len(set(names)) != len(names) or any(_clean_name(name) != name for name in names):
+        return None
+    if CATEGORY in names:  # the category rides along: the general path carries it
+        return None
+    id_col = source.order_id_col or (ORDER_ID if ORDER_ID in names else None)
+    needed = [source.customer_col, source.time_col, source.amount_col]
+    needed += [name for name in (rules.status_col, rules.refund_col, id_col) if name]
+    if not set(needed) <= set(names) or len(set(needed)) != len(needed):
+        return None
+    ids, times = schema.field(source.customer_col).type, schema.field(source.time_col).type
+    if not (pa.types.is_string(ids) or pa.types.is_large_string(ids)):
+        return None
+    if not (pa.types.is_timestamp(times) and times.tz is None):
+        return None
+    if times.unit not in _IN_PLACE_TIME_UNITS:
+        return None
+    id_nulls, smallest_id = io.parquet_column_facts(path, source.customer_col)
+    time_nulls, _ = io.parquet_column_facts(path, source.time_col)
+    if id_nulls != 0 or time_nulls != 0 or not smallest_id:  # '' would be the smallest id
+        return None
+    read = [name for name in needed if name not in (source.customer_col, source.time_col)]
+    status = [rules.status_col] if rules.status_col else []
+    table = io.read_arrow(path, columns=read, dictionary_columns=status)
+    money = [table.column(name).type for name in (source.amount_col, rules.refund_col) if name]
+    if not all(pa.types.is_integer(kind) or pa.types.is_floating(kind) for kind in money):
+        return None
+    try:
+        ruled = _apply_rules(table, source, path)
+        keep = ruled.keep
+        if keep is None:
+            keep = pa.chunked_array([pa.array(np.ones(table.num_rows, dtype=bool))])
+        if id_col and not contracts.ids_certainly_unique(ruled.table.column(id_col)):
+            return None
+        amounts = ruled.table.column(source.amount_col)
+        counted = pa.table({AMOUNT: amounts.filter(keep)})
+        contracts.amounts_arrow(counted, AMOUNT, path, allow_negative=rules.refund_rows)
+    except InputError:
+        return None
+    counting = OrderCounting(
+        rows_read=table.num_rows,
+        orders_counted=0,
+        dropped_by_status=ruled.dropped,
+        unpaid_rows=ruled.unpaid,
+    )
+    if ruled.netted is not None:
+        counting = replace(
+            counting,
+            fully_refunded=ruled.netted.fully_refunded,
+            partly_refunded=ruled.netted.partly_refunded,
+            refunded_amount=ruled.netted.refunded_amount,
+        )
+    if rules.refund_rows:
+        n_refund_rows = int(pc.sum(pc.less(counted.column(AMOUNT), 0.0)).as_py() or 0)
+        counting = replace(counting, refund_rows=n_refund_rows)
+    counting = replace(counting, orders_counted=counted.num_rows - counting.refund_rows)
+    return CountedInPlace(
+        path=Path(path),
+        customer_col=source.customer_col,
+        time_col=source.time_col,
+        keep=keep,
+        amounts=amounts.cast(pa.float64()),
+        counting=counting,
+    )
 
 
 def _strip_header(table: pa.Table) -> pa.Table:
@@ -476,24 +613,30 @@ def _net_numeric_refunds(
         if keep is None:
             counted = np.ones(length, dtype=bool)
         else:
-            counted = keep.slice(offset, length).to_numpy()
+            counted = np.array(keep.slice(offset, length).to_numpy(), dtype=bool)  # writable
         with np.errstate(invalid="ignore"):
-            bad = counted & ~(np.isfinite(refunds) & (refunds >= 0))
-            if bad.any():
-                if bad_example is None:
-                    bad_example = refunds[np.flatnonzero(bad)[0]]
-                n_bad += int(bad.sum())
-            purchase = counted & ~(amounts < 0)  # a refund row's refund cell does not apply
+            if length and not (np.isfinite(refunds).all() and refunds.min() >= 0):
+                bad = counted & ~(np.isfinite(refunds) & (refunds >= 0))
+                if bad.any():
+                    if bad_example is None:
+                        bad_example = refunds[np.flatnonzero(bad)[0]]
+                    n_bad += int(bad.sum())
+            rows = np.flatnonzero(refunds > 0)  # the only rows a refund can change or refuse
+            some_amounts, some_refunds = amounts[rows], refunds[rows]
+            # a refund row's refund cell does not apply: a negative amount is no purchase
+            refunded = counted[rows] & ~(some_amounts < 0)
             if first_over is None:
-                over = np.flatnonzero(purchase & (refunds - amounts > 1e-9))
+                over = np.flatnonzero(refunded & (some_refunds - some_amounts > 1e-9))
                 if len(over):
-                    first_over = (refunds[over[0]], amounts[over[0]])
-            refunded = purchase & (refunds > 0)
-            full = refunded & (amounts > 0) & (refunds >= amounts - 1e-9)
+                    first_over = (some_refunds[over[0]], some_amounts[over[0]])
+            full = refunded & (some_amounts > 0) & (some_refunds >= some_amounts - 1e-9)
         # only refunded orders change: a declared refund row (negative amount) keeps its amount
-        nets.append(pa.array(np.where(refunded, np.maximum(amounts - refunds, 0.0), amounts)))
-        keeps.append(pa.array(counted & ~full))
-        refunded_values.append(refunds[refunded])
+        net = np.array(amounts, dtype=np.float64)  # a copy
+        net[rows[refunded]] = np.maximum(some_amounts - some_refunds, 0.0)[refunded]
+        counted[rows[full]] = False
+        nets.append(pa.array(net))
+        keeps.append(pa.array(counted))
+        refunded_values.append(some_refunds[refunded])
         fully += int(full.sum())
         partly += int((refunded & ~full).sum())
         offset += length

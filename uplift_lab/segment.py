@@ -2,7 +2,10 @@
 
 Everything is measured *as of* an instant: orders and events at or after ``as_of`` are ignored,
 so the same function gives today's segments and the features of a past campaign at its start.
-A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table.
+A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table; a
+Parquet file whose id and time columns need no cleaning is aggregated where it is: the order
+rules mark the rows that count (:func:`uplift_lab.orders.count_orders_in_place`) and DuckDB
+reads the ids and times from the file in the same pass as it groups them.
 
 Day counts are whole calendar days between dates: ``recency_days`` = as-of date minus the date
 of the last order (an order yesterday has recency 1).
@@ -81,7 +84,13 @@ from uplift_lab.cycles import (
     overdue_ratios,
 )
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
+from uplift_lab.orders import (
+    CATEGORY,
+    CountedInPlace,
+    OrderCounting,
+    count_orders_in_place,
+    load_orders,
+)
 from uplift_lab.tags import (
     BUILTIN_TAG_COLUMNS,
     apply_tag_rules,
@@ -402,11 +411,36 @@ def segment_customers(
         orders have a ``category`` column) followed by the customer attributes. ``notices`` says
         when cycle thresholds fell back to the day rules.
     """
+    order_table = _canonical_order_table(orders)
+    refund_rows = bool(order_table.num_rows) and pc.min(order_table.column(AMOUNT)).as_py() < 0
+    return _segment(
+        lambda con: con.register("orders", order_table),
+        as_of,
+        refund_rows=refund_rows,
+        has_category=CATEGORY in order_table.column_names,
+        customers=customers,
+        events=events,
+        config=config,
+    )
+
+
+def _segment(
+    install_orders,
+    as_of: str | date | datetime | pd.Timestamp,
+    *,
+    refund_rows: bool,
+    has_category: bool,
+    customers: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+    config: SegmentConfig | None,
+) -> SegmentResult:
+    """:func:`segment_customers` with the orders given as ``install_orders(con)``, which makes
+    the canonical relation ``orders`` (customer_id, order_time, amount, and ``category`` when
+    ``has_category``) in a DuckDB connection: a registered Arrow table, or the counted rows of a
+    file (:func:`_install_in_place`, never with a category)."""
     config = config or SegmentConfig()
     as_of = parse_as_of(as_of)
     as_of_day = as_of.normalize()
-    order_table = _canonical_order_table(orders)
-    refund_rows = bool(order_table.num_rows) and pc.min(order_table.column(AMOUNT)).as_py() < 0
     event_table = _canonical_event_table(events)
     known_ids = None
     if customers is not None:
@@ -415,7 +449,7 @@ def segment_customers(
     import duckdb  # imported here so that `uplift-lab --help` stays fast
 
     with duckdb.connect() as con:
-        con.register("orders", order_table)
+        install_orders(con)
         con.register("events", event_table)
         if known_ids is not None:
             con.register("known_customers", known_ids)
@@ -425,7 +459,6 @@ def segment_customers(
             thresholds = LifecycleThresholds(
                 config.active_days, config.silent_days, config.churn_days
             )
-        has_category = CATEGORY in order_table.column_names
         frame = _aggregate(
             con,
             as_of,
@@ -871,13 +904,35 @@ def segment_files(
     if category_col is not None:
         inputs = replace(inputs, orders=replace(inputs.orders, category_col=category_col))
     as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
-    counted = load_orders(orders_path, inputs.orders, encoding=encoding, core_only=True)
-    orders = counted.table
+    in_place = count_orders_in_place(orders_path, inputs.orders)
+    counted = None
+    if in_place is None:
+        counted = load_orders(orders_path, inputs.orders, encoding=encoding, core_only=True)
     customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
-    result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
-    if len(result.table) == 0:
-        raise _no_customers_error(orders_path, orders, as_of)
-    if rules:
+    result = None
+    if in_place is not None:
+        kept = in_place.amounts.filter(in_place.keep)
+        result = _segment(
+            lambda con: _install_in_place(con, in_place),
+            as_of,
+            refund_rows=bool(len(kept)) and pc.min(kept).as_py() < 0,
+            has_category=False,  # a file with a category column is not segmented in place
+            customers=customers,
+            events=events,
+            config=config,
+        )
+        if len(result.table):
+            result = replace(result, counting=in_place.counting)
+        else:  # no customer: the general path says why, in the words it always uses
+            result = None
+            counted = load_orders(orders_path, inputs.orders, encoding=encoding, core_only=True)
+    if result is None:
+        orders = counted.table
+        result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
+        if len(result.table) == 0:
+            raise _no_customers_error(orders_path, orders, as_of)
+        result = replace(result, counting=counted.counting)
+    if rules:  # the tags read the segment table only, whichever way the orders were counted
         table = apply_tag_rules(result.table, rules, tags_path)
         columns = (*BUILTIN_TAG_COLUMNS, *(rule.name for rule in rules))
         result = replace(
@@ -886,12 +941,37 @@ def segment_files(
             tag_columns=columns,
             tag_summary=tag_summary(table, _summary_tags(table, columns)),
         )
-    return replace(result, counting=counted.counting)
+    return result
 
 
 def _summary_tags(table: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
     """The tags summarised after segment: the main category (when known) and ``columns``."""
     return (("main_category",) if "main_category" in table else ()) + tuple(columns)
+
+
+def _install_in_place(con, counted: CountedInPlace) -> None:
+    """The relation ``orders`` as the counted rows of the file itself: DuckDB reads the id and
+    time columns from it while it aggregates, matched row by row (POSITIONAL JOIN, which keeps
+    the file's row order) with the rules' verdict and net amount per row."""
+    if io.parquet_rows(counted.path) != len(counted.keep):
+        raise input_error(counted.path, "changed while it was being read", "Run the command again")
+    con.register("counted_rows", pa.table({"keep": counted.keep, "amount": counted.amounts}))
+    customer, time = _sql_name(counted.customer_col), _sql_name(counted.time_col)
+    con.sql(
+        f"""
+        CREATE TEMP VIEW orders AS
+        SELECT file.{customer} AS customer_id,
+               CAST(file.{time} AS TIMESTAMP) AS order_time,
+               counted_rows.amount AS amount
+        FROM (SELECT {customer}, {time} FROM {io.parquet_sql(counted.path)}) AS file
+        POSITIONAL JOIN counted_rows
+        WHERE counted_rows.keep
+        """
+    )
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:
