@@ -668,6 +668,7 @@ def test_parquet_segmented_in_place_equals_the_general_path(tmp_path, monkeypatc
         ({"order_time": lambda times: times.where(times.index != 9, pd.NaT)}, "empty date"),
         ({"order_id": lambda ids: ids.where(ids.index != 11, 3)}, "duplicate id(s), e.g. '3'"),
         ({"amount": lambda amounts: amounts.where(amounts.index != 13, -1.0)}, "negative"),
+        ({"amount": lambda amounts: amounts.where(amounts.index != 13, np.nan)}, "missing"),
         ({"refund": lambda refunds: refunds.where(refunds.index != 13, 1e9)}, "refunds more"),
     ],
 )

@@ -372,11 +372,12 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
     Only for a Parquet file whose id column is text with no empty value and whose time column
     is a naive timestamp with no empty value (by the file's own statistics), read by rules that
     need nothing else of those two columns (no unpaid rule, line items or text cleaning). The
-    status, refund and amount rules and checks are the same functions as load_orders'. Returns
-    ``None`` whenever that is not so, or when anything would be refused: then
-    :func:`load_orders` reads the file and its messages say what is wrong. A file with an
-    order category (``category_col``, or a ``category`` column) also takes the general path,
-    which carries the category to segment's purchase cycles.
+    status and refund rules are the same functions as load_orders'; its checks of the counted
+    amounts and of the order ids are screens here: whenever one of them, or anything above,
+    does not hold, this returns ``None`` and :func:`load_orders` reads the file, so that what
+    is refused is refused by the general path and in its words. A file with an order category
+    (``category_col``, or a ``category`` column) also takes the general path, which carries
+    the category to segment's purchase cycles.
     """
     source = source or OrderSource()
     rules = source.rules
@@ -410,7 +411,12 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
     time_nulls, _ = io.parquet_column_facts(path, source.time_col)
     if id_nulls != 0 or time_nulls != 0 or not smallest_id:  # '' would be the smallest id
         return None
-    read = [name for name in needed if name not in (source.customer_col, source.time_col)]
+    if id_col:  # read alone and let go: its memory serves the next read
+        ids = io.read_arrow(path, columns=[id_col]).column(id_col)
+        if not contracts.ids_certainly_unique(ids):
+            return None
+        del ids
+    read = [name for name in needed if name not in (source.customer_col, source.time_col, id_col)]
     status = [rules.status_col] if rules.status_col else []
     table = io.read_arrow(path, columns=read, dictionary_columns=status)
     money = [table.column(name).type for name in (source.amount_col, rules.refund_col) if name]
@@ -418,15 +424,14 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
         return None
     try:
         ruled = _apply_rules(table, source, path)
-        keep = ruled.keep
-        if keep is None:
-            keep = pa.chunked_array([pa.array(np.ones(table.num_rows, dtype=bool))])
-        if id_col and not contracts.ids_certainly_unique(ruled.table.column(id_col)):
-            return None
-        amounts = ruled.table.column(source.amount_col)
-        counted = pa.table({AMOUNT: amounts.filter(keep)})
-        contracts.amounts_arrow(counted, AMOUNT, path, allow_negative=rules.refund_rows)
     except InputError:
+        return None
+    keep = ruled.keep
+    if keep is None:
+        keep = pa.chunked_array([pa.array(np.ones(table.num_rows, dtype=bool))])
+    amounts = ruled.table.column(source.amount_col).cast(pa.float64())
+    n_counted, n_refund_rows = _counted_amounts(amounts, keep, allow_negative=rules.refund_rows)
+    if n_counted is None:  # an amount validation would refuse
         return None
     counting = OrderCounting(
         rows_read=table.num_rows,
@@ -442,17 +447,39 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
             refunded_amount=ruled.netted.refunded_amount,
         )
     if rules.refund_rows:
-        n_refund_rows = int(pc.sum(pc.less(counted.column(AMOUNT), 0.0)).as_py() or 0)
         counting = replace(counting, refund_rows=n_refund_rows)
-    counting = replace(counting, orders_counted=counted.num_rows - counting.refund_rows)
+    counting = replace(counting, orders_counted=n_counted - counting.refund_rows)
     return CountedInPlace(
         path=Path(path),
         customer_col=source.customer_col,
         time_col=source.time_col,
         keep=keep,
-        amounts=amounts.cast(pa.float64()),
+        amounts=amounts,
         counting=counting,
     )
+
+
+def _counted_amounts(
+    amounts: pa.ChunkedArray, keep: pa.ChunkedArray, *, allow_negative: bool
+) -> tuple[int | None, int]:
+    """(rows counted, counted rows with a negative amount), or (None, 0) if a counted amount is
+    missing, infinite or (unless allowed) negative: what the amount validation of load_orders
+    refuses (:func:`uplift_lab.contracts.amounts_arrow`), checked in place, chunk by chunk."""
+    n_counted = n_negative = 0
+    offset = 0
+    for chunk in amounts.chunks:
+        values = chunk.to_numpy(zero_copy_only=False)  # a missing value reads as NaN
+        counted = keep.slice(offset, len(values)).to_numpy()
+        offset += len(values)
+        with np.errstate(invalid="ignore"):
+            if (counted & ~np.isfinite(values)).any():
+                return None, 0
+            negative = int((counted & (values < 0)).sum())
+        if negative and not allow_negative:
+            return None, 0
+        n_counted += int(counted.sum())
+        n_negative += negative
+    return n_counted, n_negative
 
 
 def _strip_header(table: pa.Table) -> pa.Table:
