@@ -109,6 +109,93 @@ def test_line_items_keep_the_first_row_of_each_order() -> None:
     assert result.counting.line_item_rows == 2
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.arange(1000, 1400)[::-1],  # dense range, descending
+        np.random.default_rng(4).permutation(np.arange(0, 4000, 10))[:400],  # dense, shuffled
+        np.random.default_rng(5).choice(10**15, size=400, replace=False),  # sparse, unsorted
+    ],
+    ids=["dense-descending", "dense-shuffled", "sparse"],
+)
+def test_repeated_integer_order_ids_are_refused_whatever_their_order(ids) -> None:
+    ids = np.asarray(ids, dtype=np.int64).copy()
+    frame = pd.DataFrame(
+        {
+            "order_id": ids,
+            "customer_id": [f"C{i % 37}" for i in range(len(ids))],
+            "order_time": pd.Timestamp("2026-05-01"),
+            "amount": 10.0,
+        }
+    )
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for core_only in (False, True):  # unique ids pass, and are kept as text unless core_only
+        result = count_orders(table, "orders.parquet", OrderSource(), core_only=core_only)
+        assert ("order_id" in result.table.column_names) is not core_only
+    assert result.table.column_names == ["customer_id", "order_time", "amount"]
+    ids[123] = ids[321]
+    repeated = pa.Table.from_pandas(frame.assign(order_id=ids), preserve_index=False)
+    # the reference: what pandas says is repeated, by its first appearance
+    first_repeated = pd.Series(ids)[pd.Series(ids).duplicated(keep=False)].iloc[0]
+    message = f"column 'order_id' has 1 duplicate id(s), e.g. '{first_repeated}'"
+    for core_only in (False, True):
+        with pytest.raises(InputError, match=re.escape(message)):
+            count_orders(repeated, "orders.parquet", OrderSource(), core_only=core_only)
+
+
+def test_an_id_repeated_across_a_chunk_boundary_is_found() -> None:
+    frame = pd.DataFrame(
+        {
+            "order_id": np.array([1, 2, 3, 3, 4], dtype=np.int64),
+            "customer_id": list("ABCDE"),
+            "order_time": pd.Timestamp("2026-05-01"),
+            "amount": 10.0,
+        }
+    )
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=3))  # [1, 2, 3] [3, 4]
+    for core_only in (False, True):
+        with pytest.raises(InputError, match="has 1 duplicate id"):
+            count_orders(chunked, "orders.parquet", OrderSource(), core_only=core_only)
+
+
+def test_only_counted_orders_need_unique_ids() -> None:
+    # O2 is repeated on a cancelled row (not counted): accepted; repeated on a counted row: refused
+    rules = OrderRules(status_col="state", excluded_statuses=("cancelled",))
+    for core_only in (False, True):
+        repeated_cancelled = ORDERS.assign(order_id=["O1", "O2", "O2", "O4", "O5", "O6"])
+        result = count_orders(
+            pa.Table.from_pandas(repeated_cancelled, preserve_index=False),
+            "orders.csv",
+            OrderSource(rules=rules),
+            core_only=core_only,
+        )
+        assert result.counting.orders_counted == 5
+        repeated_counted = ORDERS.assign(order_id=["O1", "O2", "O3", "O2", "O5", "O6"])
+        with pytest.raises(InputError, match="has 1 duplicate id.*'O2'"):
+            count_orders(
+                pa.Table.from_pandas(repeated_counted, preserve_index=False),
+                "orders.csv",
+                OrderSource(rules=rules),
+                core_only=core_only,
+            )
+
+
+def test_status_counts_are_the_same_across_chunks_and_empty_statuses() -> None:
+    frame = ORDERS.assign(state=["paid", None, "cancelled", " paid ", "paid", "pending"])
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=2))
+    assert chunked.column("state").num_chunks == 3
+    for source_table in (table, chunked):
+        result = count_orders(
+            source_table,
+            "orders.csv",
+            OrderSource(rules=OrderRules(status_col="state", paid_statuses=("paid",))),
+        )
+        assert result.table.column("order_id").to_pylist() == ["O1", "O4", "O5"]
+        assert result.counting.dropped_by_status == {"(empty)": 1, "cancelled": 1, "pending": 1}
+
+
 def test_errors_name_the_column_as_the_file_has_it() -> None:
     frame = pd.DataFrame(
         {"买家会员名": ["a", None], "付款时间": ["2026-05-01"] * 2, "金额": [1, 2]}

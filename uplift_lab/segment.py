@@ -2,7 +2,10 @@
 
 Everything is measured *as of* an instant: orders and events at or after ``as_of`` are ignored,
 so the same function gives today's segments and the features of a past campaign at its start.
-A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table.
+A date means midnight at its start. Orders are aggregated with DuckDB over the Arrow table; a
+Parquet file whose id and time columns need no cleaning is aggregated where it is: the order
+rules mark the rows that count (:func:`uplift_lab.orders.count_orders_in_place`) and DuckDB
+reads the ids and times from the file in the same pass as it groups them.
 
 Day counts are whole calendar days between dates: ``recency_days`` = as-of date minus the date
 of the last order (an order yesterday has recency 1).
@@ -81,7 +84,13 @@ from uplift_lab.cycles import (
     overdue_ratios,
 )
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.orders import CATEGORY, OrderCounting, load_orders
+from uplift_lab.orders import (
+    CATEGORY,
+    CountedInPlace,
+    OrderCounting,
+    count_orders_in_place,
+    load_orders,
+)
 from uplift_lab.tags import (
     BUILTIN_TAG_COLUMNS,
     apply_tag_rules,
@@ -260,8 +269,34 @@ def quintile_scores(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype="float64")
     if len(values) == 0:
         return np.zeros(0, dtype="int64")
-    smaller = np.searchsorted(np.sort(values), values, side="left")
-    return 1 + (5 * smaller) // len(values)
+    return 1 + (5 * _smaller_counts(values)) // len(values)
+
+
+def _smaller_counts(values: np.ndarray) -> np.ndarray:
+    """Per value, how many values are strictly smaller (NaN counts as the largest value).
+
+    Whole numbers in a compact range (recency, frequency) are counted with one bincount; other
+    values with one sort: a million customers in milliseconds instead of a binary search each.
+    """
+    n = len(values)
+    finite = bool(np.isfinite(values).all())
+    if finite:
+        low, high = values.min(), values.max()
+        if high - low < 4 * n + 1024 and np.array_equal(values, np.floor(values)):
+            offsets = (values - low).astype(np.int64)
+            counts = np.bincount(offsets)
+            return (np.cumsum(counts) - counts)[offsets]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    if not finite:
+        nan = np.isnan(ordered)
+        same |= nan[1:] & nan[:-1]
+    starts = np.where(np.concatenate(([True], ~same)), np.arange(n), 0)
+    np.maximum.accumulate(starts, out=starts)
+    smaller = np.empty(n, dtype=np.int64)
+    smaller[order] = starts
+    return smaller
 
 
 def spend_band_labels(edges: Sequence[float]) -> list[str]:
@@ -273,10 +308,15 @@ def spend_band_labels(edges: Sequence[float]) -> list[str]:
 
 def spend_bands(aov: np.ndarray, edges: Sequence[float]) -> np.ndarray:
     """Band label per value; a value equal to an edge goes to the band above it, NaN to 'none'."""
+    labels = np.array([*spend_band_labels(edges), NO_SPEND_BAND], dtype=object)
+    return labels[_band_codes(aov, edges)]
+
+
+def _band_codes(aov: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Index into ``spend_band_labels(edges) + ['none']`` per value (NaN -> 'none')."""
     aov = np.asarray(aov, dtype="float64")
-    labels = np.array(spend_band_labels(edges), dtype=object)
     index = np.searchsorted(np.asarray(edges, dtype="float64"), aov, side="right")
-    return np.where(np.isnan(aov), NO_SPEND_BAND, labels[np.minimum(index, len(edges))])
+    return np.where(np.isnan(aov), len(edges) + 1, np.minimum(index, len(edges)))
 
 
 def derive_thresholds(median_interval_days: float) -> LifecycleThresholds:
@@ -296,9 +336,22 @@ def lifecycle_stages(
     overdue_factor: float,
 ) -> np.ndarray:
     """Stage per customer by the module's rules (``own_gap_days`` NaN when not measurable)."""
+    codes = _lifecycle_codes(recency_days, n_orders, own_gap_days, thresholds, overdue_factor)
+    return np.array(LIFECYCLE_STAGES, dtype=object)[codes]
+
+
+def _lifecycle_codes(
+    recency_days: np.ndarray,
+    n_orders: np.ndarray,
+    own_gap_days: np.ndarray,
+    thresholds: LifecycleThresholds,
+    overdue_factor: float,
+) -> np.ndarray:
+    """Index into :data:`LIFECYCLE_STAGES` per customer (see :func:`lifecycle_stages`)."""
     recency = np.asarray(recency_days, dtype="float64")
     n_orders = np.asarray(n_orders)
     gap = np.asarray(own_gap_days, dtype="float64")
+    stage = {name: code for code, name in enumerate(LIFECYCLE_STAGES)}
     with np.errstate(invalid="ignore"):
         overdue = (
             (overdue_factor > 0)
@@ -306,7 +359,7 @@ def lifecycle_stages(
             & ~np.isnan(gap)
             & (recency > overdue_factor * gap)
         )
-        stages = np.select(
+        return np.select(
             [
                 n_orders == 0,
                 recency > thresholds.churn_days,
@@ -315,10 +368,16 @@ def lifecycle_stages(
                 overdue,
                 n_orders == 1,
             ],
-            ["potential", "churned", "silent", "semi_active", "semi_active", "new"],
-            "active",
+            [
+                stage["potential"],
+                stage["churned"],
+                stage["silent"],
+                stage["semi_active"],
+                stage["semi_active"],
+                stage["new"],
+            ],
+            stage["active"],
         )
-    return stages.astype(object)
 
 
 def segment_customers(
@@ -352,11 +411,36 @@ def segment_customers(
         orders have a ``category`` column) followed by the customer attributes. ``notices`` says
         when cycle thresholds fell back to the day rules.
     """
+    order_table = _canonical_order_table(orders)
+    refund_rows = bool(order_table.num_rows) and pc.min(order_table.column(AMOUNT)).as_py() < 0
+    return _segment(
+        lambda con: con.register("orders", order_table),
+        as_of,
+        refund_rows=refund_rows,
+        has_category=CATEGORY in order_table.column_names,
+        customers=customers,
+        events=events,
+        config=config,
+    )
+
+
+def _segment(
+    install_orders,
+    as_of: str | date | datetime | pd.Timestamp,
+    *,
+    refund_rows: bool,
+    has_category: bool,
+    customers: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+    config: SegmentConfig | None,
+) -> SegmentResult:
+    """:func:`segment_customers` with the orders given as ``install_orders(con)``, which makes
+    the canonical relation ``orders`` (customer_id, order_time, amount, and ``category`` when
+    ``has_category``) in a DuckDB connection: a registered Arrow table, or the counted rows of a
+    file (:func:`_install_in_place`, never with a category)."""
     config = config or SegmentConfig()
     as_of = parse_as_of(as_of)
     as_of_day = as_of.normalize()
-    order_table = _canonical_order_table(orders)
-    refund_rows = bool(order_table.num_rows) and pc.min(order_table.column(AMOUNT)).as_py() < 0
     event_table = _canonical_event_table(events)
     known_ids = None
     if customers is not None:
@@ -365,7 +449,7 @@ def segment_customers(
     import duckdb  # imported here so that `uplift-lab --help` stays fast
 
     with duckdb.connect() as con:
-        con.register("orders", order_table)
+        install_orders(con)
         con.register("events", event_table)
         if known_ids is not None:
             con.register("known_customers", known_ids)
@@ -375,17 +459,17 @@ def segment_customers(
             thresholds = LifecycleThresholds(
                 config.active_days, config.silent_days, config.churn_days
             )
-        has_category = CATEGORY in order_table.column_names
         frame = _aggregate(
             con,
             as_of,
             as_of_day - pd.Timedelta(days=config.lookback_days),
             with_customers=known_ids is not None,
+            with_events=event_table.num_rows > 0,
             refund_rows=refund_rows,
             with_category=has_category,
         )
 
-    cycles = _purchase_cycles(frame, as_of_day, has_category)
+    cycles = _purchase_cycles(frame, has_category)
     notices: tuple[str, ...] = ()
     if config.thresholds == "cycle":
         if cycles.repeat_buyers >= config.min_repeat_buyers:
@@ -404,7 +488,7 @@ def segment_customers(
                 f"uses the day rules (active {config.active_days}, silent {config.silent_days}, "
                 f"churn {config.churn_days} days); pass --thresholds fixed to silence this",
             )
-    table = _customer_table(frame, as_of_day, thresholds, config, cycles)
+    table = _customer_table(frame, thresholds, config, cycles)
     if customers is not None:
         table = _with_attributes(table, customers)
     return SegmentResult(
@@ -433,22 +517,20 @@ class _Cycles:
     category_columns: dict[str, np.ndarray]
 
 
-def _purchase_cycles(frame: pd.DataFrame, as_of_day: pd.Timestamp, has_category: bool) -> _Cycles:
+def _purchase_cycles(frame: pa.Table, has_category: bool) -> _Cycles:
     """Expected gap (shrunk toward the main category's and the shop's) and overdue ratio."""
-    recency = _days_between(as_of_day, frame["last_order_time"])
-    span = _days_between(as_of_day, frame["first_order_time"]) - recency
-    n_gaps = frame["n_dates"].to_numpy(dtype="float64", na_value=0.0) - 1
+    recency = _numbers(frame, "recency_days", "float64")
+    span = _numbers(frame, "tenure_days", "float64") - recency
+    n_gaps = _numbers(frame, "n_dates", "float64") - 1
     main_category = None
     category_columns: dict[str, np.ndarray] = {}
     if has_category:
-        main_category = frame["main_category"].astype(object).to_numpy()
-        main_category = np.where(pd.isna(main_category), None, main_category)
+        main_category = frame.column("main_category").to_numpy(zero_copy_only=False)
+        main_category = np.where(pd.isna(main_category), None, main_category).astype(object)
         category_columns = {
             "main_category": main_category,
-            "main_category_share": frame["main_category_share"].to_numpy(
-                dtype="float64", na_value=np.nan
-            ),
-            "categories_bought": frame["categories_bought"].to_numpy(dtype="int64", na_value=0),
+            "main_category_share": _numbers(frame, "main_category_share", "float64"),
+            "categories_bought": _numbers(frame, "categories_bought", "int64"),
         }
     model = fit_cycle_model(n_gaps, span, main_category)
     gaps = expected_gap_days(model, n_gaps, span, main_category)
@@ -557,17 +639,21 @@ def _aggregate(
     window_start: pd.Timestamp,
     *,
     with_customers: bool,
+    with_events: bool = True,
     refund_rows: bool = False,
     with_category: bool = False,
-) -> pd.DataFrame:
-    """Per-customer order aggregates and last event time, for every known customer.
+) -> pa.Table:
+    """Per-customer order aggregates, day counts and last event, for every known customer.
 
-    With ``refund_rows`` (negative amounts), those rows net into the money totals but are not
-    orders: they count in neither frequency nor recency, nor the first and last order time.
-    With a category column, also the main category (most orders; ties: more spend, then the
-    name), its share of the customer's orders that have a category, and how many categories.
+    One pass of DuckDB over the orders: each amount is turned into exact micro-units once, and
+    the calendar days from the last order, the first order and the last event to the as-of date
+    are counted in SQL (NULL where there is none), with the distinct order days (``n_dates``)
+    the purchase cycles need. With ``refund_rows`` (negative amounts), those rows net into the
+    money totals but are not orders: they count in neither frequency nor recency, nor the first
+    and last order time, nor the order days. With a category column, also the main category
+    (most orders; ties: more spend, then the name), its share of the customer's orders that
+    have a category, and how many categories.
     """
-    known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
     purchase = "FILTER (WHERE amount >= 0)" if refund_rows else ""
     in_window = "order_time >= $window_start" + (" AND amount >= 0" if refund_rows else "")
     having = "HAVING count(*) FILTER (WHERE amount >= 0) > 0" if refund_rows else ""
@@ -597,21 +683,48 @@ def _aggregate(
             "AS categories_bought"
         )
         category_join = "LEFT JOIN categories USING (customer_id)"
-    sql = f"""
-        WITH buyers AS (
-            SELECT customer_id,
-                   count(*) {purchase} AS n_orders_total,
-                   count(DISTINCT CAST(order_time AS DATE)) {purchase} AS n_dates,
-                   sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT)) AS micro_total,
-                   count(*) FILTER (WHERE {in_window}) AS frequency,
-                   sum(CAST(round(amount * {MICRO_UNITS}) AS BIGINT))
-                       FILTER (WHERE order_time >= $window_start) AS micro_window,
-                   min(order_time) {purchase} AS first_order_time,
-                   max(order_time) {purchase} AS last_order_time
+    buyers = f"""
+        SELECT customer_id,
+               count(*) {purchase} AS n_orders_total,
+               count(DISTINCT CAST(order_time AS DATE)) {purchase} AS n_dates,
+               sum(micro) AS micro_total,
+               count(*) FILTER (WHERE {in_window}) AS frequency,
+               sum(micro) FILTER (WHERE order_time >= $window_start) AS micro_window,
+               min(order_time) {purchase} AS first_order_time,
+               max(order_time) {purchase} AS last_order_time
+        FROM (
+            SELECT customer_id, order_time, amount,
+                   CAST(round(amount * {MICRO_UNITS}) AS BIGINT) AS micro
             FROM orders WHERE order_time < $as_of
-            GROUP BY customer_id
-            {having}
-        ), seen AS (
+        )
+        GROUP BY customer_id
+        {having}
+    """
+    columns = f"""
+               coalesce(n_orders_total, 0) AS n_orders_total,
+               coalesce(frequency, 0) AS frequency,
+               CAST(coalesce(micro_window, 0) AS DOUBLE) / {MICRO_UNITS} AS monetary,
+               CAST(micro_total AS DOUBLE) / {MICRO_UNITS} AS amount_total,
+               coalesce(n_dates, 0) AS n_dates,
+               first_order_time, last_order_time,
+               date_diff('day', CAST(last_order_time AS DATE), $as_of_day) AS recency_days,
+               date_diff('day', CAST(first_order_time AS DATE), $as_of_day) AS tenure_days
+    """
+    params = {
+        "as_of": as_of.to_pydatetime(),
+        "window_start": window_start.to_pydatetime(),
+        "as_of_day": as_of.normalize().date(),
+    }
+    if not (with_customers or with_events):  # only buyers: no union, no joins but the category
+        sql = f"""
+            WITH buyers AS ({buyers}){category_ctes}
+            SELECT customer_id, {columns}, CAST(NULL AS BIGINT) AS event_days{category_columns}
+            FROM buyers {category_join} ORDER BY customer_id
+        """
+        return con.sql(sql, params=params).to_arrow_table()
+    known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
+    sql = f"""
+        WITH buyers AS ({buyers}), seen AS (
             SELECT customer_id, max(event_time) AS last_event_time
             FROM events WHERE event_time < $as_of
             GROUP BY customer_id
@@ -620,69 +733,79 @@ def _aggregate(
             UNION SELECT customer_id FROM seen
             {known}
         )
-        SELECT everyone.customer_id,
-               coalesce(n_orders_total, 0) AS n_orders_total,
-               coalesce(frequency, 0) AS frequency,
-               CAST(coalesce(micro_window, 0) AS DOUBLE) / {MICRO_UNITS} AS monetary,
-               CAST(micro_total AS DOUBLE) / {MICRO_UNITS} AS amount_total,
-               coalesce(n_dates, 0) AS n_dates,
-               first_order_time, last_order_time, last_event_time{category_columns}
+        SELECT everyone.customer_id, {columns},
+               date_diff('day', CAST(last_event_time AS DATE), $as_of_day) AS event_days
+               {category_columns}
         FROM everyone
         LEFT JOIN buyers USING (customer_id)
         LEFT JOIN seen USING (customer_id)
         {category_join}
         ORDER BY everyone.customer_id
     """
-    params = {"as_of": as_of.to_pydatetime(), "window_start": window_start.to_pydatetime()}
-    return con.sql(sql, params=params).to_arrow_table().to_pandas()
+    return con.sql(sql, params=params).to_arrow_table()
 
 
-def _days_between(later: pd.Timestamp, times: pd.Series) -> np.ndarray:
-    """Calendar days from each time's date to ``later`` (NaN where the time is missing)."""
-    days = (later - pd.to_datetime(times).dt.floor("D")).dt.days
-    return days.to_numpy(dtype="float64", na_value=np.nan)
+def _numbers(frame: pa.Table, name: str, dtype: str) -> np.ndarray:
+    """A column of the aggregate as numpy (missing values NaN; integers have none)."""
+    values = frame.column(name)
+    if dtype == "float64":
+        values = values.cast(pa.float64())
+    return values.to_numpy().astype(dtype, copy=False)
+
+
+def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Series:
+    """Text column ``names[code]`` per row, built through an Arrow dictionary (no Python loop)."""
+    dictionary = pa.DictionaryArray.from_arrays(
+        pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(names), type=pa.string())
+    )
+    return pd.Series(dictionary.cast(pa.string()).to_pandas()).astype("str")
 
 
 def _customer_table(
-    frame: pd.DataFrame,
-    as_of_day: pd.Timestamp,
+    frame: pa.Table,
     thresholds: LifecycleThresholds,
     config: SegmentConfig,
     cycles: _Cycles,
 ) -> pd.DataFrame:
-    n_orders = frame["n_orders_total"].to_numpy(dtype="int64")
-    frequency = frame["frequency"].to_numpy(dtype="int64")
-    monetary = frame["monetary"].to_numpy(dtype="float64")
-    recency = _days_between(as_of_day, frame["last_order_time"])
-    tenure = _days_between(as_of_day, frame["first_order_time"])
+    n_orders = _numbers(frame, "n_orders_total", "int64")
+    frequency = _numbers(frame, "frequency", "int64")
+    monetary = _numbers(frame, "monetary", "float64")
+    recency = _numbers(frame, "recency_days", "float64")
+    tenure = _numbers(frame, "tenure_days", "float64")
     span = tenure - recency
     with np.errstate(invalid="ignore", divide="ignore"):
         own_gap = np.where((n_orders >= 2) & (span >= 1), span / (n_orders - 1), np.nan)
-        aov = np.where(n_orders > 0, frame["amount_total"].to_numpy("float64") / n_orders, np.nan)
+        aov = np.where(n_orders > 0, _numbers(frame, "amount_total", "float64") / n_orders, np.nan)
     bought = n_orders > 0
 
     scores = {}
     for name, values in (("rfm_r", -recency), ("rfm_f", frequency), ("rfm_m", monetary)):
-        score = np.zeros(len(frame), dtype="int64")
+        score = np.zeros(len(n_orders), dtype="int64")
         score[bought] = quintile_scores(np.asarray(values, dtype="float64")[bought])
         scores[name] = score
-    rfm_class = _rfm_classes(scores, bought, config.rfm_high_score)
+    rfm_codes = _rfm_class_codes(scores, bought, config.rfm_high_score)
+    rfm_keys = [key for key, _, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS[0]]
+    rfm_names_zh = [zh for _, zh, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS[1]]
     if thresholds.source == "cycle":
         stages = cycle_stages(cycles.overdue_ratio, n_orders, config.cycle_cutoffs)
     else:
-        stages = lifecycle_stages(recency, n_orders, own_gap, thresholds, config.overdue_factor)
+        stages = _labels(
+            _lifecycle_codes(recency, n_orders, own_gap, thresholds, config.overdue_factor),
+            LIFECYCLE_STAGES,
+        )
 
+    ids = pd.Series(frame.column(CUSTOMER_ID).to_pandas()).astype("str")
     table = pd.DataFrame(
         {
-            CUSTOMER_ID: frame[CUSTOMER_ID].astype("str"),
+            CUSTOMER_ID: ids,
             "recency_days": recency,
             "frequency": frequency,
             "monetary": monetary,
             "aov": aov,
-            "first_order_time": frame["first_order_time"].astype("datetime64[us]"),
-            "last_order_time": frame["last_order_time"].astype("datetime64[us]"),
+            "first_order_time": frame.column("first_order_time").to_pandas(),
+            "last_order_time": frame.column("last_order_time").to_pandas(),
             "tenure_days": tenure,
-            "days_since_last_event": _days_between(as_of_day, frame["last_event_time"]),
+            "days_since_last_event": _numbers(frame, "event_days", "float64"),
             "n_orders_total": n_orders,
             "expected_gap_days": cycles.expected_gap_days,
             "overdue_ratio": cycles.overdue_ratio,
@@ -690,27 +813,34 @@ def _customer_table(
             LIFECYCLE: stages,
             **scores,
             "rfm_score": scores["rfm_r"] + scores["rfm_f"] + scores["rfm_m"],
-            "rfm_class": rfm_class,
-            "rfm_class_zh": np.array([RFM_CLASS_NAMES_ZH[key] for key in rfm_class], dtype=object),
-            "spend_band": spend_bands(aov, config.bands),
+            "rfm_class": _labels(rfm_codes, rfm_keys),
+            "rfm_class_zh": _labels(rfm_codes, rfm_names_zh),
+            "spend_band": _labels(
+                _band_codes(aov, config.bands), [*spend_band_labels(config.bands), NO_SPEND_BAND]
+            ),
         }
     )
+    for column in ("first_order_time", "last_order_time"):
+        table[column] = table[column].astype("datetime64[us]")
     for name, values in builtin_tags(table, config.consumption_cutoffs).items():
         table[name] = values
-    for column in (LIFECYCLE, "rfm_class", "rfm_class_zh", "spend_band", *BUILTIN_TAG_COLUMNS):
+    for column in (LIFECYCLE, *BUILTIN_TAG_COLUMNS):
         table[column] = table[column].astype("str")
     if "main_category" in table:
         table["main_category"] = table["main_category"].astype("str")
     return table
 
 
-def _rfm_classes(scores: dict[str, np.ndarray], bought: np.ndarray, high_score: int) -> np.ndarray:
+def _rfm_class_codes(
+    scores: dict[str, np.ndarray], bought: np.ndarray, high_score: int
+) -> np.ndarray:
+    """Index into the RFM classes (then ``no_purchase``) per customer."""
     high = [scores[name] >= high_score for name in ("rfm_r", "rfm_f", "rfm_m")]
-    classes = np.full(len(bought), NO_PURCHASE_CLASS[0], dtype=object)
-    for key, _, (r_high, f_high, m_high) in RFM_CLASSES:
+    codes = np.full(len(bought), len(RFM_CLASSES), dtype=np.int32)
+    for code, (_, _, (r_high, f_high, m_high)) in enumerate(RFM_CLASSES):
         match = bought & (high[0] == r_high) & (high[1] == f_high) & (high[2] == m_high)
-        classes[match] = key
-    return classes
+        codes[match] = code
+    return codes
 
 
 def _with_attributes(table: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
@@ -774,13 +904,35 @@ def segment_files(
     if category_col is not None:
         inputs = replace(inputs, orders=replace(inputs.orders, category_col=category_col))
     as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
-    counted = load_orders(orders_path, inputs.orders, encoding=encoding)
-    orders = counted.table
+    in_place = count_orders_in_place(orders_path, inputs.orders)
+    counted = None
+    if in_place is None:
+        counted = load_orders(orders_path, inputs.orders, encoding=encoding, core_only=True)
     customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
-    result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
-    if len(result.table) == 0:
-        raise _no_customers_error(orders_path, orders, as_of)
-    if rules:
+    result = None
+    if in_place is not None:
+        kept = in_place.amounts.filter(in_place.keep)
+        result = _segment(
+            lambda con: _install_in_place(con, in_place),
+            as_of,
+            refund_rows=bool(len(kept)) and pc.min(kept).as_py() < 0,
+            has_category=False,  # a file with a category column is not segmented in place
+            customers=customers,
+            events=events,
+            config=config,
+        )
+        if len(result.table):
+            result = replace(result, counting=in_place.counting)
+        else:  # no customer: the general path says why, in the words it always uses
+            result = None
+            counted = load_orders(orders_path, inputs.orders, encoding=encoding, core_only=True)
+    if result is None:
+        orders = counted.table
+        result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
+        if len(result.table) == 0:
+            raise _no_customers_error(orders_path, orders, as_of)
+        result = replace(result, counting=counted.counting)
+    if rules:  # the tags read the segment table only, whichever way the orders were counted
         table = apply_tag_rules(result.table, rules, tags_path)
         columns = (*BUILTIN_TAG_COLUMNS, *(rule.name for rule in rules))
         result = replace(
@@ -789,12 +941,37 @@ def segment_files(
             tag_columns=columns,
             tag_summary=tag_summary(table, _summary_tags(table, columns)),
         )
-    return replace(result, counting=counted.counting)
+    return result
 
 
 def _summary_tags(table: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
     """The tags summarised after segment: the main category (when known) and ``columns``."""
     return (("main_category",) if "main_category" in table else ()) + tuple(columns)
+
+
+def _install_in_place(con, counted: CountedInPlace) -> None:
+    """The relation ``orders`` as the counted rows of the file itself: DuckDB reads the id and
+    time columns from it while it aggregates, matched row by row (POSITIONAL JOIN, which keeps
+    the file's row order) with the rules' verdict and net amount per row."""
+    if io.parquet_rows(counted.path) != len(counted.keep):
+        raise input_error(counted.path, "changed while it was being read", "Run the command again")
+    con.register("counted_rows", pa.table({"keep": counted.keep, "amount": counted.amounts}))
+    customer, time = _sql_name(counted.customer_col), _sql_name(counted.time_col)
+    con.sql(
+        f"""
+        CREATE TEMP VIEW orders AS
+        SELECT file.{customer} AS customer_id,
+               CAST(file.{time} AS TIMESTAMP) AS order_time,
+               counted_rows.amount AS amount
+        FROM (SELECT {customer}, {time} FROM {io.parquet_sql(counted.path)}) AS file
+        POSITIONAL JOIN counted_rows
+        WHERE counted_rows.keep
+        """
+    )
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:

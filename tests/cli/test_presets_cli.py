@@ -372,6 +372,25 @@ def test_analyze_status_and_refund_rules_decide_the_conversions(runner, tmp_path
     )
 
 
+def test_an_empty_status_cell_is_its_own_status_not_a_traceback(runner, tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id,order_time,amount,state\n"
+        "A,2026-05-01,10,paid\nB,2026-05-02,20,\nC,2026-05-03,30,cancelled\nD,2026-05-04,5,\n",
+        encoding="utf-8",
+    )
+    base = ["segment", str(path), "--as-of", "2026-07-01", "--status-col", "state", "--json"]
+    base += ["--thresholds", "fixed"]  # four customers: too few for cycle stages (a notice)
+    paid = runner.invoke(app, [*base, "--paid-status", "paid", "--out", str(tmp_path / "p.csv")])
+    assert paid.exit_code == 0, paid.output  # an empty status is not a paid one ...
+    assert json.loads(paid.output)["orders"]["dropped_by_status"] == {"(empty)": 2, "cancelled": 1}
+    excluded = [*base, "--exclude-status", "cancelled", "--out", str(tmp_path / "e.csv")]
+    result = runner.invoke(app, excluded)
+    assert result.exit_code == 0, result.output  # ... and not an excluded one
+    assert json.loads(result.output)["orders"]["dropped_by_status"] == {"cancelled": 1}
+    assert pd.read_csv(tmp_path / "e.csv")["customer_id"].tolist() == ["A", "B", "D"]
+
+
 COLUMN_MAP = """
 [orders]
 excluded_statuses = ["已取消"]
