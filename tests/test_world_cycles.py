@@ -102,7 +102,8 @@ def _bench():
 
 @pytest.mark.xfail(
     strict=False,
-    reason="goal not met yet: at 4,000 customers the guardrail refuses the noisy model (README: the loop on a shop nobody tuned to)",
+    reason="goal not met yet: at 4,000 customers the guardrail refuses the noisy model "
+    "(README: the loop on a shop nobody tuned to)",
 )
 def test_default_loop_reaches_70_percent_of_the_optimum_and_predicts_within_30_percent(
     tmp_path,
