@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -73,6 +73,8 @@ def chosen_profit_and_cost(selection, profit, cost) -> tuple[float, float]:
     message_cost=st.floats(0.01, 2.0),
     budget=st.floats(0.0, 10.0),
 )
+# 6 x 0.010000000000000002 sums to just above 0.06 in floating point: the six still fit
+@example(profits=[1.0] * 6, message_cost=0.010000000000000002, budget=0.06)
 def test_one_channel_equal_costs_equals_brute_force(profits, message_cost, budget) -> None:
     profit = np.array(profits)[:, None]
     cost = np.full_like(profit, message_cost)

@@ -279,25 +279,28 @@ def select_offers(
         cum_cost, cum_profit, auto_budget, curve_points, budget_value
     )
 
-    taken_steps = int(np.searchsorted(cum_cost, budget_value, side="right"))
+    # Costs summed in floating point (6 x 0.010000000000000002 > 0.06): a plan that fits the
+    # budget up to rounding fits it.
+    fit_budget = budget_value + BUDGET_ROUNDING * max(1.0, abs(budget_value))
+    taken_steps = int(np.searchsorted(cum_cost, fit_budget, side="right"))
     prefix_profit = float(cum_profit[taken_steps - 1]) if taken_steps else 0.0
     prefix_cost = float(cum_cost[taken_steps - 1]) if taken_steps else 0.0
     lp_bound = prefix_profit
     if taken_steps < len(step_cost):
-        remaining = budget_value - prefix_cost
+        remaining = fit_budget - prefix_cost
         lp_bound += remaining / step_cost[taken_steps] * step_profit[taken_steps]
     del cum_cost, cum_profit
 
     taken = np.zeros(len(step_cost), dtype=bool)
     taken[:taken_steps] = True
     taken = _fill_remaining(
-        taken, taken_steps, step_cost, step_customer, step_level, budget_value - prefix_cost, n
+        taken, taken_steps, step_cost, step_customer, step_level, fit_budget - prefix_cost, n
     )
     choice, entry_order = _choices_from_steps(taken, step_customer, step_level, step_option, n)
 
     if max_customers is not None and np.count_nonzero(choice >= 0) > max_customers:
         choice, entry_order = _limit_customers(
-            profit, cost, usable, choice, max_customers, budget_value
+            profit, cost, usable, choice, max_customers, fit_budget
         )
 
     rows = np.flatnonzero(choice >= 0)
@@ -332,6 +335,9 @@ def _profit_curve(
     index = np.searchsorted(cum_cost, budgets, side="right") - 1
     profits = np.where(index >= 0, cum_profit[np.maximum(index, 0)] if len(cum_profit) else 0, 0.0)
     return budgets, np.asarray(profits, dtype=np.float64)
+
+
+BUDGET_ROUNDING = 1e-12  # relative slack for float sums of message costs
 
 
 def _fill_remaining(
