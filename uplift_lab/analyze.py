@@ -26,6 +26,7 @@ from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import load_orders
 from uplift_lab.schedule import TouchResponse
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
+from uplift_lab.timing import SliceResponse
 
 SEGMENT = "segment"
 CONVERTED = "converted"
@@ -208,6 +209,7 @@ class Analysis:
     daily: pd.DataFrame | None = None  # arm, day, cumulative conversion rate
     has_revenue: bool = True  # False for conversion-only campaigns (no revenue column)
     touches: tuple[TouchResponse, ...] = ()  # per touch of a schedule (analyze --schedule)
+    by_time: tuple[SliceResponse, ...] = ()  # per hour or day of the window (--by-hour/--by-day)
 
 
 # ---------------------------------------------------------------------------------------------

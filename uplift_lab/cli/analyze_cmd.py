@@ -245,6 +245,21 @@ def analyze(
             "holdout, with the lift.",
         ),
     ] = None,
+    by_hour: Annotated[
+        bool,
+        typer.Option(
+            "--by-hour",
+            help="With an experiment folder and an orders file: send vs holdout response per hour "
+            "of day of the orders in the window, lift with CI per hour (when to send).",
+        ),
+    ] = False,
+    by_day: Annotated[
+        bool,
+        typer.Option(
+            "--by-day",
+            help="Like --by-hour, per day of the response window (1 = its first day).",
+        ),
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -281,6 +296,13 @@ def analyze(
     if schedule_dir is not None and (aggregated or not input_path.is_dir()):
         raise InputError(
             "--schedule goes with an experiment folder and an orders file (--outcomes ORDERS)"
+        )
+    if by_hour and by_day:
+        raise InputError("--by-hour and --by-day: pass one of them (one table per run)")
+    if (by_hour or by_day) and (aggregated or not input_path.is_dir()):
+        flag = "--by-hour" if by_hour else "--by-day"
+        raise InputError(
+            f"{flag} goes with an experiment folder and an orders file (--outcomes ORDERS)"
         )
     if aggregated:
         result = _analyze_aggregated(input_path, options, arm_col, segment_col, encoding,
@@ -327,6 +349,13 @@ def analyze(
             result = analyze_schedule(
                 result, schedule_dir, input_path, outcomes, inputs=inputs, encoding=encoding
             )
+        if by_hour or by_day:
+            from uplift_lab.workflows.timing import analyze_by_time
+
+            result = analyze_by_time(
+                result, input_path, outcomes, "hour" if by_hour else "day", inputs=inputs,
+                encoding=encoding,
+            )  # fmt: skip
     else:
         if outcomes is not None:
             raise InputError(
@@ -349,6 +378,11 @@ def analyze(
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return
     analyze_report.print_analysis(result, console, wide=wide)
+    if result.by_time:
+        from uplift_lab.report.timing_report import by_time_table
+
+        console.print(by_time_table(result.by_time, alpha))
+        console.print()
     if result.touches:
         from uplift_lab.report.schedule_report import touch_table
 

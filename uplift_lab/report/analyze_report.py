@@ -637,6 +637,11 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
         payload[name] = [dataclasses.asdict(item) for item in fields[name]]
     if not payload["touches"]:  # only an analysis with --schedule has touches
         del payload["touches"]
+    del payload["by_time"]
+    if analysis.by_time:  # only with --by-hour / --by-day
+        from uplift_lab.report.timing_report import by_time_payload
+
+        payload["by_time"] = by_time_payload(analysis.by_time)
     payload["uplift_lab_version"] = __version__
     payload["intent_to_treat"] = True
     return _clean(payload)
