@@ -58,8 +58,8 @@ def response_by_time(
     arms = assignment[[CUSTOMER_ID, ARM]].astype({CUSTOMER_ID: str, ARM: str})
     end = begin + pd.Timedelta(days=window_days)
     times = pd.to_datetime(orders[ORDER_TIME])
-    window = orders[(times >= begin) & (times < end) & (orders[AMOUNT] >= 0)]
-    window_times = pd.to_datetime(window[ORDER_TIME])
+    in_window = (times >= begin) & (times < end) & (orders[AMOUNT] >= 0)
+    window, window_times = orders[in_window], times[in_window]
     if unit == "hour":
         slices, labels = window_times.dt.hour.to_numpy(), list(range(24))
     else:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 from rich import box
 from rich.table import Table
 
-from uplift_lab.report.tables import keep_numbers_whole
+from uplift_lab.report.tables import MISSING, keep_numbers_whole, percent_text, points_text
 from uplift_lab.schedule import TouchResponse
-
-MISSING = "-"
 
 
 def _when(text: str | None) -> str:
@@ -54,14 +50,6 @@ def schedule_table(meta: Mapping[str, Any]) -> Table:
     return table
 
 
-def _percent(value: float) -> str:
-    return MISSING if not math.isfinite(value) else f"{100 * value:.2f}%"
-
-
-def _points(value: float) -> str:
-    return MISSING if not math.isfinite(value) else f"{100 * value:+.2f}"
-
-
 def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
     """One touch: send vs holdout customers, responders and response rate, and the lift."""
     effect = response.effect
@@ -70,8 +58,8 @@ def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
         caption = f"Lift not computed: {effect.error.replace('_', ' ')}."
     else:
         caption = (
-            f"Lift {_points(effect.difference)} pts [{level} CI {_points(effect.ci_low)}, "
-            f"{_points(effect.ci_high)}], p = {effect.p_value:.3g}"
+            f"Lift {points_text(effect.difference)} pts [{level} CI {points_text(effect.ci_low)}, "
+            f"{points_text(effect.ci_high)}], p = {effect.p_value:.3g}"
         )
     table = Table(
         title=f"Touch '{response.name}' ({response.channel})\norders from "
@@ -90,18 +78,5 @@ def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
         ("send", response.sent, response.sent_responded, effect.treatment_mean),
         ("holdout", response.holdout, response.holdout_responded, effect.control_mean),
     ):
-        table.add_row(label, f"{n:,}", f"{hits:,}", _percent(rate))
+        table.add_row(label, f"{n:,}", f"{hits:,}", percent_text(rate))
     return keep_numbers_whole(table)
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
-
-
-def touches_payload(responses: Sequence[TouchResponse]) -> list[dict[str, Any]]:
-    """report.json's ``touches``: every number of each touch (NaN as null)."""
-    return [_clean(dataclasses.asdict(response)) for response in responses]

@@ -109,3 +109,13 @@ def keep_numbers_whole(table: Table) -> Table:
         column.no_wrap = False
         column.min_width = max(widest, max(len(word) for word in header_words))
     return table
+
+
+def percent_text(share: float) -> str:
+    """A share as a percentage with two decimals ("4.53%"); "-" when undefined."""
+    return MISSING if not math.isfinite(share) else f"{100 * share:.2f}%"
+
+
+def points_text(difference: float) -> str:
+    """A difference of shares in signed percentage points ("+1.71"); "-" when undefined."""
+    return MISSING if not math.isfinite(difference) else f"{100 * difference:+.2f}"

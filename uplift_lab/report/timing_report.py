@@ -10,18 +10,10 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from uplift_lab.report.tables import keep_numbers_whole
+from uplift_lab.report.tables import keep_numbers_whole, percent_text, points_text
 from uplift_lab.timing import SliceResponse, best_slices
 
 HOW = {"hour": "hour of day of the order", "day": "day of the window, 1 = its first"}
-
-
-def _points(value: float) -> str:
-    return "-" if not math.isfinite(value) else f"{value * 100:+.2f}"
-
-
-def _percent(value: float) -> str:
-    return "-" if not math.isfinite(value) else f"{value * 100:.2f}%"
 
 
 def by_time_table(responses: Sequence[SliceResponse], alpha: float = 0.05) -> Table:
@@ -47,28 +39,21 @@ def by_time_table(responses: Sequence[SliceResponse], alpha: float = 0.05) -> Ta
         table.add_column(header, justify="right")
     for response in responses:
         effect = response.effect
-        interval = f"[{_points(effect.ci_low)}, {_points(effect.ci_high)}]"
+        interval = f"[{points_text(effect.ci_low)}, {points_text(effect.ci_high)}]"
         p_value = "-" if not math.isfinite(effect.p_value) else f"{effect.p_value:.3g}"
         table.add_row(
             str(response.slice),
             response.arm,
-            _percent(effect.treatment_mean),
-            _percent(effect.control_mean),
-            _points(effect.difference),
+            percent_text(effect.treatment_mean),
+            percent_text(effect.control_mean),
+            points_text(effect.difference),
             interval,
             p_value,
         )
     return keep_numbers_whole(table)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
-
-
 def by_time_payload(responses: Sequence[SliceResponse]) -> list[dict[str, Any]]:
-    """report.json's ``by_time``: every number of each slice (NaN as null)."""
-    return [_clean(dataclasses.asdict(response)) for response in responses]
+    """report.json's ``by_time``: every number of each slice (``report_payload`` turns NaN into
+    null with the rest of the report)."""
+    return [dataclasses.asdict(response) for response in responses]
