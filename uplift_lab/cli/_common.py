@@ -195,9 +195,9 @@ ColumnsOption = Annotated[
         "--columns",
         exists=True,
         dir_okay=False,
-        help="Column map (TOML): per input kind ([orders], [customers], [events], [campaign]) "
-        "the file's column names -> canonical names, plus status/refund rules, date_format, "
-        "dayfirst and timezone (see README).",
+        help="Column map (TOML): per input kind (\\[orders], \\[customers], \\[events], "
+        "\\[campaign]) the file's column names -> canonical names, plus status/refund rules, "
+        "date_format, dayfirst and timezone (see README).",
     ),
 ]
 StatusColOption = Annotated[
