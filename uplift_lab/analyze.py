@@ -1053,6 +1053,8 @@ def _overall(
         cuped = combine([c.revenue_cuped.effect for c in comparisons])
     reduction = None
     revenue = combine([c.revenue for c in comparisons])
+    if not has_revenue:  # not an empty arm: the campaign measured no money at all
+        revenue = replace(revenue, error=NO_REVENUE)
     if cuped is not None and revenue.standard_error > 0:
         reduction = 1 - (cuped.standard_error / revenue.standard_error) ** 2
     money = None

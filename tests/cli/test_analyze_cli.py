@@ -533,3 +533,40 @@ def test_covariate_with_an_orders_file_must_be_pre_revenue(runner, tmp_path) -> 
     line = one_line_error(runner.invoke(app, [*args, "--covariate", "nosuch"]))
     assert "--covariate 'nosuch'" in line and "pre_revenue" in line
     assert "customer_id, order_time, amount" in line
+
+
+def test_flat_analyze_takes_train_option_names(runner, tmp_path) -> None:
+    """`train`'s --treatment-col/--outcome-col name the same columns in `analyze`."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"group": rng.choice(["test", "control"], 400), "resp": rng.integers(0, 2, 400)}
+    )
+    path = tmp_path / "flat.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, [
+        "analyze", str(path), "--treatment-col", "group", "--control", "control",
+        "--outcome-col", "resp", "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    arms = {row["arm"]: row for row in json.loads(result.output)["arm_summaries"]}
+    counts = frame.groupby("group")["resp"].agg(["sum", "size"])
+    for arm in ("test", "control"):
+        assert arms[arm]["conversions"] == counts.loc[arm, "sum"]
+        assert arms[arm]["n"] == counts.loc[arm, "size"]
+
+
+def test_a_conversion_only_json_report_has_no_money_figures(runner, tmp_path) -> None:
+    """Without a revenue column, revenue is null (not 0) and its error says why."""
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(
+        {"arm": rng.choice(["send", "control"], 300), "converted": rng.integers(0, 2, 300)}
+    )
+    path = tmp_path / "flat.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["analyze", str(path), "--control", "control", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    for row in payload["arm_summaries"]:
+        assert row["revenue"] is None and row["average_order_value"] is None
+    assert payload["overall"][0]["revenue"]["error"] == "no_revenue_column"
+    assert payload["comparisons"][0]["revenue"]["error"] == "no_revenue_column"

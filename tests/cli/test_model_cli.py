@@ -529,3 +529,26 @@ def test_conv_value_scores_revenue_as_conversion_times_the_converters_mean_value
     np.testing.assert_allclose(
         written["raw_uplift_revenue"], written["raw_uplift_conversion"] * mean_value
     )
+
+
+def test_train_data_uses_the_customer_col_as_id_and_takes_analyze_option_names(
+    runner, campaign_csv, tmp_path
+) -> None:
+    """`analyze`'s --arm-col/--conversion-col work on `train` too, and without --id-col the
+    table's customer_id (the --customer-col every command reads) is the id, not row numbers."""
+    frame = pd.read_csv(campaign_csv)
+    frame["customer_id"] = np.arange(len(frame)) * 7 + 1000  # integers, but not row numbers
+    path = tmp_path / "campaign.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "model"
+    result = runner.invoke(app, [
+        "train", "--data", str(path), "--arm-col", "arm", "--control", "control",
+        "--conversion-col", "converted", "--model", "two", *TRAIN_FAST, "--out", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "customer_id" not in result.output  # not dropped as an id-like feature
+    scores = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["score", str(out), str(path), "--out", str(scores)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(scores)
+    assert sorted(written["customer_id"]) == sorted(frame["customer_id"])

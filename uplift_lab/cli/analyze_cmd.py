@@ -130,7 +130,10 @@ def analyze(
         ),
     ] = None,
     arm_col: Annotated[
-        str, typer.Option("--arm-col", help="Flat table: column holding each customer's arm.")
+        str,
+        typer.Option(
+            "--arm-col", "--treatment-col", help="Flat table: column holding each customer's arm."
+        ),
     ] = "arm",
     control: Annotated[
         str | None,
@@ -140,7 +143,10 @@ def analyze(
         ),
     ] = None,
     conversion_col: Annotated[
-        str, typer.Option("--conversion-col", help="Column with the 0/1 conversion outcome.")
+        str,
+        typer.Option(
+            "--conversion-col", "--outcome-col", help="Column with the 0/1 conversion outcome."
+        ),
     ] = "converted",
     positive: Annotated[
         str | None,

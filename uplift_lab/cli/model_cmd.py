@@ -166,6 +166,7 @@ def _load_training_data(
         rfm_cols=rfm,
         encoding=encoding,
         reference=start,
+        fallback_id_col=columns[0],
     )
 
 
@@ -359,16 +360,22 @@ def register(app: typer.Typer) -> None:
         ] = None,
         id_col: Annotated[
             str | None,
-            typer.Option("--id-col", help="Customer id column (absent: row numbers are ids)."),
+            typer.Option(
+                "--id-col",
+                help="Customer id column (default: the --customer-col column where the table "
+                "has one, else row numbers are ids).",
+            ),
         ] = None,
         treatment_col: Annotated[
-            str | None, typer.Option("--treatment-col", help="Arm column (arm label per row).")
+            str | None,
+            typer.Option("--treatment-col", "--arm-col", help="Arm column (arm label per row)."),
         ] = None,
         control: Annotated[
             str | None, typer.Option("--control", help="Label of the control (holdout) arm.")
         ] = None,
         outcome_col: Annotated[
-            str | None, typer.Option("--outcome-col", help="0/1 conversion column.")
+            str | None,
+            typer.Option("--outcome-col", "--conversion-col", help="0/1 conversion column."),
         ] = None,
         revenue_col: Annotated[
             str | None,

@@ -635,6 +635,9 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
     }
     for name in ("arm_summaries", "comparisons", "overall", "srm", "notices", "touches"):
         payload[name] = [dataclasses.asdict(item) for item in fields[name]]
+    if not analysis.has_revenue:  # a conversion-only campaign measured no money: null, not 0
+        for row in payload["arm_summaries"]:
+            row.update(revenue=None, revenue_per_customer=None, average_order_value=None)
     if not payload["touches"]:  # only an analysis with --schedule has touches
         del payload["touches"]
     del payload["by_time"]

@@ -679,14 +679,20 @@ def load_table_training_data(
     rfm_cols: Mapping[str, str] | None = None,
     encoding: str | None = None,
     reference: str | None = None,
+    fallback_id_col: str | None = None,
 ) -> TrainingData:
     """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`).
 
     A Parquet id column keeps its type; a CSV's ids are integers when every one is written as
     an integer (:func:`integer_ids_from_text`). ``reference`` (``--start``) is the date that
-    date features count days back from.
+    date features count days back from. Without ``id_col``, ``fallback_id_col`` (the customer
+    id column every other command reads, ``--customer-col``) is the id where the table has it,
+    so scores join the segment table instead of being keyed by row numbers.
     """
     parquet = io.table_format(path) == "parquet"
+    if id_col is None and fallback_id_col:
+        if fallback_id_col in io.table_column_names(path, encoding=encoding):
+            id_col = fallback_id_col
     string_columns = [treatment_col] + ([id_col] if id_col and not parquet else [])
     frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
     if id_col and not parquet and id_col in frame.columns:
