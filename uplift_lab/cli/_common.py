@@ -184,8 +184,8 @@ PresetOption = Annotated[
     str | None,
     typer.Option(
         "--preset",
-        help="Read the orders file as a shop back-end's export: taobao, shopify or youzan "
-        "(`uplift-lab presets` lists their columns and rules). Its buyer column becomes "
+        help="Read the orders file as a shop back-end's export: taobao, shopify, woocommerce or "
+        "youzan (`uplift-lab presets` lists their columns and rules). Its buyer column becomes "
         "customer_id; --customer-col then names the id column of the other files.",
     ),
 ]
