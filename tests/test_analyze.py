@@ -616,3 +616,18 @@ def test_response_window_defaults_to_the_campaigns_recorded_window(
     converted = sum(s.conversions for s in result.arm_summaries if s.segment == "silent")
     assert result.data_notes["window_days"] == expected_window
     assert converted == (len(units) if expected_window == 14 else 0)
+
+
+def test_window_coverage_warns_only_when_the_orders_end_before_the_window_does() -> None:
+    from uplift_lab.analyze import window_coverage_notice
+
+    start = pd.Timestamp("2026-05-01")
+    times = pd.Series(pd.to_datetime(["2026-04-20 10:00", "2026-05-14 08:00"]))
+    assert window_coverage_notice(times, start, 14) is None  # reaches the last day, 05-14
+    short = window_coverage_notice(times, start, 20)
+    assert short is not None and short.level == "warning"
+    assert "only 14 of its 20 days are covered" in short.message
+    assert "--window-days 14" in short.message
+    before = window_coverage_notice(times, pd.Timestamp("2026-06-01"), 7)
+    assert before is not None and "no response can be measured" in before.message
+    assert window_coverage_notice(pd.Series([], dtype="datetime64[ns]"), start, 7) is not None

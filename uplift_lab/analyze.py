@@ -254,6 +254,36 @@ def outcomes_from_orders(
     )
 
 
+def window_coverage_notice(
+    order_times: pd.Series, start: pd.Timestamp, window_days: int
+) -> Notice | None:
+    """A warning when the order log ends before the response window does.
+
+    Orders after the file's end are missing in both arms alike, so conversions are undercounted
+    and the lift is diluted (a report read before the window has closed, or a wrong --start).
+    """
+    end = start + pd.Timedelta(days=window_days)
+    last = order_times.max() if len(order_times) else pd.NaT
+    if pd.notna(last) and last >= end - pd.Timedelta(days=1):
+        return None  # the file reaches into the window's last day
+    window = f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}"
+    if pd.isna(last) or last < start:
+        shown = "has no order" if pd.isna(last) else f"ends on {last:%Y-%m-%d}"
+        return Notice(
+            "warning",
+            f"The orders file {shown}, before the response window ({window}) starts: no "
+            "response can be measured. Check --start, or export the orders of the window.",
+        )
+    covered = (last.normalize() - start.normalize()).days + 1
+    return Notice(
+        "warning",
+        f"The orders file ends on {last:%Y-%m-%d}, inside the response window ({window}): "
+        f"only {covered} of its {window_days} days are covered, so later responses are missing "
+        "in both arms and the lift reads low. Export orders up to the window's end, or pass "
+        f"--window-days {covered}.",
+    )
+
+
 def pre_period_revenue(
     orders: pd.DataFrame, start: pd.Timestamp, lookback_days: int = 365
 ) -> pd.DataFrame:
@@ -1446,6 +1476,7 @@ def analyze_experiment_folder(
     daily = None
     window = None
     counting_lines: list[str] = []
+    coverage = None
     if not is_order_log:
         raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
         frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
@@ -1489,6 +1520,7 @@ def analyze_experiment_folder(
         derived = outcomes_from_orders(orders, begin, window_days)
         outcomes = derived.per_customer
         daily = derived.daily
+        coverage = window_coverage_notice(orders[ORDER_TIME], begin, window_days)
         notes.update(
             mode="experiment + orders",
             window_start=begin.isoformat(),
@@ -1519,6 +1551,8 @@ def analyze_experiment_folder(
     extra = []
     if counting_lines:
         extra.append(Notice("note", "Orders: " + "; ".join(counting_lines) + "."))
+    if coverage is not None:
+        extra.append(coverage)
     if joined.unknown_customers:
         extra.append(
             Notice(
