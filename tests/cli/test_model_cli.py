@@ -552,3 +552,29 @@ def test_train_data_uses_the_customer_col_as_id_and_takes_analyze_option_names(
     assert result.exit_code == 0, result.output
     written = pd.read_csv(scores)
     assert sorted(written["customer_id"]) == sorted(frame["customer_id"])
+
+
+def test_train_warns_when_the_orders_end_inside_the_window(runner, tmp_path) -> None:
+    """Training on a window the order log only half covers learns diluted outcomes: said."""
+    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.segment import segment_customers
+    from uplift_lab.synth import generate_shop
+
+    shop = generate_shop(n_customers=800, seed=4)
+    start = shop.campaign_start
+    segments = segment_customers(shop.orders, as_of=start).table
+    write_experiment(
+        design_experiment(segments, name="past", holdout=0.5),
+        tmp_path / "past",
+        created_at="2026-01-01T00:00:00+00:00",
+    )
+    cut = shop.orders[shop.orders["order_time"] < start + pd.Timedelta(days=5)]
+    cut.to_csv(tmp_path / "orders.csv", index=False)
+    common = ["--orders", str(tmp_path / "orders.csv"), "--start", str(start.date())]
+    result = runner.invoke(app, [
+        "train", "--experiment", str(tmp_path / "past"), *common, "--window-days", "14",
+        "--model", "two", *TRAIN_FAST, "--out", str(tmp_path / "model"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: The orders file ends on" in result.output
+    assert "only 5 of its 14 days are covered" in result.output

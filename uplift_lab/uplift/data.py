@@ -12,6 +12,7 @@ or missing levels become NaN).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import DataWarning, InputError, input_error
 from uplift_lab.orders import load_orders
 from uplift_lab.tags import BANDED_TAGS
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
@@ -861,6 +862,7 @@ def load_experiment_training_data(
         experiment, orders_path, start, window_days, encoding, inputs
     )
     orders = counted.frame()
+    _warn_if_window_not_covered(orders, start_time, window_days)
     meta = loaded.meta
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
@@ -924,6 +926,7 @@ def load_experiment_outcomes(
         experiment, orders_path, start, window_days, encoding, inputs
     )
     orders = counted.frame()
+    _warn_if_window_not_covered(orders, start_time, window)
     table = assignment_outcomes(loaded.assignment, orders, start_time, window)
     table["converted"] = table["converted"].astype(np.int64)
     return CampaignOutcomes(
@@ -934,6 +937,17 @@ def load_experiment_outcomes(
         origin=origin,
         source=Path(experiment) / "assignment.parquet",
     )
+
+
+def _warn_if_window_not_covered(
+    orders: pd.DataFrame, start: pd.Timestamp, window_days: int
+) -> None:
+    """The same warning as `analyze`'s when the order log ends before the response window."""
+    from uplift_lab.analyze import window_coverage_notice
+
+    notice = window_coverage_notice(orders["order_time"], start, window_days)
+    if notice is not None:
+        warnings.warn(notice.message, DataWarning, stacklevel=3)
 
 
 def _experiment_with_orders(
