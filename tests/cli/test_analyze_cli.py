@@ -535,14 +535,22 @@ def test_covariate_with_an_orders_file_must_be_pre_revenue(runner, tmp_path) -> 
     assert "customer_id, order_time, amount" in line
 
 
-def test_flat_analyze_takes_train_option_names(runner, tmp_path) -> None:
-    """`train`'s --treatment-col/--outcome-col name the same columns in `analyze`."""
-    rng = np.random.default_rng(5)
+def _conversion_only_table(
+    tmp_path: Path, arm_col: str, treated: str, outcome_col: str, seed: int
+) -> tuple[pd.DataFrame, Path]:
+    """A flat 400-customer table of arm and 0/1 outcome only, written as CSV."""
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame(
-        {"group": rng.choice(["test", "control"], 400), "resp": rng.integers(0, 2, 400)}
+        {arm_col: rng.choice([treated, "control"], 400), outcome_col: rng.integers(0, 2, 400)}
     )
     path = tmp_path / "flat.csv"
     frame.to_csv(path, index=False)
+    return frame, path
+
+
+def test_flat_analyze_takes_train_option_names(runner, tmp_path) -> None:
+    """`train`'s --treatment-col/--outcome-col name the same columns in `analyze`."""
+    frame, path = _conversion_only_table(tmp_path, "group", "test", "resp", seed=5)
     result = runner.invoke(app, [
         "analyze", str(path), "--treatment-col", "group", "--control", "control",
         "--outcome-col", "resp", "--json",
@@ -557,12 +565,7 @@ def test_flat_analyze_takes_train_option_names(runner, tmp_path) -> None:
 
 def test_a_conversion_only_json_report_has_no_money_figures(runner, tmp_path) -> None:
     """Without a revenue column, revenue is null (not 0) and its error says why."""
-    rng = np.random.default_rng(6)
-    frame = pd.DataFrame(
-        {"arm": rng.choice(["send", "control"], 300), "converted": rng.integers(0, 2, 300)}
-    )
-    path = tmp_path / "flat.csv"
-    frame.to_csv(path, index=False)
+    _, path = _conversion_only_table(tmp_path, "arm", "send", "converted", seed=6)
     result = runner.invoke(app, ["analyze", str(path), "--control", "control", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)

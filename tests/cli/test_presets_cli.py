@@ -50,6 +50,20 @@ def _segment(runner, orders: Path, out: Path, *extra: str) -> pd.DataFrame:
     return pd.read_parquet(out)
 
 
+def _assert_preset_segments_as_the_clean_orders(
+    runner, tmp_path: Path, preset: str, export: pd.DataFrame, clean: pd.DataFrame
+) -> None:
+    """`segment --preset` of the export (as CSV) equals `segment` of the clean order log."""
+    export_path = tmp_path / "orders_export.csv"
+    export.to_csv(export_path, index=False)
+    clean_path = tmp_path / "clean.csv"
+    io.write_table(clean, clean_path)
+    expected = _segment(runner, clean_path, tmp_path / "clean.parquet")
+    got = _segment(runner, export_path, tmp_path / f"{preset}.parquet", "--preset", preset)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["n_orders_total"].sum() == len(clean)
+
+
 def taobao_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """A Taobao 订单报表 of the shop's orders plus closed and unpaid ones, and the reference."""
     orders = shop.orders.reset_index(drop=True)
@@ -184,14 +198,7 @@ def test_segment_preset_shopify_equals_segmenting_the_clean_paid_net_orders(
     runner, shop, tmp_path
 ) -> None:
     export, clean = shopify_export(shop, np.random.default_rng(5))
-    export_path = tmp_path / "orders_export.csv"
-    export.to_csv(export_path, index=False)
-    clean_path = tmp_path / "clean.csv"
-    io.write_table(clean, clean_path)
-    expected = _segment(runner, clean_path, tmp_path / "clean.parquet")
-    got = _segment(runner, export_path, tmp_path / "shopify.parquet", "--preset", "shopify")
-    pd.testing.assert_frame_equal(got, expected)
-    assert got["n_orders_total"].sum() == len(clean)
+    _assert_preset_segments_as_the_clean_orders(runner, tmp_path, "shopify", export, clean)
 
 
 YOUZAN_COUNTED = ["待发货", "部分发货", "已发货", "交易成功", "交易完成"]
@@ -517,14 +524,7 @@ def test_segment_preset_woocommerce_equals_segmenting_the_clean_paid_orders(
 ) -> None:
     export, clean = woocommerce_export(shop, np.random.default_rng(6))
     assert (pd.to_datetime(shop.orders["order_time"]).dt.day > 12).any()  # month-first matters
-    export_path = tmp_path / "orders.csv"
-    export.to_csv(export_path, index=False)
-    clean_path = tmp_path / "clean.csv"
-    io.write_table(clean, clean_path)
-    expected = _segment(runner, clean_path, tmp_path / "clean.parquet")
-    got = _segment(runner, export_path, tmp_path / "woo.parquet", "--preset", "woocommerce")
-    pd.testing.assert_frame_equal(got, expected)
-    assert got["n_orders_total"].sum() == len(clean)
+    _assert_preset_segments_as_the_clean_orders(runner, tmp_path, "woocommerce", export, clean)
 
 
 def test_help_and_presets_list_every_preset(runner) -> None:
