@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
-from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from uplift_lab import analyze, io
 from uplift_lab.errors import InputError
@@ -563,7 +563,8 @@ def test_wald_interval_with_too_few_conversions_is_unreadable() -> None:
             "revenue": 0.0,
         }
     )
-    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    wald = analyze.AnalysisOptions(control="control", ci="wald")
+    result = analyze.analyze_units(units, wald, source="t")
     comparison = result.comparisons[0]
     _, p_value = proportions_ztest([4, 0], [38, 4])
     assert comparison.conversion.p_value == pytest.approx(p_value)
@@ -571,6 +572,12 @@ def test_wald_interval_with_too_few_conversions_is_unreadable() -> None:
     assert comparison.too_small_to_read
     warning = next(n.message for n in result.notices if "too small to read" in n.message)
     assert "0 conversion(s) of 4 in control, 4 conversion(s) of 38 in send" in warning
+    # The default, Newcombe's interval (statsmodels' too), agrees with the test: it holds 0.
+    default = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    low, high = confint_proportions_2indep(4, 38, 0, 4, method="newcomb")
+    newcombe = default.comparisons[0].conversion
+    assert (newcombe.ci_low, newcombe.ci_high) == pytest.approx((low, high))
+    assert newcombe.ci_low < 0 < newcombe.ci_high
 
 
 def test_report_drops_rows_of_arms_never_assigned_to_a_stratum() -> None:

@@ -60,7 +60,7 @@ class AnalysisOptions:
 
     control: str
     alpha: float = 0.05
-    ci: str = "wald"
+    ci: str = "newcombe"  # Newcombe (1998) method 10: Wald undercovers with few conversions
     adjust: str = "holm"
     cap_quantile: float | None = None
     costs: Mapping[str, float] = field(default_factory=dict)

@@ -425,14 +425,16 @@ VOTE_ARGS = ["--arm-col", "group", "--control", "control", "--conversion-col", "
 
 
 def _proportion_reference(path: Path, positive: str | None = None):
-    """The conversion lift and its Wald CI, computed directly (closed form)."""
+    """The conversion lift and its default (Newcombe) CI, from statsmodels."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     frame = pd.read_csv(path)
     frame["group"] = frame["group"].str.strip()
     flag = frame["voted"] == positive if positive else frame["voted"] == 1
     c, t = flag[frame["group"] == "control"], flag[frame["group"] == "mail"]
     diff = t.mean() - c.mean()
-    se = np.sqrt(t.mean() * (1 - t.mean()) / len(t) + c.mean() * (1 - c.mean()) / len(c))
-    return diff, diff - 1.959963984540054 * se, diff + 1.959963984540054 * se
+    low, high = confint_proportions_2indep(t.sum(), len(t), c.sum(), len(c), method="newcomb")
+    return diff, low, high
 
 
 def test_flat_table_without_segments_writes_report_and_lists_each_arm_once(

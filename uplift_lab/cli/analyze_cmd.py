@@ -216,8 +216,14 @@ def analyze(
         ),
     ] = None,
     ci: Annotated[
-        CiMethod, typer.Option("--ci", help="CI for the difference of conversion rates.")
-    ] = CiMethod.wald,
+        CiMethod,
+        typer.Option(
+            "--ci",
+            help="CI for the difference of conversion rates: newcombe (Newcombe's hybrid score "
+            "interval, statsmodels' default: it keeps its coverage with few conversions and "
+            "agrees with the two-proportion z-test) or wald.",
+        ),
+    ] = CiMethod.newcombe,
     adjust: Annotated[
         AdjustMethod,
         typer.Option("--adjust", help="p-value adjustment across segments: holm, bh or none."),
