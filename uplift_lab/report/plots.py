@@ -134,7 +134,7 @@ def response_curves_png(
                 highs.append(high * 100)
             axes.plot(x, rates, marker="o", markersize=3, color=color, label=name)
             axes.fill_between(x, lows, highs, color=color, alpha=0.2, linewidth=0)
-        axes.set_title(f"{label}", fontsize=10, loc="left")
+        axes.set_title(f"{label} vs holdout", fontsize=10, loc="left")
         axes.set_ylabel("responded (%)")
         axes.grid(alpha=0.3)
         axes.legend(frameon=False, fontsize=8)

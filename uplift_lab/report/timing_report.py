@@ -23,7 +23,7 @@ HOW = {
     "day": "day of the window, 1 = its first",
     SINCE_SEND: "hours since the customer's send, 0 = the first hour",
 }
-UNIT_HEADER = {"hour": "hour", "day": "day", SINCE_SEND: "hours since send"}
+UNIT_HEADER = {"hour": "hour", "day": "day", SINCE_SEND: "hours"}
 NO_CLEAR_HOUR = "no clear best hour"
 
 
@@ -54,9 +54,9 @@ def by_time_rows(responses: Sequence[SliceResponse], alpha: float = 0.05) -> Tim
     if unit == SINCE_SEND:
         title = "Response by hours since the send"
         caption = (
-            f"A customer responds in hour h after the send with an order in [send + h, "
-            f"send + h + 1 hours), before the next touch to them or the window end; the holdout "
-            f"is aligned to the same send time. Lift in points with its {level} CI. Highest lift "
+            f"A customer responds in hour h with an order from h to h + 1 hours after their "
+            f"send, before the next touch to them or the window end; the holdout is aligned to "
+            f"the same send time. Lift in points with its {level} CI. Highest lift "
             f"with a CI above 0: {picks}."
         )
         label_header = "touch/arm"
@@ -106,10 +106,10 @@ def send_hour_rows(advice: Sequence[SendHourAdvice], alpha: float = 0.05) -> Tim
             )
         )
     caption = (
-        f"Send hour: {RECOMMEND_RULE}. Best hour: the largest measured lift, with its "
+        f"Send hour: {RECOMMEND_RULE}. Best: the hour with the largest measured lift, with its "
         f"{level} CI in points; mean: the mean lift of the 24 hours. Send at the start of the hour."
     )
-    columns = ("segment", "arm", "send hour", "best hour", "lift", f"{level} CI", "mean")
+    columns = ("segment", "arm", "send hour", "best", "lift", f"{level} CI", "mean")
     return TimingTable("Recommended send hour per segment", columns, tuple(rows), caption, 4)
 
 
