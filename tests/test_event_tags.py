@@ -84,3 +84,17 @@ def test_no_event_tags_without_events() -> None:
     orders, _ = _random_shop()
     table = segment_customers(orders, AS_OF).table
     assert not set(EVENT_TAG_COLUMNS) & set(table.columns)
+
+
+def test_event_tags_are_opt_in_features() -> None:
+    from uplift_lab.uplift.data import choose_default_features
+
+    orders, events = _random_shop()
+    table = segment_customers(orders, AS_OF, events=events).table
+    choice = choose_default_features(table, list(table.columns))
+    assert not set(EVENT_TAG_COLUMNS) & set(choice.columns)
+    assert set(choice.dropped["event_tag"]) | set(choice.dropped.get("constant", ())) >= set(
+        EVENT_TAG_COLUMNS
+    )
+    named = choose_default_features(table, ["favorited_30d", "frequency"])
+    assert "favorited_30d" not in named.columns  # by default: also when the only candidates

@@ -182,8 +182,10 @@ def holdout_reference_time(send_times: pd.Series) -> pd.Timestamp:
 RECOMMEND_RULE = (
     "the hour of day with the largest lift among those whose CI at alpha / 24 (Bonferroni over "
     "the 24 hours) lies above both 0 and the mean lift of the 24 hours (timing, not only the "
-    "message, matters); none such: no clear best hour"
+    "message, matters), with at least 5 responders in send and holdout in that hour; none such: "
+    "no clear best hour"
 )
+MIN_HOUR_RESPONDERS = 5  # per group, in the recommended hour (the normal approximation's rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +232,13 @@ def recommended_send_hours(
             best = max(finite, key=lambda s: s.effect.difference, default=None)
             mean_lift = float(np.mean([s.effect.difference for s in finite])) if finite else np.nan
             bar = max(0.0, mean_lift) if finite else np.inf
-            clear = [s for s in finite if np.isfinite(s.effect.ci_low) and s.effect.ci_low > bar]
+            clear = [
+                s
+                for s in finite
+                if np.isfinite(s.effect.ci_low)
+                and s.effect.ci_low > bar
+                and min(s.treated_responded, s.control_responded) >= MIN_HOUR_RESPONDERS
+            ]
             pick = max(clear, key=lambda s: s.effect.difference, default=None)
             shown = pick or best
             advice.append(

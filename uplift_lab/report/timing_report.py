@@ -25,6 +25,7 @@ HOW = {
 }
 UNIT_HEADER = {"hour": "hour", "day": "day", SINCE_SEND: "hours"}
 NO_CLEAR_HOUR = "no clear best hour"
+SEND_HOURS_TITLE = "Recommended send hour per segment"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -110,11 +111,13 @@ def send_hour_rows(advice: Sequence[SendHourAdvice], alpha: float = 0.05) -> Tim
         f"{level} CI in points; mean: the mean lift of the 24 hours. Send at the start of the hour."
     )
     columns = ("segment", "arm", "send hour", "best", "lift", f"{level} CI", "mean")
-    return TimingTable("Recommended send hour per segment", columns, tuple(rows), caption, 4)
+    return TimingTable(SEND_HOURS_TITLE, columns, tuple(rows), caption, 4)
 
 
 def rich_table(formatted: TimingTable) -> Table:
-    """A :class:`TimingTable` as a rich table with right-justified numbers."""
+    """A :class:`TimingTable` as a rich table with right-justified numbers (the send hours'
+    columns two spaces apart, so 'no clear best hour' fits 80 columns)."""
+    compact = formatted.title == SEND_HOURS_TITLE
     table = Table(
         title=formatted.title,
         title_justify="left",
@@ -123,6 +126,7 @@ def rich_table(formatted: TimingTable) -> Table:
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        **({"padding": (0, 1, 0, 0), "collapse_padding": True} if compact else {}),
     )
     for index, header in enumerate(formatted.columns):
         right = index >= formatted.numeric_from or (index == 0 and formatted.first_numeric)
