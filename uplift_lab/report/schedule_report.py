@@ -110,6 +110,6 @@ def touches_rows(responses: Sequence[TouchResponse], alpha: float = 0.05) -> Tim
         "Per touch: customers with an order from its send time to the next touch to them (or "
         f"the window end), send vs the touch's holdout; lift in points with its {level} CI."
     )
-    columns = ("touch", "channel", "orders from", "to", "sent", "send", "holdout",
+    columns = ("touch", "channel", "orders from", "to", "sent", "send rate", "held out",
                "holdout rate", "lift", f"{level} CI", "p")  # fmt: skip
     return TimingTable("Response per touch of the schedule", columns, tuple(rows), caption, 4)
