@@ -250,7 +250,9 @@ def analyze(
         typer.Option(
             "--by-hour",
             help="With an experiment folder and an orders file: send vs holdout response per hour "
-            "of day of the orders in the window, lift with CI per hour (when to send).",
+            "of day of the orders in the window, lift with CI per hour, a recommended send hour "
+            "per segment, and the response by hours since the send where send times are known "
+            "(--schedule, or an import's send times).",
         ),
     ] = False,
     by_day: Annotated[

@@ -15,6 +15,7 @@ from uplift_lab.analyze import (
     SEGMENT,
     SEND_TIME,
     Analysis,
+    AnalysisOptions,
     FolderAnalysis,
     analyze_experiment_inputs,
 )
@@ -34,7 +35,7 @@ from uplift_lab.workflows.schedule import analyze_schedule, read_schedule, sched
 def analyze_folder(
     folder: Path,
     outcomes: Path,
-    options,
+    options: AnalysisOptions,
     *,
     schedule_dir: Path | None = None,
     unit: str | None = None,
