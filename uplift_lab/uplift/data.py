@@ -25,7 +25,7 @@ from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_i
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import DataWarning, InputError, input_error
 from uplift_lab.orders import load_orders
-from uplift_lab.tags import BANDED_TAGS
+from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 MAX_LEVELS = 1000
@@ -150,6 +150,7 @@ DROP_REASONS = {
     "missing": "all missing",
     "duplicate": "duplicate of another column",
     "banded": "a banding of kept columns (segment's built-in tags)",
+    "event_tag": "segment's event tags (name them in --features to use them)",
 }
 # Text read as dates: one format per column (never value by value).
 DATE_FORMATS = ("ISO8601", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d.%m.%Y")
@@ -349,7 +350,8 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
     distinct integer or text), near-unique text, and copies of a column kept earlier (a 1:1
     relabelling such as ``rfm_class_zh`` of ``rfm_class``, or numbers correlated above
     ``DUPLICATE_CORRELATION``), and segment's built-in tags when the columns they band are kept
-    (``consumption_level`` of ``aov``; a ``--tags`` rule stays a feature). ``PREFERRED_FEATURES``
+    (``consumption_level`` of ``aov``; a ``--tags`` rule stays a feature) and its event tags
+    (opt-in: name them in ``--features``). ``PREFERRED_FEATURES``
     come first and dates last, so a copy of a cycle feature, or the raw date behind an engineered
     column, is the one dropped.
     """
@@ -390,6 +392,12 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
         if name in kept and all(base in kept for base in bases):
             kept.remove(name)
             dropped.setdefault("banded", []).append(f"{name} (of {', '.join(bases)})")
+    # Event tags (favorited/carted in the last 30 days) re-cut days_since_last_event's events:
+    # opt-in features, so a model trained before they existed keeps its default feature set.
+    for name in EVENT_TAG_COLUMNS:
+        if name in kept:
+            kept.remove(name)
+            dropped.setdefault("event_tag", []).append(name)
     reasons = {reason: tuple(dropped[reason]) for reason in DROP_REASONS if reason in dropped}
     return FeatureChoice(tuple(kept), reasons, date_columns, table_dates)
 
