@@ -45,7 +45,7 @@ def response_by_time(
     unit: str,
     *,
     alpha: float = 0.05,
-    ci: str = "wald",
+    ci: str = "newcombe",
 ) -> tuple[SliceResponse, ...]:
     """Per slice and treated arm, the share of each arm's customers with an order in the slice.
 
@@ -124,7 +124,7 @@ def response_since_send(
     *,
     hours: int = SINCE_SEND_HOURS,
     alpha: float = 0.05,
-    ci: str = "wald",
+    ci: str = "newcombe",
 ) -> tuple[SliceResponse, ...]:
     """Per hour elapsed since each customer's send, send vs holdout response.
 
@@ -217,7 +217,7 @@ def recommended_send_hours(
     *,
     segment_column: str,
     alpha: float = 0.05,
-    ci: str = "wald",
+    ci: str = "newcombe",
 ) -> tuple[SendHourAdvice, ...]:
     """Per segment (values of ``segment_column`` in ``assignment``) and treated arm, the hour of
     day to send: see :data:`RECOMMEND_RULE` (24 looks at the data, so each CI is at alpha/24)."""

@@ -25,7 +25,7 @@ def _check_slice(row: dict, send: int, held: int, n_send: int, n_held: int) -> N
     if send + held == 0:
         return
     _, p_value = proportions_ztest([send, held], [n_send, n_held])
-    low, high = confint_proportions_2indep(send, n_send, held, n_held, method="wald")
+    low, high = confint_proportions_2indep(send, n_send, held, n_held, method="newcomb")
     assert row["effect"]["p_value"] == pytest.approx(p_value, rel=1e-9)
     assert (row["effect"]["ci_low"], row["effect"]["ci_high"]) == pytest.approx((low, high))
 
@@ -183,7 +183,9 @@ def test_send_hour_per_segment_follows_the_bonferroni_rule(runner, two_segments)
         for hour in range(24):
             who = set(orders.loc[window & (hours == hour), "customer_id"])
             c1, c0 = len(who & send_ids), len(who & held_ids)
-            low, high = confint_proportions_2indep(c1, n1, c0, n0, method="wald", alpha=0.05 / 24)
+            low, high = confint_proportions_2indep(
+                c1, n1, c0, n0, method="newcomb", alpha=0.05 / 24
+            )
             lifts[hour] = (c1 / n1 - c0 / n0, low, high, min(c1, c0))
         mean = float(np.mean([v[0] for v in lifts.values()]))
         assert row["mean_lift"] == pytest.approx(mean)

@@ -195,7 +195,7 @@ def touch_responses(
     window_end: pd.Timestamp,
     *,
     alpha: float = 0.05,
-    ci: str = "wald",
+    ci: str = "newcombe",
 ) -> tuple[TouchResponse, ...]:
     """Per touch: conversion in [its send time, the next touch to its customers or window end)."""
     schedule_dir = Path(schedule_dir)
