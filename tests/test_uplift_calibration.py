@@ -158,7 +158,7 @@ def test_an_arm_without_a_value_learner_keeps_its_own_revenue_calibration() -> N
     )
     result = calibrate_held_out(frames, ["sms", "edm"])
     assert result["sms"]["revenue"]["method"] == "through_conversion"
-    assert result["edm"]["revenue"]["method"] == "blp_linear"
+    assert result["edm"]["revenue"]["method"] == "deciles_shrunk"  # its own, not via conversion
     json.dumps(result, allow_nan=False)  # finite everywhere: model.json must be valid JSON
 
 
@@ -181,3 +181,51 @@ def test_a_slope_near_zero_by_noise_keeps_the_order_of_the_scores() -> None:
         -_campaign(20_000, seed=3)[0], *_campaign(20_000, seed=3)[1:4]
     )
     assert backwards.slope == 0.0
+
+
+def test_deciles_the_data_cannot_fault_keep_the_models_level_and_exact_ones_take_over() -> None:
+    from uplift_lab.uplift.calibration import shrunk_decile_levels
+
+    rng = np.random.default_rng(0)
+    raw = np.sort(rng.normal(size=1000))
+    parts = np.array_split(np.arange(1000), N_BINS)
+    means = np.array([raw[part].mean() for part in parts])
+    # noisy pseudo-outcomes centred on the model's own decile means: tau = 0, knots = the model's
+    centred = raw.copy()
+    for part, mean in zip(parts, means, strict=True):
+        noise = rng.normal(0, 5, len(part))
+        centred[part] = mean + noise - noise.mean()
+    knots, levels, tau = shrunk_decile_levels(raw, centred)
+    assert tau == 0 and np.allclose(knots, means) and np.allclose(levels, means)
+    # noiseless pseudo-outcomes (each decile a constant, rising): the observed levels win
+    exact = np.repeat(np.linspace(0.0, 0.09, N_BINS), [len(part) for part in parts])
+    _, levels, tau = shrunk_decile_levels(raw, exact)
+    assert tau > 0 and np.allclose(levels, np.linspace(0.0, 0.09, N_BINS))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_a_strong_segment_keeps_its_level_where_one_noisy_slope_flattened_it(seed) -> None:
+    """The cycles world's failure in small: a quarter of the customers respond (+6 points, the
+    rest +1), the model knows the segment but adds noise of its own, and the campaign is small.
+    The single BLP slope is pulled toward 0 and so is the segment's level; per-decile shrinkage
+    toward the model keeps it near the truth."""
+    from uplift_lab.uplift.calibration import LINEAR
+
+    rng = np.random.default_rng(seed)
+    n = 6000
+    segment = rng.uniform(size=n) < 0.25
+    truth = np.where(segment, 0.06, 0.01)
+    raw = truth + rng.normal(0, 0.04, n)
+    p_control = np.full(n, 0.05)
+    t = (rng.uniform(size=n) < 0.5).astype(np.int64)
+    y = (rng.uniform(size=n) < p_control + t * truth).astype(np.float64)
+    fitted = fit_uplift_calibration(raw, y, t, p_control)
+    blp = UpliftCalibration(
+        fitted.intercept, max(fitted.slope_fitted, 0.01), fitted.slope_fitted,
+        fitted.average_effect, n, (), LINEAR,
+    )  # fmt: skip
+    top = np.argsort(-raw)[: n // 5]  # the send list: the top fifth by score
+    true_total = truth[top].sum()
+    shrunk_error = abs(fitted.apply(raw[top]).sum() / true_total - 1)
+    linear_error = abs(blp.apply(raw[top]).sum() / true_total - 1)
+    assert shrunk_error < 0.3 and shrunk_error < linear_error

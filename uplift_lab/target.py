@@ -1596,6 +1596,8 @@ def run_target(
             warnings.append(
                 f"{validate_on}: none of the past campaign's customers is picked by this plan"
             )
+        else:
+            warnings.append(predicted_against_measured(plan, past, validation))
 
     summary = target_report.summary_dict(plan, split, validation)
     summary["policy"] = policy
@@ -1719,6 +1721,27 @@ def _validate_on_past(
 ):
     chosen = plan.selected.set_index(CUSTOMER_ID)["channel"]
     return _ipw_value_of_channels(past[CUSTOMER_ID].map(chosen), past, config, control)
+
+
+def predicted_against_measured(plan: CampaignPlan, past: pd.DataFrame, validation) -> str:
+    """One sentence: the plan's predicted profit for its picks that were in the past campaign
+    against what the campaign measured for them (IPW, :func:`_validate_on_past`), and whether
+    the prediction lies inside the measurement's CI."""
+    in_past = plan.selected[CUSTOMER_ID].isin(past[CUSTOMER_ID])
+    predicted = float(plan.selected.loc[in_past, "expected_profit"].sum())
+    measured = validation.incremental_profit
+    where = (
+        f"the plan predicts {predicted:,.2f} profit for its {int(in_past.sum()):,} picks that"
+        f" were in the past campaign; the campaign measured {measured.value:,.2f} for them"
+        f" ({validation.confidence:.0%} CI {measured.ci_low:,.2f} to {measured.ci_high:,.2f})"
+    )
+    if measured.ci_low <= predicted <= measured.ci_high:
+        return f"{where}: consistent"
+    side = "above" if predicted > measured.ci_high else "below"
+    return (
+        f"{where}: the prediction is {side} what was measured, so the plan's expected profit is"
+        " not borne out (the model's levels are off, or the customers have changed since)"
+    )
 
 
 def _ipw_value_of_channels(

@@ -322,6 +322,13 @@ def test_policy_comparison_is_valued_by_horvitz_thompson_on_the_past_campaign(
     # The model's own valuation is not what is reported as the plan's value.
     assert rows["uplift (this plan)"]["expected_profit"] != pytest.approx(expected_plan)
     assert summary["comparison_valued_by"].startswith("ipw")
+    # The plan's own prediction for these picks is set against that measurement, in words.
+    predicted = pd.read_csv(tmp_path / "send.csv")["expected_profit"].sum()
+    measured = summary["validation"]["incremental_profit"]
+    inside = measured["ci_low"] <= predicted <= measured["ci_high"]
+    flat = " ".join(result.output.split())
+    assert f"the plan predicts {predicted:,.2f} profit for its 4 picks" in flat
+    assert ("consistent" in flat) == inside and ("not borne out" in flat) == (not inside)
 
 
 def test_without_a_past_campaign_the_comparison_says_it_is_not_evidence(runner, tmp_path):
