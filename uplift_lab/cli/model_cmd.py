@@ -197,12 +197,20 @@ def _calibration_lines(model) -> list[str]:
                 kind: sum(row["ci_low"] <= row[kind] <= row["ci_high"] for row in deciles)
                 for kind in ("raw", "calibrated")
             }
-            how = (
-                f"calibrated = {fitted['intercept']:.4g} + {fitted['slope']:.3f} x raw "
-                "(slope 1 = the raw spread was right)"
-                if fitted.get("method") != "through_conversion"
-                else "calibrated conversion uplift x expected order value"
-            )
+            method = fitted.get("method")
+            if method == "through_conversion":
+                how = "calibrated conversion uplift x expected order value"
+            elif method == "deciles_shrunk":
+                how = (
+                    "per score decile, shrunk toward the model by how far the held-out deciles"
+                    f" show it off (BLP slope {fitted['slope_fitted']:.3f}; 1 = the raw spread"
+                    " was right)"
+                )
+            else:
+                how = (
+                    f"calibrated = {fitted['intercept']:.4g} + {fitted['slope']:.3f} x raw "
+                    "(slope 1 = the raw spread was right)"
+                )
             lines.append(
                 f"Calibration ({arm}, {target}): {how}; deciles within the observed 95% CI: "
                 f"{inside['calibrated']}/{len(deciles)} calibrated, "

@@ -709,6 +709,7 @@ NARROW_DROP_ORDER = (
     "Revenue",
     "Rev. per customer",
     "Conversions",
+    "Cost",  # the caption says what it is (message cost x treated customers); --wide shows it
 )
 
 
