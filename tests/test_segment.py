@@ -879,3 +879,13 @@ def test_a_parquet_category_column_takes_the_general_path(tmp_path) -> None:
     ).table
     assert {"main_category", "main_category_share", "categories_bought"} <= set(result.table)
     pd.testing.assert_frame_equal(result.table, by_hand)
+
+
+def test_segment_table_columns_can_be_edited_in_place() -> None:
+    """The table is built on its arrays without a copy: none of them is Arrow's read-only
+    memory."""
+    table = segment_customers(random_orders(seed=1), AS_OF).table
+    table.loc[table["frequency"] > 2, ["frequency", "n_orders_total", "monetary"]] = 0
+    table.loc[table.index[:3], "first_order_time"] = pd.Timestamp("2020-01-01").as_unit("us")
+    table.iloc[0, table.columns.get_loc("recency_days")] = 5.0
+    assert table["first_order_time"].iloc[0] == pd.Timestamp("2020-01-01")

@@ -801,7 +801,15 @@ def _numbers(frame: pa.Table, name: str, dtype: str) -> np.ndarray:
     values = frame.column(name)
     if dtype == "float64":
         values = values.cast(pa.float64())
-    return values.to_numpy().astype(dtype, copy=False)
+    numbers = values.to_numpy().astype(dtype, copy=False)
+    # writable (not Arrow's memory): the customer table is built on these arrays without a copy
+    return numbers if numbers.flags.writeable else numbers.copy()
+
+
+def _times(frame: pa.Table, name: str) -> np.ndarray:
+    """A timestamp column of the aggregate as writable datetime64[us] (missing values NaT)."""
+    values = frame.column(name).cast(pa.timestamp("us")).to_numpy()
+    return values if values.flags.writeable else values.copy()
 
 
 def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Series:
@@ -855,8 +863,8 @@ def _customer_table(
             "frequency": frequency,
             "monetary": monetary,
             "aov": aov,
-            "first_order_time": frame.column("first_order_time").to_pandas(),
-            "last_order_time": frame.column("last_order_time").to_pandas(),
+            "first_order_time": _times(frame, "first_order_time"),
+            "last_order_time": _times(frame, "last_order_time"),
             "tenure_days": tenure,
             "days_since_last_event": _numbers(frame, "event_days", "float64"),
             "n_orders_total": n_orders,
@@ -880,8 +888,6 @@ def _customer_table(
         },
         copy=False,  # the columns are this function's own: no copy into one block
     )
-    for column in ("first_order_time", "last_order_time"):
-        table[column] = table[column].astype("datetime64[us]")
     if "main_category" in table:
         table["main_category"] = table["main_category"].astype("str")
     return table
