@@ -223,6 +223,117 @@ def test_recency_frequency_monetary_match_a_per_customer_reference() -> None:
     np.testing.assert_allclose(table["aov"], expected["aov"], rtol=1e-12)
 
 
+def order_days_by_pandas(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Distinct calendar days of the purchases (amount >= 0) before ``as_of``, per customer."""
+    before = orders[(orders["order_time"] < as_of) & (orders["amount"] >= 0)]
+    return before.groupby("customer_id")["order_time"].agg(lambda t: t.dt.normalize().nunique())
+
+
+def aggregate_order_days(orders: pd.DataFrame, as_of: pd.Timestamp, first_day) -> pd.Series:
+    import duckdb
+
+    from uplift_lab.segment import _aggregate, _canonical_order_table
+
+    table = _canonical_order_table(orders)
+    with duckdb.connect() as con:
+        con.register("orders", table)
+        frame = _aggregate(
+            con,
+            as_of,
+            as_of - pd.Timedelta(days=365),
+            with_customers=False,
+            with_events=False,
+            refund_rows=True,
+            first_day=first_day,
+        )
+    return pd.Series(frame.column("n_dates").to_numpy(), index=frame.column(0).to_pylist())
+
+
+@pytest.mark.parametrize("history_days", [20, 126, 127, 500, 1015])
+def test_order_days_counted_in_day_words_match_distinct_days(history_days) -> None:
+    rng = np.random.default_rng(history_days)
+    as_of = AS_OF + pd.Timedelta(hours=15)  # orders earlier on the as-of day count too
+    seconds = rng.integers(-86_400, history_days * 86_400, size=3000)
+    orders = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in rng.integers(0, 80, size=3000)],
+            "order_time": as_of.normalize()
+            - pd.to_timedelta(seconds, unit="s")
+            + pd.Timedelta(days=1),
+            "amount": np.where(rng.random(3000) < 0.1, -5.0, 20.0),  # refund rows: no order day
+        }
+    )
+    first_day = orders["order_time"].min().date()
+    expected = order_days_by_pandas(orders, as_of)
+    by_words = aggregate_order_days(orders, as_of, first_day)
+    assert by_words[expected.index].tolist() == expected.tolist()
+    assert aggregate_order_days(orders, as_of, None)[expected.index].tolist() == expected.tolist()
+
+
+def test_day_words_cover_at_most_their_history_before_as_of() -> None:
+    from uplift_lab.segment import DAY_WORD_BITS, MAX_DAY_WORDS, _first_order_day
+
+    as_of_day = AS_OF.normalize()
+    covered = as_of_day - pd.Timedelta(days=MAX_DAY_WORDS * DAY_WORD_BITS - 1)
+    assert _first_order_day(covered.to_pydatetime(), as_of_day) == covered.date()
+    assert _first_order_day((covered - pd.Timedelta(days=1)).to_pydatetime(), as_of_day) is None
+    assert _first_order_day(None, as_of_day) is None
+
+
+@pytest.fixture
+def first_days_aggregated(monkeypatch) -> list:
+    """The ``first_day`` of each aggregation segment runs (None: count(DISTINCT day))."""
+    import uplift_lab.segment as segment
+
+    calls = []
+    original = segment._aggregate
+
+    def spy(*args, first_day=None, **kwargs):
+        calls.append(first_day)
+        return original(*args, first_day=first_day, **kwargs)
+
+    monkeypatch.setattr(segment, "_aggregate", spy)
+    return calls
+
+
+def test_segment_counts_order_days_in_words_when_they_cover_the_history(
+    first_days_aggregated,
+) -> None:
+    orders = random_orders(seed=5)
+    segment_customers(orders, AS_OF)
+    assert first_days_aggregated == [orders["order_time"].min().date()]
+
+
+def test_segment_counts_distinct_days_beyond_the_words(first_days_aggregated) -> None:
+    orders = order_log(("a", 1200, 10), ("a", 1200.2, 10), ("a", 3, 10), ("b", 3, 5))
+    segment_customers(orders, AS_OF)
+    assert first_days_aggregated == [None]
+
+
+def test_an_earliest_time_after_some_orders_falls_back_to_distinct_days(
+    first_days_aggregated,
+) -> None:
+    """A wrong lower bound (a file's statistics) is caught on the result, not trusted."""
+    import uplift_lab.segment as segment
+
+    orders = random_orders(seed=4)
+    expected = segment_customers(orders, AS_OF).table
+    first_days_aggregated.clear()
+    late = orders["order_time"].min() + pd.Timedelta(days=200)
+    result = segment._segment(
+        lambda con: con.register("orders", segment._canonical_order_table(orders)),
+        AS_OF,
+        earliest_order=late.to_pydatetime(),
+        refund_rows=False,
+        has_category=False,
+        customers=None,
+        events=None,
+        config=None,
+    )
+    assert first_days_aggregated == [late.date(), None]
+    pd.testing.assert_frame_equal(result.table, expected)
+
+
 # --- RFM scores against an independent rank computation ------------------------------------------
 
 
@@ -768,3 +879,13 @@ def test_a_parquet_category_column_takes_the_general_path(tmp_path) -> None:
     ).table
     assert {"main_category", "main_category_share", "categories_bought"} <= set(result.table)
     pd.testing.assert_frame_equal(result.table, by_hand)
+
+
+def test_segment_table_columns_can_be_edited_in_place() -> None:
+    """The table is built on its arrays without a copy: none of them is Arrow's read-only
+    memory."""
+    table = segment_customers(random_orders(seed=1), AS_OF).table
+    table.loc[table["frequency"] > 2, ["frequency", "n_orders_total", "monetary"]] = 0
+    table.loc[table.index[:3], "first_order_time"] = pd.Timestamp("2020-01-01").as_unit("us")
+    table.iloc[0, table.columns.get_loc("recency_days")] = 5.0
+    assert table["first_order_time"].iloc[0] == pd.Timestamp("2020-01-01")

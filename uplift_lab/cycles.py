@@ -263,6 +263,10 @@ def overdue_ratios(recency_days: np.ndarray, gap_days: np.ndarray) -> np.ndarray
         return np.asarray(recency_days, dtype="float64") / np.asarray(gap_days, dtype="float64")
 
 
+CYCLE_STAGES = ("potential", "churned", "silent", "semi_active", "new", "active")
+"""The stages :func:`cycle_stage_codes` indexes, in the order its rules are checked."""
+
+
 def cycle_stages(
     overdue_ratio: np.ndarray,
     n_orders: np.ndarray,
@@ -270,13 +274,22 @@ def cycle_stages(
 ) -> np.ndarray:
     """Stage by expected gaps passed: potential (no order), then churned > c3, silent > c2,
     semi_active > c1, new (one order), active; cut-offs inclusive on the lower stage."""
+    codes = cycle_stage_codes(overdue_ratio, n_orders, cutoffs)
+    return np.array(CYCLE_STAGES, dtype=object)[codes]
+
+
+def cycle_stage_codes(
+    overdue_ratio: np.ndarray,
+    n_orders: np.ndarray,
+    cutoffs: Sequence[float] = DEFAULT_CYCLE_CUTOFFS,
+) -> np.ndarray:
+    """Index into :data:`CYCLE_STAGES` per customer (see :func:`cycle_stages`)."""
     ratio = np.asarray(overdue_ratio, dtype="float64")
     n_orders = np.asarray(n_orders)
     active, silent, churn = cutoffs
     with np.errstate(invalid="ignore"):
-        stages = np.select(
+        return np.select(
             [n_orders == 0, ratio > churn, ratio > silent, ratio > active, n_orders == 1],
-            ["potential", "churned", "silent", "semi_active", "new"],
-            "active",
+            [0, 1, 2, 3, 4],
+            5,
         )
-    return stages.astype(object)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -361,6 +362,7 @@ class CountedInPlace:
     keep: pa.ChunkedArray
     amounts: pa.ChunkedArray
     counting: OrderCounting
+    earliest_time: datetime | None = None  # the time column's smallest value, by its statistics
 
 
 _IN_PLACE_TIME_UNITS = ("s", "ms", "us")
@@ -408,7 +410,7 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
     if times.unit not in _IN_PLACE_TIME_UNITS:
         return None
     id_nulls, smallest_id = io.parquet_column_facts(path, source.customer_col)
-    time_nulls, _ = io.parquet_column_facts(path, source.time_col)
+    time_nulls, earliest_time = io.parquet_column_facts(path, source.time_col)
     if id_nulls != 0 or time_nulls != 0 or not smallest_id:  # '' would be the smallest id
         return None
     if id_col:  # read alone and let go: its memory serves the next read
@@ -456,6 +458,7 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
         keep=keep,
         amounts=amounts,
         counting=counting,
+        earliest_time=earliest_time if isinstance(earliest_time, datetime) else None,
     )
 
 

@@ -58,6 +58,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,10 @@ from uplift_lab.contracts import (
     ORDER_TIME,
 )
 from uplift_lab.cycles import (
+    CYCLE_STAGES,
     DEFAULT_CYCLE_CUTOFFS,
     CycleModel,
-    cycle_stages,
+    cycle_stage_codes,
     expected_gap_days,
     fit_cycle_model,
     overdue_ratios,
@@ -92,12 +94,14 @@ from uplift_lab.orders import (
     count_orders_in_place,
     load_orders,
 )
+from uplift_lab.ranks import smaller_counts
 from uplift_lab.tags import (
     BUILTIN_TAG_COLUMNS,
+    BUILTIN_TAG_LABELS,
     EVENT_TAG_COLUMNS,
     EVENT_TAG_DAYS,
     apply_tag_rules,
-    builtin_tags,
+    builtin_tag_codes,
     parse_tag_rules,
     tag_summary,
 )
@@ -272,34 +276,7 @@ def quintile_scores(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype="float64")
     if len(values) == 0:
         return np.zeros(0, dtype="int64")
-    return 1 + (5 * _smaller_counts(values)) // len(values)
-
-
-def _smaller_counts(values: np.ndarray) -> np.ndarray:
-    """Per value, how many values are strictly smaller (NaN counts as the largest value).
-
-    Whole numbers in a compact range (recency, frequency) are counted with one bincount; other
-    values with one sort: a million customers in milliseconds instead of a binary search each.
-    """
-    n = len(values)
-    finite = bool(np.isfinite(values).all())
-    if finite:
-        low, high = values.min(), values.max()
-        if high - low < 4 * n + 1024 and np.array_equal(values, np.floor(values)):
-            offsets = (values - low).astype(np.int64)
-            counts = np.bincount(offsets)
-            return (np.cumsum(counts) - counts)[offsets]
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    same = ordered[1:] == ordered[:-1]
-    if not finite:
-        nan = np.isnan(ordered)
-        same |= nan[1:] & nan[:-1]
-    starts = np.where(np.concatenate(([True], ~same)), np.arange(n), 0)
-    np.maximum.accumulate(starts, out=starts)
-    smaller = np.empty(n, dtype=np.int64)
-    smaller[order] = starts
-    return smaller
+    return 1 + (5 * smaller_counts(values)) // len(values)
 
 
 def spend_band_labels(edges: Sequence[float]) -> list[str]:
@@ -419,6 +396,7 @@ def segment_customers(
     return _segment(
         lambda con: con.register("orders", order_table),
         as_of,
+        earliest_order=pc.min(order_table.column(ORDER_TIME)).as_py(),
         refund_rows=refund_rows,
         has_category=CATEGORY in order_table.column_names,
         customers=customers,
@@ -431,6 +409,7 @@ def _segment(
     install_orders,
     as_of: str | date | datetime | pd.Timestamp,
     *,
+    earliest_order: datetime | None,
     refund_rows: bool,
     has_category: bool,
     customers: pd.DataFrame | None,
@@ -440,7 +419,8 @@ def _segment(
     """:func:`segment_customers` with the orders given as ``install_orders(con)``, which makes
     the canonical relation ``orders`` (customer_id, order_time, amount, and ``category`` when
     ``has_category``) in a DuckDB connection: a registered Arrow table, or the counted rows of a
-    file (:func:`_install_in_place`, never with a category)."""
+    file (:func:`_install_in_place`, never with a category). ``earliest_order`` is a time at or
+    before every order (None: unknown), where the day words of the order days start."""
     config = config or SegmentConfig()
     as_of = parse_as_of(as_of)
     as_of_day = as_of.normalize()
@@ -462,7 +442,8 @@ def _segment(
             thresholds = LifecycleThresholds(
                 config.active_days, config.silent_days, config.churn_days
             )
-        frame = _aggregate(
+        aggregate = partial(
+            _aggregate,
             con,
             as_of,
             as_of_day - pd.Timedelta(days=config.lookback_days),
@@ -471,6 +452,10 @@ def _segment(
             refund_rows=refund_rows,
             with_category=has_category,
         )
+        first_day = _first_order_day(earliest_order, as_of_day)
+        frame = aggregate(first_day=first_day)
+        if first_day is not None and not _days_within_words(frame, first_day, as_of_day):
+            frame = aggregate(first_day=None)  # an order outside the words: count them one by one
 
     cycles = _purchase_cycles(frame, has_category)
     notices: tuple[str, ...] = ()
@@ -647,6 +632,7 @@ def _aggregate(
     with_events: bool = True,
     refund_rows: bool = False,
     with_category: bool = False,
+    first_day: date | None = None,
 ) -> pa.Table:
     """Per-customer order aggregates, day counts and last event, for every known customer.
 
@@ -658,6 +644,13 @@ def _aggregate(
     and last order time, nor the order days. With a category column, also the main category
     (most orders; ties: more spend, then the name), its share of the customer's orders that
     have a category, and how many categories.
+
+    The distinct order days are counted as bits, a day per bit in :data:`DAY_WORD_BITS`-bit
+    words from ``first_day`` (:func:`_first_order_day`), OR-ed per customer: fixed-size state
+    in the one grouping, where ``count(DISTINCT day)`` keeps a second hash table of every
+    (customer, day) pair, which more than doubles the time of the grouping. Every order must
+    fall on or after ``first_day`` and before the as-of day's word end (the caller checks it
+    on the result, :func:`_days_within_words`); ``first_day`` None counts them with DISTINCT.
     """
     purchase = "FILTER (WHERE amount >= 0)" if refund_rows else ""
     in_window = "order_time >= $window_start" + (" AND amount >= 0" if refund_rows else "")
@@ -691,7 +684,7 @@ def _aggregate(
     buyers = f"""
         SELECT customer_id,
                count(*) {purchase} AS n_orders_total,
-               count(DISTINCT CAST(order_time AS DATE)) {purchase} AS n_dates,
+               {_order_days_sql(as_of, first_day, refund_rows)} AS n_dates,
                sum(micro) AS micro_total,
                count(*) FILTER (WHERE {in_window}) AS frequency,
                sum(micro) FILTER (WHERE order_time >= $window_start) AS micro_window,
@@ -699,7 +692,7 @@ def _aggregate(
                max(order_time) {purchase} AS last_order_time
         FROM (
             SELECT customer_id, order_time, amount,
-                   CAST(round(amount * {MICRO_UNITS}) AS BIGINT) AS micro
+                   CAST(round(amount * {MICRO_UNITS}) AS BIGINT) AS micro{_day_bits_sql(first_day)}
             FROM orders WHERE order_time < $as_of
         )
         GROUP BY customer_id
@@ -766,12 +759,78 @@ def _aggregate(
     return con.sql(sql, params=params).to_arrow_table()
 
 
+DAY_WORD_BITS = 127  # order days per HUGEINT word (bit 127 is its sign)
+MAX_DAY_WORDS = 8  # more (a history beyond 2.8 years before as-of): count(DISTINCT day)
+
+
+def _first_order_day(earliest_order: datetime | None, as_of_day: pd.Timestamp) -> date | None:
+    """The day the order-day words start from, or None when they would not cover every day
+    from there to the as-of day in :data:`MAX_DAY_WORDS` words (or the start is unknown)."""
+    if earliest_order is None or pd.isna(earliest_order):
+        return None
+    first = pd.Timestamp(earliest_order).normalize()
+    if (as_of_day - first).days >= MAX_DAY_WORDS * DAY_WORD_BITS:
+        return None
+    return min(first, as_of_day).date()
+
+
+def _day_words(as_of: pd.Timestamp, first_day: date) -> int:
+    """Words from ``first_day`` through the as-of day (an order of as-of day itself counts when
+    as-of has a time of day)."""
+    return (as_of.normalize() - pd.Timestamp(first_day)).days // DAY_WORD_BITS + 1
+
+
+def _day_bits_sql(first_day: date | None) -> str:
+    """The word and bit of each order's day (select-list columns), when words count days."""
+    if first_day is None:
+        return ""
+    index = (
+        f"greatest(date_diff('day', DATE '{first_day.isoformat()}', CAST(order_time AS DATE)), 0)"
+    )
+    return f""",
+                   {index} // {DAY_WORD_BITS} AS day_word,
+                   CAST(1 AS HUGEINT) << CAST({index} % {DAY_WORD_BITS} AS HUGEINT) AS day_bit"""
+
+
+def _order_days_sql(as_of: pd.Timestamp, first_day: date | None, refund_rows: bool) -> str:
+    """Distinct order days per customer: bits set in its day words, or count(DISTINCT day)."""
+    if first_day is None:
+        purchase = " FILTER (WHERE amount >= 0)" if refund_rows else ""
+        return f"count(DISTINCT CAST(order_time AS DATE)){purchase}"
+    purchases_only = " AND amount >= 0" if refund_rows else ""
+    words = [
+        f"coalesce(bit_count(bit_or(day_bit) FILTER (WHERE day_word = {word}{purchases_only})), 0)"
+        for word in range(_day_words(as_of, first_day))
+    ]
+    return f"CAST({' + '.join(words)} AS BIGINT)"
+
+
+def _days_within_words(frame: pa.Table, first_day: date, as_of_day: pd.Timestamp) -> bool:
+    """Whether every customer's first and last order day lies in the words counted from
+    ``first_day`` (the earliest time given was a true bound)."""
+    first = pc.min(frame.column("first_order_time")).as_py()
+    last = pc.max(frame.column("last_order_time")).as_py()
+    if first is None:
+        return True
+    words = _day_words(as_of_day, first_day)
+    end = pd.Timestamp(first_day) + pd.Timedelta(days=words * DAY_WORD_BITS)
+    return pd.Timestamp(first) >= pd.Timestamp(first_day) and pd.Timestamp(last) < end
+
+
 def _numbers(frame: pa.Table, name: str, dtype: str) -> np.ndarray:
     """A column of the aggregate as numpy (missing values NaN; integers have none)."""
     values = frame.column(name)
     if dtype == "float64":
         values = values.cast(pa.float64())
-    return values.to_numpy().astype(dtype, copy=False)
+    numbers = values.to_numpy().astype(dtype, copy=False)
+    # writable (not Arrow's memory): the customer table is built on these arrays without a copy
+    return numbers if numbers.flags.writeable else numbers.copy()
+
+
+def _times(frame: pa.Table, name: str) -> np.ndarray:
+    """A timestamp column of the aggregate as writable datetime64[us] (missing values NaT)."""
+    values = frame.column(name).cast(pa.timestamp("us")).to_numpy()
+    return values if values.flags.writeable else values.copy()
 
 
 def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Series:
@@ -808,7 +867,9 @@ def _customer_table(
     rfm_keys = [key for key, _, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS[0]]
     rfm_names_zh = [zh for _, zh, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS[1]]
     if thresholds.source == "cycle":
-        stages = cycle_stages(cycles.overdue_ratio, n_orders, config.cycle_cutoffs)
+        stages = _labels(
+            cycle_stage_codes(cycles.overdue_ratio, n_orders, config.cycle_cutoffs), CYCLE_STAGES
+        )
     else:
         stages = _labels(
             _lifecycle_codes(recency, n_orders, own_gap, thresholds, config.overdue_factor),
@@ -823,8 +884,8 @@ def _customer_table(
             "frequency": frequency,
             "monetary": monetary,
             "aov": aov,
-            "first_order_time": frame.column("first_order_time").to_pandas(),
-            "last_order_time": frame.column("last_order_time").to_pandas(),
+            "first_order_time": _times(frame, "first_order_time"),
+            "last_order_time": _times(frame, "last_order_time"),
             "tenure_days": tenure,
             "days_since_last_event": _numbers(frame, "event_days", "float64"),
             "n_orders_total": n_orders,
@@ -839,14 +900,15 @@ def _customer_table(
             "spend_band": _labels(
                 _band_codes(aov, config.bands), [*spend_band_labels(config.bands), NO_SPEND_BAND]
             ),
-        }
+            **{
+                name: _labels(codes, BUILTIN_TAG_LABELS[name])
+                for name, codes in builtin_tag_codes(
+                    aov, n_orders, frequency, tenure, config.consumption_cutoffs
+                ).items()
+            },
+        },
+        copy=False,  # the columns are this function's own: no copy into one block
     )
-    for column in ("first_order_time", "last_order_time"):
-        table[column] = table[column].astype("datetime64[us]")
-    for name, values in builtin_tags(table, config.consumption_cutoffs).items():
-        table[name] = values
-    for column in (LIFECYCLE, *BUILTIN_TAG_COLUMNS):
-        table[column] = table[column].astype("str")
     if "main_category" in table:
         table["main_category"] = table["main_category"].astype("str")
     for name in EVENT_TAG_COLUMNS:
@@ -939,6 +1001,7 @@ def segment_files(
         result = _segment(
             lambda con: _install_in_place(con, in_place),
             as_of,
+            earliest_order=in_place.earliest_time,
             refund_rows=bool(len(kept)) and pc.min(kept).as_py() < 0,
             has_category=False,  # a file with a category column is not segmented in place
             customers=customers,

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.ranks import smaller_counts
 
 CONSUMPTION_LEVEL = "consumption_level"
 PURCHASE_ACTIVITY = "purchase_activity"
@@ -52,6 +53,13 @@ NO_TAG = "none"
 CONSUMPTION_LEVELS = ("low", "mid", "high")
 ACTIVITY_BANDS = ("0", "1", "2-3", "4+")
 LOYALTY_LEVELS = ("new", "regular", "loyal")
+CONSUMPTION_LABELS = (*CONSUMPTION_LEVELS, NO_TAG)
+LOYALTY_LABELS = (*LOYALTY_LEVELS, NO_TAG)
+BUILTIN_TAG_LABELS = {
+    CONSUMPTION_LEVEL: CONSUMPTION_LABELS,
+    PURCHASE_ACTIVITY: ACTIVITY_BANDS,
+    LOYALTY: LOYALTY_LABELS,
+}
 LOYALTY_NEW_DAYS = 90  # tenure below this: new
 LOYALTY_TENURE_DAYS = 365  # tenure at least this ...
 LOYALTY_MIN_ORDERS = 4  # ... and at least this many orders in the lookback window: loyal
@@ -75,6 +83,13 @@ def consumption_levels(
     aov: np.ndarray, n_orders: np.ndarray, cutoffs: Sequence[float] | None = None
 ) -> np.ndarray:
     """low / mid / high by AOV terciles of the buyers, or by the two ``cutoffs``; none else."""
+    return _named(consumption_level_codes(aov, n_orders, cutoffs), CONSUMPTION_LABELS)
+
+
+def consumption_level_codes(
+    aov: np.ndarray, n_orders: np.ndarray, cutoffs: Sequence[float] | None = None
+) -> np.ndarray:
+    """Index into :data:`CONSUMPTION_LABELS` per customer (see :func:`consumption_levels`)."""
     aov = np.asarray(aov, dtype="float64")
     bought = (np.asarray(n_orders) > 0) & ~np.isnan(aov)
     level = np.zeros(len(aov), dtype="int64")
@@ -82,32 +97,44 @@ def consumption_levels(
         level = np.searchsorted(np.asarray(cutoffs, dtype="float64"), aov, side="right")
     elif bought.any():
         values = aov[bought]
-        lower = np.searchsorted(np.sort(values), values, side="left")
-        level[bought] = (3 * lower) // len(values)
-    labels = np.array(CONSUMPTION_LEVELS, dtype=object)[np.clip(level, 0, 2)]
-    return np.where(bought, labels, NO_TAG).astype(object)
+        level[bought] = (3 * smaller_counts(values)) // len(values)
+    return np.where(bought, np.clip(level, 0, 2), len(CONSUMPTION_LEVELS))
 
 
 def purchase_activity(frequency: np.ndarray) -> np.ndarray:
     """0 / 1 / 2-3 / 4+ paid orders in the lookback window."""
+    return _named(purchase_activity_codes(frequency), ACTIVITY_BANDS)
+
+
+def purchase_activity_codes(frequency: np.ndarray) -> np.ndarray:
+    """Index into :data:`ACTIVITY_BANDS` per customer (see :func:`purchase_activity`)."""
     frequency = np.asarray(frequency, dtype="int64")
-    band = np.select([frequency <= 0, frequency == 1, frequency <= 3], [0, 1, 2], 3)
-    return np.array(ACTIVITY_BANDS, dtype=object)[band]
+    return np.select([frequency <= 0, frequency == 1, frequency <= 3], [0, 1, 2], 3)
 
 
 def loyalty_levels(
     tenure_days: np.ndarray, frequency: np.ndarray, n_orders: np.ndarray
 ) -> np.ndarray:
     """new / regular / loyal by tenure and orders in the lookback window; none without orders."""
+    return _named(loyalty_codes(tenure_days, frequency, n_orders), LOYALTY_LABELS)
+
+
+def loyalty_codes(
+    tenure_days: np.ndarray, frequency: np.ndarray, n_orders: np.ndarray
+) -> np.ndarray:
+    """Index into :data:`LOYALTY_LABELS` per customer (see :func:`loyalty_levels`)."""
     tenure = np.asarray(tenure_days, dtype="float64")
     frequency = np.asarray(frequency, dtype="int64")
     bought = (np.asarray(n_orders) > 0) & ~np.isnan(tenure)
     with np.errstate(invalid="ignore"):
         loyal = (tenure >= LOYALTY_TENURE_DAYS) & (frequency >= LOYALTY_MIN_ORDERS)
-        levels = np.select(
-            [~bought, tenure < LOYALTY_NEW_DAYS, loyal], [NO_TAG, "new", "loyal"], "regular"
+        return np.select(
+            [~bought, tenure < LOYALTY_NEW_DAYS, loyal], [len(LOYALTY_LEVELS), 0, 2], 1
         )
-    return levels.astype(object)
+
+
+def _named(codes: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    return np.array(labels, dtype=object)[codes]
 
 
 def builtin_tags(
@@ -115,25 +142,34 @@ def builtin_tags(
 ) -> dict[str, np.ndarray]:
     """The built-in tag columns of a segment table (needs aov, frequency, tenure_days,
     n_orders_total)."""
-    n_orders = table["n_orders_total"].to_numpy(dtype="int64")
-    frequency = table["frequency"].to_numpy(dtype="int64")
+    codes = builtin_tag_codes(
+        table["aov"].to_numpy(dtype="float64"),
+        table["n_orders_total"].to_numpy(dtype="int64"),
+        table["frequency"].to_numpy(dtype="int64"),
+        table["tenure_days"].to_numpy(dtype="float64"),
+        consumption_cutoffs,
+    )
+    return {name: _named(code, BUILTIN_TAG_LABELS[name]) for name, code in codes.items()}
+
+
+def builtin_tag_codes(
+    aov: np.ndarray,
+    n_orders: np.ndarray,
+    frequency: np.ndarray,
+    tenure_days: np.ndarray,
+    consumption_cutoffs: Sequence[float] | None = None,
+) -> dict[str, np.ndarray]:
+    """Per built-in tag, the index into its :data:`BUILTIN_TAG_LABELS` per customer (what
+    segment turns into text columns without a Python string per row)."""
     return {
-        CONSUMPTION_LEVEL: consumption_levels(
-            table["aov"].to_numpy(dtype="float64"), n_orders, consumption_cutoffs
-        ),
-        PURCHASE_ACTIVITY: purchase_activity(frequency),
-        LOYALTY: loyalty_levels(
-            table["tenure_days"].to_numpy(dtype="float64"), frequency, n_orders
-        ),
+        CONSUMPTION_LEVEL: consumption_level_codes(aov, n_orders, consumption_cutoffs),
+        PURCHASE_ACTIVITY: purchase_activity_codes(frequency),
+        LOYALTY: loyalty_codes(tenure_days, frequency, n_orders),
     }
 
 
 MAX_SUMMARY_VALUES = 12  # a rule with more distinct values is left out of the summary
-_VALUE_ORDER = {
-    CONSUMPTION_LEVEL: (*CONSUMPTION_LEVELS, NO_TAG),
-    PURCHASE_ACTIVITY: ACTIVITY_BANDS,
-    LOYALTY: (*LOYALTY_LEVELS, NO_TAG),
-}
+_VALUE_ORDER = BUILTIN_TAG_LABELS
 
 
 def tag_summary(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -145,9 +181,12 @@ def tag_summary(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     total_customers = len(table)
     total_revenue = float(table["monetary"].sum()) if "monetary" in table else 0.0
     parts = []
+    revenue = _revenue(table)
     for column in columns:
-        values = table[column].astype(object).where(table[column].notna(), "(missing)")
-        grouped = pd.DataFrame({"value": values.astype(str), "monetary": _revenue(table)})
+        values = table[column]
+        if not (isinstance(values.dtype, pd.StringDtype) and not values.hasnans):
+            values = values.astype(object).where(values.notna(), "(missing)").astype(str)
+        grouped = pd.DataFrame({"value": values, "monetary": revenue})
         counts = grouped.groupby("value", sort=False).agg(
             customers=("monetary", "size"), revenue=("monetary", "sum")
         )
