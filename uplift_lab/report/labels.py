@@ -208,7 +208,6 @@ HEADERS_ZH = {
         "{arm}：无法衡量（{what}没有区间：某组或观察组太小）。"
     ),
     "{value} (95% CI {low} to {high})": "{value}（95% 置信区间 {low} 至 {high}）",
-    "profit": "利润",
     "conversions": "转化数",
     "Conversion rate per arm and segment": "各组各细分的响应率",
     "Cumulative response per arm over the days of the window": "各组在响应窗口内的累计响应",
@@ -278,11 +277,46 @@ HEADERS_ZH = {
     "Same budget spent by other rules (valued by the plan's own scores)": (
         "同一预算用于其他规则（以本计划自身的评分估值）"
     ),
-    "rfm": "RFM 规则",
+    "uplift (this plan)": "增益模型（本计划）",
+    "RFM rule (rfm_score)": "RFM 规则（rfm_score）",
+    "segments (this plan)": "按细分（本计划）",
     "random": "随机",
-    "model": "模型",
+    "profit": "利润",
+    "point estimate": "点估计",
+    "lower 95% bound": "95% 下限",
+    "Measured effects of the past campaign (profit per message from the {basis})": (
+        "过去活动的实测效果（每条消息利润，按{basis}）"
+    ),
+    "* the segment's channel: the most profit per message, if positive.": (
+        "* 该细分的渠道：每条消息利润最高者（须为正）。"
+    ),
+    "Off-policy check on the past campaign ({picked} of {n} picked)": (
+        "在过去活动上的离线策略检验（{n} 人中入选 {picked} 人）"
+    ),
+    "Incremental profit each policy's picks earned in the past randomized campaign (95% CI), "
+    "independent of the model's scores.": (
+        "各策略所选客户在过去随机化活动中实际带来的增量利润（95% 置信区间），与模型评分无关。"
+    ),
+    "{eligible} eligible of {scored} scored customers; {selected} selected, expected cost "
+    "{cost} of budget {budget}, expected incremental profit {profit}.": (
+        "已评分客户 {scored} 人，其中符合条件 {eligible} 人；入选 {selected} 人，预期成本 {cost}"
+        "（预算 {budget}），预期增量利润 {profit}。"
+    ),
+    "Holdout {held} customers kept out; send list {send} customers, expected cost {cost}.": (
+        "观察组 {held} 人不发送；发送名单 {send} 人，预期成本 {cost}。"
+    ),
+    "wrote {path}": "已写入 {path}",
+    "The plan is optimal (one channel, one cost per message).": (
+        "该计划为最优解（单一渠道、单一消息成本）。"
+    ),
+    "Valued by the plan's own scores, so this is NOT evidence that the plan beats the rules. "
+    "Pass --validate-on PAST (a past randomized campaign) to value them independently.": (
+        "以本计划自身的评分估值，因此这不能证明本计划优于这些规则。传入 --validate-on PAST"
+        "（一次过去的随机化活动）可独立估值。"
+    ),
     # plan
     "returning": "老客",
+    "customer group": "客户类型",
     "GMV": "GMV",
     "orders": "订单数",
     "buyers": "买家数",
@@ -299,6 +333,17 @@ HEADERS_ZH = {
     ),
     "Promotion plan: {window}": "大促计划：{window}",
     "How the plan is computed": "计划的计算方法",
+    "Returning GMV target {target} = last {last} x (1 + {growth}): {extra} more, about "
+    "{buyers} extra returning buyers at {each} each.": (
+        "老客 GMV 目标 {target} = 上次 {last} x (1 + {growth})：多 {extra}，约需额外 {buyers} "
+        "位老客买家（每位 {each}）。"
+    ),
+    " No counted orders before the window: every buyer counts as new.": (
+        " 窗口前没有计入的订单：所有买家都算新客。"
+    ),
+    "Wrote plan.json, plan.md, plan.png and plan.html to {out}": (
+        "已写入 plan.json、plan.md、plan.png 和 plan.html 到 {out}"
+    ),
     "GMV of the last promotion and this year's target, returning and new customers": (
         "上次大促 GMV 与今年目标：老客与新客"
     ),
