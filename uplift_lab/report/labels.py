@@ -51,6 +51,7 @@ VALUES_ZH = {
     "regular": "常客",
     "loyal": "忠诚",
     "total": "合计",
+    "all": "全部",
     "(overall)": "（总体）",
     "(all)": "（全部）",
     "none": "无",
@@ -69,7 +70,7 @@ HEADERS_ZH = {
     "RFM class": "RFM 分类",
     "customers": "客户数",
     "share": "占比",
-    "revenue": "收入占比",
+    "revenue share": "收入占比",
     "recency": "最近购买天数",
     "tag": "标签",
     "value": "取值",
@@ -314,6 +315,18 @@ HEADERS_ZH = {
         "以本计划自身的评分估值，因此这不能证明本计划优于这些规则。传入 --validate-on PAST"
         "（一次过去的随机化活动）可独立估值。"
     ),
+    # demo
+    "measured [95% CI]": "实测 [95% 置信区间]",
+    "true (planted)": "真实（预设）",
+    "true incremental profit": "真实增量利润",
+    "uplift (send list)": "增益模型（发送名单）",
+    "RFM rule (top rfm_score, SMS)": "RFM 规则（rfm_score 最高者，短信）",
+    "random (SMS)": "随机（短信）",
+    "predicted = sum of expected profit in the send list (the model); measured = "
+    "analyze's incremental profit against the holdout; true = the shop's planted effect.": (
+        "预测 = 发送名单中预期利润之和（模型）；实测 = analyze 相对观察组测得的增量利润；"
+        "真实 = 模拟店铺预设的效果。"
+    ),
     # plan
     "returning": "老客",
     "customer group": "客户类型",
@@ -348,11 +361,31 @@ HEADERS_ZH = {
         "上次大促 GMV 与今年目标：老客与新客"
     ),
     # train / evaluate
+    "model": "模型",
+    "conversion": "转化",
+    "RFM rule": "RFM 规则",
+    "purchase prob.": "购买概率",
     "score": "评分",
     "Qini coefficient": "Qini 系数",
     "Qini": "Qini",
     "AUUC": "AUUC",
     "Qini over folds": "各折 Qini",
+    "uplift@{k}": "增益@{k}",
+    "incremental per 1,000 @{k}": "每千人增量 @{k}",
+    "random @{k}": "随机 @{k}",
+    "random targeting captures {value} per 1,000 @{k}": "随机触达每千人获得 {value} @{k}",
+    "{arm} vs {control}: {outcome}": "{arm} 对比 {control}：{outcome}",
+    "{arm} vs {control}": "{arm} 对比 {control}",
+    "{arm} vs {control}: mean over {folds} held-out folds": (
+        "{arm} 对比 {control}：{folds} 个留出折的均值"
+    ),
+    "baseline: random targeting": "基线：随机触达",
+    "baseline: RFM rule": "基线：RFM 规则",
+    "baseline: purchase probability": "基线：购买概率",
+    "revenue": "收入",
+    "outcome": "结果",
+    "sd": "标准差",
+    "Chosen model ({name}): {verdict}": "选定模型（{name}）：{verdict}",
     "verdict": "结论",
     "useful": "有用",
     "not useful": "无用",
@@ -368,6 +401,10 @@ HEADERS_ZH = {
     "Calibration of {label}": "{label} 的校准",
     "How to read this": "如何阅读",
     "Uplift model evaluation": "增益模型评估",
+    "Uplift evaluation on a later campaign: {name}": "在后续活动上的增益评估：{name}",
+    "Evaluated on {n} campaign customers ({treated} treated, {control} control).": (
+        "在 {n} 位活动客户上评估（发送组 {treated} 人，对照组 {control} 人）。"
+    ),
     "Outcome: {outcome}": "结果：{outcome}",
     "{prefix}{outcome}, models vs baselines (95% CI: customer bootstrap of the held-out "
     "predictions)": "{prefix}{outcome}，模型与基线对比（95% 置信区间：留出预测的客户自助法）",

@@ -55,6 +55,8 @@ def segment_summary_tables(result: SegmentResult, labels: Labels = EN) -> list[T
     column of the English table is then the same, so it is left out)."""
     columns = ["customers", "share", "revenue_share", "mean_recency_days"]
     headers = {column: labels(header) for column, header in SUMMARY_HEADERS.items()}
+    if labels.lang is not Lang.en:  # "revenue" here is a share of revenue, not an amount
+        headers["revenue_share"] = labels("revenue share")
     lifecycle = dataframe_table(
         _translated(result.lifecycle_summary[["lifecycle", *columns]], ["lifecycle"], labels),
         title=labels(
