@@ -123,18 +123,18 @@ HEADERS_ZH = {
     "Treated": "发送组",
     "Lift [95% CI]": "提升 [95% 置信区间]",
     "Rel. lift [95% CI]": "相对提升 [95% 置信区间]",
-    "p": "p 值",
-    "p (Holm)": "p 值（Holm 校正）",
-    "p (BH)": "p 值（BH 校正）",
-    "p (unadjusted)": "p 值（未校正）",
+    "p": "p值",
+    "p (Holm)": "p值（Holm 校正）",
+    "p (BH)": "p值（BH 校正）",
+    "p (unadjusted)": "p值（未校正）",
     "Lift uncapped [95% CI]": "未截尾提升 [95% 置信区间]",
     "Lift capped [95% CI]": "截尾提升 [95% 置信区间]",
-    "p (capped)": "p 值（截尾）",
+    "p (capped)": "p值（截尾）",
     "Lift raw [95% CI]": "原始提升 [95% 置信区间]",
     "Lift CUPED [95% CI]": "CUPED 提升 [95% 置信区间]",
-    "p (CUPED)": "p 值（CUPED）",
+    "p (CUPED)": "p值（CUPED）",
     "Var. reduction": "方差缩减",
-    "Incr. conv.": "增量转化",
+    "Incr. conv.": "增量转化数",
     "Incr. revenue": "增量收入",
     "Message cost": "消息成本",
     "Coupon cost": "优惠券成本",
@@ -408,7 +408,8 @@ HEADERS_ZH = {
     "Outcome: {outcome}": "结果：{outcome}",
     "{prefix}{outcome}, models vs baselines (95% CI: customer bootstrap of the held-out "
     "predictions)": "{prefix}{outcome}，模型与基线对比（95% 置信区间：留出预测的客户自助法）",
-    "converted": "转化",
+    "converted": "已转化",
+    "chosen": "已选",
     "Report written to {out}/ (report.md, report.html, metrics.json, PNGs)": (
         "报告已写入 {out}/（report.md、report.html、metrics.json、PNG 图）"
     ),
@@ -440,16 +441,18 @@ SAME_MEANING = (
     frozenset({"conversions", "Conversions"}),
     frozenset({"incremental revenue", "incr. revenue", "Incr. revenue"}),
     frozenset({"incremental profit", "Incr. profit"}),
-    frozenset({"incremental conversions", "Incr. conversions"}),
+    frozenset({"incremental conversions", "Incr. conversions", "Incr. conv."}),
+    frozenset({"revenue", "Revenue"}),
     frozenset({"Conv. rate", "response rate"}),
     frozenset({"notes", "note"}),
     frozenset({"observed", "Observed"}),
     frozenset({"verdict", "Verdict"}),
-    frozenset({"Incr. conv.", "Incr. conversions"}),
 )
-"""English labels that intentionally share one Chinese label (checked by the tests)."""
+"""English labels that intentionally share one Chinese label (checked by the tests).
 
-_AMOUNT = re.compile(r"(?<![\w.¥])([+-]?)(\d[\d,]*(?:\.\d+)?)(?![\w%])")
+A Chinese template may leave out ``{s}``, the English plural ending."""
+
+_AMOUNT = re.compile(r"(?<![\w.,¥])([+-]?)(\d[\d,]*(?:\.\d+)?)(?![.,]?\d|[\w%])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,8 +467,12 @@ class Labels:
         return template.format(**values) if values else template
 
     def value(self, value: object) -> str:
-        """A data value shown as a row label (a stage, RFM class, arm, band), translated."""
-        return self(str(value))
+        """A data value shown as a row label (a stage, RFM class, arm, band), translated; a
+        stratum of several columns (``silent|sms``) part by part."""
+        text = str(value)
+        if self.lang is Lang.en or text in label_table() or "|" not in text:
+            return self(text)
+        return "|".join(self(part) for part in text.split("|"))
 
     def money(self, text: str) -> str:
         """Formatted amounts as money: with zh every number gets a ¥ (``+1,234.50`` ->

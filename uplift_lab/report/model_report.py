@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,18 @@ def _with_ci(summary: pd.DataFrame, metric: str, kind: str) -> str:
     return f"{text} [{_format(row['ci_low'], kind)}, {_format(row['ci_high'], kind)}]"
 
 
+_SCORE_LABEL = re.compile(r"^(?P<kind>.+) \((?P<target>[^()]+)\)(?P<chosen> \[chosen\])?$")
+
+
+def _score_label(label: str, labels: Labels = EN) -> str:
+    """A score's label ("dr (conversion) [chosen]", "baseline: RFM rule") in ``labels``."""
+    match = _SCORE_LABEL.match(label)
+    if match is None:
+        return labels.value(label)
+    text = f"{match['kind']} ({labels.value(match['target'])})"
+    return text + (f" [{labels('chosen')}]" if match["chosen"] else "")
+
+
 def _verdict_word(verdict: str) -> str:
     return verdict.split(":")[0]
 
@@ -135,7 +148,10 @@ def comparison_rows(
     rows = []
     for item in evaluation.scores:
         summary = item.summary
-        cells = [labels.value(item.label), _pooled_with_ci(item, "qini_coefficient", "coef")]
+        cells = [
+            _score_label(item.label, labels),
+            _pooled_with_ci(item, "qini_coefficient", "coef"),
+        ]
         cells.append(_format(_pooled(item, "auuc"), "coef"))
         cells += [_pooled_with_ci(item, f"uplift_at_{k:.0%}", lift_kind) for k in evaluation.ks]
         cells.append(_pooled_with_ci(item, f"incremental_per_1000_at_{k_focus:.0%}", "amount"))
@@ -293,7 +309,7 @@ def _section(
     calibration_header, calibration = calibration_rows(
         best.calibration, binary=evaluation.binary_outcome, labels=labels
     )
-    best_label = labels.value(best.label)
+    best_label = _score_label(best.label, labels)
     return {
         "heading": heading,
         "verdict_title": labels("Verdict for {label}:", label=best_label),
@@ -310,7 +326,9 @@ def _section(
             "rows": [{"baseline": baseline, "cells": cells} for baseline, cells in rows],
         },
         "table_caption": _table_caption(evaluation),
-        "verdicts": [(labels.value(item.label), item.verdict) for item in evaluation.scores],
+        "verdicts": [
+            (_score_label(item.label, labels), item.verdict) for item in evaluation.scores
+        ],
         "notes": list(evaluation.notes) + _fold_notes(evaluation),
         "calibration": {
             "columns": calibration_header,
