@@ -228,6 +228,9 @@ HEADERS_ZH = {
     "hour of day of the order": "下单时刻",
     "day of the window, 1 = its first": "窗口内第几天，1 = 第一天",
     "group": "分组",
+    "Lift {lift} pts [{level} CI {low}, {high}], p = {p}": (
+        "提升 {lift} 个百分点 [{level} 置信区间 {low}, {high}]，p = {p}"
+    ),
     "responded": "响应人数",
     "response rate": "响应率",
     # schedule
@@ -340,6 +343,10 @@ HEADERS_ZH = {
     "to message": "需触达",
     "exp. extra GMV": "预期额外 GMV",
     "caveats": "注意事项",
+    "no lift: not planned": "无提升：不计划",
+    "lift CI includes 0": "提升的置信区间包含 0",
+    "small holdout": "观察组偏小",
+    "> segment size": "> 细分人数",
     "Last promotion {window} ({days} days) and targets": "上次大促 {window}（{days} 天）与目标",
     "Customers to message per segment (lifts of the past analysis)": (
         "各细分需触达的客户（按过去分析的提升）"

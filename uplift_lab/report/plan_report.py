@@ -118,7 +118,7 @@ def reach_table(plan: PromoPlan, labels: Labels = EN) -> PlanTable | None:
                 _count(row.customers_to_message),
                 labels.money(_money(row.message_cost)),
                 labels.money(_money(row.expected_extra_gmv)),
-                ", ".join(row.caveats()),
+                ", ".join(map(labels, row.caveats())),
             )
         )
     rows.append(
@@ -185,7 +185,7 @@ def caveat_lines(plan: PromoPlan, labels: Labels = EN) -> list[str]:
     if plan.reach is None:
         return []
     return [
-        f"{labels.value(row.effect.segment)}: {', '.join(row.caveats())}"
+        f"{labels.value(row.effect.segment)}: {', '.join(map(labels, row.caveats()))}"
         for row in plan.reach.segments
         if row.caveats()
     ]

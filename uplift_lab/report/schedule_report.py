@@ -67,9 +67,13 @@ def touch_table(response: TouchResponse, alpha: float = 0.05, labels: Labels = E
     if effect.error:
         caption = f"Lift not computed: {effect.error.replace('_', ' ')}."
     else:
-        caption = (
-            f"Lift {points_text(effect.difference)} pts [{level} CI {points_text(effect.ci_low)}, "
-            f"{points_text(effect.ci_high)}], p = {effect.p_value:.3g}"
+        caption = labels(
+            "Lift {lift} pts [{level} CI {low}, {high}], p = {p}",
+            lift=points_text(effect.difference),
+            level=level,
+            low=points_text(effect.ci_low),
+            high=points_text(effect.ci_high),
+            p=f"{effect.p_value:.3g}",
         )
     table = Table(
         title=labels(
