@@ -38,3 +38,26 @@ def test_every_command_named_in_the_readme_exists() -> None:
     named = set(re.findall(r"uplift-lab ([a-z][a-z-]*[a-z])", text))
     commands = set(typer.main.get_command(app).commands)
     assert named - {"turns"} <= commands, named - commands
+
+
+def _zh_lines() -> list[str]:
+    text = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    section = text.split("## 新机器：两行命令", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section)
+
+
+def test_chinese_readme_is_linked_and_its_two_lines_are_the_english_ones_with_lang_zh() -> None:
+    assert "(README.zh-CN.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    demo, tests = _fresh_machine_lines()
+    assert _zh_lines() == [demo + " --lang zh", tests]
+
+
+def test_every_command_in_the_chinese_readme_exists_and_shown_ones_take_lang() -> None:
+    text = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    commands = typer.main.get_command(app).commands
+    named = set(re.findall(r"uplift-lab ([a-z][a-z-]*[a-z])", text))
+    assert named <= set(commands), named - set(commands)
+    shown = re.findall(r"^\$ uplift-lab (\w+) .*--lang zh$", text, flags=re.MULTILINE)
+    assert {"segment", "analyze", "design", "target", "schedule", "plan"} <= set(shown)
+    for command in shown:
+        assert any(param.name == "lang" for param in commands[command].params), command

@@ -51,7 +51,7 @@ def test_ctrl_c_while_score_writes_batches_leaves_nothing(fx, tmp_path, monkeypa
 def test_ctrl_c_while_evaluate_writes_its_folder_leaves_nothing(fx, tmp_path, monkeypatch):
     from uplift_lab.report import model_report
 
-    def interrupt(evaluations, description, staging):
+    def interrupt(evaluations, description, staging, *_labels):
         (Path(staging) / "report.md").write_text("half")
         raise KeyboardInterrupt
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from uplift_lab.errors import DataWarning, UpliftLabError
+from uplift_lab.report.labels import Lang
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -112,6 +113,15 @@ EncodingOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")]
+LangOption = Annotated[
+    Lang,
+    typer.Option(
+        "--lang",
+        help="Language of the printed tables and the Markdown/HTML reports: en, or zh for "
+        "Chinese labels and ¥ amounts. CSV, Parquet and JSON outputs keep their English "
+        "column names and keys.",
+    ),
+]
 WideOption = Annotated[
     bool,
     typer.Option(

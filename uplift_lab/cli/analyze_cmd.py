@@ -16,6 +16,8 @@ from uplift_lab.cli._common import (
     DayFirstOption,
     EncodingOption,
     ExcludeStatusOption,
+    Lang,
+    LangOption,
     PaidStatusOption,
     PresetOption,
     RefundColOption,
@@ -287,11 +289,13 @@ def analyze(
     ] = False,
     encoding: EncodingOption = "auto",
     wide: WideOption = False,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
     from uplift_lab import analyze as analysis_module
     from uplift_lab.io import to_json_text
     from uplift_lab.report import analyze_report
+    from uplift_lab.report.labels import labels_for
 
     if cap_revenue is not None and not 0 < cap_revenue < 1:
         raise InputError(f"--cap-revenue must be in (0, 1), e.g. 0.999. Got {cap_revenue} instead.")
@@ -377,25 +381,28 @@ def analyze(
             positive=positive,
         )
         result = analysis_module.analyze_flat_file(input_path, columns, options, encoding=encoding)
+    labels = labels_for(lang)
     if out is not None:
-        analyze_report.write_report(result, out)
+        analyze_report.write_report(result, out, labels)
     if as_json:
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return
-    analyze_report.print_analysis(result, console, wide=wide)
+    analyze_report.print_analysis(result, console, wide=wide, labels=labels)
     from uplift_lab.report.timing_report import rich_table, timing_tables
 
     for formatted in timing_tables(result):
-        console.print(rich_table(formatted))
+        console.print(rich_table(formatted, labels))
         console.print()
     if result.touches:
         from uplift_lab.report.schedule_report import touch_table
 
         for touch in result.touches:
-            console.print(touch_table(touch, alpha))
+            console.print(touch_table(touch, alpha, labels))
             console.print()
     if out is not None:
-        console.print(f"Report written to {out}/ (report.md, report.html, report.json)")
+        console.print(
+            labels("Report written to {out}/ (report.md, report.html, report.json)", out=out)
+        )
 
 
 def _analyze_aggregated(

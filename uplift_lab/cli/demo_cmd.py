@@ -13,10 +13,18 @@ from typing import Annotated
 
 import typer
 
-from uplift_lab.cli._common import INTERRUPTED_EXIT_CODE, console, report_errors
+from uplift_lab.cli._common import (
+    INTERRUPTED_EXIT_CODE,
+    Lang,
+    LangOption,
+    console,
+    report_errors,
+)
+from uplift_lab.report.labels import EN, Labels, labels_for
 
 CHANNELS = ("sms=0.05", "mms=0.20", "edm=0.01")  # the first is what RFM/random would send
 RESPONSE = "mms=1.4,edm=0.35"  # channel effect relative to SMS, as earlier tests measured it
+WITHOUT_LANG = ("synth", "score")  # steps that print no report
 
 
 def register(app: typer.Typer) -> None:
@@ -24,11 +32,15 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def _run_step(title: str, argv: list[str]) -> None:
-    """Print a step's command line and run it through the real CLI; stop the demo if it fails."""
+def _run_step(title: str, argv: list[str], lang: Lang = Lang.en) -> None:
+    """Print a step's command line and run it through the real CLI; stop the demo if it fails.
+
+    With ``lang`` other than English every step that prints a report gets ``--lang``."""
     from uplift_lab.cli import app
     from uplift_lab.errors import UpliftLabError
 
+    if lang is not Lang.en and argv[0] not in WITHOUT_LANG:
+        argv = [*argv, "--lang", lang.value]
     console.print()
     console.rule(f"[bold]{title}")
     console.print(f"[bold cyan]$ uplift-lab {shlex.join(argv)}[/]")
@@ -61,6 +73,7 @@ def demo(
             "customers of a 40,000-customer shop by SMS).",
         ),
     ] = 200.0,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Run the whole loop on a generated shop, each step printed as the command that repeats it:
     synth -> segment -> analyze the past SMS campaign -> train uplift models on it -> evaluate ->
@@ -85,6 +98,7 @@ def demo(
     _run_step(
         "1. A generated shop with one past SMS campaign (10% holdout per segment)",
         ["synth", "--customers", str(customers), "--seed", str(seed), "--out", str(shop_dir)],
+        lang=lang,
     )
     meta = io.read_json(shop_dir / "shop.json")
     as_of, start = meta["as_of"], meta["campaign"]["start"]
@@ -99,32 +113,35 @@ def demo(
         # generated with (synth.py); on a real shop the default, cycle stages, applies.
         ["segment", str(shop_dir / "orders.csv"), *history, "--as-of", as_of,
          "--thresholds", "fixed", "--tags", str(tags), "--out", str(out / "segments.parquet")],
+        lang=lang,
     )  # fmt: skip
     _run_step(
         "3. What did the past SMS campaign earn, per lifecycle stage?",
         ["analyze", str(past), "--outcomes", str(shop_dir / "orders.csv"),
-         "--out", str(out / "reports" / "past_sms")],
+         "--out", str(out / "reports" / "past_sms")], lang=lang,
     )  # fmt: skip
     _run_step(
         "4. Learn who responds because of the message (features as of the campaign start)",
         ["train", "--experiment", str(past), "--orders", str(shop_dir / "orders.csv"), *history,
          "--start", start, "--window-days", window, "--revenue-model", "decomposition",
-         "--out", str(models), "--force"],
+         "--out", str(models), "--force"], lang=lang,
     )  # fmt: skip
     _run_step(
         "5. Is the model worth using? Held-out folds vs random, RFM rule, purchase probability",
         ["evaluate", str(models), "--out", str(out / "reports" / "model"), "--force"],
+        lang=lang,
     )
     _run_step(
         "6. Score today's customers",
         ["score", str(models), str(out / "segments.parquet"), "--out", str(out / "scores.parquet")],
+        lang=lang,
     )
     _run_step(
         "7. How small a lift can a 10% holdout read? (power per segment, from step 3's rates)",
         ["design", str(out / "segments.parquet"), "--name", "double11_power_check",
          "--segments", "semi_active,silent", "--baseline-from",
          str(out / "reports" / "past_sms" / "report.json"), "--target-lift", "0.03",
-         "--out", str(out / "experiments" / "double11_power_check"), "--force"],
+         "--out", str(out / "experiments" / "double11_power_check"), "--force"], lang=lang,
     )  # fmt: skip
     channels = [arg for channel in CHANNELS for arg in ("--channel", channel)]
     _run_step(
@@ -133,7 +150,7 @@ def demo(
          "--budget", f"{budget:g}", *channels, "--response", RESPONSE,
          "--margin", f"{MARGIN:g}", "--holdout", "0.1", "--experiment", str(campaign),
          "--start", as_of, "--out", str(out / "sendlist.csv"),
-         "--report", str(out / "reports" / "target"), "--force"],
+         "--report", str(out / "reports" / "target"), "--force"], lang=lang,
     )  # fmt: skip
 
     console.print()
@@ -149,6 +166,7 @@ def demo(
     _run_step(
         "10. What did the new campaign earn, per segment and channel, against its holdout?",
         ["analyze", str(campaign), "--outcomes", str(outcomes_path), "--out", str(report)],
+        lang=lang,
     )
 
     send_list = io.read_table(out / "sendlist.csv", string_columns=["customer_id"])
@@ -156,9 +174,10 @@ def demo(
     planted = planted_profit_per_customer(shop, send_list, shop.as_of, MARGIN)
     checks = profit_checks(send_list, planted, io.read_json(report / "report.json")["overall"])
     policies = policy_comparison(shop, segments, send_list, shop.as_of, MARGIN, seed=seed)
-    _print_profit_checks(checks)
-    _print_policies(policies)
-    _timing_steps(out, report, shop_dir, meta)
+    labels = labels_for(lang)
+    _print_profit_checks(checks, labels)
+    _print_policies(policies, labels)
+    _timing_steps(out, report, shop_dir, meta, lang)
     summary = io.write_json(
         {
             "profit_checks": [_json_safe(dataclasses.asdict(check)) for check in checks],
@@ -169,7 +188,7 @@ def demo(
     console.print(f"\nReports: {report}/report.html and {summary}; every file: {out}/.")
 
 
-def _timing_steps(out: Path, report: Path, shop_dir: Path, meta: dict) -> None:
+def _timing_steps(out: Path, report: Path, shop_dir: Path, meta: dict, lang: Lang) -> None:
     """Send time and promotion targets: the past SMS as a schedule, its response by hour of day
     and hours since the send, and this year's targets from last year's window."""
     import pandas as pd
@@ -185,19 +204,20 @@ def _timing_steps(out: Path, report: Path, shop_dir: Path, meta: dict) -> None:
         "13. The past SMS as a schedule: one touch at 00:00 on its first day",
         ["schedule", "--segments", str(shop_dir / "campaign.csv"), "--touches", str(touches),
          "--experiment", str(past), "--start", start, "--out", str(out / "schedules" / "past_sms"),
-         "--force"],
+         "--force"], lang=lang,
     )  # fmt: skip
     _run_step(
         "14. Send time: by hour, a send hour per segment, hours since the send",
         ["analyze", str(past), "--outcomes", str(shop_dir / "orders.csv"), "--schedule",
          str(out / "schedules" / "past_sms"), "--by-hour", "--out", str(report / "send_time")],
+        lang=lang,
     )  # fmt: skip
     end = pd.Timestamp(start) + pd.Timedelta(days=int(meta["campaign"]["window_days"]) - 1)
     _run_step(
         "15. This year's targets: the past window's GMV +20%, reach from its lifts",
         ["plan", str(shop_dir / "orders.csv"), "--promo", f"{start}:{end.date().isoformat()}",
          "--growth", "0.2", "--analysis", str(out / "reports" / "past_sms" / "report.json"),
-         "--out", str(report / "plan"), "--force"],
+         "--out", str(report / "plan"), "--force"], lang=lang,
     )  # fmt: skip
 
 
@@ -206,7 +226,7 @@ def _json_safe(record: dict) -> dict:
     return {k: None if isinstance(v, float) and v != v else v for k, v in record.items()}
 
 
-def _print_profit_checks(checks: list) -> None:
+def _print_profit_checks(checks: list, labels: Labels = EN) -> None:
     from rich.table import Table
 
     from uplift_lab.report.tables import keep_numbers_whole
@@ -214,31 +234,34 @@ def _print_profit_checks(checks: list) -> None:
     console.print()
     console.rule("[bold]11. Predicted vs measured vs true incremental profit of the send")
     table = Table(show_edge=False, header_style="bold")
+    money = labels.money
     for name in ("channel", "sent", "predicted", "measured [95% CI]", "true (planted)"):
-        table.add_column(name, justify="left" if name == "channel" else "right")
+        table.add_column(labels(name), justify="left" if name == "channel" else "right")
     for check in checks:
         table.add_row(
-            check.channel,
+            labels.value(check.channel),
             f"{check.n_sent:,}",
-            f"{check.predicted:,.0f}",
-            f"{check.measured:,.0f} [{check.measured_low:,.0f}, {check.measured_high:,.0f}]",
-            f"{check.planted:,.0f}",
+            money(f"{check.predicted:,.0f}"),
+            money(f"{check.measured:,.0f} [{check.measured_low:,.0f}, {check.measured_high:,.0f}]"),
+            money(f"{check.planted:,.0f}"),
         )
     table.add_row(
-        "total",
+        labels("total"),
         f"{sum(c.n_sent for c in checks):,}",
-        f"{sum(c.predicted for c in checks):,.0f}",
-        f"{sum(c.measured for c in checks):,.0f}",
-        f"{sum(c.planted for c in checks):,.0f}",
+        money(f"{sum(c.predicted for c in checks):,.0f}"),
+        money(f"{sum(c.measured for c in checks):,.0f}"),
+        money(f"{sum(c.planted for c in checks):,.0f}"),
     )
     console.print(keep_numbers_whole(table))
     console.print(
-        "predicted = sum of expected profit in the send list (the model); measured = analyze's "
-        "incremental profit against the holdout; true = the shop's planted effect."
+        labels(
+            "predicted = sum of expected profit in the send list (the model); measured = "
+            "analyze's incremental profit against the holdout; true = the shop's planted effect."
+        )
     )
 
 
-def _print_policies(policies) -> None:
+def _print_policies(policies, labels: Labels = EN) -> None:
     from rich.table import Table
 
     from uplift_lab.report.tables import keep_numbers_whole
@@ -247,12 +270,12 @@ def _print_policies(policies) -> None:
     console.rule("[bold]12. The same spend on today's rules, valued by the planted truth")
     table = Table(show_edge=False, header_style="bold")
     for name in ("policy", "customers", "cost", "true incremental profit"):
-        table.add_column(name, justify="left" if name == "policy" else "right")
+        table.add_column(labels(name), justify="left" if name == "policy" else "right")
     for row in policies.itertuples():
         table.add_row(
-            row.policy,
+            labels.value(row.policy),
             f"{row.customers:,}",
-            f"{row.cost:,.2f}",
-            f"{row.true_incremental_profit:,.0f}",
+            labels.money(f"{row.cost:,.2f}"),
+            labels.money(f"{row.true_incremental_profit:,.0f}"),
         )
     console.print(keep_numbers_whole(table))

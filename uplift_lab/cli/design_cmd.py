@@ -11,6 +11,8 @@ from uplift_lab.cli._common import (
     CustomerColOption,
     EncodingOption,
     JsonOption,
+    Lang,
+    LangOption,
     console,
     err_console,
     parse_key_values,
@@ -184,11 +186,13 @@ def design(
     ] = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Design a randomized send/holdout split per stratum, with power and balance checks."""
     from uplift_lab import io
     from uplift_lab.design import baselines_from_report, check_experiment_name, create_experiment
     from uplift_lab.report.design_report import design_table
+    from uplift_lab.report.labels import labels_for
 
     check_experiment_name(name)
     holdout_default, holdout_by_stratum = _parse_rate_options(holdout, "--holdout")
@@ -234,8 +238,15 @@ def design(
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
         return
-    console.print(design_table(design_result, width=console.width))
-    console.print(f"Wrote {out}/assignment.parquet and {out}/design.json (salt {meta['salt']}).")
+    labels = labels_for(lang)
+    console.print(design_table(design_result, width=console.width, labels=labels))
+    console.print(
+        labels(
+            "Wrote {out}/assignment.parquet and {out}/design.json (salt {salt}).",
+            out=out,
+            salt=meta["salt"],
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,8 @@ from uplift_lab.cli._common import (
     EncodingOption,
     ExcludeStatusOption,
     JsonOption,
+    Lang,
+    LangOption,
     PaidStatusOption,
     PresetOption,
     RefundColOption,
@@ -43,6 +45,7 @@ from uplift_lab.cli._common import (
     split_list,
     time_parsing,
 )
+from uplift_lab.report.labels import labels_for
 
 TRAIN_HELP = (
     "Train uplift models on a past randomized campaign and save them to --out (LightGBM text "
@@ -236,20 +239,27 @@ def _number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
-def _candidates_tables(result) -> list:
+def _candidates_tables(result, labels=None) -> list:
     """One rich table per treated arm: every candidate's mean held-out metrics."""
     from rich import box
     from rich.table import Table
 
+    from uplift_lab.report.labels import EN
     from uplift_lab.report.tables import keep_numbers_whole
 
+    labels = labels or EN
     choice = result.model.cv_metrics["choice"]
     folds = result.model.cv_metrics["folds"]
     control = result.model.control
     tables = []
     for arm in choice:
         table = Table(
-            title=f"{arm} vs {control}: mean over {folds} held-out folds",
+            title=labels(
+                "{arm} vs {control}: mean over {folds} held-out folds",
+                arm=labels.value(arm),
+                control=labels.value(control),
+                folds=folds,
+            ),
             caption="* chosen (highest Qini minus one standard error, sd / sqrt(folds)); "
             "below the line: baselines (targeting rules a model must beat); @k: uplift among "
             "the top k by score",
@@ -257,9 +267,9 @@ def _candidates_tables(result) -> list:
             pad_edge=False,
         )
         for name in ("outcome", "model"):
-            table.add_column(name, no_wrap=True)
+            table.add_column(labels(name), no_wrap=True)
         for name in ("Qini", "sd", "AUUC", "@10%", "@30%", "@50%"):
-            table.add_column(name, justify="right", no_wrap=True)
+            table.add_column(labels(name), justify="right", no_wrap=True)
         rows = result.candidates.to_dict(orient="records")
         baselines = []
         if result.baselines is not None and len(result.baselines):
@@ -271,7 +281,10 @@ def _candidates_tables(result) -> list:
                 table.add_section()
             chosen = choice[arm][row["target"]] == row["kind"]
             digits = 3 if row["target"] == "conversion" else 2
-            cells = [row["target"], row["kind"] + ("*" if chosen else "")]
+            cells = [
+                labels.value(row["target"]),
+                labels.value(row["kind"]) + ("*" if chosen else ""),
+            ]
             cells += [_number(row["qini"], 3), _number(row.get("qini_sd"), 3)]
             cells += [_number(row["auuc"], 3)]
             cells += [_number(row.get(f"uplift_at_{k}"), digits) for k in (10, 30, 50)]
@@ -460,6 +473,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
+        lang: LangOption = Lang.en,
     ) -> None:
         from uplift_lab import io
         from uplift_lab.errors import input_error
@@ -524,7 +538,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"RFM-rule baseline: {_rfm_text(training.rfm_columns)}.")
         aucs = ", ".join(f"{arm} {auc:.3f}" for arm, auc in result.propensity_auc.items())
         console.print(f"Randomization check: propensity AUC {aucs} (limit 0.6).")
-        for table in _candidates_tables(result):
+        for table in _candidates_tables(result, labels_for(lang)):
             console.print(table)
         for arm, chosen in result.model.cv_metrics["choice"].items():
             revenue_text = f", revenue: {chosen['revenue']}" if chosen["revenue"] else ""
@@ -718,6 +732,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
+        lang: LangOption = Lang.en,
     ) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
@@ -739,7 +754,7 @@ def register(app: typer.Typer) -> None:
             _evaluate_scores(
                 scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
                 revenue_col, score_cols, rfm_cols, splits, seed, force, encoding, as_json,
-                campaign,
+                campaign, labels_for(lang),
             )  # fmt: skip
             return
         scores_only = {
@@ -758,18 +773,24 @@ def register(app: typer.Typer) -> None:
         from uplift_lab.report.model_report import comparison_table
         from uplift_lab.uplift.store import evaluate_model_folder
 
-        report = evaluate_model_folder(model_dir, out, seed=seed, force=force)
+        labels = labels_for(lang)
+        report = evaluate_model_folder(model_dir, out, seed=seed, force=force, labels=labels)
         if as_json:
             typer.echo(io.to_json_text(report.summary), nl=False)
             return
         results = zip(report.evaluations, report.summary["results"], strict=True)
+        control_label = labels.value(report.summary["control"])
         for (arm, _, evaluation), result in results:
-            console.print(
-                comparison_table(evaluation, title=f"{arm} vs {report.summary['control']}")
-            )
+            title = labels("{arm} vs {control}", arm=labels.value(arm), control=control_label)
+            console.print(comparison_table(evaluation, title=title, labels=labels))
             verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
-            console.print(f"Chosen model ({result['chosen']}): {verdict}", markup=False)
-        console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")
+            chosen = labels(
+                "Chosen model ({name}): {verdict}", name=result["chosen"], verdict=verdict
+            )
+            console.print(chosen, markup=False)
+        console.print(
+            labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)
+        )
 
 
 def _campaign_outcomes(
@@ -799,7 +820,7 @@ def _campaign_outcomes(
 
 def _evaluate_scores(
     scores, out, outcomes, id_col, arm_col, control, treated, conversion_col, revenue_col,
-    score_cols, rfm_cols, splits, seed, force, encoding, as_json, campaign=None,
+    score_cols, rfm_cols, splits, seed, force, encoding, as_json, campaign=None, labels=None,
 ) -> None:  # fmt: skip
     """``evaluate --scores``: validate a scored file on a later campaign's outcomes."""
     from uplift_lab import io
@@ -838,18 +859,28 @@ def _evaluate_scores(
         seed=seed,
         force=force,
         encoding=encoding,
+        labels=labels,
     )
     if as_json:
         payload = [evaluation_json(evaluation) for evaluation in report.evaluations]
         typer.echo(io.to_json_text({"out": str(out), "outcomes": payload}), nl=False)
         return
+    from uplift_lab.report.labels import EN
+
+    labels = labels or EN
     first = report.evaluations[0]
     console.print(
-        f"Evaluated on {first.n:,} campaign customers ({first.n_treated:,} treated, "
-        f"{first.n_control:,} control)."
+        labels(
+            "Evaluated on {n} campaign customers ({treated} treated, {control} control).",
+            n=f"{first.n:,}",
+            treated=f"{first.n_treated:,}",
+            control=f"{first.n_control:,}",
+        )
     )
     for evaluation in report.evaluations:
-        console.print(comparison_table(evaluation, title=scores.name))
+        console.print(comparison_table(evaluation, title=scores.name, labels=labels))
     for line in verdict_lines(report):
         console.print(line, markup=False)
-    console.print(f"Report written to {out}/ (report.md, report.html, metrics.json, PNGs)")
+    console.print(
+        labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)
+    )

@@ -17,6 +17,8 @@ from uplift_lab.cli._common import (
     ExcludeStatusOption,
     InputFile,
     JsonOption,
+    Lang,
+    LangOption,
     PaidStatusOption,
     PresetOption,
     RefundColOption,
@@ -103,8 +105,10 @@ def register(app: typer.Typer) -> None:
         timezone: TimezoneOption = None,
         force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
         as_json: JsonOption = False,
+        lang: LangOption = Lang.en,
     ) -> None:
         from uplift_lab import io
+        from uplift_lab.report.labels import labels_for
         from uplift_lab.report.plan_report import caveat_lines, overview, tables, terminal_table
         from uplift_lab.workflows.plan import plan_files
 
@@ -132,15 +136,17 @@ def register(app: typer.Typer) -> None:
                 inputs=inputs,
                 encoding=encoding,
                 force=force,
+                labels=labels_for(lang),
             )
         if as_json:
             typer.echo(io.to_json_text(result.payload), nl=False)
             return
-        for table in tables(result.plan):
+        labels = labels_for(lang)
+        for table in tables(result.plan, labels):
             console.print(terminal_table(table))
-        for line in caveat_lines(result.plan):
+        for line in caveat_lines(result.plan, labels):
             console.print(line)
-        console.print(overview(result.plan))
+        console.print(overview(result.plan, labels))
         for line in result.counting.lines():
             console.print(line)
-        console.print(f"Wrote plan.json, plan.md, plan.png and plan.html to {out}")
+        console.print(labels("Wrote plan.json, plan.md, plan.png and plan.html to {out}", out=out))

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from uplift_lab.cli._common import EncodingOption, JsonOption, console, report_errors, warn
+from uplift_lab.cli._common import (
+    EncodingOption,
+    JsonOption,
+    Lang,
+    LangOption,
+    console,
+    report_errors,
+    warn,
+)
 
 HELP = """Turn a multi-touch plan into per-touch send lists, without the experiment's holdout.
 
@@ -58,9 +66,11 @@ def schedule(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Turn a multi-touch plan into per-touch send lists, without the experiment's holdout."""
     from uplift_lab import io
+    from uplift_lab.report.labels import labels_for
     from uplift_lab.report.schedule_report import schedule_table
     from uplift_lab.workflows.schedule import make_schedule
 
@@ -75,9 +85,15 @@ def schedule(
     if as_json:
         typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
         return
-    console.print(schedule_table(result.meta))
-    console.print(f"Holdout ({result.meta['control_arm']}) held out of every touch. {POLICY_LINE}")
-    console.print(f"Wrote {len(result.meta['touches'])} send list(s) and schedule.json to {out}/.")
+    labels = labels_for(lang)
+    console.print(schedule_table(result.meta, labels))
+    control = labels.value(result.meta["control_arm"])
+    held_out = labels("Holdout ({control}) held out of every touch.", control=control)
+    console.print(f"{held_out} {labels(POLICY_LINE)}")
+    count = len(result.meta["touches"])
+    console.print(
+        labels("Wrote {count} send list(s) and schedule.json to {out}/.", count=count, out=out)
+    )
 
 
 POLICY_LINE = "Every treated customer of a touch's segments gets it, whatever its channel."

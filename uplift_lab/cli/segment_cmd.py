@@ -18,6 +18,8 @@ from uplift_lab.cli._common import (
     ExcludeStatusOption,
     InputFile,
     JsonOption,
+    Lang,
+    LangOption,
     PaidStatusOption,
     PresetOption,
     RefundColOption,
@@ -253,9 +255,11 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         as_json: JsonOption = False,
+        lang: LangOption = Lang.en,
     ) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
+        from uplift_lab.report.labels import labels_for
         from uplift_lab.report.segment_report import (
             segment_counting_lines,
             segment_summary_json,
@@ -323,9 +327,11 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
             return
-        for table in segment_summary_tables(result):
+        labels = labels_for(lang)
+        for table in segment_summary_tables(result, labels):
             console.print(table)
-        console.print(segment_summary_note(result))
+        console.print(segment_summary_note(result, labels))
         for line in segment_counting_lines(result):
             console.print(line)
-        console.print(f"Wrote {len(result.table):,} customers to {out}")
+        written = f"{len(result.table):,}"
+        console.print(labels("Wrote {customers} customers to {out}", customers=written, out=out))

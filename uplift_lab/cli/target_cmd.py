@@ -10,6 +10,8 @@ import typer
 from uplift_lab.cli._common import (
     EncodingOption,
     JsonOption,
+    Lang,
+    LangOption,
     console,
     report_errors,
     split_list,
@@ -295,6 +297,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
+        lang: LangOption = Lang.en,
     ) -> None:
         from uplift_lab import target as target_lib
         from uplift_lab.cli._common import parse_key_values
@@ -341,16 +344,18 @@ def register(app: typer.Typer) -> None:
             typer.echo(to_json_text(outcome.summary), nl=False)
             return
         from uplift_lab.report import target_report
+        from uplift_lab.report.labels import labels_for
 
+        labels = labels_for(lang)
         plan, split = outcome.plan, outcome.split
         if outcome.segment_effects is not None:
-            console.print(target_report.segment_effects_table(outcome.segment_effects))
-        console.print(target_report.segment_table(plan, split))
-        console.print(target_report.comparison_table(plan))
-        console.print(target_report.curve_table(plan))
+            console.print(target_report.segment_effects_table(outcome.segment_effects, labels))
+        console.print(target_report.segment_table(plan, split, labels))
+        console.print(target_report.comparison_table(plan, labels))
+        console.print(target_report.curve_table(plan, labels=labels))
         if outcome.validation is not None:
-            console.print(target_report.validation_table(outcome.validation))
-        for line in target_report.headline(plan, split):
+            console.print(target_report.validation_table(outcome.validation, labels))
+        for line in target_report.headline(plan, split, labels):
             console.print(line)
         for path in outcome.written:
-            console.print(f"wrote {path}")
+            console.print(labels("wrote {path}", path=path))

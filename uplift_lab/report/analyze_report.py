@@ -18,6 +18,7 @@ import pandas as pd
 
 from uplift_lab import __version__, io
 from uplift_lab.analyze import ALL_SEGMENTS, Analysis, Comparison, OverallEffect
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.rendering import template_environment
 
 DASH = "—"
@@ -94,8 +95,10 @@ def _money_ci(value: float, low: float, high: float, digits: int = 2) -> str:
 # Sections
 
 
-def _adjust_label(analysis: Analysis) -> str:
-    return {"holm": "p (Holm)", "bh": "p (BH)", "none": "p (unadjusted)"}[analysis.options.adjust]
+def _adjust_label(analysis: Analysis, labels: Labels = EN) -> str:
+    return labels(
+        {"holm": "p (Holm)", "bh": "p (BH)", "none": "p (unadjusted)"}[analysis.options.adjust]
+    )
 
 
 def _adjust_note(analysis: Analysis) -> str:
@@ -106,28 +109,34 @@ def _adjust_note(analysis: Analysis) -> str:
     return f" {name}-adjusted across all {count} segment x arm comparisons."
 
 
-def arms_section(analysis: Analysis) -> Section:
+def arms_section(analysis: Analysis, labels: Labels = EN) -> Section:
+    control_mark = f" ({labels.value('control')})"
     rows = [
         (
-            s.arm + (" (control)" if s.arm == analysis.control != "control" else ""),
+            labels.value(s.arm) + (control_mark if s.arm == analysis.control != "control" else ""),
             fmt_count(s.n),
             fmt_count(s.conversions),
             fmt_percent(s.conversion_rate),
-            fmt_number(s.revenue),
-            fmt_number(s.revenue_per_customer, 3),
-            fmt_number(s.average_order_value),
+            labels.money(fmt_number(s.revenue)),
+            labels.money(fmt_number(s.revenue_per_customer, 3)),
+            labels.money(fmt_number(s.average_order_value)),
         )
         for s in analysis.arm_summaries
         if s.segment == ALL_SEGMENTS
     ]
-    columns = (
-        "Arm",
-        "Customers",
-        "Conversions",
-        "Conv. rate",
-        "Revenue",
-        "Rev. per customer",
-        "AOV",
+    columns = tuple(
+        map(
+            labels,
+            (
+                "Arm",
+                "Customers",
+                "Conversions",
+                "Conv. rate",
+                "Revenue",
+                "Rev. per customer",
+                "AOV",
+            ),
+        )
     )
     note = (
         "AOV = revenue / orders in the window"
@@ -144,7 +153,7 @@ def arms_section(analysis: Analysis) -> Section:
             ". The arms went to different segments, so these pooled rows are not comparisons: "
             "read the lifts in the per-arm tables below"
         )
-    return Section("Arms (all segments)", columns, tuple(rows), note + ".")
+    return Section(labels("Arms (all segments)"), columns, tuple(rows), labels(note + "."))
 
 
 def _every_arm_everywhere(analysis: Analysis) -> bool:
@@ -152,33 +161,40 @@ def _every_arm_everywhere(analysis: Analysis) -> bool:
     return all((s, a) in compared for s in analysis.segments for a in analysis.treated_arms)
 
 
-def segment_arms_section(analysis: Analysis) -> Section:
+def segment_arms_section(analysis: Analysis, labels: Labels = EN) -> Section:
     rows = [
         (
-            s.segment,
-            s.arm,
+            labels.value(s.segment),
+            labels.value(s.arm),
             fmt_count(s.n),
             fmt_count(s.conversions),
             fmt_percent(s.conversion_rate),
-            fmt_number(s.revenue_per_customer, 3),
-            fmt_number(s.average_order_value),
+            labels.money(fmt_number(s.revenue_per_customer, 3)),
+            labels.money(fmt_number(s.average_order_value)),
         )
         for s in analysis.arm_summaries
         if s.segment != ALL_SEGMENTS and _belongs(analysis, s.segment, s.arm, s.n)
     ]
-    columns = (
-        "Segment",
-        "Arm",
-        "Customers",
-        "Conversions",
-        "Conv. rate",
-        "Rev. per customer",
-        "AOV",
+    columns = tuple(
+        map(
+            labels,
+            (
+                "Segment",
+                "Arm",
+                "Customers",
+                "Conversions",
+                "Conv. rate",
+                "Rev. per customer",
+                "AOV",
+            ),
+        )
     )
-    note = "" if _every_arm_everywhere(analysis) else "Only the arms assigned in each segment."
+    note = (
+        "" if _every_arm_everywhere(analysis) else labels("Only the arms assigned in each segment.")
+    )
     if not analysis.has_revenue:
         columns, rows = columns[:5], [row[:5] for row in rows]
-    return Section("Arms per segment", columns, tuple(rows), note, numeric_from=2)
+    return Section(labels("Arms per segment"), columns, tuple(rows), note, numeric_from=2)
 
 
 def _belongs(analysis: Analysis, segment: str, arm: str, n: int) -> bool:
@@ -192,14 +208,15 @@ UNREADABLE_MARK = "†"
 UNREADABLE_NOTE = f" {UNREADABLE_MARK} = holdout too small to read (see the warning above)."
 
 
-def _segment_label(comparison: Comparison) -> str:
+def _segment_label(comparison: Comparison, labels: Labels = EN) -> str:
     """The segment, marked when its holdout is too small to read."""
     mark = f" {UNREADABLE_MARK}" if comparison.too_small_to_read else ""
-    return comparison.segment + mark
+    return labels.value(comparison.segment) + mark
 
 
-def _unreadable_note(analysis: Analysis, arm: str) -> str:
-    return UNREADABLE_NOTE if any(c.too_small_to_read for c in _comparisons(analysis, arm)) else ""
+def _unreadable_note(analysis: Analysis, arm: str, labels: Labels = EN) -> str:
+    unreadable = any(c.too_small_to_read for c in _comparisons(analysis, arm))
+    return labels(UNREADABLE_NOTE) if unreadable else ""
 
 
 def _comparisons(analysis: Analysis, arm: str) -> list[Comparison]:
@@ -216,6 +233,7 @@ def _lift_rows(
     metric: str,
     level: Callable[[float], str],
     lift: Callable[[float, float, float], str],
+    labels: Labels = EN,
 ) -> tuple[tuple[str, ...], ...]:
     """Per-segment rows and the stratified overall row of one metric ("conversion"/"revenue")."""
     rows = []
@@ -223,7 +241,7 @@ def _lift_rows(
         e = getattr(c, metric)
         rows.append(
             (
-                _segment_label(c),
+                _segment_label(c, labels),
                 level(e.control_mean),
                 level(e.treatment_mean),
                 lift(e.difference, e.ci_low, e.ci_high),
@@ -236,7 +254,7 @@ def _lift_rows(
     s, r = getattr(o, metric), getattr(o, f"{metric}_relative")
     rows.append(
         (
-            OVERALL_LABEL,
+            labels(OVERALL_LABEL),
             "",
             "",
             lift(s.difference, s.ci_low, s.ci_high),
@@ -248,89 +266,102 @@ def _lift_rows(
     return tuple(rows)
 
 
-def _lift_columns(analysis: Analysis) -> tuple[str, ...]:
+def _lift_columns(analysis: Analysis, labels: Labels = EN) -> tuple[str, ...]:
     return (
-        "Segment",
-        "Control",
-        "Treated",
-        "Lift [95% CI]",
-        "Rel. lift [95% CI]",
-        "p",
-        _adjust_label(analysis),
+        *map(labels, ("Segment", "Control", "Treated", "Lift [95% CI]", "Rel. lift [95% CI]", "p")),
+        _adjust_label(analysis, labels),
     )
 
 
-def conversion_section(analysis: Analysis, arm: str) -> Section:
-    rows = _lift_rows(analysis, arm, "conversion", fmt_percent, _points_ci)
+def _versus(title: str, analysis: Analysis, arm: str, labels: Labels) -> str:
+    """A section title "<what>: <arm> vs <control>" in the labels' language."""
+    return labels(title, arm=labels.value(arm), control=labels.value(analysis.control))
+
+
+def conversion_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section:
+    rows = _lift_rows(analysis, arm, "conversion", fmt_percent, _points_ci, labels)
     method = "Wald" if analysis.options.ci == "wald" else "Newcombe"
     note = (
         f"Difference of proportions ({method} CI), two-proportion z-test; relative lift with a "
         "delta-method CI; (overall) = stratified: segment-size weighted average of segment lifts."
         + _adjust_note(analysis)
     )
-    note += _unreadable_note(analysis, arm)
-    title = f"Conversion: {arm} vs {analysis.control}"
-    return Section(title, _lift_columns(analysis), rows, note)
+    note = labels(note) + _unreadable_note(analysis, arm, labels)
+    title = _versus("Conversion: {arm} vs {control}", analysis, arm, labels)
+    return Section(title, _lift_columns(analysis, labels), rows, note)
 
 
-def revenue_section(analysis: Analysis, arm: str) -> Section:
-    rows = _lift_rows(analysis, arm, "revenue", lambda value: fmt_number(value, 3), _money_ci)
+def revenue_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section:
+    rows = _lift_rows(
+        analysis,
+        arm,
+        "revenue",
+        lambda value: labels.money(fmt_number(value, 3)),
+        lambda *values: labels.money(_money_ci(*values)),
+        labels,
+    )
     note = (
         "Revenue per customer (non-buyers count as 0); Welch t-test and CI; relative lift with a "
         "delta-method CI; (overall) = stratified." + _adjust_note(analysis)
     )
-    note += _unreadable_note(analysis, arm)
-    title = f"Revenue per customer: {arm} vs {analysis.control}"
-    return Section(title, _lift_columns(analysis), rows, note)
+    note = labels(note) + _unreadable_note(analysis, arm, labels)
+    title = _versus("Revenue per customer: {arm} vs {control}", analysis, arm, labels)
+    return Section(title, _lift_columns(analysis, labels), rows, note)
 
 
-def capped_section(analysis: Analysis, arm: str) -> Section | None:
+def capped_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section | None:
     if analysis.cap_threshold is None:
         return None
+    money = labels.money
     rows = []
     for c in _comparisons(analysis, arm):
         raw, capped = c.revenue, c.revenue_capped
         rows.append(
             (
-                _segment_label(c),
-                _money_ci(raw.difference, raw.ci_low, raw.ci_high),
-                _money_ci(capped.difference, capped.ci_low, capped.ci_high),
+                _segment_label(c, labels),
+                money(_money_ci(raw.difference, raw.ci_low, raw.ci_high)),
+                money(_money_ci(capped.difference, capped.ci_low, capped.ci_high)),
                 fmt_p(capped.p_value),
             )
         )
     o = _overall(analysis, arm)
     rows.append(
         (
-            OVERALL_LABEL,
-            _money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high),
-            _money_ci(
-                o.revenue_capped.difference, o.revenue_capped.ci_low, o.revenue_capped.ci_high
+            labels(OVERALL_LABEL),
+            money(_money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high)),
+            money(
+                _money_ci(
+                    o.revenue_capped.difference, o.revenue_capped.ci_low, o.revenue_capped.ci_high
+                )
             ),
             fmt_p(o.revenue_capped.p_value),
         )
     )
-    title = f"Revenue per customer, capped: {arm} vs {analysis.control}"
+    title = _versus("Revenue per customer, capped: {arm} vs {control}", analysis, arm, labels)
     note = (
         f"Each customer's revenue capped at {fmt_number(analysis.cap_threshold)} (the "
         f"{analysis.options.cap_quantile:g} quantile of all arms pooled), shown next to the "
         "uncapped lift."
     )
-    columns = ("Segment", "Lift uncapped [95% CI]", "Lift capped [95% CI]", "p (capped)")
+    columns = tuple(
+        map(labels, ("Segment", "Lift uncapped [95% CI]", "Lift capped [95% CI]", "p (capped)"))
+    )
     return Section(title, columns, tuple(rows), note)
 
 
-def cuped_section(analysis: Analysis, arm: str) -> Section | None:
+def cuped_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section | None:
     if not analysis.comparisons or analysis.comparisons[0].revenue_cuped is None:
         return None
+    money = labels.money
     rows = []
     for c in _comparisons(analysis, arm):
         raw, cuped = c.revenue, c.revenue_cuped
         e = cuped.effect
         rows.append(
             (
-                _segment_label(c),
-                _money_ci(raw.difference, raw.ci_low, raw.ci_high),
-                _money_ci(e.difference, e.ci_low, e.ci_high),
+                _segment_label(c, labels),
+                money(_money_ci(raw.difference, raw.ci_low, raw.ci_high)),
+                money(_money_ci(e.difference, e.ci_low, e.ci_high)),
                 fmt_p(e.p_value),
                 fmt_percent(cuped.variance_reduction, 1),
             )
@@ -338,9 +369,13 @@ def cuped_section(analysis: Analysis, arm: str) -> Section | None:
     o = _overall(analysis, arm)
     rows.append(
         (
-            OVERALL_LABEL,
-            _money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high),
-            _money_ci(o.revenue_cuped.difference, o.revenue_cuped.ci_low, o.revenue_cuped.ci_high),
+            labels(OVERALL_LABEL),
+            money(_money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high)),
+            money(
+                _money_ci(
+                    o.revenue_cuped.difference, o.revenue_cuped.ci_low, o.revenue_cuped.ci_high
+                )
+            ),
             fmt_p(o.revenue_cuped.p_value),
             fmt_percent(o.cuped_variance_reduction, 1),
         )
@@ -350,25 +385,30 @@ def cuped_section(analysis: Analysis, arm: str) -> Section | None:
         f"CUPED with covariate '{name}' (measured before the campaign): revenue adjusted by "
         "theta x (covariate - its mean), theta from both arms pooled."
     )
-    columns = ("Segment", "Lift raw [95% CI]", "Lift CUPED [95% CI]", "p (CUPED)", "Var. reduction")
-    return Section(
-        f"Revenue per customer, CUPED: {arm} vs {analysis.control}", columns, tuple(rows), note
+    columns = tuple(
+        map(
+            labels,
+            ("Segment", "Lift raw [95% CI]", "Lift CUPED [95% CI]", "p (CUPED)", "Var. reduction"),
+        )
     )
+    title = _versus("Revenue per customer, CUPED: {arm} vs {control}", analysis, arm, labels)
+    return Section(title, columns, tuple(rows), note)
 
 
-def money_section(analysis: Analysis, arm: str) -> Section | None:
+def money_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section | None:
     comparisons = _comparisons(analysis, arm)
     if not comparisons or comparisons[0].money is None:
         return None
-    entries = [(_segment_label(c), c.money) for c in comparisons]
-    entries.append((OVERALL_LABEL, _overall(analysis, arm).money))
+    money = labels.money
+    entries = [(_segment_label(c, labels), c.money) for c in comparisons]
+    entries.append((labels(OVERALL_LABEL), _overall(analysis, arm).money))
     with_coupon = any(m.coupon_cost > 0 or m.coupon_per_conversion > 0 for _, m in entries)
 
     def amounts(attr: str) -> list[str]:
         """One cost column, with the same decimals on every row (none from 1,000 up)."""
         values = [getattr(m, attr) for _, m in entries]
         digits = 0 if max(abs(v) for v in values) >= 1000 else 2
-        return [fmt_number(v, digits) for v in values]
+        return [money(fmt_number(v, digits)) for v in values]
 
     cost_attrs = ("message_cost", "coupon_cost", "cost") if with_coupon else ("cost",)
     cost_cells = list(zip(*(amounts(attr) for attr in cost_attrs), strict=True))
@@ -384,15 +424,22 @@ def money_section(analysis: Analysis, arm: str) -> Section | None:
                     m.incremental_conversions_high,
                     0,
                 ),
-                _money_ci(
-                    m.incremental_revenue, m.incremental_revenue_low, m.incremental_revenue_high, 0
+                money(
+                    _money_ci(
+                        m.incremental_revenue,
+                        m.incremental_revenue_low,
+                        m.incremental_revenue_high,
+                        0,
+                    )
                 ),
                 *costs,
-                _money_ci(
-                    m.incremental_profit, m.incremental_profit_low, m.incremental_profit_high, 0
+                money(
+                    _money_ci(
+                        m.incremental_profit, m.incremental_profit_low, m.incremental_profit_high, 0
+                    )
                 ),
                 fmt_signed_percent(m.roi, 0),
-                fmt_number(m.cost_per_incremental_conversion),
+                money(fmt_number(m.cost_per_incremental_conversion)),
             )
         )
     margin_note = (
@@ -435,25 +482,35 @@ def money_section(analysis: Analysis, arm: str) -> Section | None:
             "Incremental conversions = lift x treated customers, with [95% CI]; (overall) = sum "
             f"over segments; {cost_note}. No revenue column: revenue, profit and ROI unknown."
         )
-    note += _unreadable_note(analysis, arm)
-    return Section(f"Money: {arm} vs {analysis.control}", columns, tuple(rows), note)
+    note = labels(note) + _unreadable_note(analysis, arm, labels)
+    title = _versus("Money: {arm} vs {control}", analysis, arm, labels)
+    return Section(title, tuple(map(labels, columns)), tuple(rows), note)
 
 
 _REVENUE_MONEY_COLUMNS = ("Incr. revenue", "Incr. profit", "ROI")
 
 
-def _verdict(arm: str, what: str, value: str, low: float, high: float, text) -> str:
+def _verdict(
+    arm: str, what: str, value: str, low: float, high: float, text, labels: Labels = EN
+) -> str:
     """The verdict on one channel in words, from the sign of its CI."""
-    interval = f"{text(value)} (95% CI {text(low)} to {text(high)})"
+    interval = labels(
+        "{value} (95% CI {low} to {high})", value=text(value), low=text(low), high=text(high)
+    )
+    values = {"arm": labels.value(arm), "what": labels(what), "interval": interval}
     if _bad(low) or _bad(high):
-        return f"{arm}: not measurable ({what} has no interval: an arm or holdout is too small)."
+        return labels(
+            "{arm}: not measurable ({what} has no interval: an arm or holdout is too small).",
+            **values,
+        )
     if low > 0:
-        return f"{arm} paid off: its incremental {what} {interval} is above 0."
+        return labels("{arm} paid off: its incremental {what} {interval} is above 0.", **values)
     if high < 0:
-        return f"{arm} lost: its incremental {what} {interval} is below 0."
-    return (
-        f"{arm} is inconclusive: its incremental {what} {interval} covers 0; a larger "
-        "holdout would tell."
+        return labels("{arm} lost: its incremental {what} {interval} is below 0.", **values)
+    return labels(
+        "{arm} is inconclusive: its incremental {what} {interval} covers 0; a larger holdout "
+        "would tell.",
+        **values,
     )
 
 
@@ -463,13 +520,14 @@ def _total_ci(value: float, low: float, high: float, digits: int = 0) -> str:
     return _money_ci(rounded, low, high, digits)
 
 
-def summary_section(analysis: Analysis) -> Section:
+def summary_section(analysis: Analysis, labels: Labels = EN) -> Section:
     """What each channel earned in total, with CIs, and the verdict in words: the report's top.
 
     The verdict is on incremental profit when costs and margin are known (money), else on
     incremental conversions.
     """
     rows = []
+    amount = labels.money
     for arm in analysis.treated_arms:
         overall = _overall(analysis, arm)
         money = overall.money if analysis.has_revenue else None
@@ -480,17 +538,21 @@ def summary_section(analysis: Analysis) -> Section:
                 money.incremental_conversions_high,
                 0,
             )
-            revenue = _total_ci(
-                money.incremental_revenue,
-                money.incremental_revenue_low,
-                money.incremental_revenue_high,
-                0,
+            revenue = amount(
+                _total_ci(
+                    money.incremental_revenue,
+                    money.incremental_revenue_low,
+                    money.incremental_revenue_high,
+                    0,
+                )
             )
-            profit = _total_ci(
-                money.incremental_profit,
-                money.incremental_profit_low,
-                money.incremental_profit_high,
-                0,
+            profit = amount(
+                _total_ci(
+                    money.incremental_profit,
+                    money.incremental_profit_low,
+                    money.incremental_profit_high,
+                    0,
+                )
             )
             verdict = _verdict(
                 arm,
@@ -498,18 +560,21 @@ def summary_section(analysis: Analysis) -> Section:
                 money.incremental_profit,
                 money.incremental_profit_low,
                 money.incremental_profit_high,
-                lambda v: fmt_number(v, 0),
+                lambda v: amount(fmt_number(v, 0)),
+                labels,
             )
         else:
             n = overall.treated_n
             effect, rev = overall.conversion, overall.revenue
             conversions = _total_ci(effect.difference * n, effect.ci_low * n, effect.ci_high * n, 0)
             revenue = (
-                _total_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0)
+                amount(_total_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0))
                 if rev is not None
-                else "- (no revenue column)"
+                else labels("- (no revenue column)")
             )
-            profit = "- (no --cost/--margin)" if analysis.has_revenue else "- (no revenue column)"
+            profit = labels(
+                "- (no --cost/--margin)" if analysis.has_revenue else "- (no revenue column)"
+            )
             verdict = _verdict(
                 arm,
                 "conversions",
@@ -517,8 +582,18 @@ def summary_section(analysis: Analysis) -> Section:
                 effect.ci_low * n,
                 effect.ci_high * n,
                 lambda v: fmt_number(v, 0),
+                labels,
             )
-        rows.append((arm, fmt_count(overall.treated_n), conversions, revenue, profit, verdict))
+        rows.append(
+            (
+                labels.value(arm),
+                fmt_count(overall.treated_n),
+                conversions,
+                revenue,
+                profit,
+                verdict,
+            )
+        )
     columns = (
         "Channel",
         "Treated",
@@ -527,14 +602,17 @@ def summary_section(analysis: Analysis) -> Section:
         "Incr. profit",
         "Verdict",
     )
-    note = (
-        f"Totals over all segments against the holdout ({analysis.control}), with 95% CIs; "
-        "the verdict reads the profit CI when costs and margin are known, else the conversions'."
+    note = labels(
+        "Totals over all segments against the holdout ({control}), with 95% CIs; the verdict "
+        "reads the profit CI when costs and margin are known, else the conversions'.",
+        control=labels.value(analysis.control),
     )
-    return Section("Summary: what each channel earned", columns, tuple(rows), note)
+    return Section(
+        labels("Summary: what each channel earned"), tuple(map(labels, columns)), tuple(rows), note
+    )
 
 
-def srm_section(analysis: Analysis) -> Section | None:
+def srm_section(analysis: Analysis, labels: Labels = EN) -> Section | None:
     if not analysis.srm:
         return None
     rows = []
@@ -542,79 +620,82 @@ def srm_section(analysis: Analysis) -> Section | None:
         r = check.result
         rows.append(
             (
-                check.segment,
-                ", ".join(f"{arm} {n:,}" for arm, n in r.observed.items()),
-                ", ".join(f"{arm} {f:.1%}" for arm, f in r.expected.items()),
+                labels.value(check.segment),
+                ", ".join(f"{labels.value(arm)} {n:,}" for arm, n in r.observed.items()),
+                ", ".join(f"{labels.value(arm)} {f:.1%}" for arm, f in r.expected.items()),
                 fmt_number(r.statistic, 2),
                 fmt_p(r.p_value),
             )
         )
-    columns = ("Segment", "Observed", "Designed", "Chi-square", "p")
-    note = "Sample ratio mismatch: chi-square goodness of fit vs the designed fractions."
-    return Section("Sample ratio check", columns, tuple(rows), note, numeric_from=3)
+    columns = tuple(map(labels, ("Segment", "Observed", "Designed", "Chi-square", "p")))
+    note = labels("Sample ratio mismatch: chi-square goodness of fit vs the designed fractions.")
+    return Section(labels("Sample ratio check"), columns, tuple(rows), note, numeric_from=3)
 
 
-def _without_overall(section: Section) -> Section:
-    rows = tuple(row for row in section.rows if row[0] != OVERALL_LABEL)
+def _without_overall(section: Section, labels: Labels = EN) -> Section:
+    rows = tuple(row for row in section.rows if row[0] != labels(OVERALL_LABEL))
     return dataclasses.replace(section, rows=rows)
 
 
-def sections(analysis: Analysis) -> list[Section]:
+def sections(analysis: Analysis, labels: Labels = EN) -> list[Section]:
     """Every table of the report, in reading order (no overall row with a single segment)."""
-    out = _sections(analysis)
+    out = _sections(analysis, labels)
     if len(analysis.segments) == 1:
-        out = [_without_overall(section) for section in out]
+        out = [_without_overall(section, labels) for section in out]
     return out
 
 
-def _sections(analysis: Analysis) -> list[Section]:
-    return [block for kind, block in _layout(analysis) if kind == "table"]
+def _sections(analysis: Analysis, labels: Labels = EN) -> list[Section]:
+    return [block for kind, block in _layout(analysis, labels) if kind == "table"]
 
 
-def _layout(analysis: Analysis) -> list[tuple[str, Any]]:
+def _layout(analysis: Analysis, labels: Labels = EN) -> list[tuple[str, Any]]:
     """The report in reading order: ("table", Section) and ("figure", figure stem) blocks, each
     figure right after the tables it illustrates."""
-    out: list[tuple[str, Any]] = [("table", arms_section(analysis)), ("figure", "daily")]
+    out: list[tuple[str, Any]] = [("table", arms_section(analysis, labels)), ("figure", "daily")]
     if len(analysis.segments) > 1:
-        out.append(("table", segment_arms_section(analysis)))
+        out.append(("table", segment_arms_section(analysis, labels)))
     out.append(("figure", "conversion"))
     for index, arm in enumerate(analysis.treated_arms, start=1):
-        tables = [conversion_section(analysis, arm)]
+        tables = [conversion_section(analysis, arm, labels)]
         if analysis.has_revenue:
             tables += [
-                revenue_section(analysis, arm),
-                capped_section(analysis, arm),
-                cuped_section(analysis, arm),
+                revenue_section(analysis, arm, labels),
+                capped_section(analysis, arm, labels),
+                cuped_section(analysis, arm, labels),
             ]
-        tables.append(money_section(analysis, arm))
+        tables.append(money_section(analysis, arm, labels))
         out.extend(("table", table) for table in tables if table)
         out += [("figure", f"lift_{index}"), ("figure", f"revenue_lift_{index}")]
-    srm = srm_section(analysis)
+    srm = srm_section(analysis, labels)
     if srm:
         out.append(("table", srm))
     return out
 
 
-def _blocks(analysis: Analysis, figure_names: Sequence[str]) -> list[tuple[str, Any]]:
+def _blocks(
+    analysis: Analysis, figure_names: Sequence[str], labels: Labels = EN
+) -> list[tuple[str, Any]]:
     """The layout with the sections as shown (see :func:`sections`) and only existing figures,
     then the timing tables and figures (the terminal prints those as tables of their own)."""
-    shown = iter(sections(analysis))
+    shown = iter(sections(analysis, labels))
     blocks = []
-    for kind, block in _layout(analysis):
+    for kind, block in _layout(analysis, labels):
         if kind == "table":
             blocks.append((kind, next(shown)))
         elif block in figure_names:
             blocks.append((kind, block))
-    timing = _timing_layout(analysis)
+    timing = _timing_layout(analysis, labels)
     return blocks + [(k, b) for k, b in timing if k == "table" or b in figure_names]
 
 
-def _timing_layout(analysis: Analysis) -> list[tuple[str, Any]]:
+def _timing_layout(analysis: Analysis, labels: Labels = EN) -> list[tuple[str, Any]]:
     """Touches of a schedule, response by hour/day, send hours, hours since the send."""
     from uplift_lab.report.schedule_report import touches_rows
-    from uplift_lab.report.timing_report import by_time_rows, send_hour_rows
+    from uplift_lab.report.timing_report import by_time_rows, localized, send_hour_rows
 
     def section(table) -> Section:
+        table = localized(table, labels)
         return Section(table.title, table.columns, table.rows, table.caption, table.numeric_from)
 
     alpha = analysis.options.alpha
@@ -682,13 +763,17 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
 # Terminal
 
 
-def overview(analysis: Analysis) -> str:
+def overview(analysis: Analysis, labels: Labels = EN) -> str:
     """One line: what is compared with what, in how many segments, at which confidence."""
     count = len(analysis.segments)
-    return (
-        f"Control arm: {analysis.control}; treated arm(s): {', '.join(analysis.treated_arms)}; "
-        f"{count} segment{'s' if count != 1 else ''}; "
-        f"{(1 - analysis.options.alpha) * 100:g}% confidence intervals."
+    return labels(
+        "Control arm: {control}; treated arm(s): {treated}; {count} segment{s}; {level}% "
+        "confidence intervals.",
+        control=labels.value(analysis.control),
+        treated=", ".join(map(labels.value, analysis.treated_arms)),
+        count=count,
+        s="s" if count != 1 else "",
+        level=f"{(1 - analysis.options.alpha) * 100:g}",
     )
 
 
@@ -713,7 +798,7 @@ NARROW_DROP_ORDER = (
 )
 
 
-def _terminal_table(section: Section, shown: Sequence[int]):
+def _terminal_table(section: Section, shown: Sequence[int], labels: Labels = EN):
     """A rich Table of the section's columns ``shown``; numbers are never cut."""
     from rich import box
     from rich.markup import escape
@@ -745,11 +830,12 @@ def _terminal_table(section: Section, shown: Sequence[int]):
             min_width=max(widest, longest_word),
         )
     for row in rows:
-        table.add_row(*(row[i] for i in shown), style="bold" if row[0] == OVERALL_LABEL else None)
+        overall = row[0] == labels(OVERALL_LABEL)
+        table.add_row(*(row[i] for i in shown), style="bold" if overall else None)
     return table
 
 
-def fitted_table(section: Section, console, *, wide: bool = False):
+def fitted_table(section: Section, console, *, wide: bool = False, labels: Labels = EN):
     """The section as a table that fits ``console``'s width, and the columns left out for it.
 
     Columns go in :data:`NARROW_DROP_ORDER` until the table fits; with ``wide`` (or when even
@@ -765,7 +851,7 @@ def fitted_table(section: Section, console, *, wide: bool = False):
 
     def width(columns):
         """Drawn, not measured: rich's measure can be a few columns short of the drawing."""
-        table = _terminal_table(section, columns)
+        table = _terminal_table(section, columns, labels)
         probe = Console(width=console.width, file=StringIO(), color_system=None)
         with probe.capture() as captured:
             probe.print(table, crop=False)
@@ -773,7 +859,7 @@ def fitted_table(section: Section, console, *, wide: bool = False):
         return table, max(cell_len(line.rstrip()) for line in lines)
 
     table, needed = width(shown)
-    for name in () if wide else NARROW_DROP_ORDER:
+    for name in () if wide else map(labels, NARROW_DROP_ORDER):
         if needed <= console.width:
             break
         if name in section.columns and section.columns.index(name) > 0:
@@ -783,25 +869,25 @@ def fitted_table(section: Section, console, *, wide: bool = False):
     return table, needed, dropped
 
 
-def print_analysis(analysis: Analysis, console, *, wide: bool = False) -> None:
+def print_analysis(analysis: Analysis, console, *, wide: bool = False, labels: Labels = EN) -> None:
     """Print warnings and every section as rich tables that fit the terminal (see --wide)."""
     from rich.markup import escape
 
-    console.print(f"[bold]Campaign analysis[/] of {escape(analysis.source)}")
-    console.print(escape(overview(analysis)))
+    console.print(labels("[bold]Campaign analysis[/] of {source}", source=escape(analysis.source)))
+    console.print(escape(overview(analysis, labels)))
     for notice in analysis.notices:
         style = {"critical": "bold white on red", "warning": "bold yellow", "note": "dim"}
-        label = {"critical": "!!! ", "warning": "warning: ", "note": ""}[notice.level]
+        label = {"critical": "!!! ", "warning": labels("warning: "), "note": ""}[notice.level]
         console.print(f"[{style[notice.level]}]{label}[/]{escape(notice.message)}")
-    for section in sections(analysis):
-        table, needed, dropped = fitted_table(section, console, wide=wide)
+    for section in sections(analysis, labels):
+        table, needed, dropped = fitted_table(section, console, wide=wide, labels=labels)
         # Never crop numbers: a table wider than the terminal is printed whole.
         console.print(table, width=max(console.width, needed), crop=False)
         if dropped:
-            console.print(
-                escape(f"(left out at this width: {', '.join(dropped)}; --wide shows them)"),
-                style="dim",
+            left_out = labels(
+                "(left out at this width: {columns}; --wide shows them)", columns=", ".join(dropped)
             )
+            console.print(escape(left_out), style="dim")
         console.print()
 
 
@@ -887,57 +973,68 @@ def _md_table(section: Section) -> str:
     return "\n".join(lines)
 
 
-def _context(analysis: Analysis) -> dict[str, Any]:
+def _context(analysis: Analysis, labels: Labels = EN) -> dict[str, Any]:
     return {
         "analysis": analysis,
-        "overview": overview(analysis),
+        "title": labels("Campaign analysis: {source}", source=analysis.source),
+        "headings": {name: labels(name) for name in ("Warnings", "Data")},
+        "generated": labels("Generated by uplift-lab {version}.", version=__version__),
+        "html_lang": labels.html_lang,
+        "data_notes": [
+            (labels(key.replace("_", " ")), value)
+            for key, value in sorted(analysis.data_notes.items())
+        ],
+        "overview": overview(analysis, labels),
         "critical": [n for n in analysis.notices if n.level == "critical"],
         "warnings": [n for n in analysis.notices if n.level == "warning"],
         "notes": [n for n in analysis.notices if n.level == "note"],
-        "data_notes": sorted(analysis.data_notes.items()),
         "version": __version__,
         "md_table": _md_table,
-        "summary": summary_section(analysis),
-        "overall_label": OVERALL_LABEL,
+        "summary": summary_section(analysis, labels),
+        "overall_label": labels(OVERALL_LABEL),
     }
 
 
-def render_markdown(analysis: Analysis, figure_names: list[str]) -> str:
+def render_markdown(analysis: Analysis, figure_names: list[str], labels: Labels = EN) -> str:
     """report.md: the same sections as Markdown tables, figures linked as PNG files."""
-    context = _context(analysis)
-    context["blocks"] = _blocks(analysis, figure_names)
-    context["figures"] = {name: (f"{name}.png", _caption(analysis, name)) for name in figure_names}
+    context = _context(analysis, labels)
+    context["blocks"] = _blocks(analysis, figure_names, labels)
+    context["figures"] = {
+        name: (f"{name}.png", _caption(analysis, name, labels)) for name in figure_names
+    }
     return template_environment().get_template("analyze.md.j2").render(**context)
 
 
-def render_html(analysis: Analysis, images: Mapping[str, bytes]) -> str:
+def render_html(analysis: Analysis, images: Mapping[str, bytes], labels: Labels = EN) -> str:
     """report.html: self-contained, with the figures embedded as base64 PNG."""
-    context = _context(analysis)
-    context["blocks"] = _blocks(analysis, list(images))
+    context = _context(analysis, labels)
+    context["blocks"] = _blocks(analysis, list(images), labels)
     context["figures"] = {
-        name: (base64.b64encode(data).decode("ascii"), _caption(analysis, name))
+        name: (base64.b64encode(data).decode("ascii"), _caption(analysis, name, labels))
         for name, data in images.items()
     }
     return template_environment().get_template("analyze.html.j2").render(**context)
 
 
-def _caption(analysis: Analysis, name: str) -> str:
+def _caption(analysis: Analysis, name: str, labels: Labels = EN) -> str:
     for prefix, what in (("lift_", "Conversion"), ("revenue_lift_", "Revenue per customer")):
         if name.startswith(prefix):
             arm = analysis.treated_arms[int(name.removeprefix(prefix)) - 1]
-            return f"{what} lift per segment, {arm} vs {analysis.control}, with 95% CI"
-    return FIGURE_CAPTIONS.get(name, name)
+            return _versus(
+                what + " lift per segment, {arm} vs {control}, with 95% CI", analysis, arm, labels
+            )
+    return labels(FIGURE_CAPTIONS.get(name, name))
 
 
-def write_report(analysis: Analysis, out_dir: Path) -> Path:
+def write_report(analysis: Analysis, out_dir: Path, labels: Labels = EN) -> Path:
     """Write report.md, report.html, report.json and the PNG figures into ``out_dir``.
 
     The folder is built beside the target and swapped in only when complete, so a failed run
     leaves no half report (and an existing report is replaced only by a complete one).
     """
     images = figures(analysis)
-    markdown = render_markdown(analysis, list(images))
-    html = render_html(analysis, images)
+    markdown = render_markdown(analysis, list(images), labels)
+    html = render_html(analysis, images, labels)
     payload = report_payload(analysis)
     with io.atomic_directory(Path(out_dir), force=True) as staging:
         io.write_json(payload, staging / "report.json")

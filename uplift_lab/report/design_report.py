@@ -9,6 +9,7 @@ from rich.table import Table
 
 from uplift_lab.contracts import STRATUM
 from uplift_lab.design import OVERALL, ExperimentDesign
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.tables import keep_numbers_whole
 
 
@@ -18,7 +19,7 @@ def _percent(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}%}"
 
 
-def design_table(design: ExperimentDesign, width: int | None = None) -> Table:
+def design_table(design: ExperimentDesign, width: int | None = None, labels: Labels = EN) -> Table:
     """Strata x arms: customers per arm, MDE of every treated arm vs control, and notes.
 
     With a terminal ``width`` too narrow for the notes column, the notes move under the table
@@ -41,35 +42,45 @@ def design_table(design: ExperimentDesign, width: int | None = None) -> Table:
     same_baseline = len(baselines) <= 1
     same_fractions = len({tuple(f.values()) for f in result.fractions.values()}) <= 1
 
-    title = f"Experiment '{result.name}': {len(result.assignment):,} customers"
+    title = labels(
+        "Experiment '{name}': {customers} customers",
+        name=result.name,
+        customers=f"{len(result.assignment):,}",
+    )
     if same_baseline and baselines:
-        title += f", baseline {_percent(next(iter(baselines)))}"
-    title += f", alpha {power.alpha:g}, power {power.power:g}"
+        title += labels(", baseline {baseline}", baseline=_percent(next(iter(baselines))))
+    title += labels(", alpha {alpha}, power {power}", alpha=f"{power.alpha:g}",
+                    power=f"{power.power:g}")  # fmt: skip
     if with_target:
-        title += f", target lift {_percent(power.target_lift)}"
+        title += labels(", target lift {lift}", lift=_percent(power.target_lift))
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0)
     )
     widest = max((len(label) for label in result.counts), default=7)
-    table.add_column("stratum", no_wrap=True, min_width=min(max(widest, 9), 24))
-    table.add_column("n", justify="right", no_wrap=True)
+    table.add_column(labels("stratum"), no_wrap=True, min_width=min(max(widest, 9), 24))
+    table.add_column(labels("n"), justify="right", no_wrap=True)
     first_fractions = next(iter(result.fractions.values()), {})
     for arm in result.arms:
-        header = f"{arm}\n{first_fractions.get(arm, 0):.0%}" if same_fractions else arm
+        name = labels.value(arm)
+        header = f"{name}\n{first_fractions.get(arm, 0):.0%}" if same_fractions else name
         table.add_column(header, justify="right", no_wrap=True)
     if not same_baseline:
-        table.add_column("base", justify="right")
+        table.add_column(labels("base"), justify="right")
     for arm in result.treated_arms:
-        label = "MDE" if len(result.treated_arms) == 1 else f"MDE\n{arm}"
+        label = (
+            labels("MDE")
+            if len(result.treated_arms) == 1
+            else labels("MDE\n{arm}", arm=labels.value(arm))
+        )
         table.add_column(label, justify="right", no_wrap=True)
     if with_target:
-        table.add_column("needed", justify="right", no_wrap=True)
-    table.add_column("notes")
+        table.add_column(labels("needed"), justify="right", no_wrap=True)
+    table.add_column(labels("notes"))
     notes_below: list[str] = []
 
     def add(stratum: str, counts: dict[str, int], notes: list[str], **style: str) -> None:
         size = sum(counts.values())
-        cells = [stratum, f"{size:,}"]
+        cells = [_stratum_label(stratum, labels), f"{size:,}"]
         for arm in result.arms:
             n = counts.get(arm, 0)
             share = "" if same_fractions or not size else f" ({n / size:.0%})"
@@ -82,10 +93,10 @@ def design_table(design: ExperimentDesign, width: int | None = None) -> Table:
             needed = rows[0].holdout_needed if rows else float("nan")
             cells.append(">50%" if math.isnan(needed) else _percent(needed, 1))
             if any(row.mde_above_target for row in rows):
-                notes = [*notes, "MDE>target"]
+                notes = [*notes, labels("MDE>target")]
         cells.append(", ".join(notes))
         if notes:
-            notes_below.append(f"{stratum}: {', '.join(notes)}")
+            notes_below.append(f"{_stratum_label(stratum, labels)}: {', '.join(notes)}")
         table.add_row(*cells, **style)
 
     totals = {arm: 0 for arm in result.arms}
@@ -94,9 +105,12 @@ def design_table(design: ExperimentDesign, width: int | None = None) -> Table:
             totals[arm] += n
         notes = []
         if stratum in design.small_holdouts:
-            notes.append(f"holdout<{design.min_holdout}")
+            notes.append(labels("holdout<{n}", n=design.min_holdout))
         elif stratum in imbalance:  # in a small holdout, chance alone gives large SMDs
-            notes.append(f"SMD>{design.balance.threshold:g} x{imbalance[stratum]}")
+            notes.append(
+                labels("SMD>{threshold} x{count}", threshold=f"{design.balance.threshold:g}",
+                       count=imbalance[stratum])
+            )  # fmt: skip
         add(stratum, counts, notes)
     table.add_section()
     add(OVERALL, totals, [], style="bold")
@@ -104,9 +118,14 @@ def design_table(design: ExperimentDesign, width: int | None = None) -> Table:
     if width is not None and notes_below and _minimum_width(table) > width:
         index = len(table.columns) - 1
         table.columns.pop(index)
-        table.caption = "notes: " + "; ".join(notes_below)
+        table.caption = labels("notes") + ": " + "; ".join(notes_below)
         table.caption_justify = "left"
     return table
+
+
+def _stratum_label(stratum: str, labels: Labels) -> str:
+    """A stratum such as ``silent|sms`` with each part translated."""
+    return "|".join(labels.value(part) for part in stratum.split("|"))
 
 
 def _minimum_width(table: Table) -> int:

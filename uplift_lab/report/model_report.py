@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from uplift_lab import io
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.uplift.evaluate import (
     DEFAULT_KS,
     ModelEvaluation,
@@ -99,6 +101,18 @@ def _with_ci(summary: pd.DataFrame, metric: str, kind: str) -> str:
     return f"{text} [{_format(row['ci_low'], kind)}, {_format(row['ci_high'], kind)}]"
 
 
+_SCORE_LABEL = re.compile(r"^(?P<kind>.+) \((?P<target>[^()]+)\)(?P<chosen> \[chosen\])?$")
+
+
+def _score_label(label: str, labels: Labels = EN) -> str:
+    """A score's label ("dr (conversion) [chosen]", "baseline: RFM rule") in ``labels``."""
+    match = _SCORE_LABEL.match(label)
+    if match is None:
+        return labels.value(label)
+    text = f"{match['kind']} ({labels.value(match['target'])})"
+    return text + (f" [{labels('chosen')}]" if match["chosen"] else "")
+
+
 def _verdict_word(verdict: str) -> str:
     return verdict.split(":")[0]
 
@@ -120,34 +134,45 @@ def _pooled(item: ScoreEvaluation, metric: str) -> float:
     return float(metrics_as_row(item.pooled)[metric])
 
 
-def comparison_rows(evaluation: ModelEvaluation) -> tuple[list[str], list[tuple[bool, list[str]]]]:
+def comparison_rows(
+    evaluation: ModelEvaluation, labels: Labels = EN
+) -> tuple[list[str], list[tuple[bool, list[str]]]]:
     """Header and rows (``(is_baseline, cells)``) of the model-vs-baselines table."""
     lift_kind = "pp" if evaluation.binary_outcome else "amount"
     k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
-    header = ["score", "Qini coefficient", "AUUC"]
-    header += [f"uplift@{k:.0%}" for k in evaluation.ks]
-    header += [f"incremental per 1,000 @{k_focus:.0%}", f"random @{k_focus:.0%}"]
-    header += ["Qini over folds", "verdict"]
+    header = [labels(name) for name in ("score", "Qini coefficient", "AUUC")]
+    header += [labels("uplift@{k}", k=f"{k:.0%}") for k in evaluation.ks]
+    header += [_focus_header("incremental per 1,000 @{k}", k_focus, labels)]
+    header += [_focus_header("random @{k}", k_focus, labels)]
+    header += [labels("Qini over folds"), labels("verdict")]
     rows = []
     for item in evaluation.scores:
         summary = item.summary
-        cells = [item.label, _pooled_with_ci(item, "qini_coefficient", "coef")]
+        cells = [
+            _score_label(item.label, labels),
+            _pooled_with_ci(item, "qini_coefficient", "coef"),
+        ]
         cells.append(_format(_pooled(item, "auuc"), "coef"))
         cells += [_pooled_with_ci(item, f"uplift_at_{k:.0%}", lift_kind) for k in evaluation.ks]
         cells.append(_pooled_with_ci(item, f"incremental_per_1000_at_{k_focus:.0%}", "amount"))
         cells.append(_format(_pooled(item, f"random_per_1000_at_{k_focus:.0%}"), "amount"))
         cells.append(_with_ci(summary, "qini_coefficient", "coef"))
-        cells.append(_verdict_word(item.verdict))
+        cells.append(labels(_verdict_word(item.verdict)))
         rows.append((item.is_baseline, cells))
     return header, rows
 
 
+def _focus_header(template: str, k: float, labels: Labels = EN) -> str:
+    return labels(template, k=f"{k:.0%}")
+
+
 def calibration_rows(
-    calibration: pd.DataFrame, *, binary: bool
+    calibration: pd.DataFrame, *, binary: bool, labels: Labels = EN
 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a decile calibration table."""
     kind = "pp" if binary else "amount"
     header = ["bin", "n treated", "n control", "predicted", "observed", "95% CI", "note"]
+    header = [labels(name) for name in header]
     rows = []
     for record in calibration.to_dict(orient="records"):
         interval = (
@@ -274,17 +299,24 @@ def _figures(evaluation: ModelEvaluation, slug: str) -> list[tuple[str, str, byt
 
 
 def _section(
-    evaluation: ModelEvaluation, figures: list[tuple[str, str, bytes]], heading: str
+    evaluation: ModelEvaluation,
+    figures: list[tuple[str, str, bytes]],
+    heading: str,
+    labels: Labels = EN,
 ) -> dict:
     best = _best(evaluation)
-    header, rows = comparison_rows(evaluation)
+    header, rows = comparison_rows(evaluation, labels)
     calibration_header, calibration = calibration_rows(
-        best.calibration, binary=evaluation.binary_outcome
+        best.calibration, binary=evaluation.binary_outcome, labels=labels
     )
+    best_label = _score_label(best.label, labels)
     return {
         "heading": heading,
+        "verdict_title": labels("Verdict for {label}:", label=best_label),
+        "verdicts_title": labels("Verdicts"),
+        "calibration_title": labels("Calibration of {label}", label=best_label),
         "intro": _intro(evaluation),
-        "best_label": best.label,
+        "best_label": best_label,
         "best_verdict": best.verdict,
         "best_useful": best.verdict.startswith("useful"),
         "best_class": _verdict_word(best.verdict).replace(" ", "-"),
@@ -294,7 +326,9 @@ def _section(
             "rows": [{"baseline": baseline, "cells": cells} for baseline, cells in rows],
         },
         "table_caption": _table_caption(evaluation),
-        "verdicts": [(item.label, item.verdict) for item in evaluation.scores],
+        "verdicts": [
+            (_score_label(item.label, labels), item.verdict) for item in evaluation.scores
+        ],
         "notes": list(evaluation.notes) + _fold_notes(evaluation),
         "calibration": {
             "columns": calibration_header,
@@ -332,21 +366,23 @@ def _fold_notes(evaluation: ModelEvaluation) -> list[str]:
     return list(seen)[:20]
 
 
-def render_markdown(title: str, context: Sequence[str], sections: Sequence[dict]) -> str:
+def render_markdown(
+    title: str, context: Sequence[str], sections: Sequence[dict], labels: Labels = EN
+) -> str:
     """The report as Markdown, linking the PNG files written beside it."""
     lines = [f"# {title}", ""]
     for line in context:
         lines += [line, ""]
     for section in sections:
         lines += [f"## {section['heading']}", "", section["intro"], ""]
-        lines += [f"**Verdict for {section['best_label']}:** {section['best_verdict']}", ""]
+        lines += [f"**{section['verdict_title']}** {section['best_verdict']}", ""]
         lines += [section["against_baseline"], ""]
         table = section["table"]
         lines += _markdown_table(table["columns"], [row["cells"] for row in table["rows"]])
-        lines += ["", f"_{section['table_caption']}_", "", "### Verdicts", ""]
+        lines += ["", f"_{section['table_caption']}_", "", f"### {section['verdicts_title']}", ""]
         lines += [f"- **{label}**: {verdict}" for label, verdict in section["verdicts"]]
         lines += [""] + [f"> {note}" for note in section["notes"]]
-        lines += ["", f"### Calibration of {section['best_label']}", ""]
+        lines += ["", f"### {section['calibration_title']}", ""]
         calibration = section["calibration"]
         lines += _markdown_table(
             calibration["columns"], [row["cells"] for row in calibration["rows"]]
@@ -354,11 +390,14 @@ def render_markdown(title: str, context: Sequence[str], sections: Sequence[dict]
         lines.append("")
         for figure in section["figures"]:
             lines += [f"![{figure['caption']}]({figure['file']})", ""]
-    lines += ["## How to read this", ""] + [f"- {line}" for line in METHOD_NOTES] + [""]
+    lines += [f"## {labels('How to read this')}", ""]
+    lines += [f"- {line}" for line in METHOD_NOTES] + [""]
     return "\n".join(lines)
 
 
-def render_html(title: str, context: Sequence[str], sections: Sequence[dict]) -> str:
+def render_html(
+    title: str, context: Sequence[str], sections: Sequence[dict], labels: Labels = EN
+) -> str:
     """The report as one self-contained HTML page (plots embedded as base64 PNG)."""
     import jinja2
 
@@ -368,7 +407,14 @@ def render_html(title: str, context: Sequence[str], sections: Sequence[dict]) ->
         keep_trailing_newline=True,
     )
     template = environment.get_template("model.html.j2")
-    return template.render(title=title, context=context, sections=sections, method=METHOD_NOTES)
+    return template.render(
+        title=title,
+        context=context,
+        sections=sections,
+        method=METHOD_NOTES,
+        method_title=labels("How to read this"),
+        html_lang=labels.html_lang,
+    )
 
 
 def _json_number(value: Any) -> Any:
@@ -435,17 +481,25 @@ class _ReportFiles:
 
 
 def _report_files(
-    parts: Sequence[tuple[str, ModelEvaluation]], title: str, context: Sequence[str]
+    parts: Sequence[tuple[str, ModelEvaluation]],
+    title: str,
+    context: Sequence[str],
+    labels: Labels = EN,
+    shown_headings: Sequence[str] | None = None,
 ) -> _ReportFiles:
-    """Build every file of the report from ``(heading, evaluation)`` pairs."""
+    """Build every file of the report from ``(heading, evaluation)`` pairs.
+
+    File names come from the (English) headings; ``shown_headings`` are the headings as the
+    reader sees them (translated), default the same."""
     if not parts:
         raise ValueError("a model report needs at least one ModelEvaluation")
     sections = []
     pngs: dict[str, bytes] = {}
-    for heading, evaluation in parts:
+    shown = list(shown_headings or [heading for heading, _ in parts])
+    for (heading, evaluation), shown_heading in zip(parts, shown, strict=True):
         figures = _figures(evaluation, _slug(heading))
         pngs.update({name: png for name, _, png in figures})
-        sections.append(_section(evaluation, figures, heading))
+        sections.append(_section(evaluation, figures, shown_heading, labels))
     payload = {
         "title": title,
         "context": list(context),
@@ -455,8 +509,8 @@ def _report_files(
     }
     return _ReportFiles(
         pngs=pngs,
-        markdown=render_markdown(title, context, sections),
-        html=render_html(title, context, sections),
+        markdown=render_markdown(title, context, sections, labels),
+        html=render_html(title, context, sections, labels),
         payload=payload,
     )
 
@@ -480,6 +534,7 @@ def render_model_report(
     context: Sequence[str] = (),
     headings: Sequence[str] | None = None,
     force: bool = False,
+    labels: Labels = EN,
 ) -> ModelReport:
     """Write the PNGs, report.md, report.html and metrics.json into ``out_dir`` atomically.
 
@@ -488,10 +543,15 @@ def render_model_report(
     written, and the folder only appears when complete. No timestamps: the same evaluations
     give the same bytes.
     """
+    shown = list(
+        headings
+        or [labels("Outcome: {outcome}", outcome=labels.value(e.outcome)) for e in evaluations]
+    )
     headings = list(headings or [f"Outcome: {e.outcome}" for e in evaluations])
     if len(headings) != len(evaluations):
         raise ValueError("headings must have one entry per evaluation")
-    files = _report_files(list(zip(headings, evaluations, strict=True)), title, context)
+    parts = list(zip(headings, evaluations, strict=True))
+    files = _report_files(parts, title, context, labels, shown)
     with io.atomic_directory(Path(out_dir), force=force) as staging:
         names = _write_files(files, staging)
     return ModelReport(Path(out_dir), tuple(names), tuple(evaluations), files.markdown)
@@ -501,6 +561,7 @@ def write_model_report(
     evaluations: Sequence[tuple[str, str, ModelEvaluation]],
     description: Mapping[str, Any],
     folder: Path,
+    labels: Labels = EN,
 ) -> list[str]:
     """Write the report into ``folder`` (an atomic staging folder the caller owns).
 
@@ -521,7 +582,16 @@ def write_model_report(
         picked = ", ".join(f"{target}: {kind}" for target, kind in sorted(targets.items()) if kind)
         context.append(f"Chosen for arm '{arm}' (best held-out Qini - 1 SE): {picked}.")
     parts = [(f"{arm} vs {control}: {outcome}", ev) for arm, outcome, ev in evaluations]
-    files = _report_files(parts, "Uplift model evaluation", context)
+    shown = [
+        labels(
+            "{arm} vs {control}: {outcome}",
+            arm=labels.value(arm),
+            control=labels.value(control),
+            outcome=labels.value(outcome),
+        )
+        for arm, outcome, _ in evaluations
+    ]
+    files = _report_files(parts, labels("Uplift model evaluation"), context, labels, shown)
     return _write_files(files, Path(folder))
 
 
@@ -582,7 +652,9 @@ def evaluate_scores_file(
     )
 
 
-def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True, title: str = ""):
+def comparison_table(
+    evaluation: ModelEvaluation, *, compact: bool = True, title: str = "", labels: Labels = EN
+):
     """The model-vs-baselines table as a rich Table (numbers right-justified).
 
     ``compact`` keeps the columns that fit an 80-column terminal: Qini, uplift and incremental
@@ -593,21 +665,32 @@ def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True, title
     from rich.markup import escape
     from rich.table import Table
 
-    header, rows = comparison_rows(evaluation)
+    header, rows = comparison_rows(evaluation, labels)
     keep = list(range(len(header)))
     caption = None
     if compact:
-        k = f"{0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]:.0%}"
-        wanted = {"score", "Qini coefficient", f"uplift@{k}", f"incremental per 1,000 @{k}"}
-        keep = [i for i, name in enumerate(header) if name in wanted or name == "verdict"]
-        random_column = header.index(f"random @{k}") if f"random @{k}" in header else None
+        focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
+        k = f"{focus:.0%}"
+        wanted = {labels("score"), labels("Qini coefficient"), labels("uplift@{k}", k=k)}
+        wanted.add(_focus_header("incremental per 1,000 @{k}", focus, labels))
+        keep = [i for i, name in enumerate(header) if name in wanted or name == labels("verdict")]
+        random_header = _focus_header("random @{k}", focus, labels)
+        random_column = header.index(random_header) if random_header in header else None
         if random_column is not None and rows:  # the same in every row: a caption, not a column
-            caption = f"random targeting captures {rows[0][1][random_column]} per 1,000 @{k}"
+            caption = labels(
+                "random targeting captures {value} per 1,000 @{k}",
+                value=rows[0][1][random_column],
+                k=k,
+            )
     prefix = f"{title}: " if title else ""
     table = Table(
         title=escape(
-            f"{prefix}{evaluation.outcome}, models vs baselines "
-            "(95% CI: customer bootstrap of the held-out predictions)"
+            labels(
+                "{prefix}{outcome}, models vs baselines (95% CI: customer bootstrap of the "
+                "held-out predictions)",
+                prefix=prefix,
+                outcome=labels.value(evaluation.outcome),
+            )
         ),
         caption=escape(caption) if caption else None,
         title_justify="left",
@@ -622,7 +705,8 @@ def comparison_table(evaluation: ModelEvaluation, *, compact: bool = True, title
         table.add_column(
             escape(name),
             justify="right" if numeric else "left",
-            min_width=12 if name in ("score", "verdict") else None,  # never cut these words
+            # never cut these words
+            min_width=12 if name in (labels("score"), labels("verdict")) else None,
         )
     for _, cells in rows:  # labels such as "two [chosen]" would vanish as rich markup
         table.add_row(*(escape(cells[index]) for index in keep))

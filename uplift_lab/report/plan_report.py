@@ -17,6 +17,7 @@ from rich.table import Table
 
 from uplift_lab import __version__
 from uplift_lab.promo_plan import GroupTotals, PromoPlan
+from uplift_lab.report.labels import EN, Labels, Lang
 from uplift_lab.report.rendering import template_environment
 from uplift_lab.report.tables import keep_numbers_whole
 
@@ -68,7 +69,7 @@ def _points(value: float) -> str:
     return "-" if not math.isfinite(value) else f"{100 * value:+.2f} pp"
 
 
-def split_table(plan: PromoPlan) -> PlanTable:
+def split_table(plan: PromoPlan, labels: Labels = EN) -> PlanTable:
     split, targets = plan.split, plan.targets
     groups = (
         ("returning", split.returning, targets.returning_gmv, targets.growth),
@@ -79,23 +80,29 @@ def split_table(plan: PromoPlan) -> PlanTable:
     for name, totals, target, growth in groups:
         rows.append(
             (
-                name,
-                _money(totals.gmv),
+                labels.value(name),
+                labels.money(_money(totals.gmv)),
                 _count(totals.orders),
                 _count(totals.customers),
-                _money(totals.gmv_per_customer),
+                labels.money(_money(totals.gmv_per_customer)),
                 "-" if growth is None else f"{100 * growth:+.1f}%",
-                _money(target),
+                labels.money(_money(target)),
             )
         )
+    group = "customers" if labels.lang is Lang.en else "customer group"  # 客户数 means a count
+    columns = (group, "GMV", "orders", "buyers", "GMV/buyer", "growth", "GMV target")
     return PlanTable(
-        title=f"Last promotion {split.window.label()} ({split.window.days} days) and targets",
-        columns=("customers", "GMV", "orders", "buyers", "GMV/buyer", "growth", "GMV target"),
+        title=labels(
+            "Last promotion {window} ({days} days) and targets",
+            window=split.window.label(),
+            days=split.window.days,
+        ),
+        columns=tuple(map(labels, columns)),
         rows=tuple(rows),
     )
 
 
-def reach_table(plan: PromoPlan) -> PlanTable | None:
+def reach_table(plan: PromoPlan, labels: Labels = EN) -> PlanTable | None:
     reach = plan.reach
     if reach is None:
         return None
@@ -104,60 +111,57 @@ def reach_table(plan: PromoPlan) -> PlanTable | None:
         e = row.effect
         rows.append(
             (
-                e.segment,
-                e.arm,
+                labels.value(e.segment),
+                labels.value(e.arm),
                 _points(e.conversion_lift),
                 _count(row.extra_conversions) if row.customers_to_message is not None else "-",
                 _count(row.customers_to_message),
-                _money(row.message_cost),
-                _money(row.expected_extra_gmv),
-                ", ".join(row.caveats()),
+                labels.money(_money(row.message_cost)),
+                labels.money(_money(row.expected_extra_gmv)),
+                ", ".join(map(labels, row.caveats())),
             )
         )
     rows.append(
         (
-            "total",
+            labels("total"),
             "",
             "",
             _count(plan.targets.extra_returning_customers),
             _count(reach.customers_to_message),
-            _money(reach.message_cost),
-            _money(sum(r.expected_extra_gmv or 0.0 for r in reach.segments)),
+            labels.money(_money(reach.message_cost)),
+            labels.money(_money(sum(r.expected_extra_gmv or 0.0 for r in reach.segments))),
             "",
         )
     )
+    columns = ("segment", "arm", "lift", "extra conv.", "to message", "cost", "exp. extra GMV")
     return PlanTable(
-        title="Customers to message per segment (lifts of the past analysis)",
-        columns=(
-            "segment",
-            "arm",
-            "lift",
-            "extra conv.",
-            "to message",
-            "cost",
-            "exp. extra GMV",
-            "caveats",
-        ),
+        title=labels("Customers to message per segment (lifts of the past analysis)"),
+        columns=tuple(map(labels, (*columns, "caveats"))),
         rows=tuple(rows),
         numeric_from=2,
         text_last=True,
     )
 
 
-def tables(plan: PromoPlan) -> list[PlanTable]:
-    return [t for t in (split_table(plan), reach_table(plan)) if t is not None]
+def tables(plan: PromoPlan, labels: Labels = EN) -> list[PlanTable]:
+    return [t for t in (split_table(plan, labels), reach_table(plan, labels)) if t is not None]
 
 
-def overview(plan: PromoPlan) -> str:
+def overview(plan: PromoPlan, labels: Labels = EN) -> str:
     t, split = plan.targets, plan.split
-    text = (
-        f"Returning GMV target {_money(t.returning_gmv)} = last {_money(split.returning.gmv)} x "
-        f"(1 + {t.growth:g}): {_money(t.extra_returning_gmv)} more, about "
-        f"{_count(t.extra_returning_customers)} extra returning buyers at "
-        f"{_money(split.returning.gmv_per_customer)} each."
+    money = labels.money
+    text = labels(
+        "Returning GMV target {target} = last {last} x (1 + {growth}): {extra} more, about "
+        "{buyers} extra returning buyers at {each} each.",
+        target=money(_money(t.returning_gmv)),
+        last=money(_money(split.returning.gmv)),
+        growth=f"{t.growth:g}",
+        extra=money(_money(t.extra_returning_gmv)),
+        buyers=_count(t.extra_returning_customers),
+        each=money(_money(split.returning.gmv_per_customer)),
     )
     if split.orders_before == 0:
-        text += " No counted orders before the window: every buyer counts as new."
+        text += labels(" No counted orders before the window: every buyer counts as new.")
     return text
 
 
@@ -176,12 +180,12 @@ def terminal_table(table: PlanTable) -> Table:
     return out
 
 
-def caveat_lines(plan: PromoPlan) -> list[str]:
+def caveat_lines(plan: PromoPlan, labels: Labels = EN) -> list[str]:
     """One line per segment with caveats (the terminal's stand-in for the caveats column)."""
     if plan.reach is None:
         return []
     return [
-        f"{row.effect.segment}: {', '.join(row.caveats())}"
+        f"{labels.value(row.effect.segment)}: {', '.join(map(labels, row.caveats()))}"
         for row in plan.reach.segments
         if row.caveats()
     ]
@@ -286,28 +290,31 @@ def _md_table(table: PlanTable) -> str:
     return "\n".join(lines)
 
 
-def _context(plan: PromoPlan) -> dict[str, Any]:
+def _context(plan: PromoPlan, labels: Labels = EN) -> dict[str, Any]:
     return {
-        "title": f"Promotion plan: {plan.split.window.label()}",
-        "overview": overview(plan),
-        "tables": tables(plan),
+        "title": labels("Promotion plan: {window}", window=plan.split.window.label()),
+        "overview": overview(plan, labels),
+        "tables": tables(plan, labels),
         "method": METHOD,
+        "method_title": labels("How the plan is computed"),
+        "generated": labels("Generated by uplift-lab {version}.", version=__version__),
+        "html_lang": labels.html_lang,
         "version": __version__,
         "md_table": _md_table,
-        "caption": "GMV of the last promotion and this year's target, returning and new customers",
+        "caption": labels(
+            "GMV of the last promotion and this year's target, returning and new customers"
+        ),
     }
 
 
-def render_markdown(plan: PromoPlan, chart_file: str) -> str:
+def render_markdown(plan: PromoPlan, chart_file: str, labels: Labels = EN) -> str:
     """plan.md: the tables as Markdown, the chart linked as a PNG file."""
-    return (
-        template_environment().get_template("plan.md.j2").render(**_context(plan), chart=chart_file)
-    )
+    context = _context(plan, labels)
+    return template_environment().get_template("plan.md.j2").render(**context, chart=chart_file)
 
 
-def render_html(plan: PromoPlan, chart: bytes) -> str:
+def render_html(plan: PromoPlan, chart: bytes, labels: Labels = EN) -> str:
     """plan.html: self-contained, the chart embedded as base64 PNG."""
     encoded = base64.b64encode(chart).decode("ascii")
-    return (
-        template_environment().get_template("plan.html.j2").render(**_context(plan), chart=encoded)
-    )
+    context = _context(plan, labels)
+    return template_environment().get_template("plan.html.j2").render(**context, chart=encoded)

@@ -10,6 +10,7 @@ import pandas as pd
 from rich import box
 from rich.table import Table
 
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.tables import MISSING, keep_numbers_whole, percent_text, points_text
 from uplift_lab.report.timing_report import TimingTable
 from uplift_lab.schedule import TouchResponse
@@ -23,10 +24,14 @@ def _money(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.2f}"
 
 
-def schedule_table(meta: Mapping[str, Any]) -> Table:
+def schedule_table(meta: Mapping[str, Any], labels: Labels = EN) -> Table:
     """One row per touch in send order: channel, send time, segments, sent, held out, cost."""
     table = Table(
-        title=f"Schedule from {meta['start'][:10]}: {meta['messages']:,} messages",
+        title=labels(
+            "Schedule from {start}: {messages} messages",
+            start=meta["start"][:10],
+            messages=f"{meta['messages']:,}",
+        ),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -36,36 +41,50 @@ def schedule_table(meta: Mapping[str, Any]) -> Table:
     for header, justify in (("touch", "left"), ("channel", "left"), ("send time", "left"),
                             ("segments", "left"), ("sent", "right"), ("holdout", "right"),
                             ("cost", "right")):  # fmt: skip
-        table.add_column(header, justify=justify)
+        table.add_column(labels(header), justify=justify)
     for entry in meta["touches"]:
-        segments = ", ".join(entry["segments"]) if entry["segments"] else "(all)"
+        segments = (
+            ", ".join(map(labels.value, entry["segments"]))
+            if entry["segments"]
+            else labels("(all)")
+        )
         if entry["segments"] and entry["column"] != "lifecycle":
             segments = f"{entry['column']}: {segments}"
         table.add_row(
-            entry["name"], entry["channel"], _when(entry["send_time"]), segments,
-            f"{entry['customers']:,}", f"{entry['holdout']:,}", _money(entry["cost"]),
+            entry["name"], labels.value(entry["channel"]), _when(entry["send_time"]), segments,
+            f"{entry['customers']:,}", f"{entry['holdout']:,}", labels.money(_money(entry["cost"])),
         )  # fmt: skip
     if meta.get("total_cost") is not None:
-        table.add_row("total", "", "", "", f"{meta['messages']:,}", "", _money(meta["total_cost"]))
+        total = labels.money(_money(meta["total_cost"]))
+        table.add_row(labels("total"), "", "", "", f"{meta['messages']:,}", "", total)
     keep_numbers_whole(table)
     table.columns[2].min_width = len("2026-11-11 19:00")  # a send time is never wrapped
     return table
 
 
-def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
+def touch_table(response: TouchResponse, alpha: float = 0.05, labels: Labels = EN) -> Table:
     """One touch: send vs holdout customers, responders and response rate, and the lift."""
     effect = response.effect
     level = f"{(1 - alpha) * 100:g}%"
     if effect.error:
         caption = f"Lift not computed: {effect.error.replace('_', ' ')}."
     else:
-        caption = (
-            f"Lift {points_text(effect.difference)} pts [{level} CI {points_text(effect.ci_low)}, "
-            f"{points_text(effect.ci_high)}], p = {effect.p_value:.3g}"
+        caption = labels(
+            "Lift {lift} pts [{level} CI {low}, {high}], p = {p}",
+            lift=points_text(effect.difference),
+            level=level,
+            low=points_text(effect.ci_low),
+            high=points_text(effect.ci_high),
+            p=f"{effect.p_value:.3g}",
         )
     table = Table(
-        title=f"Touch '{response.name}' ({response.channel})\norders from "
-        f"{_when(response.send_time)} to {_when(response.window_end)}",
+        title=labels(
+            "Touch '{name}' ({channel})\norders from {start} to {end}",
+            name=response.name,
+            channel=labels.value(response.channel),
+            start=_when(response.send_time),
+            end=_when(response.window_end),
+        ),
         title_justify="left",
         title_style="bold",
         caption=caption,
@@ -73,14 +92,14 @@ def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("group")
+    table.add_column(labels("group"))
     for header in ("customers", "responded", "response rate"):
-        table.add_column(header, justify="right")
+        table.add_column(labels(header), justify="right")
     for label, n, hits, rate in (
         ("send", response.sent, response.sent_responded, effect.treatment_mean),
         ("holdout", response.holdout, response.holdout_responded, effect.control_mean),
     ):
-        table.add_row(label, f"{n:,}", f"{hits:,}", percent_text(rate))
+        table.add_row(labels.value(label), f"{n:,}", f"{hits:,}", percent_text(rate))
     return keep_numbers_whole(table)
 
 

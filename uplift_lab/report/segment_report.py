@@ -10,6 +10,7 @@ import pandas as pd
 from rich import box
 from rich.table import Table
 
+from uplift_lab.report.labels import EN, Labels, Lang
 from uplift_lab.report.tables import dataframe_table, format_count, format_number, format_share
 from uplift_lab.segment import RFM_CLASS_NAMES_ZH, SegmentResult
 from uplift_lab.tags import LOYALTY_MIN_ORDERS, LOYALTY_NEW_DAYS, LOYALTY_TENURE_DAYS
@@ -39,34 +40,54 @@ def _rfm_display(summary: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def segment_summary_tables(result: SegmentResult) -> list[Table]:
-    """The lifecycle, RFM class and tag tables shown after `uplift-lab segment`."""
+def _translated(frame: pd.DataFrame, columns: list[str], labels: Labels) -> pd.DataFrame:
+    """``frame`` with the values of the label ``columns`` (stages, classes, tags) translated."""
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].map(lambda value: labels.value(value) if value else value)
+    return frame
+
+
+def segment_summary_tables(result: SegmentResult, labels: Labels = EN) -> list[Table]:
+    """The lifecycle, RFM class and tag tables shown after `uplift-lab segment`.
+
+    With Chinese ``labels`` the RFM class column shows the Chinese class names (the 名称
+    column of the English table is then the same, so it is left out)."""
     columns = ["customers", "share", "revenue_share", "mean_recency_days"]
+    headers = {column: labels(header) for column, header in SUMMARY_HEADERS.items()}
+    if labels.lang is not Lang.en:  # "revenue" here is a share of revenue, not an amount
+        headers["revenue_share"] = labels("revenue share")
     lifecycle = dataframe_table(
-        result.lifecycle_summary[["lifecycle", *columns]],
-        title=f"Lifecycle stages ({len(result.table):,} customers)",
+        _translated(result.lifecycle_summary[["lifecycle", *columns]], ["lifecycle"], labels),
+        title=labels(
+            "Lifecycle stages ({customers} customers)", customers=f"{len(result.table):,}"
+        ),
         formats=SUMMARY_FORMATS,
-        headers=SUMMARY_HEADERS,
+        headers=headers,
         box=box.SIMPLE_HEAD,
     )
+    rfm_columns = ["rfm_class", "rfm_class_zh"] if labels.lang is Lang.en else ["rfm_class"]
     rfm = dataframe_table(
-        _rfm_display(result.rfm_summary)[["rfm_class", "rfm_class_zh", *columns]],
-        title=f"RFM classes (R/F/M high = score >= {result.config.rfm_high_score})",
+        _translated(_rfm_display(result.rfm_summary)[[*rfm_columns, *columns]], ["rfm_class"],
+                    labels),
+        title=labels(
+            "RFM classes (R/F/M high = score >= {score})", score=result.config.rfm_high_score
+        ),
         formats=SUMMARY_FORMATS,
-        headers=SUMMARY_HEADERS,
+        headers=headers,
         box=box.SIMPLE_HEAD,
-    )
+    )  # fmt: skip
     tables = [lifecycle, rfm]
     if result.tag_summary is not None and len(result.tag_summary):
         summary = result.tag_summary.copy()
         summary["tag"] = summary["tag"].where(summary["tag"] != summary["tag"].shift(), "")
         tables.append(
             dataframe_table(
-                summary,
-                title="Tags",
+                _translated(summary, ["tag", "value"], labels),
+                title=labels("Tags"),
                 caption=_tags_caption(result),
                 formats=SUMMARY_FORMATS,
-                headers=SUMMARY_HEADERS,
+                headers=headers,
                 box=box.SIMPLE_HEAD,
             )
         )
@@ -93,29 +114,40 @@ def _as_of_text(as_of: pd.Timestamp) -> str:
     return str(as_of.date()) if as_of == as_of.normalize() else as_of.isoformat(sep=" ")
 
 
-def segment_summary_note(result: SegmentResult) -> str:
+def segment_summary_note(result: SegmentResult, labels: Labels = EN) -> str:
     """One paragraph under the tables: as-of, the thresholds used and what the columns mean."""
     thresholds = result.thresholds
-    revenue_note = (
-        f"revenue = share of order value in the last {result.config.lookback_days} days; "
-        "recency = mean days since the last order."
+    revenue_note = labels(
+        "revenue = share of order value in the last {days} days; recency = mean days since the "
+        "last order.",
+        days=result.config.lookback_days,
     )
+    as_of = _as_of_text(result.as_of)
     if thresholds.source == "cycle":
         active, silent, churn = thresholds.cycle_cutoffs
-        return (
-            f"As of {_as_of_text(result.as_of)}: stages by each customer's own purchase cycle "
-            f"(overdue_ratio = days since the last order / expected_gap_days): active <= "
-            f"{active:g} expected gaps, silent > {silent:g}, churned > {churn:g} (cycle; "
-            f"{_cycle_priors_text(result)}). {revenue_note}"
+        return labels(
+            "As of {as_of}: stages by each customer's own purchase cycle (overdue_ratio = days "
+            "since the last order / expected_gap_days): active <= {active} expected gaps, silent "
+            "> {silent}, churned > {churn} (cycle; {priors}). {revenue_note}",
+            as_of=as_of,
+            active=f"{active:g}",
+            silent=f"{silent:g}",
+            churn=f"{churn:g}",
+            priors=_cycle_priors_text(result),
+            revenue_note=revenue_note,
         )
     source = thresholds.source
     if thresholds.median_interval_days is not None:
         source += f", purchase cycle {thresholds.median_interval_days:.1f} d"
-    return (
-        f"As of {_as_of_text(result.as_of)}: active <= {thresholds.active_days} days since the "
-        f"last order, silent > {thresholds.silent_days}, churned > {thresholds.churn_days} "
-        f"({source}). revenue = share of order value in the last "
-        f"{result.config.lookback_days} days; recency = mean days since the last order."
+    return labels(
+        "As of {as_of}: active <= {active} days since the last order, silent > {silent}, "
+        "churned > {churn} ({source}). {revenue_note}",
+        as_of=as_of,
+        active=thresholds.active_days,
+        silent=thresholds.silent_days,
+        churn=thresholds.churn_days,
+        source=source,
+        revenue_note=revenue_note,
     )
 
 

@@ -16,6 +16,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.policy import Estimate, PolicyValue
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.tables import keep_numbers_whole
 from uplift_lab.target import IPW_VALUED, CampaignPlan, HoldoutSplit, SegmentEffects
 
@@ -32,38 +33,44 @@ def _ratio(value: float) -> str:
     return f"{value:.1f}"
 
 
-def segment_table(plan: CampaignPlan, split: HoldoutSplit | None = None) -> Table:
+def segment_table(
+    plan: CampaignPlan, split: HoldoutSplit | None = None, labels: Labels = EN
+) -> Table:
     """Per segment x channel: selected, held out, cost, incremental revenue, profit, ROI."""
+    money = labels.money
     table = Table(
         box=box.SIMPLE_HEAD,
-        title="Plan per segment and channel (expected values, holdout included)",
+        title=labels("Plan per segment and channel (expected values, holdout included)"),
     )
     for name in ("segment", "channel"):
-        table.add_column(name, no_wrap=True)
+        table.add_column(labels(name), no_wrap=True)
     for name in ("selected", "held out", "cost", "incr. revenue", "profit", "ROI"):
-        table.add_column(name, justify="right")
+        table.add_column(labels(name), justify="right")
     held = split.holdout_counts if split is not None else {}
     for row in plan.by_segment.itertuples(index=False):
         key = (row.segment, row.channel)
         held_count = sum(held.values()) if row.segment == "total" else held.get(key, 0)
         table.add_row(
-            str(row.segment),
-            str(row.channel),
+            labels.value(row.segment),
+            labels.value(row.channel),
             f"{row.customers:,}",
             f"{held_count:,}",
-            _money(row.cost),
-            _money(row.expected_incremental_revenue),
-            _money(row.expected_profit),
+            money(_money(row.cost)),
+            money(_money(row.expected_incremental_revenue)),
+            money(_money(row.expected_profit)),
             _ratio(row.roi),
         )
     return keep_numbers_whole(table)
 
 
-def curve_table(plan: CampaignPlan, every: int = 4) -> Table:
+def curve_table(plan: CampaignPlan, every: int = 4, labels: Labels = EN) -> Table:
     """Expected profit at a few budgets (every ``every``-th point of the curve, and this plan's)."""
-    table = Table(box=box.SIMPLE_HEAD, title="Expected profit vs budget (best plan per budget)")
-    table.add_column("budget", justify="right")
-    table.add_column("expected profit", justify="right")
+    money = labels.money
+    table = Table(
+        box=box.SIMPLE_HEAD, title=labels("Expected profit vs budget (best plan per budget)")
+    )
+    table.add_column(labels("budget"), justify="right")
+    table.add_column(labels("expected profit"), justify="right")
     table.add_column("")
     curve = plan.curve
     budget = plan.selection.budget
@@ -72,9 +79,9 @@ def curve_table(plan: CampaignPlan, every: int = 4) -> Table:
     for i in sorted(shown):
         here = bool(np.isclose(curve["budget"].iloc[i], budget))
         table.add_row(
-            _money(curve["budget"].iloc[i]),
-            _money(curve["expected_profit"].iloc[i]),
-            "<- this budget" if here else "",
+            money(_money(curve["budget"].iloc[i])),
+            money(_money(curve["expected_profit"].iloc[i])),
+            labels("<- this budget") if here else "",
         )
     return keep_numbers_whole(table)
 
@@ -85,109 +92,134 @@ MODEL_VALUED_CAPTION = (
 )
 
 
-def comparison_table(plan: CampaignPlan) -> Table:
+def comparison_table(plan: CampaignPlan, labels: Labels = EN) -> Table:
     """The same budget spent by this plan, the RFM rule and at random.
 
     With a past randomized campaign (``--validate-on``) each policy's picks are valued by IPW on
     it, independently of the model; without one, by the plan's own scores, and the caption says
     that this is no evidence.
     """
+    money = labels.money
     if plan.comparison_valued_by == IPW_VALUED:
         table = Table(
             box=box.SIMPLE_HEAD,
-            title="Same budget spent by other rules, valued by IPW on the past campaign",
-            caption="Incremental profit each policy's picks earned in the past randomized "
-            "campaign (95% CI), independent of the model's scores.",
+            title=labels("Same budget spent by other rules, valued by IPW on the past campaign"),
+            caption=labels(
+                "Incremental profit each policy's picks earned in the past randomized "
+                "campaign (95% CI), independent of the model's scores."
+            ),
         )
-        table.add_column("policy")
+        table.add_column(labels("policy"))
         for name in ("customers", "cost", "picked in past", "IPW profit", "95% CI"):
-            table.add_column(name, justify="right")
+            table.add_column(labels(name), justify="right")
         for row in plan.comparison.itertuples(index=False):
             table.add_row(
-                row.policy,
+                labels.value(row.policy),
                 f"{row.customers:,}",
-                _money(row.cost),
+                money(_money(row.cost)),
                 f"{row.n_picked_in_past:,}",
-                _money(row.ipw_profit),
-                f"[{_money(row.ipw_ci_low)}, {_money(row.ipw_ci_high)}]",
+                money(_money(row.ipw_profit)),
+                money(f"[{_money(row.ipw_ci_low)}, {_money(row.ipw_ci_high)}]"),
             )
         return keep_numbers_whole(table)
     table = Table(
         box=box.SIMPLE_HEAD,
-        title="Same budget spent by other rules (valued by the plan's own scores)",
-        caption=MODEL_VALUED_CAPTION,
+        title=labels("Same budget spent by other rules (valued by the plan's own scores)"),
+        caption=labels(MODEL_VALUED_CAPTION),
     )
-    table.add_column("policy")
+    table.add_column(labels("policy"))
     for name in ("customers", "cost", "expected profit"):
-        table.add_column(name, justify="right")
+        table.add_column(labels(name), justify="right")
     for row in plan.comparison.itertuples(index=False):
         table.add_row(
-            row.policy, f"{row.customers:,}", _money(row.cost), _money(row.expected_profit)
+            labels.value(row.policy),
+            f"{row.customers:,}",
+            money(_money(row.cost)),
+            money(_money(row.expected_profit)),
         )
     return keep_numbers_whole(table)
 
 
-def segment_effects_table(effects: SegmentEffects) -> Table:
+def segment_effects_table(effects: SegmentEffects, labels: Labels = EN) -> Table:
     """The measured profit per message of each segment x channel the segments policy used."""
     basis = "point estimate" if effects.effect == "estimate" else "lower 95% bound"
     table = Table(
         box=box.SIMPLE_HEAD,
-        title=f"Measured effects of the past campaign (profit per message from the {basis})",
-        caption="* the segment's channel: the most profit per message, if positive.",
+        title=labels(
+            "Measured effects of the past campaign (profit per message from the {basis})",
+            basis=labels(basis),
+        ),
+        caption=labels("* the segment's channel: the most profit per message, if positive."),
     )
     for name in ("segment", "channel"):
-        table.add_column(name, no_wrap=True)
+        table.add_column(labels(name), no_wrap=True)
     for name in ("sent", "control", "incr. revenue/customer", "profit/message", ""):
-        table.add_column(name, justify="right")
+        table.add_column(labels(name), justify="right")
     for row in effects.table.itertuples(index=False):
         table.add_row(
-            str(row.segment),
-            str(row.channel),
+            labels.value(row.segment),
+            labels.value(row.channel),
             f"{int(row.treated_n):,}",
             f"{int(row.control_n):,}",
-            _money(row.incremental_revenue_per_customer),
-            f"{row.profit_per_message:+.3f}",
+            labels.money(_money(row.incremental_revenue_per_customer)),
+            labels.money(f"{row.profit_per_message:+.3f}"),
             "*" if row.best else "",
         )
     return keep_numbers_whole(table)
 
 
-def validation_table(value: PolicyValue) -> Table:
+def validation_table(value: PolicyValue, labels: Labels = EN) -> Table:
     """IPW estimates of the policy on a past randomized campaign."""
-    level = f"{value.confidence:.0%} CI"
+    level = labels("{level} CI", level=f"{value.confidence:.0%}")
     table = Table(
         box=box.SIMPLE_HEAD,
-        title=f"Off-policy check on the past campaign ({value.n_picked:,} of {value.n:,} picked)",
+        title=labels(
+            "Off-policy check on the past campaign ({picked} of {n} picked)",
+            picked=f"{value.n_picked:,}",
+            n=f"{value.n:,}",
+        ),
     )
-    table.add_column("quantity")
-    for name in ("estimate", "std. error", level):
-        table.add_column(name, justify="right")
+    table.add_column(labels("quantity"))
+    for name in ("estimate", "std. error"):
+        table.add_column(labels(name), justify="right")
+    table.add_column(level, justify="right")
     for label, estimate in (
         ("incremental revenue", value.incremental_revenue),
         ("incremental conversions", value.incremental_conversions),
         ("cost", value.cost),
         ("incremental profit", value.incremental_profit),
     ):
+        money = (lambda text: text) if label == "incremental conversions" else labels.money
         table.add_row(
-            label,
-            _money(estimate.value),
-            _money(estimate.std_error),
-            f"[{_money(estimate.ci_low)}, {_money(estimate.ci_high)}]",
+            labels(label),
+            money(_money(estimate.value)),
+            money(_money(estimate.std_error)),
+            money(f"[{_money(estimate.ci_low)}, {_money(estimate.ci_high)}]"),
         )
     return keep_numbers_whole(table)
 
 
-def headline(plan: CampaignPlan, split: HoldoutSplit | None = None) -> list[str]:
+def headline(
+    plan: CampaignPlan, split: HoldoutSplit | None = None, labels: Labels = EN
+) -> list[str]:
     """Short sentences: what was chosen, how close to optimal, why budget was left."""
     sel = plan.selection
-    budget = "auto" if math.isinf(sel.budget) else _money(sel.budget)
+    money = labels.money
+    budget = "auto" if math.isinf(sel.budget) else money(_money(sel.budget))
     lines = [
-        f"{plan.n_eligible:,} eligible of {plan.n_scored:,} scored customers; "
-        f"{sel.n_selected:,} selected, expected cost {_money(sel.spent)} of budget {budget}, "
-        f"expected incremental profit {_money(sel.expected_profit)}.",
+        labels(
+            "{eligible} eligible of {scored} scored customers; {selected} selected, expected "
+            "cost {cost} of budget {budget}, expected incremental profit {profit}.",
+            eligible=f"{plan.n_eligible:,}",
+            scored=f"{plan.n_scored:,}",
+            selected=f"{sel.n_selected:,}",
+            cost=money(_money(sel.spent)),
+            budget=budget,
+            profit=money(_money(sel.expected_profit)),
+        ),
     ]
     if sel.exact:
-        lines.append("The plan is optimal (one channel, one cost per message).")
+        lines.append(labels("The plan is optimal (one channel, one cost per message)."))
     else:
         lines.append(
             f"Upper bound (LP relaxation) {_money(sel.lp_bound)}: at most "
@@ -211,8 +243,13 @@ def headline(plan: CampaignPlan, split: HoldoutSplit | None = None) -> list[str]
     if split is not None:
         held = sum(split.holdout_counts.values())
         lines.append(
-            f"Holdout {held:,} customers kept out; send list {split.n_send:,} customers, "
-            f"expected cost {_money(split.send_cost)}."
+            labels(
+                "Holdout {held} customers kept out; send list {send} customers, expected cost "
+                "{cost}.",
+                held=f"{held:,}",
+                send=f"{split.n_send:,}",
+                cost=money(_money(split.send_cost)),
+            )
         )
     return lines
 

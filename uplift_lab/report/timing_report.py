@@ -15,6 +15,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.tables import keep_numbers_whole, percent_text, points_text
 from uplift_lab.timing import RECOMMEND_RULE, SINCE_SEND, SendHourAdvice, SliceResponse, best_slices
 
@@ -114,10 +115,37 @@ def send_hour_rows(advice: Sequence[SendHourAdvice], alpha: float = 0.05) -> Tim
     return TimingTable(SEND_HOURS_TITLE, columns, tuple(rows), caption, 4)
 
 
-def rich_table(formatted: TimingTable) -> Table:
+def localized(formatted: TimingTable, labels: Labels = EN) -> TimingTable:
+    """The table in ``labels``' language: title, headers and the text cells (arms, segments,
+    'no clear best hour'); numbers and the caption as they are."""
+    if labels is EN:
+        return formatted
+
+    def header(text: str) -> str:
+        if text.endswith(" CI"):
+            return labels("{level} CI", level=text[: -len(" CI")])
+        return labels(text)
+
+    def cells(row: tuple[str, ...]) -> tuple[str, ...]:
+        first_text = 1 if formatted.first_numeric else 0
+        return tuple(
+            labels.value(cell) if first_text <= index < formatted.numeric_from else cell
+            for index, cell in enumerate(row)
+        )
+
+    return dataclasses.replace(
+        formatted,
+        title=labels(formatted.title),
+        columns=tuple(header(text) for text in formatted.columns),
+        rows=tuple(cells(row) for row in formatted.rows),
+    )
+
+
+def rich_table(formatted: TimingTable, labels: Labels = EN) -> Table:
     """A :class:`TimingTable` as a rich table with right-justified numbers (the send hours'
     columns two spaces apart, so 'no clear best hour' fits 80 columns)."""
     compact = formatted.title == SEND_HOURS_TITLE
+    formatted = localized(formatted, labels)
     table = Table(
         title=formatted.title,
         title_justify="left",
@@ -135,16 +163,6 @@ def rich_table(formatted: TimingTable) -> Table:
     for row in formatted.rows:
         table.add_row(*row)
     return keep_numbers_whole(table)
-
-
-def by_time_table(responses: Sequence[SliceResponse], alpha: float = 0.05) -> Table:
-    """The terminal table of :func:`by_time_rows`."""
-    return rich_table(by_time_rows(responses, alpha))
-
-
-def send_hour_table(advice: Sequence[SendHourAdvice], alpha: float = 0.05) -> Table:
-    """The terminal table of :func:`send_hour_rows`."""
-    return rich_table(send_hour_rows(advice, alpha))
 
 
 def timing_tables(analysis) -> list[TimingTable]:

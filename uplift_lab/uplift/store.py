@@ -434,13 +434,16 @@ def _json_safe(value):
 
 
 def evaluate_model_folder(
-    model_dir: Path, out: Path, *, seed: int = 0, force: bool = False
+    model_dir: Path, out: Path, *, seed: int = 0, force: bool = False, labels=None
 ) -> EvaluationReport:
     """Evaluate a model folder's held-out predictions and write the report folder ``out``.
 
     The report (report.md, report.html, metrics.json, PNG plots) is written by
-    ``uplift_lab.report.model_report.write_model_report``; ``evaluation.json`` adds the summary.
+    ``uplift_lab.report.model_report.write_model_report`` in the language of ``labels`` (a
+    :class:`uplift_lab.report.labels.Labels`, default English); ``evaluation.json`` adds the
+    summary.
     """
+    from uplift_lab.report.labels import EN
     from uplift_lab.report.model_report import write_model_report
     from uplift_lab.uplift.train import evaluate_held_out
 
@@ -482,7 +485,7 @@ def evaluate_model_folder(
         lines.append(f"  chosen model: {verdicts[f'uplift_{target}__{chosen}']}")
     summary = _json_safe(summary)
     with io.atomic_directory(Path(out), force=force) as staging:
-        write_model_report(evaluations, description, staging)
+        write_model_report(evaluations, description, staging, labels or EN)
         io.write_json(summary, staging / "evaluation.json")
     return EvaluationReport(Path(out), summary, tuple(lines), tuple(evaluations))
 
@@ -593,6 +596,7 @@ def evaluate_scores_against_outcomes(
     seed: int = 0,
     force: bool = False,
     encoding: str | None = None,
+    labels=None,
 ):
     """Validate scores on a later randomized campaign: the model never saw these outcomes.
 
@@ -681,10 +685,14 @@ def evaluate_scores_against_outcomes(
             f"Campaign outcomes: `{outcomes_path.name}`, {len(frame):,} customers joined on "
             f"`{id_col}`."
         )
+    from uplift_lab.report.labels import EN
+
+    labels = labels or EN
     return render_model_report(
         evaluations,
         out_dir,
-        title=f"Uplift evaluation on a later campaign: {scores_path.name}",
+        title=labels("Uplift evaluation on a later campaign: {name}", name=scores_path.name),
         context=context,
         force=force,
+        labels=labels,
     )

@@ -16,6 +16,7 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.orders import OrderCounting, load_orders
 from uplift_lab.promo_plan import PromoPlan, check_growth, parse_promo_window, promo_plan
+from uplift_lab.report.labels import EN, Labels
 
 PLAN_FILES = ("plan.json", "plan.md", "plan.png", "plan.html")
 
@@ -41,6 +42,7 @@ def plan_files(
     inputs: InputSpec | None = None,
     encoding: str | None = None,
     force: bool = False,
+    labels: Labels = EN,
 ) -> PlanResult:
     """Read the orders (and report.json), compute the plan and write the folder ``out``."""
     from uplift_lab.report import plan_report
@@ -76,7 +78,7 @@ def plan_files(
     chart = plan_report.chart_png(plan)
     with io.atomic_directory(out, force=force) as staging:
         io.write_json(payload, staging / "plan.json")
-        io.write_text(plan_report.render_markdown(plan, "plan.png"), staging / "plan.md")
+        io.write_text(plan_report.render_markdown(plan, "plan.png", labels), staging / "plan.md")
         io.write_bytes(chart, staging / "plan.png")
-        io.write_text(plan_report.render_html(plan, chart), staging / "plan.html")
+        io.write_text(plan_report.render_html(plan, chart, labels), staging / "plan.html")
     return PlanResult(plan, counted.counting, payload, out)
