@@ -90,7 +90,7 @@ def test_demo_shows_tags_schedule_send_time_and_plan(demo_run) -> None:
     assert segments["lapsed_browser"].tolist() == expected.tolist()
     timing = out / "report" / "send_time"
     payload = json.loads((timing / "report.json").read_text())
-    assert payload["touches"][0]["name"] == "sms"
+    assert payload["touches"][0]["name"] == "past_sms"
     assert len(payload["since_send"]) == 24 and len(payload["by_time"]) == 24
     assert {row["segment"] for row in payload["send_hours"]["segments"]} >= {"active", "silent"}
     markdown = (timing / "report.md").read_text()

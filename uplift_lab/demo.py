@@ -28,7 +28,7 @@ PAST_SMS_TOUCH = """\
 sms = 0.05
 
 [[touch]]
-name = "sms"
+name = "past_sms"
 channel = "sms"
 day = 0
 time = "00:00"
