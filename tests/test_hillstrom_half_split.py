@@ -72,10 +72,16 @@ def test_the_split_halves_the_womens_and_no_email_rows_by_the_seeded_permutation
     )
 
 
-@pytest.fixture(scope="module")
+_RESULTS: dict = {}  # one run for the two tests below
+
+
+@pytest.fixture
 def half_split_result(hillstrom_path, tmp_path_factory):
     """The CLI defaults trained on the training half and measured on the test half (~1 min)."""
-    return half_split.run_half_split(hillstrom_path, tmp_path_factory.mktemp("half_split"))
+    if "result" not in _RESULTS:
+        work = tmp_path_factory.mktemp("half_split")
+        _RESULTS["result"] = half_split.run_half_split(hillstrom_path, work)
+    return _RESULTS["result"]
 
 
 def test_the_default_visit_model_reaches_causalml_upliftrandomforest(half_split_result) -> None:
