@@ -22,11 +22,15 @@ from uplift_lab.uplift.data import (
 from uplift_lab.uplift.models import (
     ArmModel,
     LightGBMSettings,
+    bag_members,
+    bagged_learner,
+    binned_rows,
     feature_names,
     fit_learner,
     fit_value_model,
     predict_arm,
     predict_learner,
+    train_booster,
 )
 from uplift_lab.uplift.train import (
     fold_ids,
@@ -594,6 +598,53 @@ def test_cross_validation_boosters_are_the_early_stopped_ones(sim_data) -> None:
     for role in ("treated", "control"):
         # Same number of rounds (early stopping on the same 20%), trained on 80% vs all rows.
         assert kept.boosters[role].best_iteration == refit.boosters[role].current_iteration()
+
+
+def test_a_bagged_learner_predicts_the_mean_of_its_members(sim_data) -> None:
+    data, _, matrix, treatment = sim_data
+    members = [
+        fit_learner(
+            "ensemble", "conversion", matrix[rows], data.conversion[rows], treatment[rows], [2],
+            FAST, refit=False,
+        )
+        for rows in (np.arange(len(treatment)) % 2 == 0, np.arange(len(treatment)) % 2 == 1)
+    ]  # fmt: skip
+    bag = bagged_learner(members)
+    assert bag.params["bag_size"] == 2 and len(bag.boosters) == 2 * len(members[0].boosters)
+    expected = [predict_arm(ArmModel("send", m, None), matrix) for m in members]
+    got = predict_arm(ArmModel("send", bag, None), matrix)
+    for field in ("uplift_conversion", "p_control", "p_treated"):
+        mean = (getattr(expected[0], field) + getattr(expected[1], field)) / 2
+        np.testing.assert_allclose(getattr(got, field), mean, atol=1e-12)
+    unpacked = bag_members(bag)
+    assert [sorted(m.boosters) for m in unpacked] == [sorted(m.boosters) for m in members]
+
+
+def test_boosters_on_shared_bins_fit_the_rows_they_are_given(sim_data) -> None:
+    # A booster trained on some rows of a Dataset binned once for all rows differs from one on
+    # those rows binned alone only by the bin edges: their predictions agree closely.
+    data, _, matrix, treatment = sim_data
+    treated = treatment == 1
+    shared = fit_learner(
+        "two", "conversion", matrix, data.conversion, treatment, [2], FAST, refit=False,
+        binned=binned_rows(matrix, [2], FAST),
+    )  # fmt: skip
+    alone = train_booster(
+        matrix[treated], data.conversion[treated], "conversion", FAST, [2], refit=False
+    )
+    a, b = shared.boosters["treated"].predict(matrix), alone.predict(matrix)
+    assert np.corrcoef(a, b)[0, 1] > 0.98
+
+
+def test_the_final_model_is_the_mean_of_the_fold_models_unless_refit_is_asked() -> None:
+    frame, _ = simulated_campaign(3000, seed=3)
+    data = _training(frame)
+    bagged = train_uplift_model(data, conversion_model="x", n_folds=3, settings=FAST)
+    refit = train_uplift_model(data, conversion_model="x", n_folds=3, settings=FAST, final="refit")
+    assert bagged.model.arm_models[0].conversion.params["bag_size"] == 3
+    assert "bag_size" not in refit.model.arm_models[0].conversion.params
+    with pytest.raises(InputError, match="--final"):
+        train_uplift_model(data, n_folds=3, settings=FAST, final="average")
 
 
 # --------------------------------------------------------------------------- model selection

@@ -227,7 +227,9 @@ def test_x_and_dr_learners_round_trip_with_identical_predictions(
     description = json.loads((folder / "model.json").read_text())
     entry = description["arm_models"][0]
     assert entry["conversion"]["kind"] == conversion and entry["revenue"]["kind"] == revenue
-    assert "treated_share" in entry["conversion"]["params"]
+    # The final model bags the 2 fold models: each member keeps its treated share.
+    assert entry["conversion"]["params"]["bag_size"] == 2
+    assert {"bag0.treated_share", "bag1.treated_share"} <= set(entry["conversion"]["params"])
     loaded = load_model(folder)
     matrix = data.matrix()
     expected, got = score_matrix(result.model, matrix), score_matrix(loaded, matrix)

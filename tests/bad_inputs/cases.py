@@ -885,8 +885,8 @@ CASES: list[Case] = [
     ),
     C(
         "score-edited-booster",
-        score(model_with(edit_booster("arm0_conversion_treated.txt"))),
-        words=("arm0_conversion_treated.txt", "changed"),
+        score(model_with(edit_booster("arm0_conversion_bag0.treated.txt"))),
+        words=("arm0_conversion_bag0.treated.txt", "changed"),
     ),
     C(
         "score-missing-manifest",

@@ -23,7 +23,7 @@ def test_a_saved_model_passes_its_schema(fx) -> None:
     ("change", "words"),
     [
         (lambda d: d["arm_models"][0]["conversion"].update(kind="x-learner"), "x-learner"),
-        (lambda d: d["arm_models"][0]["conversion"]["boosters"].pop("treated"), "roles"),
+        (lambda d: d["arm_models"][0]["conversion"]["boosters"].pop("bag0.treated"), "roles"),
         (lambda d: d["features"][0].update(kind="text"), "features[0].kind"),
         (lambda d: d["features"][2].update(levels=[]), "features[2].levels"),
         (lambda d: d.update(n_rows=0), "n_rows"),

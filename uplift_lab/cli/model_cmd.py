@@ -88,6 +88,11 @@ class ConversionModel(StrEnum):
     ensemble = "ensemble"
 
 
+class FinalModel(StrEnum):
+    bag = "bag"
+    refit = "refit"
+
+
 class RevenueModel(StrEnum):
     auto = "auto"
     solo = "solo"
@@ -456,6 +461,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")] = 5,
+        final: Annotated[
+            FinalModel,
+            typer.Option(
+                "--final",
+                help="Final model: bag (the mean of the chosen learner's cross-validation fold "
+                "models: less variance, no extra training) or refit (one fit on all rows).",
+            ),
+        ] = FinalModel.bag,
         seed: Annotated[int, typer.Option("--seed", help="Seed of folds and LightGBM.")] = 0,
         max_rounds: Annotated[
             int,
@@ -512,6 +525,7 @@ def register(app: typer.Typer) -> None:
                 allow_observational=allow_observational,
                 progress=lambda text: progress.update(task, description=text),
                 value_per_conversion=value_per_conversion,
+                final=final.value,
             )
         with spinner("chosen models vs random and the RFM rule"):
             verdicts = guardrails.chosen_model_verdicts(

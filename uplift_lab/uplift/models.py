@@ -30,7 +30,11 @@ that a model saved as booster text files (store.py) predicts exactly what was fi
 Each booster's number of rounds is chosen by early stopping on a validation fold (20% of the
 rows it is trained on); the booster is then refitted on all of them with that number. Inside
 cross-validation (``refit=False``) the early-stopped booster itself is kept (one training per
-booster instead of two; the final fit always refits).
+booster instead of two).
+
+A *bagged* learner (:func:`bagged_learner`) holds several fitted learners of one kind, e.g. the
+K cross-validation fold models, under the roles ``bag<i>.<role>``; it predicts their mean
+(``params['bag_size']`` says how many). Every prediction function here averages over them.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ DR_ROLES = ("control_0", "control_1", "effect")
 ENSEMBLE_PARTS = ("x", "dr")
 DIRECT_KINDS = ("x", "dr", "ensemble")  # fitted on LightGBM directly, predicted by effect models
 INTERACTION_SUFFIX = "_treatment_interaction"
+BAG_SIZE = "bag_size"  # params key of a bagged learner: how many members it averages
+BAG_PREFIX = "bag"  # member i's boosters and params are stored as "bag<i>.<name>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +199,37 @@ def _check_fit_inputs(y: np.ndarray, treatment: np.ndarray, target: str) -> None
 def _booster_params(target: str, settings: LightGBMSettings, n_rows: int) -> dict[str, Any]:
     params = dict(settings.params(n_rows))
     params["objective"] = "binary" if target == "conversion" else "regression"
+    # The rows are binned once for boosters with different leaf sizes (binned_rows).
+    params["feature_pre_filter"] = False
     return params
+
+
+def binned_rows(matrix: np.ndarray, categorical: list[int], settings: LightGBMSettings) -> Any:
+    """``matrix`` binned once as a LightGBM Dataset, for :func:`train_booster`'s ``binned``.
+
+    Every booster of one cross-validation fold (outcome, effect and value models, both
+    targets) trains on a subset of these rows; LightGBM's subsets share the bin boundaries, so
+    the rows are binned once per fold instead of once per booster.
+    """
+    import lightgbm as lgb
+
+    params = _booster_params("conversion", settings, len(matrix))
+    names = feature_names(matrix.shape[1])
+    return lgb.Dataset(
+        np.asarray(matrix, dtype=np.float64),
+        label=np.zeros(len(matrix)),
+        feature_name=names,
+        categorical_feature=[names[j] for j in categorical] or "auto",
+        params=params,
+        free_raw_data=True,
+    ).construct()
+
+
+def _rows_of(binned: Any, rows: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> Any:
+    """The ``rows`` (sorted) of a binned Dataset with labels ``y``."""
+    part = binned.subset(rows.tolist(), params=params).construct()
+    part.set_label(y)
+    return part
 
 
 def train_booster(
@@ -204,49 +240,48 @@ def train_booster(
     categorical: list[int],
     *,
     refit: bool = True,
+    rows: np.ndarray | None = None,
+    binned: Any = None,
 ) -> Any:
     """One LightGBM booster on ``matrix`` (internal names f0..), rounds by early stopping.
 
-    The rows are binned once: the 80/20 early-stopping split and the refit on all rows are
-    subsets of the same ``lgb.Dataset``. ``target`` 'conversion' fits a binary model on 0/1
-    labels, anything else a least-squares regression (outcomes, imputed effects,
-    pseudo-outcomes). ``refit=False`` returns the early-stopped booster (cross-validation).
+    ``rows`` (sorted indices; None: all) selects the rows it trains on, ``y`` their labels;
+    ``binned`` is :func:`binned_rows` of ``matrix`` when several boosters share it. The 80/20
+    early-stopping split and the refit on all rows are subsets of the same binned Dataset.
+    ``target`` 'conversion' fits a binary model on 0/1 labels, anything else a least-squares
+    regression (outcomes, imputed effects, pseudo-outcomes). ``refit=False`` returns the
+    early-stopped booster (cross-validation).
     """
     import lightgbm as lgb
 
     y = np.asarray(y, dtype=np.float64)
     n = len(y)
+    rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+    if len(rows) != n or np.any(np.diff(rows) <= 0):
+        raise ValueError("rows must be sorted, distinct, one per label")
     params = _booster_params(target, settings, n)
-    names = feature_names(matrix.shape[1])
-    full = lgb.Dataset(
-        np.asarray(matrix, dtype=np.float64),
-        label=y,
-        feature_name=names,
-        categorical_feature=[names[j] for j in categorical] or "auto",
-        params=params,
-        free_raw_data=False,
-    ).construct()
+    if binned is None:
+        binned = binned_rows(matrix, categorical, settings)
     order = np.random.default_rng(settings.seed).permutation(n)
     n_valid = int(round(n * settings.validation_share))
     if n_valid < 20 or n - n_valid < 20:
+        full = _rows_of(binned, rows, y, params)
         return lgb.train(params, full, num_boost_round=max(10, settings.max_rounds // 10))
     valid, train = np.sort(order[:n_valid]), np.sort(order[n_valid:])
     if target == "conversion" and (len(np.unique(y[train])) < 2 or len(np.unique(y[valid])) < 2):
-        return lgb.train(params, full, num_boost_round=10)
-    train_part = full.subset(train.tolist(), params=params)
-    valid_part = full.subset(valid.tolist(), params=params)
+        return lgb.train(params, _rows_of(binned, rows, y, params), num_boost_round=10)
     booster = lgb.train(
         params,
-        train_part,
+        _rows_of(binned, rows[train], y[train], params),
         num_boost_round=settings.max_rounds,
-        valid_sets=[valid_part],
+        valid_sets=[_rows_of(binned, rows[valid], y[valid], params)],
         callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
     )
     rounds = int(max(booster.best_iteration or settings.max_rounds, 5))
     if not refit:
         booster.best_iteration = rounds  # predict() uses the first ``rounds`` trees
         return booster
-    return lgb.train(params, full, num_boost_round=rounds)
+    return lgb.train(params, _rows_of(binned, rows, y, params), num_boost_round=rounds)
 
 
 def ensemble_learner(x_learner: Learner, dr_learner: Learner) -> Learner:
@@ -280,14 +315,21 @@ def _fit_x_learner(
     categorical: list[int],
     settings: LightGBMSettings,
     refit: bool,
+    binned: Any = None,
 ) -> Learner:
     treated, control = treatment == 1, treatment == 0
-    model_t = train_booster(matrix[treated], y[treated], target, settings, categorical, refit=refit)
-    model_c = train_booster(matrix[control], y[control], target, settings, categorical, refit=refit)
+    binned = binned_rows(matrix, categorical, settings) if binned is None else binned
+
+    def fit(labels: np.ndarray, target: str, arm: np.ndarray) -> Any:
+        return train_booster(
+            matrix, labels, target, settings, categorical, refit=refit,
+            rows=np.flatnonzero(arm), binned=binned,
+        )  # fmt: skip
+
+    model_t, model_c = fit(y[treated], target, treated), fit(y[control], target, control)
     effect_t = y[treated] - _predict(model_c, matrix[treated])
     effect_c = _predict(model_t, matrix[control]) - y[control]
-    tau_t = train_booster(matrix[treated], effect_t, "effect", settings, categorical, refit=refit)
-    tau_c = train_booster(matrix[control], effect_c, "effect", settings, categorical, refit=refit)
+    tau_t, tau_c = fit(effect_t, "effect", treated), fit(effect_c, "effect", control)
     boosters = dict(zip(X_ROLES, (model_t, model_c, tau_t, tau_c), strict=True))
     return Learner("x", target, boosters, {"treated_share": float(treatment.mean())})
 
@@ -300,6 +342,7 @@ def _fit_dr_learner(
     categorical: list[int],
     settings: LightGBMSettings,
     refit: bool,
+    binned: Any = None,
 ) -> Learner:
     share = float(treatment.mean())
     n = len(y)
@@ -311,16 +354,22 @@ def _fit_dr_learner(
         half[rng.permutation(rows)[: len(rows) // 2]] = 1
     mu1, mu0 = np.zeros(n), np.zeros(n)
     controls = []
+    binned = binned_rows(matrix, categorical, settings) if binned is None else binned
     for part in (0, 1):
         fit_rows, predict_rows = half != part, half == part
         for arm, out in ((1, mu1), (0, mu0)):
             rows = fit_rows & (treatment == arm)
-            model = train_booster(matrix[rows], y[rows], target, settings, categorical, refit=refit)
+            model = train_booster(
+                matrix, y[rows], target, settings, categorical, refit=refit,
+                rows=np.flatnonzero(rows), binned=binned,
+            )  # fmt: skip
             out[predict_rows] = _predict(model, matrix[predict_rows])
             if arm == 0:
                 controls.append(model)
     pseudo = mu1 - mu0 + treatment * (y - mu1) / share - (1 - treatment) * (y - mu0) / (1.0 - share)
-    effect = train_booster(matrix, pseudo, "effect", settings, categorical, refit=refit)
+    effect = train_booster(
+        matrix, pseudo, "effect", settings, categorical, refit=refit, binned=binned
+    )
     boosters = dict(zip(DR_ROLES, (*controls, effect), strict=True))
     return Learner("dr", target, boosters, {"treated_share": share})
 
@@ -335,6 +384,7 @@ def fit_learner(
     settings: LightGBMSettings,
     *,
     refit: bool = True,
+    binned: Any = None,
 ) -> Learner:
     """Fit one meta-learner of ``kind`` for ``target`` ('conversion' 0/1 or 'revenue' >= 0).
 
@@ -342,30 +392,36 @@ def fit_learner(
     column indices that are categorical codes. ``decomposition`` is fitted by
     :func:`fit_value_model` instead. ``refit=False`` (cross-validation) keeps each booster as
     early stopping left it, and fits ``two`` on LightGBM directly (same boosters and formula,
-    no scikit-uplift wrapper).
+    no scikit-uplift wrapper). ``binned`` (:func:`binned_rows` of ``matrix``) is shared by the
+    boosters of the LightGBM-direct learners (x, dr, ensemble, and two with ``refit=False``).
     """
     from sklift.models import ClassTransformation, ClassTransformationReg, SoloModel, TwoModels
 
     y = np.asarray(y, dtype=np.float64)
     treatment = np.asarray(treatment, dtype=np.int64)
     _check_fit_inputs(y, treatment, target)
+    if kind in ("x", "dr", "ensemble") and binned is None:
+        binned = binned_rows(matrix, categorical, settings)
     if kind == "x":
-        return _fit_x_learner(target, matrix, y, treatment, categorical, settings, refit)
+        return _fit_x_learner(target, matrix, y, treatment, categorical, settings, refit, binned)
     if kind == "dr":
-        return _fit_dr_learner(target, matrix, y, treatment, categorical, settings, refit)
+        return _fit_dr_learner(target, matrix, y, treatment, categorical, settings, refit, binned)
     if kind == "ensemble":
         parts = [
-            fit_learner(part, target, matrix, y, treatment, categorical, settings, refit=refit)
+            fit_learner(
+                part, target, matrix, y, treatment, categorical, settings, refit=refit,
+                binned=binned,
+            )
             for part in ENSEMBLE_PARTS
-        ]
+        ]  # fmt: skip
         return ensemble_learner(*parts)
     if kind == "two" and not refit:
-        treated, control = treatment == 1, treatment == 0
         boosters = {
-            "treated": train_booster(matrix[treated], y[treated], target, settings, categorical,
-                                     refit=False),
-            "control": train_booster(matrix[control], y[control], target, settings, categorical,
-                                     refit=False),
+            role: train_booster(
+                matrix, y[treatment == arm], target, settings, categorical, refit=False,
+                rows=np.flatnonzero(treatment == arm), binned=binned,
+            )
+            for role, arm in (("treated", 1), ("control", 0))
         }  # fmt: skip
         return Learner("two", target, boosters)
     names = feature_names(matrix.shape[1])
@@ -440,16 +496,21 @@ def fit_value_model(
     settings: LightGBMSettings,
     *,
     refit: bool = True,
+    binned: Any = None,
 ) -> Learner:
-    """E[order value | converted] on converters of both arms: the revenue decomposition's factor."""
+    """E[order value | converted] on converters of both arms: the revenue decomposition's factor.
+
+    ``binned`` (:func:`binned_rows` of ``matrix``) is used with ``refit=False``.
+    """
     if not refit:
         buyers = np.asarray(converted) == 1
         if buyers.sum() < 2:
             raise ValueError("the decomposition needs converted customers")
         values = np.asarray(revenue, dtype=np.float64)[buyers]
         booster = train_booster(
-            matrix[buyers], values, "revenue", settings, categorical, refit=False
-        )
+            matrix, values, "revenue", settings, categorical, refit=False,
+            rows=np.flatnonzero(buyers), binned=binned,
+        )  # fmt: skip
         return Learner("decomposition", "revenue", {"value": booster})
     names = feature_names(matrix.shape[1])
     cat_names = [names[j] for j in categorical]
@@ -462,6 +523,45 @@ def fit_value_model(
     model = lightgbm_estimator("revenue", settings.params(len(values)), rounds)
     model.fit(frame, values, categorical_feature=cat_names or "auto")
     return Learner("decomposition", "revenue", {"value": model.booster_}, wrapper=model)
+
+
+def bagged_learner(members: list[Learner]) -> Learner:
+    """One learner predicting the mean of ``members`` (fitted learners of one kind and target).
+
+    Used for the final model: the mean of the K cross-validation fold models varies less than
+    one model refitted on all rows (bagging, Breiman 1996), and costs no further training.
+    """
+    kinds = {(member.kind, member.target) for member in members}
+    if len(kinds) != 1 or any(is_bagged(member) for member in members):
+        raise ValueError("a bag holds unbagged learners of one kind and target")
+    if len(members) == 1:
+        return members[0]
+    boosters, params = {}, {BAG_SIZE: float(len(members))}
+    for index, member in enumerate(members):
+        prefix = f"{BAG_PREFIX}{index}."
+        boosters.update({prefix + role: b for role, b in member.boosters.items()})
+        params.update({prefix + key: value for key, value in member.params.items()})
+    kind, target = kinds.pop()
+    return Learner(kind, target, boosters, params)
+
+
+def is_bagged(learner: Learner) -> bool:
+    return BAG_SIZE in learner.params
+
+
+def bag_members(learner: Learner) -> list[Learner]:
+    """The learners a bagged learner averages (the learner itself when it is not bagged)."""
+    if not is_bagged(learner):
+        return [learner]
+    members = []
+    for index in range(int(learner.params[BAG_SIZE])):
+        prefix = f"{BAG_PREFIX}{index}."
+        boosters = {
+            k[len(prefix) :]: b for k, b in learner.boosters.items() if k.startswith(prefix)
+        }
+        params = {k[len(prefix) :]: v for k, v in learner.params.items() if k.startswith(prefix)}
+        members.append(Learner(learner.kind, learner.target, boosters, params))
+    return members
 
 
 def _predict(booster: Any, matrix: np.ndarray) -> np.ndarray:
@@ -477,6 +577,9 @@ def treated_and_control_predictions(
     learner: Learner, matrix: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted outcome if treated and if not, for the S- and T-learners (from boosters only)."""
+    if is_bagged(learner):
+        pairs = [treated_and_control_predictions(m, matrix) for m in bag_members(learner)]
+        return np.mean([p[0] for p in pairs], axis=0), np.mean([p[1] for p in pairs], axis=0)
     boosters = learner.boosters
     if learner.kind in DIRECT_KINDS:
         p_control = direct_control_prediction(learner, matrix)
@@ -533,6 +636,8 @@ def class_transformation_predictions(
 
 def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
     """Uplift predicted by one learner (conversion-probability or revenue difference)."""
+    if is_bagged(learner):
+        return np.mean([predict_learner(m, matrix) for m in bag_members(learner)], axis=0)
     if learner.kind == "ct":
         p_treated, p_control = class_transformation_predictions(learner, matrix)
         return p_treated - p_control
@@ -564,23 +669,31 @@ def fit_conversion_value(revenue: np.ndarray, converted: np.ndarray) -> Learner:
 
 def predict_value(learner: Learner, matrix: np.ndarray) -> np.ndarray:
     """Expected order value of a converter (the decomposition's factor), floored at 0."""
-    return np.maximum(_predict(learner.boosters["value"], matrix), 0.0)
+    members = bag_members(learner)
+    value = np.mean([_predict(m.boosters["value"], matrix) for m in members], axis=0)
+    return np.maximum(value, 0.0)
+
+
+def _conversion_prediction(
+    conversion: Learner, matrix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(uplift, p_control, p_treated)`` of one (unbagged) conversion learner."""
+    if conversion.kind == "ct":
+        p_treated, p_control = class_transformation_predictions(conversion, matrix)
+        return p_treated - p_control, p_control, p_treated
+    if conversion.kind in DIRECT_KINDS:
+        # The effect model is the uplift; p_treated is kept a probability.
+        p_control = direct_control_prediction(conversion, matrix)
+        uplift = direct_effect_prediction(conversion, matrix)
+        return uplift, p_control, np.clip(p_control + uplift, 0.0, 1.0)
+    p_treated, p_control = treated_and_control_predictions(conversion, matrix)
+    return p_treated - p_control, p_control, p_treated
 
 
 def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
     """Conversion uplift, p_control, p_treated and revenue uplift for one treated arm."""
-    conversion = model.conversion
-    if conversion.kind == "ct":
-        p_treated, p_control = class_transformation_predictions(conversion, matrix)
-        uplift = p_treated - p_control
-    elif conversion.kind in DIRECT_KINDS:
-        # The effect model is the uplift; p_treated is kept a probability.
-        p_control = direct_control_prediction(conversion, matrix)
-        uplift = direct_effect_prediction(conversion, matrix)
-        p_treated = np.clip(p_control + uplift, 0.0, 1.0)
-    else:
-        p_treated, p_control = treated_and_control_predictions(conversion, matrix)
-        uplift = p_treated - p_control
+    parts = [_conversion_prediction(m, matrix) for m in bag_members(model.conversion)]
+    uplift, p_control, p_treated = (np.mean(column, axis=0) for column in zip(*parts, strict=True))
     revenue = order_value = None
     if model.revenue is not None:
         if model.revenue.kind == "decomposition":

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from uplift_lab.errors import input_error
-from uplift_lab.uplift.models import DR_ROLES, ENSEMBLE_PARTS, X_ROLES
+from uplift_lab.uplift.models import BAG_PREFIX, BAG_SIZE, DR_ROLES, ENSEMBLE_PARTS, X_ROLES
 
 RETRAIN_FIX = "Retrain the model with this uplift-lab (uplift-lab train ... --out FOLDER)"
 MAX_LEVELS = 1000
@@ -181,16 +181,28 @@ def _check_learner(value: Any, where: str, target: str) -> None:
     if target not in kind.targets:
         raise _Invalid(f"{where}.kind", f"is '{kind_name}', which does not model {target}")
     params = _mapping(learner.get("params", {}), f"{where}.params")
-    for name in kind.params:
-        _require(params, name, f"{where}.params.")
+    # A bagged learner (models.bagged_learner) stores each member's roles and params as
+    # "bag<i>.<name>".
+    prefixes = [""]
+    if BAG_SIZE in params:
+        size = _number(params[BAG_SIZE], f"{where}.params.{BAG_SIZE}", 1.0, 1000.0)
+        if size != int(size):
+            raise _Invalid(f"{where}.params.{BAG_SIZE}", "must be a whole number")
+        prefixes = [f"{BAG_PREFIX}{i}." for i in range(int(size))]
+    for prefix in prefixes:
+        for name in kind.params:
+            _require(params, prefix + name, f"{where}.params.")
     for name, param in params.items():
-        low, high = kind.params.get(name, (None, None))
-        _number(param, f"{where}.params.{name}", low, high)
+        low, high = kind.params.get(name.rsplit(".", 1)[-1] if prefixes[0] else name, (None, None))
+        if name != BAG_SIZE:
+            _number(param, f"{where}.params.{name}", low, high)
     boosters = _mapping(_require(learner, "boosters", f"{where}."), f"{where}.boosters")
-    if sorted(boosters) != sorted(kind.boosters):
+    roles = [prefix + role for prefix in prefixes for role in kind.boosters]
+    if sorted(boosters) != sorted(roles):
         raise _Invalid(
             f"{where}.boosters",
-            f"must have the roles {', '.join(kind.boosters)} of a '{kind_name}' learner, "
+            f"must have the roles {', '.join(kind.boosters)} of a '{kind_name}' learner"
+            f"{f' (for each of {len(prefixes)} bagged members)' if prefixes[0] else ''}, "
             f"has {', '.join(sorted(boosters)) or 'none'}",
         )
     for role, info in boosters.items():

@@ -187,6 +187,7 @@ def verify_manifest(folder: Path) -> None:
 
 
 def _expected_features(n_features: int, kind: str, role: str) -> list[str]:
+    role = role.rsplit(".", 1)[-1]  # a bagged learner's "bag<i>.<role>"
     names = feature_names(n_features)
     if kind == "solo":
         return names + [name + INTERACTION_SUFFIX for name in names] + ["treatment"]

@@ -3,8 +3,10 @@
 Every candidate learner is scored on held-out folds only (folds stratified by arm x outcome);
 ``auto`` picks, per treated arm and outcome, the learner with the highest held-out Qini mean minus
 one standard error over the folds (:func:`selection_score`), so that a learner whose Qini swings
-from fold to fold does not win on one lucky fold. The chosen learners are then refitted on all
-rows. The held-out predictions are kept so that ``evaluate`` can report on them.
+from fold to fold does not win on one lucky fold. The final model of each chosen learner is the
+mean of its K fold models (bagging: lower variance than one refit on all rows, and no further
+training); ``final="refit"`` refits on all rows instead. The held-out predictions are kept so
+that ``evaluate`` can report on them.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from uplift_lab.uplift.models import (
     ArmModel,
     Learner,
     LightGBMSettings,
+    bagged_learner,
+    binned_rows,
     ensemble_learner,
     fit_arm_model,
+    fit_conversion_value,
     fit_learner,
     fit_value_model,
     mean_order_value,
@@ -49,6 +54,7 @@ KS = (0.1, 0.2, 0.3, 0.5)
 # training time. The T-learner is free next to the X-learner (its first stage).
 AUTO_CONVERSION_KINDS = ("two", "x", "dr", "ensemble")
 AUTO_REVENUE_KINDS = ("two", "x", "dr", "ensemble", "decomposition", "conv-value")
+FINAL_MODELS = ("bag", "refit")  # the K fold models' mean, or one refit on all rows
 PROPENSITY_AUC_LIMIT = 0.6
 # Feature columns copied into the held-out predictions as they are (for reading the report);
 # the RFM-rule baseline's columns come from TrainingData.rfm_values.
@@ -204,8 +210,12 @@ def train_uplift_model(
     allow_observational: bool = False,
     progress=None,
     value_per_conversion: float | None = None,
+    final: str = "bag",
 ) -> TrainResult:
-    """Check randomization, cross-validate the candidates, pick, and refit on all rows.
+    """Check randomization, cross-validate the candidates, pick, and build the final model.
+
+    ``final`` ``"bag"`` (default) keeps the chosen learners' K fold models and predicts their
+    mean (:func:`bagged_arm_model`); ``"refit"`` fits the chosen learners again on all rows.
 
     ``progress`` (optional) is called with a short text before each step, for the CLI.
     ``value_per_conversion`` (instead of a revenue column) values every incremental conversion
@@ -215,6 +225,8 @@ def train_uplift_model(
     _check_value_per_conversion(value_per_conversion, data)
     if n_folds < 2:
         raise input_error("--folds", f"must be at least 2, got {n_folds}")
+    if final not in FINAL_MODELS:
+        raise input_error("--final", f"must be one of {', '.join(FINAL_MODELS)}, got '{final}'")
     conversion_kinds = _candidates(
         conversion_model, CONVERSION_KINDS, "--model", AUTO_CONVERSION_KINDS
     )
@@ -248,7 +260,7 @@ def train_uplift_model(
         rows = np.flatnonzero((data.arm == arm) | (data.arm == data.control))
         treatment = (data.arm[rows] == arm).astype(np.int64)
         fold_of_row = folds[rows]
-        predictions = _held_out_predictions(
+        predictions, fold_learners = _held_out_predictions(
             data, matrix, rows, treatment, fold_of_row, n_folds, categorical, settings,
             conversion_kinds, revenue_kinds, lambda fold, arm=arm: step(
                 f"cross-validation ({arm}, fold {fold + 1}/{n_folds})"
@@ -282,18 +294,23 @@ def train_uplift_model(
         frames.append(
             _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, choice[arm])
         )
-        step(f"final fit ({arm})")
-        arm_model = fit_arm_model(
-            arm,
-            matrix[rows],
-            data.conversion[rows],
-            data.revenue[rows] if data.revenue is not None else None,
-            treatment,
-            categorical,
-            best_conversion,
-            best_revenue,
-            settings,
-        )
+        if final == "bag":
+            arm_model = bagged_arm_model(
+                arm, fold_learners, best_conversion, best_revenue, data, rows
+            )
+        else:
+            step(f"final fit ({arm})")
+            arm_model = fit_arm_model(
+                arm,
+                matrix[rows],
+                data.conversion[rows],
+                data.revenue[rows] if data.revenue is not None else None,
+                treatment,
+                categorical,
+                best_conversion,
+                best_revenue,
+                settings,
+            )
         arm_models.append(without_wrappers(arm_model))
     candidates = pd.DataFrame.from_records(records)
     cv_predictions = pd.concat(frames, ignore_index=True)
@@ -338,6 +355,32 @@ def train_uplift_model(
         },
     )
     return TrainResult(model, candidates, aucs, cv_predictions, baselines)
+
+
+def bagged_arm_model(
+    arm: str,
+    fold_learners: Mapping[str, list[Learner]],
+    conversion_kind: str,
+    revenue_kind: str | None,
+    data: TrainingData,
+    rows: np.ndarray,
+) -> ArmModel:
+    """The final model of one arm as the mean of its K cross-validation fold models.
+
+    The fold models are already fitted (each on K-1 folds, early-stopped on its own
+    validation rows); averaging them is bagging over overlapping subsamples, which lowers the
+    variance of the ranking that a single refit on all rows would have, at no training cost.
+    ``conv-value`` (no booster) takes the converters' mean value over all rows.
+    """
+    conversion = bagged_learner(fold_learners[f"conversion:{conversion_kind}"])
+    revenue = None
+    if revenue_kind == "conv-value":
+        revenue = fit_conversion_value(data.revenue[rows], data.conversion[rows])
+    elif revenue_kind == "decomposition":
+        revenue = bagged_learner(fold_learners["value"])
+    elif revenue_kind is not None:
+        revenue = bagged_learner(fold_learners[f"revenue:{revenue_kind}"])
+    return ArmModel(arm, conversion, revenue)
 
 
 def _check_value_per_conversion(value: float | None, data: TrainingData) -> None:
@@ -469,8 +512,9 @@ def _held_out_predictions(
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """Fit every candidate on K-1 folds and predict the held-out fold, for every fold.
 
-    Keys are ``conversion:<kind>`` and ``revenue:<kind>``; the decomposition's order-value model
-    is kept as ``value`` and multiplied by the chosen conversion learner afterwards. Folds run
+    Returns the held-out predictions and the fitted fold learners, both keyed
+    ``conversion:<kind>`` and ``revenue:<kind>``; the decomposition's order-value model is kept
+    as ``value`` and multiplied by the chosen conversion learner afterwards. Folds run
     in parallel threads (LightGBM releases the GIL), each booster on one thread, so that two
     cores are busy even with trees too small for LightGBM's own threading to pay.
     """
@@ -485,37 +529,44 @@ def _held_out_predictions(
     if "conv-value" in revenue_kinds:
         names.append("mean_value")
     predictions = {name: np.zeros(len(rows)) for name in names}
+    members: dict[str, list] = {}  # "<target>:<kind>" / "value" -> the K fold learners
     workers = fold_workers(n_folds, settings)
     fold_settings = replace(settings, n_jobs=1) if workers > 1 else settings
 
     def run_fold(fold: int) -> None:
         on_fold(fold)
         train, test = fold_of_row != fold, fold_of_row == fold
-        for kind, learner in _fold_learners(
+        binned = binned_rows(x[train], categorical, fold_settings)  # shared by every booster
+        conversion = _fold_learners(
             "conversion", conversion_kinds, x[train], converted[train], treatment[train],
-            categorical, fold_settings,
-        ):  # fmt: skip
-            held_out = predict_arm(ArmModel("", learner, None), x[test])
-            predictions[f"conversion:{kind}"][test] = held_out.uplift_conversion
-            predictions[f"p_control:{kind}"][test] = held_out.p_control
+            categorical, fold_settings, binned,
+        )  # fmt: skip
+        uplift, p_control = _fold_predictions(conversion, x[test])
+        for kind, learner in conversion:
+            predictions[f"conversion:{kind}"][test] = uplift[kind]
+            predictions[f"p_control:{kind}"][test] = p_control[kind]
+            members.setdefault(f"conversion:{kind}", [None] * n_folds)[fold] = learner
         if "decomposition" in revenue_kinds:
             value = fit_value_model(
                 x[train], revenue[train], converted[train], categorical, fold_settings,
-                refit=False,
+                refit=False, binned=binned,
             )  # fmt: skip
             predictions["value"][test] = predict_value(value, x[test])
+            members.setdefault("value", [None] * n_folds)[fold] = value
         if "conv-value" in revenue_kinds:
             predictions["mean_value"][test] = mean_order_value(revenue[train], converted[train])
         learners = _fold_learners(
             "revenue", [kind for kind in revenue_kinds if kind not in VALUE_KINDS], x[train],
             revenue[train] if revenue is not None else None, treatment[train], categorical,
-            fold_settings,
+            fold_settings, binned,
         )  # fmt: skip
+        uplift, _ = _fold_predictions(learners, x[test], "revenue")
         for kind, learner in learners:
-            predictions[f"revenue:{kind}"][test] = predict_learner(learner, x[test])
+            predictions[f"revenue:{kind}"][test] = uplift[kind]
+            members.setdefault(f"revenue:{kind}", [None] * n_folds)[fold] = learner
 
     run_in_threads(run_fold, range(n_folds), workers)
-    return predictions
+    return predictions, members
 
 
 def fold_workers(n_folds: int, settings: LightGBMSettings) -> int:
@@ -524,7 +575,27 @@ def fold_workers(n_folds: int, settings: LightGBMSettings) -> int:
     return int(max(1, min(n_folds, settings.n_jobs, cores)))
 
 
-def _fold_learners(target, kinds, x, y, treatment, categorical, settings):
+def _fold_predictions(learners, matrix, target: str = "conversion") -> tuple[dict, dict]:
+    """Held-out uplift and p_control of each ``(kind, learner)``; the ensemble's are read off
+    its parts' (the mean of the T-, X- and DR-learners' uplift, the X-learner's control model),
+    which are predicted once."""
+    uplift, p_control = {}, {}
+    fitted = dict(learners)
+    for kind, learner in learners:
+        if kind == "ensemble" and all(part in fitted for part in ("two", *ENSEMBLE_PARTS)):
+            continue
+        if target != "conversion":
+            uplift[kind] = predict_learner(learner, matrix)
+            continue
+        held_out = predict_arm(ArmModel("", learner, None), matrix)
+        uplift[kind], p_control[kind] = held_out.uplift_conversion, held_out.p_control
+    if "ensemble" in fitted and "ensemble" not in uplift:
+        uplift["ensemble"] = np.mean([uplift[part] for part in ("two", *ENSEMBLE_PARTS)], axis=0)
+        p_control["ensemble"] = p_control.get("x")
+    return uplift, p_control
+
+
+def _fold_learners(target, kinds, x, y, treatment, categorical, settings, binned=None):
     """``(kind, learner)`` for each kind on one fold's training rows (early-stopped boosters).
 
     When both are candidates, the T-learner is the X-learner's first stage (the same two
@@ -540,7 +611,7 @@ def _fold_learners(target, kinds, x, y, treatment, categorical, settings):
         if kind == "two" and "x" in needed:
             continue
         fitted[kind] = fit_learner(
-            kind, target, x, y, treatment, categorical, settings, refit=False
+            kind, target, x, y, treatment, categorical, settings, refit=False, binned=binned
         )
         if kind == "x" and "two" in needed:
             stage = fitted["x"].boosters
