@@ -222,7 +222,7 @@ def analyze(
         typer.Option(
             "--ci",
             help="CI for the difference of conversion rates: newcombe (Newcombe's hybrid score "
-            "interval, statsmodels' default: it keeps its coverage with few conversions and "
+            "interval, statsmodels' usual one: it keeps its coverage with few conversions and "
             "agrees with the two-proportion z-test) or wald.",
         ),
     ] = CiMethod.newcombe,
