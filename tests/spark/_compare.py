@@ -18,7 +18,11 @@ def differences(left: Any, right: Any, path: str = "", rel: float = RELATIVE) ->
     if isinstance(left, list | tuple) and isinstance(right, list | tuple):
         if len(left) != len(right):
             return [f"{path}: length {len(left)} != {len(right)}"]
-        return [d for i, (a, b) in enumerate(zip(left, right)) for d in differences(a, b, f"{path}[{i}]", rel)]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(left, right))
+            for d in differences(a, b, f"{path}[{i}]", rel)
+        ]
     if isinstance(left, float) and isinstance(right, float | int) and not isinstance(right, bool):
         if math.isnan(left) and math.isnan(right):
             return []

@@ -55,8 +55,16 @@ def test_design_cli_on_spark_reads_a_folder_of_parquet(spark, shop, tmp_path, ru
     for engine, source in (("duckdb", shop / "segments.parquet"), ("spark", folder)):
         result = runner.invoke(
             app,
-            ["design", str(source), "--name", "x", "--engine", engine, "--out",
-             str(tmp_path / engine)],  # fmt: skip
+            [
+                "design",
+                str(source),
+                "--name",
+                "x",
+                "--engine",
+                engine,
+                "--out",
+                str(tmp_path / engine),
+            ],  # fmt: skip
         )
         assert result.exit_code == 0, result.output
     assert (tmp_path / "spark" / "assignment.parquet").read_bytes() == (

@@ -35,6 +35,8 @@ COVARIATE = single.COVARIATE
 PRE_REVENUE = single.PRE_REVENUE
 PRE_PERIOD_DAYS = 365
 _DAY = "ul_day"
+_ASSIGNED = "ul_assigned"
+_OUTCOME = "ul_outcome"
 
 # The cells query: one definition of the sufficient statistics (the columns of aggregates.py).
 CELL_AGGREGATES = {
@@ -49,22 +51,21 @@ CELL_AGGREGATES = {
 }
 
 
-def _assignment(spark: Any, folder: Path) -> tuple[Any, dict]:
+def _assignment(spark: Any, folder: Path) -> tuple[Any, dict, list[str]]:
     """The experiment's assignment as a Spark frame (checked like analyze reads it)."""
-    from pyspark.sql import functions as F
 
-    experiment = single.read_experiment(folder)  # checks the SHA-256s of the folder
-    assignment, meta = experiment
-    frame = spark.createDataFrame(
-        pd.DataFrame(
-            {
-                CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
-                SEGMENT: single._segment_labels(assignment, STRATUM, folder),
-                ARM: single.arm_labels(assignment, ARM, folder),
-            }
-        )
+    assignment, meta = single.read_experiment(folder)  # checks the SHA-256s of the folder
+    table = pd.DataFrame(
+        {
+            CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
+            SEGMENT: single._segment_labels(assignment, STRATUM, folder),
+            ARM: single.arm_labels(assignment, ARM, folder),
+        }
     )
-    return frame.select(*(F.col(c).cast("string") for c in (CUSTOMER_ID, SEGMENT, ARM))), meta
+    frame = spark.createDataFrame(
+        table, schema=f"{CUSTOMER_ID} string, {SEGMENT} string, {ARM} string"
+    )
+    return frame, meta, sorted(set(table[ARM].astype(str)))
 
 
 def _window_outcomes(
@@ -99,16 +100,10 @@ def _window_outcomes(
         _DAY,
         F.floor((F.unix_micros("first_order") - F.unix_micros(begin)) / (86_400 * 1_000_000)),
     )
-    totals = in_window.agg(
-        F.sum(F.when(purchase, 1).otherwise(0)).alias("orders"),
-        F.sum(F.when(~purchase, 1).otherwise(0)).alias("refund_rows"),
-        F.sum(F.when(~purchase, -F.col(AMOUNT)).otherwise(0.0)).alias("refund_amount"),
-    ).first()
-    notes = {
-        "orders_in_window": int(totals["orders"] or 0),
-        "refund_rows": int(totals["refund_rows"] or 0),
-        "refund_amount": float(totals["refund_amount"] or 0.0),
-    }
+    # no refund rows on Spark (refused by _order_counting): every row in the window is an order
+    notes = {"orders_in_window": None, "refund_rows": 0, "refund_amount": 0.0}
+    window_rows = F.sum(F.when((time >= begin) & (time < end), 1).otherwise(0))
+    notes["window_rows"] = window_rows
     return per_customer, in_window, notes
 
 
@@ -122,7 +117,7 @@ def _pre_revenue(orders: Any, start: pd.Timestamp) -> Any:
     return before.groupBy(CUSTOMER_ID).agg(F.sum(F.col(AMOUNT).cast("double")).alias(COVARIATE))
 
 
-def _order_counting(orders: Any, source: object) -> dict:
+def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict, int]:
     """Without rules every row counts: the notes ``load_orders`` gives, after its checks that
     every amount is present, finite and not negative (refund rows need --engine duckdb)."""
     from pyspark.sql import functions as F
@@ -131,6 +126,7 @@ def _order_counting(orders: Any, source: object) -> dict:
 
     amount = F.col(AMOUNT).cast("double")
     row = orders.agg(
+        window_rows.alias("window_rows"),
         F.count(F.lit(1)).alias("rows"),
         F.sum(F.when(amount.isNull() | F.isnan(amount), 1).otherwise(0)).alias("missing"),
         F.sum(F.when(amount < 0, 1).otherwise(0)).alias("negative"),
@@ -146,7 +142,8 @@ def _order_counting(orders: Any, source: object) -> dict:
             "(--refund-rows) are not supported with --engine spark yet",
             "Use --engine duckdb --refund-rows",
         )
-    return OrderCounting(rows_read=int(row["rows"]), orders_counted=int(row["rows"])).to_json()
+    counting = OrderCounting(rows_read=int(row["rows"]), orders_counted=int(row["rows"]))
+    return counting.to_json(), int(row["window_rows"] or 0)
 
 
 def _check_orders(orders: Any, source: object) -> None:
@@ -162,7 +159,10 @@ def _check_orders(orders: Any, source: object) -> None:
         )
 
 
-def _cells(units: Any, with_covariate: bool, has_orders: bool) -> dict:
+def _cells(units: Any, with_covariate: bool, has_orders: bool) -> tuple[dict, dict]:
+    """CellStats per (segment, arm), and the counts the notes and the whale share need, from
+    one ``GROUP BY segment, arm`` over the full join of assignment and outcomes (the group with
+    no segment holds the outcome rows of customers outside the experiment)."""
     from pyspark.sql import functions as F
 
     wanted = ["n", "conversions", "revenue_sum", "revenue_sum_squares"]
@@ -170,13 +170,28 @@ def _cells(units: Any, with_covariate: bool, has_orders: bool) -> dict:
         wanted.append("orders")
     if with_covariate:
         wanted += ["covariate_sum", "covariate_sum_squares", "revenue_covariate_sum"]
+    positive = F.col(REVENUE) > 0
     frame = (
         units.groupBy(SEGMENT, ARM)
-        .agg(*[F.expr(CELL_AGGREGATES[name]).alias(name) for name in wanted])
+        .agg(
+            *[F.expr(CELL_AGGREGATES[name]).alias(name) for name in wanted],
+            F.sum(1 - F.col(_OUTCOME)).alias("without_outcome"),
+            F.sum(F.col(_OUTCOME)).alias("with_outcome"),
+            F.sum(F.when(F.col(REVENUE) < 0, 1).otherwise(0)).alias("negative"),
+            F.sum(F.when(positive, 1).otherwise(0)).alias("positive"),
+            F.sum(F.when(positive, F.col(REVENUE)).otherwise(0.0)).alias("total"),
+        )
         .toPandas()
     )
     cells = {}
+    facts = {"unknown": 0, "without_outcome": 0, "negative": 0, "positive": 0, "total": 0.0}
     for row in frame.to_dict("records"):
+        if row[SEGMENT] is None or (isinstance(row[SEGMENT], float) and math.isnan(row[SEGMENT])):
+            facts["unknown"] += int(row["with_outcome"])
+            continue
+        for key in ("without_outcome", "negative", "positive"):
+            facts[key] += int(row[key])
+        facts["total"] += float(row["total"])
         extra = {name: float(row[name]) for name in wanted[4:]}
         cells[(str(row[SEGMENT]), str(row[ARM]))] = single.CellStats(
             int(row["n"]),
@@ -185,27 +200,27 @@ def _cells(units: Any, with_covariate: bool, has_orders: bool) -> dict:
             float(row["revenue_sum_squares"]),
             **extra,
         )
-    return cells
+    return cells, facts
 
 
-def _whale_share(units: Any) -> float:
+def _whale_share(units: Any, positive: int, total: float) -> float:
     """:func:`uplift_lab.stats.top_share` of revenue (top 1% of positive values) in Spark."""
     from pyspark.sql import functions as F
 
-    positive = units.where(F.col(REVENUE) > 0).select(REVENUE)
-    row = positive.agg(F.count(F.lit(1)).alias("m"), F.sum(REVENUE).alias("total")).first()
-    if not row["m"]:
+    if not positive:
         return math.nan
-    k = max(1, math.ceil(single.WHALE_TOP_FRACTION * row["m"]))
-    top = positive.orderBy(F.col(REVENUE).desc()).limit(k).agg(F.sum(REVENUE)).first()[0]
-    return float(top / row["total"])
+    k = max(1, math.ceil(single.WHALE_TOP_FRACTION * positive))
+    top = units.where(F.col(REVENUE) > 0).select(REVENUE).orderBy(F.col(REVENUE).desc()).limit(k)
+    return float(sum(row[0] for row in top.collect()) / total)
 
 
-def _daily(units: Any, arms: list[str], days: int) -> pd.DataFrame:
+def _daily(units: Any, cells: dict, arms: list[str], days: int) -> pd.DataFrame:
     """Cumulative conversion rate per arm by day of the window (first orders only)."""
     from pyspark.sql import functions as F
 
-    sizes = units.groupBy(ARM).count().toPandas().set_index(ARM)["count"]
+    sizes: dict[str, int] = {}
+    for (_, arm), cell in cells.items():
+        sizes[arm] = sizes.get(arm, 0) + cell.n
     counts = (
         units.where(F.col(_DAY).isNotNull() & (F.col(_DAY) < days))
         .groupBy(ARM, _DAY)
@@ -251,12 +266,12 @@ def analyze_experiment_spark(
             "customer's revenue)",
             "Leave it out, or use --engine duckdb",
         )
-    assignment, meta = _assignment(spark, folder)
+    assignment, meta, arms_in_folder = _assignment(spark, folder)
     control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
     fractions = meta.get("fractions") or options.expected_fractions or None
     arm_order = tuple(str(a) for a in meta.get("arms") or ())
     options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
-    arms_present = {r[0] for r in assignment.select(ARM).distinct().collect()}
+    arms_present = set(arms_in_folder)
     options, from_campaign = single._money_from_campaign(
         options, meta.get("campaign"), arms_present
     )
@@ -296,10 +311,13 @@ def analyze_experiment_spark(
         notes["mode"] = "experiment + per-customer outcomes"
     else:
         _check_orders(outcomes, source)
-        notes["order_counting"] = _order_counting(outcomes, source)
         begin = single._parse_start(start, meta)
         window = single._window_days(window_days, meta)
         per_customer, _, window_notes = _window_outcomes(outcomes, begin, window, source)
+        counting, window_notes["orders_in_window"] = _order_counting(
+            outcomes, source, window_notes.pop("window_rows")
+        )
+        notes["order_counting"] = counting
         notes.update(
             mode="experiment + orders",
             window_start=begin.isoformat(),
@@ -315,35 +333,35 @@ def analyze_experiment_spark(
                     f"With an orders file use --covariate {PRE_REVENUE}",
                 )
             covariate_frame = _pre_revenue(outcomes, begin)
-    known = per_customer.join(assignment.select(CUSTOMER_ID), on=CUSTOMER_ID, how="left_semi")
-    counts = per_customer.agg(F.count(F.lit(1))).first()[0]
-    known_count = known.count()
-    units = assignment.join(per_customer, on=CUSTOMER_ID, how="left")
-    without = units.where(F.col(CONVERTED).isNull()).count()
-    fills = {CONVERTED: 0.0}
     has_revenue = REVENUE in per_customer.columns
-    if has_revenue:
-        fills[REVENUE] = 0.0
+    if not has_revenue:
+        per_customer = per_customer.withColumn(REVENUE, F.lit(0.0))
+    per_customer = per_customer.withColumn(_OUTCOME, F.lit(1))
+    if covariate_frame is not None:  # customers with a covariate only are not outcome rows
+        per_customer = per_customer.join(covariate_frame, on=CUSTOMER_ID, how="full")
+    matched = assignment.withColumn(_ASSIGNED, F.lit(1)).join(
+        per_customer, on=CUSTOMER_ID, how="full"
+    )
+    fills = {CONVERTED: 0.0, REVENUE: 0.0, _OUTCOME: 0}
     if ORDERS in per_customer.columns:
         fills[ORDERS] = 0
-    units = units.fillna(fills)
     if covariate_frame is not None:
-        units = units.join(covariate_frame, on=CUSTOMER_ID, how="left").fillna({COVARIATE: 0.0})
-    units = units.cache()
+        fills[COVARIATE] = 0.0
+    units = matched.fillna(fills).cache()
     try:
-        notes["unknown_customers_ignored"] = int(counts - known_count)
-        notes["customers_without_outcome_counted_as_zero"] = int(without)
+        cells, facts_by_cell = _cells(
+            units, covariate_frame is not None or COVARIATE in per_customer.columns,
+            ORDERS in per_customer.columns,
+        )  # fmt: skip
+        notes["unknown_customers_ignored"] = facts_by_cell["unknown"]
+        notes["customers_without_outcome_counted_as_zero"] = facts_by_cell["without_outcome"]
         if has_revenue:
-            notes["customers_with_negative_revenue"] = units.where(F.col(REVENUE) < 0).count()
-        else:
-            units = units.withColumn(REVENUE, F.lit(0.0))
-        cells = _cells(
-            units, covariate is not None or COVARIATE in units.columns, ORDERS in units.columns
-        )
+            notes["customers_with_negative_revenue"] = facts_by_cell["negative"]
         arms = single._arm_order(sorted({arm for _, arm in cells}), options)
+        assigned = units.where(F.col(_ASSIGNED).isNotNull())
         facts = single.RowFacts(
-            whale_share=_whale_share(units),
-            daily=_daily(units, list(arms), daily_days) if daily_days else None,
+            whale_share=_whale_share(assigned, facts_by_cell["positive"], facts_by_cell["total"]),
+            daily=_daily(assigned, cells, list(arms), daily_days) if daily_days else None,
         )
     finally:
         units.unpersist()
