@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -92,6 +93,9 @@ def spark_session(master: str = DEFAULT_MASTER, **conf: str) -> Any:
         "spark.driver.extraJavaOptions": "-Dderby.system.home=/tmp/uplift-lab-derby",
         **conf,
     }
+    # Python workers run this interpreter (its pandas, pyarrow, lightgbm) unless the user or the
+    # cluster says otherwise (PYSPARK_PYTHON, spark.pyspark.python).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("uplift-lab")
     for key, value in settings.items():
         builder = builder.config(key, value)
