@@ -20,7 +20,7 @@ def differences(left: Any, right: Any, path: str = "", rel: float = RELATIVE) ->
             return [f"{path}: length {len(left)} != {len(right)}"]
         return [
             d
-            for i, (a, b) in enumerate(zip(left, right))
+            for i, (a, b) in enumerate(zip(left, right, strict=True))
             for d in differences(a, b, f"{path}[{i}]", rel)
         ]
     if isinstance(left, float) and isinstance(right, float | int) and not isinstance(right, bool):
