@@ -27,7 +27,13 @@ def spark():
 
     session = spark_session(
         "local[2]",
-        **{"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        **{
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            # tiny data: interpreting beats compiling (whole-stage codegen costs seconds per query)
+            "spark.sql.codegen.wholeStage": "false",
+            "spark.sql.adaptive.enabled": "false",
+        },
     )
     yield session
     session.stop()

@@ -10,18 +10,22 @@ from uplift_lab.design import create_experiment
 from uplift_lab.io import read_json
 
 OPTIONS = [
-    {"strata": ["lifecycle"], "baseline_column": "sms_opt_in"},
     {
         "strata": ["lifecycle", "spend_band"],
         "holdout_by_stratum": {"silent": 0.2},
         "segments": ["semi_active", "silent", "churned"],
     },
-    {"strata": [], "arms": {"control": 0.1, "sms": 0.45, "edm": 0.45}, "salt": "s1"},
+    {
+        "strata": [],
+        "arms": {"control": 0.1, "sms": 0.45, "edm": 0.45},
+        "salt": "s1",
+        "baseline_column": "sms_opt_in",
+    },
 ]
 _FLOATS = {"balance", "mde", "design_sha256", "created_at", "input_file", "warnings"}
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=["lifecycle", "two_strata", "three_arms"])
+@pytest.mark.parametrize("options", OPTIONS, ids=["two_strata", "three_arms"])
 def test_spark_assignment_and_design_equal_duckdb(spark, shop, tmp_path, options) -> None:
     from uplift_lab.spark.design import create_experiment_spark
 
@@ -90,3 +94,16 @@ def test_table_without_spark_is_refused(runner, tmp_path) -> None:
     result = runner.invoke(app, ["design", "--table", "db.customers", "--name", "x"])
     assert result.exit_code == 2
     assert "--table db.customers needs --engine spark" in result.output
+
+
+def test_design_reads_a_warehouse_table(spark, shop, tmp_path, runner) -> None:
+    from uplift_lab.cli import app
+
+    spark.read.parquet(str(shop / "segments.parquet")).createOrReplaceTempView("shop_segments")
+    result = runner.invoke(app, ["design", "--table", "shop_segments", "--name", "x",
+                                 "--engine", "spark", "--out", str(tmp_path / "t")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reference, _ = create_experiment(shop / "segments.parquet", out=tmp_path / "d", name="x")
+    assert (tmp_path / "t" / "assignment.parquet").read_bytes() == (
+        tmp_path / "d" / "assignment.parquet"
+    ).read_bytes()
