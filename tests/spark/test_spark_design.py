@@ -107,3 +107,17 @@ def test_design_reads_a_warehouse_table(spark, shop, tmp_path, runner) -> None:
     assert (tmp_path / "t" / "assignment.parquet").read_bytes() == (
         tmp_path / "d" / "assignment.parquet"
     ).read_bytes()
+
+
+def test_engine_spark_without_java_is_one_line(runner, tmp_path, monkeypatch) -> None:
+    from uplift_lab.cli import app
+    from uplift_lab.spark import session
+
+    monkeypatch.setattr(session, "pyspark_available", lambda: True)
+    monkeypatch.setattr(session, "java_available", lambda: False)
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id,lifecycle\n1,active\n")
+    result = runner.invoke(app, ["design", str(path), "--name", "x", "--engine", "spark"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --engine spark needs Java 17 or 21")
+    assert len(result.output.strip().splitlines()) == 1
