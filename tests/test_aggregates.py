@@ -171,7 +171,7 @@ def test_hillstrom_welch_ci_from_sums_matches_scipy(hillstrom_path, tmp_path) ->
     # Conversion: statsmodels from the counts.
     counts, nobs = [t.conversions, c.conversions], [t.n, c.n]
     _, p = proportions_ztest(counts, nobs)
-    low, high = confint_proportions_2indep(*counts[:1], nobs[0], counts[1], nobs[1], method="wald")
+    low, high = confint_proportions_2indep(counts[0], nobs[0], counts[1], nobs[1], method="newcomb")
     assert comparison.conversion.p_value == pytest.approx(p, rel=1e-9)
     assert (comparison.conversion.ci_low, comparison.conversion.ci_high) == pytest.approx(
         (low, high), rel=1e-9

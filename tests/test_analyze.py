@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
-from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from uplift_lab import analyze, io
 from uplift_lab.errors import InputError
@@ -563,7 +563,8 @@ def test_wald_interval_with_too_few_conversions_is_unreadable() -> None:
             "revenue": 0.0,
         }
     )
-    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    wald = analyze.AnalysisOptions(control="control", ci="wald")
+    result = analyze.analyze_units(units, wald, source="t")
     comparison = result.comparisons[0]
     _, p_value = proportions_ztest([4, 0], [38, 4])
     assert comparison.conversion.p_value == pytest.approx(p_value)
@@ -571,6 +572,12 @@ def test_wald_interval_with_too_few_conversions_is_unreadable() -> None:
     assert comparison.too_small_to_read
     warning = next(n.message for n in result.notices if "too small to read" in n.message)
     assert "0 conversion(s) of 4 in control, 4 conversion(s) of 38 in send" in warning
+    # The default, Newcombe's interval (statsmodels' too), agrees with the test: it holds 0.
+    default = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    low, high = confint_proportions_2indep(4, 38, 0, 4, method="newcomb")
+    newcombe = default.comparisons[0].conversion
+    assert (newcombe.ci_low, newcombe.ci_high) == pytest.approx((low, high))
+    assert newcombe.ci_low < 0 < newcombe.ci_high
 
 
 def test_report_drops_rows_of_arms_never_assigned_to_a_stratum() -> None:
@@ -616,3 +623,18 @@ def test_response_window_defaults_to_the_campaigns_recorded_window(
     converted = sum(s.conversions for s in result.arm_summaries if s.segment == "silent")
     assert result.data_notes["window_days"] == expected_window
     assert converted == (len(units) if expected_window == 14 else 0)
+
+
+def test_window_coverage_warns_only_when_the_orders_end_before_the_window_does() -> None:
+    from uplift_lab.analyze import window_coverage_notice
+
+    start = pd.Timestamp("2026-05-01")
+    times = pd.Series(pd.to_datetime(["2026-04-20 10:00", "2026-05-14 08:00"]))
+    assert window_coverage_notice(times, start, 14) is None  # reaches the last day, 05-14
+    short = window_coverage_notice(times, start, 20)
+    assert short is not None and short.level == "warning"
+    assert "only 14 of its 20 days are covered" in short.message
+    assert "--window-days 14" in short.message
+    before = window_coverage_notice(times, pd.Timestamp("2026-06-01"), 7)
+    assert before is not None and "no response can be measured" in before.message
+    assert window_coverage_notice(pd.Series([], dtype="datetime64[ns]"), start, 7) is not None

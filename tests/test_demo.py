@@ -71,3 +71,29 @@ def test_every_table_fits_80_columns_with_numbers_whole(demo_run) -> None:
             continue
         for match in numbers.finditer(line):
             assert line[match.end() : match.end() + 1] != "…", line
+
+
+def test_demo_shows_tags_schedule_send_time_and_plan(demo_run) -> None:
+    """Issue 13's four moves run on the demo's shop and leave their reports under --report."""
+    import pandas as pd
+
+    out, output = demo_run
+    for command in ("schedule", "plan"):
+        assert f"$ uplift-lab {command} " in output
+    segments = pd.read_parquet(out / "work" / "segments.parquet")
+    for column in ("big_spender", "lapsed_browser", "interested_not_bought_30d", "loyalty"):
+        assert column in segments.columns, column
+    assert segments["big_spender"].tolist() == (segments["aov"] >= 100).tolist()
+    expected = segments["interested_not_bought_30d"] & segments["lifecycle"].isin(
+        ["silent", "churned"]
+    )
+    assert segments["lapsed_browser"].tolist() == expected.tolist()
+    timing = out / "report" / "send_time"
+    payload = json.loads((timing / "report.json").read_text())
+    assert payload["touches"][0]["name"] == "sms"
+    assert len(payload["since_send"]) == 24 and len(payload["by_time"]) == 24
+    assert {row["segment"] for row in payload["send_hours"]["segments"]} >= {"active", "silent"}
+    markdown = (timing / "report.md").read_text()
+    for name in ("by_time.png", "since_send.png"):
+        assert (timing / name).exists() and f"({name})" in markdown
+    assert json.loads((out / "report" / "plan" / "plan.json").read_text())

@@ -158,7 +158,7 @@ def test_an_arm_without_a_value_learner_keeps_its_own_revenue_calibration() -> N
     )
     result = calibrate_held_out(frames, ["sms", "edm"])
     assert result["sms"]["revenue"]["method"] == "through_conversion"
-    assert result["edm"]["revenue"]["method"] == "blp_linear"
+    assert result["edm"]["revenue"]["method"] == "deciles_shrunk"  # its own, not via conversion
     json.dumps(result, allow_nan=False)  # finite everywhere: model.json must be valid JSON
 
 
@@ -181,3 +181,23 @@ def test_a_slope_near_zero_by_noise_keeps_the_order_of_the_scores() -> None:
         -_campaign(20_000, seed=3)[0], *_campaign(20_000, seed=3)[1:4]
     )
     assert backwards.slope == 0.0
+
+
+def test_deciles_the_data_cannot_fault_keep_the_models_level_and_exact_ones_take_over() -> None:
+    from uplift_lab.uplift.calibration import shrunk_decile_levels
+
+    rng = np.random.default_rng(0)
+    raw = np.sort(rng.normal(size=1000))
+    parts = np.array_split(np.arange(1000), N_BINS)
+    means = np.array([raw[part].mean() for part in parts])
+    # noisy pseudo-outcomes centred on the model's own decile means: tau = 0, knots = the model's
+    centred = raw.copy()
+    for part, mean in zip(parts, means, strict=True):
+        noise = rng.normal(0, 5, len(part))
+        centred[part] = mean + noise - noise.mean()
+    knots, levels, tau = shrunk_decile_levels(raw, centred)
+    assert tau == 0 and np.allclose(knots, means) and np.allclose(levels, means)
+    # noiseless pseudo-outcomes (each decile a constant, rising): the observed levels win
+    exact = np.repeat(np.linspace(0.0, 0.09, N_BINS), [len(part) for part in parts])
+    _, levels, tau = shrunk_decile_levels(raw, exact)
+    assert tau > 0 and np.allclose(levels, np.linspace(0.0, 0.09, N_BINS))

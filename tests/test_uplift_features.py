@@ -141,7 +141,9 @@ def test_model_json_holds_the_derivations_calibration_and_value(messy_model) -> 
         "rfm_class_zh (= rfm_class)", "overdue_ratio_copy (= overdue_ratio)"
     ]  # fmt: skip
     calibration = description["calibration"]["send"]["conversion"]
-    assert calibration["method"] == "blp_linear" and len(calibration["deciles"]) == 10
+    assert calibration["method"] == "deciles_shrunk" and len(calibration["deciles"]) == 10
+    assert calibration["knots_raw"] == sorted(calibration["knots_raw"])
+    assert calibration["knots_calibrated"] == sorted(calibration["knots_calibrated"])
 
 
 def test_score_applies_training_transformations_and_calibration(messy_model, tmp_path) -> None:
@@ -152,10 +154,10 @@ def test_score_applies_training_transformations_and_calibration(messy_model, tmp
     expected = score_matrix(result.model, data.matrix())
     np.testing.assert_allclose(scores["raw_uplift_conversion"], expected["raw_uplift_conversion"])
     fitted = result.model.calibration["send"]["conversion"]
-    np.testing.assert_allclose(
-        scores["uplift_conversion"],
-        fitted["intercept"] + fitted["slope"] * scores["raw_uplift_conversion"],
-    )
+    raw = scores["raw_uplift_conversion"].to_numpy()
+    # linear between the stored decile knots, flat beyond them, plus the 1e-6 x raw tie-breaker
+    levels = np.interp(raw, fitted["knots_raw"], fitted["knots_calibrated"])
+    np.testing.assert_allclose(scores["uplift_conversion"], levels + 1e-6 * raw)
     np.testing.assert_allclose(scores["uplift_revenue"], 10.0 * scores["uplift_conversion"])
     np.testing.assert_allclose(scores["raw_uplift_revenue"], 10.0 * scores["raw_uplift_conversion"])
 
@@ -259,4 +261,4 @@ def test_train_prints_one_line_per_drop_reason(runner, tmp_path) -> None:
     assert "Dropped, constant (one value): country." in text
     assert "rfm_class_zh (= rfm_class)" in text
     assert "Dates as days before 2026-06-01 (--start): signup_date." in text
-    assert "Calibration (send, conversion): calibrated =" in text
+    assert "Calibration (send, conversion): per score decile, shrunk toward the model" in text

@@ -100,18 +100,39 @@ def _bench():
     return module
 
 
+@pytest.fixture(scope="module")
+def default_loop(tmp_path_factory):
+    """The default CLI loop (only costs, budget and margin given), judged by the planted truth.
+
+    10,000 customers (about 600 past-campaign controls): at 4,000 (about 240) the held-out data
+    are noise and the loop's result swings with the seed (seed 1 sent 85 messages, 3.5% of the
+    optimum); bench_world_cycles.py gives the other seeds and sizes (README).
+    """
+    return _bench().run_loop(
+        tmp_path_factory.mktemp("cycles_loop"), n_customers=10_000, seed=0, budget=125.0,
+        variants=False,
+    )["default"]  # fmt: skip
+
+
+def test_default_loop_sends_and_beats_the_recency_rule_by_half_again(default_loop) -> None:
+    """target no longer refuses the model (its conversion ranking is judged, one-sided), and its
+    send list earns at least 1.5x what "60-240 days since the last order" earns at its spend."""
+    figures = default_loop
+    assert not isinstance(figures, str), figures  # target refused: the model is not useful
+    assert figures.true_profit > 0 and figures.ratio >= 1.5 * figures.rule_ratio
+
+
 @pytest.mark.xfail(
     strict=False,
-    reason="goal not met yet: at 4,000 customers the guardrail refuses the noisy model "
-    "(README: the loop on a shop nobody tuned to)",
+    reason="goal not met: 10,000 customers seeds 0/1 32.4/63.5% of the optimum, predicted"
+    " 1.58/0.53x the true; 20,000 seeds 0/1/2: 64.1/68.1/61.2%, 0.70/0.90/0.25x (README: the"
+    " loop on a shop nobody tuned to)",
 )
 def test_default_loop_reaches_70_percent_of_the_optimum_and_predicts_within_30_percent(
-    tmp_path,
+    default_loop,
 ) -> None:
-    bench = _bench()
-    results = bench.run_loop(tmp_path, n_customers=4000, seed=0, budget=50.0, variants=False)
-    figures = results["default"]
-    assert not isinstance(figures, str), figures  # target refused: the model is not useful
+    figures = default_loop
+    assert not isinstance(figures, str), figures
     assert figures.ratio >= 0.70
     assert abs(figures.predicted_over_true - 1) <= 0.30
 

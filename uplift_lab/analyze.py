@@ -26,9 +26,10 @@ from uplift_lab.errors import InputError, input_error
 from uplift_lab.orders import load_orders
 from uplift_lab.schedule import TouchResponse
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
-from uplift_lab.timing import SliceResponse
+from uplift_lab.timing import SendHourAdvice, SliceResponse
 
 SEGMENT = "segment"
+SEND_TIME = "send_time"  # an imported campaign's per-customer send time (assignment column)
 CONVERTED = "converted"
 REVENUE = "revenue"
 ORDERS = "orders"
@@ -60,7 +61,7 @@ class AnalysisOptions:
 
     control: str
     alpha: float = 0.05
-    ci: str = "wald"
+    ci: str = "newcombe"  # Newcombe (1998) method 10: Wald undercovers with few conversions
     adjust: str = "holm"
     cap_quantile: float | None = None
     costs: Mapping[str, float] = field(default_factory=dict)
@@ -210,6 +211,8 @@ class Analysis:
     has_revenue: bool = True  # False for conversion-only campaigns (no revenue column)
     touches: tuple[TouchResponse, ...] = ()  # per touch of a schedule (analyze --schedule)
     by_time: tuple[SliceResponse, ...] = ()  # per hour or day of the window (--by-hour/--by-day)
+    since_send: tuple[SliceResponse, ...] = ()  # per hour since the send (--by-hour, send times)
+    send_hours: tuple[SendHourAdvice, ...] = ()  # a send hour per segment and arm (--by-hour)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,6 +254,36 @@ def outcomes_from_orders(
         start=start,
         window_days=window_days,
         daily=daily,
+    )
+
+
+def window_coverage_notice(
+    order_times: pd.Series, start: pd.Timestamp, window_days: int
+) -> Notice | None:
+    """A warning when the order log ends before the response window does.
+
+    Orders after the file's end are missing in both arms alike, so conversions are undercounted
+    and the lift is diluted (a report read before the window has closed, or a wrong --start).
+    """
+    end = start + pd.Timedelta(days=window_days)
+    last = order_times.max() if len(order_times) else pd.NaT
+    if pd.notna(last) and last >= end - pd.Timedelta(days=1):
+        return None  # the file reaches into the window's last day
+    window = f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}"
+    if pd.isna(last) or last < start:
+        shown = "has no order" if pd.isna(last) else f"ends on {last:%Y-%m-%d}"
+        return Notice(
+            "warning",
+            f"The orders file {shown}, before the response window ({window}) starts: no "
+            "response can be measured. Check --start, or export the orders of the window.",
+        )
+    covered = (last.normalize() - start.normalize()).days + 1
+    return Notice(
+        "warning",
+        f"The orders file ends on {last:%Y-%m-%d}, inside the response window ({window}): "
+        f"only {covered} of its {window_days} days are covered, so later responses are missing "
+        "in both arms and the lift reads low. Export orders up to the window's end, or pass "
+        f"--window-days {covered}.",
     )
 
 
@@ -1053,6 +1086,8 @@ def _overall(
         cuped = combine([c.revenue_cuped.effect for c in comparisons])
     reduction = None
     revenue = combine([c.revenue for c in comparisons])
+    if not has_revenue:  # not an empty arm: the campaign measured no money at all
+        revenue = replace(revenue, error=NO_REVENUE)
     if cuped is not None and revenue.standard_error > 0:
         reduction = 1 - (cuped.standard_error / revenue.standard_error) ** 2
     money = None
@@ -1387,7 +1422,25 @@ def _check_declared_arms(
     return []
 
 
-def analyze_experiment_folder(
+@dataclass(frozen=True, slots=True, eq=False)
+class FolderAnalysis:
+    """An experiment folder's analysis and the inputs it read, for the steps that add to it
+    (``--schedule``, ``--by-hour``) without reading them again: the assignment (customer_id,
+    segment, arm, and send_time when the folder records send times) and the counted orders
+    (None with a per-customer outcomes table)."""
+
+    analysis: Analysis
+    assignment: pd.DataFrame
+    orders: pd.DataFrame | None
+
+
+def analyze_experiment_folder(*args, **kwargs) -> Analysis:
+    """Analyse an experiment folder against an outcomes file; see
+    :func:`analyze_experiment_inputs` (which also returns what it read)."""
+    return analyze_experiment_inputs(*args, **kwargs).analysis
+
+
+def analyze_experiment_inputs(
     folder: Path,
     outcomes_path: Path,
     options: AnalysisOptions,
@@ -1403,7 +1456,7 @@ def analyze_experiment_folder(
     encoding: str | None = None,
     inputs: InputSpec | None = None,
     parsing: TimeParsing = DEFAULT_TIME_PARSING,
-) -> Analysis:
+) -> FolderAnalysis:
     """Analyse an experiment folder against an outcomes file (per-customer table or orders).
 
     An orders file is read by ``inputs`` (preset, column map, status and refund rules, date
@@ -1416,19 +1469,19 @@ def analyze_experiment_folder(
     entry of design.json (what `target` or the campaign's planner recorded), else 7 days.
     With an order log the only covariate is ``pre_revenue`` (revenue before the window).
     """
-    assignment, meta = read_experiment(folder)
+    raw_assignment, meta = read_experiment(folder)
     control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
     # An imported campaign without --expected records no intended fractions: --expected here.
     fractions = meta.get("fractions") or options.expected_fractions or None
     arm_order = tuple(str(a) for a in meta.get("arms") or ())
     options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
-    arms_present = set(assignment[ARM].astype(str))
+    arms_present = set(raw_assignment[ARM].astype(str))
     options, from_campaign = _money_from_campaign(options, meta.get("campaign"), arms_present)
     assignment = pd.DataFrame(
         {
-            CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
-            SEGMENT: _segment_labels(assignment, STRATUM, folder),
-            ARM: arm_labels(assignment, ARM, folder),
+            CUSTOMER_ID: contracts.ids_as_text(raw_assignment, CUSTOMER_ID, folder, unique=True),
+            SEGMENT: _segment_labels(raw_assignment, STRATUM, folder),
+            ARM: arm_labels(raw_assignment, ARM, folder),
         }
     )
     check_arms(assignment, control, Path(folder) / "assignment.parquet", ARM)
@@ -1444,6 +1497,8 @@ def analyze_experiment_folder(
     daily = None
     window = None
     counting_lines: list[str] = []
+    coverage = None
+    orders = None
     if not is_order_log:
         raw = io.read_table(outcomes_path, encoding=encoding, string_columns=[customer_col])
         frame = contracts.rename_to_canonical(raw, {CUSTOMER_ID: customer_col}, outcomes_path)
@@ -1487,6 +1542,7 @@ def analyze_experiment_folder(
         derived = outcomes_from_orders(orders, begin, window_days)
         outcomes = derived.per_customer
         daily = derived.daily
+        coverage = window_coverage_notice(orders[ORDER_TIME], begin, window_days)
         notes.update(
             mode="experiment + orders",
             window_start=begin.isoformat(),
@@ -1517,6 +1573,8 @@ def analyze_experiment_folder(
     extra = []
     if counting_lines:
         extra.append(Notice("note", "Orders: " + "; ".join(counting_lines) + "."))
+    if coverage is not None:
+        extra.append(coverage)
     if joined.unknown_customers:
         extra.append(
             Notice(
@@ -1525,7 +1583,7 @@ def analyze_experiment_folder(
                 "experiment were ignored.",
             )
         )
-    return analyze_units(
+    analysis = analyze_units(
         joined.units,
         options,
         source=str(folder),
@@ -1534,3 +1592,6 @@ def analyze_experiment_folder(
         window_days=window,
         extra_notices=extra,
     )
+    if SEND_TIME in raw_assignment.columns:  # an imported campaign's send times
+        assignment = assignment.assign(**{SEND_TIME: pd.to_datetime(raw_assignment[SEND_TIME])})
+    return FolderAnalysis(analysis, assignment, orders)

@@ -128,6 +128,7 @@ class Preset:
 
 TAOBAO_COUNTED = ("交易成功", "买家已付款,等待卖家发货", "卖家已发货,等待买家确认")
 SHOPIFY_COUNTED = ("paid", "partially_paid", "partially_refunded", "refunded")
+WOOCOMMERCE_COUNTED = ("completed", "processing", "wc-completed", "wc-processing")
 YOUZAN_COUNTED = ("待发货", "部分发货", "已发货", "交易成功", "交易完成")
 # Youzan (有赞微商城) publishes no public reference of its order export that could be reached
 # (the seller help centre needs a login, and no copy of it is in the public pages searched).
@@ -185,6 +186,32 @@ PRESETS: dict[str, Preset] = {
         "Amount, so a fully refunded order does not count); not counted: pending, authorized, "
         "voided and any other status; an empty Paid at is unpaid. Paid at reads like "
         "2025-10-07 09:50:26 +0200.",
+    ),
+    "woocommerce": Preset(
+        name="woocommerce",
+        title="WooCommerce order export (Import Export Suite / Order Export & Import plugin)",
+        # Columns and formats as documented at
+        # https://woocommerce.com/document/import-and-export-of-woocommerce-orders/ (order_id,
+        # order_date and paid_date as MM/DD/YYYY H:i:s, status, order_total, customer_email).
+        orders=OrderSource(
+            customer_col="customer_email",
+            time_col="paid_date",
+            amount_col="order_total",
+            order_id_col="order_id",
+            rules=OrderRules(
+                status_col="status",
+                paid_statuses=WOOCOMMERCE_COUNTED,
+                unpaid_when_time_empty=True,
+            ),
+            parsing=TimeParsing(dayfirst=False),
+            clean_text=True,
+        ),
+        notes="The buyer is customer_email (guest orders have customer_id 0). Counted: "
+        "completed, processing (also written wc-completed, wc-processing); not counted: "
+        "pending, on-hold, failed, cancelled, refunded and any other status; an empty "
+        "paid_date is unpaid. Dates month-first (9/6/2016 6:29:00 is 6 September). The export "
+        "has no refund amount per order: a partly refunded order counts in full (a fully "
+        "refunded one has status refunded).",
     ),
     "youzan": Preset(
         name="youzan",

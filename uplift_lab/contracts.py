@@ -38,7 +38,7 @@ NEGATIVE_AMOUNT_FIX = (
 )
 
 LIFECYCLE_STAGES = ("potential", "new", "active", "semi_active", "silent", "churned")
-EVENT_TYPES = ("visit", "search", "favorite", "cart")
+EVENT_TYPES = ("visit", "search", "favorite", "cart", "consult")
 
 
 def rename_to_canonical(

@@ -13,6 +13,27 @@ import pandas as pd
 
 from uplift_lab.synth import CHANNEL_COST, SyntheticShop, simulate_campaign, true_effects
 
+# The shop's own tag rules (segment --tags): SQL over the segment columns, event tags included.
+DEMO_TAGS = """\
+# tags.toml: the shop's own tags, SQL over the segment columns (DuckDB)
+big_spender = "aov >= 100"
+lapsed_browser = "interested_not_bought_30d AND lifecycle IN ('silent', 'churned')"
+"""
+
+# The past SMS campaign as the schedule that sent it: the synthetic shop's message goes out at
+# the start of the campaign's first day and its induced orders follow with a delay (synth.py).
+PAST_SMS_TOUCH = """\
+# past_sms.toml: the past campaign's one touch
+[costs]
+sms = 0.05
+
+[[touch]]
+name = "sms"
+channel = "sms"
+day = 0
+time = "00:00"
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class ProfitCheck:

@@ -321,7 +321,7 @@ def touch_response(
     end: pd.Timestamp,
     *,
     alpha: float = 0.05,
-    ci: str = "wald",
+    ci: str = "newcombe",
 ) -> TouchResponse:
     """Send vs holdout conversion in [begin, end), compared by the two-proportion machinery."""
     responded = responders(orders, begin, end) if end > begin else set()

@@ -71,6 +71,7 @@ from uplift_lab.contracts import (
     AMOUNT,
     CUSTOMER_ID,
     EVENT_TIME,
+    EVENT_TYPE,
     LIFECYCLE,
     LIFECYCLE_STAGES,
     ORDER_TIME,
@@ -93,6 +94,8 @@ from uplift_lab.orders import (
 )
 from uplift_lab.tags import (
     BUILTIN_TAG_COLUMNS,
+    EVENT_TAG_COLUMNS,
+    EVENT_TAG_DAYS,
     apply_tag_rules,
     builtin_tags,
     parse_tag_rules,
@@ -599,12 +602,14 @@ def _canonical_event_table(events: pd.DataFrame | None) -> pa.Table:
             {
                 CUSTOMER_ID: pa.array([], type=pa.string()),
                 EVENT_TIME: pa.array([], type=pa.timestamp("us")),
+                EVENT_TYPE: pa.array([], type=pa.string()),
             }
         )
     return pa.table(
         {
             CUSTOMER_ID: _text_ids(events),
             EVENT_TIME: pa.array(events[EVENT_TIME].to_numpy("datetime64[us]")),
+            EVENT_TYPE: pa.array(events[EVENT_TYPE].astype(str).to_numpy(), type=pa.string()),
         }
     )
 
@@ -715,6 +720,22 @@ def _aggregate(
         "window_start": window_start.to_pydatetime(),
         "as_of_day": as_of.normalize().date(),
     }
+    event_counts = event_tags = ""
+    if with_events:  # the event tags (tags.EVENT_TAG_COLUMNS) over [as_of - 30 days, as_of)
+        params["event_since"] = (as_of - pd.Timedelta(days=EVENT_TAG_DAYS)).to_pydatetime()
+        event_counts = "".join(
+            f""",
+               count(*) FILTER (WHERE event_type = '{kind}' AND event_time >= $event_since)
+                   AS n_{kind}_recent"""
+            for kind in ("favorite", "cart", "consult")
+        )
+        event_tags = """,
+               coalesce(n_favorite_recent, 0) > 0 AS favorited_30d,
+               coalesce(n_cart_recent, 0) > 0 AS carted_30d,
+               coalesce(n_consult_recent, 0) > 0 AS consulted_30d,
+               coalesce(n_favorite_recent, 0) + coalesce(n_cart_recent, 0) > 0
+                   AND (last_order_time IS NULL OR last_order_time < $event_since)
+                   AS interested_not_bought_30d"""
     if not (with_customers or with_events):  # only buyers: no union, no joins but the category
         sql = f"""
             WITH buyers AS ({buyers}){category_ctes}
@@ -725,7 +746,7 @@ def _aggregate(
     known = "UNION SELECT customer_id FROM known_customers" if with_customers else ""
     sql = f"""
         WITH buyers AS ({buyers}), seen AS (
-            SELECT customer_id, max(event_time) AS last_event_time
+            SELECT customer_id, max(event_time) AS last_event_time{event_counts}
             FROM events WHERE event_time < $as_of
             GROUP BY customer_id
         ){category_ctes}, everyone AS (
@@ -735,7 +756,7 @@ def _aggregate(
         )
         SELECT everyone.customer_id, {columns},
                date_diff('day', CAST(last_event_time AS DATE), $as_of_day) AS event_days
-               {category_columns}
+               {category_columns}{event_tags}
         FROM everyone
         LEFT JOIN buyers USING (customer_id)
         LEFT JOIN seen USING (customer_id)
@@ -828,6 +849,9 @@ def _customer_table(
         table[column] = table[column].astype("str")
     if "main_category" in table:
         table["main_category"] = table["main_category"].astype("str")
+    for name in EVENT_TAG_COLUMNS:
+        if name in frame.column_names:
+            table[name] = frame.column(name).to_numpy(zero_copy_only=False).astype(bool)
     return table
 
 
@@ -945,8 +969,10 @@ def segment_files(
 
 
 def _summary_tags(table: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
-    """The tags summarised after segment: the main category (when known) and ``columns``."""
-    return (("main_category",) if "main_category" in table else ()) + tuple(columns)
+    """The tags summarised after segment: the main category (when known), ``columns`` and the
+    event tags (with events)."""
+    events = tuple(name for name in EVENT_TAG_COLUMNS if name in table)
+    return (("main_category",) if "main_category" in table else ()) + tuple(columns) + events
 
 
 def _install_in_place(con, counted: CountedInPlace) -> None:

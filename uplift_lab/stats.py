@@ -255,6 +255,14 @@ def _wilson_interval(count: float, n: int, z: float) -> tuple[float, float]:
     return center - half, center + half
 
 
+def proportion_interval(count: float, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval of one proportion ``count / n`` (NaN for ``n == 0``); what
+    ``statsmodels.stats.proportion.proportion_confint(method="wilson")`` returns."""
+    if n <= 0:
+        return math.nan, math.nan
+    return _wilson_interval(count, n, _z(alpha))
+
+
 def mean_difference(
     control: SampleStats, treatment: SampleStats, *, alpha: float = 0.05
 ) -> EffectResult:

@@ -12,6 +12,13 @@ Built-in tags (from the segment columns; ``none`` for a customer without orders)
   as-of date (``tenure_days < 90``); ``loyal`` if ``tenure_days >= 365`` and at least 4 paid
   orders in the lookback window; ``regular`` otherwise.
 
+Event tags (only with ``segment --events FILE``; True/False, counted in DuckDB over the events in
+the ``EVENT_TAG_DAYS`` = 30 days before the as-of instant, ``[as_of - 30 days, as_of)``):
+
+* ``favorited_30d``, ``carted_30d``, ``consulted_30d``: at least one ``favorite`` / ``cart`` /
+  ``consult`` event (咨询 and 兴趣 behaviour).
+* ``interested_not_bought_30d``: favorited or carted in those 30 days, and no paid order in them.
+
 Rules (``segment --tags FILE.toml``) are ``name = "SQL expression"`` lines evaluated by DuckDB
 over the segment table, in file order (a rule may use the tags above it); never by Python. A
 boolean rule gives a True/False column (NULL, e.g. over a missing AOV, is False); a CASE (or any
@@ -34,6 +41,8 @@ CONSUMPTION_LEVEL = "consumption_level"
 PURCHASE_ACTIVITY = "purchase_activity"
 LOYALTY = "loyalty"
 BUILTIN_TAG_COLUMNS = (CONSUMPTION_LEVEL, PURCHASE_ACTIVITY, LOYALTY)
+EVENT_TAG_DAYS = 30
+EVENT_TAG_COLUMNS = ("favorited_30d", "carted_30d", "consulted_30d", "interested_not_bought_30d")
 BANDED_TAGS = {  # built-in tag -> the segment columns it bands (train drops it when they are kept)
     CONSUMPTION_LEVEL: ("aov",),
     PURCHASE_ACTIVITY: ("frequency",),

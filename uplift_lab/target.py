@@ -1001,6 +1001,7 @@ class ChannelCheck:
     kept: tuple[Channel, ...]
     dropped: tuple[tuple[str, str], ...]  # (channel, the verdict's sentence)
     unchecked: tuple[str, ...]
+    inconclusive: tuple[tuple[str, str], ...] = ()  # kept, not shown to beat random
 
 
 def check_channel_models(
@@ -1010,12 +1011,14 @@ def check_channel_models(
 
     A channel is judged by the arm of the same name; a model with one treated arm judges every
     channel (they all use its single score). The revenue verdict counts when revenue was
-    modelled (that is the score ``target`` spends on), else the conversion one.
+    modelled (that is the score ``target`` spends on), else the conversion one
+    (:func:`uplift_lab.uplift.guardrails.target_outcome`). "Inconclusive" channels are kept
+    and listed: their Qini is above random's, but the held-out data cannot show it.
     """
-    from uplift_lab.uplift.evaluate import NOT_USEFUL
+    from uplift_lab.uplift.evaluate import INCONCLUSIVE, NOT_USEFUL
     from uplift_lab.uplift.guardrails import target_outcome
 
-    kept, dropped, unchecked = [], [], []
+    kept, dropped, unchecked, inconclusive = [], [], [], []
     for channel in channels:
         arm = channel.name if channel.name in verdicts else None
         if arm is None and len(verdicts) == 1:
@@ -1028,7 +1031,9 @@ def check_channel_models(
             dropped.append((channel.name, str(entry["text"])))
         else:
             kept.append(channel)
-    return ChannelCheck(tuple(kept), tuple(dropped), tuple(unchecked))
+            if entry["verdict"] == INCONCLUSIVE:
+                inconclusive.append((channel.name, str(entry["text"])))
+    return ChannelCheck(tuple(kept), tuple(dropped), tuple(unchecked), tuple(inconclusive))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1413,6 +1418,12 @@ def _guard_channels(
             " other channels"
             + ("" if not accept_weak_model or check.kept else " (kept: --accept-weak-model)")
         )
+    for name, text in check.inconclusive:
+        warnings.append(
+            f"channel '{name}' kept, but its model is not shown to beat random targeting"
+            f" ({_first_clause(text)}): its calibrated predictions lean on the average effect"
+            " the past campaign measured, and this send's holdout will tell"
+        )
     if check.unchecked:
         warnings.append(
             f"channel(s) {', '.join(check.unchecked)}: the model has no arm of that name, so"
@@ -1429,6 +1440,11 @@ def _guard_channels(
             )
         return config
     return replace(config, channels=check.kept)
+
+
+def _first_clause(text: str) -> str:
+    """A verdict sentence up to its first full stop (the advice after it is for evaluate)."""
+    return text.split(". ")[0].rstrip(".")
 
 
 def _segment_policy_inputs(
@@ -1580,6 +1596,8 @@ def run_target(
             warnings.append(
                 f"{validate_on}: none of the past campaign's customers is picked by this plan"
             )
+        else:
+            warnings.append(predicted_against_measured(plan, past, validation))
 
     summary = target_report.summary_dict(plan, split, validation)
     summary["policy"] = policy
@@ -1703,6 +1721,27 @@ def _validate_on_past(
 ):
     chosen = plan.selected.set_index(CUSTOMER_ID)["channel"]
     return _ipw_value_of_channels(past[CUSTOMER_ID].map(chosen), past, config, control)
+
+
+def predicted_against_measured(plan: CampaignPlan, past: pd.DataFrame, validation) -> str:
+    """One sentence: the plan's predicted profit for its picks that were in the past campaign
+    against what the campaign measured for them (IPW, :func:`_validate_on_past`), and whether
+    the prediction lies inside the measurement's CI."""
+    in_past = plan.selected[CUSTOMER_ID].isin(past[CUSTOMER_ID])
+    predicted = float(plan.selected.loc[in_past, "expected_profit"].sum())
+    measured = validation.incremental_profit
+    where = (
+        f"the plan predicts {predicted:,.2f} profit for its {int(in_past.sum()):,} picks that"
+        f" were in the past campaign; the campaign measured {measured.value:,.2f} for them"
+        f" ({validation.confidence:.0%} CI {measured.ci_low:,.2f} to {measured.ci_high:,.2f})"
+    )
+    if measured.ci_low <= predicted <= measured.ci_high:
+        return f"{where}: consistent"
+    side = "above" if predicted > measured.ci_high else "below"
+    return (
+        f"{where}: the prediction is {side} what was measured, so the plan's expected profit is"
+        " not borne out (the model's levels are off, or the customers have changed since)"
+    )
 
 
 def _ipw_value_of_channels(

@@ -66,7 +66,7 @@ def test_each_slice_is_the_two_proportion_test_of_its_responders(runner, campaig
         if send + held == 0:
             continue
         _, p_value = proportions_ztest([send, held], [600, 400])
-        low, high = confint_proportions_2indep(send, 600, held, 400, method="wald")
+        low, high = confint_proportions_2indep(send, 600, held, 400, method="newcomb")
         assert effect["p_value"] == pytest.approx(p_value, rel=1e-9)
         assert (effect["ci_low"], effect["ci_high"]) == pytest.approx((low, high), rel=1e-9)
 

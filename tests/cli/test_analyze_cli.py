@@ -425,14 +425,16 @@ VOTE_ARGS = ["--arm-col", "group", "--control", "control", "--conversion-col", "
 
 
 def _proportion_reference(path: Path, positive: str | None = None):
-    """The conversion lift and its Wald CI, computed directly (closed form)."""
+    """The conversion lift and its default (Newcombe) CI, from statsmodels."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     frame = pd.read_csv(path)
     frame["group"] = frame["group"].str.strip()
     flag = frame["voted"] == positive if positive else frame["voted"] == 1
     c, t = flag[frame["group"] == "control"], flag[frame["group"] == "mail"]
     diff = t.mean() - c.mean()
-    se = np.sqrt(t.mean() * (1 - t.mean()) / len(t) + c.mean() * (1 - c.mean()) / len(c))
-    return diff, diff - 1.959963984540054 * se, diff + 1.959963984540054 * se
+    low, high = confint_proportions_2indep(t.sum(), len(t), c.sum(), len(c), method="newcomb")
+    return diff, low, high
 
 
 def test_flat_table_without_segments_writes_report_and_lists_each_arm_once(
@@ -533,3 +535,43 @@ def test_covariate_with_an_orders_file_must_be_pre_revenue(runner, tmp_path) -> 
     line = one_line_error(runner.invoke(app, [*args, "--covariate", "nosuch"]))
     assert "--covariate 'nosuch'" in line and "pre_revenue" in line
     assert "customer_id, order_time, amount" in line
+
+
+def _conversion_only_table(
+    tmp_path: Path, arm_col: str, treated: str, outcome_col: str, seed: int
+) -> tuple[pd.DataFrame, Path]:
+    """A flat 400-customer table of arm and 0/1 outcome only, written as CSV."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {arm_col: rng.choice([treated, "control"], 400), outcome_col: rng.integers(0, 2, 400)}
+    )
+    path = tmp_path / "flat.csv"
+    frame.to_csv(path, index=False)
+    return frame, path
+
+
+def test_flat_analyze_takes_train_option_names(runner, tmp_path) -> None:
+    """`train`'s --treatment-col/--outcome-col name the same columns in `analyze`."""
+    frame, path = _conversion_only_table(tmp_path, "group", "test", "resp", seed=5)
+    result = runner.invoke(app, [
+        "analyze", str(path), "--treatment-col", "group", "--control", "control",
+        "--outcome-col", "resp", "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    arms = {row["arm"]: row for row in json.loads(result.output)["arm_summaries"]}
+    counts = frame.groupby("group")["resp"].agg(["sum", "size"])
+    for arm in ("test", "control"):
+        assert arms[arm]["conversions"] == counts.loc[arm, "sum"]
+        assert arms[arm]["n"] == counts.loc[arm, "size"]
+
+
+def test_a_conversion_only_json_report_has_no_money_figures(runner, tmp_path) -> None:
+    """Without a revenue column, revenue is null (not 0) and its error says why."""
+    _, path = _conversion_only_table(tmp_path, "arm", "send", "converted", seed=6)
+    result = runner.invoke(app, ["analyze", str(path), "--control", "control", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    for row in payload["arm_summaries"]:
+        assert row["revenue"] is None and row["average_order_value"] is None
+    assert payload["overall"][0]["revenue"]["error"] == "no_revenue_column"
+    assert payload["comparisons"][0]["revenue"]["error"] == "no_revenue_column"

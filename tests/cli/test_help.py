@@ -73,3 +73,16 @@ def test_top_level_list_has_one_line_per_command(runner) -> None:
     rows = [line.strip("│ ").strip() for line in panel if line.startswith("│")]
     assert len(rows) == len(COMMANDS), "\n".join(panel)
     assert [row.split()[0] for row in rows] == list(typer.main.get_command(app).commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_bracketed_words_in_help_are_not_eaten_as_rich_markup(runner, name) -> None:
+    """rich reads an unescaped ``[orders]`` as a style tag and prints nothing for it."""
+    command = typer.main.get_command(app).commands[name]
+    ctx = command.make_context(name, ["--help"], resilient_parsing=True)
+    texts = [command.help or ""] + [param.help or "" for param in command.get_params(ctx)]
+    words = {w for t in texts for w in re.findall(r"\[\[?[a-z_]+\]\]?", t.replace("\\[", "["))}
+    shown = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+    flat = re.sub(r"[\s│]+", " ", shown)
+    for word in sorted(words):
+        assert word in flat, f"{name} --help lost {word!r}"

@@ -529,3 +529,52 @@ def test_conv_value_scores_revenue_as_conversion_times_the_converters_mean_value
     np.testing.assert_allclose(
         written["raw_uplift_revenue"], written["raw_uplift_conversion"] * mean_value
     )
+
+
+def test_train_data_uses_the_customer_col_as_id_and_takes_analyze_option_names(
+    runner, campaign_csv, tmp_path
+) -> None:
+    """`analyze`'s --arm-col/--conversion-col work on `train` too, and without --id-col the
+    table's customer_id (the --customer-col every command reads) is the id, not row numbers."""
+    frame = pd.read_csv(campaign_csv)
+    frame["customer_id"] = np.arange(len(frame)) * 7 + 1000  # integers, but not row numbers
+    path = tmp_path / "campaign.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "model"
+    result = runner.invoke(app, [
+        "train", "--data", str(path), "--arm-col", "arm", "--control", "control",
+        "--conversion-col", "converted", "--model", "two", *TRAIN_FAST, "--out", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "customer_id" not in result.output  # not dropped as an id-like feature
+    scores = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["score", str(out), str(path), "--out", str(scores)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(scores)
+    assert sorted(written["customer_id"]) == sorted(frame["customer_id"])
+
+
+def test_train_warns_when_the_orders_end_inside_the_window(runner, tmp_path) -> None:
+    """Training on a window the order log only half covers learns diluted outcomes: said."""
+    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.segment import segment_customers
+    from uplift_lab.synth import generate_shop
+
+    shop = generate_shop(n_customers=800, seed=4)
+    start = shop.campaign_start
+    segments = segment_customers(shop.orders, as_of=start).table
+    write_experiment(
+        design_experiment(segments, name="past", holdout=0.5),
+        tmp_path / "past",
+        created_at="2026-01-01T00:00:00+00:00",
+    )
+    cut = shop.orders[shop.orders["order_time"] < start + pd.Timedelta(days=5)]
+    cut.to_csv(tmp_path / "orders.csv", index=False)
+    common = ["--orders", str(tmp_path / "orders.csv"), "--start", str(start.date())]
+    result = runner.invoke(app, [
+        "train", "--experiment", str(tmp_path / "past"), *common, "--window-days", "14",
+        "--model", "two", *TRAIN_FAST, "--out", str(tmp_path / "model"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: The orders file ends on" in result.output
+    assert "only 5 of its 14 days are covered" in result.output

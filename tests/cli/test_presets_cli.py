@@ -50,6 +50,20 @@ def _segment(runner, orders: Path, out: Path, *extra: str) -> pd.DataFrame:
     return pd.read_parquet(out)
 
 
+def _assert_preset_segments_as_the_clean_orders(
+    runner, tmp_path: Path, preset: str, export: pd.DataFrame, clean: pd.DataFrame
+) -> None:
+    """`segment --preset` of the export (as CSV) equals `segment` of the clean order log."""
+    export_path = tmp_path / "orders_export.csv"
+    export.to_csv(export_path, index=False)
+    clean_path = tmp_path / "clean.csv"
+    io.write_table(clean, clean_path)
+    expected = _segment(runner, clean_path, tmp_path / "clean.parquet")
+    got = _segment(runner, export_path, tmp_path / f"{preset}.parquet", "--preset", preset)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["n_orders_total"].sum() == len(clean)
+
+
 def taobao_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """A Taobao 订单报表 of the shop's orders plus closed and unpaid ones, and the reference."""
     orders = shop.orders.reset_index(drop=True)
@@ -184,14 +198,7 @@ def test_segment_preset_shopify_equals_segmenting_the_clean_paid_net_orders(
     runner, shop, tmp_path
 ) -> None:
     export, clean = shopify_export(shop, np.random.default_rng(5))
-    export_path = tmp_path / "orders_export.csv"
-    export.to_csv(export_path, index=False)
-    clean_path = tmp_path / "clean.csv"
-    io.write_table(clean, clean_path)
-    expected = _segment(runner, clean_path, tmp_path / "clean.parquet")
-    got = _segment(runner, export_path, tmp_path / "shopify.parquet", "--preset", "shopify")
-    pd.testing.assert_frame_equal(got, expected)
-    assert got["n_orders_total"].sum() == len(clean)
+    _assert_preset_segments_as_the_clean_orders(runner, tmp_path, "shopify", export, clean)
 
 
 YOUZAN_COUNTED = ["待发货", "部分发货", "已发货", "交易成功", "交易完成"]
@@ -468,3 +475,62 @@ def test_unknown_preset_lists_the_known_ones(runner, tmp_path) -> None:
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "s.parquet")])
     assert result.exit_code == 2 and "unknown preset 'jd'" in result.output
     assert "taobao, shopify" in result.output
+
+
+def _month_first(times: pd.Series) -> list[str]:
+    """WooCommerce's documented date format, MM/DD/YYYY H:i:s without zero padding."""
+    return [f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}:{t.second:02d}" for t in times]
+
+
+def woocommerce_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The WooCommerce order export (woocommerce.com's Import Export Suite mapping): one row
+    per order, paid orders completed/processing, full refunds as status refunded, unpaid ones
+    pending/failed/cancelled with an empty paid_date, guests with customer_id 0."""
+    orders = shop.orders.reset_index(drop=True)
+    full, _ = _refunds(len(orders), rng)
+    paid = np.array(["completed", "processing", "wc-completed"], dtype=object)
+    status = np.where(full, "refunded", paid[rng.integers(0, 3, len(orders))])
+    export = pd.DataFrame(
+        {
+            "order_id": np.arange(len(orders)) + 1000,
+            "order_number": np.arange(len(orders)) + 1000,
+            "order_date": _month_first(orders["order_time"]),
+            "paid_date": _month_first(orders["order_time"]),
+            "status": status,
+            "order_total": [f"{value:,.2f}" for value in orders["amount"]],
+            "order_currency": "USD",
+            "customer_id": 0,
+            "customer_email": orders["customer_id"].str.lower() + "@shop.example",
+            "line_item_1": "name:Mug|product_id:12|quantity:1",
+        }
+    )
+    unpaid = export.sample(30, random_state=3).assign(
+        order_id=np.arange(30) + 900_000,
+        status=np.array(["pending", "failed", "cancelled"])[np.arange(30) % 3],
+        paid_date="",
+    )
+    on_hold = export.sample(10, random_state=4).assign(
+        order_id=np.arange(10) + 800_000, status="on-hold"
+    )
+    clean = _clean_reference(orders, np.zeros(len(orders)), full).assign(
+        customer_id=lambda frame: frame["customer_id"].str.lower() + "@shop.example",
+        order_id=lambda frame: (frame.index + 1000).astype(str),
+    )
+    return pd.concat([export, unpaid, on_hold]).reset_index(drop=True), clean
+
+
+def test_segment_preset_woocommerce_equals_segmenting_the_clean_paid_orders(
+    runner, shop, tmp_path
+) -> None:
+    export, clean = woocommerce_export(shop, np.random.default_rng(6))
+    assert (pd.to_datetime(shop.orders["order_time"]).dt.day > 12).any()  # month-first matters
+    _assert_preset_segments_as_the_clean_orders(runner, tmp_path, "woocommerce", export, clean)
+
+
+def test_help_and_presets_list_every_preset(runner) -> None:
+    from uplift_lab.columnmap import PRESETS
+
+    listed = json.loads(runner.invoke(app, ["presets", "--json"]).output)
+    help_text = runner.invoke(app, ["segment", "--help"], env={"COLUMNS": "200"}).output
+    for name in PRESETS:
+        assert name in listed and name in help_text, name

@@ -126,7 +126,7 @@ def _expected(campaign, eligible, begin: str, end: str):
     count = [int(sent.isin(responded).sum()), int(held.isin(responded).sum())]
     nobs = [len(sent), len(held)]
     _, p_value = proportions_ztest(count, nobs)
-    low, high = confint_proportions_2indep(count[0], nobs[0], count[1], nobs[1], method="wald")
+    low, high = confint_proportions_2indep(count[0], nobs[0], count[1], nobs[1], method="newcomb")
     return count, nobs, p_value, low, high
 
 

@@ -105,6 +105,31 @@ def test_a_not_useful_channel_is_dropped_with_a_notice(trained, runner, tmp_path
     assert "edm" in set(pd.read_csv(tmp_path / "plain.csv")["channel"])
 
 
+def test_an_inconclusive_channel_is_kept_and_said_so(trained, runner, tmp_path) -> None:
+    """Not shown to beat random is a lack of evidence, not evidence of harm: kept, in words."""
+    _, model, scores, _ = trained
+    weak = _with_verdicts(model, tmp_path, {"edm": "not useful", "sms": "inconclusive"})
+    result = runner.invoke(app, _target(scores, tmp_path / "send.csv", "--model", str(weak)))
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "channel 'sms' kept, but its model is not shown to beat random targeting" in flat
+    assert set(pd.read_csv(tmp_path / "send.csv")["channel"]) == {"sms"}
+
+
+def test_a_conv_value_revenue_score_is_judged_by_its_conversion_ranking() -> None:
+    from uplift_lab.uplift.guardrails import target_outcome
+
+    conversion = {"verdict": "inconclusive", "text": "inconclusive: ..."}
+    revenue = {"verdict": "not useful", "text": "not useful: ...", "ranks_as": "conversion"}
+    assert target_outcome({"sms": {"conversion": conversion, "revenue": revenue}}, "sms") is (
+        conversion
+    )
+    own_ranking = {k: v for k, v in revenue.items() if k != "ranks_as"}
+    assert target_outcome({"sms": {"conversion": conversion, "revenue": own_ranking}}, "sms") is (
+        own_ranking
+    )
+
+
 def test_no_useful_channel_refuses_in_one_line_unless_accepted(trained, runner, tmp_path) -> None:
     _, model, scores, _ = trained
     weak = _with_verdicts(model, tmp_path, {"edm": "not useful", "sms": "not useful"})
@@ -297,6 +322,13 @@ def test_policy_comparison_is_valued_by_horvitz_thompson_on_the_past_campaign(
     # The model's own valuation is not what is reported as the plan's value.
     assert rows["uplift (this plan)"]["expected_profit"] != pytest.approx(expected_plan)
     assert summary["comparison_valued_by"].startswith("ipw")
+    # The plan's own prediction for these picks is set against that measurement, in words.
+    predicted = pd.read_csv(tmp_path / "send.csv")["expected_profit"].sum()
+    measured = summary["validation"]["incremental_profit"]
+    inside = measured["ci_low"] <= predicted <= measured["ci_high"]
+    flat = " ".join(result.output.split())
+    assert f"the plan predicts {predicted:,.2f} profit for its 4 picks" in flat
+    assert ("consistent" in flat) == inside and ("not borne out" in flat) == (not inside)
 
 
 def test_without_a_past_campaign_the_comparison_says_it_is_not_evidence(runner, tmp_path):

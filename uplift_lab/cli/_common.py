@@ -184,8 +184,8 @@ PresetOption = Annotated[
     str | None,
     typer.Option(
         "--preset",
-        help="Read the orders file as a shop back-end's export: taobao, shopify or youzan "
-        "(`uplift-lab presets` lists their columns and rules). Its buyer column becomes "
+        help="Read the orders file as a shop back-end's export: taobao, shopify, woocommerce or "
+        "youzan (`uplift-lab presets` lists their columns and rules). Its buyer column becomes "
         "customer_id; --customer-col then names the id column of the other files.",
     ),
 ]
@@ -195,9 +195,9 @@ ColumnsOption = Annotated[
         "--columns",
         exists=True,
         dir_okay=False,
-        help="Column map (TOML): per input kind ([orders], [customers], [events], [campaign]) "
-        "the file's column names -> canonical names, plus status/refund rules, date_format, "
-        "dayfirst and timezone (see README).",
+        help="Column map (TOML): per input kind (\\[orders], \\[customers], \\[events], "
+        "\\[campaign]) the file's column names -> canonical names, plus status/refund rules, "
+        "date_format, dayfirst and timezone (see README).",
     ),
 ]
 StatusColOption = Annotated[

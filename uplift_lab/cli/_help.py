@@ -11,9 +11,16 @@
 from __future__ import annotations
 
 import re
+import sys
+from typing import Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+try:  # typer >= 0.24 carries its own copy of click; its commands raise that copy's errors
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer on plain click
+    from click import exceptions as click_errors
 
 PLACEHOLDERS = {"input_path": "INPUT", "scores_file": "SCORES", "segments_file": "SEGMENTS"}
 
@@ -120,13 +127,40 @@ class PolishedCommand(TyperCommand):
 
 
 class PolishedGroup(TyperGroup):
-    """The app's group: its own options (--version, --help) without ``<bool>``."""
+    """The app's group: its own options (--version, --help) without ``<bool>``; a usage error
+    (unknown option, missing file, value out of range) is one ``error:`` line naming where to
+    look, exit 2, like every input error of the library, instead of typer's usage line and box.
+    """
 
     def get_params(self, ctx):
         params = super().get_params(ctx)
         for param in params:
             _polish(param)
         return params
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:  # fmt: skip
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click_errors.NoArgsIsHelpError as exc:  # typer has printed the help
+            sys.exit(exc.exit_code)
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "uplift-lab"
+            print(f"error: {_one_line(exc)} (see '{command} --help')", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("Aborted.", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(exc.format_message().split())
 
 
 def _polish(param) -> None:

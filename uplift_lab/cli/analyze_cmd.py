@@ -140,7 +140,10 @@ def analyze(
         ),
     ] = None,
     arm_col: Annotated[
-        str, typer.Option("--arm-col", help="Flat table: column holding each customer's arm.")
+        str,
+        typer.Option(
+            "--arm-col", "--treatment-col", help="Flat table: column holding each customer's arm."
+        ),
     ] = "arm",
     control: Annotated[
         str | None,
@@ -150,7 +153,10 @@ def analyze(
         ),
     ] = None,
     conversion_col: Annotated[
-        str, typer.Option("--conversion-col", help="Column with the 0/1 conversion outcome.")
+        str,
+        typer.Option(
+            "--conversion-col", "--outcome-col", help="Column with the 0/1 conversion outcome."
+        ),
     ] = "converted",
     positive: Annotated[
         str | None,
@@ -220,8 +226,14 @@ def analyze(
         ),
     ] = None,
     ci: Annotated[
-        CiMethod, typer.Option("--ci", help="CI for the difference of conversion rates.")
-    ] = CiMethod.wald,
+        CiMethod,
+        typer.Option(
+            "--ci",
+            help="CI for the difference of conversion rates: newcombe (Newcombe's hybrid score "
+            "interval, statsmodels' default: it keeps its coverage with few conversions and "
+            "agrees with the two-proportion z-test) or wald.",
+        ),
+    ] = CiMethod.newcombe,
     adjust: Annotated[
         AdjustMethod,
         typer.Option("--adjust", help="p-value adjustment across segments: holm, bh or none."),
@@ -260,7 +272,9 @@ def analyze(
         typer.Option(
             "--by-hour",
             help="With an experiment folder and an orders file: send vs holdout response per hour "
-            "of day of the orders in the window, lift with CI per hour (when to send).",
+            "of day of the orders in the window, lift with CI per hour, a recommended send hour "
+            "per segment, and the response by hours since the send where send times are known "
+            "(--schedule, or an import's send times).",
         ),
     ] = False,
     by_day: Annotated[
@@ -357,10 +371,14 @@ def analyze(
             refund_rows,
             time_parsing(date_format, dayfirst, timezone),
         )
-        result = analysis_module.analyze_experiment_folder(
+        from uplift_lab.workflows.timing import analyze_folder
+
+        result = analyze_folder(
             input_path,
             outcomes,
             options,
+            schedule_dir=schedule_dir,
+            unit="hour" if by_hour else "day" if by_day else None,
             start=start,
             window_days=window_days,
             conversion_col=conversion_col,
@@ -372,19 +390,6 @@ def analyze(
             encoding=encoding,
             inputs=inputs,
         )
-        if schedule_dir is not None:
-            from uplift_lab.workflows.schedule import analyze_schedule
-
-            result = analyze_schedule(
-                result, schedule_dir, input_path, outcomes, inputs=inputs, encoding=encoding
-            )
-        if by_hour or by_day:
-            from uplift_lab.workflows.timing import analyze_by_time
-
-            result = analyze_by_time(
-                result, input_path, outcomes, "hour" if by_hour else "day", inputs=inputs,
-                encoding=encoding,
-            )  # fmt: skip
     else:
         if outcomes is not None:
             raise InputError(
@@ -407,10 +412,10 @@ def analyze(
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return
     analyze_report.print_analysis(result, console, wide=wide)
-    if result.by_time:
-        from uplift_lab.report.timing_report import by_time_table
+    from uplift_lab.report.timing_report import rich_table, timing_tables
 
-        console.print(by_time_table(result.by_time, alpha))
+    for formatted in timing_tables(result):
+        console.print(rich_table(formatted))
         console.print()
     if result.touches:
         from uplift_lab.report.schedule_report import touch_table

@@ -66,9 +66,12 @@ def demo(
     synth -> segment -> analyze the past SMS campaign -> train uplift models on it -> evaluate ->
     score today's customers -> design (power) -> target semi-active and silent customers within a
     budget, keeping a holdout -> draw the campaign's outcome from the planted truth -> analyze it
-    -> compare predicted, measured and true incremental profit. Re-running replaces its files."""
+    -> compare predicted, measured and true incremental profit -> the past SMS as a schedule, its
+    response by hour of day and hours since the send -> this year's promotion targets. Re-running
+    replaces its files."""
     from uplift_lab import io
     from uplift_lab.demo import (
+        DEMO_TAGS,
         campaign_outcomes,
         planted_profit_per_customer,
         policy_comparison,
@@ -89,12 +92,13 @@ def demo(
     history = [
         "--customers", str(shop_dir / "customers.csv"), "--events", str(shop_dir / "events.csv"),
     ]  # fmt: skip
+    tags = io.write_text(DEMO_TAGS, out / "tags.toml")
     _run_step(
-        "2. Segment today's customers: lifecycle stage, RFM, spend band",
+        "2. Segment today's customers: lifecycle stage, RFM, spend band, tags",
         # --thresholds fixed: this shop's planted effects follow the day-rule stages it was
         # generated with (synth.py); on a real shop the default, cycle stages, applies.
         ["segment", str(shop_dir / "orders.csv"), *history, "--as-of", as_of,
-         "--thresholds", "fixed", "--out", str(out / "segments.parquet")],
+         "--thresholds", "fixed", "--tags", str(tags), "--out", str(out / "segments.parquet")],
     )  # fmt: skip
     _run_step(
         "3. What did the past SMS campaign earn, per lifecycle stage?",
@@ -154,6 +158,7 @@ def demo(
     policies = policy_comparison(shop, segments, send_list, shop.as_of, MARGIN, seed=seed)
     _print_profit_checks(checks)
     _print_policies(policies)
+    _timing_steps(out, report, shop_dir, meta)
     summary = io.write_json(
         {
             "profit_checks": [_json_safe(dataclasses.asdict(check)) for check in checks],
@@ -162,6 +167,38 @@ def demo(
         report / "loop_summary.json",
     )
     console.print(f"\nReports: {report}/report.html and {summary}; every file: {out}/.")
+
+
+def _timing_steps(out: Path, report: Path, shop_dir: Path, meta: dict) -> None:
+    """Send time and promotion targets: the past SMS as a schedule, its response by hour of day
+    and hours since the send, and this year's targets from last year's window."""
+    import pandas as pd
+
+    from uplift_lab import io
+    from uplift_lab.demo import PAST_SMS_TOUCH
+    from uplift_lab.synth import PAST_CAMPAIGN_NAME
+
+    start = meta["campaign"]["start"]
+    past = shop_dir / PAST_CAMPAIGN_NAME
+    touches = io.write_text(PAST_SMS_TOUCH, out / "past_sms.toml")
+    _run_step(
+        "13. The past SMS as a schedule: one touch at 00:00 on its first day",
+        ["schedule", "--segments", str(shop_dir / "campaign.csv"), "--touches", str(touches),
+         "--experiment", str(past), "--start", start, "--out", str(out / "schedules" / "past_sms"),
+         "--force"],
+    )  # fmt: skip
+    _run_step(
+        "14. Send time: by hour, a send hour per segment, hours since the send",
+        ["analyze", str(past), "--outcomes", str(shop_dir / "orders.csv"), "--schedule",
+         str(out / "schedules" / "past_sms"), "--by-hour", "--out", str(report / "send_time")],
+    )  # fmt: skip
+    end = pd.Timestamp(start) + pd.Timedelta(days=int(meta["campaign"]["window_days"]) - 1)
+    _run_step(
+        "15. This year's targets: the past window's GMV +20%, reach from its lifts",
+        ["plan", str(shop_dir / "orders.csv"), "--promo", f"{start}:{end.date().isoformat()}",
+         "--growth", "0.2", "--analysis", str(out / "reports" / "past_sms" / "report.json"),
+         "--out", str(report / "plan"), "--force"],
+    )  # fmt: skip
 
 
 def _json_safe(record: dict) -> dict:

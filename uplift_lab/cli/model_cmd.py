@@ -174,6 +174,7 @@ def _load_training_data(
         rfm_cols=rfm,
         encoding=encoding,
         reference=start,
+        fallback_id_col=columns[0],
     )
 
 
@@ -204,12 +205,20 @@ def _calibration_lines(model) -> list[str]:
                 kind: sum(row["ci_low"] <= row[kind] <= row["ci_high"] for row in deciles)
                 for kind in ("raw", "calibrated")
             }
-            how = (
-                f"calibrated = {fitted['intercept']:.4g} + {fitted['slope']:.3f} x raw "
-                "(slope 1 = the raw spread was right)"
-                if fitted.get("method") != "through_conversion"
-                else "calibrated conversion uplift x expected order value"
-            )
+            method = fitted.get("method")
+            if method == "through_conversion":
+                how = "calibrated conversion uplift x expected order value"
+            elif method == "deciles_shrunk":
+                how = (
+                    "per score decile, shrunk toward the model by how far the held-out deciles"
+                    f" show it off (BLP slope {fitted['slope_fitted']:.3f}; 1 = the raw spread"
+                    " was right)"
+                )
+            else:
+                how = (
+                    f"calibrated = {fitted['intercept']:.4g} + {fitted['slope']:.3f} x raw "
+                    "(slope 1 = the raw spread was right)"
+                )
             lines.append(
                 f"Calibration ({arm}, {target}): {how}; deciles within the observed 95% CI: "
                 f"{inside['calibrated']}/{len(deciles)} calibrated, "
@@ -367,16 +376,22 @@ def register(app: typer.Typer) -> None:
         ] = None,
         id_col: Annotated[
             str | None,
-            typer.Option("--id-col", help="Customer id column (absent: row numbers are ids)."),
+            typer.Option(
+                "--id-col",
+                help="Customer id column (default: the --customer-col column where the table "
+                "has one, else row numbers are ids).",
+            ),
         ] = None,
         treatment_col: Annotated[
-            str | None, typer.Option("--treatment-col", help="Arm column (arm label per row).")
+            str | None,
+            typer.Option("--treatment-col", "--arm-col", help="Arm column (arm label per row)."),
         ] = None,
         control: Annotated[
             str | None, typer.Option("--control", help="Label of the control (holdout) arm.")
         ] = None,
         outcome_col: Annotated[
-            str | None, typer.Option("--outcome-col", help="0/1 conversion column.")
+            str | None,
+            typer.Option("--outcome-col", "--conversion-col", help="0/1 conversion column."),
         ] = None,
         revenue_col: Annotated[
             str | None,

@@ -596,7 +596,8 @@ def _layout(analysis: Analysis) -> list[tuple[str, Any]]:
 
 
 def _blocks(analysis: Analysis, figure_names: Sequence[str]) -> list[tuple[str, Any]]:
-    """The layout with the sections as shown (see :func:`sections`) and only existing figures."""
+    """The layout with the sections as shown (see :func:`sections`) and only existing figures,
+    then the timing tables and figures (the terminal prints those as tables of their own)."""
     shown = iter(sections(analysis))
     blocks = []
     for kind, block in _layout(analysis):
@@ -604,7 +605,30 @@ def _blocks(analysis: Analysis, figure_names: Sequence[str]) -> list[tuple[str, 
             blocks.append((kind, next(shown)))
         elif block in figure_names:
             blocks.append((kind, block))
-    return blocks
+    timing = _timing_layout(analysis)
+    return blocks + [(k, b) for k, b in timing if k == "table" or b in figure_names]
+
+
+def _timing_layout(analysis: Analysis) -> list[tuple[str, Any]]:
+    """Touches of a schedule, response by hour/day, send hours, hours since the send."""
+    from uplift_lab.report.schedule_report import touches_rows
+    from uplift_lab.report.timing_report import by_time_rows, send_hour_rows
+
+    def section(table) -> Section:
+        return Section(table.title, table.columns, table.rows, table.caption, table.numeric_from)
+
+    alpha = analysis.options.alpha
+    out: list[tuple[str, Any]] = []
+    if analysis.touches:
+        out.append(("table", section(touches_rows(analysis.touches, alpha))))
+    if analysis.by_time:
+        out += [("table", section(by_time_rows(analysis.by_time, alpha))), ("figure", "by_time")]
+    if analysis.send_hours:
+        out.append(("table", section(send_hour_rows(analysis.send_hours, alpha))))
+    if analysis.since_send:
+        out.append(("table", section(by_time_rows(analysis.since_send, alpha))))
+        out.append(("figure", "since_send"))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -635,13 +659,20 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
     }
     for name in ("arm_summaries", "comparisons", "overall", "srm", "notices", "touches"):
         payload[name] = [dataclasses.asdict(item) for item in fields[name]]
+    if not analysis.has_revenue:  # a conversion-only campaign measured no money: null, not 0
+        for row in payload["arm_summaries"]:
+            row.update(revenue=None, revenue_per_customer=None, average_order_value=None)
     if not payload["touches"]:  # only an analysis with --schedule has touches
         del payload["touches"]
-    del payload["by_time"]
-    if analysis.by_time:  # only with --by-hour / --by-day
-        from uplift_lab.report.timing_report import by_time_payload
+    from uplift_lab.report.timing_report import by_time_payload, send_hours_payload
 
-        payload["by_time"] = by_time_payload(analysis.by_time)
+    for name in ("by_time", "since_send"):  # only with --by-hour / --by-day (and send times)
+        del payload[name]
+        if fields[name]:
+            payload[name] = by_time_payload(fields[name])
+    del payload["send_hours"]
+    if analysis.send_hours:  # only with --by-hour
+        payload["send_hours"] = send_hours_payload(analysis.send_hours)
     payload["uplift_lab_version"] = __version__
     payload["intent_to_treat"] = True
     return _clean(payload)
@@ -678,6 +709,7 @@ NARROW_DROP_ORDER = (
     "Revenue",
     "Rev. per customer",
     "Conversions",
+    "Cost",  # the caption says what it is (message cost x treated customers); --wide shows it
 )
 
 
@@ -816,6 +848,11 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
     out["conversion"] = plots.grouped_bars_png(
         rates, title="Conversion rate per arm and segment", ylabel="conversion rate (%)"
     )
+    from uplift_lab.report.timing_report import response_curves_png
+
+    for name in ("by_time", "since_send"):
+        if getattr(analysis, name):
+            out[name] = response_curves_png(getattr(analysis, name), analysis.options.alpha)
     if analysis.daily is not None and len(analysis.daily):
         daily = analysis.daily.pivot(
             index="day", columns="arm", values="cumulative_conversion_rate"
@@ -832,6 +869,8 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
 FIGURE_CAPTIONS = {
     "conversion": "Conversion rate per arm and segment",
     "daily": "Cumulative response per arm over the days of the window",
+    "by_time": "Send vs holdout response per slice of the window, with CIs",
+    "since_send": "Send vs holdout response by hours since the send, with CIs",
 }
 
 

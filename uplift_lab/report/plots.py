@@ -101,3 +101,43 @@ def lines_png(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str) -> b
     axes.legend(frameon=False)
     axes.grid(alpha=0.3)
     return _png(figure)
+
+
+def response_curves_png(
+    curves: dict[str, list[tuple[int, int, int, int, int]]],
+    *,
+    title: str,
+    xlabel: str,
+    alpha: float = 0.05,
+) -> bytes:
+    """Send vs holdout response rate per slice with Wilson CIs as bands, one panel per label.
+
+    ``curves`` maps a label (arm or touch) to rows (slice, send responders, send customers,
+    holdout responders, holdout customers)."""
+    from uplift_lab.stats import proportion_interval
+
+    labels = list(curves)
+    figure, axes_list = plt.subplots(
+        len(labels), 1, figsize=(7.0, 2.6 * len(labels) + 0.6), squeeze=False, sharex=True
+    )
+    level = f"{(1 - alpha) * 100:g}%"
+    for axes, label in zip(axes_list[:, 0], labels, strict=True):
+        rows = curves[label]
+        x = [row[0] for row in rows]
+        for offset, name, color in ((1, "send", "C0"), (3, "holdout", "C1")):
+            rates, lows, highs = [], [], []
+            for row in rows:
+                hits, n = row[offset], row[offset + 1]
+                low, high = proportion_interval(hits, n, alpha)
+                rates.append(hits / n * 100 if n else math.nan)
+                lows.append(low * 100)
+                highs.append(high * 100)
+            axes.plot(x, rates, marker="o", markersize=3, color=color, label=name)
+            axes.fill_between(x, lows, highs, color=color, alpha=0.2, linewidth=0)
+        axes.set_title(f"{label} vs holdout", fontsize=10, loc="left")
+        axes.set_ylabel("responded (%)")
+        axes.grid(alpha=0.3)
+        axes.legend(frameon=False, fontsize=8)
+    axes_list[-1, 0].set_xlabel(f"{xlabel} (bands: {level} CI)")
+    figure.suptitle(title)
+    return _png(figure)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.report.tables import MISSING, keep_numbers_whole, percent_text, points_text
+from uplift_lab.report.timing_report import TimingTable
 from uplift_lab.schedule import TouchResponse
 
 
@@ -80,3 +82,34 @@ def touch_table(response: TouchResponse, alpha: float = 0.05) -> Table:
     ):
         table.add_row(label, f"{n:,}", f"{hits:,}", percent_text(rate))
     return keep_numbers_whole(table)
+
+
+def touches_rows(responses: Sequence[TouchResponse], alpha: float = 0.05) -> TimingTable:
+    """All touches in one table for report.md / report.html: window, send vs holdout, lift."""
+    level = f"{(1 - alpha) * 100:g}%"
+    rows = []
+    for response in responses:
+        effect = response.effect
+        p_value = "-" if not math.isfinite(effect.p_value) else f"{effect.p_value:.3g}"
+        rows.append(
+            (
+                response.name,
+                response.channel,
+                _when(response.send_time),
+                _when(response.window_end),
+                f"{response.sent:,}",
+                percent_text(effect.treatment_mean),
+                f"{response.holdout:,}",
+                percent_text(effect.control_mean),
+                points_text(effect.difference),
+                f"[{points_text(effect.ci_low)}, {points_text(effect.ci_high)}]",
+                p_value,
+            )
+        )
+    caption = (
+        "Per touch: customers with an order from its send time to the next touch to them (or "
+        f"the window end), send vs the touch's holdout; lift in points with its {level} CI."
+    )
+    columns = ("touch", "channel", "orders from", "to", "sent", "send rate", "held out",
+               "holdout rate", "lift", f"{level} CI", "p")  # fmt: skip
+    return TimingTable("Response per touch of the schedule", columns, tuple(rows), caption, 4)

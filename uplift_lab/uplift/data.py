@@ -12,6 +12,7 @@ or missing levels become NaN).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,9 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import DataWarning, InputError, input_error
 from uplift_lab.orders import load_orders
-from uplift_lab.tags import BANDED_TAGS
+from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 
 MAX_LEVELS = 1000
@@ -149,6 +150,7 @@ DROP_REASONS = {
     "missing": "all missing",
     "duplicate": "duplicate of another column",
     "banded": "a banding of kept columns (segment's built-in tags)",
+    "event_tag": "segment's event tags (name them in --features to use them)",
 }
 # Text read as dates: one format per column (never value by value).
 DATE_FORMATS = ("ISO8601", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d.%m.%Y")
@@ -348,7 +350,8 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
     distinct integer or text), near-unique text, and copies of a column kept earlier (a 1:1
     relabelling such as ``rfm_class_zh`` of ``rfm_class``, or numbers correlated above
     ``DUPLICATE_CORRELATION``), and segment's built-in tags when the columns they band are kept
-    (``consumption_level`` of ``aov``; a ``--tags`` rule stays a feature). ``PREFERRED_FEATURES``
+    (``consumption_level`` of ``aov``; a ``--tags`` rule stays a feature) and its event tags
+    (opt-in: name them in ``--features``). ``PREFERRED_FEATURES``
     come first and dates last, so a copy of a cycle feature, or the raw date behind an engineered
     column, is the one dropped.
     """
@@ -389,6 +392,12 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
         if name in kept and all(base in kept for base in bases):
             kept.remove(name)
             dropped.setdefault("banded", []).append(f"{name} (of {', '.join(bases)})")
+    # Event tags (favorited/carted in the last 30 days) re-cut days_since_last_event's events:
+    # opt-in features, so a model trained before they existed keeps its default feature set.
+    for name in EVENT_TAG_COLUMNS:
+        if name in kept:
+            kept.remove(name)
+            dropped.setdefault("event_tag", []).append(name)
     reasons = {reason: tuple(dropped[reason]) for reason in DROP_REASONS if reason in dropped}
     return FeatureChoice(tuple(kept), reasons, date_columns, table_dates)
 
@@ -679,14 +688,20 @@ def load_table_training_data(
     rfm_cols: Mapping[str, str] | None = None,
     encoding: str | None = None,
     reference: str | None = None,
+    fallback_id_col: str | None = None,
 ) -> TrainingData:
     """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`).
 
     A Parquet id column keeps its type; a CSV's ids are integers when every one is written as
     an integer (:func:`integer_ids_from_text`). ``reference`` (``--start``) is the date that
-    date features count days back from.
+    date features count days back from. Without ``id_col``, ``fallback_id_col`` (the customer
+    id column every other command reads, ``--customer-col``) is the id where the table has it,
+    so scores join the segment table instead of being keyed by row numbers.
     """
     parquet = io.table_format(path) == "parquet"
+    if id_col is None and fallback_id_col:
+        if fallback_id_col in io.table_column_names(path, encoding=encoding):
+            id_col = fallback_id_col
     string_columns = [treatment_col] + ([id_col] if id_col and not parquet else [])
     frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
     if id_col and not parquet and id_col in frame.columns:
@@ -855,6 +870,7 @@ def load_experiment_training_data(
         experiment, orders_path, start, window_days, encoding, inputs
     )
     orders = counted.frame()
+    _warn_if_window_not_covered(orders, start_time, window_days)
     meta = loaded.meta
     digest = hashlib.sha256(
         f"{meta.get('assignment_sha256', '')}:{io.sha256_file(orders_path)}".encode()
@@ -918,6 +934,7 @@ def load_experiment_outcomes(
         experiment, orders_path, start, window_days, encoding, inputs
     )
     orders = counted.frame()
+    _warn_if_window_not_covered(orders, start_time, window)
     table = assignment_outcomes(loaded.assignment, orders, start_time, window)
     table["converted"] = table["converted"].astype(np.int64)
     return CampaignOutcomes(
@@ -928,6 +945,17 @@ def load_experiment_outcomes(
         origin=origin,
         source=Path(experiment) / "assignment.parquet",
     )
+
+
+def _warn_if_window_not_covered(
+    orders: pd.DataFrame, start: pd.Timestamp, window_days: int
+) -> None:
+    """The same warning as `analyze`'s when the order log ends before the response window."""
+    from uplift_lab.analyze import window_coverage_notice
+
+    notice = window_coverage_notice(orders["order_time"], start, window_days)
+    if notice is not None:
+        warnings.warn(notice.message, DataWarning, stacklevel=3)
 
 
 def _experiment_with_orders(

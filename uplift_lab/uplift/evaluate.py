@@ -402,7 +402,6 @@ def summarize_folds(
 BOOTSTRAP_REPLICATES = 200
 BOOTSTRAP_MAX_ROWS = 100_000  # above this, replicates resample a stratified subsample
 _BOOTSTRAP_CHUNK_CELLS = 2_000_000  # replicate x row cells held at once (bounds memory)
-_NOISE_STANDARD_ERRORS = 1.0  # "above 0 by more than noise" (inconclusive) = > 1 standard error
 
 
 def bootstrap_metric_names(ks: Sequence[float]) -> list[str]:
@@ -773,14 +772,21 @@ def usefulness_verdict(
 ) -> str:
     """Say in words whether a score is useful for targeting, and why: one of three verdicts.
 
-    - "useful": the top bin's observed uplift beats the bottom bin's and the Qini coefficient's
-      95% CI is above 0.
-    - "inconclusive": both point estimates favour the score and the Qini coefficient is above 0
-      by more than noise (more than one standard error, read off the CI), but its CI covers 0.
-    - "not useful": the top bin does not beat the bottom bin, or the Qini coefficient is not
-      above 0, or it is within one standard error of 0 (so a no-effect score lands here most
-      of the time).
+    The question is one-sided: does targeting by this score beat random targeting (whose Qini
+    coefficient is 0)? It is answered by the Qini coefficient over all held-out customers:
 
+    - "useful": a one-sided test of "better than random" rejects at 5% (Qini / its standard
+      error > 1.645) and the top bin's observed uplift beats the bottom bin's.
+    - "not useful": the Qini coefficient is not above 0 (by the data's best estimate, targeting
+      by the score does no better than random), or it is undefined, or the top and bottom bins
+      cannot be compared.
+    - "inconclusive": the Qini coefficient is above 0 but not shown to be (or the top bin does
+      not beat the bottom one, a far noisier comparison of a tenth of the customers each): the
+      data cannot tell the score from random. The sentence gives the one-sided p-value and the
+      smallest Qini this data would show with 80% power.
+
+    A score with no signal is thus "not useful" about half of the time, "inconclusive" otherwise
+    and "useful" in 5%: "inconclusive" is a lack of evidence, not evidence of harm.
     The Qini CI is the customer-level ``bootstrap`` table's (a :func:`bootstrap_summary`) when
     given, else the one over folds: ``metrics`` is one UpliftMetrics, a list of them (one per
     fold) or a ``summarize_folds`` table. ``percentage_points`` prints uplifts of a 0/1 outcome
@@ -796,40 +802,76 @@ def usefulness_verdict(
     qini_text = f"Qini coefficient {qini:.3f}"
     if not math.isnan(low):
         qini_text += f" (95% CI {low:.3f} to {high:.3f}, {where})"
+    bins_beat = (
+        not math.isnan(top_value) and not math.isnan(bottom_value) and top_value > bottom_value
+    )
     bins_text = (
-        f"its top bin's observed uplift ({shown(top_value)}) beats its bottom bin's "
-        f"({shown(bottom_value)})"
+        f"its top bin's observed uplift ({shown(top_value)}) "
+        f"{'beats' if bins_beat else 'does not beat'} its bottom bin's ({shown(bottom_value)})"
     )
     reasons = []
     if math.isnan(top_value) or math.isnan(bottom_value):
         reasons.append(
             "the top or bottom bin lacks treated or control customers, so they cannot be compared"
         )
-    elif top_value <= bottom_value:
-        reasons.append(
-            f"its top bin's observed uplift ({shown(top_value)}) does not beat its bottom "
-            f"bin's ({shown(bottom_value)})"
-        )
-    standard_error = (high - low) / (2.0 * stats.norm.ppf(0.975))
     if math.isnan(qini):
         reasons.append("the Qini coefficient is undefined (the outcome does not vary)")
     elif qini <= 0:
+        if not math.isnan(top_value) and not math.isnan(bottom_value) and not bins_beat:
+            reasons.append(bins_text)
         reasons.append(f"the {qini_text} is not above 0")
-    elif not math.isnan(low) and low <= 0 and qini <= _NOISE_STANDARD_ERRORS * standard_error:
-        reasons.append(f"the {qini_text} is within one standard error of 0")
     if reasons:
         return (
             f"{NOT_USEFUL}: "
             + "; ".join(reasons)
             + ". Targeting by this score is not shown to beat random targeting."
         )
-    if not math.isnan(low) and low <= 0:
+    test = better_than_random_test(qini, low, high)
+    if test is not None and test.p_value >= BETTER_THAN_RANDOM_ALPHA:
         return (
-            f"{INCONCLUSIVE}: {bins_text} and the Qini coefficient {qini:.3f} is above 0, but "
-            f"its 95% CI ({low:.3f} to {high:.3f}, {where}) covers 0, so this held-out data "
-            f"cannot tell it from random targeting. {INCONCLUSIVE_ADVICE}"
+            f"{INCONCLUSIVE}: {bins_text} and the {qini_text} is above 0, but a one-sided test"
+            f" of 'better than random' gives p = {test.p_value:.3f} (below"
+            f" {BETTER_THAN_RANDOM_ALPHA:g} needed), so this held-out data cannot tell it from"
+            f" random targeting (it would show a Qini of {test.detectable:.3f} or more 80% of the"
+            f" time). {INCONCLUSIVE_ADVICE}"
         )
-    return f"{USEFUL}: {bins_text} and the {qini_text} is above 0."
+    if not bins_beat:
+        return (
+            f"{INCONCLUSIVE}: the {qini_text} is above 0, but {bins_text}, so this held-out data"
+            f" does not agree with itself. {INCONCLUSIVE_ADVICE}"
+        )
+    p_text = (
+        "" if test is None else f" (one-sided test of 'better than random': p = {test.p_value:.3f})"
+    )
+    return f"{USEFUL}: {bins_text} and the {qini_text} is above 0{p_text}."
+
+
+BETTER_THAN_RANDOM_ALPHA = 0.05
+POWER = 0.80
+
+
+@dataclass(frozen=True, slots=True)
+class BetterThanRandomTest:
+    """One-sided z-test of H0 "Qini coefficient <= 0 (random's)" from a 95% CI.
+
+    ``standard_error`` is the CI's width / (2 x 1.96); ``detectable`` the smallest true Qini
+    the test rejects with probability :data:`POWER` at :data:`BETTER_THAN_RANDOM_ALPHA`.
+    """
+
+    z: float
+    p_value: float
+    standard_error: float
+    detectable: float
+
+
+def better_than_random_test(qini: float, low: float, high: float) -> BetterThanRandomTest | None:
+    """The one-sided test behind the verdict (None without a finite, non-empty CI)."""
+    if not all(math.isfinite(v) for v in (qini, low, high)) or high <= low:
+        return None
+    se = (high - low) / (2.0 * stats.norm.ppf(0.975))
+    z = qini / se
+    detectable = (stats.norm.ppf(1 - BETTER_THAN_RANDOM_ALPHA) + stats.norm.ppf(POWER)) * se
+    return BetterThanRandomTest(float(z), float(stats.norm.sf(z)), float(se), float(detectable))
 
 
 # --------------------------------------------------------------------------- baselines

@@ -2,7 +2,15 @@
 
 ``train`` stores, per treated arm and outcome, the verdict ``evaluate`` gives the chosen model on
 the cross-validation predictions (same function, same seed, so the words match), and whether it
-beats the RFM rule. ``target`` reads them to drop the channels whose model is "not useful".
+beats the RFM rule. ``target`` reads them to drop the channels whose model is "not useful" (its
+held-out Qini is not above random's) and keeps, with a notice, those that are "inconclusive"
+(above random's but not shown to be by the one-sided test): no evidence is not evidence of harm,
+and their calibrated predictions already shrink toward the measured average effect.
+
+The verdict ``target`` relies on is that of the ranking it spends on: the revenue model's,
+except where the revenue score is the conversion score times one constant (``conv-value``),
+whose ranking is the conversion ranking: it is then judged on the 0/1 outcome, whose Qini is
+far less noisy than that of heavy-tailed revenue (same hypothesis, more power).
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import pandas as pd
 from uplift_lab.uplift.evaluate import NOT_USEFUL, RANDOM, RFM_RULE
 
 VERDICTS_KEY = "verdicts"
+# Revenue learners whose ranking is the chosen conversion learner's (a constant order value).
+RANKS_AS_CONVERSION = ("conv-value",)
 
 
 def chosen_model_verdicts(
@@ -56,6 +66,8 @@ def chosen_model_verdicts(
             "rfm_difference": None,
             "beats_rfm": None,
         }
+        if target == "revenue" and cv_metrics["choice"][arm][target] in RANKS_AS_CONVERSION:
+            entry["ranks_as"] = "conversion"
         if any(score.name == RFM_RULE for score in evaluation.scores):
             estimate, low, high = evaluation.bootstrap_difference(name, RFM_RULE)
             entry["rfm_qini"] = _finite(evaluation.score(RFM_RULE).pooled.qini_coefficient)
@@ -102,8 +114,12 @@ def warning_lines(verdicts: Mapping[str, Mapping[str, Mapping]], control: str) -
 
 
 def target_outcome(verdicts: Mapping[str, Mapping[str, Mapping]], arm: str) -> Mapping | None:
-    """The verdict ``target`` relies on for ``arm``: revenue when modelled, else conversion."""
+    """The verdict ``target`` relies on for ``arm``: revenue when modelled, else conversion;
+    conversion also when the revenue score ranks as the conversion score (``ranks_as``)."""
     outcomes = verdicts.get(arm)
     if not outcomes:
         return None
-    return outcomes.get("revenue") or outcomes.get("conversion")
+    revenue = outcomes.get("revenue")
+    if revenue is not None and revenue.get("ranks_as") == "conversion":
+        return outcomes.get("conversion") or revenue
+    return revenue or outcomes.get("conversion")

@@ -18,11 +18,9 @@ import pandas as pd
 
 from uplift_lab import contracts, io
 from uplift_lab.analyze import Analysis
-from uplift_lab.columnmap import InputSpec
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.design import load_experiment
 from uplift_lab.errors import input_error
-from uplift_lab.orders import load_orders
 from uplift_lab.schedule import (
     CHANNEL,
     SEND_TIME,
@@ -33,6 +31,7 @@ from uplift_lab.schedule import (
     touch_response,
 )
 from uplift_lab.timeparse import parse_date_option
+from uplift_lab.timing import HOLDOUT_GROUP, SEND_GROUP
 
 SCHEDULE_FILE = "schedule.json"
 HOLDOUT_DIR = "holdout"
@@ -196,7 +195,7 @@ def touch_responses(
     window_end: pd.Timestamp,
     *,
     alpha: float = 0.05,
-    ci: str = "wald",
+    ci: str = "newcombe",
 ) -> tuple[TouchResponse, ...]:
     """Per touch: conversion in [its send time, the next touch to its customers or window end)."""
     schedule_dir = Path(schedule_dir)
@@ -222,29 +221,44 @@ def touch_responses(
     return tuple(results)
 
 
+def schedule_references(
+    schedule_dir: Path, meta: dict[str, Any], window_end: pd.Timestamp
+) -> list[tuple[str, pd.DataFrame]]:
+    """Per touch (send order): its customers with ``group`` (send / holdout), the touch's
+    ``send_time`` for both (the holdout aligned to the same touch) and ``until`` (the next touch
+    to the same customers, or the window end), for :func:`uplift_lab.timing.response_since_send`."""
+    out = []
+    for entry in meta["touches"]:
+        until = window_end
+        if entry.get("next_send_time"):
+            until = min(until, pd.Timestamp(entry["next_send_time"]))
+        sent = _ids(Path(schedule_dir) / entry["file"])
+        held = _ids(Path(schedule_dir) / HOLDOUT_DIR / entry["file"])
+        frame = pd.DataFrame(
+            {
+                CUSTOMER_ID: sent + held,
+                "group": [SEND_GROUP] * len(sent) + [HOLDOUT_GROUP] * len(held),
+            }
+        )
+        frame["send_time"] = pd.Timestamp(entry["send_time"])
+        frame["until"] = until
+        out.append((entry["name"], frame))
+    return out
+
+
 def analyze_schedule(
     analysis: Analysis,
     schedule_dir: Path,
-    experiment_dir: Path,
-    orders_path: Path,
-    *,
-    inputs: InputSpec,
-    encoding: str | None = None,
+    meta: dict[str, Any],
+    orders: pd.DataFrame,
 ) -> Analysis:
-    """``analysis`` (of an experiment and an orders file) with the response of each touch.
+    """``analysis`` (of an experiment and its counted ``orders``) with the response of each touch
+    of the schedule ``meta`` (:func:`read_schedule`).
 
     The last touch to a customer is read up to the end of the analysis' response window.
     """
-    meta = read_schedule(schedule_dir, experiment_dir)
     notes = analysis.data_notes
-    if notes.get("mode") != "experiment + orders":
-        raise input_error(
-            orders_path,
-            "is a per-customer outcomes table; --schedule needs an orders file (order times)",
-            "Pass the orders file as --outcomes",
-        )
     window_end = pd.Timestamp(notes["window_start"]) + pd.Timedelta(days=notes["window_days"])
-    orders = load_orders(orders_path, inputs.orders, encoding=encoding).frame()
     touches = touch_responses(
         schedule_dir,
         meta,
