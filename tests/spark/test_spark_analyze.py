@@ -59,3 +59,16 @@ def test_analyze_cli_on_spark_refuses_a_preset_in_one_line(runner, shop: Path) -
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: --preset is not supported with --engine spark")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_spark_warns_like_duckdb_when_the_orders_end_inside_the_window(spark, shop, tmp_path):
+    from uplift_lab.spark.analyze import analyze_experiment_spark
+
+    orders = pd.read_csv(shop / "orders.csv", dtype={"customer_id": str})
+    cut = tmp_path / "orders_to_aug_25.csv"
+    orders[orders["order_time"] < "2026-08-26"].to_csv(cut, index=False)
+    folder = shop / "past_sms"
+    duck = analyze.analyze_experiment_folder(folder, cut, _options())
+    on_spark = analyze_experiment_spark(spark, folder, cut, _options())
+    assert any("inside the response window" in n.message for n in on_spark.notices)
+    assert differences(report_payload(duck), report_payload(on_spark)) == []

@@ -21,7 +21,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="Where the computation runs: duckdb (this machine, the default) or spark (a Spark "
-        "session; pip install -e '.[spark]'). Both give the same result.",
+        "session; pip install -e '.\\[spark]'). Both give the same result.",
         case_sensitive=False,
     ),
 ]

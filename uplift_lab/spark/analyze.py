@@ -117,7 +117,7 @@ def _pre_revenue(orders: Any, start: pd.Timestamp) -> Any:
     return before.groupBy(CUSTOMER_ID).agg(F.sum(F.col(AMOUNT).cast("double")).alias(COVARIATE))
 
 
-def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict, int]:
+def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict, int, pd.Series]:
     """Without rules every row counts: the notes ``load_orders`` gives, after its checks that
     every amount is present, finite and not negative (refund rows need --engine duckdb)."""
     from pyspark.sql import functions as F
@@ -127,6 +127,7 @@ def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict
     amount = F.col(AMOUNT).cast("double")
     row = orders.agg(
         window_rows.alias("window_rows"),
+        F.max(F.col(ORDER_TIME).cast("timestamp")).alias("last_order"),
         F.count(F.lit(1)).alias("rows"),
         F.sum(F.when(amount.isNull() | F.isnan(amount), 1).otherwise(0)).alias("missing"),
         F.sum(F.when(amount < 0, 1).otherwise(0)).alias("negative"),
@@ -143,7 +144,8 @@ def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict
             "Use --engine duckdb --refund-rows",
         )
     counting = OrderCounting(rows_read=int(row["rows"]), orders_counted=int(row["rows"]))
-    return counting.to_json(), int(row["window_rows"] or 0)
+    last = pd.Series([row["last_order"]], dtype="datetime64[us]").dropna()
+    return counting.to_json(), int(row["window_rows"] or 0), last
 
 
 def _check_orders(orders: Any, source: object) -> None:
@@ -287,6 +289,7 @@ def analyze_experiment_spark(
     is_order_log = conversion_col not in outcomes.columns
     daily_days = None
     covariate_frame = None
+    coverage = None
     if not is_order_log:
         if revenue_col is None and REVENUE in outcomes.columns:
             revenue_col = REVENUE
@@ -314,9 +317,10 @@ def analyze_experiment_spark(
         begin = single._parse_start(start, meta)
         window = single._window_days(window_days, meta)
         per_customer, _, window_notes = _window_outcomes(outcomes, begin, window, source)
-        counting, window_notes["orders_in_window"] = _order_counting(
+        counting, window_notes["orders_in_window"], last_order = _order_counting(
             outcomes, source, window_notes.pop("window_rows")
         )
+        coverage = single.window_coverage_notice(last_order, begin, window)
         notes["order_counting"] = counting
         notes.update(
             mode="experiment + orders",
@@ -371,7 +375,7 @@ def analyze_experiment_spark(
         Path(folder) / "assignment.parquet",
         ARM,
     )
-    extra = []
+    extra = [] if coverage is None else [coverage]
     if notes["unknown_customers_ignored"]:
         extra.append(
             single.Notice(
