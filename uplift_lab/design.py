@@ -428,6 +428,118 @@ def _match_strata(
 # Assignment
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class StratumPlan:
+    """Which rows are assigned, their stratum codes, and the exact arm counts per stratum.
+
+    What both engines share: DuckDB/pandas pass one code per row; Spark passes one code per
+    distinct strata combination with its size in ``weights`` (``ids`` is then None).
+    """
+
+    kept_rows: np.ndarray
+    codes: np.ndarray
+    labels: list[str]
+    firsts: list[str]
+    per_stratum: dict[str, dict[str, Fraction]]
+    arm_names: tuple[str, ...]
+    counts: np.ndarray  # strata x arms
+    ids: Any = None
+
+
+def plan_strata(
+    codes: np.ndarray,
+    labels: list[str],
+    firsts: list[str],
+    *,
+    fractions: Mapping[str, Fraction],
+    strata: Sequence[str],
+    segments: Sequence[str] | None,
+    holdout_by_stratum: Mapping[str, float] | None,
+    control_arm: str,
+    source: object,
+    weights: np.ndarray | None = None,
+    ids: Any = None,
+) -> StratumPlan:
+    """Keep the chosen ``segments``, set per-stratum holdouts and allocate exact arm counts.
+
+    ``codes`` index ``labels`` per row (or per group of ``weights`` rows); ``ids(kept_rows)``
+    returns the kept rows' ids as text, or raises, between the strata checks and allocation.
+    """
+    keep = None
+    if segments is not None:
+        segments = list(segments)
+        if not segments:
+            raise _parameter_error("segments", "a non-empty list", segments)
+        chosen = sorted(
+            {
+                i
+                for hits in _match_strata(segments, labels, firsts, "segment", source).values()
+                for i in hits
+            }
+        )
+        keep = np.isin(codes, chosen)
+        remap = np.full(len(labels), -1, dtype=np.int64)
+        remap[chosen] = np.arange(len(chosen))
+        codes = remap[codes[keep]]
+        labels = [labels[i] for i in chosen]
+        firsts = [firsts[i] for i in chosen]
+    if len(labels) > MAX_STRATA:
+        raise input_error(
+            source,
+            f"--strata {','.join(strata)} gives {len(labels):,} strata (more than {MAX_STRATA:,})",
+            "Randomize within groups, not near-unique values: use coarser columns such as bands",
+        )
+    n_rows = len(codes) if keep is None else len(keep)
+    kept_rows = np.arange(n_rows) if keep is None else np.flatnonzero(keep)
+    kept_weights = None if weights is None else np.asarray(weights, np.int64)[kept_rows]
+    id_text = ids(kept_rows) if ids is not None else None
+    total = len(id_text) if id_text is not None else int(kept_weights.sum())
+    if total == 0:
+        raise input_error(source, "has no customers to assign", "Pass a non-empty customer table")
+
+    per_stratum = {label: dict(fractions) for label in labels}
+    if holdout_by_stratum:
+        named = _match_strata(list(holdout_by_stratum), labels, firsts, "--holdout stratum", source)
+        for key, hits in named.items():
+            value = _check_fraction(f"holdout[{key}]", holdout_by_stratum[key])
+            for index in hits:
+                per_stratum[labels[index]] = _with_holdout(fractions, control_arm, value)
+
+    arm_names = tuple(fractions)
+    sizes = np.bincount(codes, weights=kept_weights, minlength=len(labels)).astype(np.int64)
+    counts = np.array(
+        [
+            allocate_counts(int(n), list(per_stratum[label].values()))
+            for n, label in zip(sizes, labels, strict=True)
+        ],
+        dtype=np.int64,
+    ).reshape(len(labels), len(arm_names))
+    return StratumPlan(
+        kept_rows, codes, labels, firsts, per_stratum, arm_names, counts, ids=id_text
+    )
+
+
+def assignment_counts(plan: StratumPlan) -> dict[str, dict[str, int]]:
+    """``{stratum: {arm: count}}`` of a plan, in stratum order."""
+    return {
+        label: dict(zip(plan.arm_names, map(int, plan.counts[i]), strict=True))
+        for i, label in enumerate(plan.labels)
+    }
+
+
+def assignment_fractions(plan: StratumPlan) -> dict[str, dict[str, float]]:
+    """``{stratum: {arm: fraction}}`` of a plan (the per-stratum holdouts applied)."""
+    return {
+        label: {arm: float(value) for arm, value in plan.per_stratum[label].items()}
+        for label in plan.labels
+    }
+
+
+def arm_rank_ends(counts: np.ndarray) -> np.ndarray:
+    """Per stratum the last rank + 1 of every arm but the last: arm = how many ends <= rank."""
+    return np.cumsum(counts, axis=1)[:, :-1]
+
+
 def assign(
     customers: pd.DataFrame,
     *,
@@ -479,52 +591,20 @@ def assign(
         codes, labels, firsts = _stratum_codes(customers, strata, source)
     else:  # no stratification: one stratum holding everybody
         codes, labels, firsts = np.zeros(len(customers), np.int64), [ALL_CUSTOMERS], [ALL_CUSTOMERS]
-    keep = None
-    if segments is not None:
-        segments = list(segments)
-        if not segments:
-            raise _parameter_error("segments", "a non-empty list", segments)
-        chosen = sorted(
-            {
-                i
-                for hits in _match_strata(segments, labels, firsts, "segment", source).values()
-                for i in hits
-            }
-        )
-        keep = np.isin(codes, chosen)
-        remap = np.full(len(labels), -1, dtype=np.int64)
-        remap[chosen] = np.arange(len(chosen))
-        codes = remap[codes[keep]]
-        labels = [labels[i] for i in chosen]
-        firsts = [firsts[i] for i in chosen]
-    if len(labels) > MAX_STRATA:
-        raise input_error(
-            source,
-            f"--strata {','.join(strata)} gives {len(labels):,} strata (more than {MAX_STRATA:,})",
-            "Randomize within groups, not near-unique values: use coarser columns such as bands",
-        )
-    kept_rows = np.arange(len(customers)) if keep is None else np.flatnonzero(keep)
-    ids = ids_as_text(customers.iloc[kept_rows], CUSTOMER_ID, source, unique=False)
-    if len(ids) == 0:
-        raise input_error(source, "has no customers to assign", "Pass a non-empty customer table")
-
-    per_stratum = {label: dict(fractions) for label in labels}
-    if holdout_by_stratum:
-        named = _match_strata(list(holdout_by_stratum), labels, firsts, "--holdout stratum", source)
-        for key, hits in named.items():
-            value = _check_fraction(f"holdout[{key}]", holdout_by_stratum[key])
-            for index in hits:
-                per_stratum[labels[index]] = _with_holdout(fractions, control_arm, value)
-
-    arm_names = tuple(fractions)
-    sizes = np.bincount(codes, minlength=len(labels))
-    counts = np.array(
-        [
-            allocate_counts(int(n), list(per_stratum[label].values()))
-            for n, label in zip(sizes, labels, strict=True)
-        ],
-        dtype=np.int64,
-    ).reshape(len(labels), len(arm_names))
+    plan = plan_strata(
+        codes,
+        labels,
+        firsts,
+        fractions=fractions,
+        strata=strata,
+        segments=segments,
+        holdout_by_stratum=holdout_by_stratum,
+        control_arm=control_arm,
+        source=source,
+        ids=lambda keep: ids_as_text(customers.iloc[keep], CUSTOMER_ID, source, unique=False),
+    )
+    kept_rows, codes, labels, ids = plan.kept_rows, plan.codes, plan.labels, plan.ids
+    arm_names, counts = plan.arm_names, plan.counts
 
     id_array = pa.Array.from_pandas(ids).cast(pa.string())
     positions, hashes = _sorted_positions_and_hashes(id_array, salt)
@@ -552,14 +632,8 @@ def assign(
         arms=arm_names,
         control_arm=control_arm,
         assignment=assignment,
-        counts={
-            label: dict(zip(arm_names, map(int, counts[i]), strict=True))
-            for i, label in enumerate(labels)
-        },
-        fractions={
-            label: {arm: float(value) for arm, value in per_stratum[label].items()}
-            for label in labels
-        },
+        counts=assignment_counts(plan),
+        fractions=assignment_fractions(plan),
         source_rows=kept_rows[positions],
         stratum_codes=sorted_codes,
         arm_codes=arm_in_id_order,
@@ -595,7 +669,7 @@ def _arms_by_rank(codes: np.ndarray, hashes: np.ndarray, counts: np.ndarray) -> 
     starts = np.concatenate(([0], np.cumsum(counts.sum(axis=1))[:-1]))
     rank = np.empty(len(codes), dtype=np.int64)
     rank[order] = np.arange(len(codes)) - starts[codes[order]]
-    ends = np.cumsum(counts, axis=1)[:, :-1]  # last rank + 1 of every arm but the last
+    ends = arm_rank_ends(counts)
     arm = np.zeros(len(codes), dtype=np.int64)
     for column in range(ends.shape[1]):
         arm += rank >= ends[codes, column]
@@ -805,12 +879,10 @@ def balance_per_stratum(
     arm_codes, arm_labels = pd.factorize(arm, sort=False)
     arm_labels = [str(value) for value in arm_labels]
     stratum_labels = [str(value) for value in stratum_labels]
-    rows: list[dict[str, Any]] = []
+    moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if control_arm in arm_labels:
         n_groups = len(stratum_labels) * len(arm_labels)
         group = stratum_codes.astype(np.int64) * len(arm_labels) + arm_codes
-        control = arm_labels.index(control_arm)
-        treated = [i for i in range(len(arm_labels)) if i != control]
         for column in covariates.columns:
             values = numeric_column(covariates, column, "covariates", allow_missing=True).to_numpy()
             mask = ~np.isnan(values)
@@ -821,9 +893,39 @@ def balance_per_stratum(
                 mean = total / n
                 deviation = np.where(mask, values - mean[group], 0.0)
                 var = np.bincount(group, weights=deviation**2, minlength=n_groups) / (n - 1)
-            n = n.reshape(len(stratum_labels), -1)
-            mean = mean.reshape(len(stratum_labels), -1)
-            var = var.reshape(len(stratum_labels), -1)
+            shape = (len(stratum_labels), len(arm_labels))
+            moments[str(column)] = (n.reshape(shape), mean.reshape(shape), var.reshape(shape))
+    return balance_from_moments(
+        moments,
+        stratum_labels,
+        arm_labels,
+        control_arm=control_arm,
+        threshold=threshold,
+        stratum_order=stratum_order,
+        covariates=tuple(map(str, covariates.columns)),
+    )
+
+
+def balance_from_moments(
+    moments: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    stratum_labels: Sequence[str],
+    arm_labels: Sequence[str],
+    *,
+    control_arm: str,
+    threshold: float,
+    stratum_order: Sequence[str] | None,
+    covariates: Sequence[str],
+) -> BalanceReport:
+    """The balance table from per covariate ``(n, mean, var)`` arrays of strata x arms.
+
+    ``n`` counts the non-missing values, ``var`` uses ddof=1 (NaN below two values). Any engine
+    that computes these moments gets the table :func:`balance_per_stratum` gives.
+    """
+    rows: list[dict[str, Any]] = []
+    if control_arm in arm_labels:
+        control = list(arm_labels).index(control_arm)
+        treated = [i for i in range(len(arm_labels)) if i != control]
+        for column, (n, mean, var) in moments.items():
             for s, label in enumerate(stratum_labels):
                 for t in treated:
                     smd = _smd(mean[s, t], mean[s, control], var[s, t], var[s, control])
@@ -858,7 +960,7 @@ def balance_per_stratum(
         ],
     )
     table["flagged"] = table["flagged"].astype(bool)
-    return BalanceReport(threshold, tuple(map(str, covariates.columns)), table)
+    return BalanceReport(threshold, tuple(covariates), table)
 
 
 def _smd_noise(n_treated: int, n_control: int) -> float:
@@ -919,26 +1021,7 @@ def design_experiment(
     check_experiment_name(name)
     if min_holdout < 0:
         raise _parameter_error("min_holdout", ">= 0", min_holdout)
-    if covariates is None:
-        chosen = balance_covariates(customers, exclude=strata)
-    else:
-        chosen = tuple(covariates)
-    for column in (*chosen, *([baseline_column] if baseline_column else [])):
-        if column not in customers.columns:
-            option = "--baseline-col" if column == baseline_column else "--covariates"
-            raise input_error(
-                source,
-                f"unknown column '{column}' in {option}",
-                f"The file has: {', '.join(map(str, customers.columns[:20]))}",
-            )
-    for column in chosen:
-        kind = customers[column].dtype
-        if not (pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)):
-            raise input_error(
-                source,
-                f"column '{column}' in --covariates is not numeric ({kind})",
-                "Balance is checked on numeric columns only; leave it out of --covariates",
-            )
+    chosen = design_covariates(customers, strata, covariates, baseline_column, source)
     needed = list(dict.fromkeys([*chosen, *([baseline_column] if baseline_column else [])]))
     result = assign(
         customers,
@@ -952,6 +1035,84 @@ def design_experiment(
         control_arm=control_arm,
         source=source,
     )
+    small = small_holdouts(result, min_holdout, strict, source)
+    rows = customers[needed].iloc[result.source_rows].reset_index(drop=True)
+    column_means = None
+    if baseline_column is not None:
+        values = numeric_column(rows, baseline_column, source, allow_missing=True)
+        means = values.groupby(result.stratum_codes).mean()
+        column_means = {label: float(means.get(i, np.nan)) for i, label in enumerate(result.counts)}
+    baselines, baseline_source = _stratum_baselines(
+        column_means,
+        result,
+        baseline,
+        baseline_by_stratum,
+        baseline_column,
+        baseline_report,
+        source,
+    )
+    balance = balance_per_stratum(
+        rows[list(chosen)],
+        pd.Categorical.from_codes(result.stratum_codes, categories=list(result.counts)),
+        pd.Categorical.from_codes(result.arm_codes, categories=list(result.arms)),
+        control_arm=control_arm,
+        stratum_order=result.stratum_names,
+    )
+    return finish_design(
+        result,
+        small=small,
+        baselines=baselines,
+        baseline_source=baseline_source,
+        balance=balance,
+        alpha=alpha,
+        power=power,
+        target_lift=target_lift,
+        min_holdout=min_holdout,
+    )
+
+
+def design_covariates(
+    frame: pd.DataFrame,
+    strata: Sequence[str],
+    covariates: Sequence[str] | None,
+    baseline_column: str | None,
+    source: object,
+) -> tuple[str, ...]:
+    """The balance covariates (default: every numeric column), checked to exist and be numeric.
+
+    Only ``frame``'s columns and dtypes are read (an empty frame of the same schema will do).
+    """
+    if covariates is None:
+        chosen = balance_covariates(frame, exclude=strata)
+    else:
+        chosen = tuple(covariates)
+    for column in (*chosen, *([baseline_column] if baseline_column else [])):
+        if column not in frame.columns:
+            option = "--baseline-col" if column == baseline_column else "--covariates"
+            raise input_error(
+                source,
+                f"unknown column '{column}' in {option}",
+                f"The file has: {', '.join(map(str, frame.columns[:20]))}",
+            )
+    for column in chosen:
+        kind = frame[column].dtype
+        if not (pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)):
+            raise input_error(
+                source,
+                f"column '{column}' in --covariates is not numeric ({kind})",
+                "Balance is checked on numeric columns only; leave it out of --covariates",
+            )
+    return chosen
+
+
+def small_holdouts(
+    result: Assignment, min_holdout: int, strict: bool, source: object
+) -> dict[str, int]:
+    """``{stratum: holdout size}`` of the strata whose holdout is below ``min_holdout``.
+
+    With ``strict`` any such stratum is refused (InputError naming the first five).
+    """
+    control_arm = result.control_arm
     small = {
         stratum: arm_counts[control_arm]
         for stratum, arm_counts in result.counts.items()
@@ -968,11 +1129,23 @@ def design_experiment(
             "Raise their holdout (--holdout STRATUM=0.3), leave them out with --segments, "
             "or drop --strict",
         )
+    return small
 
-    rows = customers[needed].iloc[result.source_rows].reset_index(drop=True)
-    baselines, baseline_source = _stratum_baselines(
-        rows, result, baseline, baseline_by_stratum, baseline_column, baseline_report, source
-    )
+
+def finish_design(
+    result: Assignment,
+    *,
+    small: Mapping[str, int],
+    baselines: Mapping[str, float],
+    baseline_source: str,
+    balance: BalanceReport,
+    alpha: float,
+    power: float,
+    target_lift: float | None,
+    min_holdout: int,
+) -> ExperimentDesign:
+    """Power per stratum and the warnings, from an assignment and its balance (any engine)."""
+    control_arm = result.control_arm
     power_report = mde_per_stratum(
         result.counts,
         baselines,
@@ -980,13 +1153,6 @@ def design_experiment(
         alpha=alpha,
         power=power,
         target_lift=target_lift,
-    )
-    balance = balance_per_stratum(
-        rows[list(chosen)],
-        pd.Categorical.from_codes(result.stratum_codes, categories=list(result.counts)),
-        pd.Categorical.from_codes(result.arm_codes, categories=list(result.arms)),
-        control_arm=control_arm,
-        stratum_order=result.stratum_names,
     )
     warnings = [
         f"stratum '{s}': holdout of {n} customer(s) is below --min-holdout {min_holdout};"
@@ -1014,7 +1180,7 @@ def design_experiment(
         power=power_report,
         balance=balance,
         min_holdout=int(min_holdout),
-        small_holdouts=small,
+        small_holdouts=dict(small),
         warnings=tuple(warnings),
         baseline_source=baseline_source,
     )
@@ -1043,13 +1209,12 @@ def baselines_from_report(path: Path) -> dict[str, float]:
 
 
 def _stratum_baselines(
-    rows, result, baseline, baseline_by_stratum, baseline_column, baseline_report, source
+    column_means, result, baseline, baseline_by_stratum, baseline_column, baseline_report, source
 ):
+    """Baseline per stratum; ``column_means`` is ``baseline_column``'s mean per stratum."""
     labels = list(result.counts)
     if baseline_column is not None:
-        values = numeric_column(rows, baseline_column, source, allow_missing=True)
-        means = values.groupby(result.stratum_codes).mean()
-        baselines = {label: float(means.get(i, np.nan)) for i, label in enumerate(labels)}
+        baselines = {label: float(column_means.get(label, np.nan)) for label in labels}
         bad = {k: v for k, v in baselines.items() if not 0 < v < 1}
         if bad:
             label, value = next(iter(bad.items()))

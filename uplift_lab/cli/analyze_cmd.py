@@ -33,6 +33,15 @@ from uplift_lab.cli._common import (
     split_list,
     time_parsing,
 )
+from uplift_lab.cli._engine import (
+    DEFAULT_MASTER,
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    refuse_on_spark,
+    spark_for,
+)
 from uplift_lab.errors import InputError
 
 HELP = """Measure what a campaign earned against its holdout, per segment and overall.
@@ -111,9 +120,10 @@ def analyze(
         typer.Option(
             "--outcomes",
             exists=True,
-            dir_okay=False,
+            dir_okay=True,
             help="With an experiment folder: per-customer outcomes (customer_id, converted, "
-            "revenue) or an orders file (customer_id, order_time, amount; refunds negative).",
+            "revenue) or an orders file (customer_id, order_time, amount; refunds negative); "
+            "with --engine spark also a folder of them (or --table).",
         ),
     ] = None,
     start: Annotated[
@@ -290,12 +300,26 @@ def analyze(
     encoding: EncodingOption = "auto",
     wide: WideOption = False,
     lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = DEFAULT_MASTER,
+    table: TableOption = None,
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
     from uplift_lab import analyze as analysis_module
     from uplift_lab.io import to_json_text
     from uplift_lab.report import analyze_report
     from uplift_lab.report.labels import labels_for
+
+    if outcomes is not None and outcomes.is_dir() and engine != Engine.spark:
+        raise InputError(f"{outcomes}: is a folder; pass a file, or use --engine spark")
+    refuse_on_spark(
+        engine, aggregated=aggregated, schedule=schedule_dir, by_hour=by_hour, by_day=by_day,
+        preset=preset, columns=columns, status_col=status_col, paid_status=paid_status,
+        exclude_status=exclude_status, refund_col=refund_col, refund_rows=refund_rows,
+        date_format=date_format, dayfirst=dayfirst, timezone=timezone, positive=positive,
+        time_col=time_col != "order_time", amount_col=amount_col != "amount",
+    )  # fmt: skip
+    spark = spark_for(engine, spark_master, table)
 
     if cap_revenue is not None and not 0 < cap_revenue < 1:
         raise InputError(f"--cap-revenue must be in (0, 1), e.g. 0.999. Got {cap_revenue} instead.")
@@ -322,7 +346,12 @@ def analyze(
         raise InputError(
             f"{flag} goes with an experiment folder and an orders file (--outcomes ORDERS)"
         )
-    if aggregated:
+    if spark is not None:
+        result = _analyze_on_spark(spark, input_path, outcomes, table, options, start=start,
+            window_days=window_days, conversion_col=conversion_col, revenue_col=revenue_col,
+            customer_col=customer_col, covariate=covariate, encoding=encoding,
+        )  # fmt: skip
+    elif aggregated:
         result = _analyze_aggregated(input_path, options, arm_col, segment_col, encoding,
                                      outcomes=outcomes, positive=positive)  # fmt: skip
     elif input_path.is_dir():
@@ -403,6 +432,23 @@ def analyze(
         console.print(
             labels("Report written to {out}/ (report.md, report.html, report.json)", out=out)
         )
+
+
+def _analyze_on_spark(spark, input_path: Path, outcomes: Path | None, table: str | None,
+                      options, **kwargs):  # fmt: skip
+    """--engine spark: an experiment folder and its outcomes (a file, folder or --table)."""
+    from uplift_lab.spark.analyze import analyze_experiment_spark
+    from uplift_lab.spark.session import spark_errors
+
+    if not input_path.is_dir():
+        raise InputError(
+            f"{input_path}: --engine spark analyses an experiment folder with --outcomes (or "
+            "--table); a flat table is analysed with --engine duckdb"
+        )
+    if (outcomes is None) == (table is None):
+        raise InputError(f"{input_path}: pass the outcomes with --outcomes or --table, one of them")
+    with spark_errors(outcomes or f"table {table}"):
+        return analyze_experiment_spark(spark, input_path, outcomes, options, table=table, **kwargs)
 
 
 def _analyze_aggregated(

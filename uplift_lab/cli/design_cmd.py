@@ -20,6 +20,14 @@ from uplift_lab.cli._common import (
     split_list,
     warn,
 )
+from uplift_lab.cli._engine import (
+    DEFAULT_MASTER,
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    spark_for,
+)
 from uplift_lab.errors import InputError
 
 MAX_WARNINGS = 12
@@ -65,23 +73,24 @@ def _to_float(text: str, option: str) -> float:
 
 
 def design(
-    segments_file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            metavar="SEGMENTS",
-            help="Customer table (CSV or Parquet) with customer_id and the strata columns, "
-            "e.g. the output of segment.",
-        ),
-    ],
     name: Annotated[
         str,
         typer.Option(
             "--name", help="Experiment name (folder name; the default salt is derived from it)."
         ),
     ],
+    segments_file: Annotated[
+        Path | None,
+        typer.Argument(
+            exists=True,
+            dir_okay=True,
+            readable=True,
+            metavar="SEGMENTS",
+            help="Customer table (CSV or Parquet) with customer_id and the strata columns, "
+            "e.g. the output of segment (with --engine spark also a folder of them, or none "
+            "with --table).",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -187,6 +196,9 @@ def design(
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = DEFAULT_MASTER,
+    table: TableOption = None,
 ) -> None:
     """Design a randomized send/holdout split per stratum, with power and balance checks."""
     from uplift_lab import io
@@ -195,6 +207,19 @@ def design(
     from uplift_lab.report.labels import labels_for
 
     check_experiment_name(name)
+    if (segments_file is None) == (table is None):
+        raise InputError("design: pass SEGMENTS (a customer table) or --table, one of them")
+    if segments_file is not None and segments_file.is_dir() and engine != Engine.spark:
+        raise InputError(f"{segments_file}: is a folder; pass a file, or use --engine spark")
+    spark = spark_for(engine, spark_master, table)
+    if spark is not None:
+        from uplift_lab.spark.design import create_experiment_spark
+        from uplift_lab.spark.session import spark_errors
+
+        def create_experiment(path, **kwargs):  # noqa: F811  (same call, on Spark)
+            with spark_errors(path or f"table {table}"):
+                return create_experiment_spark(path, spark=spark, table=table, **kwargs)
+
     holdout_default, holdout_by_stratum = _parse_rate_options(holdout, "--holdout")
     baseline_default, baseline_by_stratum = _parse_rate_options(baseline, "--baseline")
     arm_fractions = None

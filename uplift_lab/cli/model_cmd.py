@@ -45,6 +45,14 @@ from uplift_lab.cli._common import (
     split_list,
     time_parsing,
 )
+from uplift_lab.cli._engine import (
+    DEFAULT_MASTER,
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    spark_for,
+)
 from uplift_lab.report.labels import labels_for
 
 TRAIN_HELP = (
@@ -575,16 +583,19 @@ def register(app: typer.Typer) -> None:
             Path,
             typer.Argument(exists=True, file_okay=False, help="Model folder written by train."),
         ],
-        customers: Annotated[
-            Path,
-            typer.Argument(
-                exists=True, dir_okay=False, help="Customers to score (CSV/Parquet), with features."
-            ),
-        ],
         out: Annotated[
             Path,
             typer.Option("--out", dir_okay=False, help="Scores file, .parquet or .csv (atomic)."),
         ],
+        customers: Annotated[
+            Path | None,
+            typer.Argument(
+                exists=True,
+                dir_okay=True,
+                help="Customers to score (CSV/Parquet), with features (with --engine spark also "
+                "a folder of them, or none with --table).",
+            ),
+        ] = None,
         batch_rows: Annotated[
             int, typer.Option("--batch-rows", help="Customers scored per batch (memory bound).")
         ] = 500_000,
@@ -597,9 +608,28 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         encoding: EncodingOption = "auto",
+        engine: EngineOption = Engine.duckdb,
+        spark_master: SparkMasterOption = DEFAULT_MASTER,
+        table: TableOption = None,
     ) -> None:
+        from uplift_lab.errors import InputError
         from uplift_lab.uplift.store import load_model, score_file
 
+        if (customers is None) == (table is None):
+            raise InputError("score: pass CUSTOMERS (a file) or --table, one of them")
+        if customers is not None and customers.is_dir() and engine != Engine.spark:
+            raise InputError(f"{customers}: is a folder; pass a file, or use --engine spark")
+        spark = spark_for(engine, spark_master, table)
+        if spark is not None:
+            from uplift_lab.spark.score import score_spark
+            from uplift_lab.spark.session import spark_errors
+
+            with spark_errors(customers or f"table {table}"), spinner("scoring on Spark"):
+                rows, columns = score_spark(spark, model_dir, customers, out, table=table,
+                                            encoding=encoding, as_of=as_of)  # fmt: skip
+            console.print(f"Scored {rows:,} customers -> {out}")
+            console.print(f"Columns: {', '.join(columns)}")
+            return
         loaded = load_model(model_dir)
         with spinner(f"scoring {customers.name}"):
             summary = score_file(

@@ -1,0 +1,395 @@
+"""``analyze --engine spark``: per segment x arm sufficient statistics computed by Spark.
+
+The analysis itself is :func:`uplift_lab.analyze.analyze_cells`, the one core both engines call:
+Spark only turns an experiment's assignment and its outcomes (a per-customer table, or orders
+and a response window) into :class:`uplift_lab.analyze.CellStats` per segment x arm, plus what
+the per-customer path reads from rows (the top-1% revenue share and the daily conversion
+curve), each as a distributed aggregate. So the report is the per-customer one, computed from a
+few rows on the driver.
+
+The response window is :func:`uplift_lab.analyze.outcomes_from_orders`' definition: orders in
+``[start, start + window_days)``; revenue the net sum of amounts, orders the non-negative rows,
+converted = at least one order. Order files are read with their canonical columns
+(customer_id, order_time, amount); presets, column maps, status/refund rules and time-zone
+options are refused with one line (use --engine duckdb for shop exports).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from uplift_lab import analyze as single
+from uplift_lab import contracts
+from uplift_lab.analyze import CONVERTED, ORDERS, REVENUE, SEGMENT
+from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
+from uplift_lab.errors import input_error
+from uplift_lab.spark import io as spark_io
+
+COVARIATE = single.COVARIATE
+PRE_REVENUE = single.PRE_REVENUE
+PRE_PERIOD_DAYS = 365
+_DAY = "ul_day"
+_ASSIGNED = "ul_assigned"
+_OUTCOME = "ul_outcome"
+
+# The cells query: one definition of the sufficient statistics (the columns of aggregates.py).
+CELL_AGGREGATES = {
+    "n": "count(*)",
+    "conversions": f"sum({CONVERTED})",
+    "revenue_sum": f"sum({REVENUE})",
+    "revenue_sum_squares": f"sum({REVENUE} * {REVENUE})",
+    "orders": f"sum({ORDERS})",
+    "covariate_sum": f"sum({COVARIATE})",
+    "covariate_sum_squares": f"sum({COVARIATE} * {COVARIATE})",
+    "revenue_covariate_sum": f"sum({COVARIATE} * {REVENUE})",
+}
+
+
+def _assignment(spark: Any, folder: Path) -> tuple[Any, dict, list[str]]:
+    """The experiment's assignment as a Spark frame (checked like analyze reads it)."""
+
+    assignment, meta = single.read_experiment(folder)  # checks the SHA-256s of the folder
+    table = pd.DataFrame(
+        {
+            CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
+            SEGMENT: single._segment_labels(assignment, STRATUM, folder),
+            ARM: single.arm_labels(assignment, ARM, folder),
+        }
+    )
+    frame = spark.createDataFrame(
+        table, schema=f"{CUSTOMER_ID} string, {SEGMENT} string, {ARM} string"
+    )
+    return frame, meta, sorted(set(table[ARM].astype(str)))
+
+
+def _window_outcomes(
+    orders: Any, start: pd.Timestamp, window_days: int, source: object
+) -> tuple[Any, Any, dict]:
+    """Per customer converted/revenue/orders in the window, first-order days, and the notes."""
+    from pyspark.sql import functions as F
+
+    kinds = dict(orders.dtypes)
+    if kinds.get(ORDER_TIME) not in ("timestamp", "timestamp_ntz", "date"):
+        raise input_error(
+            source,
+            f"column '{ORDER_TIME}' was not read as timestamps by Spark ({kinds.get(ORDER_TIME)})",
+            "Write ISO times (2026-08-21 10:00:00), or use --engine duckdb for other formats",
+        )
+    begin = F.lit(start.to_pydatetime()).cast("timestamp")
+    end = F.lit((start + pd.Timedelta(days=window_days)).to_pydatetime()).cast("timestamp")
+    time = F.col(ORDER_TIME).cast("timestamp")
+    amount = F.col(AMOUNT).cast("double")
+    in_window = orders.where((time >= begin) & (time < end)).select(
+        CUSTOMER_ID, time.alias(ORDER_TIME), amount.alias(AMOUNT)
+    )
+    purchase = F.col(AMOUNT) >= 0
+    per_customer = in_window.groupBy(CUSTOMER_ID).agg(
+        F.sum(AMOUNT).alias(REVENUE),
+        F.sum(F.when(purchase, 1).otherwise(0)).cast("long").alias(ORDERS),
+        F.min(F.when(purchase, F.col(ORDER_TIME))).alias("first_order"),
+    )
+    per_customer = per_customer.withColumn(
+        CONVERTED, (F.col(ORDERS) > 0).cast("double")
+    ).withColumn(
+        _DAY,
+        F.floor((F.unix_micros("first_order") - F.unix_micros(begin)) / (86_400 * 1_000_000)),
+    )
+    # no refund rows on Spark (refused by _order_counting): every row in the window is an order
+    notes = {"orders_in_window": None, "refund_rows": 0, "refund_amount": 0.0}
+    window_rows = F.sum(F.when((time >= begin) & (time < end), 1).otherwise(0))
+    notes["window_rows"] = window_rows
+    return per_customer, in_window, notes
+
+
+def _pre_revenue(orders: Any, start: pd.Timestamp) -> Any:
+    """Net revenue per customer in the 365 days before ``start`` (the CUPED covariate)."""
+    from pyspark.sql import functions as F
+
+    time = F.col(ORDER_TIME).cast("timestamp")
+    begin = F.lit((start - pd.Timedelta(days=PRE_PERIOD_DAYS)).to_pydatetime()).cast("timestamp")
+    before = orders.where((time >= begin) & (time < F.lit(start.to_pydatetime())))
+    return before.groupBy(CUSTOMER_ID).agg(F.sum(F.col(AMOUNT).cast("double")).alias(COVARIATE))
+
+
+def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict, int, pd.Series]:
+    """Without rules every row counts: the notes ``load_orders`` gives, after its checks that
+    every amount is present, finite and not negative (refund rows need --engine duckdb)."""
+    from pyspark.sql import functions as F
+
+    from uplift_lab.orders import OrderCounting
+
+    amount = F.col(AMOUNT).cast("double")
+    row = orders.agg(
+        window_rows.alias("window_rows"),
+        F.max(F.col(ORDER_TIME).cast("timestamp")).alias("last_order"),
+        F.count(F.lit(1)).alias("rows"),
+        F.sum(F.when(amount.isNull() | F.isnan(amount), 1).otherwise(0)).alias("missing"),
+        F.sum(F.when(amount < 0, 1).otherwise(0)).alias("negative"),
+    ).first()
+    if row["missing"]:
+        raise input_error(
+            source, f"column '{AMOUNT}' has {row['missing']} empty or unreadable amount(s)", None
+        )
+    if row["negative"]:
+        raise input_error(
+            source,
+            f"column '{AMOUNT}' has {row['negative']} negative amount(s); refund rows "
+            "(--refund-rows) are not supported with --engine spark yet",
+            "Use --engine duckdb --refund-rows",
+        )
+    counting = OrderCounting(rows_read=int(row["rows"]), orders_counted=int(row["rows"]))
+    last = pd.Series([row["last_order"]], dtype="datetime64[us]").dropna()
+    return counting.to_json(), int(row["window_rows"] or 0), last
+
+
+def _check_orders(orders: Any, source: object) -> None:
+    names = orders.columns
+    missing = [c for c in (CUSTOMER_ID, ORDER_TIME, AMOUNT) if c not in names]
+    if missing:
+        raise input_error(
+            source,
+            f"missing column '{missing[0]}' (--engine spark reads orders with the canonical "
+            f"columns {CUSTOMER_ID}, {ORDER_TIME}, {AMOUNT}; the file has: "
+            f"{', '.join(names[:20])})",
+            "Rename them, or use --engine duckdb with --preset/--columns",
+        )
+
+
+def _cells(units: Any, with_covariate: bool, has_orders: bool) -> tuple[dict, dict]:
+    """CellStats per (segment, arm), and the counts the notes and the whale share need, from
+    one ``GROUP BY segment, arm`` over the full join of assignment and outcomes (the group with
+    no segment holds the outcome rows of customers outside the experiment)."""
+    from pyspark.sql import functions as F
+
+    wanted = ["n", "conversions", "revenue_sum", "revenue_sum_squares"]
+    if has_orders:
+        wanted.append("orders")
+    if with_covariate:
+        wanted += ["covariate_sum", "covariate_sum_squares", "revenue_covariate_sum"]
+    positive = F.col(REVENUE) > 0
+    frame = (
+        units.groupBy(SEGMENT, ARM)
+        .agg(
+            *[F.expr(CELL_AGGREGATES[name]).alias(name) for name in wanted],
+            F.sum(1 - F.col(_OUTCOME)).alias("without_outcome"),
+            F.sum(F.col(_OUTCOME)).alias("with_outcome"),
+            F.sum(F.when(F.col(REVENUE) < 0, 1).otherwise(0)).alias("negative"),
+            F.sum(F.when(positive, 1).otherwise(0)).alias("positive"),
+            F.sum(F.when(positive, F.col(REVENUE)).otherwise(0.0)).alias("total"),
+        )
+        .toPandas()
+    )
+    cells = {}
+    facts = {"unknown": 0, "without_outcome": 0, "negative": 0, "positive": 0, "total": 0.0}
+    for row in frame.to_dict("records"):
+        if row[SEGMENT] is None or (isinstance(row[SEGMENT], float) and math.isnan(row[SEGMENT])):
+            facts["unknown"] += int(row["with_outcome"])
+            continue
+        for key in ("without_outcome", "negative", "positive"):
+            facts[key] += int(row[key])
+        facts["total"] += float(row["total"])
+        extra = {name: float(row[name]) for name in wanted[4:]}
+        cells[(str(row[SEGMENT]), str(row[ARM]))] = single.CellStats(
+            int(row["n"]),
+            float(row["conversions"]),
+            float(row["revenue_sum"]),
+            float(row["revenue_sum_squares"]),
+            **extra,
+        )
+    return cells, facts
+
+
+def _whale_share(units: Any, positive: int, total: float) -> float:
+    """:func:`uplift_lab.stats.top_share` of revenue (top 1% of positive values) in Spark."""
+    from pyspark.sql import functions as F
+
+    if not positive:
+        return math.nan
+    k = max(1, math.ceil(single.WHALE_TOP_FRACTION * positive))
+    top = units.where(F.col(REVENUE) > 0).select(REVENUE).orderBy(F.col(REVENUE).desc()).limit(k)
+    return float(sum(row[0] for row in top.collect()) / total)
+
+
+def _daily(units: Any, cells: dict, arms: list[str], days: int) -> pd.DataFrame:
+    """Cumulative conversion rate per arm by day of the window (first orders only)."""
+    from pyspark.sql import functions as F
+
+    sizes: dict[str, int] = {}
+    for (_, arm), cell in cells.items():
+        sizes[arm] = sizes.get(arm, 0) + cell.n
+    counts = (
+        units.where(F.col(_DAY).isNotNull() & (F.col(_DAY) < days))
+        .groupBy(ARM, _DAY)
+        .count()
+        .toPandas()
+    )
+    rows = []
+    for arm in arms:
+        mine = counts[counts[ARM] == arm]
+        per_day = np.zeros(days)
+        per_day[mine[_DAY].to_numpy(int)] = mine["count"].to_numpy(float)
+        cumulative = np.cumsum(per_day) / max(int(sizes.get(arm, 0)), 1)
+        rows.extend(
+            {ARM: arm, "day": day, "cumulative_conversion_rate": float(rate)}
+            for day, rate in enumerate(cumulative)
+        )
+    return pd.DataFrame(rows)
+
+
+def analyze_experiment_spark(
+    spark: Any,
+    folder: Path,
+    outcomes_path: Path | None,
+    options: single.AnalysisOptions,
+    *,
+    table: str | None = None,
+    start: str | None = None,
+    window_days: int | None = None,
+    conversion_col: str = CONVERTED,
+    revenue_col: str | None = REVENUE,
+    customer_col: str = CUSTOMER_ID,
+    covariate: str | None = None,
+    encoding: str | None = None,
+) -> single.Analysis:
+    """:func:`uplift_lab.analyze.analyze_experiment_folder` with the outcomes read and reduced
+    by Spark (``outcomes_path`` a file or folder, or warehouse ``table``)."""
+    from pyspark.sql import functions as F
+
+    if options.cap_quantile is not None:
+        raise input_error(
+            folder,
+            "--cap-revenue is not supported with --engine spark (a pooled quantile of every "
+            "customer's revenue)",
+            "Leave it out, or use --engine duckdb",
+        )
+    assignment, meta, arms_in_folder = _assignment(spark, folder)
+    control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
+    fractions = meta.get("fractions") or options.expected_fractions or None
+    arm_order = tuple(str(a) for a in meta.get("arms") or ())
+    options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
+    arms_present = set(arms_in_folder)
+    options, from_campaign = single._money_from_campaign(
+        options, meta.get("campaign"), arms_present
+    )
+    source = spark_io.input_label(outcomes_path, table)
+    outcomes = spark_io.read_frame(
+        spark, outcomes_path, table=table, string_columns=[customer_col], encoding=encoding
+    )
+    if customer_col != CUSTOMER_ID and customer_col in outcomes.columns:
+        outcomes = outcomes.drop(CUSTOMER_ID).withColumnRenamed(customer_col, CUSTOMER_ID)
+    notes: dict[str, object] = {"input": str(folder), "outcomes": source}
+    if from_campaign:
+        notes["money_assumptions_from_design_json"] = ", ".join(from_campaign)
+    is_order_log = conversion_col not in outcomes.columns
+    daily_days = None
+    covariate_frame = None
+    coverage = None
+    if not is_order_log:
+        if revenue_col is None and REVENUE in outcomes.columns:
+            revenue_col = REVENUE
+        for column in [CUSTOMER_ID] + ([revenue_col] if revenue_col else []):
+            if column not in outcomes.columns:
+                raise input_error(source, f"missing column '{column}'", None)
+        picked = [F.col(CUSTOMER_ID), F.col(conversion_col).cast("double").alias(CONVERTED)]
+        if revenue_col:
+            picked.append(F.col(revenue_col).cast("double").alias(REVENUE))
+        if covariate:
+            if covariate not in outcomes.columns:
+                raise input_error(source, f"missing column '{covariate}'", None)
+            picked.append(F.col(covariate).cast("double").alias(COVARIATE))
+        per_customer = outcomes.select(*picked)
+        bad = per_customer.where(~F.col(CONVERTED).isin(0.0, 1.0) | F.col(CONVERTED).isNull())
+        if bad.limit(1).count():
+            raise input_error(
+                source,
+                f"column '{conversion_col}' must hold 0/1 conversions",
+                "Fix the values, or use --engine duckdb for yes/no labels",
+            )
+        notes["mode"] = "experiment + per-customer outcomes"
+    else:
+        _check_orders(outcomes, source)
+        begin = single._parse_start(start, meta)
+        window = single._window_days(window_days, meta)
+        per_customer, _, window_notes = _window_outcomes(outcomes, begin, window, source)
+        counting, window_notes["orders_in_window"], last_order = _order_counting(
+            outcomes, source, window_notes.pop("window_rows")
+        )
+        coverage = single.window_coverage_notice(last_order, begin, window)
+        notes["order_counting"] = counting
+        notes.update(
+            mode="experiment + orders",
+            window_start=begin.isoformat(),
+            window_days=window,
+            **window_notes,
+        )
+        daily_days = window
+        if covariate:
+            if covariate != PRE_REVENUE:
+                raise input_error(
+                    source,
+                    f"--covariate '{covariate}' is not something an orders file has",
+                    f"With an orders file use --covariate {PRE_REVENUE}",
+                )
+            covariate_frame = _pre_revenue(outcomes, begin)
+    has_revenue = REVENUE in per_customer.columns
+    if not has_revenue:
+        per_customer = per_customer.withColumn(REVENUE, F.lit(0.0))
+    per_customer = per_customer.withColumn(_OUTCOME, F.lit(1))
+    if covariate_frame is not None:  # customers with a covariate only are not outcome rows
+        per_customer = per_customer.join(covariate_frame, on=CUSTOMER_ID, how="full")
+    matched = assignment.withColumn(_ASSIGNED, F.lit(1)).join(
+        per_customer, on=CUSTOMER_ID, how="full"
+    )
+    fills = {CONVERTED: 0.0, REVENUE: 0.0, _OUTCOME: 0}
+    if ORDERS in per_customer.columns:
+        fills[ORDERS] = 0
+    if covariate_frame is not None:
+        fills[COVARIATE] = 0.0
+    units = matched.fillna(fills).cache()
+    try:
+        cells, facts_by_cell = _cells(
+            units, covariate_frame is not None or COVARIATE in per_customer.columns,
+            ORDERS in per_customer.columns,
+        )  # fmt: skip
+        notes["unknown_customers_ignored"] = facts_by_cell["unknown"]
+        notes["customers_without_outcome_counted_as_zero"] = facts_by_cell["without_outcome"]
+        if has_revenue:
+            notes["customers_with_negative_revenue"] = facts_by_cell["negative"]
+        arms = single._arm_order(sorted({arm for _, arm in cells}), options)
+        assigned = units.where(F.col(_ASSIGNED).isNotNull())
+        facts = single.RowFacts(
+            whale_share=_whale_share(assigned, facts_by_cell["positive"], facts_by_cell["total"]),
+            daily=_daily(assigned, cells, list(arms), daily_days) if daily_days else None,
+        )
+    finally:
+        units.unpersist()
+    single.check_arms(
+        pd.DataFrame({ARM: sorted({arm for _, arm in cells})}),
+        control,
+        Path(folder) / "assignment.parquet",
+        ARM,
+    )
+    extra = [] if coverage is None else [coverage]
+    if notes["unknown_customers_ignored"]:
+        extra.append(
+            single.Notice(
+                "note",
+                f"{notes['unknown_customers_ignored']:,} outcome row(s) of customers who are not "
+                "in the experiment were ignored.",
+            )
+        )
+    return single.analyze_cells(
+        cells,
+        options,
+        source=str(folder),
+        has_revenue=has_revenue,
+        rows=facts,
+        data_notes=notes,
+        extra_notices=extra,
+    )
