@@ -271,3 +271,14 @@ def test_plan_zh_terminal_markdown_and_html(shop, tmp_path) -> None:
             assert label in cells, label
     assert english_templates_in(printed + markdown) == set()
     assert re.search(r"\| ¥[\d,]+ \|", markdown)
+
+
+def test_import_campaign_zh(shop, tmp_path) -> None:
+    campaign = shop["work"] / "shop" / "campaign.csv"
+    printed = run(["import-campaign", str(campaign), "--control", "control", "--start",
+                   "2026-08-21", "--strata-col", "lifecycle", "--expected", "control=0.1,send=0.9",
+                   "--out", str(tmp_path / "imported"), "--lang", "zh"])  # fmt: skip
+    assert english_labels_in(terminal_table_cells(printed)) == set()
+    assert english_templates_in(printed) == set()
+    for label in ("已导入", "分层", "对照组", "发送组", "半活跃", "设计比例"):
+        assert label in printed, label

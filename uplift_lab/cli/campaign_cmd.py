@@ -11,6 +11,8 @@ from rich.markup import escape
 from uplift_lab.cli._common import (
     EncodingOption,
     JsonOption,
+    Lang,
+    LangOption,
     console,
     err_console,
     parse_key_values,
@@ -125,10 +127,12 @@ def import_campaign(
     ] = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
+    lang: LangOption = Lang.en,
 ) -> None:
     """Import a past campaign kept as a plain file into an experiment folder."""
     from uplift_lab import io
     from uplift_lab.campaign_import import srm_message
+    from uplift_lab.report.labels import labels_for
     from uplift_lab.workflows import import_campaign as workflow
 
     if out is None:
@@ -181,7 +185,7 @@ def import_campaign(
     if as_json:
         typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
         return
-    console.print(_split_table(campaign))
+    console.print(_split_table(campaign, labels_for(lang)))
     if campaign.expected is not None and not campaign.mismatches:
         check = campaign.srm["(overall)"]
         console.print(
@@ -198,31 +202,37 @@ def import_campaign(
     console.print(f"Wrote {out}/assignment.parquet and {out}/design.json (imported).")
 
 
-def _split_table(campaign):
+def _split_table(campaign, labels):
     """Customers per stratum and arm, with the measured share of each arm."""
     from rich import box
     from rich.table import Table
 
     table = Table(
-        title=f"Imported '{campaign.name}': {len(campaign.assignment):,} customers",
+        title=labels(
+            "Imported '{name}': {n} customers",
+            name=campaign.name,
+            n=f"{len(campaign.assignment):,}",
+        ),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("stratum")
+    table.add_column(labels("stratum"))
     for arm in campaign.arms:
-        table.add_column(arm, justify="right")
+        table.add_column(labels.value(arm), justify="right")
     rows = list(campaign.counts.items())
     if len(rows) > 1:
         rows.append(("(overall)", campaign.overall_counts))
     for stratum, counts in rows:
         total = sum(counts.values()) or 1
         table.add_row(
-            stratum, *(f"{counts[arm]:,} ({counts[arm] / total:.1%})" for arm in campaign.arms)
+            labels.value(stratum),
+            *(f"{counts[arm]:,} ({counts[arm] / total:.1%})" for arm in campaign.arms),
         )
     if campaign.expected is not None:
         table.add_row(
-            "expected", *(f"{campaign.expected.get(arm, 0.0):.1%}" for arm in campaign.arms)
+            labels("expected"),
+            *(f"{campaign.expected.get(arm, 0.0):.1%}" for arm in campaign.arms),
         )
     return table
 

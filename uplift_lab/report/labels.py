@@ -229,6 +229,8 @@ HEADERS_ZH = {
     "Response by hour (hour of day of the order)": "按小时的响应（下单时刻）",
     "Response by day (day of the window, 1 = its first)": "按天的响应（窗口内第几天，1 = 第一天）",
     "Response by hours since the send": "按发送后小时数的响应",
+    "Imported '{name}': {n} customers": "已导入“{name}”：{n} 位客户",
+    "expected": "设计比例",
     "hours since the customer's send, 0 = the first hour": "发送后的小时数，0 = 第一小时",
     "Recommended send hour per segment": "各细分的推荐发送时刻",
     "no clear best hour": "无明显最佳时刻",
