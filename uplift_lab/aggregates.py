@@ -25,6 +25,7 @@ from uplift_lab.analyze import (
     CellStats,
     analyze_cells,
     arm_labels,
+    segment_labels,
 )
 from uplift_lab.errors import InputError, input_error
 
@@ -140,15 +141,7 @@ def cells_from_table(
 def _segments(frame: pd.DataFrame, column: str | None, source: object) -> list[str]:
     if column is None:
         return [ALL_SEGMENTS] * len(frame)
-    values = frame[column]
-    empty = values.isna() | (values.astype(str).str.strip() == "")
-    if empty.any():
-        raise input_error(
-            source,
-            f"column '{column}' has {int(empty.sum())} empty segment label(s)",
-            "Fill them (e.g. 'unknown') or remove the rows",
-        )
-    labels = values.astype(str)
+    labels = segment_labels(frame, column, source)
     if ALL_SEGMENTS in set(labels) and labels.nunique() > 1:
         raise input_error(
             source,

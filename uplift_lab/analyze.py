@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -1197,7 +1198,8 @@ def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
     return text
 
 
-def _segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+def segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    """A segment column as text; an empty label is refused (file, column and fix named)."""
     values = frame[column]
     empty = values.isna() | (values.astype(str).str.strip() == "")
     if empty.any():
@@ -1344,7 +1346,7 @@ def analyze_flat_file(
     units = pd.DataFrame(
         {
             ARM: arm_labels(frame, columns.arm, path),
-            SEGMENT: _segment_labels(frame, columns.segment, path)
+            SEGMENT: segment_labels(frame, columns.segment, path)
             if columns.segment
             else ALL_SEGMENTS,
             CONVERTED: _conversion_flags(frame, columns.conversion, path, columns.positive),
@@ -1434,10 +1436,12 @@ class FolderAnalysis:
     orders: pd.DataFrame | None
 
 
-def analyze_experiment_folder(*args, **kwargs) -> Analysis:
-    """Analyse an experiment folder against an outcomes file; see
-    :func:`analyze_experiment_inputs` (which also returns what it read)."""
-    return analyze_experiment_inputs(*args, **kwargs).analysis
+def analyze_experiment_folder(
+    folder: Path, outcomes_path: Path, options: AnalysisOptions, **reading: Any
+) -> Analysis:
+    """Analyse an experiment folder against an outcomes file; ``reading`` are the keyword
+    options of :func:`analyze_experiment_inputs` (which also returns what it read)."""
+    return analyze_experiment_inputs(folder, outcomes_path, options, **reading).analysis
 
 
 def analyze_experiment_inputs(
@@ -1480,7 +1484,7 @@ def analyze_experiment_inputs(
     assignment = pd.DataFrame(
         {
             CUSTOMER_ID: contracts.ids_as_text(raw_assignment, CUSTOMER_ID, folder, unique=True),
-            SEGMENT: _segment_labels(raw_assignment, STRATUM, folder),
+            SEGMENT: segment_labels(raw_assignment, STRATUM, folder),
             ARM: arm_labels(raw_assignment, ARM, folder),
         }
     )

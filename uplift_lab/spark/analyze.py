@@ -58,7 +58,7 @@ def _assignment(spark: Any, folder: Path) -> tuple[Any, dict, list[str]]:
     table = pd.DataFrame(
         {
             CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
-            SEGMENT: single._segment_labels(assignment, STRATUM, folder),
+            SEGMENT: single.segment_labels(assignment, STRATUM, folder),
             ARM: single.arm_labels(assignment, ARM, folder),
         }
     )
