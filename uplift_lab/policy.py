@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from uplift_lab import contracts
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.errors import InputError, input_error
 
@@ -133,6 +134,36 @@ def ipw_policy_value(
         "coupons": (coupons * converted, np.zeros(n)),
         "profit": (margin * revenue - coupons * converted, margin * revenue),
     }
+    totals, variances, fallback = _totals_over_strata(picked, treated, codes, quantities)
+    known_messages = float(message[picked].sum())
+    return PolicyValue(
+        n=n,
+        n_picked=int(picked.sum()),
+        n_treated=int(treated.sum()),
+        incremental_revenue=_estimate(totals["revenue"], variances["revenue"], confidence),
+        incremental_conversions=_estimate(
+            totals["conversions"], variances["conversions"], confidence
+        ),
+        cost=_estimate(known_messages + totals["coupons"], variances["coupons"], confidence),
+        incremental_profit=_estimate(
+            totals["profit"] - known_messages, variances["profit"], confidence
+        ),
+        confidence=confidence,
+        n_fallback_strata=int(fallback),
+    )
+
+
+_Quantities = Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _totals_over_strata(
+    picked: np.ndarray, treated: np.ndarray, codes: np.ndarray, quantities: _Quantities
+) -> tuple[dict[str, float], dict[str, float], int]:
+    """Per quantity the sum over strata of the picked customers' effect, and its variance.
+
+    A stratum with two messaged and two held-out picks is estimated by Hajek (difference of
+    means times its picks), otherwise by Horvitz-Thompson terms; the count of those is returned.
+    """
     totals = dict.fromkeys(quantities, 0.0)
     variances = dict.fromkeys(quantities, 0.0)
     fallback = 0
@@ -156,29 +187,26 @@ def ipw_policy_value(
                     treated_values[cell_t], control_values[cell_c], n_picked
                 )
             else:
-                weights = np.where(treated[members], 1 / share, -1 / (1 - share))
-                values = np.where(
-                    treated[members], treated_values[members], control_values[members]
-                )
-                value, variance = _ht_total(picked[members] * weights * values)
+                value, variance = _stratum_ht_total(
+                    picked[members], treated[members], share,
+                    treated_values[members], control_values[members],
+                )  # fmt: skip
             totals[name] += value
             variances[name] += variance
-    known_messages = float(message[picked].sum())
-    return PolicyValue(
-        n=n,
-        n_picked=int(picked.sum()),
-        n_treated=int(treated.sum()),
-        incremental_revenue=_estimate(totals["revenue"], variances["revenue"], confidence),
-        incremental_conversions=_estimate(
-            totals["conversions"], variances["conversions"], confidence
-        ),
-        cost=_estimate(known_messages + totals["coupons"], variances["coupons"], confidence),
-        incremental_profit=_estimate(
-            totals["profit"] - known_messages, variances["profit"], confidence
-        ),
-        confidence=confidence,
-        n_fallback_strata=int(fallback),
-    )
+    return totals, variances, fallback
+
+
+def _stratum_ht_total(
+    picked: np.ndarray,
+    treated: np.ndarray,
+    share: float,
+    treated_values: np.ndarray,
+    control_values: np.ndarray,
+) -> tuple[float, float]:
+    """Horvitz-Thompson total of one stratum's picked customers, weighted by 1 / propensity."""
+    weights = np.where(treated, 1 / share, -1 / (1 - share))
+    values = np.where(treated, treated_values, control_values)
+    return _ht_total(picked * weights * values)
 
 
 def _sum_estimates(parts: list[Estimate], confidence: float) -> Estimate:
@@ -303,8 +331,6 @@ def validate_past_campaign(
     stratum_col: str | None = None,
 ) -> pd.DataFrame:
     """Canonical past campaign: customer_id, treated (bool), converted, revenue, stratum."""
-    from uplift_lab import contracts
-
     for column in (CUSTOMER_ID, arm_col, conversion_col, revenue_col):
         contracts.require_columns(frame, (column,), source)
     if stratum_col is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from uplift_lab.cli._common import (
     split_list,
     warn,
 )
+
+if TYPE_CHECKING:  # annotations only: the workflow loads when the command runs
+    from uplift_lab.workflows.target import TargetOutcome
 
 TARGET_HELP = """Pick who gets which message, within budget, for the most incremental profit.
 
@@ -301,6 +304,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from uplift_lab import target as target_lib
         from uplift_lab.cli._common import parse_key_values
+        from uplift_lab.workflows.target import TargetFiles, TargetOptions, run_target
 
         config = target_lib.TargetConfig(
             channels=target_lib.parse_channels(
@@ -313,49 +317,56 @@ def register(app: typer.Typer) -> None:
             min_expected_profit=min_expected_profit,
             where=where,
         )
-        outcome = target_lib.run_target(
-            scores_file,
-            config,
+        files = TargetFiles(
             out=out,
-            model_dir=model_dir,
-            accept_weak_model=accept_weak_model,
-            policy=policy.strip().lower(),
-            analysis_file=analysis,
-            segment_effect=segment_effect.strip().lower(),
-            segments_file=segments_file,
-            holdout=holdout,
+            scores=scores_file,
+            segments=segments_file,
+            model=model_dir,
+            analysis=analysis,
+            validate_on=validate_on,
             experiment=experiment,
+            report=report_dir,
+            with_columns=tuple(split_list(with_columns)),
+            encoding=encoding,
+            force=force,
+        )
+        options = TargetOptions(
+            policy=policy.strip().lower(),
+            segment_effect=segment_effect.strip().lower(),
+            accept_weak_model=accept_weak_model,
+            holdout=holdout,
             salt=salt,
             start=start,
-            report_dir=report_dir,
-            validate_on=validate_on,
+            seed=seed,
             validate_control=validate_control,
             validate_stratum_col=validate_stratum_col,
-            seed=seed,
-            force=force,
-            encoding=encoding,
-            with_columns=split_list(with_columns),
         )
-        for message in outcome.warnings:
-            warn(message)
-        if as_json:
-            from uplift_lab.io import to_json_text
+        outcome = run_target(config, files, options)
+        _print_outcome(outcome, as_json=as_json, lang=lang)
 
-            typer.echo(to_json_text(outcome.summary), nl=False)
-            return
-        from uplift_lab.report import target_report
-        from uplift_lab.report.labels import labels_for
 
-        labels = labels_for(lang)
-        plan, split = outcome.plan, outcome.split
-        if outcome.segment_effects is not None:
-            console.print(target_report.segment_effects_table(outcome.segment_effects, labels))
-        console.print(target_report.segment_table(plan, split, labels))
-        console.print(target_report.comparison_table(plan, labels))
-        console.print(target_report.curve_table(plan, labels=labels))
-        if outcome.validation is not None:
-            console.print(target_report.validation_table(outcome.validation, labels))
-        for line in target_report.headline(plan, split, labels):
-            console.print(line)
-        for path in outcome.written:
-            console.print(labels("wrote {path}", path=path))
+def _print_outcome(outcome: TargetOutcome, *, as_json: bool, lang: Lang) -> None:
+    """Warnings on stderr, then the summary as JSON or the plan's tables and headline."""
+    from uplift_lab.report import target_report
+    from uplift_lab.report.labels import labels_for
+
+    for message in outcome.warnings:
+        warn(message)
+    if as_json:
+        from uplift_lab.io import to_json_text
+
+        typer.echo(to_json_text(outcome.summary), nl=False)
+        return
+    labels = labels_for(lang)
+    plan, split = outcome.plan, outcome.split
+    if outcome.segment_effects is not None:
+        console.print(target_report.segment_effects_table(outcome.segment_effects, labels))
+    console.print(target_report.segment_table(plan, split, labels))
+    console.print(target_report.comparison_table(plan, labels))
+    console.print(target_report.curve_table(plan, labels=labels))
+    if outcome.validation is not None:
+        console.print(target_report.validation_table(outcome.validation, labels))
+    for line in target_report.headline(plan, split, labels):
+        console.print(line)
+    for path in outcome.written:
+        console.print(labels("wrote {path}", path=path))

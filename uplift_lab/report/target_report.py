@@ -1,6 +1,6 @@
 """How a campaign plan is shown: terminal tables, the profit-vs-budget plot, and a JSON summary.
 
-The plan itself (uplift_lab.target.CampaignPlan) holds numbers only; this module formats them.
+The plan itself (uplift_lab.target.plan.CampaignPlan) holds numbers only; this module formats them.
 Nothing here writes files: the PNG is returned as bytes for io.write_bytes.
 """
 

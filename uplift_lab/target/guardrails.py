@@ -1,0 +1,114 @@
+"""Guardrails: a channel whose model is "not useful" on its held-out folds does not spend budget.
+
+``train`` stores a verdict per arm (:mod:`uplift_lab.uplift.guardrails`); ``target`` drops the
+channels whose model does not beat random targeting and refuses when none is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from uplift_lab.errors import input_error
+from uplift_lab.target.channels import Channel, TargetConfig
+from uplift_lab.uplift.evaluate import INCONCLUSIVE, NOT_USEFUL
+from uplift_lab.uplift.guardrails import target_outcome
+
+NO_MODEL_WARNING = (
+    "no --model given: whether the scores' model beats random targeting is not checked"
+    " (pass --model MODEL_DIR, the folder train wrote)"
+)
+
+
+WEAK_MODEL_FIX = (
+    "Target by the effects measured on the past campaign instead (--policy segments --analysis"
+    " reports/PAST/report.json), or pass --accept-weak-model to send on these scores anyway"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCheck:
+    """Which channels keep their model's scores, and why the others were dropped."""
+
+    kept: tuple[Channel, ...]
+    dropped: tuple[tuple[str, str], ...]  # (channel, the verdict's sentence)
+    unchecked: tuple[str, ...]
+    inconclusive: tuple[tuple[str, str], ...] = ()  # kept, not shown to beat random
+
+
+def check_channel_models(
+    channels: Sequence[Channel], verdicts: Mapping[str, Mapping[str, Mapping]]
+) -> ChannelCheck:
+    """Drop each channel whose model's held-out verdict (from ``train``) is "not useful".
+
+    A channel is judged by the arm of the same name; a model with one treated arm judges every
+    channel (they all use its single score). The revenue verdict counts when revenue was
+    modelled (that is the score ``target`` spends on), else the conversion one
+    (:func:`uplift_lab.uplift.guardrails.target_outcome`). "Inconclusive" channels are kept
+    and listed: their Qini is above random's, but the held-out data cannot show it.
+    """
+    kept, dropped, unchecked, inconclusive = [], [], [], []
+    for channel in channels:
+        arm = channel.name if channel.name in verdicts else None
+        if arm is None and len(verdicts) == 1:
+            arm = next(iter(verdicts))
+        entry = target_outcome(verdicts, arm) if arm is not None else None
+        if entry is None:
+            unchecked.append(channel.name)
+            kept.append(channel)
+        elif entry["verdict"] == NOT_USEFUL:
+            dropped.append((channel.name, str(entry["text"])))
+        else:
+            kept.append(channel)
+            if entry["verdict"] == INCONCLUSIVE:
+                inconclusive.append((channel.name, str(entry["text"])))
+    return ChannelCheck(tuple(kept), tuple(dropped), tuple(unchecked), tuple(inconclusive))
+
+
+def guard_channels(
+    config: TargetConfig,
+    verdicts: Mapping[str, Mapping[str, Mapping]],
+    *,
+    accept_weak_model: bool,
+    source: object,
+) -> tuple[TargetConfig, tuple[str, ...]]:
+    """The config without the channels whose model is "not useful", and what was said about them.
+
+    Refuses (naming ``source``, the model folder) when no channel is left, unless
+    ``accept_weak_model``: then every channel is kept.
+    """
+    check = check_channel_models(config.channels, verdicts)
+    warnings = []
+    for name, text in check.dropped:
+        warnings.append(
+            f"channel '{name}' dropped: its model is {text} Its customers can still get the"
+            " other channels"
+            + ("" if not accept_weak_model or check.kept else " (kept: --accept-weak-model)")
+        )
+    for name, text in check.inconclusive:
+        warnings.append(
+            f"channel '{name}' kept, but its model is not shown to beat random targeting"
+            f" ({_first_clause(text)}): its calibrated predictions lean on the average effect"
+            " the past campaign measured, and this send's holdout will tell"
+        )
+    if check.unchecked:
+        warnings.append(
+            f"channel(s) {', '.join(check.unchecked)}: the model has no arm of that name, so"
+            " their scores are not checked"
+        )
+    if not check.kept:
+        if not accept_weak_model:
+            names = ", ".join(name for name, _ in check.dropped)
+            raise input_error(
+                source,
+                f'the model is "not useful" (no better than random targeting on its held-out'
+                f" folds) for every channel ({names})",
+                WEAK_MODEL_FIX,
+            )
+        return config, tuple(warnings)
+    return replace(config, channels=check.kept), tuple(warnings)
+
+
+def _first_clause(text: str) -> str:
+    """A verdict sentence up to its first full stop (the advice after it is for evaluate)."""
+    return text.split(". ")[0].rstrip(".")

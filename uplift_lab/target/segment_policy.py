@@ -1,0 +1,155 @@
+"""The segments policy: target by the effects a past campaign measured, no model needed.
+
+``analyze``'s report.json gives each segment x channel's incremental revenue per customer; at
+the target's margin and costs that is a profit per message, and each segment whose best channel
+earns a positive one gets that channel (:func:`segment_policy_scores` feeds the planner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
+from uplift_lab.errors import InputError
+from uplift_lab.target.channels import P_TREATED, UPLIFT_REVENUE, Channel
+from uplift_lab.target.plan import ALL_SEGMENT
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEffects:
+    """Measured profit per message of every segment x channel of a past campaign's analysis.
+
+    ``table``: segment, channel, treated_n, control_n, incremental_revenue_per_customer (its CI),
+    conversion_rate_sent, profit_per_message (at the target's margin and costs, from the point
+    estimate or the CI's lower bound: ``effect``), best (the segment's best channel, if any).
+    """
+
+    table: pd.DataFrame
+    effect: str
+
+
+SEGMENT_EFFECTS = ("estimate", "ci_low")
+
+
+def segment_effects(
+    analysis: Mapping, channels: Sequence[Channel], margin: float, *, effect: str = "estimate"
+) -> SegmentEffects:
+    """Per segment x channel profit per message, from ``analyze``'s report.json comparisons.
+
+    Profit per message = margin x incremental revenue per customer - message cost - coupon x
+    conversion rate of the sent. ``effect="estimate"`` uses the measured difference (the unbiased
+    estimate of what a message earns), ``"ci_low"`` its lower confidence bound (send only where
+    a gain is shown). A segment label ``stage|channel`` (strata of a target holdout) counts as
+    the segment ``stage``. Without per-segment comparisons the overall effect holds for all.
+    """
+    if effect not in SEGMENT_EFFECTS:
+        raise InputError(f"--segment-effect: expected estimate or ci_low, got '{effect}'")
+    by_name = {c.name: c for c in channels}
+    rows = []
+    comparisons = analysis.get("comparisons") or []
+    if not any(item.get("segment") not in (None, ALL_SEGMENT) for item in comparisons):
+        comparisons = [{**item, "segment": ALL_SEGMENT} for item in analysis.get("overall") or []]
+    for item in comparisons:
+        channel = by_name.get(str(item.get("arm")))
+        revenue = item.get("revenue") or {}
+        if channel is None or revenue.get("difference") is None:
+            continue
+        segment = str(item["segment"])
+        head, _, tail = segment.rpartition("|")
+        if head and tail == channel.name:
+            segment = head
+        uplift = revenue["difference"] if effect == "estimate" else revenue.get("ci_low")
+        if uplift is None:  # no interval (too few customers): not measured well enough
+            continue
+        conversion = (item.get("conversion") or {}).get("treatment_mean") or 0.0
+        profit = margin * float(uplift) - channel.message_cost - channel.coupon * conversion
+        rows.append(
+            {
+                "segment": segment,
+                "channel": channel.name,
+                "treated_n": int(item.get("treated_n") or 0),
+                "control_n": int(item.get("control_n") or 0),
+                "incremental_revenue_per_customer": float(revenue["difference"]),
+                "ci_low": revenue.get("ci_low"),
+                "ci_high": revenue.get("ci_high"),
+                "conversion_rate_sent": float(conversion),
+                "profit_per_message": profit,
+            }
+        )
+    if not rows:
+        raise InputError(
+            "--analysis: the report has no comparison of the --channel channels against control"
+            f" (channels: {', '.join(by_name)}). Pass analyze's report.json of a past campaign"
+            " whose arms are named like the channels"
+        )
+    table = pd.DataFrame.from_records(rows)
+    # Several rows of one segment x channel (strata stage|channel of different channels) pool
+    # by treated size.
+    table = (
+        table.assign(weight=table["treated_n"].clip(lower=1))
+        .groupby(["segment", "channel"], sort=True)
+        .apply(_pool_rows, include_groups=False)
+        .reset_index()
+    )
+    ratio = table["profit_per_message"] / table["channel"].map(
+        lambda name: max(by_name[name].message_cost, 1e-12)
+    )
+    table["profit_per_cost"] = ratio
+    best = table[table["profit_per_message"] > 0].sort_values(
+        ["segment", "profit_per_message", "channel"], ascending=[True, False, True]
+    )
+    best_channel = best.drop_duplicates("segment").set_index("segment")["channel"]
+    table["best"] = table["segment"].map(best_channel) == table["channel"]
+    return SegmentEffects(table=table, effect=effect)
+
+
+def _pool_rows(group: pd.DataFrame) -> pd.Series:
+    weight = group["weight"].to_numpy(dtype=np.float64)
+    out = {}
+    pooled = ("incremental_revenue_per_customer", "conversion_rate_sent", "profit_per_message")
+    for column in pooled:
+        out[column] = float(np.average(group[column].to_numpy(dtype=np.float64), weights=weight))
+    for column in ("ci_low", "ci_high"):
+        values = pd.to_numeric(group[column], errors="coerce").to_numpy(dtype=np.float64)
+        out[column] = float(np.average(values, weights=weight)) if len(group) == 1 else np.nan
+    out["treated_n"] = int(group["treated_n"].sum())
+    out["control_n"] = int(group["control_n"].sum())
+    return pd.Series(out)
+
+
+def segment_policy_scores(
+    effects: SegmentEffects,
+    segments: pd.DataFrame,
+    channels: Sequence[Channel],
+    margin: float,
+    segment_col: str = LIFECYCLE,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Scores valued by the measured effects, and each customer's one allowed channel.
+
+    Every customer of a measured segment gets ``uplift_revenue_<channel>`` = (profit per message
+    + costs) / margin (so the planner's expected profit is the measured one; NaN where the
+    segment x channel was not measured). The returned Series (customer_id -> channel) allows
+    only the segment's best channel, and only where its profit per message is positive; the
+    planner then ranks by profit per cost within the budget.
+    """
+    table = effects.table.set_index("segment")
+    segment = segments[segment_col].astype("string").fillna("")
+    if set(table.index) == {ALL_SEGMENT}:
+        segment = pd.Series(ALL_SEGMENT, index=segments.index, dtype="string")
+    out = pd.DataFrame({CUSTOMER_ID: segments[CUSTOMER_ID].to_numpy()})
+    best = table[table["best"]]["channel"]
+    allowed = pd.Series(segment.map(best).to_numpy(dtype=object), index=out[CUSTOMER_ID])
+    by_name = {c.name: c for c in channels}
+    for channel in channels:
+        mine = table[table["channel"] == channel.name]
+        profit = segment.map(mine["profit_per_message"]).astype("float64").to_numpy()
+        conversion = segment.map(mine["conversion_rate_sent"]).astype("float64").to_numpy()
+        cost = by_name[channel.name].message_cost + by_name[channel.name].coupon * conversion
+        out[f"{UPLIFT_REVENUE}_{channel.name}"] = (profit + cost) / margin
+        if channel.coupon > 0:
+            out[f"{P_TREATED}_{channel.name}"] = np.nan_to_num(conversion)
+    return out, allowed.dropna()
