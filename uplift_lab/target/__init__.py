@@ -38,6 +38,7 @@ from uplift_lab.target.channels import (
     TargetConfig,
     channel_scores,
     check_segment_columns,
+    needed_score_columns,
     opt_in_mask,
     parse_channels,
     validate_scores,
@@ -80,15 +81,22 @@ from uplift_lab.target.segment_policy import (
     segment_policy_scores,
 )
 from uplift_lab.target.solver import (
+    BUDGET_ROUNDING,
     NO_CHANNEL,
     Selection,
     option_economics,
     rank_policy,
     select_offers,
+    stop_reason,
 )
+
+# The names these had inside the single target.py (uplift_lab.spark.target imports them).
+_needed_score_columns = needed_score_columns
+_stop_reason = stop_reason
 
 __all__ = [
     "ALL_SEGMENT",
+    "BUDGET_ROUNDING",
     "DEFAULT_ELIGIBLE",
     "IPW_VALUED",
     "MODEL_VALUED",
@@ -119,6 +127,7 @@ __all__ = [
     "check_segment_columns",
     "check_send_list_columns",
     "guard_channels",
+    "needed_score_columns",
     "opt_in_mask",
     "option_economics",
     "parse_channels",
@@ -131,6 +140,7 @@ __all__ = [
     "select_offers",
     "send_list_with_columns",
     "split_holdout",
+    "stop_reason",
     "summarize_by_segment",
     "validate_scores",
     "value_comparison_on_past",

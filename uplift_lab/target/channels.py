@@ -113,14 +113,15 @@ def validate_scores(
     out[CUSTOMER_ID] = contracts.ids_as_text(frame, CUSTOMER_ID, source, unique=True)
     if len(out) == 0:
         raise input_error(source, "has no rows", "Score some customers first (uplift-lab score)")
-    for column in _needed_score_columns(frame, source, channels):
+    for column in needed_score_columns(frame, source, channels):
         out[column] = contracts.numeric_column(frame, column, source)
     return out
 
 
-def _needed_score_columns(
+def needed_score_columns(
     frame: pd.DataFrame, source: object, channels: Sequence[Channel]
 ) -> list[str]:
+    """The score columns the channels read (own columns first), refusing when one is missing."""
     needed: list[str] = []
     for channel in channels:
         own_revenue = f"{UPLIFT_REVENUE}_{channel.name}"

@@ -223,7 +223,7 @@ def select_offers(
     total_profit = float(profit[rows, choice[rows]].sum())
     exact = _single_channel_equal_costs(cost, usable)
     gap = 0.0 if exact else max(lp_bound - total_profit, 0.0)
-    reason = _stop_reason(budget_value, max_customers, len(rows), taken_steps, len(steps.cost))
+    reason = stop_reason(budget_value, max_customers, len(rows), taken_steps, len(steps.cost))
     return Selection(
         choice=choice,
         entry_order=entry_order,
@@ -395,7 +395,7 @@ def _single_channel_equal_costs(cost: np.ndarray, usable: np.ndarray) -> bool:
     return bool(np.all(costs == costs[0]))
 
 
-def _stop_reason(
+def stop_reason(
     budget: float,
     max_customers: int | None,
     n_selected: int,
