@@ -13,12 +13,8 @@ import pytest
 from scipy.stats import spearmanr
 
 from uplift_lab.errors import InputError
-from uplift_lab.uplift.data import (
-    FeatureSpec,
-    encode_features,
-    experiment_training_data,
-    table_training_data,
-)
+from uplift_lab.uplift.data import experiment_training_data, table_training_data
+from uplift_lab.uplift.features import FeatureSpec, encode_features
 from uplift_lab.uplift.models import (
     ArmModel,
     LightGBMSettings,

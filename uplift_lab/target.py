@@ -1015,8 +1015,8 @@ def check_channel_models(
     (:func:`uplift_lab.uplift.guardrails.target_outcome`). "Inconclusive" channels are kept
     and listed: their Qini is above random's, but the held-out data cannot show it.
     """
-    from uplift_lab.uplift.evaluate import INCONCLUSIVE, NOT_USEFUL
     from uplift_lab.uplift.guardrails import target_outcome
+    from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
 
     kept, dropped, unchecked, inconclusive = [], [], [], []
     for channel in channels:
@@ -1375,7 +1375,8 @@ def _read_verdicts(model_dir: Path) -> dict:
     """The per-arm verdicts train stored in model.json (computed now for older models)."""
     from uplift_lab import io
     from uplift_lab.uplift import guardrails
-    from uplift_lab.uplift.store import CV_PREDICTIONS_FILE, read_model_description
+    from uplift_lab.uplift.store import CV_PREDICTIONS_FILE
+    from uplift_lab.workflows.model_folder import read_model_description
 
     description = read_model_description(model_dir)
     cv_metrics = description.get("cv_metrics") or {}

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from uplift_lab.uplift.evaluate import NOT_USEFUL, RANDOM, RFM_RULE
+from uplift_lab.uplift.baselines import RANDOM, RFM_RULE
+from uplift_lab.uplift.verdict import NOT_USEFUL
 
 VERDICTS_KEY = "verdicts"
 # Revenue learners whose ranking is the chosen conversion learner's (a constant order value).

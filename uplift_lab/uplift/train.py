@@ -23,7 +23,8 @@ from uplift_lab import __version__
 from uplift_lab.contracts import ids_as_text
 from uplift_lab.errors import input_error
 from uplift_lab.uplift.calibration import UpliftCalibration, calibrate_held_out
-from uplift_lab.uplift.data import ROW_ID, FeatureSpec, TrainingData, encode_features
+from uplift_lab.uplift.data import ROW_ID, TrainingData
+from uplift_lab.uplift.features import FeatureSpec, encode_features
 from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
     ENSEMBLE_PARTS,
@@ -109,7 +110,7 @@ class TrainResult:
 
 def curve_metrics(outcome: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> dict:
     """Qini coefficient, AUUC and uplift@k of a ranking on one held-out fold (evaluate.py)."""
-    from uplift_lab.uplift.evaluate import uplift_curve_metrics
+    from uplift_lab.uplift.metrics import uplift_curve_metrics
 
     metrics = uplift_curve_metrics(outcome, uplift, treatment, ks=KS)
     result = {"qini": float(metrics.qini_coefficient), "auuc": float(metrics.auuc)}
@@ -406,7 +407,7 @@ def baseline_records(
     with the same seeded tie-breaks, so ``evaluate --seed`` equal to the training seed shows the
     same numbers.
     """
-    from uplift_lab.uplift.evaluate import baseline_scores
+    from uplift_lab.uplift.baselines import baseline_scores
 
     scores = baseline_scores(frame, response_proba=frame["p_control"].to_numpy(), seed=seed)
     outcome = frame[target].to_numpy(dtype=np.float64)
