@@ -35,8 +35,9 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.uplift.data import table_training_data
+from uplift_lab.uplift.evaluate import evaluate_held_out
 from uplift_lab.uplift.models import LightGBMSettings
-from uplift_lab.uplift.train import evaluate_held_out, train_uplift_model
+from uplift_lab.uplift.train import train_uplift_model
 from uplift_lab.workflows.model_folder import load_model, save_model
 from uplift_lab.workflows.score import score_file
 

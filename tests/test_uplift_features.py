@@ -15,7 +15,8 @@ from uplift_lab.cli import app
 from uplift_lab.errors import InputError
 from uplift_lab.uplift.data import table_training_data
 from uplift_lab.uplift.features import choose_default_features, encode_features, text_date_format
-from uplift_lab.uplift.train import score_matrix, train_uplift_model
+from uplift_lab.uplift.scoring import score_matrix
+from uplift_lab.uplift.train import train_uplift_model
 from uplift_lab.workflows.model_folder import load_model, save_model
 from uplift_lab.workflows.score import score_file
 from uplift_lab.workflows.training_data import load_table_training_data

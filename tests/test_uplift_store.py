@@ -15,7 +15,8 @@ from tests.test_uplift_models import FAST, _training, simulated_campaign
 from uplift_lab import io
 from uplift_lab.errors import InputError
 from uplift_lab.uplift import campaign_scores, store
-from uplift_lab.uplift.train import score_frame, score_matrix, train_uplift_model
+from uplift_lab.uplift.scoring import score_frame, score_matrix
+from uplift_lab.uplift.train import train_uplift_model
 from uplift_lab.workflows.model_folder import load_model, save_model
 from uplift_lab.workflows.score import score_file
 

@@ -202,17 +202,16 @@ def register(app: typer.Typer) -> None:
         if (model_dir is None) == (scores is None):
             raise InputError("evaluate: pass exactly one of MODEL_DIR or --scores FILE")
         if scores is not None:
-            campaign = None
+            inputs = None
             if experiment is not None or orders is not None:
-                campaign = _campaign_outcomes(
-                    experiment, orders, outcomes, start, window_days,
-                    (customer_col, time_col, amount_col), encoding,
-                    order_inputs(
-                preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
-                exclude_status, refund_col, refund_rows,
-                time_parsing(date_format, dayfirst, timezone),
-            ),
+                inputs = order_inputs(
+                    preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
+                    exclude_status, refund_col, refund_rows,
+                    time_parsing(date_format, dayfirst, timezone),
                 )  # fmt: skip
+            campaign = _campaign_experiment(
+                experiment, orders, outcomes, start, window_days, inputs
+            )
             _evaluate_scores(
                 scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
                 revenue_col, score_cols, rfm_cols, splits, seed, force, encoding, as_json,
@@ -255,29 +254,18 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _campaign_outcomes(
-    experiment, orders, outcomes, start, window_days, columns, encoding, inputs=None
-):
-    """``evaluate --scores --experiment --orders``: arms and window outcomes of a campaign."""
+def _campaign_experiment(experiment, orders, outcomes, start, window_days, inputs):
+    """``evaluate --scores --experiment --orders``: the campaign whose outcomes to read."""
     from uplift_lab.errors import InputError
-    from uplift_lab.workflows.training_data import load_experiment_outcomes
+    from uplift_lab.workflows.training_data import CampaignExperiment
 
+    if experiment is None and orders is None:
+        return None
     if experiment is None or orders is None:
         raise InputError("--experiment FOLDER and --orders FILE go together (arms and outcomes)")
     if outcomes is not None:
         raise InputError("pass either --outcomes FILE or --experiment FOLDER --orders FILE")
-    customer_col, time_col, amount_col = columns
-    return load_experiment_outcomes(
-        experiment,
-        orders,
-        start,
-        window_days,
-        encoding=encoding,
-        customer_col=customer_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        inputs=inputs,
-    )
+    return CampaignExperiment(experiment, orders, start, window_days, inputs=inputs)
 
 
 def _evaluate_scores(
@@ -317,7 +305,7 @@ def _evaluate_scores(
         score_cols=split_list(score_cols) or None,
         treated=treated,
         rfm_cols=parse_key_values(rfm_cols, "--rfm-cols") or None,
-        campaign=campaign,
+        experiment=campaign,
         n_splits=splits,
         seed=seed,
         force=force,

@@ -545,7 +545,7 @@ def held_out_report_files(
     """The report on a model folder's held-out predictions.
 
     ``evaluations`` are ``(arm, outcome, evaluation)`` triples as returned by
-    ``uplift_lab.uplift.train.evaluate_held_out``; ``description`` is the model's model.json.
+    ``uplift_lab.uplift.evaluate.evaluate_held_out``; ``description`` is the model's model.json.
     """
     control = str(description.get("control", "control"))
     cv = description.get("cv_metrics", {}) or {}

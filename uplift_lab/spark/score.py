@@ -4,7 +4,7 @@ The model folder's files (LightGBM text boosters, model.json, manifest.json) are
 bytes; each Python worker loads them once, in memory, with
 :func:`uplift_lab.uplift.store.model_from_files` (so the manifest check runs there too, and
 nothing is unpickled from the folder). ``mapInPandas`` then calls
-:func:`uplift_lab.uplift.train.score_frame`, the function ``score`` calls on DuckDB batches, on
+:func:`uplift_lab.uplift.scoring.score_frame`, the function ``score`` calls on DuckDB batches, on
 each Arrow batch of a partition: the same code gives the same scores. The scores come back to
 the driver as a DataFrame; :mod:`uplift_lab.workflows.score` writes them.
 """
@@ -22,8 +22,9 @@ import pyarrow as pa
 from uplift_lab.errors import input_error
 from uplift_lab.spark import io as spark_io
 from uplift_lab.uplift.data import ROW_ID
+from uplift_lab.uplift.scoring import score_frame
 from uplift_lab.uplift.store import model_from_files, with_reference_date
-from uplift_lab.uplift.train import UpliftModel, score_frame
+from uplift_lab.uplift.train import UpliftModel
 
 _LOADED: dict[str, Any] = {}  # per Python worker: model folder digest -> loaded model
 

@@ -20,6 +20,7 @@ from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import InputError, input_error
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift.features import (
+    FeatureChoice,
     FeatureSpec,
     choose_default_features,
     column_date_kind,
@@ -250,66 +251,18 @@ def table_training_data(
     if len(frame) == 0:
         raise input_error(source, "has no rows", "Pass the campaign's customers")
     reserved = set(outcome_columns) | ({id_col} if id_col else set())
-    dropped: dict[str, tuple[str, ...]] = {}
-    if features:
-        require_columns(frame, features, source)
-        used = [name for name in features if name in reserved]
-        if used:
-            raise input_error(
-                source,
-                f"--features includes '{used[0]}', which is the id, arm or an outcome",
-                "Features must be known before the campaign; remove it",
-            )
-        columns = list(dict.fromkeys(features))
-        kinds = {str(name): column_date_kind(frame[name]) for name in columns}
-        date_columns = {name: kind for name, kind in kinds.items() if kind is not None}
-        table_dates = {}
-    else:
-        candidates = [name for name in frame.columns if name not in reserved | set(exclude)]
-        choice = choose_default_features(frame, candidates)
-        columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
-        table_dates = choice.table_dates
+    choice = _feature_choice(frame, features, reserved, exclude, source)
+    columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
     if not columns:
         raise input_error(source, "has no feature columns", "Add customer features or --features")
     if date_columns and reference is None:
-        reference = latest_date(frame, table_dates or date_columns, source)
+        reference = latest_date(frame, choice.table_dates or date_columns, source)
         reference_origin = "the day after the table's latest date"
     labels, treated = _arm_labels(frame, treatment_col, control, source)
-    conversion = _binary_outcome(frame, outcome_col, source)
-    if len(np.unique(conversion)) < 2:
-        raise input_error(
-            source,
-            f"outcome column '{outcome_col}' is {conversion[0]:g} for every customer",
-            "Uplift needs customers who converted and customers who did not",
-        )
-    revenue = None
-    if revenue_col:
-        revenue = numeric_column(frame, revenue_col, source, allow_negative=False).to_numpy()
-        if len(np.unique(revenue)) < 2:
-            raise input_error(
-                source,
-                f"revenue column '{revenue_col}' is {revenue[0]:g} for every customer",
-                "Pass spend per customer as --revenue-col, or a fixed --value-per-conversion",
-            )
-        if np.array_equal(revenue, conversion):
-            raise input_error(
-                source,
-                f"revenue column '{revenue_col}' equals the 0/1 outcome '{outcome_col}'",
-                "Pass spend per customer as --revenue-col, or --value-per-conversion V",
-            )
+    conversion, revenue = _outcomes(frame, outcome_col, revenue_col, source)
     feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)
     specs = infer_feature_specs(feature_frame, feature_frame.columns, source, reference=reference)
-    if rfm_cols is None:
-        rfm = detect_rfm_columns(feature_frame, list(feature_frame.columns))
-    else:
-        rfm = check_rfm_parts(rfm_cols)
-        used = [column for column in rfm.values() if column in reserved]
-        if used:
-            raise input_error(
-                "--rfm-cols",
-                f"'{used[0]}' is the id, arm or an outcome, not a pre-campaign RFM column",
-                RFM_COLS_FIX,
-            )
+    rfm = _rfm_columns(feature_frame, rfm_cols, reserved)
     rfm_values = rfm_baseline_values(frame, rfm, source) if rfm else None
     return TrainingData(
         ids=ids,
@@ -329,6 +282,77 @@ def table_training_data(
         reference_date=reference.isoformat() if date_columns else "",
         reference_origin=reference_origin if date_columns else "",
     )
+
+
+def _feature_choice(
+    frame: pd.DataFrame,
+    features: Sequence[str] | None,
+    reserved: set,
+    exclude: Sequence[str],
+    source: object,
+) -> FeatureChoice:
+    """The named ``features`` (checked), else the default choice among the other columns."""
+    if not features:
+        candidates = [name for name in frame.columns if name not in reserved | set(exclude)]
+        return choose_default_features(frame, candidates)
+    require_columns(frame, features, source)
+    used = [name for name in features if name in reserved]
+    if used:
+        raise input_error(
+            source,
+            f"--features includes '{used[0]}', which is the id, arm or an outcome",
+            "Features must be known before the campaign; remove it",
+        )
+    columns = list(dict.fromkeys(features))
+    kinds = {str(name): column_date_kind(frame[name]) for name in columns}
+    date_columns = {name: kind for name, kind in kinds.items() if kind is not None}
+    return FeatureChoice(tuple(columns), {}, date_columns, {})
+
+
+def _outcomes(
+    frame: pd.DataFrame, outcome_col: str, revenue_col: str | None, source: object
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The 0/1 conversion and the revenue (or None), each refused when constant."""
+    conversion = _binary_outcome(frame, outcome_col, source)
+    if len(np.unique(conversion)) < 2:
+        raise input_error(
+            source,
+            f"outcome column '{outcome_col}' is {conversion[0]:g} for every customer",
+            "Uplift needs customers who converted and customers who did not",
+        )
+    if not revenue_col:
+        return conversion, None
+    revenue = numeric_column(frame, revenue_col, source, allow_negative=False).to_numpy()
+    if len(np.unique(revenue)) < 2:
+        raise input_error(
+            source,
+            f"revenue column '{revenue_col}' is {revenue[0]:g} for every customer",
+            "Pass spend per customer as --revenue-col, or a fixed --value-per-conversion",
+        )
+    if np.array_equal(revenue, conversion):
+        raise input_error(
+            source,
+            f"revenue column '{revenue_col}' equals the 0/1 outcome '{outcome_col}'",
+            "Pass spend per customer as --revenue-col, or --value-per-conversion V",
+        )
+    return conversion, revenue
+
+
+def _rfm_columns(
+    features: pd.DataFrame, rfm_cols: Mapping[str, str] | None, reserved: set
+) -> dict[str, str]:
+    """The RFM-rule baseline's columns: ``rfm_cols`` (checked), else detected by name."""
+    if rfm_cols is None:
+        return detect_rfm_columns(features, list(features.columns))
+    rfm = check_rfm_parts(rfm_cols)
+    used = [column for column in rfm.values() if column in reserved]
+    if used:
+        raise input_error(
+            "--rfm-cols",
+            f"'{used[0]}' is the id, arm or an outcome, not a pre-campaign RFM column",
+            RFM_COLS_FIX,
+        )
+    return rfm
 
 
 def assignment_outcomes(

@@ -466,3 +466,47 @@ def _best_model(evaluated: Sequence[ScoreEvaluation]) -> str | None:
     models = [item for item in evaluated if not item.is_baseline]
     qini_means = [item.summary.loc["qini_coefficient", "mean"] for item in models]
     return models[int(np.nanargmax(qini_means))].name if np.isfinite(qini_means).any() else None
+
+
+def evaluate_held_out(
+    cv_predictions: pd.DataFrame,
+    description: dict,
+    *,
+    seed: int = 0,
+    source: object = "cv_predictions.parquet",
+) -> list:
+    """Evaluate every candidate and the baselines on training's held-out predictions.
+
+    One :class:`~uplift_lab.uplift.evaluate.ModelEvaluation` per treated arm and outcome
+    (conversion, and revenue when it was modelled), with CIs over the CV folds (Nadeau-Bengio
+    corrected for their shared training data).
+    """
+    folds = int(description["cv_metrics"]["folds"])
+    id_col = str(description["id_col"])
+    evaluations = []
+    for arm in description["arms"]:
+        frame = cv_predictions[cv_predictions["arm"] == arm].reset_index(drop=True)
+        for target in ("conversion", "revenue"):
+            prefix = f"uplift_{target}__"
+            columns = [name for name in frame.columns if name.startswith(prefix)]
+            if not columns or target not in frame.columns:
+                continue
+            labels = {name: f"{name[len(prefix) :]} ({target})" for name in columns}
+            chosen = description["cv_metrics"]["choice"][arm][target]
+            labels[f"{prefix}{chosen}"] += " [chosen]"
+            evaluation = evaluate_scores(
+                frame.drop(columns=[id_col], errors="ignore"),
+                score_cols=columns,
+                outcome_col=target,
+                treatment_col="assigned_arm",
+                control=str(description["control"]),
+                treated=str(arm),
+                fold_col="fold",
+                test_to_train_ratio=1.0 / (folds - 1),
+                response_col="p_control",
+                labels=labels,
+                seed=seed,
+                source=source,
+            )
+            evaluations.append((str(arm), target, evaluation))
+    return evaluations

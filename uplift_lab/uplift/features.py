@@ -26,7 +26,6 @@ TOO_MANY_LEVELS_FIX = (
 )
 
 
-
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
     """One model feature: its column name, ``numeric`` or ``categorical``, and the levels seen.
@@ -64,7 +63,6 @@ class FeatureSpec:
             str(derivation.get("reference", "")),
             str(derivation.get("date_format", "")),
         )
-
 
 
 # Default features (no --features): what a careful analyst keeps and drops, and why.
@@ -366,4 +364,3 @@ def encode_features(
             codes[codes < 0] = np.nan
             matrix[:, j] = codes + 1.0
     return matrix
-

@@ -37,7 +37,7 @@ def chosen_model_verdicts(
     sentence; ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
     paired customer-bootstrap CI (None without RFM columns).
     """
-    from uplift_lab.uplift.train import evaluate_held_out
+    from uplift_lab.uplift.evaluate import evaluate_held_out
 
     chosen_columns = {
         f"uplift_{target}__{kind}"

@@ -37,7 +37,8 @@ from uplift_lab.uplift.models import (
     feature_names,
 )
 from uplift_lab.uplift.schema import RETRAIN_FIX, validate_model_description
-from uplift_lab.uplift.train import UpliftModel, score_matrix
+from uplift_lab.uplift.scoring import score_matrix
+from uplift_lab.uplift.train import UpliftModel
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.json"

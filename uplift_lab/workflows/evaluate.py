@@ -33,9 +33,14 @@ from uplift_lab.uplift.campaign_scores import (
     with_rfm_columns,
 )
 from uplift_lab.uplift.data import CampaignOutcomes
-from uplift_lab.uplift.evaluate import DEFAULT_KS, ModelEvaluation, evaluate_scores
-from uplift_lab.uplift.train import evaluate_held_out
+from uplift_lab.uplift.evaluate import (
+    DEFAULT_KS,
+    ModelEvaluation,
+    evaluate_held_out,
+    evaluate_scores,
+)
 from uplift_lab.workflows.model_folder import read_held_out_predictions, read_model_description
+from uplift_lab.workflows.training_data import CampaignExperiment, read_campaign_outcomes
 
 
 def write_report_files(files: ReportFiles, folder: Path) -> list[str]:
@@ -218,6 +223,7 @@ def evaluate_scores_against_outcomes(
     treated: str | None = None,
     rfm_cols: dict[str, str] | None = None,
     campaign: CampaignOutcomes | None = None,
+    experiment: CampaignExperiment | None = None,
     n_splits: int = 5,
     seed: int = 0,
     force: bool = False,
@@ -231,11 +237,15 @@ def evaluate_scores_against_outcomes(
     the scores file's first column, as ``score`` writes it). Without ``outcomes_path`` the
     scores file must hold the arm and outcomes itself. ``campaign`` (a
     :class:`~uplift_lab.uplift.data.CampaignOutcomes` from an experiment folder and the order
-    log) replaces ``outcomes_path``, ``arm_col``, ``control`` and the outcome columns. Every
+    log; read here from ``experiment``, a :class:`~uplift_lab.workflows.training_data.
+    CampaignExperiment`) replaces ``outcomes_path``, ``arm_col``, ``control`` and the outcome
+    columns. Every
     score is compared with the random, RFM-rule and purchase-probability baselines, CIs over
     ``n_splits`` random parts; the report is written atomically to ``out_dir``.
     """
     scores_path = Path(scores_path)
+    if experiment is not None:
+        campaign = read_campaign_outcomes(experiment, encoding)
     if id_col is None:
         id_col = io.table_column_names(scores_path, encoding=encoding)[0]
     scores = io.read_table(scores_path, encoding=encoding, string_columns=[id_col])

@@ -3,7 +3,7 @@
 On DuckDB the customers are read and written in batches (:func:`score_file`), so millions of
 customers fit in memory; with ``--engine spark`` the model's files travel to the executors and
 :func:`uplift_lab.spark.score.score_spark` scores each partition with the same
-:func:`uplift_lab.uplift.train.score_frame`. Either way the scores file is written here.
+:func:`uplift_lab.uplift.scoring.score_frame`. Either way the scores file is written here.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.errors import input_error
 from uplift_lab.uplift.data import ROW_ID
+from uplift_lab.uplift.scoring import score_frame
 from uplift_lab.uplift.store import with_reference_date
-from uplift_lab.uplift.train import UpliftModel, score_frame
+from uplift_lab.uplift.train import UpliftModel
 from uplift_lab.workflows.model_folder import load_model
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from uplift_lab.columnmap import InputSpec
 from uplift_lab.errors import input_error
 from uplift_lab.uplift import guardrails
 from uplift_lab.uplift.data import TrainingData
@@ -21,6 +20,7 @@ from uplift_lab.uplift.models import LightGBMSettings
 from uplift_lab.uplift.train import TrainResult, train_uplift_model
 from uplift_lab.workflows.model_folder import save_model
 from uplift_lab.workflows.training_data import (
+    CampaignExperiment,
     load_experiment_training_data,
     load_table_training_data,
 )
@@ -39,19 +39,6 @@ class CampaignTable:
     features: Sequence[str] | None = None
     start: str | None = None  # the date that date features count days back from
     fallback_id_col: str | None = None  # the customer id column, used where the table has it
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignExperiment:
-    """An experiment folder written by ``design`` with the order log (``--experiment``)."""
-
-    experiment: Path
-    orders: Path
-    start: str | None = None
-    window_days: int | None = None
-    customers: Path | None = None
-    events: Path | None = None
-    inputs: InputSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

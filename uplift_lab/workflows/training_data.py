@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,19 @@ from uplift_lab.uplift.data import (
     integer_ids_from_text,
     table_training_data,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignExperiment:
+    """An experiment folder written by ``design`` with the order log (``--experiment``)."""
+
+    experiment: Path
+    orders: Path
+    start: str | None = None
+    window_days: int | None = None
+    customers: Path | None = None
+    events: Path | None = None
+    inputs: InputSpec | None = None
 
 
 def load_table_training_data(
@@ -205,3 +219,17 @@ def _experiment_with_orders(
     )
     counted = load_orders(orders_path, inputs.orders, encoding=encoding)
     return loaded, start_time, window, origin, counted
+
+
+def read_campaign_outcomes(
+    campaign: CampaignExperiment, encoding: str | None = None
+) -> CampaignOutcomes:
+    """The arms and window outcomes of an experiment folder's customers (``evaluate --scores``)."""
+    return load_experiment_outcomes(
+        campaign.experiment,
+        campaign.orders,
+        campaign.start,
+        campaign.window_days,
+        encoding=encoding,
+        inputs=campaign.inputs,
+    )
