@@ -161,7 +161,7 @@ def test_score_applies_training_transformations_and_calibration(messy_model, tmp
 
 
 def test_score_as_of_moves_the_date_reference(messy_model, tmp_path) -> None:
-    from uplift_lab.uplift.store import with_reference_date
+    from uplift_lab.uplift.scoring import with_reference_date
 
     frame, _, data, result, folder = messy_model
     moved = with_reference_date(load_model(folder), "2026-07-01")

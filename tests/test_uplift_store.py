@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.test_uplift_models import FAST, _training, simulated_campaign
 from uplift_lab import io
 from uplift_lab.errors import InputError
-from uplift_lab.uplift import campaign_scores, store
+from uplift_lab.uplift import campaign_scores, scoring
 from uplift_lab.uplift.scoring import score_frame, score_matrix
 from uplift_lab.uplift.train import train_uplift_model
 from uplift_lab.workflows.model_folder import load_model, save_model
@@ -168,7 +168,7 @@ def test_categorical_codes_round_trip_through_model_json(levels, picks) -> None:
 
 def test_output_columns_match_what_score_writes(trained) -> None:
     _, _, result, _ = trained
-    assert store.output_columns(result.model)[0] == "p_control"
+    assert scoring.output_columns(result.model)[0] == "p_control"
 
 
 def test_duplicate_ids_in_different_batches_are_refused_and_nothing_is_written(

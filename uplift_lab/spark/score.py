@@ -22,8 +22,8 @@ import pyarrow as pa
 from uplift_lab.errors import input_error
 from uplift_lab.spark import io as spark_io
 from uplift_lab.uplift.data import ROW_ID
-from uplift_lab.uplift.scoring import score_frame
-from uplift_lab.uplift.store import model_from_files, with_reference_date
+from uplift_lab.uplift.scoring import score_frame, with_reference_date
+from uplift_lab.uplift.store import model_from_files
 from uplift_lab.uplift.train import UpliftModel
 
 _LOADED: dict[str, Any] = {}  # per Python worker: model folder digest -> loaded model

@@ -6,11 +6,14 @@ on Spark partitions alike), so the same model gives the same scores on every eng
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import ids_as_text
 from uplift_lab.errors import input_error
+from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift.calibration import UpliftCalibration
 from uplift_lab.uplift.data import ROW_ID
 from uplift_lab.uplift.features import encode_features
@@ -117,3 +120,19 @@ def score_frame(
     for name, values in score_matrix(model, matrix).items():
         out[name] = values
     return out
+
+
+def output_columns(model: UpliftModel) -> list[str]:
+    """The score columns ``score`` writes for ``model`` (after the id column)."""
+    probe = score_matrix(model, np.zeros((1, len(model.specs))))
+    return list(probe)
+
+
+def with_reference_date(model: UpliftModel, as_of: str) -> UpliftModel:
+    """``model`` with its date features counting days before ``as_of`` instead."""
+    moment = parse_date_option(as_of, "--as-of", "2026-11-01")
+    specs = tuple(
+        replace(spec, days_before=moment.isoformat()) if spec.days_before else spec
+        for spec in model.specs
+    )
+    return replace(model, specs=specs)

@@ -19,14 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 from uplift_lab import __version__
 from uplift_lab.errors import input_error
-from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift.calibration import UpliftCalibration
 from uplift_lab.uplift.features import FeatureSpec
 from uplift_lab.uplift.models import (
@@ -37,7 +33,6 @@ from uplift_lab.uplift.models import (
     feature_names,
 )
 from uplift_lab.uplift.schema import RETRAIN_FIX, validate_model_description
-from uplift_lab.uplift.scoring import score_matrix
 from uplift_lab.uplift.train import UpliftModel
 
 SCHEMA_VERSION = 1
@@ -323,19 +318,3 @@ def model_from_description(
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise input_error(folder / MODEL_FILE, f"is incomplete ({exc})", RETRAIN_FIX) from None
-
-
-def output_columns(model: UpliftModel) -> list[str]:
-    """The score columns ``score`` writes for ``model`` (after the id column)."""
-    probe = score_matrix(model, np.zeros((1, len(model.specs))))
-    return list(probe)
-
-
-def with_reference_date(model: UpliftModel, as_of: str) -> UpliftModel:
-    """``model`` with its date features counting days before ``as_of`` instead."""
-    moment = parse_date_option(as_of, "--as-of", "2026-11-01")
-    specs = tuple(
-        replace(spec, days_before=moment.isoformat()) if spec.days_before else spec
-        for spec in model.specs
-    )
-    return replace(model, specs=specs)

@@ -18,8 +18,7 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.errors import input_error
 from uplift_lab.uplift.data import ROW_ID
-from uplift_lab.uplift.scoring import score_frame
-from uplift_lab.uplift.store import with_reference_date
+from uplift_lab.uplift.scoring import score_frame, with_reference_date
 from uplift_lab.uplift.train import UpliftModel
 from uplift_lab.workflows.model_folder import load_model
 
