@@ -35,9 +35,11 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.uplift.data import table_training_data
+from uplift_lab.uplift.evaluate import evaluate_held_out
 from uplift_lab.uplift.models import LightGBMSettings
-from uplift_lab.uplift.store import load_model, save_model, score_file
-from uplift_lab.uplift.train import evaluate_held_out, train_uplift_model
+from uplift_lab.uplift.train import train_uplift_model
+from uplift_lab.workflows.model_folder import load_model, save_model
+from uplift_lab.workflows.score import score_file
 
 REGIONS = np.array(["east", "north", "south", "west", "central"])
 STAGES = np.array(["new", "active", "semi_active", "silent", "churned"])

@@ -81,10 +81,10 @@ def main() -> None:
     from uplift_lab.design import create_experiment
     from uplift_lab.spark.analyze import analyze_experiment_spark
     from uplift_lab.spark.design import create_experiment_spark
-    from uplift_lab.spark.score import score_spark
     from uplift_lab.spark.session import spark_session
-    from uplift_lab.uplift.store import load_model, save_model, score_file
     from uplift_lab.uplift.train import train_uplift_model
+    from uplift_lab.workflows.model_folder import load_model, save_model
+    from uplift_lab.workflows.score import score_file, score_on_spark
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -124,7 +124,7 @@ def main() -> None:
         print("score (model trained on a 20k sample)")
         model_dir = _train_sample(root, args.seed, train_uplift_model, save_model)
         timed("duckdb", lambda: score_file(load_model(model_dir), source, root / "s_duck.parquet"))
-        timed("spark", lambda: score_spark(spark, model_dir, source, root / "s_spark.parquet"))
+        timed("spark", lambda: score_on_spark(spark, model_dir, source, root / "s_spark.parquet"))
         a = pd.read_parquet(root / "s_duck.parquet")
         b = pd.read_parquet(root / "s_spark.parquet")
         b = b.set_index("customer_id").loc[a["customer_id"]].reset_index()

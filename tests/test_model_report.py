@@ -11,14 +11,15 @@ import pytest
 
 from uplift_lab.cli import app
 from uplift_lab.errors import InputError
-from uplift_lab.report import model_report
-from uplift_lab.report.model_report import (
+from uplift_lab.report import model_tables
+from uplift_lab.uplift import store
+from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.workflows.evaluate import (
     evaluate_scores_file,
     render_model_report,
     write_model_report,
 )
-from uplift_lab.uplift import store
-from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.workflows.model_folder import write_manifest
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -214,7 +215,7 @@ def test_scores_file_report_and_its_input_errors(tmp_path) -> None:
 def test_compact_terminal_table_keeps_the_decision_columns(evaluations) -> None:
     from rich.console import Console
 
-    table = model_report.comparison_table(evaluations[1])
+    table = model_tables.comparison_table(evaluations[1])
     headers = [column.header for column in table.columns]
     assert headers == ["score", "Qini", "uplift@30%", "incr. per 1,000 @30%", "verdict"]
     assert "random targeting captures" in table.caption  # the same number in every row
@@ -231,7 +232,6 @@ def test_compact_terminal_table_keeps_the_decision_columns(evaluations) -> None:
 
 def _fake_model_folder(folder: Path, frame: pd.DataFrame) -> Path:
     """model.json + cv_predictions.parquet as train writes them (no boosters needed here)."""
-    from uplift_lab.uplift import store
 
     folder.mkdir()
     description = {
@@ -276,7 +276,7 @@ def _fake_model_folder(folder: Path, frame: pd.DataFrame) -> Path:
         }
     )
     predictions.to_parquet(folder / "cv_predictions.parquet", index=False)
-    store.write_manifest(folder)  # as save_model seals a folder (boosters are never loaded here)
+    write_manifest(folder)  # as save_model seals a folder (boosters are never loaded here)
     return folder
 
 
@@ -295,7 +295,7 @@ def test_cli_evaluate_bad_predictions_is_one_line_exit_2(runner, tmp_path) -> No
     model = _fake_model_folder(tmp_path / "model", _campaign(n=400))
     broken = pd.read_parquet(model / "cv_predictions.parquet").drop(columns="fold")
     broken.to_parquet(model / "cv_predictions.parquet", index=False)
-    store.write_manifest(model)  # re-sealed: the check under test is evaluate's, not the manifest's
+    write_manifest(model)  # re-sealed: the check under test is evaluate's, not the manifest's
     out = tmp_path / "out"
     result = runner.invoke(app, ["evaluate", str(model), "--out", str(out)])
     assert result.exit_code == 2
@@ -315,7 +315,7 @@ def test_rich_table_keeps_bracketed_labels_that_rich_would_read_as_markup() -> N
         control="control", labels={"uplift": "two [chosen]"}, seed=0, n_bootstrap=50,
     )  # fmt: skip
     console = Console(record=True, width=250)
-    console.print(model_report.comparison_table(evaluation))
+    console.print(model_tables.comparison_table(evaluation))
     assert "two [chosen]" in console.export_text()
 
 

@@ -298,7 +298,7 @@ def _campaign(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
 
 
 def test_train_data_does_not_count_a_fully_refunded_order_as_a_conversion(tmp_path) -> None:
-    from uplift_lab.uplift.data import load_experiment_training_data
+    from uplift_lab.workflows.training_data import load_experiment_training_data
 
     folder, orders, truth = _campaign(tmp_path)
     inputs = resolve_inputs(refund_col="refund")
@@ -311,7 +311,7 @@ def test_train_data_does_not_count_a_fully_refunded_order_as_a_conversion(tmp_pa
 
 
 def test_evaluate_outcomes_use_the_same_refund_rule(tmp_path) -> None:
-    from uplift_lab.uplift.data import load_experiment_outcomes
+    from uplift_lab.workflows.training_data import load_experiment_outcomes
 
     folder, orders, truth = _campaign(tmp_path)
     outcomes = load_experiment_outcomes(
@@ -323,7 +323,7 @@ def test_evaluate_outcomes_use_the_same_refund_rule(tmp_path) -> None:
 
 
 def test_train_refuses_negative_amounts_like_every_command(tmp_path) -> None:
-    from uplift_lab.uplift.data import load_experiment_training_data
+    from uplift_lab.workflows.training_data import load_experiment_training_data
 
     folder, orders, _ = _campaign(tmp_path)
     frame = pd.read_csv(orders)

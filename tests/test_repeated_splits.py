@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 from sklift.metrics import qini_auc_score, uplift_at_k
 
-from uplift_lab.uplift.evaluate import baseline_scores
+from uplift_lab.uplift.baselines import baseline_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "hillstrom" / "repeated_splits.py"

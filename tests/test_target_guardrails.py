@@ -6,7 +6,7 @@ import pytest
 
 from uplift_lab.errors import InputError
 from uplift_lab.target import WEAK_MODEL_FIX, Channel, TargetConfig, guard_channels
-from uplift_lab.uplift.evaluate import INCONCLUSIVE, NOT_USEFUL, USEFUL
+from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL, USEFUL
 
 CONFIG = TargetConfig(
     channels=(Channel("sms", 0.05), Channel("edm", 0.01), Channel("push", 0.0)),

@@ -14,23 +14,24 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from uplift_lab.errors import InputError
-from uplift_lab.uplift.evaluate import (
-    auuc,
-    baseline_scores,
-    better_than_random_test,
+from uplift_lab.uplift.baselines import baseline_scores
+from uplift_lab.uplift.bootstrap import (
     bootstrap_metric_names,
     bootstrap_replicates,
     bootstrap_summary,
+    resampled_metrics,
+)
+from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.uplift.metrics import (
+    auuc,
     decile_calibration,
-    evaluate_scores,
     metrics_as_row,
     qini_coefficient,
-    resampled_metrics,
     summarize_folds,
     uplift_curve,
     uplift_curve_metrics,
-    usefulness_verdict,
 )
+from uplift_lab.uplift.verdict import better_than_random_test, usefulness_verdict
 
 KS = (0.1, 0.2, 0.3, 0.5)
 SETTINGS = settings(max_examples=60, deadline=None)

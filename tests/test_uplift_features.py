@@ -13,15 +13,13 @@ import pytest
 from tests.test_uplift_models import FAST, simulated_campaign
 from uplift_lab.cli import app
 from uplift_lab.errors import InputError
-from uplift_lab.uplift.data import (
-    choose_default_features,
-    encode_features,
-    load_table_training_data,
-    table_training_data,
-    text_date_format,
-)
-from uplift_lab.uplift.store import load_model, save_model, score_file
-from uplift_lab.uplift.train import score_matrix, train_uplift_model
+from uplift_lab.uplift.data import table_training_data
+from uplift_lab.uplift.features import choose_default_features, encode_features, text_date_format
+from uplift_lab.uplift.scoring import score_matrix
+from uplift_lab.uplift.train import train_uplift_model
+from uplift_lab.workflows.model_folder import load_model, save_model
+from uplift_lab.workflows.score import score_file
+from uplift_lab.workflows.training_data import load_table_training_data
 
 REFERENCE = date(2026, 6, 1)
 
@@ -163,7 +161,7 @@ def test_score_applies_training_transformations_and_calibration(messy_model, tmp
 
 
 def test_score_as_of_moves_the_date_reference(messy_model, tmp_path) -> None:
-    from uplift_lab.uplift.store import with_reference_date
+    from uplift_lab.uplift.scoring import with_reference_date
 
     frame, _, data, result, folder = messy_model
     moved = with_reference_date(load_model(folder), "2026-07-01")

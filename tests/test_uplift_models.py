@@ -13,12 +13,9 @@ import pytest
 from scipy.stats import spearmanr
 
 from uplift_lab.errors import InputError
-from uplift_lab.uplift.data import (
-    FeatureSpec,
-    encode_features,
-    experiment_training_data,
-    table_training_data,
-)
+from uplift_lab.uplift.data import experiment_training_data, table_training_data
+from uplift_lab.uplift.features import FeatureSpec, encode_features
+from uplift_lab.uplift.learners import fit_learner, fit_value_model
 from uplift_lab.uplift.models import (
     ArmModel,
     LightGBMSettings,
@@ -26,19 +23,12 @@ from uplift_lab.uplift.models import (
     bagged_learner,
     binned_rows,
     feature_names,
-    fit_learner,
-    fit_value_model,
-    predict_arm,
-    predict_learner,
     train_booster,
 )
-from uplift_lab.uplift.train import (
-    fold_ids,
-    score_matrix,
-    select_candidate,
-    selection_score,
-    train_uplift_model,
-)
+from uplift_lab.uplift.predict import predict_arm, predict_learner
+from uplift_lab.uplift.scoring import score_matrix
+from uplift_lab.uplift.selection import select_candidate, selection_score
+from uplift_lab.uplift.train import fold_ids, train_uplift_model
 
 FAST = LightGBMSettings(max_rounds=60)
 

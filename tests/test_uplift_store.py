@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 from tests.test_uplift_models import FAST, _training, simulated_campaign
 from uplift_lab import io
 from uplift_lab.errors import InputError
-from uplift_lab.uplift import store
-from uplift_lab.uplift.store import load_model, save_model, score_file
-from uplift_lab.uplift.train import score_frame, score_matrix, train_uplift_model
+from uplift_lab.uplift import campaign_scores, scoring
+from uplift_lab.uplift.scoring import score_frame, score_matrix
+from uplift_lab.uplift.train import train_uplift_model
+from uplift_lab.workflows.model_folder import load_model, save_model
+from uplift_lab.workflows.score import score_file
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +152,7 @@ def test_scoring_without_feature_columns_names_them_and_writes_nothing(trained, 
     picks=st.lists(st.integers(0, 7), min_size=1, max_size=30),
 )
 def test_categorical_codes_round_trip_through_model_json(levels, picks) -> None:
-    from uplift_lab.uplift.data import FeatureSpec, encode_features
+    from uplift_lab.uplift.features import FeatureSpec, encode_features
 
     spec = FeatureSpec("c", "categorical", tuple(sorted(levels)))
     restored = FeatureSpec.from_json(json.loads(json.dumps(spec.to_json())))
@@ -166,7 +168,7 @@ def test_categorical_codes_round_trip_through_model_json(levels, picks) -> None:
 
 def test_output_columns_match_what_score_writes(trained) -> None:
     _, _, result, _ = trained
-    assert store.output_columns(result.model)[0] == "p_control"
+    assert scoring.output_columns(result.model)[0] == "p_control"
 
 
 def test_duplicate_ids_in_different_batches_are_refused_and_nothing_is_written(
@@ -190,7 +192,7 @@ def test_scores_join_outcomes_on_ids_in_campaign_order_and_drop_the_unscored_ext
         {"customer_id": ["c", "a"], "arm": ["send", "control"], "converted": [1, 0],
          "p_control": [9.0, 9.0]}
     )  # fmt: skip
-    joined = store.join_scores_and_outcomes(scores, outcomes, "customer_id", "s", "o")
+    joined = campaign_scores.join_scores_and_outcomes(scores, outcomes, "customer_id", "s", "o")
     assert joined["customer_id"].tolist() == ["c", "a"]  # the campaign's customers only
     assert joined["uplift_conversion"].tolist() == [0.3, 0.1]
     assert joined["p_control"].tolist() == [0.7, 0.5]  # the score file's column wins
@@ -199,19 +201,19 @@ def test_scores_join_outcomes_on_ids_in_campaign_order_and_drop_the_unscored_ext
 def test_numeric_and_text_ids_of_the_same_customers_join() -> None:
     scores = pd.DataFrame({"customer_id": ["1", "2"], "uplift_conversion": [0.1, 0.2]})
     outcomes = pd.DataFrame({"customer_id": [2, 1], "arm": ["send", "control"]})
-    joined = store.join_scores_and_outcomes(scores, outcomes, "customer_id", "s", "o")
+    joined = campaign_scores.join_scores_and_outcomes(scores, outcomes, "customer_id", "s", "o")
     assert joined["uplift_conversion"].tolist() == [0.2, 0.1]
 
 
 def test_several_arms_in_the_scores_need_treated_to_pick_their_columns() -> None:
     columns = ["customer_id", "p_control", "uplift_conversion_sms", "uplift_revenue_sms",
                "uplift_conversion_edm", "uplift_revenue_edm"]  # fmt: skip
-    picked = store._default_score_columns(columns, "edm", "s")
+    picked = campaign_scores.default_score_columns(columns, "edm", "s")
     assert picked == ["uplift_conversion_edm", "uplift_revenue_edm"]
     with pytest.raises(InputError, match="several arms"):
-        store._default_score_columns(columns, None, "s")
+        campaign_scores.default_score_columns(columns, None, "s")
     with pytest.raises(InputError, match="treated arm 'push'"):
-        store._default_score_columns(columns, "push", "s")
+        campaign_scores.default_score_columns(columns, "push", "s")
 
 
 @pytest.mark.parametrize(("conversion", "revenue"), [("x", "dr"), ("dr", "x")])

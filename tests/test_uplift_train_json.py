@@ -11,8 +11,8 @@ import pytest
 from uplift_lab.segment import segment_customers
 from uplift_lab.synth import generate_shop
 from uplift_lab.uplift.data import table_training_data
-from uplift_lab.uplift.store import save_model
 from uplift_lab.uplift.train import train_uplift_model
+from uplift_lab.workflows.model_folder import save_model
 
 ISSUE_FEATURES = ["recency_days", "frequency", "monetary", "aov", "tenure_days"]
 

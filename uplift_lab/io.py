@@ -478,6 +478,11 @@ def read_json(path: Path) -> Any:
         raise input_error(path, f"not valid JSON ({_first_line(exc)})") from None
 
 
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, as they are (an empty file gives b"")."""
+    return Path(path).read_bytes()
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file (column map, tag rules); a missing or malformed file is an InputError."""
     import tomllib

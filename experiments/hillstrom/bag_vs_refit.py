@@ -31,16 +31,11 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.uplift import train as training
-from uplift_lab.uplift.data import encode_features, table_training_data
-from uplift_lab.uplift.models import (
-    LightGBMSettings,
-    ensemble_parts,
-    fit_learner,
-    fit_value_model,
-    mean_order_value,
-    predict_learner,
-    predict_value,
-)
+from uplift_lab.uplift.data import table_training_data
+from uplift_lab.uplift.features import encode_features
+from uplift_lab.uplift.learners import fit_learner, fit_value_model, mean_order_value
+from uplift_lab.uplift.models import LightGBMSettings, ensemble_parts
+from uplift_lab.uplift.predict import predict_learner, predict_value
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("two", "x", "dr", "ensemble")
@@ -144,7 +139,7 @@ def one_split(raw, arm, seed, with_spend, settings) -> list[dict]:
 
     def fold_qini(outcome_values, scores) -> list[float]:
         return [
-            training.curve_metrics(
+            selection.curve_metrics(
                 outcome_values[folds == k], scores[folds == k], treatment[folds == k]
             )["qini"]
             for k in range(FOLDS)
@@ -159,10 +154,8 @@ def one_split(raw, arm, seed, with_spend, settings) -> list[dict]:
     refits = {target: _refit_predictions(
         target, matrix, y, treatment, categorical, settings, test_matrix
     ) for target, y in targets}  # fmt: skip
-    conversion_qini = {
-        kind: fold_qini(targets[0][1], oof(("conversion", kind))) for kind in KINDS
-    }
-    chosen_conversion = training.select_candidate(conversion_qini)
+    conversion_qini = {kind: fold_qini(targets[0][1], oof(("conversion", kind))) for kind in KINDS}
+    chosen_conversion = selection.select_candidate(conversion_qini)
     scores = {}  # (kind, final) -> test-half ranking of the outcome measured
     if not with_spend:
         for kind in KINDS:
@@ -183,7 +176,7 @@ def one_split(raw, arm, seed, with_spend, settings) -> list[dict]:
             scores[(name, "bag")] = bag(("conversion", chosen_conversion)) * factor
             scores[(name, "refit")] = refits["conversion"][chosen_conversion] * factor
             selection[name] = fold_qini(data.revenue, conversion_oof * factor_oof)
-    chosen = training.select_candidate(selection)
+    chosen = selection.select_candidate(selection)
     model = "conversion + spend" if with_spend else "visit"
     for (kind, final), score in scores.items():
         value = measure(score)

@@ -31,13 +31,9 @@ import pandas as pd
 from scipy import stats
 
 from uplift_lab import io
-from uplift_lab.uplift.evaluate import (
-    BASELINE_LABELS,
-    RANDOM,
-    UpliftMetrics,
-    evaluate_scores,
-    summarize_folds,
-)
+from uplift_lab.uplift.baselines import BASELINE_LABELS, RANDOM
+from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.uplift.metrics import UpliftMetrics, summarize_folds
 
 FEATURES = ("recency", "history_segment", "history", "mens", "womens", "zip_code", "newbie")
 FEATURES += ("channel",)
@@ -322,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--repeats must be >= 1 and --folds >= 2")
 
     from uplift_lab.errors import UpliftLabError
-    from uplift_lab.uplift.data import load_table_training_data
+    from uplift_lab.workflows.training_data import load_table_training_data
 
     started = time.perf_counter()
     try:

@@ -49,13 +49,13 @@ def test_ctrl_c_while_score_writes_batches_leaves_nothing(fx, tmp_path, monkeypa
 
 
 def test_ctrl_c_while_evaluate_writes_its_folder_leaves_nothing(fx, tmp_path, monkeypatch):
-    from uplift_lab.report import model_report
+    from uplift_lab.workflows import evaluate
 
     def interrupt(evaluations, description, staging, *_labels):
         (Path(staging) / "report.md").write_text("half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(model_report, "write_model_report", interrupt)
+    monkeypatch.setattr(evaluate, "write_model_report", interrupt)
     before = snapshot(tmp_path)
     result = CliRunner().invoke(app, ["evaluate", str(fx.model), "--out", str(tmp_path / "ev")])
     _assert_interrupted(result, tmp_path, before)

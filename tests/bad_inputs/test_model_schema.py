@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from uplift_lab.errors import InputError
-from uplift_lab.uplift import schema, store
+from uplift_lab.uplift import schema
+from uplift_lab.workflows import model_folder
 
 
 def _description(fx) -> dict:
@@ -60,7 +61,7 @@ def test_unknown_extra_fields_pass_the_schema_but_not_the_manifest(fx, tmp_path)
     shutil.copytree(fx.model, folder)
     (folder / "model.json").write_text(json.dumps(description))
     with pytest.raises(InputError, match="changed after training"):
-        store.load_model(folder)
+        model_folder.load_model(folder)
 
 
 def test_a_registered_learner_kind_is_accepted(fx, monkeypatch) -> None:
@@ -76,5 +77,5 @@ def test_a_resealed_folder_with_a_valid_edit_loads_so_the_manifest_is_what_catch
     folder = tmp_path / "model"
     shutil.copytree(fx.model, folder)
     (folder / "manifest.json").unlink()
-    store.write_manifest(folder)
-    store.load_model(folder)  # unchanged files: the manifest check alone passes
+    model_folder.write_manifest(folder)
+    model_folder.load_model(folder)  # unchanged files: the manifest check alone passes

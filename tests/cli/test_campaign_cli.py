@@ -221,7 +221,7 @@ def test_train_on_imported_folder_equals_flat_table_by_hand(
 
 
 def test_evaluate_reads_imported_folder_like_a_designed_one(imported, shop_files) -> None:
-    from uplift_lab.uplift.data import load_experiment_outcomes
+    from uplift_lab.workflows.training_data import load_experiment_outcomes
 
     outcomes = load_experiment_outcomes(imported, shop_files["orders"])
     assert outcomes.origin == {

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from uplift_lab.cli import app
-from uplift_lab.uplift.store import write_manifest
+from uplift_lab.workflows.model_folder import write_manifest
 
 FAST = ["--folds", "3", "--max-rounds", "40", "--model", "two", "--revenue-model", "decomposition"]
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from tests.test_uplift_models import FAST, _training, simulated_campaign
-from uplift_lab.uplift.store import load_model, save_model, score_file
 from uplift_lab.uplift.train import train_uplift_model
+from uplift_lab.workflows.model_folder import load_model, save_model
+from uplift_lab.workflows.score import score_file
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def model_folder(tmp_path_factory):
 
 
 def test_spark_scores_equal_duckdb_scores(spark, model_folder, tmp_path) -> None:
-    from uplift_lab.spark.score import score_spark
+    from uplift_lab.workflows.score import score_on_spark
 
     frame, folder = model_folder
     customers = tmp_path / "customers.parquet"
@@ -32,7 +33,7 @@ def test_spark_scores_equal_duckdb_scores(spark, model_folder, tmp_path) -> None
     score_file(load_model(folder), customers, tmp_path / "duck.parquet")
     spark_customers = spark.read.parquet(str(customers)).repartition(3)  # several partitions
     spark_customers.write.parquet(str(tmp_path / "parts"))
-    rows, _ = score_spark(spark, folder, tmp_path / "parts", tmp_path / "spark.parquet")
+    rows, _ = score_on_spark(spark, folder, tmp_path / "parts", tmp_path / "spark.parquet")
     duck = pd.read_parquet(tmp_path / "duck.parquet")
     on_spark = pd.read_parquet(tmp_path / "spark.parquet")
     assert rows == len(duck)

@@ -14,13 +14,15 @@ from uplift_lab.cli import (
     campaign_cmd,
     demo_cmd,
     design_cmd,
-    model_cmd,
+    evaluate_cmd,
     plan_cmd,
     presets_cmd,
     schedule_cmd,
+    score_cmd,
     segment_cmd,
     synth_cmd,
     target_cmd,
+    train_cmd,
 )
 from uplift_lab.cli._help import polish_help
 
@@ -56,7 +58,9 @@ for _module in (
     design_cmd,
     campaign_cmd,
     analyze_cmd,
-    model_cmd,
+    train_cmd,
+    score_cmd,
+    evaluate_cmd,
     target_cmd,
     schedule_cmd,
     plan_cmd,

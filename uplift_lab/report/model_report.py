@@ -1,10 +1,9 @@
 """The model evaluation report: every model against the baselines, with CIs, plots and verdicts.
 
-``render_model_report`` writes a folder (atomically): one PNG per figure, ``report.md``
-(linking the PNGs), a self-contained ``report.html`` (PNGs embedded as base64) and
-``metrics.json``. ``write_model_report`` is what ``uplift-lab evaluate`` calls (through
-``uplift_lab.uplift.store.evaluate_model_folder``) to fill its staging folder;
-``evaluate_scores_file`` reports on a scored file of a later randomized campaign.
+:func:`model_report_files` builds every file of a report folder in memory: one PNG per figure,
+``report.md`` (linking the PNGs), a self-contained ``report.html`` (PNGs embedded as base64) and
+``metrics.json``; :func:`held_out_report_files` does so for a model folder's held-out
+predictions. :mod:`uplift_lab.workflows.evaluate` writes them. Nothing here reads or writes files.
 """
 
 from __future__ import annotations
@@ -19,15 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from uplift_lab import io
 from uplift_lab.report.labels import EN, Labels
-from uplift_lab.uplift.evaluate import (
-    DEFAULT_KS,
-    ModelEvaluation,
-    ScoreEvaluation,
-    evaluate_scores,
-    metrics_as_row,
-)
+from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation
+from uplift_lab.uplift.metrics import metrics_as_row
 
 METHOD_NOTES = (
     "Every number is computed on held-out customers only: customers the model did not see in "
@@ -61,7 +54,7 @@ METHOD_NOTES = (
 
 @dataclass(frozen=True, slots=True)
 class ModelReport:
-    """What ``render_model_report`` wrote: the folder, its files, and the evaluations."""
+    """What a written model report holds: the folder, its files, and the evaluations."""
 
     folder: Path
     files: tuple[str, ...]
@@ -142,8 +135,8 @@ def comparison_rows(
     k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
     header = [labels(name) for name in ("score", "Qini coefficient", "AUUC")]
     header += [labels("uplift@{k}", k=f"{k:.0%}") for k in evaluation.ks]
-    header += [_focus_header("incremental per 1,000 @{k}", k_focus, labels)]
-    header += [_focus_header("random @{k}", k_focus, labels)]
+    header += [focus_header("incremental per 1,000 @{k}", k_focus, labels)]
+    header += [focus_header("random @{k}", k_focus, labels)]
     header += [labels("Qini over folds"), labels("verdict")]
     rows = []
     for item in evaluation.scores:
@@ -162,7 +155,7 @@ def comparison_rows(
     return header, rows
 
 
-def _focus_header(template: str, k: float, labels: Labels = EN) -> str:
+def focus_header(template: str, k: float, labels: Labels = EN) -> str:
     return labels(template, k=f"{k:.0%}")
 
 
@@ -204,7 +197,7 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> lis
 # --------------------------------------------------------------------------- sections
 
 
-def _best(evaluation: ModelEvaluation) -> ScoreEvaluation:
+def best_score(evaluation: ModelEvaluation) -> ScoreEvaluation:
     by_name = {item.name: item for item in evaluation.scores}
     if evaluation.best_model is not None:
         return by_name[evaluation.best_model]
@@ -235,7 +228,7 @@ def _intro(evaluation: ModelEvaluation) -> str:
 
 def against_best_baseline(evaluation: ModelEvaluation) -> str:
     """One sentence: does the best model beat the best baseline (paired bootstrap or folds)?"""
-    best, baseline = _best(evaluation), evaluation.best_baseline()
+    best, baseline = best_score(evaluation), evaluation.best_baseline()
     if baseline is None:
         return "No baseline could be evaluated."
     k_focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
@@ -269,7 +262,7 @@ def _figures(evaluation: ModelEvaluation, slug: str) -> list[tuple[str, str, byt
     """``(file name, caption, png)`` for one outcome (file names end in ``slug``)."""
     from uplift_lab.report import uplift_plots
 
-    best = _best(evaluation)
+    best = best_score(evaluation)
     figures = [
         (
             f"qini_{slug}.png",
@@ -304,7 +297,7 @@ def _section(
     heading: str,
     labels: Labels = EN,
 ) -> dict:
-    best = _best(evaluation)
+    best = best_score(evaluation)
     header, rows = comparison_rows(evaluation, labels)
     calibration_header, calibration = calibration_rows(
         best.calibration, binary=evaluation.binary_outcome, labels=labels
@@ -471,7 +464,7 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
 
 
 @dataclass(frozen=True, slots=True)
-class _ReportFiles:
+class ReportFiles:
     """Everything a report folder holds, as bytes and text, before anything is written."""
 
     pngs: dict[str, bytes]
@@ -479,14 +472,19 @@ class _ReportFiles:
     html: str
     payload: dict
 
+    @property
+    def names(self) -> list[str]:
+        """The file names, sorted: the PNGs, report.md, report.html and metrics.json."""
+        return sorted([*self.pngs, "report.md", "report.html", "metrics.json"])
 
-def _report_files(
+
+def report_files(
     parts: Sequence[tuple[str, ModelEvaluation]],
     title: str,
     context: Sequence[str],
     labels: Labels = EN,
     shown_headings: Sequence[str] | None = None,
-) -> _ReportFiles:
+) -> ReportFiles:
     """Build every file of the report from ``(heading, evaluation)`` pairs.
 
     File names come from the (English) headings; ``shown_headings`` are the headings as the
@@ -507,7 +505,7 @@ def _report_files(
             {"heading": heading, **evaluation_json(evaluation)} for heading, evaluation in parts
         ],
     }
-    return _ReportFiles(
+    return ReportFiles(
         pngs=pngs,
         markdown=render_markdown(title, context, sections, labels),
         html=render_html(title, context, sections, labels),
@@ -515,33 +513,18 @@ def _report_files(
     )
 
 
-def _write_files(files: _ReportFiles, folder: Path) -> list[str]:
-    names = []
-    for name, png in files.pngs.items():
-        io.write_bytes(png, folder / name)
-        names.append(name)
-    io.write_text(files.markdown, folder / "report.md")
-    io.write_text(files.html, folder / "report.html")
-    io.write_json(files.payload, folder / "metrics.json")
-    return sorted([*names, "report.md", "report.html", "metrics.json"])
-
-
-def render_model_report(
+def model_report_files(
     evaluations: Sequence[ModelEvaluation],
-    out_dir: Path,
     *,
     title: str = "Uplift model evaluation",
     context: Sequence[str] = (),
     headings: Sequence[str] | None = None,
-    force: bool = False,
     labels: Labels = EN,
-) -> ModelReport:
-    """Write the PNGs, report.md, report.html and metrics.json into ``out_dir`` atomically.
+) -> ReportFiles:
+    """The PNGs, report.md, report.html and metrics.json of a report on ``evaluations``.
 
-    One section per evaluation (``headings`` default to "Outcome: <outcome>"). An existing
-    non-empty folder is refused unless ``force``; every file is built before the folder is
-    written, and the folder only appears when complete. No timestamps: the same evaluations
-    give the same bytes.
+    One section per evaluation (``headings`` default to "Outcome: <outcome>"). No timestamps:
+    the same evaluations give the same bytes.
     """
     shown = list(
         headings
@@ -551,23 +534,18 @@ def render_model_report(
     if len(headings) != len(evaluations):
         raise ValueError("headings must have one entry per evaluation")
     parts = list(zip(headings, evaluations, strict=True))
-    files = _report_files(parts, title, context, labels, shown)
-    with io.atomic_directory(Path(out_dir), force=force) as staging:
-        names = _write_files(files, staging)
-    return ModelReport(Path(out_dir), tuple(names), tuple(evaluations), files.markdown)
+    return report_files(parts, title, context, labels, shown)
 
 
-def write_model_report(
+def held_out_report_files(
     evaluations: Sequence[tuple[str, str, ModelEvaluation]],
     description: Mapping[str, Any],
-    folder: Path,
     labels: Labels = EN,
-) -> list[str]:
-    """Write the report into ``folder`` (an atomic staging folder the caller owns).
+) -> ReportFiles:
+    """The report on a model folder's held-out predictions.
 
     ``evaluations`` are ``(arm, outcome, evaluation)`` triples as returned by
-    ``uplift_lab.uplift.train.evaluate_held_out``; ``description`` is the model's model.json.
-    Returns the names of the files written.
+    ``uplift_lab.uplift.evaluate.evaluate_held_out``; ``description`` is the model's model.json.
     """
     control = str(description.get("control", "control"))
     cv = description.get("cv_metrics", {}) or {}
@@ -591,132 +569,4 @@ def write_model_report(
         )
         for arm, outcome, _ in evaluations
     ]
-    files = _report_files(parts, labels("Uplift model evaluation"), context, labels, shown)
-    return _write_files(files, Path(folder))
-
-
-# --------------------------------------------------------------------------- entry points
-
-
-def evaluate_scores_file(
-    path: Path,
-    out_dir: Path,
-    *,
-    score_cols: Sequence[str],
-    treatment_col: str,
-    control: str,
-    conversion_col: str,
-    revenue_col: str | None = None,
-    treated: str | None = None,
-    fold_col: str | None = None,
-    n_splits: int = 5,
-    rfm_col: str = "rfm_score",
-    response_col: str = "p_control",
-    seed: int = 0,
-    ks: Sequence[float] = DEFAULT_KS,
-    force: bool = False,
-    encoding: str | None = None,
-) -> ModelReport:
-    """Report on scores of customers of a randomized campaign (one row per customer).
-
-    ``path`` holds the score columns, the arm column and the outcome(s), e.g. ``score``'s
-    output joined with a later campaign's outcomes. Without ``fold_col`` the intervals are over
-    ``n_splits`` seeded random parts of the file.
-    """
-    frame = io.read_table(path, encoding=encoding)
-    evaluations = [
-        evaluate_scores(
-            frame,
-            score_cols=score_cols,
-            outcome_col=outcome,
-            treatment_col=treatment_col,
-            control=control,
-            treated=treated,
-            fold_col=fold_col,
-            n_splits=n_splits,
-            ks=ks,
-            rfm_col=rfm_col,
-            response_col=response_col,
-            seed=seed,
-            source=path,
-        )
-        for outcome in [conversion_col, *([revenue_col] if revenue_col else [])]
-    ]
-    context = [f"Scores and outcomes: `{Path(path).name}`."]
-    return render_model_report(
-        evaluations,
-        out_dir,
-        title=f"Uplift evaluation: {Path(path).name}",
-        context=context,
-        force=force,
-    )
-
-
-def comparison_table(
-    evaluation: ModelEvaluation, *, compact: bool = True, title: str = "", labels: Labels = EN
-):
-    """The model-vs-baselines table as a rich Table (numbers right-justified).
-
-    ``compact`` keeps the columns that fit an 80-column terminal: Qini, uplift and incremental
-    outcome at 30% (or the largest k) and the verdict, with random targeting's capture as the
-    caption; the report has all of them (including "Qini over folds").
-    """
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
-    header, rows = comparison_rows(evaluation, labels)
-    keep = list(range(len(header)))
-    caption = None
-    if compact:
-        focus = 0.3 if 0.3 in evaluation.ks else evaluation.ks[-1]
-        k = f"{focus:.0%}"
-        wanted = {labels("score"), labels("Qini coefficient"), labels("uplift@{k}", k=k)}
-        wanted.add(_focus_header("incremental per 1,000 @{k}", focus, labels))
-        keep = [i for i, name in enumerate(header) if name in wanted or name == labels("verdict")]
-        random_header = _focus_header("random @{k}", focus, labels)
-        random_column = header.index(random_header) if random_header in header else None
-        if random_column is not None and rows:  # the same in every row: a caption, not a column
-            caption = labels(
-                "random targeting captures {value} per 1,000 @{k}",
-                value=rows[0][1][random_column],
-                k=k,
-            )
-    prefix = f"{title}: " if title else ""
-    table = Table(
-        title=escape(
-            labels(
-                "{prefix}{outcome}, models vs baselines (95% CI: customer bootstrap of the "
-                "held-out predictions)",
-                prefix=prefix,
-                outcome=labels.value(evaluation.outcome),
-            )
-        ),
-        caption=escape(caption) if caption else None,
-        title_justify="left",
-        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
-        pad_edge=not compact,
-    )
-    for index in keep:
-        numeric = 0 < index < len(header) - 1
-        name = header[index]
-        if compact:
-            name = name.replace("Qini coefficient", "Qini").replace("incremental", "incr.")
-        table.add_column(
-            escape(name),
-            justify="right" if numeric else "left",
-            # never cut these words
-            min_width=12 if name in (labels("score"), labels("verdict")) else None,
-        )
-    for _, cells in rows:  # labels such as "two [chosen]" would vanish as rich markup
-        table.add_row(*(escape(cells[index]) for index in keep))
-    return table
-
-
-def verdict_lines(report: ModelReport) -> list[str]:
-    """One line per outcome: the best model's verdict, for the terminal."""
-    lines = []
-    for evaluation in report.evaluations:
-        best = _best(evaluation)
-        lines.append(f"{evaluation.outcome}: {best.label}: {best.verdict}")
-    return lines
+    return report_files(parts, labels("Uplift model evaluation"), context, labels, shown)

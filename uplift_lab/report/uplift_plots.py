@@ -17,11 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from uplift_lab.uplift.evaluate import (  # noqa: E402
-    ModelEvaluation,
-    ScoreEvaluation,
-    metrics_as_row,
-)
+from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation  # noqa: E402
+from uplift_lab.uplift.metrics import metrics_as_row  # noqa: E402
 
 DPI = 110
 CURVE_POINTS = 400  # curves of millions of customers are drawn from this many points

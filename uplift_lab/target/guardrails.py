@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from uplift_lab.errors import input_error
 from uplift_lab.target.channels import Channel, TargetConfig
-from uplift_lab.uplift.evaluate import INCONCLUSIVE, NOT_USEFUL
+from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
 from uplift_lab.uplift.guardrails import target_outcome
 
 NO_MODEL_WARNING = (

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from uplift_lab.uplift.evaluate import NOT_USEFUL, RANDOM, RFM_RULE
+from uplift_lab.uplift.baselines import RANDOM, RFM_RULE
+from uplift_lab.uplift.verdict import NOT_USEFUL
 
 VERDICTS_KEY = "verdicts"
 # Revenue learners whose ranking is the chosen conversion learner's (a constant order value).
@@ -36,7 +37,7 @@ def chosen_model_verdicts(
     sentence; ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
     paired customer-bootstrap CI (None without RFM columns).
     """
-    from uplift_lab.uplift.train import evaluate_held_out
+    from uplift_lab.uplift.evaluate import evaluate_held_out
 
     chosen_columns = {
         f"uplift_{target}__{kind}"

@@ -1,9 +1,11 @@
-"""Uplift meta-learners: scikit-uplift wrappers fitted on LightGBM base learners.
+"""Uplift meta-learners on LightGBM base learners: settings, learners, boosters and bags.
 
-Fitting goes through scikit-uplift (``SoloModel``, ``TwoModels``, ``ClassTransformation``,
-``ClassTransformationReg``); what is kept afterwards is only the LightGBM boosters, and
-prediction is re-implemented here from the boosters with the same formulas as scikit-uplift, so
-that a model saved as booster text files (store.py) predicts exactly what was fitted in memory:
+Fitting (:mod:`uplift_lab.uplift.learners`) goes through scikit-uplift (``SoloModel``,
+``TwoModels``, ``ClassTransformation``, ``ClassTransformationReg``) or LightGBM directly; what
+is kept afterwards is only the LightGBM boosters, and prediction
+(:mod:`uplift_lab.uplift.predict`) is re-implemented from the boosters with the same formulas as
+scikit-uplift, so that a model saved as booster text files (store.py) predicts exactly what was
+fitted in memory:
 
 - ``solo``: S-learner with treatment interaction: one model on ``[X, X * t, t]``,
   uplift = f([X, X, 1]) - f([X, 0 * X, 0]).
@@ -182,14 +184,14 @@ def rounds_by_early_stopping(
     return int(max(estimator.best_iteration_ or settings.max_rounds, 5))
 
 
-def _solo_design(frame: pd.DataFrame, treatment: np.ndarray) -> pd.DataFrame:
+def solo_design(frame: pd.DataFrame, treatment: np.ndarray) -> pd.DataFrame:
     """The S-learner's design matrix as scikit-uplift builds it: [X, X * t, t]."""
     interaction = frame.mul(treatment, axis=0)
     interaction = interaction.rename(columns=lambda name: name + INTERACTION_SUFFIX)
     return pd.concat([frame, interaction], axis=1).assign(treatment=treatment)
 
 
-def _check_fit_inputs(y: np.ndarray, treatment: np.ndarray, target: str) -> None:
+def check_fit_inputs(y: np.ndarray, treatment: np.ndarray, target: str) -> None:
     if len(np.unique(treatment)) != 2:
         raise ValueError("treatment must hold both 0 and 1")
     if target == "conversion" and len(np.unique(y)) != 2:
@@ -307,224 +309,6 @@ def ensemble_parts(learner: Learner) -> list[Learner]:
     return [Learner("two", learner.target, first_stage), *parts]
 
 
-def _fit_x_learner(
-    target: str,
-    matrix: np.ndarray,
-    y: np.ndarray,
-    treatment: np.ndarray,
-    categorical: list[int],
-    settings: LightGBMSettings,
-    refit: bool,
-    binned: Any = None,
-) -> Learner:
-    treated, control = treatment == 1, treatment == 0
-    binned = binned_rows(matrix, categorical, settings) if binned is None else binned
-
-    def fit(labels: np.ndarray, target: str, arm: np.ndarray) -> Any:
-        return train_booster(
-            matrix, labels, target, settings, categorical, refit=refit,
-            rows=np.flatnonzero(arm), binned=binned,
-        )  # fmt: skip
-
-    model_t, model_c = fit(y[treated], target, treated), fit(y[control], target, control)
-    effect_t = y[treated] - _predict(model_c, matrix[treated])
-    effect_c = _predict(model_t, matrix[control]) - y[control]
-    tau_t, tau_c = fit(effect_t, "effect", treated), fit(effect_c, "effect", control)
-    boosters = dict(zip(X_ROLES, (model_t, model_c, tau_t, tau_c), strict=True))
-    return Learner("x", target, boosters, {"treated_share": float(treatment.mean())})
-
-
-def _fit_dr_learner(
-    target: str,
-    matrix: np.ndarray,
-    y: np.ndarray,
-    treatment: np.ndarray,
-    categorical: list[int],
-    settings: LightGBMSettings,
-    refit: bool,
-    binned: Any = None,
-) -> Learner:
-    share = float(treatment.mean())
-    n = len(y)
-    # Two halves stratified by arm: each half's outcome models predict the other half.
-    half = np.zeros(n, dtype=np.int64)
-    rng = np.random.default_rng(settings.seed + 1)
-    for arm in (0, 1):
-        rows = np.flatnonzero(treatment == arm)
-        half[rng.permutation(rows)[: len(rows) // 2]] = 1
-    mu1, mu0 = np.zeros(n), np.zeros(n)
-    controls = []
-    binned = binned_rows(matrix, categorical, settings) if binned is None else binned
-    for part in (0, 1):
-        fit_rows, predict_rows = half != part, half == part
-        for arm, out in ((1, mu1), (0, mu0)):
-            rows = fit_rows & (treatment == arm)
-            model = train_booster(
-                matrix, y[rows], target, settings, categorical, refit=refit,
-                rows=np.flatnonzero(rows), binned=binned,
-            )  # fmt: skip
-            out[predict_rows] = _predict(model, matrix[predict_rows])
-            if arm == 0:
-                controls.append(model)
-    pseudo = mu1 - mu0 + treatment * (y - mu1) / share - (1 - treatment) * (y - mu0) / (1.0 - share)
-    effect = train_booster(
-        matrix, pseudo, "effect", settings, categorical, refit=refit, binned=binned
-    )
-    boosters = dict(zip(DR_ROLES, (*controls, effect), strict=True))
-    return Learner("dr", target, boosters, {"treated_share": share})
-
-
-def fit_learner(
-    kind: str,
-    target: str,
-    matrix: np.ndarray,
-    y: np.ndarray,
-    treatment: np.ndarray,
-    categorical: list[int],
-    settings: LightGBMSettings,
-    *,
-    refit: bool = True,
-    binned: Any = None,
-) -> Learner:
-    """Fit one meta-learner of ``kind`` for ``target`` ('conversion' 0/1 or 'revenue' >= 0).
-
-    ``matrix`` is the encoded feature matrix, ``treatment`` is 0/1, ``categorical`` lists the
-    column indices that are categorical codes. ``decomposition`` is fitted by
-    :func:`fit_value_model` instead. ``refit=False`` (cross-validation) keeps each booster as
-    early stopping left it, and fits ``two`` on LightGBM directly (same boosters and formula,
-    no scikit-uplift wrapper). ``binned`` (:func:`binned_rows` of ``matrix``) is shared by the
-    boosters of the LightGBM-direct learners (x, dr, ensemble, and two with ``refit=False``).
-    """
-    from sklift.models import ClassTransformation, ClassTransformationReg, SoloModel, TwoModels
-
-    y = np.asarray(y, dtype=np.float64)
-    treatment = np.asarray(treatment, dtype=np.int64)
-    _check_fit_inputs(y, treatment, target)
-    if kind in ("x", "dr", "ensemble") and binned is None:
-        binned = binned_rows(matrix, categorical, settings)
-    if kind == "x":
-        return _fit_x_learner(target, matrix, y, treatment, categorical, settings, refit, binned)
-    if kind == "dr":
-        return _fit_dr_learner(target, matrix, y, treatment, categorical, settings, refit, binned)
-    if kind == "ensemble":
-        parts = [
-            fit_learner(
-                part, target, matrix, y, treatment, categorical, settings, refit=refit,
-                binned=binned,
-            )
-            for part in ENSEMBLE_PARTS
-        ]  # fmt: skip
-        return ensemble_learner(*parts)
-    if kind == "two" and not refit:
-        boosters = {
-            role: train_booster(
-                matrix, y[treatment == arm], target, settings, categorical, refit=False,
-                rows=np.flatnonzero(treatment == arm), binned=binned,
-            )
-            for role, arm in (("treated", 1), ("control", 0))
-        }  # fmt: skip
-        return Learner("two", target, boosters)
-    names = feature_names(matrix.shape[1])
-    cat_names = [names[j] for j in categorical]
-    frame = feature_frame(matrix, names)
-    params = settings.params(len(y))
-    if kind == "solo":
-        design = _solo_design(frame, treatment)
-        cats = cat_names + [name + INTERACTION_SUFFIX for name in cat_names]
-        rounds = rounds_by_early_stopping(design, y, target, settings, cats)
-        estimator = lightgbm_estimator(target, params, rounds)
-        wrapper = SoloModel(estimator, method="treatment_interaction")
-        fit_params = {"categorical_feature": cats or "auto"}
-        wrapper.fit(frame, y, treatment, estimator_fit_params=fit_params)
-        return Learner(kind, target, {"solo": wrapper.estimator.booster_}, wrapper=wrapper)
-    if kind in ("two", "two-ddr"):
-        treated, control = treatment == 1, treatment == 0
-        rounds_t = rounds_by_early_stopping(frame[treated], y[treated], target, settings, cat_names)
-        rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
-        wrapper = TwoModels(
-            lightgbm_estimator(target, settings.params(int(treated.sum())), rounds_t),
-            lightgbm_estimator(target, settings.params(int(control.sum())), rounds_c),
-            method="vanilla" if kind == "two" else "ddr_control",
-        )
-        fit_params = {"categorical_feature": cat_names or "auto"}
-        wrapper.fit(
-            frame,
-            y,
-            treatment,
-            estimator_trmnt_fit_params=fit_params,
-            estimator_ctrl_fit_params=fit_params,
-        )
-        boosters = {
-            "treated": wrapper.estimator_trmnt.booster_,
-            "control": wrapper.estimator_ctrl.booster_,
-        }
-        return Learner(kind, target, boosters, wrapper=wrapper)
-    if kind == "ct" and target == "conversion":
-        transformed = (y == treatment).astype(np.float64)
-        rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
-        wrapper = ClassTransformation(lightgbm_estimator(target, params, rounds))
-        wrapper.fit(
-            frame, y, treatment, estimator_fit_params={"categorical_feature": cat_names or "auto"}
-        )
-        control = treatment == 0
-        rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
-        control_model = lightgbm_estimator(target, settings.params(int(control.sum())), rounds_c)
-        control_model.fit(frame[control], y[control], categorical_feature=cat_names or "auto")
-        boosters = {"ct": wrapper.estimator.booster_, "control": control_model.booster_}
-        share = {"treated_share": float(treatment.mean())}
-        return Learner(kind, target, boosters, share, wrapper=wrapper)
-    if kind == "ct-reg" and target == "revenue":
-        share = float(treatment.mean())
-        transformed = y * (treatment - share) / (share * (1 - share))
-        rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
-        estimator = lightgbm_estimator(target, params, rounds)
-        wrapper = ClassTransformationReg(estimator, propensity_val=share)
-        wrapper.fit(
-            frame, y, treatment, estimator_fit_params={"categorical_feature": cat_names or "auto"}
-        )
-        return Learner(
-            kind, target, {"ct-reg": wrapper.estimator.booster_}, {"propensity": share}, wrapper
-        )
-    raise ValueError(f"unknown {target} learner kind '{kind}'")
-
-
-def fit_value_model(
-    matrix: np.ndarray,
-    revenue: np.ndarray,
-    converted: np.ndarray,
-    categorical: list[int],
-    settings: LightGBMSettings,
-    *,
-    refit: bool = True,
-    binned: Any = None,
-) -> Learner:
-    """E[order value | converted] on converters of both arms: the revenue decomposition's factor.
-
-    ``binned`` (:func:`binned_rows` of ``matrix``) is used with ``refit=False``.
-    """
-    if not refit:
-        buyers = np.asarray(converted) == 1
-        if buyers.sum() < 2:
-            raise ValueError("the decomposition needs converted customers")
-        values = np.asarray(revenue, dtype=np.float64)[buyers]
-        booster = train_booster(
-            matrix, values, "revenue", settings, categorical, refit=False,
-            rows=np.flatnonzero(buyers), binned=binned,
-        )  # fmt: skip
-        return Learner("decomposition", "revenue", {"value": booster})
-    names = feature_names(matrix.shape[1])
-    cat_names = [names[j] for j in categorical]
-    buyers = np.asarray(converted) == 1
-    frame = feature_frame(matrix[buyers], names)
-    values = np.asarray(revenue, dtype=np.float64)[buyers]
-    if len(values) < 2:
-        raise ValueError("the decomposition needs converted customers")
-    rounds = rounds_by_early_stopping(frame, values, "revenue", settings, cat_names)
-    model = lightgbm_estimator("revenue", settings.params(len(values)), rounds)
-    model.fit(frame, values, categorical_feature=cat_names or "auto")
-    return Learner("decomposition", "revenue", {"value": model.booster_}, wrapper=model)
-
-
 def bagged_learner(members: list[Learner]) -> Learner:
     """One learner predicting the mean of ``members`` (fitted learners of one kind and target).
 
@@ -564,189 +348,13 @@ def bag_members(learner: Learner) -> list[Learner]:
     return members
 
 
-def _predict(booster: Any, matrix: np.ndarray) -> np.ndarray:
+def predict_booster(booster: Any, matrix: np.ndarray) -> np.ndarray:
     """A booster's predictions. Off the main thread (training's parallel folds) LightGBM is
     held to one thread: its OpenMP predict, entered from several Python threads at once, can
     crash the process (seen as exit 139 in `train`)."""
     if threading.current_thread() is not threading.main_thread():
         return np.asarray(booster.predict(matrix, num_threads=1), dtype=np.float64)
     return np.asarray(booster.predict(matrix), dtype=np.float64)
-
-
-def treated_and_control_predictions(
-    learner: Learner, matrix: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted outcome if treated and if not, for the S- and T-learners (from boosters only)."""
-    if is_bagged(learner):
-        pairs = [treated_and_control_predictions(m, matrix) for m in bag_members(learner)]
-        return np.mean([p[0] for p in pairs], axis=0), np.mean([p[1] for p in pairs], axis=0)
-    boosters = learner.boosters
-    if learner.kind in DIRECT_KINDS:
-        p_control = direct_control_prediction(learner, matrix)
-        return p_control + direct_effect_prediction(learner, matrix), p_control
-    if learner.kind == "solo":
-        ones = np.ones((len(matrix), 1))
-        if_treated = np.hstack([matrix, matrix * ones, ones])
-        if_control = np.hstack([matrix, matrix * 0.0, ones * 0.0])
-        return _predict(boosters["solo"], if_treated), _predict(boosters["solo"], if_control)
-    control = _predict(boosters["control"], matrix)
-    if learner.kind == "two":
-        return _predict(boosters["treated"], matrix), control
-    if learner.kind == "two-ddr":
-        return _predict(boosters["treated"], np.column_stack([matrix, control])), control
-    raise ValueError(f"learner '{learner.kind}' has no per-arm predictions")
-
-
-def direct_effect_prediction(learner: Learner, matrix: np.ndarray) -> np.ndarray:
-    """Uplift of the X- or DR-learner (the effect model(s), weighted by the treated share), or
-    the ensemble's mean of its parts."""
-    boosters = learner.boosters
-    if learner.kind == "ensemble":
-        return np.mean([predict_learner(part, matrix) for part in ensemble_parts(learner)], axis=0)
-    if learner.kind == "dr":
-        return _predict(boosters["effect"], matrix)
-    share = float(learner.params["treated_share"])
-    effect_t = _predict(boosters["effect_treated"], matrix)
-    return share * _predict(boosters["effect_control"], matrix) + (1.0 - share) * effect_t
-
-
-def direct_control_prediction(learner: Learner, matrix: np.ndarray) -> np.ndarray:
-    """Outcome without treatment of the X-learner (its control model) or the DR-learner (the
-    mean of its two cross-fitted control models)."""
-    if learner.kind == "x":
-        return _predict(learner.boosters["control"], matrix)
-    if learner.kind == "ensemble":
-        return _predict(learner.boosters["x.control"], matrix)
-    return (
-        _predict(learner.boosters["control_0"], matrix)
-        + _predict(learner.boosters["control_1"], matrix)
-    ) / 2.0
-
-
-def class_transformation_predictions(
-    learner: Learner, matrix: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(p_treated, p_control)`` of the class-transformation learner, for any treated share."""
-    share = float(learner.params.get("treated_share", 0.5))
-    p_z = _predict(learner.boosters["ct"], matrix)
-    p_control = _predict(learner.boosters["control"], matrix)
-    p_treated = np.clip((p_z - (1.0 - share) * (1.0 - p_control)) / share, 0.0, 1.0)
-    return p_treated, p_control
-
-
-def predict_learner(learner: Learner, matrix: np.ndarray) -> np.ndarray:
-    """Uplift predicted by one learner (conversion-probability or revenue difference)."""
-    if is_bagged(learner):
-        return np.mean([predict_learner(m, matrix) for m in bag_members(learner)], axis=0)
-    if learner.kind == "ct":
-        p_treated, p_control = class_transformation_predictions(learner, matrix)
-        return p_treated - p_control
-    if learner.kind == "ct-reg":
-        return _predict(learner.boosters["ct-reg"], matrix)
-    if learner.kind in DIRECT_KINDS:
-        return direct_effect_prediction(learner, matrix)
-    if learner.kind in VALUE_KINDS:
-        raise ValueError(f"the {learner.kind} learner needs the conversion uplift: use predict_arm")
-    treated, control = treated_and_control_predictions(learner, matrix)
-    return treated - control
-
-
-def mean_order_value(revenue: np.ndarray, converted: np.ndarray) -> float:
-    """Mean revenue of converted customers (both arms): the ``conv-value`` factor, which
-    ranks revenue exactly as the conversion uplift does."""
-    buyers = np.asarray(converted) == 1
-    if buyers.sum() < 1:
-        raise ValueError("the conv-value learner needs converted customers")
-    return float(np.maximum(np.asarray(revenue, dtype=np.float64)[buyers].mean(), 0.0))
-
-
-def fit_conversion_value(revenue: np.ndarray, converted: np.ndarray) -> Learner:
-    """Revenue uplift = conversion uplift x the converters' mean order value (no booster)."""
-    return Learner(
-        "conv-value", "revenue", {}, {"order_value": mean_order_value(revenue, converted)}
-    )
-
-
-def predict_value(learner: Learner, matrix: np.ndarray) -> np.ndarray:
-    """Expected order value of a converter (the decomposition's factor), floored at 0."""
-    members = bag_members(learner)
-    value = np.mean([_predict(m.boosters["value"], matrix) for m in members], axis=0)
-    return np.maximum(value, 0.0)
-
-
-def _conversion_prediction(
-    conversion: Learner, matrix: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(uplift, p_control, p_treated)`` of one (unbagged) conversion learner."""
-    if conversion.kind == "ct":
-        p_treated, p_control = class_transformation_predictions(conversion, matrix)
-        return p_treated - p_control, p_control, p_treated
-    if conversion.kind in DIRECT_KINDS:
-        # The effect model is the uplift; p_treated is kept a probability.
-        p_control = direct_control_prediction(conversion, matrix)
-        uplift = direct_effect_prediction(conversion, matrix)
-        return uplift, p_control, np.clip(p_control + uplift, 0.0, 1.0)
-    p_treated, p_control = treated_and_control_predictions(conversion, matrix)
-    return p_treated - p_control, p_control, p_treated
-
-
-def predict_arm(model: ArmModel, matrix: np.ndarray) -> ArmPrediction:
-    """Conversion uplift, p_control, p_treated and revenue uplift for one treated arm."""
-    parts = [_conversion_prediction(m, matrix) for m in bag_members(model.conversion)]
-    uplift, p_control, p_treated = (np.mean(column, axis=0) for column in zip(*parts, strict=True))
-    revenue = order_value = None
-    if model.revenue is not None:
-        if model.revenue.kind == "decomposition":
-            order_value = predict_value(model.revenue, matrix)
-            revenue = uplift * order_value
-        elif model.revenue.kind == "conv-value":
-            order_value = np.full(len(uplift), model.revenue.params["order_value"])
-            revenue = uplift * order_value
-        else:
-            revenue = predict_learner(model.revenue, matrix)
-    return ArmPrediction(uplift, p_control, p_treated, revenue, order_value)
-
-
-def fit_arm_model(
-    arm: str,
-    matrix: np.ndarray,
-    converted: np.ndarray,
-    revenue: np.ndarray | None,
-    treatment: np.ndarray,
-    categorical: list[int],
-    conversion_kind: str,
-    revenue_kind: str | None,
-    settings: LightGBMSettings,
-) -> ArmModel:
-    """Fit the conversion learner and (when revenue is given) the revenue learner of one arm.
-
-    With ``settings.n_jobs`` > 1 the two are fitted at once on threads of one core each
-    (LightGBM releases the GIL), which stays fast on a machine other jobs keep busy.
-    """
-    with_revenue = revenue is not None and revenue_kind is not None
-    threads = 2 if with_revenue and settings.n_jobs > 1 else 1
-    each = replace(settings, n_jobs=1) if threads > 1 else settings
-
-    def fit(target: str) -> Learner:
-        if target == "conversion":
-            return fit_learner(
-                conversion_kind, "conversion", matrix, converted, treatment, categorical, each
-            )
-        if revenue_kind == "decomposition":
-            return fit_value_model(matrix, revenue, converted, categorical, each)
-        if revenue_kind == "conv-value":
-            return fit_conversion_value(revenue, converted)
-        return fit_learner(revenue_kind, "revenue", matrix, revenue, treatment, categorical, each)
-
-    targets = ["conversion", "revenue"] if with_revenue else ["conversion"]
-    if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            learners = list(pool.map(fit, targets))
-    else:
-        learners = [fit(target) for target in targets]
-    return ArmModel(arm, learners[0], learners[1] if with_revenue else None)
 
 
 def without_wrappers(model: ArmModel) -> ArmModel:

@@ -20,10 +20,17 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import __version__
-from uplift_lab.contracts import ids_as_text
 from uplift_lab.errors import input_error
-from uplift_lab.uplift.calibration import UpliftCalibration, calibrate_held_out
-from uplift_lab.uplift.data import ROW_ID, FeatureSpec, TrainingData, encode_features
+from uplift_lab.uplift.calibration import calibrate_held_out
+from uplift_lab.uplift.data import TrainingData
+from uplift_lab.uplift.features import FeatureSpec
+from uplift_lab.uplift.learners import (
+    fit_arm_model,
+    fit_conversion_value,
+    fit_learner,
+    fit_value_model,
+    mean_order_value,
+)
 from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
     ENSEMBLE_PARTS,
@@ -35,18 +42,16 @@ from uplift_lab.uplift.models import (
     bagged_learner,
     binned_rows,
     ensemble_learner,
-    fit_arm_model,
-    fit_conversion_value,
-    fit_learner,
-    fit_value_model,
-    mean_order_value,
-    predict_arm,
-    predict_learner,
-    predict_value,
     without_wrappers,
 )
+from uplift_lab.uplift.predict import predict_arm, predict_learner, predict_value
+from uplift_lab.uplift.selection import (
+    baseline_records,
+    best_candidate,
+    json_records,
+    score_candidates,
+)
 
-KS = (0.1, 0.2, 0.3, 0.5)
 # Candidates of ``auto``. solo, two-ddr, ct and ct-reg stay available by name but are not
 # tried by default: on the Hillstrom half split none of them ranked the test half better than
 # the best of the T-, X- and DR-learners and their ensemble (visit uplift@30% 0.065-0.071 vs
@@ -60,12 +65,6 @@ PROPENSITY_AUC_LIMIT = 0.6
 # the RFM-rule baseline's columns come from TrainingData.rfm_values.
 BASELINE_FEATURES = ("lifecycle",)
 PROPENSITY_MAX_ROWS = 50_000  # AUC standard error ~0.003 there, far below the 0.1 margin
-# Short names of evaluate's baselines in the candidates table (evaluate.py's score names as keys).
-BASELINE_KINDS = {
-    "random": "random",
-    "rfm_rule": "RFM rule",
-    "purchase_probability": "purchase prob.",
-}
 NOT_RANDOMIZED_FIX = (
     "Uplift models need a randomized campaign. Drop features that decided who was sent, "
     "or pass --allow-observational if you accept biased estimates"
@@ -105,17 +104,6 @@ class TrainResult:
     propensity_auc: dict[str, float]
     cv_predictions: pd.DataFrame
     baselines: pd.DataFrame | None = None
-
-
-def curve_metrics(outcome: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> dict:
-    """Qini coefficient, AUUC and uplift@k of a ranking on one held-out fold (evaluate.py)."""
-    from uplift_lab.uplift.evaluate import uplift_curve_metrics
-
-    metrics = uplift_curve_metrics(outcome, uplift, treatment, ks=KS)
-    result = {"qini": float(metrics.qini_coefficient), "auuc": float(metrics.auuc)}
-    for k, value in metrics.uplift_at_k.items():
-        result[f"uplift_at_{round(float(k) * 100)}"] = float(value)
-    return result
 
 
 def propensity_auc(
@@ -236,7 +224,67 @@ def train_uplift_model(
     matrix = data.matrix()
     categorical = [j for j, spec in enumerate(data.specs) if spec.kind == "categorical"]
     step = progress or (lambda text: None)
+    aucs = _randomization_check(data, matrix, categorical, settings, allow_observational, step)
+    folds = fold_ids(data, n_folds, settings.seed)
+    plan = _Plan(data, matrix, categorical, settings, n_folds, conversion_kinds, revenue_kinds)
+    arms = [_train_arm(plan, arm, folds, final, step) for arm in data.arms]
+    records = [record for arm in arms for record in arm.records]
+    choice = {arm.arm: arm.choice for arm in arms}
+    frames = [arm.frame for arm in arms]
+    cv_predictions = pd.concat(frames, ignore_index=True)
+    baseline_list = [
+        record
+        for arm, frame in zip(data.arms, frames, strict=True)
+        for target in ("conversion", "revenue")
+        if target in frame.columns
+        for record in baseline_records(arm, frame, target, n_folds, settings.seed)
+    ]
+    # ---- calibration (uplift/calibration.py): fitted on the out-of-fold predictions above ----
+    step("calibration")
+    calibration = calibrate_held_out(cv_predictions, data.arms)
+    model = UpliftModel(
+        id_col=data.id_col,
+        control=data.control,
+        arms=data.arms,
+        specs=data.specs,
+        arm_models=tuple(arm.model for arm in arms),
+        settings=settings,
+        training_sha256=data.source_sha256,
+        n_rows=data.n_rows,
+        cv_metrics={
+            "folds": n_folds,
+            "choice": choice,
+            # The record lists, not the frames: a frame turns an undefined metric (None) into
+            # NaN, which is not valid JSON (uplift@k when an arm is absent from a top k).
+            "candidates": json_records(records),
+            "propensity_auc": aucs,
+            "rfm_columns": dict(data.rfm_columns),
+            "baselines": json_records(baseline_list),
+        },
+        meta={"uplift_lab_version": __version__},
+        id_kind=data.id_kind,
+        value_per_conversion=value_per_conversion,
+        calibration=calibration,
+        feature_choice={
+            "dropped": {reason: list(columns) for reason, columns in data.dropped_features.items()},
+            "reference_date": data.reference_date or None,
+            "reference_origin": data.reference_origin or None,
+        },
+    )
+    candidates = pd.DataFrame.from_records(records)
+    baselines = pd.DataFrame.from_records(baseline_list)
+    return TrainResult(model, candidates, aucs, cv_predictions, baselines)
 
+
+def _randomization_check(
+    data: TrainingData,
+    matrix: np.ndarray,
+    categorical: list[int],
+    settings: LightGBMSettings,
+    allow_observational: bool,
+    step,
+) -> dict[str, float]:
+    """Propensity AUC per treated arm; refuses non-random arms unless ``allow_observational``."""
     aucs: dict[str, float] = {}
     for arm in data.arms:
         rows = (data.arm == arm) | (data.arm == data.control)
@@ -251,110 +299,81 @@ def train_uplift_model(
             f" from the features with AUC {aucs[worst]:.3f} (> {PROPENSITY_AUC_LIMIT})",
             NOT_RANDOMIZED_FIX,
         )
+    return aucs
 
-    folds = fold_ids(data, n_folds, settings.seed)
-    frames, records = [], []
-    choice: dict[str, dict[str, str | None]] = {}
-    arm_models = []
-    for arm in data.arms:
-        rows = np.flatnonzero((data.arm == arm) | (data.arm == data.control))
-        treatment = (data.arm[rows] == arm).astype(np.int64)
-        fold_of_row = folds[rows]
-        predictions, fold_learners = _held_out_predictions(
-            data, matrix, rows, treatment, fold_of_row, n_folds, categorical, settings,
-            conversion_kinds, revenue_kinds, lambda fold, arm=arm: step(
-                f"cross-validation ({arm}, fold {fold + 1}/{n_folds})"
-            ),
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Plan:
+    """What every arm's training shares: the data, its matrix, the settings and candidates."""
+
+    data: TrainingData
+    matrix: np.ndarray
+    categorical: list[int]
+    settings: LightGBMSettings
+    n_folds: int
+    conversion_kinds: tuple[str, ...]
+    revenue_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _ArmTraining:
+    """One treated arm's candidates' records, the choice, held-out predictions and final model."""
+
+    arm: str
+    records: list[dict]
+    choice: dict[str, str | None]
+    frame: pd.DataFrame
+    model: ArmModel
+
+
+def _train_arm(plan: _Plan, arm: str, folds: np.ndarray, final: str, step) -> _ArmTraining:
+    """Cross-validate the candidates of ``arm`` vs control, choose, and build its final model."""
+    data, n_folds = plan.data, plan.n_folds
+    rows = np.flatnonzero((data.arm == arm) | (data.arm == data.control))
+    treatment = (data.arm[rows] == arm).astype(np.int64)
+    fold_of_row = folds[rows]
+    predictions, fold_learners = _held_out_predictions(
+        data, plan.matrix, rows, treatment, fold_of_row, n_folds, plan.categorical,
+        plan.settings, plan.conversion_kinds, plan.revenue_kinds,
+        lambda fold: step(f"cross-validation ({arm}, fold {fold + 1}/{n_folds})"),
+    )  # fmt: skip
+    held_out = (data, rows, treatment, fold_of_row, n_folds)
+    records = score_candidates(arm, predictions, *held_out, "conversion")
+    best_conversion = best_candidate(records)
+    best_revenue = None
+    if plan.revenue_kinds:
+        _add_value_revenue(predictions, plan.revenue_kinds, best_conversion)
+        revenue_records = score_candidates(arm, predictions, *held_out, "revenue")
+        best_revenue = best_candidate(revenue_records)
+        records += revenue_records
+    choice = {"conversion": best_conversion, "revenue": best_revenue}
+    frame = _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, choice)
+    if final == "bag":
+        model = bagged_arm_model(arm, fold_learners, best_conversion, best_revenue, data, rows)
+    else:
+        step(f"final fit ({arm})")
+        model = fit_arm_model(
+            arm, plan.matrix[rows], data.conversion[rows],
+            data.revenue[rows] if data.revenue is not None else None, treatment,
+            plan.categorical, best_conversion, best_revenue, plan.settings,
         )  # fmt: skip
-        arm_records = _score_candidates(
-            arm, predictions, data, rows, treatment, fold_of_row, n_folds, "conversion"
+    return _ArmTraining(arm, records, choice, frame, without_wrappers(model))
+
+
+def _add_value_revenue(predictions: dict, revenue_kinds: Sequence[str], best_conversion: str):
+    """The revenue candidates that multiply the chosen conversion uplift by an order value."""
+    if "decomposition" in revenue_kinds:
+        order_value = np.maximum(predictions.pop("value"), 0.0)
+        predictions["order_value:decomposition"] = order_value
+        predictions["revenue:decomposition"] = (
+            predictions[f"conversion:{best_conversion}"] * order_value
         )
-        best_conversion = _best(arm_records)
-        best_revenue = None
-        if revenue_kinds:
-            if "decomposition" in revenue_kinds:
-                order_value = np.maximum(predictions.pop("value"), 0.0)
-                predictions["order_value:decomposition"] = order_value
-                predictions["revenue:decomposition"] = (
-                    predictions[f"conversion:{best_conversion}"] * order_value
-                )
-            if "conv-value" in revenue_kinds:
-                mean_value = predictions.pop("mean_value")
-                predictions["order_value:conv-value"] = mean_value
-                predictions["revenue:conv-value"] = (
-                    predictions[f"conversion:{best_conversion}"] * mean_value
-                )
-            revenue_records = _score_candidates(
-                arm, predictions, data, rows, treatment, fold_of_row, n_folds, "revenue"
-            )
-            best_revenue = _best(revenue_records)
-            arm_records += revenue_records
-        records += arm_records
-        choice[arm] = {"conversion": best_conversion, "revenue": best_revenue}
-        frames.append(
-            _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, choice[arm])
+    if "conv-value" in revenue_kinds:
+        mean_value = predictions.pop("mean_value")
+        predictions["order_value:conv-value"] = mean_value
+        predictions["revenue:conv-value"] = (
+            predictions[f"conversion:{best_conversion}"] * mean_value
         )
-        if final == "bag":
-            arm_model = bagged_arm_model(
-                arm, fold_learners, best_conversion, best_revenue, data, rows
-            )
-        else:
-            step(f"final fit ({arm})")
-            arm_model = fit_arm_model(
-                arm,
-                matrix[rows],
-                data.conversion[rows],
-                data.revenue[rows] if data.revenue is not None else None,
-                treatment,
-                categorical,
-                best_conversion,
-                best_revenue,
-                settings,
-            )
-        arm_models.append(without_wrappers(arm_model))
-    candidates = pd.DataFrame.from_records(records)
-    cv_predictions = pd.concat(frames, ignore_index=True)
-    baseline_list = [
-        record
-        for arm, frame in zip(data.arms, frames, strict=True)
-        for target in ("conversion", "revenue")
-        if target in frame.columns
-        for record in baseline_records(arm, frame, target, n_folds, settings.seed)
-    ]
-    baselines = pd.DataFrame.from_records(baseline_list)
-    # ---- calibration (uplift/calibration.py): fitted on the out-of-fold predictions above ----
-    step("calibration")
-    calibration = calibrate_held_out(cv_predictions, data.arms)
-    model = UpliftModel(
-        id_col=data.id_col,
-        control=data.control,
-        arms=data.arms,
-        specs=data.specs,
-        arm_models=tuple(arm_models),
-        settings=settings,
-        training_sha256=data.source_sha256,
-        n_rows=data.n_rows,
-        cv_metrics={
-            "folds": n_folds,
-            "choice": choice,
-            # The record lists, not the frames: a frame turns an undefined metric (None) into
-            # NaN, which is not valid JSON (uplift@k when an arm is absent from a top k).
-            "candidates": _json_records(records),
-            "propensity_auc": aucs,
-            "rfm_columns": dict(data.rfm_columns),
-            "baselines": _json_records(baseline_list),
-        },
-        meta={"uplift_lab_version": __version__},
-        id_kind=data.id_kind,
-        value_per_conversion=value_per_conversion,
-        calibration=calibration,
-        feature_choice={
-            "dropped": {reason: list(columns) for reason, columns in data.dropped_features.items()},
-            "reference_date": data.reference_date or None,
-            "reference_origin": data.reference_origin or None,
-        },
-    )
-    return TrainResult(model, candidates, aucs, cv_predictions, baselines)
 
 
 def bagged_arm_model(
@@ -394,116 +413,6 @@ def _check_value_per_conversion(value: float | None, data: TrainingData) -> None
             "replaces the revenue column, but one was given too",
             "Pass either --revenue-col (spend per customer) or --value-per-conversion V",
         )
-
-
-def baseline_records(
-    arm: str, frame: pd.DataFrame, target: str, n_folds: int, seed: int
-) -> list[dict]:
-    """Held-out metrics of the targeting rules a model must beat, as candidate-like records.
-
-    ``frame`` is one arm's held-out predictions; the rules are those of ``evaluate`` (random,
-    the RFM rule when RFM columns exist, purchase probability from the held-out ``p_control``),
-    with the same seeded tie-breaks, so ``evaluate --seed`` equal to the training seed shows the
-    same numbers.
-    """
-    from uplift_lab.uplift.evaluate import baseline_scores
-
-    scores = baseline_scores(frame, response_proba=frame["p_control"].to_numpy(), seed=seed)
-    outcome = frame[target].to_numpy(dtype=np.float64)
-    treatment = frame["treatment"].to_numpy()
-    fold_of_row = frame["fold"].to_numpy()
-    records = []
-    for name in scores.columns:
-        per_fold = []
-        for number in range(n_folds):
-            held_out = fold_of_row == number
-            score = scores[name].to_numpy()[held_out]
-            per_fold.append(curve_metrics(outcome[held_out], score, treatment[held_out]))
-        record = {"arm": arm, "target": target, "kind": BASELINE_KINDS.get(name, name)}
-        for key in per_fold[0]:
-            values = np.array([metrics[key] for metrics in per_fold])
-            finite = values[np.isfinite(values)]
-            record[key] = _finite_or_none(finite.mean() if len(finite) else None)
-            if key == "qini":
-                record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
-        records.append(record)
-    return records
-
-
-def _json_records(records: list[dict]) -> list[dict]:
-    """Metric records with every non-finite float as None (model.json must be valid JSON)."""
-    return [
-        {
-            key: _finite_or_none(value) if isinstance(value, float | np.floating) else value
-            for key, value in record.items()
-        }
-        for record in records
-    ]
-
-
-def _finite_or_none(value) -> float | None:
-    """A float for JSON, or None for an undefined metric (NaN is not valid JSON)."""
-    if value is None or not np.isfinite(value):
-        return None
-    return float(value)
-
-
-def selection_score(fold_values: Sequence[float]) -> float:
-    """Mean over held-out folds minus one standard error of that mean (the "one-SE" rule).
-
-    A learner whose Qini swings from fold to fold is less likely to repeat its mean on new
-    customers than one with the same mean and a small spread, so the spread counts against it.
-    NaN folds (a metric undefined on that fold) are left out; fewer than two finite folds give
-    the mean alone, none give -inf.
-    """
-    values = np.asarray(fold_values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return float("-inf")
-    if len(values) == 1:
-        return float(values[0])
-    return float(values.mean() - values.std(ddof=1) / np.sqrt(len(values)))
-
-
-def select_candidate(fold_qinis: Mapping[str, Sequence[float]]) -> str:
-    """The candidate with the highest :func:`selection_score` of its per-fold Qini.
-
-    Ties go to the earlier candidate in the mapping's order (the simpler kind).
-    """
-    names = list(fold_qinis)
-    scores = [selection_score(fold_qinis[name]) for name in names]
-    return names[max(range(len(names)), key=lambda i: (scores[i], -i))]
-
-
-def _best(records: list[dict]) -> str:
-    return select_candidate({record["kind"]: record["qini_folds"] for record in records})
-
-
-def _score_candidates(
-    arm, predictions, data, rows, treatment, fold_of_row, n_folds, target
-) -> list[dict]:
-    """Mean (and spread) over held-out folds of each candidate's curve metrics."""
-    outcome = data.conversion[rows] if target == "conversion" else data.revenue[rows]
-    records = []
-    for name, uplift in predictions.items():
-        kind_target, _, kind = name.partition(":")
-        if kind_target != target:
-            continue
-        per_fold = []
-        for number in range(n_folds):
-            held_out = fold_of_row == number
-            per_fold.append(curve_metrics(outcome[held_out], uplift[held_out], treatment[held_out]))
-        record = {"arm": arm, "target": target, "kind": kind}
-        for key in per_fold[0]:
-            values = np.array([metrics[key] for metrics in per_fold])
-            record[key] = _finite_or_none(np.nanmean(values) if np.isfinite(values).any() else None)
-            if key == "qini":
-                finite = values[np.isfinite(values)]
-                record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
-                record["qini_selection"] = _finite_or_none(selection_score(values))
-                record["qini_folds"] = [_finite_or_none(value) for value in values]
-        records.append(record)
-    return records
 
 
 def _held_out_predictions(
@@ -653,151 +562,3 @@ def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen
         if chosen["revenue"] in VALUE_KINDS:
             frame["order_value"] = predictions[f"order_value:{chosen['revenue']}"]
     return frame
-
-
-RAW_PREFIX = "raw_"  # uncalibrated scores: raw_uplift_conversion, raw_uplift_revenue_<arm>, ...
-
-
-def _arm_uplift(model: UpliftModel, arm: str, prediction) -> dict[str, np.ndarray]:
-    """One arm's uplift columns: calibrated when the model has a calibration (the raw
-    predictions beside them), revenue as V x conversion when the model has a value V, and the
-    decomposition's revenue as calibrated conversion uplift x expected order value."""
-    calibration = (model.calibration or {}).get(arm, {})
-
-    def calibrated(raw: np.ndarray, target: str) -> np.ndarray:
-        fitted = calibration.get(target)
-        return raw if fitted is None else UpliftCalibration.from_json(fitted).apply(raw)
-
-    conversion, revenue = f"uplift_conversion_{arm}", f"uplift_revenue_{arm}"
-    raw = {conversion: prediction.uplift_conversion}
-    out = {conversion: calibrated(prediction.uplift_conversion, "conversion")}
-    if model.value_per_conversion is not None:
-        raw[revenue] = model.value_per_conversion * raw[conversion]
-        out[revenue] = model.value_per_conversion * out[conversion]
-    elif prediction.order_value is not None:
-        # The decomposition calibrates through its conversion part (binary outcomes pin the
-        # slope far better than heavy-tailed revenue, whose noisy slope can flatten the ranking).
-        raw[revenue] = prediction.uplift_revenue
-        out[revenue] = out[conversion] * prediction.order_value
-    elif prediction.uplift_revenue is not None:
-        raw[revenue] = prediction.uplift_revenue
-        out[revenue] = calibrated(prediction.uplift_revenue, "revenue")
-    if calibration:
-        out.update({RAW_PREFIX + name: values for name, values in raw.items()})
-    return out
-
-
-def score_matrix(model: UpliftModel, matrix: np.ndarray) -> dict[str, np.ndarray]:
-    """Score encoded customers: per-arm columns, and plain ones when there is one treated arm.
-
-    ``uplift_*`` columns are calibrated (see uplift/calibration.py) when the model holds a
-    calibration; the model's own predictions are then kept as ``raw_uplift_*``.
-    """
-    columns: dict[str, np.ndarray] = {}
-    p_controls = []
-    for arm_model in model.arm_models:
-        prediction = predict_arm(arm_model, matrix)
-        columns.update(_arm_uplift(model, arm_model.arm, prediction))
-        columns[f"p_treated_{arm_model.arm}"] = prediction.p_treated
-        p_controls.append(prediction.p_control)
-    plain: dict[str, np.ndarray] = {}
-    arm = model.arm_models[0].arm
-    single = len(model.arm_models) == 1
-    names = ["uplift_conversion", "uplift_revenue"]
-
-    def arm_columns(wanted: list[str]) -> dict[str, np.ndarray]:
-        return {name: columns[f"{name}_{arm}"] for name in wanted if f"{name}_{arm}" in columns}
-
-    if single:
-        plain.update(arm_columns(names))
-    # Each arm's model estimates p_control from the same control customers; report their mean.
-    plain["p_control"] = np.mean(p_controls, axis=0)
-    if single:
-        plain["p_treated"] = columns[f"p_treated_{arm}"]
-        plain.update(arm_columns([RAW_PREFIX + name for name in names]))
-    return {**plain, **columns}
-
-
-def _typed_ids(text: pd.Series, model: UpliftModel, source: object):
-    """The ids as the model's training data had them: int64 for integer ids, else text."""
-    if model.id_kind != "integer":
-        return pd.array(text.to_numpy(dtype=object), dtype="string")
-    plain = text.str.fullmatch(r"-?(?:0|[1-9][0-9]{0,17})")
-    if not plain.all():
-        raise input_error(
-            source,
-            f"column '{model.id_col}' has '{text[~plain].iloc[0]}', but the model was trained "
-            "with integer ids",
-            "Score a file with the same kind of ids as in training",
-        )
-    return pd.array(text.astype("int64").to_numpy(), dtype=np.int64)
-
-
-def score_frame(
-    model: UpliftModel, frame: pd.DataFrame, source: object, *, row_offset: int = 0
-) -> pd.DataFrame:
-    """Score one batch of customers: the id column followed by :func:`score_matrix`'s columns.
-
-    A model trained without an id column (ids were row numbers) numbers the rows again,
-    starting at ``row_offset``.
-    """
-    matrix = encode_features(frame, model.specs, source)
-    if model.id_col in frame.columns:
-        text = ids_as_text(frame, model.id_col, source, unique=True)
-        ids = _typed_ids(text, model, source)
-    elif model.id_col == ROW_ID:
-        ids = pd.array(np.arange(row_offset, row_offset + len(frame), dtype=np.int64))
-        if model.id_kind != "integer":  # a model saved before ids kept their type
-            ids = ids.astype("string")
-    else:
-        raise input_error(source, f"missing id column '{model.id_col}'", "Add it")
-    out = pd.DataFrame({model.id_col: ids})
-    for name, values in score_matrix(model, matrix).items():
-        out[name] = values
-    return out
-
-
-def evaluate_held_out(
-    cv_predictions: pd.DataFrame,
-    description: dict,
-    *,
-    seed: int = 0,
-    source: object = "cv_predictions.parquet",
-) -> list:
-    """Evaluate every candidate and the baselines on training's held-out predictions.
-
-    One :class:`~uplift_lab.uplift.evaluate.ModelEvaluation` per treated arm and outcome
-    (conversion, and revenue when it was modelled), with CIs over the CV folds (Nadeau-Bengio
-    corrected for their shared training data).
-    """
-    from uplift_lab.uplift.evaluate import evaluate_scores
-
-    folds = int(description["cv_metrics"]["folds"])
-    id_col = str(description["id_col"])
-    evaluations = []
-    for arm in description["arms"]:
-        frame = cv_predictions[cv_predictions["arm"] == arm].reset_index(drop=True)
-        for target in ("conversion", "revenue"):
-            prefix = f"uplift_{target}__"
-            columns = [name for name in frame.columns if name.startswith(prefix)]
-            if not columns or target not in frame.columns:
-                continue
-            labels = {name: f"{name[len(prefix) :]} ({target})" for name in columns}
-            chosen = description["cv_metrics"]["choice"][arm][target]
-            labels[f"{prefix}{chosen}"] += " [chosen]"
-            evaluation = evaluate_scores(
-                frame.drop(columns=[id_col], errors="ignore"),
-                score_cols=columns,
-                outcome_col=target,
-                treatment_col="assigned_arm",
-                control=str(description["control"]),
-                treated=str(arm),
-                fold_col="fold",
-                test_to_train_ratio=1.0 / (folds - 1),
-                response_col="p_control",
-                labels=labels,
-                seed=seed,
-                source=source,
-            )
-            evaluations.append((str(arm), target, evaluation))
-    return evaluations

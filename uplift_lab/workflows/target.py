@@ -43,7 +43,8 @@ from uplift_lab.target import (
 from uplift_lab.target.guardrails import NO_MODEL_WARNING
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift import guardrails
-from uplift_lab.uplift.store import CV_PREDICTIONS_FILE, read_model_description
+from uplift_lab.uplift.store import CV_PREDICTIONS_FILE
+from uplift_lab.workflows.model_folder import read_model_description
 
 POLICIES = ("model", "segments")
 

@@ -1,0 +1,337 @@
+"""CLI: `evaluate` (a model folder's held-out predictions, or scores on a later campaign).
+
+`evaluate MODEL_DIR --out DIR` reads MODEL_DIR/cv_predictions.parquet (held-out predictions
+written by `train`: the id column, `arm`, `assigned_arm`, `treatment` (0/1), `fold`,
+`conversion`, `revenue`, `p_control`, one `uplift_<target>__<kind>` column per candidate, and the
+RFM-rule columns rfm_score/recency/frequency/monetary found or named with --rfm-cols) through
+`uplift_lab.workflows.evaluate.evaluate_model_folder`. `evaluate --scores FILE --outcomes FILE`
+joins a scored file with a later campaign's outcomes and reports through
+`uplift_lab.workflows.evaluate.evaluate_scores_against_outcomes`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from uplift_lab.cli._common import (
+    AmountColOption,
+    ColumnsOption,
+    CustomerColOption,
+    DateFormatOption,
+    DayFirstOption,
+    EncodingOption,
+    ExcludeStatusOption,
+    JsonOption,
+    Lang,
+    LangOption,
+    PaidStatusOption,
+    PresetOption,
+    RefundColOption,
+    RefundRowsOption,
+    StatusColOption,
+    TimeColOption,
+    TimezoneOption,
+    console,
+    order_inputs,
+    parse_key_values,
+    report_errors,
+    split_list,
+    time_parsing,
+)
+from uplift_lab.report.labels import labels_for
+
+EVALUATE_HELP = (
+    "Evaluate uplift scores honestly: Qini, AUUC, uplift@k and incremental outcome vs random, "
+    "with 95% CIs; decile calibration; the random, RFM-rule and purchase-probability baselines "
+    "in the same table; a verdict in words. Either MODEL_DIR (its held-out cross-validation "
+    "predictions) or --scores FILE (score's output) with --outcomes FILE of a later randomized "
+    "campaign, joined on the id column: validation on customers the model never saw. Writes "
+    "report.md, report.html, metrics.json and PNG plots to --out."
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `evaluate` command to ``app``."""
+
+    @app.command("evaluate", help=EVALUATE_HELP)
+    @report_errors
+    def evaluate(
+        out: Annotated[
+            Path,
+            typer.Option("--out", file_okay=False, help="Report folder, e.g. reports/NAME."),
+        ],
+        model_dir: Annotated[
+            Path | None,
+            typer.Argument(
+                exists=True,
+                file_okay=False,
+                help="Model folder written by train (its held-out CV predictions). "
+                "Leave out when evaluating --scores.",
+            ),
+        ] = None,
+        scores: Annotated[
+            Path | None,
+            typer.Option(
+                "--scores",
+                exists=True,
+                dir_okay=False,
+                help="Scores file written by score, to validate on a later campaign.",
+            ),
+        ] = None,
+        outcomes: Annotated[
+            Path | None,
+            typer.Option(
+                "--outcomes",
+                exists=True,
+                dir_okay=False,
+                help="With --scores: the later campaign, one row per customer with the id, "
+                "--arm-col and outcome columns (omit if the scores file holds them).",
+            ),
+        ] = None,
+        experiment: Annotated[
+            Path | None,
+            typer.Option(
+                "--experiment",
+                exists=True,
+                file_okay=False,
+                help="With --scores, instead of --outcomes: the campaign's experiment folder "
+                "(arms from assignment.parquet) with --orders for the outcomes.",
+            ),
+        ] = None,
+        orders: Annotated[
+            Path | None,
+            typer.Option(
+                "--orders",
+                exists=True,
+                dir_okay=False,
+                help="With --experiment: order log; converted = an order in the response window.",
+            ),
+        ] = None,
+        start: Annotated[
+            str | None,
+            typer.Option(
+                "--start",
+                help="With --experiment: campaign start (default: design.json's campaign start).",
+            ),
+        ] = None,
+        window_days: Annotated[
+            int | None,
+            typer.Option(
+                "--window-days",
+                help="With --experiment: response window in days (default: design.json, else 14).",
+            ),
+        ] = None,
+        customer_col: CustomerColOption = "customer_id",
+        time_col: TimeColOption = "order_time",
+        amount_col: AmountColOption = "amount",
+        date_format: DateFormatOption = None,
+        dayfirst: DayFirstOption = None,
+        timezone: TimezoneOption = None,
+        preset: PresetOption = None,
+        columns: ColumnsOption = None,
+        status_col: StatusColOption = None,
+        paid_status: PaidStatusOption = None,
+        exclude_status: ExcludeStatusOption = None,
+        refund_col: RefundColOption = None,
+        refund_rows: RefundRowsOption = False,
+        id_col: Annotated[
+            str | None,
+            typer.Option(
+                "--id-col",
+                help="With --scores: id column joining the two files "
+                "(default: the scores file's first column).",
+            ),
+        ] = None,
+        arm_col: Annotated[
+            str | None, typer.Option("--arm-col", help="With --scores: arm label column.")
+        ] = None,
+        control: Annotated[
+            str | None,
+            typer.Option("--control", help="With --scores: label of the control (holdout) arm."),
+        ] = None,
+        treated: Annotated[
+            str | None,
+            typer.Option(
+                "--treated", help="With --scores: treated arm to compare (needed with several)."
+            ),
+        ] = None,
+        conversion_col: Annotated[
+            str | None,
+            typer.Option("--conversion-col", help="With --scores: 0/1 conversion column."),
+        ] = None,
+        revenue_col: Annotated[
+            str | None,
+            typer.Option("--revenue-col", help="With --scores: revenue column (>= 0), optional."),
+        ] = None,
+        score_cols: Annotated[
+            str | None,
+            typer.Option(
+                "--score-cols",
+                help="With --scores: comma-separated score columns (default: uplift_conversion, "
+                "uplift_revenue, or the --treated arm's per-arm columns).",
+            ),
+        ] = None,
+        rfm_cols: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--rfm-cols",
+                help="With --scores: RFM-rule baseline columns as PART=COLUMN (score, recency, "
+                "frequency, monetary). Default: detected by name.",
+            ),
+        ] = None,
+        splits: Annotated[
+            int,
+            typer.Option("--splits", help="With --scores: random parts the CIs are taken over."),
+        ] = 5,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed of the baselines' tie-breaks and the parts.")
+        ] = 0,
+        force: Annotated[
+            bool, typer.Option("--force", help="Replace an existing --out folder.")
+        ] = False,
+        encoding: EncodingOption = "auto",
+        as_json: JsonOption = False,
+        lang: LangOption = Lang.en,
+    ) -> None:
+        from uplift_lab import io
+        from uplift_lab.errors import InputError
+
+        if (model_dir is None) == (scores is None):
+            raise InputError("evaluate: pass exactly one of MODEL_DIR or --scores FILE")
+        if scores is not None:
+            inputs = None
+            if experiment is not None or orders is not None:
+                inputs = order_inputs(
+                    preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
+                    exclude_status, refund_col, refund_rows,
+                    time_parsing(date_format, dayfirst, timezone),
+                )  # fmt: skip
+            campaign = _campaign_experiment(
+                experiment, orders, outcomes, start, window_days, inputs
+            )
+            _evaluate_scores(
+                scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
+                revenue_col, score_cols, rfm_cols, splits, seed, force, encoding, as_json,
+                campaign, labels_for(lang),
+            )  # fmt: skip
+            return
+        scores_only = {
+            "--outcomes": outcomes, "--experiment": experiment, "--orders": orders,
+            "--id-col": id_col, "--arm-col": arm_col, "--control": control, "--treated": treated,
+            "--conversion-col": conversion_col, "--revenue-col": revenue_col,
+            "--score-cols": score_cols, "--rfm-cols": rfm_cols,
+        }  # fmt: skip
+        given = [flag for flag, value in scores_only.items() if value]
+        if given:
+            raise InputError(
+                f"{given[0]} goes with --scores FILE, not MODEL_DIR (a model folder's "
+                "evaluation uses what train recorded; retrain with --rfm-cols to change the RFM "
+                "rule)"
+            )
+        from uplift_lab.report.model_tables import comparison_table
+        from uplift_lab.workflows.evaluate import evaluate_model_folder
+
+        labels = labels_for(lang)
+        report = evaluate_model_folder(model_dir, out, seed=seed, force=force, labels=labels)
+        if as_json:
+            typer.echo(io.to_json_text(report.summary), nl=False)
+            return
+        results = zip(report.evaluations, report.summary["results"], strict=True)
+        control_label = labels.value(report.summary["control"])
+        for (arm, _, evaluation), result in results:
+            title = labels("{arm} vs {control}", arm=labels.value(arm), control=control_label)
+            console.print(comparison_table(evaluation, title=title, labels=labels))
+            verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
+            chosen = labels(
+                "Chosen model ({name}): {verdict}", name=result["chosen"], verdict=verdict
+            )
+            console.print(chosen, markup=False)
+        console.print(
+            labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)
+        )
+
+
+def _campaign_experiment(experiment, orders, outcomes, start, window_days, inputs):
+    """``evaluate --scores --experiment --orders``: the campaign whose outcomes to read."""
+    from uplift_lab.errors import InputError
+    from uplift_lab.workflows.training_data import CampaignExperiment
+
+    if experiment is None and orders is None:
+        return None
+    if experiment is None or orders is None:
+        raise InputError("--experiment FOLDER and --orders FILE go together (arms and outcomes)")
+    if outcomes is not None:
+        raise InputError("pass either --outcomes FILE or --experiment FOLDER --orders FILE")
+    return CampaignExperiment(experiment, orders, start, window_days, inputs=inputs)
+
+
+def _evaluate_scores(
+    scores, out, outcomes, id_col, arm_col, control, treated, conversion_col, revenue_col,
+    score_cols, rfm_cols, splits, seed, force, encoding, as_json, campaign=None, labels=None,
+) -> None:  # fmt: skip
+    """``evaluate --scores``: validate a scored file on a later campaign's outcomes."""
+    from uplift_lab import io
+    from uplift_lab.errors import InputError
+    from uplift_lab.report.model_report import evaluation_json
+    from uplift_lab.report.model_tables import comparison_table, verdict_lines
+    from uplift_lab.workflows.evaluate import evaluate_scores_against_outcomes
+
+    missing = [
+        flag
+        for flag, value in (
+            ("--arm-col", arm_col),
+            ("--control", control),
+            ("--conversion-col", conversion_col),
+        )
+        if not value and campaign is None
+    ]
+    if missing:
+        raise InputError(
+            f"--scores needs {', '.join(missing)} (the arm column, its control label and the "
+            "0/1 conversion column of the campaign), or --experiment FOLDER --orders FILE"
+        )
+    report = evaluate_scores_against_outcomes(
+        scores,
+        out,
+        outcomes_path=outcomes,
+        id_col=id_col,
+        arm_col=arm_col,
+        control=control,
+        conversion_col=conversion_col,
+        revenue_col=revenue_col,
+        score_cols=split_list(score_cols) or None,
+        treated=treated,
+        rfm_cols=parse_key_values(rfm_cols, "--rfm-cols") or None,
+        experiment=campaign,
+        n_splits=splits,
+        seed=seed,
+        force=force,
+        encoding=encoding,
+        labels=labels,
+    )
+    if as_json:
+        payload = [evaluation_json(evaluation) for evaluation in report.evaluations]
+        typer.echo(io.to_json_text({"out": str(out), "outcomes": payload}), nl=False)
+        return
+    from uplift_lab.report.labels import EN
+
+    labels = labels or EN
+    first = report.evaluations[0]
+    console.print(
+        labels(
+            "Evaluated on {n} campaign customers ({treated} treated, {control} control).",
+            n=f"{first.n:,}",
+            treated=f"{first.n_treated:,}",
+            control=f"{first.n_control:,}",
+        )
+    )
+    for evaluation in report.evaluations:
+        console.print(comparison_table(evaluation, title=scores.name, labels=labels))
+    for line in verdict_lines(report):
+        console.print(line, markup=False)
+    console.print(
+        labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)
+    )
