@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 
 from uplift_lab.errors import input_error
 from uplift_lab.target.channels import Channel, TargetConfig
-from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
 from uplift_lab.uplift.guardrails import target_outcome
+from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
 
 NO_MODEL_WARNING = (
     "no --model given: whether the scores' model beats random targeting is not checked"
