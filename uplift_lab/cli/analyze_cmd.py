@@ -305,7 +305,7 @@ def analyze(
     table: TableOption = None,
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
-    from uplift_lab import analyze as analysis_module
+    from uplift_lab.workflows import analyze as analysis_module
     from uplift_lab.io import to_json_text
     from uplift_lab.report import analyze_report
     from uplift_lab.report.labels import labels_for
@@ -462,7 +462,7 @@ def _analyze_aggregated(
     positive: str | None,
 ):
     """--aggregated: refuse the options that need rows, then analyse the cells table."""
-    from uplift_lab.aggregates import analyze_cells_file
+    from uplift_lab.workflows.analyze import analyze_cells_file
 
     if input_path.is_dir():
         raise InputError(

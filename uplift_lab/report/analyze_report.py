@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from uplift_lab import __version__, io
-from uplift_lab.analyze import ALL_SEGMENTS, Analysis, Comparison, OverallEffect
+from uplift_lab.analysis_inputs import ALL_SEGMENTS
+from uplift_lab.analysis_results import Analysis, Comparison, OverallEffect
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.rendering import template_environment
 

@@ -734,7 +734,7 @@ def assignment_outcomes(
     (:func:`uplift_lab.analyze.outcomes_from_orders`), so a model learns exactly the outcome that
     the campaign report measures; customers without an order count as zero.
     """
-    from uplift_lab.analyze import outcomes_from_orders
+    from uplift_lab.outcomes import outcomes_from_orders
 
     outcomes = outcomes_from_orders(orders, start, window_days).per_customer
     table = assignment[["customer_id", "arm"]].copy()
@@ -951,7 +951,7 @@ def _warn_if_window_not_covered(
     orders: pd.DataFrame, start: pd.Timestamp, window_days: int
 ) -> None:
     """The same warning as `analyze`'s when the order log ends before the response window."""
-    from uplift_lab.analyze import window_coverage_notice
+    from uplift_lab.outcomes import window_coverage_notice
 
     notice = window_coverage_notice(orders["order_time"], start, window_days)
     if notice is not None:
