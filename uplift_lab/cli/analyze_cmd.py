@@ -412,7 +412,7 @@ def analyze(
         result = analysis_module.analyze_flat_file(input_path, columns, options, encoding=encoding)
     labels = labels_for(lang)
     if out is not None:
-        analyze_report.write_report(result, out, labels)
+        analysis_module.write_report(result, out, labels)
     if as_json:
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return

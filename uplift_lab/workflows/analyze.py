@@ -1,5 +1,6 @@
-"""`analyze` inputs: read an experiment folder and its outcomes, a flat table, or a table of
-aggregated cells, validate them, and call the one analysis (:mod:`uplift_lab.analyze`).
+"""`analyze`: read an experiment folder and its outcomes, a flat table, or a table of
+aggregated cells, validate them, call the one analysis (:mod:`uplift_lab.analyze`), and write
+the report folder (rendered by :mod:`uplift_lab.report.analyze_report`).
 
 The only part of the analysis that touches files (through :mod:`uplift_lab.io`).
 """
@@ -48,6 +49,8 @@ from uplift_lab.outcomes import (
     pre_period_revenue,
     window_coverage_notice,
 )
+from uplift_lab.report.analyze_report import report_documents
+from uplift_lab.report.labels import EN, Labels
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 SEND_TIME = "send_time"  # an imported campaign's per-customer send time (assignment column)
@@ -392,3 +395,23 @@ def _unknown_customers_notices(joined: JoinedUnits) -> list[Notice]:
             "experiment were ignored.",
         )
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The report folder
+
+
+def write_report(analysis: Analysis, out_dir: Path, labels: Labels = EN) -> Path:
+    """Write report.md, report.html, report.json and the PNG figures into ``out_dir``.
+
+    The folder is built beside the target and swapped in only when complete, so a failed run
+    leaves no half report (and an existing report is replaced only by a complete one).
+    """
+    documents = report_documents(analysis, labels)
+    with io.atomic_directory(Path(out_dir), force=True) as staging:
+        io.write_json(documents.payload, staging / "report.json")
+        io.write_text(documents.markdown, staging / "report.md")
+        io.write_text(documents.html, staging / "report.html")
+        for name, data in documents.images.items():
+            io.write_bytes(data, staging / f"{name}.png")
+    return Path(out_dir)
