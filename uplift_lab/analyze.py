@@ -410,6 +410,7 @@ def _reading_notices(
 def _summaries(
     cells: Mapping[Cell, CellStats], segments: Sequence[str], arms: Sequence[str]
 ) -> list[ArmSummary]:
+    """Size, conversions and revenue per segment and arm, then pooled over segments ("all")."""
     rows = []
     empty = CellStats(0, 0.0)
     # A table without segments has the one segment "all": its rows are the pooled rows already.
@@ -443,6 +444,7 @@ def _srm(
     segments: Sequence[str],
     expected: Mapping[str, Mapping[str, float]],
 ) -> list[SegmentSrm]:
+    """The sample-ratio check per segment with designed fractions, and over all of them."""
     counts = {cell: sample.n for cell, sample in conv.items()}
     results = []
     total_observed: dict[str, int] = {}
