@@ -83,6 +83,7 @@ def main() -> None:
     from uplift_lab.spark.design import create_experiment_spark
     from uplift_lab.spark.session import spark_session
     from uplift_lab.uplift.train import train_uplift_model
+    from uplift_lab.workflows.analyze import analyze_experiment_folder
     from uplift_lab.workflows.model_folder import load_model, save_model
     from uplift_lab.workflows.score import score_file, score_on_spark
 
@@ -111,7 +112,7 @@ def main() -> None:
         settings = analyze.AnalysisOptions(control="", costs={"send": 0.05}, margin=0.3)
         orders = root / "orders.parquet"
         run = {"start": START.date().isoformat(), "window_days": 14}
-        duck = timed("duckdb", lambda: analyze.analyze_experiment_folder(
+        duck = timed("duckdb", lambda: analyze_experiment_folder(
             root / "e_duck", orders, settings, **run))  # fmt: skip
         on_spark = timed("spark", lambda: analyze_experiment_spark(
             spark, root / "e_duck", orders, settings, **run))  # fmt: skip

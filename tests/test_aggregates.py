@@ -15,11 +15,12 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from tests.test_analyze import simulated_units
-from uplift_lab import aggregates, analyze, io
+from uplift_lab import aggregates, analysis_notices, analysis_results, analyze, io
 from uplift_lab.errors import InputError
+from uplift_lab.workflows import analyze as workflow
 
 HILLSTROM_CONTROL = "No E-Mail"
-HILLSTROM_COLUMNS = analyze.FlatColumns(
+HILLSTROM_COLUMNS = workflow.FlatColumns(
     arm="segment", conversion="conversion", revenue="spend", segment="zip_code"
 )
 TOLERANCE = 1e-9
@@ -108,8 +109,8 @@ def test_hillstrom_three_arms_per_zip_from_cells_equal_per_customer(
 ) -> None:
     _, _, cells_path = hillstrom_cells(hillstrom_path, tmp_path)
     options = analyze.AnalysisOptions(control=HILLSTROM_CONTROL)
-    flat = analyze.analyze_flat_file(hillstrom_path, HILLSTROM_COLUMNS, options)
-    from_cells = aggregates.analyze_cells_file(
+    flat = workflow.analyze_flat_file(hillstrom_path, HILLSTROM_COLUMNS, options)
+    from_cells = workflow.analyze_cells_file(
         cells_path, options, arm_column="segment", segment_column="zip_code"
     )
     assert len(from_cells.comparisons) == 6  # 2 treated arms x 3 zip codes
@@ -120,8 +121,8 @@ def test_hillstrom_cuped_from_cell_moments_equals_per_customer(hillstrom_path, t
     _, _, cells_path = hillstrom_cells(hillstrom_path, tmp_path, covariate="history")
     options = analyze.AnalysisOptions(control=HILLSTROM_CONTROL, covariate_name="history")
     columns = replace(HILLSTROM_COLUMNS, covariate="history")
-    flat = analyze.analyze_flat_file(hillstrom_path, columns, options)
-    from_cells = aggregates.analyze_cells_file(
+    flat = workflow.analyze_flat_file(hillstrom_path, columns, options)
+    from_cells = workflow.analyze_cells_file(
         cells_path, options, arm_column="segment", segment_column="zip_code"
     )
     assert all(c.revenue_cuped is not None for c in from_cells.comparisons)
@@ -133,7 +134,7 @@ def test_hillstrom_cuped_from_cell_moments_equals_per_customer(hillstrom_path, t
 def test_hillstrom_welch_ci_from_sums_matches_scipy(hillstrom_path, tmp_path) -> None:
     data, cells, cells_path = hillstrom_cells(hillstrom_path, tmp_path)
     options = analyze.AnalysisOptions(control=HILLSTROM_CONTROL)
-    result = aggregates.analyze_cells_file(
+    result = workflow.analyze_cells_file(
         cells_path, options, arm_column="segment", segment_column="zip_code"
     )
     comparison = next(
@@ -223,7 +224,7 @@ def test_cells_pool_with_add_into_the_segment_free_analysis() -> None:
 def test_aggregates_say_which_row_only_steps_were_skipped() -> None:
     cells = analyze.cells_from_units(simulated_units(seed=8))
     result = analyze.analyze_cells(cells, analyze.AnalysisOptions(control="control"), source="x")
-    assert any(n.message == analyze.ROWS_NEEDED for n in result.notices)
+    assert any(n.message == analysis_notices.ROWS_NEEDED for n in result.notices)
     assert result.daily is None and result.cap_threshold is None
 
 
@@ -242,8 +243,8 @@ def test_conversion_only_cells_analyse_conversion() -> None:
     result = analyze.analyze_cells(cells, options, source="x", has_revenue=False)
     _, p = proportions_ztest([600, 50], [9000, 1000])
     assert result.comparisons[0].conversion.p_value == pytest.approx(p, rel=1e-9)
-    assert result.comparisons[0].revenue.error == analyze.NO_REVENUE
-    assert any(n.message == analyze.ROWS_NEEDED_CONVERSION_ONLY for n in result.notices)
+    assert result.comparisons[0].revenue.error == analysis_results.NO_REVENUE
+    assert any(n.message == analysis_notices.ROWS_NEEDED_CONVERSION_ONLY for n in result.notices)
 
 
 def test_revenue_covariate_sum_beyond_cauchy_schwarz_is_refused() -> None:

@@ -11,7 +11,9 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from uplift_lab import analyze, io
+from uplift_lab import outcomes as outcome_steps
 from uplift_lab.errors import InputError
+from uplift_lab.workflows import analyze as workflow
 
 START = pd.Timestamp("2026-08-21")
 
@@ -86,7 +88,7 @@ def test_outcomes_from_orders_window_refunds_and_daily() -> None:
             "amount": [50.0, 20.0, 100.0, -30.0, 70.0, 10.0, -5.0],
         }
     )
-    result = analyze.outcomes_from_orders(orders, START, 7)
+    result = outcome_steps.outcomes_from_orders(orders, START, 7)
     table = result.per_customer.set_index("customer_id")
     assert sorted(table.index) == ["a", "b", "d", "e"]
     assert table.loc["a", "revenue"] == 20.0 and table.loc["a", "converted"] == 1
@@ -108,7 +110,7 @@ def test_join_counts_missing_as_zero_and_ignores_unknown() -> None:
     outcomes = pd.DataFrame(
         {"customer_id": ["2", "9", "8"], "converted": [1.0, 1.0, 0.0], "revenue": [5.0, 1.0, 0.0]}
     )
-    joined = analyze.join_outcomes(assignment, outcomes)
+    joined = outcome_steps.join_outcomes(assignment, outcomes)
     assert joined.unknown_customers == 2
     assert joined.customers_without_outcome == 2
     assert joined.units["converted"].tolist() == [0.0, 1.0, 0.0]
@@ -300,7 +302,7 @@ def test_experiment_folder_with_orders_matches_pandas(tmp_path) -> None:
     )
     path = tmp_path / "orders.csv"
     io.write_table(pd.concat([orders, extra]), path)
-    result = analyze.analyze_experiment_folder(
+    result = workflow.analyze_experiment_folder(
         folder, path, analyze.AnalysisOptions(control=""), start="2026-08-21", window_days=7
     )
     assert result.data_notes["unknown_customers_ignored"] == 1
@@ -323,16 +325,16 @@ def test_edited_assignment_is_refused(tmp_path) -> None:
     assignment.loc[0, "arm"] = "send" if assignment.loc[0, "arm"] == "control" else "control"
     assignment.to_parquet(folder / "assignment.parquet", index=False)
     with pytest.raises(InputError, match="changed after design"):
-        analyze.read_experiment(folder)
+        workflow.read_experiment(folder)
 
 
 def test_shop_campaign_recovers_planted_uplift() -> None:
     synth = pytest.importorskip("uplift_lab.synth")
     shop = synth.generate_shop(n_customers=20_000, seed=0)
     start = shop.campaign_start
-    outcomes = analyze.outcomes_from_orders(shop.orders, start, shop.window_days)
+    outcomes = outcome_steps.outcomes_from_orders(shop.orders, start, shop.window_days)
     assignment = shop.campaign.rename(columns={"lifecycle": "segment"})
-    joined = analyze.join_outcomes(assignment, outcomes.per_customer)
+    joined = outcome_steps.join_outcomes(assignment, outcomes.per_customer)
     result = analyze.analyze_units(
         joined.units, analyze.AnalysisOptions(control="control"), source="shop"
     )
@@ -366,7 +368,7 @@ def test_campaign_plan_in_design_json_supplies_costs_margin_and_start(tmp_path) 
     )
     path = tmp_path / "orders.csv"
     io.write_table(orders, path)
-    result = analyze.analyze_experiment_folder(folder, path, analyze.AnalysisOptions(control=""))
+    result = workflow.analyze_experiment_folder(folder, path, analyze.AnalysisOptions(control=""))
     money = result.comparisons[0].money
     assert money.cost == pytest.approx(0.2 * money.treated_n)
     assert money.margin == 0.25
@@ -470,7 +472,7 @@ def test_campaign_coupon_in_design_json_is_charged_per_treated_conversion(tmp_pa
     folder = write_experiment(tmp_path / "exp", units, campaign=campaign)
     path = tmp_path / "outcomes.csv"
     io.write_table(units[["customer_id", "converted", "revenue"]], path)
-    result = analyze.analyze_experiment_folder(folder, path, analyze.AnalysisOptions(control=""))
+    result = workflow.analyze_experiment_folder(folder, path, analyze.AnalysisOptions(control=""))
     money = result.comparisons[0].money
     treated = units[units["arm"] == "send"]
     assert money.coupon_cost == pytest.approx(3.0 * treated["converted"].sum())
@@ -617,7 +619,7 @@ def test_response_window_defaults_to_the_campaigns_recorded_window(
     )
     path = tmp_path / "orders.csv"
     io.write_table(orders, path)
-    result = analyze.analyze_experiment_folder(
+    result = workflow.analyze_experiment_folder(
         folder, path, analyze.AnalysisOptions(control=""), window_days=given
     )
     converted = sum(s.conversions for s in result.arm_summaries if s.segment == "silent")
@@ -626,7 +628,7 @@ def test_response_window_defaults_to_the_campaigns_recorded_window(
 
 
 def test_window_coverage_warns_only_when_the_orders_end_before_the_window_does() -> None:
-    from uplift_lab.analyze import window_coverage_notice
+    from uplift_lab.outcomes import window_coverage_notice
 
     start = pd.Timestamp("2026-05-01")
     times = pd.Series(pd.to_datetime(["2026-04-20 10:00", "2026-05-14 08:00"]))

@@ -2,32 +2,30 @@
 
 What a warehouse returns for ``GROUP BY segment, arm`` (``n``, ``conversions``,
 ``revenue_sum``, ``revenue_sum_squares``, optionally ``orders`` and the CUPED moments) is all
-the analysis needs, so an experiment of any size is analysed from a few rows. The table is
-validated here, one line per problem naming file, column and fix; the numbers come from
-:func:`uplift_lab.analyze.analyze_cells`, the same core the per-customer path calls.
+the analysis needs, so an experiment of any size is analysed from a few rows. The table (read
+by :mod:`uplift_lab.workflows.analyze`) is validated here, one line per problem naming file,
+column and fix; the numbers come from :func:`uplift_lab.analyze.analyze_cells`, the same core
+the per-customer path calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from uplift_lab import contracts, io
-from uplift_lab.analyze import (
+from uplift_lab import contracts
+from uplift_lab.analysis_inputs import (
     ALL_SEGMENTS,
-    Analysis,
-    AnalysisOptions,
-    Cell,
-    CellStats,
-    analyze_cells,
     arm_labels,
+    options_for_declared_arms,
+    refuse_pooled_segment_name,
     segment_labels,
 )
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.analysis_results import Analysis, AnalysisOptions
+from uplift_lab.analyze import Cell, CellStats, analyze_cells
+from uplift_lab.errors import input_error
 
 N = "n"
 CONVERSIONS = "conversions"
@@ -64,6 +62,43 @@ def cells_from_table(
     ``covariate_sum``, ``covariate_sum_squares`` and ``revenue_covariate_sum``. Raises
     InputError naming source, column and fix.
     """
+    has_revenue = _check_columns(frame, source, arm_column, segment_column, covariate)
+    if len(frame) == 0:
+        raise input_error(source, "has no rows", "Pass one row per segment x arm")
+
+    arms = arm_labels(frame, arm_column, source)
+    segments = _segments(frame, segment_column, source)
+    _refuse_duplicates(segments, arms, source, arm_column, segment_column)
+    n, conversions, columns = _moment_columns(frame, source, has_revenue, covariate)
+
+    def value(column: str, row: int) -> float | None:
+        values = columns[column]
+        return None if values is None else float(values[row])
+
+    cells = {
+        (segments[row], arms[row]): CellStats(
+            int(n[row]),
+            float(conversions[row]),
+            value(REVENUE_SUM, row) or 0.0,
+            value(REVENUE_SUM_SQUARES, row) or 0.0,
+            orders=value(ORDERS, row),
+            covariate_sum=value(COVARIATE_SUM, row),
+            covariate_sum_squares=value(COVARIATE_SUM_SQUARES, row),
+            revenue_covariate_sum=value(REVENUE_COVARIATE_SUM, row),
+        )
+        for row in range(len(frame))
+    }
+    return cells, has_revenue
+
+
+def _check_columns(
+    frame: pd.DataFrame,
+    source: object,
+    arm_column: str,
+    segment_column: str | None,
+    covariate: bool,
+) -> bool:
+    """The columns a cells table needs; returns whether it has the revenue columns."""
     required = [arm_column, N, CONVERSIONS] + ([segment_column] if segment_column else [])
     contracts.require_columns(frame, required, source)
     present = [c for c in REVENUE_COLUMNS if c in frame.columns]
@@ -90,13 +125,14 @@ def cells_from_table(
                 f"{', '.join(COVARIATE_COLUMNS)})",
                 "Add sum(x), sum(x * x) and sum(x * revenue) per cell, or leave out --covariate",
             )
-    if len(frame) == 0:
-        raise input_error(source, "has no rows", "Pass one row per segment x arm")
+    return has_revenue
 
-    arms = arm_labels(frame, arm_column, source)
-    segments = _segments(frame, segment_column, source)
-    _refuse_duplicates(segments, arms, source, arm_column, segment_column)
 
+def _moment_columns(
+    frame: pd.DataFrame, source: object, has_revenue: bool, covariate: bool
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray | None]]:
+    """n, conversions and the other moment columns (None where absent), each checked against
+    what sums over the same customers allow."""
     n = _whole(frame, N, source, low=1, fix="Remove cells without customers")
     conversions = _whole(frame, CONVERSIONS, source, low=0, fix="Count converted customers")
     _refuse_above(conversions, n, source, CONVERSIONS, "more conversions than customers n")
@@ -117,38 +153,14 @@ def cells_from_table(
         _refuse_negative_variance(n, columns[COVARIATE_SUM], columns[COVARIATE_SUM_SQUARES],
                                   source, COVARIATE_SUM_SQUARES, "sum(x * x)")  # fmt: skip
         _refuse_impossible_covariance(n, columns, source)
-
-    def value(column: str, row: int) -> float | None:
-        values = columns[column]
-        return None if values is None else float(values[row])
-
-    cells = {
-        (segments[row], arms[row]): CellStats(
-            int(n[row]),
-            float(conversions[row]),
-            value(REVENUE_SUM, row) or 0.0,
-            value(REVENUE_SUM_SQUARES, row) or 0.0,
-            orders=value(ORDERS, row),
-            covariate_sum=value(COVARIATE_SUM, row),
-            covariate_sum_squares=value(COVARIATE_SUM_SQUARES, row),
-            revenue_covariate_sum=value(REVENUE_COVARIATE_SUM, row),
-        )
-        for row in range(len(frame))
-    }
-    return cells, has_revenue
+    return n, conversions, columns
 
 
 def _segments(frame: pd.DataFrame, column: str | None, source: object) -> list[str]:
     if column is None:
         return [ALL_SEGMENTS] * len(frame)
     labels = segment_labels(frame, column, source)
-    if ALL_SEGMENTS in set(labels) and labels.nunique() > 1:
-        raise input_error(
-            source,
-            f"column '{column}' has a segment labelled '{ALL_SEGMENTS}', the name of the pooled "
-            "rows",
-            "Rename that segment (e.g. 'all_customers')",
-        )
+    refuse_pooled_segment_name(labels, column, source)
     return labels.tolist()
 
 
@@ -274,41 +286,31 @@ def check_cell_arms(
         )
 
 
-def analyze_cells_file(
-    path: Path,
+def analyze_cell_table(
+    frame: pd.DataFrame,
     options: AnalysisOptions,
     *,
+    source: object,
     arm_column: str,
     segment_column: str | None = None,
-    encoding: str | None = None,
 ) -> Analysis:
-    """Analyse a CSV/Parquet table of per segment x arm sufficient statistics.
+    """Analyse a table of per segment x arm sufficient statistics (already read).
 
     CUPED runs when ``options.covariate_name`` is set (it then names the covariate whose
     moments the table holds). Steps that need one row per customer (revenue cap, whale share,
     daily curve) are skipped with a note; ``options.cap_quantile`` is refused.
     """
-    if options.cap_quantile is not None:
-        raise InputError(
-            f"--cap-revenue needs one row per customer (a pooled quantile), and {path} holds "
-            "aggregated cells. Leave out --cap-revenue, or analyse the per-customer table"
-        )
-    text = [c for c in (arm_column, segment_column) if c]
-    frame = io.read_table(path, encoding=encoding, string_columns=text)
     cells, has_revenue = cells_from_table(
         frame,
-        path,
+        source,
         arm_column=arm_column,
         segment_column=segment_column,
         covariate=options.covariate_name is not None,
     )
-    options = replace(options, control=options.control.strip())
-    if options.expected_fractions and not options.arm_order:  # arms in the order declared
-        declared = dict.fromkeys(a for f in options.expected_fractions.values() for a in f)
-        options = replace(options, arm_order=tuple(declared))
-    check_cell_arms(cells, options, path, arm_column)
+    options = options_for_declared_arms(options)
+    check_cell_arms(cells, options, source, arm_column)
     notes: dict[str, object] = {
-        "input": str(path),
+        "input": str(source),
         "mode": "aggregated cells",
         "cells": len(cells),
         "customers": sum(c.n for c in cells.values()),
@@ -316,5 +318,5 @@ def analyze_cells_file(
     if ORDERS in frame.columns:
         notes["orders_in_window"] = int(sum(c.orders for c in cells.values()))
     return analyze_cells(
-        cells, options, source=str(path), has_revenue=has_revenue, rows=None, data_notes=notes
+        cells, options, source=str(source), has_revenue=has_revenue, rows=None, data_notes=notes
     )

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import __version__, stats
-from uplift_lab.analyze import SRM_ALPHA, arm_labels, tiny_arm_error
+from uplift_lab.analysis_inputs import arm_labels, tiny_arm_error
+from uplift_lab.analysis_notices import SRM_ALPHA
 from uplift_lab.contracts import (
     ARM,
     CONTROL_ARM,

@@ -10,6 +10,7 @@ import pandas as pd
 from tests.spark._compare import differences
 from uplift_lab import analyze
 from uplift_lab.report.analyze_report import report_payload
+from uplift_lab.workflows.analyze import analyze_experiment_folder
 
 
 def _options(covariate: str | None = None) -> analyze.AnalysisOptions:
@@ -23,9 +24,7 @@ def test_spark_analysis_of_orders_equals_duckdb(spark, shop) -> None:
     from uplift_lab.spark.analyze import analyze_experiment_spark
 
     folder, orders = shop / "past_sms", shop / "orders.csv"
-    duck = analyze.analyze_experiment_folder(
-        folder, orders, _options(covariate), covariate=covariate
-    )
+    duck = analyze_experiment_folder(folder, orders, _options(covariate), covariate=covariate)
     on_spark = analyze_experiment_spark(
         spark, folder, orders, _options(covariate), covariate=covariate
     )
@@ -44,7 +43,7 @@ def test_spark_analysis_of_per_customer_outcomes_from_a_folder(spark, shop, tmp_
     flat = tmp_path / "outcomes.parquet"
     per_customer.to_parquet(flat, index=False)
     folder = shop / "past_sms"
-    duck = analyze.analyze_experiment_folder(folder, flat, _options())
+    duck = analyze_experiment_folder(folder, flat, _options())
     on_spark = analyze_experiment_spark(spark, folder, tmp_path / "outcomes", _options())
     found = differences(report_payload(duck), report_payload(on_spark))
     assert [d for d in found if not d.startswith(".data_notes.outcomes")] == []
@@ -68,7 +67,7 @@ def test_spark_warns_like_duckdb_when_the_orders_end_inside_the_window(spark, sh
     cut = tmp_path / "orders_to_aug_25.csv"
     orders[orders["order_time"] < "2026-08-26"].to_csv(cut, index=False)
     folder = shop / "past_sms"
-    duck = analyze.analyze_experiment_folder(folder, cut, _options())
+    duck = analyze_experiment_folder(folder, cut, _options())
     on_spark = analyze_experiment_spark(spark, folder, cut, _options())
     assert any("inside the response window" in n.message for n in on_spark.notices)
     assert differences(report_payload(duck), report_payload(on_spark)) == []

@@ -27,11 +27,9 @@ from uplift_lab.cli._common import (
     TimezoneOption,
     WideOption,
     console,
-    order_inputs,
     parse_key_values,
     report_errors,
     split_list,
-    time_parsing,
 )
 from uplift_lab.cli._engine import (
     DEFAULT_MASTER,
@@ -305,10 +303,11 @@ def analyze(
     table: TableOption = None,
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
-    from uplift_lab import analyze as analysis_module
     from uplift_lab.io import to_json_text
     from uplift_lab.report import analyze_report
     from uplift_lab.report.labels import labels_for
+    from uplift_lab.workflows.analyze import write_report
+    from uplift_lab.workflows.analyze_command import AnalyzeRequest, OrderReading, run_analyze
 
     if outcomes is not None and outcomes.is_dir() and engine != Engine.spark:
         raise InputError(f"{outcomes}: is a folder; pass a file, or use --engine spark")
@@ -320,10 +319,47 @@ def analyze(
         time_col=time_col != "order_time", amount_col=amount_col != "amount",
     )  # fmt: skip
     spark = spark_for(engine, spark_master, table)
+    options = _analysis_options(control, alpha, ci, adjust, cap_revenue, cost, coupon, margin,
+                                expected, covariate)  # fmt: skip
+    if by_hour and by_day:
+        raise InputError("--by-hour and --by-day: pass one of them (one table per run)")
+    orders = OrderReading(
+        preset=preset, columns=columns, status_col=status_col,
+        paid_status=tuple(paid_status or ()), exclude_status=tuple(exclude_status or ()),
+        refund_col=refund_col, refund_rows=refund_rows, date_format=date_format,
+        dayfirst=dayfirst, timezone=timezone,
+    )  # fmt: skip
+    request = AnalyzeRequest(
+        input_path=input_path, outcomes=outcomes, table=table, aggregated=aggregated,
+        control=control, arm_col=arm_col, conversion_col=conversion_col, positive=positive,
+        revenue_col=revenue_col, segment_col=segment_col, covariate=covariate, start=start,
+        window_days=window_days, customer_col=customer_col, time_col=time_col,
+        amount_col=amount_col, encoding=encoding, orders=orders, schedule_dir=schedule_dir,
+        unit="hour" if by_hour else "day" if by_day else None,
+    )  # fmt: skip
+    result = run_analyze(request, options, spark)
+    labels = labels_for(lang)
+    if out is not None:
+        write_report(result, out, labels)
+    if as_json:
+        typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
+        return
+    analyze_report.print_analysis(result, console, wide=wide, labels=labels)
+    _print_timing(result, alpha, labels)
+    if out is not None:
+        console.print(
+            labels("Report written to {out}/ (report.md, report.html, report.json)", out=out)
+        )
+
+
+def _analysis_options(control, alpha, ci, adjust, cap_revenue, cost, coupon, margin, expected,
+                      covariate):  # fmt: skip
+    """The AnalysisOptions of the command's options (control "" : from design.json)."""
+    from uplift_lab.analysis_results import AnalysisOptions
 
     if cap_revenue is not None and not 0 < cap_revenue < 1:
         raise InputError(f"--cap-revenue must be in (0, 1), e.g. 0.999. Got {cap_revenue} instead.")
-    options = analysis_module.AnalysisOptions(
+    return AnalysisOptions(
         control=control or "",
         alpha=alpha,
         ci=ci.value,
@@ -335,88 +371,10 @@ def analyze(
         expected_fractions=_parse_expected(expected),
         covariate_name=covariate,
     )
-    if schedule_dir is not None and (aggregated or not input_path.is_dir()):
-        raise InputError(
-            "--schedule goes with an experiment folder and an orders file (--outcomes ORDERS)"
-        )
-    if by_hour and by_day:
-        raise InputError("--by-hour and --by-day: pass one of them (one table per run)")
-    if (by_hour or by_day) and (aggregated or not input_path.is_dir()):
-        flag = "--by-hour" if by_hour else "--by-day"
-        raise InputError(
-            f"{flag} goes with an experiment folder and an orders file (--outcomes ORDERS)"
-        )
-    if spark is not None:
-        result = _analyze_on_spark(spark, input_path, outcomes, table, options, start=start,
-            window_days=window_days, conversion_col=conversion_col, revenue_col=revenue_col,
-            customer_col=customer_col, covariate=covariate, encoding=encoding,
-        )  # fmt: skip
-    elif aggregated:
-        result = _analyze_aggregated(input_path, options, arm_col, segment_col, encoding,
-                                     outcomes=outcomes, positive=positive)  # fmt: skip
-    elif input_path.is_dir():
-        if positive is not None:
-            raise InputError("--positive is for flat tables; outcomes files hold 0/1 conversions")
-        if outcomes is None:
-            raise InputError(
-                f"{input_path}: an experiment folder needs --outcomes FILE "
-                "(per-customer outcomes or an orders file)"
-            )
-        inputs = order_inputs(
-            preset,
-            columns,
-            customer_col,
-            time_col,
-            amount_col,
-            status_col,
-            paid_status,
-            exclude_status,
-            refund_col,
-            refund_rows,
-            time_parsing(date_format, dayfirst, timezone),
-        )
-        from uplift_lab.workflows.timing import analyze_folder
 
-        result = analyze_folder(
-            input_path,
-            outcomes,
-            options,
-            schedule_dir=schedule_dir,
-            unit="hour" if by_hour else "day" if by_day else None,
-            start=start,
-            window_days=window_days,
-            conversion_col=conversion_col,
-            revenue_col=revenue_col,
-            customer_col=customer_col,
-            time_col=time_col,
-            amount_col=amount_col,
-            covariate=covariate,
-            encoding=encoding,
-            inputs=inputs,
-        )
-    else:
-        if outcomes is not None:
-            raise InputError(
-                "--outcomes is for experiment folders; a flat table already holds the outcomes"
-            )
-        if control is None:
-            raise InputError(f"{input_path}: a flat table needs --control LABEL (the holdout arm)")
-        columns = analysis_module.FlatColumns(
-            arm=arm_col,
-            conversion=conversion_col,
-            revenue=revenue_col,
-            segment=segment_col,
-            covariate=covariate,
-            positive=positive,
-        )
-        result = analysis_module.analyze_flat_file(input_path, columns, options, encoding=encoding)
-    labels = labels_for(lang)
-    if out is not None:
-        analyze_report.write_report(result, out, labels)
-    if as_json:
-        typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
-        return
-    analyze_report.print_analysis(result, console, wide=wide, labels=labels)
+
+def _print_timing(result, alpha: float, labels) -> None:
+    """The tables of --by-hour/--by-day and of a schedule's touches."""
     from uplift_lab.report.timing_report import rich_table, timing_tables
 
     for formatted in timing_tables(result):
@@ -428,59 +386,6 @@ def analyze(
         for touch in result.touches:
             console.print(touch_table(touch, alpha, labels))
             console.print()
-    if out is not None:
-        console.print(
-            labels("Report written to {out}/ (report.md, report.html, report.json)", out=out)
-        )
-
-
-def _analyze_on_spark(spark, input_path: Path, outcomes: Path | None, table: str | None,
-                      options, **kwargs):  # fmt: skip
-    """--engine spark: an experiment folder and its outcomes (a file, folder or --table)."""
-    from uplift_lab.spark.analyze import analyze_experiment_spark
-    from uplift_lab.spark.session import spark_errors
-
-    if not input_path.is_dir():
-        raise InputError(
-            f"{input_path}: --engine spark analyses an experiment folder with --outcomes (or "
-            "--table); a flat table is analysed with --engine duckdb"
-        )
-    if (outcomes is None) == (table is None):
-        raise InputError(f"{input_path}: pass the outcomes with --outcomes or --table, one of them")
-    with spark_errors(outcomes or f"table {table}"):
-        return analyze_experiment_spark(spark, input_path, outcomes, options, table=table, **kwargs)
-
-
-def _analyze_aggregated(
-    input_path: Path,
-    options,
-    arm_col: str,
-    segment_col: str | None,
-    encoding: str,
-    *,
-    outcomes: Path | None,
-    positive: str | None,
-):
-    """--aggregated: refuse the options that need rows, then analyse the cells table."""
-    from uplift_lab.aggregates import analyze_cells_file
-
-    if input_path.is_dir():
-        raise InputError(
-            f"{input_path}: --aggregated reads a table of cells (CSV/Parquet), not a folder"
-        )
-    for flag, given in (("--outcomes", outcomes), ("--positive", positive),
-                        ("--cap-revenue", options.cap_quantile)):  # fmt: skip
-        if given is not None:
-            need = "one row per customer" if flag == "--cap-revenue" else "a per-customer table"
-            raise InputError(
-                f"{flag} needs {need}, and --aggregated reads cells (sufficient statistics per "
-                f"segment x arm). Leave out {flag}, or analyse the per-customer table"
-            )
-    if not options.control:
-        raise InputError(f"{input_path}: --aggregated needs --control LABEL (the holdout arm)")
-    return analyze_cells_file(
-        input_path, options, arm_column=arm_col, segment_column=segment_col, encoding=encoding
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,9 @@
-"""Render an :class:`~uplift_lab.analyze.Analysis`: terminal tables, Markdown, HTML and JSON.
+"""Render an :class:`~uplift_lab.analysis_results.Analysis`: terminal tables, Markdown, HTML and
+JSON (:func:`report_documents`; :mod:`uplift_lab.workflows.analyze` writes them).
 
-The numbers are formatted once into :class:`Section` tables, and every output (rich, Markdown,
-HTML) renders the same sections, so the terminal and the shared files never disagree.
+The numbers are formatted once into :class:`Section` tables (:mod:`.analyze_tables`,
+:mod:`.analyze_money`), and every output (rich, Markdown, HTML) renders the same sections, so
+the terminal and the shared files never disagree.
 """
 
 from __future__ import annotations
@@ -9,627 +11,33 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from uplift_lab import __version__, io
-from uplift_lab.analyze import ALL_SEGMENTS, Analysis, Comparison, OverallEffect
+from uplift_lab import __version__
+from uplift_lab.analysis_inputs import ALL_SEGMENTS
+from uplift_lab.analysis_results import Analysis
+from uplift_lab.report.analyze_money import money_section, summary_section
+from uplift_lab.report.analyze_tables import (
+    OVERALL_LABEL,
+    Section,
+    arms_section,
+    capped_section,
+    comparisons_of,
+    conversion_section,
+    cuped_section,
+    overall_of,
+    revenue_section,
+    segment_arms_section,
+    segment_label,
+    srm_section,
+    versus_title,
+)
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.rendering import template_environment
-
-DASH = "—"
-OVERALL_LABEL = "(overall)"
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One table of the report: a title, column headers, formatted rows and an optional note."""
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    note: str = ""
-    numeric_from: int = 1  # columns from this index on are right-justified
-
-
-# ---------------------------------------------------------------------------------------------
-# Number formatting
-
-
-def _bad(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
-
-
-def fmt_percent(value: float | None, digits: int = 3) -> str:
-    return DASH if _bad(value) else f"{value * 100:.{digits}f}%"
-
-
-def fmt_points(value: float | None, digits: int = 2) -> str:
-    return DASH if _bad(value) else f"{value * 100:+.{digits}f} pp"
-
-
-def fmt_signed_percent(value: float | None, digits: int = 1) -> str:
-    return DASH if _bad(value) else f"{value * 100:+.{digits}f}%"
-
-
-def fmt_number(value: float | None, digits: int = 2, signed: bool = False) -> str:
-    if _bad(value):
-        return DASH
-    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
-
-
-def fmt_count(value: float | None) -> str:
-    return DASH if _bad(value) else f"{int(round(value)):,}"
-
-
-def fmt_p(value: float | None) -> str:
-    if _bad(value):
-        return DASH
-    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
-
-
-def _ci(low: float, high: float, fmt) -> str:
-    if _bad(low) or _bad(high):
-        return ""
-    return f" [{fmt(low)}, {fmt(high)}]"
-
-
-def _points_ci(value: float, low: float, high: float) -> str:
-    inner = _ci(low, high, lambda v: f"{v * 100:+.2f}")
-    return fmt_points(value) + inner
-
-
-def _relative_ci(value: float, low: float, high: float) -> str:
-    return fmt_signed_percent(value) + _ci(low, high, lambda v: f"{v * 100:+.1f}%")
-
-
-def _money_ci(value: float, low: float, high: float, digits: int = 2) -> str:
-    return fmt_number(value, digits, signed=True) + _ci(low, high, lambda v: f"{v:+,.{digits}f}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Sections
-
-
-def _adjust_label(analysis: Analysis, labels: Labels = EN) -> str:
-    return labels(
-        {"holm": "p (Holm)", "bh": "p (BH)", "none": "p (unadjusted)"}[analysis.options.adjust]
-    )
-
-
-def _adjust_note(analysis: Analysis) -> str:
-    count = len(analysis.comparisons)
-    if analysis.options.adjust == "none":
-        return " p-values NOT adjusted for multiple comparisons."
-    name = {"holm": "Holm", "bh": "Benjamini-Hochberg"}[analysis.options.adjust]
-    return f" {name}-adjusted across all {count} segment x arm comparisons."
-
-
-def arms_section(analysis: Analysis, labels: Labels = EN) -> Section:
-    control_mark = f" ({labels.value('control')})"
-    rows = [
-        (
-            labels.value(s.arm) + (control_mark if s.arm == analysis.control != "control" else ""),
-            fmt_count(s.n),
-            fmt_count(s.conversions),
-            fmt_percent(s.conversion_rate),
-            labels.money(fmt_number(s.revenue)),
-            labels.money(fmt_number(s.revenue_per_customer, 3)),
-            labels.money(fmt_number(s.average_order_value)),
-        )
-        for s in analysis.arm_summaries
-        if s.segment == ALL_SEGMENTS
-    ]
-    columns = tuple(
-        map(
-            labels,
-            (
-                "Arm",
-                "Customers",
-                "Conversions",
-                "Conv. rate",
-                "Revenue",
-                "Rev. per customer",
-                "AOV",
-            ),
-        )
-    )
-    note = (
-        "AOV = revenue / orders in the window"
-        if analysis.data_notes.get("orders_in_window") is not None
-        else "AOV = revenue per converted customer (no orders column in the cells)"
-        if analysis.data_notes.get("mode") == "aggregated cells"
-        else "AOV = revenue per converted customer (no order counts in a per-customer table)"
-    )
-    if not analysis.has_revenue:
-        columns, rows = columns[:4], [row[:4] for row in rows]
-        note = "No revenue column: conversion only"
-    if not _every_arm_everywhere(analysis):
-        note += (
-            ". The arms went to different segments, so these pooled rows are not comparisons: "
-            "read the lifts in the per-arm tables below"
-        )
-    return Section(labels("Arms (all segments)"), columns, tuple(rows), labels(note + "."))
-
-
-def _every_arm_everywhere(analysis: Analysis) -> bool:
-    compared = {(c.segment, c.arm) for c in analysis.comparisons}
-    return all((s, a) in compared for s in analysis.segments for a in analysis.treated_arms)
-
-
-def segment_arms_section(analysis: Analysis, labels: Labels = EN) -> Section:
-    rows = [
-        (
-            labels.value(s.segment),
-            labels.value(s.arm),
-            fmt_count(s.n),
-            fmt_count(s.conversions),
-            fmt_percent(s.conversion_rate),
-            labels.money(fmt_number(s.revenue_per_customer, 3)),
-            labels.money(fmt_number(s.average_order_value)),
-        )
-        for s in analysis.arm_summaries
-        if s.segment != ALL_SEGMENTS and _belongs(analysis, s.segment, s.arm, s.n)
-    ]
-    columns = tuple(
-        map(
-            labels,
-            (
-                "Segment",
-                "Arm",
-                "Customers",
-                "Conversions",
-                "Conv. rate",
-                "Rev. per customer",
-                "AOV",
-            ),
-        )
-    )
-    note = (
-        "" if _every_arm_everywhere(analysis) else labels("Only the arms assigned in each segment.")
-    )
-    if not analysis.has_revenue:
-        columns, rows = columns[:5], [row[:5] for row in rows]
-    return Section(labels("Arms per segment"), columns, tuple(rows), note, numeric_from=2)
-
-
-def _belongs(analysis: Analysis, segment: str, arm: str, n: int) -> bool:
-    """An arm's row in a segment is worth a line if it has customers or was compared there
-    (an arm never assigned to a segment would only be a row of zeros and dashes)."""
-    compared = any(c.segment == segment and c.arm == arm for c in analysis.comparisons)
-    return n > 0 or arm == analysis.control or compared
-
-
-UNREADABLE_MARK = "†"
-UNREADABLE_NOTE = f" {UNREADABLE_MARK} = holdout too small to read (see the warning above)."
-
-
-def _segment_label(comparison: Comparison, labels: Labels = EN) -> str:
-    """The segment, marked when its holdout is too small to read."""
-    mark = f" {UNREADABLE_MARK}" if comparison.too_small_to_read else ""
-    return labels.value(comparison.segment) + mark
-
-
-def _unreadable_note(analysis: Analysis, arm: str, labels: Labels = EN) -> str:
-    unreadable = any(c.too_small_to_read for c in _comparisons(analysis, arm))
-    return labels(UNREADABLE_NOTE) if unreadable else ""
-
-
-def _comparisons(analysis: Analysis, arm: str) -> list[Comparison]:
-    return [c for c in analysis.comparisons if c.arm == arm]
-
-
-def _overall(analysis: Analysis, arm: str) -> OverallEffect:
-    return next(o for o in analysis.overall if o.arm == arm)
-
-
-def _lift_rows(
-    analysis: Analysis,
-    arm: str,
-    metric: str,
-    level: Callable[[float], str],
-    lift: Callable[[float, float, float], str],
-    labels: Labels = EN,
-) -> tuple[tuple[str, ...], ...]:
-    """Per-segment rows and the stratified overall row of one metric ("conversion"/"revenue")."""
-    rows = []
-    for c in _comparisons(analysis, arm):
-        e = getattr(c, metric)
-        rows.append(
-            (
-                _segment_label(c, labels),
-                level(e.control_mean),
-                level(e.treatment_mean),
-                lift(e.difference, e.ci_low, e.ci_high),
-                _relative_ci(e.relative_lift, e.relative_ci_low, e.relative_ci_high),
-                fmt_p(e.p_value),
-                fmt_p(getattr(c, f"{metric}_p_adjusted")),
-            )
-        )
-    o = _overall(analysis, arm)
-    s, r = getattr(o, metric), getattr(o, f"{metric}_relative")
-    rows.append(
-        (
-            labels(OVERALL_LABEL),
-            "",
-            "",
-            lift(s.difference, s.ci_low, s.ci_high),
-            _relative_ci(r.lift, r.ci_low, r.ci_high),
-            fmt_p(s.p_value),
-            "",
-        )
-    )
-    return tuple(rows)
-
-
-def _lift_columns(analysis: Analysis, labels: Labels = EN) -> tuple[str, ...]:
-    return (
-        *map(labels, ("Segment", "Control", "Treated", "Lift [95% CI]", "Rel. lift [95% CI]", "p")),
-        _adjust_label(analysis, labels),
-    )
-
-
-def _versus(title: str, analysis: Analysis, arm: str, labels: Labels) -> str:
-    """A section title "<what>: <arm> vs <control>" in the labels' language."""
-    return labels(title, arm=labels.value(arm), control=labels.value(analysis.control))
-
-
-def conversion_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section:
-    rows = _lift_rows(analysis, arm, "conversion", fmt_percent, _points_ci, labels)
-    method = "Wald" if analysis.options.ci == "wald" else "Newcombe"
-    note = (
-        f"Difference of proportions ({method} CI), two-proportion z-test; relative lift with a "
-        "delta-method CI; (overall) = stratified: segment-size weighted average of segment lifts."
-        + _adjust_note(analysis)
-    )
-    note = labels(note) + _unreadable_note(analysis, arm, labels)
-    title = _versus("Conversion: {arm} vs {control}", analysis, arm, labels)
-    return Section(title, _lift_columns(analysis, labels), rows, note)
-
-
-def revenue_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section:
-    rows = _lift_rows(
-        analysis,
-        arm,
-        "revenue",
-        lambda value: labels.money(fmt_number(value, 3)),
-        lambda *values: labels.money(_money_ci(*values)),
-        labels,
-    )
-    note = (
-        "Revenue per customer (non-buyers count as 0); Welch t-test and CI; relative lift with a "
-        "delta-method CI; (overall) = stratified." + _adjust_note(analysis)
-    )
-    note = labels(note) + _unreadable_note(analysis, arm, labels)
-    title = _versus("Revenue per customer: {arm} vs {control}", analysis, arm, labels)
-    return Section(title, _lift_columns(analysis, labels), rows, note)
-
-
-def capped_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section | None:
-    if analysis.cap_threshold is None:
-        return None
-    money = labels.money
-    rows = []
-    for c in _comparisons(analysis, arm):
-        raw, capped = c.revenue, c.revenue_capped
-        rows.append(
-            (
-                _segment_label(c, labels),
-                money(_money_ci(raw.difference, raw.ci_low, raw.ci_high)),
-                money(_money_ci(capped.difference, capped.ci_low, capped.ci_high)),
-                fmt_p(capped.p_value),
-            )
-        )
-    o = _overall(analysis, arm)
-    rows.append(
-        (
-            labels(OVERALL_LABEL),
-            money(_money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high)),
-            money(
-                _money_ci(
-                    o.revenue_capped.difference, o.revenue_capped.ci_low, o.revenue_capped.ci_high
-                )
-            ),
-            fmt_p(o.revenue_capped.p_value),
-        )
-    )
-    title = _versus("Revenue per customer, capped: {arm} vs {control}", analysis, arm, labels)
-    note = (
-        f"Each customer's revenue capped at {fmt_number(analysis.cap_threshold)} (the "
-        f"{analysis.options.cap_quantile:g} quantile of all arms pooled), shown next to the "
-        "uncapped lift."
-    )
-    columns = tuple(
-        map(labels, ("Segment", "Lift uncapped [95% CI]", "Lift capped [95% CI]", "p (capped)"))
-    )
-    return Section(title, columns, tuple(rows), note)
-
-
-def cuped_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section | None:
-    if not analysis.comparisons or analysis.comparisons[0].revenue_cuped is None:
-        return None
-    money = labels.money
-    rows = []
-    for c in _comparisons(analysis, arm):
-        raw, cuped = c.revenue, c.revenue_cuped
-        e = cuped.effect
-        rows.append(
-            (
-                _segment_label(c, labels),
-                money(_money_ci(raw.difference, raw.ci_low, raw.ci_high)),
-                money(_money_ci(e.difference, e.ci_low, e.ci_high)),
-                fmt_p(e.p_value),
-                fmt_percent(cuped.variance_reduction, 1),
-            )
-        )
-    o = _overall(analysis, arm)
-    rows.append(
-        (
-            labels(OVERALL_LABEL),
-            money(_money_ci(o.revenue.difference, o.revenue.ci_low, o.revenue.ci_high)),
-            money(
-                _money_ci(
-                    o.revenue_cuped.difference, o.revenue_cuped.ci_low, o.revenue_cuped.ci_high
-                )
-            ),
-            fmt_p(o.revenue_cuped.p_value),
-            fmt_percent(o.cuped_variance_reduction, 1),
-        )
-    )
-    name = analysis.options.covariate_name or "covariate"
-    note = (
-        f"CUPED with covariate '{name}' (measured before the campaign): revenue adjusted by "
-        "theta x (covariate - its mean), theta from both arms pooled."
-    )
-    columns = tuple(
-        map(
-            labels,
-            ("Segment", "Lift raw [95% CI]", "Lift CUPED [95% CI]", "p (CUPED)", "Var. reduction"),
-        )
-    )
-    title = _versus("Revenue per customer, CUPED: {arm} vs {control}", analysis, arm, labels)
-    return Section(title, columns, tuple(rows), note)
-
-
-def money_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Section | None:
-    comparisons = _comparisons(analysis, arm)
-    if not comparisons or comparisons[0].money is None:
-        return None
-    money = labels.money
-    entries = [(_segment_label(c, labels), c.money) for c in comparisons]
-    entries.append((labels(OVERALL_LABEL), _overall(analysis, arm).money))
-    with_coupon = any(m.coupon_cost > 0 or m.coupon_per_conversion > 0 for _, m in entries)
-
-    def amounts(attr: str) -> list[str]:
-        """One cost column, with the same decimals on every row (none from 1,000 up)."""
-        values = [getattr(m, attr) for _, m in entries]
-        digits = 0 if max(abs(v) for v in values) >= 1000 else 2
-        return [money(fmt_number(v, digits)) for v in values]
-
-    cost_attrs = ("message_cost", "coupon_cost", "cost") if with_coupon else ("cost",)
-    cost_cells = list(zip(*(amounts(attr) for attr in cost_attrs), strict=True))
-    rows = []
-    for (segment, m), costs in zip(entries, cost_cells, strict=True):
-        rows.append(
-            (
-                segment,
-                fmt_count(m.treated_n),
-                _money_ci(
-                    m.incremental_conversions,
-                    m.incremental_conversions_low,
-                    m.incremental_conversions_high,
-                    0,
-                ),
-                money(
-                    _money_ci(
-                        m.incremental_revenue,
-                        m.incremental_revenue_low,
-                        m.incremental_revenue_high,
-                        0,
-                    )
-                ),
-                *costs,
-                money(
-                    _money_ci(
-                        m.incremental_profit, m.incremental_profit_low, m.incremental_profit_high, 0
-                    )
-                ),
-                fmt_signed_percent(m.roi, 0),
-                money(fmt_number(m.cost_per_incremental_conversion)),
-            )
-        )
-    margin_note = (
-        "no --margin given: all incremental revenue counted as profit"
-        if analysis.options.margin is None
-        else f"margin {analysis.options.margin:g}"
-    )
-    price = comparisons[0].money
-    cost_note = f"message cost = {fmt_number(price.cost_per_message, 2)} x treated customers"
-    if with_coupon:
-        cost_note += (
-            f"; coupon cost = {fmt_number(price.coupon_per_conversion, 2)} x conversions in the "
-            "treated arm (every redemption, including sales that would have happened anyway)"
-        )
-    profit = (
-        "incremental revenue x margin - message cost - coupon cost"
-        if with_coupon
-        else ("incremental revenue x margin - cost")
-    )
-    note = (
-        "Incremental = lift x treated customers, with [95% CI]; (overall) = sum over segments; "
-        f"{cost_note}; profit = {profit}; ROI = profit / cost; {margin_note}."
-    )
-    cost_columns = ("Message cost", "Coupon cost", "Total cost") if with_coupon else ("Cost",)
-    columns = (
-        "Segment",
-        "Treated",
-        "Incr. conv.",
-        "Incr. revenue",
-        *cost_columns,
-        "Incr. profit",
-        "ROI",
-        "Cost per incr. conv.",
-    )
-    if not analysis.has_revenue:  # conversion only: revenue, profit and ROI are unknown
-        keep = [i for i, name in enumerate(columns) if name not in _REVENUE_MONEY_COLUMNS]
-        columns = tuple(columns[i] for i in keep)
-        rows = [tuple(row[i] for i in keep) for row in rows]
-        note = (
-            "Incremental conversions = lift x treated customers, with [95% CI]; (overall) = sum "
-            f"over segments; {cost_note}. No revenue column: revenue, profit and ROI unknown."
-        )
-    note = labels(note) + _unreadable_note(analysis, arm, labels)
-    title = _versus("Money: {arm} vs {control}", analysis, arm, labels)
-    return Section(title, tuple(map(labels, columns)), tuple(rows), note)
-
-
-_REVENUE_MONEY_COLUMNS = ("Incr. revenue", "Incr. profit", "ROI")
-
-
-def _verdict(
-    arm: str, what: str, value: str, low: float, high: float, text, labels: Labels = EN
-) -> str:
-    """The verdict on one channel in words, from the sign of its CI."""
-    interval = labels(
-        "{value} (95% CI {low} to {high})", value=text(value), low=text(low), high=text(high)
-    )
-    values = {"arm": labels.value(arm), "what": labels(what), "interval": interval}
-    if _bad(low) or _bad(high):
-        return labels(
-            "{arm}: not measurable ({what} has no interval: an arm or holdout is too small).",
-            **values,
-        )
-    if low > 0:
-        return labels("{arm} paid off: its incremental {what} {interval} is above 0.", **values)
-    if high < 0:
-        return labels("{arm} lost: its incremental {what} {interval} is below 0.", **values)
-    return labels(
-        "{arm} is inconclusive: its incremental {what} {interval} covers 0; a larger holdout "
-        "would tell.",
-        **values,
-    )
-
-
-def _total_ci(value: float, low: float, high: float, digits: int = 0) -> str:
-    """A whole-number total with its CI; a total that rounds to 0 prints +0, never -0."""
-    rounded = value if _bad(value) else float(round(value, digits)) + 0.0
-    return _money_ci(rounded, low, high, digits)
-
-
-def summary_section(analysis: Analysis, labels: Labels = EN) -> Section:
-    """What each channel earned in total, with CIs, and the verdict in words: the report's top.
-
-    The verdict is on incremental profit when costs and margin are known (money), else on
-    incremental conversions.
-    """
-    rows = []
-    amount = labels.money
-    for arm in analysis.treated_arms:
-        overall = _overall(analysis, arm)
-        money = overall.money if analysis.has_revenue else None
-        if money is not None:
-            conversions = _total_ci(
-                money.incremental_conversions,
-                money.incremental_conversions_low,
-                money.incremental_conversions_high,
-                0,
-            )
-            revenue = amount(
-                _total_ci(
-                    money.incremental_revenue,
-                    money.incremental_revenue_low,
-                    money.incremental_revenue_high,
-                    0,
-                )
-            )
-            profit = amount(
-                _total_ci(
-                    money.incremental_profit,
-                    money.incremental_profit_low,
-                    money.incremental_profit_high,
-                    0,
-                )
-            )
-            verdict = _verdict(
-                arm,
-                "profit",
-                money.incremental_profit,
-                money.incremental_profit_low,
-                money.incremental_profit_high,
-                lambda v: amount(fmt_number(v, 0)),
-                labels,
-            )
-        else:
-            n = overall.treated_n
-            effect, rev = overall.conversion, overall.revenue
-            conversions = _total_ci(effect.difference * n, effect.ci_low * n, effect.ci_high * n, 0)
-            revenue = (
-                amount(_total_ci(rev.difference * n, rev.ci_low * n, rev.ci_high * n, 0))
-                if rev is not None
-                else labels("- (no revenue column)")
-            )
-            profit = labels(
-                "- (no --cost/--margin)" if analysis.has_revenue else "- (no revenue column)"
-            )
-            verdict = _verdict(
-                arm,
-                "conversions",
-                effect.difference * n,
-                effect.ci_low * n,
-                effect.ci_high * n,
-                lambda v: fmt_number(v, 0),
-                labels,
-            )
-        rows.append(
-            (
-                labels.value(arm),
-                fmt_count(overall.treated_n),
-                conversions,
-                revenue,
-                profit,
-                verdict,
-            )
-        )
-    columns = (
-        "Channel",
-        "Treated",
-        "Incr. conversions",
-        "Incr. revenue",
-        "Incr. profit",
-        "Verdict",
-    )
-    note = labels(
-        "Totals over all segments against the holdout ({control}), with 95% CIs; the verdict "
-        "reads the profit CI when costs and margin are known, else the conversions'.",
-        control=labels.value(analysis.control),
-    )
-    return Section(
-        labels("Summary: what each channel earned"), tuple(map(labels, columns)), tuple(rows), note
-    )
-
-
-def srm_section(analysis: Analysis, labels: Labels = EN) -> Section | None:
-    if not analysis.srm:
-        return None
-    rows = []
-    for check in analysis.srm:
-        r = check.result
-        rows.append(
-            (
-                labels.value(check.segment),
-                ", ".join(f"{labels.value(arm)} {n:,}" for arm, n in r.observed.items()),
-                ", ".join(f"{labels.value(arm)} {f:.1%}" for arm, f in r.expected.items()),
-                fmt_number(r.statistic, 2),
-                fmt_p(r.p_value),
-            )
-        )
-    columns = tuple(map(labels, ("Segment", "Observed", "Designed", "Chi-square", "p")))
-    note = labels("Sample ratio mismatch: chi-square goodness of fit vs the designed fractions.")
-    return Section(labels("Sample ratio check"), columns, tuple(rows), note, numeric_from=3)
 
 
 def _without_overall(section: Section, labels: Labels = EN) -> Section:
@@ -901,9 +309,9 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
 
     out: dict[str, bytes] = {}
     for index, arm in enumerate(analysis.treated_arms):
-        comparisons = _comparisons(analysis, arm)
-        overall = _overall(analysis, arm)
-        labels = [_segment_label(c) for c in comparisons] + [OVERALL_LABEL]
+        comparisons = comparisons_of(analysis, arm)
+        overall = overall_of(analysis, arm)
+        labels = [segment_label(c) for c in comparisons] + [OVERALL_LABEL]
         conversion = [c.conversion for c in comparisons] + [overall.conversion]
         out[f"lift_{index + 1}"] = plots.lift_with_ci_png(
             labels,
@@ -1020,26 +428,29 @@ def _caption(analysis: Analysis, name: str, labels: Labels = EN) -> str:
     for prefix, what in (("lift_", "Conversion"), ("revenue_lift_", "Revenue per customer")):
         if name.startswith(prefix):
             arm = analysis.treated_arms[int(name.removeprefix(prefix)) - 1]
-            return _versus(
+            return versus_title(
                 what + " lift per segment, {arm} vs {control}, with 95% CI", analysis, arm, labels
             )
     return labels(FIGURE_CAPTIONS.get(name, name))
 
 
-def write_report(analysis: Analysis, out_dir: Path, labels: Labels = EN) -> Path:
-    """Write report.md, report.html, report.json and the PNG figures into ``out_dir``.
+@dataclass(frozen=True, slots=True, eq=False)
+class ReportDocuments:
+    """The files of a report folder, rendered: report.json's payload, report.md, report.html
+    and the PNG figures by file stem."""
 
-    The folder is built beside the target and swapped in only when complete, so a failed run
-    leaves no half report (and an existing report is replaced only by a complete one).
-    """
+    payload: dict[str, Any]
+    markdown: str
+    html: str
+    images: dict[str, bytes]
+
+
+def report_documents(analysis: Analysis, labels: Labels = EN) -> ReportDocuments:
+    """Render every file of the report folder (written by the analyze workflow)."""
     images = figures(analysis)
-    markdown = render_markdown(analysis, list(images), labels)
-    html = render_html(analysis, images, labels)
-    payload = report_payload(analysis)
-    with io.atomic_directory(Path(out_dir), force=True) as staging:
-        io.write_json(payload, staging / "report.json")
-        io.write_text(markdown, staging / "report.md")
-        io.write_text(html, staging / "report.html")
-        for name, data in images.items():
-            io.write_bytes(data, staging / f"{name}.png")
-    return Path(out_dir)
+    return ReportDocuments(
+        payload=report_payload(analysis),
+        markdown=render_markdown(analysis, list(images), labels),
+        html=render_html(analysis, images, labels),
+        images=images,
+    )

@@ -7,7 +7,7 @@ the per-customer path reads from rows (the top-1% revenue share and the daily co
 curve), each as a distributed aggregate. So the report is the per-customer one, computed from a
 few rows on the driver.
 
-The response window is :func:`uplift_lab.analyze.outcomes_from_orders`' definition: orders in
+The response window is :func:`uplift_lab.outcomes.outcomes_from_orders`' definition: orders in
 ``[start, start + window_days)``; revenue the net sum of amounts, orders the non-negative rows,
 converted = at least one order. Order files are read with their canonical columns
 (customer_id, order_time, amount); presets, column maps, status/refund rules and time-zone
@@ -24,15 +24,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from uplift_lab import analysis_inputs, contracts
 from uplift_lab import analyze as single
-from uplift_lab import contracts
-from uplift_lab.analyze import CONVERTED, ORDERS, REVENUE, SEGMENT
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
+from uplift_lab.design import load_experiment
 from uplift_lab.errors import input_error
+from uplift_lab.outcomes import (
+    CONVERTED,
+    COVARIATE,
+    ORDERS,
+    PRE_REVENUE,
+    REVENUE,
+    SEGMENT,
+    window_coverage_notice,
+)
 from uplift_lab.spark import io as spark_io
 
-COVARIATE = single.COVARIATE
-PRE_REVENUE = single.PRE_REVENUE
 PRE_PERIOD_DAYS = 365
 _DAY = "ul_day"
 _ASSIGNED = "ul_assigned"
@@ -54,12 +61,13 @@ CELL_AGGREGATES = {
 def _assignment(spark: Any, folder: Path) -> tuple[Any, dict, list[str]]:
     """The experiment's assignment as a Spark frame (checked like analyze reads it)."""
 
-    assignment, meta = single.read_experiment(folder)  # checks the SHA-256s of the folder
+    experiment = load_experiment(folder)  # checks the SHA-256s of the folder
+    assignment, meta = experiment.assignment, dict(experiment.meta)
     table = pd.DataFrame(
         {
             CUSTOMER_ID: contracts.ids_as_text(assignment, CUSTOMER_ID, folder, unique=True),
-            SEGMENT: single.segment_labels(assignment, STRATUM, folder),
-            ARM: single.arm_labels(assignment, ARM, folder),
+            SEGMENT: analysis_inputs.segment_labels(assignment, STRATUM, folder),
+            ARM: analysis_inputs.arm_labels(assignment, ARM, folder),
         }
     )
     frame = spark.createDataFrame(
@@ -257,7 +265,7 @@ def analyze_experiment_spark(
     covariate: str | None = None,
     encoding: str | None = None,
 ) -> single.Analysis:
-    """:func:`uplift_lab.analyze.analyze_experiment_folder` with the outcomes read and reduced
+    """:func:`uplift_lab.workflows.analyze.analyze_experiment_folder` with the outcomes read and reduced
     by Spark (``outcomes_path`` a file or folder, or warehouse ``table``)."""
     from pyspark.sql import functions as F
 
@@ -274,7 +282,7 @@ def analyze_experiment_spark(
     arm_order = tuple(str(a) for a in meta.get("arms") or ())
     options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
     arms_present = set(arms_in_folder)
-    options, from_campaign = single._money_from_campaign(
+    options, from_campaign = analysis_inputs.money_from_campaign(
         options, meta.get("campaign"), arms_present
     )
     source = spark_io.input_label(outcomes_path, table)
@@ -314,13 +322,13 @@ def analyze_experiment_spark(
         notes["mode"] = "experiment + per-customer outcomes"
     else:
         _check_orders(outcomes, source)
-        begin = single._parse_start(start, meta)
-        window = single._window_days(window_days, meta)
+        begin = analysis_inputs.start_from_campaign(start, meta)
+        window = analysis_inputs.window_days_from_campaign(window_days, meta)
         per_customer, _, window_notes = _window_outcomes(outcomes, begin, window, source)
         counting, window_notes["orders_in_window"], last_order = _order_counting(
             outcomes, source, window_notes.pop("window_rows")
         )
-        coverage = single.window_coverage_notice(last_order, begin, window)
+        coverage = window_coverage_notice(last_order, begin, window)
         notes["order_counting"] = counting
         notes.update(
             mode="experiment + orders",
@@ -369,7 +377,7 @@ def analyze_experiment_spark(
         )
     finally:
         units.unpersist()
-    single.check_arms(
+    analysis_inputs.check_arms(
         pd.DataFrame({ARM: sorted({arm for _, arm in cells})}),
         control,
         Path(folder) / "assignment.parquet",

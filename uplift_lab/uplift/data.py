@@ -361,10 +361,10 @@ def assignment_outcomes(
     """customer_id, arm, converted, revenue of every assigned customer in the response window.
 
     The window and the definition of a conversion are `analyze`'s
-    (:func:`uplift_lab.analyze.outcomes_from_orders`), so a model learns exactly the outcome that
+    (:func:`uplift_lab.outcomes.outcomes_from_orders`), so a model learns exactly the outcome that
     the campaign report measures; customers without an order count as zero.
     """
-    from uplift_lab.analyze import outcomes_from_orders
+    from uplift_lab.outcomes import outcomes_from_orders
 
     outcomes = outcomes_from_orders(orders, start, window_days).per_customer
     table = assignment[["customer_id", "arm"]].copy()

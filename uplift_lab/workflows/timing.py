@@ -11,16 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from uplift_lab.analyze import (
-    SEGMENT,
-    SEND_TIME,
-    Analysis,
-    AnalysisOptions,
-    FolderAnalysis,
-    analyze_experiment_inputs,
-)
+from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.contracts import ARM, CUSTOMER_ID
 from uplift_lab.errors import input_error
+from uplift_lab.outcomes import SEGMENT
 from uplift_lab.timing import (
     HOLDOUT_GROUP,
     SEND_GROUP,
@@ -29,6 +23,7 @@ from uplift_lab.timing import (
     response_by_time,
     response_since_send,
 )
+from uplift_lab.workflows.analyze import SEND_TIME, FolderAnalysis, analyze_experiment_inputs
 from uplift_lab.workflows.schedule import analyze_schedule, read_schedule, schedule_references
 
 
@@ -42,7 +37,7 @@ def analyze_folder(
     **read_options: Any,
 ) -> Analysis:
     """The analysis of ``folder`` against ``outcomes`` (see
-    :func:`uplift_lab.analyze.analyze_experiment_inputs` for ``read_options``), with the touches
+    :func:`uplift_lab.workflows.analyze.analyze_experiment_inputs` for ``read_options``), with the touches
     of ``schedule_dir`` and the response per ``unit`` ("hour" or "day") when given."""
     read = analyze_experiment_inputs(folder, outcomes, options, **read_options)
     analysis = read.analysis

@@ -1,0 +1,269 @@
+"""What analyze takes from its inputs: arm and segment labels, 0/1 conversion flags, the checks
+of the arms, and the defaults an experiment's design.json gives (response window, money).
+
+Pure checks over frames already read (by :mod:`uplift_lab.workflows.analyze` or Spark); each
+refusal is one line naming the file, the column and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import pandas as pd
+
+from uplift_lab import contracts
+from uplift_lab.analysis_results import AnalysisOptions
+from uplift_lab.contracts import ARM
+from uplift_lab.errors import InputError, input_error
+from uplift_lab.timeparse import parse_date_option
+
+ALL_SEGMENTS = "all"
+DEFAULT_WINDOW_DAYS = 7  # response window when neither --window-days nor design.json says
+TINY_ARM_SHARE = 0.01  # an arm with fewer rows than this share of all rows looks like a typo
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels and flags
+
+
+def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    """The arm column as text with stray spaces stripped (``' sms'`` is ``'sms'``); empty
+    labels are refused."""
+    values = frame[column]
+    text = values.astype(str).str.strip()
+    empty = values.isna() | (text == "")
+    if empty.any():
+        raise input_error(
+            source,
+            f"column '{column}' has {int(empty.sum())} empty arm label(s)",
+            "Every customer needs an arm; fill or remove those rows",
+        )
+    return text
+
+
+def segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
+    """A segment column as text; an empty label is refused (file, column and fix named)."""
+    values = frame[column]
+    empty = values.isna() | (values.astype(str).str.strip() == "")
+    if empty.any():
+        raise input_error(
+            source,
+            f"column '{column}' has {int(empty.sum())} empty segment label(s)",
+            "Fill them (e.g. 'unknown') or remove the rows",
+        )
+    return values.astype(str)
+
+
+def conversion_flags(
+    frame: pd.DataFrame, column: str, source: object, positive: str | None = None
+) -> pd.Series:
+    if positive is not None:
+        return label_flags(frame, column, source, positive)
+    raw = frame[column]
+    if not (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)):
+        labels = raw.dropna().astype(str).str.strip()
+        if len(labels) and pd.to_numeric(labels, errors="coerce").isna().any():
+            distinct = sorted(labels.unique())
+            shown = ", ".join(f"'{v}'" for v in distinct[:5])
+            raise input_error(
+                source,
+                f"column '{column}' holds labels ({shown}), not 0/1",
+                f"Name the converted label with --positive, e.g. --positive '{distinct[-1]}'",
+            )
+    values = contracts.numeric_column(frame, column, source)
+    bad = ~values.isin([0.0, 1.0])
+    if bad.any():
+        raise input_error(
+            source,
+            f"column '{column}' must be 0/1 but has values such as {values[bad].iloc[0]:g}",
+            "Pass a 0/1 conversion column with --conversion-col",
+        )
+    return values
+
+
+def label_flags(frame: pd.DataFrame, column: str, source: object, positive: str) -> pd.Series:
+    """1.0 where the label is ``positive`` (e.g. Yes), 0.0 for the one other label (No)."""
+    values = frame[column]
+    text = values.astype(str).str.strip()
+    empty = values.isna() | (text == "")
+    if empty.any():
+        raise input_error(
+            source,
+            f"column '{column}' has {int(empty.sum())} empty value(s)",
+            "Every customer needs an outcome; fill or remove those rows",
+        )
+    positive = str(positive).strip()
+    labels = sorted(text.unique())
+    shown = ", ".join(f"'{label}'" for label in labels[:5])
+    if positive not in labels:
+        raise input_error(
+            source,
+            f"--positive '{positive}' is not a value of column '{column}' (values: {shown})",
+            "Pass the label of a converted customer, e.g. --positive Yes",
+        )
+    if len(labels) > 2:
+        raise input_error(
+            source,
+            f"column '{column}' has {len(labels)} labels ({shown}); --positive reads a yes/no "
+            "column with two",
+            "Fix the other labels so that one means converted and one does not",
+        )
+    return (text == positive).astype("float64")
+
+
+def refuse_pooled_segment_name(labels: pd.Series, column: str, source: object) -> None:
+    """A segment may not be called ``all`` (the pooled rows' name) unless it is the only one."""
+    if ALL_SEGMENTS in set(labels) and labels.nunique() > 1:
+        raise input_error(
+            source,
+            f"column '{column}' has a segment labelled '{ALL_SEGMENTS}', the name of the pooled "
+            "rows",
+            "Rename that segment (e.g. 'all_customers')",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Arms
+
+
+def check_arms(units: pd.DataFrame, control: str, source: object, arm_column: str) -> None:
+    """The arm column must hold the control and at least one other arm."""
+    arms = sorted(units[ARM].astype(str).unique())
+    if len(arms) < 2:
+        shown = arms[0] if arms else "nothing"
+        raise input_error(
+            source,
+            f"column '{arm_column}' has only one arm ('{shown}'); a comparison needs a control "
+            "and at least one treated arm",
+            "Pass the full experiment, or the right --arm-col",
+        )
+    if control not in arms:
+        shown = ", ".join(f"'{arm}'" for arm in arms[:20])
+        raise input_error(
+            source,
+            f"control arm '{control}' is not in column '{arm_column}' (arms: {shown})",
+            "Pass one of them with --control",
+        )
+
+
+def tiny_arm_error(
+    labels: pd.Series, source: object, arm_column: str, flag: str = "--expected"
+) -> InputError | None:
+    """The error for an arm under 1% of the rows (a mistyped label such as 'sned'), or None.
+
+    Only when the arms are not declared: ``flag`` (``--expected``) declares them and accepts a
+    small arm on purpose.
+    """
+    sizes = labels.value_counts()
+    tiny = sizes[sizes < TINY_ARM_SHARE * len(labels)]
+    if not len(tiny) or len(sizes) < 2:
+        return None
+    arm, n = str(tiny.index[0]), int(tiny.iloc[0])
+    others = f" (and {len(tiny) - 1} more)" if len(tiny) > 1 else ""
+    return input_error(
+        source,
+        f"column '{arm_column}' has an arm '{arm}' with only {n:,} of {len(labels):,} rows "
+        f"(under 1%){others}, likely a mistyped label",
+        f"Fix or drop those rows, or declare every arm with {flag} ARM=FRACTION,... "
+        f"(including '{arm}') to accept it",
+    )
+
+
+def check_declared_arms(
+    units: pd.DataFrame, options: AnalysisOptions, source: object, arm_column: str
+) -> None:
+    """Refuse arm labels outside --expected; without it, refuse an arm under 1% of the rows."""
+    declared = sorted({arm for fractions in (options.expected_fractions or {}).values()
+                       for arm in fractions})  # fmt: skip
+    if declared:
+        contracts.check_labels(
+            units[ARM], declared, source, arm_column,
+            "Fix those labels, or declare every arm in --expected",
+        )  # fmt: skip
+        return
+    error = tiny_arm_error(units[ARM], source, arm_column)
+    if error is not None:
+        raise error
+
+
+# ---------------------------------------------------------------------------------------------
+# Defaults from design.json
+
+
+def window_days_from_campaign(window_days: int | None, meta: Mapping | None) -> int:
+    """--window-days, else the campaign's recorded window, else DEFAULT_WINDOW_DAYS."""
+    if window_days is not None:
+        return window_days
+    recorded = ((meta or {}).get("campaign") or {}).get("window_days")
+    if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 1:
+        return recorded
+    return DEFAULT_WINDOW_DAYS
+
+
+def start_from_campaign(start: str | pd.Timestamp | None, meta: Mapping | None) -> pd.Timestamp:
+    """--start, else the campaign's recorded start; an orders file needs one of them."""
+    if start is None and meta:
+        start = (meta.get("campaign") or {}).get("start")
+    if start is None:
+        raise InputError(
+            "--start is required with an orders file: the first day of the response window, "
+            "e.g. --start 2026-08-21"
+        )
+    return parse_date_option(start, "--start", "2026-08-21")
+
+
+def money_from_campaign(
+    options: AnalysisOptions, campaign: Mapping | None, arms: set[str]
+) -> tuple[AnalysisOptions, list[str]]:
+    """Default --cost, --coupon and --margin from the campaign plan that `target` wrote into
+    design.json (each channel: message_cost, coupon per redemption)."""
+    used: list[str] = []
+    if not isinstance(campaign, Mapping):
+        return options, used
+    channels = campaign.get("channels") or {}
+    if not isinstance(channels, Mapping):
+        channels = {}
+
+    def per_channel(key: str) -> dict[str, float]:
+        return {
+            name: float(spec[key])
+            for name, spec in channels.items()
+            if name in arms and isinstance(spec, Mapping) and isinstance(spec.get(key), int | float)
+        }
+
+    costs = per_channel("message_cost")
+    if not options.costs and costs:
+        options = replace(options, costs=costs)
+        used.append("cost per message")
+    coupons = {name: value for name, value in per_channel("coupon").items() if value > 0}
+    if not options.coupons and coupons:
+        options = replace(options, coupons=coupons)
+        used.append("coupon per conversion")
+    if options.margin is None and isinstance(campaign.get("margin"), int | float):
+        options = replace(options, margin=float(campaign["margin"]))
+        used.append("margin")
+    return options, used
+
+
+def options_for_experiment(
+    options: AnalysisOptions, meta: Mapping, arms_present: set[str]
+) -> tuple[AnalysisOptions, list[str]]:
+    """``options`` completed from an experiment's design.json: the control, the designed
+    fractions and arm order, and the money of its campaign (with what was taken from it)."""
+    control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
+    # An imported campaign without --expected records no intended fractions: --expected here.
+    fractions = meta.get("fractions") or options.expected_fractions or None
+    arm_order = tuple(str(a) for a in meta.get("arms") or ())
+    options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
+    return money_from_campaign(options, meta.get("campaign"), arms_present)
+
+
+def options_for_declared_arms(options: AnalysisOptions) -> AnalysisOptions:
+    """A table's ``options``: the control label stripped, the arms in the order --expected
+    declares them."""
+    options = replace(options, control=options.control.strip())
+    if options.expected_fractions and not options.arm_order:  # arms in the order declared
+        declared = dict.fromkeys(a for f in options.expected_fractions.values() for a in f)
+        options = replace(options, arm_order=tuple(declared))
+    return options
