@@ -265,8 +265,8 @@ def analyze_experiment_spark(
     covariate: str | None = None,
     encoding: str | None = None,
 ) -> single.Analysis:
-    """:func:`uplift_lab.workflows.analyze.analyze_experiment_folder` with the outcomes read and reduced
-    by Spark (``outcomes_path`` a file or folder, or warehouse ``table``)."""
+    """:func:`uplift_lab.workflows.analyze.analyze_experiment_folder` with the outcomes read
+    and reduced by Spark (``outcomes_path`` a file or folder, or warehouse ``table``)."""
     from pyspark.sql import functions as F
 
     if options.cap_quantile is not None:

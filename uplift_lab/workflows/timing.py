@@ -37,8 +37,8 @@ def analyze_folder(
     **read_options: Any,
 ) -> Analysis:
     """The analysis of ``folder`` against ``outcomes`` (see
-    :func:`uplift_lab.workflows.analyze.analyze_experiment_inputs` for ``read_options``), with the touches
-    of ``schedule_dir`` and the response per ``unit`` ("hour" or "day") when given."""
+    :func:`uplift_lab.workflows.analyze.analyze_experiment_inputs` for ``read_options``), with
+    the touches of ``schedule_dir`` and the response per ``unit`` ("hour" or "day") when given."""
     read = analyze_experiment_inputs(folder, outcomes, options, **read_options)
     analysis = read.analysis
     if schedule_dir is None and unit is None:
