@@ -124,3 +124,36 @@ def test_where_is_refused_on_spark_in_one_line(spark, shop_scores) -> None:
     config = TargetConfig(channels=(SMS,), budget=5.0, margin=0.3, where="recency_days < 30")
     with pytest.raises(InputError, match="--where is not supported with target --engine spark"):
         _plans(spark, shop_scores, config)
+
+
+def test_target_cli_on_spark_writes_the_duckdb_send_list(runner, shop_scores, tmp_path) -> None:
+    from uplift_lab.cli import app
+
+    scores, segments = shop_scores
+    scores.to_parquet(tmp_path / "scores.parquet", index=False)
+    segments.to_parquet(tmp_path / "segments.parquet", index=False)
+    common = [str(tmp_path / "scores.parquet"), "--segments", str(tmp_path / "segments.parquet"),
+              "--channel", "sms=0.05", "--budget", "6", "--eligible", "all",
+              "--holdout", "0.1"]  # fmt: skip
+    for engine in ("duckdb", "spark"):
+        result = runner.invoke(app, ["target", *common, "--engine", engine, "--out",
+                                     str(tmp_path / f"{engine}.csv"), "--experiment",
+                                     str(tmp_path / engine / "exp")])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    duck = pd.read_csv(tmp_path / "duckdb.csv", dtype={"customer_id": str})
+    on_spark = pd.read_csv(tmp_path / "spark.csv", dtype={"customer_id": str})
+    assert duck.equals(on_spark)
+
+
+def test_target_cli_on_spark_refuses_validate_on_in_one_line(runner, shop_scores, tmp_path):
+    from uplift_lab.cli import app
+
+    scores, _ = shop_scores
+    scores.to_parquet(tmp_path / "scores.parquet", index=False)
+    result = runner.invoke(app, ["target", str(tmp_path / "scores.parquet"), "--channel",
+                                 "sms=0.05", "--budget", "6", "--holdout", "0", "--out",
+                                 str(tmp_path / "s.csv"), "--validate-on",
+                                 str(tmp_path / "scores.parquet"),
+                                 "--engine", "spark"])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: --validate-on is not supported with --engine")

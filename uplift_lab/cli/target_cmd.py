@@ -17,6 +17,13 @@ from uplift_lab.cli._common import (
     split_list,
     warn,
 )
+from uplift_lab.cli._engine import (
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    spark_for,
+)
 
 TARGET_HELP = """Pick who gets which message, within budget, for the most incremental profit.
 
@@ -298,6 +305,9 @@ def register(app: typer.Typer) -> None:
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
         lang: LangOption = Lang.en,
+        engine: EngineOption = Engine.duckdb,
+        spark_master: SparkMasterOption = "local[*]",
+        table: TableOption = None,
     ) -> None:
         from uplift_lab import target as target_lib
         from uplift_lab.cli._common import parse_key_values
@@ -313,7 +323,19 @@ def register(app: typer.Typer) -> None:
             min_expected_profit=min_expected_profit,
             where=where,
         )
-        outcome = target_lib.run_target(
+        spark, outcome = spark_for(engine, spark_master, table), None  # --table needs spark
+        if spark is not None:  # the plan on Spark; the rest of the command as on DuckDB
+            from uplift_lab.cli import _engine
+
+            _engine.refuse_on_spark(engine, model=model_dir, validate_on=validate_on,
+                                    with_columns=with_columns, analysis=analysis,
+                                    policy=policy.strip().lower() != "model")  # fmt: skip
+            outcome = _engine.run_target_spark(
+                spark, scores_file, config, out=out,
+                table=table, segments_file=segments_file, holdout=holdout, experiment=experiment,
+                salt=salt, start=start, report_dir=report_dir, force=force, encoding=encoding,
+            )  # fmt: skip
+        outcome = outcome or target_lib.run_target(
             scores_file,
             config,
             out=out,
