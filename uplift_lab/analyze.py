@@ -629,8 +629,8 @@ def cells_from_units(units: pd.DataFrame) -> dict[Cell, CellStats]:
     measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
     table = pa.table(
         {
-            SEGMENT: pa.array(units[SEGMENT].astype(str).to_numpy(dtype=object), pa.string()),
-            ARM: pa.array(units[ARM].astype(str).to_numpy(dtype=object), pa.string()),
+            SEGMENT: pa.array(units[SEGMENT].astype(str), pa.string()),
+            ARM: pa.array(units[ARM].astype(str), pa.string()),
             # from numpy, not pandas: a NaN stays NaN (a pandas NaN would become NULL)
             **{c: pa.array(units[c].to_numpy(dtype="float64")) for c in measures},
         }

@@ -2,7 +2,8 @@
 
 The analysis itself is :func:`uplift_lab.analyze.analyze_cells`, the one core both engines call:
 Spark only turns an experiment's assignment and its outcomes (a per-customer table, or orders
-and a response window) into :class:`uplift_lab.analyze.CellStats` per segment x arm, plus what
+and a response window) into :class:`uplift_lab.analyze.CellStats` per segment x arm, by the
+query of :mod:`uplift_lab.cells_sql` that DuckDB runs for the per-customer path, plus what
 the per-customer path reads from rows (the top-1% revenue share and the daily conversion
 curve), each as a distributed aggregate. So the report is the per-customer one, computed from a
 few rows on the driver.
