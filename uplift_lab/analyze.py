@@ -50,7 +50,7 @@ from uplift_lab.effects import (
 )
 from uplift_lab.errors import InputError
 from uplift_lab.notices import Notice, by_level
-from uplift_lab.outcomes import CONVERTED, COVARIATE, ORDERS, REVENUE, SEGMENT
+from uplift_lab.outcomes import REVENUE, SEGMENT
 
 WHALE_TOP_FRACTION = 0.01
 
@@ -167,42 +167,23 @@ class RowFacts:
 
 
 def cells_from_units(units: pd.DataFrame) -> dict[Cell, CellStats]:
-    """Per (segment, arm) sufficient statistics of a per-customer table (as analyze_units reads)."""
-    cells = _Cells.of(units)
-    n = np.bincount(cells.codes, minlength=len(cells.labels))
+    """Per (segment, arm) sufficient statistics of a per-customer table (as analyze_units reads).
 
-    def sums(column: str) -> np.ndarray | None:
-        if column not in units.columns:
-            return None
-        return cells.sums(units[column].to_numpy(dtype="float64"))
+    Computed by :mod:`uplift_lab.cells_sql`, the query ``analyze --engine spark`` runs too."""
+    import pyarrow as pa
 
-    def squares(a: str, b: str) -> np.ndarray | None:
-        if a not in units.columns or b not in units.columns:
-            return None
-        x, y = (units[c].to_numpy(dtype="float64") for c in (a, b))
-        return cells.sums(x * y)
+    from uplift_lab import cells_sql  # builds on CellStats (here): imported on use, no cycle
 
-    parts = {
-        "conversions": sums(CONVERTED),
-        "revenue_sum": sums(REVENUE),
-        "revenue_sum_squares": squares(REVENUE, REVENUE),
-        "orders": sums(ORDERS),
-        "covariate_sum": sums(COVARIATE),
-        "covariate_sum_squares": squares(COVARIATE, COVARIATE),
-        "revenue_covariate_sum": squares(COVARIATE, REVENUE),
-    }
-    defaults = {"revenue_sum": 0.0, "revenue_sum_squares": 0.0}
-    return {
-        cell: CellStats(
-            int(n[i]),
-            **{
-                name: float(values[i]) if values is not None else defaults.get(name)
-                for name, values in parts.items()
-            },
-        )
-        for i, cell in enumerate(cells.labels)
-        if n[i]
-    }
+    measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
+    table = pa.table(
+        {
+            SEGMENT: pa.array(units[SEGMENT].astype(str), pa.string()),
+            ARM: pa.array(units[ARM].astype(str), pa.string()),
+            # from numpy, not pandas: a NaN stays NaN (a pandas NaN would become NULL)
+            **{c: pa.array(units[c].to_numpy(dtype="float64")) for c in measures},
+        }
+    )
+    return cells_sql.cells_on_duckdb(table)
 
 
 def analyze_units(

@@ -17,6 +17,14 @@ from uplift_lab.cli._common import (
     split_list,
     warn,
 )
+from uplift_lab.cli._engine import (
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    refuse_on_spark,
+    spark_for,
+)
 
 if TYPE_CHECKING:  # annotations only: the workflow loads when the command runs
     from uplift_lab.workflows.target import TargetOutcome
@@ -301,10 +309,18 @@ def register(app: typer.Typer) -> None:
         encoding: EncodingOption = "auto",
         as_json: JsonOption = False,
         lang: LangOption = Lang.en,
+        engine: EngineOption = Engine.duckdb,
+        spark_master: SparkMasterOption = "local[*]",
+        table: TableOption = None,
     ) -> None:
         from uplift_lab import target as target_lib
         from uplift_lab.cli._common import parse_key_values
-        from uplift_lab.workflows.target import TargetFiles, TargetOptions, run_target
+        from uplift_lab.workflows.target import (
+            TargetFiles,
+            TargetOptions,
+            run_target,
+            run_target_spark,
+        )
 
         config = target_lib.TargetConfig(
             channels=target_lib.parse_channels(
@@ -341,7 +357,14 @@ def register(app: typer.Typer) -> None:
             validate_control=validate_control,
             validate_stratum_col=validate_stratum_col,
         )
-        outcome = run_target(config, files, options)
+        spark = spark_for(engine, spark_master, table)  # --table needs spark
+        if spark is None:
+            outcome = run_target(config, files, options)
+        else:  # the plan on Spark; the rest of the command as on DuckDB
+            refuse_on_spark(engine, model=model_dir, validate_on=validate_on,
+                            with_columns=with_columns, analysis=analysis,
+                            policy=options.policy != "model")  # fmt: skip
+            outcome = run_target_spark(spark, config, files, options, table=table)
         _print_outcome(outcome, as_json=as_json, lang=lang)
 
 

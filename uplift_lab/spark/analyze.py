@@ -2,7 +2,8 @@
 
 The analysis itself is :func:`uplift_lab.analyze.analyze_cells`, the one core both engines call:
 Spark only turns an experiment's assignment and its outcomes (a per-customer table, or orders
-and a response window) into :class:`uplift_lab.analyze.CellStats` per segment x arm, plus what
+and a response window) into :class:`uplift_lab.analyze.CellStats` per segment x arm, by the
+query of :mod:`uplift_lab.cells_sql` that DuckDB runs for the per-customer path, plus what
 the per-customer path reads from rows (the top-1% revenue share and the daily conversion
 curve), each as a distributed aggregate. So the report is the per-customer one, computed from a
 few rows on the driver.
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from uplift_lab import analysis_inputs, contracts
+from uplift_lab import analysis_inputs, cells_sql, contracts
 from uplift_lab import analyze as single
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.design import load_experiment
@@ -45,16 +46,14 @@ _DAY = "ul_day"
 _ASSIGNED = "ul_assigned"
 _OUTCOME = "ul_outcome"
 
-# The cells query: one definition of the sufficient statistics (the columns of aggregates.py).
-CELL_AGGREGATES = {
-    "n": "count(*)",
-    "conversions": f"sum({CONVERTED})",
-    "revenue_sum": f"sum({REVENUE})",
-    "revenue_sum_squares": f"sum({REVENUE} * {REVENUE})",
-    "orders": f"sum({ORDERS})",
-    "covariate_sum": f"sum({COVARIATE})",
-    "covariate_sum_squares": f"sum({COVARIATE} * {COVARIATE})",
-    "revenue_covariate_sum": f"sum({COVARIATE} * {REVENUE})",
+# Counted in the same pass as the cells (cells_sql.cells_query's extra aggregates): what the
+# notes and the whale share need.
+_CELL_FACTS = {
+    "without_outcome": f"sum(1 - {_OUTCOME})",
+    "with_outcome": f"sum({_OUTCOME})",
+    "negative": f"sum(CASE WHEN {REVENUE} < 0 THEN 1 ELSE 0 END)",
+    "positive": f"sum(CASE WHEN {REVENUE} > 0 THEN 1 ELSE 0 END)",
+    "total": f"sum(CASE WHEN {REVENUE} > 0 THEN {REVENUE} ELSE 0.0 END)",
 }
 
 
@@ -169,30 +168,13 @@ def _check_orders(orders: Any, source: object) -> None:
         )
 
 
-def _cells(units: Any, with_covariate: bool, has_orders: bool) -> tuple[dict, dict]:
+def _cells(spark: Any, units: Any, measures: list[str]) -> tuple[dict, dict]:
     """CellStats per (segment, arm), and the counts the notes and the whale share need, from
-    one ``GROUP BY segment, arm`` over the full join of assignment and outcomes (the group with
-    no segment holds the outcome rows of customers outside the experiment)."""
-    from pyspark.sql import functions as F
-
-    wanted = ["n", "conversions", "revenue_sum", "revenue_sum_squares"]
-    if has_orders:
-        wanted.append("orders")
-    if with_covariate:
-        wanted += ["covariate_sum", "covariate_sum_squares", "revenue_covariate_sum"]
-    positive = F.col(REVENUE) > 0
-    frame = (
-        units.groupBy(SEGMENT, ARM)
-        .agg(
-            *[F.expr(CELL_AGGREGATES[name]).alias(name) for name in wanted],
-            F.sum(1 - F.col(_OUTCOME)).alias("without_outcome"),
-            F.sum(F.col(_OUTCOME)).alias("with_outcome"),
-            F.sum(F.when(F.col(REVENUE) < 0, 1).otherwise(0)).alias("negative"),
-            F.sum(F.when(positive, 1).otherwise(0)).alias("positive"),
-            F.sum(F.when(positive, F.col(REVENUE)).otherwise(0.0)).alias("total"),
-        )
-        .toPandas()
-    )
+    :func:`uplift_lab.cells_sql.cells_query` (the query DuckDB runs for the per-customer path)
+    over the full join of assignment and outcomes (the group with no segment holds the outcome
+    rows of customers outside the experiment)."""
+    query = cells_sql.cells_query("{units}", measures, extra=_CELL_FACTS)
+    frame = spark.sql(query, units=units).toPandas()
     cells = {}
     facts = {"unknown": 0, "without_outcome": 0, "negative": 0, "positive": 0, "total": 0.0}
     for row in frame.to_dict("records"):
@@ -202,14 +184,7 @@ def _cells(units: Any, with_covariate: bool, has_orders: bool) -> tuple[dict, di
         for key in ("without_outcome", "negative", "positive"):
             facts[key] += int(row[key])
         facts["total"] += float(row["total"])
-        extra = {name: float(row[name]) for name in wanted[4:]}
-        cells[(str(row[SEGMENT]), str(row[ARM]))] = single.CellStats(
-            int(row["n"]),
-            float(row["conversions"]),
-            float(row["revenue_sum"]),
-            float(row["revenue_sum_squares"]),
-            **extra,
-        )
+        cells[(str(row[SEGMENT]), str(row[ARM]))] = cells_sql.cell_stats(row, measures)
     return cells, facts
 
 
@@ -361,10 +336,8 @@ def analyze_experiment_spark(
         fills[COVARIATE] = 0.0
     units = matched.fillna(fills).cache()
     try:
-        cells, facts_by_cell = _cells(
-            units, covariate_frame is not None or COVARIATE in per_customer.columns,
-            ORDERS in per_customer.columns,
-        )  # fmt: skip
+        measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
+        cells, facts_by_cell = _cells(spark, units, measures)
         notes["unknown_customers_ignored"] = facts_by_cell["unknown"]
         notes["customers_without_outcome_counted_as_zero"] = facts_by_cell["without_outcome"]
         if has_revenue:

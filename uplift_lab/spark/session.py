@@ -62,11 +62,27 @@ def pyspark_available() -> bool:
     return True
 
 
+def under_spark_submit() -> bool:
+    """True when spark-submit (or the pyspark shell) started this interpreter: its JVM gateway
+    is in the environment, and its --master and --conf are the ones to use."""
+    return bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
+
+
+def _submitted() -> dict[str, str]:
+    """The settings spark-submit passed to the JVM (--conf, --master, spark-defaults.conf)."""
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    return dict(SparkConf().getAll())
+
+
 def spark_session(master: str = DEFAULT_MASTER, **conf: str) -> Any:
     """The process's SparkSession for ``master`` (created on first use, then reused).
 
     ``conf`` adds Spark settings (``spark.sql.shuffle.partitions`` and the like). A session
-    already running for another master is reused as it is: Spark allows one per process.
+    already running for another master is reused as it is: Spark allows one per process. Under
+    spark-submit the default master (``local[*]``) gives way to spark-submit's ``--master`` (a
+    master set in code would override it); an explicit ``--spark-master`` still wins.
     """
     if not pyspark_available():
         raise InputError(NO_PYSPARK)
@@ -93,10 +109,14 @@ def spark_session(master: str = DEFAULT_MASTER, **conf: str) -> Any:
         "spark.driver.extraJavaOptions": "-Dderby.system.home=/tmp/uplift-lab-derby",
         **conf,
     }
+    if under_spark_submit():  # spark-submit's --conf wins over these defaults
+        settings = {k: v for k, v in settings.items() if k in conf or k not in _submitted()}
     # Python workers run this interpreter (its pandas, pyarrow, lightgbm) unless the user or the
     # cluster says otherwise (PYSPARK_PYTHON, spark.pyspark.python).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(master).appName("uplift-lab")
+    builder = SparkSession.builder.appName("uplift-lab")
+    if not (under_spark_submit() and master == DEFAULT_MASTER):
+        builder = builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:

@@ -161,8 +161,60 @@ def run_target(
     )
 
 
-def _check_options(config: TargetConfig, files: TargetFiles, options: TargetOptions) -> str | None:
-    """Refuse bad options before reading anything; returns the start date as ISO text."""
+def run_target_spark(
+    spark, config: TargetConfig, files: TargetFiles, options: TargetOptions, table: str | None
+) -> TargetOutcome:
+    """``target --engine spark``: the plan computed by Spark
+    (:func:`uplift_lab.spark.target.plan_campaign_spark`) from the scores file or ``table``,
+    then the same holdout split and outputs as :func:`run_target`. The options Spark does not
+    support (model guardrails, past-campaign checks, extra send-list columns) are refused by
+    the CLI before this runs."""
+    from uplift_lab.spark import io as spark_io
+    from uplift_lab.spark.session import spark_errors
+    from uplift_lab.spark.target import plan_campaign_spark
+
+    start_date = _check_options(config, files, options, table)
+    source = spark_io.input_label(files.scores, table)
+    with spark_errors(source):
+        scores = spark_io.read_frame(
+            spark, files.scores, table=table, string_columns=[CUSTOMER_ID], encoding=files.encoding
+        )
+        segments = None
+        if files.segments is not None:
+            segments = spark_io.read_frame(
+                spark, files.segments, string_columns=[CUSTOMER_ID], encoding=files.encoding
+            )
+        plan = plan_campaign_spark(scores, config, segments)
+    warnings: list[str] = []
+    if plan.n_not_in_segments:
+        warnings.append(
+            f"{plan.n_not_in_segments:,} scored customer(s) are not in the segments file and are"
+            " not eligible"
+        )
+    name = files.experiment.name if files.experiment is not None else files.out.stem
+    split = split_holdout(plan.selected, options.holdout, name=name, salt=options.salt)
+    warnings.extend(_holdout_warnings(split, options.holdout))
+    summary = _summary(plan, split, None, None, files, options)
+    summary["engine"] = "spark"
+    inputs = _Inputs(scores=None, segments=None, past=None)
+    written = _write_outputs(
+        config, plan, split, summary, inputs, files, options, start_date, source=source
+    )
+    return TargetOutcome(
+        plan=plan,
+        split=split,
+        validation=None,
+        summary=summary,
+        warnings=tuple(warnings),
+        written=tuple(written),
+    )
+
+
+def _check_options(
+    config: TargetConfig, files: TargetFiles, options: TargetOptions, table: str | None = None
+) -> str | None:
+    """Refuse bad options before reading anything; returns the start date as ISO text.
+    (``table``: the scores are the warehouse table of ``--engine spark --table``.)"""
     io.output_format(files.out)
     if not 0 < config.margin <= 1:
         raise InputError(
@@ -191,7 +243,7 @@ def _check_options(config: TargetConfig, files: TargetFiles, options: TargetOpti
         raise InputError(
             f"--segment-effect: expected estimate or ci_low, got '{options.segment_effect}'"
         )
-    if options.policy == "model" and files.scores is None:
+    if options.policy == "model" and files.scores is None and table is None:
         raise InputError(
             "target: no SCORES file given. Pass the output of uplift-lab score, or"
             " --policy segments --analysis reports/PAST/report.json"
@@ -372,11 +424,12 @@ def _write_outputs(
     files: TargetFiles,
     options: TargetOptions,
     start_date: str | None,
+    source: str | None = None,
 ) -> list[Path]:
     """The experiment folder (with a holdout), the send list and the report folder."""
     written: list[Path] = []
     if split.design is not None:
-        _write_experiment(config, plan, split, files, options, start_date)
+        _write_experiment(config, plan, split, files, options, start_date, source)
         written.append(files.experiment)
     send_list = send_list_with_columns(split.send_list, inputs.segments, files.with_columns)
     written.append(io.write_table(send_list, files.out))
@@ -392,13 +445,15 @@ def _write_experiment(
     files: TargetFiles,
     options: TargetOptions,
     start_date: str | None,
+    source_label: str | None = None,
 ) -> None:
-    """The holdout as an experiment folder, with the campaign recorded in design.json."""
+    """The holdout as an experiment folder, with the campaign recorded in design.json.
+    (``source_label``: the scores' name when they are not one file, e.g. a Spark table.)"""
     campaign = {
         **config.as_dict(),
         "start": start_date,
         "send_list": str(files.out),
-        "scores_file": str(files.scores) if files.scores is not None else None,
+        "scores_file": source_label or (str(files.scores) if files.scores is not None else None),
         "policy": options.policy,
         "segments_file": str(files.segments) if files.segments else None,
         "holdout": options.holdout,
@@ -406,11 +461,12 @@ def _write_experiment(
         "expected_profit": plan.selection.expected_profit,
     }
     source = files.scores if options.policy == "model" else files.segments
+    is_file = source is not None and Path(source).is_file()
     design.write_experiment(
         split.design,
         files.experiment,
-        input_file=str(source),
-        input_sha256=io.sha256_file(source),
+        input_file=source_label or str(source),
+        input_sha256=io.sha256_file(source) if is_file else None,
         force=files.force,
         campaign=campaign,
     )
