@@ -78,13 +78,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from uplift_lab import analyze
-    from uplift_lab.design import create_experiment
     from uplift_lab.spark.analyze import analyze_experiment_spark
-    from uplift_lab.spark.design import create_experiment_spark
     from uplift_lab.spark.score import score_spark
     from uplift_lab.spark.session import spark_session
     from uplift_lab.uplift.store import load_model, save_model, score_file
     from uplift_lab.uplift.train import train_uplift_model
+    from uplift_lab.workflows.design import create_experiment, create_experiment_spark
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -24,23 +24,17 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from uplift_lab import design as design_module
 from uplift_lab import io
-from uplift_lab.design import (
-    ASSIGNMENT_FILE,
-    DESIGN_FILE,
+from uplift_lab.balance import balance_per_stratum
+from uplift_lab.design import assign, customer_hashes, default_salt, design_experiment
+from uplift_lab.errors import InputError
+from uplift_lab.experiment import ASSIGNMENT_FILE, DESIGN_FILE, load_experiment, write_experiment
+from uplift_lab.power import (
     OVERALL,
-    allocate_counts,
-    assign,
-    balance_per_stratum,
-    customer_hashes,
-    default_salt,
-    design_experiment,
     holdout_fraction_needed,
-    load_experiment,
     mde_per_stratum,
     minimum_detectable_lift,
-    write_experiment,
 )
-from uplift_lab.errors import InputError
+from uplift_lab.strata import MAX_STRATA, allocate_counts
 
 
 def customers_frame(sizes: dict[str, int], seed: int = 0, prefix: str = "c") -> pd.DataFrame:
@@ -282,7 +276,7 @@ def test_bad_parameters_raise_input_errors(kwargs, message):
 
 
 def test_near_unique_strata_are_refused():
-    frame = customers_frame({"active": design_module.MAX_STRATA + 1})
+    frame = customers_frame({"active": MAX_STRATA + 1})
     with pytest.raises(InputError, match="more than 2,000"):
         assign(frame, name="many", strata=("customer_id",))
 

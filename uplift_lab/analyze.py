@@ -1177,7 +1177,7 @@ class FlatColumns:
 
 def read_experiment(folder: Path) -> tuple[pd.DataFrame, dict]:
     """Return (assignment, design meta) of an experiment folder, refusing an edited assignment."""
-    from uplift_lab.design import load_experiment
+    from uplift_lab.experiment import load_experiment
 
     experiment = load_experiment(folder)
     return experiment.assignment, dict(experiment.meta)

@@ -1508,8 +1508,9 @@ def run_target(
     Every input and option is checked before the first file is written, so a bad run writes
     nothing. Outputs: the send list ``out``, the experiment folder, and optionally ``report_dir``.
     """
-    from uplift_lab import design, io
+    from uplift_lab import io
     from uplift_lab import policy as off_policy
+    from uplift_lab.experiment import write_experiment
     from uplift_lab.report import target_report
 
     out = Path(out)
@@ -1619,7 +1620,7 @@ def run_target(
             "expected_cost": plan.selection.spent,
             "expected_profit": plan.selection.expected_profit,
         }
-        design.write_experiment(
+        write_experiment(
             split.design,
             experiment,
             input_file=str(scores_file if policy == "model" else segments_file),

@@ -8,7 +8,8 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.contracts import STRATUM
-from uplift_lab.design import OVERALL, ExperimentDesign
+from uplift_lab.design import ExperimentDesign
+from uplift_lab.power import OVERALL
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.tables import keep_numbers_whole
 

@@ -964,7 +964,7 @@ def _experiment_with_orders(
     """An experiment folder, its campaign window and the counted order log beside it
     (:class:`~uplift_lab.orders.CountedOrders`, the order rules of ``inputs`` applied): the
     common start of training data and campaign outcomes."""
-    from uplift_lab.design import load_experiment
+    from uplift_lab.experiment import load_experiment
 
     loaded = load_experiment(Path(experiment))
     start_time, window, origin = campaign_window(
