@@ -31,8 +31,8 @@ from uplift_lab.design_spec import (
     base_fractions,
     check_experiment_name,
     check_rate,
-    design_spec,
     parameter_error,
+    resolve_spec,
 )
 from uplift_lab.errors import input_error
 from uplift_lab.power import PowerReport, mde_per_stratum
@@ -203,7 +203,7 @@ def assign(
     -------
     Assignment
     """
-    spec = design_spec(spec, changes)
+    spec = resolve_spec(spec, changes)
     strata = tuple(spec.strata)
     check_design_columns(customers.columns, strata, source)
     fractions = base_fractions(spec.arms, spec.holdout, spec.control_arm, spec.send_arm)
@@ -316,7 +316,7 @@ def design_experiment(
     ``strict`` refused. ``**changes`` are :class:`DesignSpec` fields instead of (or over)
     ``spec``.
     """
-    spec = design_spec(spec, changes)
+    spec = resolve_spec(spec, changes)
     check_design_spec(spec)
     baseline_column = spec.baseline_column
     chosen = design_covariates(customers, spec.strata, spec.covariates, baseline_column, source)

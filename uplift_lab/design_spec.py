@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -75,10 +75,7 @@ class DesignSpec:
         return replace(self, **changes) if changes else self
 
 
-DESIGN_FIELDS = tuple(f.name for f in fields(DesignSpec))
-
-
-def design_spec(spec: DesignSpec | None, changes: Mapping[str, Any]) -> DesignSpec:
+def resolve_spec(spec: DesignSpec | None, changes: Mapping[str, Any]) -> DesignSpec:
     """``spec`` with ``changes`` applied, or a new spec from ``changes`` (keyword callers)."""
     if spec is None:
         return DesignSpec(**changes)

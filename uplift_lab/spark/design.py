@@ -44,7 +44,7 @@ from uplift_lab.design import (
     small_holdouts,
     stratum_baselines,
 )
-from uplift_lab.design_spec import DesignSpec, base_fractions, design_spec
+from uplift_lab.design_spec import DesignSpec, base_fractions, resolve_spec
 from uplift_lab.errors import input_error
 from uplift_lab.spark import io as spark_io
 from uplift_lab.strata import (
@@ -125,7 +125,7 @@ def assign_spark(
     code, for the balance moments. ``source_rows`` of the Assignment is empty (no row positions
     in a distributed table).
     """
-    spec = design_spec(spec, changes)
+    spec = resolve_spec(spec, changes)
     strata = tuple(spec.strata)
     schema = spark_io.empty_like(frame) if schema is None else schema
     check_design_columns(schema.columns, strata, source)
@@ -267,7 +267,7 @@ def design_experiment_spark(
     **changes: Any,
 ) -> ExperimentDesign:
     """:func:`uplift_lab.design.design_experiment` with a Spark DataFrame of customers."""
-    spec = design_spec(spec, changes)
+    spec = resolve_spec(spec, changes)
     check_design_spec(spec)
     schema = spark_io.empty_like(frame)
     baseline_column = spec.baseline_column

@@ -17,7 +17,7 @@ from typing import Any
 from uplift_lab import io
 from uplift_lab.contracts import CUSTOMER_ID, validate_customers
 from uplift_lab.design import ExperimentDesign, baselines_from_report, design_experiment
-from uplift_lab.design_spec import DesignSpec, design_spec
+from uplift_lab.design_spec import DesignSpec, resolve_spec
 from uplift_lab.errors import input_error
 from uplift_lab.experiment import refuse_existing, write_experiment
 
@@ -28,7 +28,7 @@ def read_baseline_report(path: Path) -> dict[str, float]:
 
 
 def _spec(spec: DesignSpec | None, baseline_from: Path | None, changes: dict[str, Any]):
-    spec = design_spec(spec, changes)
+    spec = resolve_spec(spec, changes)
     if baseline_from is not None:
         spec = spec.with_fields(baseline_report=read_baseline_report(Path(baseline_from)))
     return spec
@@ -100,7 +100,7 @@ def create_experiment_spark(
     from uplift_lab.spark import io as spark_io
     from uplift_lab.spark.design import design_experiment_spark
 
-    spec = design_spec(spec, changes)
+    spec = resolve_spec(spec, changes)
     out = Path(out)
     refuse_existing(out, force)
     source = spark_io.input_label(input_path, table)
