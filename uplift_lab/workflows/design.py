@@ -27,7 +27,10 @@ def read_baseline_report(path: Path) -> dict[str, float]:
     return baselines_from_report(io.read_json(path), source=path)
 
 
-def _spec(spec: DesignSpec | None, baseline_from: Path | None, changes: dict[str, Any]):
+def _spec(
+    spec: DesignSpec | None, baseline_from: Path | None, changes: dict[str, Any]
+) -> DesignSpec:
+    """The spec (or its fields as keywords), with the control rates of ``baseline_from``."""
     spec = resolve_spec(spec, changes)
     if baseline_from is not None:
         spec = spec.with_fields(baseline_report=read_baseline_report(Path(baseline_from)))
