@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uplift_lab.design import design_experiment, write_experiment
+from uplift_lab.design import design_experiment
+from uplift_lab.experiment import write_experiment
 
 
 def synthetic_customers(n: int, n_strata: int, seed: int = 0) -> pd.DataFrame:

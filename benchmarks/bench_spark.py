@@ -91,10 +91,9 @@ def main() -> None:
         parser.error(f"--steps: unknown {', '.join(unknown)}; choose from {', '.join(STEPS)}")
 
     from uplift_lab import analyze
-    from uplift_lab.design import create_experiment
     from uplift_lab.spark.analyze import analyze_experiment_spark
-    from uplift_lab.spark.design import create_experiment_spark
     from uplift_lab.spark.session import spark_session
+    from uplift_lab.workflows.design import create_experiment, create_experiment_spark
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -1,4 +1,6 @@
-"""uplift_lab.design: exact allocation, hashing, stability, uniformity, power and balance.
+"""uplift_lab.design: exact allocation, hashing, stability, uniformity, the whole design.
+
+Power, balance and the experiment folder: test_power.py, test_balance.py, test_experiment.py.
 
 References are independent: hashlib for the hash, a brute-force ranking for the assignment rule,
 statsmodels/scipy called here for power and chi-square, pandas groupby for the SMD.
@@ -13,34 +15,16 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from scipy.optimize import brentq
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
 
 from uplift_lab import design as design_module
-from uplift_lab import io
-from uplift_lab.design import (
-    ASSIGNMENT_FILE,
-    DESIGN_FILE,
-    OVERALL,
-    allocate_counts,
-    assign,
-    balance_per_stratum,
-    customer_hashes,
-    default_salt,
-    design_experiment,
-    holdout_fraction_needed,
-    load_experiment,
-    mde_per_stratum,
-    minimum_detectable_lift,
-    write_experiment,
-)
+from uplift_lab.design import assign, customer_hashes, default_salt, design_experiment
+from uplift_lab.design_spec import DesignSpec
 from uplift_lab.errors import InputError
+from uplift_lab.strata import MAX_STRATA, allocate_counts
 
 
 def customers_frame(sizes: dict[str, int], seed: int = 0, prefix: str = "c") -> pd.DataFrame:
@@ -282,7 +266,7 @@ def test_bad_parameters_raise_input_errors(kwargs, message):
 
 
 def test_near_unique_strata_are_refused():
-    frame = customers_frame({"active": design_module.MAX_STRATA + 1})
+    frame = customers_frame({"active": MAX_STRATA + 1})
     with pytest.raises(InputError, match="more than 2,000"):
         assign(frame, name="many", strata=("customer_id",))
 
@@ -310,198 +294,12 @@ def test_missing_stratum_values_form_their_own_stratum():
 
 
 # ------------------------------------------------------------------------------------------
-# Power
-
-
-@pytest.mark.parametrize(
-    ("n_treated", "n_control", "baseline", "alpha", "power"),
-    [(9000, 1000, 0.03, 0.05, 0.8), (500, 500, 0.1, 0.05, 0.9), (40_000, 2_000, 0.01, 0.01, 0.8)],
-)
-def test_mde_matches_statsmodels_normal_ind_power(n_treated, n_control, baseline, alpha, power):
-    effect = NormalIndPower().solve_power(
-        effect_size=None, nobs1=n_treated, alpha=alpha, power=power, ratio=n_control / n_treated
-    )
-    # Independent inversion of Cohen's h by root finding (the code uses the closed form).
-    treated_rate = brentq(
-        lambda p: proportion_effectsize(p, baseline) - effect, baseline, 1 - 1e-12
-    )
-    mde = minimum_detectable_lift(n_treated, n_control, baseline, alpha=alpha, power=power)
-    assert mde == pytest.approx(treated_rate - baseline, rel=1e-6)
-    achieved = NormalIndPower().power(
-        proportion_effectsize(baseline + mde, baseline),
-        nobs1=n_treated,
-        alpha=alpha,
-        ratio=n_control / n_treated,
-    )
-    assert achieved == pytest.approx(power, abs=1e-4)  # solve_power root-finding tolerance
-
-
-def test_mde_is_none_when_nothing_is_detectable():
-    assert minimum_detectable_lift(3, 2, 0.9, alpha=0.05, power=0.8) is None
-    assert minimum_detectable_lift(100, 1, 0.1, alpha=0.05, power=0.8) is None
-
-
-def test_holdout_needed_reaches_the_target_power():
-    n, baseline, lift = 20_000, 0.03, 0.01
-    share = holdout_fraction_needed(n, baseline, lift, alpha=0.05, power=0.8)
-    effect = proportion_effectsize(baseline + lift, baseline)
-    achieved = NormalIndPower().power(
-        effect, nobs1=n * (1 - share), alpha=0.05, ratio=share / (1 - share)
-    )
-    assert achieved == pytest.approx(0.8, abs=1e-4)
-    assert 0 < share < 0.5
-
-
-def test_holdout_needed_is_none_when_even_half_is_too_small():
-    n, baseline, lift = 1_000, 0.03, 0.005
-    at_half = NormalIndPower().power(
-        proportion_effectsize(baseline + lift, baseline), nobs1=n / 2, alpha=0.05, ratio=1.0
-    )
-    assert at_half < 0.8
-    assert holdout_fraction_needed(n, baseline, lift, alpha=0.05, power=0.8) is None
-
-
-def test_mde_per_stratum_rows_overall_and_warnings():
-    counts = {"silent": {"control": 400, "send": 3600}, "active": {"control": 100, "send": 900}}
-    report = mde_per_stratum(
-        counts, {"silent": 0.02, "active": 0.06}, alpha=0.05, power=0.8, target_lift=0.02
-    )
-    table = report.table.set_index("stratum")
-    for stratum, baseline in (("silent", 0.02), ("active", 0.06)):
-        expected = minimum_detectable_lift(
-            counts[stratum]["send"], counts[stratum]["control"], baseline, alpha=0.05, power=0.8
-        )
-        assert table.loc[stratum, "mde"] == pytest.approx(expected)
-    overall_baseline = (0.02 * 4000 + 0.06 * 1000) / 5000
-    effect = NormalIndPower().solve_power(
-        effect_size=None, nobs1=4500, alpha=0.05, power=0.8, ratio=500 / 4500
-    )
-    expected_overall = math.sin(math.asin(math.sqrt(overall_baseline)) + effect / 2) ** 2
-    assert table.loc[OVERALL, "baseline"] == pytest.approx(overall_baseline)
-    assert table.loc[OVERALL, "mde"] == pytest.approx(expected_overall - overall_baseline, rel=1e-6)
-    above = set(table.index[table["mde_above_target"]])
-    assert above == {s for s in table.index if table.loc[s, "mde"] > 0.02}
-    assert len(report.warnings) == len(above) > 0
-
-
-# ------------------------------------------------------------------------------------------
-# Balance
-
-
-def test_smd_matches_a_pandas_computation():
-    rng = np.random.default_rng(5)
-    n = 3000
-    frame = pd.DataFrame(
-        {
-            "stratum": rng.choice(["a", "b"], n),
-            "arm": rng.choice(["control", "send", "edm"], n),
-            "x": rng.normal(size=n),
-            "y": rng.exponential(size=n),
-        }
-    )
-    frame.loc[frame.index % 7 == 0, "y"] = np.nan
-    report = balance_per_stratum(frame[["x", "y"]], frame["stratum"], frame["arm"])
-    stats_by_group = frame.groupby(["stratum", "arm"])[["x", "y"]].agg(["mean", "var"])
-    for row in report.table.itertuples(index=False):
-        treated = stats_by_group.loc[(row.stratum, row.arm), row.covariate]
-        control = stats_by_group.loc[(row.stratum, "control"), row.covariate]
-        expected = (treated["mean"] - control["mean"]) / math.sqrt(
-            (treated["var"] + control["var"]) / 2
-        )
-        assert row.smd == pytest.approx(expected, rel=1e-9)
-        assert row.flagged == (abs(expected) > 0.1)
-    assert len(report.table) == 2 * 2 * 2  # strata x treated arms x covariates
-
-
-def test_undefined_covariates_are_not_flagged_but_constant_differences_are():
-    frame = pd.DataFrame(
-        {
-            "never": [np.nan] * 20,
-            "split": [0.0] * 10 + [1.0] * 10,
-            "arm": ["control"] * 10 + ["send"] * 10,
-            "s": "potential",
-        }
-    )
-    report = balance_per_stratum(frame[["never", "split"]], frame["s"], frame["arm"])
-    table = report.table.set_index("covariate")
-    assert math.isnan(table.loc["never", "smd"]) and not table.loc["never", "flagged"]
-    assert table.loc["split", "smd"] == math.inf and table.loc["split", "flagged"]
-
-
-def test_a_real_imbalance_is_flagged():
-    frame = pd.DataFrame(
-        {"x": [0.0] * 50 + [1.0] * 50, "arm": ["control"] * 50 + ["send"] * 50, "s": "all"}
-    )
-    frame.loc[::2, "x"] += 0.5
-    report = balance_per_stratum(frame[["x"]], frame["s"], frame["arm"])
-    assert report.flagged["covariate"].tolist() == ["x"]
-
-
-# ------------------------------------------------------------------------------------------
-# Experiment folder
+# The whole design
 
 
 def small_design(**kwargs):
     frame = customers_frame({"active": 400, "silent": 300}, seed=3)
     return design_experiment(frame, name="folder", **kwargs)
-
-
-def test_write_and_load_round_trip(tmp_path):
-    design = small_design(target_lift=0.02)
-    meta = write_experiment(design, tmp_path / "exp", input_file="x.csv", input_sha256="abc")
-    loaded = load_experiment(tmp_path / "exp")
-    pd.testing.assert_frame_equal(loaded.assignment, design.assignment.assignment)
-    on_disk = io.read_json(tmp_path / "exp" / DESIGN_FILE)
-    assert on_disk == loaded.meta == meta
-    assert on_disk["assignment_sha256"] == io.sha256_file(tmp_path / "exp" / ASSIGNMENT_FILE)
-    for key in (
-        "name", "salt", "created_at", "input_file", "input_sha256", "strata", "control_arm",
-        "arms", "fractions", "counts", "mde", "balance", "uplift_lab_version",
-    ):  # fmt: skip
-        assert key in on_disk
-    assert on_disk["counts"] == {
-        "active": {"control": 40, "send": 360},
-        "silent": {"control": 30, "send": 270},
-    }
-    assert on_disk["mde"]["overall"]["arms"]["send"]["mde"] > 0
-
-
-def test_parquet_bytes_do_not_depend_on_time(tmp_path):
-    design = small_design()
-    write_experiment(design, tmp_path / "a", created_at="2020-01-01T00:00:00+00:00")
-    write_experiment(small_design(), tmp_path / "b", created_at="2030-06-01T12:00:00+00:00")
-    first = (tmp_path / "a" / ASSIGNMENT_FILE).read_bytes()
-    assert first == (tmp_path / "b" / ASSIGNMENT_FILE).read_bytes()
-    metadata = pq.ParquetFile(tmp_path / "a" / ASSIGNMENT_FILE).metadata.metadata or {}
-    for value in metadata.values():
-        assert b"2020" not in value and b"created" not in value.lower()
-
-
-def test_load_refuses_an_edited_assignment(tmp_path):
-    write_experiment(small_design(), tmp_path / "exp")
-    table = pd.read_parquet(tmp_path / "exp" / ASSIGNMENT_FILE)
-    table.loc[0, "arm"] = "send" if table.loc[0, "arm"] == "control" else "control"
-    table.to_parquet(tmp_path / "exp" / ASSIGNMENT_FILE, index=False)
-    with pytest.raises(InputError, match="assignment.parquet was changed after design"):
-        load_experiment(tmp_path / "exp")
-
-
-def test_load_refuses_a_folder_without_design_json(tmp_path):
-    write_experiment(small_design(), tmp_path / "exp")
-    (tmp_path / "exp" / DESIGN_FILE).unlink()
-    with pytest.raises(InputError, match="has no design.json"):
-        load_experiment(tmp_path / "exp")
-
-
-def test_existing_folder_needs_force_and_failure_keeps_the_old_one(tmp_path):
-    out = tmp_path / "exp"
-    write_experiment(small_design(), out)
-    before = (out / DESIGN_FILE).read_bytes()
-    with pytest.raises(InputError, match="already exists"):
-        write_experiment(small_design(), out)
-    assert (out / DESIGN_FILE).read_bytes() == before
-    write_experiment(small_design(holdout=0.2), out, force=True)
-    assert io.read_json(out / DESIGN_FILE)["fractions"]["active"]["control"] == 0.2
 
 
 def test_strict_refuses_small_holdouts_and_default_reports_them():
@@ -567,3 +365,17 @@ def test_fractions_within_rounding_of_one_still_fill_every_customer():
     assert sum(result.counts["active"].values()) == 10_000
     assert sorted(result.counts["active"].values()) == [3333, 3333, 3334]
     assert result.assignment["arm"].value_counts().to_dict() == result.counts["active"]
+
+
+def test_a_design_spec_and_its_fields_as_keywords_give_the_same_design():
+    frame = customers_frame({"active": 300, "silent": 200}, seed=8)
+    spec = DesignSpec(name="spec", holdout=0.2, target_lift=0.03, salt="s")
+    by_spec = design_experiment(frame, spec)
+    by_keywords = design_experiment(frame, name="spec", holdout=0.2, target_lift=0.03, salt="s")
+    over_spec = design_experiment(
+        frame, DesignSpec(name="spec"), holdout=0.2, target_lift=0.03, salt="s"
+    )
+    for other in (by_keywords, over_spec):
+        pd.testing.assert_frame_equal(other.assignment.assignment, by_spec.assignment.assignment)
+        pd.testing.assert_frame_equal(other.power.table, by_spec.power.table)
+        assert other.warnings == by_spec.warnings

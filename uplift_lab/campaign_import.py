@@ -4,7 +4,7 @@ the assignment and design.json content of an experiment folder.
 SMS platforms and CRM tools hand a past campaign over as ``customer_id,arm`` (or as a log of
 sends plus the list of customers held out). These pure steps validate such a table, measure the
 arm fractions per stratum and overall, check the split against the intended fractions (sample
-ratio mismatch) and build the same folder content that :mod:`uplift_lab.design` writes, marked
+ratio mismatch) and build the same folder content that :mod:`uplift_lab.experiment` holds, marked
 ``"imported": true``, so ``analyze``, ``train --experiment`` and ``evaluate`` read it like a
 designed experiment. Reading and writing files is :mod:`uplift_lab.workflows.import_campaign`'s.
 """
@@ -32,14 +32,10 @@ from uplift_lab.contracts import (
     datetime_column,
     ids_as_text,
 )
-from uplift_lab.design import (
-    ALL_CUSTOMERS,
-    DEFAULT_MIN_HOLDOUT,
-    MISSING_STRATUM,
-    OVERALL,
-    check_experiment_name,
-)
+from uplift_lab.design_spec import DEFAULT_MIN_HOLDOUT, check_experiment_name
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.power import OVERALL
+from uplift_lab.strata import ALL_CUSTOMERS, MISSING_STRATUM
 
 SEND_TIME = "send_time"
 FRACTION_TOLERANCE = 1e-6
@@ -309,50 +305,15 @@ def combine_send_log(
     or both sent and held out, is refused. Returns the table and notes on what was collapsed.
     """
     control = str(control).strip()
-    for frame, source, needed in (
-        (send_log, send_source, [id_col, channel_col] + ([send_time_col] if send_time_col else [])),
-        (holdout, holdout_source, [id_col]),
-    ):
-        for column in needed:
-            if column not in frame.columns:
-                option = {id_col: "--id-col", channel_col: "--channel-col"}.get(
-                    column, "--send-time-col"
-                )
-                raise input_error(
-                    source,
-                    f"missing column '{column}'",
-                    f"The file has: {', '.join(map(str, frame.columns[:20]))}. Name it with "
-                    f"{option}",
-                )
+    send_columns = [id_col, channel_col] + ([send_time_col] if send_time_col else [])
+    options = {id_col: "--id-col", channel_col: "--channel-col"}
+    _require_columns(send_log, send_source, send_columns, options)
+    _require_columns(holdout, holdout_source, [id_col], options)
     if len(send_log) == 0:
         raise input_error(send_source, "has no rows", "Pass the log of the campaign's sends")
     if len(holdout) == 0:
         raise input_error(holdout_source, "has no rows", "Pass the customers held out")
-    sends = pd.DataFrame(
-        {
-            CUSTOMER_ID: _send_ids(send_log, id_col, send_source),
-            ARM: arm_labels(send_log, channel_col, send_source).to_numpy(),
-        }
-    )
-    if send_time_col:
-        sends[SEND_TIME] = datetime_column(send_log, send_time_col, send_source).to_numpy()
-    if control in set(sends[ARM]):
-        raise input_error(
-            send_source,
-            f"column '{channel_col}' has the control label '{control}'",
-            "The holdout list is the control arm; name it otherwise with --control",
-        )
-    channels = sends.groupby(CUSTOMER_ID)[ARM].nunique()
-    mixed = channels[channels > 1]
-    if len(mixed):
-        customer = mixed.index[0]
-        got = ", ".join(f"'{a}'" for a in sorted(sends.loc[sends[CUSTOMER_ID] == customer, ARM]))
-        raise input_error(
-            send_source,
-            f"{len(mixed):,} customer(s) were sent on more than one channel, e.g. '{customer}' "
-            f"({got}), so they have no single arm",
-            "Keep each customer's campaign channel only (one arm per customer)",
-        )
+    sends = _sends(send_log, send_source, channel_col, send_time_col, id_col, control)
     notes = []
     if send_time_col:
         sends = sends.sort_values([CUSTOMER_ID, SEND_TIME], kind="stable")
@@ -377,6 +338,57 @@ def combine_send_log(
         controls[SEND_TIME] = pd.Series(pd.NaT, index=controls.index, dtype=sends[SEND_TIME].dtype)
     combined = pd.concat([sends, controls], ignore_index=True)
     return combined, notes
+
+
+def _require_columns(
+    frame: pd.DataFrame, source: object, columns: list[str], options: Mapping[str, str]
+) -> None:
+    """Refuse a missing column, naming the option that names it (default --send-time-col)."""
+    for column in columns:
+        if column not in frame.columns:
+            raise input_error(
+                source,
+                f"missing column '{column}'",
+                f"The file has: {', '.join(map(str, frame.columns[:20]))}. Name it with "
+                f"{options.get(column, '--send-time-col')}",
+            )
+
+
+def _sends(
+    send_log: pd.DataFrame,
+    source: object,
+    channel_col: str,
+    send_time_col: str | None,
+    id_col: str,
+    control: str,
+) -> pd.DataFrame:
+    """customer_id, arm (the channel) and send_time per send; one channel per customer."""
+    sends = pd.DataFrame(
+        {
+            CUSTOMER_ID: _send_ids(send_log, id_col, source),
+            ARM: arm_labels(send_log, channel_col, source).to_numpy(),
+        }
+    )
+    if send_time_col:
+        sends[SEND_TIME] = datetime_column(send_log, send_time_col, source).to_numpy()
+    if control in set(sends[ARM]):
+        raise input_error(
+            source,
+            f"column '{channel_col}' has the control label '{control}'",
+            "The holdout list is the control arm; name it otherwise with --control",
+        )
+    channels = sends.groupby(CUSTOMER_ID)[ARM].nunique()
+    mixed = channels[channels > 1]
+    if len(mixed):
+        customer = mixed.index[0]
+        got = ", ".join(f"'{a}'" for a in sorted(sends.loc[sends[CUSTOMER_ID] == customer, ARM]))
+        raise input_error(
+            source,
+            f"{len(mixed):,} customer(s) were sent on more than one channel, e.g. '{customer}' "
+            f"({got}), so they have no single arm",
+            "Keep each customer's campaign channel only (one arm per customer)",
+        )
+    return sends
 
 
 def _send_ids(frame: pd.DataFrame, id_col: str, source: object) -> np.ndarray:

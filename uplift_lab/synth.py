@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
-from uplift_lab.design import ExperimentDesign, design_experiment, write_experiment
+from uplift_lab.design import ExperimentDesign, design_experiment
 from uplift_lab.errors import input_error
+from uplift_lab.experiment import write_experiment
 
 CHANNEL_RESPONSE = {"sms": 1.0, "mms": 1.4, "edm": 0.35}
 """True effect of each channel relative to SMS (MMS is richer, e-mail is mostly unread)."""

@@ -141,7 +141,8 @@ def test_train_on_hillstrom_without_an_id_column(runner, hillstrom_path, tmp_pat
 
 
 def test_train_from_an_experiment_folder_and_order_log(runner, tmp_path) -> None:
-    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.design import design_experiment
+    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop
 
@@ -389,7 +390,8 @@ def test_bad_rfm_cols_exit_2_with_one_line(runner, tmp_path, rfm, message) -> No
 def test_train_experiment_takes_columns_and_the_campaign_window_from_design_json(
     runner, tmp_path
 ) -> None:
-    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.design import design_experiment
+    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import campaign_metadata, generate_shop
 
@@ -420,7 +422,8 @@ def test_train_experiment_takes_columns_and_the_campaign_window_from_design_json
 
 
 def test_train_experiment_without_a_recorded_campaign_needs_start(runner, tmp_path) -> None:
-    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.design import design_experiment
+    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop
 
@@ -440,7 +443,8 @@ def test_train_experiment_without_a_recorded_campaign_needs_start(runner, tmp_pa
 def test_evaluate_scores_against_an_experiment_folder_and_its_order_log(runner, tmp_path) -> None:
     from sklift.metrics import qini_auc_score
 
-    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.design import design_experiment
+    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import campaign_metadata, generate_shop
 
@@ -556,7 +560,8 @@ def test_train_data_uses_the_customer_col_as_id_and_takes_analyze_option_names(
 
 def test_train_warns_when_the_orders_end_inside_the_window(runner, tmp_path) -> None:
     """Training on a window the order log only half covers learns diluted outcomes: said."""
-    from uplift_lab.design import design_experiment, write_experiment
+    from uplift_lab.design import design_experiment
+    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop
 

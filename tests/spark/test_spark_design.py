@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from uplift_lab.design import create_experiment
 from uplift_lab.io import read_json
+from uplift_lab.workflows.design import create_experiment
 
 OPTIONS = [
     {
@@ -27,7 +27,7 @@ _FLOATS = {"balance", "mde", "design_sha256", "created_at", "input_file", "warni
 
 @pytest.mark.parametrize("options", OPTIONS, ids=["two_strata", "three_arms"])
 def test_spark_assignment_and_design_equal_duckdb(spark, shop, tmp_path, options) -> None:
-    from uplift_lab.spark.design import create_experiment_spark
+    from uplift_lab.workflows.design import create_experiment_spark
 
     source = shop / "segments.parquet"
     duck, _ = create_experiment(source, out=tmp_path / "duck", name="x", **options)

@@ -131,7 +131,6 @@ def import_campaign(
 ) -> None:
     """Import a past campaign kept as a plain file into an experiment folder."""
     from uplift_lab import io
-    from uplift_lab.campaign_import import srm_message
     from uplift_lab.report.labels import labels_for
     from uplift_lab.workflows import import_campaign as workflow
 
@@ -176,16 +175,28 @@ def import_campaign(
             force=force,
             encoding=encoding,
         )
-    campaign = result.campaign
+    _print_warnings(result.campaign)
+    if as_json:
+        typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
+        return
+    _print_summary(result, out, labels_for(lang))
+
+
+def _print_warnings(campaign) -> None:
+    """Sample-ratio mismatches loud (white on red), the other warnings as usual."""
+    from uplift_lab.campaign_import import srm_message
+
     for where, check in campaign.mismatches.items():
         err_console.print(f"[bold white on red]!!! {escape(srm_message(where, check))}[/]")
     for message in campaign.warnings:
         if not message.startswith("SAMPLE RATIO MISMATCH"):
             warn(message)
-    if as_json:
-        typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
-        return
-    console.print(_split_table(campaign, labels_for(lang)))
+
+
+def _print_summary(result, out: Path, labels) -> None:
+    """The split table, whether it matches --expected, the response window, what was written."""
+    campaign = result.campaign
+    console.print(_split_table(campaign, labels))
     if campaign.expected is not None and not campaign.mismatches:
         check = campaign.srm["(overall)"]
         console.print(

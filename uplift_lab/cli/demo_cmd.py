@@ -90,7 +90,7 @@ def demo(
         policy_comparison,
         profit_checks,
     )
-    from uplift_lab.design import load_experiment
+    from uplift_lab.experiment import load_experiment
     from uplift_lab.synth import MARGIN, PAST_CAMPAIGN_NAME, generate_shop
 
     shop_dir, past = out / "shop", out / "shop" / PAST_CAMPAIGN_NAME

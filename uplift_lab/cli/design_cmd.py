@@ -202,9 +202,10 @@ def design(
 ) -> None:
     """Design a randomized send/holdout split per stratum, with power and balance checks."""
     from uplift_lab import io
-    from uplift_lab.design import baselines_from_report, check_experiment_name, create_experiment
+    from uplift_lab.design_spec import DesignSpec, check_experiment_name
     from uplift_lab.report.design_report import design_table
     from uplift_lab.report.labels import labels_for
+    from uplift_lab.workflows.design import create_experiment
 
     check_experiment_name(name)
     if (segments_file is None) == (table is None):
@@ -212,54 +213,41 @@ def design(
     if segments_file is not None and segments_file.is_dir() and engine != Engine.spark:
         raise InputError(f"{segments_file}: is a folder; pass a file, or use --engine spark")
     spark = spark_for(engine, spark_master, table)
-    if spark is not None:
-        from uplift_lab.spark.design import create_experiment_spark
-        from uplift_lab.spark.session import spark_errors
-
-        def create_experiment(path, **kwargs):  # noqa: F811  (same call, on Spark)
-            with spark_errors(path or f"table {table}"):
-                return create_experiment_spark(path, spark=spark, table=table, **kwargs)
-
     holdout_default, holdout_by_stratum = _parse_rate_options(holdout, "--holdout")
     baseline_default, baseline_by_stratum = _parse_rate_options(baseline, "--baseline")
-    arm_fractions = None
-    if arms is not None:
-        arm_fractions = {
-            key: _to_float(value, "--arms")
-            for key, value in parse_key_values([arms], "--arms").items()
-        }
+    spec = DesignSpec(
+        name=name,
+        strata=[] if strata.strip().lower() == "none" else split_list(strata),
+        arms=_parse_arms(arms),
+        holdout=holdout_default,
+        holdout_by_stratum=holdout_by_stratum or None,
+        segments=split_list(segments) if segments is not None else None,
+        salt=salt,
+        control_arm=control,
+        baseline=baseline_default,
+        baseline_by_stratum=baseline_by_stratum or None,
+        baseline_column=baseline_col,
+        alpha=alpha,
+        power=power,
+        target_lift=target_lift,
+        min_holdout=min_holdout,
+        strict=strict,
+        covariates=split_list(covariates) if covariates is not None else None,
+    )
     out = out or Path("experiments") / name
     with err_console.status("Assigning arms, computing power and balance...", spinner="dots"):
         design_result, meta = create_experiment(
             segments_file,
             out=out,
+            spec=spec,
             force=force,
             encoding=encoding,
             customer_col=customer_col,
-            name=name,
-            strata=[] if strata.strip().lower() == "none" else split_list(strata),
-            arms=arm_fractions,
-            holdout=holdout_default,
-            holdout_by_stratum=holdout_by_stratum or None,
-            segments=split_list(segments) if segments is not None else None,
-            salt=salt,
-            control_arm=control,
-            baseline=baseline_default,
-            baseline_by_stratum=baseline_by_stratum or None,
-            baseline_column=baseline_col,
-            baseline_report=baselines_from_report(baseline_from) if baseline_from else None,
-            alpha=alpha,
-            power=power,
-            target_lift=target_lift,
-            min_holdout=min_holdout,
-            strict=strict,
-            covariates=split_list(covariates) if covariates is not None else None,
+            baseline_from=baseline_from,
+            spark=spark,
+            table=table,
         )
-    shown = design_result.warnings[:MAX_WARNINGS]
-    for message in shown:
-        warn(message)
-    if len(design_result.warnings) > len(shown):
-        warn(f"... and {len(design_result.warnings) - len(shown)} more in {out}/design.json")
+    _print_warnings(design_result.warnings, out)
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
         return
@@ -272,6 +260,24 @@ def design(
             salt=meta["salt"],
         )
     )
+
+
+def _parse_arms(arms: str | None) -> dict[str, float] | None:
+    """``--arms control=0.1,sms=0.45,edm=0.45`` as ``{arm: fraction}``."""
+    if arms is None:
+        return None
+    return {
+        key: _to_float(value, "--arms") for key, value in parse_key_values([arms], "--arms").items()
+    }
+
+
+def _print_warnings(warnings: tuple[str, ...], out: Path) -> None:
+    """The first MAX_WARNINGS warnings, and how many more design.json holds."""
+    shown = warnings[:MAX_WARNINGS]
+    for message in shown:
+        warn(message)
+    if len(warnings) > len(shown):
+        warn(f"... and {len(warnings) - len(shown)} more in {out}/design.json")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from rich import box
 from rich.table import Table
 
 from uplift_lab.contracts import STRATUM
-from uplift_lab.design import OVERALL, ExperimentDesign
+from uplift_lab.design import ExperimentDesign
+from uplift_lab.power import OVERALL
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.tables import keep_numbers_whole
 
@@ -17,6 +20,34 @@ def _percent(value: float | None, digits: int = 2) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     return f"{value:.{digits}%}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What the table shows: the MDE rows by (stratum, arm) and which values move to the header."""
+
+    mde: dict[tuple[str, str], Any]
+    imbalance: dict[str, int]
+    with_target: bool
+    baselines: set[float]
+    same_baseline: bool
+    same_fractions: bool
+
+
+def _layout(design: ExperimentDesign) -> _Layout:
+    power = design.power
+    flagged = design.balance.flagged
+    strata_rows = power.table[power.table[STRATUM] != OVERALL]
+    baselines = set(strata_rows["baseline"].round(12))
+    fractions = design.assignment.fractions
+    return _Layout(
+        mde={(row.stratum, row.arm): row for row in power.table.itertuples(index=False)},
+        imbalance=flagged.groupby(STRATUM).size().to_dict() if len(flagged) else {},
+        with_target=power.target_lift is not None,
+        baselines=baselines,
+        same_baseline=len(baselines) <= 1,
+        same_fractions=len({tuple(f.values()) for f in fractions.values()}) <= 1,
+    )
 
 
 def design_table(design: ExperimentDesign, width: int | None = None, labels: Labels = EN) -> Table:
@@ -32,69 +63,19 @@ def design_table(design: ExperimentDesign, width: int | None = None, labels: Lab
     the header and title, so the table stays narrow.
     """
     result = design.assignment
-    power = design.power
-    mde = {(row.stratum, row.arm): row for row in power.table.itertuples(index=False)}
-    flagged = design.balance.flagged
-    imbalance: dict[str, int] = flagged.groupby(STRATUM).size().to_dict() if len(flagged) else {}
-    with_target = power.target_lift is not None
-    strata_rows = power.table[power.table[STRATUM] != OVERALL]
-    baselines = set(strata_rows["baseline"].round(12))
-    same_baseline = len(baselines) <= 1
-    same_fractions = len({tuple(f.values()) for f in result.fractions.values()}) <= 1
-
-    title = labels(
-        "Experiment '{name}': {customers} customers",
-        name=result.name,
-        customers=f"{len(result.assignment):,}",
-    )
-    if same_baseline and baselines:
-        title += labels(", baseline {baseline}", baseline=_percent(next(iter(baselines))))
-    title += labels(", alpha {alpha}, power {power}", alpha=f"{power.alpha:g}",
-                    power=f"{power.power:g}")  # fmt: skip
-    if with_target:
-        title += labels(", target lift {lift}", lift=_percent(power.target_lift))
+    layout = _layout(design)
     table = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0)
+        title=_title(design, layout, labels),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
     )
-    widest = max((len(label) for label in result.counts), default=7)
-    table.add_column(labels("stratum"), no_wrap=True, min_width=min(max(widest, 9), 24))
-    table.add_column(labels("n"), justify="right", no_wrap=True)
-    first_fractions = next(iter(result.fractions.values()), {})
-    for arm in result.arms:
-        name = labels.value(arm)
-        header = f"{name}\n{first_fractions.get(arm, 0):.0%}" if same_fractions else name
-        table.add_column(header, justify="right", no_wrap=True)
-    if not same_baseline:
-        table.add_column(labels("base"), justify="right")
-    for arm in result.treated_arms:
-        label = (
-            labels("MDE")
-            if len(result.treated_arms) == 1
-            else labels("MDE\n{arm}", arm=labels.value(arm))
-        )
-        table.add_column(label, justify="right", no_wrap=True)
-    if with_target:
-        table.add_column(labels("needed"), justify="right", no_wrap=True)
-    table.add_column(labels("notes"))
+    _add_columns(table, design, layout, labels)
     notes_below: list[str] = []
 
     def add(stratum: str, counts: dict[str, int], notes: list[str], **style: str) -> None:
-        size = sum(counts.values())
-        cells = [_stratum_label(stratum, labels), f"{size:,}"]
-        for arm in result.arms:
-            n = counts.get(arm, 0)
-            share = "" if same_fractions or not size else f" ({n / size:.0%})"
-            cells.append(f"{n:,}{share}")
-        rows = [mde[(stratum, arm)] for arm in result.treated_arms if (stratum, arm) in mde]
-        if not same_baseline:
-            cells.append(_percent(rows[0].baseline if rows else None))
-        cells.extend(_percent(row.mde) for row in rows)
-        if with_target:
-            needed = rows[0].holdout_needed if rows else float("nan")
-            cells.append(">50%" if math.isnan(needed) else _percent(needed, 1))
-            if any(row.mde_above_target for row in rows):
-                notes = [*notes, labels("MDE>target")]
-        cells.append(", ".join(notes))
+        cells, notes = _row(stratum, counts, notes, design, layout, labels)
         if notes:
             notes_below.append(f"{_stratum_label(stratum, labels)}: {', '.join(notes)}")
         table.add_row(*cells, **style)
@@ -103,15 +84,7 @@ def design_table(design: ExperimentDesign, width: int | None = None, labels: Lab
     for stratum, counts in result.counts.items():
         for arm, n in counts.items():
             totals[arm] += n
-        notes = []
-        if stratum in design.small_holdouts:
-            notes.append(labels("holdout<{n}", n=design.min_holdout))
-        elif stratum in imbalance:  # in a small holdout, chance alone gives large SMDs
-            notes.append(
-                labels("SMD>{threshold} x{count}", threshold=f"{design.balance.threshold:g}",
-                       count=imbalance[stratum])
-            )  # fmt: skip
-        add(stratum, counts, notes)
+        add(stratum, counts, _stratum_notes(stratum, design, layout, labels))
     table.add_section()
     add(OVERALL, totals, [], style="bold")
     keep_numbers_whole(table)
@@ -121,6 +94,90 @@ def design_table(design: ExperimentDesign, width: int | None = None, labels: Lab
         table.caption = labels("notes") + ": " + "; ".join(notes_below)
         table.caption_justify = "left"
     return table
+
+
+def _title(design: ExperimentDesign, layout: _Layout, labels: Labels) -> str:
+    """Name and size, and the values every stratum shares (baseline, alpha, power, target)."""
+    power = design.power
+    title = labels(
+        "Experiment '{name}': {customers} customers",
+        name=design.assignment.name,
+        customers=f"{len(design.assignment.assignment):,}",
+    )
+    if layout.same_baseline and layout.baselines:
+        title += labels(", baseline {baseline}", baseline=_percent(next(iter(layout.baselines))))
+    title += labels(", alpha {alpha}, power {power}", alpha=f"{power.alpha:g}",
+                    power=f"{power.power:g}")  # fmt: skip
+    if layout.with_target:
+        title += labels(", target lift {lift}", lift=_percent(power.target_lift))
+    return title
+
+
+def _add_columns(table: Table, design: ExperimentDesign, layout: _Layout, labels: Labels) -> None:
+    result = design.assignment
+    widest = max((len(label) for label in result.counts), default=7)
+    table.add_column(labels("stratum"), no_wrap=True, min_width=min(max(widest, 9), 24))
+    table.add_column(labels("n"), justify="right", no_wrap=True)
+    first_fractions = next(iter(result.fractions.values()), {})
+    for arm in result.arms:
+        name = labels.value(arm)
+        header = f"{name}\n{first_fractions.get(arm, 0):.0%}" if layout.same_fractions else name
+        table.add_column(header, justify="right", no_wrap=True)
+    if not layout.same_baseline:
+        table.add_column(labels("base"), justify="right")
+    for arm in result.treated_arms:
+        label = (
+            labels("MDE")
+            if len(result.treated_arms) == 1
+            else labels("MDE\n{arm}", arm=labels.value(arm))
+        )
+        table.add_column(label, justify="right", no_wrap=True)
+    if layout.with_target:
+        table.add_column(labels("needed"), justify="right", no_wrap=True)
+    table.add_column(labels("notes"))
+
+
+def _stratum_notes(
+    stratum: str, design: ExperimentDesign, layout: _Layout, labels: Labels
+) -> list[str]:
+    if stratum in design.small_holdouts:
+        return [labels("holdout<{n}", n=design.min_holdout)]
+    if stratum in layout.imbalance:  # in a small holdout, chance alone gives large SMDs
+        return [
+            labels("SMD>{threshold} x{count}", threshold=f"{design.balance.threshold:g}",
+                   count=layout.imbalance[stratum])
+        ]  # fmt: skip
+    return []
+
+
+def _row(
+    stratum: str,
+    counts: dict[str, int],
+    notes: list[str],
+    design: ExperimentDesign,
+    layout: _Layout,
+    labels: Labels,
+) -> tuple[list[str], list[str]]:
+    """The cells of one stratum's row, and its notes (MDE>target added)."""
+    result = design.assignment
+    size = sum(counts.values())
+    cells = [_stratum_label(stratum, labels), f"{size:,}"]
+    for arm in result.arms:
+        n = counts.get(arm, 0)
+        share = "" if layout.same_fractions or not size else f" ({n / size:.0%})"
+        cells.append(f"{n:,}{share}")
+    mde = layout.mde
+    rows = [mde[(stratum, arm)] for arm in result.treated_arms if (stratum, arm) in mde]
+    if not layout.same_baseline:
+        cells.append(_percent(rows[0].baseline if rows else None))
+    cells.extend(_percent(row.mde) for row in rows)
+    if layout.with_target:
+        needed = rows[0].holdout_needed if rows else float("nan")
+        cells.append(">50%" if math.isnan(needed) else _percent(needed, 1))
+        if any(row.mde_above_target for row in rows):
+            notes = [*notes, labels("MDE>target")]
+    cells.append(", ".join(notes))
+    return cells, notes
 
 
 def _stratum_label(stratum: str, labels: Labels) -> str:

@@ -28,8 +28,8 @@ import pandas as pd
 from uplift_lab import analysis_inputs, cells_sql, contracts
 from uplift_lab import analyze as single
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
-from uplift_lab.design import load_experiment
 from uplift_lab.errors import input_error
+from uplift_lab.experiment import load_experiment
 from uplift_lab.outcomes import (
     CONVERTED,
     COVARIATE,

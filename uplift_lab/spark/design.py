@@ -3,39 +3,59 @@
 The definition is :mod:`uplift_lab.design`'s, expressed once and shared where it can be:
 
 - strata, their labels and order, ``--segments``, per-stratum holdouts and the exact
-  largest-remainder counts come from :func:`uplift_lab.design.plan_strata`, fed one row per
+  largest-remainder counts come from :func:`uplift_lab.strata.plan_strata`, fed one row per
   distinct strata combination (a ``GROUP BY`` in Spark, a few rows on the driver);
 - the hash is ``sha256(salt + ':' + customer_id)``; its first 8 bytes read big-endian are the
   first 16 hex digits, so ordering by that fixed-width lower-case hex text is ordering by the
   ``uint64`` DuckDB and numpy use (Spark has no unsigned 64-bit type);
 - the rank is ``row_number()`` over ``(stratum)`` ordered by (hash, customer_id): ties go to the
   smaller id (byte order of UTF-8 is code-point order, as the DuckDB path sorts);
-- the arm is the number of arm ends (:func:`uplift_lab.design.arm_rank_ends`) at or below the
+- the arm is the number of arm ends (:func:`uplift_lab.strata.arm_rank_ends`) at or below the
   rank;
 - balance and ``--baseline-col`` need only per stratum x arm moments (count, mean, sample
   variance), computed by Spark and turned into the same table by
-  :func:`uplift_lab.design.balance_from_moments`; power and warnings are
+  :func:`uplift_lab.balance.balance_from_moments`; power and warnings are
   :func:`uplift_lab.design.finish_design`.
 
 Only the assignment itself (customer_id, stratum, arm) comes to the driver, because the
-experiment folder holds it as one Parquet file written by :mod:`uplift_lab.io`.
+experiment folder holds it as one Parquet file (:mod:`uplift_lab.experiment`; reading the input
+and writing the folder is :func:`uplift_lab.workflows.design.create_experiment_spark`'s).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from uplift_lab import design as single
-from uplift_lab import io
-from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID, LIFECYCLE, SEND_ARM, STRATUM
+from uplift_lab.balance import SMD_THRESHOLD, BalanceReport, balance_from_moments
+from uplift_lab.contracts import ARM, CUSTOMER_ID, STRATUM
+from uplift_lab.design import (
+    Assignment,
+    ExperimentDesign,
+    check_design_columns,
+    check_design_spec,
+    default_salt,
+    design_covariates,
+    finish_design,
+    small_holdouts,
+    stratum_baselines,
+)
+from uplift_lab.design_spec import DesignSpec, base_fractions, resolve_spec
 from uplift_lab.errors import input_error
 from uplift_lab.spark import io as spark_io
+from uplift_lab.strata import (
+    ALL_CUSTOMERS,
+    StratumPlan,
+    arm_rank_ends,
+    assignment_counts,
+    assignment_fractions,
+    plan_strata,
+    stratum_codes,
+)
 
 _KEY = "ul_stratum_key"
 _CODE = "ul_stratum_code"
@@ -93,65 +113,59 @@ def _combinations(frame: Any, strata: Sequence[str]) -> tuple[Any, pd.DataFrame]
 
 def assign_spark(
     frame: Any,
+    spec: DesignSpec | None = None,
     *,
-    name: str,
-    strata: Sequence[str] = (LIFECYCLE,),
-    arms: Mapping[str, float] | None = None,
-    holdout: float | None = None,
-    holdout_by_stratum: Mapping[str, float] | None = None,
-    segments: Sequence[str] | None = None,
-    salt: str | None = None,
-    control_arm: str = CONTROL_ARM,
-    send_arm: str = SEND_ARM,
     source: object = "customers",
     schema: pd.DataFrame | None = None,
-) -> tuple[single.Assignment, Any]:
+    **changes: Any,
+) -> tuple[Assignment, Any]:
     """:func:`uplift_lab.design.assign` on a Spark DataFrame; also the assigned Spark rows.
 
     The Spark frame returned has the input's columns plus ``stratum``, ``arm`` and the stratum
     code, for the balance moments. ``source_rows`` of the Assignment is empty (no row positions
     in a distributed table).
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    strata = tuple(strata)
+    spec = resolve_spec(spec, changes)
+    strata = tuple(spec.strata)
     schema = spark_io.empty_like(frame) if schema is None else schema
-    for column in strata:
-        if column not in schema.columns:
-            columns = ", ".join(map(str, schema.columns[:20]))
-            raise input_error(
-                source,
-                f"unknown stratum column '{column}'",
-                f"Pass --strata with columns of the file (or --strata none); it has: {columns}",
-            )
-    if CUSTOMER_ID not in schema.columns:
-        raise input_error(source, f"missing column '{CUSTOMER_ID}'", "Map it with --customer-col")
-    fractions = single.base_fractions(arms, holdout, control_arm, send_arm)
-    salt = single.default_salt(name) if salt is None else str(salt)
+    check_design_columns(schema.columns, strata, source)
+    fractions = base_fractions(spec.arms, spec.holdout, spec.control_arm, spec.send_arm)
+    salt = default_salt(spec.name) if spec.salt is None else str(spec.salt)
     _check_ids(frame, source)
 
     keyed, combos = _combinations(frame, strata)
     if strata:
         typed = combos[list(strata)].astype({c: schema[c].dtype for c in strata}, errors="ignore")
-        codes, labels, firsts = single._stratum_codes(typed, strata, source)
+        codes, labels, firsts = stratum_codes(typed, strata, source)
     else:
         codes = np.zeros(len(combos), np.int64)
-        labels, firsts = [single.ALL_CUSTOMERS], [single.ALL_CUSTOMERS]
-    plan = single.plan_strata(
-        codes,
-        labels,
-        firsts,
-        fractions=fractions,
-        strata=strata,
-        segments=segments,
-        holdout_by_stratum=holdout_by_stratum,
-        control_arm=control_arm,
-        source=source,
-        weights=combos["n"].to_numpy(),
+        labels, firsts = [ALL_CUSTOMERS], [ALL_CUSTOMERS]
+    weights = combos["n"].to_numpy()
+    plan = plan_strata(
+        codes, labels, firsts, spec, fractions=fractions, source=source, weights=weights
     )
-    ends = single.arm_rank_ends(plan.counts)
-    spark = frame.sparkSession
+    assigned = _assigned_rows(keyed, combos, plan, salt)
+    table = spark_io.to_arrow(assigned.select(CUSTOMER_ID, STRATUM, ARM).orderBy(CUSTOMER_ID))
+    table = pa.table({name: table.column(name).cast(pa.string()) for name in table.column_names})
+    result = Assignment(
+        name=spec.name,
+        salt=salt,
+        strata=strata,
+        arms=plan.arm_names,
+        control_arm=spec.control_arm,
+        assignment=table.to_pandas(),
+        counts=assignment_counts(plan),
+        fractions=assignment_fractions(plan),
+    )
+    return result, assigned
+
+
+def _assigned_rows(keyed: Any, combos: pd.DataFrame, plan: StratumPlan, salt: str) -> Any:
+    """The kept rows with their stratum, stratum code and arm (rank by hash within stratum)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    ends = arm_rank_ends(plan.counts)
     mapping = pd.DataFrame(
         {
             _KEY: combos[_KEY].to_numpy()[plan.kept_rows],
@@ -160,12 +174,12 @@ def assign_spark(
             _ENDS: [[int(e) for e in ends[c]] for c in plan.codes],
         }
     )
-    mapping_frame = spark.createDataFrame(
+    mapping_frame = keyed.sparkSession.createDataFrame(
         mapping, schema=f"{_KEY} string, {_CODE} int, {STRATUM} string, {_ENDS} array<bigint>"
     )
     arm_names = F.array(*[F.lit(arm) for arm in plan.arm_names])
     by_hash = Window.partitionBy(_CODE).orderBy(_HASH, CUSTOMER_ID)
-    assigned = (
+    return (
         keyed.drop(STRATUM, ARM)
         .join(F.broadcast(mapping_frame), on=_KEY, how="inner")
         .withColumn(_HASH, hash_column(salt))
@@ -178,19 +192,6 @@ def assign_spark(
         )
         .drop(_KEY, _HASH, _RANK, _ENDS)
     )
-    table = spark_io.to_arrow(assigned.select(CUSTOMER_ID, STRATUM, ARM).orderBy(CUSTOMER_ID))
-    table = pa.table({name: table.column(name).cast(pa.string()) for name in table.column_names})
-    result = single.Assignment(
-        name=name,
-        salt=salt,
-        strata=strata,
-        arms=plan.arm_names,
-        control_arm=control_arm,
-        assignment=table.to_pandas(),
-        counts=single.assignment_counts(plan),
-        fractions=single.assignment_fractions(plan),
-    )
-    return result, assigned
 
 
 def _arm_appearance(assigned: Any, arms: Sequence[str]) -> list[str]:
@@ -204,11 +205,11 @@ def _arm_appearance(assigned: Any, arms: Sequence[str]) -> list[str]:
 
 def balance_spark(
     assigned: Any,
-    result: single.Assignment,
+    result: Assignment,
     covariates: Sequence[str],
     *,
-    threshold: float = single.SMD_THRESHOLD,
-) -> single.BalanceReport:
+    threshold: float = SMD_THRESHOLD,
+) -> BalanceReport:
     """:func:`uplift_lab.design.balance_per_stratum` from moments computed in Spark."""
     from pyspark.sql import functions as F
 
@@ -238,7 +239,7 @@ def balance_spark(
                 mean[s, a] = np.nan if count == 0 else float(getattr(row, f"m{i}"))
                 var[s, a] = np.nan if count < 2 else float(getattr(row, f"v{i}"))
             moments[str(column)] = (n, mean, var)
-    return single.balance_from_moments(
+    return balance_from_moments(
         moments,
         labels,
         arm_labels,
@@ -249,7 +250,7 @@ def balance_spark(
     )
 
 
-def _column_means(assigned: Any, result: single.Assignment, column: str) -> dict[str, float]:
+def _column_means(assigned: Any, result: Assignment, column: str) -> dict[str, float]:
     from pyspark.sql import functions as F
 
     means = assigned.groupBy(_CODE).agg(F.avg(F.col(column).cast("double")).alias("m")).toPandas()
@@ -260,108 +261,34 @@ def _column_means(assigned: Any, result: single.Assignment, column: str) -> dict
 
 def design_experiment_spark(
     frame: Any,
+    spec: DesignSpec | None = None,
     *,
-    name: str,
-    strata: Sequence[str] = (LIFECYCLE,),
-    arms: Mapping[str, float] | None = None,
-    holdout: float | None = None,
-    holdout_by_stratum: Mapping[str, float] | None = None,
-    segments: Sequence[str] | None = None,
-    salt: str | None = None,
-    control_arm: str = CONTROL_ARM,
-    baseline: float | None = None,
-    baseline_by_stratum: Mapping[str, float] | None = None,
-    baseline_column: str | None = None,
-    baseline_report: Mapping[str, float] | None = None,
-    alpha: float = single.DEFAULT_ALPHA,
-    power: float = single.DEFAULT_POWER,
-    target_lift: float | None = None,
-    min_holdout: int = single.DEFAULT_MIN_HOLDOUT,
-    strict: bool = False,
-    covariates: Sequence[str] | None = None,
     source: object = "customers",
-) -> single.ExperimentDesign:
+    **changes: Any,
+) -> ExperimentDesign:
     """:func:`uplift_lab.design.design_experiment` with a Spark DataFrame of customers."""
-    single.check_experiment_name(name)
-    if min_holdout < 0:
-        raise single._parameter_error("min_holdout", ">= 0", min_holdout)
+    spec = resolve_spec(spec, changes)
+    check_design_spec(spec)
     schema = spark_io.empty_like(frame)
-    chosen = single.design_covariates(schema, strata, covariates, baseline_column, source)
-    result, assigned = assign_spark(
-        frame,
-        name=name,
-        strata=strata,
-        arms=arms,
-        holdout=holdout,
-        holdout_by_stratum=holdout_by_stratum,
-        segments=segments,
-        salt=salt,
-        control_arm=control_arm,
-        source=source,
-        schema=schema,
-    )
-    small = single.small_holdouts(result, min_holdout, strict, source)
+    baseline_column = spec.baseline_column
+    chosen = design_covariates(schema, spec.strata, spec.covariates, baseline_column, source)
+    result, assigned = assign_spark(frame, spec, source=source, schema=schema)
+    small = small_holdouts(result, spec.min_holdout, spec.strict, source)
     assigned = assigned.cache()
     try:
         means = _column_means(assigned, result, baseline_column) if baseline_column else None
-        baselines, baseline_source = single._stratum_baselines(
-            means, result, baseline, baseline_by_stratum, baseline_column, baseline_report, source
-        )
+        baselines, baseline_source = stratum_baselines(means, result, spec, source)
         balance = balance_spark(assigned, result, chosen)
     finally:
         assigned.unpersist()
-    return single.finish_design(
+    return finish_design(
         result,
+        spec,
         small=small,
         baselines=baselines,
         baseline_source=baseline_source,
         balance=balance,
-        alpha=alpha,
-        power=power,
-        target_lift=target_lift,
-        min_holdout=min_holdout,
     )
 
 
-def create_experiment_spark(
-    input_path: Path | None,
-    *,
-    out: Path,
-    spark: Any,
-    table: str | None = None,
-    force: bool = False,
-    encoding: str | None = None,
-    customer_col: str = CUSTOMER_ID,
-    **options: Any,
-) -> tuple[single.ExperimentDesign, dict[str, Any]]:
-    """:func:`uplift_lab.design.create_experiment` reading the customers with Spark."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise input_error(out, "exists and is not a folder", "Choose another --out")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise input_error(
-            out, "already exists and is not empty", "Use --force to replace it, or another --out"
-        )
-    source = spark_io.input_label(input_path, table)
-    frame = spark_io.read_frame(
-        spark, input_path, table=table, string_columns=[customer_col], encoding=encoding
-    )
-    if customer_col != CUSTOMER_ID:
-        if customer_col not in frame.columns:
-            raise input_error(
-                source, f"missing column '{customer_col}'", "Map it with --customer-col"
-            )
-        frame = frame.drop(CUSTOMER_ID).withColumnRenamed(customer_col, CUSTOMER_ID)
-    design = design_experiment_spark(frame, source=source, **options)
-    is_file = input_path is not None and Path(input_path).is_file()
-    meta = single.write_experiment(
-        design,
-        out,
-        input_file=str(input_path) if input_path is not None else f"table {table}",
-        input_sha256=io.sha256_file(Path(input_path)) if is_file else None,
-        force=force,
-    )
-    return design, meta
-
-
-__all__ = ["assign_spark", "create_experiment_spark", "design_experiment_spark", "hash_column"]
+__all__ = ["assign_spark", "balance_spark", "design_experiment_spark", "hash_column"]

@@ -33,7 +33,7 @@ class HoldoutSplit:
     """The plan split into a send list and a holdout, stratified by segment and channel.
 
     ``design`` is the experiment (arm = channel name or ``control``) to write with
-    ``design.write_experiment``; it is None when ``fraction`` is 0. ``send_list`` has the
+    ``experiment.write_experiment``; it is None when ``fraction`` is 0. ``send_list`` has the
     :data:`SEND_LIST_COLUMNS` of the customers to message, ranked 1..n.
     """
 

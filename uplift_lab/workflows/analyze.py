@@ -33,8 +33,8 @@ from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.analyze import analyze_units
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
-from uplift_lab.design import load_experiment
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.experiment import load_experiment
 from uplift_lab.notices import Notice
 from uplift_lab.orders import load_orders
 from uplift_lab.outcomes import (

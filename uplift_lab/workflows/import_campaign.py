@@ -2,8 +2,8 @@
 
 Reads the campaign table (or a send log and a holdout list), calls the pure step of
 :mod:`uplift_lab.campaign_import` and writes ``assignment.parquet`` and ``design.json`` into
-the folder atomically, exactly as ``design`` does (so ``load_experiment`` checks the
-assignment's SHA-256 the same way).
+the folder atomically through :mod:`uplift_lab.experiment`, exactly as ``design`` does (so
+``load_experiment`` checks the assignment's SHA-256 the same way).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from uplift_lab.campaign_import import (
     imported_metadata,
 )
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.design import ASSIGNMENT_FILE, DESIGN_FILE
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError
+from uplift_lab.experiment import refuse_existing, write_folder
 from uplift_lab.timeparse import parse_date_option
 
 DEFAULT_WINDOW_DAYS = 14
@@ -39,16 +39,6 @@ class ImportResult:
     campaign: ImportedCampaign
     meta: dict[str, Any]
     out: Path
-
-
-def _refuse_existing(out: Path, force: bool) -> None:
-    """Before any work: an existing non-empty folder is replaced only with --force."""
-    if out.exists() and not out.is_dir():
-        raise input_error(out, "exists and is not a folder", "Choose another --out")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise input_error(
-            out, "already exists and is not empty", "Use --force to replace it, or another --out"
-        )
 
 
 def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> pd.Timestamp:
@@ -72,17 +62,15 @@ def _check_window(window_days: int) -> int:
 def _write(
     campaign: ImportedCampaign, out: Path, force: bool, **meta_fields: Any
 ) -> dict[str, Any]:
+    """The folder as :mod:`uplift_lab.experiment` writes it (design.json unsealed, as before)."""
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with io.atomic_directory(out, force=force) as staging:
-        assignment_path = io.write_table(campaign.assignment, staging / ASSIGNMENT_FILE)
-        meta = imported_metadata(
-            campaign,
-            assignment_sha256=io.sha256_file(assignment_path),
-            created_at=created_at,
-            **meta_fields,
+
+    def metadata(assignment_sha256: str) -> dict[str, Any]:
+        return imported_metadata(
+            campaign, assignment_sha256=assignment_sha256, created_at=created_at, **meta_fields
         )
-        io.write_json(meta, staging / DESIGN_FILE)
-    return meta
+
+    return write_folder(campaign.assignment, out, metadata, force=force, seal=False)
 
 
 def import_campaign_file(
@@ -102,7 +90,7 @@ def import_campaign_file(
 ) -> ImportResult:
     """Read a ``customer_id,arm`` table and write it as the experiment folder ``out``."""
     path, out = Path(path), Path(out)
-    _refuse_existing(out, force)
+    refuse_existing(out, force)
     begin = campaign_start(start)
     window_days = _check_window(window_days)
     text = [id_col, arm_col] + ([strata_col] if strata_col else [])
@@ -159,7 +147,7 @@ def import_send_log(
     the day of the first send.
     """
     send_log, holdout_list, out = Path(send_log), Path(holdout_list), Path(out)
-    _refuse_existing(out, force)
+    refuse_existing(out, force)
     window_days = _check_window(window_days)
     sends = io.read_table(send_log, encoding=encoding, string_columns=[id_col, channel_col])
     if send_time_col and send_time_col not in sends.columns and send_time_col == SEND_TIME:

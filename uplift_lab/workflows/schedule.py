@@ -19,8 +19,8 @@ import pandas as pd
 from uplift_lab import contracts, io
 from uplift_lab.analyze import Analysis
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.design import load_experiment
 from uplift_lab.errors import input_error
+from uplift_lab.experiment import load_experiment
 from uplift_lab.schedule import (
     CHANNEL,
     SEND_TIME,

@@ -16,6 +16,7 @@ import pandas as pd
 from uplift_lab import contracts, design, io
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.experiment import write_experiment
 from uplift_lab.policy import PolicyValue, validate_past_campaign
 from uplift_lab.report import target_report
 from uplift_lab.target import (
@@ -462,7 +463,7 @@ def _write_experiment(
     }
     source = files.scores if options.policy == "model" else files.segments
     is_file = source is not None and Path(source).is_file()
-    design.write_experiment(
+    write_experiment(
         split.design,
         files.experiment,
         input_file=source_label or str(source),

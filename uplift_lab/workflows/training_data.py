@@ -20,8 +20,8 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
-from uplift_lab.design import load_experiment
 from uplift_lab.errors import DataWarning
+from uplift_lab.experiment import load_experiment
 from uplift_lab.orders import load_orders
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
