@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
-from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import DataWarning, InputError, input_error
 from uplift_lab.orders import load_orders
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
+from uplift_lab.workflows.inputs import read_customers_and_events
 
 MAX_LEVELS = 1000
 ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
