@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uplift_lab import io
+from uplift_lab import io, synth
 from uplift_lab.demo import (
     DEMO_TAGS,
     PAST_SMS_TOUCH,
@@ -26,7 +26,7 @@ from uplift_lab.demo import (
     profit_checks,
 )
 from uplift_lab.design import load_experiment
-from uplift_lab.synth import MARGIN, SyntheticShop, generate_shop
+from uplift_lab.synth import MARGIN, SyntheticShop
 
 OUTCOMES_FILE = "double11_outcomes.csv"
 SUMMARY_FILE = "loop_summary.json"
@@ -67,7 +67,7 @@ def write_past_sms_touch(out: Path) -> Path:
 def draw_campaign_outcomes(out: Path, campaign: Path, *, customers: int, seed: int) -> CampaignDraw:
     """Regenerate the shop (same customers and seed), draw the outcomes of the campaign
     folder's assignment from its planted truth and write them to out/double11_outcomes.csv."""
-    shop = generate_shop(customers, seed=seed)
+    shop = synth.generate_shop(customers, seed=seed)  # looked up when called (tests patch it)
     assignment = load_experiment(campaign).assignment
     outcomes = campaign_outcomes(shop, assignment, shop.as_of, seed=seed + 1)
     return CampaignDraw(shop, outcomes, io.write_table(outcomes, Path(out) / OUTCOMES_FILE))
