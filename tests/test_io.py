@@ -130,3 +130,43 @@ def test_gbk_header_read_as_utf8_is_input_error_not_traceback(tmp_path: Path) ->
     pd.DataFrame({"客户": ["1"], "金额": [1.5]}).to_csv(path, index=False, encoding="gbk")
     with pytest.raises(InputError, match=r"not valid utf-8.*--encoding gbk"):
         io.read_arrow(path, encoding="utf-8")
+
+
+def test_json_writer_turns_nan_and_numpy_values_into_strict_json(tmp_path: Path) -> None:
+    """The one sanitizer: callers hand over NaN, infinities and numpy values as they are."""
+    import json
+
+    import numpy as np
+
+    payload = {
+        "nan": float("nan"),
+        "inf": np.float64("inf"),
+        "f32": np.float32(0.5),
+        "int": np.int64(7),
+        "flag": np.bool_(True),
+        "nested": [{"x": np.nan}, (1, np.float64(2.5))],
+        "array": np.array([1.0, np.nan]),
+        "missing": pd.NA,
+        "keys": {np.int64(3): "numpy key"},
+    }
+    written = io.write_json(payload, tmp_path / "out.json")
+    assert json.loads(written.read_text(encoding="utf-8")) == {
+        "nan": None,
+        "inf": None,
+        "f32": 0.5,
+        "int": 7,
+        "flag": True,
+        "nested": [{"x": None}, [1, 2.5]],
+        "array": [1.0, None],
+        "missing": None,
+        "keys": {"3": "numpy key"},
+    }
+
+
+def test_json_text_of_finite_payloads_is_unchanged_by_the_sanitizer() -> None:
+    """Sorted keys, two-space indent, dates as ISO text: what design's seal hashes."""
+    import json
+
+    payload = {"b": [1, 2.5, "x"], "a": {"when": pd.Timestamp("2024-01-02"), "p": Path("x/y")}}
+    expected = {"b": [1, 2.5, "x"], "a": {"when": "2024-01-02T00:00:00", "p": "x/y"}}
+    assert io.to_json_text(payload) == json.dumps(expected, indent=2, sort_keys=True) + "\n"

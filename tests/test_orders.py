@@ -15,9 +15,10 @@ import pytest
 
 from tests.test_analyze import write_experiment
 from uplift_lab import io
-from uplift_lab.columnmap import read_column_map, resolve_inputs
+from uplift_lab.columnmap import resolve_inputs
 from uplift_lab.errors import InputError
 from uplift_lab.orders import OrderRules, OrderSource, count_orders
+from uplift_lab.workflows.inputs import read_column_map
 
 ORDERS = pd.DataFrame(
     {
@@ -226,7 +227,7 @@ columns = { "会员ID" = "customer_id", "注册时间" = "signup_time" }
 """,
         encoding="utf-8",
     )
-    inputs = resolve_inputs(columns=path)
+    inputs = resolve_inputs(columns=read_column_map(path))
     orders = inputs.orders
     assert (orders.customer_col, orders.time_col, orders.amount_col) == ("买家", "时间", "实付")
     assert orders.rules.status_col == "状态" and orders.rules.paid_statuses == ("交易成功",)
@@ -249,7 +250,9 @@ def test_bad_column_maps_are_one_line_errors(tmp_path: Path, text: str, message:
     path = tmp_path / "map.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(message)) as caught:
-        read_column_map(path) if "needs" not in message else resolve_inputs(columns=path)
+        read_column_map(path) if "needs" not in message else resolve_inputs(
+            columns=read_column_map(path)
+        )
     assert "\n" not in str(caught.value) and str(path) in str(caught.value)
 
 

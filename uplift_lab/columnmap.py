@@ -33,7 +33,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from uplift_lab import io
 from uplift_lab.contracts import (
     AMOUNT,
     ARM,
@@ -245,12 +244,14 @@ PRESETS: dict[str, Preset] = {
 
 @dataclass(frozen=True, slots=True)
 class ColumnMap:
-    """A parsed ``--columns`` file: the sections it has (absent sections are ``None``)."""
+    """A parsed ``--columns`` file: the sections it has (absent sections are ``None``) and the
+    file it came from (named in errors found later, when the map meets the flags)."""
 
     orders: dict | None = None
     customers: TableColumns | None = None
     events: TableColumns | None = None
     campaign: TableColumns | None = None
+    source: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,40 +281,6 @@ CONTACT_COLUMN = re.compile(
 )
 
 
-def read_customers_and_events(
-    inputs: InputSpec,
-    customers_path: Path | None,
-    events_path: Path | None,
-    encoding: str | None = None,
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The validated customer and event tables (``None`` where no file is given), each read
-    with its own id column, column map and date parsing from ``inputs``."""
-    from uplift_lab.contracts import validate_customers, validate_events
-
-    customers = events = None
-    if customers_path is not None:
-        names = io.table_column_names(customers_path, encoding=encoding)
-        contact = [str(name) for name in names if CONTACT_COLUMN.search(str(name))]
-        raw = io.read_table(
-            customers_path, encoding=encoding, string_columns=[inputs.customers_id, *contact]
-        )
-        customers = validate_customers(
-            inputs.customers.apply(raw, customers_path),
-            customers_path,
-            customer_col=inputs.customers_id,
-            parsing=inputs.customers.parsing,
-        )
-    if events_path is not None:
-        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
-        events = validate_events(
-            inputs.events.apply(raw, events_path),
-            events_path,
-            customer_col=inputs.events_id,
-            parsing=inputs.events.parsing,
-        )
-    return customers, events
-
-
 def preset_named(name: str) -> Preset:
     """The preset called ``name`` (case-insensitive), or an InputError listing them."""
     preset = PRESETS.get(name.strip().lower())
@@ -325,9 +292,9 @@ def preset_named(name: str) -> Preset:
     return preset
 
 
-def read_column_map(path: Path) -> ColumnMap:
-    """Parse and check a column map file; every problem is a one-line InputError."""
-    payload = io.read_toml(path)
+def column_map_from_toml(payload: Mapping, path: Path) -> ColumnMap:
+    """Check a column map (``payload``: the parsed TOML of the file ``path``, which errors name);
+    every problem is a one-line InputError."""
     unknown = sorted(set(payload) - set(CANONICAL_COLUMNS))
     if unknown:
         raise input_error(
@@ -370,7 +337,7 @@ def read_column_map(path: Path) -> ColumnMap:
             sections[kind] = {**section, "columns": dict(columns), "parsing": parsing}
         else:
             sections[kind] = TableColumns(renames=dict(columns), parsing=parsing)
-    return ColumnMap(**sections)
+    return ColumnMap(**sections, source=Path(path))
 
 
 def _time_parsing(section: Mapping, kind: str, path: object) -> TimeParsing:
@@ -461,7 +428,7 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
 def resolve_inputs(
     *,
     preset: str | None = None,
-    columns: Path | None = None,
+    columns: ColumnMap | None = None,
     customer_col: str = CUSTOMER_ID,
     time_col: str | None = None,
     amount_col: str | None = None,
@@ -478,14 +445,16 @@ def resolve_inputs(
     names the id column of the other files (customers, events); otherwise of every file.
     ``time_col``/``amount_col`` ``None`` or the canonical name means "not given" (the preset's
     or map's column is used). ``parsing`` (the --date-format/--dayfirst/--timezone flags)
-    overrides, value by value, what the preset or map says for every file.
+    overrides, value by value, what the preset or map says for every file. ``columns`` is a
+    parsed column map (:func:`column_map_from_toml`; a command reads its ``--columns`` file
+    through :func:`uplift_lab.workflows.inputs.read_column_map`).
     """
     orders = OrderSource(customer_col=customer_col)
     if preset:
         orders = preset_named(preset).orders
-    column_map = read_column_map(columns) if columns is not None else ColumnMap()
+    column_map = columns if columns is not None else ColumnMap()
     if column_map.orders is not None:
-        orders = _orders_from_map(orders, column_map.orders, columns)
+        orders = _orders_from_map(orders, column_map.orders, column_map.source)
     rules = orders.rules
     rules_given = {}
     if status_col:

@@ -67,7 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab import contracts, io
-from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import (
     AMOUNT,
     CUSTOMER_ID,
@@ -106,6 +106,7 @@ from uplift_lab.tags import (
     tag_summary,
 )
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
+from uplift_lab.workflows.inputs import read_customers_and_events
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
     ("important_value", "重要价值客户", (True, True, True)),

@@ -21,15 +21,11 @@ visit, age), so a model can learn it, and :func:`true_effects` gives it for any 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from uplift_lab import io
 from uplift_lab.design import ExperimentDesign, design_experiment
-from uplift_lab.errors import input_error
-from uplift_lab.experiment import write_experiment
 
 CHANNEL_RESPONSE = {"sms": 1.0, "mms": 1.4, "edm": 0.35}
 """True effect of each channel relative to SMS (MMS is richer, e-mail is mostly unread)."""
@@ -594,54 +590,3 @@ def shop_metadata(shop: SyntheticShop) -> dict:
             f"{PAST_CAMPAIGN_NAME}/": "the past campaign as an experiment folder (design.json)",
         },
     }
-
-
-def write_shop(shop: SyntheticShop, out_dir: Path) -> dict[str, Path]:
-    """Write the shop's tables as CSV, shop.json and the past campaign's experiment folder
-    into ``out_dir``, each file atomically (an earlier shop in ``out_dir`` is replaced)."""
-    tables = {
-        "customers.csv": shop.customers,
-        "events.csv": shop.events,
-        "orders.csv": shop.orders,
-        "campaign.csv": shop.campaign,
-        "truth.csv": shop.truth,
-    }
-    return write_shop_files(
-        out_dir,
-        tables,
-        shop.campaign_design,
-        campaign_metadata(shop),
-        shop_metadata(shop),
-        shop.campaign_start,
-    )
-
-
-def write_shop_files(
-    out_dir: Path,
-    tables: dict[str, pd.DataFrame],
-    campaign_design: ExperimentDesign | None,
-    campaign: dict,
-    shop_json: dict,
-    campaign_start: pd.Timestamp,
-    experiment_name: str = PAST_CAMPAIGN_NAME,
-) -> dict[str, Path]:
-    """The layout every generated shop shares: its CSV tables, the past campaign's experiment
-    folder (from ``campaign.csv``) and shop.json, each written atomically."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise input_error(out_dir, "exists and is not a folder", "Choose another --out")
-    written = {name: io.write_table(frame, out_dir / name) for name, frame in tables.items()}
-    if campaign_design is not None:
-        experiment = out_dir / experiment_name
-        write_experiment(
-            campaign_design,
-            experiment,
-            input_file="campaign.csv",
-            input_sha256=io.sha256_file(written["campaign.csv"]),
-            force=True,
-            campaign=campaign,
-            created_at=campaign_start.isoformat(),
-        )
-        written[f"{experiment_name}/"] = experiment
-    written["shop.json"] = io.write_json(shop_json, out_dir / "shop.json")
-    return written

@@ -25,13 +25,11 @@ campaign as an experiment folder, so the same CLI loop runs on either shop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from uplift_lab.design import ExperimentDesign, design_experiment
-from uplift_lab.synth import write_shop_files
 
 WORLD_NAME = "cycles"
 DEFAULT_AS_OF = pd.Timestamp("2026-10-20")
@@ -221,25 +219,60 @@ def generate_cycles_shop(
     origin = as_of - pd.Timedelta(days=HISTORY_DAYS)
     latent = _latent(n_customers, _stream(seed, "latent"))
     owner, day = _natural_orders(latent, _stream(seed, "orders"))
-    n = len(latent)
+    customers = _customer_table(latent, origin, _stream(seed, "customers"))
 
-    customers_rng = _stream(seed, "customers")
+    start_day = float(HISTORY_DAYS - CAMPAIGN_LEAD_DAYS)
+    state = _state(latent, owner, day, start_day)
+    campaign_design, campaign = _past_campaign(customers, state, seed)
+    owner, day = _apply_campaign(
+        latent, state, campaign, owner, day, start_day, _stream(seed, "campaign")
+    )
+    past = day < HISTORY_DAYS
+    owner, day = owner[past], day[past]
+    orders = _order_table(latent, owner, day, _stream(seed, "values"), origin)
+    orders = orders.sort_values(["order_time", "customer_id"], kind="stable").reset_index(drop=True)
+    orders.insert(0, "order_id", [f"C{i:08d}" for i in range(1, len(orders) + 1)])
+
+    now = _state(latent, owner, day, float(HISTORY_DAYS))
+    return CyclesShop(
+        customers=customers,
+        orders=orders,
+        campaign=campaign.reset_index(drop=True),
+        truth=_truth(latent, state, now),
+        latent=latent,
+        campaign_design=campaign_design,
+        campaign_start=origin + pd.Timedelta(days=start_day),
+        as_of=as_of,
+        seed=seed,
+    )
+
+
+def _customer_table(
+    latent: pd.DataFrame, origin: pd.Timestamp, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The customer attributes a shop exports: signup date as text, gender, age, region and
+    the two opt-ins."""
+    n = len(latent)
     signup_date = (origin + pd.to_timedelta(latent["signup_day"], unit="D")).dt.strftime("%Y-%m-%d")
-    customers = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": latent["customer_id"],
             "signup_date": signup_date,
-            "gender": np.where(customers_rng.random(n) < 0.55, "F", "M"),
+            "gender": np.where(rng.random(n) < 0.55, "F", "M"),
             "age": latent["age"],
-            "region": np.array(REGIONS)[customers_rng.integers(0, len(REGIONS), n)],
-            "sms_opt_in": (customers_rng.random(n) < 0.8).astype(int),
-            "email_opt_in": (customers_rng.random(n) < 0.75).astype(int),
+            "region": np.array(REGIONS)[rng.integers(0, len(REGIONS), n)],
+            "sms_opt_in": (rng.random(n) < 0.8).astype(int),
+            "email_opt_in": (rng.random(n) < 0.75).astype(int),
         }
     )
 
-    start_day = float(HISTORY_DAYS - CAMPAIGN_LEAD_DAYS)
-    campaign_start = origin + pd.Timedelta(days=start_day)
-    state = _state(latent, owner, day, start_day)
+
+def _past_campaign(
+    customers: pd.DataFrame, state: pd.DataFrame, seed: int
+) -> tuple[ExperimentDesign, pd.DataFrame]:
+    """The past campaign's design and its assignment (customer_id, lifecycle, arm): control /
+    sms / edm randomized within fixed-day lifecycle stages among the signed-up customers opted
+    in to both channels."""
     reachable = (
         state["signed_up"].to_numpy()
         & (customers["sms_opt_in"].to_numpy() == 1)
@@ -261,9 +294,20 @@ def generate_cycles_shop(
     campaign = frame[["customer_id", "lifecycle"]].assign(
         arm=frame["customer_id"].map(arm_of).to_numpy()
     )
+    return campaign_design, campaign
 
-    # Apply the campaign: added orders (soon after the message) and skipped natural orders.
-    effect_rng = _stream(seed, "campaign")
+
+def _apply_campaign(
+    latent: pd.DataFrame,
+    state: pd.DataFrame,
+    campaign: pd.DataFrame,
+    owner: np.ndarray,
+    day: np.ndarray,
+    start_day: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The orders (owner, day) after the campaign: added orders soon after the message and
+    natural orders in the window that a message made the customer skip."""
     arm = pd.Series("none", index=latent["customer_id"]).astype(object)
     arm.loc[campaign["customer_id"]] = campaign["arm"].to_numpy()
     arm = arm.to_numpy()
@@ -273,24 +317,24 @@ def generate_cycles_shop(
     for channel in CHANNEL_STRENGTH:
         effects = planted_effects(latent, state, channel)
         sent = arm == channel
-        helped = sent & (effect_rng.random(n) < effects["extra_order_probability"].to_numpy())
+        helped = sent & (rng.random(len(latent)) < effects["extra_order_probability"].to_numpy())
         added_owner.append(np.flatnonzero(helped))
-        delay = np.minimum(effect_rng.exponential(2.0, int(helped.sum())), WINDOW_DAYS - 1e-3)
+        delay = np.minimum(rng.exponential(2.0, int(helped.sum())), WINDOW_DAYS - 1e-3)
         added_day.append(start_day + delay)
         harm = effects["harm_share"].to_numpy()[owner]
-        skipped = in_window & sent[owner] & (effect_rng.random(len(owner)) < harm)
+        skipped = in_window & sent[owner] & (rng.random(len(owner)) < harm)
         keep &= ~skipped
-    owner = np.concatenate([owner[keep], *added_owner])
-    day = np.concatenate([day[keep], *added_day])
-    past = day < HISTORY_DAYS
-    owner, day = owner[past], day[past]
-    orders = _order_table(latent, owner, day, _stream(seed, "values"), origin)
-    orders = orders.sort_values(["order_time", "customer_id"], kind="stable").reset_index(drop=True)
-    orders.insert(0, "order_id", [f"C{i:08d}" for i in range(1, len(orders) + 1)])
+    return (
+        np.concatenate([owner[keep], *added_owner]),
+        np.concatenate([day[keep], *added_day]),
+    )
 
-    now = _state(latent, owner, day, float(HISTORY_DAYS))
+
+def _truth(latent: pd.DataFrame, past: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
+    """The planted truth per customer: each channel's effect for a campaign starting now and
+    for the past campaign (from the states ``now`` and ``past``), own cycle, cycles overdue."""
     truth = pd.DataFrame({"customer_id": latent["customer_id"]})
-    past_effects = {c: planted_effects(latent, state, c) for c in CHANNEL_STRENGTH}
+    past_effects = {c: planted_effects(latent, past, c) for c in CHANNEL_STRENGTH}
     for channel in CHANNEL_STRENGTH:
         effects = planted_effects(latent, now, channel)
         truth[f"true_incremental_revenue_{channel}"] = effects["true_incremental_revenue"]
@@ -299,17 +343,7 @@ def generate_cycles_shop(
         truth[f"past_true_incremental_revenue_{channel}"] = effects["true_incremental_revenue"]
     truth["cycle_days"] = latent["cycle"]
     truth["overdue_now"] = now["overdue"]
-    return CyclesShop(
-        customers=customers,
-        orders=orders,
-        campaign=campaign.reset_index(drop=True),
-        truth=truth,
-        latent=latent,
-        campaign_design=campaign_design,
-        campaign_start=campaign_start,
-        as_of=as_of,
-        seed=seed,
-    )
+    return truth
 
 
 def campaign_metadata(shop: CyclesShop) -> dict:
@@ -345,22 +379,3 @@ def shop_metadata(shop: CyclesShop) -> dict:
             f"{PAST_CAMPAIGN_NAME}/": "the past campaign as an experiment folder (design.json)",
         },
     }
-
-
-def write_cycles_shop(shop: CyclesShop, out_dir: Path) -> dict[str, Path]:
-    """Write the shop's files into ``out_dir`` (same layout as ``synth``), each atomically."""
-    tables = {
-        "customers.csv": shop.customers,
-        "orders.csv": shop.orders,
-        "campaign.csv": shop.campaign,
-        "truth.csv": shop.truth,
-    }
-    return write_shop_files(
-        out_dir,
-        tables,
-        shop.campaign_design,
-        campaign_metadata(shop),
-        shop_metadata(shop),
-        shop.campaign_start,
-        experiment_name=PAST_CAMPAIGN_NAME,
-    )

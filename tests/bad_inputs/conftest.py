@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from tests.test_uplift_models import simulated_campaign
 from uplift_lab.cli import app
-from uplift_lab.synth import generate_shop, write_shop
+from uplift_lab.synth import generate_shop
+from uplift_lab.workflows.synth import write_shop
 
 FAST_TRAIN = ["--folds", "2", "--max-rounds", "10", "--model", "two"]
 

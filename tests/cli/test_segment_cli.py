@@ -287,8 +287,10 @@ def test_help_documents_the_lifecycle_rules(runner) -> None:
 
 def test_synthetic_shop_in_gbk_gives_the_same_segments(runner, tmp_path) -> None:
     synth = pytest.importorskip("uplift_lab.synth")
+    from uplift_lab.workflows.synth import write_shop
+
     shop = synth.generate_shop(n_customers=1500, seed=1)
-    files = synth.write_shop(shop, tmp_path / "shop")
+    files = write_shop(shop, tmp_path / "shop")
     gbk_orders = tmp_path / "orders_gbk.csv"
     gbk_orders.write_bytes(Path(files["orders.csv"]).read_text(encoding="utf-8").encode("gbk"))
     outputs = []

@@ -270,12 +270,15 @@ def order_inputs(
 ):
     """The :class:`uplift_lab.columnmap.InputSpec` of a command's order options
     (``parsing``: the :func:`time_parsing` of its date flags)."""
-    from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.columnmap import preset_named, resolve_inputs
     from uplift_lab.timeparse import DEFAULT_TIME_PARSING
+    from uplift_lab.workflows.inputs import read_column_map
 
+    if preset:
+        preset_named(preset)  # an unknown preset is named before a bad column map
     return resolve_inputs(
         preset=preset,
-        columns=columns,
+        columns=read_column_map(columns) if columns is not None else None,
         customer_col=customer_col,
         time_col=time_col,
         amount_col=amount_col,

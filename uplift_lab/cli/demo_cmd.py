@@ -6,7 +6,6 @@ demo doubles as a walkthrough: copy any line to repeat a step by hand on the fil
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -82,39 +81,73 @@ def demo(
     -> compare predicted, measured and true incremental profit -> the past SMS as a schedule, its
     response by hour of day and hours since the send -> this year's promotion targets. Re-running
     replaces its files."""
-    from uplift_lab import io
-    from uplift_lab.demo import (
-        DEMO_TAGS,
-        campaign_outcomes,
-        planted_profit_per_customer,
-        policy_comparison,
-        profit_checks,
-    )
-    from uplift_lab.experiment import load_experiment
-    from uplift_lab.synth import MARGIN, PAST_CAMPAIGN_NAME, generate_shop
+    from uplift_lab.synth import PAST_CAMPAIGN_NAME
+    from uplift_lab.workflows import demo as workflow
 
-    shop_dir, past = out / "shop", out / "shop" / PAST_CAMPAIGN_NAME
-    models, campaign = out / "models" / "past_sms", out / "experiments" / "double11"
+    shop_dir = out / "shop"
+    campaign = out / "experiments" / "double11"
+    meta = _shop_and_segments(out, shop_dir, customers, seed, lang)
+    _model_steps(out, shop_dir, shop_dir / PAST_CAMPAIGN_NAME, meta, lang)
+    _target_step(out, campaign, meta["as_of"], budget, lang)
+
+    console.print()
+    console.rule("[bold]9. The campaign goes out (outcomes drawn from the shop's planted truth)")
+    draw = workflow.draw_campaign_outcomes(out, campaign, customers=customers, seed=seed)
+    console.print(
+        f"{int(draw.outcomes['converted'].sum()):,} of {len(draw.outcomes):,} customers bought "
+        f"within {meta['campaign']['window_days']} days; outcomes in {draw.path}"
+    )
+    _run_step(
+        "10. What did the new campaign earn, per segment and channel, against its holdout?",
+        ["analyze", str(campaign), "--outcomes", str(draw.path), "--out", str(report)],
+        lang=lang,
+    )
+
+    loop = workflow.check_the_loop(out, report, draw.shop, seed=seed)
+    labels = labels_for(lang)
+    _print_profit_checks(loop.checks, labels)
+    _print_policies(loop.policies, labels)
+    _timing_steps(out, report, shop_dir, meta, lang)
+    summary = workflow.write_loop_summary(loop, report)
+    console.print(f"\nReports: {report}/report.html and {summary}; every file: {out}/.")
+
+
+def _shop_and_segments(out: Path, shop_dir: Path, customers: int, seed: int, lang: Lang) -> dict:
+    """Steps 1-2: generate the shop, segment today's customers; the shop's shop.json."""
+    from uplift_lab.workflows import demo as workflow
+
     _run_step(
         "1. A generated shop with one past SMS campaign (10% holdout per segment)",
         ["synth", "--customers", str(customers), "--seed", str(seed), "--out", str(shop_dir)],
         lang=lang,
     )
-    meta = io.read_json(shop_dir / "shop.json")
-    as_of, start = meta["as_of"], meta["campaign"]["start"]
-    window = str(meta["campaign"]["window_days"])
-    history = [
-        "--customers", str(shop_dir / "customers.csv"), "--events", str(shop_dir / "events.csv"),
-    ]  # fmt: skip
-    tags = io.write_text(DEMO_TAGS, out / "tags.toml")
+    meta = workflow.read_shop_meta(shop_dir)
+    tags = workflow.write_tag_rules(out)
     _run_step(
         "2. Segment today's customers: lifecycle stage, RFM, spend band, tags",
         # --thresholds fixed: this shop's planted effects follow the day-rule stages it was
         # generated with (synth.py); on a real shop the default, cycle stages, applies.
-        ["segment", str(shop_dir / "orders.csv"), *history, "--as-of", as_of,
+        ["segment", str(shop_dir / "orders.csv"), *_history(shop_dir), "--as-of", meta["as_of"],
          "--thresholds", "fixed", "--tags", str(tags), "--out", str(out / "segments.parquet")],
         lang=lang,
     )  # fmt: skip
+    return meta
+
+
+def _history(shop_dir: Path) -> list[str]:
+    """The customer and event files of the shop, as segment and train take them."""
+    return [
+        "--customers",
+        str(shop_dir / "customers.csv"),
+        "--events",
+        str(shop_dir / "events.csv"),
+    ]
+
+
+def _model_steps(out: Path, shop_dir: Path, past: Path, meta: dict, lang: Lang) -> None:
+    """Steps 3-7: analyze the past SMS, train on it, evaluate, score today's customers, power."""
+    start, window = meta["campaign"]["start"], str(meta["campaign"]["window_days"])
+    models = out / "models" / "past_sms"
     _run_step(
         "3. What did the past SMS campaign earn, per lifecycle stage?",
         ["analyze", str(past), "--outcomes", str(shop_dir / "orders.csv"),
@@ -122,9 +155,9 @@ def demo(
     )  # fmt: skip
     _run_step(
         "4. Learn who responds because of the message (features as of the campaign start)",
-        ["train", "--experiment", str(past), "--orders", str(shop_dir / "orders.csv"), *history,
-         "--start", start, "--window-days", window, "--revenue-model", "decomposition",
-         "--out", str(models), "--force"], lang=lang,
+        ["train", "--experiment", str(past), "--orders", str(shop_dir / "orders.csv"),
+         *_history(shop_dir), "--start", start, "--window-days", window,
+         "--revenue-model", "decomposition", "--out", str(models), "--force"], lang=lang,
     )  # fmt: skip
     _run_step(
         "5. Is the model worth using? Held-out folds vs random, RFM rule, purchase probability",
@@ -143,6 +176,12 @@ def demo(
          str(out / "reports" / "past_sms" / "report.json"), "--target-lift", "0.03",
          "--out", str(out / "experiments" / "double11_power_check"), "--force"], lang=lang,
     )  # fmt: skip
+
+
+def _target_step(out: Path, campaign: Path, as_of: str, budget: float, lang: Lang) -> None:
+    """Step 8: the send list for the budget, 10% held out, as the experiment ``campaign``."""
+    from uplift_lab.synth import MARGIN
+
     channels = [arg for channel in CHANNELS for arg in ("--channel", channel)]
     _run_step(
         f"8. Who gets which message for a budget of {budget:g}? (10% held out)",
@@ -153,53 +192,18 @@ def demo(
          "--report", str(out / "reports" / "target"), "--force"], lang=lang,
     )  # fmt: skip
 
-    console.print()
-    console.rule("[bold]9. The campaign goes out (outcomes drawn from the shop's planted truth)")
-    shop = generate_shop(customers, seed=seed)
-    assignment = load_experiment(campaign).assignment
-    outcomes = campaign_outcomes(shop, assignment, shop.as_of, seed=seed + 1)
-    outcomes_path = io.write_table(outcomes, out / "double11_outcomes.csv")
-    console.print(
-        f"{int(outcomes['converted'].sum()):,} of {len(outcomes):,} customers bought within "
-        f"{window} days; outcomes in {outcomes_path}"
-    )
-    _run_step(
-        "10. What did the new campaign earn, per segment and channel, against its holdout?",
-        ["analyze", str(campaign), "--outcomes", str(outcomes_path), "--out", str(report)],
-        lang=lang,
-    )
-
-    send_list = io.read_table(out / "sendlist.csv", string_columns=["customer_id"])
-    segments = io.read_table(out / "segments.parquet", string_columns=["customer_id"])
-    planted = planted_profit_per_customer(shop, send_list, shop.as_of, MARGIN)
-    checks = profit_checks(send_list, planted, io.read_json(report / "report.json")["overall"])
-    policies = policy_comparison(shop, segments, send_list, shop.as_of, MARGIN, seed=seed)
-    labels = labels_for(lang)
-    _print_profit_checks(checks, labels)
-    _print_policies(policies, labels)
-    _timing_steps(out, report, shop_dir, meta, lang)
-    summary = io.write_json(
-        {
-            "profit_checks": [_json_safe(dataclasses.asdict(check)) for check in checks],
-            "policies": policies.to_dict(orient="records"),
-        },
-        report / "loop_summary.json",
-    )
-    console.print(f"\nReports: {report}/report.html and {summary}; every file: {out}/.")
-
 
 def _timing_steps(out: Path, report: Path, shop_dir: Path, meta: dict, lang: Lang) -> None:
     """Send time and promotion targets: the past SMS as a schedule, its response by hour of day
     and hours since the send, and this year's targets from last year's window."""
     import pandas as pd
 
-    from uplift_lab import io
-    from uplift_lab.demo import PAST_SMS_TOUCH
     from uplift_lab.synth import PAST_CAMPAIGN_NAME
+    from uplift_lab.workflows.demo import write_past_sms_touch
 
     start = meta["campaign"]["start"]
     past = shop_dir / PAST_CAMPAIGN_NAME
-    touches = io.write_text(PAST_SMS_TOUCH, out / "past_sms.toml")
+    touches = write_past_sms_touch(out)
     _run_step(
         "13. The past SMS as a schedule: one touch at 00:00 on its first day",
         ["schedule", "--segments", str(shop_dir / "campaign.csv"), "--touches", str(touches),
@@ -219,11 +223,6 @@ def _timing_steps(out: Path, report: Path, shop_dir: Path, meta: dict, lang: Lan
          "--growth", "0.2", "--analysis", str(out / "reports" / "past_sms" / "report.json"),
          "--out", str(report / "plan"), "--force"], lang=lang,
     )  # fmt: skip
-
-
-def _json_safe(record: dict) -> dict:
-    """NaN (nothing measured, e.g. a channel without holdout) becomes null in JSON."""
-    return {k: None if isinstance(v, float) and v != v else v for k, v in record.items()}
 
 
 def _print_profit_checks(checks: list, labels: Labels = EN) -> None:

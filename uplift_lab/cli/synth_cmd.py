@@ -45,32 +45,29 @@ def synth(
     truth.csv (planted per-customer effect; never a feature), shop.json (dates, costs).
     """
     from uplift_lab.errors import InputError
+    from uplift_lab.workflows.synth import WORLDS, generate_and_write_shop
 
-    if world.strip().lower() == "cycles":
-        from uplift_lab.synth_cycles import generate_cycles_shop, write_cycles_shop
-
-        cycles = generate_cycles_shop(customers, seed=seed)
-        written = write_cycles_shop(cycles, out)
+    if world.strip().lower() not in WORLDS:
+        raise InputError(f"--world: expected default or cycles, got '{world}'")
+    written = generate_and_write_shop(
+        out, customers=customers, seed=seed, campaign_effect=campaign_effect, world=world
+    )
+    shop = written.shop
+    if written.world == "cycles":
         console.print(
-            f"Wrote the cycles shop: {len(cycles.customers):,} customers and "
-            f"{len(cycles.orders):,} orders (as of {cycles.as_of.date()}; past control/sms/edm "
-            f"campaign on {cycles.campaign_start.date()}) to {out}/:"
+            f"Wrote the cycles shop: {len(shop.customers):,} customers and "
+            f"{len(shop.orders):,} orders (as of {shop.as_of.date()}; past control/sms/edm "
+            f"campaign on {shop.campaign_start.date()}) to {out}/:"
         )
-        for name, path in written.items():
+        for name, path in written.files.items():
             console.print(f"  {name:<16} {_size_mb(path):7.2f} MB")
         return
-    if world.strip().lower() != "default":
-        raise InputError(f"--world: expected default or cycles, got '{world}'")
-    from uplift_lab.synth import generate_shop, write_shop
-
-    shop = generate_shop(customers, seed=seed, campaign_effect=campaign_effect)
-    written = write_shop(shop, out)
     console.print(
         f"Wrote a shop of {len(shop.customers):,} customers and {len(shop.orders):,} orders "
         f"(as of {shop.as_of.date()}; past SMS campaign on {shop.campaign_start.date()}, "
         f"{shop.window_days}-day window) to {out}/:"
     )
-    for name, path in written.items():
+    for name, path in written.files.items():
         console.print(f"  {name:<14} {path.stat().st_size / 1e6:7.2f} MB")
 
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from uplift_lab import io
@@ -97,18 +96,6 @@ class EvaluationReport:
     evaluations: tuple = ()
 
 
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def _held_out_summary(evaluations, description: dict, model_name: str) -> tuple[dict, list[str]]:
     """evaluation.json's content and the lines to print for a model folder's evaluations."""
     summary = {
@@ -141,7 +128,7 @@ def _held_out_summary(evaluations, description: dict, model_name: str) -> tuple[
                 f"  {row['verdict']}"
             )
         lines.append(f"  chosen model: {verdicts[f'uplift_{target}__{chosen}']}")
-    return _json_safe(summary), lines
+    return io.json_ready(summary), lines
 
 
 def evaluate_model_folder(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
-from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
+from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.errors import DataWarning
 from uplift_lab.experiment import load_experiment
 from uplift_lab.orders import load_orders
@@ -34,6 +34,7 @@ from uplift_lab.uplift.data import (
     integer_ids_from_text,
     table_training_data,
 )
+from uplift_lab.workflows.inputs import read_customers_and_events
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,207 @@
+"""Streaming (added for `score`: tables larger than memory, read and written in batches),
+and what a Parquet footer tells without reading the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from uplift_lab.errors import input_error
+from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
+from uplift_lab.io.files import _check_readable, _first_line, atomic_path
+from uplift_lab.io.tables import (
+    ENCODING_FIX,
+    _delimiter,
+    detect_encoding,
+    normalize_encoding,
+    output_format,
+    read_arrow,
+    table_format,
+)
+
+
+def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
+    """Column names of a CSV or Parquet file, reading only its header or schema."""
+    path = _check_readable(path)
+    kind = table_format(path)
+    if kind == "parquet":
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except (pa.ArrowException, OSError) as exc:
+            raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+    if kind in ("xlsx", "xls"):
+        return _read_excel_arrow(path, kind, ()).column_names
+    chosen = normalize_encoding(encoding) or detect_encoding(path)
+    try:
+        with open(path, encoding=chosen, newline="") as handle:
+            header = handle.readline()
+    except UnicodeDecodeError:
+        raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+    import csv
+
+    return next(csv.reader([header], delimiter=_delimiter(path, kind, chosen)), [])
+
+
+def parquet_schema(path: Path) -> pa.Schema:
+    """The Arrow schema of a Parquet file (its footer only)."""
+    path = _check_readable(path)
+    try:
+        return pq.ParquetFile(path).schema_arrow
+    except (pa.ArrowException, OSError) as exc:
+        raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def parquet_column_facts(path: Path, name: str) -> tuple[int | None, Any]:
+    """(number of nulls, smallest value) of a Parquet column from the statistics in its footer,
+    without reading the data; ``None`` for what a row group does not record."""
+    try:
+        metadata = pq.ParquetFile(_check_readable(path)).metadata
+        index = metadata.schema.to_arrow_schema().get_field_index(name)
+        if index < 0:
+            return None, None
+        nulls, smallest = 0, None
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(index).statistics
+            if stats is None or not stats.has_null_count:
+                return None, None
+            nulls += stats.null_count
+            if smallest is not False:
+                if not stats.has_min_max:
+                    smallest = False  # unknown from here on
+                elif smallest is None or stats.min < smallest:
+                    smallest = stats.min
+        return nulls, (None if smallest is False else smallest)
+    except (pa.ArrowException, OSError, TypeError):
+        return None, None
+
+
+def parquet_rows(path: Path) -> int:
+    """Number of rows of a Parquet file, from its footer."""
+    path = _check_readable(path)
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def parquet_sql(path: Path) -> str:
+    """The file as a DuckDB table expression, ``read_parquet('...')`` (the path quoted), for a
+    query that reads it while it aggregates (segment's orders)."""
+    quoted = str(Path(path)).replace("'", "''")
+    return f"read_parquet('{quoted}')"
+
+
+def iter_table_batches(
+    path: Path,
+    *,
+    columns: Sequence[str] | None = None,
+    string_columns: Sequence[str] = (),
+    batch_rows: int = 500_000,
+    encoding: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield a CSV or Parquet file as DataFrames of about ``batch_rows`` rows.
+
+    ``columns`` (all must exist; check with :func:`table_column_names`) limits what is read.
+    ``string_columns`` are read as text, as in :func:`read_arrow`.
+    """
+    path = _check_readable(path)
+    wanted = list(columns) if columns is not None else None
+    kind = table_format(path)
+    if kind in ("xlsx", "xls"):  # sheets fit in memory (Excel stops at 1,048,576 rows)
+        table = read_arrow(path, string_columns=string_columns)
+        table = table.select(wanted) if wanted is not None else table
+        for start in range(0, max(table.num_rows, 1), batch_rows):
+            yield table.slice(start, batch_rows).to_pandas()
+        return
+    if kind == "parquet":
+        try:
+            handle = pq.ParquetFile(path)
+            for batch in handle.iter_batches(batch_size=batch_rows, columns=wanted):
+                table = pa.Table.from_batches([batch])
+                for name in string_columns:
+                    if name in table.column_names:
+                        index = table.column_names.index(name)
+                        table = table.set_column(index, name, table.column(name).cast(pa.string()))
+                yield table.to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+        return
+    chosen = normalize_encoding(encoding) or detect_encoding(path)
+    read_options = pa_csv.ReadOptions(encoding=chosen, block_size=64 << 20)
+    parse_options = pa_csv.ParseOptions(delimiter=_delimiter(path, kind, chosen))
+    convert_options = pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in string_columns},
+        strings_can_be_null=True,
+        include_columns=wanted,
+    )
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+        for batch in reader:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+            if pending_rows >= batch_rows:
+                yield pa.Table.from_batches(pending).to_pandas()
+                pending, pending_rows = [], 0
+        if pending:
+            yield pa.Table.from_batches(pending).to_pandas()
+    except UnicodeDecodeError:
+        raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+    except pa.ArrowInvalid as exc:
+        text = _first_line(exc)
+        if "UTF8" in text or "utf-8" in text:
+            raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+        raise input_error(
+            path, f"malformed CSV ({text})", "Fix the file or export it again"
+        ) from None
+
+
+def write_table_batches(frames: Iterable[pd.DataFrame], path: Path) -> int:
+    """Write DataFrames with equal columns as one CSV or Parquet file, atomically; return rows.
+
+    Nothing is left at ``path`` if writing fails midway.
+    """
+    path = Path(path)
+    kind = output_format(path)
+    if kind == "xlsx":  # one sheet, written at once
+        pending = list(frames)
+        frames = [pd.concat(pending, ignore_index=True)] if pending else []
+    rows = 0
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for number, frame in enumerate(frames):
+                rows += len(frame)
+                if kind == "xlsx":
+                    tmp.write_bytes(xlsx_bytes(frame))
+                elif kind == "parquet":
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+                else:
+                    frame.to_csv(
+                        tmp,
+                        mode="w" if number == 0 else "a",
+                        header=number == 0,
+                        index=False,
+                        sep="\t" if kind == "tsv" else ",",
+                        encoding="utf-8",
+                        lineterminator="\n",
+                    )
+        finally:
+            if writer is not None:
+                writer.close()
+    return rows
