@@ -266,7 +266,8 @@ def register(app: typer.Typer) -> None:
             segment_summary_note,
             segment_summary_tables,
         )
-        from uplift_lab.segment import SegmentConfig, segment_files
+        from uplift_lab.segment import SegmentConfig
+        from uplift_lab.workflows.segment import segment_files
 
         io.output_format(out)  # refuse an unknown extension before any work
         _refuse_overwriting_inputs(out, [orders, customers, events, tags])
