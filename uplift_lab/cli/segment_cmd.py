@@ -16,7 +16,6 @@ from uplift_lab.cli._common import (
     DayFirstOption,
     EncodingOption,
     ExcludeStatusOption,
-    InputFile,
     JsonOption,
     Lang,
     LangOption,
@@ -34,6 +33,14 @@ from uplift_lab.cli._common import (
     split_list,
     time_parsing,
     warn,
+)
+from uplift_lab.cli._engine import (
+    DEFAULT_MASTER,
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    spark_for,
 )
 
 SEGMENT_HELP = (
@@ -119,13 +126,23 @@ def _refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
             raise input_error(out, "--out is one of the input files", "Choose another --out")
 
 
+def _spark_errors(spark, orders: Path | None, table: str | None):
+    """Spark's failures as one line naming the input (nothing to catch on DuckDB)."""
+    if spark is None:
+        import contextlib
+
+        return contextlib.nullcontext()
+    from uplift_lab.spark.session import spark_errors
+
+    return spark_errors(orders or f"table {table}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the `segment` command to ``app``."""
 
     @app.command("segment", help=_segment_help())
     @report_errors
     def segment(
-        orders: InputFile,
         as_of: Annotated[
             str,
             typer.Option(
@@ -140,6 +157,15 @@ def register(app: typer.Typer) -> None:
                 "--out", dir_okay=False, help="Output file, .parquet or .csv (replaced atomically)."
             ),
         ],
+        orders: Annotated[
+            Path | None,
+            typer.Argument(
+                exists=True,
+                readable=True,
+                help="Order log: CSV, TSV, Parquet or Excel file (with --engine spark also a "
+                "folder of Parquet/CSV files, or none with --table).",
+            ),
+        ] = None,
         customers: Annotated[
             Path | None,
             typer.Option(
@@ -256,6 +282,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: JsonOption = False,
         lang: LangOption = Lang.en,
+        engine: EngineOption = Engine.duckdb,
+        spark_master: SparkMasterOption = DEFAULT_MASTER,
+        table: TableOption = None,
     ) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
@@ -270,6 +299,10 @@ def register(app: typer.Typer) -> None:
         from uplift_lab.workflows.segment import segment_files
 
         io.output_format(out)  # refuse an unknown extension before any work
+        if (orders is None) == (table is None):
+            raise InputError("segment: pass ORDERS (an order log) or --table, one of them")
+        if orders is not None and orders.is_dir() and engine != Engine.spark:
+            raise InputError(f"{orders}: is a folder; pass a file, or use --engine spark")
         _refuse_overwriting_inputs(out, [orders, customers, events, tags])
         day_options = {
             "active_days": active_days,
@@ -307,7 +340,8 @@ def register(app: typer.Typer) -> None:
             refund_rows,
             time_parsing(date_format, dayfirst, timezone),
         )
-        with spinner("Segmenting customers..."):
+        spark = spark_for(engine, spark_master, table)
+        with spinner("Segmenting customers..."), _spark_errors(spark, orders, table):
             result = segment_files(
                 orders,
                 as_of,
@@ -321,6 +355,8 @@ def register(app: typer.Typer) -> None:
                 config=config,
                 inputs=inputs,
                 tags_path=tags,
+                spark=spark,
+                table=table,
             )
             io.write_table(result.table, out)
         for notice in result.notices:
