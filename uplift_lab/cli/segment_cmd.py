@@ -126,6 +126,38 @@ def _refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
             raise input_error(out, "--out is one of the input files", "Choose another --out")
 
 
+def _segment_config(
+    thresholds: ThresholdMode | None,
+    given: dict[str, int],
+    lookback_days: int,
+    overdue_factor: float,
+    cycle_cutoffs: str,
+    bands: str,
+    consumption_cutoffs: str,
+):
+    """The SegmentConfig of the options; day options imply (and only go with) fixed."""
+    from uplift_lab.errors import InputError
+    from uplift_lab.segment import SegmentConfig
+
+    if thresholds in (ThresholdMode.auto, ThresholdMode.cycle) and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise InputError(
+            f"{flags} cannot be combined with --thresholds {thresholds.value}; drop one "
+            "(day options imply --thresholds fixed)"
+        )
+    if thresholds is None:
+        thresholds = ThresholdMode.fixed if given else ThresholdMode.cycle
+    return SegmentConfig(
+        lookback_days=lookback_days,
+        thresholds=thresholds.value,
+        overdue_factor=overdue_factor,
+        cycle_cutoffs=_cycle_cutoffs(cycle_cutoffs),
+        bands=_bands(bands),
+        consumption_cutoffs=_consumption_cutoffs(consumption_cutoffs),
+        **given,
+    )
+
+
 def _spark_errors(spark, orders: Path | None, table: str | None):
     """Spark's failures as one line naming the input (nothing to catch on DuckDB)."""
     if spark is None:
@@ -295,7 +327,6 @@ def register(app: typer.Typer) -> None:
             segment_summary_note,
             segment_summary_tables,
         )
-        from uplift_lab.segment import SegmentConfig
         from uplift_lab.workflows.segment import segment_files
 
         io.output_format(out)  # refuse an unknown extension before any work
@@ -304,29 +335,19 @@ def register(app: typer.Typer) -> None:
         if orders is not None and orders.is_dir() and engine != Engine.spark:
             raise InputError(f"{orders}: is a folder; pass a file, or use --engine spark")
         _refuse_overwriting_inputs(out, [orders, customers, events, tags])
-        day_options = {
-            "active_days": active_days,
-            "silent_days": silent_days,
-            "churn_days": churn_days,
-        }
-        given = {name: value for name, value in day_options.items() if value is not None}
-        if thresholds in (ThresholdMode.auto, ThresholdMode.cycle) and given:
-            flags = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise InputError(
-                f"{flags} cannot be combined with --thresholds {thresholds.value}; drop one "
-                "(day options imply --thresholds fixed)"
+        given = {
+            name: value
+            for name, value in (
+                ("active_days", active_days),
+                ("silent_days", silent_days),
+                ("churn_days", churn_days),
             )
-        if thresholds is None:
-            thresholds = ThresholdMode.fixed if given else ThresholdMode.cycle
-        config = SegmentConfig(
-            lookback_days=lookback_days,
-            thresholds=thresholds.value,
-            overdue_factor=overdue_factor,
-            cycle_cutoffs=_cycle_cutoffs(cycle_cutoffs),
-            bands=_bands(bands),
-            consumption_cutoffs=_consumption_cutoffs(consumption_cutoffs),
-            **given,
-        )
+            if value is not None
+        }
+        config = _segment_config(
+            thresholds, given, lookback_days, overdue_factor, cycle_cutoffs, bands,
+            consumption_cutoffs,
+        )  # fmt: skip
         inputs = order_inputs(
             preset,
             columns,
