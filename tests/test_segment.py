@@ -752,7 +752,7 @@ def _both_ways(path, monkeypatch, **kwargs):
 
 def test_parquet_segmented_in_place_equals_the_general_path(tmp_path, monkeypatch) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.order_files import count_orders_in_place
 
     path = tmp_path / "orders.parquet"
     orders = _parquet_shop(path)
@@ -786,7 +786,7 @@ def test_parquet_segmented_in_place_equals_the_general_path(tmp_path, monkeypatc
 )
 def test_bad_parquet_rows_get_the_general_paths_message(tmp_path, changes, message) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.order_files import count_orders_in_place
     from uplift_lab.workflows.segment import segment_files
 
     path = tmp_path / "orders.parquet"
@@ -805,7 +805,7 @@ def test_bad_parquet_rows_get_the_general_paths_message(tmp_path, changes, messa
 
 def test_in_place_keeps_tags_customers_events_and_refund_rows(tmp_path, monkeypatch) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.order_files import count_orders_in_place
 
     path = tmp_path / "orders.parquet"
     # every 40th order a declared refund row (negative amount): netted, but no order, no day
@@ -853,7 +853,7 @@ def test_in_place_keeps_tags_customers_events_and_refund_rows(tmp_path, monkeypa
 
 def test_a_parquet_category_column_takes_the_general_path(tmp_path) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.order_files import count_orders_in_place
     from uplift_lab.workflows.segment import segment_files
 
     path = tmp_path / "orders.parquet"

@@ -24,7 +24,7 @@ from uplift_lab import contracts, io, stats
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.orders import load_orders
+from uplift_lab.order_files import load_orders
 from uplift_lab.schedule import TouchResponse
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 from uplift_lab.timing import SendHourAdvice, SliceResponse

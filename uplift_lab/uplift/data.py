@@ -24,7 +24,7 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import DataWarning, InputError, input_error
-from uplift_lab.orders import load_orders
+from uplift_lab.order_files import load_orders
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 

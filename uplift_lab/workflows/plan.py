@@ -14,7 +14,8 @@ from typing import Any
 
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
-from uplift_lab.orders import OrderCounting, load_orders
+from uplift_lab.order_files import load_orders
+from uplift_lab.orders import OrderCounting
 from uplift_lab.promo_plan import PromoPlan, check_growth, parse_promo_window, promo_plan
 from uplift_lab.report.labels import EN, Labels
 

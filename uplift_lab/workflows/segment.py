@@ -4,7 +4,7 @@ Reads and validates the files, counts the orders (:mod:`uplift_lab.orders`), cal
 step (:func:`uplift_lab.segment.segment_customers`, or the same aggregation over the counted
 rows of a Parquet file where they are) and, with ``--tags``, adds the rule columns. A Parquet
 file whose id and time columns need no cleaning is aggregated in place: the order rules mark
-the rows that count (:func:`uplift_lab.orders.count_orders_in_place`) and DuckDB reads the ids
+the rows that count (:func:`uplift_lab.order_files.count_orders_in_place`) and DuckDB reads the ids
 and times from the file in the same pass as it groups them. With a Spark session, the orders
 are read, counted and aggregated by Spark (:mod:`uplift_lab.spark.segment`), the same query.
 """
@@ -24,7 +24,8 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, read_customers_and_events, resolve_inputs
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.orders import CountedInPlace, count_orders_in_place, load_orders
+from uplift_lab.order_files import count_orders_in_place, load_orders
+from uplift_lab.orders import CountedInPlace
 from uplift_lab.segment import (
     SegmentConfig,
     SegmentResult,
