@@ -147,3 +147,34 @@ def test_segment_cli_on_spark_writes_the_duckdb_table(spark, shop, tmp_path, run
         assert result.exit_code == 0, result.output
         outputs[engine] = pd.read_parquet(out)
     pd.testing.assert_frame_equal(outputs["spark"], outputs["duckdb"], rtol=1e-12)
+
+
+def test_segment_reads_a_warehouse_table_and_a_folder(spark, shop, tmp_path, runner) -> None:
+    from uplift_lab.cli import app
+
+    orders = pd.read_csv(
+        shop / "orders.csv", dtype={"customer_id": str}, parse_dates=["order_time"]
+    )
+    folder = tmp_path / "orders_dir"
+    folder.mkdir()
+    half = len(orders) // 2
+    orders.iloc[:half].to_parquet(folder / "part-0.parquet", index=False)
+    orders.iloc[half:].to_parquet(folder / "part-1.parquet", index=False)
+    spark.read.parquet(str(folder)).createOrReplaceTempView("shop_orders")
+    reference = segment_files(shop / "orders.csv", AS_OF).table
+    for name, source in (("table", ["--table", "shop_orders"]), ("folder", [str(folder)])):
+        out = tmp_path / f"{name}.parquet"
+        result = runner.invoke(
+            app, ["segment", *source, "--as-of", AS_OF, "--out", str(out), "--engine", "spark"]
+        )
+        assert result.exit_code == 0, result.output
+        pd.testing.assert_frame_equal(pd.read_parquet(out), reference, rtol=1e-12)
+
+
+def test_table_without_spark_is_refused(runner, tmp_path) -> None:
+    from uplift_lab.cli import app
+
+    out = str(tmp_path / "s.parquet")
+    result = runner.invoke(app, ["segment", "--table", "db.orders", "--as-of", AS_OF, "--out", out])
+    assert result.exit_code == 2
+    assert "--table db.orders needs --engine spark" in result.output
