@@ -158,6 +158,23 @@ def _segment_config(
     )
 
 
+def _orders_argument(ctx: typer.Context, param: typer.CallbackParam, value: Path | None):
+    """ORDERS as click checks a required existing file, but optional with --table (Spark)."""
+    import importlib
+
+    if ctx.resilient_parsing:
+        return value
+    if value is None:
+        if ctx.params.get("table") is None:  # --table, when given, is processed before
+            # the click typer runs on (typer vendors one): its own "Missing argument 'ORDERS'"
+            click_errors = importlib.import_module(typer.BadParameter.__module__)
+            raise click_errors.MissingParameter(ctx=ctx, param=param)
+        return value
+    if not value.exists():
+        raise typer.BadParameter(f"file '{value}' does not exist.", ctx=ctx, param=param)
+    return value
+
+
 def _spark_errors(spark, orders: Path | None, table: str | None):
     """Spark's failures as one line naming the input (nothing to catch on DuckDB)."""
     if spark is None:
@@ -175,6 +192,15 @@ def register(app: typer.Typer) -> None:
     @app.command("segment", help=_segment_help())
     @report_errors
     def segment(
+        orders: Annotated[
+            Path | None,
+            typer.Argument(
+                callback=_orders_argument,
+                help="Order log: CSV, TSV, Parquet or Excel file (with --engine spark also a "
+                "folder of Parquet/CSV files, or none with --table).",
+            ),
+        ] = None,
+        *,
         as_of: Annotated[
             str,
             typer.Option(
@@ -189,15 +215,6 @@ def register(app: typer.Typer) -> None:
                 "--out", dir_okay=False, help="Output file, .parquet or .csv (replaced atomically)."
             ),
         ],
-        orders: Annotated[
-            Path | None,
-            typer.Argument(
-                exists=True,
-                readable=True,
-                help="Order log: CSV, TSV, Parquet or Excel file (with --engine spark also a "
-                "folder of Parquet/CSV files, or none with --table).",
-            ),
-        ] = None,
         customers: Annotated[
             Path | None,
             typer.Option(
