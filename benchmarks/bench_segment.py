@@ -91,7 +91,7 @@ def run_segment(orders_path: Path, out_path: Path, rules: bool) -> None:
     """The measured part, in a fresh process: read + validate + count + segment, then write."""
     from uplift_lab import io
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.segment import segment_files
+    from uplift_lab.workflows.segment import segment_files
 
     inputs = None
     if rules:

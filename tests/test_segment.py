@@ -271,7 +271,8 @@ def test_order_days_counted_in_day_words_match_distinct_days(history_days) -> No
 
 
 def test_day_words_cover_at_most_their_history_before_as_of() -> None:
-    from uplift_lab.segment import DAY_WORD_BITS, MAX_DAY_WORDS, _first_order_day
+    from uplift_lab.segment_sql import DAY_WORD_BITS, MAX_DAY_WORDS
+    from uplift_lab.segment_sql import first_order_day as _first_order_day
 
     as_of_day = AS_OF.normalize()
     covered = as_of_day - pd.Timedelta(days=MAX_DAY_WORDS * DAY_WORD_BITS - 1)
@@ -738,8 +739,8 @@ RULES = dict(status_col="status", excluded_statuses=("cancelled", "pending"), re
 
 def _both_ways(path, monkeypatch, **kwargs):
     """segment_files in place and by the general path (load_orders), for the same file."""
-    from uplift_lab import segment as segment_module
     from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.workflows import segment as segment_module
 
     inputs = resolve_inputs(**kwargs.pop("rules", RULES))
     in_place = segment_module.segment_files(path, AS_OF, inputs=inputs, **kwargs)
@@ -751,7 +752,7 @@ def _both_ways(path, monkeypatch, **kwargs):
 
 def test_parquet_segmented_in_place_equals_the_general_path(tmp_path, monkeypatch) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.workflows.orders import count_orders_in_place
 
     path = tmp_path / "orders.parquet"
     orders = _parquet_shop(path)
@@ -785,8 +786,8 @@ def test_parquet_segmented_in_place_equals_the_general_path(tmp_path, monkeypatc
 )
 def test_bad_parquet_rows_get_the_general_paths_message(tmp_path, changes, message) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
-    from uplift_lab.segment import segment_files
+    from uplift_lab.workflows.orders import count_orders_in_place
+    from uplift_lab.workflows.segment import segment_files
 
     path = tmp_path / "orders.parquet"
     _parquet_shop(path, **changes)
@@ -804,7 +805,7 @@ def test_bad_parquet_rows_get_the_general_paths_message(tmp_path, changes, messa
 
 def test_in_place_keeps_tags_customers_events_and_refund_rows(tmp_path, monkeypatch) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
+    from uplift_lab.workflows.orders import count_orders_in_place
 
     path = tmp_path / "orders.parquet"
     # every 40th order a declared refund row (negative amount): netted, but no order, no day
@@ -852,8 +853,8 @@ def test_in_place_keeps_tags_customers_events_and_refund_rows(tmp_path, monkeypa
 
 def test_a_parquet_category_column_takes_the_general_path(tmp_path) -> None:
     from uplift_lab.columnmap import resolve_inputs
-    from uplift_lab.orders import count_orders_in_place
-    from uplift_lab.segment import segment_files
+    from uplift_lab.workflows.orders import count_orders_in_place
+    from uplift_lab.workflows.segment import segment_files
 
     path = tmp_path / "orders.parquet"
     rng = np.random.default_rng(3)

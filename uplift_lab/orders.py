@@ -2,8 +2,9 @@
 
 A shop's export holds closed, unpaid and refunded orders next to the real purchases. The rules
 here decide, once, what becomes recency, frequency, monetary, model features and campaign
-outcomes (`segment`, `analyze`, `train --experiment`, `evaluate --scores --orders` all call
-:func:`load_orders`):
+outcomes (`segment`, `analyze`, `train --experiment`, `evaluate --scores --orders` all read
+their orders with :func:`uplift_lab.workflows.orders.load_orders`, which applies
+:func:`count_orders` to what it read):
 
 * status: with ``paid_statuses`` only rows of those statuses count; with ``excluded_statuses``
   every row but those. Dropped rows are counted per status for the summary.
@@ -18,14 +19,14 @@ outcomes (`segment`, `analyze`, `train --experiment`, `evaluate --scores --order
 * line items: with ``line_item_col`` (Shopify) repeated rows of one order id are line items of
   the order; the first row carries the order's totals and is the one kept.
 
-:func:`count_orders_in_place` applies the same rules to a Parquet file without copying the rows
-that count (for segmentation of large files); where it cannot, or the file would be refused,
-it steps aside for :func:`load_orders`.
+:func:`in_place_plan` and :func:`count_in_place` apply the same rules to a Parquet file without
+copying the rows that count (:func:`uplift_lab.workflows.orders.count_orders_in_place`); where they
+cannot, or the file would be refused, they step aside for load_orders. Reads no file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -35,9 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab import contracts, io
+from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, input_error
+from uplift_lab.refunds import Netted, net_numeric_refunds, net_refunds, refund_amounts
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 STATUS = "status"
@@ -181,42 +183,25 @@ class CountedOrders:
         return out
 
 
-def load_orders(
-    path: Path,
-    source: OrderSource | None = None,
-    *,
-    encoding: str | None = None,
-    core_only: bool = False,
-) -> CountedOrders:
-    """Read an orders file and keep the orders that count (the one reader of every command).
+@dataclass(frozen=True, slots=True)
+class ColumnsToRead:
+    """Which columns of an orders file :func:`count_orders` needs, and how each is read."""
 
-    ``core_only`` (segmentation): the counted table has only ``customer_id``, ``order_time``,
-    ``amount`` and the ``category`` (when there is one: segment's cycles use it); order ids are
-    still checked, then left out.
-    """
-    source = source or OrderSource()
-    names = io.table_column_names(path, encoding=encoding)
+    columns: list[str] | None  # None: all, so that a missing one is reported with what it has
+    text: list[str]  # read as text (ids, labels; money and times written as text with clean_text)
+    dictionary: list[str]  # the status, dictionary-encoded
+
+
+def columns_to_read(names: Sequence[object], source: OrderSource) -> ColumnsToRead:
+    """The columns of a file with header ``names`` that the rules of ``source`` read."""
     cleaned = {name: _clean_name(name) for name in names}
     text_columns = [name for name in names if cleaned[name] in _text_column_names(source)]
     status = [name for name in names if cleaned[name] == source.rules.status_col]
     needed = _needed_columns(source)
-    read = None  # all columns, so that a missing one is reported with what the file has
+    read = None
     if needed <= set(cleaned.values()):
         read = [name for name in names if cleaned[name] in needed | {ORDER_ID, CATEGORY}]
-    # handed over without a name here, so that count_orders can let go of the columns it is
-    # done with (their memory is reused by the next step instead of fresh pages)
-    return count_orders(
-        io.read_arrow(
-            path,
-            encoding=encoding,
-            string_columns=[name for name in text_columns if name not in status],
-            columns=read,
-            dictionary_columns=status,
-        ),
-        path,
-        source,
-        core_only=core_only,
-    )
+    return ColumnsToRead(read, [name for name in text_columns if name not in status], status)
 
 
 def _needed_columns(source: OrderSource) -> set[str]:
@@ -243,7 +228,8 @@ def count_orders(
 ) -> CountedOrders:
     """Apply ``source``'s columns and rules to an orders table read from ``path``.
 
-    ``core_only``: leave out the checked order ids (see :func:`load_orders`).
+    ``core_only``: leave out the checked order ids (see
+    :func:`uplift_lab.workflows.orders.load_orders`).
     """
     rules = source.rules
     table = _select(_strip_header(raw), source, path)
@@ -283,7 +269,7 @@ def count_orders(
         table = table.filter(keep)
     refund = None
     if text_refund:  # text money: netted after validation
-        refund = _refund_amounts(table, text_refund, path)
+        refund = refund_amounts(table, text_refund, path)
     canonical = table.select(list(renames)).rename_columns(list(renames.values()))
     try:
         canonical = contracts.validate_orders_arrow(
@@ -299,7 +285,12 @@ def count_orders(
     counting = OrderCounting(rows_read=rows_read, orders_counted=0, dropped_by_status=dropped)
     counting = replace(counting, unpaid_rows=unpaid, line_item_rows=line_items)
     if refund is not None:
-        canonical, counting = _net_refunds(canonical, refund, counting, source, path)
+        canonical, fully, partly, refunded = net_refunds(
+            canonical, refund, source.amount_col, rules.refund_col, path
+        )
+        counting = replace(
+            counting, fully_refunded=fully, partly_refunded=partly, refunded_amount=refunded
+        )
     if netted is not None:
         counting = replace(
             counting,
@@ -320,7 +311,7 @@ class _Ruled:
     keep: pa.ChunkedArray | None  # rows the status, unpaid and refund rules count (None: all)
     dropped: dict[str, int]
     unpaid: int
-    netted: _Netted | None  # None: no refund column, or refunds written as text
+    netted: Netted | None  # None: no refund column, or refunds written as text
 
 
 def _apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
@@ -344,7 +335,7 @@ def _apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
         keep = paid if keep is None else pc.and_(keep, paid)
     netted = None
     if rules.refund_col:
-        netted = _net_numeric_refunds(table, source, keep, path)
+        netted = net_numeric_refunds(table, source.amount_col, rules.refund_col, keep, path)
         if netted is not None:
             table, keep = _set(table, source.amount_col, netted.amounts), netted.keep
     return _Ruled(table, keep, dropped, unpaid, netted)
@@ -354,7 +345,8 @@ def _apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
 class CountedInPlace:
     """The counted orders of a Parquet file, left where they are: per row of the file whether
     it counts (``keep``) and its amount net of refunds. The id and time columns are not read
-    into memory; :func:`uplift_lab.segment.segment_files` aggregates them from the file."""
+    into memory; :func:`uplift_lab.workflows.segment.segment_files` aggregates them from the
+    file."""
 
     path: Path
     customer_col: str
@@ -368,30 +360,28 @@ class CountedInPlace:
 _IN_PLACE_TIME_UNITS = ("s", "ms", "us")
 
 
-def count_orders_in_place(path: Path, source: OrderSource | None = None) -> CountedInPlace | None:
-    """The rules of :func:`load_orders` (core_only) applied without copying the counted rows.
+@dataclass(frozen=True, slots=True)
+class InPlacePlan:
+    """What the in-place counting of a Parquet file reads, once its schema allows it."""
 
-    Only for a Parquet file whose id column is text with no empty value and whose time column
-    is a naive timestamp with no empty value (by the file's own statistics), read by rules that
-    need nothing else of those two columns (no unpaid rule, line items or text cleaning). The
-    status and refund rules are the same functions as load_orders'; its checks of the counted
-    amounts and of the order ids are screens here: whenever one of them, or anything above,
-    does not hold, this returns ``None`` and :func:`load_orders` reads the file, so that what
-    is refused is refused by the general path and in its words. A file with an order category
-    (``category_col``, or a ``category`` column) also takes the general path, which carries
-    the category to segment's purchase cycles.
+    id_col: str | None  # the order id column, checked for repeats before counting
+    read: list[str]  # the amount and the rules' columns (not the customer id nor the time)
+    dictionary: list[str]  # the status, dictionary-encoded
+
+
+def in_place_plan(source: OrderSource, schema: pa.Schema) -> InPlacePlan | None:
+    """Whether a Parquet file of ``schema`` can be counted in place by ``source``'s rules.
+
+    Only when its id column is text and its time column a naive timestamp, read by rules that
+    need nothing else of those two columns (no unpaid rule, line items or text cleaning), and it
+    has no order category (``category_col``, or a ``category`` column: the general path carries
+    the category to segment's purchase cycles). ``None``: :func:`count_orders` reads the file.
     """
-    source = source or OrderSource()
     rules = source.rules
-    if (
-        io.table_format(path) != "parquet"
-        or source.category_col
-        or source.clean_text
-        or rules.line_item_col
-        or rules.unpaid_when_time_empty
-    ):
+    if source.category_col or source.clean_text or rules.line_item_col:
         return None
-    schema = io.parquet_schema(path)
+    if rules.unpaid_when_time_empty:
+        return None
     names = schema.names
     if len(set(names)) != len(names) or any(_clean_name(name) != name for name in names):
         return None
@@ -409,18 +399,16 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
         return None
     if times.unit not in _IN_PLACE_TIME_UNITS:
         return None
-    id_nulls, smallest_id = io.parquet_column_facts(path, source.customer_col)
-    time_nulls, earliest_time = io.parquet_column_facts(path, source.time_col)
-    if id_nulls != 0 or time_nulls != 0 or not smallest_id:  # '' would be the smallest id
-        return None
-    if id_col:  # read alone and let go: its memory serves the next read
-        ids = io.read_arrow(path, columns=[id_col]).column(id_col)
-        if not contracts.ids_certainly_unique(ids):
-            return None
-        del ids
     read = [name for name in needed if name not in (source.customer_col, source.time_col, id_col)]
-    status = [rules.status_col] if rules.status_col else []
-    table = io.read_arrow(path, columns=read, dictionary_columns=status)
+    return InPlacePlan(id_col, read, [rules.status_col] if rules.status_col else [])
+
+
+def count_in_place(
+    table: pa.Table, path: Path, source: OrderSource, earliest_time: object = None
+) -> CountedInPlace | None:
+    """The status and refund rules over the columns of :class:`InPlacePlan` ``table``; ``None``
+    where load_orders would refuse a counted amount or a rule (it then says why)."""
+    rules = source.rules
     money = [table.column(name).type for name in (source.amount_col, rules.refund_col) if name]
     if not all(pa.types.is_integer(kind) or pa.types.is_floating(kind) for kind in money):
         return None
@@ -599,154 +587,6 @@ def _status_mask(
         if per_label[index] and not counted_label[index]:
             dropped[names[index]] = dropped.get(names[index], 0) + int(per_label[index])
     return pa.chunked_array(keep, type=pa.bool_()), dropped
-
-
-@dataclass(frozen=True, slots=True)
-class _Netted:
-    amounts: pa.ChunkedArray  # the amount column net of refunds
-    keep: pa.ChunkedArray  # rows counted by the earlier rules and not fully refunded
-    fully_refunded: int
-    partly_refunded: int
-    refunded_amount: float
-
-
-def _net_numeric_refunds(
-    table: pa.Table, source: OrderSource, keep: pa.ChunkedArray | None, path: object
-) -> _Netted | None:
-    """Net the refunds in the pass of the status rule when amount and refund are numbers, so
-    that full refunds drop out in the same filter (one copy of ten million rows, not two).
-
-    Only rows the earlier rules count are checked and counted. ``None`` when either column is
-    text (then :func:`_net_refunds` nets after validation).
-    """
-    rules = source.rules
-    amount = table.column(source.amount_col)
-    refund = table.column(rules.refund_col)
-    numeric = all(
-        pa.types.is_floating(values.type) or pa.types.is_integer(values.type)
-        for values in (amount, refund)
-    )
-    if not numeric:
-        return None
-    amount = amount.cast(pa.float64())
-    refund = refund.cast(pa.float64())
-    n_bad, bad_example, first_over = 0, None, None
-    nets, keeps, refunded_values = [], [], []
-    fully = partly = 0
-    offset = 0
-    # Chunk by chunk (about a million rows each): the temporaries of one chunk are reused by the
-    # next instead of ten-million-row arrays each (the same results as one pass over all rows).
-    for chunk in amount.chunks:
-        length = len(chunk)
-        amounts = chunk.to_numpy(zero_copy_only=False)
-        refunds = pc.fill_null(refund.slice(offset, length), 0.0).to_numpy()
-        if keep is None:
-            counted = np.ones(length, dtype=bool)
-        else:
-            counted = np.array(keep.slice(offset, length).to_numpy(), dtype=bool)  # writable
-        with np.errstate(invalid="ignore"):
-            if length and not (np.isfinite(refunds).all() and refunds.min() >= 0):
-                bad = counted & ~(np.isfinite(refunds) & (refunds >= 0))
-                if bad.any():
-                    if bad_example is None:
-                        bad_example = refunds[np.flatnonzero(bad)[0]]
-                    n_bad += int(bad.sum())
-            rows = np.flatnonzero(refunds > 0)  # the only rows a refund can change or refuse
-            some_amounts, some_refunds = amounts[rows], refunds[rows]
-            # a refund row's refund cell does not apply: a negative amount is no purchase
-            refunded = counted[rows] & ~(some_amounts < 0)
-            if first_over is None:
-                over = np.flatnonzero(refunded & (some_refunds - some_amounts > 1e-9))
-                if len(over):
-                    first_over = (some_refunds[over[0]], some_amounts[over[0]])
-            full = refunded & (some_amounts > 0) & (some_refunds >= some_amounts - 1e-9)
-        # only refunded orders change: a declared refund row (negative amount) keeps its amount
-        net = np.array(amounts, dtype=np.float64)  # a copy
-        net[rows[refunded]] = np.maximum(some_amounts - some_refunds, 0.0)[refunded]
-        counted[rows[full]] = False
-        nets.append(pa.array(net))
-        keeps.append(pa.array(counted))
-        refunded_values.append(some_refunds[refunded])
-        fully += int(full.sum())
-        partly += int((refunded & ~full).sum())
-        offset += length
-    if n_bad:
-        raise input_error(
-            path,
-            f"column '{rules.refund_col}' has {n_bad} negative or infinite "
-            f"refund(s), e.g. {bad_example:g}",
-            "Refund amounts are >= 0 (an empty value means no refund)",
-        )
-    if first_over is not None:
-        raise _over_refund(path, source, *first_over)
-    values = np.concatenate(refunded_values) if refunded_values else np.zeros(0)
-    return _Netted(
-        amounts=pa.chunked_array(nets, type=pa.float64()),
-        keep=pa.chunked_array(keeps, type=pa.bool_()),
-        fully_refunded=fully,
-        partly_refunded=partly,
-        refunded_amount=float(values.sum()),
-    )
-
-
-def _over_refund(path: object, source: OrderSource, refund: float, amount: float) -> InputError:
-    return input_error(
-        path,
-        f"column '{source.rules.refund_col}' refunds more than the order's "
-        f"'{source.amount_col}' ({refund:g} > {amount:g})",
-        "Check that the two columns are the refund and the amount paid of the same order",
-    )
-
-
-def _refund_amounts(table: pa.Table, column: str, path: object) -> pa.ChunkedArray:
-    """The refund column as amounts >= 0; an empty value means no refund."""
-    values = table.column(column)
-    if pa.types.is_null(values.type):
-        values = values.cast(pa.float64())
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
-    filled = pa.table({column: values})
-    if pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
-        filled = pa.table({column: pc.fill_null(values.cast(pa.float64()), 0.0)})
-        return contracts.amounts_arrow(filled, column, path)
-    frame = pd.DataFrame({column: filled.column(column).to_pandas()})
-    checked = contracts.numeric_column(
-        frame, column, path, allow_negative=False, allow_missing=True
-    ).fillna(0.0)
-    return pa.chunked_array([pa.array(checked.to_numpy(), type=pa.float64())])
-
-
-def _net_refunds(
-    orders: pa.Table,
-    refund: pa.ChunkedArray,
-    counting: OrderCounting,
-    source: OrderSource,
-    path: object,
-) -> tuple[pa.Table, OrderCounting]:
-    """net = amount - refund; fully refunded orders dropped; a refund above the amount refused."""
-    amounts = orders.column(AMOUNT).to_numpy()
-    refunds = refund.to_numpy()  # >= 0 and complete: checked by _refund_amounts
-    purchase = amounts >= 0  # a refund row's refund cell does not apply
-    over = np.flatnonzero(purchase & (refunds - amounts > 1e-9))
-    if len(over):
-        row = int(over[0])
-        raise _over_refund(path, source, refunds[row], amounts[row])
-    refunded = purchase & (refunds > 0)
-    full = refunded & (refunds >= amounts - 1e-9) & (amounts > 0)
-    n_full = int(full.sum())
-    n_refunded = int(refunded.sum())
-    refunded_amount = float(refunds[refunded].sum())
-    net = pa.array(np.where(refunded, np.maximum(amounts - refunds, 0.0), amounts))
-    orders = _set(orders, AMOUNT, net)
-    if n_full:
-        orders = orders.filter(pa.array(~full))
-    counting = replace(
-        counting,
-        fully_refunded=n_full,
-        partly_refunded=n_refunded - n_full,
-        refunded_amount=refunded_amount,
-    )
-    return orders, counting
 
 
 def _in_file_terms(exc: InputError, renames: Mapping[str, str]) -> InputError:

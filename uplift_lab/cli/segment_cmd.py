@@ -16,7 +16,6 @@ from uplift_lab.cli._common import (
     DayFirstOption,
     EncodingOption,
     ExcludeStatusOption,
-    InputFile,
     JsonOption,
     Lang,
     LangOption,
@@ -34,6 +33,14 @@ from uplift_lab.cli._common import (
     split_list,
     time_parsing,
     warn,
+)
+from uplift_lab.cli._engine import (
+    DEFAULT_MASTER,
+    Engine,
+    EngineOption,
+    SparkMasterOption,
+    TableOption,
+    spark_for,
 )
 
 SEGMENT_HELP = (
@@ -119,13 +126,81 @@ def _refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
             raise input_error(out, "--out is one of the input files", "Choose another --out")
 
 
+def _segment_config(
+    thresholds: ThresholdMode | None,
+    given: dict[str, int],
+    lookback_days: int,
+    overdue_factor: float,
+    cycle_cutoffs: str,
+    bands: str,
+    consumption_cutoffs: str,
+):
+    """The SegmentConfig of the options; day options imply (and only go with) fixed."""
+    from uplift_lab.errors import InputError
+    from uplift_lab.segment import SegmentConfig
+
+    if thresholds in (ThresholdMode.auto, ThresholdMode.cycle) and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise InputError(
+            f"{flags} cannot be combined with --thresholds {thresholds.value}; drop one "
+            "(day options imply --thresholds fixed)"
+        )
+    if thresholds is None:
+        thresholds = ThresholdMode.fixed if given else ThresholdMode.cycle
+    return SegmentConfig(
+        lookback_days=lookback_days,
+        thresholds=thresholds.value,
+        overdue_factor=overdue_factor,
+        cycle_cutoffs=_cycle_cutoffs(cycle_cutoffs),
+        bands=_bands(bands),
+        consumption_cutoffs=_consumption_cutoffs(consumption_cutoffs),
+        **given,
+    )
+
+
+def _orders_argument(ctx: typer.Context, param: typer.CallbackParam, value: Path | None):
+    """ORDERS as click checks a required existing file, but optional with --table (Spark)."""
+    import importlib
+
+    if ctx.resilient_parsing:
+        return value
+    if value is None:
+        if ctx.params.get("table") is None:  # --table, when given, is processed before
+            # the click typer runs on (typer vendors one): its own "Missing argument 'ORDERS'"
+            click_errors = importlib.import_module(typer.BadParameter.__module__)
+            raise click_errors.MissingParameter(ctx=ctx, param=param)
+        return value
+    if not value.exists():
+        raise typer.BadParameter(f"file '{value}' does not exist.", ctx=ctx, param=param)
+    return value
+
+
+def _spark_errors(spark, orders: Path | None, table: str | None):
+    """Spark's failures as one line naming the input (nothing to catch on DuckDB)."""
+    if spark is None:
+        import contextlib
+
+        return contextlib.nullcontext()
+    from uplift_lab.spark.session import spark_errors
+
+    return spark_errors(orders or f"table {table}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the `segment` command to ``app``."""
 
     @app.command("segment", help=_segment_help())
     @report_errors
     def segment(
-        orders: InputFile,
+        orders: Annotated[
+            Path | None,
+            typer.Argument(
+                callback=_orders_argument,
+                help="Order log: CSV, TSV, Parquet or Excel file (with --engine spark also a "
+                "folder of Parquet/CSV files, or none with --table).",
+            ),
+        ] = None,
+        *,
         as_of: Annotated[
             str,
             typer.Option(
@@ -256,6 +331,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: JsonOption = False,
         lang: LangOption = Lang.en,
+        engine: EngineOption = Engine.duckdb,
+        spark_master: SparkMasterOption = DEFAULT_MASTER,
+        table: TableOption = None,
     ) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
@@ -266,33 +344,27 @@ def register(app: typer.Typer) -> None:
             segment_summary_note,
             segment_summary_tables,
         )
-        from uplift_lab.segment import SegmentConfig, segment_files
+        from uplift_lab.workflows.segment import segment_files
 
         io.output_format(out)  # refuse an unknown extension before any work
+        if (orders is None) == (table is None):
+            raise InputError("segment: pass ORDERS (an order log) or --table, one of them")
+        if orders is not None and orders.is_dir() and engine != Engine.spark:
+            raise InputError(f"{orders}: is a folder; pass a file, or use --engine spark")
         _refuse_overwriting_inputs(out, [orders, customers, events, tags])
-        day_options = {
-            "active_days": active_days,
-            "silent_days": silent_days,
-            "churn_days": churn_days,
-        }
-        given = {name: value for name, value in day_options.items() if value is not None}
-        if thresholds in (ThresholdMode.auto, ThresholdMode.cycle) and given:
-            flags = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise InputError(
-                f"{flags} cannot be combined with --thresholds {thresholds.value}; drop one "
-                "(day options imply --thresholds fixed)"
+        given = {
+            name: value
+            for name, value in (
+                ("active_days", active_days),
+                ("silent_days", silent_days),
+                ("churn_days", churn_days),
             )
-        if thresholds is None:
-            thresholds = ThresholdMode.fixed if given else ThresholdMode.cycle
-        config = SegmentConfig(
-            lookback_days=lookback_days,
-            thresholds=thresholds.value,
-            overdue_factor=overdue_factor,
-            cycle_cutoffs=_cycle_cutoffs(cycle_cutoffs),
-            bands=_bands(bands),
-            consumption_cutoffs=_consumption_cutoffs(consumption_cutoffs),
-            **given,
-        )
+            if value is not None
+        }
+        config = _segment_config(
+            thresholds, given, lookback_days, overdue_factor, cycle_cutoffs, bands,
+            consumption_cutoffs,
+        )  # fmt: skip
         inputs = order_inputs(
             preset,
             columns,
@@ -306,7 +378,8 @@ def register(app: typer.Typer) -> None:
             refund_rows,
             time_parsing(date_format, dayfirst, timezone),
         )
-        with spinner("Segmenting customers..."):
+        spark = spark_for(engine, spark_master, table)
+        with spinner("Segmenting customers..."), _spark_errors(spark, orders, table):
             result = segment_files(
                 orders,
                 as_of,
@@ -320,6 +393,8 @@ def register(app: typer.Typer) -> None:
                 config=config,
                 inputs=inputs,
                 tags_path=tags,
+                spark=spark,
+                table=table,
             )
             io.write_table(result.table, out)
         for notice in result.notices:

@@ -14,9 +14,10 @@ from typing import Any
 
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
-from uplift_lab.orders import OrderCounting, load_orders
+from uplift_lab.orders import OrderCounting
 from uplift_lab.promo_plan import PromoPlan, check_growth, parse_promo_window, promo_plan
 from uplift_lab.report.labels import EN, Labels
+from uplift_lab.workflows.orders import load_orders
 
 PLAN_FILES = ("plan.json", "plan.md", "plan.png", "plan.html")
 

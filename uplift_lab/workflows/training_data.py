@@ -22,7 +22,6 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.errors import DataWarning
 from uplift_lab.experiment import load_experiment
-from uplift_lab.orders import load_orders
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 from uplift_lab.uplift.data import (
@@ -35,6 +34,7 @@ from uplift_lab.uplift.data import (
     table_training_data,
 )
 from uplift_lab.workflows.inputs import read_customers_and_events
+from uplift_lab.workflows.orders import load_orders
 
 
 @dataclass(frozen=True, slots=True)
