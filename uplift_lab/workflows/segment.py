@@ -5,8 +5,9 @@ step (:func:`uplift_lab.segment.segment_customers`, or the same aggregation over
 rows of a Parquet file where they are) and, with ``--tags``, adds the rule columns. A Parquet
 file whose id and time columns need no cleaning is aggregated in place: the order rules mark
 the rows that count (:func:`uplift_lab.workflows.orders.count_orders_in_place`) and DuckDB
-reads the ids and times from the file in the same pass as it groups them. With a Spark session, the orders
-are read, counted and aggregated by Spark (:mod:`uplift_lab.spark.segment`), the same query.
+reads the ids and times from the file in the same pass as it groups them. With a Spark
+session, the orders are read, counted and aggregated by Spark (:mod:`uplift_lab.spark.segment`),
+the same query.
 """
 
 from __future__ import annotations
