@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.design import design_experiment
-from uplift_lab.experiment import write_experiment
+from uplift_lab.workflows.experiment_folder import write_experiment
 
 
 def synthetic_customers(n: int, n_strata: int, seed: int = 0) -> pd.DataFrame:

@@ -133,6 +133,7 @@ def _design(root: Path, spark, source: Path, create_experiment, create_experimen
 
 def _analyze(root: Path, spark, analyze, analyze_experiment_spark) -> None:
     from uplift_lab.workflows.analyze import analyze_experiment_folder
+    from uplift_lab.workflows.experiment_folder import load_experiment
 
     print("analyze (14-day window from the orders)")
     settings = analyze.AnalysisOptions(control="", costs={"send": 0.05}, margin=0.3)
@@ -141,7 +142,7 @@ def _analyze(root: Path, spark, analyze, analyze_experiment_spark) -> None:
     duck = timed("duckdb", lambda: analyze_experiment_folder(
         root / "e_duck", orders, settings, **run))  # fmt: skip
     on_spark = timed("spark", lambda: analyze_experiment_spark(
-        spark, root / "e_duck", orders, settings, **run))  # fmt: skip
+        spark, load_experiment(root / "e_duck"), orders, settings, **run))  # fmt: skip
     gap = max(
         abs(a.conversion.difference - b.conversion.difference)
         for a, b in zip(duck.comparisons, on_spark.comparisons, strict=True)

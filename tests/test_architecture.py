@@ -57,3 +57,71 @@ def test_no_step_imports_an_upper_layer_beyond_the_listed_exceptions(upper) -> N
         if imported.startswith(upper) and (module, imported) not in allowed
     ]
     assert not climbing, climbing
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan, iterative)."""
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(sorted(group))
+    return groups
+
+
+def test_no_import_cycle_function_local_imports_counted() -> None:
+    """No two modules import each other, directly or around a loop (grimp reads every import,
+    so a cycle cannot hide behind a function-local import)."""
+    assert _cycles(grimp.build_graph("uplift_lab")) == []
+
+
+def test_the_cycle_finder_finds_a_planted_cycle() -> None:
+    graph = grimp.ImportGraph()
+    for module in ("a", "a.b", "a.c", "a.d"):
+        graph.add_module(module)
+    graph.add_import(importer="a.b", imported="a.c")
+    graph.add_import(importer="a.c", imported="a.b")
+    graph.add_import(importer="a.c", imported="a.d")
+    assert _cycles(graph) == [["a.b", "a.c"]]
+
+
+def test_no_module_over_600_lines() -> None:
+    """Issue 11's size rule: a module that grows past 600 lines is split by idea."""
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in (ROOT / "uplift_lab").rglob("*.py")
+    }
+    assert {path: n for path, n in sizes.items() if n > 600} == {}

@@ -10,7 +10,8 @@ from tests.test_design import customers_frame
 from uplift_lab import io
 from uplift_lab.design import design_experiment
 from uplift_lab.errors import InputError
-from uplift_lab.experiment import ASSIGNMENT_FILE, DESIGN_FILE, load_experiment, write_experiment
+from uplift_lab.experiment import ASSIGNMENT_FILE, DESIGN_FILE
+from uplift_lab.workflows.experiment_folder import load_experiment, write_experiment
 
 
 def small_design(**kwargs):

@@ -155,7 +155,7 @@ def test_synth_command_writes_reproducible_files(runner, tmp_path: Path) -> None
 
 
 def test_written_past_campaign_is_a_valid_experiment(tmp_path: Path) -> None:
-    from uplift_lab.experiment import load_experiment
+    from uplift_lab.workflows.experiment_folder import load_experiment
     from uplift_lab.workflows.synth import write_shop
 
     shop = generate_shop(500, seed=3)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from uplift_lab.analyze import CellStats
+from uplift_lab.cell_stats import CellStats
 from uplift_lab.contracts import ARM
 from uplift_lab.outcomes import CONVERTED, COVARIATE, ORDERS, REVENUE, SEGMENT
 

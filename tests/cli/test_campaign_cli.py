@@ -87,7 +87,7 @@ def imported(shop_files, tmp_path_factory) -> Path:
 
 
 def test_imported_folder_is_a_design_folder_marked_imported(imported, shop_files) -> None:
-    from uplift_lab.experiment import load_experiment
+    from uplift_lab.workflows.experiment_folder import load_experiment
 
     experiment = load_experiment(imported)  # checks the assignment's SHA-256
     meta = experiment.meta
@@ -316,7 +316,7 @@ def test_send_log_and_holdout_list(runner, tmp_path) -> None:
               "--expected", "control=0.4,sms=0.3,edm=0.3", "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    from uplift_lab.experiment import load_experiment
+    from uplift_lab.workflows.experiment_folder import load_experiment
 
     experiment = load_experiment(out)
     table = experiment.assignment.set_index("customer_id")

@@ -142,9 +142,9 @@ def test_train_on_hillstrom_without_an_id_column(runner, hillstrom_path, tmp_pat
 
 def test_train_from_an_experiment_folder_and_order_log(runner, tmp_path) -> None:
     from uplift_lab.design import design_experiment
-    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop
+    from uplift_lab.workflows.experiment_folder import write_experiment
 
     shop = generate_shop(n_customers=3000, seed=3)
     start = shop.campaign_start
@@ -391,9 +391,9 @@ def test_train_experiment_takes_columns_and_the_campaign_window_from_design_json
     runner, tmp_path
 ) -> None:
     from uplift_lab.design import design_experiment
-    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import campaign_metadata, generate_shop
+    from uplift_lab.workflows.experiment_folder import write_experiment
 
     shop = generate_shop(n_customers=1500, seed=4)
     segments = segment_customers(shop.orders, as_of=shop.campaign_start).table
@@ -423,9 +423,9 @@ def test_train_experiment_takes_columns_and_the_campaign_window_from_design_json
 
 def test_train_experiment_without_a_recorded_campaign_needs_start(runner, tmp_path) -> None:
     from uplift_lab.design import design_experiment
-    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop
+    from uplift_lab.workflows.experiment_folder import write_experiment
 
     shop = generate_shop(n_customers=600, seed=4)
     segments = segment_customers(shop.orders, as_of=shop.campaign_start).table
@@ -444,9 +444,9 @@ def test_evaluate_scores_against_an_experiment_folder_and_its_order_log(runner, 
     from sklift.metrics import qini_auc_score
 
     from uplift_lab.design import design_experiment
-    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import campaign_metadata, generate_shop
+    from uplift_lab.workflows.experiment_folder import write_experiment
 
     shop = generate_shop(n_customers=1500, seed=6)
     segments = segment_customers(shop.orders, as_of=shop.campaign_start).table
@@ -561,9 +561,9 @@ def test_train_data_uses_the_customer_col_as_id_and_takes_analyze_option_names(
 def test_train_warns_when_the_orders_end_inside_the_window(runner, tmp_path) -> None:
     """Training on a window the order log only half covers learns diluted outcomes: said."""
     from uplift_lab.design import design_experiment
-    from uplift_lab.experiment import write_experiment
     from uplift_lab.segment import segment_customers
     from uplift_lab.synth import generate_shop
+    from uplift_lab.workflows.experiment_folder import write_experiment
 
     shop = generate_shop(n_customers=800, seed=4)
     start = shop.campaign_start

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from uplift_lab.cli import app
-from uplift_lab.experiment import load_experiment
+from uplift_lab.workflows.experiment_folder import load_experiment
 
 
 def write_inputs(folder: Path, n: int = 2000, seed: int = 0) -> tuple[Path, Path, Path]:

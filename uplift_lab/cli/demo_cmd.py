@@ -26,8 +26,12 @@ RESPONSE = "mms=1.4,edm=0.35"  # channel effect relative to SMS, as earlier test
 WITHOUT_LANG = ("synth", "score")  # steps that print no report
 
 
+_CLI: list[typer.Typer] = []  # the app demo is registered on: its steps run through it
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``demo`` command to ``app``."""
+    """Add the ``demo`` command to ``app`` (and run the demo's steps through that same app)."""
+    _CLI[:] = [app]
     app.command("demo")(demo)
 
 
@@ -35,8 +39,9 @@ def _run_step(title: str, argv: list[str], lang: Lang = Lang.en) -> None:
     """Print a step's command line and run it through the real CLI; stop the demo if it fails.
 
     With ``lang`` other than English every step that prints a report gets ``--lang``."""
-    from uplift_lab.cli import app
     from uplift_lab.errors import UpliftLabError
+
+    app = _CLI[0]
 
     if lang is not Lang.en and argv[0] not in WITHOUT_LANG:
         argv = [*argv, "--lang", lang.value]

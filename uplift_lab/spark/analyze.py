@@ -18,7 +18,7 @@ options are refused with one line (use --engine duckdb for shop exports).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from uplift_lab import analysis_inputs, cells_sql, contracts
 from uplift_lab import analyze as single
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import input_error
-from uplift_lab.experiment import load_experiment
+from uplift_lab.experiment import Experiment
 from uplift_lab.outcomes import (
     CONVERTED,
     COVARIATE,
@@ -57,10 +57,9 @@ _CELL_FACTS = {
 }
 
 
-def _assignment(spark: Any, folder: Path) -> tuple[Any, dict, list[str]]:
+def _assignment(spark: Any, experiment: Experiment) -> tuple[Any, dict, list[str]]:
     """The experiment's assignment as a Spark frame (checked like analyze reads it)."""
-
-    experiment = load_experiment(folder)  # checks the SHA-256s of the folder
+    folder = experiment.path
     assignment, meta = experiment.assignment, dict(experiment.meta)
     table = pd.DataFrame(
         {
@@ -227,7 +226,7 @@ def _daily(units: Any, cells: dict, arms: list[str], days: int) -> pd.DataFrame:
 
 def analyze_experiment_spark(
     spark: Any,
-    folder: Path,
+    experiment: Experiment,
     outcomes_path: Path | None,
     options: single.AnalysisOptions,
     *,
@@ -241,9 +240,9 @@ def analyze_experiment_spark(
     encoding: str | None = None,
 ) -> single.Analysis:
     """:func:`uplift_lab.workflows.analyze.analyze_experiment_folder` with the outcomes read
-    and reduced by Spark (``outcomes_path`` a file or folder, or warehouse ``table``)."""
-    from pyspark.sql import functions as F
-
+    and reduced by Spark (``outcomes_path`` a file or folder, or warehouse ``table``);
+    ``experiment`` is the folder as the workflow read and checked it."""
+    folder = experiment.path
     if options.cap_quantile is not None:
         raise input_error(
             folder,
@@ -251,15 +250,8 @@ def analyze_experiment_spark(
             "customer's revenue)",
             "Leave it out, or use --engine duckdb",
         )
-    assignment, meta, arms_in_folder = _assignment(spark, folder)
-    control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
-    fractions = meta.get("fractions") or options.expected_fractions or None
-    arm_order = tuple(str(a) for a in meta.get("arms") or ())
-    options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
-    arms_present = set(arms_in_folder)
-    options, from_campaign = analysis_inputs.money_from_campaign(
-        options, meta.get("campaign"), arms_present
-    )
+    assignment, meta, arms_in_folder = _assignment(spark, experiment)
+    options, from_campaign = _options_from_design(options, meta, set(arms_in_folder))
     source = spark_io.input_label(outcomes_path, table)
     outcomes = spark_io.read_frame(
         spark, outcomes_path, table=table, string_columns=[customer_col], encoding=encoding
@@ -269,94 +261,23 @@ def analyze_experiment_spark(
     notes: dict[str, object] = {"input": str(folder), "outcomes": source}
     if from_campaign:
         notes["money_assumptions_from_design_json"] = ", ".join(from_campaign)
-    is_order_log = conversion_col not in outcomes.columns
-    daily_days = None
-    covariate_frame = None
-    coverage = None
-    if not is_order_log:
-        if revenue_col is None and REVENUE in outcomes.columns:
-            revenue_col = REVENUE
-        for column in [CUSTOMER_ID] + ([revenue_col] if revenue_col else []):
-            if column not in outcomes.columns:
-                raise input_error(source, f"missing column '{column}'", None)
-        picked = [F.col(CUSTOMER_ID), F.col(conversion_col).cast("double").alias(CONVERTED)]
-        if revenue_col:
-            picked.append(F.col(revenue_col).cast("double").alias(REVENUE))
-        if covariate:
-            if covariate not in outcomes.columns:
-                raise input_error(source, f"missing column '{covariate}'", None)
-            picked.append(F.col(covariate).cast("double").alias(COVARIATE))
-        per_customer = outcomes.select(*picked)
-        bad = per_customer.where(~F.col(CONVERTED).isin(0.0, 1.0) | F.col(CONVERTED).isNull())
-        if bad.limit(1).count():
-            raise input_error(
-                source,
-                f"column '{conversion_col}' must hold 0/1 conversions",
-                "Fix the values, or use --engine duckdb for yes/no labels",
-            )
-        notes["mode"] = "experiment + per-customer outcomes"
+    if conversion_col in outcomes.columns:
+        read = _flat_outcomes(outcomes, source, conversion_col, revenue_col, covariate)
     else:
-        _check_orders(outcomes, source)
-        begin = analysis_inputs.start_from_campaign(start, meta)
-        window = analysis_inputs.window_days_from_campaign(window_days, meta)
-        per_customer, _, window_notes = _window_outcomes(outcomes, begin, window, source)
-        counting, window_notes["orders_in_window"], last_order = _order_counting(
-            outcomes, source, window_notes.pop("window_rows")
-        )
-        coverage = window_coverage_notice(last_order, begin, window)
-        notes["order_counting"] = counting
-        notes.update(
-            mode="experiment + orders",
-            window_start=begin.isoformat(),
-            window_days=window,
-            **window_notes,
-        )
-        daily_days = window
-        if covariate:
-            if covariate != PRE_REVENUE:
-                raise input_error(
-                    source,
-                    f"--covariate '{covariate}' is not something an orders file has",
-                    f"With an orders file use --covariate {PRE_REVENUE}",
-                )
-            covariate_frame = _pre_revenue(outcomes, begin)
-    has_revenue = REVENUE in per_customer.columns
-    if not has_revenue:
-        per_customer = per_customer.withColumn(REVENUE, F.lit(0.0))
-    per_customer = per_customer.withColumn(_OUTCOME, F.lit(1))
-    if covariate_frame is not None:  # customers with a covariate only are not outcome rows
-        per_customer = per_customer.join(covariate_frame, on=CUSTOMER_ID, how="full")
-    matched = assignment.withColumn(_ASSIGNED, F.lit(1)).join(
-        per_customer, on=CUSTOMER_ID, how="full"
-    )
-    fills = {CONVERTED: 0.0, REVENUE: 0.0, _OUTCOME: 0}
-    if ORDERS in per_customer.columns:
-        fills[ORDERS] = 0
-    if covariate_frame is not None:
-        fills[COVARIATE] = 0.0
-    units = matched.fillna(fills).cache()
+        read = _order_outcomes(outcomes, source, meta, start, window_days, covariate)
+    notes.update(read.notes)
+    units, has_revenue = _units(assignment, read.per_customer, read.covariate)
     try:
-        measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
-        cells, facts_by_cell = _cells(spark, units, measures)
-        notes["unknown_customers_ignored"] = facts_by_cell["unknown"]
-        notes["customers_without_outcome_counted_as_zero"] = facts_by_cell["without_outcome"]
-        if has_revenue:
-            notes["customers_with_negative_revenue"] = facts_by_cell["negative"]
-        arms = single._arm_order(sorted({arm for _, arm in cells}), options)
-        assigned = units.where(F.col(_ASSIGNED).isNotNull())
-        facts = single.RowFacts(
-            whale_share=_whale_share(assigned, facts_by_cell["positive"], facts_by_cell["total"]),
-            daily=_daily(assigned, cells, list(arms), daily_days) if daily_days else None,
-        )
+        cells, facts = _reduce(spark, units, options, has_revenue, read.daily_days, notes)
     finally:
         units.unpersist()
     analysis_inputs.check_arms(
         pd.DataFrame({ARM: sorted({arm for _, arm in cells})}),
-        control,
+        options.control,
         Path(folder) / "assignment.parquet",
         ARM,
     )
-    extra = [] if coverage is None else [coverage]
+    extra = [] if read.coverage is None else [read.coverage]
     if notes["unknown_customers_ignored"]:
         extra.append(
             single.Notice(
@@ -374,3 +295,135 @@ def analyze_experiment_spark(
         data_notes=notes,
         extra_notices=extra,
     )
+
+
+def _options_from_design(
+    options: single.AnalysisOptions, meta: dict, arms_present: set[str]
+) -> tuple[single.AnalysisOptions, list[str]]:
+    """The control, expected fractions, arm order and money assumptions design.json gives."""
+    control = options.control or meta.get("control_arm") or contracts.CONTROL_ARM
+    fractions = meta.get("fractions") or options.expected_fractions or None
+    arm_order = tuple(str(a) for a in meta.get("arms") or ())
+    options = replace(options, control=control, expected_fractions=fractions, arm_order=arm_order)
+    return analysis_inputs.money_from_campaign(options, meta.get("campaign"), arms_present)
+
+
+@dataclass(frozen=True)
+class _ReadOutcomes:
+    """Per-customer outcomes as Spark read them, with what the report says of them."""
+
+    per_customer: Any
+    notes: dict
+    covariate: Any = None  # pre-period revenue per customer (orders + --covariate pre_revenue)
+    coverage: Any = None  # the notice when the orders end inside the response window
+    daily_days: int | None = None  # the response window, for the daily curve (orders only)
+
+
+def _flat_outcomes(
+    outcomes: Any, source: str, conversion_col: str, revenue_col: str | None, covariate: str | None
+) -> _ReadOutcomes:
+    """A per-customer outcomes table: 0/1 conversion, optional revenue and covariate columns."""
+    from pyspark.sql import functions as F
+
+    if revenue_col is None and REVENUE in outcomes.columns:
+        revenue_col = REVENUE
+    for column in [CUSTOMER_ID] + ([revenue_col] if revenue_col else []):
+        if column not in outcomes.columns:
+            raise input_error(source, f"missing column '{column}'", None)
+    picked = [F.col(CUSTOMER_ID), F.col(conversion_col).cast("double").alias(CONVERTED)]
+    if revenue_col:
+        picked.append(F.col(revenue_col).cast("double").alias(REVENUE))
+    if covariate:
+        if covariate not in outcomes.columns:
+            raise input_error(source, f"missing column '{covariate}'", None)
+        picked.append(F.col(covariate).cast("double").alias(COVARIATE))
+    per_customer = outcomes.select(*picked)
+    bad = per_customer.where(~F.col(CONVERTED).isin(0.0, 1.0) | F.col(CONVERTED).isNull())
+    if bad.limit(1).count():
+        raise input_error(
+            source,
+            f"column '{conversion_col}' must hold 0/1 conversions",
+            "Fix the values, or use --engine duckdb for yes/no labels",
+        )
+    return _ReadOutcomes(per_customer, {"mode": "experiment + per-customer outcomes"})
+
+
+def _order_outcomes(
+    outcomes: Any,
+    source: str,
+    meta: dict,
+    start: str | None,
+    window_days: int | None,
+    covariate: str | None,
+) -> _ReadOutcomes:
+    """An order log: the response window's outcomes, the order counting and the covariate."""
+    _check_orders(outcomes, source)
+    begin = analysis_inputs.start_from_campaign(start, meta)
+    window = analysis_inputs.window_days_from_campaign(window_days, meta)
+    per_customer, _, window_notes = _window_outcomes(outcomes, begin, window, source)
+    counting, window_notes["orders_in_window"], last_order = _order_counting(
+        outcomes, source, window_notes.pop("window_rows")
+    )
+    notes = {"order_counting": counting}
+    notes.update(
+        mode="experiment + orders", window_start=begin.isoformat(), window_days=window,
+        **window_notes,
+    )  # fmt: skip
+    covariate_frame = None
+    if covariate:
+        if covariate != PRE_REVENUE:
+            raise input_error(
+                source,
+                f"--covariate '{covariate}' is not something an orders file has",
+                f"With an orders file use --covariate {PRE_REVENUE}",
+            )
+        covariate_frame = _pre_revenue(outcomes, begin)
+    coverage = window_coverage_notice(last_order, begin, window)
+    return _ReadOutcomes(per_customer, notes, covariate_frame, coverage, window)
+
+
+def _units(assignment: Any, per_customer: Any, covariate_frame: Any) -> tuple[Any, bool]:
+    """Every assigned and every outcome customer in one cached frame (missing outcomes 0)."""
+    from pyspark.sql import functions as F
+
+    has_revenue = REVENUE in per_customer.columns
+    if not has_revenue:
+        per_customer = per_customer.withColumn(REVENUE, F.lit(0.0))
+    per_customer = per_customer.withColumn(_OUTCOME, F.lit(1))
+    if covariate_frame is not None:  # customers with a covariate only are not outcome rows
+        per_customer = per_customer.join(covariate_frame, on=CUSTOMER_ID, how="full")
+    matched = assignment.withColumn(_ASSIGNED, F.lit(1)).join(
+        per_customer, on=CUSTOMER_ID, how="full"
+    )
+    fills = {CONVERTED: 0.0, REVENUE: 0.0, _OUTCOME: 0}
+    if ORDERS in per_customer.columns:
+        fills[ORDERS] = 0
+    if covariate_frame is not None:
+        fills[COVARIATE] = 0.0
+    return matched.fillna(fills).cache(), has_revenue
+
+
+def _reduce(
+    spark: Any,
+    units: Any,
+    options: single.AnalysisOptions,
+    has_revenue: bool,
+    daily_days: int | None,
+    notes: dict,
+) -> tuple[dict, single.RowFacts]:
+    """The cells (the shared SQL) and the row facts Spark can give; counts go into ``notes``."""
+    from pyspark.sql import functions as F
+
+    measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
+    cells, facts_by_cell = _cells(spark, units, measures)
+    notes["unknown_customers_ignored"] = facts_by_cell["unknown"]
+    notes["customers_without_outcome_counted_as_zero"] = facts_by_cell["without_outcome"]
+    if has_revenue:
+        notes["customers_with_negative_revenue"] = facts_by_cell["negative"]
+    arms = single._arm_order(sorted({arm for _, arm in cells}), options)
+    assigned = units.where(F.col(_ASSIGNED).isNotNull())
+    facts = single.RowFacts(
+        whale_share=_whale_share(assigned, facts_by_cell["positive"], facts_by_cell["total"]),
+        daily=_daily(assigned, cells, list(arms), daily_days) if daily_days else None,
+    )
+    return cells, facts

@@ -34,7 +34,6 @@ from uplift_lab.analyze import analyze_units
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.experiment import load_experiment
 from uplift_lab.notices import Notice
 from uplift_lab.outcomes import (
     CONVERTED,
@@ -51,6 +50,7 @@ from uplift_lab.outcomes import (
 from uplift_lab.report.analyze_report import report_documents
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
+from uplift_lab.workflows.experiment_folder import load_experiment
 from uplift_lab.workflows.orders import load_orders
 
 SEND_TIME = "send_time"  # an imported campaign's per-customer send time (assignment column)

@@ -15,6 +15,7 @@ from uplift_lab.errors import InputError
 from uplift_lab.outcomes import CONVERTED
 from uplift_lab.timeparse import TimeParsing
 from uplift_lab.workflows.analyze import FlatColumns, analyze_cells_file, analyze_flat_file
+from uplift_lab.workflows.experiment_folder import load_experiment
 from uplift_lab.workflows.timing import analyze_folder
 
 
@@ -166,7 +167,7 @@ def _analyze_on_spark(spark: Any, request: AnalyzeRequest, options: AnalysisOpti
     with spark_errors(outcomes or f"table {table}"):
         return analyze_experiment_spark(
             spark,
-            input_path,
+            load_experiment(input_path),
             outcomes,
             options,
             table=table,

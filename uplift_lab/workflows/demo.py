@@ -25,8 +25,8 @@ from uplift_lab.demo import (
     policy_comparison,
     profit_checks,
 )
-from uplift_lab.experiment import load_experiment
 from uplift_lab.synth import MARGIN, SyntheticShop
+from uplift_lab.workflows.experiment_folder import load_experiment
 
 OUTCOMES_FILE = "double11_outcomes.csv"
 SUMMARY_FILE = "loop_summary.json"

@@ -19,7 +19,7 @@ from uplift_lab.contracts import CUSTOMER_ID, validate_customers
 from uplift_lab.design import ExperimentDesign, baselines_from_report, design_experiment
 from uplift_lab.design_spec import DesignSpec, resolve_spec
 from uplift_lab.errors import input_error
-from uplift_lab.experiment import refuse_existing, write_experiment
+from uplift_lab.workflows.experiment_folder import refuse_existing, write_experiment
 
 
 def read_baseline_report(path: Path) -> dict[str, float]:

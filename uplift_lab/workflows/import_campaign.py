@@ -26,8 +26,8 @@ from uplift_lab.campaign_import import (
 )
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.errors import InputError
-from uplift_lab.experiment import refuse_existing, write_folder
 from uplift_lab.timeparse import parse_date_option
+from uplift_lab.workflows.experiment_folder import refuse_existing, write_folder
 
 DEFAULT_WINDOW_DAYS = 14
 

@@ -20,7 +20,6 @@ from uplift_lab import contracts, io
 from uplift_lab.analyze import Analysis
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.errors import input_error
-from uplift_lab.experiment import load_experiment
 from uplift_lab.schedule import (
     CHANNEL,
     SEND_TIME,
@@ -32,6 +31,7 @@ from uplift_lab.schedule import (
 )
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.timing import HOLDOUT_GROUP, SEND_GROUP
+from uplift_lab.workflows.experiment_folder import load_experiment
 
 SCHEDULE_FILE = "schedule.json"
 HOLDOUT_DIR = "holdout"

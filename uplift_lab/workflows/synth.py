@@ -16,7 +16,7 @@ import pandas as pd
 from uplift_lab import io, synth, synth_cycles
 from uplift_lab.design import ExperimentDesign
 from uplift_lab.errors import input_error
-from uplift_lab.experiment import write_experiment
+from uplift_lab.workflows.experiment_folder import write_experiment
 
 WORLDS = ("default", synth_cycles.WORLD_NAME)
 

@@ -16,7 +16,6 @@ import pandas as pd
 from uplift_lab import contracts, design, io
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.experiment import write_experiment
 from uplift_lab.policy import PolicyValue, validate_past_campaign
 from uplift_lab.report import target_report
 from uplift_lab.target import (
@@ -45,6 +44,7 @@ from uplift_lab.target.guardrails import NO_MODEL_WARNING
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift import guardrails
 from uplift_lab.uplift.store import CV_PREDICTIONS_FILE
+from uplift_lab.workflows.experiment_folder import write_experiment
 from uplift_lab.workflows.model_folder import read_model_description
 
 POLICIES = ("model", "segments")

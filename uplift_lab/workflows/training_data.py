@@ -21,7 +21,6 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.errors import DataWarning
-from uplift_lab.experiment import load_experiment
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 from uplift_lab.uplift.data import (
@@ -33,6 +32,7 @@ from uplift_lab.uplift.data import (
     integer_ids_from_text,
     table_training_data,
 )
+from uplift_lab.workflows.experiment_folder import load_experiment
 from uplift_lab.workflows.inputs import read_customers_and_events
 from uplift_lab.workflows.orders import load_orders
 
