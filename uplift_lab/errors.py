@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
+import re
+from collections.abc import Callable
+
 
 class UpliftLabError(Exception):
     """Base class of every error that the CLI reports as a one-line message."""
@@ -21,6 +25,60 @@ def input_error(source: object, problem: str, fix: str | None = None) -> InputEr
     if fix:
         message = f"{message.rstrip('.')}. {fix}"
     return InputError(message)
+
+
+class ParameterError(InputError):
+    """A parameter's value breaks its rule, said in the library's own words (scikit-learn style):
+
+    "The 'margin' parameter must be in (0, 1] (share of revenue that is profit). Got 1.5 instead."
+
+    ``rule`` starts with its verb ("must be in (0, 1]"); ``example`` is a value that would do and
+    ``fix`` any further advice, where ``{other}`` names another parameter. The parts stay on the
+    error so the CLI can say the same in its own words: the flag that sets a parameter instead
+    of its Python name.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        rule: str,
+        value: object,
+        *,
+        example: object = None,
+        fix: str | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.parameter = parameter
+        self.rule = rule
+        self.value = value
+        self.example = example
+        self.fix = fix
+        self.owner = owner
+        example_text = None if example is None else f"{parameter}={example}"
+        super().__init__(self.sentence(f"The '{parameter}' parameter", example_text))
+
+    def sentence(
+        self, subject: str, example: str | None, name: Callable[[str], str] = "'{}'".format
+    ) -> str:
+        """The message with ``subject`` naming the parameter, ``example`` as the example and
+        ``name`` naming the other parameters the fix mentions."""
+        owner = f" of {self.owner}" if self.owner else ""
+        parts = [f"{subject}{owner} {self.rule}. Got {shown_value(self.value)} instead."]
+        if example is not None:
+            parts.append(f"Use e.g. {example}.")
+        if self.fix:
+            fix = re.sub(r"\{(\w+)\}", lambda match: name(match.group(1)), self.fix)
+            parts.append(fix.rstrip(".") + ".")
+        return " ".join(parts)
+
+
+def shown_value(value: object) -> str:
+    """A value as a message shows it: numbers plainly (numpy's too), anything else by repr."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return repr(float(value))
+    return repr(value)
 
 
 class DataWarning(UserWarning):
