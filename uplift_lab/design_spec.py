@@ -111,14 +111,18 @@ def check_rate(parameter: str, value: float) -> float:
     return float(value)
 
 
-def check_experiment_name(name: str) -> str:
-    """Experiment names become folder names: letters, digits, ``_``, ``-`` and ``.`` only."""
+def check_experiment_name(name: str, parameter: str = "name") -> str:
+    """Experiment names become folder names: letters, digits, ``_``, ``-`` and ``.`` only.
+
+    ``parameter``: the one that gave the name, when not design's ``name`` (a folder's name).
+    """
     if not isinstance(name, str) or not _NAME_PATTERN.match(name):
         raise ParameterError(
-            "name",
-            "must be letters, digits, '_', '-' or '.' (starting with a letter or digit)",
+            parameter,
+            f"must {'be' if parameter == 'name' else 'have a name of'} letters, digits, '_', '-'"
+            " or '.' (starting with a letter or digit)",
             name,
-            owner="design",
+            owner="design" if parameter == "name" else None,
         )
     return name
 
@@ -141,7 +145,7 @@ def base_fractions(
             "arms",
             "must be at least two arms",
             dict(arms),
-            example="control=0.1,send=0.9",
+            fix="e.g. control=0.1,send=0.9",
             owner="design",
         )
     if control_arm not in arms:
@@ -159,7 +163,7 @@ def base_fractions(
             "arms",
             "must have fractions that sum to 1",
             total,
-            example="control=0.1,sms=0.45,edm=0.45",
+            fix="Use e.g. control=0.1,sms=0.45,edm=0.45",
             owner="design",
         )
     if holdout is not None and exact_fraction(holdout) != fractions[control_arm]:

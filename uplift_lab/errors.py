@@ -55,15 +55,21 @@ class ParameterError(InputError):
         self.fix = fix
         self.owner = owner
         example_text = None if example is None else f"{parameter}={example}"
-        super().__init__(self.sentence(f"The '{parameter}' parameter", example_text))
+        super().__init__(self.sentence(f"The {self.subject}", example_text))
+
+    @property
+    def subject(self) -> str:
+        """``'margin' parameter`` (``of design`` added when a step's own parameter)."""
+        owner = f" of {self.owner}" if self.owner else ""
+        return f"'{self.parameter}' parameter{owner}"
 
     def sentence(
-        self, subject: str, example: str | None, name: Callable[[str], str] = "'{}'".format
+        self, subject: str | None, example: str | None, name: Callable[[str], str] = "'{}'".format
     ) -> str:
-        """The message with ``subject`` naming the parameter, ``example`` as the example and
-        ``name`` naming the other parameters the fix mentions."""
-        owner = f" of {self.owner}" if self.owner else ""
-        parts = [f"{subject}{owner} {self.rule}. Got {shown_value(self.value)} instead."]
+        """The message with ``subject`` naming the parameter (none: start with the rule),
+        ``example`` as the example and ``name`` naming the other parameters the fix mentions."""
+        rule = f"{subject} {self.rule}" if subject else self.rule
+        parts = [f"{rule}. Got {shown_value(self.value)} instead."]
         if example is not None:
             parts.append(f"Use e.g. {example}.")
         if self.fix:

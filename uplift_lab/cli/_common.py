@@ -56,7 +56,10 @@ def report_errors(func: F) -> F:
 
 # Library parameters whose flag is not "--" + the name with "_" as "-" (an argument in capitals).
 FLAG_OF_PARAMETER = {
-    "control_arm": "--control",
+    "control_arm": "--control",  # design
+    "conversion_model": "--model",  # train
+    "n_folds": "--folds",  # train
+    "n_splits": "--splits",  # evaluate
 }
 
 
@@ -70,12 +73,17 @@ def flag_of(parameter: str) -> str:
 
 
 def error_message(exc: UpliftLabError) -> str:
-    """The error as the CLI says it: a ParameterError names the flag that sets its parameter."""
+    """The error as the CLI says it: a ParameterError as "--growth must be RULE. Got VALUE
+    instead." with the example and fix naming flags too; a step's own parameter (``owner``) is
+    still quoted, "--holdout: the 'holdout' parameter of design must be in (0, 1). ...".
+    """
     if not isinstance(exc, ParameterError):
         return str(exc)
     flag = flag_of(exc.parameter)
     example = None if exc.example is None else f"{flag} {exc.example}"
-    return f"{flag}: " + exc.sentence(f"the '{exc.parameter}' parameter", example, flag_of)
+    if exc.owner:
+        return f"{flag}: " + exc.sentence(f"the {exc.subject}", example, flag_of)
+    return exc.sentence(flag, example, flag_of)
 
 
 def _data_warnings_as_lines(show_other: Callable[..., None]) -> Callable[..., None]:
