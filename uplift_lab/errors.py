@@ -33,7 +33,7 @@ class ParameterError(InputError):
     "The 'margin' parameter must be in (0, 1] (share of revenue that is profit). Got 1.5 instead."
 
     ``rule`` starts with its verb ("must be in (0, 1]"); ``example`` is a value that would do and
-    ``fix`` any further advice, where ``{other}`` names another parameter. The parts stay on the
+    ``fix`` any further advice; in both, ``{other}`` names another parameter. The parts stay on the
     error so the CLI can say the same in its own words: the flag that sets a parameter instead
     of its Python name.
     """
@@ -67,14 +67,17 @@ class ParameterError(InputError):
         self, subject: str | None, example: str | None, name: Callable[[str], str] = "'{}'".format
     ) -> str:
         """The message with ``subject`` naming the parameter (none: start with the rule),
-        ``example`` as the example and ``name`` naming the other parameters the fix mentions."""
-        rule = f"{subject} {self.rule}" if subject else self.rule
+        ``example`` as the example and ``name`` naming the other parameters mentioned."""
+
+        def named(text: str) -> str:
+            return re.sub(r"\{(\w+)\}", lambda match: name(match.group(1)), text)
+
+        rule = f"{subject} {named(self.rule)}" if subject else named(self.rule)
         parts = [f"{rule}. Got {shown_value(self.value)} instead."]
         if example is not None:
             parts.append(f"Use e.g. {example}.")
         if self.fix:
-            fix = re.sub(r"\{(\w+)\}", lambda match: name(match.group(1)), self.fix)
-            parts.append(fix.rstrip(".") + ".")
+            parts.append(named(self.fix).rstrip(".") + ".")
         return " ".join(parts)
 
 
