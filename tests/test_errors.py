@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -70,3 +72,9 @@ def test_flag_of_a_parameter(parameter, flag) -> None:
 def test_other_input_errors_are_said_as_they_are() -> None:
     error = input_error("orders.csv", "missing column 'amount'", "Map it with --amount-col")
     assert error_message(error) == str(error)
+
+
+def test_a_parameter_error_survives_pickling_with_its_parts() -> None:
+    error = ParameterError("alpha", "must be in (0, 1)", 1.5, example=0.05, owner="design")
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) and error_message(copy) == error_message(error)

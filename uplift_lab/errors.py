@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 from collections.abc import Callable
@@ -56,6 +57,11 @@ class ParameterError(InputError):
         self.owner = owner
         example_text = None if example is None else f"{parameter}={example}"
         super().__init__(self.sentence(f"The {self.subject}", example_text))
+
+    def __reduce__(self):  # pickled with its parts (the message alone cannot rebuild it)
+        keywords = {"example": self.example, "fix": self.fix, "owner": self.owner}
+        rebuild = functools.partial(ParameterError, **keywords)
+        return (rebuild, (self.parameter, self.rule, self.value))
 
     @property
     def subject(self) -> str:
