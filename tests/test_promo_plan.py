@@ -216,7 +216,7 @@ def test_a_window_without_orders_is_refused() -> None:
 
 
 def test_growth_below_minus_one_is_refused() -> None:
-    with pytest.raises(InputError, match="--growth must be a fraction >= -1"):
+    with pytest.raises(InputError, match="'growth' parameter must be a fraction >= -1"):
         check_growth(-1.5)
 
 

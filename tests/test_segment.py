@@ -435,12 +435,12 @@ def test_spend_band_uses_lifetime_aov() -> None:
 
 @pytest.mark.parametrize("bands", [(), (20, 10), (10, 10), (1, float("nan"))])
 def test_bad_bands_are_refused(bands: tuple) -> None:
-    with pytest.raises(InputError, match="--bands"):
+    with pytest.raises(InputError, match="'bands' parameter"):
         SegmentConfig(bands=bands)
 
 
 def test_thresholds_must_increase() -> None:
-    with pytest.raises(InputError, match="--churn-days must exceed silent-days"):
+    with pytest.raises(InputError, match="'churn_days' parameter must exceed 'silent_days'"):
         SegmentConfig(silent_days=90, churn_days=90)
 
 
@@ -706,7 +706,7 @@ def test_orders_without_a_category_are_left_out_of_the_main_category() -> None:
     ],
 )
 def test_bad_cycle_options_are_input_errors(option: str, value) -> None:
-    with pytest.raises(InputError, match=option.replace("_", "-")):
+    with pytest.raises(InputError, match=f"'{option}' parameter"):
         SegmentConfig(**{option: value})
 
 

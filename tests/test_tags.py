@@ -127,7 +127,7 @@ def test_consumption_cutoffs_option_of_segment() -> None:
 
 @pytest.mark.parametrize("cutoffs", [(50,), (150, 50), (50, 50), (50, float("nan"))])
 def test_bad_consumption_cutoffs_name_the_option(cutoffs) -> None:
-    with pytest.raises(InputError, match="--consumption-cutoffs"):
+    with pytest.raises(InputError, match="'consumption_cutoffs' parameter"):
         SegmentConfig(consumption_cutoffs=cutoffs)
 
 

@@ -633,7 +633,7 @@ def test_the_final_model_is_the_mean_of_the_fold_models_unless_refit_is_asked() 
     refit = train_uplift_model(data, conversion_model="x", n_folds=3, settings=FAST, final="refit")
     assert bagged.model.arm_models[0].conversion.params["bag_size"] == 3
     assert "bag_size" not in refit.model.arm_models[0].conversion.params
-    with pytest.raises(InputError, match="--final"):
+    with pytest.raises(InputError, match="'final' parameter"):
         train_uplift_model(data, n_folds=3, settings=FAST, final="average")
 
 

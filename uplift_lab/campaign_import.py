@@ -33,14 +33,14 @@ from uplift_lab.contracts import (
     ids_as_text,
 )
 from uplift_lab.design_spec import DEFAULT_MIN_HOLDOUT, check_experiment_name
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import ParameterError, input_error
 from uplift_lab.power import OVERALL
 from uplift_lab.strata import ALL_CUSTOMERS, MISSING_STRATUM
 
 SEND_TIME = "send_time"
 FRACTION_TOLERANCE = 1e-6
 IMPORTED_HASH_RULE = "none: arms were assigned by the campaign's own tool, not by uplift-lab"
-EXPECTED_EXAMPLE = "e.g. --expected control=0.1,sms=0.45,edm=0.45"
+EXPECTED_EXAMPLE = "control=0.1,sms=0.45,edm=0.45"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -81,20 +81,26 @@ def check_expected(expected: Mapping[str, float], control: str) -> dict[str, flo
     """Validate intended arm fractions: the control among them, each in (0, 1), sum 1."""
     fractions = {str(arm).strip(): value for arm, value in expected.items()}
     if len(fractions) < 2:
-        raise InputError(f"--expected: give every arm's intended fraction, {EXPECTED_EXAMPLE}")
+        raise ParameterError(
+            "expected",
+            "must give every arm's intended fraction",
+            dict(expected),
+            fix=f"e.g. {EXPECTED_EXAMPLE}",
+        )
     if control not in fractions:
-        raise InputError(
-            f"--expected must include the control arm '{control}' (got "
-            f"{', '.join(repr(a) for a in fractions)}), {EXPECTED_EXAMPLE}"
+        raise ParameterError(
+            "expected",
+            f"must include the control arm '{control}'",
+            ", ".join(fractions),
+            fix=f"e.g. {EXPECTED_EXAMPLE}",
         )
     for arm, value in fractions.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            raise InputError(f"--expected {arm} must be a fraction in (0, 1). Got {value} instead")
+            raise ParameterError(f"expected[{arm}]", "must be a fraction in (0, 1)", value)
     total = sum(fractions.values())
     if abs(total - 1) > FRACTION_TOLERANCE:
-        raise InputError(
-            f"--expected fractions must sum to 1. Got a sum of {total:g} instead, "
-            f"{EXPECTED_EXAMPLE}"
+        raise ParameterError(
+            "expected", "must have fractions that sum to 1", total, fix=f"e.g. {EXPECTED_EXAMPLE}"
         )
     return {arm: float(value) for arm, value in fractions.items()}
 

@@ -31,10 +31,9 @@ from uplift_lab.design_spec import (
     base_fractions,
     check_experiment_name,
     check_rate,
-    parameter_error,
     resolve_spec,
 )
-from uplift_lab.errors import input_error
+from uplift_lab.errors import ParameterError, input_error
 from uplift_lab.power import PowerReport, mde_per_stratum
 from uplift_lab.strata import (
     ALL_CUSTOMERS,
@@ -351,7 +350,7 @@ def check_design_spec(spec: DesignSpec) -> None:
     """The checks made before any work: the name (a folder name) and ``min_holdout``."""
     check_experiment_name(spec.name)
     if spec.min_holdout < 0:
-        raise parameter_error("min_holdout", ">= 0", spec.min_holdout)
+        raise ParameterError("min_holdout", "must be >= 0", spec.min_holdout, owner="design")
 
 
 def design_covariates(

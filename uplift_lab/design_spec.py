@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from uplift_lab.contracts import CONTROL_ARM, LIFECYCLE, SEND_ARM
-from uplift_lab.errors import InputError
+from uplift_lab.errors import ParameterError
 
 DEFAULT_HOLDOUT = 0.1
 DEFAULT_BASELINE = 0.03
@@ -82,12 +82,6 @@ def resolve_spec(spec: DesignSpec | None, changes: Mapping[str, Any]) -> DesignS
     return spec.with_fields(**changes)
 
 
-def parameter_error(parameter: str, rule: str, value: object, fix: str | None = None) -> InputError:
-    """ "The 'PARAMETER' parameter of design must be RULE. Got VALUE instead." (+ the fix)."""
-    message = f"The '{parameter}' parameter of design must be {rule}. Got {value!r} instead"
-    return InputError(f"{message}. {fix}" if fix else message + ".")
-
-
 def exact_fraction(value: float | Fraction) -> Fraction:
     """``0.45`` as 9/20 (the decimal text of the float, not its binary value)."""
     if isinstance(value, Fraction):
@@ -98,8 +92,12 @@ def exact_fraction(value: float | Fraction) -> Fraction:
 def check_fraction(parameter: str, value: float) -> Fraction:
     """A holdout or arm fraction in (0, 1), as an exact fraction."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise parameter_error(
-            parameter, "in (0, 1)", value, "A holdout of 0 or 1 leaves nothing to compare"
+        raise ParameterError(
+            parameter,
+            "must be in (0, 1)",
+            value,
+            fix="A holdout of 0 or 1 leaves nothing to compare",
+            owner="design",
         )
     return exact_fraction(value)
 
@@ -107,15 +105,24 @@ def check_fraction(parameter: str, value: float) -> Fraction:
 def check_rate(parameter: str, value: float) -> float:
     """A baseline response rate in (0, 1)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise parameter_error(parameter, "a response rate in (0, 1)", value, "e.g. --baseline 0.03")
+        raise ParameterError(
+            parameter, "must be a response rate in (0, 1)", value, example=0.03, owner="design"
+        )
     return float(value)
 
 
-def check_experiment_name(name: str) -> str:
-    """Experiment names become folder names: letters, digits, ``_``, ``-`` and ``.`` only."""
+def check_experiment_name(name: str, parameter: str = "name") -> str:
+    """Experiment names become folder names: letters, digits, ``_``, ``-`` and ``.`` only.
+
+    ``parameter``: the one that gave the name, when not design's ``name`` (a folder's name).
+    """
     if not isinstance(name, str) or not _NAME_PATTERN.match(name):
-        raise parameter_error(
-            "name", "letters, digits, '_', '-' or '.' (starting with a letter or digit)", name
+        raise ParameterError(
+            parameter,
+            f"must {'be' if parameter == 'name' else 'have a name of'} letters, digits, '_', '-'"
+            " or '.' (starting with a letter or digit)",
+            name,
+            owner="design" if parameter == "name" else None,
         )
     return name
 
@@ -134,27 +141,38 @@ def base_fractions(
         control = check_fraction("holdout", DEFAULT_HOLDOUT if holdout is None else holdout)
         return {control_arm: control, send_arm: 1 - control}
     if len(arms) < 2:
-        raise parameter_error("arms", "at least two arms", dict(arms), "e.g. control=0.1,send=0.9")
-    if control_arm not in arms:
-        raise parameter_error(
+        raise ParameterError(
             "arms",
-            f"a mapping that includes the control arm '{control_arm}'",
+            "must be at least two arms",
+            dict(arms),
+            fix="e.g. control=0.1,send=0.9",
+            owner="design",
+        )
+    if control_arm not in arms:
+        raise ParameterError(
+            "arms",
+            f"must be a mapping that includes the control arm '{control_arm}'",
             ",".join(arms),
-            "Add it (control=0.1) or name the control arm with --control",
+            fix="Add it (control=0.1) or name the control arm with {control_arm}",
+            owner="design",
         )
     fractions = {name: check_fraction(f"arms[{name}]", value) for name, value in arms.items()}
     total = sum(float(value) for value in fractions.values())
     if abs(total - 1) > FRACTION_TOLERANCE:
-        raise InputError(
-            f"The 'arms' parameter of design must have fractions that sum to 1. Got a sum of "
-            f"{total:g} instead. Use e.g. control=0.1,sms=0.45,edm=0.45"
+        raise ParameterError(
+            "arms",
+            "must have fractions that sum to 1",
+            total,
+            fix="Use e.g. control=0.1,sms=0.45,edm=0.45",
+            owner="design",
         )
     if holdout is not None and exact_fraction(holdout) != fractions[control_arm]:
-        raise parameter_error(
+        raise ParameterError(
             "holdout",
-            f"equal to the control arm's fraction in arms ({float(fractions[control_arm]):g})",
+            f"must equal the control arm's fraction in arms ({float(fractions[control_arm]):g})",
             holdout,
-            "Give the holdout either in --arms or with --holdout, not both",
+            fix="Give the holdout either in {arms} or with {holdout}, not both",
+            owner="design",
         )
     exact_total = sum(fractions.values())  # within the tolerance of 1: rescale to exactly 1
     ordered = {control_arm: fractions[control_arm] / exact_total}

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import ARM, CONTROL_ARM, STRATUM
-from uplift_lab.design_spec import DEFAULT_ALPHA, DEFAULT_POWER, parameter_error
+from uplift_lab.design_spec import DEFAULT_ALPHA, DEFAULT_POWER
+from uplift_lab.errors import ParameterError
 
 OVERALL = "(overall)"
 POWER_COLUMNS = [
@@ -155,11 +156,17 @@ def mde_per_stratum(
 
 def _check_power_parameters(alpha: float, power: float, target_lift: float | None) -> None:
     if not 0 < alpha < 1:
-        raise parameter_error("alpha", "in (0, 1)", alpha)
+        raise ParameterError("alpha", "must be in (0, 1)", alpha, owner="design")
     if not 0 < power < 1:
-        raise parameter_error("power", "in (0, 1)", power)
+        raise ParameterError("power", "must be in (0, 1)", power, owner="design")
     if target_lift is not None and not 0 < target_lift < 1:
-        raise parameter_error("target_lift", "in (0, 1) (an absolute lift, e.g. 0.01)", target_lift)
+        raise ParameterError(
+            "target_lift",
+            "must be in (0, 1) (an absolute lift)",
+            target_lift,
+            example=0.01,
+            owner="design",
+        )
 
 
 def _target_warnings(table: pd.DataFrame, target_lift: float | None) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
-from uplift_lab.errors import InputError
+from uplift_lab.errors import InputError, ParameterError
 
 RETURNING = "returning"
 NEW = "new"
@@ -83,12 +83,12 @@ def parse_promo_window(text: str) -> PromoWindow:
     return PromoWindow(days[0], days[1])
 
 
-def check_growth(value: float, flag: str = "--growth") -> float:
+def check_growth(value: float, parameter: str = "growth") -> float:
     """A growth rate as a fraction (0.2 = +20%); below -1 would be a negative target."""
     value = float(value)
     if not math.isfinite(value) or value < -1:
-        raise InputError(
-            f"{flag} must be a fraction >= -1 (0.2 for +20%, -1 for nothing). Got {value:g} instead"
+        raise ParameterError(
+            parameter, "must be a fraction >= -1 (0.2 for +20%, -1 for nothing)", value
         )
     return value
 
@@ -186,7 +186,7 @@ def promo_targets(
 ) -> PromoTargets:
     """Returning target = last returning GMV x (1 + growth); new likewise with ``new_growth``."""
     growth = check_growth(growth)
-    new_growth = growth if new_growth is None else check_growth(new_growth, "--new-growth")
+    new_growth = growth if new_growth is None else check_growth(new_growth, "new_growth")
     returning = split.returning.gmv * (1 + growth)
     extra = returning - split.returning.gmv
     per_buyer = split.returning.gmv_per_customer
@@ -364,7 +364,7 @@ def promo_plan(
     """The split, the targets and, with an analyze ``report``, the reach per segment."""
     growth = check_growth(growth)
     if new_growth is not None:
-        check_growth(new_growth, "--new-growth")
+        check_growth(new_growth, "new_growth")
     effects = segment_effects(report, report_source) if report is not None else None
     split = promo_split(orders, window, source)
     targets = promo_targets(split, growth, new_growth)

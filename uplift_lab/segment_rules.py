@@ -12,7 +12,7 @@ import numpy as np
 
 from uplift_lab.contracts import LIFECYCLE_STAGES
 from uplift_lab.cycles import DEFAULT_CYCLE_CUTOFFS
-from uplift_lab.errors import InputError
+from uplift_lab.errors import ParameterError
 from uplift_lab.ranks import smaller_counts
 
 RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
@@ -37,7 +37,7 @@ AUTO_MULTIPLIERS = (1.0, 3.0, 6.0)
 
 @dataclass(frozen=True, slots=True)
 class SegmentConfig:
-    """Options of :func:`segment_customers`; invalid values raise InputError naming the option."""
+    """Options of :func:`segment_customers`; an invalid value raises a ParameterError."""
 
     lookback_days: int = 365
     active_days: int = 30
@@ -61,33 +61,33 @@ class SegmentConfig:
             or list(cutoffs) != sorted(set(cutoffs))
         ):
             _bad_option(
-                "cycle-cutoffs",
-                "be three increasing positive numbers such as 1.5,3,6",
-                ",".join(map(str, cutoffs)),
+                "cycle_cutoffs", "be three increasing positive numbers such as 1.5,3,6", cutoffs
             )
         if self.min_repeat_buyers < 1:
-            _bad_option("min-repeat-buyers", "be at least 1", self.min_repeat_buyers)
+            _bad_option("min_repeat_buyers", "be at least 1", self.min_repeat_buyers)
         if self.lookback_days < 1:
-            _bad_option("lookback-days", "be at least 1", self.lookback_days)
+            _bad_option("lookback_days", "be at least 1", self.lookback_days)
         if self.active_days < 1:
-            _bad_option("active-days", "be at least 1", self.active_days)
+            _bad_option("active_days", "be at least 1", self.active_days)
         if self.silent_days <= self.active_days:
-            _bad_option("silent-days", f"exceed active-days ({self.active_days})", self.silent_days)
+            _bad_option(
+                "silent_days", f"exceed {{active_days}} ({self.active_days})", self.silent_days
+            )
         if self.churn_days <= self.silent_days:
-            _bad_option("churn-days", f"exceed silent-days ({self.silent_days})", self.churn_days)
+            _bad_option(
+                "churn_days", f"exceed {{silent_days}} ({self.silent_days})", self.churn_days
+            )
         if not (self.overdue_factor >= 0 and math.isfinite(self.overdue_factor)):
-            _bad_option("overdue-factor", "be >= 0 (0 turns the rule off)", self.overdue_factor)
+            _bad_option("overdue_factor", "be >= 0 (0 turns the rule off)", self.overdue_factor)
         edges = tuple(self.bands)
         if (
             not edges
             or any(not math.isfinite(e) for e in edges)
             or list(edges) != sorted(set(edges))
         ):
-            _bad_option(
-                "bands", "be increasing numbers such as 10,20,35", ",".join(map(str, edges))
-            )
+            _bad_option("bands", "be increasing numbers such as 10,20,35", edges)
         if not 1 <= self.rfm_high_score <= 5:
-            _bad_option("rfm-high-score", "be between 1 and 5", self.rfm_high_score)
+            _bad_option("rfm_high_score", "be between 1 and 5", self.rfm_high_score)
         if self.consumption_cutoffs is not None:
             cuts = tuple(self.consumption_cutoffs)
             if (
@@ -96,14 +96,14 @@ class SegmentConfig:
                 or list(cuts) != sorted(set(cuts))
             ):
                 _bad_option(
-                    "consumption-cutoffs",
+                    "consumption_cutoffs",
                     "be two increasing AOV amounts such as 50,150 (or 'terciles')",
-                    ",".join(map(str, cuts)),
+                    cuts,
                 )
 
 
-def _bad_option(name: str, rule: str, value: object) -> None:
-    raise InputError(f"--{name} must {rule}; got {value}")
+def _bad_option(parameter: str, rule: str, value: object) -> None:
+    raise ParameterError(parameter, f"must {rule}", value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,9 @@ from uplift_lab.design_spec import (
     DesignSpec,
     check_fraction,
     exact_fraction,
-    parameter_error,
     with_holdout,
 )
-from uplift_lab.errors import input_error
+from uplift_lab.errors import ParameterError, input_error
 
 STRATUM_SEPARATOR = "|"
 MISSING_STRATUM = "(missing)"
@@ -234,7 +233,7 @@ def _keep_segments(
     """The rows of the chosen strata (a mask), their codes renumbered, and the kept strata."""
     segments = list(segments)
     if not segments:
-        raise parameter_error("segments", "a non-empty list", segments)
+        raise ParameterError("segments", "must be a non-empty list", segments, owner="design")
     chosen = sorted(
         {
             i

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab.errors import DataWarning, InputError, input_error
+from uplift_lab.errors import DataWarning, InputError, ParameterError, input_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +45,10 @@ class TimeParsing:
         if self.timezone is not None:
             check_timezone(self.timezone)
         if self.date_format is not None and "%" not in self.date_format:
-            raise InputError(
-                f"--date-format: '{self.date_format}' has no % directive. "
-                "Use strftime codes such as %d/%m/%Y %H:%M"
+            raise ParameterError(
+                "date_format",
+                "must hold strftime codes (a % directive), such as %d/%m/%Y %H:%M",
+                self.date_format,
             )
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from uplift_lab.errors import DataWarning, UpliftLabError
+from uplift_lab.errors import DataWarning, ParameterError, UpliftLabError
 from uplift_lab.report.labels import Lang
 
 console = Console(highlight=False)
@@ -44,7 +44,7 @@ def report_errors(func: F) -> F:
                 warnings.showwarning = _data_warnings_as_lines(warnings.showwarning)
                 return func(*args, **kwargs)
         except UpliftLabError as exc:
-            message = " ".join(str(exc).split())  # always exactly one line
+            message = " ".join(error_message(exc).split())  # always exactly one line
             err_console.print(f"[bold red]error:[/] {escape(message)}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
@@ -52,6 +52,38 @@ def report_errors(func: F) -> F:
             raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# Library parameters whose flag is not "--" + the name with "_" as "-" (an argument in capitals).
+FLAG_OF_PARAMETER = {
+    "control_arm": "--control",  # design
+    "conversion_model": "--model",  # train
+    "n_folds": "--folds",  # train
+    "n_splits": "--splits",  # evaluate
+}
+
+
+def flag_of(parameter: str) -> str:
+    """The flag (or argument) that sets a library parameter: ``margin`` -> ``--margin``.
+
+    An item of a mapping parameter (``arms[control]``) is set by the mapping's flag.
+    """
+    name = parameter.split("[", 1)[0]
+    return FLAG_OF_PARAMETER.get(name, "--" + name.replace("_", "-"))
+
+
+def error_message(exc: UpliftLabError) -> str:
+    """The error as the CLI says it: a ParameterError as "--growth must be RULE. Got VALUE
+    instead." with the example and fix naming flags too; a step's own parameter (``owner``) is
+    still quoted, "--holdout: the 'holdout' parameter of design must be in (0, 1). ...".
+    """
+    if not isinstance(exc, ParameterError):
+        return str(exc)
+    flag = flag_of(exc.parameter)
+    example = None if exc.example is None else f"{flag} {exc.example}"
+    if exc.owner:
+        return f"{flag}: " + exc.sentence(f"the {exc.subject}", example, flag_of)
+    return exc.sentence(flag, example, flag_of)
 
 
 def _data_warnings_as_lines(show_other: Callable[..., None]) -> Callable[..., None]:

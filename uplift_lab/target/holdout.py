@@ -15,7 +15,7 @@ import pandas as pd
 
 from uplift_lab import contracts, design
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, ParameterError, input_error
 
 SEND_LIST_COLUMNS = (
     CUSTOMER_ID,
@@ -59,7 +59,7 @@ def split_holdout(
     segment x channel), then the ``send`` arm is renamed to each stratum's channel.
     """
     if not 0 <= fraction < 1:
-        raise InputError(f"--holdout: must be in [0, 1), got {fraction:g}")
+        raise ParameterError("fraction", "must be in [0, 1)", fraction)
     if len(selected) == 0:
         raise InputError(
             "nothing to send: no eligible customer has a channel with positive expected profit"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError
+from uplift_lab.errors import InputError, ParameterError
 from uplift_lab.target.channels import P_TREATED, UPLIFT_REVENUE, Channel
 from uplift_lab.target.plan import ALL_SEGMENT
 
@@ -47,7 +47,7 @@ def segment_effects(
     the segment ``stage``. Without per-segment comparisons the overall effect holds for all.
     """
     if effect not in SEGMENT_EFFECTS:
-        raise InputError(f"--segment-effect: expected estimate or ci_low, got '{effect}'")
+        raise ParameterError("effect", "must be 'estimate' or 'ci_low'", effect)
     by_name = {c.name: c for c in channels}
     rows = []
     comparisons = analysis.get("comparisons") or []

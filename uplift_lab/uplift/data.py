@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, ParameterError, input_error
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift.features import (
     FeatureChoice,
@@ -398,7 +398,7 @@ def experiment_training_data(
     from uplift_lab.segment import segment_customers
 
     if window_days <= 0:
-        raise input_error(source, f"--window-days must be positive, got {window_days}")
+        raise ParameterError("window_days", "must be positive", window_days)
     before = orders[orders["order_time"] < start]
     if events is not None:
         events = events[events["event_time"] < start]

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from uplift_lab.contracts import check_labels, numeric_column, require_columns
-from uplift_lab.errors import input_error
+from uplift_lab.errors import ParameterError, input_error
 from uplift_lab.uplift.baselines import (
     BASELINE_LABELS,
     PURCHASE_PROBABILITY,
@@ -428,7 +428,7 @@ def _evaluation_folds(
         folds = pd.factorize(data[fold_col], sort=True)[0]
         return folds, f"held-out folds in column '{fold_col}'"
     if not 2 <= n_splits <= len(data) // 2:
-        raise input_error("--splits", f"must be between 2 and {len(data) // 2}", f"Got {n_splits}")
+        raise ParameterError("n_splits", f"must be between 2 and {len(data) // 2}", n_splits)
     folds = _assign_folds(is_treated, outcome, n_splits, seed)
     return folds, f"{n_splits} random parts of the held-out data (seed {seed})"
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import __version__
-from uplift_lab.errors import input_error
+from uplift_lab.errors import ParameterError, input_error
 from uplift_lab.uplift.calibration import calibrate_held_out
 from uplift_lab.uplift.data import TrainingData
 from uplift_lab.uplift.features import FeatureSpec
@@ -179,12 +179,14 @@ def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
 
 
 def _candidates(
-    choice: str, kinds: Sequence[str], option: str, auto: Sequence[str]
+    choice: str, kinds: Sequence[str], parameter: str, auto: Sequence[str]
 ) -> tuple[str, ...]:
     if choice == "auto":
         return tuple(auto)
     if choice not in kinds:
-        raise input_error(option, f"unknown model '{choice}'", f"Use auto or {', '.join(kinds)}")
+        raise ParameterError(
+            parameter, f"must be 'auto' or one of {', '.join(kinds)}", choice, example="auto"
+        )
     return (choice,)
 
 
@@ -212,13 +214,13 @@ def train_uplift_model(
     settings = settings or LightGBMSettings()
     _check_value_per_conversion(value_per_conversion, data)
     if n_folds < 2:
-        raise input_error("--folds", f"must be at least 2, got {n_folds}")
+        raise ParameterError("n_folds", "must be at least 2", n_folds)
     if final not in FINAL_MODELS:
-        raise input_error("--final", f"must be one of {', '.join(FINAL_MODELS)}, got '{final}'")
+        raise ParameterError("final", f"must be one of {', '.join(FINAL_MODELS)}", final)
     conversion_kinds = _candidates(
-        conversion_model, CONVERSION_KINDS, "--model", AUTO_CONVERSION_KINDS
+        conversion_model, CONVERSION_KINDS, "conversion_model", AUTO_CONVERSION_KINDS
     )
-    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "--revenue-model", AUTO_REVENUE_KINDS)
+    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "revenue_model", AUTO_REVENUE_KINDS)
     if data.revenue is None:
         revenue_kinds = ()
     matrix = data.matrix()
@@ -406,7 +408,7 @@ def _check_value_per_conversion(value: float | None, data: TrainingData) -> None
     if value is None:
         return
     if not np.isfinite(value) or value <= 0:
-        raise input_error("--value-per-conversion", f"must be a positive amount, got {value:g}")
+        raise ParameterError("value_per_conversion", "must be a positive amount", value)
     if data.revenue is not None:
         raise input_error(
             "--value-per-conversion",

@@ -25,7 +25,7 @@ from uplift_lab.campaign_import import (
     imported_metadata,
 )
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.errors import InputError
+from uplift_lab.errors import InputError, ParameterError
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.workflows.experiment_folder import refuse_existing, write_folder
 
@@ -55,7 +55,7 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
 
 def _check_window(window_days: int) -> int:
     if isinstance(window_days, bool) or int(window_days) != window_days or window_days < 1:
-        raise InputError(f"--window-days must be a whole number >= 1. Got {window_days} instead")
+        raise ParameterError("window_days", "must be a whole number >= 1", window_days)
     return int(window_days)
 
 

@@ -52,7 +52,7 @@ def plan_files(
     window = parse_promo_window(promo)  # cheap checks before reading anything
     check_growth(growth)
     if new_growth is not None:
-        check_growth(new_growth, "--new-growth")
+        check_growth(new_growth, "new_growth")
     io.refuse_existing_folder(out, force=force)
     report = io.read_json(analysis) if analysis is not None else None
     inputs = inputs or resolve_inputs()

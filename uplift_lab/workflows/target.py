@@ -15,7 +15,7 @@ import pandas as pd
 
 from uplift_lab import contracts, design, io
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, ParameterError, input_error
 from uplift_lab.policy import PolicyValue, validate_past_campaign
 from uplift_lab.report import target_report
 from uplift_lab.target import (
@@ -230,7 +230,7 @@ def _check_options(
             "Add --experiment experiments/NAME (or --holdout 0 to send to everyone selected)"
         )
     if experiment is not None:
-        design.check_experiment_name(experiment.name)
+        design.check_experiment_name(experiment.name, "experiment")
         if experiment.exists() and (not experiment.is_dir() or any(experiment.iterdir())):
             if not files.force:
                 raise input_error(
@@ -239,10 +239,10 @@ def _check_options(
                     "Use --force to replace it, or another --experiment",
                 )
     if options.policy not in POLICIES:
-        raise InputError(f"--policy: expected model or segments, got '{options.policy}'")
+        raise ParameterError("policy", "must be 'model' or 'segments'", options.policy)
     if options.segment_effect not in SEGMENT_EFFECTS:
-        raise InputError(
-            f"--segment-effect: expected estimate or ci_low, got '{options.segment_effect}'"
+        raise ParameterError(
+            "segment_effect", "must be 'estimate' or 'ci_low'", options.segment_effect
         )
     if options.policy == "model" and files.scores is None and table is None:
         raise InputError(

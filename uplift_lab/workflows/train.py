@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import ParameterError, input_error
 from uplift_lab.uplift import guardrails
 from uplift_lab.uplift.data import TrainingData
 from uplift_lab.uplift.models import LightGBMSettings
@@ -102,7 +102,7 @@ def read_training_data(
 def check_train_output(out: Path, options: TrainOptions, *, force: bool = False) -> None:
     """The cheap checks before reading anything: the options and the output folder."""
     if options.max_rounds < 1:
-        raise input_error("--max-rounds", f"must be at least 1, got {options.max_rounds}")
+        raise ParameterError("max_rounds", "must be at least 1", options.max_rounds)
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not force:
         raise input_error(

@@ -1,0 +1,80 @@
+"""ParameterError: a bad value said in parameter vocabulary, and the CLI's flag wording of it."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from uplift_lab.cli._common import error_message, flag_of
+from uplift_lab.errors import InputError, ParameterError, input_error
+
+
+def test_parameter_error_names_the_parameter_the_rule_and_the_value() -> None:
+    error = ParameterError("margin", "must be in (0, 1] (share of revenue that is profit)", 1.5)
+    assert isinstance(error, InputError) and error.exit_code == 2
+    assert str(error) == (
+        "The 'margin' parameter must be in (0, 1] (share of revenue that is profit). "
+        "Got 1.5 instead."
+    )
+    assert (error.parameter, error.value, error.example) == ("margin", 1.5, None)
+
+
+def test_parameter_error_shows_an_example_and_a_fix_in_parameter_words() -> None:
+    error = ParameterError(
+        "holdout", "must be in (0, 1)", 0.0, example=0.1, fix="Or set {arms}", owner="design"
+    )
+    assert str(error) == (
+        "The 'holdout' parameter of design must be in (0, 1). Got 0.0 instead. "
+        "Use e.g. holdout=0.1. Or set 'arms'."
+    )
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(np.float64(0.25), "0.25"), (np.int64(3), "3"), ("abc", "'abc'"), (True, "True")],
+)
+def test_values_are_shown_plainly(value, shown) -> None:
+    assert str(ParameterError("x", "must be fine", value)).endswith(f"Got {shown} instead.")
+
+
+def test_the_cli_says_the_flag_instead_of_the_parameter() -> None:
+    error = ParameterError("batch_rows", "must be at least 1", 0, example=10000)
+    assert error_message(error) == (
+        "--batch-rows must be at least 1. Got 0 instead. Use e.g. --batch-rows 10000."
+    )
+
+
+def test_the_cli_keeps_a_steps_own_parameter_quoted_and_names_the_flags_of_the_fix() -> None:
+    error = ParameterError("holdout", "must be in (0, 1)", 1.5, fix="Or set {arms}", owner="design")
+    assert error_message(error) == (
+        "--holdout: the 'holdout' parameter of design must be in (0, 1). Got 1.5 instead. "
+        "Or set --arms."
+    )
+
+
+@pytest.mark.parametrize(
+    "parameter, flag",
+    [
+        ("window_days", "--window-days"),
+        ("n_folds", "--folds"),
+        ("n_splits", "--splits"),
+        ("conversion_model", "--model"),
+        ("control_arm", "--control"),
+        ("arms[control]", "--arms"),
+    ],
+)
+def test_flag_of_a_parameter(parameter, flag) -> None:
+    assert flag_of(parameter) == flag
+
+
+def test_other_input_errors_are_said_as_they_are() -> None:
+    error = input_error("orders.csv", "missing column 'amount'", "Map it with --amount-col")
+    assert error_message(error) == str(error)
+
+
+def test_a_parameter_error_survives_pickling_with_its_parts() -> None:
+    error = ParameterError("alpha", "must be in (0, 1)", 1.5, example=0.05, owner="design")
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) and error_message(copy) == error_message(error)
