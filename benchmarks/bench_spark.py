@@ -91,8 +91,8 @@ def main() -> None:
         parser.error(f"--steps: unknown {', '.join(unknown)}; choose from {', '.join(STEPS)}")
 
     from uplift_lab import analyze
-    from uplift_lab.spark.analyze import analyze_experiment_spark
     from uplift_lab.spark.session import spark_session
+    from uplift_lab.workflows.analyze_command import analyze_folder_on_spark
     from uplift_lab.workflows.design import create_experiment, create_experiment_spark
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,7 +109,7 @@ def main() -> None:
         if "design" in steps or "analyze" in steps:
             _design(root, spark, source, create_experiment, create_experiment_spark)
         if "analyze" in steps:
-            _analyze(root, spark, analyze, analyze_experiment_spark)
+            _analyze(root, spark, analyze, analyze_folder_on_spark)
         if "score" in steps:
             _score(root, spark, source, args.seed)
         if "target" in steps:
@@ -131,9 +131,8 @@ def _design(root: Path, spark, source: Path, create_experiment, create_experimen
     print(f"  assignment byte-identical: {same}")
 
 
-def _analyze(root: Path, spark, analyze, analyze_experiment_spark) -> None:
+def _analyze(root: Path, spark, analyze, analyze_folder_on_spark) -> None:
     from uplift_lab.workflows.analyze import analyze_experiment_folder
-    from uplift_lab.workflows.experiment_folder import load_experiment
 
     print("analyze (14-day window from the orders)")
     settings = analyze.AnalysisOptions(control="", costs={"send": 0.05}, margin=0.3)
@@ -141,8 +140,8 @@ def _analyze(root: Path, spark, analyze, analyze_experiment_spark) -> None:
     run = {"start": START.date().isoformat(), "window_days": 14}
     duck = timed("duckdb", lambda: analyze_experiment_folder(
         root / "e_duck", orders, settings, **run))  # fmt: skip
-    on_spark = timed("spark", lambda: analyze_experiment_spark(
-        spark, load_experiment(root / "e_duck"), orders, settings, **run))  # fmt: skip
+    on_spark = timed("spark", lambda: analyze_folder_on_spark(
+        spark, root / "e_duck", orders, settings, **run))  # fmt: skip
     gap = max(
         abs(a.conversion.difference - b.conversion.difference)
         for a, b in zip(duck.comparisons, on_spark.comparisons, strict=True)

@@ -42,9 +42,9 @@ def shop_scores(shop) -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture()
 def small_buckets(monkeypatch):
     """Buckets of ~40 options, so the threshold, the boundary and the fill all take part."""
-    from uplift_lab.spark import target as spark_target
+    from uplift_lab.spark import target_solver
 
-    monkeypatch.setattr(spark_target, "ROWS_PER_BUCKET", 40)
+    monkeypatch.setattr(target_solver, "ROWS_PER_BUCKET", 40)
 
 
 def _plans(spark, shop_scores, config, partitions: int = 3):

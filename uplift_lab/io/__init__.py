@@ -10,7 +10,9 @@ temporary file next to the target and renames it, so a failed run never leaves h
 Callers import this package (``from uplift_lab import io``); its modules are
 :mod:`~uplift_lab.io.tables` (whole tables), :mod:`~uplift_lab.io.stream` (batches, Parquet
 footers), :mod:`~uplift_lab.io.excel`, :mod:`~uplift_lab.io.documents` (JSON, TOML) and
-:mod:`~uplift_lab.io.files` (atomic files and folders, hashes).
+:mod:`~uplift_lab.io.files` (atomic files and folders, hashes). The readers of ``--engine
+spark``, :mod:`~uplift_lab.io.spark`, need pyspark: that module is imported by itself
+(``from uplift_lab.io import spark as spark_io``), never by this package.
 """
 
 from __future__ import annotations

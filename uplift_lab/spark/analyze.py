@@ -12,7 +12,9 @@ The response window is :func:`uplift_lab.outcomes.outcomes_from_orders`' definit
 ``[start, start + window_days)``; revenue the net sum of amounts, orders the non-negative rows,
 converted = at least one order. Order files are read with their canonical columns
 (customer_id, order_time, amount); presets, column maps, status/refund rules and time-zone
-options are refused with one line (use --engine duckdb for shop exports).
+options are refused with one line (use --engine duckdb for shop exports). The outcomes come
+in as a Spark frame, read by :mod:`uplift_lab.workflows.analyze_command` through
+:mod:`uplift_lab.io.spark`; the experiment as the workflow loaded and checked it.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from uplift_lab import analysis_inputs, cells_sql, contracts
 from uplift_lab import analyze as single
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import input_error
 from uplift_lab.experiment import Experiment
+from uplift_lab.orders import OrderCounting
 from uplift_lab.outcomes import (
     CONVERTED,
     COVARIATE,
@@ -39,7 +44,6 @@ from uplift_lab.outcomes import (
     SEGMENT,
     window_coverage_notice,
 )
-from uplift_lab.spark import io as spark_io
 
 PRE_PERIOD_DAYS = 365
 _DAY = "ul_day"
@@ -57,7 +61,7 @@ _CELL_FACTS = {
 }
 
 
-def _assignment(spark: Any, experiment: Experiment) -> tuple[Any, dict, list[str]]:
+def _assignment(spark: SparkSession, experiment: Experiment) -> tuple[DataFrame, dict, list[str]]:
     """The experiment's assignment as a Spark frame (checked like analyze reads it)."""
     folder = experiment.path
     assignment, meta = experiment.assignment, dict(experiment.meta)
@@ -75,11 +79,9 @@ def _assignment(spark: Any, experiment: Experiment) -> tuple[Any, dict, list[str
 
 
 def _window_outcomes(
-    orders: Any, start: pd.Timestamp, window_days: int, source: object
-) -> tuple[Any, Any, dict]:
+    orders: DataFrame, start: pd.Timestamp, window_days: int, source: object
+) -> tuple[DataFrame, DataFrame, dict]:
     """Per customer converted/revenue/orders in the window, first-order days, and the notes."""
-    from pyspark.sql import functions as F
-
     kinds = dict(orders.dtypes)
     if kinds.get(ORDER_TIME) not in ("timestamp", "timestamp_ntz", "date"):
         raise input_error(
@@ -113,23 +115,19 @@ def _window_outcomes(
     return per_customer, in_window, notes
 
 
-def _pre_revenue(orders: Any, start: pd.Timestamp) -> Any:
+def _pre_revenue(orders: DataFrame, start: pd.Timestamp) -> DataFrame:
     """Net revenue per customer in the 365 days before ``start`` (the CUPED covariate)."""
-    from pyspark.sql import functions as F
-
     time = F.col(ORDER_TIME).cast("timestamp")
     begin = F.lit((start - pd.Timedelta(days=PRE_PERIOD_DAYS)).to_pydatetime()).cast("timestamp")
     before = orders.where((time >= begin) & (time < F.lit(start.to_pydatetime())))
     return before.groupBy(CUSTOMER_ID).agg(F.sum(F.col(AMOUNT).cast("double")).alias(COVARIATE))
 
 
-def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict, int, pd.Series]:
+def _order_counting(
+    orders: DataFrame, source: object, window_rows: Column
+) -> tuple[dict, int, pd.Series]:
     """Without rules every row counts: the notes ``load_orders`` gives, after its checks that
     every amount is present, finite and not negative (refund rows need --engine duckdb)."""
-    from pyspark.sql import functions as F
-
-    from uplift_lab.orders import OrderCounting
-
     amount = F.col(AMOUNT).cast("double")
     row = orders.agg(
         window_rows.alias("window_rows"),
@@ -154,7 +152,7 @@ def _order_counting(orders: Any, source: object, window_rows: Any) -> tuple[dict
     return counting.to_json(), int(row["window_rows"] or 0), last
 
 
-def _check_orders(orders: Any, source: object) -> None:
+def _check_orders(orders: DataFrame, source: object) -> None:
     names = orders.columns
     missing = [c for c in (CUSTOMER_ID, ORDER_TIME, AMOUNT) if c not in names]
     if missing:
@@ -167,13 +165,13 @@ def _check_orders(orders: Any, source: object) -> None:
         )
 
 
-def _cells(spark: Any, units: Any, measures: list[str]) -> tuple[dict, dict]:
+def _cells(units: DataFrame, measures: list[str]) -> tuple[dict, dict]:
     """CellStats per (segment, arm), and the counts the notes and the whale share need, from
     :func:`uplift_lab.cells_sql.cells_query` (the query DuckDB runs for the per-customer path)
     over the full join of assignment and outcomes (the group with no segment holds the outcome
     rows of customers outside the experiment)."""
     query = cells_sql.cells_query("{units}", measures, extra=_CELL_FACTS)
-    frame = spark.sql(query, units=units).toPandas()
+    frame = units.sparkSession.sql(query, units=units).toPandas()
     cells = {}
     facts = {"unknown": 0, "without_outcome": 0, "negative": 0, "positive": 0, "total": 0.0}
     for row in frame.to_dict("records"):
@@ -187,10 +185,8 @@ def _cells(spark: Any, units: Any, measures: list[str]) -> tuple[dict, dict]:
     return cells, facts
 
 
-def _whale_share(units: Any, positive: int, total: float) -> float:
+def _whale_share(units: DataFrame, positive: int, total: float) -> float:
     """:func:`uplift_lab.stats.top_share` of revenue (top 1% of positive values) in Spark."""
-    from pyspark.sql import functions as F
-
     if not positive:
         return math.nan
     k = max(1, math.ceil(single.WHALE_TOP_FRACTION * positive))
@@ -198,10 +194,8 @@ def _whale_share(units: Any, positive: int, total: float) -> float:
     return float(sum(row[0] for row in top.collect()) / total)
 
 
-def _daily(units: Any, cells: dict, arms: list[str], days: int) -> pd.DataFrame:
+def _daily(units: DataFrame, cells: dict, arms: list[str], days: int) -> pd.DataFrame:
     """Cumulative conversion rate per arm by day of the window (first orders only)."""
-    from pyspark.sql import functions as F
-
     sizes: dict[str, int] = {}
     for (_, arm), cell in cells.items():
         sizes[arm] = sizes.get(arm, 0) + cell.n
@@ -224,25 +218,8 @@ def _daily(units: Any, cells: dict, arms: list[str], days: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analyze_experiment_spark(
-    spark: Any,
-    experiment: Experiment,
-    outcomes_path: Path | None,
-    options: single.AnalysisOptions,
-    *,
-    table: str | None = None,
-    start: str | None = None,
-    window_days: int | None = None,
-    conversion_col: str = CONVERTED,
-    revenue_col: str | None = REVENUE,
-    customer_col: str = CUSTOMER_ID,
-    covariate: str | None = None,
-    encoding: str | None = None,
-) -> single.Analysis:
-    """:func:`uplift_lab.workflows.analyze.analyze_experiment_folder` with the outcomes read
-    and reduced by Spark (``outcomes_path`` a file or folder, or warehouse ``table``);
-    ``experiment`` is the folder as the workflow read and checked it."""
-    folder = experiment.path
+def check_spark_options(options: single.AnalysisOptions, folder: object) -> None:
+    """Refuse the options Spark does not compute (before any outcome is read)."""
     if options.cap_quantile is not None:
         raise input_error(
             folder,
@@ -250,14 +227,27 @@ def analyze_experiment_spark(
             "customer's revenue)",
             "Leave it out, or use --engine duckdb",
         )
-    assignment, meta, arms_in_folder = _assignment(spark, experiment)
+
+
+def analyze_experiment_spark(
+    experiment: Experiment,
+    outcomes: DataFrame,
+    options: single.AnalysisOptions,
+    *,
+    source: str,
+    start: str | None = None,
+    window_days: int | None = None,
+    conversion_col: str = CONVERTED,
+    revenue_col: str | None = REVENUE,
+    covariate: str | None = None,
+) -> single.Analysis:
+    """:func:`uplift_lab.analyze.analyze_cells` of ``experiment`` (the folder as the workflow
+    read and checked it) against ``outcomes``, a Spark frame with text ``customer_id`` (a
+    per-customer table or an orders log, which errors call ``source``), reduced by Spark."""
+    folder = experiment.path
+    check_spark_options(options, folder)
+    assignment, meta, arms_in_folder = _assignment(outcomes.sparkSession, experiment)
     options, from_campaign = _options_from_design(options, meta, set(arms_in_folder))
-    source = spark_io.input_label(outcomes_path, table)
-    outcomes = spark_io.read_frame(
-        spark, outcomes_path, table=table, string_columns=[customer_col], encoding=encoding
-    )
-    if customer_col != CUSTOMER_ID and customer_col in outcomes.columns:
-        outcomes = outcomes.drop(CUSTOMER_ID).withColumnRenamed(customer_col, CUSTOMER_ID)
     notes: dict[str, object] = {"input": str(folder), "outcomes": source}
     if from_campaign:
         notes["money_assumptions_from_design_json"] = ", ".join(from_campaign)
@@ -268,7 +258,7 @@ def analyze_experiment_spark(
     notes.update(read.notes)
     units, has_revenue = _units(assignment, read.per_customer, read.covariate)
     try:
-        cells, facts = _reduce(spark, units, options, has_revenue, read.daily_days, notes)
+        cells, facts = _reduce(units, options, has_revenue, read.daily_days, notes)
     finally:
         units.unpersist()
     analysis_inputs.check_arms(
@@ -312,19 +302,21 @@ def _options_from_design(
 class _ReadOutcomes:
     """Per-customer outcomes as Spark read them, with what the report says of them."""
 
-    per_customer: Any
+    per_customer: DataFrame
     notes: dict
-    covariate: Any = None  # pre-period revenue per customer (orders + --covariate pre_revenue)
+    covariate: DataFrame | None = None  # pre-period revenue (orders + --covariate pre_revenue)
     coverage: Any = None  # the notice when the orders end inside the response window
     daily_days: int | None = None  # the response window, for the daily curve (orders only)
 
 
 def _flat_outcomes(
-    outcomes: Any, source: str, conversion_col: str, revenue_col: str | None, covariate: str | None
+    outcomes: DataFrame,
+    source: str,
+    conversion_col: str,
+    revenue_col: str | None,
+    covariate: str | None,
 ) -> _ReadOutcomes:
     """A per-customer outcomes table: 0/1 conversion, optional revenue and covariate columns."""
-    from pyspark.sql import functions as F
-
     if revenue_col is None and REVENUE in outcomes.columns:
         revenue_col = REVENUE
     for column in [CUSTOMER_ID] + ([revenue_col] if revenue_col else []):
@@ -349,7 +341,7 @@ def _flat_outcomes(
 
 
 def _order_outcomes(
-    outcomes: Any,
+    outcomes: DataFrame,
     source: str,
     meta: dict,
     start: str | None,
@@ -382,10 +374,10 @@ def _order_outcomes(
     return _ReadOutcomes(per_customer, notes, covariate_frame, coverage, window)
 
 
-def _units(assignment: Any, per_customer: Any, covariate_frame: Any) -> tuple[Any, bool]:
+def _units(
+    assignment: DataFrame, per_customer: DataFrame, covariate_frame: DataFrame | None
+) -> tuple[DataFrame, bool]:
     """Every assigned and every outcome customer in one cached frame (missing outcomes 0)."""
-    from pyspark.sql import functions as F
-
     has_revenue = REVENUE in per_customer.columns
     if not has_revenue:
         per_customer = per_customer.withColumn(REVENUE, F.lit(0.0))
@@ -404,18 +396,15 @@ def _units(assignment: Any, per_customer: Any, covariate_frame: Any) -> tuple[An
 
 
 def _reduce(
-    spark: Any,
-    units: Any,
+    units: DataFrame,
     options: single.AnalysisOptions,
     has_revenue: bool,
     daily_days: int | None,
     notes: dict,
 ) -> tuple[dict, single.RowFacts]:
     """The cells (the shared SQL) and the row facts Spark can give; counts go into ``notes``."""
-    from pyspark.sql import functions as F
-
     measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
-    cells, facts_by_cell = _cells(spark, units, measures)
+    cells, facts_by_cell = _cells(units, measures)
     notes["unknown_customers_ignored"] = facts_by_cell["unknown"]
     notes["customers_without_outcome_counted_as_zero"] = facts_by_cell["without_outcome"]
     if has_revenue:

@@ -19,7 +19,8 @@ The definition is :mod:`uplift_lab.design`'s, expressed once and shared where it
 
 Only the assignment itself (customer_id, stratum, arm) comes to the driver, because the
 experiment folder holds it as one Parquet file (:mod:`uplift_lab.experiment`; reading the input
-and writing the folder is :func:`uplift_lab.workflows.design.create_experiment_spark`'s).
+and writing the folder is :func:`uplift_lab.workflows.design.create_experiment_spark`'s, which
+opens the customers through :mod:`uplift_lab.io.spark`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
 
 from uplift_lab.balance import SMD_THRESHOLD, BalanceReport, balance_from_moments
 from uplift_lab.contracts import ARM, CUSTOMER_ID, STRATUM
@@ -46,7 +49,6 @@ from uplift_lab.design import (
 )
 from uplift_lab.design_spec import DesignSpec, base_fractions, resolve_spec
 from uplift_lab.errors import input_error
-from uplift_lab.spark import io as spark_io
 from uplift_lab.strata import (
     ALL_CUSTOMERS,
     StratumPlan,
@@ -64,17 +66,13 @@ _RANK = "ul_rank"
 _ENDS = "ul_ends"
 
 
-def hash_column(salt: str) -> Any:
+def hash_column(salt: str) -> Column:
     """First 16 hex digits of ``sha256(salt + ':' + customer_id)`` (orders as the uint64)."""
-    from pyspark.sql import functions as F
-
     return F.substring(F.sha2(F.concat(F.lit(f"{salt}:"), F.col(CUSTOMER_ID)), 256), 1, 16)
 
 
-def _check_ids(frame: Any, source: object) -> None:
+def _check_ids(frame: DataFrame, source: object) -> None:
     """Empty and duplicate ids refused as the DuckDB path does (one Spark pass)."""
-    from pyspark.sql import functions as F
-
     row = frame.agg(
         F.count(F.lit(1)).alias("rows"),
         F.count(F.col(CUSTOMER_ID)).alias("ids"),
@@ -97,10 +95,16 @@ def _check_ids(frame: Any, source: object) -> None:
         )
 
 
-def _combinations(frame: Any, strata: Sequence[str]) -> tuple[Any, pd.DataFrame]:
-    """``frame`` with a text key per strata combination, and the combinations with their sizes."""
-    from pyspark.sql import functions as F
+def driver_schema(frame: DataFrame) -> pd.DataFrame:
+    """An empty pandas frame with the columns and dtypes ``frame`` would have on the driver.
 
+    The checks written for pandas (numeric columns, names) run on it unchanged.
+    """
+    return frame.limit(0).toPandas()
+
+
+def _combinations(frame: DataFrame, strata: Sequence[str]) -> tuple[DataFrame, pd.DataFrame]:
+    """``frame`` with a text key per strata combination, and the combinations with their sizes."""
     if strata:
         key = F.to_json(F.struct(*[F.col(c) for c in strata]))
     else:
@@ -112,13 +116,13 @@ def _combinations(frame: Any, strata: Sequence[str]) -> tuple[Any, pd.DataFrame]
 
 
 def assign_spark(
-    frame: Any,
+    frame: DataFrame,
     spec: DesignSpec | None = None,
     *,
     source: object = "customers",
     schema: pd.DataFrame | None = None,
     **changes: Any,
-) -> tuple[Assignment, Any]:
+) -> tuple[Assignment, DataFrame]:
     """:func:`uplift_lab.design.assign` on a Spark DataFrame; also the assigned Spark rows.
 
     The Spark frame returned has the input's columns plus ``stratum``, ``arm`` and the stratum
@@ -127,7 +131,7 @@ def assign_spark(
     """
     spec = resolve_spec(spec, changes)
     strata = tuple(spec.strata)
-    schema = spark_io.empty_like(frame) if schema is None else schema
+    schema = driver_schema(frame) if schema is None else schema
     check_design_columns(schema.columns, strata, source)
     fractions = base_fractions(spec.arms, spec.holdout, spec.control_arm, spec.send_arm)
     salt = default_salt(spec.name) if spec.salt is None else str(spec.salt)
@@ -145,7 +149,7 @@ def assign_spark(
         codes, labels, firsts, spec, fractions=fractions, source=source, weights=weights
     )
     assigned = _assigned_rows(keyed, combos, plan, salt)
-    table = spark_io.to_arrow(assigned.select(CUSTOMER_ID, STRATUM, ARM).orderBy(CUSTOMER_ID))
+    table = assigned.select(CUSTOMER_ID, STRATUM, ARM).orderBy(CUSTOMER_ID).toArrow()
     table = pa.table({name: table.column(name).cast(pa.string()) for name in table.column_names})
     result = Assignment(
         name=spec.name,
@@ -160,11 +164,10 @@ def assign_spark(
     return result, assigned
 
 
-def _assigned_rows(keyed: Any, combos: pd.DataFrame, plan: StratumPlan, salt: str) -> Any:
+def _assigned_rows(
+    keyed: DataFrame, combos: pd.DataFrame, plan: StratumPlan, salt: str
+) -> DataFrame:
     """The kept rows with their stratum, stratum code and arm (rank by hash within stratum)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     ends = arm_rank_ends(plan.counts)
     mapping = pd.DataFrame(
         {
@@ -194,25 +197,21 @@ def _assigned_rows(keyed: Any, combos: pd.DataFrame, plan: StratumPlan, salt: st
     )
 
 
-def _arm_appearance(assigned: Any, arms: Sequence[str]) -> list[str]:
+def _arm_appearance(assigned: DataFrame, arms: Sequence[str]) -> list[str]:
     """Arms in order of first appearance by customer id (as pandas factorizes the assignment)."""
-    from pyspark.sql import functions as F
-
     firsts = assigned.groupBy(ARM).agg(F.min(CUSTOMER_ID).alias("first")).toPandas()
     order = dict(zip(firsts[ARM], firsts["first"], strict=True))
     return sorted((a for a in arms if a in order), key=lambda a: order[a])
 
 
 def balance_spark(
-    assigned: Any,
+    assigned: DataFrame,
     result: Assignment,
     covariates: Sequence[str],
     *,
     threshold: float = SMD_THRESHOLD,
 ) -> BalanceReport:
     """:func:`uplift_lab.design.balance_per_stratum` from moments computed in Spark."""
-    from pyspark.sql import functions as F
-
     labels = list(result.counts)
     arm_labels = _arm_appearance(assigned, result.arms)
     moments: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -250,9 +249,7 @@ def balance_spark(
     )
 
 
-def _column_means(assigned: Any, result: Assignment, column: str) -> dict[str, float]:
-    from pyspark.sql import functions as F
-
+def _column_means(assigned: DataFrame, result: Assignment, column: str) -> dict[str, float]:
     means = assigned.groupBy(_CODE).agg(F.avg(F.col(column).cast("double")).alias("m")).toPandas()
     labels = list(result.counts)
     found = {labels[int(c)]: float(m) for c, m in zip(means[_CODE], means["m"], strict=True)}
@@ -260,7 +257,7 @@ def _column_means(assigned: Any, result: Assignment, column: str) -> dict[str, f
 
 
 def design_experiment_spark(
-    frame: Any,
+    frame: DataFrame,
     spec: DesignSpec | None = None,
     *,
     source: object = "customers",
@@ -269,7 +266,7 @@ def design_experiment_spark(
     """:func:`uplift_lab.design.design_experiment` with a Spark DataFrame of customers."""
     spec = resolve_spec(spec, changes)
     check_design_spec(spec)
-    schema = spark_io.empty_like(frame)
+    schema = driver_schema(frame)
     baseline_column = spec.baseline_column
     chosen = design_covariates(schema, spec.strata, spec.covariates, baseline_column, source)
     result, assigned = assign_spark(frame, spec, source=source, schema=schema)

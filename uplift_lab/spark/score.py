@@ -6,7 +6,8 @@ bytes; each Python worker loads them once, in memory, with
 nothing is unpickled from the folder). ``mapInPandas`` then calls
 :func:`uplift_lab.uplift.scoring.score_frame`, the function ``score`` calls on DuckDB batches, on
 each Arrow batch of a partition: the same code gives the same scores. The scores come back to
-the driver as a DataFrame; :mod:`uplift_lab.workflows.score` writes them.
+the driver as a DataFrame. :mod:`uplift_lab.workflows.score` opens the customers (through
+:mod:`uplift_lab.io.spark`) and writes the scores.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from uplift_lab.errors import input_error
-from uplift_lab.spark import io as spark_io
 from uplift_lab.uplift.data import ROW_ID
 from uplift_lab.uplift.scoring import score_frame, with_reference_date
 from uplift_lab.uplift.store import model_from_files
@@ -39,26 +42,8 @@ def _model_from_files(files: Mapping[str, bytes], as_of: str | None, folder: str
     return _LOADED[key]
 
 
-def score_spark(
-    spark: Any,
-    model: UpliftModel,
-    files: Mapping[str, bytes],
-    customers: Path | None,
-    *,
-    model_dir: Path,
-    table: str | None = None,
-    encoding: str | None = None,
-    as_of: str | None = None,
-) -> pd.DataFrame:
-    """Score customers (a file, folder or warehouse table) with Spark: one row per customer.
-
-    ``model`` is the model loaded (and checked) on the driver, with ``as_of`` applied;
-    ``files`` its folder's files, which travel to the executors. The rows keep the input's
-    order (Spark keeps partition order of a file); ids must be unique, as on DuckDB.
-    """
-    from pyspark.sql import functions as F
-
-    source = spark_io.input_label(customers, table)
+def check_spark_model(model: UpliftModel, model_dir: Path) -> None:
+    """Refuse a model Spark cannot apply (before the customers are read)."""
     if model.id_col == ROW_ID:
         raise input_error(
             model_dir,
@@ -66,10 +51,26 @@ def score_spark(
             "cannot number in a distributed table",
             "Train with --id-col, or use --engine duckdb",
         )
-    text_columns = [model.id_col] + [s.name for s in model.specs if s.kind == "categorical"]
-    frame = spark_io.read_frame(
-        spark, customers, table=table, string_columns=text_columns, encoding=encoding
-    )
+
+
+def score_spark(
+    frame: DataFrame,
+    model: UpliftModel,
+    files: Mapping[str, bytes],
+    *,
+    source: str,
+    model_dir: Path,
+    as_of: str | None = None,
+) -> pd.DataFrame:
+    """Score the customers of ``frame`` (which errors call ``source``) with Spark: one row per
+    customer.
+
+    ``model`` is the model loaded (and checked) on the driver, with ``as_of`` applied;
+    ``files`` its folder's files, which travel to the executors. ``frame`` has the id and the
+    categorical features as text. The rows keep the input's order (Spark keeps partition order
+    of a file); ids must be unique, as on DuckDB.
+    """
+    check_spark_model(model, model_dir)
     features = [spec.name for spec in model.specs]
     missing = [name for name in features if name not in frame.columns]
     if missing:
@@ -98,10 +99,8 @@ def score_spark(
         )
     probe = score_frame(model, frame.limit(10).toPandas(), source)
     schema = pa.Schema.from_pandas(probe, preserve_index=False)
-    from pyspark.sql.pandas.types import from_arrow_schema
-
     spark_schema = from_arrow_schema(schema)
-    shared = spark.sparkContext.broadcast(dict(files))
+    shared = frame.sparkSession.sparkContext.broadcast(dict(files))
     label, folder = str(source), str(model_dir)
 
     def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -110,5 +109,5 @@ def score_spark(
             yield score_frame(scorer, batch, label)
 
     scored = frame.mapInPandas(score_batches, schema=spark_schema)
-    table_out = spark_io.to_arrow(scored).cast(schema)
+    table_out = scored.toArrow().cast(schema)
     return table_out.to_pandas()

@@ -12,17 +12,20 @@ amount refused) and ``--refund-rows``. Times are Parquet/table timestamps or ISO
 times are the shop's wall clock, times with an offset are converted to ``--timezone``. What
 needs the single-machine readers is refused with one line naming it: the presets' text
 cleaning, unpaid rows and line items, ``--date-format``/``--dayfirst``, refunds written as text.
-The customer and event files are read as on DuckDB and handed to Spark.
+The orders come in as a Spark frame (read by :mod:`uplift_lab.workflows.segment` through
+:mod:`uplift_lab.io.spark`, the text columns :func:`order_text_columns` names); the customer and
+event files are read as on DuckDB and handed to Spark.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, input_error
@@ -40,7 +43,6 @@ from uplift_lab.segment import (
     segment_relation,
 )
 from uplift_lab.segment_sql import SPARK
-from uplift_lab.spark import io as spark_io
 
 _TRIM = "^[ \\t\\r\\n\u3000]+|[ \\t\\r\\n\u3000]+$"  # what orders' status rule trims
 _OFFSET = "(Z|[+-][0-9]{2}:?[0-9]{2})$"  # an ISO time with a zone offset
@@ -65,7 +67,7 @@ def check_spark_inputs(source: OrderSource) -> None:
 class SparkConnection:
     """DuckDB's ``register``/``sql(...).to_arrow_table()`` over a SparkSession (temp views)."""
 
-    def __init__(self, spark: Any) -> None:
+    def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -78,12 +80,12 @@ class SparkConnection:
 
 
 class _Collected:
-    def __init__(self, frame: Any) -> None:
+    def __init__(self, frame: DataFrame) -> None:
         self.frame = frame
 
     def to_arrow_table(self) -> pa.Table:
         """The result as DuckDB returns it: timestamps naive (wall clock, session time UTC)."""
-        table = spark_io.to_arrow(self.frame)
+        table = self.frame.toArrow()
         columns = []
         for field, column in zip(table.schema, table.columns, strict=True):
             if pa.types.is_timestamp(field.type) and field.type.tz is not None:
@@ -106,25 +108,33 @@ def _spark_type(kind: pa.DataType) -> str:
     return "string"
 
 
+def order_text_columns(source: OrderSource, *, csv: bool) -> list[str]:
+    """The order columns read as text: ids, status, category (and a CSV's times, parsed here,
+    so an offset or a bad value is seen)."""
+    rules = source.rules
+    text = [source.customer_col, rules.status_col, source.category_col or CATEGORY]
+    text += [source.order_id_col or ORDER_ID]
+    if csv:
+        text.append(source.time_col)
+    return [t for t in text if t]
+
+
 def segment_on_spark(
-    spark: Any,
-    path: Path | None,
+    orders: DataFrame,
     as_of: pd.Timestamp,
     source: OrderSource,
     *,
-    table: str | None = None,
-    encoding: str | None = None,
+    label: str,
     customers: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
     config: SegmentConfig | None = None,
 ) -> SegmentResult:
-    """:func:`uplift_lab.workflows.segment.segment_files` with the orders (a file, a folder of
-    them, or warehouse ``table``) counted and aggregated by Spark."""
-    from pyspark.sql import functions as F
-
+    """:func:`uplift_lab.workflows.segment.segment_files` with the orders (a Spark frame of a
+    file, a folder of them or a warehouse table, which errors call ``label``) counted and
+    aggregated by Spark."""
     check_spark_inputs(source)
-    label = spark_io.input_label(path, table)
-    orders = _read_orders(spark, path, table, source, encoding, label)
+    spark = orders.sparkSession
+    orders = _checked_orders(orders, source, label)
     orders = _working_columns(orders, source, label).cache()  # read once, counted many times
     try:
         counted, counting = _counted_orders(orders, source, label)
@@ -149,23 +159,9 @@ def segment_on_spark(
     return replace(result, counting=counting)
 
 
-def _read_orders(
-    spark: Any,
-    path: Path | None,
-    table: str | None,
-    source: OrderSource,
-    encoding: str | None,
-    label: str,
-) -> Any:
-    """The orders as a Spark frame: header names trimmed, every needed column present."""
+def _checked_orders(frame: DataFrame, source: OrderSource, label: str) -> DataFrame:
+    """The orders with their header names trimmed, every needed column present."""
     rules = source.rules
-    text = [source.customer_col, rules.status_col, source.category_col or CATEGORY]
-    text += [source.order_id_col or ORDER_ID]
-    if table is None and spark_io._format_of(Path(path)) == "csv":
-        text.append(source.time_col)  # parsed here, so an offset or a bad value is seen
-    frame = spark_io.read_frame(
-        spark, path, table=table, string_columns=[t for t in text if t], encoding=encoding
-    )
     cleaned = [str(name).strip().strip("\ufeff").strip() for name in frame.columns]
     if len(set(cleaned)) == len(cleaned):
         frame = frame.toDF(*cleaned)
@@ -185,10 +181,8 @@ def _read_orders(
     return frame
 
 
-def _working_columns(orders: Any, source: OrderSource, label: str) -> Any:
+def _working_columns(orders: DataFrame, source: OrderSource, label: str) -> DataFrame:
     """Canonical id, time and amount, and the columns the rules read (working names)."""
-    from pyspark.sql import functions as F
-
     return orders.select(
         F.col(f"`{source.customer_col}`").cast("string").alias(CUSTOMER_ID),
         _order_times(orders, source, label).alias(ORDER_TIME),
@@ -197,11 +191,11 @@ def _working_columns(orders: Any, source: OrderSource, label: str) -> Any:
     )
 
 
-def _counted_orders(orders: Any, source: OrderSource, label: str) -> tuple[Any, OrderCounting]:
+def _counted_orders(
+    orders: DataFrame, source: OrderSource, label: str
+) -> tuple[DataFrame, OrderCounting]:
     """The orders that count (canonical columns) and what the rules did, as load_orders does;
     ``orders`` has the columns of :func:`_working_columns`."""
-    from pyspark.sql import functions as F
-
     rules = source.rules
     frame = orders.withColumn("ul_keep", F.lit(True))
     dropped: dict[str, int] = {}
@@ -233,10 +227,8 @@ def _counted_orders(orders: Any, source: OrderSource, label: str) -> tuple[Any, 
     return counted.select(*canonical), counting
 
 
-def _rule_columns(orders: Any, source: OrderSource) -> list[Any]:
+def _rule_columns(orders: DataFrame, source: OrderSource) -> list[Column]:
     """The status, refund, order id and category columns under working names."""
-    from pyspark.sql import functions as F
-
     rules = source.rules
     columns = []
     if rules.status_col:
@@ -253,11 +245,9 @@ def _rule_columns(orders: Any, source: OrderSource) -> list[Any]:
     return columns
 
 
-def _order_times(orders: Any, source: OrderSource, label: str) -> Any:
+def _order_times(orders: DataFrame, source: OrderSource, label: str) -> Column:
     """Wall-clock timestamps: typed ones as they are, ISO text cast; values with an offset
     (text, or zone-aware Parquet) converted to ``--timezone``, refused without it."""
-    from pyspark.sql import functions as F
-
     name, zone = source.time_col, source.parsing.timezone
     kind = dict(orders.dtypes)[name]
     column = F.col(f"`{name}`")
@@ -280,9 +270,7 @@ def _order_times(orders: Any, source: OrderSource, label: str) -> Any:
     return parsed
 
 
-def _amounts(orders: Any, name: str, label: str) -> Any:
-    from pyspark.sql import functions as F
-
+def _amounts(orders: DataFrame, name: str, label: str) -> Column:
     kind = dict(orders.dtypes)[name]
     if kind == "string" or kind.startswith(("date", "timestamp", "bool")):
         raise input_error(
@@ -293,10 +281,8 @@ def _amounts(orders: Any, name: str, label: str) -> Any:
     return F.col(f"`{name}`").cast("double")
 
 
-def _status_rule(frame: Any, rules: Any) -> tuple[Any, dict[str, int]]:
+def _status_rule(frame: DataFrame, rules: Any) -> tuple[DataFrame, dict[str, int]]:
     """Rows whose (trimmed) status counts, and the rows dropped per status."""
-    from pyspark.sql import functions as F
-
     status = F.regexp_replace(F.col("ul_status"), _TRIM, "")
     listed = list(rules.paid_statuses or rules.excluded_statuses)
     member = status.isin(listed)
@@ -311,10 +297,8 @@ def _status_rule(frame: Any, rules: Any) -> tuple[Any, dict[str, int]]:
     return frame, {row["ul_status"]: int(row["count"]) for row in ordered}
 
 
-def _refund_rule(frame: Any, source: OrderSource, label: str) -> tuple[Any, dict]:
+def _refund_rule(frame: DataFrame, source: OrderSource, label: str) -> tuple[DataFrame, dict]:
     """net = amount - refund; full refunds dropped; bad or excessive refunds refused."""
-    from pyspark.sql import functions as F
-
     kind = dict(frame.dtypes)["ul_refund"]
     if kind == "string" or kind.startswith(("date", "timestamp", "bool")):
         raise input_error(
@@ -364,11 +348,9 @@ def _refund_rule(frame: Any, source: OrderSource, label: str) -> tuple[Any, dict
     }
 
 
-def _validate(counted: Any, source: OrderSource, label: str) -> None:
+def _validate(counted: DataFrame, source: OrderSource, label: str) -> None:
     """What load_orders refuses among the counted rows: empty ids or times, missing, infinite
     or (undeclared) negative amounts, repeated order ids."""
-    from pyspark.sql import functions as F
-
     amount = F.col(AMOUNT)
     checks = [
         F.count_if(F.col(CUSTOMER_ID).isNull() | (F.col(CUSTOMER_ID) == "")).alias("ids"),

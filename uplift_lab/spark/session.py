@@ -105,7 +105,7 @@ def spark_session(master: str = DEFAULT_MASTER, **conf: str) -> Any:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.adaptive.enabled": "true",
-        "spark.sql.legacy.parquet.nanosAsLong": "true",  # pandas' timestamps (see spark.io)
+        "spark.sql.legacy.parquet.nanosAsLong": "true",  # pandas' timestamps (see io.spark)
         "spark.driver.extraJavaOptions": "-Dderby.system.home=/tmp/uplift-lab-derby",
         **conf,
     }

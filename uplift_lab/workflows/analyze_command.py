@@ -12,7 +12,7 @@ from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
 from uplift_lab.errors import InputError
-from uplift_lab.outcomes import CONVERTED
+from uplift_lab.outcomes import CONVERTED, REVENUE
 from uplift_lab.timeparse import TimeParsing
 from uplift_lab.workflows.analyze import FlatColumns, analyze_cells_file, analyze_flat_file
 from uplift_lab.workflows.experiment_folder import load_experiment
@@ -153,7 +153,6 @@ def _order_inputs(request: AnalyzeRequest) -> InputSpec:
 
 def _analyze_on_spark(spark: Any, request: AnalyzeRequest, options: AnalysisOptions) -> Analysis:
     """--engine spark: an experiment folder and its outcomes (a file, folder or --table)."""
-    from uplift_lab.spark.analyze import analyze_experiment_spark  # optional: pyspark
     from uplift_lab.spark.session import spark_errors
 
     input_path, outcomes, table = request.input_path, request.outcomes, request.table
@@ -165,9 +164,9 @@ def _analyze_on_spark(spark: Any, request: AnalyzeRequest, options: AnalysisOpti
     if (outcomes is None) == (table is None):
         raise InputError(f"{input_path}: pass the outcomes with --outcomes or --table, one of them")
     with spark_errors(outcomes or f"table {table}"):
-        return analyze_experiment_spark(
+        return analyze_folder_on_spark(
             spark,
-            load_experiment(input_path),
+            input_path,
             outcomes,
             options,
             table=table,
@@ -179,6 +178,47 @@ def _analyze_on_spark(spark: Any, request: AnalyzeRequest, options: AnalysisOpti
             covariate=request.covariate,
             encoding=request.encoding,
         )
+
+
+def analyze_folder_on_spark(
+    spark: Any,
+    folder: Path,
+    outcomes: Path | None,
+    options: AnalysisOptions,
+    *,
+    table: str | None = None,
+    start: str | None = None,
+    window_days: int | None = None,
+    conversion_col: str = CONVERTED,
+    revenue_col: str | None = REVENUE,
+    customer_col: str = CUSTOMER_ID,
+    covariate: str | None = None,
+    encoding: str | None = None,
+) -> Analysis:
+    """:func:`uplift_lab.workflows.analyze.analyze_experiment_folder` with the outcomes
+    (``outcomes`` a file or folder, or warehouse ``table``) read and reduced by Spark
+    (:func:`uplift_lab.spark.analyze.analyze_experiment_spark`)."""
+    from uplift_lab.io import spark as spark_io  # optional: pyspark
+    from uplift_lab.spark.analyze import analyze_experiment_spark, check_spark_options
+
+    experiment = load_experiment(folder)
+    check_spark_options(options, experiment.path)  # refused before the outcomes are read
+    frame = spark_io.read_frame(
+        spark, outcomes, table=table, string_columns=[customer_col], encoding=encoding
+    )
+    if customer_col != CUSTOMER_ID and customer_col in frame.columns:
+        frame = frame.drop(CUSTOMER_ID).withColumnRenamed(customer_col, CUSTOMER_ID)
+    return analyze_experiment_spark(
+        experiment,
+        frame,
+        options,
+        source=spark_io.input_label(outcomes, table),
+        start=start,
+        window_days=window_days,
+        conversion_col=conversion_col,
+        revenue_col=revenue_col,
+        covariate=covariate,
+    )
 
 
 def _analyze_aggregated(request: AnalyzeRequest, options: AnalysisOptions) -> Analysis:

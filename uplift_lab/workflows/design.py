@@ -1,8 +1,8 @@
 """`design`: a customer table -> an experiment folder (assignment.parquet, design.json).
 
-Reads the customers (with DuckDB/pandas, or with Spark for ``--engine spark``) and, with
-``--baseline-from``, a past ``analyze`` report.json; calls the pure step
-(:func:`uplift_lab.design.design_experiment` or
+Reads the customers (with DuckDB/pandas, or with Spark through :mod:`uplift_lab.io.spark` for
+``--engine spark``) and, with ``--baseline-from``, a past ``analyze`` report.json; calls the
+pure step (:func:`uplift_lab.design.design_experiment` or
 :func:`uplift_lab.spark.design.design_experiment_spark`) with one
 :class:`~uplift_lab.design_spec.DesignSpec`; writes the folder through
 :func:`uplift_lab.experiment.write_experiment`. An existing non-empty folder is refused before
@@ -100,7 +100,7 @@ def create_experiment_spark(
     **changes: Any,
 ) -> tuple[ExperimentDesign, dict[str, Any]]:
     """:func:`create_experiment` reading and assigning the customers with Spark."""
-    from uplift_lab.spark import io as spark_io
+    from uplift_lab.io import spark as spark_io  # optional: pyspark
     from uplift_lab.spark.design import design_experiment_spark
 
     spec = resolve_spec(spec, changes)

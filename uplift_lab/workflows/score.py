@@ -53,6 +53,11 @@ def score_customers(
     return score_file(model, customers, out, batch_rows=batch_rows, encoding=encoding, as_of=as_of)
 
 
+def _text_columns(model: UpliftModel) -> list[str]:
+    """The columns read as text: the id and the categorical features."""
+    return [model.id_col] + [s.name for s in model.specs if s.kind == "categorical"]
+
+
 def _feature_columns(model: UpliftModel, customers: Path, encoding: str | None) -> list[str]:
     """The columns read from ``customers``: the id (when there) and the model's features."""
     available = set(io.table_column_names(customers, encoding=encoding))
@@ -98,7 +103,7 @@ def score_file(
     if Path(out).resolve() == Path(customers).resolve():
         raise input_error(out, "--out is the customers file", "Choose another --out")
     columns = _feature_columns(model, customers, encoding)
-    text_columns = [model.id_col] + [s.name for s in model.specs if s.kind == "categorical"]
+    text_columns = _text_columns(model)
 
     written = {"columns": ()}
 
@@ -162,14 +167,19 @@ def score_on_spark(
     Returns (rows, columns). The rows keep the input's order (Spark keeps partition order of a
     file); ids must be unique, as on DuckDB.
     """
-    from uplift_lab.spark.score import score_spark
+    from uplift_lab.io import spark as spark_io  # optional: pyspark
+    from uplift_lab.spark.score import check_spark_model, score_spark
 
     model = load_model(model_dir)  # the driver checks the whole folder first
     if as_of is not None:
         model = with_reference_date(model, as_of)
+    check_spark_model(model, model_dir)
+    frame = spark_io.read_frame(
+        spark, customers, table=table, string_columns=_text_columns(model), encoding=encoding
+    )
     result = score_spark(
-        spark, model, model_files(model_dir), customers, model_dir=model_dir, table=table,
-        encoding=encoding, as_of=as_of,
+        frame, model, model_files(model_dir), source=spark_io.input_label(customers, table),
+        model_dir=model_dir, as_of=as_of,
     )  # fmt: skip
     io.write_table(result, out)
     return len(result), tuple(result.columns)

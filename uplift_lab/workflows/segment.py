@@ -6,8 +6,8 @@ rows of a Parquet file where they are) and, with ``--tags``, adds the rule colum
 file whose id and time columns need no cleaning is aggregated in place: the order rules mark
 the rows that count (:func:`uplift_lab.workflows.orders.count_orders_in_place`) and DuckDB
 reads the ids and times from the file in the same pass as it groups them. With a Spark
-session, the orders are read, counted and aggregated by Spark (:mod:`uplift_lab.spark.segment`),
-the same query.
+session, the orders are read by Spark (:mod:`uplift_lab.io.spark`), then counted and aggregated
+by Spark (:mod:`uplift_lab.spark.segment`), the same query.
 """
 
 from __future__ import annotations
@@ -79,20 +79,8 @@ def segment_files(
         inputs = replace(inputs, orders=replace(inputs.orders, category_col=category_col))
     as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
     if spark is not None:
-        from uplift_lab.spark.segment import check_spark_inputs, segment_on_spark
-
-        check_spark_inputs(inputs.orders)  # refused before any file is read
-        customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
-        result = segment_on_spark(
-            spark,
-            orders_path,
-            as_of,
-            inputs.orders,
-            table=table,
-            encoding=encoding,
-            customers=customers,
-            events=events,
-            config=config,
+        result = _segment_on_spark(
+            spark, orders_path, table, as_of, inputs, customers_path, events_path, encoding, config
         )
     else:
         result = _segment_on_duckdb(
@@ -101,6 +89,43 @@ def segment_files(
     if rules:  # the tags read the segment table only, whichever way the orders were counted
         result = with_tag_rules(result, rules, tags_path)
     return result
+
+
+def _segment_on_spark(
+    spark: Any,
+    orders_path: Path | None,
+    table: str | None,
+    as_of: pd.Timestamp,
+    inputs: InputSpec,
+    customers_path: Path | None,
+    events_path: Path | None,
+    encoding: str | None,
+    config: SegmentConfig,
+) -> SegmentResult:
+    """The orders (a file, a folder of them, or warehouse ``table``) read as a Spark frame and
+    counted and aggregated by Spark (:func:`uplift_lab.spark.segment.segment_on_spark`)."""
+    from uplift_lab.io import spark as spark_io  # optional: pyspark
+    from uplift_lab.spark.segment import check_spark_inputs, order_text_columns, segment_on_spark
+
+    check_spark_inputs(inputs.orders)  # refused before any file is read
+    customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
+    csv = table is None and spark_io.input_format(Path(orders_path)) == "csv"
+    orders = spark_io.read_frame(
+        spark,
+        orders_path,
+        table=table,
+        string_columns=order_text_columns(inputs.orders, csv=csv),
+        encoding=encoding,
+    )
+    return segment_on_spark(
+        orders,
+        as_of,
+        inputs.orders,
+        label=spark_io.input_label(orders_path, table),
+        customers=customers,
+        events=events,
+        config=config,
+    )
 
 
 def _segment_on_duckdb(

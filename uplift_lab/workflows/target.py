@@ -170,7 +170,7 @@ def run_target_spark(
     then the same holdout split and outputs as :func:`run_target`. The options Spark does not
     support (model guardrails, past-campaign checks, extra send-list columns) are refused by
     the CLI before this runs."""
-    from uplift_lab.spark import io as spark_io
+    from uplift_lab.io import spark as spark_io  # optional: pyspark
     from uplift_lab.spark.session import spark_errors
     from uplift_lab.spark.target import plan_campaign_spark
 

@@ -1,24 +1,28 @@
-"""Spark's side of :mod:`uplift_lab.io`: inputs as Spark DataFrames, outputs through io.py.
+"""Spark's readers: inputs of ``--engine spark`` as Spark DataFrames (outputs go through io).
 
 An input is a Parquet or CSV file, a directory of them (what Spark and Hive write), or a
 warehouse table (``--table db.orders``). Identifier columns are read as text, as on DuckDB (a
-CSV's ``007`` stays ``007``). Results come back to the driver as Arrow and are written by
+CSV's ``007`` stays ``007``). The Spark steps (:mod:`uplift_lab.spark`) take the frames these
+readers open and return results to the driver, which the workflows write with
 :mod:`uplift_lab.io` (atomic writes, the same bytes as the DuckDB path).
+
+This module needs pyspark: ``import uplift_lab.io`` never imports it; only the workflows'
+Spark branches do, after :func:`uplift_lab.spark.session.spark_session` has started a session
+(the one place a missing pyspark becomes a one-line error).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet  # noqa: F401  (pa.parquet.read_schema)
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
 
 from uplift_lab.errors import InputError, input_error
-
-TABLE_PREFIX = "table:"  # how a --table name travels where a path would
 
 
 def input_label(path: Path | str | None, table: str | None) -> str:
@@ -26,7 +30,8 @@ def input_label(path: Path | str | None, table: str | None) -> str:
     return f"table {table}" if table else str(path)
 
 
-def _format_of(path: Path) -> str:
+def input_format(path: Path) -> str:
+    """``parquet`` or ``csv``: how Spark reads ``path`` (a file, or a folder of them)."""
     if path.is_dir():
         names = [p.name.lower() for p in path.rglob("*") if p.is_file() and p.name[0] not in "._"]
         if any(name.endswith(".parquet") for name in names):
@@ -49,20 +54,17 @@ def _format_of(path: Path) -> str:
 
 
 def read_frame(
-    spark: Any,
+    spark: SparkSession,
     path: Path | str | None,
     *,
     table: str | None = None,
     string_columns: Sequence[str] = (),
     encoding: str | None = None,
-) -> Any:
+) -> DataFrame:
     """A Spark DataFrame of ``path`` (file or folder) or of warehouse ``table``.
 
     ``string_columns`` are read as text (CSV: not inferred; Parquet/tables: cast).
     """
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
-
     if table:
         try:
             frame = spark.table(table)
@@ -75,7 +77,7 @@ def read_frame(
         path = Path(path)
         if not path.exists():
             raise input_error(path, "does not exist", "Check the path")
-        kind = _format_of(path)
+        kind = input_format(path)
         if kind == "parquet":
             frame = _timestamps_from_nanos(spark.read.parquet(str(path)), path)
         else:
@@ -106,11 +108,9 @@ def _parquet_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*.parquet") if p.name[0] not in "._")
 
 
-def _timestamps_from_nanos(frame: Any, path: Path) -> Any:
+def _timestamps_from_nanos(frame: DataFrame, path: Path) -> DataFrame:
     """Parquet written by pandas stores nanosecond timestamps, which Spark reads as longs
     (``spark.sql.legacy.parquet.nanosAsLong``): turn them back into timestamps (microseconds)."""
-    from pyspark.sql import functions as F
-
     files = _parquet_files(path)
     if not files:
         return frame
@@ -121,16 +121,3 @@ def _timestamps_from_nanos(frame: Any, path: Path) -> Any:
                 micros = F.floor(F.col(field.name) / 1000).cast("long")
                 frame = frame.withColumn(field.name, F.timestamp_micros(micros))
     return frame
-
-
-def empty_like(frame: Any) -> pd.DataFrame:
-    """An empty pandas frame with the columns and dtypes ``frame`` would have on the driver.
-
-    The checks written for pandas (numeric columns, names) run on it unchanged.
-    """
-    return frame.limit(0).toPandas()
-
-
-def to_arrow(frame: Any) -> pa.Table:
-    """Collect a (small or driver-sized) Spark DataFrame as an Arrow table."""
-    return frame.toArrow()
