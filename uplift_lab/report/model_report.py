@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pandas as pd
 
+from uplift_lab.report import uplift_plots
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation
 from uplift_lab.uplift.metrics import metrics_as_row
@@ -260,8 +262,6 @@ def against_best_baseline(evaluation: ModelEvaluation) -> str:
 
 def _figures(evaluation: ModelEvaluation, slug: str) -> list[tuple[str, str, bytes]]:
     """``(file name, caption, png)`` for one outcome (file names end in ``slug``)."""
-    from uplift_lab.report import uplift_plots
-
     best = best_score(evaluation)
     figures = [
         (
@@ -392,8 +392,6 @@ def render_html(
     title: str, context: Sequence[str], sections: Sequence[dict], labels: Labels = EN
 ) -> str:
     """The report as one self-contained HTML page (plots embedded as base64 PNG)."""
-    import jinja2
-
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("uplift_lab", "report/templates"),
         autoescape=True,

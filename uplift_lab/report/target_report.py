@@ -10,6 +10,8 @@ import io as _bytes_io
 import math
 from typing import Any
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from rich import box
@@ -256,11 +258,7 @@ def headline(
 
 def curve_png(plan: CampaignPlan) -> bytes:
     """The profit-vs-budget curve with the chosen budget marked, as PNG bytes."""
-    import matplotlib
-
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     figure, axes = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     axes.plot(plan.curve["budget"], plan.curve["expected_profit"], marker="o", markersize=3)
     sel = plan.selection

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from uplift_lab.uplift.baselines import RANDOM, RFM_RULE
+from uplift_lab.uplift.evaluate import evaluate_held_out
 from uplift_lab.uplift.verdict import NOT_USEFUL
 
 VERDICTS_KEY = "verdicts"
@@ -37,8 +38,6 @@ def chosen_model_verdicts(
     sentence; ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
     paired customer-bootstrap CI (None without RFM columns).
     """
-    from uplift_lab.uplift.evaluate import evaluate_held_out
-
     chosen_columns = {
         f"uplift_{target}__{kind}"
         for choice in cv_metrics["choice"].values()
