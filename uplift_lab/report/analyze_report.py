@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import StringIO
@@ -139,9 +138,8 @@ def _timing_layout(analysis: Analysis, labels: Labels = EN) -> list[tuple[str, A
 
 
 def _clean(value: Any) -> Any:
-    """Make a value JSON-safe: NaN/inf -> None, tuples -> lists, DataFrames -> records."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+    """Plain values: str keys, tuples -> lists, DataFrames -> records (io.write_json then
+    writes NaN and infinities as null)."""
     if isinstance(value, Mapping):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -408,25 +408,19 @@ def render_html(
     )
 
 
-def _json_number(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def evaluation_json(evaluation: ModelEvaluation) -> dict:
-    """JSON-ready summary of one outcome's evaluation (NaN becomes null)."""
+    """The JSON summary of one outcome's evaluation (io.write_json writes NaN as null)."""
     scores = []
     for item in evaluation.scores:
         summary = {
-            metric: {key: _json_number(float(value)) for key, value in row.items()}
+            metric: {key: float(value) for key, value in row.items()}
             for metric, row in item.summary.iterrows()
         }
-        pooled = {key: _json_number(float(v)) for key, v in metrics_as_row(item.pooled).items()}
+        pooled = {key: float(v) for key, v in metrics_as_row(item.pooled).items()}
         bootstrap = {}
         if item.bootstrap is not None:
             bootstrap = {
-                metric: {key: _json_number(float(value)) for key, value in row.items()}
+                metric: {key: float(value) for key, value in row.items()}
                 for metric, row in item.bootstrap.iterrows()
             }
         scores.append(
@@ -438,10 +432,7 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
                 "folds": summary,
                 "pooled": pooled,
                 "pooled_bootstrap_ci": bootstrap,
-                "calibration": [
-                    {key: _json_number(value) for key, value in record.items()}
-                    for record in item.calibration.to_dict(orient="records")
-                ],
+                "calibration": item.calibration.to_dict(orient="records"),
             }
         )
     return {

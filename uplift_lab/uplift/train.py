@@ -53,7 +53,6 @@ from uplift_lab.uplift.predict import predict_arm, predict_learner, predict_valu
 from uplift_lab.uplift.selection import (
     baseline_records,
     best_candidate,
-    json_records,
     score_candidates,
 )
 
@@ -252,12 +251,12 @@ def train_uplift_model(
         cv_metrics={
             "folds": n_folds,
             "choice": choice,
-            # The record lists, not the frames: a frame turns an undefined metric (None) into
-            # NaN, which is not valid JSON (uplift@k when an arm is absent from a top k).
-            "candidates": json_records(records),
+            # The record lists, not the frames (io.write_json writes an undefined metric,
+            # NaN: uplift@k when an arm is absent from a top k, as null).
+            "candidates": records,
             "propensity_auc": aucs,
             "rfm_columns": dict(data.rfm_columns),
-            "baselines": json_records(baseline_list),
+            "baselines": baseline_list,
         },
         meta={"uplift_lab_version": __version__},
         id_kind=data.id_kind,
