@@ -181,7 +181,7 @@ def timing_tables(analysis) -> list[TimingTable]:
 
 def by_time_payload(responses: Sequence[SliceResponse]) -> list[dict[str, Any]]:
     """report.json's ``by_time`` / ``since_send``: every number of each slice
-    (``report_payload`` turns NaN into null with the rest of the report)."""
+    (io.write_json writes NaN as null with the rest of the report)."""
     return [dataclasses.asdict(response) for response in responses]
 
 
