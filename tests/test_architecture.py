@@ -7,6 +7,8 @@ no longer exists, so the list can only shrink.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -116,6 +118,25 @@ def test_the_cycle_finder_finds_a_planted_cycle() -> None:
     graph.add_import(importer="a.c", imported="a.b")
     graph.add_import(importer="a.c", imported="a.d")
     assert _cycles(graph) == [["a.b", "a.c"]]
+
+
+HEAVY_PACKAGES = (
+    "duckdb", "jinja2", "lightgbm", "matplotlib", "numpy", "pandas", "pyarrow", "pyspark",
+    "scipy", "sklearn", "sklift", "statsmodels",
+)  # fmt: skip
+
+
+def test_importing_the_cli_imports_no_heavy_package() -> None:
+    """``uplift-lab --help`` stays fast: the CLI imports workflows (and with them the numeric
+    stack) inside its commands, so a fresh ``import uplift_lab.cli`` loads none of these."""
+    code = (
+        "import sys, uplift_lab.cli; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert sorted(set(loaded) & set(HEAVY_PACKAGES)) == []
 
 
 def test_no_module_over_600_lines() -> None:

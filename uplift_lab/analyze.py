@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from uplift_lab import cells_sql, stats
 from uplift_lab.analysis_inputs import ALL_SEGMENTS
@@ -100,8 +101,6 @@ def cells_from_units(units: pd.DataFrame) -> dict[Cell, CellStats]:
     """Per (segment, arm) sufficient statistics of a per-customer table (as analyze_units reads).
 
     Computed by :mod:`uplift_lab.cells_sql`, the query ``analyze --engine spark`` runs too."""
-    import pyarrow as pa
-
     measures = [c for c in cells_sql.UNIT_COLUMNS if c in units.columns]
     table = pa.table(
         {

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import duckdb
+
 from uplift_lab.cell_stats import CellStats
 from uplift_lab.contracts import ARM
 from uplift_lab.outcomes import CONVERTED, COVARIATE, ORDERS, REVENUE, SEGMENT
@@ -79,8 +81,6 @@ def cell_stats(row: Mapping[str, Any], columns: Collection[str]) -> CellStats:
 def cells_on_duckdb(table: Any) -> dict[Cell, CellStats]:
     """The cells of a units table (a pyarrow Table with segment, arm and measure columns),
     computed by DuckDB on one thread (see the module docstring)."""
-    import duckdb
-
     columns = [c for c in UNIT_COLUMNS if c in table.column_names]
     with duckdb.connect(config={"threads": 1}) as connection:
         connection.register("units", table)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -431,8 +432,6 @@ def _may_have_duplicates(ids: pa.ChunkedArray) -> bool:
             return bool(np.bincount(values - low).max() > 1)
         keys = np.sort(values)
         return bool(np.any(keys[1:] == keys[:-1]))
-    import duckdb
-
     with duckdb.connect() as con:
         con.register("ids", pa.table({"id": ids}))
         hashes = con.sql("SELECT hash(id) AS h FROM ids").to_arrow_table().column("h")

@@ -19,9 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from uplift_lab.balance import BalanceReport, balance_covariates, balance_per_stratum, smd_noise
 from uplift_lab.contracts import ARM, CUSTOMER_ID, STRATUM, ids_as_text, numeric_column
@@ -143,8 +145,6 @@ def _sorted_positions_and_hashes(ids: pa.Array, salt: str) -> tuple[np.ndarray, 
             hashlib.sha256(prefix + texts[i].encode()).digest()[:8] for i in positions.tolist()
         )
         return positions, np.frombuffer(digests, dtype=">u8").astype(np.uint64)
-    import duckdb
-
     table = pa.table({"id": ids.cast(pa.string()), "pos": pa.array(np.arange(len(ids)))})
     con = duckdb.connect(":memory:")
     try:
@@ -261,8 +261,6 @@ def _assignment_frame(
 
 def _refuse_duplicates(sorted_ids: pa.Array, source: object) -> None:
     """Duplicate ids sit next to each other once sorted: one vectorized comparison finds them."""
-    import pyarrow.compute as pc
-
     if len(sorted_ids) < 2:
         return
     same = pc.equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))

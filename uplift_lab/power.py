@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
 
 from uplift_lab.contracts import ARM, CONTROL_ARM, STRATUM
 from uplift_lab.design_spec import DEFAULT_ALPHA, DEFAULT_POWER
@@ -57,8 +60,6 @@ def minimum_detectable_lift(
     ``proportion_effectsize(p1, baseline) == h`` (``p1 = sin(asin(sqrt(p0)) + h/2)^2``). None when
     an arm is too small or no rate below 1 is detectable.
     """
-    from statsmodels.stats.power import NormalIndPower
-
     if n_treated < 2 or n_control < 2:
         return None
     h = float(
@@ -84,10 +85,6 @@ def holdout_fraction_needed(
 
     None when even a 50/50 split is not enough (the stratum is too small for that lift).
     """
-    from scipy.optimize import brentq
-    from statsmodels.stats.power import NormalIndPower
-    from statsmodels.stats.proportion import proportion_effectsize
-
     if baseline + target_lift >= 1 or n_total < 4:
         return None
     effect = float(proportion_effectsize(baseline + target_lift, baseline))

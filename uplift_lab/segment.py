@@ -58,6 +58,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -75,12 +76,10 @@ from uplift_lab.contracts import (
 from uplift_lab.cycles import CycleModel
 from uplift_lab.errors import InputError
 from uplift_lab.orders import CATEGORY, OrderCounting
+from uplift_lab.rfm_classes import NO_PURCHASE_CLASS, RFM_CLASS_NAMES_ZH, RFM_CLASSES
 from uplift_lab.segment_rules import (
     MIN_REPEAT_BUYERS,
-    NO_PURCHASE_CLASS,
     NO_SPEND_BAND,
-    RFM_CLASS_NAMES_ZH,
-    RFM_CLASSES,
     THRESHOLD_MODES,
     LifecycleThresholds,
     SegmentConfig,
@@ -266,8 +265,6 @@ def _segment(
     """:func:`segment_relation` in a fresh DuckDB connection where ``install_orders(con)`` makes
     the relation ``orders``: a registered Arrow table, or the counted rows of a file
     (:mod:`uplift_lab.workflows.segment`)."""
-    import duckdb  # imported here so that `uplift-lab --help` stays fast
-
     relation = OrderRelation(refund_rows, has_category, earliest_order)
     with duckdb.connect() as con:
         install_orders(con)

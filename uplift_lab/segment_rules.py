@@ -14,21 +14,8 @@ from uplift_lab.contracts import LIFECYCLE_STAGES
 from uplift_lab.cycles import DEFAULT_CYCLE_CUTOFFS
 from uplift_lab.errors import ParameterError
 from uplift_lab.ranks import smaller_counts
+from uplift_lab.rfm_classes import RFM_CLASSES
 
-RFM_CLASSES: tuple[tuple[str, str, tuple[bool, bool, bool]], ...] = (
-    ("important_value", "重要价值客户", (True, True, True)),
-    ("important_development", "重要发展客户", (True, False, True)),
-    ("important_retention", "重要保持客户", (False, True, True)),
-    ("important_winback", "重要挽留客户", (False, False, True)),
-    ("general_value", "一般价值客户", (True, True, False)),
-    ("general_development", "一般发展客户", (True, False, False)),
-    ("general_retention", "一般保持客户", (False, True, False)),
-    ("general_winback", "一般挽留客户", (False, False, False)),
-)
-"""(key, Chinese name, (R high, F high, M high)) of the eight classic RFM classes."""
-
-NO_PURCHASE_CLASS = ("no_purchase", "未购买客户")
-RFM_CLASS_NAMES_ZH = dict([(key, zh) for key, zh, _ in RFM_CLASSES] + [NO_PURCHASE_CLASS])
 NO_SPEND_BAND = "none"
 MIN_REPEAT_BUYERS = 200  # fewer repeat buyers than this: too few cycles to learn, day rules apply
 THRESHOLD_MODES = ("cycle", "fixed", "auto")

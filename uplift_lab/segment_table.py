@@ -20,10 +20,9 @@ from uplift_lab.cycles import (
     fit_cycle_model,
     overdue_ratios,
 )
+from uplift_lab.rfm_classes import NO_PURCHASE_CLASS, RFM_CLASSES
 from uplift_lab.segment_rules import (
-    NO_PURCHASE_CLASS,
     NO_SPEND_BAND,
-    RFM_CLASSES,
     LifecycleThresholds,
     SegmentConfig,
     band_codes,

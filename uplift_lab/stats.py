@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
 
 # Error codes carried by results on degenerate data.
 EMPTY_ARM = "empty_arm"
@@ -388,8 +389,6 @@ def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> list[flo
     valid = ~np.isnan(values)
     statsmodels_method = ADJUST_METHODS[method]
     if statsmodels_method is not None and valid.any():
-        from statsmodels.stats.multitest import multipletests
-
         out[valid] = multipletests(values[valid], method=statsmodels_method)[1]
     return [float(v) for v in out]
 

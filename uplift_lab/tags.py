@@ -32,6 +32,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -300,8 +301,6 @@ class _SqlError(Exception):
 
 def _evaluate(table: pd.DataFrame, expression: str) -> tuple[pd.Series, str]:
     """The expression's value per row of ``table`` (in row order) and its DuckDB type."""
-    import duckdb
-
     try:
         duckdb.SQLExpression(expression)  # exactly one expression, nothing after it
     except duckdb.Error as exc:
@@ -339,8 +338,6 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _reserved_words() -> frozenset[str]:
-    import duckdb
-
     with duckdb.connect() as con:
         rows = con.sql(
             "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"

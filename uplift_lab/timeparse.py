@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.tseries.api import guess_datetime_format
 
 from uplift_lab.errors import DataWarning, InputError, ParameterError, input_error
 
@@ -342,8 +343,6 @@ def _candidate_formats(first: str, dayfirst: bool | None) -> list[str]:
     Year-first formats read year-month-day only; day/month formats come in both orders unless
     ``dayfirst`` fixes one.
     """
-    from pandas.tseries.api import guess_datetime_format
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         guesses = [guess_datetime_format(first, dayfirst=flag) for flag in (False, True)]

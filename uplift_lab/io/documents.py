@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,6 @@ def read_json(path: Path) -> Any:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file (column map, tag rules); a missing or malformed file is an InputError."""
-    import tomllib
-
     path = _check_readable(path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import io as stdlib_io
 import re
 import warnings
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,9 +72,6 @@ def xlsx_bytes(frame: pd.DataFrame) -> bytes:
     Ids and other text stay text cells (a sending tool then keeps leading zeros and long phone
     numbers); openpyxl's creation/modification times and the zip entries' times are fixed.
     """
-    import io as stdlib_io
-    import zipfile
-
     buffer = stdlib_io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

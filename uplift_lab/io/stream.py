@@ -3,6 +3,7 @@ and what a Parquet footer tells without reading the data."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,6 @@ def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
             header = handle.readline()
     except UnicodeDecodeError:
         raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
-    import csv
-
     return next(csv.reader([header], delimiter=_delimiter(path, kind, chosen)), [])
 
 

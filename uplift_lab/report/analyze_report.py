@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from io import StringIO
 from typing import Any
 
 import pandas as pd
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from uplift_lab import __version__
 from uplift_lab.analysis_inputs import ALL_SEGMENTS
 from uplift_lab.analysis_results import Analysis
+from uplift_lab.report import plots
 from uplift_lab.report.analyze_money import money_section, summary_section
 from uplift_lab.report.analyze_tables import (
     OVERALL_LABEL,
@@ -38,6 +44,15 @@ from uplift_lab.report.analyze_tables import (
 )
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.rendering import template_environment
+from uplift_lab.report.schedule_report import touches_rows
+from uplift_lab.report.timing_report import (
+    by_time_payload,
+    by_time_rows,
+    localized,
+    response_curves_png,
+    send_hour_rows,
+    send_hours_payload,
+)
 
 
 def _without_overall(section: Section, labels: Labels = EN) -> Section:
@@ -99,8 +114,6 @@ def _blocks(
 
 def _timing_layout(analysis: Analysis, labels: Labels = EN) -> list[tuple[str, Any]]:
     """Touches of a schedule, response by hour/day, send hours, hours since the send."""
-    from uplift_lab.report.schedule_report import touches_rows
-    from uplift_lab.report.timing_report import by_time_rows, localized, send_hour_rows
 
     def section(table) -> Section:
         table = localized(table, labels)
@@ -125,9 +138,8 @@ def _timing_layout(analysis: Analysis, labels: Labels = EN) -> list[tuple[str, A
 
 
 def _clean(value: Any) -> Any:
-    """Make a value JSON-safe: NaN/inf -> None, tuples -> lists, DataFrames -> records."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
+    """Plain values: str keys, tuples -> lists, DataFrames -> records (io.write_json then
+    writes NaN and infinities as null)."""
     if isinstance(value, Mapping):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -153,8 +165,6 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
             row.update(revenue=None, revenue_per_customer=None, average_order_value=None)
     if not payload["touches"]:  # only an analysis with --schedule has touches
         del payload["touches"]
-    from uplift_lab.report.timing_report import by_time_payload, send_hours_payload
-
     for name in ("by_time", "since_send"):  # only with --by-hour / --by-day (and send times)
         del payload[name]
         if fields[name]:
@@ -208,10 +218,6 @@ NARROW_DROP_ORDER = (
 
 def _terminal_table(section: Section, shown: Sequence[int], labels: Labels = EN):
     """A rich Table of the section's columns ``shown``; numbers are never cut."""
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
     table = Table(
         title=section.title,
         title_justify="left",
@@ -249,11 +255,6 @@ def fitted_table(section: Section, console, *, wide: bool = False, labels: Label
     Columns go in :data:`NARROW_DROP_ORDER` until the table fits; with ``wide`` (or when even
     the narrowest table is too wide) every remaining column is kept and printed whole.
     """
-    from io import StringIO
-
-    from rich.cells import cell_len
-    from rich.console import Console
-
     shown = list(range(len(section.columns)))
     dropped: list[str] = []
 
@@ -279,8 +280,6 @@ def fitted_table(section: Section, console, *, wide: bool = False, labels: Label
 
 def print_analysis(analysis: Analysis, console, *, wide: bool = False, labels: Labels = EN) -> None:
     """Print warnings and every section as rich tables that fit the terminal (see --wide)."""
-    from rich.markup import escape
-
     console.print(labels("[bold]Campaign analysis[/] of {source}", source=escape(analysis.source)))
     console.print(escape(overview(analysis, labels)))
     for notice in analysis.notices:
@@ -305,8 +304,6 @@ def print_analysis(analysis: Analysis, console, *, wide: bool = False, labels: L
 
 def figures(analysis: Analysis) -> dict[str, bytes]:
     """The report's PNG figures by file stem."""
-    from uplift_lab.report import plots
-
     out: dict[str, bytes] = {}
     for index, arm in enumerate(analysis.treated_arms):
         comparisons = comparisons_of(analysis, arm)
@@ -342,8 +339,6 @@ def figures(analysis: Analysis) -> dict[str, bytes]:
     out["conversion"] = plots.grouped_bars_png(
         rates, title="Conversion rate per arm and segment", ylabel="conversion rate (%)"
     )
-    from uplift_lab.report.timing_report import response_curves_png
-
     for name in ("by_time", "since_send"):
         if getattr(analysis, name):
             out[name] = response_curves_png(getattr(analysis, name), analysis.options.alpha)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich import box
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from uplift_lab.contracts import STRATUM
@@ -187,8 +189,5 @@ def _stratum_label(stratum: str, labels: Labels) -> str:
 
 def _minimum_width(table: Table) -> int:
     """The narrowest a table can be drawn with every number whole (not clamped to a screen)."""
-    from rich.console import Console
-    from rich.measure import Measurement
-
     console = Console(width=10_000)
     return Measurement.get(console, console.options, table).minimum

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from uplift_lab.rfm_classes import RFM_CLASS_NAMES_ZH
+
 
 class Lang(StrEnum):
     """The languages of ``--lang``."""
@@ -446,12 +448,9 @@ HEADERS_ZH = {
 def label_table() -> dict[str, str]:
     """English label -> Chinese label: the one table every report reads.
 
-    The RFM class names come from :data:`uplift_lab.segment.RFM_CLASS_NAMES_ZH` (the
-    ``rfm_class_zh`` column of segment's output), so they have one source; imported here, not
-    at module level, so that ``uplift-lab --help`` (which needs :class:`Lang`) stays fast.
+    The RFM class names come from :data:`uplift_lab.rfm_classes.RFM_CLASS_NAMES_ZH` (the
+    ``rfm_class_zh`` column of segment's output), so they have one source.
     """
-    from uplift_lab.segment import RFM_CLASS_NAMES_ZH
-
     return {**LIFECYCLE_ZH, **RFM_CLASS_NAMES_ZH, **ARMS_ZH, **VALUES_ZH, **HEADERS_ZH}
 
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pandas as pd
 
+from uplift_lab.report import uplift_plots
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation
 from uplift_lab.uplift.metrics import metrics_as_row
@@ -260,8 +262,6 @@ def against_best_baseline(evaluation: ModelEvaluation) -> str:
 
 def _figures(evaluation: ModelEvaluation, slug: str) -> list[tuple[str, str, bytes]]:
     """``(file name, caption, png)`` for one outcome (file names end in ``slug``)."""
-    from uplift_lab.report import uplift_plots
-
     best = best_score(evaluation)
     figures = [
         (
@@ -392,8 +392,6 @@ def render_html(
     title: str, context: Sequence[str], sections: Sequence[dict], labels: Labels = EN
 ) -> str:
     """The report as one self-contained HTML page (plots embedded as base64 PNG)."""
-    import jinja2
-
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("uplift_lab", "report/templates"),
         autoescape=True,
@@ -410,25 +408,19 @@ def render_html(
     )
 
 
-def _json_number(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def evaluation_json(evaluation: ModelEvaluation) -> dict:
-    """JSON-ready summary of one outcome's evaluation (NaN becomes null)."""
+    """The JSON summary of one outcome's evaluation (io.write_json writes NaN as null)."""
     scores = []
     for item in evaluation.scores:
         summary = {
-            metric: {key: _json_number(float(value)) for key, value in row.items()}
+            metric: {key: float(value) for key, value in row.items()}
             for metric, row in item.summary.iterrows()
         }
-        pooled = {key: _json_number(float(v)) for key, v in metrics_as_row(item.pooled).items()}
+        pooled = {key: float(v) for key, v in metrics_as_row(item.pooled).items()}
         bootstrap = {}
         if item.bootstrap is not None:
             bootstrap = {
-                metric: {key: _json_number(float(value)) for key, value in row.items()}
+                metric: {key: float(value) for key, value in row.items()}
                 for metric, row in item.bootstrap.iterrows()
             }
         scores.append(
@@ -440,10 +432,7 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
                 "folds": summary,
                 "pooled": pooled,
                 "pooled_bootstrap_ci": bootstrap,
-                "calibration": [
-                    {key: _json_number(value) for key, value in record.items()}
-                    for record in item.calibration.to_dict(orient="records")
-                ],
+                "calibration": item.calibration.to_dict(orient="records"),
             }
         )
     return {

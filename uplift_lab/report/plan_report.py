@@ -17,6 +17,7 @@ from rich.table import Table
 
 from uplift_lab import __version__
 from uplift_lab.promo_plan import GroupTotals, PromoPlan
+from uplift_lab.report import plots
 from uplift_lab.report.labels import EN, Labels, Lang
 from uplift_lab.report.rendering import template_environment
 from uplift_lab.report.tables import keep_numbers_whole
@@ -265,8 +266,6 @@ def plan_payload(plan: PromoPlan, inputs: dict[str, Any]) -> dict[str, Any]:
 
 def chart_png(plan: PromoPlan) -> bytes:
     """Last promotion's GMV vs this year's target, returning and new customers."""
-    from uplift_lab.report import plots
-
     split, t = plan.split, plan.targets
     frame = pd.DataFrame(
         {

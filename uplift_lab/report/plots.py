@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from uplift_lab.stats import proportion_interval
+
 DPI = 110
 
 
@@ -114,8 +116,6 @@ def response_curves_png(
 
     ``curves`` maps a label (arm or touch) to rows (slice, send responders, send customers,
     holdout responders, holdout customers)."""
-    from uplift_lab.stats import proportion_interval
-
     labels = list(curves)
     figure, axes_list = plt.subplots(
         len(labels), 1, figsize=(7.0, 2.6 * len(labels) + 0.6), squeeze=False, sharex=True

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def template_environment():
     """Templates from ``report/templates``: HTML autoescaped, blocks trimmed, final newline kept."""
-    import jinja2  # imported here so that `uplift-lab --help` stays fast
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -185,18 +184,6 @@ def _cycle_json(result: SegmentResult) -> dict[str, Any] | None:
     }
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for record in frame.to_dict(orient="records"):
-        rows.append(
-            {
-                key: None if isinstance(value, float) and math.isnan(value) else value
-                for key, value in record.items()
-            }
-        )
-    return rows
-
-
 def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict[str, Any]:
     """Everything the terminal summary shows, as JSON-ready data (NaN becomes null)."""
     thresholds = result.thresholds
@@ -218,10 +205,12 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
         },
         "cycle_priors": _cycle_json(result),
         "notices": list(result.notices),
-        "lifecycle": _records(result.lifecycle_summary),
-        "rfm": _records(_rfm_display(result.rfm_summary)),
+        "lifecycle": result.lifecycle_summary.to_dict(orient="records"),
+        "rfm": _rfm_display(result.rfm_summary).to_dict(orient="records"),
         "tag_columns": list(result.tag_columns),
-        "tags": None if result.tag_summary is None else _records(result.tag_summary),
+        "tags": None
+        if result.tag_summary is None
+        else result.tag_summary.to_dict(orient="records"),
         "orders": None if result.counting is None else result.counting.to_json(),
     }
 

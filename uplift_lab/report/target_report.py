@@ -10,8 +10,9 @@ import io as _bytes_io
 import math
 from typing import Any
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from rich import box
 from rich.table import Table
 
@@ -256,11 +257,7 @@ def headline(
 
 def curve_png(plan: CampaignPlan) -> bytes:
     """The profit-vs-budget curve with the chosen budget marked, as PNG bytes."""
-    import matplotlib
-
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     figure, axes = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     axes.plot(plan.curve["budget"], plan.curve["expected_profit"], marker="o", markersize=3)
     sel = plan.selection
@@ -286,25 +283,12 @@ def _estimate_dict(estimate: Estimate) -> dict[str, float]:
     }
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as plain JSON values (NaN and infinities as None)."""
-    return _records(frame)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [
-        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
-        for row in clean.to_dict(orient="records")
-    ]
-
-
 def summary_dict(
     plan: CampaignPlan,
     split: HoldoutSplit | None = None,
     validation: PolicyValue | None = None,
 ) -> dict[str, Any]:
-    """Every number of the plan as plain JSON types (for --json and summary.json)."""
+    """Every number of the plan (for --json and summary.json; io writes NaN as null)."""
     sel = plan.selection
     payload: dict[str, Any] = {
         "config": plan.config.as_dict(),
@@ -323,9 +307,9 @@ def summary_dict(
         "optimality_gap": sel.optimality_gap,
         "exact": sel.exact,
         "budget_to_reach_all_profitable": sel.auto_budget,
-        "by_segment": _records(plan.by_segment),
-        "profit_curve": _records(plan.curve),
-        "comparison": _records(plan.comparison),
+        "by_segment": plan.by_segment.to_dict(orient="records"),
+        "profit_curve": plan.curve.to_dict(orient="records"),
+        "comparison": plan.comparison.to_dict(orient="records"),
         "comparison_valued_by": (
             "ipw on the past campaign"
             if plan.comparison_valued_by == IPW_VALUED

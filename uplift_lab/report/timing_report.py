@@ -16,6 +16,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.report.labels import EN, Labels
+from uplift_lab.report.plots import response_curves_png as draw
 from uplift_lab.report.tables import keep_numbers_whole, percent_text, points_text
 from uplift_lab.timing import RECOMMEND_RULE, SINCE_SEND, SendHourAdvice, SliceResponse, best_slices
 
@@ -180,7 +181,7 @@ def timing_tables(analysis) -> list[TimingTable]:
 
 def by_time_payload(responses: Sequence[SliceResponse]) -> list[dict[str, Any]]:
     """report.json's ``by_time`` / ``since_send``: every number of each slice
-    (``report_payload`` turns NaN into null with the rest of the report)."""
+    (io.write_json writes NaN as null with the rest of the report)."""
     return [dataclasses.asdict(response) for response in responses]
 
 
@@ -195,8 +196,6 @@ def send_hours_payload(advice: Sequence[SendHourAdvice]) -> dict[str, Any]:
 
 def response_curves_png(responses: Sequence[SliceResponse], alpha: float = 0.05) -> bytes:
     """Send vs holdout response per slice with CIs, one panel per arm or touch."""
-    from uplift_lab.report.plots import response_curves_png as draw
-
     unit = responses[0].unit
     panels: dict[str, list[SliceResponse]] = {}
     for response in responses:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from sklearn.isotonic import IsotonicRegression
 
 METHOD = "deciles_shrunk"
 LINEAR = "blp_linear"  # models saved before deciles_shrunk; and the backwards-ranking fallback
@@ -211,8 +212,6 @@ def shrunk_decile_levels(
     ``pseudo`` is an unbiased per-customer signal of the effect (the AIPW pseudo-outcome).
     Deciles with equal mean scores are merged, so the knots increase strictly.
     """
-    from sklearn.isotonic import IsotonicRegression
-
     order = np.argsort(raw, kind="stable")
     parts = [part for part in np.array_split(order, n_bins) if len(part) > 1]
     level = np.array([raw[part].mean() for part in parts])

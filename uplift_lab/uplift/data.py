@@ -18,6 +18,8 @@ import pandas as pd
 
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import InputError, ParameterError, input_error
+from uplift_lab.outcomes import outcomes_from_orders
+from uplift_lab.segment import segment_customers
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift.features import (
     FeatureChoice,
@@ -364,8 +366,6 @@ def assignment_outcomes(
     (:func:`uplift_lab.outcomes.outcomes_from_orders`), so a model learns exactly the outcome that
     the campaign report measures; customers without an order count as zero.
     """
-    from uplift_lab.outcomes import outcomes_from_orders
-
     outcomes = outcomes_from_orders(orders, start, window_days).per_customer
     table = assignment[["customer_id", "arm"]].copy()
     table["customer_id"] = table["customer_id"].astype(str)
@@ -395,8 +395,6 @@ def experiment_training_data(
     ``start``, chosen by :func:`choose_default_features` (dates as days before ``start``);
     outcomes are orders in the ``window_days`` after ``start``.
     """
-    from uplift_lab.segment import segment_customers
-
     if window_days <= 0:
         raise ParameterError("window_days", "must be positive", window_days)
     before = orders[orders["order_time"] < start]

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from uplift_lab.uplift.baselines import RANDOM, RFM_RULE
+from uplift_lab.uplift.evaluate import evaluate_held_out
 from uplift_lab.uplift.verdict import NOT_USEFUL
 
 VERDICTS_KEY = "verdicts"
@@ -37,8 +38,6 @@ def chosen_model_verdicts(
     sentence; ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
     paired customer-bootstrap CI (None without RFM columns).
     """
-    from uplift_lab.uplift.evaluate import evaluate_held_out
-
     chosen_columns = {
         f"uplift_{target}__{kind}"
         for choice in cv_metrics["choice"].values()
@@ -61,8 +60,8 @@ def chosen_model_verdicts(
         entry: dict = {
             "verdict": item.verdict_word,
             "text": item.verdict,
-            "qini": _finite(item.pooled.qini_coefficient),
-            "random_qini": _finite(evaluation.score(RANDOM).pooled.qini_coefficient),
+            "qini": float(item.pooled.qini_coefficient),
+            "random_qini": float(evaluation.score(RANDOM).pooled.qini_coefficient),
             "rfm_qini": None,
             "rfm_difference": None,
             "beats_rfm": None,
@@ -71,17 +70,12 @@ def chosen_model_verdicts(
             entry["ranks_as"] = "conversion"
         if any(score.name == RFM_RULE for score in evaluation.scores):
             estimate, low, high = evaluation.bootstrap_difference(name, RFM_RULE)
-            entry["rfm_qini"] = _finite(evaluation.score(RFM_RULE).pooled.qini_coefficient)
-            entry["rfm_difference"] = {"estimate": _finite(estimate), "ci_low": _finite(low)}
-            entry["rfm_difference"]["ci_high"] = _finite(high)
+            entry["rfm_qini"] = float(evaluation.score(RFM_RULE).pooled.qini_coefficient)
+            entry["rfm_difference"] = {"estimate": float(estimate), "ci_low": float(low)}
+            entry["rfm_difference"]["ci_high"] = float(high)
             entry["beats_rfm"] = bool(math.isfinite(low) and low > 0)
         out.setdefault(str(arm), {})[target] = entry
     return out
-
-
-def _finite(value: float) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def warning_lines(verdicts: Mapping[str, Mapping[str, Mapping]], control: str) -> list[str]:

@@ -8,10 +8,12 @@ ct-reg go through scikit-uplift's wrappers (``SoloModel``, ``TwoModels``,
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from sklift.models import ClassTransformation, ClassTransformationReg, SoloModel, TwoModels
 
 from uplift_lab.uplift.models import (
     DR_ROLES,
@@ -159,8 +161,6 @@ def fit_learner(
 
 def _fit_solo(kind, target, frame, y, treatment, cat_names, settings) -> Learner:
     """S-learner with treatment interaction (scikit-uplift's ``SoloModel``)."""
-    from sklift.models import SoloModel
-
     design = solo_design(frame, treatment)
     cats = cat_names + [name + INTERACTION_SUFFIX for name in cat_names]
     rounds = rounds_by_early_stopping(design, y, target, settings, cats)
@@ -173,8 +173,6 @@ def _fit_solo(kind, target, frame, y, treatment, cat_names, settings) -> Learner
 
 def _fit_two_models(kind, target, frame, y, treatment, cat_names, settings) -> Learner:
     """T-learner, vanilla or with the control prediction as a feature (``TwoModels``)."""
-    from sklift.models import TwoModels
-
     treated, control = treatment == 1, treatment == 0
     rounds_t = rounds_by_early_stopping(frame[treated], y[treated], target, settings, cat_names)
     rounds_c = rounds_by_early_stopping(frame[control], y[control], target, settings, cat_names)
@@ -200,8 +198,6 @@ def _fit_two_models(kind, target, frame, y, treatment, cat_names, settings) -> L
 
 def _fit_class_transformation(kind, target, frame, y, treatment, cat_names, settings) -> Learner:
     """Class transformation plus a control-only model (any treated share)."""
-    from sklift.models import ClassTransformation
-
     transformed = (y == treatment).astype(np.float64)
     rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
     wrapper = ClassTransformation(lightgbm_estimator(target, settings.params(len(y)), rounds))
@@ -219,8 +215,6 @@ def _fit_class_transformation(kind, target, frame, y, treatment, cat_names, sett
 
 def _fit_transformed_outcome(kind, target, frame, y, treatment, cat_names, settings) -> Learner:
     """Transformed-outcome regression (``ClassTransformationReg``) for revenue."""
-    from sklift.models import ClassTransformationReg
-
     share = float(treatment.mean())
     transformed = y * (treatment - share) / (share * (1 - share))
     rounds = rounds_by_early_stopping(frame, transformed, target, settings, cat_names)
@@ -331,8 +325,6 @@ def fit_arm_model(
 
     targets = ["conversion", "revenue"] if with_revenue else ["conversion"]
     if threads > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=threads) as pool:
             learners = list(pool.map(fit, targets))
     else:

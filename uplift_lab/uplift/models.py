@@ -46,6 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -147,8 +148,6 @@ def feature_frame(matrix: np.ndarray, names: list[str]) -> pd.DataFrame:
 
 def lightgbm_estimator(target: str, params: Mapping[str, Any], rounds: int) -> Any:
     """An unfitted LGBMClassifier (conversion) or LGBMRegressor (revenue) with ``rounds`` trees."""
-    import lightgbm as lgb
-
     cls = lgb.LGBMClassifier if target == "conversion" else lgb.LGBMRegressor
     return cls(n_estimators=int(rounds), **params)
 
@@ -161,8 +160,6 @@ def rounds_by_early_stopping(
     categorical: list[str],
 ) -> int:
     """Number of boosting rounds that minimises the loss on a held-out 20% validation fold."""
-    import lightgbm as lgb
-
     n = len(y)
     rng = np.random.default_rng(settings.seed)
     order = rng.permutation(n)
@@ -213,8 +210,6 @@ def binned_rows(matrix: np.ndarray, categorical: list[int], settings: LightGBMSe
     targets) trains on a subset of these rows; LightGBM's subsets share the bin boundaries, so
     the rows are binned once per fold instead of once per booster.
     """
-    import lightgbm as lgb
-
     params = _booster_params("conversion", settings, len(matrix))
     names = feature_names(matrix.shape[1])
     return lgb.Dataset(
@@ -254,8 +249,6 @@ def train_booster(
     regression (outcomes, imputed effects, pseudo-outcomes). ``refit=False`` returns the
     early-stopped booster (cross-validation).
     """
-    import lightgbm as lgb
-
     y = np.asarray(y, dtype=np.float64)
     n = len(y)
     rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)

@@ -8,6 +8,7 @@ on one lucky fold.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -58,30 +59,23 @@ def baseline_records(
         record = {"arm": arm, "target": target, "kind": BASELINE_KINDS.get(name, name)}
         for key in per_fold[0]:
             values = np.array([metrics[key] for metrics in per_fold])
-            finite = values[np.isfinite(values)]
-            record[key] = _finite_or_none(finite.mean() if len(finite) else None)
+            record[key] = _mean(values)
             if key == "qini":
-                record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
+                record["qini_sd"] = _sd(values)
         records.append(record)
     return records
 
 
-def json_records(records: list[dict]) -> list[dict]:
-    """Metric records with every non-finite float as None (model.json must be valid JSON)."""
-    return [
-        {
-            key: _finite_or_none(value) if isinstance(value, float | np.floating) else value
-            for key, value in record.items()
-        }
-        for record in records
-    ]
+def _mean(values: np.ndarray) -> float:
+    """The mean of the finite values, NaN when there are none (an undefined metric)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else float("nan")
 
 
-def _finite_or_none(value) -> float | None:
-    """A float for JSON, or None for an undefined metric (NaN is not valid JSON)."""
-    if value is None or not np.isfinite(value):
-        return None
-    return float(value)
+def _sd(values: np.ndarray) -> float:
+    """The standard deviation of the finite values, NaN with fewer than two."""
+    finite = values[np.isfinite(values)]
+    return float(finite.std(ddof=1)) if len(finite) > 1 else float("nan")
 
 
 def selection_score(fold_values: Sequence[float]) -> float:
@@ -132,11 +126,10 @@ def score_candidates(
         record = {"arm": arm, "target": target, "kind": kind}
         for key in per_fold[0]:
             values = np.array([metrics[key] for metrics in per_fold])
-            record[key] = _finite_or_none(np.nanmean(values) if np.isfinite(values).any() else None)
+            record[key] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
             if key == "qini":
-                finite = values[np.isfinite(values)]
-                record["qini_sd"] = _finite_or_none(finite.std(ddof=1) if len(finite) > 1 else None)
-                record["qini_selection"] = _finite_or_none(selection_score(values))
-                record["qini_folds"] = [_finite_or_none(value) for value in values]
+                record["qini_sd"] = _sd(values)
+                record["qini_selection"] = selection_score(values)
+                record["qini_folds"] = [float(value) for value in values]
         records.append(record)
     return records

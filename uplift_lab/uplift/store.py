@@ -21,6 +21,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+import lightgbm as lgb
+
 from uplift_lab import __version__
 from uplift_lab.errors import input_error
 from uplift_lab.uplift.calibration import UpliftCalibration
@@ -47,8 +49,6 @@ NOT_A_MODEL_FIX = (
 
 
 def _lightgbm_version() -> str:
-    import lightgbm as lgb
-
     return str(lgb.__version__)
 
 
@@ -207,8 +207,6 @@ def _expected_features(n_features: int, kind: str, role: str) -> list[str]:
 def _load_learner(
     folder: Path, target: str, entry: dict, n_features: int, boosters: Mapping[str, bytes]
 ) -> Learner:
-    import lightgbm as lgb
-
     loaded = {}
     for role, info in sorted(entry["boosters"].items()):
         path = folder / str(info["file"])

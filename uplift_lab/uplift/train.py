@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from uplift_lab import __version__
 from uplift_lab.errors import ParameterError, input_error
@@ -42,13 +44,15 @@ from uplift_lab.uplift.models import (
     bagged_learner,
     binned_rows,
     ensemble_learner,
+    feature_frame,
+    feature_names,
+    lightgbm_estimator,
     without_wrappers,
 )
 from uplift_lab.uplift.predict import predict_arm, predict_learner, predict_value
 from uplift_lab.uplift.selection import (
     baseline_records,
     best_candidate,
-    json_records,
     score_candidates,
 )
 
@@ -113,11 +117,6 @@ def propensity_auc(
 
     Near 0.5 for a randomized campaign; clearly above means the features decided who was sent.
     """
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
-    from uplift_lab.uplift.models import feature_frame, feature_names, lightgbm_estimator
-
     rng = np.random.default_rng(settings.seed)
     rows = np.arange(len(treatment))
     if len(rows) > PROPENSITY_MAX_ROWS:
@@ -160,8 +159,6 @@ def run_in_threads(function, items: Sequence, workers: int) -> None:
 
 def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
     """Fold number per row, stratified by arm x conversion (so every fold has every cell)."""
-    from sklearn.model_selection import StratifiedKFold
-
     strata = pd.Series(data.arm).astype(str) + "|" + pd.Series(data.conversion).astype(str)
     counts = strata.value_counts()
     if counts.min() < n_folds:
@@ -256,12 +253,12 @@ def train_uplift_model(
         cv_metrics={
             "folds": n_folds,
             "choice": choice,
-            # The record lists, not the frames: a frame turns an undefined metric (None) into
-            # NaN, which is not valid JSON (uplift@k when an arm is absent from a top k).
-            "candidates": json_records(records),
+            # The record lists, not the frames (io.write_json writes an undefined metric,
+            # NaN: uplift@k when an arm is absent from a top k, as null).
+            "candidates": records,
             "propensity_auc": aucs,
             "rfm_columns": dict(data.rfm_columns),
-            "baselines": json_records(baseline_list),
+            "baselines": baseline_list,
         },
         meta={"uplift_lab_version": __version__},
         id_kind=data.id_kind,

@@ -16,6 +16,7 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.orders import OrderCounting
 from uplift_lab.promo_plan import PromoPlan, check_growth, parse_promo_window, promo_plan
+from uplift_lab.report import plan_report
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.workflows.orders import load_orders
 
@@ -46,8 +47,6 @@ def plan_files(
     labels: Labels = EN,
 ) -> PlanResult:
     """Read the orders (and report.json), compute the plan and write the folder ``out``."""
-    from uplift_lab.report import plan_report
-
     orders_path, out = Path(orders_path), Path(out)
     window = parse_promo_window(promo)  # cheap checks before reading anything
     check_growth(growth)

@@ -410,7 +410,7 @@ def _summary(
     summary["policy"] = options.policy
     if effects is not None:
         summary["segment_effect"] = effects.effect
-        summary["segment_effects"] = target_report.records(effects.table)
+        summary["segment_effects"] = effects.table.to_dict(orient="records")
     summary["send_list"] = str(files.out)
     summary["experiment"] = str(files.experiment) if split.design is not None else None
     return summary
