@@ -126,7 +126,9 @@ def test_where_is_refused_on_spark_in_one_line(spark, shop_scores) -> None:
         _plans(spark, shop_scores, config)
 
 
-def test_target_cli_on_spark_writes_the_duckdb_send_list(runner, shop_scores, tmp_path) -> None:
+def test_target_cli_on_spark_writes_the_duckdb_send_list(
+    spark, runner, shop_scores, tmp_path
+) -> None:
     from uplift_lab.cli import app
 
     scores, segments = shop_scores
@@ -145,7 +147,7 @@ def test_target_cli_on_spark_writes_the_duckdb_send_list(runner, shop_scores, tm
     assert duck.equals(on_spark)
 
 
-def test_target_cli_on_spark_refuses_validate_on_in_one_line(runner, shop_scores, tmp_path):
+def test_target_cli_on_spark_refuses_validate_on_in_one_line(spark, runner, shop_scores, tmp_path):
     from uplift_lab.cli import app
 
     scores, _ = shop_scores
