@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from uplift_lab.report.notice_zh import NOTICES_ZH
+
 
 class Lang(StrEnum):
     """The languages of ``--lang``."""
@@ -452,7 +454,14 @@ def label_table() -> dict[str, str]:
     """
     from uplift_lab.segment import RFM_CLASS_NAMES_ZH
 
-    return {**LIFECYCLE_ZH, **RFM_CLASS_NAMES_ZH, **ARMS_ZH, **VALUES_ZH, **HEADERS_ZH}
+    return {
+        **LIFECYCLE_ZH,
+        **RFM_CLASS_NAMES_ZH,
+        **ARMS_ZH,
+        **VALUES_ZH,
+        **HEADERS_ZH,
+        **NOTICES_ZH,
+    }
 
 
 SAME_MEANING = (
