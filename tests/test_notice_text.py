@@ -4,13 +4,22 @@ to Chinese with ``--lang zh``."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 from uplift_lab import analysis_notices, outcomes
 from uplift_lab.notices import Notice
+from uplift_lab.orders import OrderCounting
 from uplift_lab.report.labels import ZH_LABELS
-from uplift_lab.report.notice_text import CODES, render_notice
+from uplift_lab.report.notice_text import CODES, order_counting_lines, render_notice
+
+COUNTING = OrderCounting(
+    rows_read=10_000, orders_counted=8_000, dropped_by_status={"cancelled": 1200, "已关闭": 0},
+    unpaid_rows=4, line_item_rows=3, fully_refunded=5, partly_refunded=6, refunded_amount=12.5,
+    refund_rows=7,
+)  # fmt: skip
 
 UNREADABLE_DETAILS = (
     {"arm": "sms", "segment": "silent", "control_n": 1234, "kind": "lift", "lift_pp": 1.234,
@@ -174,18 +183,11 @@ ENGLISH = [
         "12,345 outcome row(s) of customers who are not in the experiment were ignored.",
     ),
     (
-        Notice(
-            "note",
-            "orders_counted",
-            {
-                "lines": (
-                    "3 row(s) with status 'cancelled' not counted",
-                    "2 refund row(s) netted into customer totals",
-                )
-            },
-        ),  # fmt: skip
-        "Orders: 3 row(s) with status 'cancelled' not counted; 2 refund row(s) netted into "
-        "customer totals.",
+        Notice("note", "orders_counted", dataclasses.asdict(COUNTING)),
+        "Orders: 3 extra line-item row(s) merged into their order; 1,200 row(s) with status "
+        "'cancelled' not counted; 0 row(s) with status '已关闭' not counted; 4 unpaid row(s) (no "
+        "payment time) not counted; 5 fully refunded order(s) not counted; 6 partly refunded "
+        "order(s) counted at their net; 7 refund row(s) netted into customer totals.",
     ),
 ]
 
@@ -226,3 +228,18 @@ def test_steps_give_codes_and_numbers_not_sentences() -> None:
         {"last_order": "2026-05-14", "window_first": "2026-05-01", "window_last": "2026-05-20",
          "covered_days": 14, "window_days": 20},
     )  # fmt: skip
+
+
+def test_order_counting_lines_say_only_what_changed() -> None:
+    assert order_counting_lines(OrderCounting(rows_read=5, orders_counted=5)) == []
+    assert not OrderCounting(rows_read=5, orders_counted=5).changed_anything
+    few = OrderCounting(rows_read=5, orders_counted=4, fully_refunded=1, refund_rows=1)
+    assert few.changed_anything
+    assert order_counting_lines(few) == [
+        "1 fully refunded order(s) not counted",
+        "1 refund row(s) netted into customer totals",
+    ]
+    assert order_counting_lines(few, ZH_LABELS) == [
+        "1 笔全额退款订单未计入",
+        "1 行退款记录已从客户合计中扣除",
+    ]

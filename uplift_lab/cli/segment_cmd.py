@@ -406,7 +406,7 @@ def register(app: typer.Typer) -> None:
         for table in segment_summary_tables(result, labels):
             console.print(table)
         console.print(segment_summary_note(result, labels))
-        for line in segment_counting_lines(result):
+        for line in segment_counting_lines(result, labels):
             console.print(line)
         written = f"{len(result.table):,}"
         console.print(labels("Wrote {customers} customers to {out}", customers=written, out=out))

@@ -5,10 +5,12 @@ numbers, :func:`render_notice` fills the code's English template through
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from uplift_lab.notices import Notice
+from uplift_lab.orders import OrderCounting
 from uplift_lab.report.labels import EN, Labels
 
 INTENT_TO_TREAT = (
@@ -189,7 +191,29 @@ def _window_not_started(params: Params, labels: Labels) -> str:
 
 
 def _orders_counted(params: Params, labels: Labels) -> str:
-    return labels(ORDERS_COUNTED, lines="; ".join(params["lines"]))
+    return labels(ORDERS_COUNTED, lines="; ".join(_counting_lines(params, labels)))
+
+
+def order_counting_lines(counting: OrderCounting, labels: Labels = EN) -> list[str]:
+    """What the order rules changed, one short sentence each (empty when nothing changed)."""
+    return _counting_lines(dataclasses.asdict(counting), labels)
+
+
+def _counting_lines(counting: Params, labels: Labels) -> list[str]:
+    lines = []
+    if n := counting["line_item_rows"]:
+        lines.append(labels("{n:,} extra line-item row(s) merged into their order", n=n))
+    for status, n in counting["dropped_by_status"].items():
+        lines.append(labels("{n:,} row(s) with status '{status}' not counted", n=n, status=status))
+    if n := counting["unpaid_rows"]:
+        lines.append(labels("{n:,} unpaid row(s) (no payment time) not counted", n=n))
+    if n := counting["fully_refunded"]:
+        lines.append(labels("{n:,} fully refunded order(s) not counted", n=n))
+    if n := counting["partly_refunded"]:
+        lines.append(labels("{n:,} partly refunded order(s) counted at their net", n=n))
+    if n := counting["refund_rows"]:
+        lines.append(labels("{n:,} refund row(s) netted into customer totals", n=n))
+    return lines
 
 
 _RENDERERS: dict[str, Callable[[Params, Labels], str]] = {

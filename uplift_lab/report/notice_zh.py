@@ -92,4 +92,10 @@ NOTICES_ZH = {
         "已忽略 {rows:,} 行不在实验中的客户的结果数据。"
     ),
     "Orders: {lines}.": "订单：{lines}。",
+    "{n:,} extra line-item row(s) merged into their order": "{n:,} 行多余的商品明细已并入其订单",
+    "{n:,} row(s) with status '{status}' not counted": "{n:,} 行状态为 '{status}' 的记录未计入",
+    "{n:,} unpaid row(s) (no payment time) not counted": "{n:,} 行未付款记录（无付款时间）未计入",
+    "{n:,} fully refunded order(s) not counted": "{n:,} 笔全额退款订单未计入",
+    "{n:,} partly refunded order(s) counted at their net": "{n:,} 笔部分退款订单按净额计入",
+    "{n:,} refund row(s) netted into customer totals": "{n:,} 行退款记录已从客户合计中扣除",
 }

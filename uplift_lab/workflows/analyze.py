@@ -8,7 +8,7 @@ The only part of the analysis that touches files (through :mod:`uplift_lab.io`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -327,7 +327,6 @@ def _order_outcomes(
     counted = load_orders(path, inputs.orders, encoding=encoding)
     orders = counted.frame()
     notes: dict[str, object] = {"order_counting": counted.counting.to_json()}
-    counting_lines = counted.counting.lines()
     begin = start_from_campaign(start, meta)
     window_days = window_days_from_campaign(window_days, meta)
     derived = outcomes_from_orders(orders, begin, window_days)
@@ -345,8 +344,8 @@ def _order_outcomes(
         _check_order_covariate(covariate, path, names)
         covariate_frame = pre_period_revenue(orders, begin)
     notices = []
-    if counting_lines:
-        notices.append(Notice("note", "orders_counted", {"lines": tuple(counting_lines)}))
+    if counted.counting.changed_anything:
+        notices.append(Notice("note", "orders_counted", asdict(counted.counting)))
     if coverage is not None:
         notices.append(coverage)
     return _ReadOutcomes(
