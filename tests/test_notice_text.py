@@ -183,6 +183,22 @@ ENGLISH = [
         "12,345 outcome row(s) of customers who are not in the experiment were ignored.",
     ),
     (
+        Notice(
+            "warning",
+            "cycle_stages_fall_back",
+            {
+                "repeat_buyers": 1999,
+                "min_repeat_buyers": 2000,
+                "active_days": 30,
+                "silent_days": 90,
+                "churn_days": 180,
+            },
+        ),  # fmt: skip
+        "only 1,999 customers ordered on two different days before the as-of date (cycle stages "
+        "need 2,000), so lifecycle uses the day rules (active 30, silent 90, churn 180 days); "
+        "pass --thresholds fixed to silence this",
+    ),
+    (
         Notice("note", "orders_counted", dataclasses.asdict(COUNTING)),
         "Orders: 3 extra line-item row(s) merged into their order; 1,200 row(s) with status "
         "'cancelled' not counted; 0 row(s) with status '已关闭' not counted; 4 unpaid row(s) (no "

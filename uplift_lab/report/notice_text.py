@@ -74,6 +74,12 @@ UNKNOWN_CUSTOMERS = (
     "{rows:,} outcome row(s) of customers who are not in the experiment were ignored."
 )
 ORDERS_COUNTED = "Orders: {lines}."
+CYCLE_STAGES_FALL_BACK = (
+    "only {repeat_buyers:,} customers ordered on two different days before the as-of date "
+    "(cycle stages need {min_repeat_buyers:,}), so lifecycle uses the day rules (active "
+    "{active_days}, silent {silent_days}, churn {churn_days} days); pass --thresholds fixed to "
+    "silence this"
+)
 
 TEMPLATES: dict[str, str] = {
     "intent_to_treat": INTENT_TO_TREAT,
@@ -84,6 +90,7 @@ TEMPLATES: dict[str, str] = {
     "unadjusted": UNADJUSTED,
     "window_not_covered": WINDOW_NOT_COVERED,
     "unknown_customers": UNKNOWN_CUSTOMERS,
+    "cycle_stages_fall_back": CYCLE_STAGES_FALL_BACK,
 }
 """The codes whose parameters fill their template as they are."""
 

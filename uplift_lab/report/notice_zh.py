@@ -92,6 +92,14 @@ NOTICES_ZH = {
         "已忽略 {rows:,} 行不在实验中的客户的结果数据。"
     ),
     "Orders: {lines}.": "订单：{lines}。",
+    "only {repeat_buyers:,} customers ordered on two different days before the as-of date "
+    "(cycle stages need {min_repeat_buyers:,}), so lifecycle uses the day rules (active "
+    "{active_days}, silent {silent_days}, churn {churn_days} days); pass --thresholds fixed to "
+    "silence this": (
+        "截至统计日只有 {repeat_buyers:,} 位客户在两个不同的日期下过单（购买周期阶段需要 "
+        "{min_repeat_buyers:,} 位），因此生命周期改用天数规则（活跃 {active_days}、沉默 "
+        "{silent_days}、流失 {churn_days} 天）；传入 --thresholds fixed 可不再提示"
+    ),
     "{n:,} extra line-item row(s) merged into their order": "{n:,} 行多余的商品明细已并入其订单",
     "{n:,} row(s) with status '{status}' not counted": "{n:,} 行状态为 '{status}' 的记录未计入",
     "{n:,} unpaid row(s) (no payment time) not counted": "{n:,} 行未付款记录（无付款时间）未计入",

@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.report.labels import EN, Labels, Lang
-from uplift_lab.report.notice_text import order_counting_lines
+from uplift_lab.report.notice_text import order_counting_lines, render_notice
 from uplift_lab.report.tables import dataframe_table, format_count, format_number, format_share
 from uplift_lab.segment import RFM_CLASS_NAMES_ZH, SegmentResult
 from uplift_lab.tags import LOYALTY_MIN_ORDERS, LOYALTY_NEW_DAYS, LOYALTY_TENURE_DAYS
@@ -218,7 +218,7 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
             "repeat_buyers": thresholds.repeat_buyers,
         },
         "cycle_priors": _cycle_json(result),
-        "notices": list(result.notices),
+        "notices": [render_notice(notice) for notice in result.notices],
         "lifecycle": _records(result.lifecycle_summary),
         "rfm": _records(_rfm_display(result.rfm_summary)),
         "tag_columns": list(result.tag_columns),
