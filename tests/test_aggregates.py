@@ -15,8 +15,10 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from tests.test_analyze import simulated_units
-from uplift_lab import aggregates, analysis_notices, analysis_results, analyze, io
+from uplift_lab import aggregates, analysis_results, analyze, io
 from uplift_lab.errors import InputError
+from uplift_lab.report import notice_text
+from uplift_lab.report.notice_text import render_notice
 from uplift_lab.workflows import analyze as workflow
 
 HILLSTROM_CONTROL = "No E-Mail"
@@ -224,7 +226,7 @@ def test_cells_pool_with_add_into_the_segment_free_analysis() -> None:
 def test_aggregates_say_which_row_only_steps_were_skipped() -> None:
     cells = analyze.cells_from_units(simulated_units(seed=8))
     result = analyze.analyze_cells(cells, analyze.AnalysisOptions(control="control"), source="x")
-    assert any(n.message == analysis_notices.ROWS_NEEDED for n in result.notices)
+    assert any(render_notice(n) == notice_text.ROWS_NEEDED for n in result.notices)
     assert result.daily is None and result.cap_threshold is None
 
 
@@ -244,7 +246,7 @@ def test_conversion_only_cells_analyse_conversion() -> None:
     _, p = proportions_ztest([600, 50], [9000, 1000])
     assert result.comparisons[0].conversion.p_value == pytest.approx(p, rel=1e-9)
     assert result.comparisons[0].revenue.error == analysis_results.NO_REVENUE
-    assert any(n.message == analysis_notices.ROWS_NEEDED_CONVERSION_ONLY for n in result.notices)
+    assert any(render_notice(n) == notice_text.ROWS_NEEDED_CONVERSION_ONLY for n in result.notices)
 
 
 def test_revenue_covariate_sum_beyond_cauchy_schwarz_is_refused() -> None:

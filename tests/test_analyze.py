@@ -13,6 +13,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 from uplift_lab import analyze, io
 from uplift_lab import outcomes as outcome_steps
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import render_notice
 from uplift_lab.workflows import analyze as workflow
 
 START = pd.Timestamp("2026-08-21")
@@ -166,11 +167,11 @@ def test_holm_adjustment_across_segments_and_unadjusted_warning() -> None:
     raw = [c.conversion.p_value for c in holm.comparisons]
     expected = multipletests(raw, method="holm")[1]
     assert [c.conversion_p_adjusted for c in holm.comparisons] == pytest.approx(list(expected))
-    assert not any("NOT adjusted" in n.message for n in holm.notices)
+    assert not any("NOT adjusted" in render_notice(n) for n in holm.notices)
     none = analyze.analyze_units(
         units, analyze.AnalysisOptions(control="control", adjust="none"), source="t"
     )
-    assert any("NOT adjusted" in n.message for n in none.notices)
+    assert any("NOT adjusted" in render_notice(n) for n in none.notices)
 
 
 def test_srm_against_designed_fractions_is_loud_and_first() -> None:
@@ -188,7 +189,7 @@ def test_srm_against_designed_fractions_is_loud_and_first() -> None:
         broken, analyze.AnalysisOptions(control="control", expected_fractions=designed), source="t"
     )
     assert result.notices[0].level == "critical"
-    assert "SAMPLE RATIO MISMATCH in segment 'silent'" in result.notices[0].message
+    assert "SAMPLE RATIO MISMATCH in segment 'silent'" in render_notice(result.notices[0])
     # Chi-square by hand for that segment.
     seg = broken[broken["segment"] == "silent"]
     n_c, n = int((seg["arm"] == "control").sum()), len(seg)
@@ -202,7 +203,7 @@ def test_srm_not_checked_without_fractions_says_so() -> None:
         simulated_units(), analyze.AnalysisOptions(control="control"), source="t"
     )
     assert result.srm == ()
-    assert any("could not be checked" in n.message for n in result.notices)
+    assert any("could not be checked" in render_notice(n) for n in result.notices)
 
 
 def test_money_closed_forms() -> None:
@@ -254,12 +255,12 @@ def test_capping_uses_one_pooled_threshold() -> None:
 
 def test_whale_warning_when_top_buyers_dominate() -> None:
     units = simulated_units(seed=7)
-    assert not any("dominated" in n.message for n in analyze.analyze_units(
+    assert not any("dominated" in render_notice(n) for n in analyze.analyze_units(
         units, analyze.AnalysisOptions(control="control"), source="t").notices)  # fmt: skip
     whales = units.copy()
     whales.loc[whales.index[:3], ["converted", "revenue"]] = [1.0, 1e7]
     result = analyze.analyze_units(whales, analyze.AnalysisOptions(control="control"), source="t")
-    assert any("dominated by a few buyers" in n.message for n in result.notices)
+    assert any("dominated by a few buyers" in render_notice(n) for n in result.notices)
 
 
 def test_unreadable_holdout_is_flagged() -> None:
@@ -269,7 +270,8 @@ def test_unreadable_holdout_is_flagged() -> None:
     half = (tiny.conversion.ci_high - tiny.conversion.ci_low) / 2
     assert tiny.too_small_to_read == (half > abs(tiny.conversion.difference))
     assert tiny.too_small_to_read
-    warning = next(n.message for n in result.notices if "too small to read" in n.message)
+    texts = [render_notice(n) for n in result.notices]
+    warning = next(text for text in texts if "too small to read" in text)
     assert "'tiny' (" in warning and "'big'" not in warning
 
 
@@ -277,7 +279,7 @@ def test_intent_to_treat_is_stated() -> None:
     result = analyze.analyze_units(
         simulated_units(), analyze.AnalysisOptions(control="control"), source="t"
     )
-    assert any("Intent to treat" in n.message for n in result.notices)
+    assert any("Intent to treat" in render_notice(n) for n in result.notices)
 
 
 def test_experiment_folder_with_orders_matches_pandas(tmp_path) -> None:
@@ -306,7 +308,8 @@ def test_experiment_folder_with_orders_matches_pandas(tmp_path) -> None:
         folder, path, analyze.AnalysisOptions(control=""), start="2026-08-21", window_days=7
     )
     assert result.data_notes["unknown_customers_ignored"] == 1
-    assert any("1 outcome row(s) of customers who are not" in n.message for n in result.notices)
+    texts = [render_notice(n) for n in result.notices]
+    assert any("1 outcome row(s) of customers who are not" in text for text in texts)
     summary = {(s.segment, s.arm): s for s in result.arm_summaries}
     expected = units.assign(revenue=units["revenue"].round(2)).groupby(["segment", "arm"])
     for (segment, arm), group in expected:
@@ -410,7 +413,7 @@ def test_each_channel_is_compared_only_in_the_strata_designed_with_it() -> None:
     assert sms.conversion.difference == pytest.approx(expected)
     overall_sms = next(o for o in result.overall if o.arm == "sms")
     assert overall_sms.conversion.difference == pytest.approx(expected)  # only its own stratum
-    assert not any("one arm is empty" in n.message for n in result.notices)
+    assert not any("one arm is empty" in render_notice(n) for n in result.notices)
 
 
 def hand_made_coupon_units() -> pd.DataFrame:
@@ -534,7 +537,7 @@ CHANNEL_FRACTIONS = {
 def test_channel_strata_say_once_where_each_channel_is_compared() -> None:
     options = analyze.AnalysisOptions(control="control", expected_fractions=CHANNEL_FRACTIONS)
     result = analyze.analyze_units(channel_strata_units(), options, source="t")
-    where = [n.message for n in result.notices if "compared only" in n.message]
+    where = [render_notice(n) for n in result.notices if "compared only" in render_notice(n)]
     assert where == [
         "Each stratum holds the control and one channel, so each channel is compared only with "
         "the control of its own strata: edm in 'a|edm'; sms in 'a|sms', 'b|sms'."
@@ -544,7 +547,7 @@ def test_channel_strata_say_once_where_each_channel_is_compared() -> None:
 def test_unreadable_holdouts_of_all_arms_are_one_warning_naming_each() -> None:
     options = analyze.AnalysisOptions(control="control", expected_fractions=CHANNEL_FRACTIONS)
     result = analyze.analyze_units(channel_strata_units(), options, source="t")
-    warnings = [n.message for n in result.notices if "too small to read" in n.message]
+    warnings = [render_notice(n) for n in result.notices if "too small to read" in render_notice(n)]
     assert len(warnings) == 1
     edm = next(c for c in result.comparisons if c.arm == "edm")
     assert edm.too_small_to_read
@@ -572,7 +575,8 @@ def test_wald_interval_with_too_few_conversions_is_unreadable() -> None:
     assert comparison.conversion.p_value == pytest.approx(p_value)
     assert comparison.conversion.ci_low > 0 and p_value > 0.05  # the two disagree
     assert comparison.too_small_to_read
-    warning = next(n.message for n in result.notices if "too small to read" in n.message)
+    texts = [render_notice(n) for n in result.notices]
+    warning = next(text for text in texts if "too small to read" in text)
     assert "0 conversion(s) of 4 in control, 4 conversion(s) of 38 in send" in warning
     # The default, Newcombe's interval (statsmodels' too), agrees with the test: it holds 0.
     default = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
@@ -635,8 +639,8 @@ def test_window_coverage_warns_only_when_the_orders_end_before_the_window_does()
     assert window_coverage_notice(times, start, 14) is None  # reaches the last day, 05-14
     short = window_coverage_notice(times, start, 20)
     assert short is not None and short.level == "warning"
-    assert "only 14 of its 20 days are covered" in short.message
-    assert "--window-days 14" in short.message
+    assert "only 14 of its 20 days are covered" in render_notice(short)
+    assert "--window-days 14" in render_notice(short)
     before = window_coverage_notice(times, pd.Timestamp("2026-06-01"), 7)
-    assert before is not None and "no response can be measured" in before.message
+    assert before is not None and "no response can be measured" in render_notice(before)
     assert window_coverage_notice(pd.Series([], dtype="datetime64[ns]"), start, 7) is not None

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from scipy.stats import rankdata
 
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import render_notice
 from uplift_lab.segment import (
     RFM_CLASSES,
     SEGMENT_COLUMNS,
@@ -648,8 +649,8 @@ def test_cycle_expected_gap_matches_the_fitted_priors() -> None:
 def test_cycle_falls_back_to_day_rules_below_200_repeat_buyers_with_a_notice() -> None:
     result = segment_customers(cycle_shop(n_repeat=199), AS_OF)
     assert result.thresholds.source == "fixed"
-    assert len(result.notices) == 1 and "199 customers" in result.notices[0]
-    assert "--thresholds fixed" in result.notices[0]
+    assert len(result.notices) == 1 and "199 customers" in render_notice(result.notices[0])
+    assert "--thresholds fixed" in render_notice(result.notices[0])
     fixed = segment_customers(cycle_shop(n_repeat=199), AS_OF, config=FIXED)
     assert fixed.notices == ()
     pd.testing.assert_frame_equal(result.table, fixed.table)

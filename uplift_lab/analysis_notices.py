@@ -1,5 +1,6 @@
-"""What an analysis says in words: a broken split, an unreadable holdout, a few whales, unadjusted
-p-values, and where each arm was compared. Each function returns the :class:`Notice` (or None)."""
+"""What an analysis notices: a broken split, an unreadable holdout, a few whales, unadjusted
+p-values, and where each arm was compared. Each function returns the :class:`Notice` (or None):
+a code and its numbers; :mod:`uplift_lab.report.notice_text` puts them in words."""
 
 from __future__ import annotations
 
@@ -12,24 +13,6 @@ from uplift_lab.notices import Notice
 SRM_ALPHA = 0.001
 WHALE_SHARE = 0.5
 MIN_NORMAL_COUNT = 5  # conversions and non-conversions per arm for a normal-approximation CI
-
-INTENT_TO_TREAT = (
-    "Intent to treat: customers are analysed by their assigned arm, whether or not the message "
-    "was delivered (failed sends and opt-outs stay in their treated arm)."
-)
-SRM_FIX = (
-    "The split is not what was designed: find the cause (lost customers, a filter applied to one "
-    "arm, a re-run assignment) before trusting any number below."
-)
-ROWS_NEEDED = (
-    "Analysed from aggregated cells (sufficient statistics per segment x arm): the whale-share "
-    "check, the revenue cap and the daily response curve need one row per customer and were "
-    "skipped."
-)
-ROWS_NEEDED_CONVERSION_ONLY = (
-    "Analysed from aggregated cells (sufficient statistics per segment x arm): the daily "
-    "response curve needs one row per customer and was skipped."
-)
 
 Moments = Mapping[tuple[str, str], stats.SampleStats]  # per (segment, arm) cell
 _EMPTY = stats.SampleStats(0, 0.0, 0.0)
@@ -49,7 +32,12 @@ def too_few_counts(sample: stats.SampleStats) -> bool:
 
 def rows_needed_notice(has_revenue: bool) -> Notice:
     """The note of an analysis from aggregated cells: what needed one row per customer."""
-    return Notice("note", ROWS_NEEDED if has_revenue else ROWS_NEEDED_CONVERSION_ONLY)
+    return Notice("note", "rows_needed" if has_revenue else "rows_needed_conversion_only")
+
+
+def intent_to_treat_notice() -> Notice:
+    """The note, always last, that customers are analysed by their assigned arm."""
+    return Notice("note", "intent_to_treat")
 
 
 def where_compared_notice(
@@ -60,50 +48,37 @@ def where_compared_notice(
     stratum the control and one channel)."""
     where = {arm: [segment for segment, a in compared if a == arm] for arm in treated}
     one_each = all(sum(segment in strata for strata in where.values()) == 1 for segment in segments)
-    parts = [
-        f"{arm} in " + (", ".join(f"'{s}'" for s in strata) if strata else "no segment")
-        for arm, strata in where.items()
-    ]
-    lead = (
-        "Each stratum holds the control and one channel, so each channel is compared only with "
-        "the control of its own strata: "
-        if one_each
-        else "Each arm is compared only in the segments it was assigned to: "
+    return Notice(
+        "note",
+        "where_compared",
+        {
+            "one_each": one_each,
+            "where": tuple((arm, tuple(strata)) for arm, strata in where.items()),
+        },
     )
-    return Notice("note", lead + "; ".join(parts) + ".")
 
 
 def srm_notices(srm: Sequence[SegmentSrm]) -> list[Notice]:
     """A critical notice per segment whose split is not the designed one."""
-    notices = []
-    for check in srm:
-        if check.result.p_value < SRM_ALPHA:
-            observed = ", ".join(f"{a} {n:,}" for a, n in check.result.observed.items())
-            designed = ", ".join(f"{a} {f:.1%}" for a, f in check.result.expected.items())
-            notices.append(
-                Notice(
-                    "critical",
-                    f"SAMPLE RATIO MISMATCH in segment '{check.segment}': observed {observed}"
-                    f" vs designed {designed} (chi-square p = {check.result.p_value:.2g}). "
-                    + SRM_FIX,
-                )
-            )
-    return notices
+    return [
+        Notice(
+            "critical",
+            "srm",
+            {
+                "segment": check.segment,
+                "observed": dict(check.result.observed),
+                "expected": dict(check.result.expected),
+                "p_value": check.result.p_value,
+            },
+        )
+        for check in srm
+        if check.result.p_value < SRM_ALPHA
+    ]
 
 
 def srm_unknown_notice(arms: Sequence[str]) -> Notice:
     """The warning when the designed fractions are unknown (no SRM check)."""
-    return Notice(
-        "warning",
-        "Sample ratio mismatch could not be checked: the designed arm fractions are "
-        f"unknown. Pass them, e.g. --expected '{_fractions_example(arms)}' for an even "
-        "split (or analyse a design folder).",
-    )
-
-
-def _fractions_example(arms: Sequence[str]) -> str:
-    """An --expected value naming the real arms (an even split)."""
-    return ",".join(f"{arm}={1 / len(arms):.3g}" for arm in arms)
+    return Notice("warning", "srm_unknown", {"arms": tuple(arms)})
 
 
 def unreadable_notice(
@@ -115,63 +90,61 @@ def unreadable_notice(
     )
     if not unreadable:
         return None
-    details = "; ".join(
-        _unreadable_detail(c, conv, control, with_arm=len(treated) > 1) for c in unreadable
-    )
     return Notice(
         "warning",
-        f"Holdout too small to read in {len(unreadable)} of {len(comparisons)} "
-        f"comparison(s) against {control}, marked † in the tables (the CI is wider than "
-        f"the lift, or an arm has fewer than {MIN_NORMAL_COUNT} conversions or "
-        f"non-conversions, too few for the normal approximation): {details}. A bigger "
-        "holdout (or a longer window) is needed to read them; the overall rows pool "
-        "them with the rest.",
+        "holdout_too_small",
+        {
+            "unreadable": len(unreadable),
+            "comparisons": len(comparisons),
+            "control": control,
+            "min_count": MIN_NORMAL_COUNT,
+            "name_arms": len(treated) > 1,
+            "details": tuple(_unreadable_detail(c, conv, control) for c in unreadable),
+        },
     )
 
 
-def _unreadable_detail(
-    comparison: Comparison, conv: Moments, control: str, *, with_arm: bool
-) -> str:
+def _unreadable_detail(comparison: Comparison, conv: Moments, control: str) -> dict[str, object]:
+    """One unreadable comparison: where, why (``kind``), and its lift and counts when it has one."""
     c = comparison.conversion
-    where = f"'{comparison.segment}' ({comparison.control_n:,} control)"
-    if with_arm:
-        where = f"{comparison.arm} in {where}"
+    detail: dict[str, object] = {
+        "arm": comparison.arm,
+        "segment": comparison.segment,
+        "control_n": comparison.control_n,
+    }
     if c.error == stats.EMPTY_ARM:
-        return f"{where} one arm is empty"
+        return {**detail, "kind": "empty_arm"}
     if c.error is not None:
-        return f"{where} no conversions to compare"
-    half = (c.ci_high - c.ci_low) / 2 * 100
-    detail = f"{where} lift {c.difference * 100:+.2f} pp ±{half:.2f}"
-    few = [
-        f"{int(round(sample.sum))} conversion(s) of {sample.n:,} in {arm}"
+        return {**detail, "kind": "no_conversions"}
+    few = tuple(
+        (int(round(sample.sum)), sample.n, arm)
         for arm in (control, comparison.arm)
         if too_few_counts(sample := cell_sample(conv, comparison.segment, arm))
-    ]
-    return detail + (f" ({', '.join(few)})" if few else "")
+    )
+    return {
+        **detail,
+        "kind": "lift",
+        "lift_pp": c.difference * 100,
+        "half_width_pp": (c.ci_high - c.ci_low) / 2 * 100,
+        "few": few,
+    }
 
 
 def no_conversion_notice() -> Notice:
-    return Notice(
-        "warning",
-        "No customer of the experiment converted: check the outcomes file (ids, "
-        "--start, --window-days) before reading anything below.",
-    )
+    return Notice("warning", "no_conversion")
 
 
 def whale_notice(share: float) -> Notice | None:
     """A warning when the top 1% of buyers hold more than WHALE_SHARE of revenue, or None."""
     if not share > WHALE_SHARE:  # NaN (no rows, no revenue) says nothing
         return None
-    return Notice(
-        "warning",
-        f"Revenue is dominated by a few buyers: the top 1% of buyers hold {share:.0%} of "
-        "revenue, so revenue effects are fragile. Compare with --cap-revenue 0.999.",
-    )
+    return Notice("warning", "whale_share", {"share": share})
 
 
 def unadjusted_notice(comparisons: int) -> Notice:
-    return Notice(
-        "warning",
-        f"p-values are NOT adjusted for the {comparisons} comparisons: some "
-        "'significant' segments are expected by chance. Use --adjust holm or bh.",
-    )
+    return Notice("warning", "unadjusted", {"comparisons": comparisons})
+
+
+def unknown_customers_notice(rows: int) -> Notice | None:
+    """The note that outcome rows of customers outside the experiment were ignored, or None."""
+    return Notice("note", "unknown_customers", {"rows": rows}) if rows else None

@@ -24,7 +24,7 @@ import pyarrow as pa
 from uplift_lab import cells_sql, stats
 from uplift_lab.analysis_inputs import ALL_SEGMENTS
 from uplift_lab.analysis_notices import (
-    INTENT_TO_TREAT,
+    intent_to_treat_notice,
     no_conversion_notice,
     rows_needed_notice,
     srm_notices,
@@ -311,7 +311,7 @@ def _reading_notices(
         notices.append(whale_notice(rows.whale_share))
     if options.adjust == "none" and len(comparisons) > 1:
         notices.append(unadjusted_notice(len(comparisons)))
-    notices.append(Notice("note", INTENT_TO_TREAT))
+    notices.append(intent_to_treat_notice())
     return [notice for notice in notices if notice is not None]
 
 

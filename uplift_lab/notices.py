@@ -1,9 +1,14 @@
-"""Notices: what a reader of a report must not miss, by level (critical first)."""
+"""Notices: what a reader of a report must not miss, by level (critical first).
+
+A step says *what* it noticed as a stable ``code`` and its ``params`` (numbers, labels); the
+words are :mod:`uplift_lab.report.notice_text`'s, so every report and language renders them
+from one set of templates.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 LEVELS = ("critical", "warning", "note")
 
@@ -13,7 +18,8 @@ class Notice:
     """A warning for the reader; ``critical`` ones go at the top, loudly."""
 
     level: str  # critical | warning | note
-    message: str
+    code: str  # e.g. "srm", "whale_share", "window_not_covered"
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 def by_level(notices: Iterable[Notice]) -> tuple[Notice, ...]:

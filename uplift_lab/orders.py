@@ -151,22 +151,17 @@ class OrderCounting:
             "refund_rows": self.refund_rows,
         }
 
-    def lines(self) -> list[str]:
-        """Short sentences for the terminal summary (empty when no rule changed anything)."""
-        lines = []
-        if self.line_item_rows:
-            lines.append(f"{self.line_item_rows:,} extra line-item row(s) merged into their order")
-        for status, n in self.dropped_by_status.items():
-            lines.append(f"{n:,} row(s) with status '{status}' not counted")
-        if self.unpaid_rows:
-            lines.append(f"{self.unpaid_rows:,} unpaid row(s) (no payment time) not counted")
-        if self.fully_refunded:
-            lines.append(f"{self.fully_refunded:,} fully refunded order(s) not counted")
-        if self.partly_refunded:
-            lines.append(f"{self.partly_refunded:,} partly refunded order(s) counted at their net")
-        if self.refund_rows:
-            lines.append(f"{self.refund_rows:,} refund row(s) netted into customer totals")
-        return lines
+    @property
+    def changed_anything(self) -> bool:
+        """Whether a rule dropped, merged or netted anything (then reports say what)."""
+        return bool(
+            self.line_item_rows
+            or self.dropped_by_status
+            or self.unpaid_rows
+            or self.fully_refunded
+            or self.partly_refunded
+            or self.refund_rows
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,21 +87,23 @@ def window_coverage_notice(
     last = order_times.max() if len(order_times) else pd.NaT
     if pd.notna(last) and last >= end - pd.Timedelta(days=1):
         return None  # the file reaches into the window's last day
-    window = f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}"
+    window = {
+        "window_first": f"{start:%Y-%m-%d}",
+        "window_last": f"{end - pd.Timedelta(days=1):%Y-%m-%d}",
+    }
     if pd.isna(last) or last < start:
-        shown = "has no order" if pd.isna(last) else f"ends on {last:%Y-%m-%d}"
-        return Notice(
-            "warning",
-            f"The orders file {shown}, before the response window ({window}) starts: no "
-            "response can be measured. Check --start, or export the orders of the window.",
-        )
+        last_order = None if pd.isna(last) else f"{last:%Y-%m-%d}"
+        return Notice("warning", "window_not_started", {"last_order": last_order, **window})
     covered = (last.normalize() - start.normalize()).days + 1
     return Notice(
         "warning",
-        f"The orders file ends on {last:%Y-%m-%d}, inside the response window ({window}): "
-        f"only {covered} of its {window_days} days are covered, so later responses are missing "
-        "in both arms and the lift reads low. Export orders up to the window's end, or pass "
-        f"--window-days {covered}.",
+        "window_not_covered",
+        {
+            "last_order": f"{last:%Y-%m-%d}",
+            **window,
+            "covered_days": covered,
+            "window_days": window_days,
+        },
     )
 
 

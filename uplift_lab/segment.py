@@ -75,6 +75,7 @@ from uplift_lab.contracts import (
 )
 from uplift_lab.cycles import CycleModel
 from uplift_lab.errors import InputError
+from uplift_lab.notices import Notice
 from uplift_lab.orders import CATEGORY, OrderCounting
 from uplift_lab.rfm_classes import NO_PURCHASE_CLASS, RFM_CLASS_NAMES_ZH, RFM_CLASSES
 from uplift_lab.segment_rules import (
@@ -179,7 +180,7 @@ class SegmentResult:
     config: SegmentConfig = field(default_factory=SegmentConfig)
     counting: OrderCounting | None = None  # what the order rules dropped and netted (files only)
     cycle_model: CycleModel | None = None
-    notices: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     tag_columns: tuple[str, ...] = BUILTIN_TAG_COLUMNS  # built-in tags, then --tags rules
     tag_summary: pd.DataFrame | None = None  # customers per tag value (tags.tag_summary)
 
@@ -358,7 +359,7 @@ def _day_thresholds(
 
 def _cycle_thresholds(
     cycles: Cycles, config: SegmentConfig, day_thresholds: LifecycleThresholds
-) -> tuple[LifecycleThresholds, tuple[str, ...]]:
+) -> tuple[LifecycleThresholds, tuple[Notice, ...]]:
     """The cycle stages' thresholds when enough customers ordered on two days (else the day
     rules, with a notice); ``day_thresholds`` unless ``thresholds="cycle"``."""
     if config.thresholds != "cycle":
@@ -373,11 +374,16 @@ def _cycle_thresholds(
             repeat_buyers=cycles.repeat_buyers,
         )
         return thresholds, ()
-    notice = (
-        f"only {cycles.repeat_buyers:,} customers ordered on two different days before "
-        f"the as-of date (cycle stages need {config.min_repeat_buyers:,}), so lifecycle "
-        f"uses the day rules (active {config.active_days}, silent {config.silent_days}, "
-        f"churn {config.churn_days} days); pass --thresholds fixed to silence this"
+    notice = Notice(
+        "warning",
+        "cycle_stages_fall_back",
+        {
+            "repeat_buyers": cycles.repeat_buyers,
+            "min_repeat_buyers": config.min_repeat_buyers,
+            "active_days": config.active_days,
+            "silent_days": config.silent_days,
+            "churn_days": config.churn_days,
+        },
     )
     return day_thresholds, (notice,)
 

@@ -10,6 +10,7 @@ import pandas as pd
 from tests.spark._compare import differences
 from uplift_lab import analyze
 from uplift_lab.report.analyze_report import report_payload
+from uplift_lab.report.notice_text import render_notice
 from uplift_lab.workflows.analyze import analyze_experiment_folder
 
 
@@ -69,5 +70,5 @@ def test_spark_warns_like_duckdb_when_the_orders_end_inside_the_window(spark, sh
     folder = shop / "past_sms"
     duck = analyze_experiment_folder(folder, cut, _options())
     on_spark = analyze_folder_on_spark(spark, folder, cut, _options())
-    assert any("inside the response window" in n.message for n in on_spark.notices)
+    assert any("inside the response window" in render_notice(n) for n in on_spark.notices)
     assert differences(report_payload(duck), report_payload(on_spark)) == []

@@ -109,6 +109,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from uplift_lab import io
         from uplift_lab.report.labels import labels_for
+        from uplift_lab.report.notice_text import order_counting_lines
         from uplift_lab.report.plan_report import caveat_lines, overview, tables, terminal_table
         from uplift_lab.workflows.plan import plan_files
 
@@ -147,6 +148,6 @@ def register(app: typer.Typer) -> None:
         for line in caveat_lines(result.plan, labels):
             console.print(line)
         console.print(overview(result.plan, labels))
-        for line in result.counting.lines():
+        for line in order_counting_lines(result.counting, labels):
             console.print(line)
         console.print(labels("Wrote plan.json, plan.md, plan.png and plan.html to {out}", out=out))

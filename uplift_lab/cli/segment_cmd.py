@@ -338,6 +338,7 @@ def register(app: typer.Typer) -> None:
         from uplift_lab import io
         from uplift_lab.errors import InputError
         from uplift_lab.report.labels import labels_for
+        from uplift_lab.report.notice_text import render_notice
         from uplift_lab.report.segment_report import (
             segment_counting_lines,
             segment_summary_json,
@@ -398,7 +399,7 @@ def register(app: typer.Typer) -> None:
             )
             io.write_table(result.table, out)
         for notice in result.notices:
-            warn(notice)
+            warn(render_notice(notice))
         if as_json:
             typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
             return
@@ -406,7 +407,7 @@ def register(app: typer.Typer) -> None:
         for table in segment_summary_tables(result, labels):
             console.print(table)
         console.print(segment_summary_note(result, labels))
-        for line in segment_counting_lines(result):
+        for line in segment_counting_lines(result, labels):
             console.print(line)
         written = f"{len(result.table):,}"
         console.print(labels("Wrote {customers} customers to {out}", customers=written, out=out))

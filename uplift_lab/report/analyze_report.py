@@ -43,6 +43,7 @@ from uplift_lab.report.analyze_tables import (
     versus_title,
 )
 from uplift_lab.report.labels import EN, Labels
+from uplift_lab.report.notice_text import render_notice
 from uplift_lab.report.rendering import template_environment
 from uplift_lab.report.schedule_report import touches_rows
 from uplift_lab.report.timing_report import (
@@ -158,8 +159,11 @@ def report_payload(analysis: Analysis) -> dict[str, Any]:
         name: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
         for name, value in fields.items()
     }
-    for name in ("arm_summaries", "comparisons", "overall", "srm", "notices", "touches"):
+    for name in ("arm_summaries", "comparisons", "overall", "srm", "touches"):
         payload[name] = [dataclasses.asdict(item) for item in fields[name]]
+    payload["notices"] = [  # English, whatever --lang: report.json is a machine output
+        {"level": notice.level, "message": render_notice(notice)} for notice in analysis.notices
+    ]
     if not analysis.has_revenue:  # a conversion-only campaign measured no money: null, not 0
         for row in payload["arm_summaries"]:
             row.update(revenue=None, revenue_per_customer=None, average_order_value=None)
@@ -285,7 +289,8 @@ def print_analysis(analysis: Analysis, console, *, wide: bool = False, labels: L
     for notice in analysis.notices:
         style = {"critical": "bold white on red", "warning": "bold yellow", "note": "dim"}
         label = {"critical": "!!! ", "warning": labels("warning: "), "note": ""}[notice.level]
-        console.print(f"[{style[notice.level]}]{label}[/]{escape(notice.message)}")
+        text = render_notice(notice, labels)
+        console.print(f"[{style[notice.level]}]{label}[/]{escape(text)}")
     for section in sections(analysis, labels):
         table, needed, dropped = fitted_table(section, console, wide=wide, labels=labels)
         # Never crop numbers: a table wider than the terminal is printed whole.
@@ -376,6 +381,10 @@ def _md_table(section: Section) -> str:
     return "\n".join(lines)
 
 
+def _notice_texts(analysis: Analysis, level: str, labels: Labels) -> list[str]:
+    return [render_notice(n, labels) for n in analysis.notices if n.level == level]
+
+
 def _context(analysis: Analysis, labels: Labels = EN) -> dict[str, Any]:
     return {
         "analysis": analysis,
@@ -388,9 +397,9 @@ def _context(analysis: Analysis, labels: Labels = EN) -> dict[str, Any]:
             for key, value in sorted(analysis.data_notes.items())
         ],
         "overview": overview(analysis, labels),
-        "critical": [n for n in analysis.notices if n.level == "critical"],
-        "warnings": [n for n in analysis.notices if n.level == "warning"],
-        "notes": [n for n in analysis.notices if n.level == "note"],
+        "critical": _notice_texts(analysis, "critical", labels),
+        "warnings": _notice_texts(analysis, "warning", labels),
+        "notes": _notice_texts(analysis, "note", labels),
         "version": __version__,
         "md_table": _md_table,
         "summary": summary_section(analysis, labels),

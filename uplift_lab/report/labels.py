@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from uplift_lab.report.notice_zh import NOTICES_ZH
 from uplift_lab.rfm_classes import RFM_CLASS_NAMES_ZH
 
 
@@ -451,7 +452,14 @@ def label_table() -> dict[str, str]:
     The RFM class names come from :data:`uplift_lab.rfm_classes.RFM_CLASS_NAMES_ZH` (the
     ``rfm_class_zh`` column of segment's output), so they have one source.
     """
-    return {**LIFECYCLE_ZH, **RFM_CLASS_NAMES_ZH, **ARMS_ZH, **VALUES_ZH, **HEADERS_ZH}
+    return {
+        **LIFECYCLE_ZH,
+        **RFM_CLASS_NAMES_ZH,
+        **ARMS_ZH,
+        **VALUES_ZH,
+        **HEADERS_ZH,
+        **NOTICES_ZH,
+    }
 
 
 SAME_MEANING = (

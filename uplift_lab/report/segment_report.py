@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab.report.labels import EN, Labels, Lang
+from uplift_lab.report.notice_text import order_counting_lines, render_notice
 from uplift_lab.report.tables import dataframe_table, format_count, format_number, format_share
 from uplift_lab.segment import RFM_CLASS_NAMES_ZH, SegmentResult
 from uplift_lab.tags import LOYALTY_MIN_ORDERS, LOYALTY_NEW_DAYS, LOYALTY_TENURE_DAYS
@@ -204,7 +205,7 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
             "repeat_buyers": thresholds.repeat_buyers,
         },
         "cycle_priors": _cycle_json(result),
-        "notices": list(result.notices),
+        "notices": [render_notice(notice) for notice in result.notices],
         "lifecycle": result.lifecycle_summary.to_dict(orient="records"),
         "rfm": _rfm_display(result.rfm_summary).to_dict(orient="records"),
         "tag_columns": list(result.tag_columns),
@@ -215,12 +216,12 @@ def segment_summary_json(result: SegmentResult, out: Path | None = None) -> dict
     }
 
 
-def segment_counting_lines(result: SegmentResult) -> list[str]:
+def segment_counting_lines(result: SegmentResult, labels: Labels = EN) -> list[str]:
     """What the order rules dropped and netted, one line each (none when nothing changed)."""
     if result.counting is None:
         return []
     counting = result.counting
-    lines = counting.lines()
+    lines = order_counting_lines(counting, labels)
     if lines:
         lines.insert(
             0,

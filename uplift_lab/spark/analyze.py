@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 
 from uplift_lab import analysis_inputs, cells_sql, contracts
 from uplift_lab import analyze as single
+from uplift_lab.analysis_notices import unknown_customers_notice
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
 from uplift_lab.errors import input_error
 from uplift_lab.experiment import Experiment
@@ -267,15 +268,8 @@ def analyze_experiment_spark(
         Path(folder) / "assignment.parquet",
         ARM,
     )
-    extra = [] if read.coverage is None else [read.coverage]
-    if notes["unknown_customers_ignored"]:
-        extra.append(
-            single.Notice(
-                "note",
-                f"{notes['unknown_customers_ignored']:,} outcome row(s) of customers who are not "
-                "in the experiment were ignored.",
-            )
-        )
+    unknown = unknown_customers_notice(notes["unknown_customers_ignored"])
+    extra = [notice for notice in (read.coverage, unknown) if notice is not None]
     return single.analyze_cells(
         cells,
         options,

@@ -8,7 +8,7 @@ The only part of the analysis that touches files (through :mod:`uplift_lab.io`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from uplift_lab.analysis_inputs import (
     start_from_campaign,
     window_days_from_campaign,
 )
+from uplift_lab.analysis_notices import unknown_customers_notice
 from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.analyze import analyze_units
 from uplift_lab.columnmap import InputSpec, resolve_inputs
@@ -249,6 +250,7 @@ def analyze_experiment_inputs(
     notes.update(read.notes)
     joined = join_outcomes(assignment, read.outcomes, read.covariate)
     notes.update(_join_notes(joined))
+    unknown = unknown_customers_notice(joined.unknown_customers)
     analysis = analyze_units(
         joined.units,
         options,
@@ -256,7 +258,7 @@ def analyze_experiment_inputs(
         data_notes=notes,
         daily=read.daily,
         window_days=read.window_days,
-        extra_notices=[*read.notices, *_unknown_customers_notices(joined)],
+        extra_notices=[*read.notices, *([unknown] if unknown else [])],
     )
     if SEND_TIME in raw_assignment.columns:  # an imported campaign's send times
         assignment = assignment.assign(**{SEND_TIME: pd.to_datetime(raw_assignment[SEND_TIME])})
@@ -325,7 +327,6 @@ def _order_outcomes(
     counted = load_orders(path, inputs.orders, encoding=encoding)
     orders = counted.frame()
     notes: dict[str, object] = {"order_counting": counted.counting.to_json()}
-    counting_lines = counted.counting.lines()
     begin = start_from_campaign(start, meta)
     window_days = window_days_from_campaign(window_days, meta)
     derived = outcomes_from_orders(orders, begin, window_days)
@@ -343,8 +344,8 @@ def _order_outcomes(
         _check_order_covariate(covariate, path, names)
         covariate_frame = pre_period_revenue(orders, begin)
     notices = []
-    if counting_lines:
-        notices.append(Notice("note", "Orders: " + "; ".join(counting_lines) + "."))
+    if counted.counting.changed_anything:
+        notices.append(Notice("note", "orders_counted", asdict(counted.counting)))
     if coverage is not None:
         notices.append(coverage)
     return _ReadOutcomes(
@@ -383,18 +384,6 @@ def _join_notes(joined: JoinedUnits) -> dict[str, object]:
     if REVENUE in joined.units.columns:
         notes["customers_with_negative_revenue"] = int((joined.units[REVENUE] < 0).sum())
     return notes
-
-
-def _unknown_customers_notices(joined: JoinedUnits) -> list[Notice]:
-    if not joined.unknown_customers:
-        return []
-    return [
-        Notice(
-            "note",
-            f"{joined.unknown_customers:,} outcome row(s) of customers who are not in the "
-            "experiment were ignored.",
-        )
-    ]
 
 
 # ---------------------------------------------------------------------------------------------
