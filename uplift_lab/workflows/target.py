@@ -132,14 +132,7 @@ def run_target(
         plan = relabel_plan_policy(plan, SEGMENTS_POLICY)
     if inputs.past is not None:
         plan = value_comparison_on_past(plan, inputs.past, config, options.validate_control)
-    if plan.n_not_in_segments:
-        warnings.append(
-            f"{plan.n_not_in_segments:,} scored customer(s) are not in the segments file and are"
-            " not eligible"
-        )
-    name = files.experiment.name if files.experiment is not None else files.out.stem
-    split = split_holdout(plan.selected, options.holdout, name=name, salt=options.salt)
-    warnings.extend(_holdout_warnings(split, options.holdout))
+    split = _split_holdout(plan, files, options, warnings)
     validation = None
     if inputs.past is not None:
         validation = value_on_past(plan, inputs.past, config, options.validate_control)
@@ -187,14 +180,7 @@ def run_target_spark(
             )
         plan = plan_campaign_spark(scores, config, segments)
     warnings: list[str] = []
-    if plan.n_not_in_segments:
-        warnings.append(
-            f"{plan.n_not_in_segments:,} scored customer(s) are not in the segments file and are"
-            " not eligible"
-        )
-    name = files.experiment.name if files.experiment is not None else files.out.stem
-    split = split_holdout(plan.selected, options.holdout, name=name, salt=options.salt)
-    warnings.extend(_holdout_warnings(split, options.holdout))
+    split = _split_holdout(plan, files, options, warnings)
     summary = _summary(plan, split, None, None, files, options)
     summary["engine"] = "spark"
     inputs = _Inputs(scores=None, segments=None, past=None)
@@ -377,6 +363,22 @@ def _segment_policy_inputs(
     effects = segment_effects(analysis, config.channels, config.margin, effect=effect)
     scores, only = segment_policy_scores(effects, segments, config.channels, config.margin)
     return scores, only, effects
+
+
+def _split_holdout(
+    plan: CampaignPlan, files: TargetFiles, options: TargetOptions, warnings: list[str]
+) -> HoldoutSplit:
+    """The plan's holdout (named after the experiment folder), its warnings added to
+    ``warnings``: the same for the plan of either engine."""
+    if plan.n_not_in_segments:
+        warnings.append(
+            f"{plan.n_not_in_segments:,} scored customer(s) are not in the segments file and are"
+            " not eligible"
+        )
+    name = files.experiment.name if files.experiment is not None else files.out.stem
+    split = split_holdout(plan.selected, options.holdout, name=name, salt=options.salt)
+    warnings.extend(_holdout_warnings(split, options.holdout))
+    return split
 
 
 def _holdout_warnings(split: HoldoutSplit, holdout: float) -> list[str]:
