@@ -178,3 +178,24 @@ def test_table_without_spark_is_refused(runner, tmp_path) -> None:
     result = runner.invoke(app, ["segment", "--table", "db.orders", "--as-of", AS_OF, "--out", out])
     assert result.exit_code == 2
     assert "--table db.orders needs --engine spark" in result.output
+
+
+def test_an_unsupported_rule_is_refused_before_the_session_starts(runner, tmp_path, monkeypatch):
+    """A preset on Spark is refused in one line without starting a Spark session."""
+    pytest.importorskip("pyspark")
+    from uplift_lab.cli import app
+    from uplift_lab.spark import session
+
+    def no_session(*args, **kwargs):
+        raise AssertionError("a Spark session was started")
+
+    monkeypatch.setattr(session, "spark_session", no_session)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,order_time,amount\na,2026-01-01,5\n", encoding="utf-8")
+    out = tmp_path / "segments.parquet"
+    result = runner.invoke(app, ["segment", str(orders), "--as-of", "2026-02-01", "--out",
+                                 str(out), "--engine", "spark", "--preset", "taobao"])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: --engine spark does not support")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()

@@ -175,6 +175,17 @@ def _orders_argument(ctx: typer.Context, param: typer.CallbackParam, value: Path
     return value
 
 
+def _check_spark_inputs(inputs) -> None:
+    """The order rules Spark does not support, refused in one line (where pyspark is installed;
+    without it, starting the session says so)."""
+    from uplift_lab.spark.session import pyspark_available
+
+    if pyspark_available():
+        from uplift_lab.spark.segment import check_spark_inputs
+
+        check_spark_inputs(inputs.orders)
+
+
 def _spark_errors(spark, orders: Path | None, table: str | None):
     """Spark's failures as one line naming the input (nothing to catch on DuckDB)."""
     if spark is None:
@@ -379,6 +390,8 @@ def register(app: typer.Typer) -> None:
             refund_rows,
             time_parsing(date_format, dayfirst, timezone),
         )
+        if engine == Engine.spark:  # refused before the Spark session takes its half-minute
+            _check_spark_inputs(inputs)
         spark = spark_for(engine, spark_master, table)
         with spinner("Segmenting customers..."), _spark_errors(spark, orders, table):
             result = segment_files(
