@@ -409,8 +409,8 @@ def register(app: typer.Typer) -> None:
                 tags_path=tags,
                 spark=spark,
                 table=table,
+                out=out,
             )
-            io.write_table(result.table, out)
         for notice in result.notices:
             warn(render_notice(notice))
         if as_json:

@@ -57,8 +57,10 @@ def segment_files(
     tags_path: Path | None = None,
     spark: Any = None,
     table: str | None = None,
+    out: Path | None = None,
 ) -> SegmentResult:
     """Read, validate and segment files (the CLI's one call); errors name the file and column.
+    With ``out`` the segment table is written there (atomically, .parquet or .csv).
 
     ``inputs`` (a preset or column map, :func:`uplift_lab.columnmap.resolve_inputs`) says how
     each file is read, which orders count and how its dates read; without it the three column
@@ -88,6 +90,8 @@ def segment_files(
         )
     if rules:  # the tags read the segment table only, whichever way the orders were counted
         result = with_tag_rules(result, rules, tags_path)
+    if out is not None:
+        io.write_table(result.table, out)
     return result
 
 
