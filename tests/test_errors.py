@@ -42,16 +42,13 @@ def test_values_are_shown_plainly(value, shown) -> None:
 def test_the_cli_says_the_flag_instead_of_the_parameter() -> None:
     error = ParameterError("batch_rows", "must be at least 1", 0, example=10000)
     assert error_message(error) == (
-        "--batch-rows must be at least 1. Got 0 instead. Use e.g. --batch-rows 10000."
+        "--batch-rows: must be at least 1. Got 0 instead. Use e.g. --batch-rows 10000."
     )
 
 
-def test_the_cli_keeps_a_steps_own_parameter_quoted_and_names_the_flags_of_the_fix() -> None:
+def test_the_cli_names_the_flag_for_a_steps_own_parameter_and_in_the_fix() -> None:
     error = ParameterError("holdout", "must be in (0, 1)", 1.5, fix="Or set {arms}", owner="design")
-    assert error_message(error) == (
-        "--holdout: the 'holdout' parameter of design must be in (0, 1). Got 1.5 instead. "
-        "Or set --arms."
-    )
+    assert error_message(error) == ("--holdout: must be in (0, 1). Got 1.5 instead. Or set --arms.")
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ def test_a_bad_option_value_is_one_line_naming_the_flag(runner, tmp_path) -> Non
     assert result.exit_code == 2
     lines = _error_lines(result)
     assert len(lines) == 1 and "Traceback" not in result.output
-    assert lines[0].startswith("error: --date-format must hold strftime codes")
+    assert lines[0].startswith("error: --date-format: must hold strftime codes")
     assert "Got 'dmY' instead" in lines[0] and "date_format" not in lines[0]
     assert not (tmp_path / "s.parquet").exists()
 
@@ -31,5 +31,5 @@ def test_a_design_parameter_names_the_flag_and_the_parameter(runner, tmp_path) -
     assert result.exit_code == 2
     lines = _error_lines(result)
     assert len(lines) == 1
-    assert lines[0].startswith("error: --alpha: the 'alpha' parameter of design must be in (0, 1)")
+    assert lines[0].startswith("error: --alpha: must be in (0, 1)")
     assert "Got 1.5 instead" in lines[0]

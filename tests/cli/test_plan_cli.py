@@ -128,7 +128,7 @@ def test_bad_windows_are_one_line_errors(runner, orders, tmp_path, promo, words)
 def test_growth_below_minus_one_is_a_one_line_error(runner, orders, tmp_path, flag) -> None:
     extra = ["--growth", "0.2", flag, "-1.5"] if flag == "--new-growth" else [flag, "-1.5"]
     line = _one_line_error(_plan(runner, orders, tmp_path / "p", *extra))
-    assert f"{flag} must be a fraction >= -1" in line
+    assert f"{flag}: must be a fraction >= -1" in line
 
 
 def test_an_existing_out_is_refused_without_force(runner, orders, tmp_path) -> None:

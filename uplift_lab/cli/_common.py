@@ -73,17 +73,13 @@ def flag_of(parameter: str) -> str:
 
 
 def error_message(exc: UpliftLabError) -> str:
-    """The error as the CLI says it: a ParameterError as "--growth must be RULE. Got VALUE
-    instead." with the example and fix naming flags too; a step's own parameter (``owner``) is
-    still quoted, "--holdout: the 'holdout' parameter of design must be in (0, 1). ...".
-    """
+    """The error as the CLI says it: a ParameterError as "--holdout: must be RULE. Got VALUE
+    instead.", its example and fix naming flags too; any other error as it is."""
     if not isinstance(exc, ParameterError):
         return str(exc)
     flag = flag_of(exc.parameter)
     example = None if exc.example is None else f"{flag} {exc.example}"
-    if exc.owner:
-        return f"{flag}: " + exc.sentence(f"the {exc.subject}", example, flag_of)
-    return exc.sentence(flag, example, flag_of)
+    return f"{flag}: " + exc.sentence(None, example, flag_of)
 
 
 def _data_warnings_as_lines(show_other: Callable[..., None]) -> Callable[..., None]:

@@ -204,12 +204,12 @@ def _check_options(
     (``table``: the scores are the warehouse table of ``--engine spark --table``.)"""
     io.output_format(files.out)
     if not 0 < config.margin <= 1:
-        raise InputError(
-            f"--margin: must be in (0, 1] (share of revenue that is profit), got {config.margin:g}"
+        raise ParameterError(
+            "margin", "must be in (0, 1] (share of revenue that is profit)", config.margin
         )
     holdout, experiment = options.holdout, files.experiment
     if not 0 <= holdout < 1:
-        raise InputError(f"--holdout: must be in [0, 1), got {holdout:g}. Use e.g. --holdout 0.1")
+        raise ParameterError("holdout", "must be in [0, 1)", holdout, example=0.1)
     if holdout > 0 and experiment is None:
         raise InputError(
             "--experiment: a holdout needs an experiment folder to record it. "
