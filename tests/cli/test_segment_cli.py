@@ -244,8 +244,8 @@ def test_bad_customer_and_event_files_exit_2(runner, tmp_path) -> None:
     [
         (["--as-of", "someday"], "--as-of: 'someday' is not an ISO date"),
         (["--as-of", "2026-07-01", "--bands", "10,x"], "--bands must be numbers"),
-        (["--as-of", "2026-07-01", "--bands", "20,10"], "--bands must be increasing"),
-        (["--as-of", "2026-07-01", "--churn-days", "60"], "--churn-days must exceed"),
+        (["--as-of", "2026-07-01", "--bands", "20,10"], "--bands: must be increasing"),
+        (["--as-of", "2026-07-01", "--churn-days", "60"], "--churn-days: must exceed"),
         (
             ["--as-of", "2026-07-01", "--thresholds", "auto", "--silent-days", "30"],
             "--silent-days cannot be combined with --thresholds auto",
@@ -408,7 +408,7 @@ def test_day_options_imply_fixed_thresholds(runner, tmp_path) -> None:
     [
         (["--thresholds", "cycle", "--active-days", "20"], "cannot be combined with --thresholds"),
         (["--cycle-cutoffs", "1.5,x,6"], "--cycle-cutoffs must be three numbers"),
-        (["--cycle-cutoffs", "3,1.5,6"], "--cycle-cutoffs must be three increasing"),
+        (["--cycle-cutoffs", "3,1.5,6"], "--cycle-cutoffs: must be three increasing"),
         (
             ["--category-col", "department"],
             "missing column 'department'. The file has: customer_id, order_time, amount. "
