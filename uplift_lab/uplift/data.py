@@ -233,6 +233,7 @@ def table_training_data(
     reference: pd.Timestamp | None = None,
     reference_origin: str = "",
     exclude: Sequence[str] = (),
+    check_post_treatment: bool = True,
 ) -> TrainingData:
     """Validate a flat table (one row per customer) and build :class:`TrainingData`.
 
@@ -241,6 +242,9 @@ def table_training_data(
     id, arm, outcomes and ``exclude``. Date features become days before ``reference``
     (default: the day after the table's latest date in them). ``rfm_cols`` (``{part: column}``)
     names the columns of the RFM-rule baseline; None detects them among the features by name.
+    ``check_post_treatment`` drops default features whose distribution differs between the arms
+    far beyond chance (outcomes of the send: :mod:`uplift_lab.uplift.post_treatment`); off
+    where the features are built from orders before the campaign's start.
     """
     outcome_columns = [treatment_col, outcome_col] + ([revenue_col] if revenue_col else [])
     require_columns(frame, ([id_col] if id_col else []) + outcome_columns, source)
@@ -253,7 +257,8 @@ def table_training_data(
     if len(frame) == 0:
         raise input_error(source, "has no rows", "Pass the campaign's customers")
     reserved = set(outcome_columns) | ({id_col} if id_col else set())
-    choice = _feature_choice(frame, features, reserved, exclude, source)
+    arm = frame[treatment_col].to_numpy() if check_post_treatment else None
+    choice = _feature_choice(frame, features, reserved, exclude, source, arm)
     columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
     if not columns:
         raise input_error(source, "has no feature columns", "Add customer features or --features")
@@ -292,11 +297,12 @@ def _feature_choice(
     reserved: set,
     exclude: Sequence[str],
     source: object,
+    arm: np.ndarray | None = None,
 ) -> FeatureChoice:
     """The named ``features`` (checked), else the default choice among the other columns."""
     if not features:
         candidates = [name for name in frame.columns if name not in reserved | set(exclude)]
-        return choose_default_features(frame, candidates)
+        return choose_default_features(frame, candidates, arm)
     require_columns(frame, features, source)
     used = [name for name in features if name in reserved]
     if used:
@@ -418,6 +424,7 @@ def experiment_training_data(
         reference=pd.Timestamp(start),
         reference_origin="campaign start",
         exclude=("stratum",),  # design's stratum label, not a customer attribute
+        check_post_treatment=False,  # features from orders before the start: pre-send by build
     )
 
 

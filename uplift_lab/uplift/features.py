@@ -18,6 +18,7 @@ import pandas as pd
 from uplift_lab.contracts import numeric_column
 from uplift_lab.errors import input_error
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
+from uplift_lab.uplift.post_treatment import POST_TREATMENT_P, arm_association_p, checked_rows
 
 MAX_LEVELS = 1000
 
@@ -75,6 +76,10 @@ DUPLICATE_CHECK_ROWS = 50_000  # rows compared when looking for copies (evenly s
 # copy of one of them is the one dropped, and exempt from the text-level limit below MAX_LEVELS.
 PREFERRED_FEATURES = ("overdue_ratio", "expected_gap_days", "main_category", "categories_bought")
 DROP_REASONS = {
+    "post_treatment": (
+        "differs between the arms far beyond chance (p < 1e-6): measured after"
+        " the send, or the arms were not randomized over it"
+    ),
     "id": "id-like (every value unique, or named like an id)",
     "near_unique": f"near-unique text (more than {MAX_DEFAULT_LEVELS} values or mostly unique)",
     "constant": "constant (one value)",
@@ -273,7 +278,9 @@ def _is_copy(left, right) -> bool:
     return abs(float(np.corrcoef(a, b)[0, 1])) >= DUPLICATE_CORRELATION
 
 
-def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> FeatureChoice:
+def choose_default_features(
+    frame: pd.DataFrame, candidates: Sequence[str], arm: np.ndarray | None = None
+) -> FeatureChoice:
     """The features a careful analyst would pick from ``candidates`` when none are named.
 
     Kept: numeric columns, low-cardinality text (categorical) and dates (used as days before
@@ -284,7 +291,9 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
     (``consumption_level`` of ``aov``; a ``--tags`` rule stays a feature) and its event tags
     (opt-in: name them in ``--features``). ``PREFERRED_FEATURES``
     come first and dates last, so a copy of a cycle feature, or the raw date behind an engineered
-    column, is the one dropped.
+    column, is the one dropped. With ``arm`` (a flat campaign table's arm per row), a column
+    whose distribution differs between the arms far beyond chance is dropped too
+    (:mod:`uplift_lab.uplift.post_treatment`: an outcome of the send, not an attribute).
     """
     ordered = [name for name in PREFERRED_FEATURES if name in candidates]
     ordered += [name for name in candidates if name not in PREFERRED_FEATURES]
@@ -300,6 +309,8 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
         str(name): kind for name in survivors if (kind := column_date_kind(frame[name])) is not None
     }
     table_dates = dict(date_columns)
+    if arm is not None:
+        survivors = _drop_post_treatment(frame, survivors, date_columns, arm, dropped)
     # Engineered columns before raw dates: of tenure_days and first_order_time, the date goes.
     survivors = [name for name in survivors if str(name) not in date_columns] + [
         name for name in survivors if str(name) in date_columns
@@ -331,6 +342,30 @@ def choose_default_features(frame: pd.DataFrame, candidates: Sequence[str]) -> F
             dropped.setdefault("event_tag", []).append(name)
     reasons = {reason: tuple(dropped[reason]) for reason in DROP_REASONS if reason in dropped}
     return FeatureChoice(tuple(kept), reasons, date_columns, table_dates)
+
+
+def _drop_post_treatment(
+    frame: pd.DataFrame,
+    names: list,
+    date_columns: dict[str, str],
+    arm: np.ndarray,
+    dropped: dict[str, list[str]],
+) -> list:
+    """``names`` without the columns the arms show to be changed by the send (p in the label)."""
+    rows = checked_rows(len(frame))
+    arm_checked = np.asarray(arm)[rows]
+    kept = []
+    for name in names:
+        kind, values = _comparable(frame, name, date_columns.get(str(name)), rows)
+        values = values.astype(object) if kind == "codes" else values
+        p_value = arm_association_p(values, arm_checked)
+        if p_value < POST_TREATMENT_P:
+            shown = f"p = {p_value:.0e}" if p_value > 0 else "p < 1e-300"
+            dropped.setdefault("post_treatment", []).append(f"{name} ({shown})")
+            date_columns.pop(str(name), None)
+        else:
+            kept.append(name)
+    return kept
 
 
 def encode_features(

@@ -1,0 +1,86 @@
+"""A column changed by the send is no default feature: the arm-independence test behind it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportions_ztest
+
+from tests.test_uplift_models import simulated_campaign
+from uplift_lab.cli import app
+from uplift_lab.uplift.post_treatment import POST_TREATMENT_P, arm_association_p
+
+
+def test_a_binary_column_matches_the_two_proportion_z_test() -> None:
+    """2 levels x 2 arms: the chi-square test is the squared two-proportion z-test."""
+    rng = np.random.default_rng(3)
+    arm = rng.choice(["control", "sms"], size=5000)
+    visited = rng.random(5000) < np.where(arm == "control", 0.10, 0.12)
+    counts = [int(visited[arm == "sms"].sum()), int(visited[arm == "control"].sum())]
+    nobs = [int((arm == "sms").sum()), int((arm == "control").sum())]
+    _, reference = proportions_ztest(counts, nobs)
+    assert abs(arm_association_p(pd.Series(visited.astype(int)), arm) - reference) < 1e-10
+
+
+def test_columns_known_before_the_send_pass_at_the_nominal_rate() -> None:
+    """Under randomization p-values are uniform: about 5% below 0.05, none below 1e-6."""
+    rng = np.random.default_rng(0)
+    n, columns = 1500, 300
+    arm = rng.choice(["control", "sms", "edm"], size=n, p=[0.1, 0.45, 0.45])
+    p_values = []
+    for j in range(columns):
+        kind = j % 4
+        if kind == 0:
+            values = pd.Series(rng.lognormal(3, 1, size=n))
+        elif kind == 1:
+            values = pd.Series(rng.poisson(2, size=n).astype(float))  # few levels, some rare
+        elif kind == 2:
+            labels = rng.choice(["a", "b", "c", "rare"], size=n, p=[0.5, 0.3, 0.198, 0.002])
+            values = pd.Series(labels, dtype=object).where(rng.random(n) > 0.1)
+        else:
+            numbers = rng.normal(size=n)
+            values = pd.Series(np.where(rng.random(n) < 0.2, np.nan, numbers))
+        p_values.append(arm_association_p(values, arm))
+    p_values = np.array(p_values)
+    assert p_values.min() > POST_TREATMENT_P
+    # 300 uniform p-values: the share below 0.05 lies in [0.02, 0.09] with probability > 0.99
+    assert 0.02 <= (p_values < 0.05).mean() <= 0.09
+
+
+def test_outcomes_of_the_send_are_flagged() -> None:
+    rng = np.random.default_rng(1)
+    n = 20_000
+    arm = rng.choice(["control", "sms"], size=n)
+    treated = arm == "sms"
+    visited = (rng.random(n) < np.where(treated, 0.15, 0.10)).astype(int)
+    spend = np.where(rng.random(n) < np.where(treated, 0.02, 0.01), rng.gamma(2, 40, n), 0.0)
+    clicked_at = pd.Series(np.where(treated & (rng.random(n) < 0.05), 3.0, np.nan))
+    assert arm_association_p(pd.Series(visited), arm) < POST_TREATMENT_P
+    assert arm_association_p(pd.Series(spend), arm) < POST_TREATMENT_P
+    assert arm_association_p(clicked_at, arm) < POST_TREATMENT_P  # only the missing rows differ
+
+
+def test_train_drops_an_outcome_left_in_a_flat_table_and_says_so(runner, tmp_path) -> None:
+    frame, _ = simulated_campaign(6000, seed=2)
+    rng = np.random.default_rng(2)
+    # a second outcome of the same send (the user models 'converted'): a leak as a feature
+    frame["visited"] = ((frame["converted"] == 1) | (rng.random(len(frame)) < 0.1)).astype(int)
+    frame["region"] = rng.choice(["north", "south"], size=len(frame))  # known before the send
+    path = tmp_path / "campaign.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, [
+        "train", "--data", str(path), "--id-col", "customer_id", "--arm-col", "arm",
+        "--control", "control", "--conversion-col", "converted", "--revenue-col", "spend",
+        "--model", "two", "--revenue-model", "decomposition", "--folds", "2",
+        "--max-rounds", "30", "--out", str(tmp_path / "model"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Dropped, differs between the arms far beyond chance (p < 1e-6)" in text
+    assert "visited (p = " in text
+    features = json.loads((tmp_path / "model" / "model.json").read_text())["features"]
+    names = {feature["name"] for feature in features}
+    assert "visited" not in names
+    assert {"x1", "x2", "cat", "region"} <= names
