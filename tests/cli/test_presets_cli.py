@@ -1,4 +1,5 @@
-"""Real shop exports in: `segment --preset taobao/shopify` equals segmenting the clean orders.
+"""Real shop exports in: `segment --preset taobao/shopify/woocommerce/youzan` equals segmenting
+the clean orders; `analyze` and `train --experiment` read a Youzan export as the clean orders.
 
 The exports are built from the synthetic shop the way the back-ends write them (see the README's
 preset tables); the reference is the same shop's orders with only the paid ones, net of refunds,
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli.test_campaign_cli import _assert_same
 from tests.test_analyze import write_experiment
 from uplift_lab import io
 from uplift_lab.cli import app
@@ -556,3 +558,69 @@ def test_help_and_presets_list_every_preset(runner) -> None:
     help_text = runner.invoke(app, ["segment", "--help"], env={"COLUMNS": "200"}).output
     for name in PRESETS:
         assert name in listed and name in help_text, name
+
+
+def test_analyze_preset_youzan_counts_what_the_clean_paid_net_orders_count(
+    runner, shop, tmp_path
+) -> None:
+    """`analyze --outcomes 订单导出.csv --preset youzan` of the shop's past campaign gives the
+    conversions and revenue of the clean, paid, net orders in the window, counted by hand."""
+    export, clean, _ = youzan_export(shop, np.random.default_rng(11))
+    export_path = tmp_path / "订单导出.csv"
+    export.to_csv(export_path, index=False, encoding="utf-8-sig")
+    units = shop.campaign.assign(
+        customer_id=youzan_phone(shop.campaign["customer_id"]), segment="all"
+    )
+    folder = write_experiment(tmp_path / "exp", units[["customer_id", "segment", "arm"]])
+    start, days = shop.campaign_start, 14
+    args = ["analyze", str(folder), "--outcomes", str(export_path), "--preset", "youzan",
+            "--start", start.date().isoformat(), "--window-days", str(days), "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+
+    window = clean[
+        (clean["order_time"] >= start) & (clean["order_time"] < start + pd.Timedelta(days=days))
+    ]
+    revenue = window.groupby("customer_id")["amount"].sum()
+    truth = units.assign(revenue=units["customer_id"].map(revenue))
+    pooled = [s for s in payload["arm_summaries"] if s["segment"] == "all"]
+    assert {s["arm"] for s in pooled} == {"control", "send"}
+    for summary in pooled:
+        rows = truth[truth["arm"] == summary["arm"]]
+        assert summary["conversions"] == int(rows["revenue"].notna().sum()) > 0
+        assert summary["revenue"] == pytest.approx(rows["revenue"].sum())
+    counting = payload["data_notes"]["order_counting"]
+    assert set(counting["dropped_by_status"]) == {"交易关闭", "已关闭", "待付款"}
+
+
+def test_train_preset_youzan_fits_what_the_clean_paid_net_orders_fit(
+    runner, shop, tmp_path
+) -> None:
+    """`train --experiment --orders 订单导出.csv --preset youzan` builds the same features and
+    outcomes as the clean order log: the same held-out predictions, fold by fold."""
+    export, clean, _ = youzan_export(shop, np.random.default_rng(13))
+    export_path, clean_path = tmp_path / "订单导出.csv", tmp_path / "clean.csv"
+    export.to_csv(export_path, index=False, encoding="utf-8-sig")
+    io.write_table(clean, clean_path)
+    units = shop.campaign.assign(
+        customer_id=youzan_phone(shop.campaign["customer_id"]), segment="all"
+    )
+    folder = write_experiment(tmp_path / "exp", units[["customer_id", "segment", "arm"]])
+    base = ["train", "--experiment", str(folder), "--start", shop.campaign_start.date().isoformat(),
+            "--window-days", "45", "--folds", "2", "--max-rounds", "20", "--model", "two",
+            "--revenue-model", "two"]  # fmt: skip
+    by_export, by_clean = tmp_path / "m_export", tmp_path / "m_clean"
+    result = runner.invoke(
+        app, [*base, "--orders", str(export_path), "--preset", "youzan", "--out", str(by_export)]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*base, "--orders", str(clean_path), "--out", str(by_clean)])
+    assert result.exit_code == 0, result.output
+    got = io.read_table(by_export / "cv_predictions.parquet")
+    expected = io.read_table(by_clean / "cv_predictions.parquet")
+    pd.testing.assert_frame_equal(got, expected)
+    model, reference = (
+        json.loads((path / "model.json").read_text()) for path in (by_export, by_clean)
+    )
+    _assert_same(model["cv_metrics"], reference["cv_metrics"])  # NaN-aware
