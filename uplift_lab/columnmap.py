@@ -128,16 +128,25 @@ class Preset:
 TAOBAO_COUNTED = ("交易成功", "买家已付款,等待卖家发货", "卖家已发货,等待买家确认")
 SHOPIFY_COUNTED = ("paid", "partially_paid", "partially_refunded", "refunded")
 WOOCOMMERCE_COUNTED = ("completed", "processing", "wc-completed", "wc-processing")
-YOUZAN_COUNTED = ("待发货", "部分发货", "已发货", "交易成功", "交易完成")
-# Youzan (有赞微商城) publishes no public reference of its order export that could be reached
-# (the seller help centre needs a login, and no copy of it is in the public pages searched).
-# The column names and status values below are the ones that several independent, public
-# importers of Youzan order exports rely on (GitHub code found by code search on 2026-12-02, no
-# stable address for it): 订单号, 订单状态, 买家手机号, 买家昵称, 买家付款时间, 订单创建时间,
-# 订单实付金额, 全部商品名称, 收货人/提货人, 收货人手机号/提货人手机号; statuses 待付款 / 待发货 /
-# 部分发货 / 已发货 / 交易成功 (交易完成) / 交易关闭; refunds in 订单已退款金额 next to
-# 订单退款状态 (退款成功（部分退款）, 退款成功（全额退款）, 退款中). Check a real export against
-# `uplift-lab presets`; a differing one is read with --columns map.toml.
+YOUZAN_COUNTED = ("待发货", "部分发货", "已发货", "交易成功", "交易完成", "待成团", "待接单")
+# Youzan (有赞微商城) publishes no public reference of its order export (the seller help
+# centre needs a login). The columns and statuses below are those of its 订单导出 (one row
+# per order) as three independent public importers of real Youzan exports read them:
+#   - github.com/Nanboy-Ronan/OmniPanel app/db/raw_headers.py (YOUZAN_RAW_HEADERS, the
+#     full header list, commit 8d1fd8dc) and app/db/order_status.py (commit 6c9e41a2;
+#     paid: 待发货 / 已发货 / 交易完成 / 交易成功 / 部分发货 / 待成团 / 待接单,
+#     closed: 交易关闭 / 已关闭, unpaid: 待付款);
+#   - github.com/LiwinLi23/HelloJava src/main/java/com/liwinli/app/xiaolingent/customer/
+#     analysis/constant/Constants.java (WSCTableColumns, 微商城 = Youzan) and
+#     enums/EnumECommerceOrder.java (订单退款状态: 退款中 / 退款成功（部分退款） /
+#     退款成功（全额退款）), commit 27c8fdde;
+#   - github.com/srafyhucl-cpu/yunxibakebot
+#     tests/scripts/test_audit_youzan_customer_migration.py (commit 6474fe2a: a newer
+#     header with 销售渠道, 订单实收金额 and 分销员 twice; 买家手机号 is the buyer key it
+#     matches to the 客户手机号 of Youzan's customer export).
+# All three have 订单号, 订单状态, 订单创建时间, 买家付款时间, 订单实付金额, 全部商品名称,
+# 买家手机号, 订单退款状态, 订单已退款金额. A report with one row per item (商品已退款金额
+# per item, no 订单已退款金额) is another layout: the preset refuses it as a missing column.
 
 PRESETS: dict[str, Preset] = {
     "taobao": Preset(
@@ -233,11 +242,12 @@ PRESETS: dict[str, Preset] = {
         "tab-guarded ids trimmed, phone numbers kept as text, money as text read as numbers. "
         "The buyer is 买家手机号 (the account's phone; map 收货人手机号/提货人手机号 with "
         "--columns for the consignee). "
-        f"Counted: {' / '.join(YOUZAN_COUNTED)}; not counted: 待付款, 交易关闭 and any other "
-        "status; an empty 买家付款时间 is unpaid. net = 订单实付金额 - 订单已退款金额, so a "
-        "fully refunded order (退款成功（全额退款）) does not count; 全部商品名称 becomes "
-        "category. Column names from public importers of Youzan exports (no official "
-        "reference found).",
+        f"Counted: {' / '.join(YOUZAN_COUNTED)}; not counted: 待付款, 交易关闭, 已关闭 and "
+        "any other status; an empty 买家付款时间 is unpaid. "
+        "net = 订单实付金额 - 订单已退款金额, so a fully refunded order "
+        "(退款成功（全额退款）) does not count; 全部商品名称 becomes category. "
+        "Column names and statuses as public importers of Youzan exports read them "
+        "(no official reference is public; sources in the README).",
     ),
 }
 

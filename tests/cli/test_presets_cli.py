@@ -1,4 +1,5 @@
-"""Real shop exports in: `segment --preset taobao/shopify` equals segmenting the clean orders.
+"""Real shop exports in: `segment --preset taobao/shopify/woocommerce/youzan` equals segmenting
+the clean orders; `analyze` and `train --experiment` read a Youzan export as the clean orders.
 
 The exports are built from the synthetic shop the way the back-ends write them (see the README's
 preset tables); the reference is the same shop's orders with only the paid ones, net of refunds,
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.cli.test_campaign_cli import _assert_same
 from tests.test_analyze import write_experiment
 from uplift_lab import io
 from uplift_lab.cli import app
@@ -201,12 +203,34 @@ def test_segment_preset_shopify_equals_segmenting_the_clean_paid_net_orders(
     _assert_preset_segments_as_the_clean_orders(runner, tmp_path, "shopify", export, clean)
 
 
-YOUZAN_COUNTED = ["待发货", "部分发货", "已发货", "交易成功", "交易完成"]
+YOUZAN_COUNTED = ["待发货", "部分发货", "已发货", "交易成功", "交易完成", "待成团", "待接单"]
+# The header of a newer Youzan 订单导出 as a public importer's fixture has it
+# (github.com/srafyhucl-cpu/yunxibakebot tests/scripts/test_audit_youzan_customer_migration.py),
+# 分销员 twice included; the columns the preset reads are the ones every public source has.
+YOUZAN_HEADER = (
+    "订单号,销售渠道,归属店铺,订单类型,订单状态,推广方式,订单来源,订单创建时间,买家付款时间,"
+    "交易成功时间,付款方式,支付流水号,商品金额合计,运费,店铺优惠合计,应收订单金额,订单实付金额,"
+    "支付优惠合计,订单实收金额,订单抵用积分数,店铺优惠方式,支付优惠方式,全部商品名称,商品种类数,"
+    "订单配送方式,同城送达时间/提货时间,收货人省份,收货人城市,收货人地区,详细收货地址/提货地址,"
+    "收货人/提货人,收货人手机号/提货人手机号,买家备注,订单星级,买家昵称,买家是否会员,买家手机号,"
+    "下单网点,收银员,分销员,销售导购,专属导购,订单退款状态,订单已退款金额,商家订单备注,桌号,"
+    "挂账主体,挂账手机号,团长订单,订单风险标签,分销员,分销员手机号,分销员所属店铺"
+).split(",")
 
 
 def youzan_phone(customer_ids: pd.Series) -> pd.Series:
     """An 11-digit mobile number per synthetic customer (text: never a float with '.0')."""
     return "139" + customer_ids.str.extract(r"(\d+)$", expand=False).str.zfill(8)
+
+
+def _youzan_rows(values: dict[str, object], n: int) -> pd.DataFrame:
+    """Rows in YOUZAN_HEADER's column order (duplicate names kept); absent columns hold the
+    placeholders a real export has ('——', a blank 订单星级 ' ', or empty)."""
+    filler = {"订单星级": " ", "挂账手机号": "——", "团长订单": "否"}
+    columns = {i: values.get(name, filler.get(name, "")) for i, name in enumerate(YOUZAN_HEADER)}
+    frame = pd.DataFrame(columns, index=range(n))
+    frame.columns = YOUZAN_HEADER
+    return frame
 
 
 def youzan_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -215,49 +239,47 @@ def youzan_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
     full, partial = _refunds(len(orders), rng)
     refund = np.where(full, orders["amount"], 0.0)
     refund = np.where(partial, (orders["amount"] * 0.4).round(2), refund)
-    status = np.array(YOUZAN_COUNTED, dtype=object)[rng.integers(0, 5, len(orders))]
+    status = np.array(YOUZAN_COUNTED, dtype=object)[rng.integers(0, 7, len(orders))]
     # a fully refunded order is closed (交易关闭) after the refund, or kept its status
     status = np.where(full & (rng.random(len(orders)) < 0.6), "交易关闭", status)
     refund_state = np.where(
         full, "退款成功（全额退款）", np.where(partial, "退款成功（部分退款）", "")
     )
-    phone = youzan_phone(orders["customer_id"])
-    paid = pd.DataFrame(
+    paid = _youzan_rows(
         {
-            "订单号": "E" + orders["order_id"].str[1:] + "\t",
+            "订单号": ("E" + orders["order_id"].str[1:] + "\t").to_numpy(),
             "订单状态": status,
-            "买家昵称": "昵称" + orders["customer_id"],
-            "买家手机号": phone,
-            "订单创建时间": (orders["order_time"] - pd.Timedelta(minutes=3)).dt.strftime(
-                "%Y-%m-%d %H:%M:%S"
-            ),
-            "买家付款时间": orders["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "订单创建时间": (orders["order_time"] - pd.Timedelta(minutes=3))
+            .dt.strftime("%Y-%m-%d %H:%M:%S")
+            .to_numpy(),
+            "买家付款时间": orders["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(),
             "订单实付金额": [f"{value:.2f}" for value in orders["amount"]],
-            "订单退款状态": refund_state,
-            "订单已退款金额": [f"{value:.2f}" for value in refund],
-            "全部商品名称": orders["category"],
+            "订单实收金额": [f"{value:.2f}" for value in orders["amount"]],
+            "全部商品名称": orders["category"].to_numpy(),
             "收货人/提货人": "王芳",
             "收货人手机号/提货人手机号": "13900000000",
-        }
+            "买家昵称": ("昵称" + orders["customer_id"]).to_numpy(),
+            "买家手机号": youzan_phone(orders["customer_id"]).to_numpy(),
+            "订单退款状态": refund_state,
+            "订单已退款金额": [f"{value:.2f}" for value in refund],
+        },
+        len(orders),
     )
     n_extra = 30
-    owners = orders["customer_id"].sample(n_extra, random_state=3, replace=True).to_numpy()
+    owners = orders["customer_id"].sample(n_extra, random_state=3, replace=True)
     unpaid = rng.random(n_extra) < 0.5
-    extra = pd.DataFrame(
+    closed = np.where(rng.random(n_extra) < 0.5, "交易关闭", "已关闭")  # closed before payment
+    extra = _youzan_rows(
         {
             "订单号": [f"E9{i:05d}\t" for i in range(n_extra)],
-            "订单状态": np.where(unpaid, "待付款", "交易关闭"),  # closed before payment
-            "买家昵称": "昵称",
-            "买家手机号": youzan_phone(pd.Series(owners)),
+            "订单状态": np.where(unpaid, "待付款", closed),
             "订单创建时间": "2026-09-01 10:00:00",
-            "买家付款时间": "",
             "订单实付金额": "66.00",
-            "订单退款状态": "",
-            "订单已退款金额": "0.00",
             "全部商品名称": "beauty",
-            "收货人/提货人": "李四",
-            "收货人手机号/提货人手机号": "13900000001",
-        }
+            "买家手机号": youzan_phone(owners).to_numpy(),
+            "订单已退款金额": "0.00",
+        },
+        n_extra,
     )
     export = pd.concat([paid, extra], ignore_index=True).sample(frac=1.0, random_state=4)
     export.columns = [f" {name}" if i % 3 == 0 else name for i, name in enumerate(export)]
@@ -266,8 +288,9 @@ def youzan_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
         order_id=lambda frame: "E" + frame["order_id"].str[1:],
     )
     counts = {
-        "closed": int((status == "交易关闭").sum() + (~unpaid).sum()),
-        "unpaid": int(unpaid.sum()),
+        "交易关闭": int((status == "交易关闭").sum() + (~unpaid & (closed == "交易关闭")).sum()),
+        "已关闭": int((~unpaid & (closed == "已关闭")).sum()),
+        "待付款": int(unpaid.sum()),
         "fully_refunded": int((full & (status != "交易关闭")).sum()),
         "partly_refunded": int(partial.sum()),
     }
@@ -299,7 +322,8 @@ def test_segment_preset_youzan_equals_segmenting_the_clean_paid_net_orders(
     args = ["segment", str(export_path), "--as-of", "2026-10-20", "--preset", "youzan"]
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "again.parquet"), "--json"])
     summary = json.loads(result.output)["orders"]
-    dropped = {"交易关闭": counts["closed"], "待付款": counts["unpaid"]}
+    dropped = {status: counts[status] for status in ("交易关闭", "已关闭", "待付款")}
+    assert min(dropped.values()) > 0  # the export has every kind of row the preset drops
     assert summary["dropped_by_status"] == dropped
     assert summary["fully_refunded_orders"] == counts["fully_refunded"]
     assert summary["partly_refunded_orders"] == counts["partly_refunded"]
@@ -534,3 +558,69 @@ def test_help_and_presets_list_every_preset(runner) -> None:
     help_text = runner.invoke(app, ["segment", "--help"], env={"COLUMNS": "200"}).output
     for name in PRESETS:
         assert name in listed and name in help_text, name
+
+
+def test_analyze_preset_youzan_counts_what_the_clean_paid_net_orders_count(
+    runner, shop, tmp_path
+) -> None:
+    """`analyze --outcomes 订单导出.csv --preset youzan` of the shop's past campaign gives the
+    conversions and revenue of the clean, paid, net orders in the window, counted by hand."""
+    export, clean, _ = youzan_export(shop, np.random.default_rng(11))
+    export_path = tmp_path / "订单导出.csv"
+    export.to_csv(export_path, index=False, encoding="utf-8-sig")
+    units = shop.campaign.assign(
+        customer_id=youzan_phone(shop.campaign["customer_id"]), segment="all"
+    )
+    folder = write_experiment(tmp_path / "exp", units[["customer_id", "segment", "arm"]])
+    start, days = shop.campaign_start, 14
+    args = ["analyze", str(folder), "--outcomes", str(export_path), "--preset", "youzan",
+            "--start", start.date().isoformat(), "--window-days", str(days), "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+
+    window = clean[
+        (clean["order_time"] >= start) & (clean["order_time"] < start + pd.Timedelta(days=days))
+    ]
+    revenue = window.groupby("customer_id")["amount"].sum()
+    truth = units.assign(revenue=units["customer_id"].map(revenue))
+    pooled = [s for s in payload["arm_summaries"] if s["segment"] == "all"]
+    assert {s["arm"] for s in pooled} == {"control", "send"}
+    for summary in pooled:
+        rows = truth[truth["arm"] == summary["arm"]]
+        assert summary["conversions"] == int(rows["revenue"].notna().sum()) > 0
+        assert summary["revenue"] == pytest.approx(rows["revenue"].sum())
+    counting = payload["data_notes"]["order_counting"]
+    assert set(counting["dropped_by_status"]) == {"交易关闭", "已关闭", "待付款"}
+
+
+def test_train_preset_youzan_fits_what_the_clean_paid_net_orders_fit(
+    runner, shop, tmp_path
+) -> None:
+    """`train --experiment --orders 订单导出.csv --preset youzan` builds the same features and
+    outcomes as the clean order log: the same held-out predictions, fold by fold."""
+    export, clean, _ = youzan_export(shop, np.random.default_rng(13))
+    export_path, clean_path = tmp_path / "订单导出.csv", tmp_path / "clean.csv"
+    export.to_csv(export_path, index=False, encoding="utf-8-sig")
+    io.write_table(clean, clean_path)
+    units = shop.campaign.assign(
+        customer_id=youzan_phone(shop.campaign["customer_id"]), segment="all"
+    )
+    folder = write_experiment(tmp_path / "exp", units[["customer_id", "segment", "arm"]])
+    base = ["train", "--experiment", str(folder), "--start", shop.campaign_start.date().isoformat(),
+            "--window-days", "45", "--folds", "2", "--max-rounds", "20", "--model", "two",
+            "--revenue-model", "two"]  # fmt: skip
+    by_export, by_clean = tmp_path / "m_export", tmp_path / "m_clean"
+    result = runner.invoke(
+        app, [*base, "--orders", str(export_path), "--preset", "youzan", "--out", str(by_export)]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*base, "--orders", str(clean_path), "--out", str(by_clean)])
+    assert result.exit_code == 0, result.output
+    got = io.read_table(by_export / "cv_predictions.parquet")
+    expected = io.read_table(by_clean / "cv_predictions.parquet")
+    pd.testing.assert_frame_equal(got, expected)
+    model, reference = (
+        json.loads((path / "model.json").read_text()) for path in (by_export, by_clean)
+    )
+    _assert_same(model["cv_metrics"], reference["cv_metrics"])  # NaN-aware
