@@ -214,7 +214,7 @@ def _segments_args(tmp_path: Path, budget: str, *extra: str) -> list[str]:
 def test_segments_policy_sends_exactly_the_segments_with_positive_measured_profit(
     runner, tmp_path
 ) -> None:
-    result = runner.invoke(app, _segments_args(tmp_path, "auto"))
+    result = runner.invoke(app, _segments_args(tmp_path, "auto", "--segment-effect", "estimate"))
     assert result.exit_code == 0, result.output
     send = pd.read_csv(tmp_path / "send.csv").set_index("customer_id")
     expected = {f"s{i:02d}": "sms" for i in range(1, 6)}  # s00 opted out of sms
@@ -229,11 +229,52 @@ def test_segments_policy_sends_exactly_the_segments_with_positive_measured_profi
 def test_segments_policy_ranks_by_profit_per_cost_within_the_budget(runner, tmp_path) -> None:
     # edm in semi_active earns 0.05 per 0.01 (5 per unit of cost), sms in silent 0.85 per 0.05
     # (17): a budget of 0.125 buys two silent sms (0.10) and two semi_active e-mails (0.02).
-    result = runner.invoke(app, _segments_args(tmp_path, "0.125"))
+    result = runner.invoke(app, _segments_args(tmp_path, "0.125", "--segment-effect", "estimate"))
     assert result.exit_code == 0, result.output
     send = pd.read_csv(tmp_path / "send.csv")
     assert send["channel"].value_counts().to_dict() == {"sms": 2, "edm": 2}
     assert list(send["channel"])[:2] == ["sms", "sms"]
+
+
+def test_segments_policy_by_default_shrinks_each_channels_effects_across_segments(
+    runner, tmp_path
+) -> None:
+    """Default 'shrunk': per channel, the three measured effects pulled toward their
+    precision-weighted mean by the moment estimate of their spread (computed here by hand)."""
+    report = tmp_path / "report"
+    result = runner.invoke(app, _segments_args(tmp_path, "auto", "--report", str(report)))
+    assert result.exit_code == 0, result.output
+    z = 1.959963984540054
+    measured = {  # channel: (segment, difference, ci_low, ci_high) as in _analysis_report
+        "sms": [("silent", 3.0, -0.5, 4.0), ("semi_active", 0.1, -1.0, 1.1),
+                ("active", -2.0, -4.0, -1.0)],
+        "edm": [("silent", 1.0, 0.2, 2.0), ("semi_active", 0.2, -0.4, 1.2),
+                ("active", 0.0, -1.0, 1.0)],
+    }  # fmt: skip
+    shrunk = {}
+    for channel, rows in measured.items():
+        d = np.array([r[1] for r in rows])
+        v = np.array([((r[3] - r[2]) / (2 * z)) ** 2 for r in rows])
+        m = (d / v).sum() / (1 / v).sum()
+        tau2 = max(0.0, float(np.mean((d - m) ** 2 - v)))
+        for (segment, *_), value in zip(rows, m + tau2 / (tau2 + v) * (d - m), strict=True):
+            shrunk[segment, channel] = value
+    cost = {"sms": 0.05, "edm": 0.01}
+    profit = {key: 0.3 * value - cost[key[1]] for key, value in shrunk.items()}
+    summary = json.loads((report / "summary.json").read_text())
+    table = {(r["segment"], r["channel"]): r for r in summary["segment_effects"]}
+    for key, value in profit.items():
+        assert table[key]["profit_per_message"] == pytest.approx(value, rel=1e-9)
+    send = pd.read_csv(tmp_path / "send.csv")
+    stages = ["silent"] * 6 + ["semi_active"] * 5 + ["active"] * 4 + ["churned"] * 3
+    stage = {f"s{i:02d}": s for i, s in enumerate(stages)}
+    worth = {s for s in ("silent", "semi_active", "active") if max(profit[s, c] for c in cost) > 0}
+    assert {stage[c] for c in send["customer_id"]} == worth  # churned: not measured, not sent
+    for row in send.itertuples():
+        best = max(cost, key=lambda c: profit[stage[row.customer_id], c])
+        assert row.channel == best and profit[stage[row.customer_id], best] > 0
+        assert row.expected_profit == pytest.approx(profit[stage[row.customer_id], best])
+    assert "3.00 → 2.18" in result.output  # silent sms: measured → shrunk (0.3 x 2.18 - 0.05)
 
 
 def test_segments_policy_with_the_lower_bound_sends_only_shown_gains(runner, tmp_path) -> None:

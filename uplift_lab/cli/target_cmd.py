@@ -288,10 +288,12 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--segment-effect",
-                help="With --policy segments: 'estimate' (measured profit per message > 0) "
-                "or 'ci_low' (its lower 95% bound > 0: only where a gain is shown).",
+                help="With --policy segments: 'shrunk' (each segment's measured effect shrunk "
+                "toward its channel's mean by its noise, empirical Bayes: no winner's curse), "
+                "'estimate' (the measured effect as it is) or 'ci_low' (its lower 95% bound: "
+                "only where a gain is shown); a segment is sent where its profit per message > 0.",
             ),
-        ] = "estimate",
+        ] = "shrunk",
         seed: Annotated[
             int, typer.Option("--seed", help="Seed of the random-targeting comparison.")
         ] = 0,

@@ -308,9 +308,13 @@ HEADERS_ZH = {
     "random": "随机",
     "profit": "利润",
     "point estimate": "点估计",
+    "shrunk estimate": "收缩估计",
+    "incr. revenue: measured → shrunk toward the channel's mean (empirical Bayes).": (
+        "增量收入：实测值 → 向该渠道均值收缩后的值（经验贝叶斯）。"
+    ),
     "lower 95% bound": "95% 下限",
-    "Measured effects of the past campaign (profit per message from the {basis})": (
-        "过去活动的实测效果（每条消息利润，按{basis}）"
+    "Measured effects of the past campaign ({basis})": (
+        "过去活动的实测效果（{basis}）"
     ),
     "* the segment's channel: the most profit per message, if positive.": (
         "* 该细分的渠道：每条消息利润最高者（须为正）。"

@@ -141,30 +141,40 @@ def comparison_table(plan: CampaignPlan, labels: Labels = EN) -> Table:
     return keep_numbers_whole(table)
 
 
+SHRUNK_CAPTION = "incr. revenue: measured → shrunk toward the channel's mean (empirical Bayes)."
+
+
 def segment_effects_table(effects: SegmentEffects, labels: Labels = EN) -> Table:
     """The measured profit per message of each segment x channel the segments policy used."""
-    basis = "point estimate" if effects.effect == "estimate" else "lower 95% bound"
+    basis = {
+        "shrunk": "shrunk estimate",
+        "estimate": "point estimate",
+    }.get(effects.effect, "lower 95% bound")
+    shrunk = "incremental_revenue_shrunk" in effects.table
     table = Table(
         box=box.SIMPLE_HEAD,
         title=labels(
-            "Measured effects of the past campaign (profit per message from the {basis})",
+            "Measured effects of the past campaign ({basis})",
             basis=labels(basis),
         ),
-        caption=labels("* the segment's channel: the most profit per message, if positive."),
+        caption=labels("* the segment's channel: the most profit per message, if positive.")
+        + ("\n" + labels(SHRUNK_CAPTION) if "incremental_revenue_shrunk" in effects.table else ""),
     )
     for name in ("segment", "channel"):
         table.add_column(labels(name), no_wrap=True)
-    for name in ("sent", "control", "incr. revenue/customer", "profit/message", ""):
+    for name in ("sent", "control", "incr. revenue/customer", "profit/message"):
         table.add_column(labels(name), justify="right")
     for row in effects.table.itertuples(index=False):
+        revenue = labels.money(_money(row.incremental_revenue_per_customer))
+        if shrunk:  # measured -> shrunk
+            revenue += " → " + labels.money(_money(row.incremental_revenue_shrunk))
         table.add_row(
             labels.value(row.segment),
             labels.value(row.channel),
             f"{int(row.treated_n):,}",
             f"{int(row.control_n):,}",
-            labels.money(_money(row.incremental_revenue_per_customer)),
-            labels.money(f"{row.profit_per_message:+.3f}"),
-            "*" if row.best else "",
+            revenue,
+            labels.money(f"{row.profit_per_message:+.3f}") + (" *" if row.best else "  "),
         )
     return keep_numbers_whole(table)
 

@@ -32,22 +32,28 @@ class SegmentEffects:
     effect: str
 
 
-SEGMENT_EFFECTS = ("estimate", "ci_low")
+SEGMENT_EFFECTS = ("shrunk", "estimate", "ci_low")
+Z_95 = 1.959963984540054
+MIN_SEGMENTS_TO_SHRINK = 3  # fewer segments of a channel cannot estimate the spread between them
 
 
 def segment_effects(
-    analysis: Mapping, channels: Sequence[Channel], margin: float, *, effect: str = "estimate"
+    analysis: Mapping, channels: Sequence[Channel], margin: float, *, effect: str = "shrunk"
 ) -> SegmentEffects:
     """Per segment x channel profit per message, from ``analyze``'s report.json comparisons.
 
     Profit per message = margin x incremental revenue per customer - message cost - coupon x
-    conversion rate of the sent. ``effect="estimate"`` uses the measured difference (the unbiased
-    estimate of what a message earns), ``"ci_low"`` its lower confidence bound (send only where
-    a gain is shown). A segment label ``stage|channel`` (strata of a target holdout) counts as
-    the segment ``stage``. Without per-segment comparisons the overall effect holds for all.
+    conversion rate of the sent. ``effect="shrunk"`` (the default) uses each segment's measured
+    difference shrunk toward its channel's mean over segments (empirical Bayes,
+    :func:`shrunk_effects`): picking the segments whose noisy estimates came out highest
+    otherwise promises more than they earn (the winner's curse). ``"estimate"`` uses the
+    measured difference as it is (unbiased for one segment chosen in advance), ``"ci_low"`` its
+    lower confidence bound (send only where a gain is shown). A segment label ``stage|channel``
+    (strata of a target holdout) counts as the segment ``stage``. Without per-segment
+    comparisons the overall effect holds for all.
     """
     if effect not in SEGMENT_EFFECTS:
-        raise ParameterError("effect", "must be 'estimate' or 'ci_low'", effect)
+        raise ParameterError("effect", "must be 'shrunk', 'estimate' or 'ci_low'", effect)
     by_name = {c.name: c for c in channels}
     rows = []
     comparisons = analysis.get("comparisons") or []
@@ -87,6 +93,8 @@ def segment_effects(
             " whose arms are named like the channels"
         )
     table = pd.DataFrame.from_records(rows)
+    if effect == "shrunk":
+        table = _with_shrunk_profit(table, by_name, margin)
     # Several rows of one segment x channel (strata stage|channel of different channels) pool
     # by treated size.
     table = (
@@ -107,10 +115,54 @@ def segment_effects(
     return SegmentEffects(table=table, effect=effect)
 
 
+def shrunk_effects(estimate: np.ndarray, standard_error: np.ndarray) -> np.ndarray:
+    """Each estimate shrunk toward their precision-weighted mean by its noise (empirical Bayes).
+
+    The true effects are taken as drawn around the mean ``m`` with variance ``tau^2``, estimated
+    by moments, ``max(0, mean((d - m)^2 - se^2))``; each estimate's posterior mean is
+    ``m + tau^2 / (tau^2 + se^2) (d - m)``: a precise estimate keeps its own value, a noisy one
+    moves toward the mean, and where the spread between segments is no more than their noise
+    every segment gets the mean. Fewer than ``MIN_SEGMENTS_TO_SHRINK`` estimates stay as they are.
+    """
+    estimate = np.asarray(estimate, dtype=np.float64)
+    variance = np.asarray(standard_error, dtype=np.float64) ** 2
+    if len(estimate) < MIN_SEGMENTS_TO_SHRINK or not np.all(variance > 0):
+        return estimate.copy()
+    weight = 1.0 / variance
+    center = float(np.sum(weight * estimate) / np.sum(weight))
+    tau2 = max(0.0, float(np.mean((estimate - center) ** 2 - variance)))
+    return center + tau2 / (tau2 + variance) * (estimate - center)
+
+
+def _with_shrunk_profit(table: pd.DataFrame, by_name: Mapping, margin: float) -> pd.DataFrame:
+    """``profit_per_message`` from each channel's effects shrunk across its segments."""
+    table = table.copy()
+    table["incremental_revenue_shrunk"] = table["incremental_revenue_per_customer"]
+    low = pd.to_numeric(table["ci_low"], errors="coerce")
+    high = pd.to_numeric(table["ci_high"], errors="coerce")
+    standard_error = (high - low) / (2 * Z_95)
+    for rows in table.groupby("channel").groups.values():
+        usable = [row for row in rows if np.isfinite(standard_error[row])]
+        table.loc[usable, "incremental_revenue_shrunk"] = shrunk_effects(
+            table.loc[usable, "incremental_revenue_per_customer"].to_numpy(),
+            standard_error[usable].to_numpy(),
+        )
+    costs = table["channel"].map(lambda name: by_name[name].message_cost)
+    coupons = table["channel"].map(lambda name: by_name[name].coupon)
+    table["profit_per_message"] = (
+        margin * table["incremental_revenue_shrunk"]
+        - costs
+        - coupons * table["conversion_rate_sent"]
+    )
+    return table
+
+
 def _pool_rows(group: pd.DataFrame) -> pd.Series:
     weight = group["weight"].to_numpy(dtype=np.float64)
     out = {}
-    pooled = ("incremental_revenue_per_customer", "conversion_rate_sent", "profit_per_message")
+    pooled = ["incremental_revenue_per_customer", "conversion_rate_sent", "profit_per_message"]
+    if "incremental_revenue_shrunk" in group:
+        pooled.append("incremental_revenue_shrunk")
     for column in pooled:
         out[column] = float(np.average(group[column].to_numpy(dtype=np.float64), weights=weight))
     for column in ("ci_low", "ci_high"):

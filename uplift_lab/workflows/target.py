@@ -76,7 +76,7 @@ class TargetOptions:
     """How a ``target`` run chooses, holds out and checks, besides the plan's TargetConfig."""
 
     policy: str = "model"
-    segment_effect: str = "estimate"
+    segment_effect: str = "shrunk"
     accept_weak_model: bool = False
     holdout: float = 0.1
     salt: str | None = None
@@ -228,7 +228,7 @@ def _check_options(
         raise ParameterError("policy", "must be 'model' or 'segments'", options.policy)
     if options.segment_effect not in SEGMENT_EFFECTS:
         raise ParameterError(
-            "segment_effect", "must be 'estimate' or 'ci_low'", options.segment_effect
+            "segment_effect", "must be 'shrunk', 'estimate' or 'ci_low'", options.segment_effect
         )
     if options.policy == "model" and files.scores is None and table is None:
         raise InputError(
