@@ -313,9 +313,7 @@ HEADERS_ZH = {
         "增量收入：实测值 → 向该渠道均值收缩后的值（经验贝叶斯）。"
     ),
     "lower 95% bound": "95% 下限",
-    "Measured effects of the past campaign ({basis})": (
-        "过去活动的实测效果（{basis}）"
-    ),
+    "Measured effects of the past campaign ({basis})": ("过去活动的实测效果（{basis}）"),
     "* the segment's channel: the most profit per message, if positive.": (
         "* 该细分的渠道：每条消息利润最高者（须为正）。"
     ),
