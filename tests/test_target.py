@@ -457,3 +457,16 @@ def test_ipw_cost_and_profit_add_up() -> None:
     assert value.incremental_profit.value == pytest.approx(
         0.3 * value.incremental_revenue.value - value.cost.value
     )
+
+
+def test_a_rule_and_the_profit_curve_spend_a_budget_that_float_sums_overshoot() -> None:
+    """4,000 messages at 0.05 cost exactly 200, though their float sum is 200.00000000001."""
+    from uplift_lab.target.solver import _profit_curve, rank_policy
+
+    cost, profit, order = np.full(4000, 0.05), np.ones(4000), np.arange(4000)
+    assert np.cumsum(cost)[-1] > 200.0  # the float trap itself
+    picked, total, spend = rank_policy(order, profit, cost, 200.0)
+    assert len(picked) == 4000 and total == 4000.0
+    budgets, profits = _profit_curve(np.cumsum(cost), np.cumsum(profit), 200.0, 5, float("inf"))
+    assert list(budgets) == [0.0, 50.0, 100.0, 150.0, 200.0]
+    assert list(profits) == [0.0, 1000.0, 2000.0, 3000.0, 4000.0]

@@ -310,7 +310,8 @@ def _profit_curve(
     budgets = np.linspace(0.0, auto_budget, max(points, 2))
     if math.isfinite(budget) and budget < auto_budget:
         budgets = np.unique(np.append(budgets, budget))
-    index = np.searchsorted(cum_cost, budgets, side="right") - 1
+    tolerance = BUDGET_ROUNDING * np.maximum(1.0, np.abs(budgets))  # as the plan's own fit
+    index = np.searchsorted(cum_cost, budgets + tolerance, side="right") - 1
     profits = np.where(index >= 0, cum_profit[np.maximum(index, 0)] if len(cum_profit) else 0, 0.0)
     return budgets, np.asarray(profits, dtype=np.float64)
 
@@ -424,6 +425,7 @@ def rank_policy(
     for sleeping dogs. Returns the picked customer indices, expected profit and spend.
     """
     cum_cost = np.cumsum(cost[order])
-    count = int(np.searchsorted(cum_cost, budget, side="right"))
+    fit = budget + BUDGET_ROUNDING * max(1.0, abs(budget))  # float sums: as the plan's own fit
+    count = int(np.searchsorted(cum_cost, fit, side="right"))
     picked = order[:count]
     return picked, float(profit[picked].sum()), float(cum_cost[count - 1]) if count else 0.0
