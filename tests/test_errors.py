@@ -26,14 +26,21 @@ def test_parameter_error_shows_an_example_and_a_fix_in_parameter_words() -> None
         "holdout", "must be in (0, 1)", 0.0, example=0.1, fix="Or set {arms}", owner="design"
     )
     assert str(error) == (
-        "The 'holdout' parameter of design must be in (0, 1). Got 0.0 instead. "
+        "The 'holdout' parameter of design must be in (0, 1). Got 0 instead. "
         "Use e.g. holdout=0.1. Or set 'arms'."
     )
 
 
 @pytest.mark.parametrize(
     "value, shown",
-    [(np.float64(0.25), "0.25"), (np.int64(3), "3"), ("abc", "'abc'"), (True, "True")],
+    [
+        (np.float64(0.25), "0.25"),
+        (np.int64(3), "3"),
+        (30.0, "30"),
+        (1e20, "1e+20"),
+        ("abc", "'abc'"),
+        (True, "True"),
+    ],
 )
 def test_values_are_shown_plainly(value, shown) -> None:
     assert str(ParameterError("x", "must be fine", value)).endswith(f"Got {shown} instead.")

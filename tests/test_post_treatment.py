@@ -10,7 +10,12 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from tests.test_uplift_models import simulated_campaign
 from uplift_lab.cli import app
-from uplift_lab.uplift.post_treatment import POST_TREATMENT_P, arm_association_p
+from uplift_lab.uplift.post_treatment import (
+    POST_TREATMENT_P,
+    STRONG_ASSOCIATION,
+    arm_association_p,
+    arm_association_strength,
+)
 
 
 def test_a_binary_column_matches_the_two_proportion_z_test() -> None:
@@ -84,3 +89,17 @@ def test_train_drops_an_outcome_left_in_a_flat_table_and_says_so(runner, tmp_pat
     names = {feature["name"] for feature in features}
     assert "visited" not in names
     assert {"x1", "x2", "cat", "region"} <= names
+
+
+def test_a_column_the_arm_depends_on_is_strong_an_outcome_of_the_send_is_weak() -> None:
+    """Cramer's V: 1 for an assignment by a rule on the column, small for a leaked outcome
+    (2 levels x 2 arms: V = |phi|, the correlation of the two 0/1 columns)."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=10_000)
+    by_rule = np.where(x > 0, "sms", "control")
+    assert arm_association_strength(pd.Series(x), by_rule) > 0.9
+    arm = rng.choice(["control", "sms"], size=10_000)
+    visited = (rng.random(10_000) < np.where(arm == "sms", 0.15, 0.10)).astype(int)
+    phi = abs(np.corrcoef(visited, arm == "sms")[0, 1])
+    strength = arm_association_strength(pd.Series(visited), arm)
+    assert abs(strength - phi) < 1e-9 and strength < STRONG_ASSOCIATION

@@ -92,7 +92,10 @@ def shown_value(value: object) -> str:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return str(int(value))
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return repr(float(value))
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e15:  # "--budget 30" shows as 30, not 30.0
+            return str(int(number))
+        return repr(number)
     return repr(value)
 
 

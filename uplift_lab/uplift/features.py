@@ -18,7 +18,13 @@ import pandas as pd
 from uplift_lab.contracts import numeric_column
 from uplift_lab.errors import input_error
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
-from uplift_lab.uplift.post_treatment import POST_TREATMENT_P, arm_association_p, checked_rows
+from uplift_lab.uplift.post_treatment import (
+    POST_TREATMENT_P,
+    STRONG_ASSOCIATION,
+    arm_association_p,
+    arm_association_strength,
+    checked_rows,
+)
 
 MAX_LEVELS = 1000
 
@@ -359,7 +365,11 @@ def _drop_post_treatment(
         kind, values = _comparable(frame, name, date_columns.get(str(name)), rows)
         values = values.astype(object) if kind == "codes" else values
         p_value = arm_association_p(values, arm_checked)
-        if p_value < POST_TREATMENT_P:
+        # a column the arm depends on strongly is left to the randomization check, which refuses
+        if (
+            p_value < POST_TREATMENT_P
+            and arm_association_strength(values, arm_checked) < STRONG_ASSOCIATION
+        ):
             shown = f"p = {p_value:.0e}" if p_value > 0 else "p < 1e-300"
             dropped.setdefault("post_treatment", []).append(f"{name} ({shown})")
             date_columns.pop(str(name), None)

@@ -14,6 +14,9 @@ level; levels too rare for the approximation pooled), or, for numbers and dates 
 values, a Kruskal-Wallis test across arms plus the chi-square test of which rows are missing.
 A column is flagged at ``p < POST_TREATMENT_P``: a pre-send column passes it 999,999 times in a
 million, so a table of a hundred features loses one by chance once in ten thousand campaigns.
+A column that tells the arms apart strongly (Cramer's V of levels, or of deciles for numbers, at
+least ``STRONG_ASSOCIATION``) is not dropped here: the arm then depends on it (an assignment by a
+rule, or a copy of the arm), and training's randomization check refuses the table instead.
 """
 
 from __future__ import annotations
@@ -26,6 +29,24 @@ POST_TREATMENT_P = 1e-6
 CHECK_ROWS = 200_000  # rows tested (evenly spaced): plenty to see a leak, fast on any table
 MANY_VALUES = 20  # numbers with more distinct values are compared by rank, not by level
 MIN_EXPECTED = 5.0  # levels expected this rarely in some arm are pooled into one level
+STRONG_ASSOCIATION = 0.2  # Cramer's V from which the arm depends on the column (not a leak)
+DECILES = 10
+
+
+def arm_association_strength(values: pd.Series | np.ndarray, arm: np.ndarray) -> float:
+    """Cramer's V of the column's levels (numbers with many values: deciles) and the arm."""
+    series = pd.Series(values).reset_index(drop=True)
+    if _is_numeric(series):
+        numbers = series.astype("float64")
+        if numbers.nunique() > MANY_VALUES:
+            ranks = numbers.rank(method="first")
+            series = pd.qcut(ranks, DECILES, labels=False).astype("float64")
+    table = _pooled_table(series, np.asarray(arm))
+    if table is None:
+        return 0.0
+    n = table.sum()
+    chi2 = chi2_contingency(table, correction=False).statistic
+    return float(np.sqrt(chi2 / (n * (min(table.shape) - 1))))
 
 
 def arm_association_p(values: pd.Series | np.ndarray, arm: np.ndarray) -> float:
@@ -61,6 +82,14 @@ def _is_numeric(values) -> bool:
 
 def _chi_square_p(values: pd.Series, arm: np.ndarray) -> float:
     """Chi-square test of independence of levels (missing as one) and arm, rare levels pooled."""
+    table = _pooled_table(values, arm)
+    if table is None:
+        return 1.0
+    return float(chi2_contingency(table, correction=False).pvalue)
+
+
+def _pooled_table(values: pd.Series, arm: np.ndarray) -> np.ndarray | None:
+    """Levels (missing as one) x arm counts, rare levels pooled; None when nothing to test."""
     levels = values.astype("string").fillna("<missing>").to_numpy(dtype=object)
     table = pd.crosstab(levels, arm)
     expected_min = (
@@ -75,8 +104,8 @@ def _chi_square_p(values: pd.Series, arm: np.ndarray) -> float:
         if pooled.sum() > 0:
             table = pd.concat([table, pooled.to_frame("<rare>").T])
     if table.shape[0] < 2 or table.shape[1] < 2:
-        return 1.0
-    return float(chi2_contingency(table.to_numpy(), correction=False).pvalue)
+        return None
+    return table.to_numpy()
 
 
 def checked_rows(n_rows: int) -> np.ndarray:
