@@ -170,3 +170,16 @@ def test_json_text_of_finite_payloads_is_unchanged_by_the_sanitizer() -> None:
     payload = {"b": [1, 2.5, "x"], "a": {"when": pd.Timestamp("2024-01-02"), "p": Path("x/y")}}
     expected = {"b": [1, 2.5, "x"], "a": {"when": "2024-01-02T00:00:00", "p": "x/y"}}
     assert io.to_json_text(payload) == json.dumps(expected, indent=2, sort_keys=True) + "\n"
+
+
+def test_one_rule_for_numbers_json_cannot_hold() -> None:
+    """Steps (finite_or_none) and the JSON writer (json_ready) treat non-finite floats alike."""
+    import numpy as np
+
+    from uplift_lab.finite import finite_or_none
+    from uplift_lab.io.documents import json_ready
+
+    for value in (float("nan"), float("inf"), -np.inf, np.float32("nan"), None):
+        assert finite_or_none(value) is None
+        assert json_ready([value]) == [None]
+    assert finite_or_none(np.float64(2.5)) == 2.5 and json_ready(np.float64(2.5)) == 2.5

@@ -34,6 +34,7 @@ from uplift_lab.contracts import (
 )
 from uplift_lab.design_spec import DEFAULT_MIN_HOLDOUT, check_experiment_name
 from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.finite import finite_or_none
 from uplift_lab.power import OVERALL
 from uplift_lab.strata import ALL_CUSTOMERS, MISSING_STRATUM
 
@@ -437,8 +438,8 @@ def imported_metadata(
         where: {
             "observed": result.observed,
             "expected": result.expected,
-            "statistic": _finite(result.statistic),
-            "p_value": _finite(result.p_value),
+            "statistic": finite_or_none(result.statistic),
+            "p_value": finite_or_none(result.p_value),
             "mismatch": bool(result.p_value < SRM_ALPHA),
         }
         for where, result in campaign.srm.items()
@@ -482,7 +483,3 @@ def imported_metadata(
         },
     }
     return meta
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None

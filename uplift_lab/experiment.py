@@ -6,7 +6,6 @@ content). Writing and reading a folder, with both checked, is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 from uplift_lab import __version__
 from uplift_lab.contracts import ARM, STRATUM
 from uplift_lab.design import HASH_RULE, ExperimentDesign
+from uplift_lab.finite import finite_or_none
 from uplift_lab.power import OVERALL
 
 ASSIGNMENT_FILE = "assignment.parquet"
@@ -63,21 +63,22 @@ def design_metadata(
             {
                 "baseline": row.baseline,
                 "n_control": row.n_control,
-                "holdout_needed": _finite(row.holdout_needed),
+                "holdout_needed": finite_or_none(row.holdout_needed),
                 "arms": {},
             },
         )
         entry["arms"][row.arm] = {
             "n_treated": row.n_treated,
-            "mde": _finite(row.mde),
+            "mde": finite_or_none(row.mde),
             "mde_above_target": row.mde_above_target,
         }
     mde["overall"] = mde["strata"].pop(OVERALL, None)
     smd: dict[str, Any] = {}
     for row in design.balance.table.itertuples(index=False):
-        smd.setdefault(row.stratum, {}).setdefault(row.arm, {})[row.covariate] = _finite(row.smd)
+        by_arm = smd.setdefault(row.stratum, {}).setdefault(row.arm, {})
+        by_arm[row.covariate] = finite_or_none(row.smd)
     flagged = [
-        {STRATUM: r.stratum, ARM: r.arm, "covariate": r.covariate, "smd": _finite(r.smd)}
+        {STRATUM: r.stratum, ARM: r.arm, "covariate": r.covariate, "smd": finite_or_none(r.smd)}
         for r in design.balance.flagged.itertuples(index=False)
     ]
     meta: dict[str, Any] = {
@@ -109,7 +110,3 @@ def design_metadata(
     if campaign is not None:
         meta["campaign"] = dict(campaign)
     return meta
-
-
-def _finite(value: Any) -> float | None:
-    return None if value is None or not math.isfinite(float(value)) else float(value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.errors import input_error
+from uplift_lab.finite import finite_or_none
 from uplift_lab.io.files import _check_readable, _first_line, write_text
 
 
@@ -41,7 +41,7 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return json_ready(value.tolist())
     if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
+        return finite_or_none(value)
     if isinstance(value, np.generic) and not isinstance(value, np.datetime64):
         return value.item()  # numpy integers and booleans
     if value is pd.NA:

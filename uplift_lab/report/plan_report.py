@@ -16,6 +16,7 @@ from rich import box
 from rich.table import Table
 
 from uplift_lab import __version__
+from uplift_lab.finite import finite_or_none
 from uplift_lab.promo_plan import GroupTotals, PromoPlan
 from uplift_lab.report import plots
 from uplift_lab.report.labels import EN, Labels, Lang
@@ -197,15 +198,15 @@ def _group_json(totals: GroupTotals) -> dict[str, Any]:
         "gmv": round(totals.gmv, 6),
         "orders": totals.orders,
         "customers": totals.customers,
-        "gmv_per_customer": _finite(totals.gmv_per_customer),
-        "average_order_value": _finite(totals.average_order_value),
+        "gmv_per_customer": _rounded(totals.gmv_per_customer),
+        "average_order_value": _rounded(totals.average_order_value),
     }
 
 
-def _finite(value: float | None, digits: int = 6) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)
+def _rounded(value: float | None, digits: int = 6) -> float | None:
+    """Rounded for plan.json (None where missing or non-finite)."""
+    number = finite_or_none(value)
+    return None if number is None else round(number, digits)
 
 
 def plan_payload(plan: PromoPlan, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -241,21 +242,21 @@ def plan_payload(plan: PromoPlan, inputs: dict[str, Any]) -> dict[str, Any]:
         payload["reach"] = {
             "source": plan.reach.source,
             "customers_to_message": plan.reach.customers_to_message,
-            "message_cost": _finite(plan.reach.message_cost),
+            "message_cost": _rounded(plan.reach.message_cost),
             "segments": [
                 {
                     "segment": r.effect.segment,
                     "arm": r.effect.arm,
                     "segment_customers": r.effect.customers,
-                    "conversion_lift": _finite(r.effect.conversion_lift),
-                    "conversion_lift_ci_low": _finite(r.effect.lift_ci_low),
-                    "revenue_lift": _finite(r.effect.revenue_lift),
+                    "conversion_lift": _rounded(r.effect.conversion_lift),
+                    "conversion_lift_ci_low": _rounded(r.effect.lift_ci_low),
+                    "revenue_lift": _rounded(r.effect.revenue_lift),
                     "cost_per_message": r.effect.cost_per_message,
                     "share": round(r.share, 6),
                     "extra_conversions": round(r.extra_conversions, 6),
                     "customers_to_message": r.customers_to_message,
-                    "message_cost": _finite(r.message_cost),
-                    "expected_extra_gmv": _finite(r.expected_extra_gmv),
+                    "message_cost": _rounded(r.message_cost),
+                    "expected_extra_gmv": _rounded(r.expected_extra_gmv),
                     "caveats": list(r.caveats()),
                 }
                 for r in plan.reach.segments

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
+from uplift_lab.finite import finite_or_none
+
 METHOD = "deciles_shrunk"
 LINEAR = "blp_linear"  # models saved before deciles_shrunk; and the backwards-ranking fallback
 THROUGH_CONVERSION = "through_conversion"  # the decomposition: calibrated conversion x value
@@ -113,10 +115,6 @@ class UpliftCalibration:
         )
 
 
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
-
-
 def decile_table(
     raw: np.ndarray, outcome: np.ndarray, treatment: np.ndarray, calibrated: np.ndarray
 ) -> tuple[dict, ...]:
@@ -137,9 +135,9 @@ def decile_table(
                 "n": int(len(part)),
                 "raw": float(raw[part].mean()),
                 "calibrated": float(calibrated[part].mean()),
-                "observed": _finite(observed),
-                "ci_low": _finite(observed - Z_95 * se),
-                "ci_high": _finite(observed + Z_95 * se),
+                "observed": finite_or_none(observed),
+                "ci_low": finite_or_none(observed - Z_95 * se),
+                "ci_high": finite_or_none(observed + Z_95 * se),
             }
         )
     return tuple(rows)
