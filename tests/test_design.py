@@ -249,8 +249,8 @@ def test_several_strata_columns_are_joined_with_a_bar():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"holdout": 0.0}, "'holdout' parameter of design must be in (0, 1). Got 0.0"),
-        ({"holdout": 1.0}, "'holdout' parameter of design must be in (0, 1). Got 1.0"),
+        ({"holdout": 0.0}, "'holdout' parameter of design must be in (0, 1). Got 0 instead"),
+        ({"holdout": 1.0}, "'holdout' parameter of design must be in (0, 1). Got 1 instead"),
         ({"arms": {"control": 0.2, "send": 0.7}}, "fractions that sum to 1"),
         ({"arms": {"a": 0.5, "b": 0.5}}, "control arm 'control'"),
         ({"strata": ("nope",)}, "unknown stratum column 'nope'"),
