@@ -91,6 +91,7 @@ def run_segment(orders_path: Path, out_path: Path, rules: bool) -> None:
     """The measured part, in a fresh process: read + validate + count + segment, then write."""
     from uplift_lab import io
     from uplift_lab.columnmap import resolve_inputs
+    from uplift_lab.report.notice_text import order_counting_lines
     from uplift_lab.workflows.segment import segment_files
 
     inputs = None
@@ -113,7 +114,8 @@ def run_segment(orders_path: Path, out_path: Path, rules: bool) -> None:
     print(f"customers segmented:        {len(result.table):,}")
     print(f"lifecycle counts:           {counts}")
     if result.counting is not None:
-        print(f"order rules:                {'; '.join(result.counting.lines()) or 'none'}")
+        rules_done = "; ".join(order_counting_lines(result.counting)) or "none"
+        print(f"order rules:                {rules_done}")
     print(f"plain DuckDB GROUP BY:      {floor_before:.2f} s before, {floor_after:.2f} s after")
     state = "on" if rules else "off"
     print(f"read + validate + segment:  {segmented - started:.2f} s (rules {state})")
