@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -259,6 +260,23 @@ def test_multi_arm_gives_one_model_and_score_columns_per_treated_arm() -> None:
     # sms was planted with twice edm's effect: its predicted mean uplift is larger.
     assert scores["uplift_conversion_sms"].mean() > scores["uplift_conversion_edm"].mean()
     assert spearmanr(scores["uplift_conversion_sms"], truth["sms"])[0] > 0.5
+
+
+def test_two_threads_train_the_same_models_as_one_whatever_the_schedule() -> None:
+    """The fit units of all arms and folds run interleaved on two threads (cross_fit.py); each
+    booster must still be the one a single thread fits in order, and so every prediction."""
+    frame, _ = simulated_campaign(3000, seed=2, arms=("sms", "edm"))
+    data = _training(frame)
+    one, two = (
+        train_uplift_model(data, n_folds=3, settings=replace(FAST, n_jobs=jobs)) for jobs in (1, 2)
+    )
+    pd.testing.assert_frame_equal(one.cv_predictions, two.cv_predictions, check_exact=True)
+    assert one.model.cv_metrics == two.model.cv_metrics
+    for first, second in zip(one.model.arm_models, two.model.arm_models, strict=True):
+        for a, b in ((first.conversion, second.conversion), (first.revenue, second.revenue)):
+            assert a.boosters.keys() == b.boosters.keys()
+            for role in a.boosters:
+                assert a.boosters[role].model_to_string() == b.boosters[role].model_to_string()
 
 
 # --------------------------------------------------------------------------- training data

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.uplift.baselines import baseline_scores
-from uplift_lab.uplift.metrics import uplift_curve_metrics
+from uplift_lab.uplift.metrics import (
+    PerfectAreas,
+    as_arrays,
+    metrics_and_cumulative,
+    perfect_areas,
+)
 
 KS = (0.1, 0.2, 0.3, 0.5)
 # Short names of evaluate's baselines in the candidates table (evaluate.py's score names as keys).
@@ -26,13 +31,35 @@ BASELINE_KINDS = {
 }
 
 
-def curve_metrics(outcome: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> dict:
-    """Qini coefficient, AUUC and uplift@k of a ranking on one held-out fold (evaluate.py)."""
-    metrics = uplift_curve_metrics(outcome, uplift, treatment, ks=KS)
+def curve_metrics(
+    outcome: np.ndarray,
+    uplift: np.ndarray,
+    treatment: np.ndarray,
+    perfect: PerfectAreas | None = None,
+) -> dict:
+    """Qini coefficient, AUUC and uplift@k of a ranking on one held-out fold (evaluate.py).
+
+    ``perfect`` is :func:`held_out_folds`' perfect areas of this fold (computed when None).
+    """
+    y, s, t = as_arrays(outcome, uplift, treatment)
+    metrics = metrics_and_cumulative(y, s, t, KS, perfect or perfect_areas(y, t))[0]
     result = {"qini": float(metrics.qini_coefficient), "auuc": float(metrics.auuc)}
     for k, value in metrics.uplift_at_k.items():
         result[f"uplift_at_{round(float(k) * 100)}"] = float(value)
     return result
+
+
+def held_out_folds(
+    outcome: np.ndarray, treatment: np.ndarray, fold_of_row: np.ndarray, n_folds: int
+) -> list[tuple[np.ndarray, PerfectAreas]]:
+    """Each held-out fold's rows (a mask) and perfect Qini and uplift areas, which depend on
+    outcomes and arms only: computed once for every score ranked on the fold."""
+    folds = []
+    for number in range(n_folds):
+        held_out = fold_of_row == number
+        y, _, t = as_arrays(outcome[held_out], outcome[held_out], treatment[held_out])
+        folds.append((held_out, perfect_areas(y, t)))
+    return folds
 
 
 def baseline_records(
@@ -48,14 +75,13 @@ def baseline_records(
     scores = baseline_scores(frame, response_proba=frame["p_control"].to_numpy(), seed=seed)
     outcome = frame[target].to_numpy(dtype=np.float64)
     treatment = frame["treatment"].to_numpy()
-    fold_of_row = frame["fold"].to_numpy()
+    folds = held_out_folds(outcome, treatment, frame["fold"].to_numpy(), n_folds)
     records = []
     for name in scores.columns:
         per_fold = []
-        for number in range(n_folds):
-            held_out = fold_of_row == number
+        for held_out, perfect in folds:
             score = scores[name].to_numpy()[held_out]
-            per_fold.append(curve_metrics(outcome[held_out], score, treatment[held_out]))
+            per_fold.append(curve_metrics(outcome[held_out], score, treatment[held_out], perfect))
         record = {"arm": arm, "target": target, "kind": BASELINE_KINDS.get(name, name)}
         for key in per_fold[0]:
             values = np.array([metrics[key] for metrics in per_fold])
@@ -114,15 +140,17 @@ def score_candidates(
 ) -> list[dict]:
     """Mean (and spread) over held-out folds of each candidate's curve metrics."""
     outcome = data.conversion[rows] if target == "conversion" else data.revenue[rows]
+    folds = held_out_folds(outcome, treatment, fold_of_row, n_folds)
     records = []
     for name, uplift in predictions.items():
         kind_target, _, kind = name.partition(":")
         if kind_target != target:
             continue
         per_fold = []
-        for number in range(n_folds):
-            held_out = fold_of_row == number
-            per_fold.append(curve_metrics(outcome[held_out], uplift[held_out], treatment[held_out]))
+        for held_out, perfect in folds:
+            per_fold.append(
+                curve_metrics(outcome[held_out], uplift[held_out], treatment[held_out], perfect)
+            )
         record = {"arm": arm, "target": target, "kind": kind}
         for key in per_fold[0]:
             values = np.array([metrics[key] for metrics in per_fold])

@@ -11,9 +11,7 @@ that ``evaluate`` can report on them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,37 +22,37 @@ from sklearn.model_selection import StratifiedKFold
 from uplift_lab import __version__
 from uplift_lab.errors import ParameterError, input_error
 from uplift_lab.uplift.calibration import calibrate_held_out
+from uplift_lab.uplift.cross_fit import (
+    ArmFits,
+    ArmRows,
+    cross_fit,
+    fold_learners,
+    fold_workers,
+    run_in_threads,
+)
 from uplift_lab.uplift.data import TrainingData
 from uplift_lab.uplift.features import FeatureSpec
-from uplift_lab.uplift.learners import (
-    fit_arm_model,
-    fit_conversion_value,
-    fit_learner,
-    fit_value_model,
-    mean_order_value,
-)
+from uplift_lab.uplift.learners import fit_arm_model, fit_conversion_value
 from uplift_lab.uplift.models import (
     CONVERSION_KINDS,
-    ENSEMBLE_PARTS,
     REVENUE_KINDS,
     VALUE_KINDS,
     ArmModel,
     Learner,
     LightGBMSettings,
     bagged_learner,
-    binned_rows,
-    ensemble_learner,
     feature_frame,
     feature_names,
     lightgbm_estimator,
     without_wrappers,
 )
-from uplift_lab.uplift.predict import predict_arm, predict_learner, predict_value
 from uplift_lab.uplift.selection import (
     baseline_records,
     best_candidate,
     score_candidates,
 )
+
+_fold_learners = fold_learners  # experiments/hillstrom/bag_vs_refit.py fits folds through it
 
 # Candidates of ``auto``. solo, two-ddr, ct and ct-reg stay available by name but are not
 # tried by default: on the Hillstrom half split none of them ranked the test half better than
@@ -142,21 +140,6 @@ def propensity_auc(
     return float(roc_auc_score(target, scores))
 
 
-def run_in_threads(function, items: Sequence, workers: int) -> None:
-    """``function(item)`` for every item, on ``workers`` threads (in order when 1).
-
-    LightGBM releases the GIL while it trains, so threads that each fit on one core keep
-    both cores busy; on a loaded machine this is also much faster than LightGBM's own
-    OpenMP threads, which spin while they wait for each other.
-    """
-    if workers <= 1:
-        for item in items:
-            function(item)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(function, items))
-
-
 def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
     """Fold number per row, stratified by arm x conversion (so every fold has every cell)."""
     strata = pd.Series(data.arm).astype(str) + "|" + pd.Series(data.conversion).astype(str)
@@ -226,7 +209,14 @@ def train_uplift_model(
     aucs = _randomization_check(data, matrix, categorical, settings, allow_observational, step)
     folds = fold_ids(data, n_folds, settings.seed)
     plan = _Plan(data, matrix, categorical, settings, n_folds, conversion_kinds, revenue_kinds)
-    arms = [_train_arm(plan, arm, folds, final, step) for arm in data.arms]
+    arm_rows = [_arm_rows(data, arm, folds) for arm in data.arms]
+    fits = cross_fit(
+        data, matrix, categorical, settings, n_folds, arm_rows, conversion_kinds, revenue_kinds,
+        lambda arm, fold: step(f"cross-validation ({arm}, fold {fold + 1}/{n_folds})"),
+    )  # fmt: skip
+    arms = [
+        _train_arm(plan, rows, fit, final, step) for rows, fit in zip(arm_rows, fits, strict=True)
+    ]
     records = [record for arm in arms for record in arm.records]
     choice = {arm.arm: arm.choice for arm in arms}
     frames = [arm.frame for arm in arms]
@@ -325,17 +315,18 @@ class _ArmTraining:
     model: ArmModel
 
 
-def _train_arm(plan: _Plan, arm: str, folds: np.ndarray, final: str, step) -> _ArmTraining:
-    """Cross-validate the candidates of ``arm`` vs control, choose, and build its final model."""
-    data, n_folds = plan.data, plan.n_folds
+def _arm_rows(data: TrainingData, arm: str, folds: np.ndarray) -> ArmRows:
+    """The rows of ``arm`` and control, their treatment and folds."""
     rows = np.flatnonzero((data.arm == arm) | (data.arm == data.control))
-    treatment = (data.arm[rows] == arm).astype(np.int64)
-    fold_of_row = folds[rows]
-    predictions, fold_learners = _held_out_predictions(
-        data, plan.matrix, rows, treatment, fold_of_row, n_folds, plan.categorical,
-        plan.settings, plan.conversion_kinds, plan.revenue_kinds,
-        lambda fold: step(f"cross-validation ({arm}, fold {fold + 1}/{n_folds})"),
-    )  # fmt: skip
+    return ArmRows(arm, rows, (data.arm[rows] == arm).astype(np.int64), folds[rows])
+
+
+def _train_arm(plan: _Plan, arm_rows: ArmRows, fits: ArmFits, final: str, step) -> _ArmTraining:
+    """Score the cross-validated candidates of one arm vs control, choose, build its final model."""
+    data, n_folds = plan.data, plan.n_folds
+    arm, rows, treatment = arm_rows.arm, arm_rows.rows, arm_rows.treatment
+    fold_of_row = arm_rows.fold_of_row
+    predictions, members = fits.predictions, fits.members
     held_out = (data, rows, treatment, fold_of_row, n_folds)
     records = score_candidates(arm, predictions, *held_out, "conversion")
     best_conversion = best_candidate(records)
@@ -348,7 +339,7 @@ def _train_arm(plan: _Plan, arm: str, folds: np.ndarray, final: str, step) -> _A
     choice = {"conversion": best_conversion, "revenue": best_revenue}
     frame = _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, choice)
     if final == "bag":
-        model = bagged_arm_model(arm, fold_learners, best_conversion, best_revenue, data, rows)
+        model = bagged_arm_model(arm, members, best_conversion, best_revenue, data, rows)
     else:
         step(f"final fit ({arm})")
         model = fit_arm_model(
@@ -412,122 +403,6 @@ def _check_value_per_conversion(value: float | None, data: TrainingData) -> None
             "replaces the revenue column, but one was given too",
             "Pass either --revenue-col (spend per customer) or --value-per-conversion V",
         )
-
-
-def _held_out_predictions(
-    data, matrix, rows, treatment, fold_of_row, n_folds, categorical, settings,
-    conversion_kinds, revenue_kinds, on_fold,
-) -> dict[str, np.ndarray]:  # fmt: skip
-    """Fit every candidate on K-1 folds and predict the held-out fold, for every fold.
-
-    Returns the held-out predictions and the fitted fold learners, both keyed
-    ``conversion:<kind>`` and ``revenue:<kind>``; the decomposition's order-value model is kept
-    as ``value`` and multiplied by the chosen conversion learner afterwards. Folds run
-    in parallel threads (LightGBM releases the GIL), each booster on one thread, so that two
-    cores are busy even with trees too small for LightGBM's own threading to pay.
-    """
-    x = matrix[rows]
-    converted = data.conversion[rows]
-    revenue = data.revenue[rows] if data.revenue is not None else None
-    names = [f"conversion:{kind}" for kind in conversion_kinds]
-    names += [f"p_control:{kind}" for kind in conversion_kinds]
-    names += [f"revenue:{kind}" for kind in revenue_kinds if kind not in VALUE_KINDS]
-    if "decomposition" in revenue_kinds:
-        names.append("value")
-    if "conv-value" in revenue_kinds:
-        names.append("mean_value")
-    predictions = {name: np.zeros(len(rows)) for name in names}
-    members: dict[str, list] = {}  # "<target>:<kind>" / "value" -> the K fold learners
-    workers = fold_workers(n_folds, settings)
-    fold_settings = replace(settings, n_jobs=1) if workers > 1 else settings
-
-    def run_fold(fold: int) -> None:
-        on_fold(fold)
-        train, test = fold_of_row != fold, fold_of_row == fold
-        binned = binned_rows(x[train], categorical, fold_settings)  # shared by every booster
-        conversion = _fold_learners(
-            "conversion", conversion_kinds, x[train], converted[train], treatment[train],
-            categorical, fold_settings, binned,
-        )  # fmt: skip
-        uplift, p_control = _fold_predictions(conversion, x[test])
-        for kind, learner in conversion:
-            predictions[f"conversion:{kind}"][test] = uplift[kind]
-            predictions[f"p_control:{kind}"][test] = p_control[kind]
-            members.setdefault(f"conversion:{kind}", [None] * n_folds)[fold] = learner
-        if "decomposition" in revenue_kinds:
-            value = fit_value_model(
-                x[train], revenue[train], converted[train], categorical, fold_settings,
-                refit=False, binned=binned,
-            )  # fmt: skip
-            predictions["value"][test] = predict_value(value, x[test])
-            members.setdefault("value", [None] * n_folds)[fold] = value
-        if "conv-value" in revenue_kinds:
-            predictions["mean_value"][test] = mean_order_value(revenue[train], converted[train])
-        learners = _fold_learners(
-            "revenue", [kind for kind in revenue_kinds if kind not in VALUE_KINDS], x[train],
-            revenue[train] if revenue is not None else None, treatment[train], categorical,
-            fold_settings, binned,
-        )  # fmt: skip
-        uplift, _ = _fold_predictions(learners, x[test], "revenue")
-        for kind, learner in learners:
-            predictions[f"revenue:{kind}"][test] = uplift[kind]
-            members.setdefault(f"revenue:{kind}", [None] * n_folds)[fold] = learner
-
-    run_in_threads(run_fold, range(n_folds), workers)
-    return predictions, members
-
-
-def fold_workers(n_folds: int, settings: LightGBMSettings) -> int:
-    """Folds fitted at once: one per core LightGBM may use (``settings.n_jobs``), at most K."""
-    cores = os.cpu_count() or 1
-    return int(max(1, min(n_folds, settings.n_jobs, cores)))
-
-
-def _fold_predictions(learners, matrix, target: str = "conversion") -> tuple[dict, dict]:
-    """Held-out uplift and p_control of each ``(kind, learner)``; the ensemble's are read off
-    its parts' (the mean of the T-, X- and DR-learners' uplift, the X-learner's control model),
-    which are predicted once."""
-    uplift, p_control = {}, {}
-    fitted = dict(learners)
-    for kind, learner in learners:
-        if kind == "ensemble" and all(part in fitted for part in ("two", *ENSEMBLE_PARTS)):
-            continue
-        if target != "conversion":
-            uplift[kind] = predict_learner(learner, matrix)
-            continue
-        held_out = predict_arm(ArmModel("", learner, None), matrix)
-        uplift[kind], p_control[kind] = held_out.uplift_conversion, held_out.p_control
-    if "ensemble" in fitted and "ensemble" not in uplift:
-        uplift["ensemble"] = np.mean([uplift[part] for part in ("two", *ENSEMBLE_PARTS)], axis=0)
-        p_control["ensemble"] = p_control.get("x")
-    return uplift, p_control
-
-
-def _fold_learners(target, kinds, x, y, treatment, categorical, settings, binned=None):
-    """``(kind, learner)`` for each kind on one fold's training rows (early-stopped boosters).
-
-    When both are candidates, the T-learner is the X-learner's first stage (the same two
-    outcome models), so it is read off the X-learner instead of fitted twice.
-    """
-    if not kinds:
-        return []
-    fitted = {}
-    # The ensemble's parts are fitted once and shared with the T-, X- and DR-candidates.
-    needed = [*ENSEMBLE_PARTS] if "ensemble" in kinds else []
-    needed += [kind for kind in kinds if kind not in needed and kind != "ensemble"]
-    for kind in needed:
-        if kind == "two" and "x" in needed:
-            continue
-        fitted[kind] = fit_learner(
-            kind, target, x, y, treatment, categorical, settings, refit=False, binned=binned
-        )
-        if kind == "x" and "two" in needed:
-            stage = fitted["x"].boosters
-            roles = {"treated": stage["treated"], "control": stage["control"]}
-            fitted["two"] = Learner("two", target, roles)
-    if "ensemble" in kinds:
-        fitted["ensemble"] = ensemble_learner(fitted["x"], fitted["dr"])
-    return [(kind, fitted[kind]) for kind in kinds]
 
 
 def _held_out_frame(data, arm, rows, treatment, fold_of_row, predictions, chosen) -> pd.DataFrame:
