@@ -41,7 +41,7 @@ def arm_association_strength(values: pd.Series | np.ndarray, arm: np.ndarray) ->
         if numbers.nunique() > MANY_VALUES:
             ranks = numbers.rank(method="first")
             series = pd.qcut(ranks, DECILES, labels=False).astype("float64")
-    table = _pooled_table(series, np.asarray(arm))
+    table = _pooled_table(series, _labels(arm))
     if table is None:
         return 0.0
     n = table.sum()
@@ -56,7 +56,7 @@ def arm_association_p(values: pd.Series | np.ndarray, arm: np.ndarray) -> float:
     """
     values = pd.Series(np.asarray(values, dtype=object) if not _is_numeric(values) else values)
     values = values.reset_index(drop=True)
-    arm = np.asarray(arm)
+    arm = _labels(arm)
     if len(values) != len(arm) or len(np.unique(arm)) < 2:
         return 1.0
     if _is_numeric(values):
@@ -71,6 +71,16 @@ def arm_association_p(values: pd.Series | np.ndarray, arm: np.ndarray) -> float:
                 return p_missing
             return min(p_missing, float(kruskal(*groups).pvalue))
     return _chi_square_p(values, arm)
+
+
+def _labels(arm) -> np.ndarray:
+    """Arm labels as text (a missing label, refused later by validation, as its own)."""
+    return (
+        pd.Series(np.asarray(arm, dtype=object))
+        .astype("string")
+        .fillna("<missing>")
+        .to_numpy(dtype=object)
+    )
 
 
 def _is_numeric(values) -> bool:
