@@ -201,7 +201,7 @@ def parse_as_of(
 ) -> pd.Timestamp:
     """A naive Timestamp from a date or datetime: the shop's wall clock. A value with an offset
     is converted to ``timezone`` (the --timezone of the files), else to UTC."""
-    stamp = parse_date_option(value, "--as-of", "2026-06-18")
+    stamp = parse_date_option(value, "as_of", "2026-06-18")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(timezone).tz_localize(None) if timezone else stamp.tz_convert(None)
     return stamp

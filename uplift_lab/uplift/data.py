@@ -447,7 +447,7 @@ def campaign_window(
         else:
             window_days, origin["window_days"] = DEFAULT_WINDOW_DAYS, "default"
     try:  # ISO only, as every date option (timeparse.parse_date_option)
-        start_time = parse_date_option(start, "--start")
+        start_time = parse_date_option(start, "start")
     except InputError:
         raise input_error(
             origin["start"], f"'{start}' is not an ISO date", "Use e.g. --start 2026-06-01"

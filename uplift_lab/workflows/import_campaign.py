@@ -50,7 +50,7 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
                 "e.g. --start 2026-06-01"
             )
         return pd.Timestamp(fallback).normalize()
-    return parse_date_option(start, "--start")
+    return parse_date_option(start, "start")
 
 
 def _check_window(window_days: int) -> int:

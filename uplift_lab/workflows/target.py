@@ -237,7 +237,7 @@ def _check_options(
         )
     if options.start is None:
         return None
-    return parse_date_option(options.start, "--start", "2026-11-01").date().isoformat()
+    return parse_date_option(options.start, "start", "2026-11-01").date().isoformat()
 
 
 def read_scores(path: Path, encoding: str | None = None) -> pd.DataFrame:
