@@ -31,8 +31,17 @@ def input_error(source: object, problem: str, fix: str | None = None) -> InputEr
 PARAMETER_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)(?:=([^{}]*))?\}")
 
 
+class Named(str):
+    """A parameter as the source of a :func:`usage_error` (``Named("start")``: "'start': ...")."""
+
+    def __new__(cls, parameter: str) -> Named:
+        return super().__new__(cls, "{" + parameter + "}")
+
+
 def literal(text: object) -> str:
     """``text`` (a value, label or path) for a UsageError template: its braces kept as braces."""
+    if isinstance(text, Named):
+        return str(text)
     return str(text).replace("{", "{{").replace("}", "}}")
 
 

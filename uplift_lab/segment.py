@@ -74,7 +74,7 @@ from uplift_lab.contracts import (
     ORDER_TIME,
 )
 from uplift_lab.cycles import CycleModel
-from uplift_lab.errors import InputError
+from uplift_lab.errors import UsageError
 from uplift_lab.notices import Notice
 from uplift_lab.orders import CATEGORY, OrderCounting
 from uplift_lab.rfm_classes import NO_PURCHASE_CLASS, RFM_CLASS_NAMES_ZH, RFM_CLASSES
@@ -457,9 +457,9 @@ def _median_interval_days(
     """Median over repeat buyers of their mean days between distinct order dates."""
     row = con.sql(median_interval_sql(as_of, refund_rows, dialect)).to_arrow_table().to_pylist()
     if not row[0]["n"]:
-        raise InputError(
-            "--thresholds auto: no customer ordered on two different days before --as-of, so "
-            "there is no purchase cycle to learn from. Use --thresholds fixed"
+        raise UsageError(
+            "{thresholds=auto}: no customer ordered on two different days before {as_of}, so "
+            "there is no purchase cycle to learn from. Use {thresholds=fixed}"
         )
     return float(row[0]["median_interval"])
 
