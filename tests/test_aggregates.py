@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from tests.test_analyze import simulated_units
 from uplift_lab import aggregates, analysis_results, analyze, io
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.report import notice_text
 from uplift_lab.report.notice_text import render_notice
@@ -230,11 +231,12 @@ def test_aggregates_say_which_row_only_steps_were_skipped() -> None:
     assert result.daily is None and result.cap_threshold is None
 
 
-def test_revenue_cap_on_aggregates_is_an_input_error_naming_the_flag() -> None:
+def test_revenue_cap_on_aggregates_is_an_input_error_naming_the_parameter() -> None:
     cells = analyze.cells_from_units(simulated_units(seed=9))
     options = analyze.AnalysisOptions(control="control", cap_quantile=0.99)
-    with pytest.raises(InputError, match="--cap-revenue"):
+    with pytest.raises(InputError, match="'cap_quantile' needs one row per customer") as raised:
         analyze.analyze_cells(cells, options, source="x")
+    assert error_message(raised.value).startswith("--cap-revenue needs one row per customer")
 
 
 def test_conversion_only_cells_analyse_conversion() -> None:

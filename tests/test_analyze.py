@@ -12,6 +12,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from uplift_lab import analyze, io
 from uplift_lab import outcomes as outcome_steps
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.workflows import analyze as workflow
@@ -226,12 +227,15 @@ def test_money_closed_forms() -> None:
 
 
 def test_cost_for_unknown_arm_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="--cost: 'sms' is not a treated arm"):
+    with pytest.raises(InputError, match="'costs': 'sms' is not a treated arm") as raised:
         analyze.analyze_units(
             simulated_units(),
             analyze.AnalysisOptions(control="control", costs={"sms": 1}),
             source="t",
         )
+    said = error_message(raised.value)  # the CLI names the flag and gives a flag example
+    assert said.startswith("--cost: 'sms' is not a treated arm")
+    assert said.endswith("Use e.g. --cost 'send=0.05'")
 
 
 def test_capping_uses_one_pooled_threshold() -> None:
@@ -462,8 +466,9 @@ def test_money_counts_coupon_on_every_treated_conversion_by_hand() -> None:
 
 def test_coupon_for_unknown_arm_is_an_input_error() -> None:
     options = analyze.AnalysisOptions(control="control", coupons={"sms": 5})
-    with pytest.raises(InputError, match="--coupon: 'sms' is not a treated arm"):
+    with pytest.raises(InputError, match="'coupons': 'sms' is not a treated arm") as raised:
         analyze.analyze_units(hand_made_coupon_units(), options, source="t")
+    assert error_message(raised.value).startswith("--coupon: 'sms' is not a treated arm")
 
 
 def test_campaign_coupon_in_design_json_is_charged_per_treated_conversion(tmp_path) -> None:

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from uplift_lab.cli._common import error_message, flag_of
-from uplift_lab.errors import InputError, ParameterError, input_error
+from uplift_lab.errors import (
+    InputError,
+    ParameterError,
+    UsageError,
+    input_error,
+    literal,
+    usage_error,
+)
 
 
 def test_parameter_error_names_the_parameter_the_rule_and_the_value() -> None:
@@ -82,3 +89,23 @@ def test_a_parameter_error_survives_pickling_with_its_parts() -> None:
     error = ParameterError("alpha", "must be in (0, 1)", 1.5, example=0.05, owner="design")
     copy = pickle.loads(pickle.dumps(error))
     assert str(copy) == str(error) and error_message(copy) == error_message(error)
+
+
+def test_a_usage_error_names_parameters_in_library_words_and_flags_in_the_cli() -> None:
+    error = UsageError("{start} is required with an orders file, e.g. {start=2026-08-21}")
+    assert isinstance(error, InputError) and error.exit_code == 2
+    assert str(error) == "'start' is required with an orders file, e.g. start=2026-08-21"
+    said = error_message(error)
+    assert said == "--start is required with an orders file, e.g. --start 2026-08-21"
+
+
+def test_a_usage_error_says_renamed_flags_and_keeps_literal_braces() -> None:
+    problem = f"{{cap_quantile}} and label '{literal('{x}')}'"
+    error = usage_error("{odd}.csv", problem, "Drop {n_folds}")
+    assert str(error) == "{odd}.csv: 'cap_quantile' and label '{x}'. Drop 'n_folds'"
+    assert error_message(error) == "{odd}.csv: --cap-revenue and label '{x}'. Drop --folds"
+
+
+def test_a_usage_error_survives_pickling_with_its_template() -> None:
+    error = pickle.loads(pickle.dumps(UsageError("{outcomes} is for experiment folders")))
+    assert error_message(error) == "--outcomes is for experiment folders"

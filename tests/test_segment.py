@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.segment import (
@@ -499,8 +500,11 @@ def test_auto_thresholds_for_a_weekly_shop_are_shorter_than_for_a_yearly_shop() 
 
 
 def test_auto_thresholds_without_repeat_buyers_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="--thresholds fixed"):
+    with pytest.raises(InputError, match="Use thresholds=fixed") as raised:
         segment_customers(order_log(("a", 3, 1)), AS_OF, config=SegmentConfig(thresholds="auto"))
+    said = error_message(raised.value)
+    assert said.startswith("--thresholds auto: no customer ordered on two different days before")
+    assert said.endswith("Use --thresholds fixed")
 
 
 # --- shape, inputs, summaries, determinism --------------------------------------------------------

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.target import Channel, TargetConfig, plan_campaign
 
@@ -59,8 +60,11 @@ def test_where_combines_with_eligible_all_and_ignores_customers_missing_from_seg
 def test_where_without_segments_is_refused() -> None:
     scores, _ = shop(n=50)
     config = TargetConfig(CHANNELS, budget=None, margin=0.3, eligible=None, where="big_spender")
-    with pytest.raises(InputError, match="--where: the condition reads the columns of --segments"):
+    expected = "'where': the condition reads the columns of segments=FILE"
+    with pytest.raises(InputError, match=expected) as raised:
         plan_campaign(scores, config)
+    said = error_message(raised.value)
+    assert said.startswith("--where: the condition reads the columns of --segments FILE")
 
 
 def test_where_that_nobody_meets_says_so() -> None:

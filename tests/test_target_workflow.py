@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.target import Channel, TargetConfig, plan_campaign, split_holdout, validate_scores
 from uplift_lab.workflows.target import TargetFiles, TargetOptions, read_scores, run_target
@@ -46,6 +47,10 @@ def test_a_run_writes_the_send_list_the_pure_steps_give(tmp_path: Path) -> None:
 def test_a_bad_option_writes_nothing(tmp_path: Path) -> None:
     path, out = tmp_path / "scores.csv", tmp_path / "send.csv"
     _scores().to_csv(path, index=False)
-    with pytest.raises(InputError, match="--experiment: a holdout needs an experiment folder"):
+    expected = "'experiment': a holdout needs an experiment folder"
+    with pytest.raises(InputError, match=expected) as raised:
         run_target(CONFIG, TargetFiles(out=out, scores=path, report=tmp_path / "report"))
+    said = error_message(raised.value)
+    assert said.startswith("--experiment: a holdout needs an experiment folder")
+    assert said.endswith("(or --holdout 0 to send to everyone selected)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv"]

@@ -123,8 +123,8 @@ def test_typed_zone_aware_timestamps_keep_their_zones_wall_clock() -> None:
     assert as_utc == [datetime(2026, 5, 3, 16, 30)]
 
 
-def test_an_unknown_timezone_is_refused_naming_the_flag() -> None:
-    with pytest.raises(InputError, match="--timezone: unknown time zone 'Asia/Shanghia'"):
+def test_an_unknown_timezone_is_refused_naming_the_parameter() -> None:
+    with pytest.raises(InputError, match="'timezone': unknown time zone 'Asia/Shanghia'"):
         TimeParsing(timezone="Asia/Shanghia")
 
 

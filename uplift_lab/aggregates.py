@@ -25,7 +25,7 @@ from uplift_lab.analysis_inputs import (
 )
 from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.analyze import Cell, CellStats, analyze_cells
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, usage_error
 
 N = "n"
 CONVERSIONS = "conversions"
@@ -112,18 +112,18 @@ def _check_columns(
     has_revenue = bool(present)
     if covariate:
         if not has_revenue:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"--covariate needs the revenue columns {' and '.join(REVENUE_COLUMNS)}",
-                "Add them, or leave out --covariate",
+                f"{{covariate}} needs the revenue columns {' and '.join(REVENUE_COLUMNS)}",
+                "Add them, or leave out {covariate}",
             )
         lacking = [c for c in COVARIATE_COLUMNS if c not in frame.columns]
         if lacking:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"--covariate needs column '{lacking[0]}' (CUPED moments: "
+                f"{{covariate}} needs column '{lacking[0]}' (CUPED moments: "
                 f"{', '.join(COVARIATE_COLUMNS)})",
-                "Add sum(x), sum(x * x) and sum(x * revenue) per cell, or leave out --covariate",
+                "Add sum(x), sum(x * x) and sum(x * revenue) per cell, or leave out {covariate}",
             )
     return has_revenue
 
@@ -179,11 +179,11 @@ def _refuse_duplicates(
     segment, arm = keys.iloc[row]
     where = f"arm '{arm}'" + (f" in segment '{segment}'" if segment_column else "")
     by = f"{segment_column}, {arm_column}" if segment_column else arm_column
-    raise input_error(
+    raise usage_error(
         source,
         f"{where} has more than one row (data row {row + 1}); column '{arm_column}' must name "
         "each cell once",
-        f"Sum the rows per cell (GROUP BY {by}), or pass --segment-col if the table has segments",
+        f"Sum the rows per cell (GROUP BY {by}), or pass {{segment_col}} if the table has segments",
     )
 
 
@@ -271,18 +271,18 @@ def check_cell_arms(
             "Fix those labels, or declare every arm in --expected",
         )  # fmt: skip
     if len(arms) < 2:
-        raise input_error(
+        raise usage_error(
             source,
             f"column '{arm_column}' has only one arm ('{arms[0]}'); a comparison needs a control "
             "and at least one treated arm",
-            "Pass every arm's cells, or the right --arm-col",
+            "Pass every arm's cells, or the right {arm_col}",
         )
     if options.control not in arms:
         shown = ", ".join(f"'{arm}'" for arm in arms[:20])
-        raise input_error(
+        raise usage_error(
             source,
             f"control arm '{options.control}' is not in column '{arm_column}' (arms: {shown})",
-            "Pass one of them with --control",
+            "Pass one of them with {control}",
         )
 
 

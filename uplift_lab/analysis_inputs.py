@@ -15,7 +15,7 @@ import pandas as pd
 from uplift_lab import contracts
 from uplift_lab.analysis_results import AnalysisOptions
 from uplift_lab.contracts import ARM
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, UsageError, input_error, literal, usage_error
 from uplift_lab.timeparse import parse_date_option
 
 ALL_SEGMENTS = "all"
@@ -97,10 +97,11 @@ def label_flags(frame: pd.DataFrame, column: str, source: object, positive: str)
     labels = sorted(text.unique())
     shown = ", ".join(f"'{label}'" for label in labels[:5])
     if positive not in labels:
-        raise input_error(
+        raise usage_error(
             source,
-            f"--positive '{positive}' is not a value of column '{column}' (values: {shown})",
-            "Pass the label of a converted customer, e.g. --positive Yes",
+            f"{{positive}} '{literal(positive)}' is not a value of column '{literal(column)}' "
+            f"(values: {literal(shown)})",
+            "Pass the label of a converted customer, e.g. {positive=Yes}",
         )
     if len(labels) > 2:
         raise input_error(
@@ -140,10 +141,11 @@ def check_arms(units: pd.DataFrame, control: str, source: object, arm_column: st
         )
     if control not in arms:
         shown = ", ".join(f"'{arm}'" for arm in arms[:20])
-        raise input_error(
+        raise usage_error(
             source,
-            f"control arm '{control}' is not in column '{arm_column}' (arms: {shown})",
-            "Pass one of them with --control",
+            f"control arm '{literal(control)}' is not in column '{literal(arm_column)}' "
+            f"(arms: {literal(shown)})",
+            "Pass one of them with {control}",
         )
 
 
@@ -192,7 +194,7 @@ def check_declared_arms(
 
 
 def window_days_from_campaign(window_days: int | None, meta: Mapping | None) -> int:
-    """--window-days, else the campaign's recorded window, else DEFAULT_WINDOW_DAYS."""
+    """``window_days``, else the campaign's recorded window, else DEFAULT_WINDOW_DAYS."""
     if window_days is not None:
         return window_days
     recorded = ((meta or {}).get("campaign") or {}).get("window_days")
@@ -202,15 +204,15 @@ def window_days_from_campaign(window_days: int | None, meta: Mapping | None) -> 
 
 
 def start_from_campaign(start: str | pd.Timestamp | None, meta: Mapping | None) -> pd.Timestamp:
-    """--start, else the campaign's recorded start; an orders file needs one of them."""
+    """``start``, else the campaign's recorded start; an orders file needs one of them."""
     if start is None and meta:
         start = (meta.get("campaign") or {}).get("start")
     if start is None:
-        raise InputError(
-            "--start is required with an orders file: the first day of the response window, "
-            "e.g. --start 2026-08-21"
+        raise UsageError(
+            "{start} is required with an orders file: the first day of the response window, "
+            "e.g. {start=2026-08-21}"
         )
-    return parse_date_option(start, "--start", "2026-08-21")
+    return parse_date_option(start, "start", "2026-08-21")
 
 
 def money_from_campaign(

@@ -50,7 +50,7 @@ from uplift_lab.effects import (
     segment_effects,
     with_money,
 )
-from uplift_lab.errors import InputError
+from uplift_lab.errors import UsageError, literal
 from uplift_lab.notices import Notice, by_level
 from uplift_lab.outcomes import REVENUE, SEGMENT
 
@@ -133,12 +133,13 @@ def analyze_units(
     """
     has_revenue = REVENUE in units.columns
     if not has_revenue:
-        for given, option in ((options.cap_quantile, "--cap-revenue"), (options.covariate_name,
-                              "--covariate")):  # fmt: skip
+        for given, name in ((options.cap_quantile, "cap_quantile"), (options.covariate_name,
+                            "covariate_name")):  # fmt: skip
             if given is not None:
-                raise InputError(
-                    f"{option} needs a revenue column, and {source} has none (a conversion-only "
-                    f"campaign). Pass --revenue-col COLUMN, or leave out {option}"
+                raise UsageError(
+                    f"{{{name}}} needs a revenue column, and {literal(source)} has none (a "
+                    "conversion-only campaign). Pass {revenue_col=COLUMN}, "
+                    f"or leave out {{{name}}}"
                 )
         units = units.assign(**{REVENUE: 0.0})
     revenue_values = units[REVENUE].to_numpy(dtype="float64")
@@ -215,9 +216,10 @@ def analyze_cells(
     notices: list[Notice] = list(extra_notices)
     if rows is None:
         if options.cap_quantile is not None:
-            raise InputError(
-                f"--cap-revenue needs one row per customer (a pooled quantile), and {source} "
-                "holds aggregated cells. Leave out --cap-revenue, or analyse the per-customer table"
+            raise UsageError(
+                f"{{cap_quantile}} needs one row per customer (a pooled quantile), and "
+                f"{literal(source)} holds aggregated cells. "
+                "Leave out {cap_quantile}, or analyse the per-customer table"
             )
         notices.append(rows_needed_notice(has_revenue))
     rows = rows or RowFacts()
@@ -262,16 +264,17 @@ def analyze_cells(
 
 
 def _check_money_arms(options: AnalysisOptions, treated: Sequence[str]) -> None:
-    """--cost and --coupon name treated arms (or ``*``, every treated arm)."""
-    for option, given, example in (
-        ("--cost", options.costs, "0.05"),
-        ("--coupon", options.coupons, "5"),
+    """``costs`` and ``coupons`` name treated arms (or ``*``, every treated arm)."""
+    for name, given, example in (
+        ("costs", options.costs, "0.05"),
+        ("coupons", options.coupons, "5"),
     ):
         unknown = sorted(set(given) - {*treated, "*"})
         if unknown:
-            raise InputError(
-                f"{option}: '{unknown[0]}' is not a treated arm (treated arms: "
-                f"{', '.join(treated)}). Use e.g. {option} '{treated[0]}={example}'"
+            raise UsageError(
+                f"{{{name}}}: '{literal(unknown[0])}' is not a treated arm (treated arms: "
+                f"{literal(', '.join(treated))}). "
+                f"Use e.g. {{{name}='{literal(treated[0])}={example}'}}"
             )
 
 

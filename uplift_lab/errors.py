@@ -28,6 +28,62 @@ def input_error(source: object, problem: str, fix: str | None = None) -> InputEr
     return InputError(message)
 
 
+PARAMETER_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)(?:=([^{}]*))?\}")
+
+
+class Named(str):
+    """A parameter as the source of a :func:`usage_error` (``Named("start")``: "'start': ...")."""
+
+    def __new__(cls, parameter: str) -> Named:
+        return super().__new__(cls, "{" + parameter + "}")
+
+
+def literal(text: object) -> str:
+    """``text`` (a value, label or path) for a UsageError template: its braces kept as braces."""
+    if isinstance(text, Named):
+        return str(text)
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def quoted_parameter(name: str, value: str | None = None) -> str:
+    """How the library names a parameter in a message: ``'start'``, or ``start=2026-06-01``."""
+    return f"'{name}'" if value is None else f"{name}={value}"
+
+
+class UsageError(InputError):
+    """Bad input about parameters (one missing, two that do not go together), said with the
+    parameters as placeholders so that each caller names them in its own vocabulary.
+
+    In ``template``, ``{start}`` names the parameter ``start`` and ``{start=2026-06-01}`` gives it
+    with an example value. The library's message says ``'start'`` and ``start=2026-06-01``; the
+    CLI renders the same template with flags (``--start``, ``--start 2026-06-01``). Only
+    ``{identifier}`` and ``{identifier=...}`` are placeholders; as in :meth:`str.format`, ``{{``
+    and ``}}`` are literal braces (wrap values shown in the message in :func:`literal`).
+    """
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        super().__init__(self.render(quoted_parameter))
+
+    def __reduce__(self):  # pickled with its template (the message alone cannot rebuild it)
+        return (type(self), (self.template,))
+
+    def render(self, name: Callable[[str, str | None], str]) -> str:
+        """The message with every placeholder replaced by ``name(parameter, value or None)``."""
+
+        def replaced(match: re.Match) -> str:
+            if match.group(1) is None:  # an escaped brace
+                return match.group(0)[0]
+            return name(match.group(1), match.group(2))
+
+        return PARAMETER_PLACEHOLDER.sub(replaced, self.template)
+
+
+def usage_error(source: object, problem: str, fix: str | None = None) -> UsageError:
+    """A UsageError in the house format ``<source>: <problem>. <fix>`` (see :func:`input_error`)."""
+    return UsageError(input_error(literal(source), problem, fix).args[0])
+
+
 class ParameterError(InputError):
     """A parameter's value breaks its rule, said in the library's own words (scikit-learn style):
 

@@ -36,12 +36,14 @@ from typing import Any
 import pandas as pd
 
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
-from uplift_lab.errors import InputError, ParameterError
+from uplift_lab.errors import InputError, ParameterError, UsageError, literal
 
 RETURNING = "returning"
 NEW = "new"
 WINDOW_FORMAT = "YYYY-MM-DD:YYYY-MM-DD"
-WINDOW_FIX = f"Use --promo {WINDOW_FORMAT}, e.g. --promo 2025-11-01:2025-11-11 (both days included)"
+WINDOW_FIX = (
+    f"Use {{promo={WINDOW_FORMAT}}}, e.g. {{promo=2025-11-01:2025-11-11}} (both days included)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +76,14 @@ def parse_promo_window(text: str) -> PromoWindow:
         except ValueError:
             break
     if len(days) != 2:
-        raise InputError(f"--promo: '{text}' is not a window {WINDOW_FORMAT}. {WINDOW_FIX}")
+        raise UsageError(
+            f"{{promo}}: '{literal(text)}' is not a window {WINDOW_FORMAT}. {WINDOW_FIX}"
+        )
     if days[1] < days[0]:
-        raise InputError(
-            f"--promo: the window ends before it starts ({text}). Give the first day first, "
-            f"e.g. --promo {days[1]:%Y-%m-%d}:{days[0]:%Y-%m-%d}"
+        raise UsageError(
+            f"{{promo}}: the window ends before it starts ({literal(text)}). "
+            "Give the first day first, "
+            f"e.g. {{promo={days[1]:%Y-%m-%d}:{days[0]:%Y-%m-%d}}}"
         )
     return PromoWindow(days[0], days[1])
 
@@ -142,9 +147,9 @@ def promo_split(orders: pd.DataFrame, window: PromoWindow, source: object = "ord
     buyers = orders.loc[inside & purchase, CUSTOMER_ID].unique()
     if len(buyers) == 0:
         first, last = times.min(), times.max()
-        raise InputError(
+        raise UsageError(
             f"{source}: no counted orders in the promo window {window.label()}; the orders run "
-            f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}. Check --promo (and --time-col)"
+            f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}. Check {{promo}} (and {{time_col}})"
         )
     earlier = set(orders.loc[before & purchase, CUSTOMER_ID].unique())
     window_rows = orders.loc[inside & orders[CUSTOMER_ID].isin(buyers)]
@@ -283,7 +288,7 @@ def segment_effects(
     unknown) among arms with a positive lift; else the arm with the highest lift.
     """
     if not isinstance(report, Mapping) or not isinstance(report.get("comparisons"), list):
-        raise InputError(
+        raise UsageError(
             f"{source}: not an analyze report (no 'comparisons'). Pass the report.json that "
             "`uplift-lab analyze --out DIR` writes"
         )
@@ -309,7 +314,7 @@ def segment_effects(
                 too_small_to_read=bool(row.get("too_small_to_read", False)),
             )
         except (KeyError, TypeError, ValueError):
-            raise InputError(
+            raise UsageError(
                 f"{source}: a comparison lacks segment, arm, treated_n, control_n or conversion. "
                 "Pass the report.json that `uplift-lab analyze --out DIR` writes"
             ) from None

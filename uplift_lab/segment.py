@@ -74,7 +74,7 @@ from uplift_lab.contracts import (
     ORDER_TIME,
 )
 from uplift_lab.cycles import CycleModel
-from uplift_lab.errors import InputError
+from uplift_lab.errors import UsageError
 from uplift_lab.notices import Notice
 from uplift_lab.orders import CATEGORY, OrderCounting
 from uplift_lab.rfm_classes import NO_PURCHASE_CLASS, RFM_CLASS_NAMES_ZH, RFM_CLASSES
@@ -201,7 +201,7 @@ def parse_as_of(
 ) -> pd.Timestamp:
     """A naive Timestamp from a date or datetime: the shop's wall clock. A value with an offset
     is converted to ``timezone`` (the --timezone of the files), else to UTC."""
-    stamp = parse_date_option(value, "--as-of", "2026-06-18")
+    stamp = parse_date_option(value, "as_of", "2026-06-18")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(timezone).tz_localize(None) if timezone else stamp.tz_convert(None)
     return stamp
@@ -457,9 +457,9 @@ def _median_interval_days(
     """Median over repeat buyers of their mean days between distinct order dates."""
     row = con.sql(median_interval_sql(as_of, refund_rows, dialect)).to_arrow_table().to_pylist()
     if not row[0]["n"]:
-        raise InputError(
-            "--thresholds auto: no customer ordered on two different days before --as-of, so "
-            "there is no purchase cycle to learn from. Use --thresholds fixed"
+        raise UsageError(
+            "{thresholds=auto}: no customer ordered on two different days before {as_of}, so "
+            "there is no purchase cycle to learn from. Use {thresholds=fixed}"
         )
     return float(row[0]["median_interval"])
 

@@ -25,7 +25,7 @@ from uplift_lab.design_spec import (
     exact_fraction,
     with_holdout,
 )
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import ParameterError, input_error, usage_error
 
 STRATUM_SEPARATOR = "|"
 MISSING_STRATUM = "(missing)"
@@ -196,9 +196,9 @@ def plan_strata(
     if spec.segments is not None:
         keep, codes, labels, firsts = _keep_segments(codes, labels, firsts, spec.segments, source)
     if len(labels) > MAX_STRATA:
-        raise input_error(
+        raise usage_error(
             source,
-            f"--strata {','.join(spec.strata)} gives {len(labels):,} strata"
+            f"{{strata={','.join(spec.strata)}}} gives {len(labels):,} strata"
             f" (more than {MAX_STRATA:,})",
             "Randomize within groups, not near-unique values: use coarser columns such as bands",
         )

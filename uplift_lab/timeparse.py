@@ -23,7 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.tseries.api import guess_datetime_format
 
-from uplift_lab.errors import DataWarning, InputError, ParameterError, input_error
+from uplift_lab.errors import (
+    DataWarning,
+    InputError,
+    ParameterError,
+    UsageError,
+    input_error,
+    literal,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +78,8 @@ _OFFSET_PATTERN = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?P<offset>Z|z|UTC|[+-]\d{
 _ISO_SAMPLE = 2048
 
 
-def parse_date_option(value: object, flag: str, example: str = "2026-06-01") -> pd.Timestamp:
-    """A command-line date (``--start``, ``--as-of``) in ISO 8601 only, e.g. 2026-06-01 or
+def parse_date_option(value: object, parameter: str, example: str = "2026-06-01") -> pd.Timestamp:
+    """The date parameter ``parameter`` (``start``, ``as_of``) in ISO 8601 only, e.g. 2026-06-01 or
     2026-06-01 08:00: never guessed (``pd.Timestamp("June")`` is June 1st of the year 1 and
     "1/2/2026" could be either month)."""
     if isinstance(value, pd.Timestamp | datetime.datetime | datetime.date):
@@ -82,20 +89,21 @@ def parse_date_option(value: object, flag: str, example: str = "2026-06-01") -> 
     except (ValueError, TypeError, OverflowError):
         stamp = pd.NaT
     if pd.isna(stamp):
-        raise InputError(
-            f"{flag}: '{value}' is not an ISO date. Use YYYY-MM-DD, e.g. {flag} {example}"
+        raise UsageError(
+            f"{{{parameter}}}: '{literal(value)}' is not an ISO date. "
+            f"Use YYYY-MM-DD, e.g. {{{parameter}={example}}}"
         )
     return stamp
 
 
 def check_timezone(name: str) -> zoneinfo.ZoneInfo:
-    """The IANA zone ``name``, or an InputError naming the flag and an example."""
+    """The IANA zone ``name``, or a UsageError naming the parameter and an example."""
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            f"--timezone: unknown time zone '{name}'. Use an IANA name such as Asia/Shanghai, "
-            "Europe/Berlin or UTC"
+        raise UsageError(
+            f"{{timezone}}: unknown time zone '{literal(name)}'. Use an IANA name such as "
+            "Asia/Shanghai, Europe/Berlin or UTC"
         ) from None
 
 

@@ -257,6 +257,7 @@ def test_as_of_with_an_offset_is_the_shops_wall_clock_under_timezone() -> None:
 @pytest.mark.parametrize("value", ["June", "1/2/2026", "next week"])
 def test_date_options_are_iso_only_never_guessed(runner, tmp_path, value) -> None:
     """pd.Timestamp("June") is June 1st of the year 1 and "1/2/2026" either month: refused."""
+    from uplift_lab.cli._common import error_message
     from uplift_lab.timeparse import parse_date_option
 
     orders = tmp_path / "orders.csv"
@@ -264,6 +265,10 @@ def test_date_options_are_iso_only_never_guessed(runner, tmp_path, value) -> Non
     result = segment(runner, orders, tmp_path / "s.csv", "--as-of", value)
     assert result.exit_code == 2 and "--as-of" in result.output and "ISO" in result.output
     assert not (tmp_path / "s.csv").exists()
-    with pytest.raises(InputError, match="--start"):
-        parse_date_option(value, "--start")
-    assert parse_date_option("2026-06-01 08:30", "--start") == pd.Timestamp("2026-06-01 08:30")
+    expected = "'start': .* Use YYYY-MM-DD, e.g. start=2026-06-01"
+    with pytest.raises(InputError, match=expected) as raised:
+        parse_date_option(value, "start")
+    assert "--" not in str(raised.value)  # the library names the parameter; the CLI the flag
+    assert error_message(raised.value).startswith("--start: ")
+    assert error_message(raised.value).endswith("e.g. --start 2026-06-01")
+    assert parse_date_option("2026-06-01 08:30", "start") == pd.Timestamp("2026-06-01 08:30")

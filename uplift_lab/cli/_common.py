@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from uplift_lab.errors import DataWarning, ParameterError, UpliftLabError
+from uplift_lab.errors import DataWarning, ParameterError, UpliftLabError, UsageError
 from uplift_lab.report.labels import Lang
 
 console = Console(highlight=False)
@@ -56,6 +56,10 @@ def report_errors(func: F) -> F:
 
 # Library parameters whose flag is not "--" + the name with "_" as "-" (an argument in capitals).
 FLAG_OF_PARAMETER = {
+    "cap_quantile": "--cap-revenue",  # analyze
+    "costs": "--cost",  # analyze
+    "coupons": "--coupon",  # analyze
+    "covariate_name": "--covariate",  # analyze
     "control_arm": "--control",  # design
     "conversion_model": "--model",  # train
     "n_folds": "--folds",  # train
@@ -72,9 +76,18 @@ def flag_of(parameter: str) -> str:
     return FLAG_OF_PARAMETER.get(name, "--" + name.replace("_", "-"))
 
 
+def flag_with_value(parameter: str, value: str | None = None) -> str:
+    """A parameter as the CLI writes it: ``--start``, or ``--start 2026-06-01`` with a value."""
+    flag = flag_of(parameter)
+    return flag if value is None else f"{flag} {value}"
+
+
 def error_message(exc: UpliftLabError) -> str:
     """The error as the CLI says it: a ParameterError as "--holdout: must be RULE. Got VALUE
-    instead.", its example and fix naming flags too; any other error as it is."""
+    instead.", its example and fix naming flags too; a UsageError with its parameters as flags;
+    any other error as it is."""
+    if isinstance(exc, UsageError):
+        return exc.render(flag_with_value)
     if not isinstance(exc, ParameterError):
         return str(exc)
     flag = flag_of(exc.parameter)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from uplift_lab import contracts
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, UsageError, input_error, usage_error
 
 UPLIFT_REVENUE = "uplift_revenue"
 UPLIFT_CONVERSION = "uplift_conversion"
@@ -78,12 +78,12 @@ def parse_channels(
 ) -> tuple[Channel, ...]:
     """Build channels from parsed ``--channel`` specs ``{name: {"cost": .., "coupon": ..}}``."""
     if not specs:
-        raise InputError("--channel: no channel given. Add e.g. --channel sms=0.05")
+        raise UsageError("{channel}: no channel given. Add e.g. {channel=sms=0.05}")
     unknown = sorted(set(responses) - set(specs))
     if unknown:
-        raise InputError(
-            f"--response: unknown channel(s) {', '.join(unknown)}. "
-            f"Channels given with --channel: {', '.join(specs)}"
+        raise UsageError(
+            f"{{response}}: unknown channel(s) {', '.join(unknown)}. "
+            f"Channels given with {{channel}}: {', '.join(specs)}"
         )
     channels = []
     for name, fields in specs.items():
@@ -219,19 +219,19 @@ def check_segment_columns(segments: pd.DataFrame, source: object, config: Target
     """Refuse a segments file without the lifecycle --eligible asks for, or bad opt-ins."""
     if config.eligible is not None:
         if LIFECYCLE not in segments.columns:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"missing column '{LIFECYCLE}' needed by --eligible",
-                "Pass the output of uplift-lab segment, or --eligible all",
+                f"missing column '{LIFECYCLE}' needed by {{eligible}}",
+                "Pass the output of uplift-lab segment, or {eligible=all}",
             )
         present = set(segments[LIFECYCLE].dropna().astype(str))
         unknown = [stage for stage in config.eligible if stage not in present]
         if len(unknown) == len(config.eligible):
-            raise input_error(
+            raise usage_error(
                 source,
                 f"no customer has lifecycle {', '.join(config.eligible)} "
                 f"(the file has: {', '.join(sorted(present)[:10])})",
-                "Fix --eligible, e.g. --eligible semi_active,silent or --eligible all",
+                "Fix {eligible}, e.g. {eligible=semi_active,silent} or {eligible=all}",
             )
     opt_in_mask(segments, config.channels, source)  # 0/1 check of the opt-in columns
     if RFM_SCORE in segments.columns:

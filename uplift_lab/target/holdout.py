@@ -15,7 +15,12 @@ import pandas as pd
 
 from uplift_lab import contracts, design
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.errors import InputError, ParameterError, input_error
+from uplift_lab.errors import (
+    ParameterError,
+    UsageError,
+    literal,
+    usage_error,
+)
 
 SEND_LIST_COLUMNS = (
     CUSTOMER_ID,
@@ -61,9 +66,9 @@ def split_holdout(
     if not 0 <= fraction < 1:
         raise ParameterError("fraction", "must be in [0, 1)", fraction)
     if len(selected) == 0:
-        raise InputError(
+        raise UsageError(
             "nothing to send: no eligible customer has a channel with positive expected profit"
-            " within the budget. Check the budget, --eligible and the scores"
+            " within the budget. Check the budget, {eligible} and the scores"
         )
     if fraction == 0:
         return _split(selected, selected, fraction=0.0, experiment=None, holdout_counts={})
@@ -204,22 +209,24 @@ def check_send_list_columns(
     if not columns:
         return
     if segments is None:
-        raise InputError(
-            "--with-columns: the columns come from --segments FILE; pass it (e.g. the output "
-            "of uplift-lab segment with --customers, which carries the customer attributes)"
+        raise UsageError(
+            "{with_columns}: the columns come from {segments=FILE}; pass it (e.g. the output "
+            "of uplift-lab segment with {customers}, which carries the customer attributes)"
         )
     for column in columns:
         if column in SEND_LIST_COLUMNS:
-            raise InputError(
-                f"--with-columns: '{column}' is already a send-list column; drop it from the list"
+            raise UsageError(
+                f"{{with_columns}}: '{literal(column)}' is already a send-list column; "
+                "drop it from the list"
             )
         if column not in segments.columns:
             shown = ", ".join(map(str, segments.columns[:20]))
-            raise input_error(
+            raise usage_error(
                 source,
-                f"missing column '{column}' asked for by --with-columns",
-                f"The file has: {shown}. Add it (segment --customers passes customer attributes "
-                "through) or drop it from --with-columns",
+                f"missing column '{literal(column)}' asked for by {{with_columns}}",
+                f"The file has: {literal(shown)}. "
+                "Add it (segment {customers} passes customer attributes "
+                "through) or drop it from {with_columns}",
             )
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from uplift_lab import contracts
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import UsageError, usage_error
 from uplift_lab.tags import where_mask
 from uplift_lab.target.channels import (
     RFM_SCORE,
@@ -152,10 +152,10 @@ def _eligible(
     eligible = in_segments.copy()
     if config.eligible is not None and segments is not None:
         if LIFECYCLE not in attributes.columns:
-            raise input_error(
+            raise usage_error(
                 "segments file",
-                f"missing column '{LIFECYCLE}' needed by --eligible",
-                "Pass the output of uplift-lab segment, or --eligible all",
+                f"missing column '{LIFECYCLE}' needed by {{eligible}}",
+                "Pass the output of uplift-lab segment, or {eligible=all}",
             )
         eligible &= attributes[LIFECYCLE].isin(config.eligible).to_numpy()
     if config.where is not None:
@@ -163,10 +163,10 @@ def _eligible(
     if not eligible.any():
         wanted = ", ".join(config.eligible or ()) or "any"
         where = f' and --where "{config.where}"' if config.where is not None else ""
-        raise InputError(
+        raise UsageError(
             f"no eligible customers: none of the {len(scored)} scored customers is in the segments "
-            f"file with lifecycle {wanted}{where}. Check --eligible (e.g. --eligible all)"
-            f"{', --where' if where else ''} and the ids"
+            f"file with lifecycle {wanted}{where}. Check {{eligible}} (e.g. {{eligible=all}})"
+            f"{', {where}' if where else ''} and the ids"
         )
     return eligible
 
@@ -188,8 +188,8 @@ def _picks_by_customer(
 def _where_eligible(scored: pd.DataFrame, segments: pd.DataFrame | None, where: str) -> np.ndarray:
     """True per scored customer whose segments row satisfies ``where`` (absent: False)."""
     if segments is None:
-        raise InputError(
-            "--where: the condition reads the columns of --segments FILE; pass it (e.g. the "
+        raise UsageError(
+            "{where}: the condition reads the columns of {segments=FILE}; pass it (e.g. the "
             "output of uplift-lab segment)"
         )
     passes = where_mask(segments, where)

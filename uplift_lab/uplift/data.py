@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
-from uplift_lab.errors import InputError, ParameterError, input_error
+from uplift_lab.errors import InputError, Named, ParameterError, input_error, literal, usage_error
 from uplift_lab.outcomes import outcomes_from_orders
 from uplift_lab.segment import segment_customers
 from uplift_lab.timeparse import parse_date_option
@@ -145,10 +145,10 @@ def _binary_outcome(frame: pd.DataFrame, column: str, source: object) -> np.ndar
     values = numeric_column(frame, column, source).to_numpy()
     if not np.isin(values, (0.0, 1.0)).all():
         example = values[~np.isin(values, (0.0, 1.0))][0]
-        raise input_error(
+        raise usage_error(
             source,
             f"outcome column '{column}' must be 0/1 (converted or not) but has {example:g}",
-            "Pass a 0/1 conversion column as --outcome-col and spend as --revenue-col",
+            "Pass a 0/1 conversion column as {outcome_col} and spend as {revenue_col}",
         )
     return values
 
@@ -166,11 +166,11 @@ def _arm_labels(
     labels = values.astype(str).to_numpy(dtype=object)
     seen = sorted(set(labels))
     if control not in seen:
-        raise input_error(
+        raise usage_error(
             source,
             f"treatment column '{column}' has no control label '{control}'"
             f" (labels: {', '.join(seen[:10])})",
-            "Pass the holdout label with --control",
+            "Pass the holdout label with {control}",
         )
     treated = tuple(label for label in seen if label != control)
     if not treated:
@@ -261,7 +261,7 @@ def table_training_data(
     choice = _feature_choice(frame, features, reserved, exclude, source, arm)
     columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
     if not columns:
-        raise input_error(source, "has no feature columns", "Add customer features or --features")
+        raise usage_error(source, "has no feature columns", "Add customer features or {features}")
     if date_columns and reference is None:
         reference = latest_date(frame, choice.table_dates or date_columns, source)
         reference_origin = "the day after the table's latest date"
@@ -306,9 +306,9 @@ def _feature_choice(
     require_columns(frame, features, source)
     used = [name for name in features if name in reserved]
     if used:
-        raise input_error(
+        raise usage_error(
             source,
-            f"--features includes '{used[0]}', which is the id, arm or an outcome",
+            f"{{features}} includes '{literal(used[0])}', which is the id, arm or an outcome",
             "Features must be known before the campaign; remove it",
         )
     columns = list(dict.fromkeys(features))
@@ -332,16 +332,16 @@ def _outcomes(
         return conversion, None
     revenue = numeric_column(frame, revenue_col, source, allow_negative=False).to_numpy()
     if len(np.unique(revenue)) < 2:
-        raise input_error(
+        raise usage_error(
             source,
             f"revenue column '{revenue_col}' is {revenue[0]:g} for every customer",
-            "Pass spend per customer as --revenue-col, or a fixed --value-per-conversion",
+            "Pass spend per customer as {revenue_col}, or a fixed {value_per_conversion}",
         )
     if np.array_equal(revenue, conversion):
-        raise input_error(
+        raise usage_error(
             source,
             f"revenue column '{revenue_col}' equals the 0/1 outcome '{outcome_col}'",
-            "Pass spend per customer as --revenue-col, or --value-per-conversion V",
+            "Pass spend per customer as {revenue_col}, or {value_per_conversion=V}",
         )
     return conversion, revenue
 
@@ -355,8 +355,8 @@ def _rfm_columns(
     rfm = check_rfm_parts(rfm_cols)
     used = [column for column in rfm.values() if column in reserved]
     if used:
-        raise input_error(
-            "--rfm-cols",
+        raise usage_error(
+            Named("rfm_cols"),
             f"'{used[0]}' is the id, arm or an outcome, not a pre-campaign RFM column",
             RFM_COLS_FIX,
         )
@@ -442,10 +442,10 @@ def campaign_window(
     if start is None and campaign.get("start") is not None:
         start, origin["start"] = str(campaign["start"]), "design.json campaign.start"
     if start is None:
-        raise input_error(
-            "--start",
+        raise usage_error(
+            Named("start"),
             f"is needed: {source} records no campaign start",
-            "Pass the first day of the campaign, e.g. --start 2026-06-01",
+            "Pass the first day of the campaign, e.g. {start=2026-06-01}",
         )
     if window_days is None:
         if campaign.get("window_days") is not None:
@@ -454,7 +454,7 @@ def campaign_window(
         else:
             window_days, origin["window_days"] = DEFAULT_WINDOW_DAYS, "default"
     try:  # ISO only, as every date option (timeparse.parse_date_option)
-        start_time = parse_date_option(start, "--start")
+        start_time = parse_date_option(start, "start")
     except InputError:
         raise input_error(
             origin["start"], f"'{start}' is not an ISO date", "Use e.g. --start 2026-06-01"

@@ -130,7 +130,7 @@ def output_columns(model: UpliftModel) -> list[str]:
 
 def with_reference_date(model: UpliftModel, as_of: str) -> UpliftModel:
     """``model`` with its date features counting days before ``as_of`` instead."""
-    moment = parse_date_option(as_of, "--as-of", "2026-11-01")
+    moment = parse_date_option(as_of, "as_of", "2026-11-01")
     specs = tuple(
         replace(spec, days_before=moment.isoformat()) if spec.days_before else spec
         for spec in model.specs

@@ -34,7 +34,7 @@ from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.analyze import analyze_units
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import UsageError, input_error, literal, usage_error
 from uplift_lab.notices import Notice
 from uplift_lab.outcomes import (
     CONVERTED,
@@ -140,9 +140,10 @@ def analyze_cells_file(
     daily curve) are skipped with a note; ``options.cap_quantile`` is refused.
     """
     if options.cap_quantile is not None:
-        raise InputError(
-            f"--cap-revenue needs one row per customer (a pooled quantile), and {path} holds "
-            "aggregated cells. Leave out --cap-revenue, or analyse the per-customer table"
+        raise UsageError(
+            "{cap_quantile} needs one row per customer (a pooled quantile), and "
+            f"{literal(path)} holds "
+            "aggregated cells. Leave out {cap_quantile}, or analyse the per-customer table"
         )
     text = [c for c in (arm_column, segment_column) if c]
     frame = io.read_table(path, encoding=encoding, string_columns=text)
@@ -368,11 +369,12 @@ def _check_order_covariate(covariate: str, path: Path, names: list[str]) -> None
         if covariate in names
         else "not something an orders file has"
     )
-    raise input_error(
+    raise usage_error(
         path,
-        f"--covariate '{covariate}' is {kind} (the file has: {', '.join(names[:20])})",
-        f"With an orders file use --covariate {PRE_REVENUE} (revenue in the 365 days "
-        "before --start), or pass a per-customer outcomes table with that column",
+        f"{{covariate}} '{literal(covariate)}' is {kind} "
+        f"(the file has: {literal(', '.join(names[:20]))})",
+        f"With an orders file use {{covariate={PRE_REVENUE}}} (revenue in the 365 days "
+        "before {start}), or pass a per-customer outcomes table with that column",
     )
 
 

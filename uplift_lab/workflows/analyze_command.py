@@ -11,7 +11,7 @@ from typing import Any
 from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
-from uplift_lab.errors import InputError
+from uplift_lab.errors import UsageError, usage_error
 from uplift_lab.outcomes import CONVERTED, REVENUE
 from uplift_lab.timeparse import TimeParsing
 from uplift_lab.workflows.analyze import FlatColumns, analyze_cells_file, analyze_flat_file
@@ -71,12 +71,12 @@ def run_analyze(request: AnalyzeRequest, options: AnalysisOptions, spark: Any = 
     if request.input_path.is_dir():
         return _analyze_folder(request, options)
     if request.outcomes is not None:
-        raise InputError(
-            "--outcomes is for experiment folders; a flat table already holds the outcomes"
+        raise UsageError(
+            "{outcomes} is for experiment folders; a flat table already holds the outcomes"
         )
     if request.control is None:
-        raise InputError(
-            f"{request.input_path}: a flat table needs --control LABEL (the holdout arm)"
+        raise usage_error(
+            request.input_path, "a flat table needs {control=LABEL} (the holdout arm)"
         )
     columns = FlatColumns(
         arm=request.arm_col,
@@ -93,24 +93,24 @@ def _check_steps(request: AnalyzeRequest) -> None:
     """--schedule, --by-hour and --by-day go with an experiment folder (and an orders file)."""
     on_folder = not request.aggregated and request.input_path.is_dir()
     if request.schedule_dir is not None and not on_folder:
-        raise InputError(
-            "--schedule goes with an experiment folder and an orders file (--outcomes ORDERS)"
+        raise UsageError(
+            "{schedule} goes with an experiment folder and an orders file ({outcomes=ORDERS})"
         )
     if request.unit is not None and not on_folder:
-        raise InputError(
-            f"--by-{request.unit} goes with an experiment folder and an orders file "
-            "(--outcomes ORDERS)"
+        raise UsageError(
+            f"{{by_{request.unit}}} goes with an experiment folder and an orders file "
+            "({outcomes=ORDERS})"
         )
 
 
 def _analyze_folder(request: AnalyzeRequest, options: AnalysisOptions) -> Analysis:
     """An experiment folder against its outcomes (a per-customer table or an orders file)."""
     if request.positive is not None:
-        raise InputError("--positive is for flat tables; outcomes files hold 0/1 conversions")
+        raise UsageError("{positive} is for flat tables; outcomes files hold 0/1 conversions")
     if request.outcomes is None:
-        raise InputError(
-            f"{request.input_path}: an experiment folder needs --outcomes FILE "
-            "(per-customer outcomes or an orders file)"
+        raise usage_error(
+            request.input_path,
+            "an experiment folder needs {outcomes=FILE} (per-customer outcomes or an orders file)",
         )
     return analyze_folder(
         request.input_path,
@@ -157,12 +157,13 @@ def _analyze_on_spark(spark: Any, request: AnalyzeRequest, options: AnalysisOpti
 
     input_path, outcomes, table = request.input_path, request.outcomes, request.table
     if not input_path.is_dir():
-        raise InputError(
-            f"{input_path}: --engine spark analyses an experiment folder with --outcomes (or "
-            "--table); a flat table is analysed with --engine duckdb"
+        raise usage_error(
+            input_path,
+            "{engine=spark} analyses an experiment folder with {outcomes} (or {table}); a flat "
+            "table is analysed with {engine=duckdb}",
         )
     if (outcomes is None) == (table is None):
-        raise InputError(f"{input_path}: pass the outcomes with --outcomes or --table, one of them")
+        raise usage_error(input_path, "pass the outcomes with {outcomes} or {table}, one of them")
     with spark_errors(outcomes or f"table {table}"):
         return analyze_folder_on_spark(
             spark,
@@ -225,19 +226,19 @@ def _analyze_aggregated(request: AnalyzeRequest, options: AnalysisOptions) -> An
     """--aggregated: refuse the options that need rows, then analyse the cells table."""
     input_path = request.input_path
     if input_path.is_dir():
-        raise InputError(
-            f"{input_path}: --aggregated reads a table of cells (CSV/Parquet), not a folder"
+        raise usage_error(
+            input_path, "{aggregated} reads a table of cells (CSV/Parquet), not a folder"
         )
-    for flag, given in (("--outcomes", request.outcomes), ("--positive", request.positive),
-                        ("--cap-revenue", options.cap_quantile)):  # fmt: skip
+    for name, given in (("outcomes", request.outcomes), ("positive", request.positive),
+                        ("cap_quantile", options.cap_quantile)):  # fmt: skip
         if given is not None:
-            need = "one row per customer" if flag == "--cap-revenue" else "a per-customer table"
-            raise InputError(
-                f"{flag} needs {need}, and --aggregated reads cells (sufficient statistics per "
-                f"segment x arm). Leave out {flag}, or analyse the per-customer table"
+            need = "one row per customer" if name == "cap_quantile" else "a per-customer table"
+            raise UsageError(
+                f"{{{name}}} needs {need}, and {{aggregated}} reads cells (sufficient statistics "
+                f"per segment x arm). Leave out {{{name}}}, or analyse the per-customer table"
             )
     if not options.control:
-        raise InputError(f"{input_path}: --aggregated needs --control LABEL (the holdout arm)")
+        raise usage_error(input_path, "{aggregated} needs {control=LABEL} (the holdout arm)")
     return analyze_cells_file(
         input_path,
         options,

@@ -25,7 +25,7 @@ from uplift_lab.campaign_import import (
     imported_metadata,
 )
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.errors import InputError, ParameterError
+from uplift_lab.errors import ParameterError, UsageError
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.workflows.experiment_folder import refuse_existing, write_folder
 
@@ -45,12 +45,12 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
     """--start as a timestamp (else ``fallback``, the first send's day); refused if not a date."""
     if start is None:
         if fallback is None or pd.isna(fallback):
-            raise InputError(
-                "--start is required: the first day of the campaign's response window, "
-                "e.g. --start 2026-06-01"
+            raise UsageError(
+                "{start} is required: the first day of the campaign's response window, "
+                "e.g. {start=2026-06-01}"
             )
         return pd.Timestamp(fallback).normalize()
-    return parse_date_option(start, "--start")
+    return parse_date_option(start, "start")
 
 
 def _check_window(window_days: int) -> int:

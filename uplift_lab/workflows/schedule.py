@@ -108,7 +108,7 @@ def make_schedule(
         )
     if out.resolve() == Path(experiment_dir).resolve():
         raise input_error(out, "is the experiment folder", "The experiment is never edited")
-    begin = parse_date_option(start, "--start")
+    begin = parse_date_option(start, "start")
     touches = parse_touches(io.read_toml(touches_path), touches_path)
     experiment = load_experiment(experiment_dir)
     control = str(experiment.meta.get("control_arm") or CONTROL_ARM)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import io
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import ParameterError, input_error, usage_error
 from uplift_lab.uplift.data import ROW_ID
 from uplift_lab.uplift.scoring import score_frame, with_reference_date
 from uplift_lab.uplift.train import UpliftModel
@@ -101,7 +101,7 @@ def score_file(
     if batch_rows < 1:
         raise ParameterError("batch_rows", "must be at least 1", batch_rows)
     if Path(out).resolve() == Path(customers).resolve():
-        raise input_error(out, "--out is the customers file", "Choose another --out")
+        raise usage_error(out, "{out} is the customers file", "Choose another {out}")
     columns = _feature_columns(model, customers, encoding)
     text_columns = _text_columns(model)
 

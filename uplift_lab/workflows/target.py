@@ -15,7 +15,7 @@ import pandas as pd
 
 from uplift_lab import contracts, design, io
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError, ParameterError, input_error
+from uplift_lab.errors import ParameterError, UsageError, input_error, usage_error
 from uplift_lab.policy import PolicyValue, validate_past_campaign
 from uplift_lab.report import target_report
 from uplift_lab.target import (
@@ -211,18 +211,18 @@ def _check_options(
     if not 0 <= holdout < 1:
         raise ParameterError("holdout", "must be in [0, 1)", holdout, example=0.1)
     if holdout > 0 and experiment is None:
-        raise InputError(
-            "--experiment: a holdout needs an experiment folder to record it. "
-            "Add --experiment experiments/NAME (or --holdout 0 to send to everyone selected)"
+        raise UsageError(
+            "{experiment}: a holdout needs an experiment folder to record it. "
+            "Add {experiment=experiments/NAME} (or {holdout=0} to send to everyone selected)"
         )
     if experiment is not None:
         design.check_experiment_name(experiment.name, "experiment")
         if experiment.exists() and (not experiment.is_dir() or any(experiment.iterdir())):
             if not files.force:
-                raise input_error(
+                raise usage_error(
                     experiment,
                     "already exists and is not empty",
-                    "Use --force to replace it, or another --experiment",
+                    "Use {force} to replace it, or another {experiment}",
                 )
     if options.policy not in POLICIES:
         raise ParameterError("policy", "must be 'model' or 'segments'", options.policy)
@@ -231,13 +231,13 @@ def _check_options(
             "segment_effect", "must be 'shrunk', 'estimate' or 'ci_low'", options.segment_effect
         )
     if options.policy == "model" and files.scores is None and table is None:
-        raise InputError(
+        raise UsageError(
             "target: no SCORES file given. Pass the output of uplift-lab score, or"
-            " --policy segments --analysis reports/PAST/report.json"
+            " {policy=segments} {analysis=reports/PAST/report.json}"
         )
     if options.start is None:
         return None
-    return parse_date_option(options.start, "--start", "2026-11-01").date().isoformat()
+    return parse_date_option(options.start, "start", "2026-11-01").date().isoformat()
 
 
 def read_scores(path: Path, encoding: str | None = None) -> pd.DataFrame:
@@ -346,14 +346,14 @@ def _segment_policy_inputs(
 ) -> tuple[pd.DataFrame, pd.Series, SegmentEffects]:
     """Scores valued by the effects a past campaign's report.json measured."""
     if analysis_file is None:
-        raise InputError(
-            "--policy segments: needs --analysis, the report.json analyze wrote for the past"
-            " campaign. Add --analysis reports/PAST/report.json"
+        raise UsageError(
+            "{policy=segments}: needs {analysis}, the report.json analyze wrote for the past"
+            " campaign. Add {analysis=reports/PAST/report.json}"
         )
     if segments is None:
-        raise InputError(
-            "--policy segments: needs --segments (the customers to send to, with their"
-            " lifecycle). Add --segments segments.parquet"
+        raise UsageError(
+            "{policy=segments}: needs {segments} (the customers to send to, with their"
+            " lifecycle). Add {segments=segments.parquet}"
         )
     if LIFECYCLE not in segments.columns:
         raise input_error("segments file", f"missing column '{LIFECYCLE}'", "Pass segment output")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from uplift_lab.analysis_results import Analysis, AnalysisOptions
 from uplift_lab.contracts import ARM, CUSTOMER_ID
-from uplift_lab.errors import input_error
+from uplift_lab.errors import usage_error
 from uplift_lab.outcomes import SEGMENT
 from uplift_lab.timing import (
     HOLDOUT_GROUP,
@@ -45,10 +45,10 @@ def analyze_folder(
         return analysis
     if read.orders is None:
         flag = "--schedule" if schedule_dir is not None else f"--by-{unit}"
-        raise input_error(
+        raise usage_error(
             outcomes,
             f"is a per-customer outcomes table; {flag} needs an orders file (order times)",
-            "Pass the orders file as --outcomes",
+            "Pass the orders file as {outcomes}",
         )
     meta = None
     if schedule_dir is not None:

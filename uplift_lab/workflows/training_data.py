@@ -83,7 +83,7 @@ def load_table_training_data(
         frame[id_col] = integer_ids_from_text(frame[id_col])
     reference_time = None
     if reference is not None:
-        reference_time = parse_date_option(reference, "--start")
+        reference_time = parse_date_option(reference, "start")
     return table_training_data(
         frame,
         path,
