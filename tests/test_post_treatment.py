@@ -10,12 +10,7 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from tests.test_uplift_models import simulated_campaign
 from uplift_lab.cli import app
-from uplift_lab.uplift.post_treatment import (
-    POST_TREATMENT_P,
-    STRONG_ASSOCIATION,
-    arm_association_p,
-    arm_association_strength,
-)
+from uplift_lab.uplift.post_treatment import POST_TREATMENT_P, STRONG_ASSOCIATION, arm_association
 
 
 def test_a_binary_column_matches_the_two_proportion_z_test() -> None:
@@ -26,7 +21,7 @@ def test_a_binary_column_matches_the_two_proportion_z_test() -> None:
     counts = [int(visited[arm == "sms"].sum()), int(visited[arm == "control"].sum())]
     nobs = [int((arm == "sms").sum()), int((arm == "control").sum())]
     _, reference = proportions_ztest(counts, nobs)
-    assert abs(arm_association_p(pd.Series(visited.astype(int)), arm) - reference) < 1e-10
+    assert abs(arm_association(pd.Series(visited.astype(int)), arm).p_value - reference) < 1e-10
 
 
 def test_columns_known_before_the_send_pass_at_the_nominal_rate() -> None:
@@ -47,7 +42,7 @@ def test_columns_known_before_the_send_pass_at_the_nominal_rate() -> None:
         else:
             numbers = rng.normal(size=n)
             values = pd.Series(np.where(rng.random(n) < 0.2, np.nan, numbers))
-        p_values.append(arm_association_p(values, arm))
+        p_values.append(arm_association(values, arm).p_value)
     p_values = np.array(p_values)
     assert p_values.min() > POST_TREATMENT_P
     # 300 uniform p-values: the share below 0.05 lies in [0.02, 0.09] with probability > 0.99
@@ -62,9 +57,9 @@ def test_outcomes_of_the_send_are_flagged() -> None:
     visited = (rng.random(n) < np.where(treated, 0.15, 0.10)).astype(int)
     spend = np.where(rng.random(n) < np.where(treated, 0.02, 0.01), rng.gamma(2, 40, n), 0.0)
     clicked_at = pd.Series(np.where(treated & (rng.random(n) < 0.05), 3.0, np.nan))
-    assert arm_association_p(pd.Series(visited), arm) < POST_TREATMENT_P
-    assert arm_association_p(pd.Series(spend), arm) < POST_TREATMENT_P
-    assert arm_association_p(clicked_at, arm) < POST_TREATMENT_P  # only the missing rows differ
+    assert arm_association(pd.Series(visited), arm).post_treatment
+    assert arm_association(pd.Series(spend), arm).post_treatment
+    assert arm_association(clicked_at, arm).post_treatment  # only the missing rows differ
 
 
 def test_train_drops_an_outcome_left_in_a_flat_table_and_says_so(runner, tmp_path) -> None:
@@ -97,9 +92,10 @@ def test_a_column_the_arm_depends_on_is_strong_an_outcome_of_the_send_is_weak() 
     rng = np.random.default_rng(4)
     x = rng.normal(size=10_000)
     by_rule = np.where(x > 0, "sms", "control")
-    assert arm_association_strength(pd.Series(x), by_rule) > 0.9
+    by_rule_association = arm_association(pd.Series(x), by_rule)
+    assert by_rule_association.cramers_v > 0.9 and not by_rule_association.post_treatment
     arm = rng.choice(["control", "sms"], size=10_000)
     visited = (rng.random(10_000) < np.where(arm == "sms", 0.15, 0.10)).astype(int)
     phi = abs(np.corrcoef(visited, arm == "sms")[0, 1])
-    strength = arm_association_strength(pd.Series(visited), arm)
+    strength = arm_association(pd.Series(visited), arm).cramers_v
     assert abs(strength - phi) < 1e-9 and strength < STRONG_ASSOCIATION

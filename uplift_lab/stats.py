@@ -512,3 +512,22 @@ def top_share(values: np.ndarray, top_fraction: float = 0.01) -> float:
         return math.nan
     k = max(1, math.ceil(top_fraction * positive.size))
     return float(positive[:k].sum() / positive.sum())
+
+
+def shrink_toward(
+    observed: np.ndarray, prior: np.ndarray, noise_variance: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Empirical-Bayes posterior means of noisy ``observed`` values around ``prior`` levels.
+
+    The true values are taken as drawn around their prior levels with variance ``tau^2``,
+    estimated by moments, ``max(0, mean((observed - prior)^2 - noise_variance))``; each posterior
+    mean is ``prior + tau^2 / (tau^2 + noise) (observed - prior)``: a precise value keeps its own
+    level, a noisy one moves toward its prior, and where the spread is no more than the noise
+    everyone gets the prior. Returns (posterior means, tau^2).
+    """
+    observed = np.asarray(observed, dtype=np.float64)
+    prior = np.asarray(prior, dtype=np.float64)
+    noise = np.asarray(noise_variance, dtype=np.float64)
+    tau2 = max(0.0, float(np.mean((observed - prior) ** 2 - noise)))
+    weight = np.divide(tau2, tau2 + noise, out=np.zeros_like(noise), where=tau2 + noise > 0)
+    return prior + weight * (observed - prior), tau2

@@ -15,6 +15,7 @@ import pandas as pd
 
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import ParameterError, UsageError
+from uplift_lab.stats import shrink_toward
 from uplift_lab.target.channels import P_TREATED, UPLIFT_REVENUE, Channel
 from uplift_lab.target.plan import ALL_SEGMENT
 
@@ -116,22 +117,16 @@ def segment_effects(
 
 
 def shrunk_effects(estimate: np.ndarray, standard_error: np.ndarray) -> np.ndarray:
-    """Each estimate shrunk toward their precision-weighted mean by its noise (empirical Bayes).
-
-    The true effects are taken as drawn around the mean ``m`` with variance ``tau^2``, estimated
-    by moments, ``max(0, mean((d - m)^2 - se^2))``; each estimate's posterior mean is
-    ``m + tau^2 / (tau^2 + se^2) (d - m)``: a precise estimate keeps its own value, a noisy one
-    moves toward the mean, and where the spread between segments is no more than their noise
-    every segment gets the mean. Fewer than ``MIN_SEGMENTS_TO_SHRINK`` estimates stay as they are.
-    """
+    """Each estimate shrunk toward their precision-weighted mean by its noise (empirical Bayes,
+    :func:`uplift_lab.stats.shrink_toward`, as the calibration's deciles): where the spread
+    between segments is no more than their noise, every segment gets the mean. Fewer than
+    ``MIN_SEGMENTS_TO_SHRINK`` estimates stay as they are."""
     estimate = np.asarray(estimate, dtype=np.float64)
     variance = np.asarray(standard_error, dtype=np.float64) ** 2
     if len(estimate) < MIN_SEGMENTS_TO_SHRINK or not np.all(variance > 0):
         return estimate.copy()
-    weight = 1.0 / variance
-    center = float(np.sum(weight * estimate) / np.sum(weight))
-    tau2 = max(0.0, float(np.mean((estimate - center) ** 2 - variance)))
-    return center + tau2 / (tau2 + variance) * (estimate - center)
+    center = np.average(estimate, weights=1.0 / variance)
+    return shrink_toward(estimate, np.full_like(estimate, center), variance)[0]
 
 
 def _with_shrunk_profit(table: pd.DataFrame, by_name: Mapping, margin: float) -> pd.DataFrame:

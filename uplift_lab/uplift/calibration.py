@@ -39,6 +39,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from uplift_lab.finite import finite_or_none
+from uplift_lab.stats import shrink_toward
 
 METHOD = "deciles_shrunk"
 LINEAR = "blp_linear"  # models saved before deciles_shrunk; and the backwards-ranking fallback
@@ -216,9 +217,7 @@ def shrunk_decile_levels(
     observed = np.array([pseudo[part].mean() for part in parts])
     noise = np.array([pseudo[part].var(ddof=1) / len(part) for part in parts])
     size = np.array([len(part) for part in parts], dtype=np.float64)
-    tau2 = max(0.0, float(np.mean((observed - level) ** 2 - noise)))
-    weight = np.divide(tau2, tau2 + noise, out=np.zeros_like(noise), where=tau2 + noise > 0)
-    posterior = level + weight * (observed - level)
+    posterior, tau2 = shrink_toward(observed, level, noise)
     monotone = IsotonicRegression().fit(level, posterior, sample_weight=size).predict(level)
     knots, inverse = np.unique(level, return_inverse=True)
     values = np.bincount(inverse, weights=monotone * size) / np.bincount(inverse, weights=size)

@@ -18,13 +18,7 @@ import pandas as pd
 from uplift_lab.contracts import numeric_column
 from uplift_lab.errors import input_error
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
-from uplift_lab.uplift.post_treatment import (
-    POST_TREATMENT_P,
-    STRONG_ASSOCIATION,
-    arm_association_p,
-    arm_association_strength,
-    checked_rows,
-)
+from uplift_lab.uplift.post_treatment import arm_association, checked_rows
 
 MAX_LEVELS = 1000
 
@@ -83,7 +77,7 @@ DUPLICATE_CHECK_ROWS = 50_000  # rows compared when looking for copies (evenly s
 PREFERRED_FEATURES = ("overdue_ratio", "expected_gap_days", "main_category", "categories_bought")
 DROP_REASONS = {
     "post_treatment": (
-        "differs between the arms far beyond chance (p < 1e-6): measured after"
+        "differs between the arms far beyond chance (p < 1e-6): measured after"  # POST_TREATMENT_P
         " the send, or the arms were not randomized over it"
     ),
     "id": "id-like (every value unique, or named like an id)",
@@ -364,12 +358,10 @@ def _drop_post_treatment(
     for name in names:
         kind, values = _comparable(frame, name, date_columns.get(str(name)), rows)
         values = values.astype(object) if kind == "codes" else values
-        p_value = arm_association_p(values, arm_checked)
+        association = arm_association(values, arm_checked)
         # a column the arm depends on strongly is left to the randomization check, which refuses
-        if (
-            p_value < POST_TREATMENT_P
-            and arm_association_strength(values, arm_checked) < STRONG_ASSOCIATION
-        ):
+        if association.post_treatment:
+            p_value = association.p_value
             shown = f"p = {p_value:.0e}" if p_value > 0 else "p < 1e-300"
             dropped.setdefault("post_treatment", []).append(f"{name} ({shown})")
             date_columns.pop(str(name), None)
