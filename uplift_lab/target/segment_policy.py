@@ -69,11 +69,9 @@ def segment_effects(
         head, _, tail = segment.rpartition("|")
         if head and tail == channel.name:
             segment = head
-        uplift = revenue["difference"] if effect == "estimate" else revenue.get("ci_low")
-        if uplift is None:  # no interval (too few customers): not measured well enough
-            continue
+        if revenue.get("ci_low") is None:  # no interval (too few customers): not measured well
+            continue  # enough, neither for its lower bound nor for its noise when shrinking
         conversion = (item.get("conversion") or {}).get("treatment_mean") or 0.0
-        profit = margin * float(uplift) - channel.message_cost - channel.coupon * conversion
         rows.append(
             {
                 "segment": segment,
@@ -84,7 +82,6 @@ def segment_effects(
                 "ci_low": revenue.get("ci_low"),
                 "ci_high": revenue.get("ci_high"),
                 "conversion_rate_sent": float(conversion),
-                "profit_per_message": profit,
             }
         )
     if not rows:
@@ -95,7 +92,17 @@ def segment_effects(
         )
     table = pd.DataFrame.from_records(rows)
     if effect == "shrunk":
-        table = _with_shrunk_profit(table, by_name, margin)
+        table["incremental_revenue_shrunk"] = _shrunk_per_channel(table)
+    uplift = {
+        "shrunk": "incremental_revenue_shrunk",
+        "estimate": "incremental_revenue_per_customer",
+        "ci_low": "ci_low",
+    }[effect]
+    costs = table["channel"].map(lambda name: by_name[name].message_cost)
+    coupons = table["channel"].map(lambda name: by_name[name].coupon)
+    table["profit_per_message"] = (
+        margin * table[uplift].astype("float64") - costs - coupons * table["conversion_rate_sent"]
+    )
     # Several rows of one segment x channel (strata stage|channel of different channels) pool
     # by treated size.
     table = (
@@ -129,27 +136,13 @@ def shrunk_effects(estimate: np.ndarray, standard_error: np.ndarray) -> np.ndarr
     return shrink_toward(estimate, np.full_like(estimate, center), variance)[0]
 
 
-def _with_shrunk_profit(table: pd.DataFrame, by_name: Mapping, margin: float) -> pd.DataFrame:
-    """``profit_per_message`` from each channel's effects shrunk across its segments."""
-    table = table.copy()
-    table["incremental_revenue_shrunk"] = table["incremental_revenue_per_customer"]
-    low = pd.to_numeric(table["ci_low"], errors="coerce")
-    high = pd.to_numeric(table["ci_high"], errors="coerce")
-    standard_error = (high - low) / (2 * Z_95)
-    for rows in table.groupby("channel").groups.values():
-        usable = [row for row in rows if np.isfinite(standard_error[row])]
-        table.loc[usable, "incremental_revenue_shrunk"] = shrunk_effects(
-            table.loc[usable, "incremental_revenue_per_customer"].to_numpy(),
-            standard_error[usable].to_numpy(),
-        )
-    costs = table["channel"].map(lambda name: by_name[name].message_cost)
-    coupons = table["channel"].map(lambda name: by_name[name].coupon)
-    table["profit_per_message"] = (
-        margin * table["incremental_revenue_shrunk"]
-        - costs
-        - coupons * table["conversion_rate_sent"]
-    )
-    return table
+def _shrunk_per_channel(table: pd.DataFrame) -> np.ndarray:
+    """Each row's measured effect shrunk across the segments of its channel."""
+    standard_error = (table["ci_high"] - table["ci_low"]).astype("float64") / (2 * Z_95)
+    shrunk = table["incremental_revenue_per_customer"].to_numpy(dtype=np.float64).copy()
+    for rows in table.groupby("channel").indices.values():
+        shrunk[rows] = shrunk_effects(shrunk[rows], standard_error.to_numpy()[rows])
+    return shrunk
 
 
 def _pool_rows(group: pd.DataFrame) -> pd.Series:
