@@ -70,13 +70,19 @@ class UsageError(InputError):
 
     def render(self, name: Callable[[str, str | None], str]) -> str:
         """The message with every placeholder replaced by ``name(parameter, value or None)``."""
+        return render_placeholders(self.template, name)
 
-        def replaced(match: re.Match) -> str:
-            if match.group(1) is None:  # an escaped brace
-                return match.group(0)[0]
-            return name(match.group(1), match.group(2))
 
-        return PARAMETER_PLACEHOLDER.sub(replaced, self.template)
+def render_placeholders(template: str, name: Callable[[str, str | None], str]) -> str:
+    """``template`` with each ``{parameter}`` / ``{parameter=value}`` replaced by
+    ``name(parameter, value or None)`` and ``{{`` / ``}}`` as literal braces."""
+
+    def replaced(match: re.Match) -> str:
+        if match.group(1) is None:  # an escaped brace
+            return match.group(0)[0]
+        return name(match.group(1), match.group(2))
+
+    return PARAMETER_PLACEHOLDER.sub(replaced, template)
 
 
 def usage_error(source: object, problem: str, fix: str | None = None) -> UsageError:
@@ -132,7 +138,7 @@ class ParameterError(InputError):
         ``example`` as the example and ``name`` naming the other parameters mentioned."""
 
         def named(text: str) -> str:
-            return re.sub(r"\{(\w+)\}", lambda match: name(match.group(1)), text)
+            return render_placeholders(text, lambda parameter, _value: name(parameter))
 
         rule = f"{subject} {named(self.rule)}" if subject else named(self.rule)
         parts = [f"{rule}. Got {shown_value(self.value)} instead."]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import ParameterError, UsageError
+from uplift_lab.errors import ParameterError, UsageError, literal
 from uplift_lab.stats import shrink_toward
 from uplift_lab.target.channels import P_TREATED, UPLIFT_REVENUE, Channel
 from uplift_lab.target.plan import ALL_SEGMENT
@@ -87,8 +87,8 @@ def segment_effects(
     if not rows:
         raise UsageError(
             "{analysis}: the report has no comparison of the {channel} channels against control"
-            f" (channels: {', '.join(by_name)}). Pass analyze's report.json of a past campaign"
-            " whose arms are named like the channels"
+            f" (channels: {literal(', '.join(by_name))}). Pass analyze's report.json of a past"
+            " campaign whose arms are named like the channels"
         )
     table = pd.DataFrame.from_records(rows)
     if effect == "shrunk":
