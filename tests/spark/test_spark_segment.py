@@ -200,3 +200,19 @@ def test_an_unsupported_rule_is_refused_before_the_session_starts(runner, tmp_pa
     assert result.output.strip().startswith("error: --engine spark does not support")
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_spark_refuses_a_refund_above_the_amount_in_duckdbs_words(spark, tmp_path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "customer_id,order_time,amount,refund\n"
+        "a,2026-01-01 10:00:00,5,0\nb,2026-01-02 10:00:00,8,9.5\n",
+        encoding="utf-8",
+    )
+    inputs = resolve_inputs(refund_col="refund")
+    with pytest.raises(InputError) as duck:
+        segment_files(orders, "2026-02-01", inputs=inputs)
+    with pytest.raises(InputError) as on_spark:
+        segment_files(orders, "2026-02-01", inputs=inputs, spark=spark)
+    assert str(on_spark.value) == str(duck.value)
+    assert "column 'refund' refunds more than the order's 'amount' (9.5 > 8)" in str(duck.value)

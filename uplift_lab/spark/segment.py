@@ -36,6 +36,7 @@ from uplift_lab.orders import (
     OrderCounting,
     OrderSource,
 )
+from uplift_lab.refunds import over_refund_error
 from uplift_lab.segment import (
     OrderRelation,
     SegmentConfig,
@@ -330,13 +331,7 @@ def _refund_rule(frame: DataFrame, source: OrderSource, label: str) -> tuple[Dat
             "Refund amounts are >= 0 (an empty value means no refund)",
         )
     if facts["over"] is not None:
-        over_refund, paid = facts["over"]
-        raise input_error(
-            label,
-            f"column '{rule}' refunds more than the order's '{source.amount_col}' "
-            f"({over_refund:g} > {paid:g})",
-            "Check that the two columns are the refund and the amount paid of the same order",
-        )
+        raise over_refund_error(label, rule, source.amount_col, *facts["over"])
     net = F.when(refunded, F.greatest(amount - refund, F.lit(0.0))).otherwise(amount)
     frame = frame.select("*", (keep & ~full).alias("ul_kept"), net.alias("ul_net"))  # one pass
     frame = frame.drop("ul_keep", AMOUNT).withColumnsRenamed(
