@@ -204,11 +204,9 @@ def test_an_unsupported_rule_is_refused_before_the_session_starts(runner, tmp_pa
 
 def test_spark_refuses_a_refund_above_the_amount_in_duckdbs_words(spark, tmp_path) -> None:
     orders = tmp_path / "orders.csv"
-    orders.write_text(
-        "customer_id,order_time,amount,refund\n"
-        "a,2026-01-01 10:00:00,5,0\nb,2026-01-02 10:00:00,8,9.5\n",
-        encoding="utf-8",
-    )
+    times = ["2026-01-01 10:00:00", "2026-01-02 10:00:00"]
+    table = {"customer_id": ["a", "b"], "order_time": times, "amount": [5, 8], "refund": [0, 9.5]}
+    pd.DataFrame(table).to_csv(orders, index=False)
     inputs = resolve_inputs(refund_col="refund")
     with pytest.raises(InputError) as duck:
         segment_files(orders, "2026-02-01", inputs=inputs)
