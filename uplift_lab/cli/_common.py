@@ -62,6 +62,7 @@ FLAG_OF_PARAMETER = {
     "covariate_name": "--covariate",  # analyze
     "control_arm": "--control",  # design
     "conversion_model": "--model",  # train
+    "master": "--spark-master",  # --engine spark (spark.session.spark_session)
     "n_folds": "--folds",  # train
     "n_splits": "--splits",  # evaluate
 }
