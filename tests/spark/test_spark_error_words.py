@@ -58,6 +58,7 @@ def test_the_spark_master_parameter_is_the_spark_master_flag() -> None:
 
 
 def test_a_model_without_ids_names_id_col_and_the_cli_its_flag() -> None:
+    pytest.importorskip("pyspark")
     from uplift_lab.spark.score import check_spark_model
     from uplift_lab.uplift.data import ROW_ID
 
@@ -148,3 +149,23 @@ def test_no_orders_before_as_of_on_spark_names_as_of_and_the_cli_its_flag(spark,
                                str(shop / "x.parquet"), "--engine", "spark"])  # fmt: skip
     assert "has no orders before --as-of 2000-01-01 00:00:00 (its orders run from" in line
     assert line.endswith("Use a later --as-of, or pass --customers")
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ({"quantity_col": "Quantity", "unit_price_col": "UnitPrice"}, "quantity x unit_price"),
+        ({"rules": {"skip_missing_customer": True}}, "skip_missing_customer"),
+    ],
+)
+def test_line_amounts_and_guest_rows_are_refused_on_spark_in_one_line(source, said) -> None:
+    """Spark counts neither: it says so before it starts, not with wrong totals."""
+    pytest.importorskip("pyspark")
+    from uplift_lab.orders import OrderRules, OrderSource
+    from uplift_lab.spark.segment import check_spark_inputs
+
+    rules = OrderRules(**source.pop("rules", {}))
+    with pytest.raises(UsageError) as caught:
+        check_spark_inputs(OrderSource(rules=rules, **source))
+    assert said in str(caught.value) and "engine=spark does not support" in str(caught.value)
+    assert error_message(caught.value).startswith("--engine spark does not support")

@@ -57,6 +57,8 @@ def check_spark_inputs(source: OrderSource) -> None:
         (source.clean_text, "the text cleaning of presets ({preset}; clean_text in {columns})"),
         (rules.unpaid_when_time_empty, "unpaid rows (unpaid_when_time_empty of presets)"),
         (rules.line_item_col is not None, "line items (line_items of presets and {columns})"),
+        (source.line_amount is not None, "quantity x unit_price amounts (in {columns})"),
+        (rules.skip_missing_customer, "rows without a customer (skip_missing_customer)"),
         (source.parsing.date_format is not None, "{date_format} (times must be ISO or typed)"),
         (source.parsing.dayfirst is not None, "{dayfirst} (times must be ISO or typed)"),
     )
