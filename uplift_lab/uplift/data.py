@@ -399,7 +399,8 @@ def experiment_training_data(
     Features come from ``uplift_lab.segment.segment_customers(orders, as_of=start)`` (with the
     optional canonical customer and event tables), which only sees orders and events before
     ``start``, chosen by :func:`choose_default_features` (dates as days before ``start``);
-    outcomes are orders in the ``window_days`` after ``start``.
+    outcomes are orders in the ``window_days`` after ``start`` (revenue net of refund rows, and
+    never below 0).
     """
     if window_days <= 0:
         raise ParameterError("window_days", "must be positive", window_days)
@@ -410,6 +411,9 @@ def experiment_training_data(
     segments = segments.copy()
     segments["customer_id"] = segments["customer_id"].astype(str)
     table = assignment_outcomes(assignment, orders, start, window_days)
+    # a window whose refund rows exceed its purchases (a return of an earlier order) earned
+    # nothing: revenue 0 for the models, whose revenue metrics need outcomes >= 0
+    table["revenue"] = table["revenue"].clip(lower=0.0)
     table = table.merge(segments, on="customer_id", how="left")
     return table_training_data(
         table,
