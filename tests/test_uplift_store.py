@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.test_uplift_models import FAST, _training, simulated_campaign
 from uplift_lab import io
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.uplift import campaign_scores, scoring
 from uplift_lab.uplift.scoring import score_frame, score_matrix
@@ -214,6 +215,27 @@ def test_several_arms_in_the_scores_need_treated_to_pick_their_columns() -> None
         campaign_scores.default_score_columns(columns, None, "s")
     with pytest.raises(InputError, match="treated arm 'push'"):
         campaign_scores.default_score_columns(columns, "push", "s")
+
+
+def test_score_column_errors_name_the_parameters_and_the_cli_their_flags() -> None:
+    columns = ["customer_id", "uplift_conversion_sms", "uplift_conversion_edm"]
+    with pytest.raises(InputError) as raised:
+        campaign_scores.default_score_columns(columns, "push", "s")
+    assert str(raised.value).endswith(
+        "Pass 'treated' with one of the model's arms, or 'score_cols' to compare anyway"
+    )
+    assert error_message(raised.value).endswith(
+        "Pass --treated with one of the model's arms, or --score-cols to compare anyway"
+    )
+    spend = pd.DataFrame({"converted": [0, 12.5]})
+    with pytest.raises(InputError) as raised:
+        campaign_scores.check_conversion_column(spend, "converted", "o")
+    assert str(raised.value).endswith(
+        "Pass spend as 'revenue_col' and a 0/1 column as 'conversion_col'"
+    )
+    assert error_message(raised.value).endswith(
+        "Pass spend as --revenue-col and a 0/1 column as --conversion-col"
+    )
 
 
 @pytest.mark.parametrize(("conversion", "revenue"), [("x", "dr"), ("dr", "x")])

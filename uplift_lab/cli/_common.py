@@ -62,8 +62,10 @@ FLAG_OF_PARAMETER = {
     "covariate_name": "--covariate",  # analyze
     "control_arm": "--control",  # design
     "conversion_model": "--model",  # train
+    "customers_path": "--customers",  # segment
     "n_folds": "--folds",  # train
     "n_splits": "--splits",  # evaluate
+    "out_dir": "--out",  # synth
 }
 
 
