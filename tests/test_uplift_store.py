@@ -98,6 +98,36 @@ def test_another_schema_version_is_refused(trained, tmp_path) -> None:
         load_model(copy)
 
 
+def test_model_folder_errors_name_the_parameters_and_the_cli_their_flags(trained, tmp_path):
+    from uplift_lab.uplift.schema import retrain_error
+    from uplift_lab.workflows.model_folder import read_model_description
+
+    *_, folder = trained
+    copy = _copy(folder, tmp_path)
+    description = json.loads((copy / "model.json").read_text())
+    description["schema_version"] = 99
+    (copy / "model.json").write_text(json.dumps(description))
+    with pytest.raises(InputError) as raised:
+        load_model(copy)
+    assert str(raised.value).endswith("(uplift-lab train ... out=FOLDER)")
+    assert error_message(raised.value).endswith("(uplift-lab train ... --out FOLDER)")
+    with pytest.raises(InputError) as raised:
+        read_model_description(tmp_path / "nothing")
+    assert str(raised.value) == (
+        f"{tmp_path / 'nothing'}: is not a model folder. Pass the 'out' folder of uplift-lab"
+        " train; make one with uplift-lab train data=CAMPAIGN treatment_col=ARM control=LABEL"
+        " outcome_col=CONVERTED out=FOLDER"
+    )
+    assert error_message(raised.value) == (
+        f"{tmp_path / 'nothing'}: is not a model folder. Pass the --out folder of uplift-lab"
+        " train; make one with uplift-lab train --data CAMPAIGN --treatment-col ARM --control"
+        " LABEL --outcome-col CONVERTED --out FOLDER"
+    )
+    odd = retrain_error("m", "is not a LightGBM model (tree {3} unreadable)")
+    assert str(odd).startswith("m: is not a LightGBM model (tree {3} unreadable).")
+    assert error_message(odd).startswith("m: is not a LightGBM model (tree {3} unreadable).")
+
+
 def test_another_lightgbm_major_version_is_refused(trained, tmp_path) -> None:
     *_, folder = trained
     copy = _copy(folder, tmp_path)

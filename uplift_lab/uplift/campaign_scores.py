@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import pandas as pd
 
 from uplift_lab.contracts import ids_as_text, require_columns
-from uplift_lab.errors import input_error, literal, usage_error
+from uplift_lab.errors import literal, usage_error
 from uplift_lab.uplift.data import check_rfm_parts, rfm_baseline_values
 from uplift_lab.uplift.evaluate import ModelEvaluation, evaluate_scores
 
-NO_SCORE_FIX = (
-    "Score every customer of the campaign first: uplift-lab score MODEL CUSTOMERS --out SCORES"
+NO_SCORE_FIX = (  # a UsageError template (the CLI reads --out SCORES)
+    "Score every customer of the campaign first: uplift-lab score MODEL CUSTOMERS {out=SCORES}"
 )
 
 
@@ -82,17 +82,22 @@ def join_scores_and_outcomes(
     outcome_ids = ids_as_text(outcomes, id_col, outcomes_source, unique=True)
     unscored = ~outcome_ids.isin(set(score_ids))
     if unscored.all():
-        raise input_error(
+        example = score_ids.iloc[0] if len(score_ids) else ""
+        raise usage_error(
             outcomes_source,
-            f"no id in column '{id_col}' matches {scores_source} (e.g. '{outcome_ids.iloc[0]}'"
-            f" vs '{score_ids.iloc[0] if len(score_ids) else ''}')",
+            literal(
+                f"no id in column '{id_col}' matches {scores_source} (e.g."
+                f" '{outcome_ids.iloc[0]}' vs '{example}')"
+            ),
             "Check that both files use the same customer ids; " + NO_SCORE_FIX,
         )
     if unscored.any():
-        raise input_error(
+        raise usage_error(
             outcomes_source,
-            f"{int(unscored.sum()):,} of {len(outcome_ids):,} customers have no score in "
-            f"{scores_source} (e.g. '{outcome_ids[unscored].iloc[0]}')",
+            literal(
+                f"{int(unscored.sum()):,} of {len(outcome_ids):,} customers have no score in "
+                f"{scores_source} (e.g. '{outcome_ids[unscored].iloc[0]}')"
+            ),
             NO_SCORE_FIX,
         )
     left = outcomes.assign(**{id_col: outcome_ids.to_numpy()})
