@@ -8,10 +8,15 @@ import pytest
 
 from tests.test_design import customers_frame
 from uplift_lab import io
+from uplift_lab.cli._common import error_message
 from uplift_lab.design import design_experiment
 from uplift_lab.errors import InputError
 from uplift_lab.experiment import ASSIGNMENT_FILE, DESIGN_FILE
-from uplift_lab.workflows.experiment_folder import load_experiment, write_experiment
+from uplift_lab.workflows.experiment_folder import (
+    load_experiment,
+    refuse_existing,
+    write_experiment,
+)
 
 
 def small_design(**kwargs):
@@ -75,3 +80,25 @@ def test_existing_folder_needs_force_and_failure_keeps_the_old_one(tmp_path):
     assert (out / DESIGN_FILE).read_bytes() == before
     write_experiment(small_design(holdout=0.2), out, force=True)
     assert io.read_json(out / DESIGN_FILE)["fractions"]["active"]["control"] == 0.2
+
+
+def test_an_existing_output_is_refused_in_parameter_words_and_the_cli_in_flags(tmp_path):
+    """refuse_existing (design, import, schedule, train): the library names 'force' and 'out'."""
+    from uplift_lab.workflows.train import TrainOptions, check_train_output
+
+    out = tmp_path / "exp"
+    write_experiment(small_design(), out)
+    with pytest.raises(InputError) as raised:
+        refuse_existing(out, force=False)
+    assert str(raised.value) == (
+        f"{out}: already exists and is not empty. Use 'force' to replace it, or another 'out'"
+    )
+    assert error_message(raised.value) == (
+        f"{out}: already exists and is not empty. Use --force to replace it, or another --out"
+    )
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(InputError) as raised:  # not a NotADirectoryError traceback
+        check_train_output(a_file, TrainOptions(), force=True)
+    assert str(raised.value) == f"{a_file}: exists and is not a folder. Choose another 'out'"
+    assert error_message(raised.value).endswith("Choose another --out")

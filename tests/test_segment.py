@@ -805,6 +805,23 @@ def test_bad_parquet_rows_get_the_general_paths_message(tmp_path, changes, messa
         segment_files(path, AS_OF, inputs=inputs)
 
 
+def test_no_orders_before_as_of_names_the_parameters_and_the_cli_their_flags(tmp_path) -> None:
+    from uplift_lab.workflows.segment import segment_files
+
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,order_time,amount\nA,2026-08-01,1\n")
+    with pytest.raises(InputError) as raised:
+        segment_files(path, "2026-07-01")
+    assert str(raised.value) == (
+        f"{path}: has no orders before as_of=2026-07-01 00:00:00 (its orders run from 2026-08-01"
+        " to 2026-08-01). Use a later 'as_of', or pass 'customers_path'"
+    )
+    assert error_message(raised.value) == (
+        f"{path}: has no orders before --as-of 2026-07-01 00:00:00 (its orders run from"
+        " 2026-08-01 to 2026-08-01). Use a later --as-of, or pass --customers"
+    )
+
+
 # --- in place and main's segment features: cycles, tags, customers, refund rows, categories --
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from uplift_lab import design
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.policy import ipw_policy_value
 from uplift_lab.target import (
@@ -19,6 +20,7 @@ from uplift_lab.target import (
     TargetConfig,
     channel_scores,
     option_economics,
+    parse_channels,
     plan_campaign,
     select_offers,
     split_holdout,
@@ -286,6 +288,28 @@ def test_no_eligible_customer_is_an_input_error() -> None:
     config = TargetConfig(channels=CHANNELS, budget=10.0, margin=0.3, eligible=("new",))
     with pytest.raises(InputError, match="no eligible customers"):
         plan_campaign(scores, config, segments)
+
+
+@pytest.mark.parametrize(
+    ("specs", "responses", "library", "cli"),
+    [
+        ({"sms": {"cost": "-1"}}, {}, "channel=sms=COST: expected a number >= 0, got '-1'",
+         "--channel sms=COST: expected a number >= 0, got '-1'"),
+        ({"sms": {"cost": "0", "coupon": "x"}}, {}, "channel=sms,coupon: expected a number",
+         "--channel sms,coupon: expected a number"),
+        ({"sms": {"cost": "0"}}, {"sms": "nan"}, "response=sms: expected a number >= 0",
+         "--response sms: expected a number >= 0"),
+        ({"{a}": {"cost": "-1"}}, {}, "'channel' {a}=COST: expected",
+         "--channel {a}=COST: expected"),
+    ],
+)  # fmt: skip
+def test_a_bad_channel_number_names_the_parameter_and_the_cli_its_flag(
+    specs, responses, library, cli
+) -> None:
+    with pytest.raises(InputError) as raised:
+        parse_channels(specs, responses, 0.0)
+    assert str(raised.value).startswith(library)
+    assert error_message(raised.value).startswith(cli)
 
 
 def test_holdout_is_exact_per_segment_and_channel_and_left_out_of_the_send_list() -> None:

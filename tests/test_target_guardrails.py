@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
-from uplift_lab.target import WEAK_MODEL_FIX, Channel, TargetConfig, guard_channels
+from uplift_lab.target import Channel, TargetConfig, guard_channels
 from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL, USEFUL
 
 CONFIG = TargetConfig(
@@ -48,7 +49,15 @@ def test_no_useful_channel_refuses_naming_the_model_and_the_fix() -> None:
     verdicts = {"treatment": _verdict(NOT_USEFUL)}
     with pytest.raises(InputError) as raised:
         guard_channels(CONFIG, verdicts, accept_weak_model=False, source="models/m")
-    assert "models/m" in str(raised.value) and WEAK_MODEL_FIX in str(raised.value)
+    said = str(raised.value)
+    assert said.startswith("models/m: ") and "--" not in said
+    assert "(policy=segments analysis=reports/PAST/report.json)" in said
+    assert "or pass 'accept_weak_model' to send on these scores anyway" in said
+    assert error_message(raised.value).endswith(
+        "Target by the effects measured on the past campaign instead (--policy segments"
+        " --analysis reports/PAST/report.json), or pass --accept-weak-model to send on these"
+        " scores anyway"
+    )
 
 
 def test_accept_weak_model_keeps_every_channel_when_none_is_useful() -> None:

@@ -70,5 +70,11 @@ def test_where_without_segments_is_refused() -> None:
 def test_where_that_nobody_meets_says_so() -> None:
     scores, segments = shop(n=50)
     config = TargetConfig(CHANNELS, budget=None, margin=0.3, where="region = 'north'")
-    with pytest.raises(InputError, match="no eligible customers.*--where \"region = 'north'\""):
+    with pytest.raises(InputError, match="no eligible customers") as raised:
         plan_campaign(scores, config, segments)
+    said = str(raised.value)
+    assert "lifecycle semi_active, silent and where=\"region = 'north'\". Check 'eligible'" in said
+    assert "(e.g. eligible=all), 'where' and the ids" in said and "--" not in said
+    cli = error_message(raised.value)
+    assert "lifecycle semi_active, silent and --where \"region = 'north'\". Check --eligible" in cli
+    assert "(e.g. --eligible all), --where and the ids" in cli

@@ -484,7 +484,7 @@ def test_evaluate_scores_uses_given_folds() -> None:
         (lambda f: f.assign(converted="yes"), "must be numeric"),
         (
             lambda f: f.assign(arm=np.where(np.arange(len(f)) % 3 == 0, "edm", f["arm"])),
-            "--treated",
+            "Name the treated arm to evaluate with 'treated'",
         ),
         (lambda f: f.assign(arm="send"), "has no 'control'"),
         (lambda f: f.assign(uplift=np.nan), "missing value"),

@@ -12,6 +12,7 @@ import pytest
 
 from tests.test_uplift_models import FAST, simulated_campaign
 from uplift_lab.cli import app
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.uplift.data import table_training_data
 from uplift_lab.uplift.features import choose_default_features, encode_features, text_date_format
@@ -172,8 +173,16 @@ def test_score_as_of_moves_the_date_reference(messy_model, tmp_path) -> None:
 
 def test_value_per_conversion_and_a_revenue_column_together_are_refused() -> None:
     data = _data(simulated_campaign(400)[0], revenue_col="spend", features=["x1", "x2"])
-    with pytest.raises(InputError, match="Pass either --revenue-col"):
+    with pytest.raises(InputError) as raised:
         train_uplift_model(data, value_per_conversion=10.0, n_folds=2, settings=FAST)
+    assert str(raised.value) == (
+        "'value_per_conversion': replaces the revenue column, but one was given too. Pass"
+        " either 'revenue_col' (spend per customer) or value_per_conversion=V"
+    )
+    assert error_message(raised.value) == (
+        "--value-per-conversion: replaces the revenue column, but one was given too. Pass"
+        " either --revenue-col (spend per customer) or --value-per-conversion V"
+    )
 
 
 def test_a_revenue_column_with_two_values_is_accepted() -> None:

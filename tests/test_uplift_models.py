@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.uplift.data import experiment_training_data, table_training_data
 from uplift_lab.uplift.features import FeatureSpec, encode_features
@@ -221,14 +222,24 @@ def test_folds_are_stratified_by_arm_and_outcome() -> None:
     assert (cells.max(axis=1) - cells.min(axis=1) <= 1).all()
 
 
+def test_too_few_rows_for_the_folds_names_n_folds_and_the_cli_folds() -> None:
+    data = _training(simulated_campaign(400, seed=3)[0])
+    with pytest.raises(InputError) as raised:
+        fold_ids(data, 400, seed=0)
+    assert str(raised.value).endswith("Use fewer 'n_folds' or more data")
+    assert error_message(raised.value).endswith("Use fewer --folds or more data")
+
+
 def test_non_randomized_treatment_is_refused_unless_allowed() -> None:
     frame, _ = simulated_campaign(3000, seed=4)
     rng = np.random.default_rng(0)
     chosen = frame["x1"] + 0.3 * rng.normal(size=len(frame)) > 0  # sent by a feature
     frame = frame.assign(arm=np.where(chosen, "send", "control"))
     data = _training(frame)
-    with pytest.raises(InputError, match="AUC"):
+    with pytest.raises(InputError, match="AUC") as raised:
         train_uplift_model(data, conversion_model="two", revenue_model="two", settings=FAST)
+    assert str(raised.value).endswith("pass 'allow_observational' if you accept biased estimates")
+    assert "or pass --allow-observational if" in error_message(raised.value)
     result = train_uplift_model(
         data,
         conversion_model="two",
@@ -302,8 +313,10 @@ def test_default_features_drop_a_constant_date_column() -> None:
 def test_unique_text_in_named_features_is_still_refused() -> None:
     frame, _ = simulated_campaign(1200)
     frame["cat"] = [f"id{i}" for i in range(len(frame))]
-    with pytest.raises(InputError, match="distinct text values"):
+    with pytest.raises(InputError, match="distinct text values") as raised:
         _training(frame, features=["x1", "cat"])
+    assert "leave it out with features=a,b,c (listing" in str(raised.value)
+    assert "leave it out with --features a,b,c (listing" in error_message(raised.value)
 
 
 def test_missing_id_column_option_uses_row_numbers() -> None:
@@ -526,6 +539,40 @@ def test_campaign_window_prefers_options_then_design_json_then_14_days() -> None
         campaign_window({}, "someday", 7, "design.json")
     with pytest.raises(InputError, match="positive whole number"):
         campaign_window(meta, None, 0, "design.json")
+
+
+def test_campaign_window_errors_name_the_parameter_and_the_cli_its_flag() -> None:
+    from uplift_lab.uplift.data import campaign_window
+
+    with pytest.raises(InputError) as raised:
+        campaign_window({}, "someday", 7, "design.json")
+    assert str(raised.value) == "'start': 'someday' is not an ISO date. Use e.g. start=2026-06-01"
+    assert error_message(raised.value) == (
+        "--start: 'someday' is not an ISO date. Use e.g. --start 2026-06-01"
+    )
+    with pytest.raises(InputError) as raised:
+        campaign_window({}, "2026-06-01", 0, "design.json")
+    assert str(raised.value).startswith("'window_days': must be a positive whole number")
+    assert error_message(raised.value).startswith("--window-days: must be a positive whole")
+    with pytest.raises(InputError) as raised:  # a value from design.json is named as such
+        campaign_window({"campaign": {"start": "soon"}}, None, 7, "design.json")
+    assert error_message(raised.value).startswith("design.json campaign.start: 'soon' is not")
+
+
+def test_rfm_parts_errors_name_the_parameter_and_the_cli_its_flag() -> None:
+    from uplift_lab.uplift.data import check_rfm_parts
+
+    with pytest.raises(InputError) as raised:
+        check_rfm_parts({"recency": "months"})
+    assert str(raised.value) == (
+        "'rfm_cols': needs the RFM total score or at least two parts, got only recency. Use"
+        " rfm_cols=PART=COLUMN with PART one of score, recency, frequency, monetary (e.g."
+        " rfm_cols=recency=recency,monetary=history)"
+    )
+    assert error_message(raised.value).startswith(
+        "--rfm-cols: needs the RFM total score or at least two parts, got only recency. Use"
+        " --rfm-cols PART=COLUMN with PART"
+    )
 
 
 def test_training_outcomes_are_the_campaign_reports_outcomes() -> None:

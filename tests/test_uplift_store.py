@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.test_uplift_models import FAST, _training, simulated_campaign
 from uplift_lab import io
+from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
 from uplift_lab.uplift import campaign_scores, scoring
 from uplift_lab.uplift.scoring import score_frame, score_matrix
@@ -95,6 +96,36 @@ def test_another_schema_version_is_refused(trained, tmp_path) -> None:
     (copy / "model.json").write_text(json.dumps(description))
     with pytest.raises(InputError, match="schema version 99"):
         load_model(copy)
+
+
+def test_model_folder_errors_name_the_parameters_and_the_cli_their_flags(trained, tmp_path):
+    from uplift_lab.uplift.schema import retrain_error
+    from uplift_lab.workflows.model_folder import read_model_description
+
+    *_, folder = trained
+    copy = _copy(folder, tmp_path)
+    description = json.loads((copy / "model.json").read_text())
+    description["schema_version"] = 99
+    (copy / "model.json").write_text(json.dumps(description))
+    with pytest.raises(InputError) as raised:
+        load_model(copy)
+    assert str(raised.value).endswith("(uplift-lab train ... out=FOLDER)")
+    assert error_message(raised.value).endswith("(uplift-lab train ... --out FOLDER)")
+    with pytest.raises(InputError) as raised:
+        read_model_description(tmp_path / "nothing")
+    assert str(raised.value) == (
+        f"{tmp_path / 'nothing'}: is not a model folder. Pass the 'out' folder of uplift-lab"
+        " train; make one with uplift-lab train data=CAMPAIGN treatment_col=ARM control=LABEL"
+        " outcome_col=CONVERTED out=FOLDER"
+    )
+    assert error_message(raised.value) == (
+        f"{tmp_path / 'nothing'}: is not a model folder. Pass the --out folder of uplift-lab"
+        " train; make one with uplift-lab train --data CAMPAIGN --treatment-col ARM --control"
+        " LABEL --outcome-col CONVERTED --out FOLDER"
+    )
+    odd = retrain_error("m", "is not a LightGBM model (tree {3} unreadable)")
+    assert str(odd).startswith("m: is not a LightGBM model (tree {3} unreadable).")
+    assert error_message(odd).startswith("m: is not a LightGBM model (tree {3} unreadable).")
 
 
 def test_another_lightgbm_major_version_is_refused(trained, tmp_path) -> None:
@@ -214,6 +245,27 @@ def test_several_arms_in_the_scores_need_treated_to_pick_their_columns() -> None
         campaign_scores.default_score_columns(columns, None, "s")
     with pytest.raises(InputError, match="treated arm 'push'"):
         campaign_scores.default_score_columns(columns, "push", "s")
+
+
+def test_score_column_errors_name_the_parameters_and_the_cli_their_flags() -> None:
+    columns = ["customer_id", "uplift_conversion_sms", "uplift_conversion_edm"]
+    with pytest.raises(InputError) as raised:
+        campaign_scores.default_score_columns(columns, "push", "s")
+    assert str(raised.value).endswith(
+        "Pass 'treated' with one of the model's arms, or 'score_cols' to compare anyway"
+    )
+    assert error_message(raised.value).endswith(
+        "Pass --treated with one of the model's arms, or --score-cols to compare anyway"
+    )
+    spend = pd.DataFrame({"converted": [0, 12.5]})
+    with pytest.raises(InputError) as raised:
+        campaign_scores.check_conversion_column(spend, "converted", "o")
+    assert str(raised.value).endswith(
+        "Pass spend as 'revenue_col' and a 0/1 column as 'conversion_col'"
+    )
+    assert error_message(raised.value).endswith(
+        "Pass spend as --revenue-col and a 0/1 column as --conversion-col"
+    )
 
 
 @pytest.mark.parametrize(("conversion", "revenue"), [("x", "dr"), ("dr", "x")])

@@ -368,6 +368,7 @@ def test_hillstrom_names_recency_and_history_are_detected(runner, tmp_path) -> N
     [
         ("recency=months_since", "at least two parts, got only recency"),
         ("age=months_since,monetary=spend_12m", "unknown RFM part 'age'"),
+        ("age=months_since", "--rfm-cols: unknown RFM part 'age'. Use --rfm-cols PART=COLUMN"),
         ("recency=months_since,monetary=conversion", "'conversion' is the id, arm or an outcome"),
         ("recency=months_since,monetary=spend", "missing column 'spend'"),
         ("recency=channel,monetary=spend_12m", "column 'channel' must be numeric"),

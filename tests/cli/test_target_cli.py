@@ -210,6 +210,8 @@ def test_bad_scores_file_exits_2_and_writes_nothing(runner, tmp_path, kind, mess
         (["--channel", "sms"], "--channel: expected NAME=COST"),
         (["--channel", "coupon=5"], "must follow a channel"),
         (["--response", "fax=2"], "--response: unknown channel(s) fax"),
+        (["--channel", "push=-1"], "--channel push=COST: expected a number >= 0, got '-1'"),
+        (["--response", "sms=x"], "--response sms: expected a number >= 0, got 'x'"),
         (["--eligible", "vip"], "no customer has lifecycle vip"),
         (["--margin", "30"], "--margin: must be in (0, 1]"),
         (["--holdout", "1.5"], "--holdout: must be in [0, 1)"),

@@ -62,9 +62,11 @@ FLAG_OF_PARAMETER = {
     "covariate_name": "--covariate",  # analyze
     "control_arm": "--control",  # design
     "conversion_model": "--model",  # train
+    "customers_path": "--customers",  # segment
     "master": "--spark-master",  # --engine spark (spark.session.spark_session)
     "n_folds": "--folds",  # train
     "n_splits": "--splits",  # evaluate
+    "out_dir": "--out",  # synth
 }
 
 

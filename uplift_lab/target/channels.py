@@ -16,7 +16,7 @@ import pandas as pd
 
 from uplift_lab import contracts
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError, UsageError, input_error, usage_error
+from uplift_lab.errors import UsageError, input_error, literal, usage_error
 
 UPLIFT_REVENUE = "uplift_revenue"
 UPLIFT_CONVERSION = "uplift_conversion"
@@ -82,25 +82,35 @@ def parse_channels(
     unknown = sorted(set(responses) - set(specs))
     if unknown:
         raise UsageError(
-            f"{{response}}: unknown channel(s) {', '.join(unknown)}. "
-            f"Channels given with {{channel}}: {', '.join(specs)}"
+            f"{{response}}: unknown channel(s) {literal(', '.join(unknown))}. "
+            f"Channels given with {{channel}}: {literal(', '.join(specs))}"
         )
     channels = []
     for name, fields in specs.items():
-        message_cost = _non_negative(fields.get("cost"), f"--channel {name}=COST")
-        coupon = _non_negative(fields.get("coupon", default_coupon), f"--channel {name},coupon")
-        response = _non_negative(responses.get(name, 1.0), f"--response {name}")
+        message_cost = _non_negative(fields.get("cost"), with_value("channel", f"{name}=COST"))
+        coupon = fields.get("coupon", default_coupon)
+        coupon = _non_negative(coupon, with_value("channel", f"{name},coupon"))
+        response = _non_negative(responses.get(name, 1.0), with_value("response", name))
         channels.append(Channel(name, message_cost, coupon, response))
     return tuple(channels)
 
 
-def _non_negative(value: object, option: str) -> float:
+def with_value(parameter: str, value: str) -> str:
+    """``{parameter=value}`` for a UsageError template ("channel=sms=COST" in the library,
+    "--channel sms=COST" in the CLI); a value with braces follows the placeholder instead."""
+    if "{" in value or "}" in value:
+        return f"{{{parameter}}} {literal(value)}"
+    return f"{{{parameter}={value}}}"
+
+
+def _non_negative(value: object, named: str) -> float:
+    """``value`` as a number >= 0, else a UsageError on ``named`` (a template's placeholder)."""
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InputError(f"{option}: expected a number >= 0, got '{value}'") from None
+        number = math.nan
     if not math.isfinite(number) or number < 0:
-        raise InputError(f"{option}: expected a number >= 0, got '{value}'")
+        raise UsageError(f"{named}: expected a number >= 0, got '{literal(value)}'")
     return number
 
 
@@ -229,8 +239,8 @@ def check_segment_columns(segments: pd.DataFrame, source: object, config: Target
         if len(unknown) == len(config.eligible):
             raise usage_error(
                 source,
-                f"no customer has lifecycle {', '.join(config.eligible)} "
-                f"(the file has: {', '.join(sorted(present)[:10])})",
+                f"no customer has lifecycle {literal(', '.join(config.eligible))} "
+                f"(the file has: {literal(', '.join(sorted(present)[:10]))})",
                 "Fix {eligible}, e.g. {eligible=semi_active,silent} or {eligible=all}",
             )
     opt_in_mask(segments, config.channels, source)  # 0/1 check of the opt-in columns

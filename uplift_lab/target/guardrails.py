@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import literal, usage_error
 from uplift_lab.target.channels import Channel, TargetConfig
 from uplift_lab.uplift.guardrails import target_outcome
 from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
@@ -20,9 +20,10 @@ NO_MODEL_WARNING = (
 )
 
 
-WEAK_MODEL_FIX = (
-    "Target by the effects measured on the past campaign instead (--policy segments --analysis"
-    " reports/PAST/report.json), or pass --accept-weak-model to send on these scores anyway"
+WEAK_MODEL_FIX = (  # a UsageError template: {policy=segments} reads --policy segments in the CLI
+    "Target by the effects measured on the past campaign instead ({policy=segments}"
+    " {analysis=reports/PAST/report.json}), or pass {accept_weak_model} to send on these scores"
+    " anyway"
 )
 
 
@@ -99,10 +100,10 @@ def guard_channels(
     if not check.kept:
         if not accept_weak_model:
             names = ", ".join(name for name, _ in check.dropped)
-            raise input_error(
+            raise usage_error(
                 source,
                 f'the model is "not useful" (no better than random targeting on its held-out'
-                f" folds) for every channel ({names})",
+                f" folds) for every channel ({literal(names)})",
                 WEAK_MODEL_FIX,
             )
         return config, tuple(warnings)

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from uplift_lab import contracts
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import UsageError, usage_error
+from uplift_lab.errors import UsageError, literal, usage_error
 from uplift_lab.tags import where_mask
 from uplift_lab.target.channels import (
     RFM_SCORE,
@@ -26,6 +26,7 @@ from uplift_lab.target.channels import (
     channel_scores,
     opt_in_column,
     opt_in_mask,
+    with_value,
 )
 from uplift_lab.target.solver import Selection, option_economics, rank_policy, select_offers
 
@@ -161,8 +162,10 @@ def _eligible(
     if config.where is not None:
         eligible &= _where_eligible(scored, segments, config.where)
     if not eligible.any():
-        wanted = ", ".join(config.eligible or ()) or "any"
-        where = f' and --where "{config.where}"' if config.where is not None else ""
+        wanted = literal(", ".join(config.eligible or ()) or "any")
+        where = ""
+        if config.where is not None:
+            where = " and " + with_value("where", f'"{config.where}"')
         raise UsageError(
             f"no eligible customers: none of the {len(scored)} scored customers is in the segments "
             f"file with lifecycle {wanted}{where}. Check {{eligible}} (e.g. {{eligible=all}})"

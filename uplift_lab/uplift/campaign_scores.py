@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import pandas as pd
 
 from uplift_lab.contracts import ids_as_text, require_columns
-from uplift_lab.errors import input_error
+from uplift_lab.errors import literal, usage_error
 from uplift_lab.uplift.data import check_rfm_parts, rfm_baseline_values
 from uplift_lab.uplift.evaluate import ModelEvaluation, evaluate_scores
 
-NO_SCORE_FIX = (
-    "Score every customer of the campaign first: uplift-lab score MODEL CUSTOMERS --out SCORES"
+NO_SCORE_FIX = (  # a UsageError template (the CLI reads --out SCORES)
+    "Score every customer of the campaign first: uplift-lab score MODEL CUSTOMERS {out=SCORES}"
 )
 
 
@@ -41,16 +41,16 @@ def default_score_columns(columns: list[str], treated: str | None, source: objec
     arms = sorted(name.removeprefix(prefix) for name in columns if name.startswith(prefix))
     if arms and treated not in arms:
         if treated is None:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"has uplift columns for several arms ({', '.join(arms)})",
-                "Name the arm to evaluate with --treated",
+                f"has uplift columns for several arms ({literal(', '.join(arms))})",
+                "Name the arm to evaluate with {treated}",
             )
-        raise input_error(
+        raise usage_error(
             source,
-            f"has no scores for the campaign's treated arm '{treated}' (the model's arms: "
-            f"{', '.join(arms)})",
-            "Pass --treated with one of the model's arms, or --score-cols to compare anyway",
+            f"has no scores for the campaign's treated arm '{literal(treated)}' (the model's"
+            f" arms: {literal(', '.join(arms))})",
+            "Pass {treated} with one of the model's arms, or {score_cols} to compare anyway",
         )
     plain = [name for name in ("uplift_conversion", "uplift_revenue") if name in columns]
     if arms == [treated] and plain:
@@ -61,7 +61,7 @@ def default_score_columns(columns: list[str], treated: str | None, source: objec
     plain = [name for name in ("uplift_conversion", "uplift_revenue") if name in columns]
     if plain:
         return plain
-    raise input_error(source, "has no uplift_* columns", "Pass the columns with --score-cols")
+    raise usage_error(source, "has no uplift_* columns", "Pass the columns with {score_cols}")
 
 
 def join_scores_and_outcomes(
@@ -82,17 +82,22 @@ def join_scores_and_outcomes(
     outcome_ids = ids_as_text(outcomes, id_col, outcomes_source, unique=True)
     unscored = ~outcome_ids.isin(set(score_ids))
     if unscored.all():
-        raise input_error(
+        example = score_ids.iloc[0] if len(score_ids) else ""
+        raise usage_error(
             outcomes_source,
-            f"no id in column '{id_col}' matches {scores_source} (e.g. '{outcome_ids.iloc[0]}'"
-            f" vs '{score_ids.iloc[0] if len(score_ids) else ''}')",
+            literal(
+                f"no id in column '{id_col}' matches {scores_source} (e.g."
+                f" '{outcome_ids.iloc[0]}' vs '{example}')"
+            ),
             "Check that both files use the same customer ids; " + NO_SCORE_FIX,
         )
     if unscored.any():
-        raise input_error(
+        raise usage_error(
             outcomes_source,
-            f"{int(unscored.sum()):,} of {len(outcome_ids):,} customers have no score in "
-            f"{scores_source} (e.g. '{outcome_ids[unscored].iloc[0]}')",
+            literal(
+                f"{int(unscored.sum()):,} of {len(outcome_ids):,} customers have no score in "
+                f"{scores_source} (e.g. '{outcome_ids[unscored].iloc[0]}')"
+            ),
             NO_SCORE_FIX,
         )
     left = outcomes.assign(**{id_col: outcome_ids.to_numpy()})
@@ -107,10 +112,10 @@ def check_conversion_column(frame: pd.DataFrame, conversion_col: str, source: ob
     converted = frame[conversion_col]
     if not converted.isna().any() and pd.api.types.is_numeric_dtype(converted):
         if not converted.isin((0, 1)).all():
-            raise input_error(
+            raise usage_error(
                 source,
-                f"column '{conversion_col}' must be 0/1 (converted or not)",
-                "Pass spend as --revenue-col and a 0/1 column as --conversion-col",
+                f"column '{literal(conversion_col)}' must be 0/1 (converted or not)",
+                "Pass spend as {revenue_col} and a 0/1 column as {conversion_col}",
             )
 
 

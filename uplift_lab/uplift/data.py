@@ -50,9 +50,9 @@ RFM_DETECTED = {
     "frequency": ("frequency", "n_orders"),
     "monetary": ("monetary", "history"),
 }
-RFM_COLS_FIX = (
-    "Use --rfm-cols PART=COLUMN with PART one of score, recency, frequency, monetary "
-    "(e.g. --rfm-cols recency=recency,monetary=history)"
+RFM_COLS_FIX = (  # a UsageError template (the CLI reads --rfm-cols PART=COLUMN)
+    "Use {rfm_cols=PART=COLUMN} with PART one of score, recency, frequency, monetary "
+    "(e.g. {rfm_cols=recency=recency,monetary=history})"
 )
 
 
@@ -94,18 +94,22 @@ class TrainingData:
 MIN_ARM_SHARE = 0.01  # an arm this much smaller than the largest is refused (typo?)
 
 
-def check_rfm_parts(mapping: Mapping[str, str], option: str = "--rfm-cols") -> dict[str, str]:
-    """Validate an RFM mapping ``{part: column}`` (parts: score, recency, frequency, monetary).
+def check_rfm_parts(mapping: Mapping[str, str], parameter: str = "rfm_cols") -> dict[str, str]:
+    """Validate an RFM mapping ``{part: column}`` (parts: score, recency, frequency, monetary)
+    given as ``parameter``.
 
     The RFM rule needs a total score or at least two parts, so one part alone is refused.
     """
     unknown = [part for part in mapping if part not in RFM_OUTPUT_NAMES]
     if unknown:
-        raise input_error(option, f"unknown RFM part '{unknown[0]}'", RFM_COLS_FIX)
+        raise usage_error(
+            Named(parameter), f"unknown RFM part '{literal(unknown[0])}'", RFM_COLS_FIX
+        )
     if "score" not in mapping and len(mapping) < 2:
-        raise input_error(
-            option,
-            f"needs the RFM total score or at least two parts, got only {', '.join(mapping)}",
+        only = literal(", ".join(mapping))
+        raise usage_error(
+            Named(parameter),
+            f"needs the RFM total score or at least two parts, got only {only}",
             RFM_COLS_FIX,
         )
     return dict(mapping)
@@ -147,7 +151,8 @@ def _binary_outcome(frame: pd.DataFrame, column: str, source: object) -> np.ndar
         example = values[~np.isin(values, (0.0, 1.0))][0]
         raise usage_error(
             source,
-            f"outcome column '{column}' must be 0/1 (converted or not) but has {example:g}",
+            f"outcome column '{literal(column)}' must be 0/1 (converted or not)"
+            f" but has {example:g}",
             "Pass a 0/1 conversion column as {outcome_col} and spend as {revenue_col}",
         )
     return values
@@ -168,8 +173,8 @@ def _arm_labels(
     if control not in seen:
         raise usage_error(
             source,
-            f"treatment column '{column}' has no control label '{control}'"
-            f" (labels: {', '.join(seen[:10])})",
+            f"treatment column '{literal(column)}' has no control label '{literal(control)}'"
+            f" (labels: {literal(', '.join(seen[:10]))})",
             "Pass the holdout label with {control}",
         )
     treated = tuple(label for label in seen if label != control)
@@ -334,13 +339,14 @@ def _outcomes(
     if len(np.unique(revenue)) < 2:
         raise usage_error(
             source,
-            f"revenue column '{revenue_col}' is {revenue[0]:g} for every customer",
+            f"revenue column '{literal(revenue_col)}' is {revenue[0]:g} for every customer",
             "Pass spend per customer as {revenue_col}, or a fixed {value_per_conversion}",
         )
     if np.array_equal(revenue, conversion):
         raise usage_error(
             source,
-            f"revenue column '{revenue_col}' equals the 0/1 outcome '{outcome_col}'",
+            f"revenue column '{literal(revenue_col)}' equals the 0/1 outcome"
+            f" '{literal(outcome_col)}'",
             "Pass spend per customer as {revenue_col}, or {value_per_conversion=V}",
         )
     return conversion, revenue
@@ -357,7 +363,7 @@ def _rfm_columns(
     if used:
         raise usage_error(
             Named("rfm_cols"),
-            f"'{used[0]}' is the id, arm or an outcome, not a pre-campaign RFM column",
+            f"'{literal(used[0])}' is the id, arm or an outcome, not a pre-campaign RFM column",
             RFM_COLS_FIX,
         )
     return rfm
@@ -448,7 +454,7 @@ def campaign_window(
     if start is None:
         raise usage_error(
             Named("start"),
-            f"is needed: {source} records no campaign start",
+            f"is needed: {literal(source)} records no campaign start",
             "Pass the first day of the campaign, e.g. {start=2026-06-01}",
         )
     if window_days is None:
@@ -460,16 +466,26 @@ def campaign_window(
     try:  # ISO only, as every date option (timeparse.parse_date_option)
         start_time = parse_date_option(start, "start")
     except InputError:
-        raise input_error(
-            origin["start"], f"'{start}' is not an ISO date", "Use e.g. --start 2026-06-01"
+        raise usage_error(
+            _origin_source(origin, "start"),
+            f"'{literal(start)}' is not an ISO date",
+            "Use e.g. {start=2026-06-01}",
         ) from None
+    days_source = _origin_source(origin, "window_days")
     if isinstance(window_days, bool) or not isinstance(window_days, int | float):
-        raise input_error(origin["window_days"], f"'{window_days}' is not a number of days")
+        raise usage_error(days_source, f"'{literal(window_days)}' is not a number of days")
     if window_days != int(window_days) or window_days <= 0:
-        raise input_error(
-            origin["window_days"], f"must be a positive whole number of days, got {window_days}"
+        raise usage_error(
+            days_source, f"must be a positive whole number of days, got {literal(window_days)}"
         )
     return start_time, int(window_days), origin
+
+
+def _origin_source(origin: Mapping[str, str], parameter: str) -> str:
+    """Where ``parameter``'s value came from, as a :func:`usage_error` source: the parameter
+    itself when it was given (origin "--start"), else design.json's entry."""
+    where = origin[parameter]
+    return Named(parameter) if where.startswith("--") else where
 
 
 @dataclass(frozen=True, slots=True)

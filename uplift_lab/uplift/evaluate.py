@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from uplift_lab.contracts import check_labels, numeric_column, require_columns
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import ParameterError, input_error, literal, usage_error
 from uplift_lab.uplift.baselines import (
     BASELINE_LABELS,
     PURCHASE_PROBABILITY,
@@ -196,20 +196,20 @@ def treatment_indicator(
     labels = frame[treatment_col].astype("string")
     present = sorted(set(labels.dropna()))
     if control not in present:
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{treatment_col}' has no '{control}' (control) rows; it has "
-            f"{', '.join(present[:5]) or 'no labels'}",
-            "Pass the control label with --control",
+            f"column '{literal(treatment_col)}' has no '{literal(control)}' (control) rows; it has "
+            f"{literal(', '.join(present[:5]) or 'no labels')}",
+            "Pass the control label with {control}",
         )
     others = [label for label in present if label != control]
     if treated is None:
         if len(others) != 1:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"column '{treatment_col}' has {len(others)} treated labels "
-                f"({', '.join(others[:5]) or 'none'}) besides '{control}'",
-                "Name the treated arm to evaluate with --treated",
+                f"column '{literal(treatment_col)}' has {len(others)} treated labels "
+                f"({literal(', '.join(others[:5]) or 'none')}) besides '{literal(control)}'",
+                "Name the treated arm to evaluate with {treated}",
             )
         treated = others[0]
     check_labels(labels, present, source, treatment_col)
@@ -351,7 +351,7 @@ def evaluate_scores(
     """
     require_columns(frame, [*score_cols, outcome_col], source)
     if not score_cols:
-        raise input_error(source, "no score columns to evaluate", "Pass --score-cols")
+        raise usage_error(source, "no score columns to evaluate", "Pass {score_cols}")
     keep, is_treated = treatment_indicator(frame, treatment_col, control, source, treated=treated)
     data = frame.loc[keep].reset_index(drop=True)
     if len(data) < 2 * n_bins:

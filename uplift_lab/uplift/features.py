@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import numeric_column
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, literal, usage_error
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
 from uplift_lab.uplift.post_treatment import arm_association, checked_rows
 
 MAX_LEVELS = 1000
 
-TOO_MANY_LEVELS_FIX = (
-    "It looks like an id or free text; leave it out with --features a,b,c (listing the features)"
+TOO_MANY_LEVELS_FIX = (  # a UsageError template (the CLI reads --features a,b,c)
+    "It looks like an id or free text; leave it out with {features=a,b,c} (listing the features)"
 )
 
 
@@ -182,19 +182,20 @@ def infer_feature_specs(
         date_kind = column_date_kind(values)
         if date_kind is not None:
             if reference is None:
-                raise input_error(
+                raise usage_error(
                     source,
-                    f"feature column '{name}' holds dates, which a model cannot use directly",
-                    "Convert it to days (e.g. days since signup) or leave it out of --features",
+                    f"feature column '{literal(name)}' holds dates, which a model cannot use"
+                    " directly",
+                    "Convert it to days (e.g. days since signup) or leave it out of {features}",
                 )
             fmt = "" if date_kind == "datetime" else date_kind
             specs.append(FeatureSpec(str(name), "numeric", (), reference.isoformat(), fmt))
             continue
         levels = sorted(set(values.dropna().astype(str)))
         if len(levels) > MAX_LEVELS:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"feature column '{name}' has {len(levels)} distinct text values",
+                f"feature column '{literal(name)}' has {len(levels)} distinct text values",
                 TOO_MANY_LEVELS_FIX,
             )
         specs.append(FeatureSpec(str(name), "categorical", tuple(levels)))

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import UsageError, literal, usage_error
 from uplift_lab.uplift.models import BAG_PREFIX, BAG_SIZE, DR_ROLES, ENSEMBLE_PARTS, X_ROLES
 
-RETRAIN_FIX = "Retrain the model with this uplift-lab (uplift-lab train ... --out FOLDER)"
+RETRAIN_FIX = "Retrain the model with this uplift-lab (uplift-lab train ... {out=FOLDER})"
 MAX_LEVELS = 1000
 FEATURE_KINDS = ("numeric", "categorical")
 TARGETS = ("conversion", "revenue")
@@ -67,6 +67,12 @@ LEARNER_KINDS: dict[str, LearnerKind] = {
 def register_learner_kind(name: str, kind: LearnerKind) -> None:
     """Let ``model.json`` name a new learner kind (for modules that add learners)."""
     LEARNER_KINDS[name] = kind
+
+
+def retrain_error(source: object, problem: str, fix: str = RETRAIN_FIX) -> UsageError:
+    """A damaged or outdated model folder: ``source: problem. fix``, ``problem`` shown as it is
+    (not a template) and ``fix`` (a template) saying how to retrain."""
+    return usage_error(source, literal(problem), fix)
 
 
 class _Invalid(Exception):
@@ -260,6 +266,4 @@ def validate_model_description(description: Any, source: Path) -> None:
         for name, check in FIELD_CHECKS.items():
             check(_require(description, name, ""), description)
     except _Invalid as exc:
-        raise input_error(
-            source, f"{exc} (the file was edited or is damaged)", RETRAIN_FIX
-        ) from None
+        raise retrain_error(source, f"{exc} (the file was edited or is damaged)") from None

@@ -24,7 +24,7 @@ from pathlib import Path
 import lightgbm as lgb
 
 from uplift_lab import __version__
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, usage_error
 from uplift_lab.uplift.calibration import UpliftCalibration
 from uplift_lab.uplift.features import FeatureSpec
 from uplift_lab.uplift.models import (
@@ -34,7 +34,7 @@ from uplift_lab.uplift.models import (
     LightGBMSettings,
     feature_names,
 )
-from uplift_lab.uplift.schema import RETRAIN_FIX, validate_model_description
+from uplift_lab.uplift.schema import RETRAIN_FIX, retrain_error, validate_model_description
 from uplift_lab.uplift.train import UpliftModel
 
 SCHEMA_VERSION = 1
@@ -42,9 +42,9 @@ MODEL_FILE = "model.json"
 CV_PREDICTIONS_FILE = "cv_predictions.parquet"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
-NOT_A_MODEL_FIX = (
-    "Pass the --out folder of uplift-lab train; make one with uplift-lab train --data CAMPAIGN "
-    "--treatment-col ARM --control LABEL --outcome-col CONVERTED --out FOLDER"
+NOT_A_MODEL_FIX = (  # a UsageError template (the CLI reads --out FOLDER)
+    "Pass the {out} folder of uplift-lab train; make one with uplift-lab train {data=CAMPAIGN} "
+    "{treatment_col=ARM} {control=LABEL} {outcome_col=CONVERTED} {out=FOLDER}"
 )
 
 
@@ -137,17 +137,14 @@ def check_manifest(saved: object, digests: Mapping[str, str | None], folder: Pat
         and all(isinstance(name, str) and isinstance(h, str) for name, h in files.items())
     )
     if not valid:
-        raise input_error(path, "is not a model manifest (edited or damaged)", RETRAIN_FIX)
+        raise retrain_error(path, "is not a model manifest (edited or damaged)")
     for name, digest in sorted(files.items()):
         if Path(name).name != name or digests.get(name) is None:
-            raise input_error(
-                folder, f"file '{name}' listed in {MANIFEST_FILE} is missing", RETRAIN_FIX
-            )
+            raise retrain_error(folder, f"file '{name}' listed in {MANIFEST_FILE} is missing")
         if digests[name] != digest:
-            raise input_error(
+            raise retrain_error(
                 folder / name,
                 f"was changed after training (SHA-256 differs from {MANIFEST_FILE})",
-                RETRAIN_FIX,
             )
     extra = sorted(
         name
@@ -155,7 +152,7 @@ def check_manifest(saved: object, digests: Mapping[str, str | None], folder: Pat
         if name not in files and name != MANIFEST_FILE and not name.startswith(".")
     )
     if extra:
-        raise input_error(
+        raise retrain_error(
             folder / extra[0],
             f"was added after training (not in {MANIFEST_FILE})",
             "Remove it, or retrain: " + RETRAIN_FIX,
@@ -169,17 +166,15 @@ def check_description(description: object, folder: Path) -> None:
         raise input_error(path, "is not an uplift-lab model description")
     schema = description.get("schema_version")
     if schema != SCHEMA_VERSION:
-        raise input_error(
+        raise retrain_error(
             path,
             f"has schema version {schema}; this uplift-lab reads version {SCHEMA_VERSION}",
-            RETRAIN_FIX,
         )
     saved = str(description.get("lightgbm_version", ""))
     if saved.split(".")[0] != _lightgbm_version().split(".")[0]:
-        raise input_error(
+        raise retrain_error(
             path,
             f"was trained with LightGBM {saved}, this environment has {_lightgbm_version()}",
-            RETRAIN_FIX,
         )
     validate_model_description(description, path)  # names a bad field first
 
@@ -211,18 +206,18 @@ def _load_learner(
     for role, info in sorted(entry["boosters"].items()):
         path = folder / str(info["file"])
         if path.name != info["file"] or info["file"] not in boosters:
-            raise input_error(folder, f"booster file '{info['file']}' is missing", RETRAIN_FIX)
+            raise retrain_error(folder, f"booster file '{info['file']}' is missing")
         data = boosters[info["file"]]
         if hashlib.sha256(data).hexdigest() != info["sha256"]:
-            raise input_error(
-                path, "was changed after training (SHA-256 differs from model.json)", RETRAIN_FIX
+            raise retrain_error(
+                path, "was changed after training (SHA-256 differs from model.json)"
             )
         try:
             booster = lgb.Booster(model_str=data.decode("utf-8"))
         except (lgb.basic.LightGBMError, UnicodeDecodeError) as exc:
-            raise input_error(path, f"is not a LightGBM model ({exc})", RETRAIN_FIX) from None
+            raise retrain_error(path, f"is not a LightGBM model ({exc})") from None
         if booster.feature_name() != _expected_features(n_features, entry["kind"], role):
-            raise input_error(path, "has features that do not match model.json", RETRAIN_FIX)
+            raise retrain_error(path, "has features that do not match model.json")
         loaded[role] = booster
     params = {key: float(value) for key, value in entry.get("params", {}).items()}
     return Learner(str(entry["kind"]), target, loaded, params)
@@ -238,10 +233,9 @@ def read_description(
     """
     check_description(description, folder)
     if saved_manifest is None:  # then any edit that the schema allows
-        raise input_error(
+        raise retrain_error(
             folder,
             f"has no {MANIFEST_FILE} (saved by an older uplift-lab, or copied incompletely)",
-            RETRAIN_FIX,
         )
     check_manifest(saved_manifest, digests, folder)
     return description
@@ -259,7 +253,7 @@ def model_from_files(files: Mapping[str, bytes], folder: Path) -> UpliftModel:
     """
     folder = Path(folder)
     if MODEL_FILE not in files:
-        raise input_error(
+        raise usage_error(
             folder, f"is not a model folder (it has no {MODEL_FILE})", NOT_A_MODEL_FIX
         )
     description = parse_json(files[MODEL_FILE], folder / MODEL_FILE)
@@ -315,4 +309,4 @@ def model_from_description(
             feature_choice=description.get("feature_choice"),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise input_error(folder / MODEL_FILE, f"is incomplete ({exc})", RETRAIN_FIX) from None
+        raise retrain_error(folder / MODEL_FILE, f"is incomplete ({exc})") from None

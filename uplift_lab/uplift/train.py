@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from uplift_lab import __version__
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import Named, ParameterError, literal, usage_error
 from uplift_lab.uplift.calibration import calibrate_held_out
 from uplift_lab.uplift.cross_fit import (
     ArmFits,
@@ -67,9 +67,9 @@ PROPENSITY_AUC_LIMIT = 0.6
 # the RFM-rule baseline's columns come from TrainingData.rfm_values.
 BASELINE_FEATURES = ("lifecycle",)
 PROPENSITY_MAX_ROWS = 50_000  # AUC standard error ~0.003 there, far below the 0.1 margin
-NOT_RANDOMIZED_FIX = (
+NOT_RANDOMIZED_FIX = (  # a UsageError template (the CLI reads --allow-observational)
     "Uplift models need a randomized campaign. Drop features that decided who was sent, "
-    "or pass --allow-observational if you accept biased estimates"
+    "or pass {allow_observational} if you accept biased estimates"
 )
 
 
@@ -145,11 +145,11 @@ def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
     strata = pd.Series(data.arm).astype(str) + "|" + pd.Series(data.conversion).astype(str)
     counts = strata.value_counts()
     if counts.min() < n_folds:
-        raise input_error(
+        raise usage_error(
             "training data",
-            f"the cell '{counts.idxmin()}' (arm|converted) has only {counts.min()} row(s),"
-            f" fewer than {n_folds} folds",
-            "Use fewer --folds or more data",
+            f"the cell '{literal(counts.idxmin())}' (arm|converted) has only {counts.min()}"
+            f" row(s), fewer than {n_folds} folds",
+            "Use fewer {n_folds} or more data",
         )
     folds = np.empty(len(strata), dtype=np.int64)
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
@@ -282,10 +282,11 @@ def _randomization_check(
         aucs[arm] = propensity_auc(matrix[rows], treatment, categorical, settings)
     worst = max(aucs, key=aucs.get)
     if aucs[worst] > PROPENSITY_AUC_LIMIT and not allow_observational:
-        raise input_error(
+        raise usage_error(
             "training data",
-            f"treatment looks non-random: a model predicts arm '{worst}' vs '{data.control}'"
-            f" from the features with AUC {aucs[worst]:.3f} (> {PROPENSITY_AUC_LIMIT})",
+            f"treatment looks non-random: a model predicts arm '{literal(worst)}' vs"
+            f" '{literal(data.control)}' from the features with AUC {aucs[worst]:.3f}"
+            f" (> {PROPENSITY_AUC_LIMIT})",
             NOT_RANDOMIZED_FIX,
         )
     return aucs
@@ -398,10 +399,10 @@ def _check_value_per_conversion(value: float | None, data: TrainingData) -> None
     if not np.isfinite(value) or value <= 0:
         raise ParameterError("value_per_conversion", "must be a positive amount", value)
     if data.revenue is not None:
-        raise input_error(
-            "--value-per-conversion",
+        raise usage_error(
+            Named("value_per_conversion"),
             "replaces the revenue column, but one was given too",
-            "Pass either --revenue-col (spend per customer) or --value-per-conversion V",
+            "Pass either {revenue_col} (spend per customer) or {value_per_conversion=V}",
         )
 
 

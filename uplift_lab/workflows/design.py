@@ -18,7 +18,7 @@ from uplift_lab import io
 from uplift_lab.contracts import CUSTOMER_ID, validate_customers
 from uplift_lab.design import ExperimentDesign, baselines_from_report, design_experiment
 from uplift_lab.design_spec import DesignSpec, resolve_spec
-from uplift_lab.errors import input_error
+from uplift_lab.errors import literal, usage_error
 from uplift_lab.workflows.experiment_folder import refuse_existing, write_experiment
 
 
@@ -112,8 +112,8 @@ def create_experiment_spark(
     )
     if customer_col != CUSTOMER_ID:
         if customer_col not in frame.columns:
-            raise input_error(
-                source, f"missing column '{customer_col}'", "Map it with --customer-col"
+            raise usage_error(
+                source, f"missing column '{literal(customer_col)}'", "Map it with {customer_col}"
             )
         frame = frame.drop(CUSTOMER_ID).withColumnRenamed(customer_col, CUSTOMER_ID)
     design = design_experiment_spark(frame, spec, source=source)

@@ -17,7 +17,7 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.contracts import ARM, CUSTOMER_ID, STRATUM
 from uplift_lab.design import ExperimentDesign
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, usage_error
 from uplift_lab.experiment import (
     ASSIGNMENT_FILE,
     CHANGED_AFTER_DESIGN,
@@ -34,10 +34,10 @@ def refuse_existing(out: Path, force: bool) -> None:
     """Before any work: ``out`` must be a folder, and an existing non-empty one needs ``force``."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise input_error(out, "exists and is not a folder", "Choose another --out")
+        raise usage_error(out, "exists and is not a folder", "Choose another {out}")
     if out.exists() and any(out.iterdir()) and not force:
-        raise input_error(
-            out, "already exists and is not empty", "Use --force to replace it, or another --out"
+        raise usage_error(
+            out, "already exists and is not empty", "Use {force} to replace it, or another {out}"
         )
 
 

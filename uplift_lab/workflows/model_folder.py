@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from uplift_lab import io
-from uplift_lab.errors import input_error
-from uplift_lab.uplift.schema import RETRAIN_FIX
+from uplift_lab.errors import usage_error
+from uplift_lab.uplift.schema import retrain_error
 from uplift_lab.uplift.store import (
     CV_PREDICTIONS_FILE,
     MANIFEST_FILE,
@@ -79,10 +79,9 @@ def verify_manifest(folder: Path) -> None:
     folder = Path(folder)
     path = folder / MANIFEST_FILE
     if not path.is_file():
-        raise input_error(
+        raise retrain_error(
             folder,
             f"has no {MANIFEST_FILE} (saved by an older uplift-lab, or copied incompletely)",
-            RETRAIN_FIX,
         )
     check_manifest(io.read_json(path), _digests(folder), folder)
 
@@ -91,9 +90,9 @@ def read_model_description(folder: Path) -> dict:
     """Read and check ``model.json`` (schema and LightGBM versions) without loading boosters."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise input_error(folder, "is not a model folder", NOT_A_MODEL_FIX)
+        raise usage_error(folder, "is not a model folder", NOT_A_MODEL_FIX)
     if not (folder / MODEL_FILE).is_file():
-        raise input_error(
+        raise usage_error(
             folder, f"is not a model folder (it has no {MODEL_FILE})", NOT_A_MODEL_FIX
         )
     description = io.read_json(folder / MODEL_FILE)
@@ -118,5 +117,5 @@ def read_held_out_predictions(model_dir: Path) -> tuple[pd.DataFrame, Path]:
     """The held-out predictions train saved beside the model, and their path."""
     path = Path(model_dir) / CV_PREDICTIONS_FILE
     if not path.is_file():
-        raise input_error(model_dir, f"has no {CV_PREDICTIONS_FILE}", RETRAIN_FIX)
+        raise retrain_error(model_dir, f"has no {CV_PREDICTIONS_FILE}")
     return io.read_table(path, string_columns=["arm", "assigned_arm"]), path

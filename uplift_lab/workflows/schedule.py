@@ -31,7 +31,7 @@ from uplift_lab.schedule import (
 )
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.timing import HOLDOUT_GROUP, SEND_GROUP
-from uplift_lab.workflows.experiment_folder import load_experiment
+from uplift_lab.workflows.experiment_folder import load_experiment, refuse_existing
 
 SCHEDULE_FILE = "schedule.json"
 HOLDOUT_DIR = "holdout"
@@ -100,12 +100,7 @@ def make_schedule(
 ) -> ScheduleResult:
     """Read the segments, touch plan and experiment; write the per-touch send lists to ``out``."""
     segments_path, touches_path, out = Path(segments_path), Path(touches_path), Path(out)
-    if out.exists() and not out.is_dir():
-        raise input_error(out, "exists and is not a folder", "Choose another --out")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise input_error(
-            out, "already exists and is not empty", "Use --force to replace it, or another --out"
-        )
+    refuse_existing(out, force)
     if out.resolve() == Path(experiment_dir).resolve():
         raise input_error(out, "is the experiment folder", "The experiment is never edited")
     begin = parse_date_option(start, "start")
@@ -177,7 +172,7 @@ def read_schedule(schedule_dir: Path, experiment_dir: Path) -> dict[str, Any]:
             f"was made for another experiment (assignment SHA-256 "
             f"{str(meta.get('assignment_sha256'))[:12]}..., {experiment_dir} has "
             f"{str(design.get('assignment_sha256'))[:12]}...)",
-            "Pass the schedule made with this --experiment",
+            "Pass the schedule made for this experiment",
         )
     return meta
 

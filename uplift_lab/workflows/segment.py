@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, input_error, usage_error
 from uplift_lab.orders_in_place import CountedInPlace
 from uplift_lab.segment import (
     SegmentConfig,
@@ -197,12 +197,12 @@ def _sql_name(name: str) -> str:
 
 def _no_customers_error(path: Path, orders: pa.Table, as_of: pd.Timestamp) -> InputError:
     if orders.num_rows == 0:
-        return input_error(path, "has no orders", "Pass a file with orders, or --customers")
+        return usage_error(path, "has no orders", "Pass a file with orders, or {customers_path}")
     times = orders.column(ORDER_TIME)
     first = pd.Timestamp(pc.min(times).as_py()).date()
     last = pd.Timestamp(pc.max(times).as_py()).date()
-    return input_error(
+    return usage_error(
         path,
-        f"has no orders before --as-of {as_of} (its orders run from {first} to {last})",
-        "Use a later --as-of, or pass --customers",
+        f"has no orders before {{as_of={as_of}}} (its orders run from {first} to {last})",
+        "Use a later {as_of}, or pass {customers_path}",
     )

@@ -15,7 +15,7 @@ import pandas as pd
 
 from uplift_lab import io, synth, synth_cycles
 from uplift_lab.design import ExperimentDesign
-from uplift_lab.errors import input_error
+from uplift_lab.errors import usage_error
 from uplift_lab.workflows.experiment_folder import write_experiment
 
 WORLDS = ("default", synth_cycles.WORLD_NAME)
@@ -106,7 +106,7 @@ def write_shop_files(
     folder (from ``campaign.csv``) and shop.json, each written atomically."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise input_error(out_dir, "exists and is not a folder", "Choose another --out")
+        raise usage_error(out_dir, "exists and is not a folder", "Choose another {out_dir}")
     written = {name: io.write_table(frame, out_dir / name) for name, frame in tables.items()}
     if campaign_design is not None:
         experiment = out_dir / experiment_name

@@ -44,10 +44,10 @@ def analyze_folder(
     if schedule_dir is None and unit is None:
         return analysis
     if read.orders is None:
-        flag = "--schedule" if schedule_dir is not None else f"--by-{unit}"
+        step = "{schedule}" if schedule_dir is not None else f"{{by_{unit}}}"
         raise usage_error(
             outcomes,
-            f"is a per-customer outcomes table; {flag} needs an orders file (order times)",
+            f"is a per-customer outcomes table; {step} needs an orders file (order times)",
             "Pass the orders file as {outcomes}",
         )
     meta = None

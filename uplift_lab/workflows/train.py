@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import ParameterError
 from uplift_lab.uplift import guardrails
 from uplift_lab.uplift.data import TrainingData
 from uplift_lab.uplift.models import LightGBMSettings
 from uplift_lab.uplift.train import TrainResult, train_uplift_model
+from uplift_lab.workflows.experiment_folder import refuse_existing
 from uplift_lab.workflows.model_folder import save_model
 from uplift_lab.workflows.training_data import (
     CampaignExperiment,
@@ -103,11 +104,7 @@ def check_train_output(out: Path, options: TrainOptions, *, force: bool = False)
     """The cheap checks before reading anything: the options and the output folder."""
     if options.max_rounds < 1:
         raise ParameterError("max_rounds", "must be at least 1", options.max_rounds)
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise input_error(
-            out, "already exists and is not empty", "Use --force to replace it, or another --out"
-        )
+    refuse_existing(out, force)
 
 
 def train_model_folder(
