@@ -336,6 +336,29 @@ def test_train_refuses_negative_amounts_like_every_command(tmp_path) -> None:
         load_experiment_training_data(folder, orders, "2026-08-21", 14)
 
 
+def test_train_counts_a_window_of_refunds_only_as_no_revenue(tmp_path) -> None:
+    """A refund row in the window for an order before it (net revenue < 0, as analyze reports
+    it) is revenue 0 for the models, not a refusal with a hint to pass refund_rows again."""
+    from uplift_lab.workflows.training_data import load_experiment_training_data
+
+    folder, orders, truth = _campaign(tmp_path)
+    frame = pd.read_csv(orders)
+    returned = truth.loc[truth["converted"] == 0, "customer_id"].iloc[0]
+    refund_row = {"customer_id": returned, "order_time": "2026-08-23 09:00", "amount": -500.0}
+    frame = pd.concat([frame, pd.DataFrame([{**refund_row, "refund": 0.0}])])
+    frame.to_csv(orders, index=False)
+    data = load_experiment_training_data(
+        folder,
+        orders,
+        "2026-08-21",
+        14,
+        inputs=resolve_inputs(refund_col="refund", refund_rows=True),
+    )
+    revenue = pd.Series(data.revenue, index=data.ids)
+    assert revenue[str(returned)] == 0.0 and (revenue >= 0).all()
+    assert (revenue > 0).sum() == truth["converted"].sum()  # the others as without the refund
+
+
 def test_refunds_net_the_same_when_the_money_columns_are_text() -> None:
     as_text = ORDERS.assign(
         amount=ORDERS["amount"].map("{:.2f}".format), refund=ORDERS["refund"].fillna(0).map(str)
