@@ -251,6 +251,43 @@ def test_non_randomized_treatment_is_refused_unless_allowed() -> None:
     assert result.propensity_auc["send"] > 0.6
 
 
+def test_chance_of_the_propensity_auc_on_a_small_campaign_is_at_least_mann_whitneys() -> None:
+    """Random arms on 360 customers: the reshuffled AUCs centre on 0.5 and spread at least as
+    much as the Mann-Whitney statistic's null (closed form sqrt((n+1)/(12 n1 n0))), so an AUC of
+    0.61 there is no evidence of a non-random send."""
+    from uplift_lab.uplift.train import chance_matters, chance_propensity_auc
+
+    rng = np.random.default_rng(1)
+    matrix = rng.lognormal(size=(360, 12))
+    treatment = (rng.random(360) < 2 / 3).astype(np.int64)
+    mean, sd = chance_propensity_auc(matrix, treatment, [], FAST)
+    n1, n0 = treatment.sum(), len(treatment) - treatment.sum()
+    assert abs(mean - 0.5) < 0.05
+    assert sd > 0.8 * math.sqrt((len(treatment) + 1) / (12 * n1 * n0))
+    assert chance_matters(treatment)
+    assert not chance_matters((rng.random(20_000) < 0.5).astype(np.int64))  # 0.6 is 25 sds
+
+
+@pytest.mark.parametrize(("chance_sd", "refused"), [(0.05, False), (0.01, True)])
+def test_a_small_campaign_is_refused_only_beyond_what_chance_gives(
+    monkeypatch, chance_sd, refused
+) -> None:
+    from uplift_lab.uplift import train
+
+    frame, _ = simulated_campaign(400, seed=6)
+    data = _training(frame)
+    monkeypatch.setattr(train, "propensity_auc", lambda *args: 0.62)
+    monkeypatch.setattr(train, "chance_propensity_auc", lambda *args: (0.5, chance_sd))
+    fit = lambda: train_uplift_model(  # noqa: E731
+        data, conversion_model="two", revenue_model="two", n_folds=2, settings=FAST
+    )
+    if refused:
+        with pytest.raises(InputError, match="reshuffled arms give 0.500 \\+- 0.010"):
+            fit()
+    else:
+        assert fit().propensity_auc["send"] == 0.62
+
+
 def test_randomized_treatment_passes_the_check(trained_sim) -> None:
     _, _, _, result = trained_sim
     assert 0.4 < result.propensity_auc["send"] < 0.6
