@@ -306,7 +306,7 @@ def test_strict_refuses_small_holdouts_and_default_reports_them():
     design = small_design(min_holdout=35)
     assert design.small_holdouts == {"silent": 30}
     assert any("below --min-holdout 35" in w for w in design.warnings)
-    with pytest.raises(InputError, match="smaller than --min-holdout 35"):
+    with pytest.raises(InputError, match="smaller than 'min_holdout' 35"):
         small_design(min_holdout=35, strict=True)
 
 

@@ -42,7 +42,7 @@ from uplift_lab.contracts import (
     ORDER_TIME,
     STRATUM,
 )
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, UsageError, input_error, literal, usage_error
 from uplift_lab.orders import (
     CATEGORY,
     ORDER_COLUMNS,
@@ -295,9 +295,9 @@ def preset_named(name: str) -> Preset:
     """The preset called ``name`` (case-insensitive), or an InputError listing them."""
     preset = PRESETS.get(name.strip().lower())
     if preset is None:
-        raise InputError(
-            f"--preset: unknown preset '{name}'. Use one of {', '.join(PRESETS)} "
-            "(uplift-lab presets lists them), or a --columns map.toml"
+        raise UsageError(
+            f"{{preset}}: unknown preset '{literal(name)}'. Use one of {', '.join(PRESETS)} "
+            "(uplift-lab presets lists them), or a {columns=map.toml}"
         )
     return preset
 
@@ -417,6 +417,8 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
             ),
             line_item_col=order_id_col if line_items else None,
         )
+    except UsageError as exc:
+        raise usage_error(path, f"[orders] {exc.template}") from None
     except InputError as exc:
         raise input_error(path, f"[orders] {exc}") from None
     parsing = section["parsing"]
