@@ -96,6 +96,19 @@ def test_rules_refuse_contradictory_options() -> None:
     assert "--" not in str(caught.value)
 
 
+def test_a_missing_column_and_an_unknown_preset_say_parameters_not_flags() -> None:
+    table = pa.Table.from_pandas(ORDERS.rename(columns={"customer_id": "buyer"}))
+    with pytest.raises(InputError) as caught:
+        count_orders(table, "orders.csv", OrderSource())
+    message = str(caught.value)
+    assert message.startswith("orders.csv: missing column 'customer_id'. The file has: order_id")
+    assert message.endswith("Map it with customer_col=NAME, a 'preset' or columns=map.toml")
+    with pytest.raises(InputError) as caught:
+        resolve_inputs(preset="tmall")
+    assert str(caught.value).startswith("'preset': unknown preset 'tmall'. Use one of taobao")
+    assert "--" not in message + str(caught.value)
+
+
 def test_line_items_keep_the_first_row_of_each_order() -> None:
     frame = pd.DataFrame(
         {
