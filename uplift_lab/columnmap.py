@@ -46,10 +46,13 @@ from uplift_lab.errors import InputError, UsageError, input_error, literal, usag
 from uplift_lab.orders import (
     CATEGORY,
     ORDER_COLUMNS,
+    QUANTITY,
     REFUND,
     STATUS,
+    UNIT_PRICE,
     OrderRules,
     OrderSource,
+    line_amount_label,
 )
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
@@ -70,7 +73,12 @@ ORDER_RULE_KEYS = (
     "unpaid_when_time_empty",
     "line_items",
     "clean_text",
+    "skip_missing_customer",
 )
+LINE_ITEM_MODES = {True: "first", False: None, "first": "first", "sum": "sum"}
+"""``line_items`` of a column map: true or "first" (the first row of an order carries its
+totals, Shopify), "sum" (each row is a line, amounts summed into the order), false (no line
+items)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +396,20 @@ def _flag(section: Mapping, key: str, path: object, default: bool) -> bool:
     return value
 
 
+def _line_item_mode(section: Mapping, path: object, rules: OrderRules) -> str | None:
+    """The map's ``line_items`` as "first", "sum" or None (:data:`LINE_ITEM_MODES`)."""
+    if "line_items" not in section:
+        if rules.line_item_col is None:
+            return None
+        return "sum" if rules.sum_line_items else "first"
+    value = section["line_items"]
+    if isinstance(value, bool | str) and value in LINE_ITEM_MODES:
+        return LINE_ITEM_MODES[value]
+    raise input_error(
+        path, f'[orders] line_items must be true, false, "first" or "sum", got {value!r}'
+    )
+
+
 def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> OrderSource:
     """``base`` with what the map's [orders] section sets."""
     by_canonical = {canonical: user for user, canonical in section["columns"].items()}
@@ -402,9 +424,30 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
         if "paid_statuses" not in section:
             paid = ()
     order_id_col = by_canonical.get("order_id", base.order_id_col)
-    line_items = _flag(section, "line_items", path, rules.line_item_col is not None)
+    line_items = _line_item_mode(section, path, rules)
     if line_items and not order_id_col:
-        raise input_error(path, "[orders] line_items = true needs a column mapped to order_id")
+        raise input_error(
+            path,
+            f"[orders] line_items = {section['line_items']!r} needs a column mapped to order_id",
+        )
+    quantity_col = by_canonical.get(QUANTITY, base.quantity_col)
+    unit_price_col = by_canonical.get(UNIT_PRICE, base.unit_price_col)
+    amount_col = by_canonical.get("amount", base.amount_col)
+    if bool(quantity_col) != bool(unit_price_col):
+        given, missing = (QUANTITY, UNIT_PRICE) if quantity_col else (UNIT_PRICE, QUANTITY)
+        raise input_error(
+            path,
+            f"[orders] maps a column to '{given}' but none to '{missing}'",
+            "A row's amount is quantity x unit price: map both (or one column to 'amount')",
+        )
+    if quantity_col and "amount" in by_canonical:
+        raise input_error(
+            path,
+            "[orders] maps columns to 'amount' and to 'quantity'/'unit_price'",
+            "Map either the amount or its quantity and unit price",
+        )
+    if quantity_col:
+        amount_col = line_amount_label(quantity_col, unit_price_col)
     try:
         rules = OrderRules(
             status_col=status_col,
@@ -416,6 +459,10 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
                 section, "unpaid_when_time_empty", path, rules.unpaid_when_time_empty
             ),
             line_item_col=order_id_col if line_items else None,
+            sum_line_items=line_items == "sum",
+            skip_missing_customer=_flag(
+                section, "skip_missing_customer", path, rules.skip_missing_customer
+            ),
         )
     except UsageError as exc:
         raise usage_error(path, f"[orders] {exc.template}") from None
@@ -428,7 +475,9 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
         base,
         customer_col=by_canonical.get(CUSTOMER_ID, base.customer_col),
         time_col=by_canonical.get("order_time", base.time_col),
-        amount_col=by_canonical.get("amount", base.amount_col),
+        amount_col=amount_col,
+        quantity_col=quantity_col,
+        unit_price_col=unit_price_col,
         order_id_col=order_id_col,
         category_col=by_canonical.get(CATEGORY, base.category_col),
         rules=rules,
@@ -483,6 +532,8 @@ def resolve_inputs(
         rules_given["refund_rows"] = True
     if rules_given:
         rules = replace(rules, **rules_given)
+    if amount_col not in (None, AMOUNT):  # --amount-col wins over a map's quantity x price
+        orders = replace(orders, quantity_col=None, unit_price_col=None)
     orders = replace(
         orders,
         time_col=time_col if time_col not in (None, ORDER_TIME) else orders.time_col,

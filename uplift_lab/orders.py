@@ -16,8 +16,14 @@ their orders with :func:`uplift_lab.workflows.orders.load_orders`, which applies
 * refund rows: negative amounts are refunds only where declared (``refund_rows``); they net into
   the customer's money totals but are not orders (they set neither recency nor frequency).
   Undeclared negative amounts are refused with the hint to pass ``--refund-rows``.
-* line items: with ``line_item_col`` (Shopify) repeated rows of one order id are line items of
-  the order; the first row carries the order's totals and is the one kept.
+* line items: with ``line_item_col`` repeated rows of one order id are line items of the order.
+  By default (Shopify) the first row carries the order's totals and is the one kept; with
+  ``sum_line_items`` (a retail log of one row per product, e.g. UCI Online Retail) the rows'
+  amounts and refunds are summed into the order, its other values taken from its first row.
+* line amounts: with ``quantity_col`` and ``unit_price_col`` a row's amount is quantity x unit
+  price (the file has no amount column).
+* rows without a customer: with ``skip_missing_customer`` (guest checkouts) a row whose customer
+  id is empty is not counted, and counted in the summary; otherwise it is an error.
 
 :func:`in_place_plan` and :func:`count_in_place` apply the same rules to a Parquet file without
 copying the rows that count (:func:`uplift_lab.workflows.orders.count_orders_in_place`); where they
@@ -28,8 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,13 +43,32 @@ import pyarrow.compute as pc
 from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, UsageError, literal, usage_error, with_value
+from uplift_lab.order_lines import (
+    first_row_per_order,
+    missing_customer_error,
+    rows_with_customer,
+    summed_per_order,
+    with_line_amounts,
+)
 from uplift_lab.refunds import Netted, net_numeric_refunds, net_refunds, refund_amounts
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 STATUS = "status"
 REFUND = "refund"
 CATEGORY = "category"
-ORDER_COLUMNS = (CUSTOMER_ID, ORDER_TIME, AMOUNT, ORDER_ID, CATEGORY, STATUS, REFUND)
+QUANTITY = "quantity"
+UNIT_PRICE = "unit_price"
+ORDER_COLUMNS = (
+    CUSTOMER_ID,
+    ORDER_TIME,
+    AMOUNT,
+    ORDER_ID,
+    CATEGORY,
+    STATUS,
+    REFUND,
+    QUANTITY,
+    UNIT_PRICE,
+)
 """Canonical names a column of an orders file can be mapped to."""
 
 EMPTY_STATUS = "(empty)"
@@ -68,6 +91,8 @@ class OrderRules:
     refund_rows: bool = False
     unpaid_when_time_empty: bool = False
     line_item_col: str | None = None
+    sum_line_items: bool = False
+    skip_missing_customer: bool = False
 
     def __post_init__(self) -> None:
         if self.paid_statuses and self.excluded_statuses:
@@ -89,7 +114,13 @@ class OrderRules:
         return (
             bool(self.status_col or self.refund_col or self.refund_rows or self.line_item_col)
             or self.unpaid_when_time_empty
+            or self.skip_missing_customer
         )
+
+
+def line_amount_label(quantity_col: str, unit_price_col: str) -> str:
+    """How messages name an amount that is quantity x unit price ("Quantity x UnitPrice")."""
+    return f"{quantity_col} x {unit_price_col}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +128,9 @@ class OrderSource:
     """How to read one orders file: its column names, the counting rules and the date parsing.
 
     ``customer_col``, ``time_col``, ``amount_col`` and the optional ``order_id_col`` /
-    ``category_col`` are the file's names of the canonical columns. ``clean_text`` (presets)
+    ``category_col`` are the file's names of the canonical columns; with ``quantity_col`` and
+    ``unit_price_col`` the amount is their product and ``amount_col`` is its label in messages
+    (:func:`line_amount_label`). ``clean_text`` (presets)
     trims spaces and tabs around text values (ids guarded by a trailing tab) and reads money
     written as text ("1,299.00", "¥35").
     """
@@ -110,6 +143,21 @@ class OrderSource:
     rules: OrderRules = field(default_factory=OrderRules)
     parsing: TimeParsing = DEFAULT_TIME_PARSING
     clean_text: bool = False
+    quantity_col: str | None = None
+    unit_price_col: str | None = None
+
+    @property
+    def line_amount(self) -> tuple[str, str] | None:
+        """(quantity column, unit price column) when the amount is their product."""
+        if self.quantity_col and self.unit_price_col:
+            return self.quantity_col, self.unit_price_col
+        return None
+
+    def file_columns(self) -> list[str]:
+        """The file's columns the canonical table is made of (the amount's two factors where
+        the amount is their product)."""
+        names = [name for name in self.renames() if name != self.amount_col or not self.line_amount]
+        return [*names, *(self.line_amount or ())]
 
     def renames(self) -> dict[str, str]:
         """``{file column: canonical column}`` of the mapped columns."""
@@ -134,13 +182,15 @@ class OrderCounting:
     dropped_by_status: Mapping[str, int] = field(default_factory=dict)
     unpaid_rows: int = 0
     line_item_rows: int = 0
+    rows_without_customer: int = 0
     fully_refunded: int = 0
     partly_refunded: int = 0
     refunded_amount: float = 0.0
     refund_rows: int = 0
 
     def to_json(self) -> dict:
-        return {
+        """The counts by rule (``rows_without_customer`` only where such rows were skipped)."""
+        payload = {
             "rows_read": self.rows_read,
             "orders_counted": self.orders_counted,
             "dropped_by_status": dict(self.dropped_by_status),
@@ -151,12 +201,16 @@ class OrderCounting:
             "refunded_amount": round(self.refunded_amount, 6),
             "refund_rows": self.refund_rows,
         }
+        if self.rows_without_customer:
+            payload["rows_without_customer"] = self.rows_without_customer
+        return payload
 
     @property
     def changed_anything(self) -> bool:
         """Whether a rule dropped, merged or netted anything (then reports say what)."""
         return bool(
             self.line_item_rows
+            or self.rows_without_customer
             or self.dropped_by_status
             or self.unpaid_rows
             or self.fully_refunded
@@ -190,7 +244,7 @@ class ColumnsToRead:
 
 def columns_to_read(names: Sequence[object], source: OrderSource) -> ColumnsToRead:
     """The columns of a file with header ``names`` that the rules of ``source`` read."""
-    cleaned = {name: _clean_name(name) for name in names}
+    cleaned = {name: clean_name(name) for name in names}
     text_columns = [name for name in names if cleaned[name] in _text_column_names(source)]
     status = [name for name in names if cleaned[name] == source.rules.status_col]
     needed = _needed_columns(source)
@@ -202,7 +256,7 @@ def columns_to_read(names: Sequence[object], source: OrderSource) -> ColumnsToRe
 
 def _needed_columns(source: OrderSource) -> set[str]:
     rules = source.rules
-    wanted = {*source.renames(), rules.status_col, rules.refund_col, rules.line_item_col}
+    wanted = {*source.file_columns(), rules.status_col, rules.refund_col, rules.line_item_col}
     return {name for name in wanted if name}
 
 
@@ -211,11 +265,11 @@ def _text_column_names(source: OrderSource) -> set[str]:
     names = {source.customer_col, source.order_id_col, rules.status_col, rules.line_item_col}
     names |= {source.category_col or CATEGORY}  # category codes are labels, never numbers
     if source.clean_text:  # money as text is cleaned as text, never half-inferred
-        names |= {source.amount_col, rules.refund_col, source.time_col}
+        names |= {source.amount_col, rules.refund_col, source.time_col, *(source.line_amount or ())}
     return {name for name in names if name}
 
 
-def _clean_name(name: object) -> str:
+def clean_name(name: object) -> str:
     return str(name).strip().strip("\ufeff").strip()
 
 
@@ -233,14 +287,23 @@ def count_orders(
     rows_read = table.num_rows
     if source.clean_text:
         table = _trimmed_text(table)
-        for money in (source.amount_col, rules.refund_col):
+        for money in (source.amount_col, rules.refund_col, *(source.line_amount or ())):
             if money and money in table.column_names:
                 table = _set(table, money, _money_text(table.column(money)))
+    kept, without_customer = rows_with_customer(table, source.customer_col)
+    if without_customer and not rules.skip_missing_customer:
+        raise missing_customer_error(table, source.customer_col, without_customer, path)
+    table = kept
+    if source.line_amount:
+        table = with_line_amounts(table, *source.line_amount, source.amount_col, path)
 
     line_items = 0
-    if rules.line_item_col:
-        table, line_items = _first_row_per_order(table, rules.line_item_col)
-    ruled = _apply_rules(table, source, path)
+    if rules.line_item_col and rules.sum_line_items:
+        money = [name for name in (source.amount_col, rules.refund_col) if name]
+        table, line_items = summed_per_order(table, rules.line_item_col, money, path)
+    elif rules.line_item_col:
+        table, line_items = first_row_per_order(table, rules.line_item_col)
+    ruled = apply_rules(table, source, path)
     table, keep, dropped, unpaid, netted = (
         ruled.table,
         ruled.keep,
@@ -279,7 +342,12 @@ def count_orders(
         raise _in_file_terms(exc, renames) from None
 
     counting = OrderCounting(rows_read=rows_read, orders_counted=0, dropped_by_status=dropped)
-    counting = replace(counting, unpaid_rows=unpaid, line_item_rows=line_items)
+    counting = replace(
+        counting,
+        unpaid_rows=unpaid,
+        line_item_rows=line_items,
+        rows_without_customer=without_customer,
+    )
     if refund is not None:
         canonical, fully, partly, refunded = net_refunds(
             canonical, refund, source.amount_col, rules.refund_col, path
@@ -310,7 +378,7 @@ class _Ruled:
     netted: Netted | None  # None: no refund column, or refunds written as text
 
 
-def _apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
+def apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
     """The status, unpaid and (numeric) refund rules: which rows count and their net amounts.
 
     One mask for all of them, so that the rows are copied once, by whoever needs them copied.
@@ -337,141 +405,9 @@ def _apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
     return _Ruled(table, keep, dropped, unpaid, netted)
 
 
-@dataclass(frozen=True, slots=True)
-class CountedInPlace:
-    """The counted orders of a Parquet file, left where they are: per row of the file whether
-    it counts (``keep``) and its amount net of refunds. The id and time columns are not read
-    into memory; :func:`uplift_lab.workflows.segment.segment_files` aggregates them from the
-    file."""
-
-    path: Path
-    customer_col: str
-    time_col: str
-    keep: pa.ChunkedArray
-    amounts: pa.ChunkedArray
-    counting: OrderCounting
-    earliest_time: datetime | None = None  # the time column's smallest value, by its statistics
-
-
-_IN_PLACE_TIME_UNITS = ("s", "ms", "us")
-
-
-@dataclass(frozen=True, slots=True)
-class InPlacePlan:
-    """What the in-place counting of a Parquet file reads, once its schema allows it."""
-
-    id_col: str | None  # the order id column, checked for repeats before counting
-    read: list[str]  # the amount and the rules' columns (not the customer id nor the time)
-    dictionary: list[str]  # the status, dictionary-encoded
-
-
-def in_place_plan(source: OrderSource, schema: pa.Schema) -> InPlacePlan | None:
-    """Whether a Parquet file of ``schema`` can be counted in place by ``source``'s rules.
-
-    Only when its id column is text and its time column a naive timestamp, read by rules that
-    need nothing else of those two columns (no unpaid rule, line items or text cleaning), and it
-    has no order category (``category_col``, or a ``category`` column: the general path carries
-    the category to segment's purchase cycles). ``None``: :func:`count_orders` reads the file.
-    """
-    rules = source.rules
-    if source.category_col or source.clean_text or rules.line_item_col:
-        return None
-    if rules.unpaid_when_time_empty:
-        return None
-    names = schema.names
-    if len(set(names)) != len(names) or any(_clean_name(name) != name for name in names):
-        return None
-    if CATEGORY in names:  # the category rides along: the general path carries it
-        return None
-    id_col = source.order_id_col or (ORDER_ID if ORDER_ID in names else None)
-    needed = [source.customer_col, source.time_col, source.amount_col]
-    needed += [name for name in (rules.status_col, rules.refund_col, id_col) if name]
-    if not set(needed) <= set(names) or len(set(needed)) != len(needed):
-        return None
-    ids, times = schema.field(source.customer_col).type, schema.field(source.time_col).type
-    if not (pa.types.is_string(ids) or pa.types.is_large_string(ids)):
-        return None
-    if not (pa.types.is_timestamp(times) and times.tz is None):
-        return None
-    if times.unit not in _IN_PLACE_TIME_UNITS:
-        return None
-    read = [name for name in needed if name not in (source.customer_col, source.time_col, id_col)]
-    return InPlacePlan(id_col, read, [rules.status_col] if rules.status_col else [])
-
-
-def count_in_place(
-    table: pa.Table, path: Path, source: OrderSource, earliest_time: object = None
-) -> CountedInPlace | None:
-    """The status and refund rules over the columns of :class:`InPlacePlan` ``table``; ``None``
-    where load_orders would refuse a counted amount or a rule (it then says why)."""
-    rules = source.rules
-    money = [table.column(name).type for name in (source.amount_col, rules.refund_col) if name]
-    if not all(pa.types.is_integer(kind) or pa.types.is_floating(kind) for kind in money):
-        return None
-    try:
-        ruled = _apply_rules(table, source, path)
-    except InputError:
-        return None
-    keep = ruled.keep
-    if keep is None:
-        keep = pa.chunked_array([pa.array(np.ones(table.num_rows, dtype=bool))])
-    amounts = ruled.table.column(source.amount_col).cast(pa.float64())
-    n_counted, n_refund_rows = _counted_amounts(amounts, keep, allow_negative=rules.refund_rows)
-    if n_counted is None:  # an amount validation would refuse
-        return None
-    counting = OrderCounting(
-        rows_read=table.num_rows,
-        orders_counted=0,
-        dropped_by_status=ruled.dropped,
-        unpaid_rows=ruled.unpaid,
-    )
-    if ruled.netted is not None:
-        counting = replace(
-            counting,
-            fully_refunded=ruled.netted.fully_refunded,
-            partly_refunded=ruled.netted.partly_refunded,
-            refunded_amount=ruled.netted.refunded_amount,
-        )
-    if rules.refund_rows:
-        counting = replace(counting, refund_rows=n_refund_rows)
-    counting = replace(counting, orders_counted=n_counted - counting.refund_rows)
-    return CountedInPlace(
-        path=Path(path),
-        customer_col=source.customer_col,
-        time_col=source.time_col,
-        keep=keep,
-        amounts=amounts,
-        counting=counting,
-        earliest_time=earliest_time if isinstance(earliest_time, datetime) else None,
-    )
-
-
-def _counted_amounts(
-    amounts: pa.ChunkedArray, keep: pa.ChunkedArray, *, allow_negative: bool
-) -> tuple[int | None, int]:
-    """(rows counted, counted rows with a negative amount), or (None, 0) if a counted amount is
-    missing, infinite or (unless allowed) negative: what the amount validation of load_orders
-    refuses (:func:`uplift_lab.contracts.amounts_arrow`), checked in place, chunk by chunk."""
-    n_counted = n_negative = 0
-    offset = 0
-    for chunk in amounts.chunks:
-        values = chunk.to_numpy(zero_copy_only=False)  # a missing value reads as NaN
-        counted = keep.slice(offset, len(values)).to_numpy()
-        offset += len(values)
-        with np.errstate(invalid="ignore"):
-            if (counted & ~np.isfinite(values)).any():
-                return None, 0
-            negative = int((counted & (values < 0)).sum())
-        if negative and not allow_negative:
-            return None, 0
-        n_counted += int(counted.sum())
-        n_negative += negative
-    return n_counted, n_negative
-
-
 def _strip_header(table: pa.Table) -> pa.Table:
     """Header names without surrounding spaces (exports pad them); clashes keep the raw name."""
-    cleaned = [_clean_name(name) for name in table.column_names]
+    cleaned = [clean_name(name) for name in table.column_names]
     if len(set(cleaned)) != len(cleaned):
         return table
     return table.rename_columns(cleaned)
@@ -480,7 +416,7 @@ def _strip_header(table: pa.Table) -> pa.Table:
 def _select(table: pa.Table, source: OrderSource, path: object) -> pa.Table:
     """Only the columns the rules and the canonical table need; a missing one is an error."""
     rules = source.rules
-    wanted = [*source.renames(), rules.status_col, rules.refund_col, rules.line_item_col]
+    wanted = [*source.file_columns(), rules.status_col, rules.refund_col, rules.line_item_col]
     names = table.column_names
     parameters = {
         source.customer_col: "customer_col",
@@ -530,17 +466,6 @@ def _money_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
         return pc.cast(plain, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return values
-
-
-def _first_row_per_order(table: pa.Table, order_col: str) -> tuple[pa.Table, int]:
-    """Keep the first row of each order id (the row with the order's totals)."""
-    ids = table.column(order_col)
-    codes = pc.dictionary_encode(ids.combine_chunks()).indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(codes, return_index=True)
-    if len(first) == table.num_rows:
-        return table, 0
-    rows = np.sort(first)
-    return table.take(pa.array(rows)), table.num_rows - len(rows)
 
 
 def _status_mask(

@@ -177,6 +177,23 @@ def test_tsv_is_read_as_tab_separated(runner, tmp_path) -> None:
     )
 
 
+@pytest.mark.parametrize("separator", [";", "|", "\t"])
+def test_a_csv_separated_otherwise_than_by_commas_is_read_by_its_header(
+    runner, tmp_path, separator
+) -> None:
+    """Excel in comma-decimal locales saves "CSV" with semicolons; some back-ends use pipes."""
+    other = tmp_path / "other.csv"
+    ORDERS.to_csv(other, index=False, sep=separator)
+    plain = tmp_path / "plain.csv"
+    ORDERS.to_csv(plain, index=False)
+    for path in (other, plain):
+        result = segment(runner, path, tmp_path / f"{path.stem}.parquet")
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "other.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
+    )
+
+
 def test_a_big5_file_read_as_gbk_suggests_encoding_and_reads_with_it(runner, tmp_path) -> None:
     path = tmp_path / "orders.csv"
     text = "客戶編號,訂單時間,金額\n" + "\n".join(

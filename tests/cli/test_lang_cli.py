@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from uplift_lab.cli import app
-from uplift_lab.report.labels import label_table
+from uplift_lab.report.labels import Lang, label_table
 
 WIDE = {"COLUMNS": "250"}
 TRANSLATED = {english: chinese for english, chinese in label_table().items() if english != chinese}
@@ -282,3 +282,11 @@ def test_import_campaign_zh(shop, tmp_path) -> None:
     assert english_templates_in(printed) == set()
     for label in ("已导入", "分层", "对照组", "发送组", "半活跃", "设计比例"):
         assert label in printed, label
+
+
+def test_a_chinese_demo_reports_beside_the_english_one_by_default() -> None:
+    """`demo --lang zh` must not overwrite the committed English report in reports/demo."""
+    from uplift_lab.cli.demo_cmd import default_report_folder
+
+    assert default_report_folder(Lang.en) == Path("reports/demo")
+    assert default_report_folder(Lang.zh) == Path("reports/demo-zh")

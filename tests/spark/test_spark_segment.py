@@ -121,7 +121,8 @@ def test_spark_segment_with_tags_and_paid_statuses_equals_duckdb(
 
 
 def test_spark_segment_refuses_presets_in_one_line(spark, shop) -> None:
-    with pytest.raises(InputError, match="--engine spark does not support the text cleaning"):
+    with pytest.raises(InputError, match=r"^engine=spark does not support the text cleaning of "
+                       r"presets \('preset'; clean_text in 'columns'\) yet"):  # fmt: skip
         segment_files(shop / "orders.csv", AS_OF, inputs=resolve_inputs(preset="taobao"),
                       spark=spark)  # fmt: skip
 
@@ -129,7 +130,7 @@ def test_spark_segment_refuses_presets_in_one_line(spark, shop) -> None:
 def test_spark_segment_refuses_offsets_without_a_time_zone(spark, shop, shop_export) -> None:
     inputs = resolve_inputs(customer_col="buyer", time_col="paid_at", amount_col="paid",
                             refund_rows=True)  # fmt: skip
-    with pytest.raises(InputError, match="zone offset.*--timezone"):
+    with pytest.raises(InputError, match="zone offset. Pass 'timezone' .* with engine=spark"):
         segment_files(shop_export, AS_OF, inputs=inputs, spark=spark)
 
 
@@ -199,3 +200,17 @@ def test_an_unsupported_rule_is_refused_before_the_session_starts(runner, tmp_pa
     assert result.output.strip().startswith("error: --engine spark does not support")
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_spark_refuses_a_refund_above_the_amount_in_duckdbs_words(spark, tmp_path) -> None:
+    orders = tmp_path / "orders.csv"
+    times = ["2026-01-01 10:00:00", "2026-01-02 10:00:00"]
+    table = {"customer_id": ["a", "b"], "order_time": times, "amount": [5, 8], "refund": [0, 9.5]}
+    pd.DataFrame(table).to_csv(orders, index=False)
+    inputs = resolve_inputs(refund_col="refund")
+    with pytest.raises(InputError) as duck:
+        segment_files(orders, "2026-02-01", inputs=inputs)
+    with pytest.raises(InputError) as on_spark:
+        segment_files(orders, "2026-02-01", inputs=inputs, spark=spark)
+    assert str(on_spark.value) == str(duck.value)
+    assert "column 'refund' refunds more than the order's 'amount' (9.5 > 8)" in str(duck.value)

@@ -122,7 +122,7 @@ def test_several_channels_with_budget_auto_give_the_same_plan(spark, shop_scores
 
 def test_where_is_refused_on_spark_in_one_line(spark, shop_scores) -> None:
     config = TargetConfig(channels=(SMS,), budget=5.0, margin=0.3, where="recency_days < 30")
-    with pytest.raises(InputError, match="--where is not supported with target --engine spark"):
+    with pytest.raises(InputError, match="^'where' is not supported with target engine=spark"):
         _plans(spark, shop_scores, config)
 
 
@@ -159,3 +159,19 @@ def test_target_cli_on_spark_refuses_validate_on_in_one_line(spark, runner, shop
                                  "--engine", "spark"])  # fmt: skip
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: --validate-on is not supported with --engine")
+
+
+def test_target_cli_on_spark_refuses_where_with_its_flag(spark, runner, shop_scores, tmp_path):
+    from uplift_lab.cli import app
+
+    scores, _ = shop_scores
+    scores.to_parquet(tmp_path / "scores.parquet", index=False)
+    result = runner.invoke(app, ["target", str(tmp_path / "scores.parquet"), "--channel",
+                                 "sms=0.05", "--budget", "6", "--holdout", "0", "--out",
+                                 str(tmp_path / "s.csv"), "--where", "recency_days < 30",
+                                 "--engine", "spark"])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: --where is not supported with target --engine spark yet. Leave it out, or use "
+        "--engine duckdb"
+    )

@@ -68,6 +68,7 @@ FLAG_OF_PARAMETER = {
     "excluded_statuses": "--exclude-status",  # orders
     "expected_fractions": "--expected",  # analyze
     "holdout_by_stratum": "--holdout",  # design (--holdout STRATUM=FRACTION)
+    "master": "--spark-master",  # --engine spark (spark.session.spark_session)
     "n_folds": "--folds",  # train
     "n_splits": "--splits",  # evaluate
     "paid_statuses": "--paid-status",  # orders

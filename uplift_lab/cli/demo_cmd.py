@@ -55,6 +55,12 @@ def _run_step(title: str, argv: list[str], lang: Lang = Lang.en) -> None:
         raise UpliftLabError(f"the demo stopped: step '{title}' failed (exit code {exit_code})")
 
 
+def default_report_folder(lang: Lang) -> Path:
+    """reports/demo for English; reports/demo-<lang> otherwise (the committed English report
+    stays as it is when the demo runs in another language)."""
+    return Path("reports/demo" if lang is Lang.en else f"reports/demo-{lang.value}")
+
+
 @report_errors
 def demo(
     out: Annotated[
@@ -62,8 +68,14 @@ def demo(
         typer.Option("--out", help="Working folder for the shop, segments, models and lists."),
     ] = Path("demo-output"),
     report: Annotated[
-        Path, typer.Option("--report", help="Where the final campaign report lands.")
-    ] = Path("reports/demo"),
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Where the final campaign report lands (reports/demo; reports/demo-zh with "
+            "--lang zh, so a Chinese run leaves the English report as it is).",
+            show_default=False,
+        ),
+    ] = None,
     customers: Annotated[
         int, typer.Option("--customers", min=2_000, help="Customers in the generated shop.")
     ] = 40_000,
@@ -89,6 +101,7 @@ def demo(
     from uplift_lab.synth import PAST_CAMPAIGN_NAME
     from uplift_lab.workflows import demo as workflow
 
+    report = report or default_report_folder(lang)
     shop_dir = out / "shop"
     campaign = out / "experiments" / "double11"
     meta = _shop_and_segments(out, shop_dir, customers, seed, lang)

@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import UsageError, input_error, literal, usage_error
 
 
 def input_label(path: Path | str | None, table: str | None) -> str:
@@ -46,10 +46,10 @@ def input_format(path: Path) -> str:
         return "parquet"
     if path.suffix.lower() in (".csv", ".txt") or suffix.endswith(".csv.gz"):
         return "csv"
-    raise input_error(
+    raise usage_error(
         path,
-        f"--engine spark reads Parquet or CSV, not '{path.suffix or path.name}'",
-        "Convert it (uplift-lab reads Excel with --engine duckdb), or pass a folder of Parquet",
+        f"{{engine=spark}} reads Parquet or CSV, not '{literal(path.suffix or path.name)}'",
+        "Convert it (uplift-lab reads Excel with {engine=duckdb}), or pass a folder of Parquet",
     )
 
 
@@ -69,8 +69,8 @@ def read_frame(
         try:
             frame = spark.table(table)
         except Exception:
-            raise InputError(
-                f"--table {table}: no such table in the Spark catalog. Check the name "
+            raise UsageError(
+                f"{{table}} {literal(table)}: no such table in the Spark catalog. Check the name "
                 "(db.table) and that the session sees the warehouse (spark-submit on the cluster)"
             ) from None
     else:

@@ -220,17 +220,21 @@ def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Tab
 
 
 def _delimiter(path: Path, kind: str, encoding: str) -> str:
-    """Tab for .tsv, and for a .txt whose first line has tabs but no commas; else comma."""
+    """Tab for .tsv. For .csv and .txt, from the header line: a comma wherever it has one;
+    otherwise a semicolon (the CSV of Excel in locales whose decimal mark is a comma), a tab
+    or a pipe, whichever it has; else a comma."""
     if kind == "tsv":
         return "\t"
-    if Path(path).suffix.lower() != ".txt":
+    if Path(path).suffix.lower() not in (".csv", ".txt"):
         return ","
     try:
         with open(path, encoding=encoding, errors="replace", newline="") as handle:
             header = handle.readline()
     except (OSError, LookupError):
         return ","
-    return "\t" if "\t" in header and "," not in header else ","
+    if "," in header:
+        return ","
+    return next((mark for mark in (";", "\t", "|") if mark in header), ",")
 
 
 def _looks_garbled(names: Sequence[str], encoding: str) -> bool:

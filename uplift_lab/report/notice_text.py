@@ -210,6 +210,8 @@ def _counting_lines(counting: Params, labels: Labels) -> list[str]:
     lines = []
     if n := counting["line_item_rows"]:
         lines.append(labels("{n:,} extra line-item row(s) merged into their order", n=n))
+    if n := counting.get("rows_without_customer"):
+        lines.append(labels("{n:,} row(s) without a customer id (guest orders) not counted", n=n))
     for status, n in counting["dropped_by_status"].items():
         lines.append(labels("{n:,} row(s) with status '{status}' not counted", n=n, status=status))
     if n := counting["unpaid_rows"]:

@@ -33,7 +33,7 @@ from uplift_lab import analysis_inputs, cells_sql, contracts
 from uplift_lab import analyze as single
 from uplift_lab.analysis_notices import unknown_customers_notice
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME, STRATUM
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, literal, usage_error
 from uplift_lab.experiment import Experiment
 from uplift_lab.orders import OrderCounting
 from uplift_lab.outcomes import (
@@ -85,10 +85,10 @@ def _window_outcomes(
     """Per customer converted/revenue/orders in the window, first-order days, and the notes."""
     kinds = dict(orders.dtypes)
     if kinds.get(ORDER_TIME) not in ("timestamp", "timestamp_ntz", "date"):
-        raise input_error(
+        raise usage_error(
             source,
             f"column '{ORDER_TIME}' was not read as timestamps by Spark ({kinds.get(ORDER_TIME)})",
-            "Write ISO times (2026-08-21 10:00:00), or use --engine duckdb for other formats",
+            "Write ISO times (2026-08-21 10:00:00), or use {engine=duckdb} for other formats",
         )
     begin = F.lit(start.to_pydatetime()).cast("timestamp")
     end = F.lit((start + pd.Timedelta(days=window_days)).to_pydatetime()).cast("timestamp")
@@ -142,11 +142,11 @@ def _order_counting(
             source, f"column '{AMOUNT}' has {row['missing']} empty or unreadable amount(s)", None
         )
     if row["negative"]:
-        raise input_error(
+        raise usage_error(
             source,
             f"column '{AMOUNT}' has {row['negative']} negative amount(s); refund rows "
-            "(--refund-rows) are not supported with --engine spark yet",
-            "Use --engine duckdb --refund-rows",
+            "({refund_rows}) are not supported with {engine=spark} yet",
+            "Use {engine=duckdb} {refund_rows}",
         )
     counting = OrderCounting(rows_read=int(row["rows"]), orders_counted=int(row["rows"]))
     last = pd.Series([row["last_order"]], dtype="datetime64[us]").dropna()
@@ -157,12 +157,12 @@ def _check_orders(orders: DataFrame, source: object) -> None:
     names = orders.columns
     missing = [c for c in (CUSTOMER_ID, ORDER_TIME, AMOUNT) if c not in names]
     if missing:
-        raise input_error(
+        raise usage_error(
             source,
-            f"missing column '{missing[0]}' (--engine spark reads orders with the canonical "
-            f"columns {CUSTOMER_ID}, {ORDER_TIME}, {AMOUNT}; the file has: "
-            f"{', '.join(names[:20])})",
-            "Rename them, or use --engine duckdb with --preset/--columns",
+            f"missing column '{literal(missing[0])}' ({{engine=spark}} reads orders with the "
+            f"canonical columns {CUSTOMER_ID}, {ORDER_TIME}, {AMOUNT}; the file has: "
+            f"{literal(', '.join(names[:20]))})",
+            "Rename them, or use {engine=duckdb} with {preset}/{columns}",
         )
 
 
@@ -222,11 +222,11 @@ def _daily(units: DataFrame, cells: dict, arms: list[str], days: int) -> pd.Data
 def check_spark_options(options: single.AnalysisOptions, folder: object) -> None:
     """Refuse the options Spark does not compute (before any outcome is read)."""
     if options.cap_quantile is not None:
-        raise input_error(
+        raise usage_error(
             folder,
-            "--cap-revenue is not supported with --engine spark (a pooled quantile of every "
+            "{cap_quantile} is not supported with {engine=spark} (a pooled quantile of every "
             "customer's revenue)",
-            "Leave it out, or use --engine duckdb",
+            "Leave it out, or use {engine=duckdb}",
         )
 
 
@@ -326,10 +326,10 @@ def _flat_outcomes(
     per_customer = outcomes.select(*picked)
     bad = per_customer.where(~F.col(CONVERTED).isin(0.0, 1.0) | F.col(CONVERTED).isNull())
     if bad.limit(1).count():
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{conversion_col}' must hold 0/1 conversions",
-            "Fix the values, or use --engine duckdb for yes/no labels",
+            f"column '{literal(conversion_col)}' must hold 0/1 conversions",
+            "Fix the values, or use {engine=duckdb} for yes/no labels",
         )
     return _ReadOutcomes(per_customer, {"mode": "experiment + per-customer outcomes"})
 
@@ -358,10 +358,10 @@ def _order_outcomes(
     covariate_frame = None
     if covariate:
         if covariate != PRE_REVENUE:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"--covariate '{covariate}' is not something an orders file has",
-                f"With an orders file use --covariate {PRE_REVENUE}",
+                f"{{covariate}} '{literal(covariate)}' is not something an orders file has",
+                f"With an orders file use {{covariate={PRE_REVENUE}}}",
             )
         covariate_frame = _pre_revenue(outcomes, begin)
     coverage = window_coverage_notice(last_order, begin, window)

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, usage_error
 from uplift_lab.uplift.data import ROW_ID
 from uplift_lab.uplift.scoring import score_frame, with_reference_date
 from uplift_lab.uplift.store import model_from_files
@@ -45,11 +45,11 @@ def _model_from_files(files: Mapping[str, bytes], as_of: str | None, folder: str
 def check_spark_model(model: UpliftModel, model_dir: Path) -> None:
     """Refuse a model Spark cannot apply (before the customers are read)."""
     if model.id_col == ROW_ID:
-        raise input_error(
+        raise usage_error(
             model_dir,
-            "was trained without an id column (ids are row numbers), which --engine spark "
+            "was trained without an id column (ids are row numbers), which {engine=spark} "
             "cannot number in a distributed table",
-            "Train with --id-col, or use --engine duckdb",
+            "Train with {id_col}, or use {engine=duckdb}",
         )
 
 

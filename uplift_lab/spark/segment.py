@@ -28,7 +28,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, UsageError, input_error, literal, usage_error
 from uplift_lab.orders import (
     CATEGORY,
     EMPTY_STATUS,
@@ -36,6 +36,7 @@ from uplift_lab.orders import (
     OrderCounting,
     OrderSource,
 )
+from uplift_lab.refunds import over_refund_error
 from uplift_lab.segment import (
     OrderRelation,
     SegmentConfig,
@@ -46,22 +47,24 @@ from uplift_lab.segment_sql import SPARK
 
 _TRIM = "^[ \\t\\r\\n\u3000]+|[ \\t\\r\\n\u3000]+$"  # what orders' status rule trims
 _OFFSET = "(Z|[+-][0-9]{2}:?[0-9]{2})$"  # an ISO time with a zone offset
-_SPARK_ONLY = "Use --engine duckdb"
+_SPARK_ONLY = "Use {engine=duckdb}"
 
 
 def check_spark_inputs(source: OrderSource) -> None:
     """One line naming the first order rule or date option Spark does not support."""
     rules = source.rules
     unsupported = (
-        (source.clean_text, "the text cleaning of presets (--preset; clean_text in --columns)"),
+        (source.clean_text, "the text cleaning of presets ({preset}; clean_text in {columns})"),
         (rules.unpaid_when_time_empty, "unpaid rows (unpaid_when_time_empty of presets)"),
-        (rules.line_item_col is not None, "line items (line_items of presets and --columns)"),
-        (source.parsing.date_format is not None, "--date-format (times must be ISO or typed)"),
-        (source.parsing.dayfirst is not None, "--dayfirst (times must be ISO or typed)"),
+        (rules.line_item_col is not None, "line items (line_items of presets and {columns})"),
+        (source.line_amount is not None, "quantity x unit_price amounts (in {columns})"),
+        (rules.skip_missing_customer, "rows without a customer (skip_missing_customer)"),
+        (source.parsing.date_format is not None, "{date_format} (times must be ISO or typed)"),
+        (source.parsing.dayfirst is not None, "{dayfirst} (times must be ISO or typed)"),
     )
     for given, what in unsupported:
         if given:
-            raise InputError(f"--engine spark does not support {what} yet. {_SPARK_ONLY}")
+            raise UsageError(f"{{engine=spark}} does not support {what} yet. {_SPARK_ONLY}")
 
 
 class SparkConnection:
@@ -166,18 +169,19 @@ def _checked_orders(frame: DataFrame, source: OrderSource, label: str) -> DataFr
     if len(set(cleaned)) == len(cleaned):
         frame = frame.toDF(*cleaned)
     wanted = {
-        source.customer_col: "--customer-col",
-        source.time_col: "--time-col",
-        source.amount_col: "--amount-col",
-        rules.status_col: "--status-col",
-        rules.refund_col: "--refund-col",
-        source.category_col: "--category-col",
+        source.customer_col: "customer_col",
+        source.time_col: "time_col",
+        source.amount_col: "amount_col",
+        rules.status_col: "status_col",
+        rules.refund_col: "refund_col",
+        source.category_col: "category_col",
     }
-    for name, flag in wanted.items():
+    for name, parameter in wanted.items():
         if name and name not in frame.columns:
             shown = ", ".join(frame.columns[:20]) + (" ..." if len(frame.columns) > 20 else "")
-            fix = f"The file has: {shown}. Map it with {flag} NAME or a --columns map.toml"
-            raise input_error(label, f"missing column '{name}'", fix)
+            fix = f"The file has: {literal(shown)}. Map it with {{{parameter}=NAME}} or a "
+            fix += "{columns=map.toml}"
+            raise usage_error(label, f"missing column '{literal(name)}'", fix)
     return frame
 
 
@@ -254,15 +258,15 @@ def _order_times(orders: DataFrame, source: OrderSource, label: str) -> Column:
     if kind in ("timestamp", "timestamp_ntz", "date"):
         return column.cast("timestamp")
     if kind != "string":
-        raise input_error(
-            label, f"column '{name}' holds {kind} values, not times", "Pass ISO times"
+        raise usage_error(
+            label, f"column '{literal(name)}' holds {kind} values, not times", "Pass ISO times"
         )
     with_offset = orders.filter(F.trim(column).rlike(_OFFSET)).limit(1).count()
     if with_offset and zone is None:
-        raise input_error(
+        raise usage_error(
             label,
-            f"column '{name}' has times with a zone offset",
-            "Pass --timezone (the shop's zone) with --engine spark, or use --engine duckdb",
+            f"column '{literal(name)}' has times with a zone offset",
+            "Pass {timezone} (the shop's zone) with {engine=spark}, or use {engine=duckdb}",
         )
     parsed = F.try_to_timestamp(F.trim(column))
     if with_offset:
@@ -273,10 +277,10 @@ def _order_times(orders: DataFrame, source: OrderSource, label: str) -> Column:
 def _amounts(orders: DataFrame, name: str, label: str) -> Column:
     kind = dict(orders.dtypes)[name]
     if kind == "string" or kind.startswith(("date", "timestamp", "bool")):
-        raise input_error(
+        raise usage_error(
             label,
-            f"column '{name}' is not numeric ({kind})",
-            "Amounts written as text are read with --engine duckdb (--preset or clean_text)",
+            f"column '{literal(name)}' is not numeric ({kind})",
+            "Amounts written as text are read with {engine=duckdb} ({preset} or clean_text)",
         )
     return F.col(f"`{name}`").cast("double")
 
@@ -301,10 +305,10 @@ def _refund_rule(frame: DataFrame, source: OrderSource, label: str) -> tuple[Dat
     """net = amount - refund; full refunds dropped; bad or excessive refunds refused."""
     kind = dict(frame.dtypes)["ul_refund"]
     if kind == "string" or kind.startswith(("date", "timestamp", "bool")):
-        raise input_error(
+        raise usage_error(
             label,
-            f"column '{source.rules.refund_col}' is not numeric ({kind})",
-            "Refunds written as text are read with --engine duckdb",
+            f"column '{literal(source.rules.refund_col)}' is not numeric ({kind})",
+            "Refunds written as text are read with {engine=duckdb}",
         )
     refund = F.coalesce(F.col("ul_refund").cast("double"), F.lit(0.0))
     amount, keep = F.col(AMOUNT), F.col("ul_keep")
@@ -329,13 +333,7 @@ def _refund_rule(frame: DataFrame, source: OrderSource, label: str) -> tuple[Dat
             "Refund amounts are >= 0 (an empty value means no refund)",
         )
     if facts["over"] is not None:
-        over_refund, paid = facts["over"]
-        raise input_error(
-            label,
-            f"column '{rule}' refunds more than the order's '{source.amount_col}' "
-            f"({over_refund:g} > {paid:g})",
-            "Check that the two columns are the refund and the amount paid of the same order",
-        )
+        raise over_refund_error(label, rule, source.amount_col, *facts["over"])
     net = F.when(refunded, F.greatest(amount - refund, F.lit(0.0))).otherwise(amount)
     frame = frame.select("*", (keep & ~full).alias("ul_kept"), net.alias("ul_net"))  # one pass
     frame = frame.drop("ul_keep", AMOUNT).withColumnsRenamed(
@@ -366,33 +364,35 @@ def _validate(counted: DataFrame, source: OrderSource, label: str) -> None:
             (F.count(F.lit(1)) - F.count_distinct(F.col("ul_order_id"))).alias("repeated")
         )
     facts = counted.agg(*checks).collect()[0]
-    problems = (
-        (facts["ids"], f"column '{source.customer_col}' has {facts['ids']} empty id(s)",
+    customer, time = literal(source.customer_col), literal(source.time_col)
+    amount_name = literal(source.amount_col)
+    problems = (  # UsageError templates (REFUND_ROWS_FIX may name refund_rows)
+        (facts["ids"], f"column '{customer}' has {facts['ids']} empty id(s)",
          "Remove or fill those rows"),
-        (facts["times"], f"column '{source.time_col}' has {facts['times']} empty or unreadable "
-         "time(s)", "Use ISO times such as 2026-06-18 20:00:00, or --engine duckdb"),
-        (facts["amounts"], f"column '{source.amount_col}' has {facts['amounts']} missing or "
+        (facts["times"], f"column '{time}' has {facts['times']} empty or unreadable "
+         "time(s)", "Use ISO times such as 2026-06-18 20:00:00, or {engine=duckdb}"),
+        (facts["amounts"], f"column '{amount_name}' has {facts['amounts']} missing or "
          "infinite amount(s)", "Fill or remove those rows"),
         (facts["negative"] and not source.rules.refund_rows,
-         f"column '{source.amount_col}' has {facts['negative']} negative amount(s)",
+         f"column '{amount_name}' has {facts['negative']} negative amount(s)",
          REFUND_ROWS_FIX),
         (has_ids and facts["repeated"], f"column '{ORDER_ID}' has repeated or empty ids",
          "Each id must appear once; deduplicate the file"),
     )  # fmt: skip
     for found, problem, fix in problems:
         if found:
-            raise input_error(label, problem, fix)
+            raise usage_error(label, problem, fix)
 
 
 def _no_customers_error(
     label: str, counting: OrderCounting, facts: Any, as_of: pd.Timestamp
 ) -> InputError:
     if counting.orders_counted + counting.refund_rows == 0:
-        return input_error(label, "has no orders", "Pass a file with orders, or --customers")
+        return usage_error(label, "has no orders", "Pass a file with orders, or {customers}")
     first = pd.Timestamp(facts["first"]).date()
     last = pd.Timestamp(facts["last"]).date()
-    return input_error(
+    return usage_error(
         label,
-        f"has no orders before --as-of {as_of} (its orders run from {first} to {last})",
-        "Use a later --as-of, or pass --customers",
+        f"has no orders before {{as_of={literal(as_of)}}} (its orders run from {first} to {last})",
+        "Use a later {as_of}, or pass {customers}",
     )

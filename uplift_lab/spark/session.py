@@ -15,17 +15,17 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from uplift_lab.errors import InputError
+from uplift_lab.errors import InputError, UsageError, literal
 
 DEFAULT_MASTER = "local[*]"
 SHUFFLE_PARTITIONS = 8  # small data in tests and on a laptop; a cluster sets its own (--conf)
-NO_PYSPARK = (
-    "--engine spark needs pyspark, which is not installed. Install the extra: "
-    "pip install -e '.[spark]' (or use --engine duckdb)"
+NO_PYSPARK = (  # UsageError templates: {engine=spark} is the engine parameter set to spark
+    "{engine=spark} needs pyspark, which is not installed. Install the extra: "
+    "pip install -e '.[spark]' (or use {engine=duckdb})"
 )
 NO_JAVA = (
-    "--engine spark needs Java 17 or 21 (no 'java' on PATH and JAVA_HOME unset). Install a JDK "
-    "(apt-get install openjdk-17-jre-headless), or use --engine duckdb"
+    "{engine=spark} needs Java 17 or 21 (no 'java' on PATH and JAVA_HOME unset). Install a JDK "
+    "(apt-get install openjdk-17-jre-headless), or use {engine=duckdb}"
 )
 
 _SESSIONS: dict[str, Any] = {}
@@ -85,9 +85,9 @@ def spark_session(master: str = DEFAULT_MASTER, **conf: str) -> Any:
     master set in code would override it); an explicit ``--spark-master`` still wins.
     """
     if not pyspark_available():
-        raise InputError(NO_PYSPARK)
+        raise UsageError(NO_PYSPARK)
     if not java_available():
-        raise InputError(NO_JAVA)
+        raise UsageError(NO_JAVA)
     # pyspark 4 warns on every pandas conversion under pandas 3; what we use is covered by
     # the equality tests, so the warning is noise for the user.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
@@ -123,9 +123,9 @@ def spark_session(master: str = DEFAULT_MASTER, **conf: str) -> Any:
         session = builder.getOrCreate()
     except Exception as exc:  # JVM start-up failures: one line, not a Py4J traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(
-            f"--engine spark: could not start Spark at master '{master}': {first}. "
-            "Check --spark-master and the Java installation"
+        raise UsageError(
+            f"{{engine=spark}}: could not start Spark at master '{literal(master)}': "
+            f"{literal(first)}. Check {{master}} and the Java installation"
         ) from None
     session.sparkContext.setLogLevel("ERROR")
     _SESSIONS[master] = session

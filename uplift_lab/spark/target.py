@@ -30,7 +30,7 @@ from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import InputError
+from uplift_lab.errors import UsageError, literal, usage_error
 from uplift_lab.spark.target_solver import one_channel_plan, option_column, several_channels_plan
 from uplift_lab.target import (
     ALL_SEGMENT,
@@ -68,9 +68,10 @@ def option_frame(
     else:
         attributes = [c for c in wanted if c in segments.columns]
         if config.eligible is not None and LIFECYCLE not in attributes:
-            raise InputError(
-                f"segments file: missing column '{LIFECYCLE}' needed by --eligible. Pass the "
-                "output of uplift-lab segment, or --eligible all"
+            raise usage_error(
+                "segments file",
+                f"missing column '{LIFECYCLE}' needed by {{eligible}}",
+                "Pass the output of uplift-lab segment, or {eligible=all}",
             )
         side = segments.select(CUSTOMER_ID, *attributes).withColumn(_IN_SEGMENTS, F.lit(True))
         joined = scores.drop(*[c for c in attributes if c in scores.columns]).join(
@@ -136,11 +137,11 @@ def plan_campaign_spark(
 ) -> CampaignPlan:
     """:func:`uplift_lab.target.plan_campaign` with the options valued and chosen by Spark
     (``scores`` and ``segments`` Spark DataFrames with text ``customer_id``)."""
-    for flag, given in (("--where", config.where), ("--max-customers", config.max_customers)):
+    for parameter, given in (("where", config.where), ("max_customers", config.max_customers)):
         if given is not None:
-            raise InputError(
-                f"{flag} is not supported with target --engine spark yet. Leave it out, or use "
-                "--engine duckdb"
+            raise UsageError(
+                f"{{{parameter}}} is not supported with target {{engine=spark}} yet. Leave it "
+                "out, or use {engine=duckdb}"
             )
     k = len(config.channels)
     options = option_frame(scores, config, segments).cache()
@@ -198,10 +199,10 @@ def _option_counts(options: DataFrame, any_usable: Column, config: TargetConfig)
     ).first()
     if not counts["eligible"]:
         wanted = ", ".join(config.eligible or ()) or "any"
-        raise InputError(
+        raise UsageError(
             f"no eligible customers: none of the {counts['scored']} scored customers is in "
-            f"the segments file with lifecycle {wanted}. Check --eligible (e.g. --eligible "
-            "all) and the ids"
+            f"the segments file with lifecycle {literal(wanted)}. Check {{eligible}} (e.g. "
+            "{eligible=all}) and the ids"
         )
     return counts
 

@@ -16,6 +16,7 @@ from uplift_lab.outcomes import CONVERTED, REVENUE
 from uplift_lab.timeparse import TimeParsing
 from uplift_lab.workflows.analyze import FlatColumns, analyze_cells_file, analyze_flat_file
 from uplift_lab.workflows.experiment_folder import load_experiment
+from uplift_lab.workflows.inputs import read_column_map
 from uplift_lab.workflows.timing import analyze_folder
 
 
@@ -136,7 +137,7 @@ def _order_inputs(request: AnalyzeRequest) -> InputSpec:
     orders = request.orders
     return resolve_inputs(
         preset=orders.preset,
-        columns=orders.columns,
+        columns=read_column_map(orders.columns) if orders.columns is not None else None,
         customer_col=request.customer_col,
         time_col=request.time_col,
         amount_col=request.amount_col,

@@ -12,15 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from uplift_lab import contracts, io
-from uplift_lab.orders import (
-    CountedInPlace,
-    CountedOrders,
-    OrderSource,
-    columns_to_read,
-    count_in_place,
-    count_orders,
-    in_place_plan,
-)
+from uplift_lab.orders import CountedOrders, OrderSource, columns_to_read, count_orders
+from uplift_lab.orders_in_place import CountedInPlace, count_in_place, in_place_plan
 
 
 def load_orders(
@@ -57,7 +50,7 @@ def load_orders(
 def count_orders_in_place(path: Path, source: OrderSource | None = None) -> CountedInPlace | None:
     """The rules of :func:`load_orders` (core_only) applied without copying the counted rows.
 
-    Only for a Parquet file the schema screen of :func:`uplift_lab.orders.in_place_plan`
+    Only for a Parquet file the schema screen of :func:`uplift_lab.orders_in_place.in_place_plan`
     admits, whose id and time columns have no empty value (by the file's own statistics). The
     status and refund rules are the same functions as load_orders'; its checks of the counted
     amounts and of the order ids are screens here: whenever one of them does not hold, this

@@ -25,7 +25,7 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, input_error
-from uplift_lab.orders import CountedInPlace
+from uplift_lab.orders_in_place import CountedInPlace
 from uplift_lab.segment import (
     SegmentConfig,
     SegmentResult,
