@@ -109,6 +109,14 @@ def test_a_missing_column_and_an_unknown_preset_say_parameters_not_flags() -> No
     assert "--" not in message + str(caught.value)
 
 
+def test_a_true_false_key_of_a_column_map_is_refused_with_one_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "map.toml"
+    path.write_text("[orders]\nrefund_rows = 1", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        resolve_inputs(columns=read_column_map(path))
+    assert str(caught.value) == f"{path}: [orders] refund_rows must be true or false, got 1"
+
+
 def test_line_items_keep_the_first_row_of_each_order() -> None:
     frame = pd.DataFrame(
         {
