@@ -80,3 +80,33 @@ def test_send_log_keeps_first_send_and_refuses_overlaps() -> None:
     with pytest.raises(InputError, match="control label 'control'"):
         combine_send_log(sends.assign(channel="control"), holdout, send_source="s.csv",
                          holdout_source="h.csv")  # fmt: skip
+
+
+def test_refusals_name_the_parameters_not_the_flags() -> None:
+    frame = _campaign(500)
+    said = {}
+    for name, call in (
+        ("id_col", lambda: import_campaign(frame, name="x", id_col="cid", source="c.csv")),
+        ("strata_col", lambda: import_campaign(frame, name="x", strata_col="s", source="c.csv")),
+        ("control", lambda: import_campaign(frame, name="x", control="hold", source="c.csv")),
+        (
+            "expected",
+            lambda: import_campaign(
+                frame, name="x", expected={"control": 0.1, "sms": 0.9}, source="c.csv"
+            ),
+        ),  # fmt: skip
+    ):
+        with pytest.raises(InputError) as caught:
+            call()
+        said[name] = str(caught.value)
+    assert said["id_col"].endswith("Name it with 'id_col'")
+    assert said["strata_col"].endswith("Name it with 'strata_col'")
+    assert said["control"].endswith("Pass the holdout label with 'control'")
+    assert said["expected"].endswith("Fix those labels, or declare them in 'expected'")
+    sends = pd.DataFrame({"customer_id": ["a"], "channel": ["sms"], "send_time": ["2026-06-01"]})
+    with pytest.raises(InputError) as caught:
+        combine_send_log(sends.drop(columns="send_time"), sends[["customer_id"]],
+                         send_source="s.csv", holdout_source="h.csv")  # fmt: skip
+    said["send_time_col"] = str(caught.value)
+    assert said["send_time_col"].endswith("Name it with 'send_time_col'")
+    assert not any("--" in message for message in said.values())

@@ -306,7 +306,7 @@ def test_strict_refuses_small_holdouts_and_default_reports_them():
     design = small_design(min_holdout=35)
     assert design.small_holdouts == {"silent": 30}
     assert any("below --min-holdout 35" in w for w in design.warnings)
-    with pytest.raises(InputError, match="smaller than --min-holdout 35"):
+    with pytest.raises(InputError, match="smaller than 'min_holdout' 35"):
         small_design(min_holdout=35, strict=True)
 
 
@@ -379,3 +379,21 @@ def test_a_design_spec_and_its_fields_as_keywords_give_the_same_design():
         pd.testing.assert_frame_equal(other.assignment.assignment, by_spec.assignment.assignment)
         pd.testing.assert_frame_equal(other.power.table, by_spec.power.table)
         assert other.warnings == by_spec.warnings
+
+
+@pytest.mark.parametrize(
+    ("keywords", "said"),
+    [
+        ({"covariates": ["nope"]}, "unknown column 'nope' in 'covariates'"),
+        ({"baseline_column": "nope"}, "unknown column 'nope' in 'baseline_column'"),
+        ({"covariates": ["lifecycle"]}, "leave it out of 'covariates'"),
+        ({"holdout_by_stratum": {"vip": 0.3}}, "'holdout_by_stratum' stratum 'vip' matches no"),
+        ({"baseline_by_stratum": {"vip": 0.05}}, "'baseline_by_stratum' stratum 'vip' matches"),
+        ({"strata": ["region"]}, "Pass 'strata' with columns of the file (or strata=none)"),
+    ],
+)
+def test_design_refusals_name_the_parameters_not_the_flags(keywords, said):
+    frame = customers_frame({"active": 100, "silent": 100}, seed=9)
+    with pytest.raises(InputError) as caught:
+        design_experiment(frame, name="words", **keywords)
+    assert said in str(caught.value) and "--" not in str(caught.value)

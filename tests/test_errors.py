@@ -15,6 +15,7 @@ from uplift_lab.errors import (
     input_error,
     literal,
     usage_error,
+    with_value,
 )
 
 
@@ -109,3 +110,16 @@ def test_a_usage_error_says_renamed_flags_and_keeps_literal_braces() -> None:
 def test_a_usage_error_survives_pickling_with_its_template() -> None:
     error = pickle.loads(pickle.dumps(UsageError("{outcomes} is for experiment folders")))
     assert error_message(error) == "--outcomes is for experiment folders"
+
+
+@pytest.mark.parametrize(
+    ("value", "library", "cli"),
+    [
+        ("订单状态", "status_col=订单状态 needs", "--status-col 订单状态 needs"),
+        ("st{x}", "'status_col' st{x} needs", "--status-col st{x} needs"),  # braces kept
+    ],
+)
+def test_a_parameter_with_its_value_in_a_usage_error(value, library, cli) -> None:
+    error = UsageError(f"{with_value('status_col', value)} needs {{paid_statuses=VALUE}}")
+    assert str(error) == f"{library} paid_statuses=VALUE"
+    assert error_message(error) == f"{cli} --paid-status VALUE"

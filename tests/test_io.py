@@ -33,7 +33,7 @@ def test_csv_in_each_supported_encoding_reads_identically(tmp_path: Path, encodi
 def test_gbk_file_read_as_utf8_names_file_and_fix(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     FRAME.to_csv(path, index=False, encoding="gbk")
-    with pytest.raises(InputError, match=r"export\.csv.*not valid utf-8.*--encoding gbk"):
+    with pytest.raises(InputError, match=r"export\.csv.*not valid utf-8.*encoding=gbk"):
         io.read_table(path, encoding="utf-8")
 
 
@@ -83,7 +83,7 @@ def test_atomic_directory_refuses_existing_without_force(tmp_path: Path) -> None
     target = tmp_path / "exp"
     target.mkdir()
     (target / "assignment.parquet").write_text("keep")
-    with pytest.raises(InputError, match="already exists.*--force"), io.atomic_directory(target):
+    with pytest.raises(InputError, match="already exists.*'force'"), io.atomic_directory(target):
         pass
     assert (target / "assignment.parquet").read_text() == "keep"
 
@@ -128,7 +128,7 @@ def test_atomic_outputs_follow_the_umask_not_mkstemp_0600(tmp_path: Path) -> Non
 def test_gbk_header_read_as_utf8_is_input_error_not_traceback(tmp_path: Path) -> None:
     path = tmp_path / "导出.csv"
     pd.DataFrame({"客户": ["1"], "金额": [1.5]}).to_csv(path, index=False, encoding="gbk")
-    with pytest.raises(InputError, match=r"not valid utf-8.*--encoding gbk"):
+    with pytest.raises(InputError, match=r"not valid utf-8.*encoding=gbk"):
         io.read_arrow(path, encoding="utf-8")
 
 

@@ -116,7 +116,7 @@ def test_existing_folder_is_kept_unless_force(tmp_path, evaluations) -> None:
     out = tmp_path / "report"
     out.mkdir()
     (out / "old.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(InputError, match="--force"):
+    with pytest.raises(InputError, match="Use 'force' to replace it"):
         render_model_report(evaluations, out)
     assert (out / "old.txt").read_text(encoding="utf-8") == "keep me"
     render_model_report(evaluations, out, force=True)

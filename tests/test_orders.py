@@ -69,7 +69,7 @@ def test_refund_above_the_amount_is_refused_naming_both_columns() -> None:
 
 def test_negative_amount_is_refused_with_the_refund_rows_hint() -> None:
     frame = ORDERS.assign(amount=[100.0, -50.0, 80.0, 30.0, 40.0, 25.0])
-    with pytest.raises(InputError, match="pass --refund-rows"):
+    with pytest.raises(InputError, match="pass 'refund_rows'"):
         counted(frame)
     orders, counting = counted(frame, refund_rows=True)
     assert counting.refund_rows == 1 and counting.orders_counted == 5
@@ -89,10 +89,32 @@ def test_refund_rows_and_a_refund_column_combine() -> None:
 def test_rules_refuse_contradictory_options() -> None:
     with pytest.raises(InputError, match="cannot be combined"):
         OrderRules(status_col="s", paid_statuses=("a",), excluded_statuses=("b",))
-    with pytest.raises(InputError, match="need --status-col"):
+    with pytest.raises(InputError, match="need status_col=COLUMN"):
         OrderRules(paid_statuses=("a",))
-    with pytest.raises(InputError, match="needs --paid-status"):
+    with pytest.raises(InputError, match="status_col=s needs paid_statuses=VALUE") as caught:
         OrderRules(status_col="s")
+    assert "--" not in str(caught.value)
+
+
+def test_a_missing_column_and_an_unknown_preset_say_parameters_not_flags() -> None:
+    table = pa.Table.from_pandas(ORDERS.rename(columns={"customer_id": "buyer"}))
+    with pytest.raises(InputError) as caught:
+        count_orders(table, "orders.csv", OrderSource())
+    message = str(caught.value)
+    assert message.startswith("orders.csv: missing column 'customer_id'. The file has: order_id")
+    assert message.endswith("Map it with customer_col=NAME, a 'preset' or columns=map.toml")
+    with pytest.raises(InputError) as caught:
+        resolve_inputs(preset="tmall")
+    assert str(caught.value).startswith("'preset': unknown preset 'tmall'. Use one of taobao")
+    assert "--" not in message + str(caught.value)
+
+
+def test_a_true_false_key_of_a_column_map_is_refused_with_one_prefix(tmp_path: Path) -> None:
+    path = tmp_path / "map.toml"
+    path.write_text("[orders]\nrefund_rows = 1", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        resolve_inputs(columns=read_column_map(path))
+    assert str(caught.value) == f"{path}: [orders] refund_rows must be true or false, got 1"
 
 
 def test_line_items_keep_the_first_row_of_each_order() -> None:
@@ -243,7 +265,7 @@ columns = { "会员ID" = "customer_id", "注册时间" = "signup_time" }
         ('[orders]\ncolumns = { "x" = "buyer" }', "unknown canonical name 'buyer'"),
         ("[orders\ncolumns = {}", "not valid TOML"),
         ("[orders]\nstatus = 'x'", "unknown key 'status'"),
-        ('[orders]\ncolumns = { "s" = "status" }', "needs --paid-status"),
+        ('[orders]\ncolumns = { "s" = "status" }', "needs paid_statuses=VALUE"),
     ],
 )
 def test_bad_column_maps_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -332,7 +354,7 @@ def test_train_refuses_negative_amounts_like_every_command(tmp_path) -> None:
     frame = pd.read_csv(orders)
     frame.loc[0, "amount"] = -5.0
     frame.to_csv(orders, index=False)
-    with pytest.raises(InputError, match="pass --refund-rows"):
+    with pytest.raises(InputError, match="pass 'refund_rows'"):
         load_experiment_training_data(folder, orders, "2026-08-21", 14)
 
 

@@ -286,3 +286,19 @@ def test_a_changed_assignment_is_refused_by_the_experiment_loader(files, tmp_pat
             out=tmp_path / "sched",
         )  # fmt: skip
     assert not (tmp_path / "sched").exists()
+
+
+def test_refusals_name_start_and_segments_as_parameters() -> None:
+    import tomllib
+
+    payload = tomllib.loads(TOUCHES_TOML.replace("day = 0", "day = 0.5"))
+    with pytest.raises(InputError) as caught:
+        parse_touches(payload, "touches.toml")
+    assert "day 0.5 is not a whole number of days from 'start'" in str(caught.value)
+    touches = parse_touches(tomllib.loads(TOUCHES_TOML), "touches.toml")
+    assignment = units_frame()[["customer_id", "arm"]]
+    with pytest.raises(InputError) as missing:
+        schedule_touches(touches, segments_frame().drop(columns="lifecycle"), assignment,
+                         control_arm="control", start=START)  # fmt: skip
+    assert str(missing.value).startswith("'segments': has no column 'lifecycle'")
+    assert "--" not in str(caught.value) + str(missing.value)

@@ -187,7 +187,7 @@ def test_chinese_tag_name_is_an_identifier() -> None:
         ({"1st": "aov > 1"}, "rule '1st'"),
         (
             {"select": "aov > 1"},
-            "SQL keyword, so that --strata and --where can name it. Rename it, e.g. select_tag",
+            "SQL keyword, so that 'strata' and 'where' can name it. Rename it, e.g. select_tag",
         ),
         ({"big": 3}, "rule 'big' is not a SQL expression in quotes"),
         ({"big": {"x": "aov"}}, "rule 'big' is not a SQL expression"),
@@ -243,7 +243,9 @@ def test_bad_where_is_one_input_error(expression, fragment) -> None:
     with pytest.raises(InputError) as caught:
         where_mask(table(), expression)
     message = str(caught.value)
-    assert message.startswith("--where") and fragment in message and "\n" not in message
+    assert message.startswith(f"'where' \"{expression}\"") and fragment in message
+    assert "e.g. where=\"loyalty = 'loyal' AND region = 'east'\"" in message
+    assert "--" not in message and "\n" not in message
 
 
 # --- tags as features ---------------------------------------------------------------------------

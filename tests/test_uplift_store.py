@@ -140,7 +140,7 @@ def test_another_lightgbm_major_version_is_refused(trained, tmp_path) -> None:
 
 def test_existing_folder_is_refused_without_force(trained) -> None:
     _, _, result, folder = trained
-    with pytest.raises(InputError, match="--force"):
+    with pytest.raises(InputError, match="Use 'force' to replace it"):
         save_model(result.model, folder)
 
 

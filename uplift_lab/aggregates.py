@@ -268,7 +268,7 @@ def check_cell_arms(
     if declared:
         contracts.check_labels(
             pd.Series(arms), declared, source, arm_column,
-            "Fix those labels, or declare every arm in --expected",
+            "Fix those labels, or declare every arm in {expected_fractions}",
         )  # fmt: skip
     if len(arms) < 2:
         raise usage_error(

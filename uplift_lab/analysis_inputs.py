@@ -15,7 +15,14 @@ import pandas as pd
 from uplift_lab import contracts
 from uplift_lab.analysis_results import AnalysisOptions
 from uplift_lab.contracts import ARM
-from uplift_lab.errors import InputError, UsageError, input_error, literal, usage_error
+from uplift_lab.errors import (
+    InputError,
+    UsageError,
+    input_error,
+    literal,
+    usage_error,
+    with_value,
+)
 from uplift_lab.timeparse import parse_date_option
 
 ALL_SEGMENTS = "all"
@@ -66,18 +73,20 @@ def conversion_flags(
         if len(labels) and pd.to_numeric(labels, errors="coerce").isna().any():
             distinct = sorted(labels.unique())
             shown = ", ".join(f"'{v}'" for v in distinct[:5])
-            raise input_error(
+            raise usage_error(
                 source,
-                f"column '{column}' holds labels ({shown}), not 0/1",
-                f"Name the converted label with --positive, e.g. --positive '{distinct[-1]}'",
+                f"column '{literal(column)}' holds labels ({literal(shown)}), not 0/1",
+                "Name the converted label with {positive}, e.g. "
+                + with_value("positive", f"'{distinct[-1]}'"),
             )
     values = contracts.numeric_column(frame, column, source)
     bad = ~values.isin([0.0, 1.0])
     if bad.any():
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{column}' must be 0/1 but has values such as {values[bad].iloc[0]:g}",
-            "Pass a 0/1 conversion column with --conversion-col",
+            f"column '{literal(column)}' must be 0/1 but has values such as "
+            f"{values[bad].iloc[0]:g}",
+            "Pass a 0/1 conversion column with {conversion_col}",
         )
     return values
 
@@ -104,10 +113,10 @@ def label_flags(frame: pd.DataFrame, column: str, source: object, positive: str)
             "Pass the label of a converted customer, e.g. {positive=Yes}",
         )
     if len(labels) > 2:
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{column}' has {len(labels)} labels ({shown}); --positive reads a yes/no "
-            "column with two",
+            f"column '{literal(column)}' has {len(labels)} labels ({literal(shown)}); {{positive}} "
+            "reads a yes/no column with two",
             "Fix the other labels so that one means converted and one does not",
         )
     return (text == positive).astype("float64")
@@ -133,11 +142,11 @@ def check_arms(units: pd.DataFrame, control: str, source: object, arm_column: st
     arms = sorted(units[ARM].astype(str).unique())
     if len(arms) < 2:
         shown = arms[0] if arms else "nothing"
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{arm_column}' has only one arm ('{shown}'); a comparison needs a control "
-            "and at least one treated arm",
-            "Pass the full experiment, or the right --arm-col",
+            f"column '{literal(arm_column)}' has only one arm ('{literal(shown)}'); a comparison "
+            "needs a control and at least one treated arm",
+            "Pass the full experiment, or the right {arm_col}",
         )
     if control not in arms:
         shown = ", ".join(f"'{arm}'" for arm in arms[:20])
@@ -150,12 +159,12 @@ def check_arms(units: pd.DataFrame, control: str, source: object, arm_column: st
 
 
 def tiny_arm_error(
-    labels: pd.Series, source: object, arm_column: str, flag: str = "--expected"
+    labels: pd.Series, source: object, arm_column: str, parameter: str = "expected"
 ) -> InputError | None:
     """The error for an arm under 1% of the rows (a mistyped label such as 'sned'), or None.
 
-    Only when the arms are not declared: ``flag`` (``--expected``) declares them and accepts a
-    small arm on purpose.
+    Only when the arms are not declared: ``parameter`` (``expected``, ``expected_fractions``)
+    declares them and accepts a small arm on purpose.
     """
     sizes = labels.value_counts()
     tiny = sizes[sizes < TINY_ARM_SHARE * len(labels)]
@@ -163,28 +172,29 @@ def tiny_arm_error(
         return None
     arm, n = str(tiny.index[0]), int(tiny.iloc[0])
     others = f" (and {len(tiny) - 1} more)" if len(tiny) > 1 else ""
-    return input_error(
+    return usage_error(
         source,
-        f"column '{arm_column}' has an arm '{arm}' with only {n:,} of {len(labels):,} rows "
-        f"(under 1%){others}, likely a mistyped label",
-        f"Fix or drop those rows, or declare every arm with {flag} ARM=FRACTION,... "
-        f"(including '{arm}') to accept it",
+        f"column '{literal(arm_column)}' has an arm '{literal(arm)}' with only {n:,} of "
+        f"{len(labels):,} rows (under 1%){others}, likely a mistyped label",
+        f"Fix or drop those rows, or declare every arm with {{{parameter}=ARM=FRACTION,...}} "
+        f"(including '{literal(arm)}') to accept it",
     )
 
 
 def check_declared_arms(
     units: pd.DataFrame, options: AnalysisOptions, source: object, arm_column: str
 ) -> None:
-    """Refuse arm labels outside --expected; without it, refuse an arm under 1% of the rows."""
+    """Refuse arm labels outside ``expected_fractions``; without them, refuse an arm under 1% of
+    the rows."""
     declared = sorted({arm for fractions in (options.expected_fractions or {}).values()
                        for arm in fractions})  # fmt: skip
     if declared:
         contracts.check_labels(
             units[ARM], declared, source, arm_column,
-            "Fix those labels, or declare every arm in --expected",
+            "Fix those labels, or declare every arm in {expected_fractions}",
         )  # fmt: skip
         return
-    error = tiny_arm_error(units[ARM], source, arm_column)
+    error = tiny_arm_error(units[ARM], source, arm_column, "expected_fractions")
     if error is not None:
         raise error
 

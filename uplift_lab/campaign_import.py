@@ -33,7 +33,7 @@ from uplift_lab.contracts import (
     ids_as_text,
 )
 from uplift_lab.design_spec import DEFAULT_MIN_HOLDOUT, check_experiment_name
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import ParameterError, input_error, literal, usage_error
 from uplift_lab.finite import finite_or_none
 from uplift_lab.power import OVERALL
 from uplift_lab.strata import ALL_CUSTOMERS, MISSING_STRATUM
@@ -140,10 +140,10 @@ def import_campaign(
     columns = [id_col, arm_col] + [c for c in (strata_col,) if c]
     for column in columns:
         if column not in frame.columns:
-            option = {id_col: "--id-col", arm_col: "--arm-col"}.get(column, "--strata-col")
-            shown = ", ".join(map(str, frame.columns[:20]))
-            fix = f"The file has: {shown}. Name it with {option}"
-            raise input_error(source, f"missing column '{column}'", fix)
+            parameter = {id_col: "id_col", arm_col: "arm_col"}.get(column, "strata_col")
+            shown = literal(", ".join(map(str, frame.columns[:20])))
+            fix = f"The file has: {shown}. Name it with {{{parameter}}}"
+            raise usage_error(source, f"missing column '{literal(column)}'", fix)
     if len(frame) == 0:
         raise input_error(source, "has no rows", "Pass the campaign's customers, one per row")
     ids = _customer_ids(frame, id_col, source)
@@ -151,10 +151,11 @@ def import_campaign(
     present = sorted(arms.unique())
     if control not in present:
         shown = ", ".join(f"'{arm}'" for arm in present[:20])
-        raise input_error(
+        raise usage_error(
             source,
-            f"control arm '{control}' is not in column '{arm_col}' (arms: {shown})",
-            "Pass the holdout label with --control",
+            f"control arm '{literal(control)}' is not in column '{literal(arm_col)}' "
+            f"(arms: {literal(shown)})",
+            "Pass the holdout label with {control}",
         )
     if len(present) < 2:
         raise input_error(
@@ -165,7 +166,7 @@ def import_campaign(
     if expected is not None:
         expected = check_expected(expected, control)
         check_labels(
-            arms, list(expected), source, arm_col, "Fix those labels, or declare them in --expected"
+            arms, list(expected), source, arm_col, "Fix those labels, or declare them in {expected}"
         )
     else:
         error = tiny_arm_error(arms, source, arm_col)
@@ -184,11 +185,11 @@ def import_campaign(
 def _send_times(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
     """Send times as datetimes; already-parsed ones may be missing (holdout customers)."""
     if column not in frame.columns:
-        raise input_error(
+        raise usage_error(
             source,
-            f"missing column '{column}'",
-            f"The file has: {', '.join(map(str, frame.columns[:20]))}. Name it with "
-            "--send-time-col",
+            f"missing column '{literal(column)}'",
+            f"The file has: {literal(', '.join(map(str, frame.columns[:20])))}. Name it with "
+            "{send_time_col}",
         )
     if pd.api.types.is_datetime64_any_dtype(frame[column]):
         return frame[column].astype("datetime64[ns]").to_numpy()
@@ -313,9 +314,9 @@ def combine_send_log(
     """
     control = str(control).strip()
     send_columns = [id_col, channel_col] + ([send_time_col] if send_time_col else [])
-    options = {id_col: "--id-col", channel_col: "--channel-col"}
-    _require_columns(send_log, send_source, send_columns, options)
-    _require_columns(holdout, holdout_source, [id_col], options)
+    parameters = {id_col: "id_col", channel_col: "channel_col"}
+    _require_columns(send_log, send_source, send_columns, parameters)
+    _require_columns(holdout, holdout_source, [id_col], parameters)
     if len(send_log) == 0:
         raise input_error(send_source, "has no rows", "Pass the log of the campaign's sends")
     if len(holdout) == 0:
@@ -348,16 +349,16 @@ def combine_send_log(
 
 
 def _require_columns(
-    frame: pd.DataFrame, source: object, columns: list[str], options: Mapping[str, str]
+    frame: pd.DataFrame, source: object, columns: list[str], parameters: Mapping[str, str]
 ) -> None:
-    """Refuse a missing column, naming the option that names it (default --send-time-col)."""
+    """Refuse a missing column, naming the parameter that names it (default send_time_col)."""
     for column in columns:
         if column not in frame.columns:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"missing column '{column}'",
-                f"The file has: {', '.join(map(str, frame.columns[:20]))}. Name it with "
-                f"{options.get(column, '--send-time-col')}",
+                f"missing column '{literal(column)}'",
+                f"The file has: {literal(', '.join(map(str, frame.columns[:20])))}. Name it with "
+                f"{{{parameters.get(column, 'send_time_col')}}}",
             )
 
 
@@ -379,10 +380,10 @@ def _sends(
     if send_time_col:
         sends[SEND_TIME] = datetime_column(send_log, send_time_col, source).to_numpy()
     if control in set(sends[ARM]):
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{channel_col}' has the control label '{control}'",
-            "The holdout list is the control arm; name it otherwise with --control",
+            f"column '{literal(channel_col)}' has the control label '{literal(control)}'",
+            "The holdout list is the control arm; name it otherwise with {control}",
         )
     channels = sends.groupby(CUSTOMER_ID)[ARM].nunique()
     mixed = channels[channels > 1]

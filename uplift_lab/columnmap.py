@@ -42,7 +42,7 @@ from uplift_lab.contracts import (
     ORDER_TIME,
     STRATUM,
 )
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import UsageError, input_error, literal, usage_error
 from uplift_lab.orders import (
     CATEGORY,
     ORDER_COLUMNS,
@@ -303,9 +303,9 @@ def preset_named(name: str) -> Preset:
     """The preset called ``name`` (case-insensitive), or an InputError listing them."""
     preset = PRESETS.get(name.strip().lower())
     if preset is None:
-        raise InputError(
-            f"--preset: unknown preset '{name}'. Use one of {', '.join(PRESETS)} "
-            "(uplift-lab presets lists them), or a --columns map.toml"
+        raise UsageError(
+            f"{{preset}}: unknown preset '{literal(name)}'. Use one of {', '.join(PRESETS)} "
+            "(uplift-lab presets lists them), or a {columns=map.toml}"
         )
     return preset
 
@@ -448,24 +448,22 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
         )
     if quantity_col:
         amount_col = line_amount_label(quantity_col, unit_price_col)
+    switches = {  # checked before the rules: their errors say "[orders]" once
+        key: _flag(section, key, path, getattr(rules, key))
+        for key in ("refund_rows", "unpaid_when_time_empty", "skip_missing_customer")
+    }
     try:
         rules = OrderRules(
             status_col=status_col,
             paid_statuses=paid,
             excluded_statuses=excluded,
             refund_col=by_canonical.get(REFUND, rules.refund_col),
-            refund_rows=_flag(section, "refund_rows", path, rules.refund_rows),
-            unpaid_when_time_empty=_flag(
-                section, "unpaid_when_time_empty", path, rules.unpaid_when_time_empty
-            ),
             line_item_col=order_id_col if line_items else None,
             sum_line_items=line_items == "sum",
-            skip_missing_customer=_flag(
-                section, "skip_missing_customer", path, rules.skip_missing_customer
-            ),
+            **switches,
         )
-    except InputError as exc:
-        raise input_error(path, f"[orders] {exc}") from None
+    except UsageError as exc:
+        raise usage_error(path, f"[orders] {exc.template}") from None
     parsing = section["parsing"]
     if parsing == DEFAULT_TIME_PARSING:
         parsing = base.parsing

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, literal, usage_error
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_times
 
 CUSTOMER_ID = "customer_id"
@@ -34,9 +34,10 @@ CONTROL_ARM = "control"
 SEND_ARM = "send"
 
 NEGATIVE_AMOUNT_FIX = (
-    "Amounts must be >= 0; if those rows are refunds, pass --refund-rows to net them into the "
-    "customer's totals (or use --refund-col with a refund column)"
+    "Amounts must be >= 0; if those rows are refunds, pass {refund_rows} to net them into the "
+    "customer's totals (or use {refund_col} with a refund column)"
 )
+"""The fix of negative amounts (a :class:`~uplift_lab.errors.UsageError` template)."""
 
 LIFECYCLE_STAGES = ("potential", "new", "active", "semi_active", "silent", "churned")
 EVENT_TYPES = ("visit", "search", "favorite", "cart", "consult")
@@ -66,16 +67,16 @@ def _missing_column(
 ) -> Exception:
     available = ", ".join(map(str, frame.columns[:20]))
     more = " ..." if len(frame.columns) > 20 else ""
-    fix = f"The file has: {available}{more}"
+    fix = f"The file has: {literal(available)}{more}"
     if option_hint:
-        flag = {
-            CUSTOMER_ID: "--customer-col",
-            ORDER_TIME: "--time-col",
-            AMOUNT: "--amount-col",
+        parameter = {
+            CUSTOMER_ID: "customer_col",
+            ORDER_TIME: "time_col",
+            AMOUNT: "amount_col",
         }.get(option_hint)
-        if flag:
-            fix += f". Map it with {flag} NAME"
-    return input_error(source, f"missing column '{column}'", fix)
+        if parameter:
+            fix += f". Map it with {{{parameter}=NAME}}"
+    return usage_error(source, f"missing column '{literal(column)}'", fix)
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: object) -> None:
@@ -147,9 +148,10 @@ def numeric_column(
         raise input_error(source, f"column '{column}' has infinite values", "Remove them")
     if not allow_negative and (values < 0).any():
         example = values[values < 0].iloc[0]
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{column}' has {int((values < 0).sum())} negative value(s), e.g. {example:g}",
+            f"column '{literal(column)}' has {int((values < 0).sum())} negative value(s), "
+            f"e.g. {example:g}",
             NEGATIVE_AMOUNT_FIX,
         )
     return values
@@ -340,15 +342,17 @@ def validate_events(
 def check_labels(
     values: pd.Series, allowed: Sequence[str], source: object, column: str, fix: str | None = None
 ) -> None:
-    """Raise InputError if ``values`` holds a label outside ``allowed`` (or an empty value)."""
+    """Raise InputError if ``values`` holds a label outside ``allowed`` (or an empty value);
+    ``fix`` is a :class:`~uplift_lab.errors.UsageError` template (it may name parameters)."""
     if values.isna().any():
-        raise input_error(source, f"column '{column}' has empty values", fix or "Fill them")
+        problem = f"column '{literal(column)}' has empty values"
+        raise usage_error(source, problem, fix or "Fill them")
     unknown = sorted(set(values.astype(str)) - set(map(str, allowed)))
     if unknown:
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{column}' has unexpected labels: {', '.join(unknown[:5])}"
-            f" (expected {', '.join(map(str, allowed))})",
+            f"column '{literal(column)}' has unexpected labels: {literal(', '.join(unknown[:5]))}"
+            f" (expected {literal(', '.join(map(str, allowed)))})",
             fix,
         )
 
@@ -564,9 +568,9 @@ def _arrow_amounts(
         n_negative = pc.sum(negative).as_py() or 0
         if n_negative:
             example = amounts[_first_true_row(negative)].as_py()
-            raise input_error(
+            raise usage_error(
                 source,
-                f"column '{column}' has {n_negative} negative value(s), e.g. {example:g}",
+                f"column '{literal(column)}' has {n_negative} negative value(s), e.g. {example:g}",
                 NEGATIVE_AMOUNT_FIX,
             )
     return amounts

@@ -35,7 +35,7 @@ from uplift_lab.design_spec import (
     check_rate,
     resolve_spec,
 )
-from uplift_lab.errors import ParameterError, input_error
+from uplift_lab.errors import ParameterError, input_error, literal, usage_error
 from uplift_lab.power import PowerReport, mde_per_stratum
 from uplift_lab.strata import (
     ALL_CUSTOMERS,
@@ -171,13 +171,14 @@ def check_design_columns(columns: Sequence[str], strata: Sequence[str], source: 
     for column in strata:
         if column not in columns:
             shown = ", ".join(map(str, list(columns)[:20]))
-            raise input_error(
+            raise usage_error(
                 source,
-                f"unknown stratum column '{column}'",
-                f"Pass --strata with columns of the file (or --strata none); it has: {shown}",
+                f"unknown stratum column '{literal(column)}'",
+                "Pass {strata} with columns of the file (or {strata=none}); it has: "
+                + literal(shown),
             )
     if CUSTOMER_ID not in columns:
-        raise input_error(source, f"missing column '{CUSTOMER_ID}'", "Map it with --customer-col")
+        raise usage_error(source, f"missing column '{CUSTOMER_ID}'", "Map it with {customer_col}")
 
 
 def assign(
@@ -368,19 +369,19 @@ def design_covariates(
         chosen = tuple(covariates)
     for column in (*chosen, *([baseline_column] if baseline_column else [])):
         if column not in frame.columns:
-            option = "--baseline-col" if column == baseline_column else "--covariates"
-            raise input_error(
+            parameter = "baseline_column" if column == baseline_column else "covariates"
+            raise usage_error(
                 source,
-                f"unknown column '{column}' in {option}",
-                f"The file has: {', '.join(map(str, frame.columns[:20]))}",
+                f"unknown column '{literal(column)}' in {{{parameter}}}",
+                f"The file has: {literal(', '.join(map(str, frame.columns[:20])))}",
             )
     for column in chosen:
         kind = frame[column].dtype
         if not (pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)):
-            raise input_error(
+            raise usage_error(
                 source,
-                f"column '{column}' in --covariates is not numeric ({kind})",
-                "Balance is checked on numeric columns only; leave it out of --covariates",
+                f"column '{literal(column)}' in {{covariates}} is not numeric ({kind})",
+                "Balance is checked on numeric columns only; leave it out of {covariates}",
             )
     return chosen
 
@@ -400,14 +401,14 @@ def small_holdouts(
     }
     if small and strict:
         listed = list(small.items())
-        shown = ", ".join(f"'{s}' ({n})" for s, n in listed[:5])
+        shown = literal(", ".join(f"'{s}' ({n})" for s, n in listed[:5]))
         if len(listed) > 5:
-            shown += f" and {len(listed) - 5} more (design without --strict lists them all)"
-        raise input_error(
+            shown += f" and {len(listed) - 5} more (design without {{strict}} lists them all)"
+        raise usage_error(
             source,
-            f"{len(small)} stratum holdout(s) smaller than --min-holdout {min_holdout}: {shown}",
-            "Raise their holdout (--holdout STRATUM=0.3), leave them out with --segments, "
-            "or drop --strict",
+            f"{len(small)} stratum holdout(s) smaller than {{min_holdout}} {min_holdout}: {shown}",
+            "Raise their holdout ({holdout_by_stratum=STRATUM=0.3}), leave them out with "
+            "{segments}, or drop {strict}",
         )
     return small
 
@@ -489,7 +490,7 @@ def baselines_from_report(report: Any, source: object) -> dict[str, float]:
         if row.get("arm") == report["control"] and isinstance(rate, int | float) and 0 < rate < 1:
             rates[str(row.get("segment"))] = float(rate)
     if not rates:
-        raise input_error(source, "has no usable control conversion rate", "Use --baseline instead")
+        raise usage_error(source, "has no usable control conversion rate", "Use {baseline} instead")
     return rates
 
 
@@ -521,7 +522,7 @@ def stratum_baselines(
     if spec.baseline_by_stratum:
         firsts = [label.split(STRATUM_SEPARATOR)[0] for label in labels]
         wanted = list(spec.baseline_by_stratum)
-        named = match_strata(wanted, labels, firsts, "--baseline stratum", source)
+        named = match_strata(wanted, labels, firsts, "{baseline_by_stratum} stratum", source)
         for key, hits in named.items():
             rate = check_rate(f"baseline[{key}]", spec.baseline_by_stratum[key])
             for index in hits:

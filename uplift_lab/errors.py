@@ -45,6 +45,16 @@ def literal(text: object) -> str:
     return str(text).replace("{", "{{").replace("}", "}}")
 
 
+def with_value(parameter: str, value: object) -> str:
+    """``parameter`` set to ``value`` in a UsageError template: ``{status_col=paid}`` (the CLI
+    says ``--status-col paid``), or ``{status_col} {{x}}`` for a value with braces, which a
+    placeholder cannot hold."""
+    text = str(value)
+    if "{" in text or "}" in text:
+        return f"{{{parameter}}} {literal(text)}"
+    return f"{{{parameter}={text}}}"
+
+
 def quoted_parameter(name: str, value: str | None = None) -> str:
     """How the library names a parameter in a message: ``'start'``, or ``start=2026-06-01``."""
     return f"'{name}'" if value is None else f"{name}={value}"

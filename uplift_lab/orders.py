@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 
 from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, UsageError, literal, usage_error, with_value
 from uplift_lab.order_lines import (
     first_row_per_order,
     missing_customer_error,
@@ -72,7 +72,8 @@ ORDER_COLUMNS = (
 """Canonical names a column of an orders file can be mapped to."""
 
 EMPTY_STATUS = "(empty)"
-REFUND_ROWS_FIX = "If those rows are refunds, pass --refund-rows to net them into the totals"
+REFUND_ROWS_FIX = "If those rows are refunds, pass {refund_rows} to net them into the totals"
+"""The fix of undeclared negative amounts (a :class:`~uplift_lab.errors.UsageError` template)."""
 _MONEY_NOISE = r"[¥￥$€£,\s]"  # currency signs and thousands separators of money written as text
 
 
@@ -95,16 +96,16 @@ class OrderRules:
 
     def __post_init__(self) -> None:
         if self.paid_statuses and self.excluded_statuses:
-            raise InputError(
-                "--paid-status and --exclude-status cannot be combined; list either the "
+            raise UsageError(
+                "{paid_statuses} and {excluded_statuses} cannot be combined; list either the "
                 "statuses that count or the ones that do not"
             )
         if (self.paid_statuses or self.excluded_statuses) and not self.status_col:
-            raise InputError("--paid-status/--exclude-status need --status-col COLUMN")
+            raise UsageError("{paid_statuses}/{excluded_statuses} need {status_col=COLUMN}")
         if self.status_col and not (self.paid_statuses or self.excluded_statuses):
-            raise InputError(
-                f"--status-col {self.status_col} needs --paid-status VALUE (repeatable) or "
-                "--exclude-status VALUE"
+            raise UsageError(
+                f"{with_value('status_col', self.status_col)} needs {{paid_statuses=VALUE}} "
+                "(repeatable) or {excluded_statuses=VALUE}"
             )
 
     @property
@@ -417,21 +418,22 @@ def _select(table: pa.Table, source: OrderSource, path: object) -> pa.Table:
     rules = source.rules
     wanted = [*source.file_columns(), rules.status_col, rules.refund_col, rules.line_item_col]
     names = table.column_names
-    flags = {
-        source.customer_col: "--customer-col",
-        source.time_col: "--time-col",
-        source.amount_col: "--amount-col",
-        rules.status_col: "--status-col",
-        rules.refund_col: "--refund-col",
-        source.category_col: "--category-col",
+    parameters = {
+        source.customer_col: "customer_col",
+        source.time_col: "time_col",
+        source.amount_col: "amount_col",
+        rules.status_col: "status_col",
+        rules.refund_col: "refund_col",
+        source.category_col: "category_col",
     }
     for name in wanted:
         if name and name not in names:
             shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
-            fix = f"The file has: {shown}"
-            if name in flags:
-                fix += f". Map it with {flags[name]} NAME, a --preset or --columns map.toml"
-            raise input_error(path, f"missing column '{name}'", fix)
+            fix = f"The file has: {literal(shown)}"
+            if name in parameters:
+                mapped = f"{{{parameters[name]}=NAME}}"
+                fix += f". Map it with {mapped}, a {{preset}} or {{columns=map.toml}}"
+            raise usage_error(path, f"missing column '{literal(name)}'", fix)
     keep = list(dict.fromkeys(name for name in wanted if name))
     for canonical, mapped in ((ORDER_ID, source.order_id_col), (CATEGORY, source.category_col)):
         if canonical in names and mapped is None and canonical not in keep:
@@ -510,9 +512,13 @@ def _status_mask(
 
 
 def _in_file_terms(exc: InputError, renames: Mapping[str, str]) -> InputError:
-    """The validation message with the file's column names instead of the canonical ones."""
-    message = str(exc)
+    """The validation message with the file's column names instead of the canonical ones (a
+    UsageError's template, so that it still names parameters in the caller's words)."""
+    usage = isinstance(exc, UsageError)
+    message = exc.template if usage else str(exc)
     for user_name, canonical in renames.items():
         if user_name != canonical:
+            if usage:
+                canonical, user_name = literal(canonical), literal(user_name)
             message = message.replace(f"column '{canonical}'", f"column '{user_name}'")
-    return InputError(message)
+    return UsageError(message) if usage else InputError(message)

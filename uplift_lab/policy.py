@@ -25,7 +25,7 @@ from scipy import stats
 
 from uplift_lab import contracts
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, input_error, literal, usage_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,10 +340,11 @@ def validate_past_campaign(
         raise input_error(source, f"column '{arm_col}' has empty values", "Fill or remove them")
     labels = sorted(set(arms.astype(str)))
     if control not in labels:
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{arm_col}' has no control label '{control}' (labels: {', '.join(labels)})",
-            "Name the holdout label with --validate-control",
+            f"column '{literal(arm_col)}' has no control label '{literal(control)}' "
+            f"(labels: {literal(', '.join(labels))})",
+            "Name the holdout label with {validate_control}",
         )
     if len(labels) < 2:
         raise input_error(

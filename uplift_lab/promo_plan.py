@@ -36,11 +36,12 @@ from typing import Any
 import pandas as pd
 
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
-from uplift_lab.errors import InputError, ParameterError, UsageError, literal
+from uplift_lab.errors import InputError, ParameterError, UsageError, literal, usage_error
 
 RETURNING = "returning"
 NEW = "new"
 WINDOW_FORMAT = "YYYY-MM-DD:YYYY-MM-DD"
+ANALYZE_REPORT_FIX = "Pass the report.json that `uplift-lab analyze --out DIR` writes"
 WINDOW_FIX = (
     f"Use {{promo={WINDOW_FORMAT}}}, e.g. {{promo=2025-11-01:2025-11-11}} (both days included)"
 )
@@ -288,10 +289,7 @@ def segment_effects(
     unknown) among arms with a positive lift; else the arm with the highest lift.
     """
     if not isinstance(report, Mapping) or not isinstance(report.get("comparisons"), list):
-        raise UsageError(
-            f"{source}: not an analyze report (no 'comparisons'). Pass the report.json that "
-            "`uplift-lab analyze --out DIR` writes"
-        )
+        raise usage_error(source, "not an analyze report (no 'comparisons')", ANALYZE_REPORT_FIX)
     costs = (report.get("options") or {}).get("costs") or {}
     rows = report["comparisons"] or [dict(c, segment="all") for c in report.get("overall") or []]
     if not rows:
@@ -314,9 +312,10 @@ def segment_effects(
                 too_small_to_read=bool(row.get("too_small_to_read", False)),
             )
         except (KeyError, TypeError, ValueError):
-            raise UsageError(
-                f"{source}: a comparison lacks segment, arm, treated_n, control_n or conversion. "
-                "Pass the report.json that `uplift-lab analyze --out DIR` writes"
+            raise usage_error(
+                source,
+                "a comparison lacks segment, arm, treated_n, control_n or conversion",
+                ANALYZE_REPORT_FIX,
             ) from None
         by_segment.setdefault(effect.segment, []).append(effect)
     return [_cheapest(effects) for effects in by_segment.values()]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from uplift_lab import stats
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, LIFECYCLE, ORDER_TIME
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import InputError, Named, input_error, literal, usage_error
 
 SEND_TIME = "send_time"
 CHANNEL = "channel"
@@ -180,9 +180,9 @@ def parse_touches(payload: Mapping[str, object], source: object) -> tuple[Touch,
             raise _touch_error(source, index, f"channel {channel!r} is not a name", 'e.g. "sms"')
         day = entry["day"]
         if isinstance(day, bool) or not isinstance(day, int):
-            raise _touch_error(
-                source, index, f"day {day!r} is not a whole number of days from --start",
-                "e.g. day = -2",
+            raise usage_error(
+                source, f"[[touch]] #{index + 1}: day {literal(repr(day))} is not a whole number "
+                "of days from {start}", "e.g. day = -2",
             )  # fmt: skip
         column = entry.get("column", LIFECYCLE)
         if not isinstance(column, str) or not column:
@@ -239,7 +239,7 @@ def schedule_touches(
     *,
     control_arm: str,
     start: pd.Timestamp,
-    segments_source: object = "--segments",
+    segments_source: object = Named("segments"),
 ) -> Schedule:
     """Per touch: the treated customers of its segments (sorted by id), and its held-out ones.
 
@@ -249,9 +249,10 @@ def schedule_touches(
     columns = sorted({touch.column for touch in touches})
     missing = [c for c in (CUSTOMER_ID, *columns) if c not in segments.columns]
     if missing:
-        raise input_error(
+        shown = literal(", ".join(map(str, segments.columns[:20])))
+        raise usage_error(
             segments_source,
-            f"has no column '{missing[0]}' (it has: {', '.join(map(str, segments.columns[:20]))})",
+            f"has no column '{literal(missing[0])}' (it has: {shown})",
             'Name an existing column in the touch\'s column = "..."',
         )
     for touch in touches:
@@ -259,10 +260,11 @@ def schedule_touches(
         unknown = [value for value in touch.segments if value not in known]
         if unknown:
             shown = ", ".join(sorted(known)[:12])
-            raise input_error(
+            raise usage_error(
                 segments_source,
-                f"touch '{touch.name}': column '{touch.column}' has no value '{unknown[0]}'",
-                f"It has: {shown}",
+                f"touch '{literal(touch.name)}': column '{literal(touch.column)}' has no value "
+                f"'{literal(unknown[0])}'",
+                f"It has: {literal(shown)}",
             )
     arms = assignment[[CUSTOMER_ID, ARM]].astype({ARM: str})
     joined = arms.merge(

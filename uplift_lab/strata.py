@@ -25,7 +25,7 @@ from uplift_lab.design_spec import (
     exact_fraction,
     with_holdout,
 )
-from uplift_lab.errors import ParameterError, input_error, usage_error
+from uplift_lab.errors import ParameterError, input_error, literal, usage_error
 
 STRATUM_SEPARATOR = "|"
 MISSING_STRATUM = "(missing)"
@@ -138,7 +138,8 @@ def _column_levels(values: pd.Series, column: str, source: object) -> tuple[np.n
 def match_strata(
     wanted: Sequence[str], labels: Sequence[str], firsts: Sequence[str], what: str, source: object
 ) -> dict[str, list[int]]:
-    """Map each wanted name to the strata it names (a full label or a first-column value)."""
+    """Map each wanted name to the strata it names (a full label or a first-column value);
+    ``what`` (a :class:`~uplift_lab.errors.UsageError` template) says what named it."""
     matches: dict[str, list[int]] = {}
     for name in wanted:
         hits = [
@@ -148,10 +149,10 @@ def match_strata(
         ]
         if not hits:
             shown = ", ".join(sorted(set(firsts)) if len(set(firsts)) < len(labels) else labels)
-            raise input_error(
+            raise usage_error(
                 source,
-                f"{what} '{name}' matches no stratum",
-                f"Choose among: {shown[:300]}",
+                f"{what} '{literal(name)}' matches no stratum",
+                f"Choose among: {literal(shown[:300])}",
             )
         matches[name] = hits
     return matches
@@ -258,7 +259,7 @@ def _stratum_fractions(
     per_stratum = {label: dict(fractions) for label in labels}
     if spec.holdout_by_stratum:
         wanted = list(spec.holdout_by_stratum)
-        named = match_strata(wanted, labels, firsts, "--holdout stratum", source)
+        named = match_strata(wanted, labels, firsts, "{holdout_by_stratum} stratum", source)
         for key, hits in named.items():
             value = check_fraction(f"holdout[{key}]", spec.holdout_by_stratum[key])
             for index in hits:

@@ -36,7 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from uplift_lab.errors import InputError, input_error
+from uplift_lab.errors import UsageError, input_error, literal, usage_error
 from uplift_lab.ranks import smaller_counts
 
 CONSUMPTION_LEVEL = "consumption_level"
@@ -72,7 +72,7 @@ AGGREGATE_ERROR = (
     "an aggregate gives one value for the whole table, a tag one per customer (a window "
     "such as ntile(3) OVER (ORDER BY aov) works)"
 )
-WHERE_EXAMPLE = "--where \"loyalty = 'loyal' AND region = 'east'\""
+WHERE_EXAMPLE = "\"loyalty = 'loyal' AND region = 'east'\""  # a condition as a where value
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,11 +243,11 @@ def parse_tag_rules(payload: Mapping[str, object], source: object) -> tuple[TagR
                 f'Write it as {name} = "...", e.g. {RULE_EXAMPLE}',
             )
         if not name.isidentifier() or name.startswith("_") or name.lower() in reserved:
-            raise input_error(
+            raise usage_error(
                 source,
-                f"rule '{name}': a tag name must be letters, digits and _, not start with a digit "
-                "or _, and not be a SQL keyword, so that --strata and --where can name it",
-                f"Rename it, e.g. {_suggested_name(name)}",
+                f"rule '{literal(name)}': a tag name must be letters, digits and _, not start with "
+                "a digit or _, and not be a SQL keyword, so that {strata} and {where} can name it",
+                f"Rename it, e.g. {literal(_suggested_name(name))}",
             )
         rules.append(TagRule(name, expression))
     return tuple(rules)
@@ -279,18 +279,18 @@ def apply_tag_rules(table: pd.DataFrame, rules: Sequence[TagRule], source: objec
     return out
 
 
-def where_mask(table: pd.DataFrame, expression: str, option: str = "--where") -> np.ndarray:
-    """True per row of ``table`` where the boolean SQL ``expression`` holds (NULL is False)."""
+def where_mask(table: pd.DataFrame, expression: str, parameter: str = "where") -> np.ndarray:
+    """True per row of ``table`` where the boolean SQL ``expression`` holds (NULL is False);
+    errors name it as the parameter ``parameter``."""
+    shown = f'{{{parameter}}} "{literal(expression)}"'
+    example = f"{{{parameter}={WHERE_EXAMPLE}}}"
     try:
         values, kind = _evaluate(table, expression)
     except _SqlError as exc:
-        raise InputError(
-            f'{option} "{expression}": {exc}. Fix the expression, e.g. {WHERE_EXAMPLE}'
-        ) from None
+        raise UsageError(f"{shown}: {literal(exc)}. Fix the expression, e.g. {example}") from None
     if kind != "BOOLEAN":
-        raise InputError(
-            f'{option} "{expression}" gives {kind} values, not true/false. Write a '
-            f"condition, e.g. {WHERE_EXAMPLE}"
+        raise UsageError(
+            f"{shown} gives {kind} values, not true/false. Write a condition, e.g. {example}"
         )
     return _as_flags(values).to_numpy(dtype=bool)
 

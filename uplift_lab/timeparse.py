@@ -30,6 +30,8 @@ from uplift_lab.errors import (
     UsageError,
     input_error,
     literal,
+    usage_error,
+    with_value,
 )
 
 
@@ -62,7 +64,8 @@ class TimeParsing:
 
 DEFAULT_TIME_PARSING = TimeParsing()
 
-ISO_FIX = "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00, or pass --date-format"
+ISO_FIX = "Use ISO dates such as 2026-06-18 or 2026-06-18 20:00:00, or pass {date_format}"
+"""The fix of values that are not dates (a :class:`~uplift_lab.errors.UsageError` template)."""
 # Formats pandas cannot guess but Chinese back-ends write; tried when guessing finds nothing.
 EXTRA_FORMATS = (
     "%Y年%m月%d日 %H:%M:%S",
@@ -136,10 +139,11 @@ def parse_times(
     if pa.types.is_large_string(kind):
         values, kind = values.cast(pa.string()), pa.string()
     if not pa.types.is_string(kind):
-        example = _first_valid(values)
-        raise input_error(
-            source, f"column '{column}' has values that are not dates, e.g. '{example}'", ISO_FIX
-        )
+        example = literal(_first_valid(values))
+        raise usage_error(
+            source, f"column '{literal(column)}' has values that are not dates, e.g. '{example}'",
+            ISO_FIX,
+        )  # fmt: skip
     if parsing.date_format is None:
         iso = _iso_instants(values, aware=False)  # the fast path: naive ISO 8601, vectorised
         if iso is not None:
@@ -261,8 +265,10 @@ def _parse_with_one_format(
     else:
         candidates = _candidate_formats(first, parsing.dayfirst)
     if not candidates:
-        raise input_error(
-            source, f"column '{column}' has values that are not dates, e.g. '{first}'", ISO_FIX
+        raise usage_error(
+            source,
+            f"column '{literal(column)}' has values that are not dates, e.g. '{literal(first)}'",
+            ISO_FIX,
         )
     readings = {}
     failures = {}
@@ -276,18 +282,20 @@ def _parse_with_one_format(
             readings[fmt] = parsed
     if not readings:
         fmt, (_, example) = min(failures.items(), key=lambda item: item[1][0])
-        flag_fix = (
-            f"Fix it, or pass the right --date-format (now '{parsing.date_format}')"
+        quoted_format = f"'{fmt}'"
+        fix = (
+            f"Fix it, or pass the right {{date_format}} (now '{literal(parsing.date_format)}')"
             if parsing.date_format
             else ISO_FIX
             if fmt == "ISO8601"
-            else f"{ISO_FIX} (e.g. --date-format '{fmt}')"
+            else f"{ISO_FIX} (e.g. {with_value('date_format', quoted_format)})"
         )
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{column}' has values that are not dates in one format, e.g. '{example}' "
-            f"(read as {fmt} from its first value '{first}')",
-            flag_fix,
+            f"column '{literal(column)}' has values that are not dates in one format, e.g. "
+            f"'{literal(example)}' (read as {literal(fmt)} from its first value "
+            f"'{literal(first)}')",
+            fix,
         )
     if len(readings) > 1:
         (fmt_a, a), (fmt_b, b) = list(readings.items())[:2]
@@ -295,11 +303,12 @@ def _parse_with_one_format(
         if pc.any(differ).as_py():
             example = values.filter(differ)[0].as_py()
             day_first, month_first = sorted((fmt_a, fmt_b), key=_is_day_first, reverse=True)
-            raise input_error(
+            raise usage_error(
                 source,
-                f"column '{column}' reads as day-first ({day_first}) and as month-first "
-                f"({month_first}) with different dates, e.g. '{example}'",
-                "Pass --dayfirst or --monthfirst (or --date-format) to say which",
+                f"column '{literal(column)}' reads as day-first ({literal(day_first)}) and as "
+                f"month-first ({literal(month_first)}) with different dates, e.g. "
+                f"'{literal(example)}'",
+                "Pass {dayfirst} (or {date_format}) to say which",
             )
     return pa.chunked_array([next(iter(readings.values()))])
 

@@ -56,6 +56,8 @@ def report_errors(func: F) -> F:
 
 # Library parameters whose flag is not "--" + the name with "_" as "-" (an argument in capitals).
 FLAG_OF_PARAMETER = {
+    "baseline_by_stratum": "--baseline",  # design (--baseline STRATUM=RATE)
+    "baseline_column": "--baseline-col",  # design
     "cap_quantile": "--cap-revenue",  # analyze
     "costs": "--cost",  # analyze
     "coupons": "--coupon",  # analyze
@@ -63,10 +65,15 @@ FLAG_OF_PARAMETER = {
     "control_arm": "--control",  # design
     "conversion_model": "--model",  # train
     "customers_path": "--customers",  # segment
+    "dayfirst": "--dayfirst or --monthfirst",  # dates: a flag pair sets True / False
+    "excluded_statuses": "--exclude-status",  # orders
+    "expected_fractions": "--expected",  # analyze
+    "holdout_by_stratum": "--holdout",  # design (--holdout STRATUM=FRACTION)
     "master": "--spark-master",  # --engine spark (spark.session.spark_session)
     "n_folds": "--folds",  # train
     "n_splits": "--splits",  # evaluate
     "out_dir": "--out",  # synth
+    "paid_statuses": "--paid-status",  # orders
 }
 
 

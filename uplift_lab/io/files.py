@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, usage_error
 
 
 def _check_readable(path: Path) -> Path:
@@ -80,10 +80,10 @@ def refuse_existing_folder(path: Path, *, force: bool = False) -> None:
     (commands call it before any work; :func:`atomic_directory` checks again)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise input_error(path, "exists and is not a folder", "Choose another --out")
+        raise usage_error(path, "exists and is not a folder", "Choose another {out}")
     if path.exists() and any(path.iterdir()) and not force:
-        raise input_error(
-            path, "already exists and is not empty", "Use --force to replace it, or another --out"
+        raise usage_error(
+            path, "already exists and is not empty", "Use {force} to replace it, or another {out}"
         )
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
 from uplift_lab.io.tables import (
@@ -43,7 +43,7 @@ def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
         with open(path, encoding=chosen, newline="") as handle:
             header = handle.readline()
     except UnicodeDecodeError:
-        raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+        raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
     return next(csv.reader([header], delimiter=_delimiter(path, kind, chosen)), [])
 
 
@@ -157,11 +157,11 @@ def iter_table_batches(
         if pending:
             yield pa.Table.from_batches(pending).to_pandas()
     except UnicodeDecodeError:
-        raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+        raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
     except pa.ArrowInvalid as exc:
         text = _first_line(exc)
         if "UTF8" in text or "utf-8" in text:
-            raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+            raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
         raise input_error(
             path, f"malformed CSV ({text})", "Fix the file or export it again"
         ) from None

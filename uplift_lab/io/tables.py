@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from uplift_lab.errors import DataWarning, InputError, input_error
+from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
 
@@ -23,8 +23,9 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLS_SUFFIXES = (".xls",)
 AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK/GB2312 (Chinese back-ends)
 ENCODING_FIX = (
-    "Pass the file's encoding, e.g. --encoding gbk (or gb18030, big5, utf-16, utf-8, latin-1)"
+    "Pass the file's encoding, e.g. {encoding=gbk} (or gb18030, big5, utf-16, utf-8, latin-1)"
 )
+"""The fix of undecodable text (a :class:`~uplift_lab.errors.UsageError` template)."""
 GARBLED_HEADER_HINT = (
     "its header reads as {header!r} in {encoding}, which looks garbled; if these are not the "
     "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
@@ -83,10 +84,10 @@ def detect_encoding(path: Path) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text" export
     if b"\x00" in sample[:4096]:
-        raise input_error(
+        raise usage_error(
             path,
             "is not a text file (it has NUL bytes)",
-            "If it is UTF-16 text without a byte-order mark pass --encoding utf-16-le; "
+            "If it is UTF-16 text without a byte-order mark pass {encoding=utf-16-le}; "
             "otherwise pass a .csv, .tsv, .xlsx or .parquet file",
         )
     for encoding in AUTO_ENCODINGS:
@@ -96,7 +97,7 @@ def detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise input_error(path, "cannot tell the text encoding", ENCODING_FIX)
+    raise usage_error(path, "cannot tell the text encoding", ENCODING_FIX)
 
 
 def _read_csv_arrow(
@@ -185,7 +186,7 @@ def read_arrow(
             except (UnicodeDecodeError, pa.ArrowInvalid):
                 pass
         if table is None and undecodable:
-            raise input_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
+            raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
         if table is None:
             raise input_error(
                 path, f"malformed CSV ({text})", "Fix the file or export it again"

@@ -1,0 +1,52 @@
+"""The checks analyze makes on its inputs (uplift_lab.analysis_inputs) refuse in parameter
+words: ``'positive'``, ``expected_fractions=...``; the CLI says the flags
+(tests/cli/test_error_words_cli.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from uplift_lab.analysis_inputs import check_arms, check_declared_arms, conversion_flags
+from uplift_lab.analysis_results import AnalysisOptions
+from uplift_lab.errors import InputError
+
+
+def refusal(call) -> str:
+    with pytest.raises(InputError) as caught:
+        call()
+    message = str(caught.value)
+    assert message.startswith("flat.csv: ") and "--" not in message
+    return message
+
+
+def test_a_label_outcome_column_names_the_positive_parameter_with_an_example() -> None:
+    frame = pd.DataFrame({"bought": ["Yes", "No", "No"]})
+    message = refusal(lambda: conversion_flags(frame, "bought", "flat.csv"))
+    assert message.endswith("Name the converted label with 'positive', e.g. positive='Yes'")
+    three = pd.DataFrame({"bought": ["Yes", "No", "Maybe"]})
+    assert "; 'positive' reads a yes/no column with two" in refusal(
+        lambda: conversion_flags(three, "bought", "flat.csv", positive="Yes")
+    )
+    counts = pd.DataFrame({"bought": [0, 2]})
+    assert refusal(lambda: conversion_flags(counts, "bought", "flat.csv")).endswith(
+        "Pass a 0/1 conversion column with 'conversion_col'"
+    )
+
+
+def test_arm_checks_name_arm_col_and_expected_fractions() -> None:
+    one_arm = pd.DataFrame({"arm": ["send", "send"]})
+    assert refusal(lambda: check_arms(one_arm, "control", "flat.csv", "group")).endswith(
+        "Pass the full experiment, or the right 'arm_col'"
+    )
+    units = pd.DataFrame({"arm": ["control"] * 200 + ["send"] * 199 + ["sned"]})
+    message = refusal(
+        lambda: check_declared_arms(units, AnalysisOptions(control="control"), "flat.csv", "group")
+    )
+    assert "declare every arm with expected_fractions=ARM=FRACTION,... (including 'sned')" in (
+        message
+    )
+    fractions = {"all": {"control": 0.5, "send": 0.5}}
+    declared = AnalysisOptions(control="control", expected_fractions=fractions)
+    message = refusal(lambda: check_declared_arms(units, declared, "flat.csv", "group"))
+    assert message.endswith("Fix those labels, or declare every arm in 'expected_fractions'")
