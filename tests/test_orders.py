@@ -15,8 +15,9 @@ import pytest
 
 from tests.test_analyze import write_experiment
 from uplift_lab import io
+from uplift_lab.cli._common import error_message
 from uplift_lab.columnmap import resolve_inputs
-from uplift_lab.errors import InputError
+from uplift_lab.errors import InputError, UsageError
 from uplift_lab.orders import OrderRules, OrderSource, count_orders
 from uplift_lab.workflows.inputs import read_column_map
 
@@ -389,3 +390,46 @@ def test_refunds_net_the_same_when_the_money_columns_are_text() -> None:
     text_orders, text_counting = counted(as_text, refund_col="refund")
     pd.testing.assert_frame_equal(text_orders, numeric_orders)
     assert text_counting == numeric_counting
+
+
+def test_a_flat_campaign_table_with_orders_learns_the_experiments_order_features(
+    tmp_path,
+) -> None:
+    """train --data TABLE --orders LOG --start: the segments as of the start join the table as
+    features, the same features the experiment folder's path builds from the same orders."""
+    from uplift_lab.workflows.training_data import (
+        OrderHistory,
+        load_experiment_training_data,
+        load_table_training_data,
+    )
+
+    folder, orders, truth = _campaign(tmp_path)
+    inputs = resolve_inputs(refund_col="refund")
+    reference = load_experiment_training_data(folder, orders, "2026-08-21", 14, inputs=inputs)
+    arms = pd.read_parquet(folder / "assignment.parquet")[["customer_id", "arm"]]
+    table = tmp_path / "campaign.csv"
+    flat = arms.merge(truth, on="customer_id").rename(columns={"customer_id": "client"})
+    flat.to_csv(table, index=False)
+    data = load_table_training_data(
+        table, treatment_col="arm", control="control", outcome_col="converted",
+        revenue_col="revenue", id_col="client", reference="2026-08-21",
+        orders=OrderHistory(orders, inputs=inputs),
+    )  # fmt: skip
+    expected = reference.features.set_index(pd.Index(reference.ids)).sort_index()
+    got = data.features.set_index(pd.Index(data.ids)).sort_index()
+    assert list(got.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(got, expected, check_names=False)
+
+
+def test_order_features_on_a_flat_table_need_its_id_and_the_start(tmp_path) -> None:
+    from uplift_lab.workflows.training_data import OrderHistory, load_table_training_data
+
+    folder, orders, truth = _campaign(tmp_path)
+    table = tmp_path / "campaign.csv"
+    truth.assign(arm=np.where(np.arange(len(truth)) % 2, "send", "control")).to_csv(table)
+    with pytest.raises(UsageError) as raised:
+        load_table_training_data(
+            table, treatment_col="arm", control="control", outcome_col="converted",
+            id_col="customer_id", orders=OrderHistory(orders),
+        )  # fmt: skip
+    assert "'start'" in str(raised.value) and "--start" in error_message(raised.value)

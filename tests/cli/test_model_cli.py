@@ -584,3 +584,14 @@ def test_train_warns_when_the_orders_end_inside_the_window(runner, tmp_path) -> 
     assert result.exit_code == 0, result.output
     assert "warning: The orders file ends on" in result.output
     assert "only 5 of its 14 days are covered" in result.output
+
+
+def test_train_data_with_customers_but_no_orders_is_refused_not_ignored(
+    runner, campaign_csv, tmp_path
+) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,age\nC1,30\n", encoding="utf-8")
+    out = tmp_path / "m"
+    result = runner.invoke(app, _train_args(campaign_csv, out, "--customers", str(customers)))
+    assert result.exit_code == 2 and "need --orders FILE" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()

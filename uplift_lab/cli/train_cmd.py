@@ -42,7 +42,8 @@ TRAIN_HELP = (
     "boosters + model.json; no pickle). Data from a flat table (--data with --treatment-col, "
     "--control, --outcome-col, optional --revenue-col, --features) or from an experiment folder "
     "(--experiment with --orders: features as of the campaign start, outcomes in the window "
-    "after it; --start and --window-days default to the campaign recorded in design.json). "
+    "after it; --start and --window-days default to the campaign recorded in design.json); "
+    "--data with --orders and --start adds the order-history features to the table's. "
     "Every candidate is scored by K-fold cross-validation on held-out folds, next to the random, "
     "RFM-rule (--rfm-cols) and purchase-probability baselines; --model auto picks, per outcome, "
     "the best held-out Qini minus one standard error over the folds (steady beats lucky). "
@@ -114,7 +115,9 @@ def register(app: typer.Typer) -> None:
                 "--orders",
                 exists=True,
                 dir_okay=False,
-                help="With --experiment: order log (customer_id, order_time, amount).",
+                help="With --experiment: order log (customer_id, order_time, amount). With "
+                "--data (and --start): each customer's segment as of --start, from the orders "
+                "before it, joins the table by --id-col as features.",
             ),
         ] = None,
         start: Annotated[
@@ -154,7 +157,8 @@ def register(app: typer.Typer) -> None:
                 "--customers",
                 exists=True,
                 dir_okay=False,
-                help="With --experiment: customer table (attributes such as age become features).",
+                help="With --experiment or --data --orders: customer table (attributes such as "
+                "age become features).",
             ),
         ] = None,
         events: Annotated[
@@ -163,7 +167,8 @@ def register(app: typer.Typer) -> None:
                 "--events",
                 exists=True,
                 dir_okay=False,
-                help="With --experiment: activity events (adds days_since_last_event).",
+                help="With --experiment or --data --orders: activity events (adds "
+                "days_since_last_event).",
             ),
         ] = None,
         id_col: Annotated[
@@ -364,8 +369,18 @@ def _training_source(
             f"--data needs {', '.join(missing)} (the arm column, its control label "
             "and the 0/1 outcome column)"
         )
+    history = None
+    if orders is not None:
+        from uplift_lab.workflows.training_data import OrderHistory
+
+        history = OrderHistory(orders, customers, events, inputs)
+    elif customers is not None or events is not None:
+        raise InputError(
+            "--customers/--events with --data need --orders FILE (their segments join the "
+            "table as features)"
+        )
     table = CampaignTable(
         data, treatment_col, control, outcome_col, revenue_col, id_col,
-        split_list(features) or None, start, customer_col,
+        split_list(features) or None, start, customer_col, history,
     )  # fmt: skip
     return table, rfm

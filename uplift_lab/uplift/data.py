@@ -387,6 +387,44 @@ def assignment_outcomes(
     return table.fillna({"converted": 0.0, "revenue": 0.0})
 
 
+def order_features(
+    orders: pd.DataFrame,
+    start: pd.Timestamp,
+    *,
+    customers: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each customer's segment as of ``start`` (lifecycle, RFM, cycles, tags) from the orders
+    and events before it: the features a past campaign's customers had when it was sent."""
+    before = orders[orders["order_time"] < start]
+    if events is not None:
+        events = events[events["event_time"] < start]
+    segments = segment_customers(before, as_of=start, customers=customers, events=events).table
+    segments = segments.copy()
+    segments["customer_id"] = segments["customer_id"].astype(str)
+    return segments
+
+
+def with_order_features(
+    frame: pd.DataFrame, id_col: str, features: pd.DataFrame, source: object
+) -> pd.DataFrame:
+    """A flat campaign table with :func:`order_features` joined on its ``id_col``: its own
+    columns win over a feature of the same name; a customer without orders before the start
+    has missing order features (the learners read them as such)."""
+    require_columns(frame, [id_col], source)
+    ids = ids_as_text(frame, id_col, source, unique=True)
+    if not ids.isin(features["customer_id"]).any():
+        raise usage_error(
+            source,
+            f"no id in column '{literal(id_col)}' has an order before the campaign start",
+            "Check that {id_col} holds the customer ids the {orders} file uses, and {start}",
+        )
+    extra = [name for name in features.columns if name != "customer_id" and name not in frame]
+    added = features.set_index("customer_id")[extra].reindex(ids.to_numpy())
+    added.index = frame.index
+    return pd.concat([frame, added], axis=1)
+
+
 def experiment_training_data(
     assignment: pd.DataFrame,
     control: str,
@@ -410,12 +448,7 @@ def experiment_training_data(
     """
     if window_days <= 0:
         raise ParameterError("window_days", "must be positive", window_days)
-    before = orders[orders["order_time"] < start]
-    if events is not None:
-        events = events[events["event_time"] < start]
-    segments = segment_customers(before, as_of=start, customers=customers, events=events).table
-    segments = segments.copy()
-    segments["customer_id"] = segments["customer_id"].astype(str)
+    segments = order_features(orders, start, customers=customers, events=events)
     table = assignment_outcomes(assignment, orders, start, window_days)
     # a window whose refund rows exceed its purchases (a return of an earlier order) earned
     # nothing: revenue 0 for the models, whose revenue metrics need outcomes >= 0

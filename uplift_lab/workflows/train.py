@@ -22,6 +22,7 @@ from uplift_lab.workflows.experiment_folder import refuse_existing
 from uplift_lab.workflows.model_folder import save_model
 from uplift_lab.workflows.training_data import (
     CampaignExperiment,
+    OrderHistory,
     load_experiment_training_data,
     load_table_training_data,
 )
@@ -40,6 +41,7 @@ class CampaignTable:
     features: Sequence[str] | None = None
     start: str | None = None  # the date that date features count days back from
     fallback_id_col: str | None = None  # the customer id column, used where the table has it
+    history: OrderHistory | None = None  # the order log whose segments join as features
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ def read_training_data(
         encoding=encoding,
         reference=source.start,
         fallback_id_col=source.fallback_id_col,
+        orders=source.history,
     )
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
-from uplift_lab.errors import DataWarning
+from uplift_lab.errors import DataWarning, usage_error
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
@@ -31,7 +31,9 @@ from uplift_lab.uplift.data import (
     campaign_window,
     experiment_training_data,
     integer_ids_from_text,
+    order_features,
     table_training_data,
+    with_order_features,
 )
 from uplift_lab.workflows.experiment_folder import load_experiment
 from uplift_lab.workflows.inputs import read_customers_and_events
@@ -64,8 +66,15 @@ def load_table_training_data(
     encoding: str | None = None,
     reference: str | None = None,
     fallback_id_col: str | None = None,
+    orders: OrderHistory | None = None,
 ) -> TrainingData:
     """Read a flat campaign table into :class:`TrainingData` (see :func:`table_training_data`).
+
+    With ``orders`` (the shop's order log, and optionally customers and events), each customer's
+    segment as of ``reference`` (the campaign start, then required) from the orders before it
+    joins the table by ``id_col`` as features (:func:`with_order_features`): a past campaign kept
+    as its own file of ids, arms and outcomes (X5 RetailHero's uplift_train.csv, an SMS
+    platform's report) learns from the purchase history as an experiment folder does.
 
     A Parquet id column keeps its type; a CSV's ids are integers when every one is written as
     an integer (:func:`integer_ids_from_text`). ``reference`` (``--start``) is the date that
@@ -84,6 +93,8 @@ def load_table_training_data(
     reference_time = None
     if reference is not None:
         reference_time = parse_date_option(reference, "start")
+    if orders is not None:
+        frame = _with_order_history(frame, path, id_col, reference_time, orders, encoding)
     return table_training_data(
         frame,
         path,
@@ -98,6 +109,41 @@ def load_table_training_data(
         reference=reference_time,
         reference_origin="--start",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHistory:
+    """The shop's files that give a flat campaign table its customers' features (``--orders``)."""
+
+    orders: Path
+    customers: Path | None = None
+    events: Path | None = None
+    inputs: InputSpec | None = None
+
+
+def _with_order_history(
+    frame: pd.DataFrame,
+    path: Path,
+    id_col: str | None,
+    start: pd.Timestamp | None,
+    history: OrderHistory,
+    encoding: str | None,
+) -> pd.DataFrame:
+    """The table with the order features of its customers as of ``start``."""
+    if id_col is None or start is None:
+        raise usage_error(
+            path,
+            "order features need the customer id that joins the table to the orders and the "
+            "date they are taken at",
+            "Pass {id_col} (or a customer_id column) and {start} (the campaign start)",
+        )
+    inputs = history.inputs or resolve_inputs()
+    customers, events = read_customers_and_events(
+        inputs, history.customers, history.events, encoding
+    )
+    orders = load_orders(history.orders, inputs.orders, encoding=encoding).frame()
+    features = order_features(orders, start, customers=customers, events=events)
+    return with_order_features(frame, id_col, features, path)
 
 
 def load_experiment_training_data(
