@@ -418,6 +418,7 @@ def test_a_flat_campaign_table_with_orders_learns_the_experiments_order_features
     expected = reference.features.set_index(pd.Index(reference.ids)).sort_index()
     got = data.features.set_index(pd.Index(data.ids)).sort_index()
     assert list(got.columns) == list(expected.columns)
+    assert data.id_col == "customer_id"  # the shop's customers: keyed as its segment table
     pd.testing.assert_frame_equal(got, expected, check_names=False)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
+from uplift_lab.contracts import CUSTOMER_ID
 from uplift_lab.errors import DataWarning, usage_error
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.report.notice_text import render_notice
@@ -95,6 +96,10 @@ def load_table_training_data(
         reference_time = parse_date_option(reference, "start")
     if orders is not None:
         frame = _with_order_history(frame, path, id_col, reference_time, orders, encoding)
+        if id_col != CUSTOMER_ID and CUSTOMER_ID not in frame.columns:
+            # the ids are the shop's customers now: keyed as its segment table, so that
+            # `score` reads a segment table and `target` joins it without renaming a column
+            frame, id_col = frame.rename(columns={id_col: CUSTOMER_ID}), CUSTOMER_ID
     return table_training_data(
         frame,
         path,
