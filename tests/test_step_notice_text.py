@@ -1,0 +1,216 @@
+"""The notices of design, import-campaign, target, the model's evaluation and the data readers:
+each code renders to the English sentence its step used to write itself (typed here, not read
+from the module), and each step gives codes and numbers, not sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from uplift_lab.campaign_import import combine_send_log, import_campaign
+from uplift_lab.design import design_experiment
+from uplift_lab.notices import Notice
+from uplift_lab.power import OVERALL, mde_per_stratum
+from uplift_lab.report.notice_text import render_notice
+from uplift_lab.report.step_notice_text import CODES
+from uplift_lab.target import split_holdout
+
+ENGLISH = [
+    # design
+    (
+        Notice(
+            "warning", "design_small_holdout", {"stratum": "silent", "n": 30, "min_holdout": 35}
+        ),
+        "stratum 'silent': holdout of 30 customer(s) is below --min-holdout 35; its lift cannot "
+        "be read",
+    ),
+    (
+        Notice(
+            "warning",
+            "mde_above_target",
+            {"stratum": "silent", "arm": "sms", "mde": 0.0347, "target_lift": 0.03},
+        ),
+        "stratum 'silent', arm 'sms': minimum detectable lift 3.47% is larger than the target "
+        "lift 3.00%",
+    ),
+    (
+        Notice(
+            "warning",
+            "mde_above_target",
+            {"stratum": OVERALL, "arm": "send", "mde": None, "target_lift": 0.01},
+        ),
+        "overall, arm 'send': minimum detectable lift not detectable is larger than the target "
+        "lift 1.00%",
+    ),
+    (
+        Notice(
+            "warning",
+            "imbalanced_covariate",
+            {
+                "stratum": "silent",
+                "arm": "send",
+                "covariate": "rfm_r",
+                "smd": 0.1412,
+                "threshold": 0.1,
+                "noise": 0.0468,
+            },
+        ),  # fmt: skip
+        "stratum 'silent', arm 'send': covariate 'rfm_r' is imbalanced (SMD +0.141, |SMD| > 0.1; "
+        "chance alone gives SMDs of about ±0.047 here)",
+    ),
+    (
+        Notice(
+            "warning",
+            "imbalanced_in_small_holdouts",
+            {"covariates": 9, "threshold": 0.1, "min_holdout": 200},
+        ),
+        "9 covariate(s) with |SMD| > 0.1 in strata whose holdout is below --min-holdout 200 "
+        "(small groups differ by chance; design.json)",
+    ),
+    (
+        Notice(
+            "warning", "target_small_holdout", {"stratum": "silent|sms", "n": 4, "min_holdout": 200}
+        ),
+        "stratum 'silent|sms': holdout of 4 customer(s) is below 200; its lift cannot be read on "
+        "its own",
+    ),
+    # import-campaign
+    (
+        Notice(
+            "critical",
+            "imported_srm",
+            {
+                "where": "tiny",
+                "observed": {"control": 22, "sms": 1068},
+                "expected": {"control": 0.5, "sms": 0.5},
+                "p_value": 2.66e-16,
+            },
+        ),  # fmt: skip
+        "SAMPLE RATIO MISMATCH in stratum 'tiny': observed control 22, sms 1,068 vs --expected "
+        "control 50.0%, sms 50.0% (chi-square p = 2.7e-16). The split is not what was intended: "
+        "find the cause (customers lost from one arm, a filter, a re-run) before trusting any "
+        "analysis",
+    ),
+    (
+        Notice(
+            "critical",
+            "imported_srm",
+            {
+                "where": OVERALL,
+                "observed": {"control": 627, "edm": 1223},
+                "expected": {"control": 0.5, "edm": 0.5},
+                "p_value": 3.7e-222,
+            },
+        ),  # fmt: skip
+        "SAMPLE RATIO MISMATCH overall: observed control 627, edm 1,223 vs --expected control "
+        "50.0%, edm 50.0% (chi-square p = 3.7e-222). The split is not what was intended: find "
+        "the cause (customers lost from one arm, a filter, a re-run) before trusting any analysis",
+    ),
+    (
+        Notice(
+            "warning", "imported_small_holdout", {"stratum": "all", "n": 1999, "min_holdout": 2000}
+        ),
+        "stratum 'all': holdout of 1,999 customer(s) is below 2000; its lift cannot be read",
+    ),
+    (
+        Notice("note", "repeated_sends", {"sends": 1234}),
+        "1,234 repeated send(s) of the same customer on the same channel collapsed (first send "
+        "kept)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("notice", "english"), ENGLISH, ids=[n.code for n, _ in ENGLISH])
+def test_each_code_renders_the_old_english_sentence(notice: Notice, english: str) -> None:
+    assert notice.code in CODES
+    assert render_notice(notice) == english
+
+
+def test_no_code_is_left_out_of_the_table() -> None:
+    assert CODES - {notice.code for notice, _ in ENGLISH} == set()
+
+
+def _customers(sizes: dict[str, int], seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    strata = np.repeat(list(sizes), list(sizes.values()))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(strata))],
+            "lifecycle": strata,
+            "recency": rng.exponential(60, len(strata)),
+            "frequency": rng.poisson(3, len(strata)).astype(float),
+        }
+    )
+
+
+def test_design_gives_codes_for_small_holdouts_and_imbalance() -> None:
+    design = design_experiment(_customers({"big": 400, "small": 60}), name="n", min_holdout=35)
+    assert design.small_holdouts == {"small": 6}
+    assert design.warnings[0] == Notice(
+        "warning", "design_small_holdout", {"stratum": "small", "n": 6, "min_holdout": 35}
+    )
+    flagged = design.balance.flagged
+    in_small = flagged["stratum"] == "small"
+    assert in_small.any() and (~in_small).any()
+    loud = [n for n in design.warnings if n.code == "imbalanced_covariate"]
+    assert [(n.params["stratum"], n.params["covariate"]) for n in loud] == list(
+        zip(flagged["stratum"][~in_small], flagged["covariate"][~in_small], strict=True)
+    )
+    assert design.warnings[-1] == Notice(
+        "warning",
+        "imbalanced_in_small_holdouts",
+        {"covariates": int(in_small.sum()), "threshold": 0.1, "min_holdout": 35},
+    )
+
+
+def test_power_gives_a_code_per_mde_above_the_target() -> None:
+    counts = {"a": {"control": 100, "sms": 900}, "b": {"control": 5000, "sms": 5000}}
+    report = mde_per_stratum(counts, {"a": 0.05, "b": 0.05}, target_lift=0.02)
+    assert [n.code for n in report.warnings] == ["mde_above_target"]
+    (notice,) = report.warnings
+    assert notice.params["stratum"] == "a" and notice.params["arm"] == "sms"
+    assert notice.params["mde"] > 0.02 and notice.params["target_lift"] == 0.02
+
+
+def test_target_holdout_gives_a_code_per_small_holdout() -> None:
+    selected = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(300)],
+            "channel": ["sms"] * 300,
+            "segment": ["a"] * 300,
+            "expected_cost": 0.05,
+            "expected_incremental_revenue": 1.0,
+            "expected_profit": 0.5,
+            "rank": range(1, 301),
+        }
+    )
+    split = split_holdout(selected, 0.1, name="t", salt="s", min_holdout=200)
+    (notice,) = split.design.warnings
+    assert notice.code == "target_small_holdout" and notice.params["min_holdout"] == 200
+    assert notice.params["n"] == split.design.small_holdouts[notice.params["stratum"]] < 200
+
+
+def test_import_campaign_gives_codes_for_srm_and_small_holdouts() -> None:
+    frame = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(1000)], "arm": ["control"] * 100 + ["sms"] * 900}
+    )
+    campaign = import_campaign(
+        frame, name="past", source="c.csv", expected={"control": 0.5, "sms": 0.5}
+    )
+    srm, small = campaign.warnings
+    assert srm.level == "critical" and srm.code == "imported_srm"
+    assert srm.params["where"] == OVERALL
+    assert srm.params["observed"] == {"control": 100, "sms": 900}
+    assert small == Notice(
+        "warning", "imported_small_holdout", {"stratum": "all", "n": 100, "min_holdout": 200}
+    )
+
+
+def test_send_log_gives_a_code_for_repeated_sends() -> None:
+    sends = pd.DataFrame({"customer_id": ["a", "a", "a"], "channel": ["sms"] * 3})
+    _, notes = combine_send_log(
+        sends, pd.DataFrame({"customer_id": ["h"]}), send_source="s", holdout_source="h",
+        send_time_col=None,
+    )  # fmt: skip
+    assert notes == [Notice("note", "repeated_sends", {"sends": 2})]
