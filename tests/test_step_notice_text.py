@@ -14,7 +14,10 @@ from uplift_lab.notices import Notice
 from uplift_lab.power import OVERALL, mde_per_stratum
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.report.step_notice_text import CODES
-from uplift_lab.target import split_holdout
+from uplift_lab.target import Channel, TargetConfig, guard_channels, split_holdout
+from uplift_lab.uplift.verdict import NOT_USEFUL, USEFUL
+
+VERDICT = "inconclusive: its Qini 0.042 is above 0, but p = 0.128. Collect more"
 
 ENGLISH = [
     # design
@@ -74,6 +77,108 @@ ENGLISH = [
         ),
         "stratum 'silent|sms': holdout of 4 customer(s) is below 200; its lift cannot be read on "
         "its own",
+    ),
+    # target
+    (
+        Notice("warning", "no_model"),
+        "no --model given: whether the scores' model beats random targeting is not checked (pass "
+        "--model MODEL_DIR, the folder train wrote)",
+    ),
+    (
+        Notice("warning", "scores_not_used", {"scores": "out/scores.parquet"}),
+        "--policy segments: out/scores.parquet is not used (no model needed)",
+    ),
+    (
+        Notice(
+            "warning",
+            "channel_dropped",
+            {"channel": "sms", "verdict": "not useful: Qini 0.01.", "kept_anyway": False},
+        ),
+        "channel 'sms' dropped: its model is not useful: Qini 0.01. Its customers can still get "
+        "the other channels",
+    ),
+    (
+        Notice(
+            "warning",
+            "channel_dropped",
+            {"channel": "sms", "verdict": "not useful: Qini 0.01.", "kept_anyway": True},
+        ),
+        "channel 'sms' dropped: its model is not useful: Qini 0.01. Its customers can still get "
+        "the other channels (kept: --accept-weak-model)",
+    ),
+    (
+        Notice("warning", "channel_inconclusive", {"channel": "edm", "verdict": VERDICT}),
+        "channel 'edm' kept, but its model is not shown to beat random targeting (inconclusive: "
+        "its Qini 0.042 is above 0, but p = 0.128): its calibrated predictions lean on the "
+        "average effect the past campaign measured, and this send's holdout will tell",
+    ),
+    (
+        Notice("warning", "channels_unchecked", {"channels": ("push", "app")}),
+        "channel(s) push, app: the model has no arm of that name, so their scores are not checked",
+    ),
+    (
+        Notice("warning", "not_in_segments", {"customers": 1234}),
+        "1,234 scored customer(s) are not in the segments file and are not eligible",
+    ),
+    (
+        Notice("warning", "no_holdout"),
+        "--holdout 0: no holdout, so nobody will be able to measure what this campaign earned",
+    ),
+    (
+        Notice(
+            "warning",
+            "small_send_holdouts",
+            {
+                "small": 6,
+                "holdouts": 6,
+                "min_holdout": 200,
+                "smallest": "semi_active|mms",
+                "size": 4,
+            },
+        ),
+        "6 of 6 segment x channel holdouts have fewer than 200 customers (smallest: "
+        "'semi_active|mms' with 4): read their lifts together (overall per channel), not one by "
+        "one",
+    ),
+    (
+        Notice("warning", "none_picked_in_past", {"past": "past.csv"}),
+        "past.csv: none of the past campaign's customers is picked by this plan",
+    ),
+    (
+        Notice(
+            "warning",
+            "predicted_against_measured",
+            {
+                "predicted": 594.012,
+                "picks": 1499,
+                "measured": -134.13,
+                "confidence": 0.95,
+                "ci_low": -1525.28,
+                "ci_high": 257.01,
+                "side": "above",
+            },
+        ),
+        "the plan predicts 594.01 profit for its 1,499 picks that were in the past campaign; the "
+        "campaign measured -134.13 for them (95% CI -1,525.28 to 257.01): the prediction is above "
+        "what was measured, so the plan's expected profit is not borne out (the model's levels "
+        "are off, or the customers have changed since)",
+    ),
+    (
+        Notice(
+            "warning",
+            "predicted_against_measured",
+            {
+                "predicted": 10.0,
+                "picks": 9,
+                "measured": 12.5,
+                "confidence": 0.9,
+                "ci_low": 1.0,
+                "ci_high": 20.0,
+                "side": "inside",
+            },
+        ),
+        "the plan predicts 10.00 profit for its 9 picks that were in the past campaign; the "
+        "campaign measured 12.50 for them (90% CI 1.00 to 20.00): consistent",
     ),
     # import-campaign
     (
@@ -189,6 +294,21 @@ def test_target_holdout_gives_a_code_per_small_holdout() -> None:
     (notice,) = split.design.warnings
     assert notice.code == "target_small_holdout" and notice.params["min_holdout"] == 200
     assert notice.params["n"] == split.design.small_holdouts[notice.params["stratum"]] < 200
+
+
+def test_target_guardrails_give_codes_with_the_verdicts() -> None:
+    config = TargetConfig(channels=(Channel("sms", 0.05), Channel("push", 0.0)), budget=9.0,
+                          margin=0.3)  # fmt: skip
+    verdicts = {
+        "sms": {"revenue": {"verdict": NOT_USEFUL, "text": "no better."}},
+        "edm": {"revenue": {"verdict": USEFUL, "text": "useful."}},
+    }
+    _, notices = guard_channels(config, verdicts, accept_weak_model=True, source="m")
+    assert notices == (
+        Notice("warning", "channel_dropped",
+               {"channel": "sms", "verdict": "no better.", "kept_anyway": False}),
+        Notice("warning", "channels_unchecked", {"channels": ("push",)}),
+    )  # fmt: skip
 
 
 def test_import_campaign_gives_codes_for_srm_and_small_holdouts() -> None:

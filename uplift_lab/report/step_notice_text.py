@@ -35,6 +35,45 @@ TARGET_SMALL_HOLDOUT = (
     "stratum '{stratum}': holdout of {n} customer(s) is below {min_holdout}; its lift cannot be "
     "read on its own"
 )
+# target
+NO_MODEL = (
+    "no --model given: whether the scores' model beats random targeting is not checked (pass "
+    "--model MODEL_DIR, the folder train wrote)"
+)
+SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
+CHANNEL_DROPPED = (
+    "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
+    "channels"
+)
+KEPT_ANYWAY = " (kept: --accept-weak-model)"
+CHANNEL_INCONCLUSIVE = (
+    "channel '{channel}' kept, but its model is not shown to beat random targeting ({clause}): "
+    "its calibrated predictions lean on the average effect the past campaign measured, and this "
+    "send's holdout will tell"
+)
+CHANNELS_UNCHECKED = (
+    "channel(s) {channels}: the model has no arm of that name, so their scores are not checked"
+)
+NOT_IN_SEGMENTS = (
+    "{customers:,} scored customer(s) are not in the segments file and are not eligible"
+)
+NO_HOLDOUT = "--holdout 0: no holdout, so nobody will be able to measure what this campaign earned"
+SMALL_SEND_HOLDOUTS = (
+    "{small} of {holdouts} segment x channel holdouts have fewer than {min_holdout} customers "
+    "(smallest: '{smallest}' with {size}): read their lifts together (overall per channel), not "
+    "one by one"
+)
+NONE_PICKED_IN_PAST = "{past}: none of the past campaign's customers is picked by this plan"
+PREDICTED_VS_MEASURED = (
+    "the plan predicts {predicted:,.2f} profit for its {picks:,} picks that were in the past "
+    "campaign; the campaign measured {measured:,.2f} for them ({confidence:.0%} CI "
+    "{ci_low:,.2f} to {ci_high:,.2f})"
+)
+CONSISTENT = "{where}: consistent"
+NOT_BORNE_OUT = (
+    "{where}: the prediction is {side} what was measured, so the plan's expected profit is not "
+    "borne out (the model's levels are off, or the customers have changed since)"
+)
 # import-campaign
 IMPORTED_SRM = (
     "SAMPLE RATIO MISMATCH {place}: observed {observed} vs --expected {intended} (chi-square p = "
@@ -55,6 +94,12 @@ TEMPLATES: dict[str, str] = {
     "imbalanced_covariate": IMBALANCED_COVARIATE,
     "imbalanced_in_small_holdouts": IMBALANCED_IN_SMALL_HOLDOUTS,
     "target_small_holdout": TARGET_SMALL_HOLDOUT,
+    "no_model": NO_MODEL,
+    "scores_not_used": SCORES_NOT_USED,
+    "not_in_segments": NOT_IN_SEGMENTS,
+    "no_holdout": NO_HOLDOUT,
+    "small_send_holdouts": SMALL_SEND_HOLDOUTS,
+    "none_picked_in_past": NONE_PICKED_IN_PAST,
     "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
     "repeated_sends": REPEATED_SENDS,
 }
@@ -88,8 +133,39 @@ def _imported_srm(params: Params, labels: Labels) -> str:
     )
 
 
+def _channel_dropped(params: Params, labels: Labels) -> str:
+    text = labels(CHANNEL_DROPPED, channel=params["channel"], verdict=params["verdict"])
+    return text + (labels(KEPT_ANYWAY) if params["kept_anyway"] else "")
+
+
+def _channel_inconclusive(params: Params, labels: Labels) -> str:
+    """The verdict's sentence up to its first full stop (the advice after it is for evaluate)."""
+    clause = str(params["verdict"]).split(". ")[0].rstrip(".")
+    return labels(CHANNEL_INCONCLUSIVE, channel=params["channel"], clause=clause)
+
+
+def _channels_unchecked(params: Params, labels: Labels) -> str:
+    return labels(CHANNELS_UNCHECKED, channels=", ".join(params["channels"]))
+
+
+def _predicted_against_measured(params: Params, labels: Labels) -> str:
+    where = labels(
+        PREDICTED_VS_MEASURED,
+        **{key: params[key] for key in ("predicted", "picks", "measured", "confidence")},
+        ci_low=params["ci_low"],
+        ci_high=params["ci_high"],
+    )
+    if params["side"] == "inside":
+        return labels(CONSISTENT, where=where)
+    return labels(NOT_BORNE_OUT, where=where, side=params["side"])
+
+
 RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
     "mde_above_target": _mde_above_target,
+    "channel_dropped": _channel_dropped,
+    "channel_inconclusive": _channel_inconclusive,
+    "channels_unchecked": _channels_unchecked,
+    "predicted_against_measured": _predicted_against_measured,
     "imported_srm": _imported_srm,
 }
 """The codes whose parameters are put in words first."""
