@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from uplift_lab import io
 from uplift_lab.campaign_import import combine_send_log, import_campaign
 from uplift_lab.design import design_experiment
+from uplift_lab.errors import DataWarning
 from uplift_lab.notices import Notice
 from uplift_lab.power import OVERALL, mde_per_stratum
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.report.step_notice_text import CODES
 from uplift_lab.target import Channel, TargetConfig, guard_channels, split_holdout
+from uplift_lab.timeparse import parse_times
 from uplift_lab.uplift.verdict import NOT_USEFUL, USEFUL
 
 VERDICT = "inconclusive: its Qini 0.042 is above 0, but p = 0.128. Collect more"
@@ -180,6 +184,29 @@ ENGLISH = [
         "the plan predicts 10.00 profit for its 9 picks that were in the past campaign; the "
         "campaign measured 12.50 for them (90% CI 1.00 to 20.00): consistent",
     ),
+    # the data readers
+    (
+        Notice(
+            "warning",
+            "mixed_offsets",
+            {
+                "source": "orders.csv",
+                "column": "paid",
+                "offsets": ("+00:00", "+01:00", "+05:30", "+08:00", "-05:00"),
+                "target": "+08:00",
+            },
+        ),
+        "orders.csv: column 'paid' mixes time-zone offsets (+00:00, +01:00, +05:30, +08:00 ...); "
+        "all times were converted to +08:00, the offset of its first value. Pass --timezone (e.g. "
+        "Asia/Shanghai) to choose the shop's zone",
+    ),
+    (
+        Notice(
+            "warning", "garbled_header", {"path": "o.csv", "header": "め絪腹", "encoding": "gbk"}
+        ),
+        "o.csv: its header reads as 'め絪腹' in gbk, which looks garbled; if these are not the "
+        "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)",
+    ),
     # import-campaign
     (
         Notice(
@@ -309,6 +336,26 @@ def test_target_guardrails_give_codes_with_the_verdicts() -> None:
                {"channel": "sms", "verdict": "no better.", "kept_anyway": False}),
         Notice("warning", "channels_unchecked", {"channels": ("push",)}),
     )  # fmt: skip
+
+
+def test_mixed_offsets_warn_with_a_code_not_a_sentence() -> None:
+    values = pa.array(["2026-05-03 10:00:00+08:00", "2026-05-03 23:30:00+00:00"])
+    with pytest.warns(DataWarning) as caught:
+        parse_times(values, "orders.csv", "paid")
+    assert [warning.message.notice for warning in caught] == [
+        Notice("warning", "mixed_offsets", {"source": "orders.csv", "column": "paid",
+               "offsets": ("+00:00", "+08:00"), "target": "+08:00"})
+    ]  # fmt: skip
+
+
+def test_a_garbled_header_warns_with_a_code_not_a_sentence(tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes("客戶編號,訂單時間\nC1,2026-05-01\n".encode("big5"))
+    with pytest.warns(DataWarning) as caught:
+        io.read_table(path)
+    (notice,) = [warning.message.notice for warning in caught]
+    assert notice.code == "garbled_header" and notice.params["path"] == str(path)
+    assert notice.params["encoding"] == "gb18030" and "," in notice.params["header"]
 
 
 def test_import_campaign_gives_codes_for_srm_and_small_holdouts() -> None:

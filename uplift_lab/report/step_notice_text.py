@@ -74,6 +74,16 @@ NOT_BORNE_OUT = (
     "{where}: the prediction is {side} what was measured, so the plan's expected profit is not "
     "borne out (the model's levels are off, or the customers have changed since)"
 )
+# the data readers
+MIXED_OFFSETS = (
+    "{source}: column '{column}' mixes time-zone offsets ({shown}); all times were converted to "
+    "{target}, the offset of its first value. Pass --timezone (e.g. Asia/Shanghai) to choose the "
+    "shop's zone"
+)
+GARBLED_HEADER = (
+    "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
+    "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
+)
 # import-campaign
 IMPORTED_SRM = (
     "SAMPLE RATIO MISMATCH {place}: observed {observed} vs --expected {intended} (chi-square p = "
@@ -100,6 +110,7 @@ TEMPLATES: dict[str, str] = {
     "no_holdout": NO_HOLDOUT,
     "small_send_holdouts": SMALL_SEND_HOLDOUTS,
     "none_picked_in_past": NONE_PICKED_IN_PAST,
+    "garbled_header": GARBLED_HEADER,
     "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
     "repeated_sends": REPEATED_SENDS,
 }
@@ -160,7 +171,20 @@ def _predicted_against_measured(params: Params, labels: Labels) -> str:
     return labels(NOT_BORNE_OUT, where=where, side=params["side"])
 
 
+def _mixed_offsets(params: Params, labels: Labels) -> str:
+    offsets = params["offsets"]
+    shown = ", ".join(offsets[:4]) + (" ..." if len(offsets) > 4 else "")
+    return labels(
+        MIXED_OFFSETS,
+        source=params["source"],
+        column=params["column"],
+        shown=shown,
+        target=params["target"],
+    )
+
+
 RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
+    "mixed_offsets": _mixed_offsets,
     "mde_above_target": _mde_above_target,
     "channel_dropped": _channel_dropped,
     "channel_inconclusive": _channel_inconclusive,
