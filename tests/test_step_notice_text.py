@@ -19,6 +19,9 @@ from uplift_lab.report.notice_text import render_notice
 from uplift_lab.report.step_notice_text import CODES
 from uplift_lab.target import Channel, TargetConfig, guard_channels, split_holdout
 from uplift_lab.timeparse import parse_times
+from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.uplift.guardrails import verdict_notices
+from uplift_lab.uplift.metrics import uplift_curve_metrics
 from uplift_lab.uplift.verdict import NOT_USEFUL, USEFUL
 
 VERDICT = "inconclusive: its Qini 0.042 is above 0, but p = 0.128. Collect more"
@@ -207,6 +210,98 @@ ENGLISH = [
         "o.csv: its header reads as 'め絪腹' in gbk, which looks garbled; if these are not the "
         "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)",
     ),
+    # the model's evaluation
+    (
+        Notice("note", "no_arm_in_set", {"missing": "control"}),
+        "no control customers in this set: no metric can be computed",
+    ),
+    (
+        Notice("note", "outcome_constant"),
+        "the outcome does not vary: Qini and AUUC are undefined",
+    ),
+    (
+        Notice("note", "no_arm_in_top_k", {"k": 0.1, "missing": "treated", "top": 1234}),
+        "uplift@10%: no treated customers among the top 1234, so uplift and incremental outcome "
+        "there cannot be measured",
+    ),
+    (
+        Notice("note", "bootstrap_subsample", {"rows": 200000, "total": 1234567}),
+        "customer bootstrap on a stratified subsample of 200,000 of 1,234,567 rows, intervals "
+        "rescaled to the full size (m-out-of-n bootstrap)",
+    ),
+    (
+        Notice("note", "no_rfm_baseline", {"rfm_col": "rfm_score"}),
+        "no RFM baseline: the data has neither 'rfm_score' nor two of recency/frequency/monetary",
+    ),
+    (
+        Notice("note", "rfm_rule_columns", {"columns": ("recency", "frequency")}),
+        "RFM rule ranks by recency, frequency",
+    ),
+    (
+        Notice("note", "no_purchase_baseline", {"column": "p_control"}),
+        "no purchase-probability baseline: no 'p_control' column",
+    ),
+    (
+        Notice(
+            "warning",
+            "model_not_useful",
+            {
+                "arm": "sms",
+                "control": "control",
+                "outcome": "revenue",
+                "verdict": "not useful: Qini 0.01",
+            },
+        ),
+        "Warning: the chosen model for sms vs control, revenue does not beat random targeting on "
+        "the held-out folds (not useful: Qini 0.01). `target --model` drops this channel; "
+        "`target --policy segments` targets by the measured effects instead.",
+    ),
+    (
+        Notice(
+            "note",
+            "model_not_shown_useful",
+            {
+                "arm": "sms",
+                "control": "control",
+                "outcome": "conversion",
+                "verdict": "inconclusive",
+            },
+        ),
+        "Note: the chosen model for sms vs control, conversion is not shown to beat random "
+        "targeting (inconclusive).",
+    ),
+    (
+        Notice(
+            "warning",
+            "model_not_beating_rfm",
+            {
+                "arm": "send",
+                "control": "control",
+                "outcome": "revenue",
+                "estimate": 0.1341,
+                "ci_low": -0.0182,
+                "ci_high": 0.312,
+            },
+        ),
+        "Warning: the chosen model for send vs control, revenue is not shown to beat the RFM "
+        "rule: its Qini minus the RFM rule's is +0.134 (95% CI -0.018 to +0.312).",
+    ),
+    (
+        Notice(
+            "warning",
+            "model_not_beating_rfm",
+            {
+                "arm": "send",
+                "control": "control",
+                "outcome": "revenue",
+                "estimate": None,
+                "ci_low": None,
+                "ci_high": None,
+            },
+        ),
+        "Warning: the chosen model for send vs control, revenue is not shown to beat the RFM "
+        "rule: its Qini minus the RFM rule's is n/a.",
+    ),
     # import-campaign
     (
         Notice(
@@ -356,6 +451,60 @@ def test_a_garbled_header_warns_with_a_code_not_a_sentence(tmp_path) -> None:
     (notice,) = [warning.message.notice for warning in caught]
     assert notice.code == "garbled_header" and notice.params["path"] == str(path)
     assert notice.params["encoding"] == "gb18030" and "," in notice.params["header"]
+
+
+def test_uplift_metrics_give_codes_for_an_arm_missing_from_the_top() -> None:
+    outcome = np.array([1, 0, 1, 0, 1, 0, 0, 1, 0, 0] * 2)
+    treatment = np.array([1] * 4 + [0, 1] * 8)
+    metrics = uplift_curve_metrics(outcome, -np.arange(20.0), treatment, ks=(0.2, 0.5))
+    assert metrics.notes == (
+        Notice("note", "no_arm_in_top_k", {"k": 0.2, "missing": "control", "top": 4}),
+    )
+    constant = uplift_curve_metrics(np.zeros(20), -np.arange(20.0), treatment, ks=(0.5,))
+    assert constant.notes == (Notice("note", "outcome_constant"),)
+
+
+def test_evaluation_gives_codes_for_its_baselines() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "score": rng.normal(size=400),
+            "converted": rng.integers(0, 2, 400),
+            "arm": np.where(np.arange(400) % 2 == 0, "sms", "control"),
+            "recency": rng.integers(1, 300, 400),
+            "frequency": rng.integers(1, 9, 400),
+        }
+    )
+    evaluation = evaluate_scores(
+        frame, score_cols=["score"], outcome_col="converted", treatment_col="arm",
+        control="control", n_splits=2, n_bootstrap=0,
+    )  # fmt: skip
+    assert evaluation.notes == (
+        Notice("note", "rfm_rule_columns", {"columns": ("recency", "frequency")}),
+        Notice("note", "no_purchase_baseline", {"column": "p_control"}),
+    )
+
+
+def test_train_verdicts_give_codes() -> None:
+    difference = {"estimate": 0.02, "ci_low": -0.03, "ci_high": 0.08}
+    verdicts = {  # fmt: skip
+        "sms": {
+            "conversion": {"verdict": NOT_USEFUL, "text": "no better."},
+            "revenue": {
+                "verdict": "inconclusive",
+                "beats_rfm": False,
+                "rfm_difference": difference,
+            },
+        }
+    }
+    where = {"arm": "sms", "control": "control"}
+    assert verdict_notices(verdicts, "control") == [
+        Notice("warning", "model_not_useful",
+               {**where, "outcome": "conversion", "verdict": "no better."}),
+        Notice("note", "model_not_shown_useful",
+               {**where, "outcome": "revenue", "verdict": "inconclusive"}),
+        Notice("warning", "model_not_beating_rfm", {**where, "outcome": "revenue", **difference}),
+    ]  # fmt: skip
 
 
 def test_import_campaign_gives_codes_for_srm_and_small_holdouts() -> None:

@@ -84,6 +84,35 @@ GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
 )
+# the model's evaluation
+NO_ARM_IN_SET = "no {missing} customers in this set: no metric can be computed"
+OUTCOME_CONSTANT = "the outcome does not vary: Qini and AUUC are undefined"
+NO_ARM_IN_TOP_K = (
+    "uplift@{k:.0%}: no {missing} customers among the top {top}, so uplift and incremental "
+    "outcome there cannot be measured"
+)
+BOOTSTRAP_SUBSAMPLE = (
+    "customer bootstrap on a stratified subsample of {rows:,} of {total:,} rows, intervals "
+    "rescaled to the full size (m-out-of-n bootstrap)"
+)
+NO_RFM_BASELINE = (
+    "no RFM baseline: the data has neither '{rfm_col}' nor two of recency/frequency/monetary"
+)
+RFM_RULE_COLUMNS = "RFM rule ranks by {columns}"
+NO_PURCHASE_BASELINE = "no purchase-probability baseline: no '{column}' column"
+MODEL_NOT_USEFUL = (
+    "Warning: the chosen model for {arm} vs {control}, {outcome} does not beat random targeting "
+    "on the held-out folds ({verdict}). `target --model` drops this channel; `target --policy "
+    "segments` targets by the measured effects instead."
+)
+MODEL_NOT_SHOWN_USEFUL = (
+    "Note: the chosen model for {arm} vs {control}, {outcome} is not shown to beat random "
+    "targeting ({verdict})."
+)
+MODEL_NOT_BEATING_RFM = (
+    "Warning: the chosen model for {arm} vs {control}, {outcome} is not shown to beat the RFM "
+    "rule: its Qini minus the RFM rule's is {shown}{interval}."
+)
 # import-campaign
 IMPORTED_SRM = (
     "SAMPLE RATIO MISMATCH {place}: observed {observed} vs --expected {intended} (chi-square p = "
@@ -111,6 +140,14 @@ TEMPLATES: dict[str, str] = {
     "small_send_holdouts": SMALL_SEND_HOLDOUTS,
     "none_picked_in_past": NONE_PICKED_IN_PAST,
     "garbled_header": GARBLED_HEADER,
+    "no_arm_in_set": NO_ARM_IN_SET,
+    "outcome_constant": OUTCOME_CONSTANT,
+    "no_arm_in_top_k": NO_ARM_IN_TOP_K,
+    "bootstrap_subsample": BOOTSTRAP_SUBSAMPLE,
+    "no_rfm_baseline": NO_RFM_BASELINE,
+    "no_purchase_baseline": NO_PURCHASE_BASELINE,
+    "model_not_useful": MODEL_NOT_USEFUL,
+    "model_not_shown_useful": MODEL_NOT_SHOWN_USEFUL,
     "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
     "repeated_sends": REPEATED_SENDS,
 }
@@ -183,7 +220,21 @@ def _mixed_offsets(params: Params, labels: Labels) -> str:
     )
 
 
+def _rfm_rule_columns(params: Params, labels: Labels) -> str:
+    return labels(RFM_RULE_COLUMNS, columns=", ".join(params["columns"]))
+
+
+def _model_not_beating_rfm(params: Params, labels: Labels) -> str:
+    estimate, low, high = params["estimate"], params["ci_low"], params["ci_high"]
+    shown = "n/a" if estimate is None else f"{estimate:+.3f}"
+    interval = "" if low is None else f" (95% CI {low:+.3f} to {high:+.3f})"
+    where = {key: params[key] for key in ("arm", "control", "outcome")}
+    return labels(MODEL_NOT_BEATING_RFM, **where, shown=shown, interval=interval)
+
+
 RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
+    "model_not_beating_rfm": _model_not_beating_rfm,
+    "rfm_rule_columns": _rfm_rule_columns,
     "mixed_offsets": _mixed_offsets,
     "mde_above_target": _mde_above_target,
     "channel_dropped": _channel_dropped,
