@@ -24,6 +24,7 @@ from uplift_lab.uplift.guardrails import verdict_notices
 from uplift_lab.uplift.metrics import uplift_curve_metrics
 from uplift_lab.uplift.verdict import NOT_USEFUL, USEFUL
 
+SEND_REVENUE = {"arm": "send", "control": "control", "outcome": "revenue"}
 VERDICT = "inconclusive: its Qini 0.042 is above 0, but p = 0.128. Collect more"
 
 ENGLISH = [
@@ -274,14 +275,7 @@ ENGLISH = [
         Notice(
             "warning",
             "model_not_beating_rfm",
-            {
-                "arm": "send",
-                "control": "control",
-                "outcome": "revenue",
-                "estimate": 0.1341,
-                "ci_low": -0.0182,
-                "ci_high": 0.312,
-            },
+            {**SEND_REVENUE, "estimate": 0.1341, "ci_low": -0.0182, "ci_high": 0.312},
         ),
         "Warning: the chosen model for send vs control, revenue is not shown to beat the RFM "
         "rule: its Qini minus the RFM rule's is +0.134 (95% CI -0.018 to +0.312).",
@@ -290,14 +284,7 @@ ENGLISH = [
         Notice(
             "warning",
             "model_not_beating_rfm",
-            {
-                "arm": "send",
-                "control": "control",
-                "outcome": "revenue",
-                "estimate": None,
-                "ci_low": None,
-                "ci_high": None,
-            },
+            {**SEND_REVENUE, "estimate": None, "ci_low": None, "ci_high": None},
         ),
         "Warning: the chosen model for send vs control, revenue is not shown to beat the RFM "
         "rule: its Qini minus the RFM rule's is n/a.",
