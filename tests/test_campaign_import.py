@@ -9,6 +9,7 @@ import scipy.stats as sps
 
 from uplift_lab.campaign_import import check_expected, combine_send_log, import_campaign
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import render_notice
 
 
 def _campaign(n: int = 5000, seed: int = 0) -> pd.DataFrame:
@@ -72,8 +73,9 @@ def test_send_log_keeps_first_send_and_refuses_overlaps() -> None:
     by_id = table.set_index("customer_id")
     assert by_id.loc["a", "send_time"] == pd.Timestamp("2026-06-01 09:00")
     assert by_id.loc["h", "arm"] == "control" and pd.isna(by_id.loc["h", "send_time"])
-    assert notes == ["1 repeated send(s) of the same customer on the same channel collapsed "
-                     "(first send kept)"]  # fmt: skip
+    assert [render_notice(note) for note in notes] == [
+        "1 repeated send(s) of the same customer on the same channel collapsed (first send kept)"
+    ]
     with pytest.raises(InputError, match="both held out"):
         combine_send_log(sends, pd.DataFrame({"customer_id": ["b"]}), send_source="s.csv",
                          holdout_source="h.csv")  # fmt: skip

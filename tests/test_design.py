@@ -24,6 +24,7 @@ from uplift_lab import design as design_module
 from uplift_lab.design import assign, customer_hashes, default_salt, design_experiment
 from uplift_lab.design_spec import DesignSpec
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import render_notice
 from uplift_lab.strata import MAX_STRATA, allocate_counts
 
 
@@ -305,7 +306,7 @@ def small_design(**kwargs):
 def test_strict_refuses_small_holdouts_and_default_reports_them():
     design = small_design(min_holdout=35)
     assert design.small_holdouts == {"silent": 30}
-    assert any("below --min-holdout 35" in w for w in design.warnings)
+    assert any("below --min-holdout 35" in render_notice(w) for w in design.warnings)
     with pytest.raises(InputError, match="smaller than 'min_holdout' 35"):
         small_design(min_holdout=35, strict=True)
 

@@ -6,6 +6,7 @@ import pytest
 
 from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import notice_texts
 from uplift_lab.target import Channel, TargetConfig, guard_channels
 from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL, USEFUL
 
@@ -22,7 +23,8 @@ def _verdict(verdict: str, text: str = "Qini 0.01 against random 0.02.") -> dict
 
 def test_a_not_useful_channel_is_dropped_and_said_so() -> None:
     verdicts = {"sms": _verdict(NOT_USEFUL), "edm": _verdict(USEFUL), "push": _verdict(USEFUL)}
-    config, warnings = guard_channels(CONFIG, verdicts, accept_weak_model=False, source="m")
+    config, notices = guard_channels(CONFIG, verdicts, accept_weak_model=False, source="m")
+    warnings = notice_texts(notices)
     assert [c.name for c in config.channels] == ["edm", "push"]
     assert len(warnings) == 1 and warnings[0].startswith("channel 'sms' dropped")
 
@@ -32,7 +34,8 @@ def test_an_inconclusive_channel_is_kept_with_a_warning_and_unknown_arms_are_nam
         "sms": _verdict(INCONCLUSIVE, "Inconclusive. Collect more."),
         "edm": _verdict(USEFUL),
     }
-    config, warnings = guard_channels(CONFIG, verdicts, accept_weak_model=False, source="m")
+    config, notices = guard_channels(CONFIG, verdicts, accept_weak_model=False, source="m")
+    warnings = notice_texts(notices)
     assert config == CONFIG
     assert "channel 'sms' kept" in warnings[0] and "(Inconclusive)" in warnings[0]
     assert warnings[1].startswith("channel(s) push: the model has no arm of that name")
@@ -62,6 +65,7 @@ def test_no_useful_channel_refuses_naming_the_model_and_the_fix() -> None:
 
 def test_accept_weak_model_keeps_every_channel_when_none_is_useful() -> None:
     verdicts = {"treatment": _verdict(NOT_USEFUL)}
-    config, warnings = guard_channels(CONFIG, verdicts, accept_weak_model=True, source="m")
+    config, notices = guard_channels(CONFIG, verdicts, accept_weak_model=True, source="m")
+    warnings = notice_texts(notices)
     assert config == CONFIG
     assert all(w.endswith("(kept: --accept-weak-model)") for w in warnings)

@@ -10,6 +10,7 @@ import pytest
 
 from uplift_lab.cli._common import error_message
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import notice_texts
 from uplift_lab.target import Channel, TargetConfig, plan_campaign, split_holdout, validate_scores
 from uplift_lab.workflows.target import TargetFiles, TargetOptions, read_scores, run_target
 
@@ -41,7 +42,7 @@ def test_a_run_writes_the_send_list_the_pure_steps_give(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(written, expected, check_dtype=False)
     assert outcome.written == (out,)
     assert outcome.summary["send_list"] == str(out)
-    assert any(w.startswith("--holdout 0") for w in outcome.warnings)
+    assert any(w.startswith("--holdout 0") for w in notice_texts(outcome.warnings))
 
 
 def test_a_bad_option_writes_nothing(tmp_path: Path) -> None:

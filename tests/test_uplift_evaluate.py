@@ -14,6 +14,7 @@ from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from uplift_lab.errors import InputError
+from uplift_lab.report.notice_text import notice_texts
 from uplift_lab.uplift.baselines import baseline_scores
 from uplift_lab.uplift.bootstrap import (
     bootstrap_metric_names,
@@ -210,7 +211,7 @@ def test_revenue_top_k_metrics_equal_brute_force(campaign) -> None:
         assert math.isclose(metrics.random_at_k[k], total * len(top) / n, abs_tol=1e-7)
         if not treated or not control:
             assert math.isnan(metrics.uplift_at_k[k]) and math.isnan(metrics.incremental_at_k[k])
-            assert any(f"uplift@{k:.0%}" in note for note in metrics.notes)
+            assert any(f"uplift@{k:.0%}" in note for note in notice_texts(metrics.notes))
             continue
         lift = sum(treated) / len(treated) - sum(control) / len(control)
         assert math.isclose(metrics.uplift_at_k[k], lift, rel_tol=1e-9, abs_tol=1e-9)
@@ -253,7 +254,7 @@ def test_uplift_at_k_says_when_an_arm_is_missing_from_the_top() -> None:
     score = -np.arange(20.0)  # the first four rows (all treated) are the top 20%
     metrics = uplift_curve_metrics(outcome, score, treatment, ks=(0.2, 0.5))
     assert math.isnan(metrics.uplift_at_k[0.2])
-    assert any("no control customers among the top 4" in note for note in metrics.notes)
+    assert any("no control customers among the top 4" in n for n in notice_texts(metrics.notes))
     assert not math.isnan(metrics.uplift_at_k[0.5])
 
 

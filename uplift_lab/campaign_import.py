@@ -12,7 +12,7 @@ designed experiment. Reading and writing files is :mod:`uplift_lab.workflows.imp
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ from uplift_lab.contracts import (
 from uplift_lab.design_spec import DEFAULT_MIN_HOLDOUT, check_experiment_name
 from uplift_lab.errors import ParameterError, input_error, literal, usage_error
 from uplift_lab.finite import finite_or_none
+from uplift_lab.notices import Notice
 from uplift_lab.power import OVERALL
 from uplift_lab.strata import ALL_CUSTOMERS, MISSING_STRATUM
 
@@ -65,7 +66,7 @@ class ImportedCampaign:
     overall_fractions: dict[str, float]
     expected: dict[str, float] | None
     srm: dict[str, stats.SrmResult]
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]  # put in words by uplift_lab.report.notice_text
 
     @property
     def treated_arms(self) -> tuple[str, ...]:
@@ -245,7 +246,7 @@ def _measure(
     fractions = {stratum: _shares(arm_counts) for stratum, arm_counts in counts.items()}
     overall = {arm: int(crosstab[arm].sum()) for arm in arms}
     srm: dict[str, stats.SrmResult] = {}
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if expected is not None:
         if len(counts) > 1:
             srm.update(
@@ -253,14 +254,14 @@ def _measure(
                 for stratum, arm_counts in counts.items()
             )
         srm[OVERALL] = stats.sample_ratio_mismatch(overall, expected)
-        warnings += [srm_message(where, result) for where, result in srm.items()
+        warnings += [srm_notice(where, result) for where, result in srm.items()
                      if result.p_value < SRM_ALPHA]  # fmt: skip
     small = [
-        f"stratum '{stratum}': holdout of {n[control]:,} customer(s) is below "
-        f"{DEFAULT_MIN_HOLDOUT}; its lift cannot be read"
+        Notice("warning", "imported_small_holdout",
+               {"stratum": stratum, "n": n[control], "min_holdout": DEFAULT_MIN_HOLDOUT})
         for stratum, n in counts.items()
         if n[control] < DEFAULT_MIN_HOLDOUT
-    ]
+    ]  # fmt: skip
     warnings += small
     return ImportedCampaign(
         name=name,
@@ -283,16 +284,11 @@ def _shares(counts: Mapping[str, int]) -> dict[str, float]:
     return {arm: (n / total if total else math.nan) for arm, n in counts.items()}
 
 
-def srm_message(where: str, result: stats.SrmResult) -> str:
-    """The loud line for a failed sample-ratio check."""
-    observed = ", ".join(f"{arm} {n:,}" for arm, n in result.observed.items())
-    intended = ", ".join(f"{arm} {f:.1%}" for arm, f in result.expected.items())
-    place = "overall" if where == OVERALL else f"in stratum '{where}'"
-    return (
-        f"SAMPLE RATIO MISMATCH {place}: observed {observed} vs --expected {intended} "
-        f"(chi-square p = {result.p_value:.2g}). The split is not what was intended: find the "
-        "cause (customers lost from one arm, a filter, a re-run) before trusting any analysis"
-    )
+def srm_notice(where: str, result: stats.SrmResult) -> Notice:
+    """The loud (critical) notice of a failed sample-ratio check, ``where`` a stratum or
+    :data:`~uplift_lab.power.OVERALL`."""
+    params = {"where": where, "observed": result.observed, "expected": result.expected}
+    return Notice("critical", "imported_srm", {**params, "p_value": result.p_value})
 
 
 def combine_send_log(
@@ -305,7 +301,7 @@ def combine_send_log(
     send_time_col: str | None = "send_time",
     id_col: str = CUSTOMER_ID,
     control: str = CONTROL_ARM,
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[Notice]]:
     """One row per customer (customer_id, arm, send_time) from a send log and a holdout list.
 
     The channel is the arm; holdout customers get the ``control`` arm and no send time. A
@@ -327,10 +323,7 @@ def combine_send_log(
         sends = sends.sort_values([CUSTOMER_ID, SEND_TIME], kind="stable")
     repeated = sends.duplicated(CUSTOMER_ID)
     if repeated.any():
-        notes.append(
-            f"{int(repeated.sum()):,} repeated send(s) of the same customer on the same channel "
-            "collapsed (first send kept)"
-        )
+        notes.append(Notice("note", "repeated_sends", {"sends": int(repeated.sum())}))
         sends = sends[~repeated]
     held = _customer_ids(holdout, id_col, holdout_source)
     both = held[held.isin(sends[CUSTOMER_ID])]
@@ -423,10 +416,11 @@ def imported_metadata(
     window_days: int,
     source_columns: Mapping[str, Any],
     extra_inputs: Mapping[str, str] | None = None,
-    notes: tuple[str, ...] = (),
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The content of ``design.json`` for an imported campaign (design's keys, plus
-    ``imported``, ``measured_fractions``, ``expected`` and ``srm``).
+    ``imported``, ``measured_fractions``, ``expected`` and ``srm``); ``warnings`` are the
+    campaign's notices in words (uplift_lab.report.notice_text renders them).
 
     ``fractions`` (what ``analyze`` checks the split against) are the ``--expected`` fractions
     in every stratum, or null when none were given: measured fractions are never passed off as
@@ -474,7 +468,7 @@ def imported_metadata(
             for stratum, n in campaign.counts.items()
             if n[campaign.control_arm] < DEFAULT_MIN_HOLDOUT
         },
-        "warnings": [*campaign.warnings, *notes],
+        "warnings": list(warnings),
         "import": dict(source_columns),
         "uplift_lab_version": __version__,
         "campaign": {

@@ -36,6 +36,7 @@ from uplift_lab.design_spec import (
     resolve_spec,
 )
 from uplift_lab.errors import ParameterError, input_error, literal, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.power import PowerReport, mde_per_stratum
 from uplift_lab.strata import (
     ALL_CUSTOMERS,
@@ -102,7 +103,7 @@ class ExperimentDesign:
     balance: BalanceReport
     min_holdout: int
     small_holdouts: dict[str, int]
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]  # put in words by uplift_lab.report.notice_text
     baseline_source: str
 
 
@@ -433,8 +434,9 @@ def finish_design(
     )
     min_holdout = spec.min_holdout
     warnings = [
-        f"stratum '{s}': holdout of {n} customer(s) is below --min-holdout {min_holdout};"
-        " its lift cannot be read"
+        Notice(
+            "warning", "design_small_holdout", {"stratum": s, "n": n, "min_holdout": min_holdout}
+        )
         for s, n in small.items()
     ]
     warnings.extend(power_report.warnings)
@@ -452,7 +454,7 @@ def finish_design(
 
 def _balance_warnings(
     balance: BalanceReport, small: Mapping[str, int], min_holdout: int
-) -> list[str]:
+) -> list[Notice]:
     """One warning per imbalanced covariate; those of small holdouts are only counted."""
     warnings = []
     chance_only = 0
@@ -460,16 +462,14 @@ def _balance_warnings(
         if row.stratum in small:
             chance_only += 1
             continue
-        warnings.append(
-            f"stratum '{row.stratum}', arm '{row.arm}': covariate '{row.covariate}' is imbalanced"
-            f" (SMD {row.smd:+.3f}, |SMD| > {balance.threshold:g}; chance alone gives SMDs of"
-            f" about ±{smd_noise(row.n_treated, row.n_control):.3f} here)"
-        )
+        params = {"stratum": row.stratum, "arm": row.arm, "covariate": row.covariate}
+        params |= {"smd": float(row.smd), "threshold": balance.threshold}
+        params["noise"] = smd_noise(row.n_treated, row.n_control)
+        warnings.append(Notice("warning", "imbalanced_covariate", params))
     if chance_only:
-        warnings.append(
-            f"{chance_only} covariate(s) with |SMD| > {balance.threshold:g} in strata whose holdout"
-            f" is below --min-holdout {min_holdout} (small groups differ by chance; design.json)"
-        )
+        params = {"covariates": chance_only, "threshold": balance.threshold}
+        params["min_holdout"] = min_holdout
+        warnings.append(Notice("warning", "imbalanced_in_small_holdouts", params))
     return warnings
 
 

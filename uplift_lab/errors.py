@@ -174,6 +174,12 @@ def shown_value(value: object) -> str:
 class DataWarning(UserWarning):
     """Something in the input worth a one-line ``warning:`` (e.g. mixed time-zone offsets).
 
-    Library code warns with ``warnings.warn(DataWarning(message))``; the CLI prints each as one
-    line on stderr and carries on.
+    Library code warns with ``warnings.warn(DataWarning(notice))``, a
+    :class:`~uplift_lab.notices.Notice` (a code and its numbers) kept as ``notice``; the CLI puts
+    it in words (:func:`uplift_lab.report.notice_text.render_notice`), prints each as one line
+    on stderr and carries on.
     """
+
+    def __init__(self, notice: object) -> None:
+        super().__init__(notice)
+        self.notice = notice

@@ -6,7 +6,7 @@ content). Writing and reading a folder, with both checked, is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,10 @@ def design_metadata(
     assignment_sha256: str,
     created_at: str,
     campaign: Mapping[str, Any] | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The content of ``design.json`` (JSON-ready: NaN becomes null)."""
+    """The content of ``design.json`` (JSON-ready: NaN becomes null); ``warnings`` are the
+    design's notices in words (uplift_lab.report.notice_text renders them)."""
     result = design.assignment
     power = design.power
     mde: dict[str, Any] = {
@@ -104,7 +106,7 @@ def design_metadata(
         },
         "min_holdout": design.min_holdout,
         "small_holdouts": design.small_holdouts,
-        "warnings": list(design.warnings),
+        "warnings": list(warnings),
         "uplift_lab_version": __version__,
     }
     if campaign is not None:

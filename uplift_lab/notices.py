@@ -1,8 +1,10 @@
 """Notices: what a reader of a report must not miss, by level (critical first).
 
 A step says *what* it noticed as a stable ``code`` and its ``params`` (numbers, labels); the
-words are :mod:`uplift_lab.report.notice_text`'s, so every report and language renders them
-from one set of templates.
+words are :mod:`uplift_lab.report.notice_text`'s (the analysis's) and
+:mod:`uplift_lab.report.step_notice_text`'s (design, import-campaign, target, the model's
+evaluation, the data readers), so every report, the CLI and each language render them from one
+set of templates; a workflow renders them where a file keeps words (design.json's warnings).
 """
 
 from __future__ import annotations

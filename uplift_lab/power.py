@@ -21,6 +21,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 from uplift_lab.contracts import ARM, CONTROL_ARM, STRATUM
 from uplift_lab.design_spec import DEFAULT_ALPHA, DEFAULT_POWER
 from uplift_lab.errors import ParameterError
+from uplift_lab.notices import Notice
 
 OVERALL = "(overall)"
 POWER_COLUMNS = [
@@ -48,7 +49,7 @@ class PowerReport:
     power: float
     target_lift: float | None
     table: pd.DataFrame
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]  # put in words by uplift_lab.report.notice_text
 
 
 def minimum_detectable_lift(
@@ -166,22 +167,19 @@ def _check_power_parameters(alpha: float, power: float, target_lift: float | Non
         )
 
 
-def _target_warnings(table: pd.DataFrame, target_lift: float | None) -> tuple[str, ...]:
-    """One warning per row whose MDE is larger than the target lift."""
+def _target_warnings(table: pd.DataFrame, target_lift: float | None) -> tuple[Notice, ...]:
+    """One warning per row whose MDE is larger than the target lift (an MDE of None: nothing
+    below 100% is detectable)."""
     warnings = []
     if target_lift is not None:
         for row in table.itertuples(index=False):
             if row.mde_above_target:
-                shown = "not detectable" if math.isnan(row.mde) else f"{row.mde:.2%}"
+                mde = None if math.isnan(row.mde) else float(row.mde)
+                params = {"stratum": row.stratum, "arm": row.arm, "mde": mde}
                 warnings.append(
-                    f"{_where(row.stratum)}, arm '{row.arm}': minimum detectable lift {shown}"
-                    f" is larger than the target lift {target_lift:.2%}"
+                    Notice("warning", "mde_above_target", {**params, "target_lift": target_lift})
                 )
     return tuple(warnings)
-
-
-def _where(stratum: str) -> str:
-    return "overall" if stratum == OVERALL else f"stratum '{stratum}'"
 
 
 def _power_rows(stratum, arm_counts, baseline, control_arm, alpha, power, target_lift):

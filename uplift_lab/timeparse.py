@@ -33,6 +33,7 @@ from uplift_lab.errors import (
     usage_error,
     with_value,
 )
+from uplift_lab.notices import Notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,15 +226,9 @@ def _wall_clock(
         normal = sorted({_normal_offset(text) for text in distinct})
         target = _normal_offset(_first_valid(offsets))
         if len(normal) > 1:
-            shown = ", ".join(normal[:4]) + (" ..." if len(normal) > 4 else "")
-            warnings.warn(
-                DataWarning(
-                    f"{source}: column '{column}' mixes time-zone offsets ({shown}); all times "
-                    f"were converted to {target}, the offset of its first value. Pass "
-                    "--timezone (e.g. Asia/Shanghai) to choose the shop's zone"
-                ),
-                stacklevel=2,
-            )
+            params = {"source": str(source), "column": column, "offsets": tuple(normal)}
+            notice = Notice("warning", "mixed_offsets", {**params, "target": target})
+            warnings.warn(DataWarning(notice), stacklevel=2)
     if target is None:
         return pc.local_timestamp(stamps)
     return pc.local_timestamp(stamps.cast(pa.timestamp("us", target)))

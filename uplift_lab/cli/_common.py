@@ -110,11 +110,20 @@ def _data_warnings_as_lines(show_other: Callable[..., None]) -> Callable[..., No
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, DataWarning):
-            warn(" ".join(str(message).split()))
+            warn(" ".join(_data_warning_text(message).split()))
         else:
             show_other(message, category, filename, lineno, file, line)
 
     return show
+
+
+def _data_warning_text(warning: Warning | str) -> str:
+    """A DataWarning's notice in words (its text when it carries none)."""
+    from uplift_lab.notices import Notice
+    from uplift_lab.report.notice_text import render_notice
+
+    notice = getattr(warning, "notice", None)
+    return render_notice(notice) if isinstance(notice, Notice) else str(warning)
 
 
 def warn(message: str) -> None:

@@ -183,14 +183,16 @@ def import_campaign(
 
 
 def _print_warnings(campaign) -> None:
-    """Sample-ratio mismatches loud (white on red), the other warnings as usual."""
-    from uplift_lab.campaign_import import srm_message
+    """Sample-ratio mismatches (the critical notices) loud, white on red, first; the other
+    warnings as usual."""
+    from uplift_lab.report.notice_text import render_notice
 
-    for where, check in campaign.mismatches.items():
-        err_console.print(f"[bold white on red]!!! {escape(srm_message(where, check))}[/]")
-    for message in campaign.warnings:
-        if not message.startswith("SAMPLE RATIO MISMATCH"):
-            warn(message)
+    for notice in campaign.warnings:
+        if notice.level == "critical":
+            err_console.print(f"[bold white on red]!!! {escape(render_notice(notice))}[/]")
+    for notice in campaign.warnings:
+        if notice.level != "critical":
+            warn(render_notice(notice))
 
 
 def _print_summary(result, out: Path, labels) -> None:

@@ -203,7 +203,7 @@ def design(
     """Design a randomized send/holdout split per stratum, with power and balance checks."""
     from uplift_lab import io
     from uplift_lab.design_spec import DesignSpec, check_experiment_name
-    from uplift_lab.report.design_report import design_table
+    from uplift_lab.report.design_report import design_table, design_warnings
     from uplift_lab.report.labels import labels_for
     from uplift_lab.workflows.design import create_experiment
 
@@ -247,7 +247,7 @@ def design(
             spark=spark,
             table=table,
         )
-    _print_warnings(design_result.warnings, out)
+    _print_warnings(design_warnings(design_result), out)
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
         return

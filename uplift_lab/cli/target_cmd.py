@@ -374,8 +374,9 @@ def _print_outcome(outcome: TargetOutcome, *, as_json: bool, lang: Lang) -> None
     """Warnings on stderr, then the summary as JSON or the plan's tables and headline."""
     from uplift_lab.report import target_report
     from uplift_lab.report.labels import labels_for
+    from uplift_lab.report.notice_text import notice_texts
 
-    for message in outcome.warnings:
+    for message in notice_texts(outcome.warnings):
         warn(message)
     if as_json:
         from uplift_lab.io import to_json_text

@@ -277,6 +277,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from uplift_lab import io
         from uplift_lab.report import model_tables
+        from uplift_lab.report.notice_text import notice_texts
         from uplift_lab.uplift import guardrails
         from uplift_lab.workflows.train import TrainOptions, check_train_output, train_model_folder
 
@@ -334,7 +335,7 @@ def register(app: typer.Typer) -> None:
                 f"{value_per_conversion:g} x uplift_conversion."
             )
         console.print(f"Saved {out}/ (model.json, boosters, cv_predictions.parquet)")
-        for line in guardrails.warning_lines(trained.verdicts, training.control):
+        for line in notice_texts(guardrails.verdict_notices(trained.verdicts, training.control)):
             console.print(line, markup=False)
 
 

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
+from uplift_lab.notices import Notice
 
 CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
 TSV_SUFFIXES = (".tsv", ".tab")
@@ -24,11 +25,6 @@ XLS_SUFFIXES = (".xls",)
 AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK/GB2312 (Chinese back-ends)
 ENCODING_FIX = (
     "Pass the file's encoding, e.g. {encoding=gbk} (or gb18030, big5, utf-16, utf-8, latin-1)"
-)
-"""The fix of undecodable text (a :class:`~uplift_lab.errors.UsageError` template)."""
-GARBLED_HEADER_HINT = (
-    "its header reads as {header!r} in {encoding}, which looks garbled; if these are not the "
-    "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
 )
 _SNIFF_BYTES = 1 << 20
 
@@ -269,8 +265,8 @@ def _in_gb2312(char: str) -> bool:
 def _warn_if_garbled(path: Path, names: Sequence[str], encoding: str) -> None:
     if _looks_garbled(names, encoding):
         header = ",".join(map(str, names))[:60]
-        message = GARBLED_HEADER_HINT.format(header=header, encoding=encoding)
-        warnings.warn(DataWarning(f"{path}: {message}"), stacklevel=3)
+        params = {"path": str(path), "header": header, "encoding": encoding}
+        warnings.warn(DataWarning(Notice("warning", "garbled_header", params)), stacklevel=3)
 
 
 def read_table(

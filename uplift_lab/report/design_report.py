@@ -15,6 +15,7 @@ from uplift_lab.contracts import STRATUM
 from uplift_lab.design import ExperimentDesign
 from uplift_lab.power import OVERALL
 from uplift_lab.report.labels import EN, Labels
+from uplift_lab.report.notice_text import notice_texts
 from uplift_lab.report.tables import keep_numbers_whole
 
 
@@ -50,6 +51,12 @@ def _layout(design: ExperimentDesign) -> _Layout:
         same_baseline=len(baselines) <= 1,
         same_fractions=len({tuple(f.values()) for f in fractions.values()}) <= 1,
     )
+
+
+def design_warnings(design: ExperimentDesign, labels: Labels = EN) -> tuple[str, ...]:
+    """The design's warnings in words (small holdouts, MDE above the target, imbalance), as
+    design.json keeps them."""
+    return notice_texts(design.warnings, labels)
 
 
 def design_table(design: ExperimentDesign, width: int | None = None, labels: Labels = EN) -> Table:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from uplift_lab.report import uplift_plots
 from uplift_lab.report.labels import EN, Labels
+from uplift_lab.report.notice_text import notice_texts, render_notice
 from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation
 from uplift_lab.uplift.metrics import metrics_as_row
 
@@ -322,7 +323,7 @@ def _section(
         "verdicts": [
             (_score_label(item.label, labels), item.verdict) for item in evaluation.scores
         ],
-        "notes": list(evaluation.notes) + _fold_notes(evaluation),
+        "notes": [*notice_texts(evaluation.notes, labels), *_fold_notes(evaluation, labels)],
         "calibration": {
             "columns": calibration_header,
             "rows": [{"cells": cells} for cells in calibration],
@@ -349,13 +350,14 @@ def _table_caption(evaluation: ModelEvaluation) -> str:
     )
 
 
-def _fold_notes(evaluation: ModelEvaluation) -> list[str]:
+def _fold_notes(evaluation: ModelEvaluation, labels: Labels) -> list[str]:
     """Distinct notes of the folds (e.g. an arm missing from a top 10%), once each."""
     seen: dict[str, None] = {}
     for item in evaluation.scores:
         for fold in item.folds:
             for note in fold.notes:
-                seen.setdefault(f"{item.label}: {note} (in at least one fold)", None)
+                text = render_notice(note, labels)
+                seen.setdefault(f"{item.label}: {text} (in at least one fold)", None)
     return list(seen)[:20]
 
 
@@ -447,7 +449,7 @@ def evaluation_json(evaluation: ModelEvaluation) -> dict:
         "bootstrap_rows": evaluation.bootstrap_rows,
         "ks": list(evaluation.ks),
         "best_model": evaluation.best_model,
-        "notes": list(evaluation.notes),
+        "notes": list(notice_texts(evaluation.notes)),
         "scores": scores,
     }
 

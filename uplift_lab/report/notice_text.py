@@ -6,12 +6,14 @@ numbers, :func:`render_notice` fills the code's English template through
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from uplift_lab.notices import Notice
 from uplift_lab.orders import OrderCounting
 from uplift_lab.report.labels import EN, Labels
+from uplift_lab.report.step_notice_text import CODES as STEP_CODES
+from uplift_lab.report.step_notice_text import render_step_notice
 
 INTENT_TO_TREAT = (
     "Intent to treat: customers are analysed by their assigned arm, whether or not the message "
@@ -101,7 +103,14 @@ def render_notice(notice: Notice, labels: Labels = EN) -> str:
     """The text of ``notice`` in the language of ``labels`` (English by default)."""
     if notice.code in TEMPLATES:
         return labels(TEMPLATES[notice.code], **notice.params)
+    if notice.code in STEP_CODES:
+        return render_step_notice(notice, labels)
     return _RENDERERS[notice.code](notice.params, labels)
+
+
+def notice_texts(notices: Iterable[Notice], labels: Labels = EN) -> tuple[str, ...]:
+    """The text of each of ``notices``, in their order."""
+    return tuple(render_notice(notice, labels) for notice in notices)
 
 
 def _srm(params: Params, labels: Labels) -> str:
@@ -236,4 +245,4 @@ _RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
 """The codes whose parameters are lists or choices, put in words first."""
 
 CODES = frozenset(TEMPLATES) | frozenset(_RENDERERS)
-"""Every notice code a step may give."""
+"""Every notice code of the analysis (the other steps' codes: step_notice_text.CODES)."""

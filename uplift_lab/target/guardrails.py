@@ -10,15 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from uplift_lab.errors import literal, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.target.channels import Channel, TargetConfig
 from uplift_lab.uplift.guardrails import target_outcome
 from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
-
-NO_MODEL_WARNING = (
-    "no --model given: whether the scores' model beats random targeting is not checked"
-    " (pass --model MODEL_DIR, the folder train wrote)"
-)
-
 
 WEAK_MODEL_FIX = (  # a UsageError template: {policy=segments} reads --policy segments in the CLI
     "Target by the effects measured on the past campaign instead ({policy=segments}"
@@ -72,31 +67,25 @@ def guard_channels(
     *,
     accept_weak_model: bool,
     source: object,
-) -> tuple[TargetConfig, tuple[str, ...]]:
-    """The config without the channels whose model is "not useful", and what was said about them.
+) -> tuple[TargetConfig, tuple[Notice, ...]]:
+    """The config without the channels whose model is "not useful", and what was said about them
+    (notices, put in words by uplift_lab.report.notice_text).
 
     Refuses (naming ``source``, the model folder) when no channel is left, unless
     ``accept_weak_model``: then every channel is kept.
     """
     check = check_channel_models(config.channels, verdicts)
     warnings = []
+    kept_anyway = accept_weak_model and not check.kept
     for name, text in check.dropped:
-        warnings.append(
-            f"channel '{name}' dropped: its model is {text} Its customers can still get the"
-            " other channels"
-            + ("" if not accept_weak_model or check.kept else " (kept: --accept-weak-model)")
-        )
+        params = {"channel": name, "verdict": text, "kept_anyway": kept_anyway}
+        warnings.append(Notice("warning", "channel_dropped", params))
     for name, text in check.inconclusive:
-        warnings.append(
-            f"channel '{name}' kept, but its model is not shown to beat random targeting"
-            f" ({_first_clause(text)}): its calibrated predictions lean on the average effect"
-            " the past campaign measured, and this send's holdout will tell"
-        )
+        params = {"channel": name, "verdict": text}
+        warnings.append(Notice("warning", "channel_inconclusive", params))
     if check.unchecked:
-        warnings.append(
-            f"channel(s) {', '.join(check.unchecked)}: the model has no arm of that name, so"
-            " their scores are not checked"
-        )
+        params = {"channels": check.unchecked}
+        warnings.append(Notice("warning", "channels_unchecked", params))
     if not check.kept:
         if not accept_weak_model:
             names = ", ".join(name for name, _ in check.dropped)
@@ -108,8 +97,3 @@ def guard_channels(
             )
         return config, tuple(warnings)
     return replace(config, channels=check.kept), tuple(warnings)
-
-
-def _first_clause(text: str) -> str:
-    """A verdict sentence up to its first full stop (the advice after it is for evaluate)."""
-    return text.split(". ")[0].rstrip(".")

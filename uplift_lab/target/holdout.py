@@ -21,6 +21,7 @@ from uplift_lab.errors import (
     literal,
     usage_error,
 )
+from uplift_lab.notices import Notice
 
 SEND_LIST_COLUMNS = (
     CUSTOMER_ID,
@@ -165,8 +166,11 @@ def _holdout_design(
         if arms[CONTROL_ARM] < min_holdout
     }
     warnings = tuple(
-        f"stratum '{label}': holdout of {n} customer(s) is below {min_holdout};"
-        " its lift cannot be read on its own"
+        Notice(
+            "warning",
+            "target_small_holdout",
+            {"stratum": label, "n": n, "min_holdout": min_holdout},
+        )
         for label, n in small.items()
     )
     return design.ExperimentDesign(

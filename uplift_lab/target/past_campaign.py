@@ -11,6 +11,7 @@ from dataclasses import replace
 import pandas as pd
 
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID
+from uplift_lab.notices import Notice
 from uplift_lab.policy import PolicyValue, ipw_policy_value_by_arm
 from uplift_lab.target.channels import TargetConfig
 from uplift_lab.target.plan import IPW_VALUED, CampaignPlan
@@ -49,25 +50,20 @@ def value_on_past(
 
 def predicted_against_measured(
     plan: CampaignPlan, past: pd.DataFrame, validation: PolicyValue
-) -> str:
-    """One sentence: the plan's predicted profit for its picks that were in the past campaign
-    against what the campaign measured for them (IPW, :func:`value_on_past`), and whether
-    the prediction lies inside the measurement's CI."""
+) -> Notice:
+    """The plan's predicted profit for its picks that were in the past campaign against what
+    the campaign measured for them (IPW, :func:`value_on_past`), and whether the prediction
+    lies inside the measurement's CI (``side``: inside, above or below)."""
     in_past = plan.selected[CUSTOMER_ID].isin(past[CUSTOMER_ID])
     predicted = float(plan.selected.loc[in_past, "expected_profit"].sum())
     measured = validation.incremental_profit
-    where = (
-        f"the plan predicts {predicted:,.2f} profit for its {int(in_past.sum()):,} picks that"
-        f" were in the past campaign; the campaign measured {measured.value:,.2f} for them"
-        f" ({validation.confidence:.0%} CI {measured.ci_low:,.2f} to {measured.ci_high:,.2f})"
-    )
-    if measured.ci_low <= predicted <= measured.ci_high:
-        return f"{where}: consistent"
     side = "above" if predicted > measured.ci_high else "below"
-    return (
-        f"{where}: the prediction is {side} what was measured, so the plan's expected profit is"
-        " not borne out (the model's levels are off, or the customers have changed since)"
-    )
+    if measured.ci_low <= predicted <= measured.ci_high:
+        side = "inside"
+    params = {"predicted": predicted, "picks": int(in_past.sum()), "measured": measured.value}
+    params |= {"confidence": validation.confidence, "side": side}
+    params |= {"ci_low": measured.ci_low, "ci_high": measured.ci_high}
+    return Notice("warning", "predicted_against_measured", params)
 
 
 def _ipw_value_of_channels(

@@ -18,6 +18,7 @@ from scipy import stats
 
 from uplift_lab.contracts import check_labels, numeric_column, require_columns
 from uplift_lab.errors import ParameterError, input_error, literal, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.uplift.baselines import (
     BASELINE_LABELS,
     PURCHASE_PROBABILITY,
@@ -94,7 +95,7 @@ class ModelEvaluation:
     n_folds: int
     fold_source: str
     best_model: str | None
-    notes: tuple[str, ...]
+    notes: tuple[Notice, ...]  # put in words by uplift_lab.report.notice_text
     test_to_train_ratio: float | None = None
     n_bootstrap: int = 0
     bootstrap_rows: int = 0
@@ -380,10 +381,8 @@ def evaluate_scores(
             max_rows=bootstrap_max_rows, seed=seed,
         )  # fmt: skip
         if bootstrap_rows < len(data):
-            notes.append(
-                f"customer bootstrap on a stratified subsample of {bootstrap_rows:,} of "
-                f"{len(data):,} rows, intervals rescaled to the full size (m-out-of-n bootstrap)"
-            )
+            params = {"rows": bootstrap_rows, "total": len(data)}
+            notes.append(Notice("note", "bootstrap_subsample", params))
     sets = _held_out_sets(outcome, t, folds)
     common = dict(ks=ks, n_bins=n_bins, test_to_train_ratio=test_to_train_ratio)
     evaluated = [
@@ -440,9 +439,9 @@ def _baselines_with_notes(
     response_col: str | None,
     seed: int,
     source: object,
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[Notice]]:
     """The baselines' scores (RFM columns made numeric in ``data``) and notes on missing ones."""
-    notes: list[str] = []
+    notes: list[Notice] = []
     response = None
     if response_col and response_col in data.columns and response_col not in score_cols:
         response = numeric_column(data, response_col, source).to_numpy()
@@ -450,14 +449,12 @@ def _baselines_with_notes(
         data[column] = numeric_column(data, column, source, allow_missing=True)
     baselines = baseline_scores(data, rfm_col=rfm_col, response_proba=response, seed=seed)
     if RFM_RULE not in baselines.columns:
-        notes.append(
-            f"no RFM baseline: the data has neither '{rfm_col}' nor two of "
-            "recency/frequency/monetary"
-        )
+        notes.append(Notice("note", "no_rfm_baseline", {"rfm_col": rfm_col}))
     else:
-        notes.append(f"RFM rule ranks by {', '.join(rfm_rule_columns(data, rfm_col=rfm_col))}")
+        columns = tuple(rfm_rule_columns(data, rfm_col=rfm_col))
+        notes.append(Notice("note", "rfm_rule_columns", {"columns": columns}))
     if PURCHASE_PROBABILITY not in baselines.columns:
-        notes.append(f"no purchase-probability baseline: no '{response_col}' column")
+        notes.append(Notice("note", "no_purchase_baseline", {"column": response_col}))
     return baselines, notes
 
 

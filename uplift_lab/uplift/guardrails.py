@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from uplift_lab.notices import Notice
 from uplift_lab.uplift.baselines import RANDOM, RFM_RULE
 from uplift_lab.uplift.evaluate import evaluate_held_out
 from uplift_lab.uplift.verdict import NOT_USEFUL
@@ -78,34 +79,24 @@ def chosen_model_verdicts(
     return out
 
 
-def warning_lines(verdicts: Mapping[str, Mapping[str, Mapping]], control: str) -> list[str]:
-    """Sentences for the end of ``train``: where the chosen model does not beat random or RFM."""
-    lines = []
+def verdict_notices(verdicts: Mapping[str, Mapping[str, Mapping]], control: str) -> list[Notice]:
+    """What the end of ``train`` says (put in words by uplift_lab.report.notice_text): where
+    the chosen model does not beat random targeting or the RFM rule."""
+    notices = []
     for arm, outcomes in verdicts.items():
         for target, entry in outcomes.items():
-            where = f"{arm} vs {control}, {target}"
+            where = {"arm": arm, "control": control, "outcome": target}
             if entry["verdict"] == NOT_USEFUL:
-                lines.append(
-                    f"Warning: the chosen model for {where} does not beat random targeting on the"
-                    f" held-out folds ({entry['text']}). `target --model` drops this channel;"
-                    " `target --policy segments` targets by the measured effects instead."
-                )
+                params = {**where, "verdict": entry["text"]}
+                notices.append(Notice("warning", "model_not_useful", params))
             elif entry["verdict"] != "useful":
-                lines.append(
-                    f"Note: the chosen model for {where} is not shown to beat random targeting"
-                    f" ({entry['verdict']})."
-                )
+                params = {**where, "verdict": entry["verdict"]}
+                notices.append(Notice("note", "model_not_shown_useful", params))
             difference = entry.get("rfm_difference")
             if entry.get("beats_rfm") is False and difference:
-                estimate = difference["estimate"]
-                low, high = difference["ci_low"], difference["ci_high"]
-                shown = "n/a" if estimate is None else f"{estimate:+.3f}"
-                interval = "" if low is None else f" (95% CI {low:+.3f} to {high:+.3f})"
-                lines.append(
-                    f"Warning: the chosen model for {where} is not shown to beat the RFM rule:"
-                    f" its Qini minus the RFM rule's is {shown}{interval}."
-                )
-    return lines
+                params = {**where, **difference}
+                notices.append(Notice("warning", "model_not_beating_rfm", params))
+    return notices
 
 
 def target_outcome(verdicts: Mapping[str, Mapping[str, Mapping]], arm: str) -> Mapping | None:

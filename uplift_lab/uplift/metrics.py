@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from uplift_lab.notices import Notice
+
 DEFAULT_KS = (0.1, 0.2, 0.3, 0.5)
 
 
@@ -232,7 +234,8 @@ class UpliftMetrics:
     ``incremental_at_k`` is the Qini curve's value at the top k (treated outcome sum - control
     sum x n_t / n_c among them); ``random_at_k`` is what random targeting of the same number of
     customers captures in expectation. ``uplift_at_k`` is treated mean - control mean among the
-    top k ("overall" strategy); NaN with a line in ``notes`` when an arm is missing there.
+    top k ("overall" strategy); NaN with a note in ``notes`` when an arm is missing there
+    (:class:`~uplift_lab.notices.Notice`, put in words by uplift_lab.report.notice_text).
     """
 
     qini_coefficient: float
@@ -245,7 +248,7 @@ class UpliftMetrics:
     n_treated: int
     n_control: int
     binary_outcome: bool
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Notice, ...] = field(default=())
 
 
 def _top_k_stats(
@@ -279,15 +282,15 @@ def metrics_and_cumulative(
     n = len(y)
     n_treated = int(t.sum())
     n_control = n - n_treated
-    notes: list[str] = []
+    notes: list[Notice] = []
     if n_treated == 0 or n_control == 0:
         missing = "treated" if n_treated == 0 else "control"
-        notes.append(f"no {missing} customers in this set: no metric can be computed")
+        notes.append(Notice("note", "no_arm_in_set", {"missing": missing}))
     order = descending_order(s)
     actual = _cumulative(y, t, order, block_ends(s[order]))
     qini, area_uplift = _normalized_areas(actual, perfect)
     if math.isnan(qini) and not notes:
-        notes.append("the outcome does not vary: Qini and AUUC are undefined")
+        notes.append(Notice("note", "outcome_constant"))
     total = float(actual.qini()[-1])
 
     uplift_at_k: dict[float, float] = {}
@@ -299,10 +302,8 @@ def metrics_and_cumulative(
         random_at_k[k] = total * n_top / n
         if n_t == 0 or n_c == 0:
             missing = "treated" if n_t == 0 else "control"
-            notes.append(
-                f"uplift@{k:.0%}: no {missing} customers among the top {n_top}, "
-                "so uplift and incremental outcome there cannot be measured"
-            )
+            params = {"k": k, "missing": missing, "top": n_top}
+            notes.append(Notice("note", "no_arm_in_top_k", params))
             uplift_at_k[k] = math.nan
             incremental_at_k[k] = math.nan
             continue

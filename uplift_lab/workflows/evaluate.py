@@ -23,6 +23,7 @@ from uplift_lab.report.model_report import (
     held_out_report_files,
     model_report_files,
 )
+from uplift_lab.report.notice_text import notice_texts
 from uplift_lab.uplift.campaign_scores import (
     campaign_treated_arm,
     check_conversion_column,
@@ -116,7 +117,7 @@ def _held_out_summary(evaluations, description: dict, model_name: str) -> tuple[
                 "chosen": chosen,
                 "table": table.to_dict(orient="records"),
                 "verdicts": verdicts,
-                "notes": list(evaluation.notes),
+                "notes": list(notice_texts(evaluation.notes)),
             }
         )
         lines.append(f"{arm} vs {description['control']}, {target}:")

@@ -28,6 +28,7 @@ from uplift_lab.experiment import (
     Experiment,
     design_metadata,
 )
+from uplift_lab.report.design_report import design_warnings
 
 
 def refuse_existing(out: Path, force: bool) -> None:
@@ -85,6 +86,7 @@ def write_experiment(
             assignment_sha256=assignment_sha256,
             created_at=created_at,
             campaign=campaign,
+            warnings=design_warnings(design),
         )
 
     return write_folder(design.assignment.assignment, out, metadata, force=force)

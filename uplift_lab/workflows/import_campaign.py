@@ -8,7 +8,7 @@ the folder atomically through :mod:`uplift_lab.experiment`, exactly as ``design`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,8 @@ from uplift_lab.campaign_import import (
 )
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.errors import ParameterError, UsageError
+from uplift_lab.notices import Notice
+from uplift_lab.report.notice_text import notice_texts
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.workflows.experiment_folder import refuse_existing, write_folder
 
@@ -60,14 +62,24 @@ def _check_window(window_days: int) -> int:
 
 
 def _write(
-    campaign: ImportedCampaign, out: Path, force: bool, **meta_fields: Any
+    campaign: ImportedCampaign,
+    out: Path,
+    force: bool,
+    notes: Sequence[Notice] = (),
+    **meta_fields: Any,
 ) -> dict[str, Any]:
-    """The folder as :mod:`uplift_lab.experiment` writes it (design.json unsealed, as before)."""
+    """The folder as :mod:`uplift_lab.experiment` writes it (design.json unsealed, as before);
+    its warnings the campaign's, then ``notes``, in words."""
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    warnings = notice_texts([*campaign.warnings, *notes])
 
     def metadata(assignment_sha256: str) -> dict[str, Any]:
         return imported_metadata(
-            campaign, assignment_sha256=assignment_sha256, created_at=created_at, **meta_fields
+            campaign,
+            assignment_sha256=assignment_sha256,
+            created_at=created_at,
+            warnings=warnings,
+            **meta_fields,
         )
 
     return write_folder(campaign.assignment, out, metadata, force=force, seal=False)
@@ -193,6 +205,6 @@ def import_send_log(
             "send_rows": len(sends),
             "holdout_rows": len(held),
         },
-        notes=tuple(notes),
+        notes=notes,
     )
     return ImportResult(campaign, meta, out)

@@ -16,6 +16,7 @@ import pandas as pd
 from uplift_lab import contracts, design, io
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import ParameterError, UsageError, input_error, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.policy import PolicyValue, validate_past_campaign
 from uplift_lab.report import target_report
 from uplift_lab.target import (
@@ -40,7 +41,6 @@ from uplift_lab.target import (
     value_comparison_on_past,
     value_on_past,
 )
-from uplift_lab.target.guardrails import NO_MODEL_WARNING
 from uplift_lab.timeparse import parse_date_option
 from uplift_lab.uplift import guardrails
 from uplift_lab.uplift.store import CV_PREDICTIONS_FILE
@@ -94,7 +94,7 @@ class TargetOutcome:
     split: HoldoutSplit
     validation: PolicyValue | None
     summary: dict
-    warnings: tuple[str, ...]
+    warnings: tuple[Notice, ...]  # put in words by uplift_lab.report.notice_text
     written: tuple[Path, ...]
     segment_effects: SegmentEffects | None = None
 
@@ -121,7 +121,7 @@ def run_target(
     start_date = _check_options(config, files, options)
     inputs = _read_inputs(config, files, options)
     # Inputs are valid: now the guardrails (a weak model's channels go; none left: refuse).
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     scores, config, only_channel, effects = _scores_of_policy(
         config, inputs, files, options, warnings
     )
@@ -138,7 +138,7 @@ def run_target(
         validation = value_on_past(plan, inputs.past, config, options.validate_control)
         if validation.n_picked == 0:
             warnings.append(
-                f"{files.validate_on}: none of the past campaign's customers is picked by this plan"
+                Notice("warning", "none_picked_in_past", {"past": str(files.validate_on)})
             )
         else:
             warnings.append(predicted_against_measured(plan, inputs.past, validation))
@@ -179,7 +179,7 @@ def run_target_spark(
                 spark, files.segments, string_columns=[CUSTOMER_ID], encoding=files.encoding
             )
         plan = plan_campaign_spark(scores, config, segments)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     split = _split_holdout(plan, files, options, warnings)
     summary = _summary(plan, split, None, None, files, options)
     summary["engine"] = "spark"
@@ -290,7 +290,7 @@ def _scores_of_policy(
     inputs: _Inputs,
     files: TargetFiles,
     options: TargetOptions,
-    warnings: list[str],
+    warnings: list[Notice],
 ) -> tuple[pd.DataFrame, TargetConfig, pd.Series | None, SegmentEffects | None]:
     """The scores the planner spends on, the channels left, and (segments policy) the allowed
     channel per customer and the measured effects."""
@@ -299,10 +299,10 @@ def _scores_of_policy(
             files.analysis, inputs.segments, config, options.segment_effect
         )
         if files.scores is not None:
-            warnings.append(f"--policy segments: {files.scores} is not used (no model needed)")
+            warnings.append(Notice("warning", "scores_not_used", {"scores": str(files.scores)}))
         return scores, config, only_channel, effects
     if files.model is None:
-        warnings.append(NO_MODEL_WARNING)
+        warnings.append(Notice("warning", "no_model"))
         return inputs.scores, config, None, None
     config, notes = guard_channels(
         config,
@@ -366,36 +366,30 @@ def _segment_policy_inputs(
 
 
 def _split_holdout(
-    plan: CampaignPlan, files: TargetFiles, options: TargetOptions, warnings: list[str]
+    plan: CampaignPlan, files: TargetFiles, options: TargetOptions, warnings: list[Notice]
 ) -> HoldoutSplit:
     """The plan's holdout (named after the experiment folder), its warnings added to
     ``warnings``: the same for the plan of either engine."""
     if plan.n_not_in_segments:
-        warnings.append(
-            f"{plan.n_not_in_segments:,} scored customer(s) are not in the segments file and are"
-            " not eligible"
-        )
+        params = {"customers": plan.n_not_in_segments}
+        warnings.append(Notice("warning", "not_in_segments", params))
     name = files.experiment.name if files.experiment is not None else files.out.stem
     split = split_holdout(plan.selected, options.holdout, name=name, salt=options.salt)
     warnings.extend(_holdout_warnings(split, options.holdout))
     return split
 
 
-def _holdout_warnings(split: HoldoutSplit, holdout: float) -> list[str]:
+def _holdout_warnings(split: HoldoutSplit, holdout: float) -> list[Notice]:
     """No holdout at all, or holdouts too small to read one by one."""
     warnings = []
     if holdout == 0:
-        warnings.append(
-            "--holdout 0: no holdout, so nobody will be able to measure what this campaign earned"
-        )
+        warnings.append(Notice("warning", "no_holdout"))
     if split.design is not None and split.design.small_holdouts:
         small = split.design.small_holdouts
         label, size = min(small.items(), key=lambda item: item[1])
-        warnings.append(
-            f"{len(small)} of {len(split.holdout_counts)} segment x channel holdouts have fewer"
-            f" than {split.design.min_holdout} customers (smallest: '{label}' with {size}):"
-            " read their lifts together (overall per channel), not one by one"
-        )
+        params = {"small": len(small), "holdouts": len(split.holdout_counts)}
+        params |= {"min_holdout": split.design.min_holdout, "smallest": label, "size": size}
+        warnings.append(Notice("warning", "small_send_holdouts", params))
     return warnings
 
 

@@ -23,7 +23,6 @@ from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import CUSTOMER_ID
 from uplift_lab.errors import DataWarning, usage_error
 from uplift_lab.outcomes import window_coverage_notice
-from uplift_lab.report.notice_text import render_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 from uplift_lab.uplift.data import (
     CampaignOutcomes,
@@ -257,7 +256,7 @@ def _warn_if_window_not_covered(
     """The same warning as `analyze`'s when the order log ends before the response window."""
     notice = window_coverage_notice(orders["order_time"], start, window_days)
     if notice is not None:
-        warnings.warn(render_notice(notice), DataWarning, stacklevel=3)
+        warnings.warn(DataWarning(notice), stacklevel=3)
 
 
 def _experiment_with_orders(

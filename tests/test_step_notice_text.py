@@ -1,0 +1,519 @@
+"""The notices of design, import-campaign, target, the model's evaluation and the data readers:
+each code renders to the English sentence its step used to write itself (typed here, not read
+from the module), and each step gives codes and numbers, not sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from uplift_lab import io
+from uplift_lab.campaign_import import combine_send_log, import_campaign
+from uplift_lab.design import design_experiment
+from uplift_lab.errors import DataWarning
+from uplift_lab.notices import Notice
+from uplift_lab.power import OVERALL, mde_per_stratum
+from uplift_lab.report.notice_text import render_notice
+from uplift_lab.report.step_notice_text import CODES
+from uplift_lab.target import Channel, TargetConfig, guard_channels, split_holdout
+from uplift_lab.timeparse import parse_times
+from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.uplift.guardrails import verdict_notices
+from uplift_lab.uplift.metrics import uplift_curve_metrics
+from uplift_lab.uplift.verdict import NOT_USEFUL, USEFUL
+
+SEND_REVENUE = {"arm": "send", "control": "control", "outcome": "revenue"}
+VERDICT = "inconclusive: its Qini 0.042 is above 0, but p = 0.128. Collect more"
+
+ENGLISH = [
+    # design
+    (
+        Notice(
+            "warning", "design_small_holdout", {"stratum": "silent", "n": 30, "min_holdout": 35}
+        ),
+        "stratum 'silent': holdout of 30 customer(s) is below --min-holdout 35; its lift cannot "
+        "be read",
+    ),
+    (
+        Notice(
+            "warning",
+            "mde_above_target",
+            {"stratum": "silent", "arm": "sms", "mde": 0.0347, "target_lift": 0.03},
+        ),
+        "stratum 'silent', arm 'sms': minimum detectable lift 3.47% is larger than the target "
+        "lift 3.00%",
+    ),
+    (
+        Notice(
+            "warning",
+            "mde_above_target",
+            {"stratum": OVERALL, "arm": "send", "mde": None, "target_lift": 0.01},
+        ),
+        "overall, arm 'send': minimum detectable lift not detectable is larger than the target "
+        "lift 1.00%",
+    ),
+    (
+        Notice(
+            "warning",
+            "imbalanced_covariate",
+            {
+                "stratum": "silent",
+                "arm": "send",
+                "covariate": "rfm_r",
+                "smd": 0.1412,
+                "threshold": 0.1,
+                "noise": 0.0468,
+            },
+        ),  # fmt: skip
+        "stratum 'silent', arm 'send': covariate 'rfm_r' is imbalanced (SMD +0.141, |SMD| > 0.1; "
+        "chance alone gives SMDs of about ±0.047 here)",
+    ),
+    (
+        Notice(
+            "warning",
+            "imbalanced_in_small_holdouts",
+            {"covariates": 9, "threshold": 0.1, "min_holdout": 200},
+        ),
+        "9 covariate(s) with |SMD| > 0.1 in strata whose holdout is below --min-holdout 200 "
+        "(small groups differ by chance; design.json)",
+    ),
+    (
+        Notice(
+            "warning", "target_small_holdout", {"stratum": "silent|sms", "n": 4, "min_holdout": 200}
+        ),
+        "stratum 'silent|sms': holdout of 4 customer(s) is below 200; its lift cannot be read on "
+        "its own",
+    ),
+    # target
+    (
+        Notice("warning", "no_model"),
+        "no --model given: whether the scores' model beats random targeting is not checked (pass "
+        "--model MODEL_DIR, the folder train wrote)",
+    ),
+    (
+        Notice("warning", "scores_not_used", {"scores": "out/scores.parquet"}),
+        "--policy segments: out/scores.parquet is not used (no model needed)",
+    ),
+    (
+        Notice(
+            "warning",
+            "channel_dropped",
+            {"channel": "sms", "verdict": "not useful: Qini 0.01.", "kept_anyway": False},
+        ),
+        "channel 'sms' dropped: its model is not useful: Qini 0.01. Its customers can still get "
+        "the other channels",
+    ),
+    (
+        Notice(
+            "warning",
+            "channel_dropped",
+            {"channel": "sms", "verdict": "not useful: Qini 0.01.", "kept_anyway": True},
+        ),
+        "channel 'sms' dropped: its model is not useful: Qini 0.01. Its customers can still get "
+        "the other channels (kept: --accept-weak-model)",
+    ),
+    (
+        Notice("warning", "channel_inconclusive", {"channel": "edm", "verdict": VERDICT}),
+        "channel 'edm' kept, but its model is not shown to beat random targeting (inconclusive: "
+        "its Qini 0.042 is above 0, but p = 0.128): its calibrated predictions lean on the "
+        "average effect the past campaign measured, and this send's holdout will tell",
+    ),
+    (
+        Notice("warning", "channels_unchecked", {"channels": ("push", "app")}),
+        "channel(s) push, app: the model has no arm of that name, so their scores are not checked",
+    ),
+    (
+        Notice("warning", "not_in_segments", {"customers": 1234}),
+        "1,234 scored customer(s) are not in the segments file and are not eligible",
+    ),
+    (
+        Notice("warning", "no_holdout"),
+        "--holdout 0: no holdout, so nobody will be able to measure what this campaign earned",
+    ),
+    (
+        Notice(
+            "warning",
+            "small_send_holdouts",
+            {
+                "small": 6,
+                "holdouts": 6,
+                "min_holdout": 200,
+                "smallest": "semi_active|mms",
+                "size": 4,
+            },
+        ),
+        "6 of 6 segment x channel holdouts have fewer than 200 customers (smallest: "
+        "'semi_active|mms' with 4): read their lifts together (overall per channel), not one by "
+        "one",
+    ),
+    (
+        Notice("warning", "none_picked_in_past", {"past": "past.csv"}),
+        "past.csv: none of the past campaign's customers is picked by this plan",
+    ),
+    (
+        Notice(
+            "warning",
+            "predicted_against_measured",
+            {
+                "predicted": 594.012,
+                "picks": 1499,
+                "measured": -134.13,
+                "confidence": 0.95,
+                "ci_low": -1525.28,
+                "ci_high": 257.01,
+                "side": "above",
+            },
+        ),
+        "the plan predicts 594.01 profit for its 1,499 picks that were in the past campaign; the "
+        "campaign measured -134.13 for them (95% CI -1,525.28 to 257.01): the prediction is above "
+        "what was measured, so the plan's expected profit is not borne out (the model's levels "
+        "are off, or the customers have changed since)",
+    ),
+    (
+        Notice(
+            "warning",
+            "predicted_against_measured",
+            {
+                "predicted": 10.0,
+                "picks": 9,
+                "measured": 12.5,
+                "confidence": 0.9,
+                "ci_low": 1.0,
+                "ci_high": 20.0,
+                "side": "inside",
+            },
+        ),
+        "the plan predicts 10.00 profit for its 9 picks that were in the past campaign; the "
+        "campaign measured 12.50 for them (90% CI 1.00 to 20.00): consistent",
+    ),
+    # the data readers
+    (
+        Notice(
+            "warning",
+            "mixed_offsets",
+            {
+                "source": "orders.csv",
+                "column": "paid",
+                "offsets": ("+00:00", "+01:00", "+05:30", "+08:00", "-05:00"),
+                "target": "+08:00",
+            },
+        ),
+        "orders.csv: column 'paid' mixes time-zone offsets (+00:00, +01:00, +05:30, +08:00 ...); "
+        "all times were converted to +08:00, the offset of its first value. Pass --timezone (e.g. "
+        "Asia/Shanghai) to choose the shop's zone",
+    ),
+    (
+        Notice(
+            "warning", "garbled_header", {"path": "o.csv", "header": "め絪腹", "encoding": "gbk"}
+        ),
+        "o.csv: its header reads as 'め絪腹' in gbk, which looks garbled; if these are not the "
+        "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)",
+    ),
+    # the model's evaluation
+    (
+        Notice("note", "no_arm_in_set", {"missing": "control"}),
+        "no control customers in this set: no metric can be computed",
+    ),
+    (
+        Notice("note", "outcome_constant"),
+        "the outcome does not vary: Qini and AUUC are undefined",
+    ),
+    (
+        Notice("note", "no_arm_in_top_k", {"k": 0.1, "missing": "treated", "top": 1234}),
+        "uplift@10%: no treated customers among the top 1234, so uplift and incremental outcome "
+        "there cannot be measured",
+    ),
+    (
+        Notice("note", "bootstrap_subsample", {"rows": 200000, "total": 1234567}),
+        "customer bootstrap on a stratified subsample of 200,000 of 1,234,567 rows, intervals "
+        "rescaled to the full size (m-out-of-n bootstrap)",
+    ),
+    (
+        Notice("note", "no_rfm_baseline", {"rfm_col": "rfm_score"}),
+        "no RFM baseline: the data has neither 'rfm_score' nor two of recency/frequency/monetary",
+    ),
+    (
+        Notice("note", "rfm_rule_columns", {"columns": ("recency", "frequency")}),
+        "RFM rule ranks by recency, frequency",
+    ),
+    (
+        Notice("note", "no_purchase_baseline", {"column": "p_control"}),
+        "no purchase-probability baseline: no 'p_control' column",
+    ),
+    (
+        Notice(
+            "warning",
+            "model_not_useful",
+            {
+                "arm": "sms",
+                "control": "control",
+                "outcome": "revenue",
+                "verdict": "not useful: Qini 0.01",
+            },
+        ),
+        "Warning: the chosen model for sms vs control, revenue does not beat random targeting on "
+        "the held-out folds (not useful: Qini 0.01). `target --model` drops this channel; "
+        "`target --policy segments` targets by the measured effects instead.",
+    ),
+    (
+        Notice(
+            "note",
+            "model_not_shown_useful",
+            {
+                "arm": "sms",
+                "control": "control",
+                "outcome": "conversion",
+                "verdict": "inconclusive",
+            },
+        ),
+        "Note: the chosen model for sms vs control, conversion is not shown to beat random "
+        "targeting (inconclusive).",
+    ),
+    (
+        Notice(
+            "warning",
+            "model_not_beating_rfm",
+            {**SEND_REVENUE, "estimate": 0.1341, "ci_low": -0.0182, "ci_high": 0.312},
+        ),
+        "Warning: the chosen model for send vs control, revenue is not shown to beat the RFM "
+        "rule: its Qini minus the RFM rule's is +0.134 (95% CI -0.018 to +0.312).",
+    ),
+    (
+        Notice(
+            "warning",
+            "model_not_beating_rfm",
+            {**SEND_REVENUE, "estimate": None, "ci_low": None, "ci_high": None},
+        ),
+        "Warning: the chosen model for send vs control, revenue is not shown to beat the RFM "
+        "rule: its Qini minus the RFM rule's is n/a.",
+    ),
+    # import-campaign
+    (
+        Notice(
+            "critical",
+            "imported_srm",
+            {
+                "where": "tiny",
+                "observed": {"control": 22, "sms": 1068},
+                "expected": {"control": 0.5, "sms": 0.5},
+                "p_value": 2.66e-16,
+            },
+        ),  # fmt: skip
+        "SAMPLE RATIO MISMATCH in stratum 'tiny': observed control 22, sms 1,068 vs --expected "
+        "control 50.0%, sms 50.0% (chi-square p = 2.7e-16). The split is not what was intended: "
+        "find the cause (customers lost from one arm, a filter, a re-run) before trusting any "
+        "analysis",
+    ),
+    (
+        Notice(
+            "critical",
+            "imported_srm",
+            {
+                "where": OVERALL,
+                "observed": {"control": 627, "edm": 1223},
+                "expected": {"control": 0.5, "edm": 0.5},
+                "p_value": 3.7e-222,
+            },
+        ),  # fmt: skip
+        "SAMPLE RATIO MISMATCH overall: observed control 627, edm 1,223 vs --expected control "
+        "50.0%, edm 50.0% (chi-square p = 3.7e-222). The split is not what was intended: find "
+        "the cause (customers lost from one arm, a filter, a re-run) before trusting any analysis",
+    ),
+    (
+        Notice(
+            "warning", "imported_small_holdout", {"stratum": "all", "n": 1999, "min_holdout": 2000}
+        ),
+        "stratum 'all': holdout of 1,999 customer(s) is below 2000; its lift cannot be read",
+    ),
+    (
+        Notice("note", "repeated_sends", {"sends": 1234}),
+        "1,234 repeated send(s) of the same customer on the same channel collapsed (first send "
+        "kept)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("notice", "english"), ENGLISH, ids=[n.code for n, _ in ENGLISH])
+def test_each_code_renders_the_old_english_sentence(notice: Notice, english: str) -> None:
+    assert notice.code in CODES
+    assert render_notice(notice) == english
+
+
+def test_no_code_is_left_out_of_the_table() -> None:
+    assert CODES - {notice.code for notice, _ in ENGLISH} == set()
+
+
+def _customers(sizes: dict[str, int], seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    strata = np.repeat(list(sizes), list(sizes.values()))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(strata))],
+            "lifecycle": strata,
+            "recency": rng.exponential(60, len(strata)),
+            "frequency": rng.poisson(3, len(strata)).astype(float),
+        }
+    )
+
+
+def test_design_gives_codes_for_small_holdouts_and_imbalance() -> None:
+    design = design_experiment(_customers({"big": 400, "small": 60}), name="n", min_holdout=35)
+    assert design.small_holdouts == {"small": 6}
+    assert design.warnings[0] == Notice(
+        "warning", "design_small_holdout", {"stratum": "small", "n": 6, "min_holdout": 35}
+    )
+    flagged = design.balance.flagged
+    in_small = flagged["stratum"] == "small"
+    assert in_small.any() and (~in_small).any()
+    loud = [n for n in design.warnings if n.code == "imbalanced_covariate"]
+    assert [(n.params["stratum"], n.params["covariate"]) for n in loud] == list(
+        zip(flagged["stratum"][~in_small], flagged["covariate"][~in_small], strict=True)
+    )
+    assert design.warnings[-1] == Notice(
+        "warning",
+        "imbalanced_in_small_holdouts",
+        {"covariates": int(in_small.sum()), "threshold": 0.1, "min_holdout": 35},
+    )
+
+
+def test_power_gives_a_code_per_mde_above_the_target() -> None:
+    counts = {"a": {"control": 100, "sms": 900}, "b": {"control": 5000, "sms": 5000}}
+    report = mde_per_stratum(counts, {"a": 0.05, "b": 0.05}, target_lift=0.02)
+    assert [n.code for n in report.warnings] == ["mde_above_target"]
+    (notice,) = report.warnings
+    assert notice.params["stratum"] == "a" and notice.params["arm"] == "sms"
+    assert notice.params["mde"] > 0.02 and notice.params["target_lift"] == 0.02
+
+
+def test_target_holdout_gives_a_code_per_small_holdout() -> None:
+    selected = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(300)],
+            "channel": ["sms"] * 300,
+            "segment": ["a"] * 300,
+            "expected_cost": 0.05,
+            "expected_incremental_revenue": 1.0,
+            "expected_profit": 0.5,
+            "rank": range(1, 301),
+        }
+    )
+    split = split_holdout(selected, 0.1, name="t", salt="s", min_holdout=200)
+    (notice,) = split.design.warnings
+    assert notice.code == "target_small_holdout" and notice.params["min_holdout"] == 200
+    assert notice.params["n"] == split.design.small_holdouts[notice.params["stratum"]] < 200
+
+
+def test_target_guardrails_give_codes_with_the_verdicts() -> None:
+    config = TargetConfig(channels=(Channel("sms", 0.05), Channel("push", 0.0)), budget=9.0,
+                          margin=0.3)  # fmt: skip
+    verdicts = {
+        "sms": {"revenue": {"verdict": NOT_USEFUL, "text": "no better."}},
+        "edm": {"revenue": {"verdict": USEFUL, "text": "useful."}},
+    }
+    _, notices = guard_channels(config, verdicts, accept_weak_model=True, source="m")
+    assert notices == (
+        Notice("warning", "channel_dropped",
+               {"channel": "sms", "verdict": "no better.", "kept_anyway": False}),
+        Notice("warning", "channels_unchecked", {"channels": ("push",)}),
+    )  # fmt: skip
+
+
+def test_mixed_offsets_warn_with_a_code_not_a_sentence() -> None:
+    values = pa.array(["2026-05-03 10:00:00+08:00", "2026-05-03 23:30:00+00:00"])
+    with pytest.warns(DataWarning) as caught:
+        parse_times(values, "orders.csv", "paid")
+    assert [warning.message.notice for warning in caught] == [
+        Notice("warning", "mixed_offsets", {"source": "orders.csv", "column": "paid",
+               "offsets": ("+00:00", "+08:00"), "target": "+08:00"})
+    ]  # fmt: skip
+
+
+def test_a_garbled_header_warns_with_a_code_not_a_sentence(tmp_path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes("客戶編號,訂單時間\nC1,2026-05-01\n".encode("big5"))
+    with pytest.warns(DataWarning) as caught:
+        io.read_table(path)
+    (notice,) = [warning.message.notice for warning in caught]
+    assert notice.code == "garbled_header" and notice.params["path"] == str(path)
+    assert notice.params["encoding"] == "gb18030" and "," in notice.params["header"]
+
+
+def test_uplift_metrics_give_codes_for_an_arm_missing_from_the_top() -> None:
+    outcome = np.array([1, 0, 1, 0, 1, 0, 0, 1, 0, 0] * 2)
+    treatment = np.array([1] * 4 + [0, 1] * 8)
+    metrics = uplift_curve_metrics(outcome, -np.arange(20.0), treatment, ks=(0.2, 0.5))
+    assert metrics.notes == (
+        Notice("note", "no_arm_in_top_k", {"k": 0.2, "missing": "control", "top": 4}),
+    )
+    constant = uplift_curve_metrics(np.zeros(20), -np.arange(20.0), treatment, ks=(0.5,))
+    assert constant.notes == (Notice("note", "outcome_constant"),)
+
+
+def test_evaluation_gives_codes_for_its_baselines() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "score": rng.normal(size=400),
+            "converted": rng.integers(0, 2, 400),
+            "arm": np.where(np.arange(400) % 2 == 0, "sms", "control"),
+            "recency": rng.integers(1, 300, 400),
+            "frequency": rng.integers(1, 9, 400),
+        }
+    )
+    evaluation = evaluate_scores(
+        frame, score_cols=["score"], outcome_col="converted", treatment_col="arm",
+        control="control", n_splits=2, n_bootstrap=0,
+    )  # fmt: skip
+    assert evaluation.notes == (
+        Notice("note", "rfm_rule_columns", {"columns": ("recency", "frequency")}),
+        Notice("note", "no_purchase_baseline", {"column": "p_control"}),
+    )
+
+
+def test_train_verdicts_give_codes() -> None:
+    difference = {"estimate": 0.02, "ci_low": -0.03, "ci_high": 0.08}
+    verdicts = {  # fmt: skip
+        "sms": {
+            "conversion": {"verdict": NOT_USEFUL, "text": "no better."},
+            "revenue": {
+                "verdict": "inconclusive",
+                "beats_rfm": False,
+                "rfm_difference": difference,
+            },
+        }
+    }
+    where = {"arm": "sms", "control": "control"}
+    assert verdict_notices(verdicts, "control") == [
+        Notice("warning", "model_not_useful",
+               {**where, "outcome": "conversion", "verdict": "no better."}),
+        Notice("note", "model_not_shown_useful",
+               {**where, "outcome": "revenue", "verdict": "inconclusive"}),
+        Notice("warning", "model_not_beating_rfm", {**where, "outcome": "revenue", **difference}),
+    ]  # fmt: skip
+
+
+def test_import_campaign_gives_codes_for_srm_and_small_holdouts() -> None:
+    frame = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(1000)], "arm": ["control"] * 100 + ["sms"] * 900}
+    )
+    campaign = import_campaign(
+        frame, name="past", source="c.csv", expected={"control": 0.5, "sms": 0.5}
+    )
+    srm, small = campaign.warnings
+    assert srm.level == "critical" and srm.code == "imported_srm"
+    assert srm.params["where"] == OVERALL
+    assert srm.params["observed"] == {"control": 100, "sms": 900}
+    assert small == Notice(
+        "warning", "imported_small_holdout", {"stratum": "all", "n": 100, "min_holdout": 200}
+    )
+
+
+def test_send_log_gives_a_code_for_repeated_sends() -> None:
+    sends = pd.DataFrame({"customer_id": ["a", "a", "a"], "channel": ["sms"] * 3})
+    _, notes = combine_send_log(
+        sends, pd.DataFrame({"customer_id": ["h"]}), send_source="s", holdout_source="h",
+        send_time_col=None,
+    )  # fmt: skip
+    assert notes == [Notice("note", "repeated_sends", {"sends": 2})]

@@ -1,0 +1,256 @@
+"""The words of the notices of design, import-campaign, target, the model's evaluation and the
+data readers: a step gives a code and its numbers (:class:`~uplift_lab.notices.Notice`),
+:func:`~uplift_lab.report.notice_text.render_notice` fills the code's English template here
+through :class:`~uplift_lab.report.labels.Labels` (the analysis's codes live in notice_text).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from uplift_lab.notices import Notice
+from uplift_lab.power import OVERALL
+from uplift_lab.report.labels import Labels
+
+# design
+DESIGN_SMALL_HOLDOUT = (
+    "stratum '{stratum}': holdout of {n} customer(s) is below --min-holdout {min_holdout}; its "
+    "lift cannot be read"
+)
+MDE_ABOVE_TARGET = (
+    "{where}, arm '{arm}': minimum detectable lift {mde} is larger than the target lift "
+    "{target_lift:.2%}"
+)
+IMBALANCED_COVARIATE = (
+    "stratum '{stratum}', arm '{arm}': covariate '{covariate}' is imbalanced (SMD {smd:+.3f}, "
+    "|SMD| > {threshold:g}; chance alone gives SMDs of about ±{noise:.3f} here)"
+)
+IMBALANCED_IN_SMALL_HOLDOUTS = (
+    "{covariates} covariate(s) with |SMD| > {threshold:g} in strata whose holdout is below "
+    "--min-holdout {min_holdout} (small groups differ by chance; design.json)"
+)
+TARGET_SMALL_HOLDOUT = (
+    "stratum '{stratum}': holdout of {n} customer(s) is below {min_holdout}; its lift cannot be "
+    "read on its own"
+)
+# target
+NO_MODEL = (
+    "no --model given: whether the scores' model beats random targeting is not checked (pass "
+    "--model MODEL_DIR, the folder train wrote)"
+)
+SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
+CHANNEL_DROPPED = (
+    "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
+    "channels"
+)
+KEPT_ANYWAY = " (kept: --accept-weak-model)"
+CHANNEL_INCONCLUSIVE = (
+    "channel '{channel}' kept, but its model is not shown to beat random targeting ({clause}): "
+    "its calibrated predictions lean on the average effect the past campaign measured, and this "
+    "send's holdout will tell"
+)
+CHANNELS_UNCHECKED = (
+    "channel(s) {channels}: the model has no arm of that name, so their scores are not checked"
+)
+NOT_IN_SEGMENTS = (
+    "{customers:,} scored customer(s) are not in the segments file and are not eligible"
+)
+NO_HOLDOUT = "--holdout 0: no holdout, so nobody will be able to measure what this campaign earned"
+SMALL_SEND_HOLDOUTS = (
+    "{small} of {holdouts} segment x channel holdouts have fewer than {min_holdout} customers "
+    "(smallest: '{smallest}' with {size}): read their lifts together (overall per channel), not "
+    "one by one"
+)
+NONE_PICKED_IN_PAST = "{past}: none of the past campaign's customers is picked by this plan"
+PREDICTED_VS_MEASURED = (
+    "the plan predicts {predicted:,.2f} profit for its {picks:,} picks that were in the past "
+    "campaign; the campaign measured {measured:,.2f} for them ({confidence:.0%} CI "
+    "{ci_low:,.2f} to {ci_high:,.2f})"
+)
+CONSISTENT = "{where}: consistent"
+NOT_BORNE_OUT = (
+    "{where}: the prediction is {side} what was measured, so the plan's expected profit is not "
+    "borne out (the model's levels are off, or the customers have changed since)"
+)
+# the data readers
+MIXED_OFFSETS = (
+    "{source}: column '{column}' mixes time-zone offsets ({shown}); all times were converted to "
+    "{target}, the offset of its first value. Pass --timezone (e.g. Asia/Shanghai) to choose the "
+    "shop's zone"
+)
+GARBLED_HEADER = (
+    "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
+    "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
+)
+# the model's evaluation
+NO_ARM_IN_SET = "no {missing} customers in this set: no metric can be computed"
+OUTCOME_CONSTANT = "the outcome does not vary: Qini and AUUC are undefined"
+NO_ARM_IN_TOP_K = (
+    "uplift@{k:.0%}: no {missing} customers among the top {top}, so uplift and incremental "
+    "outcome there cannot be measured"
+)
+BOOTSTRAP_SUBSAMPLE = (
+    "customer bootstrap on a stratified subsample of {rows:,} of {total:,} rows, intervals "
+    "rescaled to the full size (m-out-of-n bootstrap)"
+)
+NO_RFM_BASELINE = (
+    "no RFM baseline: the data has neither '{rfm_col}' nor two of recency/frequency/monetary"
+)
+RFM_RULE_COLUMNS = "RFM rule ranks by {columns}"
+NO_PURCHASE_BASELINE = "no purchase-probability baseline: no '{column}' column"
+MODEL_NOT_USEFUL = (
+    "Warning: the chosen model for {arm} vs {control}, {outcome} does not beat random targeting "
+    "on the held-out folds ({verdict}). `target --model` drops this channel; `target --policy "
+    "segments` targets by the measured effects instead."
+)
+MODEL_NOT_SHOWN_USEFUL = (
+    "Note: the chosen model for {arm} vs {control}, {outcome} is not shown to beat random "
+    "targeting ({verdict})."
+)
+MODEL_NOT_BEATING_RFM = (
+    "Warning: the chosen model for {arm} vs {control}, {outcome} is not shown to beat the RFM "
+    "rule: its Qini minus the RFM rule's is {shown}{interval}."
+)
+# import-campaign
+IMPORTED_SRM = (
+    "SAMPLE RATIO MISMATCH {place}: observed {observed} vs --expected {intended} (chi-square p = "
+    "{p_value:.2g}). The split is not what was intended: find the cause (customers lost from one "
+    "arm, a filter, a re-run) before trusting any analysis"
+)
+IMPORTED_SMALL_HOLDOUT = (
+    "stratum '{stratum}': holdout of {n:,} customer(s) is below {min_holdout}; its lift cannot "
+    "be read"
+)
+REPEATED_SENDS = (
+    "{sends:,} repeated send(s) of the same customer on the same channel collapsed (first send "
+    "kept)"
+)
+
+TEMPLATES: dict[str, str] = {
+    "design_small_holdout": DESIGN_SMALL_HOLDOUT,
+    "imbalanced_covariate": IMBALANCED_COVARIATE,
+    "imbalanced_in_small_holdouts": IMBALANCED_IN_SMALL_HOLDOUTS,
+    "target_small_holdout": TARGET_SMALL_HOLDOUT,
+    "no_model": NO_MODEL,
+    "scores_not_used": SCORES_NOT_USED,
+    "not_in_segments": NOT_IN_SEGMENTS,
+    "no_holdout": NO_HOLDOUT,
+    "small_send_holdouts": SMALL_SEND_HOLDOUTS,
+    "none_picked_in_past": NONE_PICKED_IN_PAST,
+    "garbled_header": GARBLED_HEADER,
+    "no_arm_in_set": NO_ARM_IN_SET,
+    "outcome_constant": OUTCOME_CONSTANT,
+    "no_arm_in_top_k": NO_ARM_IN_TOP_K,
+    "bootstrap_subsample": BOOTSTRAP_SUBSAMPLE,
+    "no_rfm_baseline": NO_RFM_BASELINE,
+    "no_purchase_baseline": NO_PURCHASE_BASELINE,
+    "model_not_useful": MODEL_NOT_USEFUL,
+    "model_not_shown_useful": MODEL_NOT_SHOWN_USEFUL,
+    "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
+    "repeated_sends": REPEATED_SENDS,
+}
+"""The codes whose parameters fill their template as they are."""
+
+Params = Mapping[str, Any]
+
+
+def _mde_above_target(params: Params, labels: Labels) -> str:
+    stratum, mde = params["stratum"], params["mde"]
+    where = "overall" if stratum == OVERALL else f"stratum '{stratum}'"
+    shown = "not detectable" if mde is None or math.isnan(mde) else f"{mde:.2%}"
+    return labels(
+        MDE_ABOVE_TARGET,
+        where=where,
+        arm=params["arm"],
+        mde=shown,
+        target_lift=params["target_lift"],
+    )
+
+
+def _imported_srm(params: Params, labels: Labels) -> str:
+    where = params["where"]
+    place = "overall" if where == OVERALL else f"in stratum '{where}'"
+    return labels(
+        IMPORTED_SRM,
+        place=place,
+        observed=", ".join(f"{arm} {n:,}" for arm, n in params["observed"].items()),
+        intended=", ".join(f"{arm} {f:.1%}" for arm, f in params["expected"].items()),
+        p_value=params["p_value"],
+    )
+
+
+def _channel_dropped(params: Params, labels: Labels) -> str:
+    text = labels(CHANNEL_DROPPED, channel=params["channel"], verdict=params["verdict"])
+    return text + (labels(KEPT_ANYWAY) if params["kept_anyway"] else "")
+
+
+def _channel_inconclusive(params: Params, labels: Labels) -> str:
+    """The verdict's sentence up to its first full stop (the advice after it is for evaluate)."""
+    clause = str(params["verdict"]).split(". ")[0].rstrip(".")
+    return labels(CHANNEL_INCONCLUSIVE, channel=params["channel"], clause=clause)
+
+
+def _channels_unchecked(params: Params, labels: Labels) -> str:
+    return labels(CHANNELS_UNCHECKED, channels=", ".join(params["channels"]))
+
+
+def _predicted_against_measured(params: Params, labels: Labels) -> str:
+    where = labels(
+        PREDICTED_VS_MEASURED,
+        **{key: params[key] for key in ("predicted", "picks", "measured", "confidence")},
+        ci_low=params["ci_low"],
+        ci_high=params["ci_high"],
+    )
+    if params["side"] == "inside":
+        return labels(CONSISTENT, where=where)
+    return labels(NOT_BORNE_OUT, where=where, side=params["side"])
+
+
+def _mixed_offsets(params: Params, labels: Labels) -> str:
+    offsets = params["offsets"]
+    shown = ", ".join(offsets[:4]) + (" ..." if len(offsets) > 4 else "")
+    return labels(
+        MIXED_OFFSETS,
+        source=params["source"],
+        column=params["column"],
+        shown=shown,
+        target=params["target"],
+    )
+
+
+def _rfm_rule_columns(params: Params, labels: Labels) -> str:
+    return labels(RFM_RULE_COLUMNS, columns=", ".join(params["columns"]))
+
+
+def _model_not_beating_rfm(params: Params, labels: Labels) -> str:
+    estimate, low, high = params["estimate"], params["ci_low"], params["ci_high"]
+    shown = "n/a" if estimate is None else f"{estimate:+.3f}"
+    interval = "" if low is None else f" (95% CI {low:+.3f} to {high:+.3f})"
+    where = {key: params[key] for key in ("arm", "control", "outcome")}
+    return labels(MODEL_NOT_BEATING_RFM, **where, shown=shown, interval=interval)
+
+
+RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
+    "model_not_beating_rfm": _model_not_beating_rfm,
+    "rfm_rule_columns": _rfm_rule_columns,
+    "mixed_offsets": _mixed_offsets,
+    "mde_above_target": _mde_above_target,
+    "channel_dropped": _channel_dropped,
+    "channel_inconclusive": _channel_inconclusive,
+    "channels_unchecked": _channels_unchecked,
+    "predicted_against_measured": _predicted_against_measured,
+    "imported_srm": _imported_srm,
+}
+"""The codes whose parameters are put in words first."""
+
+CODES = frozenset(TEMPLATES) | frozenset(RENDERERS)
+"""Every notice code of these steps."""
+
+
+def render_step_notice(notice: Notice, labels: Labels) -> str:
+    """The text of one of these steps' notices (a code of :data:`CODES`)."""
+    if notice.code in TEMPLATES:
+        return labels(TEMPLATES[notice.code], **notice.params)
+    return RENDERERS[notice.code](notice.params, labels)
