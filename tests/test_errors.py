@@ -123,3 +123,12 @@ def test_a_parameter_with_its_value_in_a_usage_error(value, library, cli) -> Non
     error = UsageError(f"{with_value('status_col', value)} needs {{paid_statuses=VALUE}}")
     assert str(error) == f"{library} paid_statuses=VALUE"
     assert error_message(error) == f"{cli} --paid-status VALUE"
+
+
+def test_a_data_warning_outside_the_cli_reads_as_its_code_and_numbers() -> None:
+    from uplift_lab.errors import DataWarning
+    from uplift_lab.notices import Notice
+
+    notice = Notice("warning", "mixed_offsets", {"column": "order_time", "n_offsets": 2})
+    assert str(DataWarning(notice)) == "mixed_offsets: column='order_time', n_offsets=2"
+    assert "Notice(" not in str(DataWarning(notice))

@@ -183,3 +183,12 @@ class DataWarning(UserWarning):
     def __init__(self, notice: object) -> None:
         super().__init__(notice)
         self.notice = notice
+
+    def __str__(self) -> str:
+        """Outside the CLI: the notice's code and numbers (``mixed_offsets: column='t', ...``),
+        readable without the words of report/ (which this ground floor does not import)."""
+        code, params = getattr(self.notice, "code", None), getattr(self.notice, "params", None)
+        if code is None or params is None:
+            return str(self.notice)
+        shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
+        return f"{code}: {shown}" if shown else str(code)
