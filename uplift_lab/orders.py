@@ -285,24 +285,7 @@ def count_orders(
     table = _select(_strip_header(raw), source, path)
     del raw  # the columns no rule needs are freed now
     rows_read = table.num_rows
-    if source.clean_text:
-        table = _trimmed_text(table)
-        for money in (source.amount_col, rules.refund_col, *(source.line_amount or ())):
-            if money and money in table.column_names:
-                table = _set(table, money, _money_text(table.column(money)))
-    kept, without_customer = rows_with_customer(table, source.customer_col)
-    if without_customer and not rules.skip_missing_customer:
-        raise missing_customer_error(table, source.customer_col, without_customer, path)
-    table = kept
-    if source.line_amount:
-        table = with_line_amounts(table, *source.line_amount, source.amount_col, path)
-
-    line_items = 0
-    if rules.line_item_col and rules.sum_line_items:
-        money = [name for name in (source.amount_col, rules.refund_col) if name]
-        table, line_items = summed_per_order(table, rules.line_item_col, money, path)
-    elif rules.line_item_col:
-        table, line_items = first_row_per_order(table, rules.line_item_col)
+    table, without_customer, line_items = _one_row_per_order(table, source, path)
     ruled = apply_rules(table, source, path)
     table, keep, dropped, unpaid, netted = (
         ruled.table,
@@ -367,6 +350,33 @@ def count_orders(
         counting = replace(counting, refund_rows=n_refund_rows)
     orders_counted = canonical.num_rows - counting.refund_rows
     return CountedOrders(canonical, replace(counting, orders_counted=orders_counted))
+
+
+def _one_row_per_order(
+    table: pa.Table, source: OrderSource, path: object
+) -> tuple[pa.Table, int, int]:
+    """The selected rows as orders: text cleaned (presets), rows without a customer left out
+    (or refused), line amounts multiplied and line items merged; with the rows left out and
+    the rows merged."""
+    rules = source.rules
+    if source.clean_text:
+        table = _trimmed_text(table)
+        for money in (source.amount_col, rules.refund_col, *(source.line_amount or ())):
+            if money and money in table.column_names:
+                table = _set(table, money, _money_text(table.column(money)))
+    kept, without_customer = rows_with_customer(table, source.customer_col)
+    if without_customer and not rules.skip_missing_customer:
+        raise missing_customer_error(table, source.customer_col, without_customer, path)
+    table = kept
+    if source.line_amount:
+        table = with_line_amounts(table, *source.line_amount, source.amount_col, path)
+    line_items = 0
+    if rules.line_item_col and rules.sum_line_items:
+        money = [name for name in (source.amount_col, rules.refund_col) if name]
+        table, line_items = summed_per_order(table, rules.line_item_col, money, path)
+    elif rules.line_item_col:
+        table, line_items = first_row_per_order(table, rules.line_item_col)
+    return table, without_customer, line_items
 
 
 @dataclass(frozen=True, slots=True)
