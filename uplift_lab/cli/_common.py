@@ -6,11 +6,14 @@ sklift, matplotlib) are imported inside the command bodies so ``uplift-lab --hel
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 from rich.console import Console
@@ -307,45 +310,108 @@ RefundRowsOption = Annotated[
 ]
 
 
-def time_parsing(date_format: str | None, dayfirst: bool | None, timezone: str | None):
+# --- Option groups: options several commands share, declared once ---
+
+
+class OptionGroup:
+    """Base of a frozen dataclass of options that several commands share.
+
+    A command parameter annotated with a group (``dates: DateOptions``) stands, in the command
+    line and its ``--help``, for the group's fields in their order; see :func:`option_groups`.
+    """
+
+
+@dataclass(frozen=True)
+class OrderColumns(OptionGroup):
+    """--customer-col, --time-col, --amount-col: the order log's column names."""
+
+    customer_col: CustomerColOption = "customer_id"
+    time_col: TimeColOption = "order_time"
+    amount_col: AmountColOption = "amount"
+
+
+@dataclass(frozen=True)
+class OrderRules(OptionGroup):
+    """--preset, --columns and the status/refund rules: which orders count."""
+
+    preset: PresetOption = None
+    columns: ColumnsOption = None
+    status_col: StatusColOption = None
+    paid_status: PaidStatusOption = None
+    exclude_status: ExcludeStatusOption = None
+    refund_col: RefundColOption = None
+    refund_rows: RefundRowsOption = False
+
+
+@dataclass(frozen=True)
+class DateOptions(OptionGroup):
+    """--date-format, --dayfirst/--monthfirst, --timezone: how date/time values are read."""
+
+    date_format: DateFormatOption = None
+    dayfirst: DayFirstOption = None
+    timezone: TimezoneOption = None
+
+
+def option_groups(func: F) -> F:
+    """Let a command take :class:`OptionGroup` parameters: typer sees each group's fields in its
+    place (same names, help and defaults), and the command gets the group built from them."""
+    signature = inspect.signature(func, eval_str=True)
+    groups = {
+        name: param.annotation
+        for name, param in signature.parameters.items()
+        if isinstance(param.annotation, type) and issubclass(param.annotation, OptionGroup)
+    }
+    parameters = []
+    for name, param in signature.parameters.items():
+        if name not in groups:
+            parameters.append(param)
+            continue
+        hints = get_type_hints(groups[name], include_extras=True)
+        parameters.extend(
+            inspect.Parameter(
+                field.name, param.kind, default=field.default, annotation=hints[field.name]
+            )
+            for field in dataclasses.fields(groups[name])
+        )
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for name, group in groups.items():
+            values = {field.name: kwargs.pop(field.name) for field in dataclasses.fields(group)}
+            kwargs[name] = group(**values)
+        return func(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def time_parsing(dates: DateOptions):
     """The :class:`~uplift_lab.timeparse.TimeParsing` of the --date-format/--dayfirst/--timezone
     options (imported here so ``--help`` stays fast)."""
     from uplift_lab.timeparse import TimeParsing
 
-    return TimeParsing(date_format=date_format, dayfirst=dayfirst, timezone=timezone)
+    return TimeParsing(
+        date_format=dates.date_format, dayfirst=dates.dayfirst, timezone=dates.timezone
+    )
 
 
-def order_inputs(
-    preset: str | None,
-    columns: Path | None,
-    customer_col: str,
-    time_col: str,
-    amount_col: str,
-    status_col: str | None,
-    paid_status: list[str] | None,
-    exclude_status: list[str] | None,
-    refund_col: str | None,
-    refund_rows: bool,
-    parsing=None,
-):
-    """The :class:`uplift_lab.columnmap.InputSpec` of a command's order options
-    (``parsing``: the :func:`time_parsing` of its date flags)."""
+def order_inputs(order_cols: OrderColumns, rules: OrderRules, dates: DateOptions):
+    """The :class:`uplift_lab.columnmap.InputSpec` of a command's order options."""
     from uplift_lab.columnmap import preset_named, resolve_inputs
-    from uplift_lab.timeparse import DEFAULT_TIME_PARSING
     from uplift_lab.workflows.inputs import read_column_map
 
-    if preset:
-        preset_named(preset)  # an unknown preset is named before a bad column map
+    if rules.preset:
+        preset_named(rules.preset)  # an unknown preset is named before a bad column map
     return resolve_inputs(
-        preset=preset,
-        columns=read_column_map(columns) if columns is not None else None,
-        customer_col=customer_col,
-        time_col=time_col,
-        amount_col=amount_col,
-        status_col=status_col,
-        paid_statuses=tuple(paid_status or ()),
-        excluded_statuses=tuple(exclude_status or ()),
-        refund_col=refund_col,
-        refund_rows=refund_rows,
-        parsing=parsing or DEFAULT_TIME_PARSING,
+        preset=rules.preset,
+        columns=read_column_map(rules.columns) if rules.columns is not None else None,
+        customer_col=order_cols.customer_col,
+        time_col=order_cols.time_col,
+        amount_col=order_cols.amount_col,
+        status_col=rules.status_col,
+        paid_statuses=tuple(rules.paid_status or ()),
+        excluded_statuses=tuple(rules.exclude_status or ()),
+        refund_col=rules.refund_col,
+        refund_rows=rules.refund_rows,
+        parsing=time_parsing(dates),
     )

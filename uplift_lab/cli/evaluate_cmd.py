@@ -17,29 +17,19 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
-    AmountColOption,
-    ColumnsOption,
-    CustomerColOption,
-    DateFormatOption,
-    DayFirstOption,
+    DateOptions,
     EncodingOption,
-    ExcludeStatusOption,
     JsonOption,
     Lang,
     LangOption,
-    PaidStatusOption,
-    PresetOption,
-    RefundColOption,
-    RefundRowsOption,
-    StatusColOption,
-    TimeColOption,
-    TimezoneOption,
+    OrderColumns,
+    OrderRules,
     console,
+    option_groups,
     order_inputs,
     parse_key_values,
     report_errors,
     split_list,
-    time_parsing,
 )
 from uplift_lab.report.labels import labels_for
 
@@ -53,205 +43,210 @@ EVALUATE_HELP = (
 )
 
 
+OutOption = Annotated[
+    Path, typer.Option("--out", file_okay=False, help="Report folder, e.g. reports/NAME.")
+]
+ModelDirArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        exists=True,
+        file_okay=False,
+        help="Model folder written by train (its held-out CV predictions). "
+        "Leave out when evaluating --scores.",
+    ),
+]
+ScoresOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--scores",
+        exists=True,
+        dir_okay=False,
+        help="Scores file written by score, to validate on a later campaign.",
+    ),
+]
+OutcomesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--outcomes",
+        exists=True,
+        dir_okay=False,
+        help="With --scores: the later campaign, one row per customer with the id, "
+        "--arm-col and outcome columns (omit if the scores file holds them).",
+    ),
+]
+ExperimentOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--experiment",
+        exists=True,
+        file_okay=False,
+        help="With --scores, instead of --outcomes: the campaign's experiment folder "
+        "(arms from assignment.parquet) with --orders for the outcomes.",
+    ),
+]
+OrdersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--orders",
+        exists=True,
+        dir_okay=False,
+        help="With --experiment: order log; converted = an order in the response window.",
+    ),
+]
+StartOption = Annotated[
+    str | None,
+    typer.Option(
+        "--start",
+        help="With --experiment: campaign start (default: design.json's campaign start).",
+    ),
+]
+WindowDaysOption = Annotated[
+    int | None,
+    typer.Option(
+        "--window-days",
+        help="With --experiment: response window in days (default: design.json, else 14).",
+    ),
+]
+IdColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-col",
+        help="With --scores: id column joining the two files "
+        "(default: the scores file's first column).",
+    ),
+]
+ArmColOption = Annotated[
+    str | None, typer.Option("--arm-col", help="With --scores: arm label column.")
+]
+ControlOption = Annotated[
+    str | None,
+    typer.Option("--control", help="With --scores: label of the control (holdout) arm."),
+]
+TreatedOption = Annotated[
+    str | None,
+    typer.Option("--treated", help="With --scores: treated arm to compare (needed with several)."),
+]
+ConversionColOption = Annotated[
+    str | None, typer.Option("--conversion-col", help="With --scores: 0/1 conversion column.")
+]
+RevenueColOption = Annotated[
+    str | None,
+    typer.Option("--revenue-col", help="With --scores: revenue column (>= 0), optional."),
+]
+ScoreColsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--score-cols",
+        help="With --scores: comma-separated score columns (default: uplift_conversion, "
+        "uplift_revenue, or the --treated arm's per-arm columns).",
+    ),
+]
+RfmColsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rfm-cols",
+        help="With --scores: RFM-rule baseline columns as PART=COLUMN (score, recency, "
+        "frequency, monetary). Default: detected by name.",
+    ),
+]
+SplitsOption = Annotated[
+    int, typer.Option("--splits", help="With --scores: random parts the CIs are taken over.")
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Seed of the baselines' tie-breaks and the parts.")
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing --out folder.")]
+
+
+@option_groups
+def evaluate(
+    *,
+    out: OutOption,
+    model_dir: ModelDirArgument = None,
+    scores: ScoresOption = None,
+    outcomes: OutcomesOption = None,
+    experiment: ExperimentOption = None,
+    orders: OrdersOption = None,
+    start: StartOption = None,
+    window_days: WindowDaysOption = None,
+    order_cols: OrderColumns,
+    dates: DateOptions,
+    order_rules: OrderRules,
+    id_col: IdColOption = None,
+    arm_col: ArmColOption = None,
+    control: ControlOption = None,
+    treated: TreatedOption = None,
+    conversion_col: ConversionColOption = None,
+    revenue_col: RevenueColOption = None,
+    score_cols: ScoreColsOption = None,
+    rfm_cols: RfmColsOption = None,
+    splits: SplitsOption = 5,
+    seed: SeedOption = 0,
+    force: ForceOption = False,
+    encoding: EncodingOption = "auto",
+    as_json: JsonOption = False,
+    lang: LangOption = Lang.en,
+) -> None:
+    from uplift_lab.errors import InputError
+
+    if (model_dir is None) == (scores is None):
+        raise InputError("evaluate: pass exactly one of MODEL_DIR or --scores FILE")
+    if scores is not None:
+        inputs = None
+        if experiment is not None or orders is not None:
+            inputs = order_inputs(order_cols, order_rules, dates)
+        campaign = _campaign_experiment(experiment, orders, outcomes, start, window_days, inputs)
+        _evaluate_scores(
+            scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
+            revenue_col, score_cols, rfm_cols, splits, seed, force, encoding, as_json,
+            campaign, labels_for(lang),
+        )  # fmt: skip
+        return
+    scores_only = {
+        "--outcomes": outcomes, "--experiment": experiment, "--orders": orders,
+        "--id-col": id_col, "--arm-col": arm_col, "--control": control, "--treated": treated,
+        "--conversion-col": conversion_col, "--revenue-col": revenue_col,
+        "--score-cols": score_cols, "--rfm-cols": rfm_cols,
+    }  # fmt: skip
+    given = [flag for flag, value in scores_only.items() if value]
+    if given:
+        raise InputError(
+            f"{given[0]} goes with --scores FILE, not MODEL_DIR (a model folder's "
+            "evaluation uses what train recorded; retrain with --rfm-cols to change the RFM "
+            "rule)"
+        )
+    _evaluate_model_folder(model_dir, out, seed, force, as_json, lang)
+
+
+def _evaluate_model_folder(
+    model_dir: Path, out: Path, seed: int, force: bool, as_json: bool, lang: Lang
+) -> None:
+    """``evaluate MODEL_DIR``: the held-out predictions of train, one table per arm."""
+    from uplift_lab import io
+    from uplift_lab.report.model_tables import comparison_table
+    from uplift_lab.workflows.evaluate import evaluate_model_folder
+
+    labels = labels_for(lang)
+    report = evaluate_model_folder(model_dir, out, seed=seed, force=force, labels=labels)
+    if as_json:
+        typer.echo(io.to_json_text(report.summary), nl=False)
+        return
+    results = zip(report.evaluations, report.summary["results"], strict=True)
+    control_label = labels.value(report.summary["control"])
+    for (arm, _, evaluation), result in results:
+        title = labels("{arm} vs {control}", arm=labels.value(arm), control=control_label)
+        console.print(comparison_table(evaluation, title=title, labels=labels))
+        verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
+        chosen = labels("Chosen model ({name}): {verdict}", name=result["chosen"], verdict=verdict)
+        console.print(chosen, markup=False)
+    console.print(
+        labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the `evaluate` command to ``app``."""
-
-    @app.command("evaluate", help=EVALUATE_HELP)
-    @report_errors
-    def evaluate(
-        out: Annotated[
-            Path,
-            typer.Option("--out", file_okay=False, help="Report folder, e.g. reports/NAME."),
-        ],
-        model_dir: Annotated[
-            Path | None,
-            typer.Argument(
-                exists=True,
-                file_okay=False,
-                help="Model folder written by train (its held-out CV predictions). "
-                "Leave out when evaluating --scores.",
-            ),
-        ] = None,
-        scores: Annotated[
-            Path | None,
-            typer.Option(
-                "--scores",
-                exists=True,
-                dir_okay=False,
-                help="Scores file written by score, to validate on a later campaign.",
-            ),
-        ] = None,
-        outcomes: Annotated[
-            Path | None,
-            typer.Option(
-                "--outcomes",
-                exists=True,
-                dir_okay=False,
-                help="With --scores: the later campaign, one row per customer with the id, "
-                "--arm-col and outcome columns (omit if the scores file holds them).",
-            ),
-        ] = None,
-        experiment: Annotated[
-            Path | None,
-            typer.Option(
-                "--experiment",
-                exists=True,
-                file_okay=False,
-                help="With --scores, instead of --outcomes: the campaign's experiment folder "
-                "(arms from assignment.parquet) with --orders for the outcomes.",
-            ),
-        ] = None,
-        orders: Annotated[
-            Path | None,
-            typer.Option(
-                "--orders",
-                exists=True,
-                dir_okay=False,
-                help="With --experiment: order log; converted = an order in the response window.",
-            ),
-        ] = None,
-        start: Annotated[
-            str | None,
-            typer.Option(
-                "--start",
-                help="With --experiment: campaign start (default: design.json's campaign start).",
-            ),
-        ] = None,
-        window_days: Annotated[
-            int | None,
-            typer.Option(
-                "--window-days",
-                help="With --experiment: response window in days (default: design.json, else 14).",
-            ),
-        ] = None,
-        customer_col: CustomerColOption = "customer_id",
-        time_col: TimeColOption = "order_time",
-        amount_col: AmountColOption = "amount",
-        date_format: DateFormatOption = None,
-        dayfirst: DayFirstOption = None,
-        timezone: TimezoneOption = None,
-        preset: PresetOption = None,
-        columns: ColumnsOption = None,
-        status_col: StatusColOption = None,
-        paid_status: PaidStatusOption = None,
-        exclude_status: ExcludeStatusOption = None,
-        refund_col: RefundColOption = None,
-        refund_rows: RefundRowsOption = False,
-        id_col: Annotated[
-            str | None,
-            typer.Option(
-                "--id-col",
-                help="With --scores: id column joining the two files "
-                "(default: the scores file's first column).",
-            ),
-        ] = None,
-        arm_col: Annotated[
-            str | None, typer.Option("--arm-col", help="With --scores: arm label column.")
-        ] = None,
-        control: Annotated[
-            str | None,
-            typer.Option("--control", help="With --scores: label of the control (holdout) arm."),
-        ] = None,
-        treated: Annotated[
-            str | None,
-            typer.Option(
-                "--treated", help="With --scores: treated arm to compare (needed with several)."
-            ),
-        ] = None,
-        conversion_col: Annotated[
-            str | None,
-            typer.Option("--conversion-col", help="With --scores: 0/1 conversion column."),
-        ] = None,
-        revenue_col: Annotated[
-            str | None,
-            typer.Option("--revenue-col", help="With --scores: revenue column (>= 0), optional."),
-        ] = None,
-        score_cols: Annotated[
-            str | None,
-            typer.Option(
-                "--score-cols",
-                help="With --scores: comma-separated score columns (default: uplift_conversion, "
-                "uplift_revenue, or the --treated arm's per-arm columns).",
-            ),
-        ] = None,
-        rfm_cols: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--rfm-cols",
-                help="With --scores: RFM-rule baseline columns as PART=COLUMN (score, recency, "
-                "frequency, monetary). Default: detected by name.",
-            ),
-        ] = None,
-        splits: Annotated[
-            int,
-            typer.Option("--splits", help="With --scores: random parts the CIs are taken over."),
-        ] = 5,
-        seed: Annotated[
-            int, typer.Option("--seed", help="Seed of the baselines' tie-breaks and the parts.")
-        ] = 0,
-        force: Annotated[
-            bool, typer.Option("--force", help="Replace an existing --out folder.")
-        ] = False,
-        encoding: EncodingOption = "auto",
-        as_json: JsonOption = False,
-        lang: LangOption = Lang.en,
-    ) -> None:
-        from uplift_lab import io
-        from uplift_lab.errors import InputError
-
-        if (model_dir is None) == (scores is None):
-            raise InputError("evaluate: pass exactly one of MODEL_DIR or --scores FILE")
-        if scores is not None:
-            inputs = None
-            if experiment is not None or orders is not None:
-                inputs = order_inputs(
-                    preset, columns, customer_col, time_col, amount_col, status_col, paid_status,
-                    exclude_status, refund_col, refund_rows,
-                    time_parsing(date_format, dayfirst, timezone),
-                )  # fmt: skip
-            campaign = _campaign_experiment(
-                experiment, orders, outcomes, start, window_days, inputs
-            )
-            _evaluate_scores(
-                scores, out, outcomes, id_col, arm_col, control, treated, conversion_col,
-                revenue_col, score_cols, rfm_cols, splits, seed, force, encoding, as_json,
-                campaign, labels_for(lang),
-            )  # fmt: skip
-            return
-        scores_only = {
-            "--outcomes": outcomes, "--experiment": experiment, "--orders": orders,
-            "--id-col": id_col, "--arm-col": arm_col, "--control": control, "--treated": treated,
-            "--conversion-col": conversion_col, "--revenue-col": revenue_col,
-            "--score-cols": score_cols, "--rfm-cols": rfm_cols,
-        }  # fmt: skip
-        given = [flag for flag, value in scores_only.items() if value]
-        if given:
-            raise InputError(
-                f"{given[0]} goes with --scores FILE, not MODEL_DIR (a model folder's "
-                "evaluation uses what train recorded; retrain with --rfm-cols to change the RFM "
-                "rule)"
-            )
-        from uplift_lab.report.model_tables import comparison_table
-        from uplift_lab.workflows.evaluate import evaluate_model_folder
-
-        labels = labels_for(lang)
-        report = evaluate_model_folder(model_dir, out, seed=seed, force=force, labels=labels)
-        if as_json:
-            typer.echo(io.to_json_text(report.summary), nl=False)
-            return
-        results = zip(report.evaluations, report.summary["results"], strict=True)
-        control_label = labels.value(report.summary["control"])
-        for (arm, _, evaluation), result in results:
-            title = labels("{arm} vs {control}", arm=labels.value(arm), control=control_label)
-            console.print(comparison_table(evaluation, title=title, labels=labels))
-            verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
-            chosen = labels(
-                "Chosen model ({name}): {verdict}", name=result["chosen"], verdict=verdict
-            )
-            console.print(chosen, markup=False)
-        console.print(
-            labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)
-        )
+    app.command("evaluate", help=EVALUATE_HELP)(report_errors(evaluate))
 
 
 def _campaign_experiment(experiment, orders, outcomes, start, window_days, inputs):

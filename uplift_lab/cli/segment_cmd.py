@@ -9,29 +9,19 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
-    AmountColOption,
-    ColumnsOption,
-    CustomerColOption,
-    DateFormatOption,
-    DayFirstOption,
+    DateOptions,
     EncodingOption,
-    ExcludeStatusOption,
     JsonOption,
     Lang,
     LangOption,
-    PaidStatusOption,
-    PresetOption,
-    RefundColOption,
-    RefundRowsOption,
-    StatusColOption,
-    TimeColOption,
-    TimezoneOption,
+    OrderColumns,
+    OrderRules,
     console,
+    option_groups,
     order_inputs,
     report_errors,
     spinner,
     split_list,
-    time_parsing,
     warn,
 )
 from uplift_lab.cli._engine import (
@@ -197,230 +187,208 @@ def _spark_errors(spark, orders: Path | None, table: str | None):
     return spark_errors(orders or f"table {table}")
 
 
+OrdersArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        callback=_orders_argument,
+        help="Order log: CSV, TSV, Parquet or Excel file (with --engine spark also a "
+        "folder of Parquet/CSV files, or none with --table).",
+    ),
+]
+AsOfOption = Annotated[
+    str,
+    typer.Option(
+        "--as-of",
+        help="Segment as of this date (YYYY-MM-DD, midnight) or datetime; "
+        "later orders are ignored.",
+    ),
+]
+OutOption = Annotated[
+    Path,
+    typer.Option(
+        "--out", dir_okay=False, help="Output file, .parquet or .csv (replaced atomically)."
+    ),
+]
+CustomersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--customers",
+        exists=True,
+        dir_okay=False,
+        help="Customer table (customer_id + attributes, passed through); adds "
+        "never-buying 'potential' customers.",
+    ),
+]
+EventsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--events",
+        exists=True,
+        dir_okay=False,
+        help="Activity events (customer_id, event_time, event_type): adds potential "
+        "customers and days_since_last_event.",
+    ),
+]
+LookbackDaysOption = Annotated[
+    int, typer.Option("--lookback-days", help="Window of frequency and monetary, in days.")
+]
+ActiveDaysOption = Annotated[
+    int | None, typer.Option("--active-days", help="Active window in days (default 30).")
+]
+SilentDaysOption = Annotated[
+    int | None,
+    typer.Option("--silent-days", help="Silent after more than this many days (default 90)."),
+]
+ChurnDaysOption = Annotated[
+    int | None,
+    typer.Option("--churn-days", help="Churned after more than this many days (default 180)."),
+]
+ThresholdsOption = Annotated[
+    ThresholdMode | None,
+    typer.Option(
+        "--thresholds",
+        help="cycle: stages by expected gaps passed, each customer's own "
+        "purchase cycle (day rules below 200 repeat buyers); fixed: the day options "
+        "above (implied by them); auto: day cut-offs from the shop's median purchase "
+        "cycle interval (1x/3x/6x).",
+    ),
+]
+CycleCutoffsOption = Annotated[
+    str,
+    typer.Option(
+        "--cycle-cutoffs",
+        help="Expected gaps since the last order that end active, semi_active and "
+        "silent (--thresholds cycle).",
+    ),
+]
+CategoryColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--category-col",
+        help="Order column of the product category (default: 'category' when "
+        "present): main category level of the purchase cycle and the columns "
+        "main_category, main_category_share, categories_bought.",
+    ),
+]
+OverdueFactorOption = Annotated[
+    float,
+    typer.Option(
+        "--overdue-factor",
+        help="A repeat buyer is semi_active when recency exceeds this many times its "
+        "own mean gap between orders (0: off).",
+    ),
+]
+BandsOption = Annotated[
+    str,
+    typer.Option("--bands", help="Spend band edges on AOV: 10,20,35 gives <10, 10-20, 20-35, 35+."),
+]
+ConsumptionCutoffsOption = Annotated[
+    str,
+    typer.Option(
+        "--consumption-cutoffs",
+        help="consumption_level on AOV: 'terciles' (of the buyers) or two amounts, "
+        "e.g. 50,150: <50 low, 50-150 mid, 150+ high.",
+    ),
+]
+TagsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--tags",
+        exists=True,
+        dir_okay=False,
+        help='TOML file of tag rules, name = "SQL over the segment columns", e.g. '
+        'big_spender = "aov >= 100": a boolean or CASE expression evaluated by '
+        "DuckDB; each adds a column named as the rule.",
+    ),
+]
+
+
+@option_groups
+def segment(
+    orders: OrdersArgument = None,
+    *,
+    as_of: AsOfOption,
+    out: OutOption,
+    customers: CustomersOption = None,
+    events: EventsOption = None,
+    order_cols: OrderColumns,
+    order_rules: OrderRules,
+    encoding: EncodingOption = "auto",
+    dates: DateOptions,
+    lookback_days: LookbackDaysOption = 365,
+    active_days: ActiveDaysOption = None,
+    silent_days: SilentDaysOption = None,
+    churn_days: ChurnDaysOption = None,
+    thresholds: ThresholdsOption = None,
+    cycle_cutoffs: CycleCutoffsOption = "1.5,3,6",
+    category_col: CategoryColOption = None,
+    overdue_factor: OverdueFactorOption = 3.0,
+    bands: BandsOption = "10,20,35",
+    consumption_cutoffs: ConsumptionCutoffsOption = "terciles",
+    tags: TagsOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = DEFAULT_MASTER,
+    table: TableOption = None,
+) -> None:
+    from uplift_lab import io
+    from uplift_lab.errors import InputError
+    from uplift_lab.workflows.segment import segment_files
+
+    io.output_format(out)  # refuse an unknown extension before any work
+    if (orders is None) == (table is None):
+        raise InputError("segment: pass ORDERS (an order log) or --table, one of them")
+    if orders is not None and orders.is_dir() and engine != Engine.spark:
+        raise InputError(f"{orders}: is a folder; pass a file, or use --engine spark")
+    _refuse_overwriting_inputs(out, [orders, customers, events, tags])
+    days = {"active_days": active_days, "silent_days": silent_days, "churn_days": churn_days}
+    given = {name: value for name, value in days.items() if value is not None}
+    config = _segment_config(
+        thresholds, given, lookback_days, overdue_factor, cycle_cutoffs, bands,
+        consumption_cutoffs,
+    )  # fmt: skip
+    inputs = order_inputs(order_cols, order_rules, dates)
+    if engine == Engine.spark:  # refused before the Spark session takes its half-minute
+        _check_spark_inputs(inputs)
+    spark = spark_for(engine, spark_master, table)
+    with spinner("Segmenting customers..."), _spark_errors(spark, orders, table):
+        result = segment_files(
+            orders, as_of, customers_path=customers, events_path=events,
+            customer_col=order_cols.customer_col, time_col=order_cols.time_col,
+            amount_col=order_cols.amount_col, category_col=category_col, encoding=encoding,
+            config=config, inputs=inputs, tags_path=tags, spark=spark, table=table, out=out,
+        )  # fmt: skip
+    _print_segments(result, out, as_json, lang)
+
+
+def _print_segments(result, out: Path, as_json: bool, lang: Lang) -> None:
+    """The notices, then the summary as JSON or as tables, notes and counting lines."""
+    from uplift_lab import io
+    from uplift_lab.report.labels import labels_for
+    from uplift_lab.report.notice_text import render_notice
+    from uplift_lab.report.segment_report import (
+        segment_counting_lines,
+        segment_summary_json,
+        segment_summary_note,
+        segment_summary_tables,
+    )
+
+    for notice in result.notices:
+        warn(render_notice(notice))
+    if as_json:
+        typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
+        return
+    labels = labels_for(lang)
+    for table in segment_summary_tables(result, labels):
+        console.print(table)
+    console.print(segment_summary_note(result, labels))
+    for line in segment_counting_lines(result, labels):
+        console.print(line)
+    written = f"{len(result.table):,}"
+    console.print(labels("Wrote {customers} customers to {out}", customers=written, out=out))
+
+
 def register(app: typer.Typer) -> None:
     """Add the `segment` command to ``app``."""
-
-    @app.command("segment", help=_segment_help())
-    @report_errors
-    def segment(
-        orders: Annotated[
-            Path | None,
-            typer.Argument(
-                callback=_orders_argument,
-                help="Order log: CSV, TSV, Parquet or Excel file (with --engine spark also a "
-                "folder of Parquet/CSV files, or none with --table).",
-            ),
-        ] = None,
-        *,
-        as_of: Annotated[
-            str,
-            typer.Option(
-                "--as-of",
-                help="Segment as of this date (YYYY-MM-DD, midnight) or datetime; "
-                "later orders are ignored.",
-            ),
-        ],
-        out: Annotated[
-            Path,
-            typer.Option(
-                "--out", dir_okay=False, help="Output file, .parquet or .csv (replaced atomically)."
-            ),
-        ],
-        customers: Annotated[
-            Path | None,
-            typer.Option(
-                "--customers",
-                exists=True,
-                dir_okay=False,
-                help="Customer table (customer_id + attributes, passed through); adds "
-                "never-buying 'potential' customers.",
-            ),
-        ] = None,
-        events: Annotated[
-            Path | None,
-            typer.Option(
-                "--events",
-                exists=True,
-                dir_okay=False,
-                help="Activity events (customer_id, event_time, event_type): adds potential "
-                "customers and days_since_last_event.",
-            ),
-        ] = None,
-        customer_col: CustomerColOption = "customer_id",
-        time_col: TimeColOption = "order_time",
-        amount_col: AmountColOption = "amount",
-        preset: PresetOption = None,
-        columns: ColumnsOption = None,
-        status_col: StatusColOption = None,
-        paid_status: PaidStatusOption = None,
-        exclude_status: ExcludeStatusOption = None,
-        refund_col: RefundColOption = None,
-        refund_rows: RefundRowsOption = False,
-        encoding: EncodingOption = "auto",
-        date_format: DateFormatOption = None,
-        dayfirst: DayFirstOption = None,
-        timezone: TimezoneOption = None,
-        lookback_days: Annotated[
-            int,
-            typer.Option("--lookback-days", help="Window of frequency and monetary, in days."),
-        ] = 365,
-        active_days: Annotated[
-            int | None,
-            typer.Option("--active-days", help="Active window in days (default 30)."),
-        ] = None,
-        silent_days: Annotated[
-            int | None,
-            typer.Option(
-                "--silent-days", help="Silent after more than this many days (default 90)."
-            ),
-        ] = None,
-        churn_days: Annotated[
-            int | None,
-            typer.Option(
-                "--churn-days", help="Churned after more than this many days (default 180)."
-            ),
-        ] = None,
-        thresholds: Annotated[
-            ThresholdMode | None,
-            typer.Option(
-                "--thresholds",
-                help="cycle: stages by expected gaps passed, each customer's own "
-                "purchase cycle (day rules below 200 repeat buyers); fixed: the day options "
-                "above (implied by them); auto: day cut-offs from the shop's median purchase "
-                "cycle interval (1x/3x/6x).",
-            ),
-        ] = None,
-        cycle_cutoffs: Annotated[
-            str,
-            typer.Option(
-                "--cycle-cutoffs",
-                help="Expected gaps since the last order that end active, semi_active and "
-                "silent (--thresholds cycle).",
-            ),
-        ] = "1.5,3,6",
-        category_col: Annotated[
-            str | None,
-            typer.Option(
-                "--category-col",
-                help="Order column of the product category (default: 'category' when "
-                "present): main category level of the purchase cycle and the columns "
-                "main_category, main_category_share, categories_bought.",
-            ),
-        ] = None,
-        overdue_factor: Annotated[
-            float,
-            typer.Option(
-                "--overdue-factor",
-                help="A repeat buyer is semi_active when recency exceeds this many times its "
-                "own mean gap between orders (0: off).",
-            ),
-        ] = 3.0,
-        bands: Annotated[
-            str,
-            typer.Option(
-                "--bands", help="Spend band edges on AOV: 10,20,35 gives <10, 10-20, 20-35, 35+."
-            ),
-        ] = "10,20,35",
-        consumption_cutoffs: Annotated[
-            str,
-            typer.Option(
-                "--consumption-cutoffs",
-                help="consumption_level on AOV: 'terciles' (of the buyers) or two amounts, "
-                "e.g. 50,150: <50 low, 50-150 mid, 150+ high.",
-            ),
-        ] = "terciles",
-        tags: Annotated[
-            Path | None,
-            typer.Option(
-                "--tags",
-                exists=True,
-                dir_okay=False,
-                help='TOML file of tag rules, name = "SQL over the segment columns", e.g. '
-                'big_spender = "aov >= 100": a boolean or CASE expression evaluated by '
-                "DuckDB; each adds a column named as the rule.",
-            ),
-        ] = None,
-        as_json: JsonOption = False,
-        lang: LangOption = Lang.en,
-        engine: EngineOption = Engine.duckdb,
-        spark_master: SparkMasterOption = DEFAULT_MASTER,
-        table: TableOption = None,
-    ) -> None:
-        from uplift_lab import io
-        from uplift_lab.errors import InputError
-        from uplift_lab.report.labels import labels_for
-        from uplift_lab.report.notice_text import render_notice
-        from uplift_lab.report.segment_report import (
-            segment_counting_lines,
-            segment_summary_json,
-            segment_summary_note,
-            segment_summary_tables,
-        )
-        from uplift_lab.workflows.segment import segment_files
-
-        io.output_format(out)  # refuse an unknown extension before any work
-        if (orders is None) == (table is None):
-            raise InputError("segment: pass ORDERS (an order log) or --table, one of them")
-        if orders is not None and orders.is_dir() and engine != Engine.spark:
-            raise InputError(f"{orders}: is a folder; pass a file, or use --engine spark")
-        _refuse_overwriting_inputs(out, [orders, customers, events, tags])
-        given = {
-            name: value
-            for name, value in (
-                ("active_days", active_days),
-                ("silent_days", silent_days),
-                ("churn_days", churn_days),
-            )
-            if value is not None
-        }
-        config = _segment_config(
-            thresholds, given, lookback_days, overdue_factor, cycle_cutoffs, bands,
-            consumption_cutoffs,
-        )  # fmt: skip
-        inputs = order_inputs(
-            preset,
-            columns,
-            customer_col,
-            time_col,
-            amount_col,
-            status_col,
-            paid_status,
-            exclude_status,
-            refund_col,
-            refund_rows,
-            time_parsing(date_format, dayfirst, timezone),
-        )
-        if engine == Engine.spark:  # refused before the Spark session takes its half-minute
-            _check_spark_inputs(inputs)
-        spark = spark_for(engine, spark_master, table)
-        with spinner("Segmenting customers..."), _spark_errors(spark, orders, table):
-            result = segment_files(
-                orders,
-                as_of,
-                customers_path=customers,
-                events_path=events,
-                customer_col=customer_col,
-                time_col=time_col,
-                amount_col=amount_col,
-                category_col=category_col,
-                encoding=encoding,
-                config=config,
-                inputs=inputs,
-                tags_path=tags,
-                spark=spark,
-                table=table,
-                out=out,
-            )
-        for notice in result.notices:
-            warn(render_notice(notice))
-        if as_json:
-            typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
-            return
-        labels = labels_for(lang)
-        for table in segment_summary_tables(result, labels):
-            console.print(table)
-        console.print(segment_summary_note(result, labels))
-        for line in segment_counting_lines(result, labels):
-            console.print(line)
-        written = f"{len(result.table):,}"
-        console.print(labels("Wrote {customers} customers to {out}", customers=written, out=out))
+    app.command("segment", help=_segment_help())(report_errors(segment))
