@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -9,24 +10,15 @@ from typing import Annotated
 import typer
 
 from uplift_lab.cli._common import (
-    AmountColOption,
-    ColumnsOption,
-    CustomerColOption,
-    DateFormatOption,
-    DayFirstOption,
+    DateOptions,
     EncodingOption,
-    ExcludeStatusOption,
     Lang,
     LangOption,
-    PaidStatusOption,
-    PresetOption,
-    RefundColOption,
-    RefundRowsOption,
-    StatusColOption,
-    TimeColOption,
-    TimezoneOption,
+    OrderColumns,
+    OrderRules,
     WideOption,
     console,
+    option_groups,
     parse_key_values,
     report_errors,
     split_list,
@@ -104,197 +96,211 @@ def _parse_expected(text: str | None) -> dict[str, dict[str, float]] | None:
     return {"all": fractions}
 
 
+InputArgument = Annotated[
+    Path,
+    typer.Argument(
+        exists=True,
+        help="Experiment folder (design.json + assignment.parquet) or a flat CSV/Parquet table.",
+    ),
+]
+OutcomesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--outcomes",
+        exists=True,
+        dir_okay=True,
+        help="With an experiment folder: per-customer outcomes (customer_id, converted, "
+        "revenue) or an orders file (customer_id, order_time, amount; refunds negative); "
+        "with --engine spark also a folder of them (or --table).",
+    ),
+]
+StartOption = Annotated[
+    str | None,
+    typer.Option(
+        "--start", help="First day of the response window (orders file), e.g. 2026-08-21."
+    ),
+]
+WindowDaysOption = Annotated[
+    int | None,
+    typer.Option(
+        "--window-days",
+        min=1,
+        help="Length of the response window in days (default: the campaign's window in "
+        "design.json, else 7).",
+    ),
+]
+ArmColOption = Annotated[
+    str,
+    typer.Option(
+        "--arm-col", "--treatment-col", help="Flat table: column holding each customer's arm."
+    ),
+]
+ControlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--control",
+        help="Label of the control (holdout) arm. Default: from design.json, else 'control'.",
+    ),
+]
+ConversionColOption = Annotated[
+    str,
+    typer.Option(
+        "--conversion-col", "--outcome-col", help="Column with the 0/1 conversion outcome."
+    ),
+]
+PositiveOption = Annotated[
+    str | None,
+    typer.Option(
+        "--positive",
+        help="Flat table: the --conversion-col label of a converted customer, for label "
+        "outcomes such as Yes/No (--positive Yes).",
+    ),
+]
+RevenueColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--revenue-col",
+        help="Column with revenue per customer (default: 'revenue' if the table has it; "
+        "without one only conversion is analysed).",
+    ),
+]
+SegmentColOption = Annotated[
+    str | None,
+    typer.Option("--segment-col", help="Flat table: column to break results down by."),
+]
+ExpectedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expected",
+        help="Flat table (or a folder whose design.json records none, e.g. imported "
+        "without --expected): designed arm fractions for the sample-ratio check, "
+        "e.g. control=0.1,send=0.9 (without them SRM cannot be checked).",
+    ),
+]
+CostOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cost",
+        help="Cost per message per treated arm, e.g. --cost sms=0.05 (repeatable), "
+        "or --cost 0.05 for every treated arm. Default: from design.json's campaign.",
+    ),
+]
+CouponOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--coupon",
+        help="Coupon value paid per conversion in a treated arm, e.g. --coupon sms=5 "
+        "(repeatable), or --coupon 5 for every treated arm. Default: from design.json's "
+        "campaign.",
+    ),
+]
+MarginOption = Annotated[
+    float | None,
+    typer.Option("--margin", min=0.0, max=1.0, help="Share of revenue that is profit, e.g. 0.3."),
+]
+CovariateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--covariate",
+        help="CUPED covariate measured before the campaign: a column of the table, or "
+        "'pre_revenue' with an orders file (revenue in the 365 days before --start).",
+    ),
+]
+CapRevenueOption = Annotated[
+    float | None,
+    typer.Option(
+        "--cap-revenue", help="Also show revenue capped at this pooled quantile, e.g. 0.999."
+    ),
+]
+CiOption = Annotated[
+    CiMethod,
+    typer.Option(
+        "--ci",
+        help="CI for the difference of conversion rates: newcombe (Newcombe's hybrid score "
+        "interval, statsmodels' usual one: it keeps its coverage with few conversions and "
+        "agrees with the two-proportion z-test) or wald.",
+    ),
+]
+AdjustOption = Annotated[
+    AdjustMethod,
+    typer.Option("--adjust", help="p-value adjustment across segments: holm, bh or none."),
+]
+AlphaOption = Annotated[
+    float,
+    typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level (CIs are 1-alpha)."),
+]
+AggregatedOption = Annotated[bool, typer.Option("--aggregated", help=AGGREGATED_HELP)]
+ScheduleOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--schedule",
+        exists=True,
+        file_okay=False,
+        help="Folder written by `schedule` for this experiment: per touch, orders from its "
+        "send time to the next touch to the same customers (or the window end), send vs "
+        "holdout, with the lift.",
+    ),
+]
+ByHourOption = Annotated[
+    bool,
+    typer.Option(
+        "--by-hour",
+        help="With an experiment folder and an orders file: send vs holdout response per hour "
+        "of day of the orders in the window, lift with CI per hour, a recommended send hour "
+        "per segment, and the response by hours since the send where send times are known "
+        "(--schedule, or an import's send times).",
+    ),
+]
+ByDayOption = Annotated[
+    bool,
+    typer.Option(
+        "--by-day", help="Like --by-hour, per day of the response window (1 = its first day)."
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Report folder to write (report.md, report.html, report.json, PNGs); "
+        "an existing one is replaced.",
+    ),
+]
+ReportJsonOption = Annotated[
+    bool, typer.Option("--json", help="Print report.json to stdout instead of tables.")
+]
+
+
+@option_groups
 def analyze(
-    input_path: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            help="Experiment folder (design.json + assignment.parquet) "
-            "or a flat CSV/Parquet table.",
-        ),
-    ],
-    outcomes: Annotated[
-        Path | None,
-        typer.Option(
-            "--outcomes",
-            exists=True,
-            dir_okay=True,
-            help="With an experiment folder: per-customer outcomes (customer_id, converted, "
-            "revenue) or an orders file (customer_id, order_time, amount; refunds negative); "
-            "with --engine spark also a folder of them (or --table).",
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start", help="First day of the response window (orders file), e.g. 2026-08-21."
-        ),
-    ] = None,
-    window_days: Annotated[
-        int | None,
-        typer.Option(
-            "--window-days",
-            min=1,
-            help="Length of the response window in days (default: the campaign's window in "
-            "design.json, else 7).",
-        ),
-    ] = None,
-    arm_col: Annotated[
-        str,
-        typer.Option(
-            "--arm-col", "--treatment-col", help="Flat table: column holding each customer's arm."
-        ),
-    ] = "arm",
-    control: Annotated[
-        str | None,
-        typer.Option(
-            "--control",
-            help="Label of the control (holdout) arm. Default: from design.json, else 'control'.",
-        ),
-    ] = None,
-    conversion_col: Annotated[
-        str,
-        typer.Option(
-            "--conversion-col", "--outcome-col", help="Column with the 0/1 conversion outcome."
-        ),
-    ] = "converted",
-    positive: Annotated[
-        str | None,
-        typer.Option(
-            "--positive",
-            help="Flat table: the --conversion-col label of a converted customer, for label "
-            "outcomes such as Yes/No (--positive Yes).",
-        ),
-    ] = None,
-    revenue_col: Annotated[
-        str | None,
-        typer.Option(
-            "--revenue-col",
-            help="Column with revenue per customer (default: 'revenue' if the table has it; "
-            "without one only conversion is analysed).",
-        ),
-    ] = None,
-    segment_col: Annotated[
-        str | None,
-        typer.Option("--segment-col", help="Flat table: column to break results down by."),
-    ] = None,
-    expected: Annotated[
-        str | None,
-        typer.Option(
-            "--expected",
-            help="Flat table (or a folder whose design.json records none, e.g. imported "
-            "without --expected): designed arm fractions for the sample-ratio check, "
-            "e.g. control=0.1,send=0.9 (without them SRM cannot be checked).",
-        ),
-    ] = None,
-    cost: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--cost",
-            help="Cost per message per treated arm, e.g. --cost sms=0.05 (repeatable), "
-            "or --cost 0.05 for every treated arm. Default: from design.json's campaign.",
-        ),
-    ] = None,
-    coupon: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--coupon",
-            help="Coupon value paid per conversion in a treated arm, e.g. --coupon sms=5 "
-            "(repeatable), or --coupon 5 for every treated arm. Default: from design.json's "
-            "campaign.",
-        ),
-    ] = None,
-    margin: Annotated[
-        float | None,
-        typer.Option(
-            "--margin", min=0.0, max=1.0, help="Share of revenue that is profit, e.g. 0.3."
-        ),
-    ] = None,
-    covariate: Annotated[
-        str | None,
-        typer.Option(
-            "--covariate",
-            help="CUPED covariate measured before the campaign: a column of the table, or "
-            "'pre_revenue' with an orders file (revenue in the 365 days before --start).",
-        ),
-    ] = None,
-    cap_revenue: Annotated[
-        float | None,
-        typer.Option(
-            "--cap-revenue",
-            help="Also show revenue capped at this pooled quantile, e.g. 0.999.",
-        ),
-    ] = None,
-    ci: Annotated[
-        CiMethod,
-        typer.Option(
-            "--ci",
-            help="CI for the difference of conversion rates: newcombe (Newcombe's hybrid score "
-            "interval, statsmodels' usual one: it keeps its coverage with few conversions and "
-            "agrees with the two-proportion z-test) or wald.",
-        ),
-    ] = CiMethod.newcombe,
-    adjust: Annotated[
-        AdjustMethod,
-        typer.Option("--adjust", help="p-value adjustment across segments: holm, bh or none."),
-    ] = AdjustMethod.holm,
-    alpha: Annotated[
-        float,
-        typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level (CIs are 1-alpha)."),
-    ] = 0.05,
-    customer_col: CustomerColOption = "customer_id",
-    time_col: TimeColOption = "order_time",
-    amount_col: AmountColOption = "amount",
-    date_format: DateFormatOption = None,
-    dayfirst: DayFirstOption = None,
-    timezone: TimezoneOption = None,
-    preset: PresetOption = None,
-    columns: ColumnsOption = None,
-    status_col: StatusColOption = None,
-    paid_status: PaidStatusOption = None,
-    exclude_status: ExcludeStatusOption = None,
-    refund_col: RefundColOption = None,
-    refund_rows: RefundRowsOption = False,
-    aggregated: Annotated[bool, typer.Option("--aggregated", help=AGGREGATED_HELP)] = False,
-    schedule_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--schedule",
-            exists=True,
-            file_okay=False,
-            help="Folder written by `schedule` for this experiment: per touch, orders from its "
-            "send time to the next touch to the same customers (or the window end), send vs "
-            "holdout, with the lift.",
-        ),
-    ] = None,
-    by_hour: Annotated[
-        bool,
-        typer.Option(
-            "--by-hour",
-            help="With an experiment folder and an orders file: send vs holdout response per hour "
-            "of day of the orders in the window, lift with CI per hour, a recommended send hour "
-            "per segment, and the response by hours since the send where send times are known "
-            "(--schedule, or an import's send times).",
-        ),
-    ] = False,
-    by_day: Annotated[
-        bool,
-        typer.Option(
-            "--by-day",
-            help="Like --by-hour, per day of the response window (1 = its first day).",
-        ),
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Report folder to write (report.md, report.html, report.json, PNGs); "
-            "an existing one is replaced.",
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print report.json to stdout instead of tables.")
-    ] = False,
+    input_path: InputArgument,
+    *,
+    outcomes: OutcomesOption = None,
+    start: StartOption = None,
+    window_days: WindowDaysOption = None,
+    arm_col: ArmColOption = "arm",
+    control: ControlOption = None,
+    conversion_col: ConversionColOption = "converted",
+    positive: PositiveOption = None,
+    revenue_col: RevenueColOption = None,
+    segment_col: SegmentColOption = None,
+    expected: ExpectedOption = None,
+    cost: CostOption = None,
+    coupon: CouponOption = None,
+    margin: MarginOption = None,
+    covariate: CovariateOption = None,
+    cap_revenue: CapRevenueOption = None,
+    ci: CiOption = CiMethod.newcombe,
+    adjust: AdjustOption = AdjustMethod.holm,
+    alpha: AlphaOption = 0.05,
+    order_cols: OrderColumns,
+    dates: DateOptions,
+    order_rules: OrderRules,
+    aggregated: AggregatedOption = False,
+    schedule_dir: ScheduleOption = None,
+    by_hour: ByHourOption = False,
+    by_day: ByDayOption = False,
+    out: OutOption = None,
+    as_json: ReportJsonOption = False,
     encoding: EncodingOption = "auto",
     wide: WideOption = False,
     lang: LangOption = Lang.en,
@@ -303,42 +309,58 @@ def analyze(
     table: TableOption = None,
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
-    from uplift_lab.io import to_json_text
-    from uplift_lab.report import analyze_report
     from uplift_lab.report.labels import labels_for
-    from uplift_lab.workflows.analyze import write_report
-    from uplift_lab.workflows.analyze_command import AnalyzeRequest, OrderReading, run_analyze
+    from uplift_lab.workflows.analyze_command import AnalyzeRequest, run_analyze
 
     if outcomes is not None and outcomes.is_dir() and engine != Engine.spark:
         raise InputError(f"{outcomes}: is a folder; pass a file, or use --engine spark")
     refuse_on_spark(
         engine, aggregated=aggregated, schedule=schedule_dir, by_hour=by_hour, by_day=by_day,
-        preset=preset, columns=columns, status_col=status_col, paid_status=paid_status,
-        exclude_status=exclude_status, refund_col=refund_col, refund_rows=refund_rows,
-        date_format=date_format, dayfirst=dayfirst, timezone=timezone, positive=positive,
-        time_col=time_col != "order_time", amount_col=amount_col != "amount",
+        **dataclasses.asdict(order_rules), **dataclasses.asdict(dates), positive=positive,
+        time_col=order_cols.time_col != "order_time", amount_col=order_cols.amount_col != "amount",
     )  # fmt: skip
     spark = spark_for(engine, spark_master, table)
     options = _analysis_options(control, alpha, ci, adjust, cap_revenue, cost, coupon, margin,
                                 expected, covariate)  # fmt: skip
     if by_hour and by_day:
         raise InputError("--by-hour and --by-day: pass one of them (one table per run)")
-    orders = OrderReading(
-        preset=preset, columns=columns, status_col=status_col,
-        paid_status=tuple(paid_status or ()), exclude_status=tuple(exclude_status or ()),
-        refund_col=refund_col, refund_rows=refund_rows, date_format=date_format,
-        dayfirst=dayfirst, timezone=timezone,
-    )  # fmt: skip
     request = AnalyzeRequest(
         input_path=input_path, outcomes=outcomes, table=table, aggregated=aggregated,
         control=control, arm_col=arm_col, conversion_col=conversion_col, positive=positive,
         revenue_col=revenue_col, segment_col=segment_col, covariate=covariate, start=start,
-        window_days=window_days, customer_col=customer_col, time_col=time_col,
-        amount_col=amount_col, encoding=encoding, orders=orders, schedule_dir=schedule_dir,
+        window_days=window_days, customer_col=order_cols.customer_col,
+        time_col=order_cols.time_col, amount_col=order_cols.amount_col, encoding=encoding,
+        orders=_order_reading(order_rules, dates), schedule_dir=schedule_dir,
         unit="hour" if by_hour else "day" if by_day else None,
     )  # fmt: skip
     result = run_analyze(request, options, spark)
-    labels = labels_for(lang)
+    _write_and_print(result, out, as_json, wide, alpha, labels_for(lang))
+
+
+def _order_reading(rules: OrderRules, dates: DateOptions):
+    """The workflow's OrderReading of the order options."""
+    from uplift_lab.workflows.analyze_command import OrderReading
+
+    return OrderReading(
+        preset=rules.preset,
+        columns=rules.columns,
+        status_col=rules.status_col,
+        paid_status=tuple(rules.paid_status or ()),
+        exclude_status=tuple(rules.exclude_status or ()),
+        refund_col=rules.refund_col,
+        refund_rows=rules.refund_rows,
+        date_format=dates.date_format,
+        dayfirst=dates.dayfirst,
+        timezone=dates.timezone,
+    )
+
+
+def _write_and_print(result, out: Path | None, as_json: bool, wide: bool, alpha: float, labels):
+    """The report folder (with --out), then report.json or the tables on stdout."""
+    from uplift_lab.io import to_json_text
+    from uplift_lab.report import analyze_report
+    from uplift_lab.workflows.analyze import write_report
+
     if out is not None:
         write_report(result, out, labels)
     if as_json:
