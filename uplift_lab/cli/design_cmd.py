@@ -72,127 +72,146 @@ def _to_float(text: str, option: str) -> float:
         raise InputError(f"{option}: '{text}' is not a number, e.g. {option} 0.1") from None
 
 
+NameOption = Annotated[
+    str,
+    typer.Option(
+        "--name", help="Experiment name (folder name; the default salt is derived from it)."
+    ),
+]
+SegmentsArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        exists=True,
+        dir_okay=True,
+        readable=True,
+        metavar="SEGMENTS",
+        help="Customer table (CSV or Parquet) with customer_id and the strata columns, "
+        "e.g. the output of segment (with --engine spark also a folder of them, or none "
+        "with --table).",
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Experiment folder to write (default experiments/NAME).", dir_okay=True
+    ),
+]
+StrataOption = Annotated[
+    str,
+    typer.Option(
+        "--strata",
+        help="Comma-separated columns; randomization is done inside each stratum. "
+        "'none': one stratum 'all' (any customer table with a customer_id).",
+    ),
+]
+SegmentsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--segments",
+        help="Only these strata (comma-separated), e.g. semi_active,silent. A name matches a "
+        "value of the first --strata column or a full stratum such as 'silent|10-20'.",
+    ),
+]
+HoldoutOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--holdout",
+        help="Holdout (control) fraction, default 0.1; repeat with STRATUM=FRACTION for "
+        "per-stratum values: --holdout silent=0.2 --holdout 0.1.",
+    ),
+]
+ArmsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--arms",
+        help="Multi-arm design ARM=FRACTION,... summing to 1, including the control arm: "
+        "control=0.1,sms=0.45,edm=0.45. Default: control and send.",
+    ),
+]
+ControlOption = Annotated[str, typer.Option("--control", help="Name of the holdout arm.")]
+SaltOption = Annotated[
+    str | None,
+    typer.Option("--salt", help="Hash salt (default: derived from --name; recorded)."),
+]
+BaselineOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--baseline",
+        help="Baseline response rate for power, default 0.03; repeat with STRATUM=RATE "
+        "for per-stratum values: --baseline silent=0.02 --baseline 0.03.",
+    ),
+]
+BaselineColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline-col",
+        help="Column of the input whose mean per stratum is the baseline (e.g. a past "
+        "0/1 response or a predicted probability). Overrides --baseline.",
+    ),
+]
+BaselineFromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline-from",
+        exists=True,
+        dir_okay=False,
+        help="A past analyze report.json: each segment's control conversion rate is the "
+        "baseline of the stratum with that name (its overall rate for the others, unless "
+        "--baseline is given). --baseline STRATUM=RATE still overrides.",
+    ),
+]
+AlphaOption = Annotated[
+    float, typer.Option("--alpha", help="Significance level of the two-sided test.")
+]
+PowerOption = Annotated[float, typer.Option("--power", help="Power for the MDE.")]
+TargetLiftOption = Annotated[
+    float | None,
+    typer.Option(
+        "--target-lift",
+        help="Absolute lift to detect (e.g. 0.005 = 0.5 points): prints the holdout fraction "
+        "each stratum needs and warns where the MDE is larger.",
+    ),
+]
+MinHoldoutOption = Annotated[
+    int, typer.Option("--min-holdout", help="Report strata whose holdout has fewer customers.")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Refuse (exit 2) when a holdout is below --min-holdout.")
+]
+CovariatesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--covariates",
+        help="Comma-separated numeric columns for the balance check (default: recency_days, "
+        "frequency, monetary and every other numeric column).",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace an existing experiment folder.")
+]
+
+
 def design(
-    name: Annotated[
-        str,
-        typer.Option(
-            "--name", help="Experiment name (folder name; the default salt is derived from it)."
-        ),
-    ],
-    segments_file: Annotated[
-        Path | None,
-        typer.Argument(
-            exists=True,
-            dir_okay=True,
-            readable=True,
-            metavar="SEGMENTS",
-            help="Customer table (CSV or Parquet) with customer_id and the strata columns, "
-            "e.g. the output of segment (with --engine spark also a folder of them, or none "
-            "with --table).",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Experiment folder to write (default experiments/NAME).", dir_okay=True
-        ),
-    ] = None,
-    strata: Annotated[
-        str,
-        typer.Option(
-            "--strata",
-            help="Comma-separated columns; randomization is done inside each stratum. "
-            "'none': one stratum 'all' (any customer table with a customer_id).",
-        ),
-    ] = "lifecycle",
-    segments: Annotated[
-        str | None,
-        typer.Option(
-            "--segments",
-            help="Only these strata (comma-separated), e.g. semi_active,silent. A name matches a "
-            "value of the first --strata column or a full stratum such as 'silent|10-20'.",
-        ),
-    ] = None,
-    holdout: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--holdout",
-            help="Holdout (control) fraction, default 0.1; repeat with STRATUM=FRACTION for "
-            "per-stratum values: --holdout silent=0.2 --holdout 0.1.",
-        ),
-    ] = None,
-    arms: Annotated[
-        str | None,
-        typer.Option(
-            "--arms",
-            help="Multi-arm design ARM=FRACTION,... summing to 1, including the control arm: "
-            "control=0.1,sms=0.45,edm=0.45. Default: control and send.",
-        ),
-    ] = None,
-    control: Annotated[str, typer.Option("--control", help="Name of the holdout arm.")] = "control",
-    salt: Annotated[
-        str | None,
-        typer.Option("--salt", help="Hash salt (default: derived from --name; recorded)."),
-    ] = None,
-    baseline: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--baseline",
-            help="Baseline response rate for power, default 0.03; repeat with STRATUM=RATE "
-            "for per-stratum values: --baseline silent=0.02 --baseline 0.03.",
-        ),
-    ] = None,
-    baseline_col: Annotated[
-        str | None,
-        typer.Option(
-            "--baseline-col",
-            help="Column of the input whose mean per stratum is the baseline (e.g. a past "
-            "0/1 response or a predicted probability). Overrides --baseline.",
-        ),
-    ] = None,
-    baseline_from: Annotated[
-        Path | None,
-        typer.Option(
-            "--baseline-from",
-            exists=True,
-            dir_okay=False,
-            help="A past analyze report.json: each segment's control conversion rate is the "
-            "baseline of the stratum with that name (its overall rate for the others, unless "
-            "--baseline is given). --baseline STRATUM=RATE still overrides.",
-        ),
-    ] = None,
-    alpha: Annotated[
-        float, typer.Option("--alpha", help="Significance level of the two-sided test.")
-    ] = 0.05,
-    power: Annotated[float, typer.Option("--power", help="Power for the MDE.")] = 0.8,
-    target_lift: Annotated[
-        float | None,
-        typer.Option(
-            "--target-lift",
-            help="Absolute lift to detect (e.g. 0.005 = 0.5 points): prints the holdout fraction "
-            "each stratum needs and warns where the MDE is larger.",
-        ),
-    ] = None,
-    min_holdout: Annotated[
-        int,
-        typer.Option("--min-holdout", help="Report strata whose holdout has fewer customers."),
-    ] = 200,
-    strict: Annotated[
-        bool,
-        typer.Option("--strict", help="Refuse (exit 2) when a holdout is below --min-holdout."),
-    ] = False,
-    covariates: Annotated[
-        str | None,
-        typer.Option(
-            "--covariates",
-            help="Comma-separated numeric columns for the balance check (default: recency_days, "
-            "frequency, monetary and every other numeric column).",
-        ),
-    ] = None,
+    name: NameOption,
+    segments_file: SegmentsArgument = None,
+    out: OutOption = None,
+    strata: StrataOption = "lifecycle",
+    segments: SegmentsOption = None,
+    holdout: HoldoutOption = None,
+    arms: ArmsOption = None,
+    control: ControlOption = "control",
+    salt: SaltOption = None,
+    baseline: BaselineOption = None,
+    baseline_col: BaselineColOption = None,
+    baseline_from: BaselineFromOption = None,
+    alpha: AlphaOption = 0.05,
+    power: PowerOption = 0.8,
+    target_lift: TargetLiftOption = None,
+    min_holdout: MinHoldoutOption = 200,
+    strict: StrictOption = False,
+    covariates: CovariatesOption = None,
     customer_col: CustomerColOption = "customer_id",
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing experiment folder.")
-    ] = False,
+    force: ForceOption = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,
@@ -201,10 +220,7 @@ def design(
     table: TableOption = None,
 ) -> None:
     """Design a randomized send/holdout split per stratum, with power and balance checks."""
-    from uplift_lab import io
-    from uplift_lab.design_spec import DesignSpec, check_experiment_name
-    from uplift_lab.report.design_report import design_table, design_warnings
-    from uplift_lab.report.labels import labels_for
+    from uplift_lab.design_spec import check_experiment_name
     from uplift_lab.workflows.design import create_experiment
 
     check_experiment_name(name)
@@ -213,9 +229,27 @@ def design(
     if segments_file is not None and segments_file.is_dir() and engine != Engine.spark:
         raise InputError(f"{segments_file}: is a folder; pass a file, or use --engine spark")
     spark = spark_for(engine, spark_master, table)
+    spec = _design_spec(
+        name, strata, arms, holdout, segments, salt, control, baseline, baseline_col, alpha,
+        power, target_lift, min_holdout, strict, covariates,
+    )  # fmt: skip
+    out = out or Path("experiments") / name
+    with err_console.status("Assigning arms, computing power and balance...", spinner="dots"):
+        design_result, meta = create_experiment(
+            segments_file, out=out, spec=spec, force=force, encoding=encoding,
+            customer_col=customer_col, baseline_from=baseline_from, spark=spark, table=table,
+        )  # fmt: skip
+    _print_design(design_result, meta, out, as_json, lang)
+
+
+def _design_spec(name, strata, arms, holdout, segments, salt, control, baseline, baseline_col,
+                 alpha, power, target_lift, min_holdout, strict, covariates):  # fmt: skip
+    """The DesignSpec of the command's options."""
+    from uplift_lab.design_spec import DesignSpec
+
     holdout_default, holdout_by_stratum = _parse_rate_options(holdout, "--holdout")
     baseline_default, baseline_by_stratum = _parse_rate_options(baseline, "--baseline")
-    spec = DesignSpec(
+    return DesignSpec(
         name=name,
         strata=[] if strata.strip().lower() == "none" else split_list(strata),
         arms=_parse_arms(arms),
@@ -234,19 +268,14 @@ def design(
         strict=strict,
         covariates=split_list(covariates) if covariates is not None else None,
     )
-    out = out or Path("experiments") / name
-    with err_console.status("Assigning arms, computing power and balance...", spinner="dots"):
-        design_result, meta = create_experiment(
-            segments_file,
-            out=out,
-            spec=spec,
-            force=force,
-            encoding=encoding,
-            customer_col=customer_col,
-            baseline_from=baseline_from,
-            spark=spark,
-            table=table,
-        )
+
+
+def _print_design(design_result, meta: dict, out: Path, as_json: bool, lang: Lang) -> None:
+    """The design's warnings, then design.json's summary as JSON or the strata x arms table."""
+    from uplift_lab import io
+    from uplift_lab.report.design_report import design_table, design_warnings
+    from uplift_lab.report.labels import labels_for
+
     _print_warnings(design_warnings(design_result), out)
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
