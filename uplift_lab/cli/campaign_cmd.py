@@ -47,84 +47,100 @@ def _parse_fractions(text: str | None) -> dict[str, float] | None:
     return fractions
 
 
+FileArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        exists=True,
+        dir_okay=False,
+        metavar="FILE",
+        help="Campaign table (CSV/Parquet), one row per customer with an id and an arm. "
+        "Leave out with --send-log.",
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Experiment folder to write, e.g. experiments/june_sms."),
+]
+StartOption = Annotated[
+    str | None,
+    typer.Option(
+        "--start",
+        help="First day of the response window, e.g. 2026-06-01; with --send-log it may be "
+        "left out: the day of the first send.",
+    ),
+]
+WindowDaysOption = Annotated[
+    int, typer.Option("--window-days", min=1, help="Response window in days.")
+]
+ArmColOption = Annotated[str, typer.Option("--arm-col", help="FILE: arm label column.")]
+ControlOption = Annotated[
+    str, typer.Option("--control", help="Label of the holdout (control) arm.")
+]
+IdColOption = Annotated[str, typer.Option("--id-col", help="Customer id column.")]
+StrataColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--strata-col",
+        help="FILE: column whose values were randomized separately (default: one stratum).",
+    ),
+]
+ExpectedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expected",
+        help="Intended arm fractions, e.g. control=0.1,sms=0.45,edm=0.45: other labels are "
+        "refused and the split is checked (chi-square, loud when p < 0.001).",
+    ),
+]
+SendLogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--send-log",
+        exists=True,
+        dir_okay=False,
+        help="Instead of FILE: the log of sends (id, channel, send time).",
+    ),
+]
+HoldoutListOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--holdout-list",
+        exists=True,
+        dir_okay=False,
+        help="With --send-log: the customers held out (an id column).",
+    ),
+]
+ChannelColOption = Annotated[
+    str, typer.Option("--channel-col", help="With --send-log: the channel column (the arm).")
+]
+SendTimeColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--send-time-col",
+        help="Send time column, kept as send_time in the assignment; with --send-log, "
+        "send_time is used if the log has it.",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace an existing experiment folder.")
+]
+
+
 def import_campaign(
-    file: Annotated[
-        Path | None,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            metavar="FILE",
-            help="Campaign table (CSV/Parquet), one row per customer with an id and an arm. "
-            "Leave out with --send-log.",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Experiment folder to write, e.g. experiments/june_sms."),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="First day of the response window, e.g. 2026-06-01; with --send-log it may be "
-            "left out: the day of the first send.",
-        ),
-    ] = None,
-    window_days: Annotated[
-        int, typer.Option("--window-days", min=1, help="Response window in days.")
-    ] = 14,
-    arm_col: Annotated[str, typer.Option("--arm-col", help="FILE: arm label column.")] = "arm",
-    control: Annotated[
-        str, typer.Option("--control", help="Label of the holdout (control) arm.")
-    ] = "control",
-    id_col: Annotated[str, typer.Option("--id-col", help="Customer id column.")] = "customer_id",
-    strata_col: Annotated[
-        str | None,
-        typer.Option(
-            "--strata-col",
-            help="FILE: column whose values were randomized separately (default: one stratum).",
-        ),
-    ] = None,
-    expected: Annotated[
-        str | None,
-        typer.Option(
-            "--expected",
-            help="Intended arm fractions, e.g. control=0.1,sms=0.45,edm=0.45: other labels are "
-            "refused and the split is checked (chi-square, loud when p < 0.001).",
-        ),
-    ] = None,
-    send_log: Annotated[
-        Path | None,
-        typer.Option(
-            "--send-log",
-            exists=True,
-            dir_okay=False,
-            help="Instead of FILE: the log of sends (id, channel, send time).",
-        ),
-    ] = None,
-    holdout_list: Annotated[
-        Path | None,
-        typer.Option(
-            "--holdout-list",
-            exists=True,
-            dir_okay=False,
-            help="With --send-log: the customers held out (an id column).",
-        ),
-    ] = None,
-    channel_col: Annotated[
-        str, typer.Option("--channel-col", help="With --send-log: the channel column (the arm).")
-    ] = "channel",
-    send_time_col: Annotated[
-        str | None,
-        typer.Option(
-            "--send-time-col",
-            help="Send time column, kept as send_time in the assignment; with --send-log, "
-            "send_time is used if the log has it.",
-        ),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing experiment folder.")
-    ] = False,
+    file: FileArgument = None,
+    out: OutOption = None,
+    start: StartOption = None,
+    window_days: WindowDaysOption = 14,
+    arm_col: ArmColOption = "arm",
+    control: ControlOption = "control",
+    id_col: IdColOption = "customer_id",
+    strata_col: StrataColOption = None,
+    expected: ExpectedOption = None,
+    send_log: SendLogOption = None,
+    holdout_list: HoldoutListOption = None,
+    channel_col: ChannelColOption = "channel",
+    send_time_col: SendTimeColOption = None,
+    force: ForceOption = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,
@@ -145,36 +161,18 @@ def import_campaign(
         if strata_col is not None:
             raise InputError("--strata-col is for FILE; a send log is imported as one stratum")
         result = workflow.import_send_log(
-            send_log,
-            holdout_list,
-            out=out,
-            start=start,
-            window_days=window_days,
-            channel_col=channel_col,
-            send_time_col=send_time_col or "send_time",
-            id_col=id_col,
-            control=control,
-            expected=fractions,
-            force=force,
-            encoding=encoding,
-        )
+            send_log, holdout_list, out=out, start=start, window_days=window_days,
+            channel_col=channel_col, send_time_col=send_time_col or "send_time", id_col=id_col,
+            control=control, expected=fractions, force=force, encoding=encoding,
+        )  # fmt: skip
     else:
         if holdout_list is not None:
             raise InputError("--holdout-list goes with --send-log, not with FILE")
         result = workflow.import_campaign_file(
-            file,
-            out=out,
-            start=start,
-            window_days=window_days,
-            arm_col=arm_col,
-            control=control,
-            id_col=id_col,
-            strata_col=strata_col,
-            expected=fractions,
-            send_time_col=send_time_col,
-            force=force,
-            encoding=encoding,
-        )
+            file, out=out, start=start, window_days=window_days, arm_col=arm_col,
+            control=control, id_col=id_col, strata_col=strata_col, expected=fractions,
+            send_time_col=send_time_col, force=force, encoding=encoding,
+        )  # fmt: skip
     _print_warnings(result.campaign)
     if as_json:
         typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
