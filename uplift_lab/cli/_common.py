@@ -191,6 +191,12 @@ WideOption = Annotated[
         "--wide", help="Print every table column, even where the table is wider than the terminal."
     ),
 ]
+ForceExperimentOption = Annotated[
+    bool, typer.Option("--force", help="Replace an existing experiment folder.")
+]
+ForceOutFolderOption = Annotated[
+    bool, typer.Option("--force", help="Replace an existing --out folder.")
+]
 
 
 def spinner(description: str):

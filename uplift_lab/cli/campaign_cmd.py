@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from uplift_lab.cli._common import (
     EncodingOption,
+    ForceExperimentOption,
     JsonOption,
     Lang,
     LangOption,
@@ -121,9 +122,6 @@ SendTimeColOption = Annotated[
         "send_time is used if the log has it.",
     ),
 ]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Replace an existing experiment folder.")
-]
 
 
 def import_campaign(
@@ -140,7 +138,7 @@ def import_campaign(
     holdout_list: HoldoutListOption = None,
     channel_col: ChannelColOption = "channel",
     send_time_col: SendTimeColOption = None,
-    force: ForceOption = False,
+    force: ForceExperimentOption = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,

@@ -10,6 +10,7 @@ import typer
 from uplift_lab.cli._common import (
     CustomerColOption,
     EncodingOption,
+    ForceExperimentOption,
     JsonOption,
     Lang,
     LangOption,
@@ -186,9 +187,6 @@ CovariatesOption = Annotated[
         "frequency, monetary and every other numeric column).",
     ),
 ]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Replace an existing experiment folder.")
-]
 
 
 def design(
@@ -211,7 +209,7 @@ def design(
     strict: StrictOption = False,
     covariates: CovariatesOption = None,
     customer_col: CustomerColOption = "customer_id",
-    force: ForceOption = False,
+    force: ForceExperimentOption = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,

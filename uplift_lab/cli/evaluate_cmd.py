@@ -19,6 +19,7 @@ import typer
 from uplift_lab.cli._common import (
     DateOptions,
     EncodingOption,
+    ForceOutFolderOption,
     JsonOption,
     Lang,
     LangOption,
@@ -155,7 +156,6 @@ SplitsOption = Annotated[
 SeedOption = Annotated[
     int, typer.Option("--seed", help="Seed of the baselines' tie-breaks and the parts.")
 ]
-ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing --out folder.")]
 
 
 @option_groups
@@ -182,7 +182,7 @@ def evaluate(
     rfm_cols: RfmColsOption = None,
     splits: SplitsOption = 5,
     seed: SeedOption = 0,
-    force: ForceOption = False,
+    force: ForceOutFolderOption = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,

@@ -9,6 +9,7 @@ import typer
 
 from uplift_lab.cli._common import (
     EncodingOption,
+    ForceExperimentOption,
     JsonOption,
     Lang,
     LangOption,
@@ -281,9 +282,6 @@ SegmentEffectOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the random-targeting comparison.")]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Replace an existing experiment folder.")
-]
 WithColumnsOption = Annotated[
     str | None,
     typer.Option(
@@ -322,7 +320,7 @@ def target(
     analysis: AnalysisOption = None,
     segment_effect: SegmentEffectOption = "shrunk",
     seed: SeedOption = 0,
-    force: ForceOption = False,
+    force: ForceExperimentOption = False,
     with_columns: WithColumnsOption = None,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,

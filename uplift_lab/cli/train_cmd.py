@@ -12,6 +12,7 @@ import typer
 from uplift_lab.cli._common import (
     DateOptions,
     EncodingOption,
+    ForceOutFolderOption,
     JsonOption,
     Lang,
     LangOption,
@@ -234,7 +235,6 @@ AllowObservationalOption = Annotated[
         help="Train even when the arm is predictable from the features (biased).",
     ),
 ]
-ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing --out folder.")]
 
 
 @option_groups
@@ -266,7 +266,7 @@ def train(
     seed: SeedOption = 0,
     max_rounds: MaxRoundsOption = 300,
     allow_observational: AllowObservationalOption = False,
-    force: ForceOption = False,
+    force: ForceOutFolderOption = False,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,
