@@ -211,6 +211,15 @@ ENGLISH = [
         "o.csv: its header reads as 'め絪腹' in gbk, which looks garbled; if these are not the "
         "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)",
     ),
+    (
+        Notice(
+            "note",
+            "title_lines_skipped",
+            {"path": "o.xlsx", "lines": 2, "first": "订单报表", "header_line": 3},
+        ),
+        "o.xlsx: 2 line(s) above the column names skipped (a title such as '订单报表'); the "
+        "header read is line 3",
+    ),
     # the model's evaluation
     (
         Notice("note", "no_arm_in_set", {"missing": "control"}),

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
+from uplift_lab.io.layout import csv_title_lines, warn_title_lines
 from uplift_lab.notices import Notice
 
 CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
@@ -103,8 +104,9 @@ def _read_csv_arrow(
     columns: Sequence[str] | None = None,
     dictionary_columns: Sequence[str] = (),
     delimiter: str = ",",
+    skip_rows: int = 0,
 ) -> pa.Table:
-    read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20)
+    read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20, skip_rows=skip_rows)
     types = {name: pa.string() for name in string_columns}
     types.update({name: pa.dictionary(pa.int32(), pa.string()) for name in dictionary_columns})
     convert_options = pa_csv.ConvertOptions(
@@ -124,7 +126,13 @@ def _read_csv_arrow(
         # Arrow moves "+08:00" times to UTC and drops the offset, which sets the shop's calendar
         # day; keep such columns as text for uplift_lab.timeparse (rare, so a second read).
         table = _read_csv_arrow(
-            path, encoding, [*string_columns, *aware], columns, dictionary_columns, delimiter
+            path,
+            encoding,
+            [*string_columns, *aware],
+            columns,
+            dictionary_columns,
+            delimiter,
+            skip_rows,
         )
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
@@ -168,7 +176,8 @@ def read_arrow(
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
     delimiter = _delimiter(path, kind, chosen)
-    options = (string_columns, columns, dictionary_columns, delimiter)
+    skipped, title = csv_title_lines(path, chosen, delimiter)
+    options = (string_columns, columns, dictionary_columns, delimiter, skipped)
     try:
         table = _read_csv_arrow(path, chosen, *options)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
@@ -189,6 +198,7 @@ def read_arrow(
             ) from None
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
+    warn_title_lines(path, skipped, title)
     return table
 
 
