@@ -227,6 +227,7 @@ def test_where_the_header_is() -> None:
     assert header_row([["title", "", ""], ["", "", ""], ["a", "b", "c"], ["1", "2", "3"]]) == 2
     assert header_row([["title"], ["a", "b"], ["1", "2"]]) == 1  # a title without separators
     assert header_row([["customer_id"], ["C1"], ["C2"]]) == 0  # a one-column file
+    assert header_row([["title"], [], ["a", "b"], ["1", "2"]]) == 2  # a blank line read as []
     assert header_row([["a", "b"], ["1", "2"]]) == 0
     assert header_row([["only a title", ""]]) == 0  # nothing follows: the file says why
     assert header_row([["x", ""]] * 20 + [["a", "b"], ["1", "2"]]) == 0  # too far down

@@ -19,18 +19,20 @@ MAX_TITLE_LINES = 10  # at most this many lines above the header are skipped
 
 def header_row(rows: Sequence[Sequence[object]]) -> int:
     """Index of the header among the first ``rows``: the first row with at least two filled
-    cells, or whose cells are all filled and as many as the next row's (a one-column file).
+    cells, or whose cells are all filled and as many as the next filled row's (a one-column
+    file).
 
     A row above it (one filled cell at most, e.g. a title, or none, a blank line) is skipped,
     but only when a header follows within :data:`MAX_TITLE_LINES` rows and a row after it:
     else 0, and the file's first row stays its header.
     """
+    counts = [sum(1 for cell in row if cell is not None and str(cell).strip()) for row in rows]
     for index, row in enumerate(rows[: MAX_TITLE_LINES + 1]):
-        filled = sum(1 for cell in row if cell is not None and str(cell).strip() != "")
-        following = rows[index + 1] if index + 1 < len(rows) else None
+        following = next((rows[j] for j in range(index + 1, len(rows)) if counts[j]), None)
         if following is None:
             return 0
-        if filled >= 2 or (filled == len(row) and len(row) >= len(following)):
+        filled = counts[index]
+        if filled >= 2 or (filled and filled == len(row) and len(row) >= len(following)):
             return index
     return 0
 

@@ -226,21 +226,22 @@ def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Tab
 
 
 def _delimiter(path: Path, kind: str, encoding: str) -> str:
-    """Tab for .tsv. For .csv and .txt, from the header line: a comma wherever it has one;
-    otherwise a semicolon (the CSV of Excel in locales whose decimal mark is a comma), a tab
-    or a pipe, whichever it has; else a comma."""
+    """Tab for .tsv. For .csv and .txt, from the header line (the first of the first ten lines
+    with a separator: a title line above it has none): a comma wherever it has one; otherwise a
+    semicolon (the CSV of Excel in locales whose decimal mark is a comma), a tab or a pipe,
+    whichever it has; else a comma."""
     if kind == "tsv":
         return "\t"
     if Path(path).suffix.lower() not in (".csv", ".txt"):
         return ","
+    marks = (",", ";", "\t", "|")
     try:
         with open(path, encoding=encoding, errors="replace", newline="") as handle:
-            header = handle.readline()
+            lines = [handle.readline() for _ in range(10)]
     except (OSError, LookupError):
         return ","
-    if "," in header:
-        return ","
-    return next((mark for mark in (";", "\t", "|") if mark in header), ",")
+    header = next((line for line in lines if any(mark in line for mark in marks)), "")
+    return next((mark for mark in marks if mark in header), ",")
 
 
 def _looks_garbled(names: Sequence[str], encoding: str) -> bool:
