@@ -194,6 +194,21 @@ def test_a_csv_separated_otherwise_than_by_commas_is_read_by_its_header(
     )
 
 
+def test_a_semicolon_csv_with_decimal_commas_reads_its_numbers(runner, tmp_path) -> None:
+    """Excel's CSV in a comma-decimal locale: 'C1;2026-06-18 20:00:00;35,5'."""
+    european = tmp_path / "european.csv"
+    ORDERS.to_csv(european, index=False, sep=";", decimal=",")
+    assert "," in european.read_text(encoding="utf-8").splitlines()[1]  # written as 35,5
+    plain = tmp_path / "plain.csv"
+    ORDERS.to_csv(plain, index=False)
+    for path in (european, plain):
+        result = segment(runner, path, tmp_path / f"{path.stem}.parquet")
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "european.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
+    )
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_title_lines_above_the_header_are_skipped_with_a_notice(runner, tmp_path, suffix) -> None:
     """An ERP export: a report title and a blank line above the column names."""

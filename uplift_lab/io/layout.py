@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,9 @@ from pathlib import Path
 from uplift_lab.errors import DataWarning
 from uplift_lab.notices import Notice
 
-PEEK_LINES = 30  # lines looked at for the header
+PEEK_LINES = 30  # lines looked at for the header (and the decimal mark)
+COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
+POINT_DECIMAL = re.compile(r"-?\d+\.\d+")
 MAX_TITLE_LINES = 10  # at most this many lines above the header are skipped
 
 
@@ -60,3 +63,20 @@ def warn_title_lines(path: Path, skipped: int, title: str) -> None:
         return
     params = {"path": str(path), "lines": skipped, "first": title, "header_line": skipped + 1}
     warnings.warn(DataWarning(Notice("note", "title_lines_skipped", params)), stacklevel=3)
+
+
+def decimal_mark(path: Path, encoding: str, delimiter: str, skipped: int) -> str:
+    """ "," where a semicolon-separated CSV writes its numbers with a decimal comma ("4,95", as
+    Excel saves CSV in such locales: some value reads so and none as "4.95"), else "."."""
+    if delimiter != ";":
+        return "."
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            rows = list(itertools.islice(reader, skipped + 1, skipped + 1 + PEEK_LINES))
+    except (OSError, LookupError, csv.Error):
+        return "."
+    cells = [cell.strip() for row in rows for cell in row]
+    if any(POINT_DECIMAL.fullmatch(cell) for cell in cells):
+        return "."
+    return "," if any(COMMA_DECIMAL.fullmatch(cell) for cell in cells) else "."

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
-from uplift_lab.io.layout import csv_title_lines, warn_title_lines
+from uplift_lab.io.layout import csv_title_lines, decimal_mark, warn_title_lines
 from uplift_lab.io.tables import (
     ENCODING_FIX,
     _delimiter,
@@ -145,6 +145,7 @@ def iter_table_batches(
         column_types={name: pa.string() for name in string_columns},
         strings_can_be_null=True,
         include_columns=wanted,
+        decimal_point=decimal_mark(path, chosen, delimiter, skipped),
     )
     try:
         reader = pa_csv.open_csv(

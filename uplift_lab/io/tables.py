@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
-from uplift_lab.io.layout import csv_title_lines, warn_title_lines
+from uplift_lab.io.layout import csv_title_lines, decimal_mark, warn_title_lines
 from uplift_lab.notices import Notice
 
 CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
@@ -105,6 +105,7 @@ def _read_csv_arrow(
     dictionary_columns: Sequence[str] = (),
     delimiter: str = ",",
     skip_rows: int = 0,
+    decimal_point: str = ".",
 ) -> pa.Table:
     read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20, skip_rows=skip_rows)
     types = {name: pa.string() for name in string_columns}
@@ -113,6 +114,7 @@ def _read_csv_arrow(
         column_types=types,
         strings_can_be_null=True,
         include_columns=list(columns) if columns is not None else None,
+        decimal_point=decimal_point,
     )
     table = pa_csv.read_csv(
         path,
@@ -133,6 +135,7 @@ def _read_csv_arrow(
             dictionary_columns,
             delimiter,
             skip_rows,
+            decimal_point,
         )
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
@@ -177,7 +180,8 @@ def read_arrow(
     chosen = chosen or detect_encoding(path)
     delimiter = _delimiter(path, kind, chosen)
     skipped, title = csv_title_lines(path, chosen, delimiter)
-    options = (string_columns, columns, dictionary_columns, delimiter, skipped)
+    decimal = decimal_mark(path, chosen, delimiter, skipped)
+    options = (string_columns, columns, dictionary_columns, delimiter, skipped, decimal)
     try:
         table = _read_csv_arrow(path, chosen, *options)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
