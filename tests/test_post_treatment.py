@@ -86,6 +86,25 @@ def test_train_drops_an_outcome_left_in_a_flat_table_and_says_so(runner, tmp_pat
     assert {"x1", "x2", "cat", "region"} <= names
 
 
+def test_a_named_outcome_of_the_send_is_kept_but_said(runner, tmp_path) -> None:
+    """--features names a leak: the user's choice stands, with one warning line naming it."""
+    frame, _ = simulated_campaign(6000, seed=2)
+    rng = np.random.default_rng(2)
+    frame["visited"] = ((frame["converted"] == 1) | (rng.random(len(frame)) < 0.1)).astype(int)
+    path = tmp_path / "campaign.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, [
+        "train", "--data", str(path), "--id-col", "customer_id", "--arm-col", "arm",
+        "--control", "control", "--conversion-col", "converted", "--features", "x1,x2,visited",
+        "--model", "two", "--folds", "2", "--max-rounds", "30", "--out", str(tmp_path / "m"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if "named feature(s) visited" in line]
+    assert len(warned) == 1 and "leave them out of --features" in warned[0]
+    features = json.loads((tmp_path / "m" / "model.json").read_text())["features"]
+    assert {feature["name"] for feature in features} == {"x1", "x2", "visited"}
+
+
 def test_a_column_the_arm_depends_on_is_strong_an_outcome_of_the_send_is_weak() -> None:
     """Cramer's V: 1 for an assignment by a rule on the column, small for a leaked outcome
     (2 levels x 2 arms: V = |phi|, the correlation of the two 0/1 columns)."""

@@ -211,6 +211,22 @@ ENGLISH = [
         "o.csv: its header reads as 'め絪腹' in gbk, which looks garbled; if these are not the "
         "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)",
     ),
+    (
+        Notice(
+            "note",
+            "title_lines_skipped",
+            {"path": "o.xlsx", "lines": 2, "first": "订单报表", "header_line": 3},
+        ),
+        "o.xlsx: 2 line(s) above the column names skipped (a title such as '订单报表'); the "
+        "header read is line 3",
+    ),
+    (
+        Notice("warning", "named_feature_after_send", {"features": "visited (p = 1e-40)"}),
+        "named feature(s) visited (p = 1e-40) differ between the arms far beyond chance: "
+        "measured after the send, or the arms were not randomized over them. Kept because "
+        "--features names them, but a model that learns an outcome of the send ranks by it "
+        "(leave them out of --features)",
+    ),
     # the model's evaluation
     (
         Notice("note", "no_arm_in_set", {"missing": "control"}),

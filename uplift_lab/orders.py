@@ -159,6 +159,19 @@ class OrderSource:
         names = [name for name in self.renames() if name != self.amount_col or not self.line_amount]
         return [*names, *(self.line_amount or ())]
 
+    def parameter_of_column(self) -> dict[str, str]:
+        """``{file column: the parameter that names it}`` (``customer_col``, ...), for errors."""
+        rules = self.rules
+        pairs = {
+            self.customer_col: "customer_col",
+            self.time_col: "time_col",
+            self.amount_col: "amount_col",
+            rules.status_col: "status_col",
+            rules.refund_col: "refund_col",
+            self.category_col: "category_col",
+        }
+        return {column: parameter for column, parameter in pairs.items() if column}
+
     def renames(self) -> dict[str, str]:
         """``{file column: canonical column}`` of the mapped columns."""
         pairs = {
@@ -428,14 +441,7 @@ def _select(table: pa.Table, source: OrderSource, path: object) -> pa.Table:
     rules = source.rules
     wanted = [*source.file_columns(), rules.status_col, rules.refund_col, rules.line_item_col]
     names = table.column_names
-    parameters = {
-        source.customer_col: "customer_col",
-        source.time_col: "time_col",
-        source.amount_col: "amount_col",
-        rules.status_col: "status_col",
-        rules.refund_col: "refund_col",
-        source.category_col: "category_col",
-    }
+    parameters = source.parameter_of_column()
     for name in wanted:
         if name and name not in names:
             shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")

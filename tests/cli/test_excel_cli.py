@@ -194,6 +194,60 @@ def test_a_csv_separated_otherwise_than_by_commas_is_read_by_its_header(
     )
 
 
+def test_a_semicolon_csv_with_decimal_commas_reads_its_numbers(runner, tmp_path) -> None:
+    """Excel's CSV in a comma-decimal locale: 'C1;2026-06-18 20:00:00;35,5'."""
+    european = tmp_path / "european.csv"
+    ORDERS.to_csv(european, index=False, sep=";", decimal=",")
+    assert "," in european.read_text(encoding="utf-8").splitlines()[1]  # written as 35,5
+    plain = tmp_path / "plain.csv"
+    ORDERS.to_csv(plain, index=False)
+    for path in (european, plain):
+        result = segment(runner, path, tmp_path / f"{path.stem}.parquet")
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "european.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_title_lines_above_the_header_are_skipped_with_a_notice(runner, tmp_path, suffix) -> None:
+    """An ERP export: a report title and a blank line above the column names."""
+    plain = tmp_path / "plain.csv"
+    ORDERS.to_csv(plain, index=False)
+    titled = tmp_path / f"titled{suffix}"
+    width = len(ORDERS.columns)
+    top = pd.DataFrame(
+        [["订单报表 2026-06-01至2026-06-30", *[None] * (width - 1)], [None] * width,
+         list(ORDERS.columns)]
+    )  # fmt: skip
+    body = pd.DataFrame(ORDERS.astype(str).to_numpy())
+    rows = pd.concat([top, body], ignore_index=True)
+    if suffix == ".csv":
+        rows.to_csv(titled, index=False, header=False)
+    else:
+        rows.to_excel(titled, index=False, header=False)
+    expected = segment(runner, plain, tmp_path / "plain.parquet")
+    got = segment(runner, titled, tmp_path / "titled.parquet")
+    assert expected.exit_code == 0 and got.exit_code == 0, got.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "titled.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
+    )
+    notices = [line for line in got.output.splitlines() if "above the column names" in line]
+    assert len(notices) == 1 and "2 line(s)" in notices[0] and "line 3" in notices[0]
+
+
+def test_where_the_header_is() -> None:
+    from uplift_lab.io.layout import header_row
+
+    assert header_row([["title", "", ""], ["", "", ""], ["a", "b", "c"], ["1", "2", "3"]]) == 2
+    assert header_row([["title"], ["a", "b"], ["1", "2"]]) == 1  # a title without separators
+    assert header_row([["customer_id"], ["C1"], ["C2"]]) == 0  # a one-column file
+    assert header_row([["title"], [], ["a", "b"], ["1", "2"]]) == 2  # a blank line read as []
+    assert header_row([["a", "b"], ["1", "2"]]) == 0
+    assert header_row([["only a title", ""]]) == 0  # nothing follows: the file says why
+    assert header_row([["x", ""]] * 20 + [["a", "b"], ["1", "2"]]) == 0  # too far down
+
+
 def test_a_big5_file_read_as_gbk_suggests_encoding_and_reads_with_it(runner, tmp_path) -> None:
     path = tmp_path / "orders.csv"
     text = "客戶編號,訂單時間,金額\n" + "\n".join(

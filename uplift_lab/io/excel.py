@@ -16,18 +16,26 @@ import pyarrow as pa
 
 from uplift_lab.errors import input_error
 from uplift_lab.io.files import _first_line
+from uplift_lab.io.layout import PEEK_LINES, header_row, title_text, warn_title_lines
 
 
-def _read_excel_arrow(path: Path, kind: str, string_columns: Sequence[str]) -> pa.Table:
-    """The first sheet of an Excel file; ``string_columns`` as text, other cells as typed."""
+def _read_excel_arrow(
+    path: Path, kind: str, string_columns: Sequence[str], *, warn: bool = True
+) -> pa.Table:
+    """The first sheet of an Excel file; ``string_columns`` as text, other cells as typed (the
+    lines above its header skipped, with a notice unless ``warn`` is false)."""
     engine = "openpyxl" if kind == "xlsx" else "xlrd"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl: "workbook contains no default style"
+            top = pd.read_excel(path, sheet_name=0, engine=engine, header=None, nrows=PEEK_LINES)
+            rows = [[None if pd.isna(cell) else cell for cell in row] for row in top.values]
+            skipped = header_row(rows)
             frame = pd.read_excel(
                 path,
                 sheet_name=0,
                 engine=engine,
+                header=skipped,
                 dtype={name: "object" for name in string_columns},
             )
     except ImportError as exc:
@@ -38,6 +46,8 @@ def _read_excel_arrow(path: Path, kind: str, string_columns: Sequence[str]) -> p
         raise input_error(
             path, f"not a readable Excel file ({_first_line(exc)})", "Save it again from Excel"
         ) from None
+    if warn:
+        warn_title_lines(path, skipped, title_text(rows[0]) if skipped else "")
     frame.columns = [str(name) for name in frame.columns]
     for name in [name for name in string_columns if name in frame.columns]:
         frame[name] = frame[name].map(_cell_text)

@@ -4,6 +4,7 @@ and what a Parquet footer tells without reading the data."""
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
+from uplift_lab.io.layout import csv_title_lines, decimal_mark, warn_title_lines
 from uplift_lab.io.tables import (
     ENCODING_FIX,
     _delimiter,
@@ -37,14 +39,16 @@ def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
     if kind in ("xlsx", "xls"):
-        return _read_excel_arrow(path, kind, ()).column_names
+        return _read_excel_arrow(path, kind, (), warn=False).column_names
     chosen = normalize_encoding(encoding) or detect_encoding(path)
+    delimiter = _delimiter(path, kind, chosen)
+    skipped, _ = csv_title_lines(path, chosen, delimiter)
     try:
         with open(path, encoding=chosen, newline="") as handle:
-            header = handle.readline()
+            rows = csv.reader(handle, delimiter=delimiter)
+            return next(itertools.islice(rows, skipped, None), [])
     except UnicodeDecodeError:
         raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
-    return next(csv.reader([header], delimiter=_delimiter(path, kind, chosen)), [])
 
 
 def parquet_schema(path: Path) -> pa.Schema:
@@ -132,12 +136,16 @@ def iter_table_batches(
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
         return
     chosen = normalize_encoding(encoding) or detect_encoding(path)
-    read_options = pa_csv.ReadOptions(encoding=chosen, block_size=64 << 20)
-    parse_options = pa_csv.ParseOptions(delimiter=_delimiter(path, kind, chosen))
+    delimiter = _delimiter(path, kind, chosen)
+    skipped, title = csv_title_lines(path, chosen, delimiter)
+    warn_title_lines(path, skipped, title)
+    read_options = pa_csv.ReadOptions(encoding=chosen, block_size=64 << 20, skip_rows=skipped)
+    parse_options = pa_csv.ParseOptions(delimiter=delimiter)
     convert_options = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in string_columns},
         strings_can_be_null=True,
         include_columns=wanted,
+        decimal_point=decimal_mark(path, chosen, delimiter, skipped),
     )
     try:
         reader = pa_csv.open_csv(

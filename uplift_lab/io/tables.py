@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
+from uplift_lab.io.layout import csv_title_lines, decimal_mark, warn_title_lines
 from uplift_lab.notices import Notice
 
 CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
@@ -103,14 +104,17 @@ def _read_csv_arrow(
     columns: Sequence[str] | None = None,
     dictionary_columns: Sequence[str] = (),
     delimiter: str = ",",
+    skip_rows: int = 0,
+    decimal_point: str = ".",
 ) -> pa.Table:
-    read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20)
+    read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20, skip_rows=skip_rows)
     types = {name: pa.string() for name in string_columns}
     types.update({name: pa.dictionary(pa.int32(), pa.string()) for name in dictionary_columns})
     convert_options = pa_csv.ConvertOptions(
         column_types=types,
         strings_can_be_null=True,
         include_columns=list(columns) if columns is not None else None,
+        decimal_point=decimal_point,
     )
     table = pa_csv.read_csv(
         path,
@@ -124,7 +128,14 @@ def _read_csv_arrow(
         # Arrow moves "+08:00" times to UTC and drops the offset, which sets the shop's calendar
         # day; keep such columns as text for uplift_lab.timeparse (rare, so a second read).
         table = _read_csv_arrow(
-            path, encoding, [*string_columns, *aware], columns, dictionary_columns, delimiter
+            path,
+            encoding,
+            [*string_columns, *aware],
+            columns,
+            dictionary_columns,
+            delimiter,
+            skip_rows,
+            decimal_point,
         )
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
@@ -168,7 +179,9 @@ def read_arrow(
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
     delimiter = _delimiter(path, kind, chosen)
-    options = (string_columns, columns, dictionary_columns, delimiter)
+    skipped, title = csv_title_lines(path, chosen, delimiter)
+    decimal = decimal_mark(path, chosen, delimiter, skipped)
+    options = (string_columns, columns, dictionary_columns, delimiter, skipped, decimal)
     try:
         table = _read_csv_arrow(path, chosen, *options)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
@@ -189,6 +202,7 @@ def read_arrow(
             ) from None
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
+    warn_title_lines(path, skipped, title)
     return table
 
 
@@ -216,21 +230,22 @@ def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Tab
 
 
 def _delimiter(path: Path, kind: str, encoding: str) -> str:
-    """Tab for .tsv. For .csv and .txt, from the header line: a comma wherever it has one;
-    otherwise a semicolon (the CSV of Excel in locales whose decimal mark is a comma), a tab
-    or a pipe, whichever it has; else a comma."""
+    """Tab for .tsv. For .csv and .txt, from the header line (the first of the first ten lines
+    with a separator: a title line above it has none): a comma wherever it has one; otherwise a
+    semicolon (the CSV of Excel in locales whose decimal mark is a comma), a tab or a pipe,
+    whichever it has; else a comma."""
     if kind == "tsv":
         return "\t"
     if Path(path).suffix.lower() not in (".csv", ".txt"):
         return ","
+    marks = (",", ";", "\t", "|")
     try:
         with open(path, encoding=encoding, errors="replace", newline="") as handle:
-            header = handle.readline()
+            lines = [handle.readline() for _ in range(10)]
     except (OSError, LookupError):
         return ","
-    if "," in header:
-        return ","
-    return next((mark for mark in (";", "\t", "|") if mark in header), ",")
+    header = next((line for line in lines if any(mark in line for mark in marks)), "")
+    return next((mark for mark in marks if mark in header), ",")
 
 
 def _looks_garbled(names: Sequence[str], encoding: str) -> bool:

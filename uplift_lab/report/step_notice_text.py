@@ -84,6 +84,15 @@ GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
 )
+TITLE_LINES_SKIPPED = (
+    "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
+    "header read is line {header_line}"
+)
+NAMED_FEATURE_AFTER_SEND = (
+    "named feature(s) {features} differ between the arms far beyond chance: measured after the "
+    "send, or the arms were not randomized over them. Kept because --features names them, but a "
+    "model that learns an outcome of the send ranks by it (leave them out of --features)"
+)
 # the model's evaluation
 NO_ARM_IN_SET = "no {missing} customers in this set: no metric can be computed"
 OUTCOME_CONSTANT = "the outcome does not vary: Qini and AUUC are undefined"
@@ -140,6 +149,8 @@ TEMPLATES: dict[str, str] = {
     "small_send_holdouts": SMALL_SEND_HOLDOUTS,
     "none_picked_in_past": NONE_PICKED_IN_PAST,
     "garbled_header": GARBLED_HEADER,
+    "title_lines_skipped": TITLE_LINES_SKIPPED,
+    "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
     "no_arm_in_set": NO_ARM_IN_SET,
     "outcome_constant": OUTCOME_CONSTANT,
     "no_arm_in_top_k": NO_ARM_IN_TOP_K,

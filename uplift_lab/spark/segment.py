@@ -164,18 +164,10 @@ def segment_on_spark(
 
 def _checked_orders(frame: DataFrame, source: OrderSource, label: str) -> DataFrame:
     """The orders with their header names trimmed, every needed column present."""
-    rules = source.rules
     cleaned = [str(name).strip().strip("\ufeff").strip() for name in frame.columns]
     if len(set(cleaned)) == len(cleaned):
         frame = frame.toDF(*cleaned)
-    wanted = {
-        source.customer_col: "customer_col",
-        source.time_col: "time_col",
-        source.amount_col: "amount_col",
-        rules.status_col: "status_col",
-        rules.refund_col: "refund_col",
-        source.category_col: "category_col",
-    }
+    wanted = source.parameter_of_column()
     for name, parameter in wanted.items():
         if name and name not in frame.columns:
             shown = ", ".join(frame.columns[:20]) + (" ..." if len(frame.columns) > 20 else "")

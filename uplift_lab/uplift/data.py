@@ -10,6 +10,7 @@ Features are chosen and encoded by :mod:`uplift_lab.uplift.features`. Reading th
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +18,16 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
-from uplift_lab.errors import InputError, Named, ParameterError, input_error, literal, usage_error
+from uplift_lab.errors import (
+    DataWarning,
+    InputError,
+    Named,
+    ParameterError,
+    input_error,
+    literal,
+    usage_error,
+)
+from uplift_lab.notices import Notice
 from uplift_lab.outcomes import outcomes_from_orders
 from uplift_lab.segment import segment_customers
 from uplift_lab.timeparse import parse_date_option
@@ -29,6 +39,7 @@ from uplift_lab.uplift.features import (
     encode_features,
     infer_feature_specs,
     latest_date,
+    post_treatment_columns,
 )
 
 ROW_ID = "row"  # id column name used when a table has no id column (ids are row numbers)
@@ -319,6 +330,12 @@ def _feature_choice(
     columns = list(dict.fromkeys(features))
     kinds = {str(name): column_date_kind(frame[name]) for name in columns}
     date_columns = {name: kind for name, kind in kinds.items() if kind is not None}
+    if arm is not None:  # named, so kept: but said, as a model that learns it leaks the outcome
+        flagged = post_treatment_columns(frame, columns, date_columns, arm)
+        if flagged:
+            params = {"features": ", ".join(flagged.values())}
+            notice = Notice("warning", "named_feature_after_send", params)
+            warnings.warn(DataWarning(notice), stacklevel=4)
     return FeatureChoice(tuple(columns), {}, date_columns, {})
 
 

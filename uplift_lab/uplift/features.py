@@ -353,9 +353,21 @@ def _drop_post_treatment(
     dropped: dict[str, list[str]],
 ) -> list:
     """``names`` without the columns the arms show to be changed by the send (p in the label)."""
+    flagged = post_treatment_columns(frame, names, date_columns, arm)
+    for name, label in flagged.items():
+        dropped.setdefault("post_treatment", []).append(label)
+        date_columns.pop(str(name), None)
+    return [name for name in names if name not in flagged]
+
+
+def post_treatment_columns(
+    frame: pd.DataFrame, names: Sequence, date_columns: Mapping[str, str], arm: np.ndarray
+) -> dict:
+    """``{name: "name (p = ...)"}`` of the columns among ``names`` whose distribution differs
+    between the arms far beyond chance (:mod:`uplift_lab.uplift.post_treatment`)."""
     rows = checked_rows(len(frame))
     arm_checked = np.asarray(arm)[rows]
-    kept = []
+    flagged = {}
     for name in names:
         kind, values = _comparable(frame, name, date_columns.get(str(name)), rows)
         values = values.astype(object) if kind == "codes" else values
@@ -364,11 +376,8 @@ def _drop_post_treatment(
         if association.post_treatment:
             p_value = association.p_value
             shown = f"p = {p_value:.0e}" if p_value > 0 else "p < 1e-300"
-            dropped.setdefault("post_treatment", []).append(f"{name} ({shown})")
-            date_columns.pop(str(name), None)
-        else:
-            kept.append(name)
-    return kept
+            flagged[name] = f"{name} ({shown})"
+    return flagged
 
 
 def encode_features(
