@@ -247,7 +247,7 @@ def design(
             spark=spark,
             table=table,
         )
-    _print_warnings(design_warnings(design_result), out)
+    _print_warnings(design_warnings(design_result, labels_for(lang)), out)
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
         return

@@ -412,7 +412,7 @@ def register(app: typer.Typer) -> None:
                 out=out,
             )
         for notice in result.notices:
-            warn(render_notice(notice))
+            warn(render_notice(notice, labels_for(lang)))
         if as_json:
             typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
             return

@@ -335,7 +335,8 @@ def register(app: typer.Typer) -> None:
                 f"{value_per_conversion:g} x uplift_conversion."
             )
         console.print(f"Saved {out}/ (model.json, boosters, cv_predictions.parquet)")
-        for line in notice_texts(guardrails.verdict_notices(trained.verdicts, training.control)):
+        verdicts = guardrails.verdict_notices(trained.verdicts, training.control)
+        for line in notice_texts(verdicts, labels_for(lang)):
             console.print(line, markup=False)
 
 
