@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from uplift_lab.errors import DataWarning, ParameterError, UpliftLabError, UsageError
-from uplift_lab.report.labels import Lang
+from uplift_lab.report.labels import Lang, labels_for
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -44,7 +44,8 @@ def report_errors(func: F) -> F:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", DataWarning)
-                warnings.showwarning = _data_warnings_as_lines(warnings.showwarning)
+                show = _data_warnings_as_lines(warnings.showwarning, kwargs.get("lang", Lang.en))
+                warnings.showwarning = show
                 return func(*args, **kwargs)
         except UpliftLabError as exc:
             message = " ".join(error_message(exc).split())  # always exactly one line
@@ -108,25 +109,28 @@ def error_message(exc: UpliftLabError) -> str:
     return f"{flag}: " + exc.sentence(None, example, flag_of)
 
 
-def _data_warnings_as_lines(show_other: Callable[..., None]) -> Callable[..., None]:
-    """A ``warnings.showwarning`` printing a library's DataWarning as one ``warning:`` line."""
+def _data_warnings_as_lines(
+    show_other: Callable[..., None], lang: Lang = Lang.en
+) -> Callable[..., None]:
+    """A ``warnings.showwarning`` printing a library's DataWarning as one ``warning:`` line, in
+    the command's ``--lang`` (its ``lang`` argument; English without one)."""
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, DataWarning):
-            warn(" ".join(_data_warning_text(message).split()))
+            warn(" ".join(_data_warning_text(message, lang).split()))
         else:
             show_other(message, category, filename, lineno, file, line)
 
     return show
 
 
-def _data_warning_text(warning: Warning | str) -> str:
+def _data_warning_text(warning: Warning | str, lang: Lang = Lang.en) -> str:
     """A DataWarning's notice in words (its text when it carries none)."""
     from uplift_lab.notices import Notice
     from uplift_lab.report.notice_text import render_notice
 
     notice = getattr(warning, "notice", None)
-    return render_notice(notice) if isinstance(notice, Notice) else str(warning)
+    return render_notice(notice, labels_for(lang)) if isinstance(notice, Notice) else str(warning)
 
 
 def warn(message: str) -> None:

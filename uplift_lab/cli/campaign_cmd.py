@@ -171,24 +171,24 @@ def import_campaign(
             control=control, id_col=id_col, strata_col=strata_col, expected=fractions,
             send_time_col=send_time_col, force=force, encoding=encoding,
         )  # fmt: skip
-    _print_warnings(result.campaign)
+    _print_warnings(result.campaign, labels_for(lang))
     if as_json:
         typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
         return
     _print_summary(result, out, labels_for(lang))
 
 
-def _print_warnings(campaign) -> None:
+def _print_warnings(campaign, labels) -> None:
     """Sample-ratio mismatches (the critical notices) loud, white on red, first; the other
     warnings as usual."""
     from uplift_lab.report.notice_text import render_notice
 
     for notice in campaign.warnings:
         if notice.level == "critical":
-            err_console.print(f"[bold white on red]!!! {escape(render_notice(notice))}[/]")
+            err_console.print(f"[bold white on red]!!! {escape(render_notice(notice, labels))}[/]")
     for notice in campaign.warnings:
         if notice.level != "critical":
-            warn(render_notice(notice))
+            warn(render_notice(notice, labels))
 
 
 def _print_summary(result, out: Path, labels) -> None:

@@ -274,7 +274,7 @@ def _print_design(design_result, meta: dict, out: Path, as_json: bool, lang: Lan
     from uplift_lab.report.design_report import design_table, design_warnings
     from uplift_lab.report.labels import labels_for
 
-    _print_warnings(design_warnings(design_result), out)
+    _print_warnings(design_warnings(design_result, labels_for(lang)), out)
     if as_json:
         typer.echo(io.to_json_text({**meta, "out": str(out)}), nl=False)
         return

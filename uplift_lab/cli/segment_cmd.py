@@ -375,7 +375,7 @@ def _print_segments(result, out: Path, as_json: bool, lang: Lang) -> None:
     )
 
     for notice in result.notices:
-        warn(render_notice(notice))
+        warn(render_notice(notice, labels_for(lang)))
     if as_json:
         typer.echo(io.to_json_text(segment_summary_json(result, out)), nl=False)
         return

@@ -384,7 +384,7 @@ def _print_outcome(outcome: TargetOutcome, *, as_json: bool, lang: Lang) -> None
     from uplift_lab.report.labels import labels_for
     from uplift_lab.report.notice_text import notice_texts
 
-    for message in notice_texts(outcome.warnings):
+    for message in notice_texts(outcome.warnings, labels_for(lang)):
         warn(message)
     if as_json:
         from uplift_lab.io import to_json_text

@@ -335,7 +335,8 @@ def _print_training(trained, out: Path, value_per_conversion: float | None, lang
             f"{value_per_conversion:g} x uplift_conversion."
         )
     console.print(f"Saved {out}/ (model.json, boosters, cv_predictions.parquet)")
-    for line in notice_texts(guardrails.verdict_notices(trained.verdicts, training.control)):
+    verdicts = guardrails.verdict_notices(trained.verdicts, training.control)
+    for line in notice_texts(verdicts, labels_for(lang)):
         console.print(line, markup=False)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from uplift_lab.report.notice_zh import NOTICES_ZH
+from uplift_lab.report.step_notice_zh import STEP_NOTICES_ZH
 from uplift_lab.rfm_classes import RFM_CLASS_NAMES_ZH
 
 
@@ -461,6 +462,7 @@ def label_table() -> dict[str, str]:
         **VALUES_ZH,
         **HEADERS_ZH,
         **NOTICES_ZH,
+        **STEP_NOTICES_ZH,
     }
 
 

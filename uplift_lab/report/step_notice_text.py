@@ -158,53 +158,69 @@ TEMPLATES: dict[str, str] = {
     "no_rfm_baseline": NO_RFM_BASELINE,
     "no_purchase_baseline": NO_PURCHASE_BASELINE,
     "model_not_useful": MODEL_NOT_USEFUL,
-    "model_not_shown_useful": MODEL_NOT_SHOWN_USEFUL,
     "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
     "repeated_sends": REPEATED_SENDS,
 }
-"""The codes whose parameters fill their template as they are."""
+"""The codes whose parameters fill their template as they are (the data values among them, see
+:data:`VALUES`, in the report's language)."""
+
+VALUES = frozenset({"stratum", "smallest", "arm", "control", "channel", "outcome", "missing"})
+"""The parameters that are data values (strata, arms, channels, outcomes): shown through
+:meth:`Labels.value <uplift_lab.report.labels.Labels.value>`, so ``--lang zh`` names them as the
+tables do."""
 
 Params = Mapping[str, Any]
 
 
+def _values(params: Params, labels: Labels) -> dict[str, Any]:
+    """``params`` with the data values (:data:`VALUES`) in the language of ``labels``."""
+    return {key: labels.value(v) if key in VALUES else v for key, v in params.items()}
+
+
+def _stratum(stratum: object, labels: Labels, lead: str = "stratum '{stratum}'") -> str:
+    """'overall' for the overall row, else ``lead`` naming the stratum."""
+    if stratum == OVERALL:
+        return labels("overall")
+    return labels(lead, stratum=labels.value(stratum))
+
+
 def _mde_above_target(params: Params, labels: Labels) -> str:
-    stratum, mde = params["stratum"], params["mde"]
-    where = "overall" if stratum == OVERALL else f"stratum '{stratum}'"
-    shown = "not detectable" if mde is None or math.isnan(mde) else f"{mde:.2%}"
+    mde = params["mde"]
+    shown = labels("not detectable") if mde is None or math.isnan(mde) else f"{mde:.2%}"
     return labels(
         MDE_ABOVE_TARGET,
-        where=where,
-        arm=params["arm"],
+        where=_stratum(params["stratum"], labels),
+        arm=labels.value(params["arm"]),
         mde=shown,
         target_lift=params["target_lift"],
     )
 
 
 def _imported_srm(params: Params, labels: Labels) -> str:
-    where = params["where"]
-    place = "overall" if where == OVERALL else f"in stratum '{where}'"
     return labels(
         IMPORTED_SRM,
-        place=place,
-        observed=", ".join(f"{arm} {n:,}" for arm, n in params["observed"].items()),
-        intended=", ".join(f"{arm} {f:.1%}" for arm, f in params["expected"].items()),
+        place=_stratum(params["where"], labels, "in stratum '{stratum}'"),
+        observed=", ".join(f"{labels.value(a)} {n:,}" for a, n in params["observed"].items()),
+        intended=", ".join(f"{labels.value(a)} {f:.1%}" for a, f in params["expected"].items()),
         p_value=params["p_value"],
     )
 
 
 def _channel_dropped(params: Params, labels: Labels) -> str:
-    text = labels(CHANNEL_DROPPED, channel=params["channel"], verdict=params["verdict"])
+    channel = labels.value(params["channel"])
+    text = labels(CHANNEL_DROPPED, channel=channel, verdict=params["verdict"])
     return text + (labels(KEPT_ANYWAY) if params["kept_anyway"] else "")
 
 
 def _channel_inconclusive(params: Params, labels: Labels) -> str:
     """The verdict's sentence up to its first full stop (the advice after it is for evaluate)."""
     clause = str(params["verdict"]).split(". ")[0].rstrip(".")
-    return labels(CHANNEL_INCONCLUSIVE, channel=params["channel"], clause=clause)
+    return labels(CHANNEL_INCONCLUSIVE, channel=labels.value(params["channel"]), clause=clause)
 
 
 def _channels_unchecked(params: Params, labels: Labels) -> str:
-    return labels(CHANNELS_UNCHECKED, channels=", ".join(params["channels"]))
+    channels = ", ".join(labels.value(channel) for channel in params["channels"])
+    return labels(CHANNELS_UNCHECKED, channels=channels)
 
 
 def _predicted_against_measured(params: Params, labels: Labels) -> str:
@@ -216,7 +232,7 @@ def _predicted_against_measured(params: Params, labels: Labels) -> str:
     )
     if params["side"] == "inside":
         return labels(CONSISTENT, where=where)
-    return labels(NOT_BORNE_OUT, where=where, side=params["side"])
+    return labels(NOT_BORNE_OUT, where=where, side=labels(params["side"]))
 
 
 def _mixed_offsets(params: Params, labels: Labels) -> str:
@@ -237,14 +253,23 @@ def _rfm_rule_columns(params: Params, labels: Labels) -> str:
 
 def _model_not_beating_rfm(params: Params, labels: Labels) -> str:
     estimate, low, high = params["estimate"], params["ci_low"], params["ci_high"]
-    shown = "n/a" if estimate is None else f"{estimate:+.3f}"
-    interval = "" if low is None else f" (95% CI {low:+.3f} to {high:+.3f})"
-    where = {key: params[key] for key in ("arm", "control", "outcome")}
+    shown = labels("n/a") if estimate is None else f"{estimate:+.3f}"
+    interval = (
+        "" if low is None else labels(" (95% CI {low:+.3f} to {high:+.3f})", low=low, high=high)
+    )
+    where = _values({key: params[key] for key in ("arm", "control", "outcome")}, labels)
     return labels(MODEL_NOT_BEATING_RFM, **where, shown=shown, interval=interval)
+
+
+def _model_not_shown_useful(params: Params, labels: Labels) -> str:
+    """The verdict is a word of the verdicts' table (inconclusive), named as the tables do."""
+    values = {**_values(params, labels), "verdict": labels.value(params["verdict"])}
+    return labels(MODEL_NOT_SHOWN_USEFUL, **values)
 
 
 RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
     "model_not_beating_rfm": _model_not_beating_rfm,
+    "model_not_shown_useful": _model_not_shown_useful,
     "rfm_rule_columns": _rfm_rule_columns,
     "mixed_offsets": _mixed_offsets,
     "mde_above_target": _mde_above_target,
@@ -263,5 +288,5 @@ CODES = frozenset(TEMPLATES) | frozenset(RENDERERS)
 def render_step_notice(notice: Notice, labels: Labels) -> str:
     """The text of one of these steps' notices (a code of :data:`CODES`)."""
     if notice.code in TEMPLATES:
-        return labels(TEMPLATES[notice.code], **notice.params)
+        return labels(TEMPLATES[notice.code], **_values(notice.params, labels))
     return RENDERERS[notice.code](notice.params, labels)

@@ -350,19 +350,9 @@ def evaluate_scores(
     beat random on these customers?". The fold CIs answer "would the learning algorithm
     generalize?" and are kept in each score's ``summary``.
     """
-    require_columns(frame, [*score_cols, outcome_col], source)
-    if not score_cols:
-        raise usage_error(source, "no score columns to evaluate", "Pass {score_cols}")
-    keep, is_treated = treatment_indicator(frame, treatment_col, control, source, treated=treated)
-    data = frame.loc[keep].reset_index(drop=True)
-    if len(data) < 2 * n_bins:
-        raise input_error(
-            source, f"only {len(data)} rows in the compared arms", f"Need at least {2 * n_bins}"
-        )
-    outcome = numeric_column(data, outcome_col, source, allow_negative=False).to_numpy()
-    scores = {
-        name: numeric_column(data, name, source).to_numpy() for name in dict.fromkeys(score_cols)
-    }
+    data, is_treated, outcome, scores = _compared_rows(
+        frame, score_cols, outcome_col, treatment_col, control, treated, n_bins, source
+    )
     folds, fold_source = _evaluation_folds(
         data, is_treated, outcome, fold_col, n_splits, seed, source
     )
@@ -372,17 +362,9 @@ def evaluate_scores(
     baselines, notes = _baselines_with_notes(data, score_cols, rfm_col, response_col, seed, source)
     ks = tuple(ks)
     t = is_treated.astype("float64")
-    replicates: dict[str, pd.DataFrame] = {}
-    bootstrap_rows = 0
-    if n_bootstrap > 0:
-        all_scores = {**scores, **{name: baselines[name].to_numpy() for name in baselines}}
-        replicates, bootstrap_rows = bootstrap_replicates(
-            outcome, t, all_scores, ks=ks, n_replicates=n_bootstrap,
-            max_rows=bootstrap_max_rows, seed=seed,
-        )  # fmt: skip
-        if bootstrap_rows < len(data):
-            params = {"rows": bootstrap_rows, "total": len(data)}
-            notes.append(Notice("note", "bootstrap_subsample", params))
+    replicates, bootstrap_rows = _bootstrap(
+        outcome, t, scores, baselines, ks, n_bootstrap, bootstrap_max_rows, seed, notes
+    )
     sets = _held_out_sets(outcome, t, folds)
     common = dict(ks=ks, n_bins=n_bins, test_to_train_ratio=test_to_train_ratio)
     evaluated = [
@@ -410,6 +392,58 @@ def evaluate_scores(
         n_bootstrap=n_bootstrap,
         bootstrap_rows=bootstrap_rows,
     )
+
+
+def _compared_rows(
+    frame: pd.DataFrame,
+    score_cols: Sequence[str],
+    outcome_col: str,
+    treatment_col: str,
+    control: str,
+    treated: str | None,
+    n_bins: int,
+    source: object,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The rows of the compared arms, which of them are treated, their outcome and each score
+    (validated: the columns exist and are numeric, and there are enough rows for ``n_bins``)."""
+    require_columns(frame, [*score_cols, outcome_col], source)
+    if not score_cols:
+        raise usage_error(source, "no score columns to evaluate", "Pass {score_cols}")
+    keep, is_treated = treatment_indicator(frame, treatment_col, control, source, treated=treated)
+    data = frame.loc[keep].reset_index(drop=True)
+    if len(data) < 2 * n_bins:
+        raise input_error(
+            source, f"only {len(data)} rows in the compared arms", f"Need at least {2 * n_bins}"
+        )
+    outcome = numeric_column(data, outcome_col, source, allow_negative=False).to_numpy()
+    scores = {
+        name: numeric_column(data, name, source).to_numpy() for name in dict.fromkeys(score_cols)
+    }
+    return data, is_treated, outcome, scores
+
+
+def _bootstrap(
+    outcome: np.ndarray,
+    t: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    baselines: pd.DataFrame,
+    ks: tuple[float, ...],
+    n_bootstrap: int,
+    max_rows: int,
+    seed: int,
+    notes: list[Notice],
+) -> tuple[dict[str, pd.DataFrame], int]:
+    """The customer bootstrap's replicates of every score and baseline and how many rows it drew
+    from (none with ``n_bootstrap`` 0); a note is added to ``notes`` when it ran on a subsample."""
+    if n_bootstrap <= 0:
+        return {}, 0
+    all_scores = {**scores, **{name: baselines[name].to_numpy() for name in baselines}}
+    replicates, rows = bootstrap_replicates(
+        outcome, t, all_scores, ks=ks, n_replicates=n_bootstrap, max_rows=max_rows, seed=seed
+    )
+    if rows < len(outcome):
+        notes.append(Notice("note", "bootstrap_subsample", {"rows": rows, "total": len(outcome)}))
+    return replicates, rows
 
 
 def _evaluation_folds(

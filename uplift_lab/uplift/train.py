@@ -220,16 +220,9 @@ def train_uplift_model(
     """
     settings = settings or LightGBMSettings()
     _check_value_per_conversion(value_per_conversion, data)
-    if n_folds < 2:
-        raise ParameterError("n_folds", "must be at least 2", n_folds)
-    if final not in FINAL_MODELS:
-        raise ParameterError("final", f"must be one of {', '.join(FINAL_MODELS)}", final)
-    conversion_kinds = _candidates(
-        conversion_model, CONVERSION_KINDS, "conversion_model", AUTO_CONVERSION_KINDS
+    conversion_kinds, revenue_kinds = _checked_candidates(
+        data, conversion_model, revenue_model, n_folds, final
     )
-    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "revenue_model", AUTO_REVENUE_KINDS)
-    if data.revenue is None:
-        revenue_kinds = ()
     matrix = data.matrix()
     categorical = [j for j, spec in enumerate(data.specs) if spec.kind == "categorical"]
     step = progress or (lambda text: None)
@@ -248,13 +241,7 @@ def train_uplift_model(
     choice = {arm.arm: arm.choice for arm in arms}
     frames = [arm.frame for arm in arms]
     cv_predictions = pd.concat(frames, ignore_index=True)
-    baseline_list = [
-        record
-        for arm, frame in zip(data.arms, frames, strict=True)
-        for target in ("conversion", "revenue")
-        if target in frame.columns
-        for record in baseline_records(arm, frame, target, n_folds, settings.seed)
-    ]
+    baseline_list = _baseline_list(data, frames, n_folds, settings.seed)
     # ---- calibration (uplift/calibration.py): fitted on the out-of-fold predictions above ----
     step("calibration")
     calibration = calibrate_held_out(cv_predictions, data.arms)
@@ -281,15 +268,49 @@ def train_uplift_model(
         id_kind=data.id_kind,
         value_per_conversion=value_per_conversion,
         calibration=calibration,
-        feature_choice={
-            "dropped": {reason: list(columns) for reason, columns in data.dropped_features.items()},
-            "reference_date": data.reference_date or None,
-            "reference_origin": data.reference_origin or None,
-        },
+        feature_choice=_feature_choice(data),
     )
     candidates = pd.DataFrame.from_records(records)
     baselines = pd.DataFrame.from_records(baseline_list)
     return TrainResult(model, candidates, aucs, cv_predictions, baselines)
+
+
+def _checked_candidates(
+    data: TrainingData, conversion_model: str, revenue_model: str, n_folds: int, final: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The conversion and revenue learners to cross-validate (no revenue ones without a revenue
+    column), after checking ``n_folds`` and ``final``."""
+    if n_folds < 2:
+        raise ParameterError("n_folds", "must be at least 2", n_folds)
+    if final not in FINAL_MODELS:
+        raise ParameterError("final", f"must be one of {', '.join(FINAL_MODELS)}", final)
+    conversion_kinds = _candidates(
+        conversion_model, CONVERSION_KINDS, "conversion_model", AUTO_CONVERSION_KINDS
+    )
+    revenue_kinds = _candidates(revenue_model, REVENUE_KINDS, "revenue_model", AUTO_REVENUE_KINDS)
+    return conversion_kinds, () if data.revenue is None else revenue_kinds
+
+
+def _baseline_list(
+    data: TrainingData, frames: Sequence[pd.DataFrame], n_folds: int, seed: int
+) -> list[dict]:
+    """The baselines' records of every arm and outcome, on the out-of-fold predictions."""
+    return [
+        record
+        for arm, frame in zip(data.arms, frames, strict=True)
+        for target in ("conversion", "revenue")
+        if target in frame.columns
+        for record in baseline_records(arm, frame, target, n_folds, seed)
+    ]
+
+
+def _feature_choice(data: TrainingData) -> dict:
+    """Which default features were left out and why, and the date the day counts start from."""
+    return {
+        "dropped": {reason: list(columns) for reason, columns in data.dropped_features.items()},
+        "reference_date": data.reference_date or None,
+        "reference_origin": data.reference_origin or None,
+    }
 
 
 def _randomization_check(

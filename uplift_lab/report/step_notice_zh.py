@@ -1,0 +1,157 @@
+"""The Chinese of the step notices' sentences (English template -> Chinese), a part of the label
+table of :mod:`uplift_lab.report.labels` kept in its own module; the English templates are
+:mod:`uplift_lab.report.step_notice_text`'s (design, import-campaign, target, the model's
+evaluation, the data readers)."""
+
+from __future__ import annotations
+
+STEP_NOTICES_ZH = {
+    # design
+    "stratum '{stratum}': holdout of {n} customer(s) is below --min-holdout {min_holdout}; its "
+    "lift cannot be read": (
+        "分层 '{stratum}'：观察组只有 {n} 位客户，低于 --min-holdout {min_holdout}，其提升无法解读"
+    ),
+    "{where}, arm '{arm}': minimum detectable lift {mde} is larger than the target lift "
+    "{target_lift:.2%}": (
+        "{where}，组别 '{arm}'：最小可检测提升（{mde}）大于目标提升 {target_lift:.2%}"
+    ),
+    "overall": "总体",
+    "stratum '{stratum}'": "分层 '{stratum}'",
+    "not detectable": "无法检测",
+    "stratum '{stratum}', arm '{arm}': covariate '{covariate}' is imbalanced (SMD {smd:+.3f}, "
+    "|SMD| > {threshold:g}; chance alone gives SMDs of about ±{noise:.3f} here)": (
+        "分层 '{stratum}'，组别 '{arm}'：协变量 '{covariate}' 不平衡（SMD {smd:+.3f}，|SMD| > "
+        "{threshold:g}；此处仅凭偶然，SMD 约为 ±{noise:.3f}）"
+    ),
+    "{covariates} covariate(s) with |SMD| > {threshold:g} in strata whose holdout is below "
+    "--min-holdout {min_holdout} (small groups differ by chance; design.json)": (
+        "观察组低于 --min-holdout {min_holdout} 的分层中有 {covariates} 个协变量 |SMD| > "
+        "{threshold:g}（小组之间本就会偶然不同；见 design.json）"
+    ),
+    "stratum '{stratum}': holdout of {n} customer(s) is below {min_holdout}; its lift cannot be "
+    "read on its own": (
+        "分层 '{stratum}'：观察组只有 {n} 位客户，少于 {min_holdout}，其提升无法单独解读"
+    ),
+    # target
+    "no --model given: whether the scores' model beats random targeting is not checked (pass "
+    "--model MODEL_DIR, the folder train wrote)": (
+        "未给 --model：未检查评分所用的模型是否优于随机触达（请传入 --model MODEL_DIR，即 train "
+        "写出的文件夹）"
+    ),
+    "--policy segments: {scores} is not used (no model needed)": (
+        "--policy segments：未使用 {scores}（无需模型）"
+    ),
+    "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
+    "channels": "已去掉渠道 '{channel}'：其模型 {verdict} 其客户仍可收到其他渠道的消息",
+    " (kept: --accept-weak-model)": "（已保留：--accept-weak-model）",
+    "channel '{channel}' kept, but its model is not shown to beat random targeting ({clause}): "
+    "its calibrated predictions lean on the average effect the past campaign measured, and this "
+    "send's holdout will tell": (
+        "保留渠道 '{channel}'，但其模型未被证明优于随机触达（{clause}）：其校准后的预测依赖过去"
+        "活动测得的平均效果，本次发送的观察组会给出答案"
+    ),
+    "channel(s) {channels}: the model has no arm of that name, so their scores are not checked": (
+        "渠道 {channels}：模型中没有同名的组，因此未检查其评分"
+    ),
+    "{customers:,} scored customer(s) are not in the segments file and are not eligible": (
+        "{customers:,} 位已评分客户不在细分文件中，不符合条件"
+    ),
+    "--holdout 0: no holdout, so nobody will be able to measure what this campaign earned": (
+        "--holdout 0：没有观察组，将无法衡量本次活动的收益"
+    ),
+    "{small} of {holdouts} segment x channel holdouts have fewer than {min_holdout} customers "
+    "(smallest: '{smallest}' with {size}): read their lifts together (overall per channel), not "
+    "one by one": (
+        "{holdouts} 个细分 × 渠道的观察组中有 {small} 个少于 {min_holdout} 位客户（最小的是 "
+        "'{smallest}'，{size} 位）：请合并解读其提升（按渠道看总体），不要逐个解读"
+    ),
+    "{past}: none of the past campaign's customers is picked by this plan": (
+        "{past}：本计划没有选中过去活动中的任何客户"
+    ),
+    "the plan predicts {predicted:,.2f} profit for its {picks:,} picks that were in the past "
+    "campaign; the campaign measured {measured:,.2f} for them ({confidence:.0%} CI "
+    "{ci_low:,.2f} to {ci_high:,.2f})": (
+        "本计划预测其在过去活动中的 {picks:,} 位入选客户带来 {predicted:,.2f} 利润；该活动实测为 "
+        "{measured:,.2f}（{confidence:.0%} 置信区间 {ci_low:,.2f} 至 {ci_high:,.2f}）"
+    ),
+    "{where}: consistent": "{where}：二者一致",
+    "{where}: the prediction is {side} what was measured, so the plan's expected profit is not "
+    "borne out (the model's levels are off, or the customers have changed since)": (
+        "{where}：预测{side}实测值，因此本计划的预期利润没有得到印证（模型的水平有偏差，或客户"
+        "此后已有变化）"
+    ),
+    "above": "高于",
+    "below": "低于",
+    # the data readers
+    "{source}: column '{column}' mixes time-zone offsets ({shown}); all times were converted to "
+    "{target}, the offset of its first value. Pass --timezone (e.g. Asia/Shanghai) to choose the "
+    "shop's zone": (
+        "{source}：列 '{column}' 混用了多个时区偏移（{shown}）；所有时间已换算为其第一个值的偏移 "
+        "{target}。传入 --timezone（例如 Asia/Shanghai）可指定店铺所在的时区"
+    ),
+    "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
+    "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)": (
+        "{path}：按 {encoding} 读出的表头为 {header!r}，看起来是乱码；如果这不是列名，请传入文件的"
+        "编码，例如 --encoding big5（或 gbk、gb18030、utf-16）"
+    ),
+    "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
+    "header read is line {header_line}": (
+        "{path}：已跳过列名上方的 {lines} 行（例如标题 {first!r}）；表头取自第 {header_line} 行"
+    ),
+    "named feature(s) {features} differ between the arms far beyond chance: measured after the "
+    "send, or the arms were not randomized over them. Kept because --features names them, but a "
+    "model that learns an outcome of the send ranks by it (leave them out of --features)": (
+        "指定的特征 {features} 在各组之间的差异远超偶然：它们是发送之后才测得的，或者分组"
+        "并未对其随机。因 --features 指定而保留，但学到发送结果的模型会按它排序"
+        "（请从 --features 中去掉）"
+    ),
+    # the model's evaluation
+    "no {missing} customers in this set: no metric can be computed": (
+        "此数据集中没有{missing}客户：无法计算任何指标"
+    ),
+    "the outcome does not vary: Qini and AUUC are undefined": "结果没有变化：Qini 和 AUUC 无定义",
+    "uplift@{k:.0%}: no {missing} customers among the top {top}, so uplift and incremental "
+    "outcome there cannot be measured": (
+        "增益@{k:.0%}：前 {top} 位客户中没有{missing}客户，因此无法衡量该处的增益和增量结果"
+    ),
+    "customer bootstrap on a stratified subsample of {rows:,} of {total:,} rows, intervals "
+    "rescaled to the full size (m-out-of-n bootstrap)": (
+        "客户自助法基于 {total:,} 行中 {rows:,} 行的分层子样本，区间已按全量规模换算"
+        "（m-out-of-n 自助法）"
+    ),
+    "no RFM baseline: the data has neither '{rfm_col}' nor two of recency/frequency/monetary": (
+        "无 RFM 基线：数据既没有 '{rfm_col}'，也没有 recency/frequency/monetary 中的任意两列"
+    ),
+    "RFM rule ranks by {columns}": "RFM 规则按 {columns} 排序",
+    "no purchase-probability baseline: no '{column}' column": "无购买概率基线：没有 '{column}' 列",
+    "Warning: the chosen model for {arm} vs {control}, {outcome} does not beat random targeting "
+    "on the held-out folds ({verdict}). `target --model` drops this channel; `target --policy "
+    "segments` targets by the measured effects instead.": (
+        "警告：{arm} 对比 {control}（{outcome}）的选定模型在留出折上不优于随机触达（{verdict}）。"
+        "`target --model` 会去掉该渠道；`target --policy segments` 则按实测效果选择客户。"
+    ),
+    "Note: the chosen model for {arm} vs {control}, {outcome} is not shown to beat random "
+    "targeting ({verdict}).": (
+        "注意：{arm} 对比 {control}（{outcome}）的选定模型未被证明优于随机触达（{verdict}）。"
+    ),
+    "Warning: the chosen model for {arm} vs {control}, {outcome} is not shown to beat the RFM "
+    "rule: its Qini minus the RFM rule's is {shown}{interval}.": (
+        "警告：{arm} 对比 {control}（{outcome}）的选定模型未被证明优于 RFM 规则：其 Qini 减去 "
+        "RFM 规则的 Qini 为 {shown}{interval}。"
+    ),
+    "n/a": "无法计算",
+    " (95% CI {low:+.3f} to {high:+.3f})": "（95% 置信区间 {low:+.3f} 至 {high:+.3f}）",
+    # import-campaign
+    "SAMPLE RATIO MISMATCH {place}: observed {observed} vs --expected {intended} (chi-square p = "
+    "{p_value:.2g}). The split is not what was intended: find the cause (customers lost from one "
+    "arm, a filter, a re-run) before trusting any analysis": (
+        "样本比例失衡（{place}）：实际为 {observed}，--expected 为 {intended}（卡方检验 p = "
+        "{p_value:.2g}）。分组与预期不符：在相信任何分析之前，先查明原因（某组客户丢失、做了筛选、"
+        "重新运行）"
+    ),
+    "in stratum '{stratum}'": "分层 '{stratum}' 内",
+    "stratum '{stratum}': holdout of {n:,} customer(s) is below {min_holdout}; its lift cannot "
+    "be read": "分层 '{stratum}'：观察组只有 {n:,} 位客户，少于 {min_holdout}，其提升无法解读",
+    "{sends:,} repeated send(s) of the same customer on the same channel collapsed (first send "
+    "kept)": "同一客户在同一渠道的 {sends:,} 次重复发送已合并（保留第一次发送）",
+}
