@@ -209,6 +209,33 @@ def test_a_semicolon_csv_with_decimal_commas_reads_its_numbers(runner, tmp_path)
     )
 
 
+def test_float_written_integer_ids_read_as_the_integers_in_every_format(runner, tmp_path) -> None:
+    """pandas writes an id column with a missing value as floats ("17850.0"); the same data
+    as CSV, Parquet and Excel must give the same ids, so files written by others join."""
+    orders = pd.DataFrame(
+        {
+            "customer_id": [17850.0, 17850.0, 13047.0, np.nan],
+            "order_time": ["2026-06-20 10:00", "2026-06-25 12:00", "2026-01-05", "2026-05-01"],
+            "amount": [10.0, 20.0, 7.5, 3.0],
+        }
+    ).dropna()  # the guest row went; the column stays float, as in the exporting frame
+    csv = tmp_path / "orders.csv"
+    orders.to_csv(csv, index=False)
+    assert "17850.0" in csv.read_text(encoding="utf-8")
+    parquet = tmp_path / "orders.parquet"
+    orders.to_parquet(parquet, index=False)
+    xlsx = tmp_path / "orders.xlsx"
+    orders.to_excel(xlsx, index=False)
+    got = {}
+    for path in (csv, parquet, xlsx):
+        result = segment(runner, path, tmp_path / f"seg_{path.suffix[1:]}.parquet")
+        assert result.exit_code == 0, result.output
+        got[path.suffix] = pd.read_parquet(tmp_path / f"seg_{path.suffix[1:]}.parquet")
+    assert sorted(got[".csv"]["customer_id"]) == ["13047", "17850"]
+    pd.testing.assert_frame_equal(got[".csv"], got[".parquet"])
+    pd.testing.assert_frame_equal(got[".csv"], got[".xlsx"])
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_title_lines_above_the_header_are_skipped_with_a_notice(runner, tmp_path, suffix) -> None:
     """An ERP export: a report title and a blank line above the column names."""

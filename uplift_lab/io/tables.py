@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -203,7 +204,7 @@ def read_arrow(
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
     warn_title_lines(path, skipped, title)
-    return table
+    return _whole_numbers_plain(table, string_columns)
 
 
 def _read_parquet(
@@ -220,6 +221,27 @@ def _read_parquet(
         return pq.read_table(path, memory_map=True, **options)
     except OSError:
         return pq.read_table(path, **options)
+
+
+WHOLE_NUMBER_TEXT = r"-?[0-9]+\.0+"  # "17850.0": an integer id a float column wrote (pandas)
+
+
+def _whole_numbers_plain(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
+    """Text columns whose every value is a whole number written as a float ("17850.0", as
+    pandas writes an id column that has a missing value) without the ".0": the ids a Parquet
+    or Excel copy of the same data gives, so files join on them whatever wrote them."""
+    for name in [name for name in string_columns if name in table.column_names]:
+        values = table.column(name)
+        if not pa.types.is_string(values.type) or values.null_count == len(values):
+            continue
+        sample = pc.drop_null(values.slice(0, 1000))
+        if not pc.all(pc.match_substring_regex(sample, f"^{WHOLE_NUMBER_TEXT}$")).as_py():
+            continue
+        matched = pc.match_substring_regex(values, f"^{WHOLE_NUMBER_TEXT}$")
+        if pc.all(pc.or_kleene(matched, pc.is_null(values))).as_py():
+            plain = pc.replace_substring_regex(values, r"\.0+$", "")
+            table = table.set_column(table.column_names.index(name), name, plain)
+    return table
 
 
 def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
