@@ -183,3 +183,19 @@ def test_one_rule_for_numbers_json_cannot_hold() -> None:
         assert finite_or_none(value) is None
         assert json_ready([value]) == [None]
     assert finite_or_none(np.float64(2.5)) == 2.5 and json_ready(np.float64(2.5)) == 2.5
+
+
+def test_streamed_batches_read_float_written_ids_as_the_whole_table_does(tmp_path) -> None:
+    """`score` streams a CSV; its ids must be those `segment` reads (17850.0 -> 17850)."""
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,x\n17850.0,1\n13047.0,2\n12.0,3\n", encoding="utf-8")
+    whole = io.read_table(path, string_columns=["customer_id"])["customer_id"].tolist()
+    batches = io.iter_table_batches(path, string_columns=["customer_id"], batch_rows=1)
+    streamed = [value for batch in batches for value in batch["customer_id"]]
+    assert whole == streamed == ["17850", "13047", "12"]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("customer_id,x\n17850.0,1\nA7,2\n", encoding="utf-8")
+    assert io.read_table(mixed, string_columns=["customer_id"])["customer_id"].tolist() == [
+        "17850.0",
+        "A7",
+    ]  # a column that is not all whole numbers stays as written

@@ -434,3 +434,18 @@ def test_order_features_on_a_flat_table_need_its_id_and_the_start(tmp_path) -> N
             id_col="customer_id", orders=OrderHistory(orders),
         )  # fmt: skip
     assert "'start'" in str(raised.value) and "--start" in error_message(raised.value)
+
+
+def test_a_flat_table_whose_ids_the_orders_never_name_is_refused(tmp_path) -> None:
+    from uplift_lab.workflows.training_data import OrderHistory, load_table_training_data
+
+    folder, orders, truth = _campaign(tmp_path)
+    table = tmp_path / "campaign.csv"
+    truth.assign(
+        customer_id="X" + truth["customer_id"], arm=np.where(np.arange(len(truth)) % 2, "a", "b")
+    ).to_csv(table, index=False)
+    with pytest.raises(UsageError, match="no id in column 'customer_id' has an order before"):
+        load_table_training_data(
+            table, treatment_col="arm", control="b", outcome_col="converted",
+            id_col="customer_id", reference="2026-08-21", orders=OrderHistory(orders),
+        )  # fmt: skip

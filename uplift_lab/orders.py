@@ -44,9 +44,9 @@ from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, UsageError, literal, usage_error, with_value
 from uplift_lab.order_lines import (
+    empty_customers,
     first_row_per_order,
     missing_customer_error,
-    rows_with_customer,
     summed_per_order,
     with_line_amounts,
 )
@@ -377,10 +377,12 @@ def _one_row_per_order(
         for money in (source.amount_col, rules.refund_col, *(source.line_amount or ())):
             if money and money in table.column_names:
                 table = _set(table, money, _money_text(table.column(money)))
-    kept, without_customer = rows_with_customer(table, source.customer_col)
+    empty = empty_customers(table, source.customer_col)
+    without_customer = int(pc.sum(empty).as_py() or 0)
     if without_customer and not rules.skip_missing_customer:
-        raise missing_customer_error(table, source.customer_col, without_customer, path)
-    table = kept
+        raise missing_customer_error(source.customer_col, empty, path)
+    if without_customer:
+        table = table.filter(pc.invert(empty))
     if source.line_amount:
         table = with_line_amounts(table, *source.line_amount, source.amount_col, path)
     line_items = 0

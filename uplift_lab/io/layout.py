@@ -1,6 +1,6 @@
-"""Where a table's header is: exports from shop back-ends and ERPs often put a title line
-("订单报表 2026-06-01至2026-06-30") or a blank line above the column names; such lines are
-skipped, with a notice, instead of becoming the header."""
+"""How a CSV export is laid out, read once from its first lines: the separator, the lines above
+the header (a title such as "订单报表 2026-06-01至2026-06-30", a blank line: shop back-ends and
+ERPs write them), the decimal mark; and whole numbers a float column wrote ("17850.0")."""
 
 from __future__ import annotations
 
@@ -9,15 +9,66 @@ import itertools
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from uplift_lab.errors import DataWarning
 from uplift_lab.notices import Notice
 
-PEEK_LINES = 30  # lines looked at for the header (and the decimal mark)
+PEEK_LINES = 40  # lines looked at for the separator, the header and the decimal mark
+MAX_TITLE_LINES = 10  # at most this many lines above the header are skipped
+SEPARATORS = (",", ";", "\t", "|")
 COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
 POINT_DECIMAL = re.compile(r"-?\d+\.\d+")
-MAX_TITLE_LINES = 10  # at most this many lines above the header are skipped
+WHOLE_NUMBER = r"^-?[0-9]+\.0+$"  # "17850.0": an integer id a float column wrote (pandas)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    """What the readers pass to Arrow's CSV options, and the skipped title for the notice."""
+
+    delimiter: str = ","
+    skip_rows: int = 0
+    title: str = ""
+    decimal_point: str = "."
+
+
+def csv_layout(path: Path, kind: str, encoding: str) -> CsvLayout:
+    """The layout of a .csv/.txt/.tsv file from its first :data:`PEEK_LINES` lines.
+
+    Separator: tab for .tsv; else, from the first line that has one (a title line above the
+    header has none), a comma wherever that line has one, otherwise a semicolon (Excel's CSV in
+    comma-decimal locales), a tab or a pipe. Decimal comma: only with semicolons, where some
+    value reads "4,95" and none "4.95".
+    """
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            lines = list(itertools.islice(handle, PEEK_LINES))
+    except (OSError, LookupError):
+        return CsvLayout("\t" if kind == "tsv" else ",")
+    delimiter = "\t" if kind == "tsv" else ","
+    if kind != "tsv" and Path(path).suffix.lower() in (".csv", ".txt"):
+        header = next((line for line in lines if any(mark in line for mark in SEPARATORS)), "")
+        delimiter = next((mark for mark in SEPARATORS if mark in header), ",")
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return CsvLayout(delimiter)
+    skipped = header_row(rows)
+    title = title_text(rows[0]) if skipped else ""
+    return CsvLayout(delimiter, skipped, title, _decimal_point(rows[skipped + 1 :], delimiter))
+
+
+def _decimal_point(rows: Sequence[Sequence[str]], delimiter: str) -> str:
+    if delimiter != ";":
+        return "."
+    cells = [cell.strip() for row in rows for cell in row]
+    if any(POINT_DECIMAL.fullmatch(cell) for cell in cells):
+        return "."
+    return "," if any(COMMA_DECIMAL.fullmatch(cell) for cell in cells) else "."
 
 
 def header_row(rows: Sequence[Sequence[object]]) -> int:
@@ -40,18 +91,6 @@ def header_row(rows: Sequence[Sequence[object]]) -> int:
     return 0
 
 
-def csv_title_lines(path: Path, encoding: str, delimiter: str) -> tuple[int, str]:
-    """How many lines above a CSV's header to skip (:func:`header_row` of its first lines), and
-    the text of the first of them."""
-    try:
-        with open(path, encoding=encoding, errors="replace", newline="") as handle:
-            rows = list(itertools.islice(csv.reader(handle, delimiter=delimiter), PEEK_LINES))
-    except (OSError, LookupError, csv.Error):
-        return 0, ""
-    skipped = header_row(rows)
-    return skipped, (title_text(rows[0]) if skipped else "")
-
-
 def title_text(row: Sequence[object]) -> str:
     """A skipped line as a notice shows it: its filled cells, at most 60 characters."""
     return " ".join(str(cell) for cell in row if cell is not None and str(cell).strip())[:60]
@@ -65,18 +104,24 @@ def warn_title_lines(path: Path, skipped: int, title: str) -> None:
     warnings.warn(DataWarning(Notice("note", "title_lines_skipped", params)), stacklevel=3)
 
 
-def decimal_mark(path: Path, encoding: str, delimiter: str, skipped: int) -> str:
-    """ "," where a semicolon-separated CSV writes its numbers with a decimal comma ("4,95", as
-    Excel saves CSV in such locales: some value reads so and none as "4.95"), else "."."""
-    if delimiter != ";":
-        return "."
-    try:
-        with open(path, encoding=encoding, errors="replace", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
-            rows = list(itertools.islice(reader, skipped + 1, skipped + 1 + PEEK_LINES))
-    except (OSError, LookupError, csv.Error):
-        return "."
-    cells = [cell.strip() for row in rows for cell in row]
-    if any(POINT_DECIMAL.fullmatch(cell) for cell in cells):
-        return "."
-    return "," if any(COMMA_DECIMAL.fullmatch(cell) for cell in cells) else "."
+def whole_number_columns(table: pa.Table, columns: Sequence[str]) -> list[str]:
+    """The text ``columns`` of ``table`` whose every value is a whole number written as a float
+    ("17850.0", as pandas writes an id column that has a missing value)."""
+    found = []
+    for name in [name for name in columns if name in table.column_names]:
+        values = table.column(name)
+        if not pa.types.is_string(values.type) or values.null_count == len(values):
+            continue
+        matched = pc.match_substring_regex(values, WHOLE_NUMBER)
+        if pc.all(pc.or_kleene(matched, pc.is_null(values))).as_py():
+            found.append(name)
+    return found
+
+
+def without_point_zero(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """``names`` of ``table`` with their whole numbers written plainly ("17850.0" -> "17850"):
+    the ids a Parquet or Excel copy of the same data gives, so files join whatever wrote them."""
+    for name in names:
+        plain = pc.replace_substring_regex(table.column(name), r"^(-?[0-9]+)\.0+$", r"\1")
+        table = table.set_column(table.column_names.index(name), name, plain)
+    return table

@@ -17,10 +17,14 @@ import pyarrow.parquet as pq
 from uplift_lab.errors import input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
-from uplift_lab.io.layout import csv_title_lines, decimal_mark, warn_title_lines
+from uplift_lab.io.layout import (
+    csv_layout,
+    warn_title_lines,
+    whole_number_columns,
+    without_point_zero,
+)
 from uplift_lab.io.tables import (
     ENCODING_FIX,
-    _delimiter,
     detect_encoding,
     normalize_encoding,
     output_format,
@@ -41,12 +45,11 @@ def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
     if kind in ("xlsx", "xls"):
         return _read_excel_arrow(path, kind, (), warn=False).column_names
     chosen = normalize_encoding(encoding) or detect_encoding(path)
-    delimiter = _delimiter(path, kind, chosen)
-    skipped, _ = csv_title_lines(path, chosen, delimiter)
+    layout = csv_layout(path, kind, chosen)
     try:
         with open(path, encoding=chosen, newline="") as handle:
-            rows = csv.reader(handle, delimiter=delimiter)
-            return next(itertools.islice(rows, skipped, None), [])
+            rows = csv.reader(handle, delimiter=layout.delimiter)
+            return next(itertools.islice(rows, layout.skip_rows, None), [])
     except UnicodeDecodeError:
         raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
 
@@ -136,16 +139,17 @@ def iter_table_batches(
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
         return
     chosen = normalize_encoding(encoding) or detect_encoding(path)
-    delimiter = _delimiter(path, kind, chosen)
-    skipped, title = csv_title_lines(path, chosen, delimiter)
-    warn_title_lines(path, skipped, title)
-    read_options = pa_csv.ReadOptions(encoding=chosen, block_size=64 << 20, skip_rows=skipped)
-    parse_options = pa_csv.ParseOptions(delimiter=delimiter)
+    layout = csv_layout(path, kind, chosen)
+    warn_title_lines(path, layout.skip_rows, layout.title)
+    read_options = pa_csv.ReadOptions(
+        encoding=chosen, block_size=64 << 20, skip_rows=layout.skip_rows
+    )
+    parse_options = pa_csv.ParseOptions(delimiter=layout.delimiter)
     convert_options = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in string_columns},
         strings_can_be_null=True,
         include_columns=wanted,
-        decimal_point=decimal_mark(path, chosen, delimiter, skipped),
+        decimal_point=layout.decimal_point,
     )
     try:
         reader = pa_csv.open_csv(
@@ -154,16 +158,11 @@ def iter_table_batches(
             parse_options=parse_options,
             convert_options=convert_options,
         )
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
-        for batch in reader:
-            pending.append(batch)
-            pending_rows += batch.num_rows
-            if pending_rows >= batch_rows:
-                yield pa.Table.from_batches(pending).to_pandas()
-                pending, pending_rows = [], 0
-        if pending:
-            yield pa.Table.from_batches(pending).to_pandas()
+        plain = None  # the whole-number text columns, as the first batch shows them
+        for batch in _batches_of(reader, batch_rows):
+            if plain is None:
+                plain = whole_number_columns(batch, string_columns)
+            yield without_point_zero(batch, plain).to_pandas()
     except UnicodeDecodeError:
         raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
     except pa.ArrowInvalid as exc:
@@ -173,6 +172,20 @@ def iter_table_batches(
         raise input_error(
             path, f"malformed CSV ({text})", "Fix the file or export it again"
         ) from None
+
+
+def _batches_of(reader, batch_rows: int) -> Iterator[pa.Table]:
+    """The CSV reader's record batches gathered into tables of about ``batch_rows`` rows."""
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in reader:
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= batch_rows:
+            yield pa.Table.from_batches(pending)
+            pending, pending_rows = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
 def write_table_batches(frames: Iterable[pd.DataFrame], path: Path) -> int:

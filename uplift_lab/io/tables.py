@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
-from uplift_lab.io.layout import csv_title_lines, decimal_mark, warn_title_lines
+from uplift_lab.io.layout import (
+    CsvLayout,
+    csv_layout,
+    warn_title_lines,
+    whole_number_columns,
+    without_point_zero,
+)
 from uplift_lab.notices import Notice
 
 CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
@@ -98,29 +103,32 @@ def detect_encoding(path: Path) -> str:
     raise usage_error(path, "cannot tell the text encoding", ENCODING_FIX)
 
 
+DEFAULT_LAYOUT = CsvLayout()
+
+
 def _read_csv_arrow(
     path: Path,
     encoding: str,
     string_columns: Sequence[str],
     columns: Sequence[str] | None = None,
     dictionary_columns: Sequence[str] = (),
-    delimiter: str = ",",
-    skip_rows: int = 0,
-    decimal_point: str = ".",
+    layout: CsvLayout = DEFAULT_LAYOUT,
 ) -> pa.Table:
-    read_options = pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20, skip_rows=skip_rows)
+    read_options = pa_csv.ReadOptions(
+        encoding=encoding, block_size=16 << 20, skip_rows=layout.skip_rows
+    )
     types = {name: pa.string() for name in string_columns}
     types.update({name: pa.dictionary(pa.int32(), pa.string()) for name in dictionary_columns})
     convert_options = pa_csv.ConvertOptions(
         column_types=types,
         strings_can_be_null=True,
         include_columns=list(columns) if columns is not None else None,
-        decimal_point=decimal_point,
+        decimal_point=layout.decimal_point,
     )
     table = pa_csv.read_csv(
         path,
         read_options=read_options,
-        parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+        parse_options=pa_csv.ParseOptions(delimiter=layout.delimiter),
         convert_options=convert_options,
     )
     _ = table.column_names  # decodes the header: raises UnicodeDecodeError in a wrong encoding
@@ -134,9 +142,7 @@ def _read_csv_arrow(
             [*string_columns, *aware],
             columns,
             dictionary_columns,
-            delimiter,
-            skip_rows,
-            decimal_point,
+            layout,
         )
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
@@ -179,10 +185,8 @@ def read_arrow(
     chosen = normalize_encoding(encoding)
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
-    delimiter = _delimiter(path, kind, chosen)
-    skipped, title = csv_title_lines(path, chosen, delimiter)
-    decimal = decimal_mark(path, chosen, delimiter, skipped)
-    options = (string_columns, columns, dictionary_columns, delimiter, skipped, decimal)
+    layout = csv_layout(path, kind, chosen)
+    options = (string_columns, columns, dictionary_columns, layout)
     try:
         table = _read_csv_arrow(path, chosen, *options)
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
@@ -203,8 +207,8 @@ def read_arrow(
             ) from None
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
-    warn_title_lines(path, skipped, title)
-    return _whole_numbers_plain(table, string_columns)
+    warn_title_lines(path, layout.skip_rows, layout.title)
+    return without_point_zero(table, whole_number_columns(table, string_columns))
 
 
 def _read_parquet(
@@ -223,51 +227,11 @@ def _read_parquet(
         return pq.read_table(path, **options)
 
 
-WHOLE_NUMBER_TEXT = r"-?[0-9]+\.0+"  # "17850.0": an integer id a float column wrote (pandas)
-
-
-def _whole_numbers_plain(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
-    """Text columns whose every value is a whole number written as a float ("17850.0", as
-    pandas writes an id column that has a missing value) without the ".0": the ids a Parquet
-    or Excel copy of the same data gives, so files join on them whatever wrote them."""
-    for name in [name for name in string_columns if name in table.column_names]:
-        values = table.column(name)
-        if not pa.types.is_string(values.type) or values.null_count == len(values):
-            continue
-        sample = pc.drop_null(values.slice(0, 1000))
-        if not pc.all(pc.match_substring_regex(sample, f"^{WHOLE_NUMBER_TEXT}$")).as_py():
-            continue
-        matched = pc.match_substring_regex(values, f"^{WHOLE_NUMBER_TEXT}$")
-        if pc.all(pc.or_kleene(matched, pc.is_null(values))).as_py():
-            plain = pc.replace_substring_regex(values, r"\.0+$", "")
-            table = table.set_column(table.column_names.index(name), name, plain)
-    return table
-
-
 def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
     for name in [name for name in string_columns if name in table.column_names]:
         index = table.column_names.index(name)
         table = table.set_column(index, name, table.column(name).cast(pa.string()))
     return table
-
-
-def _delimiter(path: Path, kind: str, encoding: str) -> str:
-    """Tab for .tsv. For .csv and .txt, from the header line (the first of the first ten lines
-    with a separator: a title line above it has none): a comma wherever it has one; otherwise a
-    semicolon (the CSV of Excel in locales whose decimal mark is a comma), a tab or a pipe,
-    whichever it has; else a comma."""
-    if kind == "tsv":
-        return "\t"
-    if Path(path).suffix.lower() not in (".csv", ".txt"):
-        return ","
-    marks = (",", ";", "\t", "|")
-    try:
-        with open(path, encoding=encoding, errors="replace", newline="") as handle:
-            lines = [handle.readline() for _ in range(10)]
-    except (OSError, LookupError):
-        return ","
-    header = next((line for line in lines if any(mark in line for mark in marks)), "")
-    return next((mark for mark in marks if mark in header), ",")
 
 
 def _looks_garbled(names: Sequence[str], encoding: str) -> bool:
