@@ -221,6 +221,12 @@ ENGLISH = [
         "header read is line 3",
     ),
     (
+        Notice("note", "unix_times", {"source": "events.csv", "column": "timestamp", "unit": "ms"}),
+        "events.csv: column 'timestamp' holds Unix times in milliseconds (since 1970-01-01 UTC), "
+        "read as UTC wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's "
+        "calendar days",
+    ),
+    (
         Notice("warning", "named_feature_after_send", {"features": "visited (p = 1e-40)"}),
         "named feature(s) visited (p = 1e-40) differ between the arms far beyond chance: "
         "measured after the send, or the arms were not randomized over them. Kept because "
