@@ -221,6 +221,15 @@ ENGLISH = [
         "header read is line 3",
     ),
     (
+        Notice(
+            "note",
+            "implied_control",
+            {"source": "criteo.csv", "column": "treatment", "control": "0", "arm": "1"},
+        ),
+        "criteo.csv: column 'treatment' holds only '0' and '1', a treatment indicator: '0' is "
+        "read as the control (holdout) arm. Pass --control to choose otherwise",
+    ),
+    (
         Notice("note", "unix_times", {"source": "events.csv", "column": "timestamp", "unit": "ms"}),
         "events.csv: column 'timestamp' holds Unix times in milliseconds (since 1970-01-01 UTC), "
         "read as UTC wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's "

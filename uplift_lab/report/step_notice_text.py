@@ -84,6 +84,10 @@ GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
 )
+IMPLIED_CONTROL = (
+    "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
+    "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
+)
 UNIX_TIMES = (
     "{source}: column '{column}' holds Unix times in {unit} (since 1970-01-01 UTC), read as UTC "
     "wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's calendar days"
@@ -154,6 +158,7 @@ TEMPLATES: dict[str, str] = {
     "none_picked_in_past": NONE_PICKED_IN_PAST,
     "garbled_header": GARBLED_HEADER,
     "title_lines_skipped": TITLE_LINES_SKIPPED,
+    "implied_control": IMPLIED_CONTROL,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
     "no_arm_in_set": NO_ARM_IN_SET,
     "outcome_constant": OUTCOME_CONSTANT,

@@ -99,6 +99,11 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 是 Unix 时间（{unit}，自 1970-01-01 UTC 起），已按 UTC 时间读取。"
         "传入 --timezone（例如 Asia/Shanghai）可按店铺所在时区的日历日计算"
     ),
+    "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
+    "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise": (
+        "{source}：列 '{column}' 只有 '{control}' 和 '{arm}' 两个值，是处理标记：'{control}' "
+        "被视为对照（观察）组。如需另选，请传入 --control"
+    ),
     "seconds": "秒",
     "milliseconds": "毫秒",
     "microseconds": "微秒",
