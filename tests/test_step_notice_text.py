@@ -230,6 +230,13 @@ ENGLISH = [
         "read as the control (holdout) arm. Pass --control to choose otherwise",
     ),
     (
+        Notice(
+            "note", "money_text", {"source": "o.csv", "column": "amount", "example": "$1,234.50"}
+        ),
+        "o.csv: column 'amount' holds money written as text (e.g. '$1,234.50'), read as numbers "
+        "without the currency sign and thousands separators",
+    ),
+    (
         Notice("note", "unix_times", {"source": "events.csv", "column": "timestamp", "unit": "ms"}),
         "events.csv: column 'timestamp' holds Unix times in milliseconds (since 1970-01-01 UTC), "
         "read as UTC wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's "

@@ -88,6 +88,10 @@ IMPLIED_CONTROL = (
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
 )
+MONEY_TEXT = (
+    "{source}: column '{column}' holds money written as text (e.g. '{example}'), read as numbers "
+    "without the currency sign and thousands separators"
+)
 UNIX_TIMES = (
     "{source}: column '{column}' holds Unix times in {unit} (since 1970-01-01 UTC), read as UTC "
     "wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's calendar days"
@@ -159,6 +163,7 @@ TEMPLATES: dict[str, str] = {
     "garbled_header": GARBLED_HEADER,
     "title_lines_skipped": TITLE_LINES_SKIPPED,
     "implied_control": IMPLIED_CONTROL,
+    "money_text": MONEY_TEXT,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
     "no_arm_in_set": NO_ARM_IN_SET,
     "outcome_constant": OUTCOME_CONSTANT,

@@ -104,6 +104,11 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 只有 '{control}' 和 '{arm}' 两个值，是处理标记：'{control}' "
         "被视为对照（观察）组。如需另选，请传入 --control"
     ),
+    "{source}: column '{column}' holds money written as text (e.g. '{example}'), read as numbers "
+    "without the currency sign and thousands separators": (
+        "{source}：列 '{column}' 的金额写成了文本（例如 '{example}'），已去掉货币符号和千位分隔符后"
+        "按数字读取"
+    ),
     "seconds": "秒",
     "milliseconds": "毫秒",
     "microseconds": "微秒",
