@@ -37,6 +37,16 @@ def notices(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
 
 
+def implied_and_explicit(runner, args: list[str], first, second) -> None:
+    """Run ``args`` into folder ``first`` without --control (the notice said) and into
+    ``second`` with --control 0; both succeed."""
+    implied = runner.invoke(app, [*args, "--out", str(first)])
+    assert implied.exit_code == 0, implied.output
+    assert any("treatment indicator" in line for line in notices(implied))
+    explicit = runner.invoke(app, [*args, "--control", "0", "--out", str(second)])
+    assert explicit.exit_code == 0, explicit.output
+
+
 def test_analyze_reads_0_as_control_with_a_notice_and_matches_statsmodels(runner, tmp_path):
     frame = campaign()
     frame.assign(treatment=frame["treatment"].astype(int)).to_csv(tmp_path / "c.csv", index=False)
@@ -75,11 +85,7 @@ def test_train_without_control_equals_train_with_control_0(runner, tmp_path):
     args = ["train", "--data", str(tmp_path / "c.csv"), "--treatment-col", "treatment",
             "--outcome-col", "conversion", "--id-col", "customer_id", "--folds", "3",
             "--max-rounds", "30"]  # fmt: skip
-    implied = runner.invoke(app, [*args, "--out", str(tmp_path / "implied")])
-    assert implied.exit_code == 0, implied.output
-    assert any("treatment indicator" in line for line in notices(implied))
-    explicit = runner.invoke(app, [*args, "--control", "0", "--out", str(tmp_path / "explicit")])
-    assert explicit.exit_code == 0, explicit.output
+    implied_and_explicit(runner, args, tmp_path / "implied", tmp_path / "explicit")
     meta = json.loads((tmp_path / "implied" / "model.json").read_text())
     assert meta["control"] == "0" and meta["arms"] == ["1"]
     for booster in sorted((tmp_path / "explicit").glob("*.txt")):
@@ -124,10 +130,6 @@ def test_evaluate_scores_reads_0_as_control(runner, tmp_path):
     frame.to_csv(tmp_path / "scored.csv", index=False)
     args = ["evaluate", "--scores", str(tmp_path / "scored.csv"), "--arm-col", "treatment",
             "--conversion-col", "conversion"]  # fmt: skip
-    implied = runner.invoke(app, [*args, "--out", str(tmp_path / "r1")])
-    assert implied.exit_code == 0, implied.output
-    assert any("treatment indicator" in line for line in notices(implied))
-    explicit = runner.invoke(app, [*args, "--control", "0", "--out", str(tmp_path / "r2")])
-    assert explicit.exit_code == 0, explicit.output
+    implied_and_explicit(runner, args, tmp_path / "r1", tmp_path / "r2")
     first = json.loads((tmp_path / "r1" / "metrics.json").read_text())
     assert first == json.loads((tmp_path / "r2" / "metrics.json").read_text())
