@@ -209,6 +209,21 @@ def orders_variant(change):
     return lambda fx, d: variant(fx.orders, d / "orders.csv", change)
 
 
+def unix_seconds(frame):
+    """Order times as Unix seconds of the same (naive, read as UTC) wall clock."""
+    times = pd.to_datetime(frame["order_time"])
+    frame["order_time"] = ((times - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)).astype(
+        str
+    )
+    return frame
+
+
+def money_as_text(frame):
+    """Amounts written as a shop back-end writes them: "$1,234.50"."""
+    frame["amount"] = frame["amount"].astype(float).map(lambda v: f"${v:,.2f}")
+    return frame
+
+
 def design(segments: Callable[[Fixtures, Path], Path] | None = None, *extra: str):
     def argv(fx, d):
         path = segments(fx, d) if segments else fx.segments
@@ -554,6 +569,28 @@ CASES: list[Case] = [
         segment(gbk_orders),
         exit_code=0,
         check=segments_match_reference("seg.parquet"),
+    ),
+    C(
+        "segment-work-unix-seconds",
+        segment(orders_variant(unix_seconds)),
+        exit_code=0,
+        check=segments_match_reference("seg.parquet"),
+    ),
+    C(
+        "segment-work-money-as-text",
+        segment(orders_variant(money_as_text)),
+        exit_code=0,
+        check=segments_match_reference("seg.parquet"),
+    ),
+    C(
+        "segment-times-of-no-single-form",
+        segment(orders_variant(lambda f: set_cell("order_time", "20240101")(unix_seconds(f)))),
+        words=("orders.csv", "'order_time'", "YYYYMMDD", "--date-format"),
+    ),
+    C(
+        "segment-decimal-comma-in-comma-file",
+        segment(orders_variant(set_cell("amount", "35,50"))),
+        words=("orders.csv", "amount", "35,50"),
     ),
     C(
         "segment-work-utf8-bom",
