@@ -221,6 +221,16 @@ ENGLISH = [
         "header read is line 3",
     ),
     (
+        Notice(
+            "note",
+            "other_sheets_not_read",
+            {"path": "r.xlsx", "sheet": "Year 2009-2010", "others": "'Year 2010-2011'"},
+        ),
+        "r.xlsx: read its first sheet 'Year 2009-2010'; its other sheet(s) 'Year 2010-2011' are "
+        'not read (choose one with sheet = "NAME" in the file\'s section of the --columns map, '
+        'or stack them all with sheet = "*")',
+    ),
+    (
         Notice("warning", "named_feature_after_send", {"features": "visited (p = 1e-40)"}),
         "named feature(s) visited (p = 1e-40) differ between the arms far beyond chance: "
         "measured after the send, or the arms were not randomized over them. Kept because "

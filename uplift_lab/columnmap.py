@@ -43,6 +43,12 @@ from uplift_lab.contracts import (
     STRATUM,
 )
 from uplift_lab.errors import UsageError, input_error, literal, usage_error
+from uplift_lab.file_layout import (
+    DEFAULT_FILE_LAYOUT,
+    LAYOUT_KEYS,
+    FileLayout,
+    file_layout_from_section,
+)
 from uplift_lab.orders import (
     CATEGORY,
     ORDER_COLUMNS,
@@ -87,6 +93,7 @@ class TableColumns:
 
     renames: Mapping[str, str] = field(default_factory=dict)
     parsing: TimeParsing = DEFAULT_TIME_PARSING
+    layout: FileLayout = DEFAULT_FILE_LAYOUT
 
     def id_column(self, default: str) -> str:
         """The file's customer id column (``default`` when the map does not name one)."""
@@ -325,6 +332,7 @@ def column_map_from_toml(payload: Mapping, path: Path) -> ColumnMap:
         if not isinstance(section, dict):
             raise input_error(path, f"'{kind}' must be a section such as [{kind}]")
         allowed = ("columns", *TIME_KEYS, *(ORDER_RULE_KEYS if kind == "orders" else ()))
+        allowed += LAYOUT_KEYS if kind != "campaign" else ()
         extra = sorted(set(section) - set(allowed))
         if extra:
             raise input_error(
@@ -351,10 +359,12 @@ def column_map_from_toml(payload: Mapping, path: Path) -> ColumnMap:
         if repeated:
             raise input_error(path, f"[{kind}] maps two columns to '{repeated[0]}'")
         parsing = _time_parsing(section, kind, path)
+        layout = file_layout_from_section(section, kind, path)
         if kind == "orders":
             sections[kind] = {**section, "columns": dict(columns), "parsing": parsing}
+            sections[kind]["layout"] = layout
         else:
-            sections[kind] = TableColumns(renames=dict(columns), parsing=parsing)
+            sections[kind] = TableColumns(renames=dict(columns), parsing=parsing, layout=layout)
     return ColumnMap(**sections, source=Path(path))
 
 
@@ -479,6 +489,7 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
         rules=rules,
         parsing=parsing,
         clean_text=_flag(section, "clean_text", path, base.clean_text),
+        layout=section["layout"],
     )
 
 
