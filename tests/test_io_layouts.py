@@ -194,3 +194,17 @@ def test_names_apply_to_a_sheet_without_header_row(tmp_path) -> None:
     table = io.read_table(path, string_columns=["customer_id"], file_layout=layout)
     assert table["customer_id"].tolist() == ["00001", "00002"]
     assert table["amount"].tolist() == [11.77, 12]
+
+
+def test_a_one_column_text_file_with_a_space_in_its_header_is_not_aligned_text(tmp_path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("customer id\n0001\n0002\n", "utf-8")
+    assert not csv_layout(path, "csv", "utf-8").whitespace
+
+
+def test_names_for_a_file_that_has_a_header_are_refused(tmp_path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text("customer_id,order_time,amount\n1,2026-01-01,3\n", "utf-8")
+    layout = FileLayout(names=("customer_id", "order_time", "amount"))
+    with pytest.raises(InputError, match=r"o\.csv: line 1 already names the columns"):
+        io.table_column_names(path, file_layout=layout)

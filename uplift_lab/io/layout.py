@@ -69,10 +69,10 @@ def csv_layout(path: Path, kind: str, encoding: str) -> CsvLayout:
     if kind != "tsv" and Path(path).suffix.lower() in (".csv", ".txt"):
         header = next((line for line in lines if any(mark in line for mark in SEPARATORS)), "")
         delimiter = next((mark for mark in SEPARATORS if mark in header), ",")
-        first = next((line for line in lines if line.strip()), "")
-        if not header and len(first.split()) >= 2:
-            cells = tuple(first.split())
-            return CsvLayout(WHITESPACE, lines.index(first), "", ".", cells)
+        filled = [line for line in lines if line.strip()]
+        cells = tuple(filled[0].split()) if filled and not header else ()
+        if len(cells) >= 2 and all(len(line.split()) == len(cells) for line in filled):
+            return CsvLayout(WHITESPACE, lines.index(filled[0]), "", ".", cells)
     try:
         rows = list(csv.reader(lines, delimiter=delimiter))
     except csv.Error:
@@ -119,7 +119,7 @@ def check_header(path: Path, cells: Sequence[object], names: Sequence[str], line
     """Refuse a file whose header line (``cells``, line number ``line``) looks like data
     (:func:`looks_like_data`) when the column map gives no ``names``, and ``names`` that are
     not one per field."""
-    filled = [cell for cell in cells if cell is not None and str(cell).strip()]
+    filled = [str(cell).strip() for cell in cells if cell is not None and str(cell).strip()]
     if names:
         if filled and len(names) != len(cells):
             raise input_error(
@@ -127,6 +127,14 @@ def check_header(path: Path, cells: Sequence[object], names: Sequence[str], line
                 f"the column map's names = [...] names {len(names)} column(s) but line {line} "
                 f"has {len(cells)} field(s)",
                 "Give one name per column, in the file's order",
+            )
+        named = sorted(set(filled) & set(names))
+        if named and not looks_like_data(cells):
+            raise input_error(
+                path,
+                f"line {line} already names the columns ('{named[0]}' ...), so the column map's "
+                "names = [...] would read it as data",
+                "Remove names and map the file's columns in the section's columns table",
             )
         return
     if looks_like_data(cells):
