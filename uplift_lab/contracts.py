@@ -334,7 +334,8 @@ def validate_events(
         raise input_error(
             source,
             f"column '{EVENT_TYPE}' has unexpected labels: {shown}",
-            f"Use one of {', '.join(EVENT_TYPES)}",
+            f"Use one of {', '.join(EVENT_TYPES)}, or map the file's labels to them in a column "
+            'map\'s [events.event_types] (e.g. pv = "visit")',
         )
     return out
 

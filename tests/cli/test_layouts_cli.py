@@ -232,3 +232,63 @@ def test_a_sheet_the_workbook_does_not_have_is_refused_listing_its_sheets(runner
     book = write_workbook(tmp_path / "online_retail_II.xlsx", SHEETS)
     message = refused_sheet(runner, tmp_path, book, "2011")
     assert "'2011'" in message and "Year 2009-2010" in message and "Year 2010-2011" in message
+
+
+# -- event logs in their own words (Taobao UserBehavior: pv / cart / fav / buy)
+
+EVENT_ORDERS = ["customer_id,order_time,amount", "1,1997-12-01,10", "2,1997-06-01,5"]
+TAOBAO_EVENTS = [  # user, item, category, behavior, time (as text until epoch times parse)
+    "1,2268318,2520377,pv,1997-12-20 10:00:00",
+    "2,2333346,2520771,fav,1997-12-21 11:00:00",
+    "2,2333346,2520771,cart,1997-12-22 11:00:00",
+    "3,2268318,2520377,buy,1997-12-23 09:00:00",
+]
+TAOBAO_EVENT_MAP = """\
+[events]
+names = ["customer_id", "item_id", "category_id", "event_type", "event_time"]
+
+[events.event_types]   # the file's label = the canonical one
+pv = "visit"
+fav = "favorite"
+cart = "cart"
+buy = "visit"          # a purchase is in the orders file; here it is activity
+"""
+
+
+def segment_events(runner, tmp_path: Path, map_text: str | None):
+    orders = write_lines(tmp_path / "orders.csv", EVENT_ORDERS)
+    events = write_lines(tmp_path / "UserBehavior.csv", TAOBAO_EVENTS)
+    extra = ["--events", str(events)]
+    if map_text is not None:
+        (tmp_path / "ub.toml").write_text(map_text, encoding="utf-8")
+        extra += ["--columns", str(tmp_path / "ub.toml")]
+    out = tmp_path / "s.csv"
+    result = segment(runner, orders, out, *extra)
+    written = pd.read_csv(out, dtype={"customer_id": str}) if out.exists() else None
+    return result, None if written is None else written.set_index("customer_id")
+
+
+def test_event_labels_map_to_the_canonical_ones_through_the_column_map(runner, tmp_path) -> None:
+    result, written = segment_events(runner, tmp_path, TAOBAO_EVENT_MAP)
+    assert result.exit_code == 0, result.output
+    assert written.loc["2", "favorited_30d"] and written.loc["2", "carted_30d"]
+    assert not written.loc["1", "favorited_30d"] and not written.loc["1", "carted_30d"]
+    assert written.loc["3", "lifecycle"] == "potential"  # known from its events only
+
+
+def test_unmapped_event_labels_are_refused_naming_them_and_the_map_key(runner, tmp_path) -> None:
+    header_only = TAOBAO_EVENT_MAP.split("\n\n")[0] + "\n"
+    result, written = segment_events(runner, tmp_path, header_only)
+    message = one_error_line(result)
+    assert written is None
+    assert "UserBehavior.csv" in message and "buy, fav, pv" in message
+    assert "[events.event_types]" in message
+
+
+def test_event_labels_must_map_to_canonical_event_types(runner, tmp_path) -> None:
+    result, written = segment_events(
+        runner, tmp_path, TAOBAO_EVENT_MAP.replace('"visit"', '"pv"', 1)
+    )
+    message = one_error_line(result)
+    assert written is None
+    assert "ub.toml" in message and "'pv'" in message and "visit, search" in message
