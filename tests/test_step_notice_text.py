@@ -231,6 +231,28 @@ ENGLISH = [
         'or stack them all with sheet = "*")',
     ),
     (
+        Notice(
+            "note",
+            "implied_control",
+            {"source": "criteo.csv", "column": "treatment", "control": "0", "arm": "1"},
+        ),
+        "criteo.csv: column 'treatment' holds only '0' and '1', a treatment indicator: '0' is "
+        "read as the control (holdout) arm. Pass --control to choose otherwise",
+    ),
+    (
+        Notice(
+            "note", "money_text", {"source": "o.csv", "column": "amount", "example": "$1,234.50"}
+        ),
+        "o.csv: column 'amount' holds money written as text (e.g. '$1,234.50'), read as numbers "
+        "without the currency sign and thousands separators",
+    ),
+    (
+        Notice("note", "unix_times", {"source": "events.csv", "column": "timestamp", "unit": "ms"}),
+        "events.csv: column 'timestamp' holds Unix times in milliseconds (since 1970-01-01 UTC), "
+        "read as UTC wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's "
+        "calendar days",
+    ),
+    (
         Notice("warning", "named_feature_after_send", {"features": "visited (p = 1e-40)"}),
         "named feature(s) visited (p = 1e-40) differ between the arms far beyond chance: "
         "measured after the send, or the arms were not randomized over them. Kept because "

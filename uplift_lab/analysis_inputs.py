@@ -7,7 +7,8 @@ refusal is one line naming the file, the column and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 import pandas as pd
@@ -16,6 +17,7 @@ from uplift_lab import contracts
 from uplift_lab.analysis_results import AnalysisOptions
 from uplift_lab.contracts import ARM
 from uplift_lab.errors import (
+    DataWarning,
     InputError,
     UsageError,
     input_error,
@@ -23,6 +25,7 @@ from uplift_lab.errors import (
     usage_error,
     with_value,
 )
+from uplift_lab.notices import Notice
 from uplift_lab.timeparse import parse_date_option
 
 ALL_SEGMENTS = "all"
@@ -30,8 +33,37 @@ DEFAULT_WINDOW_DAYS = 7  # response window when neither --window-days nor design
 TINY_ARM_SHARE = 0.01  # an arm with fewer rows than this share of all rows looks like a typo
 
 
+# The untreated label of each treatment-indicator pair (lower case): 0/1, False/True, No/Yes.
+INDICATOR_PAIRS = {("0", "1"): "0", ("0.0", "1.0"): "0.0", ("false", "true"): "false",
+                   ("n", "y"): "n", ("no", "yes"): "no"}  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------
 # Labels and flags
+
+
+def resolve_control(
+    labels: Iterable[str], control: str | None, source: object, arm_column: str
+) -> str:
+    """The control arm's label: ``control`` where given; else ``'control'`` where the column
+    has it; else the 0 of a treatment indicator (a column holding just 0 and 1, False and True
+    or No and Yes, as public campaign data sets write ``treatment``), with a notice naming the
+    label read as control. Otherwise ``'control'``, which the arm checks then refuse, listing
+    the labels the column has."""
+    if control is not None:
+        return str(control).strip()
+    seen = sorted({str(label) for label in labels})
+    if contracts.CONTROL_ARM in seen or len(seen) != 2:
+        return contracts.CONTROL_ARM
+    lowered = tuple(sorted(label.strip().lower() for label in seen))
+    untreated = INDICATOR_PAIRS.get(lowered)  # type: ignore[arg-type]
+    if untreated is None:
+        return contracts.CONTROL_ARM
+    chosen = next(label for label in seen if label.strip().lower() == untreated)
+    treated = next(label for label in seen if label != chosen)
+    params = {"source": str(source), "column": arm_column, "control": chosen, "arm": treated}
+    warnings.warn(DataWarning(Notice("note", "implied_control", params)), stacklevel=2)
+    return chosen
 
 
 def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from uplift_lab import __version__, stats
-from uplift_lab.analysis_inputs import arm_labels, tiny_arm_error
+from uplift_lab.analysis_inputs import arm_labels, resolve_control, tiny_arm_error
 from uplift_lab.analysis_notices import SRM_ALPHA
 from uplift_lab.contracts import (
     ARM,
@@ -113,7 +113,7 @@ def import_campaign(
     name: str,
     source: object,
     arm_col: str = ARM,
-    control: str = CONTROL_ARM,
+    control: str | None = CONTROL_ARM,
     id_col: str = CUSTOMER_ID,
     strata_col: str | None = None,
     expected: Mapping[str, float] | None = None,
@@ -125,7 +125,8 @@ def import_campaign(
     ----------
     frame : one row per customer with ``id_col`` and ``arm_col`` (labels are stripped).
     name : experiment name (the folder name).
-    control : label of the holdout arm; it must occur in ``arm_col``.
+    control : label of the holdout arm; it must occur in ``arm_col`` (None: 'control', or the
+        0 of a 0/1 indicator column, :func:`~uplift_lab.analysis_inputs.resolve_control`).
     strata_col : column whose values were randomized separately (default: one stratum "all").
     expected : intended ``{arm: fraction}``; labels outside it are refused, and the split is
         checked against it per stratum and overall (:func:`stats.sample_ratio_mismatch`).
@@ -137,7 +138,6 @@ def import_campaign(
     ImportedCampaign
     """
     check_experiment_name(name)
-    control = str(control).strip()
     columns = [id_col, arm_col] + [c for c in (strata_col,) if c]
     for column in columns:
         if column not in frame.columns:
@@ -150,6 +150,7 @@ def import_campaign(
     ids = _customer_ids(frame, id_col, source)
     arms = arm_labels(frame, arm_col, source)
     present = sorted(arms.unique())
+    control = resolve_control(present, control, source, arm_col)
     if control not in present:
         shown = ", ".join(f"'{arm}'" for arm in present[:20])
         raise usage_error(

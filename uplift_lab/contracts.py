@@ -7,6 +7,7 @@ Every failure is an :class:`InputError` naming the file, the column and the fix.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
@@ -16,7 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab.errors import input_error, literal, usage_error
+from uplift_lab.errors import DataWarning, input_error, literal, usage_error
+from uplift_lab.money_text import money_from_text
+from uplift_lab.notices import Notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_times
 
 CUSTOMER_ID = "customer_id"
@@ -334,8 +337,7 @@ def validate_events(
         raise input_error(
             source,
             f"column '{EVENT_TYPE}' has unexpected labels: {shown}",
-            f"Use one of {', '.join(EVENT_TYPES)}, or map the file's labels to them in a column "
-            'map\'s [events.event_types] (e.g. pv = "visit")',
+            f"Use one of {', '.join(EVENT_TYPES)}, or map them in a [events.event_types] table",
         )
     return out
 
@@ -549,6 +551,17 @@ def _arrow_amounts(
         or pa.types.is_decimal(kind)
         or pa.types.is_boolean(kind)
     ):
+        money = money_from_text(values)
+        if money is not None:  # "$1,234.50": read, and said
+            example = literal(pc.drop_null(values)[0].as_py())
+            params = {"source": str(source), "column": column, "example": example}
+            warnings.warn(DataWarning(Notice("note", "money_text", params)), stacklevel=3)
+            return _arrow_amounts(
+                table.set_column(table.schema.get_field_index(column), column, money),
+                column,
+                source,
+                allow_negative=allow_negative,
+            )
         frame = pd.DataFrame({column: values.to_pandas()})
         checked = numeric_column(frame, column, source, allow_negative=allow_negative)
         return pa.chunked_array([pa.array(checked.to_numpy(), type=pa.float64())])

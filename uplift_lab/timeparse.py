@@ -34,6 +34,7 @@ from uplift_lab.errors import (
     with_value,
 )
 from uplift_lab.notices import Notice
+from uplift_lab.numeric_times import as_numbers, digits_only, numeric_times
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +141,14 @@ def parse_times(
     if pa.types.is_large_string(kind):
         values, kind = values.cast(pa.string()), pa.string()
     if not pa.types.is_string(kind):
-        example = literal(_first_valid(values))
-        raise usage_error(
-            source, f"column '{literal(column)}' has values that are not dates, e.g. '{example}'",
-            ISO_FIX,
-        )  # fmt: skip
+        return _numbers_as_times(values, source, column, parsing)
     if parsing.date_format is None:
         iso = _iso_instants(values, aware=False)  # the fast path: naive ISO 8601, vectorised
         if iso is not None:
             return iso
     values = pc.utf8_trim_whitespace(values)
+    if parsing.date_format is None and digits_only(values):  # 20260528, 1779926400: numbers
+        return _numbers_as_times(values, source, column, parsing)
     values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
     if values.null_count == len(values):
         return pc.cast(values, pa.timestamp("us"))
@@ -174,6 +173,54 @@ def parse_times(
         if instants is None:
             raise
     return _wall_clock(instants, parsing, offsets=offsets, source=source, column=column)
+
+
+def _numbers_as_times(
+    values: pa.ChunkedArray, source: object, column: str, parsing: TimeParsing
+) -> pa.ChunkedArray:
+    """A column of numbers (or digits) as times: with ``date_format`` its digits read with that
+    format, else the one form :func:`~uplift_lab.numeric_times.numeric_times` finds (YYYYMMDD,
+    YYYYMMDDhhmmss, Unix time). Unix instants become wall clock in ``parsing.timezone``, or UTC
+    with a notice (the shop's calendar days need its zone)."""
+    numbers = as_numbers(values)
+    if numbers is None:
+        example = literal(_first_valid(values))
+        raise usage_error(
+            source, f"column '{literal(column)}' has values that are not dates, e.g. '{example}'",
+            ISO_FIX,
+        )  # fmt: skip
+    if parsing.date_format is not None:
+        text = pc.cast(numbers, pa.string())
+        width = _digits_width(parsing.date_format)
+        if width:  # 1072025 of %d%m%Y lost its leading zero to the number
+            text = pc.utf8_lpad(text, width=width, padding="0")
+        return _parse_with_one_format(text, source, column, parsing)
+    read = numeric_times(numbers)
+    if read is None:
+        low, high = pc.min_max(numbers).values()
+        raise usage_error(
+            source,
+            f"column '{literal(column)}' holds numbers ({low.as_py()} to {high.as_py()}) that are "
+            "neither dates written as YYYYMMDD nor Unix times in one unit",
+            ISO_FIX,
+        )
+    unit = read.unix_unit
+    if unit is None:
+        return read.stamps
+    if parsing.timezone is None:
+        params = {"source": str(source), "column": column, "unit": unit}
+        warnings.warn(DataWarning(Notice("note", "unix_times", params)), stacklevel=3)
+    return _wall_clock(read.stamps, parsing)
+
+
+_DIGIT_WIDTHS = {"d": 2, "m": 2, "Y": 4, "H": 2, "M": 2, "S": 2}
+
+
+def _digits_width(fmt: str) -> int:
+    """The digits a format of fixed-width codes only (``%d%m%Y``) writes, else 0."""
+    if not re.fullmatch(r"(?:%[dmYHMS])+", fmt):
+        return 0
+    return sum(_DIGIT_WIDTHS[code] for code in fmt[1::2])
 
 
 def _iso_instants(values: pa.ChunkedArray, *, aware: bool) -> pa.ChunkedArray | None:

@@ -167,9 +167,9 @@ BAD_ORDER_FILES = {
         ["orders.csv", "missing column 'price'", "The file has: customer_id, order_time, amount"],
     ),
     "text-in-amount": (
-        GOOD_ORDERS.replace(",20\n", ",¥20\n"),
+        GOOD_ORDERS.replace(",20\n", ",about 20\n"),  # "¥20" reads as 20 (test_money_text)
         [],
-        ["orders.csv", "column 'amount' must be numeric", "¥20"],
+        ["orders.csv", "column 'amount' must be numeric", "about 20"],
     ),
     "not-a-date": (
         GOOD_ORDERS.replace("2026-01-05", "yesterday"),

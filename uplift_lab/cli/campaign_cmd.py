@@ -75,7 +75,12 @@ WindowDaysOption = Annotated[
 ]
 ArmColOption = Annotated[str, typer.Option("--arm-col", help="FILE: arm label column.")]
 ControlOption = Annotated[
-    str, typer.Option("--control", help="Label of the holdout (control) arm.")
+    str | None,
+    typer.Option(
+        "--control",
+        help="Label of the holdout (control) arm. Default: 'control', or 0 (False, No) of an "
+        "arm column holding just 0 and 1.",
+    ),
 ]
 IdColOption = Annotated[str, typer.Option("--id-col", help="Customer id column.")]
 StrataColOption = Annotated[
@@ -130,7 +135,7 @@ def import_campaign(
     start: StartOption = None,
     window_days: WindowDaysOption = 14,
     arm_col: ArmColOption = "arm",
-    control: ControlOption = "control",
+    control: ControlOption = None,
     id_col: IdColOption = "customer_id",
     strata_col: StrataColOption = None,
     expected: ExpectedOption = None,
@@ -161,7 +166,7 @@ def import_campaign(
         result = workflow.import_send_log(
             send_log, holdout_list, out=out, start=start, window_days=window_days,
             channel_col=channel_col, send_time_col=send_time_col or "send_time", id_col=id_col,
-            control=control, expected=fractions, force=force, encoding=encoding,
+            control=control or "control", expected=fractions, force=force, encoding=encoding,
         )  # fmt: skip
     else:
         if holdout_list is not None:

@@ -121,7 +121,11 @@ ArmColOption = Annotated[
 ]
 ControlOption = Annotated[
     str | None,
-    typer.Option("--control", help="With --scores: label of the control (holdout) arm."),
+    typer.Option(
+        "--control",
+        help="With --scores: label of the control (holdout) arm. Default: 'control', or 0 "
+        "(False, No) of an arm column holding just 0 and 1.",
+    ),
 ]
 TreatedOption = Annotated[
     str | None,
@@ -278,15 +282,14 @@ def _evaluate_scores(
         flag
         for flag, value in (
             ("--arm-col", arm_col),
-            ("--control", control),
             ("--conversion-col", conversion_col),
         )
         if not value and campaign is None
     ]
     if missing:
         raise InputError(
-            f"--scores needs {', '.join(missing)} (the arm column, its control label and the "
-            "0/1 conversion column of the campaign), or --experiment FOLDER --orders FILE"
+            f"--scores needs {', '.join(missing)} (the arm column and the 0/1 conversion "
+            "column of the campaign), or --experiment FOLDER --orders FILE"
         )
     report = evaluate_scores_against_outcomes(
         scores,

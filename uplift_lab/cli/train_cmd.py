@@ -154,7 +154,12 @@ TreatmentColOption = Annotated[
     typer.Option("--treatment-col", "--arm-col", help="Arm column (arm label per row)."),
 ]
 ControlOption = Annotated[
-    str | None, typer.Option("--control", help="Label of the control (holdout) arm.")
+    str | None,
+    typer.Option(
+        "--control",
+        help="Label of the control (holdout) arm. Default: 'control', or 0 (False, No) of a "
+        "column holding just 0 and 1.",
+    ),
 ]
 OutcomeColOption = Annotated[
     str | None,
@@ -172,6 +177,14 @@ FeaturesOption = Annotated[
         "text columns and dates (as days before the campaign); id-like, near-unique "
         "text, constant, all-missing and duplicate columns are dropped (train says "
         "which). Text columns are categorical.",
+    ),
+]
+DropFeaturesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--drop-features",
+        help="Comma-separated columns left out of the default features (--data): an exposure "
+        "flag or an outcome measured after the send, which the randomization check names.",
     ),
 ]
 RfmColsOption = Annotated[
@@ -257,6 +270,7 @@ def train(
     outcome_col: OutcomeColOption = None,
     revenue_col: RevenueColOption = None,
     features: FeaturesOption = None,
+    drop_features: DropFeaturesOption = None,
     rfm_cols: RfmColsOption = None,
     model: ModelOption = ConversionModel.auto,
     revenue_model: RevenueModelOption = RevenueModel.auto,
@@ -284,8 +298,8 @@ def train(
     inputs = order_inputs(order_cols, order_rules, dates)
     source, rfm = _training_source(
         data, experiment, orders, start, window_days, id_col, treatment_col, control,
-        outcome_col, revenue_col, features, customers, events, order_cols.customer_col, rfm_cols,
-        inputs,
+        outcome_col, revenue_col, (features, drop_features), customers, events,
+        order_cols.customer_col, rfm_cols, inputs,
     )  # fmt: skip
     options = replace(options, rfm_cols=rfm)
     with spinner("training") as progress:
@@ -356,6 +370,12 @@ def _training_source(
     if (data is None) == (experiment is None):
         raise InputError("train: pass exactly one of --data FILE or --experiment FOLDER")
     rfm = parse_key_values(rfm_cols, "--rfm-cols") or None
+    features, drop_features = features
+    if drop_features and (features or experiment is not None):
+        raise InputError(
+            "--drop-features narrows the default features of --data; with --features, list "
+            "only the columns to keep"
+        )
     if experiment is not None:
         if orders is None:
             raise InputError("--experiment needs --orders FILE (the order log)")
@@ -366,15 +386,13 @@ def _training_source(
         flag
         for flag, value in (
             ("--treatment-col", treatment_col),
-            ("--control", control),
             ("--outcome-col", outcome_col),
         )
         if not value
     ]
     if missing:
         raise InputError(
-            f"--data needs {', '.join(missing)} (the arm column, its control label "
-            "and the 0/1 outcome column)"
+            f"--data needs {', '.join(missing)} (the arm column and the 0/1 outcome column)"
         )
     history = None
     if orders is not None:
@@ -389,5 +407,6 @@ def _training_source(
     table = CampaignTable(
         data, treatment_col, control, outcome_col, revenue_col, id_col,
         split_list(features) or None, start, customer_col, history,
+        tuple(split_list(drop_features)),
     )  # fmt: skip
     return table, rfm

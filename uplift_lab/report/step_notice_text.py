@@ -84,6 +84,18 @@ GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
 )
+IMPLIED_CONTROL = (
+    "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
+    "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
+)
+MONEY_TEXT = (
+    "{source}: column '{column}' holds money written as text (e.g. '{example}'), read as numbers "
+    "without the currency sign and thousands separators"
+)
+UNIX_TIMES = (
+    "{source}: column '{column}' holds Unix times in {unit} (since 1970-01-01 UTC), read as UTC "
+    "wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's calendar days"
+)
 TITLE_LINES_SKIPPED = (
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}"
@@ -156,6 +168,8 @@ TEMPLATES: dict[str, str] = {
     "garbled_header": GARBLED_HEADER,
     "title_lines_skipped": TITLE_LINES_SKIPPED,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
+    "implied_control": IMPLIED_CONTROL,
+    "money_text": MONEY_TEXT,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
     "no_arm_in_set": NO_ARM_IN_SET,
     "outcome_constant": OUTCOME_CONSTANT,
@@ -253,6 +267,14 @@ def _mixed_offsets(params: Params, labels: Labels) -> str:
     )
 
 
+UNIX_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def _unix_times(params: Params, labels: Labels) -> str:
+    unit = labels(UNIX_UNIT_WORDS[params["unit"]])
+    return labels(UNIX_TIMES, source=params["source"], column=params["column"], unit=unit)
+
+
 def _rfm_rule_columns(params: Params, labels: Labels) -> str:
     return labels(RFM_RULE_COLUMNS, columns=", ".join(params["columns"]))
 
@@ -278,6 +300,7 @@ RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
     "model_not_shown_useful": _model_not_shown_useful,
     "rfm_rule_columns": _rfm_rule_columns,
     "mixed_offsets": _mixed_offsets,
+    "unix_times": _unix_times,
     "mde_above_target": _mde_above_target,
     "channel_dropped": _channel_dropped,
     "channel_inconclusive": _channel_inconclusive,

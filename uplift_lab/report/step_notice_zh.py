@@ -94,6 +94,25 @@ STEP_NOTICES_ZH = {
         "{path}：按 {encoding} 读出的表头为 {header!r}，看起来是乱码；如果这不是列名，请传入文件的"
         "编码，例如 --encoding big5（或 gbk、gb18030、utf-16）"
     ),
+    "{source}: column '{column}' holds Unix times in {unit} (since 1970-01-01 UTC), read as UTC "
+    "wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's calendar days": (
+        "{source}：列 '{column}' 是 Unix 时间（{unit}，自 1970-01-01 UTC 起），已按 UTC 时间读取。"
+        "传入 --timezone（例如 Asia/Shanghai）可按店铺所在时区的日历日计算"
+    ),
+    "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
+    "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise": (
+        "{source}：列 '{column}' 只有 '{control}' 和 '{arm}' 两个值，是处理标记：'{control}' "
+        "被视为对照（观察）组。如需另选，请传入 --control"
+    ),
+    "{source}: column '{column}' holds money written as text (e.g. '{example}'), read as numbers "
+    "without the currency sign and thousands separators": (
+        "{source}：列 '{column}' 的金额写成了文本（例如 '{example}'），已去掉货币符号和千位分隔符后"
+        "按数字读取"
+    ),
+    "seconds": "秒",
+    "milliseconds": "毫秒",
+    "microseconds": "微秒",
+    "nanoseconds": "纳秒",
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}": (
         "{path}：已跳过列名上方的 {lines} 行（例如标题 {first!r}）；表头取自第 {header_line} 行"

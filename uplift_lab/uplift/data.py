@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from uplift_lab.analysis_inputs import resolve_control
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import (
     DataWarning,
@@ -239,7 +240,7 @@ def table_training_data(
     source: object,
     *,
     treatment_col: str,
-    control: str,
+    control: str | None,
     outcome_col: str,
     revenue_col: str | None = None,
     id_col: str | None = None,
@@ -281,6 +282,8 @@ def table_training_data(
     if date_columns and reference is None:
         reference = latest_date(frame, choice.table_dates or date_columns, source)
         reference_origin = "the day after the table's latest date"
+    present = frame[treatment_col].dropna().astype(str)
+    control = resolve_control(present.unique(), control, source, treatment_col)
     labels, treated = _arm_labels(frame, treatment_col, control, source)
     conversion, revenue = _outcomes(frame, outcome_col, revenue_col, source)
     feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)

@@ -46,6 +46,7 @@ from uplift_lab.uplift.models import (
     lightgbm_estimator,
     without_wrappers,
 )
+from uplift_lab.uplift.post_treatment import arm_association
 from uplift_lab.uplift.selection import (
     baseline_records,
     best_candidate,
@@ -346,10 +347,25 @@ def _randomization_check(
             "training data",
             f"treatment looks non-random: a model predicts arm '{literal(arm)}' vs "
             f"'{literal(data.control)}' from the features with AUC {aucs[arm]:.3f} "
-            f"(> {PROPENSITY_AUC_LIMIT}{chance})",
+            f"(> {PROPENSITY_AUC_LIMIT}{chance}){_telling_features(data, rows)}",
             NOT_RANDOMIZED_FIX,
         )
     return aucs
+
+
+def _telling_features(data: TrainingData, rows: np.ndarray, shown: int = 3) -> str:
+    """The features that tell the arms apart most (Cramer's V of at least 0.1), for the
+    refusal to name what to drop (an exposure flag, a rule's input), or ``""``."""
+    arm = data.arm[rows]
+    strengths = {
+        str(name): arm_association(data.features[name].to_numpy()[rows], arm).cramers_v
+        for name in data.features.columns
+    }
+    strong = sorted((v, name) for name, v in strengths.items() if v >= 0.1)[::-1][:shown]
+    if not strong:
+        return ""
+    named = ", ".join(f"'{literal(name)}' (Cramer's V {v:.2f})" for v, name in strong)
+    return f"; telling the arms apart most: {named}"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -25,6 +25,7 @@ from uplift_lab.analysis_inputs import (
     options_for_declared_arms,
     options_for_experiment,
     refuse_pooled_segment_name,
+    resolve_control,
     segment_labels,
     start_from_campaign,
     window_days_from_campaign,
@@ -95,7 +96,8 @@ def analyze_flat_file(
     if len(frame) == 0:
         raise input_error(path, "has no rows", "Pass a table with one row per customer")
     units = _flat_units(frame, columns, path)
-    options = options_for_declared_arms(options)
+    control = resolve_control(units[ARM], options.control or None, path, columns.arm)
+    options = options_for_declared_arms(replace(options, control=control))
     check_arms(units, options.control, path, columns.arm)
     check_declared_arms(units, options, path, columns.arm)
     notes: dict[str, object] = {"input": str(path), "mode": "flat table", "rows": len(units)}

@@ -75,10 +75,6 @@ def run_analyze(request: AnalyzeRequest, options: AnalysisOptions, spark: Any = 
         raise UsageError(
             "{outcomes} is for experiment folders; a flat table already holds the outcomes"
         )
-    if request.control is None:
-        raise usage_error(
-            request.input_path, "a flat table needs {control=LABEL} (the holdout arm)"
-        )
     columns = FlatColumns(
         arm=request.arm_col,
         conversion=request.conversion_col,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from uplift_lab import io
+from uplift_lab.analysis_inputs import resolve_control
 from uplift_lab.contracts import require_columns
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.model_report import (
@@ -245,6 +246,8 @@ def evaluate_scores_against_outcomes(
         scores, scores_path, id_col, [arm_col, *outcome_cols], outcomes_path, campaign, encoding
     )
     require_columns(frame, [arm_col, *outcome_cols], source)
+    present = frame[arm_col].dropna().astype(str).str.strip().unique()
+    control = resolve_control(present, control, source, arm_col)
     if not score_cols:
         arm = campaign_treated_arm(frame, arm_col, control, treated)
         score_cols = default_score_columns(list(scores.columns), arm, scores_path)

@@ -92,7 +92,7 @@ def import_campaign_file(
     start: str | None,
     window_days: int = DEFAULT_WINDOW_DAYS,
     arm_col: str = ARM,
-    control: str = CONTROL_ARM,
+    control: str | None = CONTROL_ARM,
     id_col: str = CUSTOMER_ID,
     strata_col: str | None = None,
     expected: Mapping[str, float] | None = None,

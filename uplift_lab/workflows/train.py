@@ -34,7 +34,7 @@ class CampaignTable:
 
     path: Path
     treatment_col: str
-    control: str
+    control: str | None  # None: 'control', or the 0 of a 0/1 indicator column
     outcome_col: str
     revenue_col: str | None = None
     id_col: str | None = None
@@ -42,6 +42,7 @@ class CampaignTable:
     start: str | None = None  # the date that date features count days back from
     fallback_id_col: str | None = None  # the customer id column, used where the table has it
     history: OrderHistory | None = None  # the order log whose segments join as features
+    drop_features: tuple[str, ...] = ()  # left out of the default features
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ def read_training_data(
         revenue_col=source.revenue_col,
         id_col=source.id_col,
         features=source.features,
+        drop_features=source.drop_features,
         rfm_cols=rfm_cols,
         encoding=encoding,
         reference=source.start,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
-from uplift_lab.contracts import CUSTOMER_ID
+from uplift_lab.contracts import CUSTOMER_ID, require_columns
 from uplift_lab.errors import DataWarning, usage_error
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
@@ -57,11 +57,12 @@ def load_table_training_data(
     path: Path,
     *,
     treatment_col: str,
-    control: str,
+    control: str | None,
     outcome_col: str,
     revenue_col: str | None = None,
     id_col: str | None = None,
     features: Sequence[str] | None = None,
+    drop_features: Sequence[str] = (),
     rfm_cols: Mapping[str, str] | None = None,
     encoding: str | None = None,
     reference: str | None = None,
@@ -78,7 +79,8 @@ def load_table_training_data(
 
     A Parquet id column keeps its type; a CSV's ids are integers when every one is written as
     an integer (:func:`integer_ids_from_text`). ``reference`` (``--start``) is the date that
-    date features count days back from. Without ``id_col``, ``fallback_id_col`` (the customer
+    date features count days back from; ``drop_features`` are left out of the default
+    features. Without ``id_col``, ``fallback_id_col`` (the customer
     id column every other command reads, ``--customer-col``) is the id where the table has it,
     so scores join the segment table instead of being keyed by row numbers.
     """
@@ -90,6 +92,7 @@ def load_table_training_data(
     frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
     if id_col and not parquet and id_col in frame.columns:
         frame[id_col] = integer_ids_from_text(frame[id_col])
+    require_columns(frame, drop_features, path)
     reference_time = None
     if reference is not None:
         reference_time = parse_date_option(reference, "start")
@@ -112,6 +115,7 @@ def load_table_training_data(
         source_sha256=io.sha256_file(path),
         reference=reference_time,
         reference_origin="--start",
+        exclude=drop_features,
     )
 
 

@@ -1,0 +1,62 @@
+"""Money written as text: unambiguous columns read as the numbers written, others left alone
+(refused by the caller); end to end, segment of a "$1,234.50" export equals the plain file's."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from uplift_lab.cli import app
+from uplift_lab.money_text import money_from_text
+
+
+def _read(values):
+    return money_from_text(pa.chunked_array([pa.array(values, pa.string())]))
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("$1,234.50", 1234.5), ("¥35.50", 35.5), ("35.50元", 35.5), ("US$ 5", 5.0),
+     ("1,234,567.10", 1234567.1), ("€12", 12.0), ("$-5.25", -5.25), ("42", 42.0)],
+)  # fmt: skip
+def test_an_unambiguous_amount_reads_as_the_number_written(text, number) -> None:
+    assert _read([text, None]).to_pylist() == [number, None]
+
+
+@pytest.mark.parametrize("text", ["35,50", "12,34", "1.234,50", "5 USD 6", "abc", "$", "1,2345"])
+def test_an_ambiguous_or_foreign_value_leaves_the_column_unread(text) -> None:
+    assert _read(["$10.00", text]) is None
+
+
+def test_segment_of_money_text_equals_the_plain_file(runner, tmp_path) -> None:
+    plain = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c"],
+            "order_time": ["2026-01-05", "2026-02-05", "2026-03-01", "2026-04-01"],
+            "amount": [1234.5, 35.0, 12.0, 2000000.0],
+        }
+    )
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    text = plain.assign(amount=["$1,234.50", "$35.00", "$12", "$2,000,000.00"])
+    text.to_csv(tmp_path / "text.csv", index=False)
+    args = ["segment", "--as-of", "2026-06-01", "--thresholds", "fixed"]
+    for name in ("plain", "text"):
+        result = runner.invoke(app, [*args, str(tmp_path / f"{name}.csv"), "--out",
+                                     str(tmp_path / f"{name}.parquet")])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "money written as text" in line]
+    assert len(said) == 1 and "'$1,234.50'" in said[0]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "text.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
+    )
+
+
+def test_a_decimal_comma_in_a_comma_file_is_still_refused(runner, tmp_path) -> None:
+    (tmp_path / "o.csv").write_text(
+        'customer_id,order_time,amount\na,2026-01-05,"35,50"\nb,2026-01-06,"12,00"\n'
+    )
+    result = runner.invoke(app, ["segment", str(tmp_path / "o.csv"), "--as-of", "2026-06-01",
+                                 "--out", str(tmp_path / "s.csv")])  # fmt: skip
+    assert result.exit_code == 2 and "'35,50'" in result.stderr
+    assert not (tmp_path / "s.csv").exists()

@@ -1,0 +1,33 @@
+"""Money written as text (``$1,234.50``, ``¥35.50``, ``35.50元``), read as numbers only where the
+whole column is unambiguous.
+
+Shop back-ends and spreadsheets export amounts with a currency sign or code and thousands
+separators. A column is read when every value is one number with at most a currency sign or
+code before or after it, and commas only as thousands separators in groups of three before a
+decimal point (``1,234.50``; ``1,234`` is one thousand two hundred and thirty-four). Anything
+else (a decimal comma ``35,50`` in a comma-separated file, two numbers, a word) is left to the
+caller's refusal: a value is never half-read.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CURRENCY = r"(?:US\$|HK\$|NT\$|R\$|[$¥￥€£₩₹]|RMB|CNY|USD|EUR|GBP|HKD|元)"
+MONEY_TEXT = (
+    rf"^\s*{CURRENCY}?\s*(?P<number>-?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)\s*{CURRENCY}?\s*$"
+)
+"""One amount: an optional currency before or after, thousands commas in groups of three."""
+
+
+def money_from_text(values: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Text amounts as float64 (nulls kept), or None unless every value is one amount of
+    :data:`MONEY_TEXT`."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return None
+    present = pc.drop_null(values)
+    if not len(present) or not pc.all(pc.match_substring_regex(present, MONEY_TEXT)).as_py():
+        return None
+    numbers = pc.struct_field(pc.extract_regex(values, MONEY_TEXT), "number")
+    return pc.cast(pc.replace_substring(numbers, ",", ""), pa.float64())
