@@ -28,9 +28,7 @@ CDNOW_LINES = [
 ]
 CDNOW_MAP = """\
 [orders]
-names = ["customer_id", "order_time", "quantity", "amount"]
-date_format = "%Y%m%d"
-clean_text = true   # the YYYYMMDD dates read as text, then by date_format
+names = ["customer_id", "order_time", "quantity", "amount"]   # YYYYMMDD integers: dates
 """
 # Taobao UserBehavior.csv: user, item, category, behavior, Unix time; no header.
 TAOBAO_LINES = [
@@ -108,9 +106,7 @@ def test_whitespace_aligned_text_with_a_header_is_split_on_runs_of_spaces(runner
     orders = write_lines(tmp_path / "CDNOW_master.txt", lines, end="\r\n")
     column_map = tmp_path / "cdnow.toml"
     column_map.write_text(
-        '[orders]\ndate_format = "%Y%m%d"\nclean_text = true\n'
-        '[orders.columns]\ndate = "order_time"\ndollar_value = "amount"\n',
-        encoding="utf-8",
+        '[orders.columns]\ndate = "order_time"\ndollar_value = "amount"\n', encoding="utf-8"
     )
     result = segment(runner, orders, tmp_path / "s.csv", "--columns", str(column_map))
     assert result.exit_code == 0, result.output
@@ -237,11 +233,11 @@ def test_a_sheet_the_workbook_does_not_have_is_refused_listing_its_sheets(runner
 # -- event logs in their own words (Taobao UserBehavior: pv / cart / fav / buy)
 
 EVENT_ORDERS = ["customer_id,order_time,amount", "1,1997-12-01,10", "2,1997-06-01,5"]
-TAOBAO_EVENTS = [  # user, item, category, behavior, time (as text until epoch times parse)
-    "1,2268318,2520377,pv,1997-12-20 10:00:00",
-    "2,2333346,2520771,fav,1997-12-21 11:00:00",
-    "2,2333346,2520771,cart,1997-12-22 11:00:00",
-    "3,2268318,2520377,buy,1997-12-23 09:00:00",
+TAOBAO_EVENTS = [  # user, item, category, behavior, Unix seconds (1997-12-20 to 12-23 UTC)
+    "1,2268318,2520377,pv,882612000",
+    "2,2333346,2520771,fav,882702000",
+    "2,2333346,2520771,cart,882788400",
+    "3,2268318,2520377,buy,882867600",
 ]
 TAOBAO_EVENT_MAP = """\
 [events]
@@ -292,3 +288,35 @@ def test_event_labels_must_map_to_canonical_event_types(runner, tmp_path) -> Non
     message = one_error_line(result)
     assert written is None
     assert "ub.toml" in message and "'pv'" in message and "visit, search" in message
+
+
+RETAILROCKET_EVENTS = [  # its header; milliseconds since 1970 (1997-12-20 to 12-22 UTC)
+    "timestamp,visitorid,event,itemid,transactionid",
+    "882612000000,1,view,355908,",
+    "882702000000,2,addtocart,248676,",
+    "882788400000,2,transaction,248676,4000",
+]
+RETAILROCKET_MAP = """\
+[events.columns]
+visitorid = "customer_id"
+timestamp = "event_time"
+event = "event_type"
+
+[events.event_types]
+view = "visit"
+addtocart = "cart"
+transaction = "visit"
+"""
+
+
+def test_retailrocket_events_read_through_their_columns_and_labels(runner, tmp_path) -> None:
+    orders = write_lines(tmp_path / "orders.csv", EVENT_ORDERS)
+    events = write_lines(tmp_path / "events.csv", RETAILROCKET_EVENTS)
+    (tmp_path / "rr.toml").write_text(RETAILROCKET_MAP, encoding="utf-8")
+    out = tmp_path / "s.csv"
+    extra = ["--events", str(events), "--columns", str(tmp_path / "rr.toml")]
+    result = segment(runner, orders, out, *extra)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
+    assert written.loc["2", "carted_30d"] and not written.loc["1", "carted_30d"]
+    assert written.loc["1", "days_since_last_event"] == 12  # 1997-12-20 to 1998-01-01
