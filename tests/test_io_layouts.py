@@ -208,3 +208,15 @@ def test_names_for_a_file_that_has_a_header_are_refused(tmp_path) -> None:
     layout = FileLayout(names=("customer_id", "order_time", "amount"))
     with pytest.raises(InputError, match=r"o\.csv: line 1 already names the columns"):
         io.table_column_names(path, file_layout=layout)
+
+
+def test_aligned_text_reads_dictionary_columns_as_text_as_arrow_does(tmp_path) -> None:
+    import pyarrow as pa
+
+    aligned, comma = tmp_path / "a.txt", tmp_path / "c.csv"
+    aligned.write_text("id status amount\nA1 1 3.5\nA2 2 4\n", "utf-8")
+    comma.write_text("id,status,amount\nA1,1,3.5\nA2,2,4\n", "utf-8")
+    kinds = {"dictionary_columns": ["status"], "string_columns": ["id"]}
+    read = [io.read_arrow(path, **kinds) for path in (aligned, comma)]
+    assert read[0].schema.field("status").type == pa.dictionary(pa.int32(), pa.string())
+    assert read[0].to_pydict() == read[1].to_pydict()

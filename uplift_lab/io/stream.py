@@ -19,6 +19,7 @@ from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
 from uplift_lab.io.layout import (
+    CsvLayout,
     check_header,
     csv_layout,
     warn_title_lines,
@@ -33,6 +34,7 @@ from uplift_lab.io.tables import (
     read_arrow,
     refuse_names_of_parquet,
     table_format,
+    text_frame_arrow,
     whitespace_text,
 )
 
@@ -200,14 +202,20 @@ def iter_table_batches(
 
 
 def _whitespace_batches(
-    path: Path, encoding: str, string_columns, wanted, layout, names, batch_rows: int
+    path: Path,
+    encoding: str,
+    string_columns: Sequence[str],
+    wanted: Sequence[str] | None,
+    layout: CsvLayout,
+    names: Sequence[str],
+    batch_rows: int,
 ) -> Iterator[pd.DataFrame]:
     """Whitespace-aligned text in DataFrames of ``batch_rows`` rows (see :func:`read_arrow`)."""
     try:
         chunks = whitespace_text(path, encoding, string_columns, wanted, layout, names, batch_rows)
         plain = None
         for chunk in chunks:
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            table = text_frame_arrow(chunk)
             if plain is None:
                 plain = whole_number_columns(table, string_columns)
             yield without_point_zero(table, plain).to_pandas()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -118,9 +118,9 @@ def _read_csv_arrow(
     layout: CsvLayout = DEFAULT_LAYOUT,
     names: Sequence[str] = (),
 ) -> pa.Table:
-    if layout.whitespace:
-        frame = whitespace_text(path, encoding, string_columns, columns, layout, names)
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+    if layout.whitespace:  # dictionary columns are text, as Arrow's reader reads them
+        text = [*string_columns, *dictionary_columns]
+        table = text_frame_arrow(whitespace_text(path, encoding, text, columns, layout, names))
         for name in [name for name in dictionary_columns if name in table.column_names]:
             index = table.column_names.index(name)
             table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
@@ -168,7 +168,7 @@ def whitespace_text(
     layout: CsvLayout,
     names: Sequence[str],
     chunk_rows: int | None = None,
-):
+) -> pd.DataFrame | Iterable[pd.DataFrame]:
     """Text aligned with runs of spaces (CDNOW's master file) as a DataFrame, or an iterator of
     DataFrames of ``chunk_rows`` rows: split by pandas, whose C reader splits on ``\\s+``
     (Arrow's splits on one character). ``string_columns`` stay text, other columns typed."""
@@ -184,6 +184,16 @@ def whitespace_text(
         keep_default_na=False,
         na_values=[""],
         chunksize=chunk_rows,
+    )
+
+
+def text_frame_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A DataFrame pandas read from text as Arrow reads text: its text columns ``string`` (pandas
+    gives ``large_string``), no pandas metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    large = [field.name for field in table.schema if pa.types.is_large_string(field.type)]
+    return table.cast(
+        pa.schema([pa.field(f.name, pa.string()) if f.name in large else f for f in table.schema])
     )
 
 
