@@ -220,3 +220,12 @@ def test_aligned_text_reads_dictionary_columns_as_text_as_arrow_does(tmp_path) -
     read = [io.read_arrow(path, **kinds) for path in (aligned, comma)]
     assert read[0].schema.field("status").type == pa.dictionary(pa.int32(), pa.string())
     assert read[0].to_pydict() == read[1].to_pydict()
+
+
+def test_a_workbook_s_column_names_are_those_of_its_full_read(tmp_path) -> None:
+    rows = [["订单报表"], [], ["id", None, "id", 2019], ["a", 1, "b", 2], ["c", 3, "d", 4]]
+    path = _workbook(tmp_path / "o.xlsx", {"S": rows, "T": [["x"], [1]]})
+    with pytest.warns(DataWarning):
+        full = io.read_arrow(path).column_names
+    assert io.table_column_names(path) == full == ["id", "Unnamed: 1", "id.1", "2019"]
+    assert io.table_column_names(path, file_layout=FileLayout(sheet="T")) == ["x"]

@@ -3,12 +3,13 @@ byte-stable .xlsx written."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io as stdlib_io
 import re
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,43 @@ from uplift_lab.io.layout import (
 from uplift_lab.notices import Notice
 
 
+@contextlib.contextmanager
+def _workbook(path: Path, kind: str) -> Iterator[pd.ExcelFile]:
+    """The workbook open for reading; a failure to read it (in the block too) is one line."""
+    engine = "openpyxl" if kind == "xlsx" else "xlrd"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl: "workbook contains no default style"
+            with pd.ExcelFile(path, engine=engine) as book:
+                yield book
+    except ImportError as exc:
+        raise input_error(
+            path, f"cannot read {kind} files ({_first_line(exc)})", "Save it as .xlsx or .csv"
+        ) from None
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, xlrd.XLRDError, KeyError, ValueError ...
+        raise input_error(
+            path, f"not a readable Excel file ({_first_line(exc)})", "Save it again from Excel"
+        ) from None
+
+
+def excel_column_names(
+    path: Path, kind: str, file_layout: FileLayout = DEFAULT_FILE_LAYOUT
+) -> list[str]:
+    """The column names of the (first) sheet :func:`_read_excel_arrow` reads, from its first
+    :data:`PEEK_LINES` rows only (a whole sheet of a million rows takes minutes to read)."""
+    with _workbook(path, kind) as book:
+        sheet = sheets_to_read(path, [str(name) for name in book.sheet_names], file_layout.sheet)
+        if not sheet:
+            return []
+        _, skipped = _sheet_top(book, path, sheet[0], file_layout)
+        if file_layout.names:
+            return list(file_layout.names)
+        header = book.parse(sheet[0], header=skipped, nrows=0)  # named as the full read names
+    return [str(name) for name in header.columns]
+
+
 def _read_excel_arrow(
     path: Path,
     kind: str,
@@ -39,26 +77,10 @@ def _read_excel_arrow(
     """A sheet of an Excel file (the first unless ``file_layout.sheet`` names one, or every
     sheet stacked); ``string_columns`` as text, other cells as typed. The lines above its header
     are skipped, and, unless ``warn`` is false, a notice names them and the sheets not read."""
-    engine = "openpyxl" if kind == "xlsx" else "xlrd"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl: "workbook contains no default style"
-            with pd.ExcelFile(path, engine=engine) as book:
-                sheets = [str(name) for name in book.sheet_names]
-                chosen = sheets_to_read(path, sheets, file_layout.sheet)
-                read = [
-                    _read_sheet(book, path, name, string_columns, file_layout) for name in chosen
-                ]
-    except ImportError as exc:
-        raise input_error(
-            path, f"cannot read {kind} files ({_first_line(exc)})", "Save it as .xlsx or .csv"
-        ) from None
-    except InputError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, xlrd.XLRDError, KeyError, ValueError ...
-        raise input_error(
-            path, f"not a readable Excel file ({_first_line(exc)})", "Save it again from Excel"
-        ) from None
+    with _workbook(path, kind) as book:
+        sheets = [str(name) for name in book.sheet_names]
+        chosen = sheets_to_read(path, sheets, file_layout.sheet)
+        read = [_read_sheet(book, path, name, string_columns, file_layout) for name in chosen]
     if warn:
         _, skipped, title = read[0]
         warn_title_lines(path, skipped, title)
@@ -105,11 +127,8 @@ def _read_sheet(
     file_layout: FileLayout,
 ) -> tuple[pd.DataFrame, int, str]:
     """(the sheet below its header, the lines skipped above it, the first of them as text)."""
-    top = book.parse(sheet, header=None, nrows=PEEK_LINES)
-    rows = [[None if pd.isna(cell) else cell for cell in row] for row in top.values]
-    skipped = header_row(rows)
+    top, skipped = _sheet_top(book, path, sheet, file_layout)
     names = file_layout.names
-    check_header(path, rows[skipped] if rows else [], names, skipped + 1)
     frame = book.parse(
         sheet,
         header=None if names else skipped,
@@ -118,7 +137,20 @@ def _read_sheet(
         dtype={name: "object" for name in string_columns},
     )
     frame.columns = [str(name) for name in frame.columns]
-    return frame, skipped, title_text(rows[0]) if skipped else ""
+    return frame, skipped, title_text(top.iloc[0].tolist()) if skipped else ""
+
+
+def _sheet_top(
+    book: pd.ExcelFile, path: Path, sheet: str, file_layout: FileLayout
+) -> tuple[pd.DataFrame, int]:
+    """(the sheet's first :data:`PEEK_LINES` rows, empty cells None; the index of its header
+    row), the header checked against ``file_layout.names`` (:func:`check_header`)."""
+    top = book.parse(sheet, header=None, nrows=PEEK_LINES)
+    top = top.astype(object).where(top.notna(), None)
+    rows = top.values.tolist()
+    skipped = header_row(rows)
+    check_header(path, rows[skipped] if rows else [], file_layout.names, skipped + 1)
+    return top, skipped
 
 
 def _stacked(path: Path, frames: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:

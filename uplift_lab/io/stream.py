@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from uplift_lab.errors import input_error, usage_error
 from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
-from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
+from uplift_lab.io.excel import excel_column_names, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
 from uplift_lab.io.layout import (
     CsvLayout,
@@ -53,7 +53,7 @@ def table_column_names(
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
     if kind in ("xlsx", "xls"):
-        return _read_excel_arrow(path, kind, (), warn=False, file_layout=file_layout).column_names
+        return excel_column_names(path, kind, file_layout)
     chosen = normalize_encoding(encoding) or detect_encoding(path)
     layout = csv_layout(path, kind, chosen)
     check_header(path, layout.header, file_layout.names, layout.skip_rows + 1)
