@@ -320,3 +320,20 @@ def test_retailrocket_events_read_through_their_columns_and_labels(runner, tmp_p
     written = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
     assert written.loc["2", "carted_30d"] and not written.loc["1", "carted_30d"]
     assert written.loc["1", "days_since_last_event"] == 12  # 1997-12-20 to 1998-01-01
+
+
+def test_a_customer_file_without_header_reads_with_its_names(runner, tmp_path) -> None:
+    orders = write_lines(tmp_path / "orders.csv", EVENT_ORDERS)
+    customers = write_lines(tmp_path / "members.csv", ["1,1997-01-05,CN", "9,1997-11-02,US"])
+    column_map = tmp_path / "m.toml"
+    column_map.write_text(
+        '[customers]\nnames = ["customer_id", "signup_time", "country"]\n', encoding="utf-8"
+    )
+    out = tmp_path / "s.csv"
+    refused = segment(runner, orders, out, "--customers", str(customers))
+    assert "members.csv" in one_error_line(refused) and not out.exists()
+    extra = ["--customers", str(customers), "--columns", str(column_map)]
+    result = segment(runner, orders, out, *extra)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id")
+    assert written.loc["9", "lifecycle"] == "potential" and written.loc["9", "country"] == "US"
