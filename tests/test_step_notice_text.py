@@ -223,6 +223,16 @@ ENGLISH = [
     (
         Notice(
             "note",
+            "other_sheets_not_read",
+            {"path": "r.xlsx", "sheet": "Year 2009-2010", "others": "'Year 2010-2011'"},
+        ),
+        "r.xlsx: read its first sheet 'Year 2009-2010'; its other sheet(s) 'Year 2010-2011' are "
+        'not read (choose one with sheet = "NAME" in the file\'s section of the --columns map, '
+        'or stack them all with sheet = "*")',
+    ),
+    (
+        Notice(
+            "note",
             "implied_control",
             {"source": "criteo.csv", "column": "treatment", "control": "0", "arm": "1"},
         ),

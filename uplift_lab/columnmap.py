@@ -39,10 +39,17 @@ from uplift_lab.contracts import (
     CUSTOMER_ID,
     EVENT_TIME,
     EVENT_TYPE,
+    EVENT_TYPES,
     ORDER_TIME,
     STRATUM,
 )
 from uplift_lab.errors import UsageError, input_error, literal, usage_error
+from uplift_lab.file_layout import (
+    DEFAULT_FILE_LAYOUT,
+    LAYOUT_KEYS,
+    FileLayout,
+    file_layout_from_section,
+)
 from uplift_lab.orders import (
     CATEGORY,
     ORDER_COLUMNS,
@@ -83,10 +90,13 @@ items)."""
 
 @dataclass(frozen=True, slots=True)
 class TableColumns:
-    """A non-order input file's column names: ``{file column: canonical}`` and date parsing."""
+    """A non-order input file's column names: ``{file column: canonical}``, date parsing, its
+    layout and (events) ``{file label: canonical event type}``."""
 
     renames: Mapping[str, str] = field(default_factory=dict)
     parsing: TimeParsing = DEFAULT_TIME_PARSING
+    layout: FileLayout = DEFAULT_FILE_LAYOUT
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def id_column(self, default: str) -> str:
         """The file's customer id column (``default`` when the map does not name one)."""
@@ -106,7 +116,10 @@ class TableColumns:
                 shown = ", ".join(map(str, frame.columns[:20]))
                 raise input_error(source, f"missing column '{user_name}'", f"The file has: {shown}")
             renames[user_name] = canonical
-        return frame.rename(columns=renames)
+        frame = frame.rename(columns=renames)
+        if self.labels and EVENT_TYPE in frame.columns:  # unmapped labels: refused by validation
+            frame[EVENT_TYPE] = frame[EVENT_TYPE].astype("string").replace(dict(self.labels))
+        return frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +338,8 @@ def column_map_from_toml(payload: Mapping, path: Path) -> ColumnMap:
         if not isinstance(section, dict):
             raise input_error(path, f"'{kind}' must be a section such as [{kind}]")
         allowed = ("columns", *TIME_KEYS, *(ORDER_RULE_KEYS if kind == "orders" else ()))
+        allowed += LAYOUT_KEYS if kind != "campaign" else ()
+        allowed += ("event_types",) if kind == "events" else ()
         extra = sorted(set(section) - set(allowed))
         if extra:
             raise input_error(
@@ -351,11 +366,28 @@ def column_map_from_toml(payload: Mapping, path: Path) -> ColumnMap:
         if repeated:
             raise input_error(path, f"[{kind}] maps two columns to '{repeated[0]}'")
         parsing = _time_parsing(section, kind, path)
+        layout = file_layout_from_section(section, kind, path)
         if kind == "orders":
             sections[kind] = {**section, "columns": dict(columns), "parsing": parsing}
+            sections[kind]["layout"] = layout
         else:
-            sections[kind] = TableColumns(renames=dict(columns), parsing=parsing)
+            labels = _event_labels(section.get("event_types", {}), path)
+            sections[kind] = TableColumns(dict(columns), parsing, layout, labels)
     return ColumnMap(**sections, source=Path(path))
+
+
+def _event_labels(labels: object, path: object) -> dict[str, str]:
+    """An ``[events.event_types]`` table: each of the file's labels to a canonical event type."""
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise input_error(path, '[events] event_types must map labels, e.g. pv = "visit"')
+    for label, canonical in labels.items():
+        if canonical not in EVENT_TYPES:
+            raise input_error(
+                path,
+                f"[events.event_types] maps '{label}' to '{canonical}'",
+                f"Map it to one of {', '.join(EVENT_TYPES)}",
+            )
+    return dict(labels)
 
 
 def _time_parsing(section: Mapping, kind: str, path: object) -> TimeParsing:
@@ -479,6 +511,7 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
         rules=rules,
         parsing=parsing,
         clean_text=_flag(section, "clean_text", path, base.clean_text),
+        layout=section["layout"],
     )
 
 

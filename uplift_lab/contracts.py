@@ -330,15 +330,15 @@ def validate_events(
     require_columns(frame, (CUSTOMER_ID, EVENT_TIME, EVENT_TYPE), source)
     out = frame.copy()
     out[CUSTOMER_ID] = ids_as_text(frame, CUSTOMER_ID, source, unique=False)
-    out[EVENT_TIME] = datetime_column(frame, EVENT_TIME, source, parsing)
     unknown = sorted(set(out[EVENT_TYPE].dropna().astype(str)) - set(EVENT_TYPES))
     if unknown or out[EVENT_TYPE].isna().any():
         shown = ", ".join(unknown[:5]) if unknown else "empty values"
-        raise input_error(
+        raise usage_error(
             source,
-            f"column '{EVENT_TYPE}' has unexpected labels: {shown}",
-            f"Use one of {', '.join(EVENT_TYPES)}",
+            f"column '{EVENT_TYPE}' has unexpected labels: {literal(shown)}",
+            f"Use one of {', '.join(EVENT_TYPES)}, or map them in {{columns}} [events.event_types]",
         )
+    out[EVENT_TIME] = datetime_column(frame, EVENT_TIME, source, parsing)  # after: its notices
     return out
 
 

@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, UsageError, literal, usage_error, with_value
+from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
 from uplift_lab.order_lines import (
     empty_customers,
     first_row_per_order,
@@ -132,7 +133,8 @@ class OrderSource:
     ``unit_price_col`` the amount is their product and ``amount_col`` is its label in messages
     (:func:`line_amount_label`). ``clean_text`` (presets)
     trims spaces and tabs around text values (ids guarded by a trailing tab) and reads money
-    written as text ("1,299.00", "¥35").
+    written as text ("1,299.00", "¥35"). ``layout``: a header-less file's column names, the
+    workbook sheet read.
     """
 
     customer_col: str = CUSTOMER_ID
@@ -145,6 +147,7 @@ class OrderSource:
     clean_text: bool = False
     quantity_col: str | None = None
     unit_price_col: str | None = None
+    layout: FileLayout = DEFAULT_FILE_LAYOUT
 
     @property
     def line_amount(self) -> tuple[str, str] | None:

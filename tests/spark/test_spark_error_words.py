@@ -11,6 +11,7 @@ import pytest
 
 from uplift_lab.cli._common import error_message
 from uplift_lab.errors import UsageError
+from uplift_lab.file_layout import FileLayout
 
 from .conftest import AS_OF
 
@@ -156,6 +157,8 @@ def test_no_orders_before_as_of_on_spark_names_as_of_and_the_cli_its_flag(spark,
     [
         ({"quantity_col": "Quantity", "unit_price_col": "UnitPrice"}, "quantity x unit_price"),
         ({"rules": {"skip_missing_customer": True}}, "skip_missing_customer"),
+        ({"layout": FileLayout(names=("customer_id",))}, "files without a header line"),
+        ({"layout": FileLayout(sheet="*")}, "workbook sheets"),
     ],
 )
 def test_line_amounts_and_guest_rows_are_refused_on_spark_in_one_line(source, said) -> None:

@@ -280,7 +280,8 @@ ColumnsOption = Annotated[
         dir_okay=False,
         help="Column map (TOML): per input kind (\\[orders], \\[customers], \\[events], "
         "\\[campaign]) the file's column names -> canonical names, plus status/refund rules, "
-        "date_format, dayfirst and timezone (see README).",
+        "date_format, dayfirst and timezone, names (a file without header line), sheet "
+        "(a workbook's) and event_types (see README).",
     ),
 ]
 StatusColOption = Annotated[

@@ -1,54 +1,97 @@
-"""Excel: the first sheet of .xlsx/.xls read into Arrow, and byte-stable .xlsx written."""
+"""Excel: a sheet of .xlsx/.xls (the first, one named, or all stacked) read into Arrow, and
+byte-stable .xlsx written."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io as stdlib_io
 import re
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from uplift_lab.errors import input_error
+from uplift_lab.errors import DataWarning, InputError, input_error
+from uplift_lab.file_layout import ALL_SHEETS, DEFAULT_FILE_LAYOUT, FileLayout
 from uplift_lab.io.files import _first_line
-from uplift_lab.io.layout import PEEK_LINES, header_row, title_text, warn_title_lines
+from uplift_lab.io.layout import (
+    PEEK_LINES,
+    check_header,
+    header_row,
+    title_text,
+    warn_title_lines,
+)
+from uplift_lab.notices import Notice
 
 
-def _read_excel_arrow(
-    path: Path, kind: str, string_columns: Sequence[str], *, warn: bool = True
-) -> pa.Table:
-    """The first sheet of an Excel file; ``string_columns`` as text, other cells as typed (the
-    lines above its header skipped, with a notice unless ``warn`` is false)."""
+@contextlib.contextmanager
+def _workbook(path: Path, kind: str) -> Iterator[pd.ExcelFile]:
+    """The workbook open for reading; a failure to read it (in the block too) is one line."""
     engine = "openpyxl" if kind == "xlsx" else "xlrd"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl: "workbook contains no default style"
-            top = pd.read_excel(path, sheet_name=0, engine=engine, header=None, nrows=PEEK_LINES)
-            rows = [[None if pd.isna(cell) else cell for cell in row] for row in top.values]
-            skipped = header_row(rows)
-            frame = pd.read_excel(
-                path,
-                sheet_name=0,
-                engine=engine,
-                header=skipped,
-                dtype={name: "object" for name in string_columns},
-            )
+            with pd.ExcelFile(path, engine=engine) as book:
+                yield book
     except ImportError as exc:
         raise input_error(
             path, f"cannot read {kind} files ({_first_line(exc)})", "Save it as .xlsx or .csv"
         ) from None
+    except InputError:
+        raise
     except Exception as exc:  # zipfile.BadZipFile, xlrd.XLRDError, KeyError, ValueError ...
         raise input_error(
             path, f"not a readable Excel file ({_first_line(exc)})", "Save it again from Excel"
         ) from None
+
+
+def excel_column_names(
+    path: Path, kind: str, file_layout: FileLayout = DEFAULT_FILE_LAYOUT
+) -> list[str]:
+    """The column names of the (first) sheet :func:`_read_excel_arrow` reads, from its first
+    :data:`PEEK_LINES` rows only (a whole sheet of a million rows takes minutes to read)."""
+    with _workbook(path, kind) as book:
+        sheet = sheets_to_read(path, [str(name) for name in book.sheet_names], file_layout.sheet)
+        if not sheet:
+            return []
+        _, skipped = _sheet_top(book, path, sheet[0], file_layout)
+        if file_layout.names:
+            return list(file_layout.names)
+        header = book.parse(sheet[0], header=skipped, nrows=0)  # named as the full read names
+    return [str(name) for name in header.columns]
+
+
+def _read_excel_arrow(
+    path: Path,
+    kind: str,
+    string_columns: Sequence[str],
+    *,
+    warn: bool = True,
+    file_layout: FileLayout = DEFAULT_FILE_LAYOUT,
+) -> pa.Table:
+    """A sheet of an Excel file (the first unless ``file_layout.sheet`` names one, or every
+    sheet stacked); ``string_columns`` as text, other cells as typed. The lines above its header
+    are skipped, and, unless ``warn`` is false, a notice names them and the sheets not read."""
+    with _workbook(path, kind) as book:
+        sheets = [str(name) for name in book.sheet_names]
+        chosen = sheets_to_read(path, sheets, file_layout.sheet)
+        read = [_read_sheet(book, path, name, string_columns, file_layout) for name in chosen]
     if warn:
-        warn_title_lines(path, skipped, title_text(rows[0]) if skipped else "")
-    frame.columns = [str(name) for name in frame.columns]
+        _, skipped, title = read[0]
+        warn_title_lines(path, skipped, title)
+        if file_layout.sheet is None and len(sheets) > 1:
+            params = {"path": str(path), "sheet": sheets[0], "others": _quoted(sheets[1:])}
+            warnings.warn(
+                DataWarning(Notice("note", "other_sheets_not_read", params)), stacklevel=3
+            )
+    frame = _stacked(
+        path, [(name, frame) for name, (frame, _, _) in zip(chosen, read, strict=True)]
+    )
     for name in [name for name in string_columns if name in frame.columns]:
         frame[name] = frame[name].map(_cell_text)
     columns = {}
@@ -58,6 +101,80 @@ def _read_excel_arrow(
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types, e.g. dates and text
             columns[name] = pa.array(frame[name].map(_cell_text), type=pa.string())
     return pa.table(columns) if columns else pa.table({})
+
+
+def sheets_to_read(path: Path, sheets: Sequence[str], sheet: str | None) -> list[str]:
+    """The names of the sheets read: the first, the one named, or all (:data:`ALL_SHEETS`)."""
+    if sheet is None:
+        return list(sheets[:1])
+    if sheet == ALL_SHEETS:
+        return list(sheets)
+    if sheet not in sheets:
+        raise input_error(
+            path,
+            f"has no sheet '{sheet}'",
+            f'Its sheets are {_quoted(sheets)}: name one with sheet = "..." in the column map, '
+            f'or sheet = "{ALL_SHEETS}" for all',
+        )
+    return [sheet]
+
+
+def _read_sheet(
+    book: pd.ExcelFile,
+    path: Path,
+    sheet: str,
+    string_columns: Sequence[str],
+    file_layout: FileLayout,
+) -> tuple[pd.DataFrame, int, str]:
+    """(the sheet below its header, the lines skipped above it, the first of them as text)."""
+    top, skipped = _sheet_top(book, path, sheet, file_layout)
+    names = file_layout.names
+    frame = book.parse(
+        sheet,
+        header=None if names else skipped,
+        skiprows=skipped if names else None,
+        names=list(names) or None,
+        dtype={name: "object" for name in string_columns},
+    )
+    frame.columns = [str(name) for name in frame.columns]
+    return frame, skipped, title_text(top.iloc[0].tolist()) if skipped else ""
+
+
+def _sheet_top(
+    book: pd.ExcelFile, path: Path, sheet: str, file_layout: FileLayout
+) -> tuple[pd.DataFrame, int]:
+    """(the sheet's first :data:`PEEK_LINES` rows, empty cells None; the index of its header
+    row), the header checked against ``file_layout.names`` (:func:`check_header`)."""
+    top = book.parse(sheet, header=None, nrows=PEEK_LINES)
+    top = top.astype(object).where(top.notna(), None)
+    rows = top.values.tolist()
+    skipped = header_row(rows)
+    check_header(path, rows[skipped] if rows else [], file_layout.names, skipped + 1)
+    return top, skipped
+
+
+def _stacked(path: Path, frames: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """The sheets' rows one below the other; refused unless every sheet has the first's
+    columns (an empty sheet is left out)."""
+    kept = [(name, frame) for name, frame in frames if len(frame.columns)]
+    if len(kept) <= 1:
+        return kept[0][1] if kept else frames[0][1]
+    first_name, first = kept[0]
+    for name, frame in kept[1:]:
+        if list(frame.columns) != list(first.columns):
+            extra = [c for c in frame.columns if c not in first.columns] or list(frame.columns)
+            missing = [c for c in first.columns if c not in frame.columns] or list(first.columns)
+            raise input_error(
+                path,
+                f"sheet '{name}' has column '{extra[0]}' where sheet '{first_name}' has "
+                f"'{missing[0]}', so the sheets cannot be stacked (sheet = \"{ALL_SHEETS}\")",
+                f'Name one sheet, e.g. sheet = "{first_name}", or give the sheets one header',
+            )
+    return pd.concat([frame for _, frame in kept], ignore_index=True)
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
 
 
 def _cell_text(value: Any) -> str | None:

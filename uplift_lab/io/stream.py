@@ -15,9 +15,12 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from uplift_lab.errors import input_error, usage_error
-from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
+from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
+from uplift_lab.io.excel import excel_column_names, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
 from uplift_lab.io.layout import (
+    CsvLayout,
+    check_header,
     csv_layout,
     warn_title_lines,
     whole_number_columns,
@@ -29,25 +32,37 @@ from uplift_lab.io.tables import (
     normalize_encoding,
     output_format,
     read_arrow,
+    refuse_names_of_parquet,
     table_format,
+    text_frame_arrow,
+    whitespace_text,
 )
 
 
-def table_column_names(path: Path, *, encoding: str | None = None) -> list[str]:
-    """Column names of a CSV or Parquet file, reading only its header or schema."""
+def table_column_names(
+    path: Path, *, encoding: str | None = None, file_layout: FileLayout = DEFAULT_FILE_LAYOUT
+) -> list[str]:
+    """Column names of a CSV or Parquet file, reading only its header or schema (or the
+    ``file_layout.names`` of a file without a header line)."""
     path = _check_readable(path)
     kind = table_format(path)
+    refuse_names_of_parquet(path, kind, file_layout)
     if kind == "parquet":
         try:
             return list(pq.ParquetFile(path).schema_arrow.names)
         except (pa.ArrowException, OSError) as exc:
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
     if kind in ("xlsx", "xls"):
-        return _read_excel_arrow(path, kind, (), warn=False).column_names
+        return excel_column_names(path, kind, file_layout)
     chosen = normalize_encoding(encoding) or detect_encoding(path)
     layout = csv_layout(path, kind, chosen)
+    check_header(path, layout.header, file_layout.names, layout.skip_rows + 1)
+    if file_layout.names:
+        return list(file_layout.names)
     try:
         with open(path, encoding=chosen, newline="") as handle:
+            if layout.whitespace:
+                return next(itertools.islice(handle, layout.skip_rows, None), "").split()
             rows = csv.reader(handle, delimiter=layout.delimiter)
             return next(itertools.islice(rows, layout.skip_rows, None), [])
     except UnicodeDecodeError:
@@ -110,17 +125,19 @@ def iter_table_batches(
     string_columns: Sequence[str] = (),
     batch_rows: int = 500_000,
     encoding: str | None = None,
+    file_layout: FileLayout = DEFAULT_FILE_LAYOUT,
 ) -> Iterator[pd.DataFrame]:
     """Yield a CSV or Parquet file as DataFrames of about ``batch_rows`` rows.
 
     ``columns`` (all must exist; check with :func:`table_column_names`) limits what is read.
-    ``string_columns`` are read as text, as in :func:`read_arrow`.
+    ``string_columns`` are read as text and ``file_layout`` applies, as in :func:`read_arrow`.
     """
     path = _check_readable(path)
     wanted = list(columns) if columns is not None else None
     kind = table_format(path)
+    refuse_names_of_parquet(path, kind, file_layout)
     if kind in ("xlsx", "xls"):  # sheets fit in memory (Excel stops at 1,048,576 rows)
-        table = read_arrow(path, string_columns=string_columns)
+        table = read_arrow(path, string_columns=string_columns, file_layout=file_layout)
         table = table.select(wanted) if wanted is not None else table
         for start in range(0, max(table.num_rows, 1), batch_rows):
             yield table.slice(start, batch_rows).to_pandas()
@@ -140,9 +157,19 @@ def iter_table_batches(
         return
     chosen = normalize_encoding(encoding) or detect_encoding(path)
     layout = csv_layout(path, kind, chosen)
+    names = file_layout.names
+    check_header(path, layout.header, names, layout.skip_rows + 1)
     warn_title_lines(path, layout.skip_rows, layout.title)
+    if layout.whitespace:
+        yield from _whitespace_batches(
+            path, chosen, string_columns, wanted, layout, names, batch_rows
+        )
+        return
     read_options = pa_csv.ReadOptions(
-        encoding=chosen, block_size=64 << 20, skip_rows=layout.skip_rows
+        encoding=chosen,
+        block_size=64 << 20,
+        skip_rows=layout.skip_rows,
+        column_names=list(names) or None,
     )
     parse_options = pa_csv.ParseOptions(delimiter=layout.delimiter)
     convert_options = pa_csv.ConvertOptions(
@@ -171,6 +198,32 @@ def iter_table_batches(
             raise usage_error(path, f"is not valid {chosen} text", ENCODING_FIX) from None
         raise input_error(
             path, f"malformed CSV ({text})", "Fix the file or export it again"
+        ) from None
+
+
+def _whitespace_batches(
+    path: Path,
+    encoding: str,
+    string_columns: Sequence[str],
+    wanted: Sequence[str] | None,
+    layout: CsvLayout,
+    names: Sequence[str],
+    batch_rows: int,
+) -> Iterator[pd.DataFrame]:
+    """Whitespace-aligned text in DataFrames of ``batch_rows`` rows (see :func:`read_arrow`)."""
+    try:
+        chunks = whitespace_text(path, encoding, string_columns, wanted, layout, names, batch_rows)
+        plain = None
+        for chunk in chunks:
+            table = text_frame_arrow(chunk)
+            if plain is None:
+                plain = whole_number_columns(table, string_columns)
+            yield without_point_zero(table, plain).to_pandas()
+    except UnicodeDecodeError:
+        raise usage_error(path, f"is not valid {encoding} text", ENCODING_FIX) from None
+    except pd.errors.ParserError as exc:
+        raise input_error(
+            path, f"malformed text ({_first_line(exc)})", "Fix the file or export it again"
         ) from None
 
 

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import codecs
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from uplift_lab.errors import DataWarning, InputError, input_error, usage_error
+from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
 from uplift_lab.io.excel import _read_excel_arrow, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
 from uplift_lab.io.layout import (
     CsvLayout,
+    check_header,
     csv_layout,
     warn_title_lines,
     whole_number_columns,
@@ -113,9 +116,20 @@ def _read_csv_arrow(
     columns: Sequence[str] | None = None,
     dictionary_columns: Sequence[str] = (),
     layout: CsvLayout = DEFAULT_LAYOUT,
+    names: Sequence[str] = (),
 ) -> pa.Table:
+    if layout.whitespace:  # dictionary columns are text, as Arrow's reader reads them
+        text = [*string_columns, *dictionary_columns]
+        table = text_frame_arrow(whitespace_text(path, encoding, text, columns, layout, names))
+        for name in [name for name in dictionary_columns if name in table.column_names]:
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
+        return table
     read_options = pa_csv.ReadOptions(
-        encoding=encoding, block_size=16 << 20, skip_rows=layout.skip_rows
+        encoding=encoding,
+        block_size=16 << 20,
+        skip_rows=layout.skip_rows,
+        column_names=list(names) or None,
     )
     types = {name: pa.string() for name in string_columns}
     types.update({name: pa.dictionary(pa.int32(), pa.string()) for name in dictionary_columns})
@@ -137,18 +151,50 @@ def _read_csv_arrow(
         # Arrow moves "+08:00" times to UTC and drops the offset, which sets the shop's calendar
         # day; keep such columns as text for uplift_lab.timeparse (rare, so a second read).
         table = _read_csv_arrow(
-            path,
-            encoding,
-            [*string_columns, *aware],
-            columns,
-            dictionary_columns,
-            layout,
+            path, encoding, [*string_columns, *aware], columns, dictionary_columns, layout, names
         )
     for field in table.schema:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             # Arrow infers binary when a text column is not valid in the chosen encoding.
             raise UnicodeDecodeError(encoding, b"", 0, 1, f"column '{field.name}' is not text")
     return table
+
+
+def whitespace_text(
+    path: Path,
+    encoding: str,
+    string_columns: Sequence[str],
+    columns: Sequence[str] | None,
+    layout: CsvLayout,
+    names: Sequence[str],
+    chunk_rows: int | None = None,
+) -> pd.DataFrame | Iterable[pd.DataFrame]:
+    """Text aligned with runs of spaces (CDNOW's master file) as a DataFrame, or an iterator of
+    DataFrames of ``chunk_rows`` rows: split by pandas, whose C reader splits on ``\\s+``
+    (Arrow's splits on one character). ``string_columns`` stay text, other columns typed."""
+    return pd.read_csv(
+        path,
+        sep=r"\s+",
+        encoding=encoding,
+        skiprows=layout.skip_rows,
+        header=None if names else 0,
+        names=list(names) or None,
+        usecols=list(columns) if columns is not None else None,
+        dtype={name: str for name in string_columns},
+        keep_default_na=False,
+        na_values=[""],
+        chunksize=chunk_rows,
+    )
+
+
+def text_frame_arrow(frame: pd.DataFrame) -> pa.Table:
+    """A DataFrame pandas read from text as Arrow reads text: its text columns ``string`` (pandas
+    gives ``large_string``), no pandas metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    large = [field.name for field in table.schema if pa.types.is_large_string(field.type)]
+    return table.cast(
+        pa.schema([pa.field(f.name, pa.string()) if f.name in large else f for f in table.schema])
+    )
 
 
 def read_arrow(
@@ -158,8 +204,10 @@ def read_arrow(
     string_columns: Sequence[str] = (),
     columns: Sequence[str] | None = None,
     dictionary_columns: Sequence[str] = (),
+    file_layout: FileLayout = DEFAULT_FILE_LAYOUT,
 ) -> pa.Table:
-    """Read a CSV, TSV, Parquet or Excel (.xlsx, .xls: the first sheet) file into Arrow.
+    """Read a CSV, TSV, whitespace-aligned text, Parquet or Excel (.xlsx, .xls: the first sheet
+    unless ``file_layout`` names one) file into Arrow.
 
     ``string_columns`` are read as text (ids keep leading zeros and never become floats).
     ``encoding`` applies to CSV/TSV only; ``None`` detects UTF-8, UTF-8 with BOM, UTF-16 with
@@ -167,9 +215,12 @@ def read_arrow(
     looks garbled in the detected encoding.
     ``columns`` (all must exist) limits what is read; ``dictionary_columns`` are text read as
     dictionaries (a status column of ten million rows and a handful of values).
+    ``file_layout.names`` name the columns of a file without a header line; a text file whose
+    first line looks like data is refused without them.
     """
     path = _check_readable(path)
     kind = table_format(path)
+    refuse_names_of_parquet(path, kind, file_layout)
     if kind == "parquet":
         try:
             table = _read_parquet(path, columns, dictionary_columns)
@@ -177,7 +228,7 @@ def read_arrow(
             raise input_error(path, f"not a readable Parquet file ({_first_line(exc)})") from None
         return _with_text_columns(table, string_columns)
     if kind in ("xlsx", "xls"):
-        table = _read_excel_arrow(path, kind, string_columns)
+        table = _read_excel_arrow(path, kind, string_columns, file_layout=file_layout)
         if columns is not None:
             table = table.select([name for name in columns if name in table.column_names])
         return table
@@ -186,10 +237,11 @@ def read_arrow(
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
     layout = csv_layout(path, kind, chosen)
-    options = (string_columns, columns, dictionary_columns, layout)
+    check_header(path, layout.header, file_layout.names, layout.skip_rows + 1)
+    options = (string_columns, columns, dictionary_columns, layout, file_layout.names)
     try:
         table = _read_csv_arrow(path, chosen, *options)
-    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+    except (UnicodeDecodeError, pa.ArrowInvalid, pd.errors.ParserError) as exc:
         text = _first_line(exc)
         undecodable = isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "utf-8" in text
         table = None
@@ -209,6 +261,16 @@ def read_arrow(
         _warn_if_garbled(path, table.column_names, chosen)
     warn_title_lines(path, layout.skip_rows, layout.title)
     return without_point_zero(table, whole_number_columns(table, string_columns))
+
+
+def refuse_names_of_parquet(path: Path, kind: str, file_layout: FileLayout) -> None:
+    """A Parquet file names its columns: a column map's ``names`` for it is a mistake."""
+    if kind == "parquet" and file_layout.names:
+        raise input_error(
+            path,
+            "a Parquet file names its own columns, so the column map's names = [...] cannot apply",
+            "Remove names, and map its columns in the section's columns table",
+        )
 
 
 def _read_parquet(
@@ -275,9 +337,13 @@ def read_table(
     *,
     encoding: str | None = None,
     string_columns: Sequence[str] = (),
+    file_layout: FileLayout = DEFAULT_FILE_LAYOUT,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file into a pandas DataFrame (see :func:`read_arrow`)."""
-    return read_arrow(path, encoding=encoding, string_columns=string_columns).to_pandas()
+    table = read_arrow(
+        path, encoding=encoding, string_columns=string_columns, file_layout=file_layout
+    )
+    return table.to_pandas()
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:

@@ -100,6 +100,11 @@ TITLE_LINES_SKIPPED = (
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}"
 )
+OTHER_SHEETS_NOT_READ = (
+    "{path}: read its first sheet {sheet!r}; its other sheet(s) {others} are not read (choose "
+    'one with sheet = "NAME" in the file\'s section of the --columns map, or stack them all with '
+    'sheet = "*")'
+)
 NAMED_FEATURE_AFTER_SEND = (
     "named feature(s) {features} differ between the arms far beyond chance: measured after the "
     "send, or the arms were not randomized over them. Kept because --features names them, but a "
@@ -162,6 +167,7 @@ TEMPLATES: dict[str, str] = {
     "none_picked_in_past": NONE_PICKED_IN_PAST,
     "garbled_header": GARBLED_HEADER,
     "title_lines_skipped": TITLE_LINES_SKIPPED,
+    "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
     "money_text": MONEY_TEXT,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,

@@ -117,6 +117,12 @@ STEP_NOTICES_ZH = {
     "header read is line {header_line}": (
         "{path}：已跳过列名上方的 {lines} 行（例如标题 {first!r}）；表头取自第 {header_line} 行"
     ),
+    "{path}: read its first sheet {sheet!r}; its other sheet(s) {others} are not read (choose "
+    'one with sheet = "NAME" in the file\'s section of the --columns map, or stack them all with '
+    'sheet = "*")': (
+        "{path}：只读取了第一个工作表 {sheet!r}，其余工作表 {others} 未读取（在 --columns "
+        '列映射文件该文件的节中用 sheet = "名称" 选择一个，或用 sheet = "*" 把它们全部叠加）'
+    ),
     "named feature(s) {features} differ between the arms far beyond chance: measured after the "
     "send, or the arms were not randomized over them. Kept because --features names them, but a "
     "model that learns an outcome of the send ranks by it (leave them out of --features)": (

@@ -61,6 +61,8 @@ def check_spark_inputs(source: OrderSource) -> None:
         (rules.skip_missing_customer, "rows without a customer (skip_missing_customer)"),
         (source.parsing.date_format is not None, "{date_format} (times must be ISO or typed)"),
         (source.parsing.dayfirst is not None, "{dayfirst} (times must be ISO or typed)"),
+        (bool(source.layout.names), "files without a header line (names in {columns})"),
+        (source.layout.sheet is not None, "workbook sheets (sheet in {columns})"),
     )
     for given, what in unsupported:
         if given:

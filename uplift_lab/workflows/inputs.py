@@ -27,10 +27,14 @@ def read_customers_and_events(
     with its own id column, column map and date parsing from ``inputs``."""
     customers = events = None
     if customers_path is not None:
-        names = io.table_column_names(customers_path, encoding=encoding)
+        layout = inputs.customers.layout
+        names = io.table_column_names(customers_path, encoding=encoding, file_layout=layout)
         contact = [str(name) for name in names if CONTACT_COLUMN.search(str(name))]
         raw = io.read_table(
-            customers_path, encoding=encoding, string_columns=[inputs.customers_id, *contact]
+            customers_path,
+            encoding=encoding,
+            string_columns=[inputs.customers_id, *contact],
+            file_layout=layout,
         )
         customers = validate_customers(
             inputs.customers.apply(raw, customers_path),
@@ -39,7 +43,12 @@ def read_customers_and_events(
             parsing=inputs.customers.parsing,
         )
     if events_path is not None:
-        raw = io.read_table(events_path, encoding=encoding, string_columns=[inputs.events_id])
+        raw = io.read_table(
+            events_path,
+            encoding=encoding,
+            string_columns=[inputs.events_id],
+            file_layout=inputs.events.layout,
+        )
         events = validate_events(
             inputs.events.apply(raw, events_path),
             events_path,

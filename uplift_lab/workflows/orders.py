@@ -30,7 +30,8 @@ def load_orders(
     still checked, then left out.
     """
     source = source or OrderSource()
-    read = columns_to_read(io.table_column_names(path, encoding=encoding), source)
+    names = io.table_column_names(path, encoding=encoding, file_layout=source.layout)
+    read = columns_to_read(names, source)
     # handed over without a name here, so that count_orders can let go of the columns it is
     # done with (their memory is reused by the next step instead of fresh pages)
     return count_orders(
@@ -40,6 +41,7 @@ def load_orders(
             string_columns=read.text,
             columns=read.columns,
             dictionary_columns=read.dictionary,
+            file_layout=source.layout,
         ),
         path,
         source,
@@ -58,8 +60,8 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
     by the general path and in its words.
     """
     source = source or OrderSource()
-    if io.table_format(path) != "parquet":
-        return None
+    if io.table_format(path) != "parquet" or source.layout.names:
+        return None  # (names for a Parquet file: refused by load_orders)
     plan = in_place_plan(source, io.parquet_schema(path))
     if plan is None:
         return None
