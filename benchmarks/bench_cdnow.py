@@ -8,8 +8,10 @@ wheel::
     unzip -o /tmp/lt/Lifetimes-0.11.3-py3-none-any.whl \
         'lifetimes/datasets/CDNOW_master.txt' -d /tmp/lt
 
-This script converts it to an orders CSV (customer_id, order_time, amount) in a temporary folder,
-runs ``uplift-lab segment ORDERS --as-of AS_OF`` (later orders are ignored), labels who buys
+This script runs ``uplift-lab segment CDNOW_master.txt --as-of AS_OF`` on the file as it is
+(columns aligned with spaces, YYYYMMDD integer dates; its own column names mapped with
+``--time-col``/``--amount-col``, or named with a column map where it has no header line; later
+orders are ignored), converts it to an orders CSV for BG/NBD in a temporary folder, labels who buys
 again in the HORIZON_DAYS from the as-of date, and prints
 
 (a) the AUC of ``-overdue_ratio`` for "buys again" (with ``-recency_days`` beside it: what the
@@ -93,12 +95,23 @@ def bought_again(orders: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> np
     return ids.isin(future["customer_id"].unique()).astype(int)
 
 
-def run_segment(orders_csv: Path, as_of: str, out: Path) -> pd.DataFrame:
-    """``uplift-lab segment`` as a user runs it (default thresholds), its table by customer."""
+def run_segment(master: Path, as_of: str, out: Path) -> pd.DataFrame:
+    """``uplift-lab segment`` run on the master file itself, as a user runs it (default
+    thresholds; the file's own columns mapped, or named where it has no header line), its
+    table by customer."""
+    with open(master, encoding="utf-8") as handle:
+        has_header = not handle.readline().strip()[:1].isdigit()
     command = [sys.executable, "-c", "from uplift_lab.cli import main; main()"]
-    command += ["segment", str(orders_csv), "--as-of", as_of, "--out", str(out)]
+    command += ["segment", str(master), "--as-of", as_of, "--out", str(out)]
+    if has_header:  # lifetimes' copy: customer_id date number_of_cds dollar_value
+        command += ["--time-col", "date", "--amount-col", "dollar_value"]
+    else:
+        names = out.parent / "cdnow.toml"
+        names.write_text('[orders]\nnames = ["customer_id", "order_time", "cds", "amount"]\n')
+        command += ["--columns", str(names)]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    print("$ uplift-lab " + " ".join(command[3:]).replace(str(orders_csv.parent), "$TMP"))
+    shown = " ".join(command[3:]).replace(str(out.parent), "$TMP")
+    print("$ uplift-lab " + shown.replace(str(master.parent), "$DATA"))
     table = pd.read_csv(out, dtype={"customer_id": str})
     return table.set_index("customer_id")
 
@@ -240,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         orders_csv = folder / "orders.csv"
         orders.to_csv(orders_csv, index=False)
-        table = run_segment(orders_csv, args.as_of, folder / "segments.csv")
+        table = run_segment(Path(args.cdnow), args.as_of, folder / "segments.csv")
         bought = bought_again(orders, table.index, as_of)
         expected, why = bgnbd_expected(orders_csv, args.as_of, args.lifetimes_python, folder)
     print(
