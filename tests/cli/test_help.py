@@ -86,3 +86,32 @@ def test_bracketed_words_in_help_are_not_eaten_as_rich_markup(runner, name) -> N
     flat = re.sub(r"[\s│]+", " ", shown)
     for word in sorted(words):
         assert word in flat, f"{name} --help lost {word!r}"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_no_option_name_or_word_is_cut_at_80_columns(runner, name) -> None:
+    """typer cut 18 option names at 80 columns (``--allow-observat…``); each name is whole,
+    on a line of its own cell, and nothing is elided."""
+    shown = _help(runner, name)
+    assert "…" not in shown
+    command = typer.main.get_command(app).commands[name]
+    ctx = command.make_context(name, ["--help"], resilient_parsing=True)
+    cells = {cell.strip() for line in shown.splitlines() for cell in line.split("  ")}
+    for param in command.get_params(ctx):
+        for flag in [*param.opts, *param.secondary_opts]:
+            if flag.startswith("--"):
+                assert any(cell.strip("│ ").startswith(flag) for cell in cells), flag
+
+
+def test_a_flag_pair_still_parses_as_one_option(runner, tmp_path) -> None:
+    """The help lists --monthfirst under --dayfirst; the option still reads both ways."""
+    orders = tmp_path / "o.csv"
+    orders.write_text("customer_id,order_time,amount\na,05/03/2026,1\nb,04/03/2026,2\n")
+    days = {}
+    for flag in ("--dayfirst", "--monthfirst"):
+        out = tmp_path / f"{flag.strip('-')}.csv"
+        result = runner.invoke(app, ["segment", str(orders), "--as-of", "2026-06-01", "--out",
+                                     str(out), "--thresholds", "fixed", flag])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        days[flag] = out.read_text().splitlines()[1].split(",")[1]
+    assert days["--dayfirst"] != days["--monthfirst"]  # 5 March vs 3 May: other recencies

@@ -5,16 +5,21 @@
 - a default given in an option's prose ("(default 30)", "Default: from design.json.") moves to
   the ``[default: ...]`` tag that typer prints for options with a literal default;
 - paragraphs are re-flowed (no hard line breaks at the docstring's width), the command list shows
-  the first sentence only, and every command ends with one ``Example:`` line.
+  the first sentence only, and every command ends with one ``Example:`` line;
+- option names are never cut, also at 80 columns (:func:`keep_option_names_whole`).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
 from typing import Any
 
 import typer
+import typer.rich_utils
+from rich.table import Table
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 try:  # typer >= 0.24 carries its own copy of click; its commands raise that copy's errors
@@ -179,8 +184,79 @@ def _polish(param) -> None:
             param.help = f"{text} \\[default: {default}]"  # escaped: rich markup is on
 
 
+class _OneFlagPerLine(typer.rich_utils.OptionHighlighter):
+    """An option's names one per line (``--treatment-col`` above ``--arm-col``), not joined by
+    commas into one long unbreakable word."""
+
+    def __call__(self, text: Any) -> Any:
+        if isinstance(text, str) and text.startswith("-") and "," in text:
+            text = text.replace(",", "\n")
+        return super().__call__(text)
+
+
+class _NamesWhole(Table):
+    """The options table with its name column never wrapped or cut (rich shrinks the widest
+    columns first, and cut ``--value-per-conversion`` to ``--value-per-conv…`` at 80 columns);
+    the help column takes what is left."""
+
+    def add_row(self, *renderables: Any, **options: Any) -> None:
+        super().add_row(*renderables, **options)
+        for column, cell in zip(self.columns, renderables, strict=False):
+            if isinstance(cell, Text) and cell.plain.startswith("--"):
+                column.no_wrap = True
+
+
+def _folding(make_rich_text: Any) -> Any:
+    """typer's help text with a word too long for its column folded onto the next line
+    (``days_since_last_event``), not cut with an ellipsis."""
+
+    def make(*args: Any, **options: Any) -> Any:
+        text = make_rich_text(*args, **options)
+        if isinstance(text, Text):
+            text.overflow = "fold"
+        return text
+
+    return make
+
+
+def _one_name_column(print_options_panel: Any) -> Any:
+    """typer's options panel with a flag pair's second name (``--monthfirst`` of
+    ``--dayfirst/--monthfirst``) listed under the first: one name column, not a second column
+    of mostly empty cells. Shown on copies: the parameters themselves parse as before."""
+
+    def print_panel(*, params: list, **rest: Any) -> Any:
+        shown = []
+        for param in params:
+            if getattr(param, "secondary_opts", None):
+                param = copy.copy(param)
+                param.opts, param.secondary_opts = [*param.opts, *param.secondary_opts], []
+            shown.append(param)
+        return print_options_panel(params=shown, **rest)
+
+    return print_panel
+
+
+def keep_option_names_whole() -> None:
+    """Lay out typer's rich help so that no option name is cut (at 80 columns typer cut 18 of
+    them, e.g. ``--allow-observat…``): one name per line in a column that is never shrunk.
+    typer offers no setting for this, so its help module's table, highlighter and options
+    panel are replaced here, once; where they are missing (another typer) help stays typer's."""
+    rich_utils = typer.rich_utils
+    needed = ("Table", "highlighter", "_print_options_panel", "_make_rich_text")
+    if getattr(rich_utils, "_uplift_lab_names_whole", False) or not all(
+        hasattr(rich_utils, name) for name in needed
+    ):
+        return
+    rich_utils.Table = _NamesWhole
+    rich_utils.highlighter = _OneFlagPerLine()
+    rich_utils._print_options_panel = _one_name_column(rich_utils._print_options_panel)
+    rich_utils._make_rich_text = _folding(rich_utils._make_rich_text)
+    rich_utils._uplift_lab_names_whole = True
+
+
 def polish_help(app: typer.Typer) -> None:
     """Give every registered command of ``app`` the polished help (call after registering)."""
+    keep_option_names_whole()
     app.info.cls = PolishedGroup
     if app.registered_callback is not None:
         app.registered_callback.cls = PolishedGroup
