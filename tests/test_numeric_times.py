@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from uplift_lab.numeric_times import as_numbers, numeric_times
+from uplift_lab.numeric_times import as_numbers, excel_serial_times, numeric_times
 
 STAMPS = pd.Series(
     pd.to_datetime(["1999-12-31 23:59:59", "2026-05-28 14:30:00", "2071-01-02 00:00:00"])
@@ -54,3 +54,16 @@ def test_text_digits_and_whole_floats_are_numbers_others_not() -> None:
     ]
     assert as_numbers(pa.chunked_array([pa.array([1.5])])) is None
     assert as_numbers(pa.chunked_array([pa.array(["2026-05-28"])])) is None
+
+
+def test_excel_serial_dates_match_pandas_origin_reading() -> None:
+    serials = [36526, 45123.5, 45123.25, 73050.75]
+    read = excel_serial_times(pa.chunked_array([pa.array([*serials, None])]))
+    expected = pd.to_datetime(serials, unit="D", origin="1899-12-30")
+    assert read is not None and read.form == "excel_serial"
+    assert read.stamps.to_pylist()[:-1] == list(expected) and read.stamps.to_pylist()[-1] is None
+
+
+@pytest.mark.parametrize("values", [[36525], [73051], [45123, 1779926400], [20260528]])
+def test_numbers_outside_the_serial_years_are_not_serial_dates(values) -> None:
+    assert excel_serial_times(pa.chunked_array([pa.array(values)])) is None

@@ -247,6 +247,21 @@ ENGLISH = [
         "without the currency sign and thousands separators",
     ),
     (
+        Notice(
+            "note",
+            "excel_serial_dates",
+            {
+                "source": "o.csv",
+                "column": "date",
+                "example": 45123.5,
+                "date": "2023-07-16 12:00:00",
+            },
+        ),
+        "o.csv: column 'date' holds Excel serial dates (days since 1899-12-30, e.g. 45123.5 = "
+        "2023-07-16 12:00:00), read as dates. Format the column as dates in the spreadsheet if "
+        "they are not",
+    ),
+    (
         Notice("note", "unix_times", {"source": "events.csv", "column": "timestamp", "unit": "ms"}),
         "events.csv: column 'timestamp' holds Unix times in milliseconds (since 1970-01-01 UTC), "
         "read as UTC wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's "

@@ -10,6 +10,10 @@ value; a column whose numbers span two forms is refused, never read value by val
 
 Calendar forms are wall-clock dates as written; Unix times are instants (UTC), returned zone-aware
 for :mod:`uplift_lab.timeparse` to turn into the shop's wall clock.
+
+Excel's serial dates (days since 1899-12-30, a fraction the time of day: ``45123.5``), what a
+spreadsheet saves for a date cell formatted as a number, are read where every value lies in the
+years 2000 to 2099 (36,526 to 73,050), a range no other form reaches.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ CALENDAR_FORMS = (
     ("%Y%m%d%H%M%S", 19_000_101_000_000, 21_001_231_235_959),
 )
 _UNIX_SECONDS = (100_000_000, 4_102_444_800)  # 1973-03-03 to 2100-01-01
+EXCEL_SERIALS = (36_526, 73_051)  # 2000-01-01 to 2099-12-31 as days since 1899-12-30
+EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "us")
+MICROS_PER_DAY = 86_400 * 10**6
 UNIX_UNITS = (("s", 1), ("ms", 10**3), ("us", 10**6), ("ns", 10**9))
 
 
@@ -40,6 +47,26 @@ class NumericTimes:
     def unix_unit(self) -> str | None:
         """``"s"``, ``"ms"``, ``"us"`` or ``"ns"`` for Unix time, else None."""
         return self.form.removeprefix("unix_") if self.form.startswith("unix_") else None
+
+
+def excel_serial_times(values: pa.ChunkedArray) -> NumericTimes | None:
+    """Integer or float Excel serial dates of the years 2000-2099 as wall-clock times (to the
+    millisecond; a fraction is the time of day), or None where any value is outside them."""
+    kind = values.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        return None
+    days = pc.drop_null(values).to_numpy(zero_copy_only=False).astype("float64")
+    if not len(days) or not np.isfinite(days).all():
+        return None
+    if days.min() < EXCEL_SERIALS[0] or days.max() >= EXCEL_SERIALS[1]:
+        return None
+    everything = values.to_numpy(zero_copy_only=False).astype("float64")  # nulls: NaN
+    # to the millisecond: a serial's double carries about 10 decimals of a day (~10 us of
+    # rounding noise), and Excel keeps times to the millisecond
+    millis = np.round(np.nan_to_num(everything) * (MICROS_PER_DAY // 1000)).astype("int64")
+    micros = millis * 1000
+    stamps = pa.array(EXCEL_EPOCH + micros.astype("timedelta64[us]"), mask=np.isnan(everything))
+    return NumericTimes(pa.chunked_array([stamps]), "excel_serial")
 
 
 def digits_only(values: pa.ChunkedArray) -> bool:

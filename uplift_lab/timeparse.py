@@ -34,7 +34,12 @@ from uplift_lab.errors import (
     with_value,
 )
 from uplift_lab.notices import Notice
-from uplift_lab.numeric_times import as_numbers, digits_only, numeric_times
+from uplift_lab.numeric_times import (
+    as_numbers,
+    digits_only,
+    excel_serial_times,
+    numeric_times,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +187,13 @@ def _numbers_as_times(
     format, else the one form :func:`~uplift_lab.numeric_times.numeric_times` finds (YYYYMMDD,
     YYYYMMDDhhmmss, Unix time). Unix instants become wall clock in ``parsing.timezone``, or UTC
     with a notice (the shop's calendar days need its zone)."""
+    serial = excel_serial_times(values) if parsing.date_format is None else None
+    if serial is not None:
+        example = pc.drop_null(values)[0].as_py()
+        params = {"source": str(source), "column": column, "example": example,
+                  "date": str(pc.drop_null(serial.stamps)[0].as_py())}  # fmt: skip
+        warnings.warn(DataWarning(Notice("note", "excel_serial_dates", params)), stacklevel=3)
+        return serial.stamps
     numbers = as_numbers(values)
     if numbers is None:
         example = literal(_first_valid(values))

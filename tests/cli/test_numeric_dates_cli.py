@@ -81,3 +81,16 @@ def test_a_date_format_reads_integer_dates(runner, tmp_path) -> None:
         segments_of(runner, tmp_path, path, "--date-format", "%d%m%Y"), iso
     )
     assert np.all(pd.read_csv(path)["order_time"] >= 1_000_000)
+
+
+def test_excel_serial_dates_read_as_the_dates_with_a_notice(runner, tmp_path) -> None:
+    orders = shop_orders()
+    times = orders["order_time"].dt.floor("min")
+    iso = segments_of(runner, tmp_path, write_orders(tmp_path, "iso.csv", orders, times))
+    serial = (times - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)  # Excel's day numbers
+    path = write_orders(tmp_path, "serial.csv", orders, serial.round(10))
+    out = tmp_path / "serial.parquet"
+    result = segment(runner, path, out)
+    assert result.exit_code == 0, result.output
+    assert "Excel serial dates" in result.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(out), iso)

@@ -92,6 +92,10 @@ MONEY_TEXT = (
     "{source}: column '{column}' holds money written as text (e.g. '{example}'), read as numbers "
     "without the currency sign and thousands separators"
 )
+EXCEL_SERIAL_DATES = (
+    "{source}: column '{column}' holds Excel serial dates (days since 1899-12-30, e.g. {example} "
+    "= {date}), read as dates. Format the column as dates in the spreadsheet if they are not"
+)
 UNIX_TIMES = (
     "{source}: column '{column}' holds Unix times in {unit} (since 1970-01-01 UTC), read as UTC "
     "wall-clock times. Pass --timezone (e.g. Asia/Shanghai) for the shop's calendar days"
@@ -170,6 +174,7 @@ TEMPLATES: dict[str, str] = {
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
     "money_text": MONEY_TEXT,
+    "excel_serial_dates": EXCEL_SERIAL_DATES,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
     "no_arm_in_set": NO_ARM_IN_SET,
     "outcome_constant": OUTCOME_CONSTANT,

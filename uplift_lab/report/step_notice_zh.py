@@ -109,6 +109,11 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 的金额写成了文本（例如 '{example}'），已去掉货币符号和千位分隔符后"
         "按数字读取"
     ),
+    "{source}: column '{column}' holds Excel serial dates (days since 1899-12-30, e.g. {example} "
+    "= {date}), read as dates. Format the column as dates in the spreadsheet if they are not": (
+        "{source}：列 '{column}' 是 Excel 日期序列号（自 1899-12-30 起的天数，例如 {example} = "
+        "{date}），已按日期读取。如果它们不是日期，请在表格中把该列设为日期格式后再导出"
+    ),
     "seconds": "秒",
     "milliseconds": "毫秒",
     "microseconds": "微秒",
