@@ -390,7 +390,7 @@ def render_markdown(
         for figure in section["figures"]:
             lines += [f"![{figure['caption']}]({figure['file']})", ""]
     lines += [f"## {labels('How to read this')}", ""]
-    lines += [f"- {line}" for line in METHOD_NOTES] + [""]
+    lines += [f"- {labels(line)}" for line in METHOD_NOTES] + [""]
     return "\n".join(lines)
 
 
@@ -408,7 +408,7 @@ def render_html(
         title=title,
         context=context,
         sections=sections,
-        method=METHOD_NOTES,
+        method=[labels(line) for line in METHOD_NOTES],
         method_title=labels("How to read this"),
         html_lang=labels.html_lang,
     )

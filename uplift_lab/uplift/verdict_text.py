@@ -20,8 +20,8 @@ Say = Callable[..., str]
 WORD_AND_REASON = "{word}: {reason}"
 SENTENCE_END = "{sentence}."
 SENTENCE_THEN = "{sentence}. {then}"
-QINI = "Qini coefficient {qini:.3f}"
-QINI_WITH_CI = "Qini coefficient {qini:.3f} (95% CI {low:.3f} to {high:.3f}, {where})"
+QINI = "Qini coefficient"  # the report tables' label, followed by its value
+QINI_WITH_CI = "{qini} (95% CI {low:.3f} to {high:.3f}, {where})"
 CI_OVER_BOOTSTRAP = "customer bootstrap, {replicates} replicates"
 CI_OVER_FOLDS = "over folds"
 PERCENTAGE_POINTS = "{value:+.2f} pp"
@@ -67,9 +67,10 @@ def _uplift(verdict: Verdict, name: str, say: Say) -> str:
 
 
 def _qini(verdict: Verdict, say: Say) -> str:
-    qini, low = verdict.number("qini"), verdict.number("ci_low")
+    qini = f"{say(QINI)} {verdict.number('qini'):.3f}"
+    low = verdict.number("ci_low")
     if math.isnan(low):
-        return say(QINI, qini=qini)
+        return qini
     where = ""
     if verdict.ci_over == "bootstrap":
         where = say(CI_OVER_BOOTSTRAP, replicates=verdict.replicates)
