@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 
 from uplift_lab.errors import InputError
 from uplift_lab.uplift import schema
+from uplift_lab.uplift.verdict_data import VERDICT_WORDS
 from uplift_lab.workflows import model_folder
 
 
@@ -79,3 +81,55 @@ def test_a_resealed_folder_with_a_valid_edit_loads_so_the_manifest_is_what_catch
     (folder / "manifest.json").unlink()
     model_folder.write_manifest(folder)
     model_folder.load_model(folder)  # unchanged files: the manifest check alone passes
+
+
+def _verdict_entry(description: dict) -> dict:
+    """The first stored verdict (arm, outcome) of model.json."""
+    outcomes = next(iter(description["cv_metrics"]["verdicts"].values()))
+    return next(iter(outcomes.values()))
+
+
+def _set_param(name: str, value) -> object:
+    return lambda d: _verdict_entry(d)["reason"]["params"].update({name: value})
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: _verdict_entry(d).update(verdict="great"), "verdict' must be useful"),
+        (lambda d: _verdict_entry(d).pop("text"), "text' is missing"),
+        (lambda d: _verdict_entry(d)["reason"].update(code="great"), "reason.code' must be one"),
+        (lambda d: _verdict_entry(d)["reason"]["params"].pop("qini"), "params.qini' is missing"),
+        (_set_param("qini", "0.1"), "params.qini' must be a finite number"),
+        (_set_param("reasons", ["too_small"]), "params.reasons' must be a list of"),
+        (_set_param("ci_over", "days"), "params.ci_over' must be one of"),
+        (_set_param("replicates", 0), "params.replicates' must be at least 1"),
+        (_set_param("percentage_points", "yes"), "params.percentage_points' must be true"),
+        (
+            lambda d: d["cv_metrics"]["verdicts"].update(sms={"profit": _verdict_entry(d)}),
+            "verdicts.sms.profit' is not an outcome",
+        ),
+    ],
+)
+def test_a_broken_stored_verdict_is_named(fx, change, words) -> None:
+    description = _description(fx)
+    change(description)
+    with pytest.raises(InputError, match=re.escape(words)):
+        schema.validate_model_description(description, fx.model / "model.json")
+
+
+def test_the_stored_verdicts_keep_their_data_and_an_older_entry_without_it_passes(fx) -> None:
+    description = _description(fx)
+    entry = _verdict_entry(description)
+    assert entry["reason"]["code"] in VERDICT_WORDS and entry["text"].startswith(entry["verdict"])
+    del entry["reason"]  # a model folder of the uplift-lab before the verdict was kept as data
+    schema.validate_model_description(description, fx.model / "model.json")
+
+
+def test_a_not_useful_verdict_without_its_reasons_is_refused(fx) -> None:
+    description = _description(fx)
+    reason = _verdict_entry(description)["reason"]
+    reason.update(code="not_useful")
+    reason["params"]["reasons"] = []
+    with pytest.raises(InputError, match="must be non-empty for 'not_useful' only"):
+        schema.validate_model_description(description, fx.model / "model.json")

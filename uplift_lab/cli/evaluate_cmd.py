@@ -227,6 +227,7 @@ def _evaluate_model_folder(
 ) -> None:
     """``evaluate MODEL_DIR``: the held-out predictions of train, one table per arm."""
     from uplift_lab import io
+    from uplift_lab.report.model_report import verdict_text
     from uplift_lab.report.model_tables import comparison_table
     from uplift_lab.workflows.evaluate import evaluate_model_folder
 
@@ -240,7 +241,8 @@ def _evaluate_model_folder(
     for (arm, _, evaluation), result in results:
         title = labels("{arm} vs {control}", arm=labels.value(arm), control=control_label)
         console.print(comparison_table(evaluation, title=title, labels=labels))
-        verdict = result["verdicts"][f"uplift_{result['outcome']}__{result['chosen']}"]
+        chosen_score = evaluation.score(f"uplift_{result['outcome']}__{result['chosen']}")
+        verdict = verdict_text(chosen_score, labels)
         chosen = labels("Chosen model ({name}): {verdict}", name=result["chosen"], verdict=verdict)
         console.print(chosen, markup=False)
     console.print(
@@ -328,7 +330,7 @@ def _evaluate_scores(
     )
     for evaluation in report.evaluations:
         console.print(comparison_table(evaluation, title=scores.name, labels=labels))
-    for line in verdict_lines(report):
+    for line in verdict_lines(report, labels):
         console.print(line, markup=False)
     console.print(
         labels("Report written to {out}/ (report.md, report.html, metrics.json, PNGs)", out=out)

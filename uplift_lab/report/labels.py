@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from uplift_lab.report.notice_zh import NOTICES_ZH
 from uplift_lab.report.step_notice_zh import STEP_NOTICES_ZH
+from uplift_lab.report.verdict_zh import METHOD_NOTES_ZH, VERDICTS_ZH
 from uplift_lab.rfm_classes import RFM_CLASS_NAMES_ZH
 
 
@@ -463,6 +464,8 @@ def label_table() -> dict[str, str]:
         **HEADERS_ZH,
         **NOTICES_ZH,
         **STEP_NOTICES_ZH,
+        **VERDICTS_ZH,
+        **METHOD_NOTES_ZH,
     }
 
 

@@ -24,6 +24,8 @@ from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.notice_text import notice_texts, render_notice
 from uplift_lab.uplift.evaluate import ModelEvaluation, ScoreEvaluation
 from uplift_lab.uplift.metrics import metrics_as_row
+from uplift_lab.uplift.verdict_data import USEFUL
+from uplift_lab.uplift.verdict_text import verdict_sentence
 
 METHOD_NOTES = (
     "Every number is computed on held-out customers only: customers the model did not see in "
@@ -100,7 +102,7 @@ def _with_ci(summary: pd.DataFrame, metric: str, kind: str) -> str:
 _SCORE_LABEL = re.compile(r"^(?P<kind>.+) \((?P<target>[^()]+)\)(?P<chosen> \[chosen\])?$")
 
 
-def _score_label(label: str, labels: Labels = EN) -> str:
+def score_label(label: str, labels: Labels = EN) -> str:
     """A score's label ("dr (conversion) [chosen]", "baseline: RFM rule") in ``labels``."""
     match = _SCORE_LABEL.match(label)
     if match is None:
@@ -109,8 +111,9 @@ def _score_label(label: str, labels: Labels = EN) -> str:
     return text + (f" [{labels('chosen')}]" if match["chosen"] else "")
 
 
-def _verdict_word(verdict: str) -> str:
-    return verdict.split(":")[0]
+def verdict_text(item: ScoreEvaluation, labels: Labels = EN) -> str:
+    """A score's verdict sentence in the language of ``labels``."""
+    return verdict_sentence(item.verdict_data, labels)
 
 
 def _pooled_with_ci(item: ScoreEvaluation, metric: str, kind: str) -> str:
@@ -145,7 +148,7 @@ def comparison_rows(
     for item in evaluation.scores:
         summary = item.summary
         cells = [
-            _score_label(item.label, labels),
+            score_label(item.label, labels),
             _pooled_with_ci(item, "qini_coefficient", "coef"),
         ]
         cells.append(_format(_pooled(item, "auuc"), "coef"))
@@ -153,7 +156,7 @@ def comparison_rows(
         cells.append(_pooled_with_ci(item, f"incremental_per_1000_at_{k_focus:.0%}", "amount"))
         cells.append(_format(_pooled(item, f"random_per_1000_at_{k_focus:.0%}"), "amount"))
         cells.append(_with_ci(summary, "qini_coefficient", "coef"))
-        cells.append(labels(_verdict_word(item.verdict)))
+        cells.append(labels(item.verdict_word))
         rows.append((item.is_baseline, cells))
     return header, rows
 
@@ -303,7 +306,7 @@ def _section(
     calibration_header, calibration = calibration_rows(
         best.calibration, binary=evaluation.binary_outcome, labels=labels
     )
-    best_label = _score_label(best.label, labels)
+    best_label = score_label(best.label, labels)
     return {
         "heading": heading,
         "verdict_title": labels("Verdict for {label}:", label=best_label),
@@ -311,9 +314,9 @@ def _section(
         "calibration_title": labels("Calibration of {label}", label=best_label),
         "intro": _intro(evaluation),
         "best_label": best_label,
-        "best_verdict": best.verdict,
-        "best_useful": best.verdict.startswith("useful"),
-        "best_class": _verdict_word(best.verdict).replace(" ", "-"),
+        "best_verdict": verdict_text(best, labels),
+        "best_useful": best.verdict_word == USEFUL,
+        "best_class": best.verdict_word.replace(" ", "-"),
         "against_baseline": against_best_baseline(evaluation),
         "table": {
             "columns": header,
@@ -321,7 +324,8 @@ def _section(
         },
         "table_caption": _table_caption(evaluation),
         "verdicts": [
-            (_score_label(item.label, labels), item.verdict) for item in evaluation.scores
+            (score_label(item.label, labels), verdict_text(item, labels))
+            for item in evaluation.scores
         ],
         "notes": [*notice_texts(evaluation.notes, labels), *_fold_notes(evaluation, labels)],
         "calibration": {
@@ -386,7 +390,7 @@ def render_markdown(
         for figure in section["figures"]:
             lines += [f"![{figure['caption']}]({figure['file']})", ""]
     lines += [f"## {labels('How to read this')}", ""]
-    lines += [f"- {line}" for line in METHOD_NOTES] + [""]
+    lines += [f"- {labels(line)}" for line in METHOD_NOTES] + [""]
     return "\n".join(lines)
 
 
@@ -404,7 +408,7 @@ def render_html(
         title=title,
         context=context,
         sections=sections,
-        method=METHOD_NOTES,
+        method=[labels(line) for line in METHOD_NOTES],
         method_title=labels("How to read this"),
         html_lang=labels.html_lang,
     )

@@ -14,7 +14,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from uplift_lab.report.labels import EN, Labels
-from uplift_lab.report.model_report import ModelReport, best_score, comparison_rows, focus_header
+from uplift_lab.report.model_report import (
+    ModelReport,
+    best_score,
+    comparison_rows,
+    focus_header,
+    score_label,
+    verdict_text,
+)
 from uplift_lab.report.tables import keep_numbers_whole
 from uplift_lab.uplift.evaluate import ModelEvaluation
 from uplift_lab.uplift.features import DROP_REASONS
@@ -77,12 +84,13 @@ def comparison_table(
     return table
 
 
-def verdict_lines(report: ModelReport) -> list[str]:
+def verdict_lines(report: ModelReport, labels: Labels = EN) -> list[str]:
     """One line per outcome: the best model's verdict, for the terminal."""
     lines = []
     for evaluation in report.evaluations:
         best = best_score(evaluation)
-        lines.append(f"{evaluation.outcome}: {best.label}: {best.verdict}")
+        outcome, label = labels.value(evaluation.outcome), score_label(best.label, labels)
+        lines.append(f"{outcome}: {label}: {verdict_text(best, labels)}")
     return lines
 
 

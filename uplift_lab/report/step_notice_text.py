@@ -13,6 +13,8 @@ from typing import Any
 from uplift_lab.notices import Notice
 from uplift_lab.power import OVERALL
 from uplift_lab.report.labels import Labels
+from uplift_lab.uplift.verdict_data import Verdict
+from uplift_lab.uplift.verdict_text import verdict_clause, verdict_sentence
 
 # design
 DESIGN_SMALL_HOLDOUT = (
@@ -182,7 +184,6 @@ TEMPLATES: dict[str, str] = {
     "bootstrap_subsample": BOOTSTRAP_SUBSAMPLE,
     "no_rfm_baseline": NO_RFM_BASELINE,
     "no_purchase_baseline": NO_PURCHASE_BASELINE,
-    "model_not_useful": MODEL_NOT_USEFUL,
     "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
     "repeated_sends": REPEATED_SENDS,
 }
@@ -231,15 +232,26 @@ def _imported_srm(params: Params, labels: Labels) -> str:
     )
 
 
+def _verdict(params: Params, labels: Labels) -> str:
+    """The model's verdict in the language of ``labels`` from its data (``reason``); the stored
+    English sentence as it is when there is no data (an older model folder)."""
+    if params.get("reason") is None:
+        return str(params["verdict"])
+    return verdict_sentence(Verdict.from_dict(params["reason"]), labels)
+
+
 def _channel_dropped(params: Params, labels: Labels) -> str:
     channel = labels.value(params["channel"])
-    text = labels(CHANNEL_DROPPED, channel=channel, verdict=params["verdict"])
+    text = labels(CHANNEL_DROPPED, channel=channel, verdict=_verdict(params, labels))
     return text + (labels(KEPT_ANYWAY) if params["kept_anyway"] else "")
 
 
 def _channel_inconclusive(params: Params, labels: Labels) -> str:
     """The verdict's sentence up to its first full stop (the advice after it is for evaluate)."""
-    clause = str(params["verdict"]).split(". ")[0].rstrip(".")
+    if params.get("reason") is None:
+        clause = str(params["verdict"]).split(". ")[0].rstrip(".")
+    else:
+        clause = verdict_clause(Verdict.from_dict(params["reason"]), labels)
     return labels(CHANNEL_INCONCLUSIVE, channel=labels.value(params["channel"]), clause=clause)
 
 
@@ -294,6 +306,11 @@ def _model_not_beating_rfm(params: Params, labels: Labels) -> str:
     return labels(MODEL_NOT_BEATING_RFM, **where, shown=shown, interval=interval)
 
 
+def _model_not_useful(params: Params, labels: Labels) -> str:
+    where = _values({key: params[key] for key in ("arm", "control", "outcome")}, labels)
+    return labels(MODEL_NOT_USEFUL, **where, verdict=_verdict(params, labels))
+
+
 def _model_not_shown_useful(params: Params, labels: Labels) -> str:
     """The verdict is a word of the verdicts' table (inconclusive), named as the tables do."""
     values = {**_values(params, labels), "verdict": labels.value(params["verdict"])}
@@ -301,6 +318,7 @@ def _model_not_shown_useful(params: Params, labels: Labels) -> str:
 
 
 RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
+    "model_not_useful": _model_not_useful,
     "model_not_beating_rfm": _model_not_beating_rfm,
     "model_not_shown_useful": _model_not_shown_useful,
     "rfm_rule_columns": _rfm_rule_columns,

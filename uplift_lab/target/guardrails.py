@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from uplift_lab.errors import literal, usage_error
 from uplift_lab.notices import Notice
 from uplift_lab.target.channels import Channel, TargetConfig
-from uplift_lab.uplift.guardrails import target_outcome
-from uplift_lab.uplift.verdict import INCONCLUSIVE, NOT_USEFUL
+from uplift_lab.uplift.guardrails import target_outcome, verdict_params
+from uplift_lab.uplift.verdict_data import INCONCLUSIVE, NOT_USEFUL
 
 WEAK_MODEL_FIX = (  # a UsageError template: {policy=segments} reads --policy segments in the CLI
     "Target by the effects measured on the past campaign instead ({policy=segments}"
@@ -27,9 +27,9 @@ class ChannelCheck:
     """Which channels keep their model's scores, and why the others were dropped."""
 
     kept: tuple[Channel, ...]
-    dropped: tuple[tuple[str, str], ...]  # (channel, the verdict's sentence)
+    dropped: tuple[tuple[str, Mapping], ...]  # (channel, its stored verdict: word, text, reason)
     unchecked: tuple[str, ...]
-    inconclusive: tuple[tuple[str, str], ...] = ()  # kept, not shown to beat random
+    inconclusive: tuple[tuple[str, Mapping], ...] = ()  # kept, not shown to beat random
 
 
 def check_channel_models(
@@ -53,11 +53,11 @@ def check_channel_models(
             unchecked.append(channel.name)
             kept.append(channel)
         elif entry["verdict"] == NOT_USEFUL:
-            dropped.append((channel.name, str(entry["text"])))
+            dropped.append((channel.name, entry))
         else:
             kept.append(channel)
             if entry["verdict"] == INCONCLUSIVE:
-                inconclusive.append((channel.name, str(entry["text"])))
+                inconclusive.append((channel.name, entry))
     return ChannelCheck(tuple(kept), tuple(dropped), tuple(unchecked), tuple(inconclusive))
 
 
@@ -77,11 +77,11 @@ def guard_channels(
     check = check_channel_models(config.channels, verdicts)
     warnings = []
     kept_anyway = accept_weak_model and not check.kept
-    for name, text in check.dropped:
-        params = {"channel": name, "verdict": text, "kept_anyway": kept_anyway}
+    for name, entry in check.dropped:
+        params = {"channel": name, **verdict_params(entry), "kept_anyway": kept_anyway}
         warnings.append(Notice("warning", "channel_dropped", params))
-    for name, text in check.inconclusive:
-        params = {"channel": name, "verdict": text}
+    for name, entry in check.inconclusive:
+        params = {"channel": name, **verdict_params(entry)}
         warnings.append(Notice("warning", "channel_inconclusive", params))
     if check.unchecked:
         params = {"channels": check.unchecked}

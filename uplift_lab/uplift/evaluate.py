@@ -44,7 +44,8 @@ from uplift_lab.uplift.metrics import (
     perfect_areas,
     summarize_folds,
 )
-from uplift_lab.uplift.verdict import NOT_USEFUL, usefulness_verdict
+from uplift_lab.uplift.verdict import Verdict, judge_usefulness, random_order_verdict
+from uplift_lab.uplift.verdict_text import verdict_sentence
 
 CURVE_POINTS_KEPT = 2001  # Qini curve points kept per score for plots (not for metrics)
 
@@ -70,15 +71,21 @@ class ScoreEvaluation:
     calibration: pd.DataFrame
     curve_share: np.ndarray
     curve_incremental: np.ndarray
-    verdict: str
+    verdict_data: Verdict
     is_baseline: bool
     bootstrap: pd.DataFrame | None = None
     replicates: pd.DataFrame | None = None
 
     @property
+    def verdict(self) -> str:
+        """The verdict's English sentence ("useful: ..."); the reports say ``verdict_data``
+        in their language."""
+        return verdict_sentence(self.verdict_data)
+
+    @property
     def verdict_word(self) -> str:
         """ "useful", "inconclusive" or "not useful"."""
-        return self.verdict.split(":")[0]
+        return self.verdict_data.word
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,13 +293,11 @@ def _evaluate_one(
     bootstrap = None
     if replicates is not None:
         bootstrap = bootstrap_summary(replicates, metrics_as_row(pooled))
-    verdict = usefulness_verdict(
-        calibration, summary, percentage_points=pooled.binary_outcome, bootstrap=bootstrap
-    )
     if is_baseline and name == RANDOM:  # a random order cannot beat random: show chance's size
-        verdict = (
-            f"{NOT_USEFUL}: a random order by construction; its Qini coefficient "
-            f"{pooled.qini_coefficient:.3f} shows how far chance alone moves the metric here."
+        verdict = random_order_verdict(pooled.qini_coefficient)
+    else:
+        verdict = judge_usefulness(
+            calibration, summary, percentage_points=pooled.binary_outcome, bootstrap=bootstrap
         )
     share, incremental = from_origin(cumulative.n_all / len(y), cumulative.qini())
     if len(share) > CURVE_POINTS_KEPT:  # for plots: linear between tie-block ends
@@ -307,7 +312,7 @@ def _evaluate_one(
         calibration=calibration,
         curve_share=share,
         curve_incremental=incremental,
-        verdict=verdict,
+        verdict_data=verdict,
         is_baseline=is_baseline,
         bootstrap=bootstrap,
         replicates=replicates,

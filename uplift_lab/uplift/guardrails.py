@@ -23,7 +23,8 @@ import pandas as pd
 from uplift_lab.notices import Notice
 from uplift_lab.uplift.baselines import RANDOM, RFM_RULE
 from uplift_lab.uplift.evaluate import evaluate_held_out
-from uplift_lab.uplift.verdict import NOT_USEFUL
+from uplift_lab.uplift.verdict_data import NOT_USEFUL, Verdict
+from uplift_lab.uplift.verdict_text import verdict_sentence
 
 VERDICTS_KEY = "verdicts"
 # Revenue learners whose ranking is the chosen conversion learner's (a constant order value).
@@ -35,8 +36,10 @@ def chosen_model_verdicts(
 ) -> dict[str, dict[str, dict]]:
     """``{arm: {outcome: {"verdict", "text", "qini", "beats_rfm", ...}}}`` of the chosen models.
 
-    ``verdict`` is evaluate's word ("useful", "inconclusive", "not useful") and ``text`` its
-    sentence; ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
+    ``verdict`` is evaluate's word ("useful", "inconclusive", "not useful"), ``text`` its
+    sentence and ``reason`` the same verdict as data (:meth:`Verdict.as_dict
+    <uplift_lab.uplift.verdict_data.Verdict.as_dict>`, so a report says it in its language);
+    ``rfm_difference`` is the chosen model's pooled Qini minus the RFM rule's, with its
     paired customer-bootstrap CI (None without RFM columns).
     """
     chosen_columns = {
@@ -61,6 +64,7 @@ def chosen_model_verdicts(
         entry: dict = {
             "verdict": item.verdict_word,
             "text": item.verdict,
+            "reason": item.verdict_data.as_dict(),
             "qini": float(item.pooled.qini_coefficient),
             "random_qini": float(evaluation.score(RANDOM).pooled.qini_coefficient),
             "rfm_qini": None,
@@ -87,7 +91,7 @@ def verdict_notices(verdicts: Mapping[str, Mapping[str, Mapping]], control: str)
         for target, entry in outcomes.items():
             where = {"arm": arm, "control": control, "outcome": target}
             if entry["verdict"] == NOT_USEFUL:
-                params = {**where, "verdict": entry["text"]}
+                params = {**where, **verdict_params(entry)}
                 notices.append(Notice("warning", "model_not_useful", params))
             elif entry["verdict"] != "useful":
                 params = {**where, "verdict": entry["verdict"]}
@@ -97,6 +101,30 @@ def verdict_notices(verdicts: Mapping[str, Mapping[str, Mapping]], control: str)
                 params = {**where, **difference}
                 notices.append(Notice("warning", "model_not_beating_rfm", params))
     return notices
+
+
+def stored_verdict(entry: Mapping) -> Verdict | None:
+    """The verdict data of a stored entry, when it says what the entry's sentence says.
+
+    Older model folders have only the sentence (``text``); an entry whose sentence was edited
+    (or written by another version's templates) keeps its own words: None then.
+    """
+    reason = entry.get("reason")
+    if not isinstance(reason, Mapping):
+        return None
+    verdict = Verdict.from_dict(reason)
+    same = verdict.word == entry.get("verdict") and verdict_sentence(verdict) == entry.get("text")
+    return verdict if same else None
+
+
+def verdict_params(entry: Mapping) -> dict:
+    """A notice's ``verdict`` (the stored sentence) and, when it matches, ``reason`` (the data
+    a report renders in its language)."""
+    params: dict = {"verdict": str(entry["text"])}
+    verdict = stored_verdict(entry)
+    if verdict is not None:
+        params["reason"] = verdict.as_dict()
+    return params
 
 
 def target_outcome(verdicts: Mapping[str, Mapping[str, Mapping]], arm: str) -> Mapping | None:

@@ -20,6 +20,15 @@ from typing import Any
 
 from uplift_lab.errors import UsageError, literal, usage_error
 from uplift_lab.uplift.models import BAG_PREFIX, BAG_SIZE, DR_ROLES, ENSEMBLE_PARTS, X_ROLES
+from uplift_lab.uplift.verdict_data import (
+    CI_OVER,
+    INCONCLUSIVE,
+    NOT_USEFUL,
+    NUMBERS,
+    REASONS,
+    USEFUL,
+    VERDICT_WORDS,
+)
 
 RETRAIN_FIX = "Retrain the model with this uplift-lab (uplift-lab train ... {out=FOLDER})"
 MAX_LEVELS = 1000
@@ -237,10 +246,62 @@ def _check_arm_models(value: Any, description: Mapping) -> None:
             _check_learner(entry["revenue"], f"{where}.revenue", "revenue")
 
 
+def _check_verdict_reason(value: Any, where: str) -> None:
+    """A stored verdict's data (:meth:`Verdict.as_dict`): a known code and its parameters.
+
+    Whether it says what the entry's word and sentence say is
+    :func:`uplift_lab.uplift.guardrails.stored_verdict`'s to judge (it keeps the sentence
+    otherwise), so a folder whose sentence was rewritten still loads.
+    """
+    reason = _mapping(value, where)
+    code = _require(reason, "code", f"{where}.")
+    if code not in VERDICT_WORDS:
+        raise _Invalid(f"{where}.code", f"must be one of {', '.join(VERDICT_WORDS)}, got {code!r}")
+    params = _mapping(_require(reason, "params", f"{where}."), f"{where}.params")
+    for name in NUMBERS:
+        if _require(params, name, f"{where}.params.") is not None:
+            _number(params[name], f"{where}.params.{name}")
+    _check_verdict_terms(params, f"{where}.params", code)
+
+
+def _check_verdict_terms(params: Mapping, where: str, code: str) -> None:
+    """The words of a verdict's parameters: its reasons, what the CI is over, how shown."""
+    reasons = params.get("reasons")
+    if not isinstance(reasons, list) or any(item not in REASONS for item in reasons):
+        raise _Invalid(f"{where}.reasons", f"must be a list of {', '.join(REASONS)}")
+    if (code == "not_useful") != bool(reasons):
+        raise _Invalid(f"{where}.reasons", "must be non-empty for 'not_useful' only")
+    if params.get("ci_over") not in (*CI_OVER, None):
+        raise _Invalid(f"{where}.ci_over", f"must be one of {', '.join(CI_OVER)} or null")
+    if params.get("replicates") is not None:
+        _integer(params["replicates"], f"{where}.replicates", 1)
+    if not isinstance(params.get("percentage_points"), bool):
+        raise _Invalid(f"{where}.percentage_points", "must be true or false")
+
+
+def _check_verdicts(value: Any) -> None:
+    """``cv_metrics.verdicts``: per arm and outcome, train's verdict word, its sentence and
+    (since the verdict is kept as data) its ``reason``."""
+    for arm, outcomes in _mapping(value, "cv_metrics.verdicts").items():
+        for target, entry in _mapping(outcomes, f"cv_metrics.verdicts.{arm}").items():
+            where = f"cv_metrics.verdicts.{arm}.{target}"
+            if target not in TARGETS:
+                raise _Invalid(where, f"is not an outcome ({', '.join(TARGETS)})")
+            entry = _mapping(entry, where)
+            word = _require(entry, "verdict", f"{where}.")
+            if word not in (USEFUL, INCONCLUSIVE, NOT_USEFUL):
+                raise _Invalid(f"{where}.verdict", "must be useful, inconclusive or not useful")
+            _text(_require(entry, "text", f"{where}."), f"{where}.text")
+            if "reason" in entry:
+                _check_verdict_reason(entry["reason"], f"{where}.reason")
+
+
 def _check_cv_metrics(value: Any, description: Mapping) -> None:
     metrics = _mapping(value, "cv_metrics")
     if "choice" in metrics:
         _mapping(metrics["choice"], "cv_metrics.choice")
+    if "verdicts" in metrics:
+        _check_verdicts(metrics["verdicts"])
 
 
 FieldCheck = Callable[[Any, Mapping], None]

@@ -1,4 +1,9 @@
-"""The verdict in words: is a score useful, inconclusive or not useful against random targeting."""
+"""The verdict: is a score useful, inconclusive or not useful against random targeting.
+
+:func:`judge_usefulness` returns the verdict as data (:class:`Verdict`: a code and the numbers
+behind it); :mod:`uplift_lab.uplift.verdict_text` puts it in English words (the sentence
+evaluate and train store), and the reports put the same data in the report's language.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +15,84 @@ import pandas as pd
 from scipy import stats
 
 from uplift_lab.uplift.metrics import UpliftMetrics, summarize_folds
+from uplift_lab.uplift.verdict_data import INCONCLUSIVE, NOT_USEFUL, USEFUL, Verdict
+from uplift_lab.uplift.verdict_text import verdict_sentence
 
-USEFUL, INCONCLUSIVE, NOT_USEFUL = "useful", "inconclusive", "not useful"
-INCONCLUSIVE_ADVICE = (
-    "A larger holdout would tell: `uplift-lab target` keeps a random holdout in every send, so "
-    "the next campaign measures this model's uplift directly."
-)
+__all__ = [
+    "INCONCLUSIVE",
+    "NOT_USEFUL",
+    "USEFUL",
+    "Verdict",
+    "judge_usefulness",
+    "random_order_verdict",
+    "usefulness_verdict",
+]
+
+BETTER_THAN_RANDOM_ALPHA = 0.05
+POWER = 0.80
+
+
+@dataclass(frozen=True, slots=True)
+class QiniEvidence:
+    """The Qini coefficient and its 95% CI from the best evidence given."""
+
+    qini: float
+    low: float
+    high: float
+    ci_over: str | None
+    replicates: int | None = None
 
 
 def _qini_evidence(
     metrics: UpliftMetrics | Sequence[UpliftMetrics] | pd.DataFrame,
     bootstrap: pd.DataFrame | None,
-) -> tuple[float, float, float, str]:
-    """(Qini, CI low, CI high, what the CI is over) from the best evidence given."""
+) -> QiniEvidence:
+    """The customer bootstrap's Qini CI when given, else the one over folds."""
     if bootstrap is not None and "qini_coefficient" in bootstrap.index:
         row = bootstrap.loc["qini_coefficient"]
-        where = f"customer bootstrap, {int(row['n_replicates'])} replicates"
-        return float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]), where
+        return QiniEvidence(
+            float(row["estimate"]),
+            float(row["ci_low"]),
+            float(row["ci_high"]),
+            "bootstrap",
+            int(row["n_replicates"]),
+        )
     if isinstance(metrics, UpliftMetrics):
-        return metrics.qini_coefficient, math.nan, math.nan, ""
+        return QiniEvidence(metrics.qini_coefficient, math.nan, math.nan, None)
     summary = metrics if isinstance(metrics, pd.DataFrame) else summarize_folds(metrics)
     row = summary.loc["qini_coefficient"]
-    return float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), "over folds"
+    return QiniEvidence(float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), "folds")
 
 
-def usefulness_verdict(
+def _not_useful_reasons(qini: float, top: float, bottom: float) -> tuple[str, ...]:
+    """Why the score is "not useful" (empty when it is not)."""
+    comparable = not math.isnan(top) and not math.isnan(bottom)
+    reasons = [] if comparable else ["bins_not_comparable"]
+    if math.isnan(qini):
+        reasons.append("qini_undefined")
+    elif qini <= 0:
+        if comparable and not top > bottom:
+            reasons.append("bins_do_not_beat")
+        reasons.append("qini_not_above_0")
+    return tuple(reasons)
+
+
+def _verdict_code(reasons: Sequence[str], test: BetterThanRandomTest | None, beat: bool) -> str:
+    if reasons:
+        return "not_useful"
+    if test is not None and test.p_value >= BETTER_THAN_RANDOM_ALPHA:
+        return "inconclusive_test"
+    return "useful" if beat else "inconclusive_bins"
+
+
+def judge_usefulness(
     calibration: pd.DataFrame,
     metrics: UpliftMetrics | Sequence[UpliftMetrics] | pd.DataFrame,
     *,
     percentage_points: bool = False,
     bootstrap: pd.DataFrame | None = None,
-) -> str:
-    """Say in words whether a score is useful for targeting, and why: one of three verdicts.
+) -> Verdict:
+    """Whether a score is useful for targeting, and why: one of three verdicts, as data.
 
     The question is one-sided: does targeting by this score beat random targeting (whose Qini
     coefficient is 0)? It is answered by the Qini coefficient over all held-out customers:
@@ -53,72 +104,53 @@ def usefulness_verdict(
       cannot be compared.
     - "inconclusive": the Qini coefficient is above 0 but not shown to be (or the top bin does
       not beat the bottom one, a far noisier comparison of a tenth of the customers each): the
-      data cannot tell the score from random. The sentence gives the one-sided p-value and the
+      data cannot tell the score from random. The verdict keeps the one-sided p-value and the
       smallest Qini this data would show with 80% power.
 
     A score with no signal is thus "not useful" about half of the time, "inconclusive" otherwise
     and "useful" in 5%: "inconclusive" is a lack of evidence, not evidence of harm.
     The Qini CI is the customer-level ``bootstrap`` table's (a :func:`bootstrap_summary`) when
     given, else the one over folds: ``metrics`` is one UpliftMetrics, a list of them (one per
-    fold) or a ``summarize_folds`` table. ``percentage_points`` prints uplifts of a 0/1 outcome
+    fold) or a ``summarize_folds`` table. ``percentage_points`` shows uplifts of a 0/1 outcome
     as "+1.23 pp".
     """
-
-    def shown(value: float) -> str:
-        return f"{100 * value:+.2f} pp" if percentage_points else f"{value:+.4g}"
-
-    top, bottom = calibration.iloc[0], calibration.iloc[-1]
-    top_value, bottom_value = float(top["observed_uplift"]), float(bottom["observed_uplift"])
-    qini, low, high, where = _qini_evidence(metrics, bootstrap)
-    qini_text = f"Qini coefficient {qini:.3f}"
-    if not math.isnan(low):
-        qini_text += f" (95% CI {low:.3f} to {high:.3f}, {where})"
-    bins_beat = (
-        not math.isnan(top_value) and not math.isnan(bottom_value) and top_value > bottom_value
+    top = float(calibration.iloc[0]["observed_uplift"])
+    bottom = float(calibration.iloc[-1]["observed_uplift"])
+    evidence = _qini_evidence(metrics, bootstrap)
+    reasons = _not_useful_reasons(evidence.qini, top, bottom)
+    test = None if reasons else better_than_random_test(evidence.qini, evidence.low, evidence.high)
+    numbers = {"qini": evidence.qini, "ci_low": evidence.low, "ci_high": evidence.high}
+    numbers |= {"top": top, "bottom": bottom, "alpha": BETTER_THAN_RANDOM_ALPHA, "power": POWER}
+    if test is not None:
+        numbers |= {"p_value": test.p_value, "detectable": test.detectable}
+    return Verdict(
+        code=_verdict_code(reasons, test, top > bottom),
+        numbers=numbers,
+        reasons=reasons,
+        ci_over=evidence.ci_over,
+        replicates=evidence.replicates,
+        percentage_points=percentage_points,
     )
-    bins_text = (
-        f"its top bin's observed uplift ({shown(top_value)}) "
-        f"{'beats' if bins_beat else 'does not beat'} its bottom bin's ({shown(bottom_value)})"
-    )
-    reasons = []
-    if math.isnan(top_value) or math.isnan(bottom_value):
-        reasons.append(
-            "the top or bottom bin lacks treated or control customers, so they cannot be compared"
-        )
-    if math.isnan(qini):
-        reasons.append("the Qini coefficient is undefined (the outcome does not vary)")
-    elif qini <= 0:
-        if not math.isnan(top_value) and not math.isnan(bottom_value) and not bins_beat:
-            reasons.append(bins_text)
-        reasons.append(f"the {qini_text} is not above 0")
-    if reasons:
-        return (
-            f"{NOT_USEFUL}: "
-            + "; ".join(reasons)
-            + ". Targeting by this score is not shown to beat random targeting."
-        )
-    test = better_than_random_test(qini, low, high)
-    if test is not None and test.p_value >= BETTER_THAN_RANDOM_ALPHA:
-        return (
-            f"{INCONCLUSIVE}: {bins_text} and the {qini_text} is above 0, but a one-sided test"
-            f" of 'better than random' gives p = {test.p_value:.3f} (below"
-            f" {BETTER_THAN_RANDOM_ALPHA:g} needed), so this held-out data cannot tell it from"
-            f" random targeting (it would show a Qini of {test.detectable:.3f} or more 80% of the"
-            f" time). {INCONCLUSIVE_ADVICE}"
-        )
-    if not bins_beat:
-        return (
-            f"{INCONCLUSIVE}: the {qini_text} is above 0, but {bins_text}, so this held-out data"
-            f" does not agree with itself. {INCONCLUSIVE_ADVICE}"
-        )
-    p_text = (
-        "" if test is None else f" (one-sided test of 'better than random': p = {test.p_value:.3f})"
-    )
-    return f"{USEFUL}: {bins_text} and the {qini_text} is above 0{p_text}."
 
 
-BETTER_THAN_RANDOM_ALPHA = 0.05
-POWER = 0.80
+def random_order_verdict(qini: float) -> Verdict:
+    """The random baseline's verdict: a random order cannot beat random; its ``qini`` shows
+    how far chance alone moves the metric."""
+    return Verdict(code="random_order", numbers={"qini": qini})
+
+
+def usefulness_verdict(
+    calibration: pd.DataFrame,
+    metrics: UpliftMetrics | Sequence[UpliftMetrics] | pd.DataFrame,
+    *,
+    percentage_points: bool = False,
+    bootstrap: pd.DataFrame | None = None,
+) -> str:
+    """:func:`judge_usefulness`'s verdict as its English sentence ("useful: ...")."""
+    verdict = judge_usefulness(
+        calibration, metrics, percentage_points=percentage_points, bootstrap=bootstrap
+    )
+    return verdict_sentence(verdict)
 
 
 @dataclass(frozen=True, slots=True)
