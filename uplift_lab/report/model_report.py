@@ -44,10 +44,12 @@ METHOD_NOTES = (
     "(cross-validation folds share training data, so it is widened with the Nadeau-Bengio "
     "correction). It answers a harder question, whether the learning algorithm would "
     "generalize to new training data, and is much wider.",
-    "Verdicts: 'useful' = top bin beats bottom bin and the Qini bootstrap interval is above 0; "
-    "'inconclusive' = both point estimates favour the model but the interval covers 0 (a "
-    "larger holdout would tell); 'not useful' = top bin does not beat bottom bin, or the Qini "
-    "coefficient is not above 0 by more than noise.",
+    "Verdicts: 'useful' = a one-sided test of 'better than random' rejects at 5% (the Qini "
+    "coefficient over its bootstrap standard error above 1.645) and the top bin's observed uplift "
+    "beats the bottom bin's; 'inconclusive' = the Qini coefficient is above 0 but that test does "
+    "not reject, or the top bin does not beat the bottom one (a larger holdout would tell); 'not "
+    "useful' = the Qini coefficient is not above 0 (or undefined), or the top and bottom bins "
+    "cannot be compared.",
     "Baselines: random targeting; the RFM rule (highest RFM score first, what teams do today); "
     "purchase probability (highest chance to buy first). A model is worth using only where it "
     "beats them.",

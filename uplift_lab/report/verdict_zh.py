@@ -97,13 +97,16 @@ METHOD_NOTES_ZH = {
         "它回答一个更难的问题：这种学习算法换一份训练数据是否仍然有效，"
         "因此宽得多。"
     ),
-    "Verdicts: 'useful' = top bin beats bottom bin and the Qini bootstrap interval is above "
-    "0; 'inconclusive' = both point estimates favour the model but the interval covers 0 (a "
-    "larger holdout would tell); 'not useful' = top bin does not beat bottom bin, or the Qini "
-    "coefficient is not above 0 by more than noise.": (
-        "结论：“有用” = 最高分箱优于最低分箱，且 Qini 的自助法区间高于 0；"
-        "“尚无定论” = 两个点估计都偏向模型，但区间覆盖 0（更大的观察组才能判断）；"
-        "“无用” = 最高分箱不优于最低分箱，或 Qini 系数高于 0 的幅度不超过噪声。"
+    "Verdicts: 'useful' = a one-sided test of 'better than random' rejects at 5% (the Qini "
+    "coefficient over its bootstrap standard error above 1.645) and the top bin's observed uplift "
+    "beats the bottom bin's; 'inconclusive' = the Qini coefficient is above 0 but that test does "
+    "not reject, or the top bin does not beat the bottom one (a larger holdout would tell); 'not "
+    "useful' = the Qini coefficient is not above 0 (or undefined), or the top and bottom bins "
+    "cannot be compared.": (
+        "结论：“有用” = “优于随机”的单侧检验在 5% 水平拒绝（Qini 系数除以其自助法标准误大于 "
+        "1.645），且最高分箱的实测提升优于最低分箱；“尚无定论” = Qini 系数高于 0，但该检验未拒绝，"
+        "或最高分箱不优于最低分箱（更大的观察组才能判断）；“无用” = Qini 系数不高于 0（或无定义），"
+        "或最高与最低分箱无法比较。"
     ),
     "Baselines: random targeting; the RFM rule (highest RFM score first, what teams do "
     "today); purchase probability (highest chance to buy first). A model is worth using only "
