@@ -274,6 +274,17 @@ ENGLISH = [
         "--features names them, but a model that learns an outcome of the send ranks by it "
         "(leave them out of --features)",
     ),
+    (
+        Notice(
+            "warning",
+            "named_feature_decides_outcome",
+            {"features": "conversion (1,234 rows other than 0, all converted)"},
+        ),
+        "named feature(s) conversion (1,234 rows other than 0, all converted): every row away "
+        "from its most common value converted, far beyond chance, so it is another outcome of "
+        "the send. Kept because --features names it, but it is not known before a send (leave "
+        "it out of --features)",
+    ),
     # the model's evaluation
     (
         Notice("note", "no_arm_in_set", {"missing": "control"}),

@@ -116,6 +116,11 @@ NAMED_FEATURE_AFTER_SEND = (
     "send, or the arms were not randomized over them. Kept because --features names them, but a "
     "model that learns an outcome of the send ranks by it (leave them out of --features)"
 )
+NAMED_FEATURE_DECIDES_OUTCOME = (
+    "named feature(s) {features}: every row away from its most common value converted, far "
+    "beyond chance, so it is another outcome of the send. Kept because --features names it, but "
+    "it is not known before a send (leave it out of --features)"
+)
 # the model's evaluation
 NO_ARM_IN_SET = "no {missing} customers in this set: no metric can be computed"
 OUTCOME_CONSTANT = "the outcome does not vary: Qini and AUUC are undefined"
@@ -178,6 +183,7 @@ TEMPLATES: dict[str, str] = {
     "money_text": MONEY_TEXT,
     "excel_serial_dates": EXCEL_SERIAL_DATES,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
+    "named_feature_decides_outcome": NAMED_FEATURE_DECIDES_OUTCOME,
     "no_arm_in_set": NO_ARM_IN_SET,
     "outcome_constant": OUTCOME_CONSTANT,
     "no_arm_in_top_k": NO_ARM_IN_TOP_K,

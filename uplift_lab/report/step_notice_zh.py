@@ -135,6 +135,12 @@ STEP_NOTICES_ZH = {
         "并未对其随机。因 --features 指定而保留，但学到发送结果的模型会按它排序"
         "（请从 --features 中去掉）"
     ),
+    "named feature(s) {features}: every row away from its most common value converted, far "
+    "beyond chance, so it is another outcome of the send. Kept because --features names it, but "
+    "it is not known before a send (leave it out of --features)": (
+        "指定的特征 {features}：凡不取其最常见值的行全部转化，远超偶然，因此它是本次发送的另一个"
+        "结果。因 --features 指定而保留，但发送之前无法得知它（请从 --features 中去掉）"
+    ),
     # the model's evaluation
     "no {missing} customers in this set: no metric can be computed": (
         "此数据集中没有{missing}客户：无法计算任何指标"

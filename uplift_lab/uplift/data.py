@@ -40,6 +40,7 @@ from uplift_lab.uplift.features import (
     encode_features,
     infer_feature_specs,
     latest_date,
+    outcome_nested_columns,
     post_treatment_columns,
 )
 
@@ -274,8 +275,10 @@ def table_training_data(
     if len(frame) == 0:
         raise input_error(source, "has no rows", "Pass the campaign's customers")
     reserved = set(outcome_columns) | ({id_col} if id_col else set())
+    conversion, revenue = _outcomes(frame, outcome_col, revenue_col, source)
     arm = frame[treatment_col].to_numpy() if check_post_treatment else None
-    choice = _feature_choice(frame, features, reserved, exclude, source, arm)
+    converted = conversion if check_post_treatment else None
+    choice = _feature_choice(frame, features, reserved, exclude, source, arm, converted)
     columns, dropped, date_columns = list(choice.columns), choice.dropped, choice.date_columns
     if not columns:
         raise usage_error(source, "has no feature columns", "Add customer features or {features}")
@@ -285,7 +288,6 @@ def table_training_data(
     present = frame[treatment_col].dropna().astype(str)
     control = resolve_control(present.unique(), control, source, treatment_col)
     labels, treated = _arm_labels(frame, treatment_col, control, source)
-    conversion, revenue = _outcomes(frame, outcome_col, revenue_col, source)
     feature_frame = frame[columns].rename(columns=str).reset_index(drop=True)
     specs = infer_feature_specs(feature_frame, feature_frame.columns, source, reference=reference)
     rfm = _rfm_columns(feature_frame, rfm_cols, reserved)
@@ -317,11 +319,12 @@ def _feature_choice(
     exclude: Sequence[str],
     source: object,
     arm: np.ndarray | None = None,
+    converted: np.ndarray | None = None,
 ) -> FeatureChoice:
     """The named ``features`` (checked), else the default choice among the other columns."""
     if not features:
         candidates = [name for name in frame.columns if name not in reserved | set(exclude)]
-        return choose_default_features(frame, candidates, arm)
+        return choose_default_features(frame, candidates, arm, converted)
     require_columns(frame, features, source)
     used = [name for name in features if name in reserved]
     if used:
@@ -338,6 +341,12 @@ def _feature_choice(
         if flagged:
             params = {"features": ", ".join(flagged.values())}
             notice = Notice("warning", "named_feature_after_send", params)
+            warnings.warn(DataWarning(notice), stacklevel=4)
+    if converted is not None:
+        nested = outcome_nested_columns(frame, columns, converted)
+        if nested:
+            params = {"features": ", ".join(nested.values())}
+            notice = Notice("warning", "named_feature_decides_outcome", params)
             warnings.warn(DataWarning(notice), stacklevel=4)
     return FeatureChoice(tuple(columns), {}, date_columns, {})
 

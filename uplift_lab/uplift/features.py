@@ -18,7 +18,7 @@ import pandas as pd
 from uplift_lab.contracts import numeric_column
 from uplift_lab.errors import input_error, literal, usage_error
 from uplift_lab.tags import BANDED_TAGS, EVENT_TAG_COLUMNS
-from uplift_lab.uplift.post_treatment import arm_association, checked_rows
+from uplift_lab.uplift.post_treatment import arm_association, checked_rows, outcome_nesting
 
 MAX_LEVELS = 1000
 
@@ -79,6 +79,10 @@ DROP_REASONS = {
     "post_treatment": (
         "differs between the arms far beyond chance (p < 1e-6): measured after"  # POST_TREATMENT_P
         " the send, or the arms were not randomized over it"
+    ),
+    "decides_outcome": (
+        "decides the outcome (every row away from its most common value converted, far beyond"
+        " chance): another outcome of the send"
     ),
     "id": "id-like (every value unique, or named like an id)",
     "near_unique": f"near-unique text (more than {MAX_DEFAULT_LEVELS} values or mostly unique)",
@@ -280,7 +284,10 @@ def _is_copy(left, right) -> bool:
 
 
 def choose_default_features(
-    frame: pd.DataFrame, candidates: Sequence[str], arm: np.ndarray | None = None
+    frame: pd.DataFrame,
+    candidates: Sequence[str],
+    arm: np.ndarray | None = None,
+    converted: np.ndarray | None = None,
 ) -> FeatureChoice:
     """The features a careful analyst would pick from ``candidates`` when none are named.
 
@@ -294,7 +301,9 @@ def choose_default_features(
     come first and dates last, so a copy of a cycle feature, or the raw date behind an engineered
     column, is the one dropped. With ``arm`` (a flat campaign table's arm per row), a column
     whose distribution differs between the arms far beyond chance is dropped too
-    (:mod:`uplift_lab.uplift.post_treatment`: an outcome of the send, not an attribute).
+    (:mod:`uplift_lab.uplift.post_treatment`: an outcome of the send, not an attribute), and
+    with ``converted`` (the 0/1 outcome per row) a column whose every row away from its usual
+    value converted (another outcome of the send, however weakly the send moved it).
     """
     ordered = [name for name in PREFERRED_FEATURES if name in candidates]
     ordered += [name for name in candidates if name not in PREFERRED_FEATURES]
@@ -312,6 +321,12 @@ def choose_default_features(
     table_dates = dict(date_columns)
     if arm is not None:
         survivors = _drop_post_treatment(frame, survivors, date_columns, arm, dropped)
+    if converted is not None:
+        nested = outcome_nested_columns(frame, survivors, converted)
+        for name, label in nested.items():
+            dropped.setdefault("decides_outcome", []).append(label)
+            date_columns.pop(str(name), None)
+        survivors = [name for name in survivors if name not in nested]
     # Engineered columns before raw dates: of tenure_days and first_order_time, the date goes.
     survivors = [name for name in survivors if str(name) not in date_columns] + [
         name for name in survivors if str(name) in date_columns
@@ -377,6 +392,21 @@ def post_treatment_columns(
             p_value = association.p_value
             shown = f"p = {p_value:.0e}" if p_value > 0 else "p < 1e-300"
             flagged[name] = f"{name} ({shown})"
+    return flagged
+
+
+def outcome_nested_columns(frame: pd.DataFrame, names: Sequence, converted: np.ndarray) -> dict:
+    """``{name: "name (N rows other than V, all converted)"}`` of the columns among ``names``
+    that settle the 0/1 outcome ``converted`` (:func:`~uplift_lab.uplift.post_treatment.
+    outcome_nesting`), judged on the same evenly spaced rows as the arm test."""
+    rows = checked_rows(len(frame))
+    outcome = np.asarray(converted)[rows]
+    flagged = {}
+    for name in names:
+        nesting = outcome_nesting(frame[name].iloc[rows], outcome)
+        if nesting is not None:
+            other = f"{nesting.rows:,} rows other than {nesting.usual}"
+            flagged[name] = f"{name} ({other}, all converted)"
     return flagged
 
 

@@ -103,3 +103,48 @@ def checked_rows(n_rows: int) -> np.ndarray:
     """The rows the test reads: all of a small table, evenly spaced rows of a large one."""
     step = max(1, -(-n_rows // CHECK_ROWS))
     return np.arange(0, n_rows, step)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeNesting:
+    """A column whose every value other than its most common one (``usual``) comes with a
+    conversion: ``rows`` such rows, all converted, where independence would give that with
+    probability ``chance`` (the conversion rate to the power ``rows``)."""
+
+    usual: str
+    rows: int
+    chance: float
+
+
+def outcome_nesting(values: pd.Series | np.ndarray, converted: np.ndarray) -> OutcomeNesting | None:
+    """The nesting of the 0/1 outcome in the column, when it is far beyond chance, else None.
+
+    Hillstrom's ``conversion`` next to ``visit`` (every buyer visited), a ``spend`` column next
+    to ``conversion``, Criteo's ``conversion`` next to ``visit``: another outcome of the same
+    send, whose rows away from its usual value (0) all converted. A pre-send attribute that
+    settles the outcome that surely is rare, and its rows have no uplift to learn; unlike the arm
+    test, this one sees an outcome however weakly the send moved it.
+    """
+    converted = np.asarray(converted, dtype=np.float64)
+    rate = float(converted.mean()) if len(converted) else 0.0
+    if not 0.0 < rate < 1.0:
+        return None
+    codes, uniques = pd.factorize(pd.Series(values).reset_index(drop=True), use_na_sentinel=False)
+    usual = int(np.argmax(np.bincount(codes)))
+    away = codes != usual
+    rows = int(away.sum())
+    if rows == 0 or not bool(np.all(converted[away] == 1)):
+        return None
+    chance = float(np.exp(rows * np.log(rate)))
+    if chance >= POST_TREATMENT_P:
+        return None
+    return OutcomeNesting(_shown(uniques[usual]), rows, chance)
+
+
+def _shown(value: object) -> str:
+    """A level as a person writes it: 0 rather than 0.0, 'missing' for a missing value."""
+    if pd.isna(value):
+        return "missing"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return f"{float(value):g}"
+    return str(value)
