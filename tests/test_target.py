@@ -494,3 +494,12 @@ def test_a_rule_and_the_profit_curve_spend_a_budget_that_float_sums_overshoot() 
     budgets, profits = _profit_curve(np.cumsum(cost), np.cumsum(profit), 200.0, 5, float("inf"))
     assert list(budgets) == [0.0, 50.0, 100.0, 150.0, 200.0]
     assert list(profits) == [0.0, 1000.0, 2000.0, 3000.0, 4000.0]
+
+
+def test_a_small_roi_is_shown_with_two_decimals_not_as_zero() -> None:
+    from uplift_lab.report.target_report import _ratio
+
+    assert _ratio(8.90 / 202.20) == "0.04"  # a plan earning 4% of its cost
+    assert _ratio(-0.5) == "-0.50"
+    assert _ratio(31.05) == "31.1"  # large ROIs keep one decimal (the README's tables)
+    assert _ratio(float("nan")) == "-"

@@ -29,9 +29,10 @@ def _money(value: float) -> str:
 
 
 def _ratio(value: float) -> str:
+    """ROI to one decimal, to two below 10 (a 4% return is 0.04, not 0.0)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    return f"{value:.1f}"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
 
 
 def segment_table(
