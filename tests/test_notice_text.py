@@ -199,6 +199,11 @@ ENGLISH = [
         "pass --thresholds fixed to silence this",
     ),
     (
+        Notice("note", "as_of_from_orders", {"as_of": "2026-10-20", "latest": "2026-10-19 21:33"}),
+        "no --as-of given: segmented as of 2026-10-20, the day after the latest counted order "
+        "(2026-10-19 21:33); pass --as-of to segment as of another date",
+    ),
+    (
         Notice("note", "orders_counted", dataclasses.asdict(COUNTING)),
         "Orders: 3 extra line-item row(s) merged into their order; 1,200 row(s) with status "
         "'cancelled' not counted; 0 row(s) with status '已关闭' not counted; 4 unpaid row(s) (no "

@@ -527,3 +527,28 @@ def test_contact_columns_of_the_customer_table_stay_text(runner, tmp_path) -> No
     assert table["phone"].to_dict() == {"A": "01380000000", "B": "013900000001"}
     assert table["手机号"].to_dict() == {"A": "+8613800000000", "B": "013911112222"}
     assert table["age"].dtype.kind in "if"  # other attributes keep their types
+
+
+def test_without_as_of_it_segments_as_of_the_day_after_the_latest_order(runner, tmp_path) -> None:
+    """An export segmented without --as-of equals the same export with --as-of the midnight
+    after its latest counted order (so every order counts), and a note says which date."""
+    orders = write(tmp_path, "orders.csv", GOOD_ORDERS)
+    implied, explicit = tmp_path / "implied.parquet", tmp_path / "explicit.parquet"
+    result = run(runner, [orders, "--thresholds", "fixed", "--out", implied])
+    assert result.exit_code == 0, result.output
+    assert "2026-06-26" in result.output and "2026-06-25 12:00" in result.output
+    args = [orders, "--thresholds", "fixed", "--as-of", "2026-06-26", "--out", explicit]
+    assert run(runner, args).exit_code == 0
+    assert implied.read_bytes() == explicit.read_bytes()
+    table = pd.read_parquet(implied).set_index("customer_id")
+    assert table.loc["A1", "recency_days"] == 1  # calendar days: its order on the 25th
+    assert table.loc["B2", "frequency"] == 1
+
+
+def test_without_as_of_an_export_of_only_closed_orders_is_refused(runner, tmp_path) -> None:
+    text = "customer_id,order_time,amount,status\nA1,2026-06-20,10,closed\n"
+    orders = write(tmp_path, "orders.csv", text)
+    out = tmp_path / "s.parquet"
+    args = [orders, "--status-col", "status", "--paid-status", "paid", "--out", out]
+    assert_input_error(run(runner, args), "orders.csv", "has no orders")
+    assert not out.exists()

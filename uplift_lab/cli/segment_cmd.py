@@ -196,11 +196,12 @@ OrdersArgument = Annotated[
     ),
 ]
 AsOfOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--as-of",
         help="Segment as of this date (YYYY-MM-DD, midnight) or datetime; "
         "later orders are ignored.",
+        show_default="the day after the latest counted order (said in a note)",
     ),
 ]
 OutOption = Annotated[
@@ -307,7 +308,7 @@ TagsOption = Annotated[
 def segment(
     orders: OrdersArgument = None,
     *,
-    as_of: AsOfOption,
+    as_of: AsOfOption = None,
     out: OutOption,
     customers: CustomersOption = None,
     events: EventsOption = None,

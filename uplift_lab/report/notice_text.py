@@ -82,6 +82,10 @@ CYCLE_STAGES_FALL_BACK = (
     "{active_days}, silent {silent_days}, churn {churn_days} days); pass --thresholds fixed to "
     "silence this"
 )
+AS_OF_FROM_ORDERS = (
+    "no --as-of given: segmented as of {as_of}, the day after the latest counted order "
+    "({latest}); pass --as-of to segment as of another date"
+)
 
 TEMPLATES: dict[str, str] = {
     "intent_to_treat": INTENT_TO_TREAT,
@@ -93,6 +97,7 @@ TEMPLATES: dict[str, str] = {
     "window_not_covered": WINDOW_NOT_COVERED,
     "unknown_customers": UNKNOWN_CUSTOMERS,
     "cycle_stages_fall_back": CYCLE_STAGES_FALL_BACK,
+    "as_of_from_orders": AS_OF_FROM_ORDERS,
 }
 """The codes whose parameters fill their template as they are."""
 

@@ -92,6 +92,11 @@ NOTICES_ZH = {
         "已忽略 {rows:,} 行不在实验中的客户的结果数据。"
     ),
     "Orders: {lines}.": "订单：{lines}。",
+    "no --as-of given: segmented as of {as_of}, the day after the latest counted order "
+    "({latest}); pass --as-of to segment as of another date": (
+        "未指定 --as-of：以 {as_of} 为统计日分群，即最后一笔计入的订单（{latest}）的次日；"
+        "如需其他日期，请传入 --as-of"
+    ),
     "only {repeat_buyers:,} customers ordered on two different days before the as-of date "
     "(cycle stages need {min_repeat_buyers:,}), so lifecycle uses the day rules (active "
     "{active_days}, silent {silent_days}, churn {churn_days} days); pass --thresholds fixed to "

@@ -25,6 +25,7 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, input_error, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.orders_in_place import CountedInPlace
 from uplift_lab.segment import (
     SegmentConfig,
@@ -42,7 +43,7 @@ from uplift_lab.workflows.orders import count_orders_in_place, load_orders
 
 def segment_files(
     orders_path: Path | None,
-    as_of: str | date | datetime | pd.Timestamp,
+    as_of: str | date | datetime | pd.Timestamp | None,
     *,
     customers_path: Path | None = None,
     events_path: Path | None = None,
@@ -69,7 +70,8 @@ def segment_files(
     category level of the purchase cycles. ``tags_path`` (TOML, ``name = "SQL expression"``)
     adds one column per rule (:mod:`uplift_lab.tags`); it is read before the orders. With
     ``spark`` (a SparkSession) the orders (a file, a folder of them, or warehouse ``table``)
-    are counted and aggregated by Spark.
+    are counted and aggregated by Spark. ``as_of=None`` segments as of the day after the latest
+    counted order (an export's own date, as near as the file tells it), with a notice.
     """
     config = config or SegmentConfig()
     rules = parse_tag_rules(io.read_toml(tags_path), tags_path) if tags_path else ()
@@ -79,8 +81,13 @@ def segment_files(
         )
     if category_col is not None:
         inputs = replace(inputs, orders=replace(inputs.orders, category_col=category_col))
-    as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
+    if as_of is not None:
+        as_of = parse_as_of(as_of, inputs.orders.parsing.timezone)
     if spark is not None:
+        if as_of is None:
+            raise usage_error(
+                orders_path or table, "needs an as-of date on Spark", "Pass {as_of=2026-06-18}"
+            )
         result = _segment_on_spark(
             spark, orders_path, table, as_of, inputs, customers_path, events_path, encoding, config
         )
@@ -141,11 +148,14 @@ def _segment_on_duckdb(
     encoding: str | None,
     config: SegmentConfig,
 ) -> SegmentResult:
-    """The orders counted in place where they can be, else read and counted in memory."""
-    in_place = count_orders_in_place(orders_path, inputs.orders)
-    counted = None
+    """The orders counted in place where they can be, else read and counted in memory (always
+    when the as-of date is to be read off the counted orders)."""
+    in_place = None if as_of is None else count_orders_in_place(orders_path, inputs.orders)
+    counted, notices = None, ()
     if in_place is None:
         counted = load_orders(orders_path, inputs.orders, encoding=encoding, core_only=True)
+    if as_of is None:
+        as_of, notices = _as_of_after_latest_order(counted.table, orders_path)
     customers, events = read_customers_and_events(inputs, customers_path, events_path, encoding)
     if in_place is not None:
         kept = in_place.amounts.filter(in_place.keep)
@@ -167,7 +177,18 @@ def _segment_on_duckdb(
     result = segment_customers(orders, as_of, customers=customers, events=events, config=config)
     if len(result.table) == 0:
         raise _no_customers_error(orders_path, orders, as_of)
-    return replace(result, counting=counted.counting)
+    return replace(result, counting=counted.counting, notices=(*notices, *result.notices))
+
+
+def _as_of_after_latest_order(orders: pa.Table, path: Path) -> tuple[pd.Timestamp, tuple]:
+    """Midnight after the latest counted order (so every order counts), and the notice saying
+    so; an order log with no counted order is refused as ever."""
+    if orders.num_rows == 0:
+        raise _no_customers_error(path, orders, pd.NaT)
+    latest = pd.Timestamp(pc.max(orders.column(ORDER_TIME)).as_py())
+    as_of = latest.normalize() + pd.Timedelta(days=1)
+    params = {"as_of": as_of.date().isoformat(), "latest": latest.strftime("%Y-%m-%d %H:%M")}
+    return as_of, (Notice("note", "as_of_from_orders", params),)
 
 
 def _install_in_place(con, counted: CountedInPlace) -> None:
