@@ -75,6 +75,11 @@ ORDER_COLUMNS = (
 EMPTY_STATUS = "(empty)"
 REFUND_ROWS_FIX = "If those rows are refunds, pass {refund_rows} to net them into the totals"
 """The fix of undeclared negative amounts (a :class:`~uplift_lab.errors.UsageError` template)."""
+# Full-width forms of ASCII (U+FF01-FF5E: '，' for ',') read as ASCII where statuses are compared:
+# Chinese back-ends write 买家已付款，等待卖家发货 with either comma.
+FULL_WIDTH_FORMS = "".join(chr(code) for code in range(0xFF01, 0xFF5F))
+HALF_WIDTH_FORMS = "".join(chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F))
+_HALF_WIDTH = str.maketrans(FULL_WIDTH_FORMS, HALF_WIDTH_FORMS)
 _MONEY_NOISE = r"[¥￥$€£,\s]"  # currency signs and thousands separators of money written as text
 
 
@@ -423,7 +428,8 @@ def apply_rules(table: pa.Table, source: OrderSource, path: object) -> _Ruled:
         if pa.types.is_string(times.type) or pa.types.is_large_string(times.type):
             empty = pc.or_kleene(empty, pc.equal(times, ""))
         paid = pc.invert(pc.fill_null(empty, True))
-        unpaid = int(pc.sum(pc.invert(paid) if keep is None else pc.and_not(keep, paid)).as_py())
+        unpaid_rows = pc.invert(paid) if keep is None else pc.and_not(keep, paid)
+        unpaid = int(pc.sum(unpaid_rows).as_py() or 0)  # no rows: a sum of nothing is null
         keep = paid if keep is None else pc.and_(keep, paid)
     netted = None
     if rules.refund_col:
@@ -496,7 +502,7 @@ def _status_mask(
 
     Worked out on the dictionary of distinct statuses (a handful), so ten million rows cost
     one hash pass and one lookup per chunk (no copy of the column); statuses are compared
-    without surrounding spaces.
+    without surrounding spaces and with full-width punctuation as ASCII (:func:`status_key`).
     """
     if not pa.types.is_dictionary(status.type):
         if not (pa.types.is_string(status.type) or pa.types.is_large_string(status.type)):
@@ -511,8 +517,8 @@ def _status_mask(
     if not pa.types.is_string(dictionary.type):
         dictionary = dictionary.cast(pa.string())
     labels = pc.utf8_trim(dictionary, characters=" \t\r\n\u3000")
-    listed = pa.array(rules.paid_statuses or rules.excluded_statuses, type=pa.string())
-    member = pc.is_in(labels, value_set=listed).to_numpy(zero_copy_only=False)
+    listed = {status_key(label) for label in rules.paid_statuses or rules.excluded_statuses}
+    member = np.array([status_key(label) in listed for label in labels.to_pylist()], dtype=bool)
     # the last entry stands for an empty status: not a paid one, and not an excluded one
     counted_label = np.append(member if rules.paid_statuses else ~member, not rules.paid_statuses)
     lookup = pa.array(counted_label)
@@ -530,6 +536,11 @@ def _status_mask(
         if per_label[index] and not counted_label[index]:
             dropped[names[index]] = dropped.get(names[index], 0) + int(per_label[index])
     return pa.chunked_array(keep, type=pa.bool_()), dropped
+
+
+def status_key(status: str | None) -> str | None:
+    """A status as the status rules compare it: full-width punctuation as ASCII ('，' = ',')."""
+    return None if status is None else status.translate(_HALF_WIDTH)
 
 
 def _in_file_terms(exc: InputError, renames: Mapping[str, str]) -> InputError:

@@ -75,6 +75,9 @@ def taobao_export(shop, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
     # A fully refunded order shows as 交易关闭 (closed after refund) or still 交易成功.
     status = np.array(TAOBAO_COUNTED, dtype=object)[rng.integers(0, 3, len(orders))]
     status = np.where(full & (rng.random(len(orders)) < 0.5), "交易关闭", status)
+    # Seller-center exports write the paid statuses with a full-width comma as often as not.
+    full_width = rng.random(len(orders)) < 0.5
+    status = np.where(full_width, pd.Series(status).str.replace(",", "，").to_numpy(), status)
     paid = pd.DataFrame(
         {
             "订单编号": orders["order_id"] + "\t",
@@ -144,6 +147,24 @@ def test_segment_preset_taobao_equals_segmenting_the_clean_paid_net_orders(
     assert summary["fully_refunded_orders"] == counts["fully_refunded"]
     terminal = runner.invoke(app, [*args, "--out", str(tmp_path / "again.parquet")])
     assert f"{counts['closed']:,} row(s) with status '交易关闭' not counted" in terminal.output
+
+
+def test_a_header_only_export_is_no_orders_not_a_traceback(runner, shop, tmp_path) -> None:
+    """The preset's unpaid rule (empty 付款时间) on an export of no rows: the one-line 'has no
+    orders' error, and with a customer table a segment of potential customers."""
+    export, _, _ = taobao_export(shop, np.random.default_rng(3))
+    path = tmp_path / "订单报表.csv"
+    export.head(0).to_csv(path, index=False, encoding="gbk")
+    args = ["segment", str(path), "--preset", "taobao", "--as-of", "2026-10-20"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "s.csv")])
+    assert result.exit_code == 2, result.output
+    assert "has no orders" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "s.csv").exists()
+    customers = tmp_path / "customers.csv"
+    io.write_table(shop.customers.head(50), customers)
+    with_customers = [*args, "--customers", str(customers), "--out", str(tmp_path / "c.csv")]
+    assert runner.invoke(app, with_customers).exit_code == 0
+    assert set(pd.read_csv(tmp_path / "c.csv")["lifecycle"]) == {"potential"}
 
 
 def test_preset_error_names_the_export_column(runner, shop, tmp_path) -> None:

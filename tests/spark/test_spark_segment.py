@@ -50,8 +50,8 @@ def test_spark_segment_table_equals_duckdb(spark, shop, thresholds) -> None:
 
 @pytest.fixture(scope="module")
 def shop_export(shop, tmp_path_factory):
-    """The shop's orders as an export: renamed columns, a status, refunds (full and partial),
-    refund rows, a category, and times with a +08:00 offset."""
+    """The shop's orders as an export: renamed columns, a status (some in full-width letters),
+    refunds (full and partial), refund rows, a category, and times with a +08:00 offset."""
     orders = pd.read_csv(shop / "orders.csv", dtype={"customer_id": str})
     rng = np.random.default_rng(7)
     draw = rng.random(len(orders))
@@ -60,7 +60,12 @@ def shop_export(shop, tmp_path_factory):
             "buyer": orders["customer_id"],
             "paid_at": pd.to_datetime(orders["order_time"]).dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
             "paid": orders["amount"],
-            "state": np.where(draw < 0.05, " cancelled", np.where(draw < 0.08, None, "paid ")),
+            # full-width 'ｐａｉｄ' is 'paid' to both engines' status rules
+            "state": np.where(
+                draw < 0.05,
+                " cancelled",
+                np.where(draw < 0.08, None, np.where(draw < 0.5, "paid ", "ｐａｉｄ")),
+            ),
             "refunded": np.where(
                 draw > 0.97, orders["amount"], np.where(draw > 0.94, orders["amount"] / 4, 0.0)
             ),
@@ -116,6 +121,7 @@ def test_spark_segment_with_tags_and_paid_statuses_equals_duckdb(
         config=SegmentConfig(thresholds="fixed"),
     )
     _assert_same(duck, on_spark)
+    assert set(duck.counting.dropped_by_status) == {"(empty)", "cancelled"}  # ｐａｉｄ = paid
     assert on_spark.tag_columns == duck.tag_columns
     pd.testing.assert_frame_equal(on_spark.tag_summary, duck.tag_summary)
 

@@ -32,9 +32,12 @@ from uplift_lab.errors import InputError, UsageError, input_error, literal, usag
 from uplift_lab.orders import (
     CATEGORY,
     EMPTY_STATUS,
+    FULL_WIDTH_FORMS,
+    HALF_WIDTH_FORMS,
     REFUND_ROWS_FIX,
     OrderCounting,
     OrderSource,
+    status_key,
 )
 from uplift_lab.refunds import over_refund_error
 from uplift_lab.segment import (
@@ -280,10 +283,11 @@ def _amounts(orders: DataFrame, name: str, label: str) -> Column:
 
 
 def _status_rule(frame: DataFrame, rules: Any) -> tuple[DataFrame, dict[str, int]]:
-    """Rows whose (trimmed) status counts, and the rows dropped per status."""
+    """Rows whose status counts (trimmed, full-width punctuation as ASCII), and the rows
+    dropped per status."""
     status = F.regexp_replace(F.col("ul_status"), _TRIM, "")
-    listed = list(rules.paid_statuses or rules.excluded_statuses)
-    member = status.isin(listed)
+    listed = [status_key(label) for label in rules.paid_statuses or rules.excluded_statuses]
+    member = F.translate(status, FULL_WIDTH_FORMS, HALF_WIDTH_FORMS).isin(listed)
     if rules.paid_statuses:
         counts = F.coalesce(member, F.lit(False))
     else:
