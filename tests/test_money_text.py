@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from uplift_lab.cli import app
-from uplift_lab.money_text import money_from_text
+from uplift_lab.money_text import comma_decimal_columns, money_from_text
 
 
 def _read(values):
@@ -60,3 +60,45 @@ def test_a_decimal_comma_in_a_comma_file_is_still_refused(runner, tmp_path) -> N
                                  "--out", str(tmp_path / "s.csv")])  # fmt: skip
     assert result.exit_code == 2 and "'35,50'" in result.stderr
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_comma_decimal_amounts_with_thousands_dots_or_a_currency_read_as_written() -> None:
+    table = pa.table(
+        {
+            "amount": ["1.042,10", "296,79 €", None, "€ 3,5", "12"],
+            "date": ["01.09.2024", "02.09.2024", None, "03.09.2024", "04.09.2024"],
+            "plain": ["12", "13", None, "14", "15"],  # nothing for Arrow to have missed
+            "id": ["1.234", "2.345", None, "3.456", "4.567"],  # named as text: never a number
+        }
+    )
+    read = comma_decimal_columns(table, keep_text=["id"])
+    assert read.column("amount").to_pylist() == [1042.10, 296.79, None, 3.5, 12.0]
+    for name in ("date", "plain", "id"):
+        assert read.column(name).equals(table.column(name)), name
+
+
+def test_a_semicolon_export_with_thousands_dots_segments_as_the_plain_file(runner, tmp_path):
+    """The German ERP layout (semicolons, 1.042,10, dates 01.09.2024) equals the plain file."""
+    plain = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c"],
+            "order_time": ["2026-01-05", "2026-02-05", "2026-03-01", "2026-04-01"],
+            "amount": [1042.1, 35.5, 12.0, 2000000.0],
+            "refund": [1042.1, 0.0, 0.0, 0.5],
+        }
+    )
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    (tmp_path / "eu.csv").write_text(
+        "customer_id;order_time;amount;refund\n"
+        "a;05.01.2026;1.042,10 €;1.042,10\nb;05.02.2026;35,50 €;0,00\n"
+        "a;01.03.2026;12,00 €;0,00\nc;01.04.2026;2.000.000,00 €;0,50\n",
+        encoding="utf-8",
+    )
+    args = ["segment", "--as-of", "2026-06-01", "--thresholds", "fixed", "--refund-col", "refund"]
+    for name, extra in (("plain", []), ("eu", ["--date-format", "%d.%m.%Y"])):
+        out = str(tmp_path / f"{name}.parquet")
+        result = runner.invoke(app, [*args, str(tmp_path / f"{name}.csv"), *extra, "--out", out])
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "eu.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
+    )

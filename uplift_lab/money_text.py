@@ -11,6 +11,8 @@ caller's refusal: a value is never half-read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,3 +33,36 @@ def money_from_text(values: pa.ChunkedArray) -> pa.ChunkedArray | None:
         return None
     numbers = pc.struct_field(pc.extract_regex(values, MONEY_TEXT), "number")
     return pc.cast(pc.replace_substring(numbers, ",", ""), pa.float64())
+
+
+COMMA_DECIMAL_TEXT = (
+    rf"^\s*{CURRENCY}?\s*(?P<number>-?(?:\d{{1,3}}(?:\.\d{{3}})+|\d+)(?:,\d+)?)\s*{CURRENCY}?\s*$"
+)
+"""One amount as comma-decimal locales write it: thousands dots, a decimal comma
+(``1.234,50``, ``296,79 €``)."""
+
+
+def comma_decimal_columns(table: pa.Table, keep_text: Sequence[str] = ()) -> pa.Table:
+    """The text columns of a comma-decimal file (its layout says so: semicolons and ``35,5``)
+    that hold only amounts of :data:`COMMA_DECIMAL_TEXT`, as float64.
+
+    Arrow's reader reads a decimal comma but not a thousands dot or a currency sign, so one
+    ``1.042,10`` leaves the whole column text. A column is read only when every value is such an
+    amount and at least one has the dot or sign (else Arrow would have read it, or it is not
+    money); ``keep_text`` (ids) are never read as numbers.
+    """
+    for index, field in enumerate(table.schema):
+        if field.name in keep_text or not pa.types.is_string(field.type):
+            continue
+        values = table.column(index)
+        present = pc.drop_null(values)
+        if not len(present):
+            continue
+        if not pc.all(pc.match_substring_regex(present, COMMA_DECIMAL_TEXT)).as_py():
+            continue
+        if not pc.any(pc.match_substring_regex(present, r"[.]|[^\d,\s-]")).as_py():
+            continue
+        number = pc.struct_field(pc.extract_regex(values, COMMA_DECIMAL_TEXT), "number")
+        plain = pc.replace_substring(pc.replace_substring(number, ".", ""), ",", ".")
+        table = table.set_column(index, field.name, pc.cast(plain, pa.float64()))
+    return table

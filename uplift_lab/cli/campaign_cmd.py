@@ -17,6 +17,7 @@ from uplift_lab.cli._common import (
     console,
     err_console,
     parse_key_values,
+    print_table,
     report_errors,
     warn,
 )
@@ -199,7 +200,7 @@ def _print_warnings(campaign, labels) -> None:
 def _print_summary(result, out: Path, labels) -> None:
     """The split table, whether it matches --expected, the response window, what was written."""
     campaign = result.campaign
-    console.print(_split_table(campaign, labels))
+    print_table(_split_table(campaign, labels))
     if campaign.expected is not None and not campaign.mismatches:
         check = campaign.srm["(overall)"]
         console.print(

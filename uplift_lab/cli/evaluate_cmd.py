@@ -29,6 +29,7 @@ from uplift_lab.cli._common import (
     option_groups,
     order_inputs,
     parse_key_values,
+    print_table,
     report_errors,
     split_list,
 )
@@ -240,7 +241,7 @@ def _evaluate_model_folder(
     control_label = labels.value(report.summary["control"])
     for (arm, _, evaluation), result in results:
         title = labels("{arm} vs {control}", arm=labels.value(arm), control=control_label)
-        console.print(comparison_table(evaluation, title=title, labels=labels))
+        print_table(comparison_table(evaluation, title=title, labels=labels))
         chosen_score = evaluation.score(f"uplift_{result['outcome']}__{result['chosen']}")
         verdict = verdict_text(chosen_score, labels)
         chosen = labels("Chosen model ({name}): {verdict}", name=result["chosen"], verdict=verdict)
@@ -329,7 +330,7 @@ def _evaluate_scores(
         )
     )
     for evaluation in report.evaluations:
-        console.print(comparison_table(evaluation, title=scores.name, labels=labels))
+        print_table(comparison_table(evaluation, title=scores.name, labels=labels))
     for line in verdict_lines(report, labels):
         console.print(line, markup=False)
     console.print(

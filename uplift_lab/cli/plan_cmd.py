@@ -19,6 +19,7 @@ from uplift_lab.cli._common import (
     console,
     option_groups,
     order_inputs,
+    print_table,
     report_errors,
     spinner,
 )
@@ -114,7 +115,7 @@ def plan(
         return
     labels = labels_for(lang)
     for table in tables(result.plan, labels):
-        console.print(terminal_table(table))
+        print_table(terminal_table(table))
     for line in caveat_lines(result.plan, labels):
         console.print(line)
     console.print(overview(result.plan, labels))

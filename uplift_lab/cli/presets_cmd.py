@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from uplift_lab.cli._common import JsonOption, console, report_errors
+from uplift_lab.cli._common import JsonOption, console, print_table, report_errors
 
 PRESETS_HELP = (
     "List the back-end presets of --preset (segment, analyze, train, evaluate): which column "
@@ -43,6 +43,6 @@ def register(app: typer.Typer) -> None:
             table.add_column("export column")
             for canonical, column in preset.mapping().items():
                 table.add_row(canonical, column)
-            console.print(table)
+            print_table(table)
             console.print(preset.notes, markup=False)
             console.print()

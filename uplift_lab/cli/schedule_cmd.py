@@ -13,6 +13,7 @@ from uplift_lab.cli._common import (
     Lang,
     LangOption,
     console,
+    print_table,
     report_errors,
     warn,
 )
@@ -86,7 +87,7 @@ def schedule(
         typer.echo(io.to_json_text({**result.meta, "out": str(out)}), nl=False)
         return
     labels = labels_for(lang)
-    console.print(schedule_table(result.meta, labels))
+    print_table(schedule_table(result.meta, labels))
     control = labels.value(result.meta["control_arm"])
     held_out = labels("Holdout ({control}) held out of every touch.", control=control)
     console.print(f"{held_out} {labels(POLICY_LINE)}")

@@ -19,6 +19,7 @@ from uplift_lab.cli._common import (
     console,
     option_groups,
     order_inputs,
+    print_table,
     report_errors,
     spinner,
     split_list,
@@ -382,7 +383,7 @@ def _print_segments(result, out: Path, as_json: bool, lang: Lang) -> None:
         return
     labels = labels_for(lang)
     for table in segment_summary_tables(result, labels):
-        console.print(table)
+        print_table(table)
     console.print(segment_summary_note(result, labels))
     for line in segment_counting_lines(result, labels):
         console.print(line)

@@ -14,6 +14,7 @@ from uplift_lab.cli._common import (
     Lang,
     LangOption,
     console,
+    print_table,
     report_errors,
     split_list,
     warn,
@@ -394,12 +395,12 @@ def _print_outcome(outcome: TargetOutcome, *, as_json: bool, lang: Lang) -> None
     labels = labels_for(lang)
     plan, split = outcome.plan, outcome.split
     if outcome.segment_effects is not None:
-        console.print(target_report.segment_effects_table(outcome.segment_effects, labels))
-    console.print(target_report.segment_table(plan, split, labels))
-    console.print(target_report.comparison_table(plan, labels))
-    console.print(target_report.curve_table(plan, labels=labels))
+        print_table(target_report.segment_effects_table(outcome.segment_effects, labels))
+    print_table(target_report.segment_table(plan, split, labels))
+    print_table(target_report.comparison_table(plan, labels))
+    print_table(target_report.curve_table(plan, labels=labels))
     if outcome.validation is not None:
-        console.print(target_report.validation_table(outcome.validation, labels))
+        print_table(target_report.validation_table(outcome.validation, labels))
     for line in target_report.headline(plan, split, labels):
         console.print(line)
     for path in outcome.written:

@@ -22,6 +22,7 @@ from uplift_lab.cli._common import (
     option_groups,
     order_inputs,
     parse_key_values,
+    print_table,
     report_errors,
     spinner,
     split_list,
@@ -337,7 +338,7 @@ def _print_training(trained, out: Path, value_per_conversion: float | None, lang
     aucs = ", ".join(f"{arm} {auc:.3f}" for arm, auc in result.propensity_auc.items())
     console.print(f"Randomization check: propensity AUC {aucs} (limit 0.6).")
     for table in model_tables.candidates_tables(result, labels_for(lang)):
-        console.print(table)
+        print_table(table)
     for arm, chosen in result.model.cv_metrics["choice"].items():
         revenue_text = f", revenue: {chosen['revenue']}" if chosen["revenue"] else ""
         console.print(f"Chosen for {arm}: conversion: {chosen['conversion']}{revenue_text}")

@@ -25,6 +25,7 @@ from uplift_lab.io.layout import (
     whole_number_columns,
     without_point_zero,
 )
+from uplift_lab.money_text import comma_decimal_columns
 from uplift_lab.notices import Notice
 
 CSV_SUFFIXES = (".csv", ".txt")  # .txt: tab-separated when its header has tabs, no commas
@@ -260,6 +261,8 @@ def read_arrow(
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
     warn_title_lines(path, layout.skip_rows, layout.title)
+    if layout.decimal_point == ",":
+        table = comma_decimal_columns(table, [*string_columns, *dictionary_columns])
     return without_point_zero(table, whole_number_columns(table, string_columns))
 
 
