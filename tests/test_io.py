@@ -199,3 +199,14 @@ def test_streamed_batches_read_float_written_ids_as_the_whole_table_does(tmp_pat
         "17850.0",
         "A7",
     ]  # a column that is not all whole numbers stays as written
+
+
+def test_a_nullable_integer_id_in_parquet_reads_as_text(tmp_path: Path) -> None:
+    """pandas writes an ``Int64`` column's dtype into the Parquet metadata (score's implicit
+    ``row`` id); read as text it must not be rebuilt as Int64 (a TypeError before)."""
+    path = tmp_path / "scores.parquet"
+    frame = pd.DataFrame({"row": pd.array([0, 1, 2], dtype="Int64"), "uplift": [0.1, 0.2, 0.3]})
+    frame.to_parquet(path, index=False)
+    read = io.read_table(path, string_columns=["row"])
+    assert read["row"].tolist() == ["0", "1", "2"]
+    assert read["uplift"].tolist() == [0.1, 0.2, 0.3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -293,9 +294,20 @@ def _read_parquet(
 
 
 def _with_text_columns(table: pa.Table, string_columns: Sequence[str]) -> pa.Table:
-    for name in [name for name in string_columns if name in table.column_names]:
+    """``string_columns`` of a Parquet table as text; the pandas metadata written with the file
+    says so too (else pandas rebuilds an ``Int64`` id column from text and fails)."""
+    cast = [name for name in string_columns if name in table.column_names]
+    for name in cast:
         index = table.column_names.index(name)
         table = table.set_column(index, name, table.column(name).cast(pa.string()))
+    metadata = dict(table.schema.metadata or {})
+    if cast and b"pandas" in metadata:
+        pandas = json.loads(metadata[b"pandas"])
+        for column in pandas.get("columns", []):
+            if column.get("field_name") in cast:
+                column.update(pandas_type="object", numpy_type="str", metadata=None)
+        metadata[b"pandas"] = json.dumps(pandas).encode()
+        table = table.replace_schema_metadata(metadata)
     return table
 
 
