@@ -233,6 +233,15 @@ ENGLISH = [
     (
         Notice(
             "note",
+            "outcome_labels",
+            {"source": "gerber.csv", "column": "voted", "positive": "Yes", "negative": "No"},
+        ),
+        "gerber.csv: outcome column 'voted' holds only 'Yes' and 'No': 'Yes' is read as "
+        "converted (1), 'No' as not (0)",
+    ),
+    (
+        Notice(
+            "note",
             "implied_control",
             {"source": "criteo.csv", "column": "treatment", "control": "0", "arm": "1"},
         ),

@@ -338,7 +338,8 @@ def validate_past_campaign(
     arms = frame[arm_col]
     if arms.isna().any():
         raise input_error(source, f"column '{arm_col}' has empty values", "Fill or remove them")
-    labels = sorted(set(arms.astype(str)))
+    arms = arms.astype(str).str.strip()  # ' Control' is 'Control', as analyze reads it
+    labels = sorted(set(arms))
     if control not in labels:
         raise usage_error(
             source,

@@ -133,3 +133,51 @@ def test_evaluate_scores_reads_0_as_control(runner, tmp_path):
     implied_and_explicit(runner, args, tmp_path / "r1", tmp_path / "r2")
     first = json.loads((tmp_path / "r1" / "metrics.json").read_text())
     assert first == json.loads((tmp_path / "r2" / "metrics.json").read_text())
+
+
+def spaced_labels_and_yes_no(frame: pd.DataFrame) -> pd.DataFrame:
+    """Gerber's layout: arm labels with a leading space, the outcome written Yes/No."""
+    return frame.assign(
+        treatment=np.where(frame["treatment"] == "1", " Neighbors", " Control"),
+        conversion=np.where(frame["conversion"] == 1, "Yes", "No"),
+    )
+
+
+def test_train_reads_spaced_arm_labels_and_a_yes_no_outcome_as_the_clean_table(runner, tmp_path):
+    clean = campaign().assign(
+        treatment=lambda f: np.where(f["treatment"] == "1", "Neighbors", "Control")
+    )
+    clean.to_csv(tmp_path / "clean.csv", index=False)
+    spaced_labels_and_yes_no(campaign()).to_csv(tmp_path / "raw.csv", index=False)
+    folders = {}
+    for name in ("clean", "raw"):
+        folders[name] = tmp_path / f"model_{name}"
+        args = ["train", "--data", str(tmp_path / f"{name}.csv"), "--treatment-col",
+                "treatment", "--control", "Control", "--outcome-col", "conversion",
+                "--id-col", "customer_id", "--folds", "3", "--max-rounds", "30",
+                "--out", str(folders[name])]  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert any("'Yes' is read as converted" in line for line in notices(result))
+    meta = json.loads((folders["raw"] / "model.json").read_text())
+    assert meta["control"] == "Control" and meta["arms"] == ["Neighbors"]
+    for booster in sorted(folders["clean"].glob("*.txt")):
+        assert (folders["raw"] / booster.name).read_bytes() == booster.read_bytes()
+
+
+def test_evaluate_scores_reads_spaced_arm_labels_and_a_yes_no_outcome(runner, tmp_path):
+    frame = campaign()
+    frame["uplift_conversion"] = (frame["f0"] > 0).astype(float) * 0.04
+    clean = frame.assign(treatment=np.where(frame["treatment"] == "1", "Neighbors", "Control"))
+    clean.to_csv(tmp_path / "clean.csv", index=False)
+    spaced_labels_and_yes_no(frame).to_csv(tmp_path / "raw.csv", index=False)
+    metrics = []
+    for name in ("clean", "raw"):
+        args = ["evaluate", "--scores", str(tmp_path / f"{name}.csv"), "--arm-col", "treatment",
+                "--control", "Control", "--conversion-col", "conversion",
+                "--out", str(tmp_path / f"r_{name}")]  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        written = json.loads((tmp_path / f"r_{name}" / "metrics.json").read_text())
+        metrics.append({k: v for k, v in written.items() if k not in ("title", "context")})
+    assert metrics[0] == metrics[1] and metrics[0]["outcomes"]  # the same numbers, names aside

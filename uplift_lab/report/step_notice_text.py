@@ -90,6 +90,10 @@ IMPLIED_CONTROL = (
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
 )
+OUTCOME_LABELS = (
+    "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
+    "'{positive}' is read as converted (1), '{negative}' as not (0)"
+)
 MONEY_TEXT = (
     "{source}: column '{column}' holds money written as text (e.g. '{example}'), read as numbers "
     "without the currency sign and thousands separators"
@@ -180,6 +184,7 @@ TEMPLATES: dict[str, str] = {
     "title_lines_skipped": TITLE_LINES_SKIPPED,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
+    "outcome_labels": OUTCOME_LABELS,
     "money_text": MONEY_TEXT,
     "excel_serial_dates": EXCEL_SERIAL_DATES,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,

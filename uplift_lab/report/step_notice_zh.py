@@ -99,6 +99,11 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 是 Unix 时间（{unit}，自 1970-01-01 UTC 起），已按 UTC 时间读取。"
         "传入 --timezone（例如 Asia/Shanghai）可按店铺所在时区的日历日计算"
     ),
+    "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
+    "'{positive}' is read as converted (1), '{negative}' as not (0)": (
+        "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "
+        "视为已转化（1），'{negative}' 视为未转化（0）"
+    ),
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise": (
         "{source}：列 '{column}' 只有 '{control}' 和 '{arm}' 两个值，是处理标记：'{control}' "

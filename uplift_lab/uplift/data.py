@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from uplift_lab.analysis_inputs import resolve_control
+from uplift_lab.analysis_inputs import resolve_control, yes_no_outcome
 from uplift_lab.contracts import ids_as_text, numeric_column, require_columns
 from uplift_lab.errors import (
     DataWarning,
@@ -159,7 +159,7 @@ def rfm_baseline_values(
 
 
 def _binary_outcome(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
-    values = numeric_column(frame, column, source).to_numpy()
+    values = numeric_column(yes_no_outcome(frame, column, source), column, source).to_numpy()
     if not np.isin(values, (0.0, 1.0)).all():
         example = values[~np.isin(values, (0.0, 1.0))][0]
         raise usage_error(
@@ -181,7 +181,8 @@ def _arm_labels(
             f"treatment column '{column}' has {int(values.isna().sum())} empty value(s)",
             "Every row needs its arm label; fill or remove those rows",
         )
-    labels = values.astype(str).to_numpy(dtype=object)
+    # Labels without surrounding spaces (Gerber writes ' Control'), as analyze reads them.
+    labels = values.astype(str).str.strip().to_numpy(dtype=object)
     seen = sorted(set(labels))
     if control not in seen:
         raise usage_error(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from uplift_lab.analysis_inputs import yes_no_outcome
 from uplift_lab.contracts import check_labels, numeric_column, require_columns
 from uplift_lab.errors import ParameterError, input_error, literal, usage_error
 from uplift_lab.notices import Notice
@@ -201,7 +202,7 @@ def treatment_indicator(
     With more than one treated arm, ``treated`` must name the one to compare against control.
     """
     require_columns(frame, (treatment_col,), source)
-    labels = frame[treatment_col].astype("string")
+    labels = frame[treatment_col].astype("string").str.strip()  # ' Control' is 'Control'
     present = sorted(set(labels.dropna()))
     if control not in present:
         raise usage_error(
@@ -420,6 +421,7 @@ def _compared_rows(
         raise input_error(
             source, f"only {len(data)} rows in the compared arms", f"Need at least {2 * n_bins}"
         )
+    data = yes_no_outcome(data, outcome_col, source)  # 'Yes'/'No' (a 0/1 outcome in words)
     outcome = numeric_column(data, outcome_col, source, allow_negative=False).to_numpy()
     scores = {
         name: numeric_column(data, name, source).to_numpy() for name in dict.fromkeys(score_cols)
