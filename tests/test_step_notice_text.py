@@ -231,6 +231,11 @@ ENGLISH = [
         'or stack them all with sheet = "*")',
     ),
     (
+        Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
+        "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
+        "keys the model and the scores. Pass --id-col to choose another",
+    ),
+    (
         Notice(
             "note",
             "outcome_labels",

@@ -181,3 +181,29 @@ def test_evaluate_scores_reads_spaced_arm_labels_and_a_yes_no_outcome(runner, tm
         written = json.loads((tmp_path / f"r_{name}" / "metrics.json").read_text())
         metrics.append({k: v for k, v in written.items() if k not in ("title", "context")})
     assert metrics[0] == metrics[1] and metrics[0]["outcomes"]  # the same numbers, names aside
+
+
+def test_a_column_named_id_keys_the_model_and_scores_when_unique(runner, tmp_path):
+    """Starbucks' layout: ids 2, 4, 6, ... in a column 'ID', no --id-col: the scores carry
+    those ids (not row numbers 0, 1, 2), and a note says so; a repeated 'ID' is no id."""
+    frame = campaign().drop(columns="customer_id")
+    frame.insert(0, "ID", 2 * np.arange(len(frame)) + 2)
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    args = ["train", "--data", str(tmp_path / "c.csv"), "--treatment-col", "treatment",
+            "--outcome-col", "conversion", "--folds", "3", "--max-rounds", "30"]  # fmt: skip
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert any("column 'ID' is named like a customer id" in line for line in notices(result))
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["id_col"] == "ID"
+    scored = runner.invoke(
+        app,
+        ["score", str(tmp_path / "m"), str(tmp_path / "c.csv"), "--out", str(tmp_path / "s.csv")],
+    )
+    assert scored.exit_code == 0, scored.output
+    assert pd.read_csv(tmp_path / "s.csv")["ID"].tolist() == frame["ID"].tolist()
+
+    frame.assign(ID=frame["ID"] % 7).to_csv(tmp_path / "repeated.csv", index=False)
+    args[2] = str(tmp_path / "repeated.csv")
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "m2")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m2" / "model.json").read_text())["id_col"] == "row"

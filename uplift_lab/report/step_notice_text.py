@@ -90,6 +90,10 @@ IMPLIED_CONTROL = (
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
 )
+ID_FROM_COLUMN = (
+    "{source}: column '{column}' is named like a customer id and its values are unique: it "
+    "keys the model and the scores. Pass --id-col to choose another"
+)
 OUTCOME_LABELS = (
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)"
@@ -185,6 +189,7 @@ TEMPLATES: dict[str, str] = {
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
     "outcome_labels": OUTCOME_LABELS,
+    "id_from_column": ID_FROM_COLUMN,
     "money_text": MONEY_TEXT,
     "excel_serial_dates": EXCEL_SERIAL_DATES,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,

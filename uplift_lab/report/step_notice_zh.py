@@ -99,6 +99,11 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 是 Unix 时间（{unit}，自 1970-01-01 UTC 起），已按 UTC 时间读取。"
         "传入 --timezone（例如 Asia/Shanghai）可按店铺所在时区的日历日计算"
     ),
+    "{source}: column '{column}' is named like a customer id and its values are unique: it "
+    "keys the model and the scores. Pass --id-col to choose another": (
+        "{source}：列 '{column}' 的名称像客户 ID，且取值唯一：模型和打分以它为键。"
+        "如需另选，请传入 --id-col"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

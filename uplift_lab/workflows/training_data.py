@@ -22,6 +22,7 @@ from uplift_lab import io
 from uplift_lab.columnmap import InputSpec, resolve_inputs
 from uplift_lab.contracts import CUSTOMER_ID, require_columns
 from uplift_lab.errors import DataWarning, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.outcomes import window_coverage_notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 from uplift_lab.uplift.data import (
@@ -85,11 +86,24 @@ def load_table_training_data(
     so scores join the segment table instead of being keyed by row numbers.
     """
     parquet = io.table_format(path) == "parquet"
-    if id_col is None and fallback_id_col:
-        if fallback_id_col in io.table_column_names(path, encoding=encoding):
+    named_id = None  # a column named like an id, used as one when its values are unique
+    if id_col is None:
+        names = io.table_column_names(path, encoding=encoding)
+        if fallback_id_col and fallback_id_col in names:
             id_col = fallback_id_col
+        else:
+            named_id = _named_id_column(names, (treatment_col, outcome_col, revenue_col))
+            id_col = named_id
     string_columns = [treatment_col] + ([id_col] if id_col and not parquet else [])
     frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
+    if named_id is not None:
+        values = frame[named_id]
+        if values.notna().all() and values.is_unique:
+            notice = Notice("note", "id_from_column", {"source": str(path), "column": named_id})
+            warnings.warn(DataWarning(notice), stacklevel=2)
+        else:  # not an id after all: row numbers, read as the table wrote it
+            id_col = None
+            frame = io.read_table(path, encoding=encoding, string_columns=[treatment_col])
     if id_col and not parquet and id_col in frame.columns:
         frame[id_col] = integer_ids_from_text(frame[id_col])
     require_columns(frame, drop_features, path)
@@ -117,6 +131,22 @@ def load_table_training_data(
         reference_origin="--start",
         exclude=drop_features,
     )
+
+
+# Column names that say "the customer's id" (compared in lower case, without _ and spaces):
+# public campaign tables name it so (Starbucks' ID, Megafon's id, X5's client_id).
+ID_COLUMN_NAMES = ("id", "customerid", "clientid", "userid", "memberid", "buyerid", "uid")
+
+
+def _named_id_column(names: Sequence[str], reserved: Sequence[str | None]) -> str | None:
+    """The one column whose name says it is the customer id, if exactly one does."""
+    found = [
+        name
+        for name in names
+        if name not in reserved
+        and str(name).lower().replace("_", "").replace(" ", "") in ID_COLUMN_NAMES
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
