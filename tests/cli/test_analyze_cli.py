@@ -575,3 +575,22 @@ def test_a_conversion_only_json_report_has_no_money_figures(runner, tmp_path) ->
         assert row["revenue"] is None and row["average_order_value"] is None
     assert payload["overall"][0]["revenue"]["error"] == "no_revenue_column"
     assert payload["comparisons"][0]["revenue"]["error"] == "no_revenue_column"
+
+
+def test_a_number_as_segment_column_is_refused_and_a_banded_one_is_not(runner, tmp_path) -> None:
+    """Megafon's X_1 (a float per customer) as --segment-col: one line, exit 2, no report; the
+    same rows banded into quintiles analyze per band."""
+    units = simulated_units(seed=3, sizes={"a": 3000})
+    units["score"] = np.random.default_rng(0).normal(size=len(units))
+    units["band"] = pd.qcut(units["score"], 5, labels=False).astype(str)
+    path = tmp_path / "flat.csv"
+    io.write_table(units, path)
+    out = tmp_path / "report"
+    args = ["analyze", str(path), "--control", "control", "--out", str(out), "--segment-col"]
+    line = one_line_error(runner.invoke(app, [*args, "score"]))
+    assert "'score' has 3,000 distinct values" in line and "--segment-col" in line
+    assert not out.exists()
+    result = runner.invoke(app, [*args, "band"])
+    assert result.exit_code == 0, result.output
+    segments = {c["segment"] for c in json.loads((out / "report.json").read_text())["comparisons"]}
+    assert segments == {"0", "1", "2", "3", "4"}

@@ -106,6 +106,24 @@ def analyze_flat_file(
     return analyze_units(units, options, source=str(path), data_notes=notes)
 
 
+MAX_SEGMENTS = 200  # more, averaging under MIN_SEGMENT_ROWS customers each: not segments
+MIN_SEGMENT_ROWS = 20
+
+
+def _refuse_a_number_as_segments(segments: pd.Series, column: str, path: Path) -> None:
+    """A segment column of hundreds of small segments (a feature such as a score or a spend) is
+    refused before thousands of unreadable comparisons are computed and printed."""
+    count = segments.nunique()
+    if count > MAX_SEGMENTS and count * MIN_SEGMENT_ROWS > len(segments):
+        raise usage_error(
+            path,
+            f"column '{literal(column)}' has {count:,} distinct values in {len(segments):,} rows"
+            f" (e.g. '{literal(str(segments.iloc[0]))}'): too many segments to compare",
+            "Pass a column of a few labels (a stage, a band) as {segment_col}, or bin this one"
+            " into bands first",
+        )
+
+
 def _flat_units(frame: pd.DataFrame, columns: FlatColumns, path: Path) -> pd.DataFrame:
     """The analysed rows of a flat table: arm, segment, converted (+ revenue, covariate)."""
     units = pd.DataFrame(
@@ -123,6 +141,7 @@ def _flat_units(frame: pd.DataFrame, columns: FlatColumns, path: Path) -> pd.Dat
         units[COVARIATE] = contracts.numeric_column(frame, columns.covariate, path)
     if columns.segment:
         refuse_pooled_segment_name(units[SEGMENT], columns.segment, path)
+        _refuse_a_number_as_segments(units[SEGMENT], columns.segment, path)
     return units
 
 
