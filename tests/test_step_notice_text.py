@@ -231,6 +231,17 @@ ENGLISH = [
         'or stack them all with sheet = "*")',
     ),
     (
+        Notice(
+            "warning",
+            "product_line_rows",
+            {"source": "purchases.csv", "repeated": "1,204", "rows": "2,000"},
+        ),
+        "purchases.csv: 1,204 of its first 2,000 rows repeat another row's customer, time and "
+        "amount: one row per product line? Each row counts as an order (frequency and monetary "
+        'count every line). Map the order id and line_items = "first" in a --columns map to '
+        "count each order once",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

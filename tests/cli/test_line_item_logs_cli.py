@@ -200,3 +200,52 @@ def _rounded(value):
     if isinstance(value, dict):
         return {key: _rounded(item) for key, item in value.items()}
     return value
+
+
+X5_MAP = """
+[orders]
+line_items = "first"
+
+[orders.columns]
+client_id = "customer_id"
+transaction_id = "order_id"
+transaction_datetime = "order_time"
+purchase_sum = "amount"
+"""
+
+
+def test_a_log_repeating_each_orders_sum_on_its_product_rows_is_said(runner, tmp_path) -> None:
+    """X5's purchases.csv layout (the transaction's sum on every product row): read as orders,
+    a warning says the rows look like product lines; with the column map's line_items, each
+    transaction counts once (frequency = transactions, counted by pandas) and nothing is said."""
+    rng = np.random.default_rng(0)
+    n = 400
+    transactions = pd.DataFrame(
+        {
+            "client_id": [f"c{i % 120:03d}" for i in range(n)],
+            "transaction_id": [f"t{i:05d}" for i in range(n)],
+            "transaction_datetime": pd.Timestamp("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 70 * 86400, n), unit="s"),
+            "purchase_sum": rng.integers(50, 900, n).astype(float),
+        }
+    )
+    lines = transactions.loc[transactions.index.repeat(rng.integers(1, 5, n))]
+    lines = lines.assign(product_id=[f"p{k}" for k in range(len(lines))])
+    lines.to_csv(tmp_path / "purchases.csv", index=False)
+    (tmp_path / "x5.toml").write_text(X5_MAP, encoding="utf-8")
+    base = ["segment", str(tmp_path / "purchases.csv"), "--as-of", "2019-03-19"]
+    plain = [*base, "--customer-col", "client_id", "--time-col", "transaction_datetime"]
+    plain += ["--amount-col", "purchase_sum", "--out", str(tmp_path / "lines.csv")]
+    result = runner.invoke(app, plain)
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "one row per product line" in line]
+    repeated = len(lines) - len(transactions)
+    assert len(said) == 1 and f"{repeated:,} of its first {len(lines):,} rows" in said[0]
+
+    mapped = [*base, "--columns", str(tmp_path / "x5.toml"), "--out", str(tmp_path / "t.csv")]
+    result = runner.invoke(app, mapped)
+    assert result.exit_code == 0, result.output
+    assert "one row per product line" not in result.stderr
+    frequency = pd.read_csv(tmp_path / "t.csv").set_index("customer_id")["n_orders_total"]
+    expected = transactions.groupby("client_id").size()
+    assert frequency.reindex(expected.index).tolist() == expected.tolist()

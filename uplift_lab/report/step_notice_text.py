@@ -90,6 +90,12 @@ IMPLIED_CONTROL = (
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
 )
+PRODUCT_LINE_ROWS = (
+    "{source}: {repeated} of its first {rows} rows repeat another row's customer, time and "
+    "amount: one row per product line? Each row counts as an order (frequency and monetary "
+    'count every line). Map the order id and line_items = "first" in a --columns map to count '
+    "each order once"
+)
 ID_FROM_COLUMN = (
     "{source}: column '{column}' is named like a customer id and its values are unique: it "
     "keys the model and the scores. Pass --id-col to choose another"
@@ -190,6 +196,7 @@ TEMPLATES: dict[str, str] = {
     "implied_control": IMPLIED_CONTROL,
     "outcome_labels": OUTCOME_LABELS,
     "id_from_column": ID_FROM_COLUMN,
+    "product_line_rows": PRODUCT_LINE_ROWS,
     "money_text": MONEY_TEXT,
     "excel_serial_dates": EXCEL_SERIAL_DATES,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,

@@ -99,6 +99,14 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 是 Unix 时间（{unit}，自 1970-01-01 UTC 起），已按 UTC 时间读取。"
         "传入 --timezone（例如 Asia/Shanghai）可按店铺所在时区的日历日计算"
     ),
+    "{source}: {repeated} of its first {rows} rows repeat another row's customer, time and "
+    "amount: one row per product line? Each row counts as an order (frequency and monetary "
+    'count every line). Map the order id and line_items = "first" in a --columns map to count '
+    "each order once": (
+        "{source}：前 {rows} 行中有 {repeated} 行与另一行的客户、时间和金额完全相同："
+        "是否每行是一个商品明细？每行都会被算作一笔订单（频次和金额会按每个明细计算）。"
+        '请在 --columns 列映射中映射订单号并设置 line_items = "first"，使每笔订单只计一次'
+    ),
     "{source}: column '{column}' is named like a customer id and its values are unique: it "
     "keys the model and the scores. Pass --id-col to choose another": (
         "{source}：列 '{column}' 的名称像客户 ID，且取值唯一：模型和打分以它为键。"
