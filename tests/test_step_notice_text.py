@@ -194,6 +194,23 @@ ENGLISH = [
             "warning",
             "mixed_offsets",
             {
+                "source": "shopify.csv",
+                "column": "Paid at",
+                "offsets": ("-05:00", "-04:00"),
+                "target": "-05:00",
+            },
+        ),
+        "shopify.csv: column 'Paid at' mixes the offsets -05:00, -04:00, one hour apart: a zone "
+        "with summer time (daylight saving) writes them so. All times were converted to -05:00, "
+        "the offset of its first value, which moves the other season's times by an hour (and some "
+        "across midnight). Pass --timezone with the shop's zone (e.g. America/New_York, "
+        "Europe/Berlin) to keep its calendar days",
+    ),
+    (
+        Notice(
+            "warning",
+            "mixed_offsets",
+            {
                 "source": "orders.csv",
                 "column": "paid",
                 "offsets": ("+00:00", "+01:00", "+05:30", "+08:00", "-05:00"),
@@ -240,6 +257,15 @@ ENGLISH = [
         "amount: one row per product line? Each row counts as an order (frequency and monetary "
         'count every line). Map the order id and line_items = "first" in a --columns map to '
         "count each order once",
+    ),
+    (
+        Notice(
+            "note",
+            "outcomes_id_column",
+            {"source": "uplift_train.csv", "column": "client_id", "id_col": "customer_id"},
+        ),
+        "uplift_train.csv: no column 'customer_id' (the scores' id): its column 'client_id', "
+        "named like a customer id, is joined with the scores' 'customer_id'",
     ),
     (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),

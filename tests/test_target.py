@@ -503,3 +503,27 @@ def test_a_small_roi_is_shown_with_two_decimals_not_as_zero() -> None:
     assert _ratio(-0.5) == "-0.50"
     assert _ratio(31.05) == "31.1"  # large ROIs keep one decimal (the README's tables)
     assert _ratio(float("nan")) == "-"
+
+
+def test_the_profit_curve_table_shows_a_budget_once_and_marks_this_one() -> None:
+    """A curve whose last points share one budget (it stopped growing there): one row for it,
+    marked once as this plan's budget."""
+    from io import StringIO
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from uplift_lab.report.target_report import curve_table
+
+    curve = pd.DataFrame(
+        {
+            "budget": [0.0, 5.0, 10.0, 15.0, 20.0, 20.0, 20.0],
+            "expected_profit": [0, 3, 5, 6, 7, 7, 7],
+        }
+    )
+    plan = SimpleNamespace(curve=curve, selection=SimpleNamespace(budget=20.0))
+    console = Console(file=StringIO(), width=100)
+    console.print(curve_table(plan, every=1))
+    text = console.file.getvalue()
+    assert text.count("<- this budget") == 1
+    assert sum(line.strip().startswith("20.00") for line in text.splitlines()) == 1, text

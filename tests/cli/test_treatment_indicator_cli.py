@@ -207,3 +207,30 @@ def test_a_column_named_id_keys_the_model_and_scores_when_unique(runner, tmp_pat
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "m2")])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m2" / "model.json").read_text())["id_col"] == "row"
+
+
+def test_evaluate_joins_outcomes_keyed_by_another_id_name(runner, tmp_path):
+    """X5's layout: scores keyed customer_id, the campaign file keyed client_id: joined, with a
+    note, to the same numbers as the renamed file; a file with no id-like column is refused."""
+    frame = campaign()
+    scores = frame[["customer_id"]].assign(uplift_conversion=(frame["f0"] > 0) * 0.04)
+    scores.to_csv(tmp_path / "scores.csv", index=False)
+    outcomes = frame[["customer_id", "treatment", "conversion"]]
+    outcomes.to_csv(tmp_path / "same.csv", index=False)
+    outcomes.rename(columns={"customer_id": "client_id"}).to_csv(tmp_path / "x5.csv", index=False)
+    outcomes.rename(columns={"customer_id": "who"}).to_csv(tmp_path / "bad.csv", index=False)
+    base = ["evaluate", "--scores", str(tmp_path / "scores.csv"), "--arm-col", "treatment",
+            "--control", "0", "--conversion-col", "conversion"]  # fmt: skip
+    metrics = []
+    for name in ("same", "x5"):
+        args = [*base, "--outcomes", str(tmp_path / f"{name}.csv"), "--out", str(tmp_path / name)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        written = json.loads((tmp_path / name / "metrics.json").read_text())
+        metrics.append(written["outcomes"])
+    assert any("its column 'client_id'" in line for line in notices(result))
+    assert metrics[0] == metrics[1]
+    bad_args = [*base, "--outcomes", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "b")]
+    bad = runner.invoke(app, bad_args)
+    assert bad.exit_code == 2 and "has no id column 'customer_id'" in bad.stderr
+    assert not (tmp_path / "b").exists()

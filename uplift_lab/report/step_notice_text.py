@@ -82,6 +82,13 @@ MIXED_OFFSETS = (
     "{target}, the offset of its first value. Pass --timezone (e.g. Asia/Shanghai) to choose the "
     "shop's zone"
 )
+SUMMER_TIME_OFFSETS = (
+    "{source}: column '{column}' mixes the offsets {shown}, one hour apart: a zone with summer "
+    "time (daylight saving) writes them so. All times were converted to {target}, the offset of "
+    "its first value, which moves the other season's times by an hour (and some across "
+    "midnight). Pass --timezone with the shop's zone (e.g. America/New_York, Europe/Berlin) to "
+    "keep its calendar days"
+)
 GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
@@ -89,6 +96,10 @@ GARBLED_HEADER = (
 IMPLIED_CONTROL = (
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
+)
+OUTCOMES_ID_COLUMN = (
+    "{source}: no column '{id_col}' (the scores' id): its column '{column}', named like a "
+    "customer id, is joined with the scores' '{id_col}'"
 )
 PRODUCT_LINE_ROWS = (
     "{source}: {repeated} of its first {rows} rows repeat another row's customer, time and "
@@ -197,6 +208,7 @@ TEMPLATES: dict[str, str] = {
     "outcome_labels": OUTCOME_LABELS,
     "id_from_column": ID_FROM_COLUMN,
     "product_line_rows": PRODUCT_LINE_ROWS,
+    "outcomes_id_column": OUTCOMES_ID_COLUMN,
     "money_text": MONEY_TEXT,
     "excel_serial_dates": EXCEL_SERIAL_DATES,
     "named_feature_after_send": NAMED_FEATURE_AFTER_SEND,
@@ -295,11 +307,21 @@ def _predicted_against_measured(params: Params, labels: Labels) -> str:
     return labels(NOT_BORNE_OUT, where=where, side=labels(params["side"]))
 
 
+def _offset_minutes(text: str) -> int | None:
+    """Minutes east of UTC of an offset written ``+08:00`` (None for anything else)."""
+    if len(text) != 6 or text[0] not in "+-" or text[3] != ":":
+        return None
+    minutes = 60 * int(text[1:3]) + int(text[4:6])
+    return minutes if text[0] == "+" else -minutes
+
+
 def _mixed_offsets(params: Params, labels: Labels) -> str:
     offsets = params["offsets"]
     shown = ", ".join(offsets[:4]) + (" ..." if len(offsets) > 4 else "")
+    minutes = [_offset_minutes(str(offset)) for offset in offsets]
+    summer_time = len(minutes) == 2 and None not in minutes and abs(minutes[0] - minutes[1]) == 60
     return labels(
-        MIXED_OFFSETS,
+        SUMMER_TIME_OFFSETS if summer_time else MIXED_OFFSETS,
         source=params["source"],
         column=params["column"],
         shown=shown,

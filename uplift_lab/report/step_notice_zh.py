@@ -83,6 +83,16 @@ STEP_NOTICES_ZH = {
     "above": "高于",
     "below": "低于",
     # the data readers
+    "{source}: column '{column}' mixes the offsets {shown}, one hour apart: a zone with summer "
+    "time (daylight saving) writes them so. All times were converted to {target}, the offset of "
+    "its first value, which moves the other season's times by an hour (and some across "
+    "midnight). Pass --timezone with the shop's zone (e.g. America/New_York, Europe/Berlin) to "
+    "keep its calendar days": (
+        "{source}：列 '{column}' 混用了相差一小时的偏移 {shown}：实行夏令时的时区会这样记录。"
+        "所有时间已换算为其第一个值的偏移 {target}，"
+        "另一季节的时间因此移动一小时（部分会跨过午夜）。"
+        "传入 --timezone 指定店铺所在时区（例如 America/New_York、Europe/Berlin）以保留其日历日"
+    ),
     "{source}: column '{column}' mixes time-zone offsets ({shown}); all times were converted to "
     "{target}, the offset of its first value. Pass --timezone (e.g. Asia/Shanghai) to choose the "
     "shop's zone": (
@@ -106,6 +116,11 @@ STEP_NOTICES_ZH = {
         "{source}：前 {rows} 行中有 {repeated} 行与另一行的客户、时间和金额完全相同："
         "是否每行是一个商品明细？每行都会被算作一笔订单（频次和金额会按每个明细计算）。"
         '请在 --columns 列映射中映射订单号并设置 line_items = "first"，使每笔订单只计一次'
+    ),
+    "{source}: no column '{id_col}' (the scores' id): its column '{column}', named like a "
+    "customer id, is joined with the scores' '{id_col}'": (
+        "{source}：没有列 '{id_col}'（打分文件的 ID）：改用其名称像客户 ID 的列 '{column}'，"
+        "与打分文件的 '{id_col}' 关联"
     ),
     "{source}: column '{column}' is named like a customer id and its values are unique: it "
     "keys the model and the scores. Pass --id-col to choose another": (

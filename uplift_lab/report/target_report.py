@@ -78,8 +78,12 @@ def curve_table(plan: CampaignPlan, every: int = 4, labels: Labels = EN) -> Tabl
     budget = plan.selection.budget
     shown = set(range(0, len(curve), every)) | {len(curve) - 1}
     shown |= set(np.flatnonzero(np.isclose(curve["budget"].to_numpy(), budget)))
+    previous = None
     for i in sorted(shown):
-        here = bool(np.isclose(curve["budget"].iloc[i], budget))
+        if previous is not None and np.isclose(curve["budget"].iloc[i], previous):
+            continue  # the curve's points at one budget (it stopped growing): one row
+        previous = curve["budget"].iloc[i]
+        here = bool(np.isclose(previous, budget))
         table.add_row(
             money(_money(curve["budget"].iloc[i])),
             money(_money(curve["expected_profit"].iloc[i])),

@@ -144,7 +144,8 @@ def needed_score_columns(
                 source,
                 f"missing column '{own_revenue}' (or '{UPLIFT_REVENUE}') for channel "
                 f"'{channel.name}'",
-                "Pass the output of uplift-lab score (a revenue uplift model)",
+                "Pass the output of uplift-lab score of a model with revenue: train it with"
+                " --revenue-col, or --value-per-conversion V when a conversion is worth a fixed V",
             )
         if channel.coupon > 0:
             needed.extend(_conversion_columns(frame, source, channel))

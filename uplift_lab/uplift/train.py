@@ -173,9 +173,10 @@ def fold_ids(data: TrainingData, n_folds: int, seed: int) -> np.ndarray:
     strata = pd.Series(data.arm).astype(str) + "|" + pd.Series(data.conversion).astype(str)
     counts = strata.value_counts()
     if counts.min() < n_folds:
+        cell = str(counts.idxmin()).removesuffix(".0")  # 'control|1', not 'control|1.0'
         raise usage_error(
             "training data",
-            f"the cell '{literal(counts.idxmin())}' (arm|converted) has only {counts.min()}"
+            f"the cell '{literal(cell)}' (arm|converted) has only {counts.min()}"
             f" row(s), fewer than {n_folds} folds",
             "Use fewer {n_folds} or more data",
         )

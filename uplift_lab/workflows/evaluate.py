@@ -8,6 +8,7 @@ report.md, report.html, metrics.json, the PNG plots (and evaluation.json for a m
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ import pandas as pd
 from uplift_lab import io
 from uplift_lab.analysis_inputs import resolve_control
 from uplift_lab.contracts import require_columns
+from uplift_lab.errors import DataWarning, literal, usage_error
+from uplift_lab.notices import Notice
 from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.model_report import (
     ModelReport,
@@ -41,7 +44,11 @@ from uplift_lab.uplift.evaluate import (
     evaluate_scores,
 )
 from uplift_lab.workflows.model_folder import read_held_out_predictions, read_model_description
-from uplift_lab.workflows.training_data import CampaignExperiment, read_campaign_outcomes
+from uplift_lab.workflows.training_data import (
+    CampaignExperiment,
+    named_id_column,
+    read_campaign_outcomes,
+)
 
 
 def write_report_files(files: ReportFiles, folder: Path) -> list[str]:
@@ -168,13 +175,38 @@ def _scores_with_outcomes(
         return frame, campaign.source
     if outcomes_path is not None:
         outcomes_path = Path(outcomes_path)
+        outcomes_id = _outcomes_id_column(outcomes_path, id_col, columns, encoding)
         outcomes = io.read_table(
-            outcomes_path, encoding=encoding, string_columns=[id_col, columns[0]]
+            outcomes_path, encoding=encoding, string_columns=[outcomes_id, columns[0]]
         )
+        outcomes = outcomes.rename(columns={outcomes_id: id_col})
         require_columns(outcomes, list(columns), outcomes_path)
         frame = join_scores_and_outcomes(scores, outcomes, id_col, scores_path, outcomes_path)
         return frame, outcomes_path
     return scores, scores_path
+
+
+def _outcomes_id_column(
+    path: Path, id_col: str, columns: Sequence[str], encoding: str | None
+) -> str:
+    """The outcomes file's id column: the scores' ``id_col`` where it has one, else its one
+    column named like an id (X5's ``client_id`` beside scores keyed ``customer_id``), said in
+    a note; else ``id_col``, which the join then names as missing."""
+    names = io.table_column_names(path, encoding=encoding)
+    if id_col in names:
+        return id_col
+    named = named_id_column(names, columns)
+    if named is None:
+        raise usage_error(
+            path,
+            f"has no id column '{literal(id_col)}' (the scores' id) nor one named like an id"
+            f" (it has: {literal(', '.join(map(str, names[:12])))})",
+            f"Rename its customer id column to '{literal(id_col)}', or pass {{id_col=NAME}}"
+            " when both files name it alike",
+        )
+    params = {"source": str(path), "column": named, "id_col": id_col}
+    warnings.warn(DataWarning(Notice("note", "outcomes_id_column", params)), stacklevel=2)
+    return named
 
 
 def _campaign_context(

@@ -92,7 +92,7 @@ def load_table_training_data(
         if fallback_id_col and fallback_id_col in names:
             id_col = fallback_id_col
         else:
-            named_id = _named_id_column(names, (treatment_col, outcome_col, revenue_col))
+            named_id = named_id_column(names, (treatment_col, outcome_col, revenue_col))
             id_col = named_id
     string_columns = [treatment_col] + ([id_col] if id_col and not parquet else [])
     frame = io.read_table(path, encoding=encoding, string_columns=string_columns)
@@ -138,7 +138,7 @@ def load_table_training_data(
 ID_COLUMN_NAMES = ("id", "customerid", "clientid", "userid", "memberid", "buyerid", "uid")
 
 
-def _named_id_column(names: Sequence[str], reserved: Sequence[str | None]) -> str | None:
+def named_id_column(names: Sequence[str], reserved: Sequence[str | None]) -> str | None:
     """The one column whose name says it is the customer id, if exactly one does."""
     found = [
         name
