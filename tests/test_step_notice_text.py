@@ -268,6 +268,12 @@ ENGLISH = [
         "named like a customer id, is joined with the scores' 'customer_id'",
     ),
     (
+        Notice("note", "borrowed_score", {"channels": ("edm",), "arms": ("SMS",)}),
+        "channel(s) 'edm': no model of their own (the scores' arms: SMS), so they are valued by "
+        "the shared uplift_revenue as if they moved customers as much; pass --response "
+        "CHANNEL=FACTOR (e.g. edm=0.35) where a channel moves them less",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

@@ -527,3 +527,25 @@ def test_the_profit_curve_table_shows_a_budget_once_and_marks_this_one() -> None
     text = console.file.getvalue()
     assert text.count("<- this budget") == 1
     assert sum(line.strip().startswith("20.00") for line in text.splitlines()) == 1, text
+
+
+def test_channels_without_a_model_of_their_own_are_named() -> None:
+    """A model of the SMS send scores; edm at full strength borrows it (named), mms with a
+    response factor and the arm itself do not."""
+    from uplift_lab.target import Channel, borrowed_score_channels
+
+    columns = ["customer_id", "uplift_revenue", "uplift_revenue_sms", "uplift_conversion"]
+    channels = [Channel("sms", 0.05), Channel("edm", 0.01), Channel("mms", 0.2, response=1.4)]
+    assert borrowed_score_channels(columns, channels) == ["edm"]
+    assert borrowed_score_channels(["customer_id", "uplift_revenue"], channels) == []
+
+
+def test_a_channel_that_is_no_arm_of_a_multi_arm_model_is_refused_naming_the_arms() -> None:
+    from uplift_lab.errors import InputError
+    from uplift_lab.target import Channel, needed_score_columns
+
+    frame = pd.DataFrame(
+        {"customer_id": ["a"], "uplift_revenue_sms": [0.1], "uplift_revenue_edm": [0.05]}
+    )
+    with pytest.raises(InputError, match=r"channel 'mms' is not an arm .*its arms: sms, edm"):
+        needed_score_columns(frame, "scores.csv", [Channel("sms", 0.05), Channel("mms", 0.2)])

@@ -42,6 +42,11 @@ NO_MODEL = (
     "no --model given: whether the scores' model beats random targeting is not checked (pass "
     "--model MODEL_DIR, the folder train wrote)"
 )
+BORROWED_SCORE = (
+    "channel(s) {channels}: no model of their own (the scores' arms: {arms}), so they are valued "
+    "by the shared uplift_revenue as if they moved customers as much; pass --response "
+    "CHANNEL=FACTOR (e.g. {example}=0.35) where a channel moves them less"
+)
 SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
 CHANNEL_DROPPED = (
     "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
@@ -362,6 +367,16 @@ def _model_not_shown_useful(params: Params, labels: Labels) -> str:
     return labels(MODEL_NOT_SHOWN_USEFUL, **values)
 
 
+def _borrowed_score(params: Params, labels: Labels) -> str:
+    channels = ", ".join(f"'{name}'" for name in params["channels"])
+    return labels(
+        BORROWED_SCORE,
+        channels=channels,
+        arms=", ".join(params["arms"]),
+        example=params["channels"][0],
+    )
+
+
 RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
     "model_not_useful": _model_not_useful,
     "model_not_beating_rfm": _model_not_beating_rfm,
@@ -375,6 +390,7 @@ RENDERERS: dict[str, Callable[[Params, Labels], str]] = {
     "channels_unchecked": _channels_unchecked,
     "predicted_against_measured": _predicted_against_measured,
     "imported_srm": _imported_srm,
+    "borrowed_score": _borrowed_score,
 }
 """The codes whose parameters are put in words first."""
 

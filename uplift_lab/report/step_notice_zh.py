@@ -127,6 +127,12 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 的名称像客户 ID，且取值唯一：模型和打分以它为键。"
         "如需另选，请传入 --id-col"
     ),
+    "channel(s) {channels}: no model of their own (the scores' arms: {arms}), so they are valued "
+    "by the shared uplift_revenue as if they moved customers as much; pass --response "
+    "CHANNEL=FACTOR (e.g. {example}=0.35) where a channel moves them less": (
+        "渠道 {channels}：没有自己的模型（打分中的组：{arms}），因此按共用的 uplift_revenue "
+        "估值，视同效果一样；若某渠道效果较弱，请传入 --response 渠道=系数（例如 {example}=0.35）"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

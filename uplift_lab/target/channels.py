@@ -140,6 +140,15 @@ def needed_score_columns(
         elif UPLIFT_REVENUE in frame.columns:
             needed.append(UPLIFT_REVENUE)
         else:
+            arms = [c[len(UPLIFT_REVENUE) + 1 :] for c in frame.columns
+                    if str(c).startswith(UPLIFT_REVENUE + "_")]  # fmt: skip
+            if arms:  # a model of several sends, none of them this channel
+                raise input_error(
+                    source,
+                    f"channel '{channel.name}' is not an arm of the model that scored these"
+                    f" customers (its arms: {', '.join(arms)}; no column '{own_revenue}')",
+                    "Name each channel as an arm of the model, or train one with this arm",
+                )
             raise input_error(
                 source,
                 f"missing column '{own_revenue}' (or '{UPLIFT_REVENUE}') for channel "
@@ -168,6 +177,16 @@ def _conversion_columns(frame: pd.DataFrame, source: object, channel: Channel) -
         f"'{P_CONTROL}' with '{UPLIFT_CONVERSION}' nor '{P_TREATED}'",
         "Score with a conversion model, or drop the coupon",
     )
+
+
+def borrowed_score_channels(columns: Sequence[str], channels: Sequence[Channel]) -> list[str]:
+    """The channels valued by the scores' shared ``uplift_revenue`` at full strength (no own
+    ``uplift_revenue_<channel>`` and a response factor of 1), where the scores hold per-arm
+    columns of other sends: a model of one send judging another channel as if it were it."""
+    arms = [c[len(UPLIFT_REVENUE) + 1 :] for c in columns if c.startswith(UPLIFT_REVENUE + "_")]
+    if not arms or UPLIFT_REVENUE not in columns:
+        return []
+    return [c.name for c in channels if c.name not in arms and c.response == 1.0]
 
 
 def channel_scores(

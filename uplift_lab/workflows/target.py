@@ -23,10 +23,12 @@ from uplift_lab.target import (
     SCORE_COLUMN_PREFIXES,
     SEGMENT_EFFECTS,
     SEGMENTS_POLICY,
+    UPLIFT_REVENUE,
     CampaignPlan,
     HoldoutSplit,
     SegmentEffects,
     TargetConfig,
+    borrowed_score_channels,
     check_segment_columns,
     check_send_list_columns,
     guard_channels,
@@ -311,6 +313,13 @@ def _scores_of_policy(
         source=files.model,
     )
     warnings.extend(notes)
+    names = io.table_column_names(files.scores, encoding=files.encoding)
+    borrowed = borrowed_score_channels(names, config.channels)
+    if borrowed:
+        arms = sorted(name[len(UPLIFT_REVENUE) + 1 :] for name in names if name.startswith(
+            UPLIFT_REVENUE + "_"))  # fmt: skip
+        params = {"channels": tuple(borrowed), "arms": tuple(arms)}
+        warnings.append(Notice("note", "borrowed_score", params))
     return inputs.scores, config, None, None
 
 
