@@ -197,7 +197,7 @@ def _segments(path: Path) -> Path:
             "email_opt_in": 1,
         }
     )
-    frame.loc[0, "sms_opt_in"] = 0  # opted out of its segment's best channel: not sent
+    frame.loc[0, "sms_opt_in"] = 0  # opted out of its segment's best channel: its next best
     frame.to_csv(path, index=False)
     return path
 
@@ -217,23 +217,28 @@ def test_segments_policy_sends_exactly_the_segments_with_positive_measured_profi
     result = runner.invoke(app, _segments_args(tmp_path, "auto", "--segment-effect", "estimate"))
     assert result.exit_code == 0, result.output
     send = pd.read_csv(tmp_path / "send.csv").set_index("customer_id")
-    expected = {f"s{i:02d}": "sms" for i in range(1, 6)}  # s00 opted out of sms
+    expected = {f"s{i:02d}": "sms" for i in range(1, 6)}
+    expected |= {"s00": "edm"}  # opted out of silent's best (sms): its profitable e-mail
     expected |= {f"s{i:02d}": "edm" for i in range(6, 11)}
     assert send["channel"].to_dict() == expected
     profit = send["expected_profit"].to_numpy()
+    silent = send.index.isin([f"s{i:02d}" for i in range(6)])
     hand = np.where(send["channel"] == "sms", 0.3 * 3.0 - 0.05, 0.3 * 0.2 - 0.01)
+    hand = np.where(silent & (send["channel"] == "edm"), 0.3 * 1.0 - 0.01, hand)
     np.testing.assert_allclose(profit, hand, rtol=1e-12)
     assert "Measured effects of the past campaign" in result.output
 
 
 def test_segments_policy_ranks_by_profit_per_cost_within_the_budget(runner, tmp_path) -> None:
     # edm in semi_active earns 0.05 per 0.01 (5 per unit of cost), sms in silent 0.85 per 0.05
-    # (17): a budget of 0.125 buys two silent sms (0.10) and two semi_active e-mails (0.02).
+    # (17), edm in silent (s00, opted out of sms) 0.29 per 0.01 (29): a budget of 0.125 buys
+    # s00's e-mail (0.01), two silent sms (0.10) and one semi_active e-mail (0.01).
     result = runner.invoke(app, _segments_args(tmp_path, "0.125", "--segment-effect", "estimate"))
     assert result.exit_code == 0, result.output
     send = pd.read_csv(tmp_path / "send.csv")
     assert send["channel"].value_counts().to_dict() == {"sms": 2, "edm": 2}
-    assert list(send["channel"])[:2] == ["sms", "sms"]
+    assert list(send["channel"])[:3] == ["edm", "sms", "sms"]
+    assert send["customer_id"].iloc[0] == "s00"
 
 
 def test_segments_policy_by_default_shrinks_each_channels_effects_across_segments(
@@ -271,7 +276,8 @@ def test_segments_policy_by_default_shrinks_each_channels_effects_across_segment
     worth = {s for s in ("silent", "semi_active", "active") if max(profit[s, c] for c in cost) > 0}
     assert {stage[c] for c in send["customer_id"]} == worth  # churned: not measured, not sent
     for row in send.itertuples():
-        best = max(cost, key=lambda c: profit[stage[row.customer_id], c])
+        receivable = [c for c in cost if (row.customer_id, c) != ("s00", "sms")]  # opted out
+        best = max(receivable, key=lambda c: profit[stage[row.customer_id], c])
         assert row.channel == best and profit[stage[row.customer_id], best] > 0
         assert row.expected_profit == pytest.approx(profit[stage[row.customer_id], best])
     assert "3.00 → 2.18" in result.output  # silent sms: measured → shrunk (0.3 x 2.18 - 0.05)

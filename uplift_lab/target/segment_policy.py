@@ -16,7 +16,7 @@ import pandas as pd
 from uplift_lab.contracts import CUSTOMER_ID, LIFECYCLE
 from uplift_lab.errors import ParameterError, UsageError, literal
 from uplift_lab.stats import shrink_toward
-from uplift_lab.target.channels import P_TREATED, UPLIFT_REVENUE, Channel
+from uplift_lab.target.channels import P_TREATED, UPLIFT_REVENUE, Channel, opt_in_mask
 from uplift_lab.target.plan import ALL_SEGMENT
 
 
@@ -161,6 +161,30 @@ def _pool_rows(group: pd.DataFrame) -> pd.Series:
     return pd.Series(out)
 
 
+def _best_receivable_channel(
+    table: pd.DataFrame, segment: pd.Series, segments: pd.DataFrame, channels: Sequence[Channel]
+) -> np.ndarray:
+    """Per customer, the first channel of the segment's profitable ones (best first, as
+    ``segment_effects`` ranks them) that the customer may receive; None where there is none."""
+    profitable = table[table["profit_per_message"] > 0].reset_index()
+    ranked = profitable.sort_values(
+        ["segment", "profit_per_message", "channel"], ascending=[True, False, True]
+    )
+    ranked["rank"] = ranked.groupby("segment").cumcount()
+    may = opt_in_mask(segments, channels, "segments file")
+    column_of = {c.name: j for j, c in enumerate(channels)}
+    chosen = np.full(len(segments), None, dtype=object)
+    rows = np.arange(len(segments))
+    for rank in range(int(ranked["rank"].max()) + 1 if len(ranked) else 0):
+        at_rank = ranked[ranked["rank"] == rank].set_index("segment")["channel"]
+        channel = segment.map(at_rank).to_numpy(dtype=object)
+        has = pd.notna(channel) & pd.isna(chosen)
+        j = np.array([column_of.get(name, -1) if pd.notna(name) else -1 for name in channel])
+        receivable = has & (j >= 0) & may[rows, np.maximum(j, 0)]
+        chosen[receivable] = channel[receivable]
+    return chosen
+
+
 def segment_policy_scores(
     effects: SegmentEffects,
     segments: pd.DataFrame,
@@ -173,16 +197,20 @@ def segment_policy_scores(
     Every customer of a measured segment gets ``uplift_revenue_<channel>`` = (profit per message
     + costs) / margin (so the planner's expected profit is the measured one; NaN where the
     segment x channel was not measured). The returned Series (customer_id -> channel) allows
-    only the segment's best channel, and only where its profit per message is positive; the
-    planner then ranks by profit per cost within the budget.
+    one channel: the segment's best one the customer may receive (opt-ins), and only where its
+    profit per message is positive, so a customer who opted out of SMS still gets the
+    segment's profitable e-mail; the planner then ranks by profit per cost within the budget.
     """
     table = effects.table.set_index("segment")
     segment = segments[segment_col].astype("string").fillna("")
     if set(table.index) == {ALL_SEGMENT}:
         segment = pd.Series(ALL_SEGMENT, index=segments.index, dtype="string")
     out = pd.DataFrame({CUSTOMER_ID: segments[CUSTOMER_ID].to_numpy()})
-    best = table[table["best"]]["channel"]
-    allowed = pd.Series(segment.map(best).to_numpy(dtype=object), index=out[CUSTOMER_ID])
+    allowed = pd.Series(
+        _best_receivable_channel(table, segment, segments, channels),
+        index=out[CUSTOMER_ID],
+        dtype=object,
+    )
     by_name = {c.name: c for c in channels}
     for channel in channels:
         mine = table[table["channel"] == channel.name]
