@@ -403,9 +403,11 @@ def validate_orders_arrow(
     )
     if ORDER_ID in names:
         order_ids = _arrow_ids(table, ORDER_ID, source, as_text=False)
-        if _may_have_duplicates(order_ids):
-            order_ids = order_ids.cast(pa.string())
-            counts = pc.value_counts(order_ids)
+        purchase_ids = order_ids
+        if allow_refunds:  # a refund row may repeat its order's id (netted into that order)
+            purchase_ids = order_ids.filter(pc.greater_equal(table.column(AMOUNT), 0.0))
+        if _may_have_duplicates(purchase_ids):
+            counts = pc.value_counts(purchase_ids.cast(pa.string()))
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             if len(repeated):
                 n_extra = pc.sum(repeated.field("counts")).as_py() - len(repeated)

@@ -60,7 +60,13 @@ from uplift_lab.order_lines import (
     summed_per_order,
     with_line_amounts,
 )
-from uplift_lab.refunds import Netted, net_numeric_refunds, net_refunds, refund_amounts
+from uplift_lab.refunds import (
+    Netted,
+    net_numeric_refunds,
+    net_refund_rows_by_order,
+    net_refunds,
+    refund_amounts,
+)
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 STATUS = "status"
@@ -217,6 +223,7 @@ class OrderCounting:
     partly_refunded: int = 0
     refunded_amount: float = 0.0
     refund_rows: int = 0
+    refund_rows_linked: int = 0  # refund rows netted into the order whose id they repeat
 
     def to_json(self) -> dict:
         """The counts by rule (``rows_without_customer`` only where such rows were skipped)."""
@@ -233,6 +240,8 @@ class OrderCounting:
         }
         if self.rows_without_customer:
             payload["rows_without_customer"] = self.rows_without_customer
+        if self.refund_rows_linked:
+            payload["refund_rows_netted_into_their_order"] = self.refund_rows_linked
         return payload
 
     @property
@@ -343,14 +352,21 @@ def count_orders(
     if text_refund:  # text money: netted after validation
         refund = refund_amounts(table, text_refund, path)
     canonical = table.select(list(renames)).rename_columns(list(renames.values()))
+    link_refunds = rules.refund_rows and ORDER_ID in canonical.column_names
     try:
         canonical = contracts.validate_orders_arrow(
             canonical,
             path,
             allow_refunds=rules.refund_rows,
             parsing=source.parsing,
-            keep_order_id=not core_only,
+            keep_order_id=link_refunds or not core_only,
         )
+        linked = None
+        if link_refunds:  # refund rows under their order's id net into that order
+            linked = net_refund_rows_by_order(canonical, path)
+            canonical = linked.orders
+            if core_only:
+                canonical = canonical.drop_columns([ORDER_ID])
     except InputError as exc:
         raise _in_file_terms(exc, renames) from None
 
@@ -374,6 +390,14 @@ def count_orders(
             fully_refunded=netted.fully_refunded,
             partly_refunded=netted.partly_refunded,
             refunded_amount=netted.refunded_amount,
+        )
+    if linked is not None and linked.linked_rows:
+        counting = replace(
+            counting,
+            fully_refunded=counting.fully_refunded + linked.fully_refunded,
+            partly_refunded=counting.partly_refunded + linked.partly_refunded,
+            refunded_amount=counting.refunded_amount + linked.refunded_amount,
+            refund_rows_linked=linked.linked_rows,
         )
     if rules.refund_rows:
         n_refund_rows = int(pc.sum(pc.less(canonical.column(AMOUNT), 0.0)).as_py() or 0)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab import contracts
-from uplift_lab.contracts import AMOUNT
+from uplift_lab.contracts import AMOUNT, ORDER_ID
 from uplift_lab.errors import InputError, input_error
 
 
@@ -159,3 +159,65 @@ def net_refunds(
     if n_full:
         orders = orders.filter(pa.array(~full))
     return orders, n_full, n_refunded - n_full, refunded_amount
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedRefunds:
+    """Refund rows netted into the order whose id they repeat (see
+    :func:`net_refund_rows_by_order`)."""
+
+    orders: pa.Table
+    linked_rows: int  # refund rows that named a counted order's id
+    fully_refunded: int
+    partly_refunded: int
+    refunded_amount: float
+
+
+def net_refund_rows_by_order(orders: pa.Table, path: object) -> LinkedRefunds:
+    """Refund rows (negative amounts) that repeat a purchase's ``order_id`` netted into that
+    order, as a refund column would be: net = amount + its refunds; a fully refunded order is
+    no purchase (dropped), a partly refunded one counts at its net, a refund above the amount
+    is refused. Refund rows naming no counted order stay refund rows (netted per customer).
+
+    ERPs write a return as a negative line under the order's own number; counting the order
+    as a purchase and the refund only in the customer's money would keep a returned order as
+    an order and a conversion.
+    """
+    ids = orders.column(ORDER_ID).cast(pa.string())
+    amounts = orders.column(AMOUNT).to_numpy()
+    refund_row = amounts < 0
+    if not refund_row.any():
+        return LinkedRefunds(orders, 0, 0, 0, 0.0)
+    purchase_ids = pc.filter(ids, pa.array(~refund_row))
+    refund_ids = pc.filter(ids, pa.array(refund_row))
+    linked = pc.is_valid(pc.index_in(refund_ids, value_set=purchase_ids)).to_numpy(
+        zero_copy_only=False
+    )
+    if not linked.any():
+        return LinkedRefunds(orders, 0, 0, 0, 0.0)
+    sums = (
+        pa.table({"id": refund_ids, "refund": pa.array(-amounts[refund_row])})
+        .filter(pa.array(linked))
+        .group_by("id")
+        .aggregate([("refund", "sum")])
+    )
+    at = pc.index_in(ids, value_set=sums.column("id")).to_numpy(zero_copy_only=False)
+    found = ~refund_row & ~np.isnan(np.asarray(at, dtype=np.float64))
+    refunds = np.zeros(len(amounts))
+    refunds[found] = sums.column("refund_sum").to_numpy()[at[found].astype(np.int64)]
+    over = np.flatnonzero(found & (refunds - amounts > 1e-9))
+    if len(over):
+        row = int(over[0])
+        raise over_refund_error(path, "refund rows", AMOUNT, refunds[row], amounts[row])
+    full = found & (refunds >= amounts - 1e-9) & (amounts > 0)
+    net = np.where(found, np.maximum(amounts - refunds, 0.0), amounts)
+    keep = ~full
+    keep[np.flatnonzero(refund_row)[linked]] = False  # the linked refund rows are netted now
+    orders = orders.set_column(orders.column_names.index(AMOUNT), AMOUNT, pa.array(net))
+    return LinkedRefunds(
+        orders.filter(pa.array(keep)),
+        linked_rows=int(linked.sum()),
+        fully_refunded=int(full.sum()),
+        partly_refunded=int(found.sum() - full.sum()),
+        refunded_amount=float(refunds[found].sum()),
+    )

@@ -371,6 +371,39 @@ def test_negative_amounts_are_refused_alike_and_netted_with_refund_rows(runner, 
     assert a["recency_days"] == (pd.Timestamp("2026-10-20") - pd.Timestamp("2026-05-01")).days
 
 
+def test_refund_rows_under_their_orders_id_net_into_it_as_a_refund_column_does(
+    runner, shop, tmp_path
+) -> None:
+    """An ERP's returns as negative rows under the order's own number: segment --refund-rows
+    equals the same orders with the refunds as a column (--refund-col): a fully refunded order
+    is no purchase, a partly refunded one counts at its net; a refund row naming no order
+    stays a customer-level refund."""
+    orders = shop.orders.reset_index(drop=True)
+    full, partial = _refunds(len(orders), np.random.default_rng(5))
+    refund = np.where(
+        full, orders["amount"], np.where(partial, (orders["amount"] * 0.3).round(2), 0)
+    )
+    with_column = orders.assign(refund=refund)
+    rows = orders.loc[refund > 0].assign(
+        amount=-refund[refund > 0],
+        order_time=orders.loc[refund > 0, "order_time"] + pd.Timedelta(days=2),
+    )
+    as_rows = pd.concat([orders, rows], ignore_index=True).sample(frac=1.0, random_state=0)
+    io.write_table(with_column, tmp_path / "column.csv")
+    io.write_table(as_rows, tmp_path / "rows.csv")
+    expected = _segment(
+        runner, tmp_path / "column.csv", tmp_path / "c.parquet", "--refund-col", "refund"
+    )
+    got = _segment(runner, tmp_path / "rows.csv", tmp_path / "r.parquet", "--refund-rows")
+    pd.testing.assert_frame_equal(got, expected)
+    args = ["segment", str(tmp_path / "rows.csv"), "--as-of", "2026-10-20", "--refund-rows"]
+    result = runner.invoke(app, [*args, "--json", "--out", str(tmp_path / "j.parquet")])
+    summary = json.loads(result.output)["orders"]
+    assert summary["refund_rows_netted_into_their_order"] == int((refund > 0).sum())
+    assert summary["fully_refunded_orders"] == int(full.sum())
+    assert summary["refund_rows"] == 0
+
+
 def test_analyze_status_and_refund_rules_decide_the_conversions(runner, tmp_path) -> None:
     rng = np.random.default_rng(8)
     n = 400

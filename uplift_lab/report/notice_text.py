@@ -234,6 +234,8 @@ def _counting_lines(counting: Params, labels: Labels) -> list[str]:
         lines.append(labels("{n:,} fully refunded order(s) not counted", n=n))
     if n := counting["partly_refunded"]:
         lines.append(labels("{n:,} partly refunded order(s) counted at their net", n=n))
+    if n := counting.get("refund_rows_linked"):
+        lines.append(labels("{n:,} refund row(s) netted into the order whose id they repeat", n=n))
     if n := counting["refund_rows"]:
         lines.append(labels("{n:,} refund row(s) netted into customer totals", n=n))
     return lines

@@ -111,4 +111,7 @@ NOTICES_ZH = {
     "{n:,} fully refunded order(s) not counted": "{n:,} 笔全额退款订单未计入",
     "{n:,} partly refunded order(s) counted at their net": "{n:,} 笔部分退款订单按净额计入",
     "{n:,} refund row(s) netted into customer totals": "{n:,} 行退款记录已从客户合计中扣除",
+    "{n:,} refund row(s) netted into the order whose id they repeat": (
+        "{n:,} 行退款记录已从其订单号对应的订单中扣除"
+    ),
 }

@@ -374,6 +374,9 @@ def _validate(counted: DataFrame, source: OrderSource, label: str) -> None:
         (facts["negative"] and not source.rules.refund_rows,
          f"column '{amount_name}' has {facts['negative']} negative amount(s)",
          REFUND_ROWS_FIX),
+        (has_ids and facts["repeated"] and source.rules.refund_rows,
+         f"column '{ORDER_ID}' has repeated or empty ids",
+         "Refund rows under their order's id are netted into that order with {engine=duckdb}"),
         (has_ids and facts["repeated"], f"column '{ORDER_ID}' has repeated or empty ids",
          "Each id must appear once; deduplicate the file"),
     )  # fmt: skip
