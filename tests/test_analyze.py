@@ -272,7 +272,9 @@ def test_unreadable_holdout_is_flagged() -> None:
     result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
     tiny = next(c for c in result.comparisons if c.segment == "tiny")
     half = (tiny.conversion.ci_high - tiny.conversion.ci_low) / 2
-    assert tiny.too_small_to_read == (half > abs(tiny.conversion.difference))
+    control = units[(units["segment"] == "tiny") & (units["arm"] == "control")]["converted"]
+    wide = half > abs(tiny.conversion.difference) and half > 0.25 * control.mean()
+    assert tiny.too_small_to_read == (wide or min(control.sum(), len(control) - control.sum()) < 5)
     assert tiny.too_small_to_read
     texts = [render_notice(n) for n in result.notices]
     warning = next(text for text in texts if "too small to read" in text)
@@ -537,6 +539,21 @@ CHANNEL_FRACTIONS = {
     "b|sms": {"control": 0.1, "sms": 0.9},
     "a|edm": {"control": 0.1, "edm": 0.9},
 }
+
+
+def test_a_null_effect_measured_on_a_big_holdout_reads_and_a_small_holdout_does_not() -> None:
+    """No effect at all (lift 0): with 20,000 customers the CI crosses zero but is narrow
+    against the 30% base rate, so the result reads (no effect worth having); with 150 the CI
+    is wider than a quarter of the control's rate, so the holdout is too small to read."""
+    units = simulated_units(seed=9, sizes={"tiny": 150, "big": 20000}, lift=0.0)
+    result = analyze.analyze_units(units, analyze.AnalysisOptions(control="control"), source="t")
+    by_segment = {c.segment: c for c in result.comparisons}
+    big = by_segment["big"].conversion
+    assert big.ci_low < 0 < big.ci_high  # crosses zero ...
+    assert (big.ci_high - big.ci_low) / 2 < 0.25 * 0.3  # ... narrowly against the 30% base
+    assert not by_segment["big"].too_small_to_read
+    tiny = by_segment["tiny"].conversion  # about 15 controls
+    assert (tiny.ci_high - tiny.ci_low) / 2 > 0.25 * 0.3 and by_segment["tiny"].too_small_to_read
 
 
 def test_channel_strata_say_once_where_each_channel_is_compared() -> None:

@@ -114,8 +114,9 @@ ENGLISH = [
             },
         ),  # fmt: skip
         "Holdout too small to read in 4 of 10 comparison(s) against control, marked † in the "
-        "tables (the CI is wider than the lift, or an arm has fewer than 5 conversions or "
-        "non-conversions, too few for the normal approximation): sms in 'silent' (1,234 control) "
+        "tables (the CI crosses zero and is wider, each way, than a quarter of the control's "
+        "rate, or an arm has fewer than 5 conversions or non-conversions, too few for the normal "
+        "approximation): sms in 'silent' (1,234 control) "
         "lift +1.23 pp ±3.20 (3 conversion(s) of 1,234 in control); edm in 'active' (12 control) "
         "one arm is empty; edm in 'new' (0 control) no conversions to compare; sms in 'churned' "
         "(50 control) lift -10.00 pp ±23.30 (2 conversion(s) of 50 in control, 447 "
@@ -136,8 +137,9 @@ ENGLISH = [
             },
         ),  # fmt: skip
         "Holdout too small to read in 1 of 3 comparison(s) against holdout, marked † in the "
-        "tables (the CI is wider than the lift, or an arm has fewer than 5 conversions or "
-        "non-conversions, too few for the normal approximation): 'silent' (1,234 control) lift "
+        "tables (the CI crosses zero and is wider, each way, than a quarter of the control's "
+        "rate, or an arm has fewer than 5 conversions or non-conversions, too few for the normal "
+        "approximation): 'silent' (1,234 control) lift "
         "+1.23 pp ±3.20 (3 conversion(s) of 1,234 in control). A bigger holdout (or a longer "
         "window) is needed to read them; the overall rows pool them with the rest.",
     ),

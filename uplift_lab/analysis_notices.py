@@ -23,6 +23,19 @@ def cell_sample(moments: Moments, segment: str, arm: str) -> stats.SampleStats:
     return moments.get((segment, arm), _EMPTY)
 
 
+UNREADABLE_RELATIVE_LIFT = 0.25  # a CI across 0 wider than this share of the control's rate
+
+
+def too_wide_to_read(half_width: float, difference: float, control: stats.SampleStats) -> bool:
+    """A conversion lift whose 95% CI crosses zero and is wider, each way, than a quarter of
+    the control's own rate: the holdout cannot tell no effect from a 25% relative lift (a
+    message worth sending), so more customers are needed to read it. A CI that crosses zero
+    but is narrower reads: no effect of that size, whichever way the estimate came out (before,
+    every such CI was marked, so a true null was unreadable however big the holdout)."""
+    rate = control.sum / control.n if control.n else 0.0
+    return half_width > abs(difference) and half_width > UNREADABLE_RELATIVE_LIFT * rate
+
+
 def too_few_counts(sample: stats.SampleStats) -> bool:
     """Fewer than MIN_NORMAL_COUNT conversions or non-conversions: the normal approximation
     behind the Wald CI and the z-test fails (they can even disagree about zero)."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from uplift_lab import stats
-from uplift_lab.analysis_notices import cell_sample, too_few_counts
+from uplift_lab.analysis_notices import cell_sample, too_few_counts, too_wide_to_read
 from uplift_lab.analysis_results import (
     NO_REVENUE,
     AnalysisOptions,
@@ -121,11 +121,12 @@ def adjusted_comparisons(
     for index, effect in enumerate(effects):
         segment, arm, conversion = effect.segment, effect.arm, effect.conversion
         half_width = (conversion.ci_high - conversion.ci_low) / 2
+        control = cell_sample(conv, segment, options.control)
         unreadable = bool(
             conversion.error is not None
             or math.isnan(half_width)
-            or half_width > abs(conversion.difference)
-            or too_few_counts(cell_sample(conv, segment, options.control))
+            or too_wide_to_read(half_width, conversion.difference, control)
+            or too_few_counts(control)
             or too_few_counts(cell_sample(conv, segment, arm))
         )
         money = _effect_money(effect, conv, options) if counts_money else None

@@ -44,8 +44,9 @@ SRM_UNKNOWN = (
 )
 HOLDOUT_TOO_SMALL = (
     "Holdout too small to read in {unreadable} of {comparisons} comparison(s) against "
-    "{control}, marked † in the tables (the CI is wider than the lift, or an arm has fewer than "
-    "{min_count} conversions or non-conversions, too few for the normal approximation): "
+    "{control}, marked † in the tables (the CI crosses zero and is wider, each way, than a "
+    "quarter of the control's rate, or an arm has fewer than {min_count} conversions or "
+    "non-conversions, too few for the normal approximation): "
     "{details}. A bigger holdout (or a longer window) is needed to read them; the overall rows "
     "pool them with the rest."
 )

@@ -38,12 +38,14 @@ NOTICES_ZH = {
         "'{example}'（或分析一个设计文件夹）。"
     ),
     "Holdout too small to read in {unreadable} of {comparisons} comparison(s) against "
-    "{control}, marked † in the tables (the CI is wider than the lift, or an arm has fewer than "
-    "{min_count} conversions or non-conversions, too few for the normal approximation): "
+    "{control}, marked † in the tables (the CI crosses zero and is wider, each way, than a "
+    "quarter of the control's rate, or an arm has fewer than {min_count} conversions or "
+    "non-conversions, too few for the normal approximation): "
     "{details}. A bigger holdout (or a longer window) is needed to read them; the overall rows "
     "pool them with the rest.": (
         "相对 {control} 的 {comparisons} 个比较中有 {unreadable} 个观察组太小、无法解读，表中以 † "
-        "标出（置信区间比提升还宽，或某组的转化数或未转化数少于 {min_count}，不足以用正态近似）："
+        "标出（置信区间跨过零且每侧宽于对照组转化率的四分之一，"
+        "或某组的转化数或未转化数少于 {min_count}，不足以用正态近似）："
         "{details}。需要更大的观察组（或更长的窗口）才能解读；总体行将它们与其余细分合并计算。"
     ),
     "Revenue is dominated by a few buyers: the top 1% of buyers hold {share:.0%} of revenue, so "
