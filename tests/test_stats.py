@@ -79,7 +79,7 @@ def test_welch_matches_scipy_ttest_and_its_ci() -> None:
     assert (result.ci_low, result.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-9)
 
 
-def test_relative_lift_delta_method_closed_form() -> None:
+def test_relative_lift_log_scale_delta_method_closed_form() -> None:
     rng = np.random.default_rng(3)
     control, treatment = rng.normal(10, 4, 400), rng.normal(11, 5, 600)
     result = stats.mean_difference(
@@ -88,15 +88,39 @@ def test_relative_lift_delta_method_closed_form() -> None:
     m_c, m_t = control.mean(), treatment.mean()
     se_mean_c = control.std(ddof=1) / math.sqrt(400)
     se_mean_t = treatment.std(ddof=1) / math.sqrt(600)
-    # Var(m_t / m_c): gradient (1/m_c, -m_t/m_c^2) applied to the diagonal covariance.
-    se_ratio = math.sqrt((se_mean_t / m_c) ** 2 + (m_t * se_mean_c / m_c**2) ** 2)
+    # Var(log m_t - log m_c): gradient (1/m_t, -1/m_c) applied to the diagonal covariance.
+    se_log = math.sqrt((se_mean_t / m_t) ** 2 + (se_mean_c / m_c) ** 2)
     assert result.relative_lift == pytest.approx(m_t / m_c - 1)
     z = sps.norm.ppf(0.975)
-    assert result.relative_ci_low == pytest.approx(m_t / m_c - 1 - z * se_ratio)
-    assert result.relative_ci_high == pytest.approx(m_t / m_c - 1 + z * se_ratio)
+    assert result.relative_ci_low == pytest.approx(math.exp(math.log(m_t / m_c) - z * se_log) - 1)
+    assert result.relative_ci_high == pytest.approx(math.exp(math.log(m_t / m_c) + z * se_log) - 1)
     # Wider than the naive "absolute CI / control mean", which ignores the control's noise.
     naive_half = (result.ci_high - result.ci_low) / 2 / m_c
     assert (result.relative_ci_high - result.relative_ci_low) / 2 > naive_half
+
+
+@pytest.mark.parametrize(
+    ("control", "treated"),
+    [((2, 1602), (40, 1840)), ((534, 3342), (5318, 30074)), ((0, 50), (3, 60))],
+)
+def test_conversion_relative_lift_is_statsmodels_log_ratio_interval(control, treated) -> None:
+    """Katz's log interval of the risk ratio, minus 1 (statsmodels), and above -100% even with
+    2 control conversions, where a linear interval around the ratio reached below it."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    c = stats.SampleStats.from_values([1.0] * control[0] + [0.0] * (control[1] - control[0]))
+    t = stats.SampleStats.from_values([1.0] * treated[0] + [0.0] * (treated[1] - treated[0]))
+    result = stats.proportion_difference(c, t, ci="newcombe")
+    if control[0] == 0:
+        assert result.relative_error == stats.ZERO_CONTROL_MEAN
+        return
+    low, high = confint_proportions_2indep(*treated, *control, compare="ratio", method="log")
+    assert (result.relative_ci_low, result.relative_ci_high) == pytest.approx(
+        (low - 1, high - 1), rel=1e-12
+    )
+    assert result.relative_ci_low > -1
+    if result.ci_low > 0:  # an all-positive absolute CI: a relative one above 0 too
+        assert result.relative_ci_low > 0
 
 
 def test_relative_lift_ci_covers_truth_about_95_percent() -> None:

@@ -193,12 +193,15 @@ def overall_effect(
     sizes = [c.control_n + c.treated_n for c in comparisons]
     conv, rev, control = moments.conversion, moments.revenue, options.control
 
-    def relative(cells: Mapping[tuple[str, str], stats.SampleStats]) -> RelativeLift:
+    def relative(
+        cells: Mapping[tuple[str, str], stats.SampleStats], binary: bool = False
+    ) -> RelativeLift:
         lift, low, high, error = stats.stratified_relative_lift(
             sizes,
             [cell_sample(cells, c.segment, control) for c in comparisons],
             [cell_sample(cells, c.segment, arm) for c in comparisons],
             alpha=options.alpha,
+            binary=binary,
         )
         return RelativeLift(lift, low, high, error)
 
@@ -231,7 +234,7 @@ def overall_effect(
         treated_n=sum(c.treated_n for c in comparisons),
         conversion=combine([c.conversion for c in comparisons]),
         revenue=revenue,
-        conversion_relative=relative(conv),
+        conversion_relative=relative(conv, binary=True),
         revenue_relative=revenue_relative,
         revenue_capped=capped,
         revenue_cuped=cuped,

@@ -191,13 +191,51 @@ def _degenerate(
 
 
 def relative_lift_ci(
+    control: SampleStats, treatment: SampleStats, alpha: float = 0.05, *, binary: bool = False
+) -> tuple[float, float, float, str | None]:
+    """Relative lift ``mean_t / mean_c - 1`` with its CI on the log scale.
+
+    log(m_t / m_c) +- z sqrt(v_t / m_t^2 + v_c / m_c^2), with v the variance of each mean (the
+    delta method on the log of the ratio; for proportions, ``binary``, v = p (1 - p) / n: Katz's
+    log interval, statsmodels' ``confint_proportions_2indep(compare="ratio", method="log")``).
+    Exponentiated, the interval lies above -100% and is asymmetric as a ratio's is; a linear
+    interval around the ratio reaches below -100% when the control is small (-118% for a lift
+    whose absolute CI was all positive). Where a mean is not positive (no treated conversion,
+    net revenue <= 0) the linear delta-method interval of :func:`_linear_relative_lift_ci` is
+    returned. Returns (lift, low, high, error).
+    """
+    if control.n < 2 or treatment.n < 2:
+        return math.nan, math.nan, math.nan, TOO_FEW
+    mean_c, mean_t = control.mean, treatment.mean
+    if mean_c == 0:
+        return math.nan, math.nan, math.nan, ZERO_CONTROL_MEAN
+    if mean_c < 0 or mean_t <= 0:
+        return _linear_relative_lift_ci(control, treatment, alpha)
+    if binary:
+        var_c, var_t = mean_c * (1 - mean_c) / control.n, mean_t * (1 - mean_t) / treatment.n
+    else:
+        var_c, var_t = control.variance / control.n, treatment.variance / treatment.n
+    return _log_ratio_interval(mean_c, var_c, mean_t, var_t, alpha)
+
+
+def _log_ratio_interval(
+    mean_c: float, var_c: float, mean_t: float, var_t: float, alpha: float
+) -> tuple[float, float, float, str | None]:
+    """``mean_t / mean_c - 1`` and its interval exp(log ratio +- z se) - 1 (positive means;
+    ``var_*`` the variances of the two independent means)."""
+    log_ratio = math.log(mean_t / mean_c)
+    half = _z(alpha) * math.sqrt(var_t / mean_t**2 + var_c / mean_c**2)
+    lift = mean_t / mean_c - 1
+    return lift, math.exp(log_ratio - half) - 1, math.exp(log_ratio + half) - 1, None
+
+
+def _linear_relative_lift_ci(
     control: SampleStats, treatment: SampleStats, alpha: float = 0.05
 ) -> tuple[float, float, float, str | None]:
-    """Relative lift ``mean_t / mean_c - 1`` with a delta-method CI.
+    """Relative lift with a linear delta-method CI (a symmetric interval around the ratio).
 
     Var(m_t / m_c) ~ var_t / (n_t m_c^2) + m_t^2 var_c / (n_c m_c^4): this keeps the control
     mean's own uncertainty, which dividing the absolute CI by the control mean would drop.
-    Returns (lift, low, high, error).
     """
     if control.n < 2 or treatment.n < 2:
         return math.nan, math.nan, math.nan, TOO_FEW
@@ -242,7 +280,7 @@ def proportion_difference(
         low_c, high_c = _wilson_interval(count_c, control.n, z)
         low = diff - math.sqrt((p_t - low_t) ** 2 + (high_c - p_c) ** 2)
         high = diff + math.sqrt((high_t - p_t) ** 2 + (p_c - low_c) ** 2)
-    rel, rel_low, rel_high, rel_error = relative_lift_ci(control, treatment, alpha)
+    rel, rel_low, rel_high, rel_error = relative_lift_ci(control, treatment, alpha, binary=True)
     return EffectResult(
         p_c, p_t, diff, se, low, high, p_value, rel, rel_low, rel_high, method, None, rel_error
     )
@@ -351,7 +389,7 @@ def cuped_difference(
     # by the same factor CUPED narrowed the absolute standard error.
     rel, rel_low, rel_high = math.nan, math.nan, math.nan
     raw = mean_difference(control.y, treatment.y, alpha=alpha)
-    _, raw_low, raw_high, rel_error = relative_lift_ci(control.y, treatment.y, alpha)
+    _, raw_low, raw_high, rel_error = _linear_relative_lift_ci(control.y, treatment.y, alpha)
     if rel_error is None and raw.standard_error > 0 and effect.error is None:
         rel = effect.difference / control.y.mean
         half = (raw_high - raw_low) / 2 * effect.standard_error / raw.standard_error
@@ -458,12 +496,14 @@ def stratified_relative_lift(
     treatments: Sequence[SampleStats],
     *,
     alpha: float = 0.05,
+    binary: bool = False,
 ) -> tuple[float, float, float, str | None]:
-    """Relative lift of the stratified effect: D / C with D = sum w_s (t_s - c_s) and
-    C = sum w_s c_s (the standardised control mean), CI by the delta method.
-
-    Var(D / C) ~ Var(D)/C^2 + D^2 Var(C)/C^4 - 2 D Cov(D, C)/C^3, where per stratum
-    Cov(t_s - c_s, c_s) = -Var(c_s). With one stratum this is exactly :func:`relative_lift_ci`.
+    """Relative lift of the stratified effect: T / C - 1 with T = sum w_s t_s and C = sum w_s
+    c_s (the standardised treated and control means), its CI on the log scale as
+    :func:`relative_lift_ci`'s: Var(T) = sum w_s^2 v_t,s and Var(C) = sum w_s^2 v_c,s (the arms
+    are independent). With one stratum this is exactly :func:`relative_lift_ci`. Where T or C is
+    not positive, the linear delta method: Var(D / C) ~ Var(D)/C^2 + D^2 Var(C)/C^4 - 2 D
+    Cov(D, C)/C^3 with D = T - C and per stratum Cov(t_s - c_s, c_s) = -Var(c_s).
     Returns (lift, low, high, error).
     """
     nan = math.nan
@@ -476,14 +516,24 @@ def stratified_relative_lift(
         return nan, nan, nan, TOO_FEW
     total = sum(n for n, _, _ in usable)
     weights = [n / total for n, _, _ in usable]
-    var_c = [c.variance / c.n for _, c, _ in usable]
-    var_t = [t.variance / t.n for _, _, t in usable]
+
+    def mean_variance(sample: SampleStats) -> float:
+        if binary:
+            return sample.mean * (1 - sample.mean) / sample.n
+        return sample.variance / sample.n
+
+    var_c = [mean_variance(c) for _, c, _ in usable]
+    var_t = [mean_variance(t) for _, _, t in usable]
     diff = sum(w * (t.mean - c.mean) for w, (_, c, t) in zip(weights, usable, strict=True))
     base = sum(w * c.mean for w, (_, c, _) in zip(weights, usable, strict=True))
     if base == 0:
         return nan, nan, nan, ZERO_CONTROL_MEAN
-    var_d = sum(w * w * (vc + vt) for w, vc, vt in zip(weights, var_c, var_t, strict=True))
+    treated = base + diff
     var_base = sum(w * w * vc for w, vc in zip(weights, var_c, strict=True))
+    var_treated = sum(w * w * vt for w, vt in zip(weights, var_t, strict=True))
+    if base > 0 and treated > 0:
+        return _log_ratio_interval(base, var_base, treated, var_treated, alpha)
+    var_d = var_base + var_treated
     cov = -var_base
     variance = var_d / base**2 + diff**2 * var_base / base**4 - 2 * diff * cov / base**3
     half = _z(alpha) * math.sqrt(max(variance, 0.0))
