@@ -274,6 +274,16 @@ ENGLISH = [
         "CHANNEL=FACTOR (e.g. edm=0.35) where a channel moves them less",
     ),
     (
+        Notice("note", "arm_as_channel", {"analysis": "r.json", "arm": "send", "channel": "sms"}),
+        "r.json: its one treated arm 'send' is read as the channel 'sms' (the one channel given)",
+    ),
+    (
+        Notice("note", "default_baseline", {"baseline": 0.03}),
+        "the power figures assume a 3% response rate in every stratum (the default): pass "
+        "--baseline-from REPORT.json (a past analyze report: each segment's control rate), "
+        "--baseline-col COL or --baseline RATE for the shop's own rates",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

@@ -440,6 +440,8 @@ def finish_design(
         for s, n in small.items()
     ]
     warnings.extend(power_report.warnings)
+    if baseline_source == "default":  # the shop's own rates were not given
+        warnings.append(Notice("note", "default_baseline", {"baseline": DEFAULT_BASELINE}))
     warnings.extend(_balance_warnings(balance, small, min_holdout))
     return ExperimentDesign(
         assignment=result,

@@ -7,13 +7,16 @@ one row per order for :func:`uplift_lab.orders.count_orders`. Reads no file.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uplift_lab.errors import input_error, usage_error
+from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_TIME
+from uplift_lab.errors import DataWarning, input_error, usage_error
+from uplift_lab.notices import Notice
 
 
 def empty_customers(table: pa.Table, customer_col: str) -> pa.ChunkedArray:
@@ -103,3 +106,23 @@ def first_row_per_order(table: pa.Table, order_col: str) -> tuple[pa.Table, int]
     if len(first) == table.num_rows:
         return table, 0
     return table.take(pa.array(first)), table.num_rows - len(first)
+
+
+PRODUCT_LINE_SAMPLE = 200_000  # the first rows looked at for repeated orders
+PRODUCT_LINE_SHARE = 0.05  # this share of them repeating another row: a log of product lines
+
+
+def warn_if_product_lines(orders: pa.Table, path: object) -> None:
+    """A notice when many of the first rows repeat another row's customer, time and amount: one
+    row per product line (X5's purchases.csv repeats each transaction's sum on every product),
+    so each line would count as an order and frequency and monetary double. The first rows
+    only: a log's lines of one order sit together, and the check stays cheap."""
+    head = orders.slice(0, PRODUCT_LINE_SAMPLE).select([CUSTOMER_ID, ORDER_TIME, AMOUNT])
+    if head.num_rows < 20:
+        return
+    repeated = (
+        head.num_rows - head.group_by([CUSTOMER_ID, ORDER_TIME, AMOUNT]).aggregate([]).num_rows
+    )
+    if repeated >= PRODUCT_LINE_SHARE * head.num_rows:
+        params = {"source": str(path), "repeated": f"{repeated:,}", "rows": f"{head.num_rows:,}"}
+        warnings.warn(DataWarning(Notice("warning", "product_line_rows", params)), stacklevel=3)

@@ -32,7 +32,6 @@ cannot, or the file would be refused, they step aside for load_orders. Reads no 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -44,7 +43,6 @@ import pyarrow.compute as pc
 from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import (
-    DataWarning,
     InputError,
     UsageError,
     literal,
@@ -52,12 +50,12 @@ from uplift_lab.errors import (
     with_value,
 )
 from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
-from uplift_lab.notices import Notice
 from uplift_lab.order_lines import (
     empty_customers,
     first_row_per_order,
     missing_customer_error,
     summed_per_order,
+    warn_if_product_lines,
     with_line_amounts,
 )
 from uplift_lab.refunds import (
@@ -406,26 +404,6 @@ def count_orders(
     if not rules.line_item_col:
         warn_if_product_lines(canonical, path)
     return CountedOrders(canonical, replace(counting, orders_counted=orders_counted))
-
-
-PRODUCT_LINE_SAMPLE = 200_000  # the first rows looked at for repeated orders
-PRODUCT_LINE_SHARE = 0.05  # this share of them repeating another row: a log of product lines
-
-
-def warn_if_product_lines(orders: pa.Table, path: object) -> None:
-    """A notice when many of the first rows repeat another row's customer, time and amount: one
-    row per product line (X5's purchases.csv repeats each transaction's sum on every product),
-    so each line would count as an order and frequency and monetary double. The first rows
-    only: a log's lines of one order sit together, and the check stays cheap."""
-    head = orders.slice(0, PRODUCT_LINE_SAMPLE).select([CUSTOMER_ID, ORDER_TIME, AMOUNT])
-    if head.num_rows < 20:
-        return
-    repeated = (
-        head.num_rows - head.group_by([CUSTOMER_ID, ORDER_TIME, AMOUNT]).aggregate([]).num_rows
-    )
-    if repeated >= PRODUCT_LINE_SHARE * head.num_rows:
-        params = {"source": str(path), "repeated": f"{repeated:,}", "rows": f"{head.num_rows:,}"}
-        warnings.warn(DataWarning(Notice("warning", "product_line_rows", params)), stacklevel=3)
 
 
 def _one_row_per_order(

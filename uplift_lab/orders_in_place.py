@@ -78,8 +78,6 @@ def in_place_plan(source: OrderSource, schema: pa.Schema) -> InPlacePlan | None:
     needed += [name for name in (rules.status_col, rules.refund_col, id_col) if name]
     if not set(needed) <= set(names) or len(set(needed)) != len(needed):
         return None
-    if rules.refund_rows and id_col:  # refund rows may net into their order: the general path
-        return None
     ids, times = schema.field(source.customer_col).type, schema.field(source.time_col).type
     if not (pa.types.is_string(ids) or pa.types.is_large_string(ids)):
         return None

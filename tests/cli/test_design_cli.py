@@ -259,3 +259,14 @@ def test_tag_columns_of_segment_are_usable_as_strata(runner, tmp_path):
         expected.sort_index().to_dict()
     )
     assert set(assignment["stratum"]) == {"low|False", "mid|False", "mid|True", "high|True"}
+
+
+def test_the_default_baseline_is_said_and_a_given_one_is_not(runner, tmp_path):
+    """Power on the built-in 3% says so and names the options for the shop's own rates."""
+    default = run(runner, CUSTOMERS, "--name", "a", "--out", tmp_path / "a")
+    assert default.exit_code == 0, default.output
+    said = " ".join(default.output.split())
+    assert "assume a 3% response rate in every stratum (the default)" in said
+    assert "--baseline-from" in said
+    given = run(runner, CUSTOMERS, "--name", "b", "--out", tmp_path / "b", "--baseline", "0.2")
+    assert given.exit_code == 0 and "(the default)" not in given.output

@@ -406,3 +406,24 @@ def test_multi_arm_ipw_judges_each_channel_by_its_own_arm() -> None:
     # Horvitz-Thompson: sum over picked of (1{arm = chosen} - 1{control}) / (1/3) x revenue.
     hand = sum(3 * revenue[i] * ((arm[i] == chosen[i]) - (arm[i] == "control")) for i in range(6))
     assert value.incremental_revenue.value == pytest.approx(hand)
+
+
+def test_segments_policy_reads_a_one_arm_report_as_the_one_channel(runner, tmp_path) -> None:
+    """design's default arm 'send' and one channel: the arm's effects are that channel's (a
+    note says so), so sms goes where the send's measured profit is positive; with two channels
+    the report cannot say which is which, and the error names the report's arms."""
+    report = json.loads(_analysis_report(tmp_path / "r.json").read_text())
+    sms_only = [dict(c, arm="send") for c in report["comparisons"] if c["arm"] == "sms"]
+    one_arm = tmp_path / "send_report.json"
+    one_arm.write_text(json.dumps({"comparisons": sms_only, "overall": []}))
+    args = ["target", "--policy", "segments", "--analysis", str(one_arm), "--segments",
+            str(_segments(tmp_path / "seg.csv")), "--eligible", "all", "--budget", "auto",
+            "--margin", "0.3", "--holdout", "0", "--segment-effect", "estimate",
+            "--out", str(tmp_path / "send.csv")]  # fmt: skip
+    result = runner.invoke(app, [*args, "--channel", "sms=0.05"])
+    assert result.exit_code == 0, result.output
+    assert "one treated arm 'send' is read as the channel 'sms'" in result.stderr
+    send = pd.read_csv(tmp_path / "send.csv")
+    assert set(send["channel"]) == {"sms"} and len(send) == 5  # silent, s00 opted out of sms
+    two = runner.invoke(app, [*args, "--channel", "sms=0.05", "--channel", "edm=0.01"])
+    assert two.exit_code == 2 and "the report's arms: send" in two.stderr

@@ -47,6 +47,15 @@ BORROWED_SCORE = (
     "by the shared uplift_revenue as if they moved customers as much; pass --response "
     "CHANNEL=FACTOR (e.g. {example}=0.35) where a channel moves them less"
 )
+ARM_AS_CHANNEL = (
+    "{analysis}: its one treated arm '{arm}' is read as the channel '{channel}' (the one "
+    "channel given)"
+)
+DEFAULT_BASELINE_NOTE = (
+    "the power figures assume a {baseline:.0%} response rate in every stratum (the default): "
+    "pass --baseline-from REPORT.json (a past analyze report: each segment's control rate), "
+    "--baseline-col COL or --baseline RATE for the shop's own rates"
+)
 SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
 CHANNEL_DROPPED = (
     "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
@@ -197,10 +206,12 @@ REPEATED_SENDS = (
 
 TEMPLATES: dict[str, str] = {
     "design_small_holdout": DESIGN_SMALL_HOLDOUT,
+    "default_baseline": DEFAULT_BASELINE_NOTE,
     "imbalanced_covariate": IMBALANCED_COVARIATE,
     "imbalanced_in_small_holdouts": IMBALANCED_IN_SMALL_HOLDOUTS,
     "target_small_holdout": TARGET_SMALL_HOLDOUT,
     "no_model": NO_MODEL,
+    "arm_as_channel": ARM_AS_CHANNEL,
     "scores_not_used": SCORES_NOT_USED,
     "not_in_segments": NOT_IN_SEGMENTS,
     "no_holdout": NO_HOLDOUT,

@@ -133,6 +133,15 @@ STEP_NOTICES_ZH = {
         "渠道 {channels}：没有自己的模型（打分中的组：{arms}），因此按共用的 uplift_revenue "
         "估值，视同效果一样；若某渠道效果较弱，请传入 --response 渠道=系数（例如 {example}=0.35）"
     ),
+    "{analysis}: its one treated arm '{arm}' is read as the channel '{channel}' (the one "
+    "channel given)": "{analysis}：其唯一的处理组 '{arm}' 视为渠道 '{channel}'（只给了这一个渠道）",
+    "the power figures assume a {baseline:.0%} response rate in every stratum (the default): "
+    "pass --baseline-from REPORT.json (a past analyze report: each segment's control rate), "
+    "--baseline-col COL or --baseline RATE for the shop's own rates": (
+        "功效数字假设每个分层的响应率均为 {baseline:.0%}（默认值）：传入 --baseline-from "
+        "REPORT.json（以往 analyze 报告：各细分的对照组响应率）、--baseline-col 列 或 "
+        "--baseline 比率，以使用店铺自己的响应率"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

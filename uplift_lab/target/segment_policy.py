@@ -8,7 +8,7 @@ earns a positive one gets that channel (:func:`segment_policy_scores` feeds the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ class SegmentEffects:
 
     table: pd.DataFrame
     effect: str
+    arm_of_channel: Mapping[str, str] = field(default_factory=dict)  # channel -> report's arm
 
 
 SEGMENT_EFFECTS = ("shrunk", "estimate", "ci_low")
@@ -60,8 +61,14 @@ def segment_effects(
     comparisons = analysis.get("comparisons") or []
     if not any(item.get("segment") not in (None, ALL_SEGMENT) for item in comparisons):
         comparisons = [{**item, "segment": ALL_SEGMENT} for item in analysis.get("overall") or []]
+    arms = sorted({str(item.get("arm")) for item in comparisons if item.get("arm") is not None})
+    arm_of_channel, channel_of_arm = {}, by_name
+    if len(arms) == 1 and len(channels) == 1 and arms[0] not in by_name:
+        # one send (design's default arm 'send') and one channel: the send was that channel
+        arm_of_channel = {channels[0].name: arms[0]}
+        channel_of_arm = {arms[0]: channels[0]}
     for item in comparisons:
-        channel = by_name.get(str(item.get("arm")))
+        channel = channel_of_arm.get(str(item.get("arm")))
         revenue = item.get("revenue") or {}
         if channel is None or revenue.get("difference") is None:
             continue
@@ -87,8 +94,10 @@ def segment_effects(
     if not rows:
         raise UsageError(
             "{analysis}: the report has no comparison of the {channel} channels against control"
-            f" (channels: {literal(', '.join(by_name))}). Pass analyze's report.json of a past"
-            " campaign whose arms are named like the channels"
+            f" (channels: {literal(', '.join(c.name for c in channels))}; the report's arms:"
+            f" {literal(', '.join(arms) or 'none')}). Pass analyze's report.json of a past"
+            " campaign whose arms are named like the channels (or one channel for a report of"
+            " one arm)"
         )
     table = pd.DataFrame.from_records(rows)
     if effect == "shrunk":
@@ -120,7 +129,7 @@ def segment_effects(
     )
     best_channel = best.drop_duplicates("segment").set_index("segment")["channel"]
     table["best"] = table["segment"].map(best_channel) == table["channel"]
-    return SegmentEffects(table=table, effect=effect)
+    return SegmentEffects(table=table, effect=effect, arm_of_channel=arm_of_channel)
 
 
 def shrunk_effects(estimate: np.ndarray, standard_error: np.ndarray) -> np.ndarray:

@@ -300,6 +300,9 @@ def _scores_of_policy(
         scores, only_channel, effects = _segment_policy_inputs(
             files.analysis, inputs.segments, config, options.segment_effect
         )
+        for channel, arm in effects.arm_of_channel.items():
+            params = {"channel": channel, "arm": arm, "analysis": str(files.analysis)}
+            warnings.append(Notice("note", "arm_as_channel", params))
         if files.scores is not None:
             warnings.append(Notice("warning", "scores_not_used", {"scores": str(files.scores)}))
         return scores, config, only_channel, effects
