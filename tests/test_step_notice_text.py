@@ -284,6 +284,12 @@ ENGLISH = [
         "--baseline-col COL or --baseline RATE for the shop's own rates",
     ),
     (
+        Notice("warning", "validated_on_training_data", {"past": "hill.csv", "model": "m"}),
+        "hill.csv is the file m was trained on: valued on it, the plan and the rules are judged "
+        "on outcomes the model has seen, so the comparison is not independent (pass a later "
+        "campaign, or one held out from training)",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

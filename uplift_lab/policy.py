@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from uplift_lab import contracts
+from uplift_lab.analysis_inputs import yes_no_outcome
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.errors import InputError, input_error, literal, usage_error
 
@@ -351,6 +352,7 @@ def validate_past_campaign(
         raise input_error(
             source, f"column '{arm_col}' has only the control arm", "Pass a randomized campaign"
         )
+    frame = yes_no_outcome(frame, conversion_col, source)  # 'Yes'/'No' read as 1/0
     converted = contracts.numeric_column(frame, conversion_col, source)
     if not converted.isin([0.0, 1.0]).all():
         raise input_error(

@@ -389,3 +389,24 @@ def test_bad_where_exits_2_with_one_line_and_writes_nothing(
     assert message in line and "\n" not in line and "Traceback" not in result.output
     assert not (tmp_path / "send.csv").exists()
     assert not (tmp_path / "experiments").exists()
+
+
+def test_validate_columns_names_the_past_campaigns_columns(runner, tmp_path) -> None:
+    """Hillstrom's names (cid, segment, conversion, spend) through --validate-columns value the
+    plan exactly as the canonical file does; an unknown role is refused in one line."""
+    scores, segments, past = write_inputs(tmp_path)
+    renamed = tmp_path / "past_named.csv"
+    names = {"customer_id": "cid", "arm": "segment", "converted": "conversion", "revenue": "spend"}
+    pd.read_csv(past, dtype={"customer_id": str}).rename(columns=names).to_csv(renamed, index=False)
+    outputs = []
+    for path, extra in ((past, []), (renamed, ["--validate-columns",
+                        "id=cid,arm=segment,converted=conversion,revenue=spend"])):  # fmt: skip
+        args = target_args(tmp_path, scores, segments, "--validate-on", str(path), *extra)
+        result = runner.invoke(app, [*args, "--json", "--force"])
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(result.stdout)["validation"])
+    assert outputs[0] == outputs[1] and outputs[0]["n_picked"] > 0
+    bad = target_args(tmp_path, scores, segments, "--validate-on", str(renamed),
+                      "--validate-columns", "who=cid")  # fmt: skip
+    result = runner.invoke(app, [*bad, "--force"])
+    assert result.exit_code == 2 and "unknown role(s) who" in result.stderr

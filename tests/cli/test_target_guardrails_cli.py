@@ -427,3 +427,21 @@ def test_segments_policy_reads_a_one_arm_report_as_the_one_channel(runner, tmp_p
     assert set(send["channel"]) == {"sms"} and len(send) == 5  # silent, s00 opted out of sms
     two = runner.invoke(app, [*args, "--channel", "sms=0.05", "--channel", "edm=0.01"])
     assert two.exit_code == 2 and "the report's arms: send" in two.stderr
+
+
+def test_validating_on_the_models_own_training_file_is_warned(trained, runner, tmp_path) -> None:
+    """--validate-on the very file train read (its SHA-256 is in model.json): the comparison is
+    not independent, and the warning says so; a copy with other bytes is not that file."""
+    folder, model, scores, _ = trained
+    data = folder / "campaign.csv"
+    args = _target(scores, tmp_path / "send.csv", "--model", str(model), "--accept-weak-model",
+                   "--validate-on", str(data), "--validate-columns", "revenue=spend")  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "campaign.csv is the file" in result.stderr and "not independent" in result.stderr
+    later = tmp_path / "later.csv"
+    later.write_text(data.read_text().replace("\n", "\r\n"))  # the same rows, other bytes
+    args[args.index(str(data))] = str(later)
+    result = runner.invoke(app, [*args, "--force"])
+    assert result.exit_code == 0, result.output
+    assert "not independent" not in result.stderr

@@ -14,6 +14,7 @@ from uplift_lab.cli._common import (
     Lang,
     LangOption,
     console,
+    parse_key_values,
     print_table,
     report_errors,
     split_list,
@@ -229,6 +230,14 @@ ValidateOnOption = Annotated[
 ValidateControlOption = Annotated[
     str, typer.Option("--validate-control", help="Holdout label in the past campaign's arm.")
 ]
+ValidateColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--validate-columns",
+        help="The past campaign's column names, if not customer_id, arm, converted, revenue: "
+        "e.g. id=cid,arm=segment,converted=conversion,revenue=spend.",
+    ),
+]
 ValidateStratumColOption = Annotated[
     str | None,
     typer.Option(
@@ -315,6 +324,7 @@ def target(
     validate_on: ValidateOnOption = None,
     validate_control: ValidateControlOption = "control",
     validate_stratum_col: ValidateStratumColOption = None,
+    validate_columns: ValidateColumnsOption = None,
     model_dir: ModelOption = None,
     accept_weak_model: AcceptWeakModelOption = False,
     policy: PolicyOption = "model",
@@ -343,6 +353,8 @@ def target(
         policy=policy.strip().lower(), segment_effect=segment_effect.strip().lower(),
         accept_weak_model=accept_weak_model, holdout=holdout, salt=salt, start=start, seed=seed,
         validate_control=validate_control, validate_stratum_col=validate_stratum_col,
+        validate_columns=parse_key_values([validate_columns] if validate_columns else [],
+                                          "--validate-columns"),
     )  # fmt: skip
     spark = spark_for(engine, spark_master, table)  # --table needs spark
     if spark is None:

@@ -56,6 +56,11 @@ DEFAULT_BASELINE_NOTE = (
     "pass --baseline-from REPORT.json (a past analyze report: each segment's control rate), "
     "--baseline-col COL or --baseline RATE for the shop's own rates"
 )
+VALIDATED_ON_TRAINING_DATA = (
+    "{past} is the file {model} was trained on: valued on it, the plan and the rules are judged "
+    "on outcomes the model has seen, so the comparison is not independent (pass a later "
+    "campaign, or one held out from training)"
+)
 SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
 CHANNEL_DROPPED = (
     "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
@@ -211,6 +216,7 @@ TEMPLATES: dict[str, str] = {
     "imbalanced_in_small_holdouts": IMBALANCED_IN_SMALL_HOLDOUTS,
     "target_small_holdout": TARGET_SMALL_HOLDOUT,
     "no_model": NO_MODEL,
+    "validated_on_training_data": VALIDATED_ON_TRAINING_DATA,
     "arm_as_channel": ARM_AS_CHANNEL,
     "scores_not_used": SCORES_NOT_USED,
     "not_in_segments": NOT_IN_SEGMENTS,

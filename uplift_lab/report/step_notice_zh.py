@@ -142,6 +142,12 @@ STEP_NOTICES_ZH = {
         "REPORT.json（以往 analyze 报告：各细分的对照组响应率）、--baseline-col 列 或 "
         "--baseline 比率，以使用店铺自己的响应率"
     ),
+    "{past} is the file {model} was trained on: valued on it, the plan and the rules are judged "
+    "on outcomes the model has seen, so the comparison is not independent (pass a later "
+    "campaign, or one held out from training)": (
+        "{past} 正是 {model} 训练所用的文件：用它估值，计划和规则是在模型见过的结果上评判的，"
+        "因此这一比较并不独立（请传入之后的活动，或训练时留出的活动）"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

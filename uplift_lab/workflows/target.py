@@ -8,14 +8,15 @@ nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from uplift_lab import contracts, design, io
 from uplift_lab.contracts import CONTROL_ARM, CUSTOMER_ID, LIFECYCLE
-from uplift_lab.errors import ParameterError, UsageError, input_error, usage_error
+from uplift_lab.errors import ParameterError, UsageError, input_error, literal, usage_error
 from uplift_lab.notices import Notice
 from uplift_lab.policy import PolicyValue, validate_past_campaign
 from uplift_lab.report import target_report
@@ -86,6 +87,8 @@ class TargetOptions:
     seed: int = 0
     validate_control: str = CONTROL_ARM
     validate_stratum_col: str | None = None
+    # the past campaign's columns by role (id, arm, converted, revenue) where not canonical
+    validate_columns: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,9 @@ def run_target(
         plan = relabel_plan_policy(plan, SEGMENTS_POLICY)
     if inputs.past is not None:
         plan = value_comparison_on_past(plan, inputs.past, config, options.validate_control)
+        if files.model is not None and _is_training_data(files.validate_on, files.model):
+            warnings.append(Notice("warning", "validated_on_training_data", {
+                "past": str(files.validate_on), "model": str(files.model)}))  # fmt: skip
     split = _split_holdout(plan, files, options, warnings)
     validation = None
     if inputs.past is not None:
@@ -278,10 +284,28 @@ def _read_inputs(config: TargetConfig, files: TargetFiles, options: TargetOption
     check_send_list_columns(files.with_columns, segments, files.segments)
     past = None
     if files.validate_on is not None:
+        names = {"id": CUSTOMER_ID, "arm": "arm", "converted": "converted", "revenue": "revenue"}
+        unknown = sorted(set(options.validate_columns) - set(names))
+        if unknown:
+            raise UsageError(
+                f"{{validate_columns}}: unknown role(s) {literal(', '.join(unknown))}; the roles"
+                " are id, arm, converted, revenue"
+            )
+        names |= dict(options.validate_columns)
+        frame = io.read_table(
+            files.validate_on, encoding=files.encoding, string_columns=[names["id"]]
+        )
+        if names["id"] != CUSTOMER_ID:
+            contracts.require_columns(frame, (names["id"],), files.validate_on)
+            frame = frame.drop(columns=[CUSTOMER_ID], errors="ignore")
+            frame = frame.rename(columns={names["id"]: CUSTOMER_ID})
         past = validate_past_campaign(
-            io.read_table(files.validate_on, encoding=files.encoding, string_columns=[CUSTOMER_ID]),
+            frame,
             files.validate_on,
+            arm_col=names["arm"],
             control=options.validate_control,
+            conversion_col=names["converted"],
+            revenue_col=names["revenue"],
             stratum_col=options.validate_stratum_col,
         )
     return _Inputs(scores=scores, segments=segments, past=past)
@@ -324,6 +348,12 @@ def _scores_of_policy(
         params = {"channels": tuple(borrowed), "arms": tuple(arms)}
         warnings.append(Notice("note", "borrowed_score", params))
     return inputs.scores, config, None, None
+
+
+def _is_training_data(past: Path, model_dir: Path) -> bool:
+    """Whether the past campaign file is the very file the model was trained on."""
+    trained_on = read_model_description(model_dir).get("training_sha256")
+    return bool(trained_on) and trained_on == io.sha256_file(past)
 
 
 def _read_verdicts(model_dir: Path) -> dict:
