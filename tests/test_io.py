@@ -210,3 +210,19 @@ def test_a_nullable_integer_id_in_parquet_reads_as_text(tmp_path: Path) -> None:
     read = io.read_table(path, string_columns=["row"])
     assert read["row"].tolist() == ["0", "1", "2"]
     assert read["uplift"].tolist() == [0.1, 0.2, 0.3]
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_an_xlsx_send_list(tmp_path: Path) -> None:
+    """A nickname '=1+1' or '=HYPERLINK(...)' is a text cell, never a formula Excel or the
+    sending tool would run; read back it is the same text."""
+    import openpyxl
+
+    frame = pd.DataFrame(
+        {"customer_id": ["001", "002"], "nickname": ["=1+1", '=HYPERLINK("http://x")'], "n": [1, 2]}
+    )
+    path = tmp_path / "send.xlsx"
+    io.write_table(frame, path)
+    sheet = openpyxl.load_workbook(path).active
+    assert [cell.data_type for cell in sheet["B"][1:]] == ["s", "s"]
+    back = pd.read_excel(path, dtype={"customer_id": str})
+    assert back["nickname"].tolist() == frame["nickname"].tolist()

@@ -290,6 +290,12 @@ ENGLISH = [
         "campaign, or one held out from training)",
     ),
     (
+        Notice("note", "utc_times", {"source": "send_log.csv", "column": "send_time"}),
+        "send_log.csv: column 'send_time' is written in UTC (Z or +00:00), so days and hours are "
+        "UTC's; pass --timezone with the shop's zone (e.g. Asia/Shanghai) to read them on the "
+        "shop's clock",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

@@ -38,6 +38,7 @@ from uplift_lab.finite import finite_or_none
 from uplift_lab.notices import Notice
 from uplift_lab.power import OVERALL
 from uplift_lab.strata import ALL_CUSTOMERS, MISSING_STRATUM
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
 SEND_TIME = "send_time"
 FRACTION_TOLERANCE = 1e-6
@@ -118,6 +119,7 @@ def import_campaign(
     strata_col: str | None = None,
     expected: Mapping[str, float] | None = None,
     send_time_col: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> ImportedCampaign:
     """Validate a past campaign table (one row per customer) and measure its split.
 
@@ -179,12 +181,14 @@ def import_campaign(
     strata = _strata(frame, strata_col)
     table = pd.DataFrame({CUSTOMER_ID: ids, STRATUM: strata, ARM: arms})
     if send_time_col is not None:
-        table[SEND_TIME] = _send_times(frame, send_time_col, source)
+        table[SEND_TIME] = _send_times(frame, send_time_col, source, parsing)
     table = table.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
     return _measure(name, control, arm_order, strata_col, table, expected)
 
 
-def _send_times(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
+def _send_times(
+    frame: pd.DataFrame, column: str, source: object, parsing: TimeParsing = DEFAULT_TIME_PARSING
+) -> np.ndarray:
     """Send times as datetimes; already-parsed ones may be missing (holdout customers)."""
     if column not in frame.columns:
         raise usage_error(
@@ -195,7 +199,7 @@ def _send_times(frame: pd.DataFrame, column: str, source: object) -> np.ndarray:
         )
     if pd.api.types.is_datetime64_any_dtype(frame[column]):
         return frame[column].astype("datetime64[ns]").to_numpy()
-    return datetime_column(frame, column, source).to_numpy()
+    return datetime_column(frame, column, source, parsing).to_numpy()
 
 
 def _customer_ids(frame: pd.DataFrame, id_col: str, source: object) -> pd.Series:
@@ -302,6 +306,7 @@ def combine_send_log(
     send_time_col: str | None = "send_time",
     id_col: str = CUSTOMER_ID,
     control: str = CONTROL_ARM,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> tuple[pd.DataFrame, list[Notice]]:
     """One row per customer (customer_id, arm, send_time) from a send log and a holdout list.
 
@@ -318,7 +323,7 @@ def combine_send_log(
         raise input_error(send_source, "has no rows", "Pass the log of the campaign's sends")
     if len(holdout) == 0:
         raise input_error(holdout_source, "has no rows", "Pass the customers held out")
-    sends = _sends(send_log, send_source, channel_col, send_time_col, id_col, control)
+    sends = _sends(send_log, send_source, channel_col, send_time_col, id_col, control, parsing)
     notes = []
     if send_time_col:
         sends = sends.sort_values([CUSTOMER_ID, SEND_TIME], kind="stable")
@@ -363,6 +368,7 @@ def _sends(
     send_time_col: str | None,
     id_col: str,
     control: str,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> pd.DataFrame:
     """customer_id, arm (the channel) and send_time per send; one channel per customer."""
     sends = pd.DataFrame(
@@ -372,7 +378,7 @@ def _sends(
         }
     )
     if send_time_col:
-        sends[SEND_TIME] = datetime_column(send_log, send_time_col, source).to_numpy()
+        sends[SEND_TIME] = datetime_column(send_log, send_time_col, source, parsing).to_numpy()
     if control in set(sends[ARM]):
         raise usage_error(
             source,

@@ -288,6 +288,9 @@ def _wall_clock(
             params = {"source": str(source), "column": column, "offsets": tuple(normal)}
             notice = Notice("warning", "mixed_offsets", {**params, "target": target})
             warnings.warn(DataWarning(notice), stacklevel=2)
+        elif normal == ["+00:00"]:  # a platform's log in UTC: its clock, not the shop's
+            notice = Notice("note", "utc_times", {"source": str(source), "column": column})
+            warnings.warn(DataWarning(notice), stacklevel=2)
     if target is None:
         return pc.local_timestamp(stamps)
     return pc.local_timestamp(stamps.cast(pa.timestamp("us", target)))

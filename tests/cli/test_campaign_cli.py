@@ -537,3 +537,33 @@ def test_imported_without_expected_records_no_fractions_and_analyze_takes_them(
     srm = json.loads(checked.stdout)["srm"][0]["result"]
     reference = sps.chisquare([30, 120, 150], f_exp=[30, 120, 150])  # control, edm, sms
     assert srm["p_value"] == pytest.approx(reference.pvalue)
+
+
+def test_a_utc_send_log_is_read_on_the_shops_clock_with_timezone(runner, tmp_path) -> None:
+    """An SMS platform's log in UTC ('Z'): with --timezone Asia/Shanghai the send times and
+    the campaign start are the shop's (00:00-00:59 on the 21st, not 16:xx on the 20th), the
+    same as the log written in shop time; without it a note names --timezone."""
+    from uplift_lab.workflows.experiment_folder import load_experiment
+
+    local = pd.to_datetime(["2026-08-21 00:05", "2026-08-21 00:40", "2026-08-21 09:00"])
+    utc = local.tz_localize("Asia/Shanghai").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    sends = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "channel": "sms"})
+    sends.assign(send_time=utc).to_csv(tmp_path / "utc.csv", index=False)
+    sends.assign(send_time=local.strftime("%Y-%m-%d %H:%M")).to_csv(
+        tmp_path / "shop.csv", index=False
+    )
+    pd.DataFrame({"customer_id": ["h1"]}).to_csv(tmp_path / "holdout.csv", index=False)
+    base = ["import-campaign", "--holdout-list", str(tmp_path / "holdout.csv")]
+    folders = {}
+    for name, extra in (("utc", ["--timezone", "Asia/Shanghai"]), ("shop", [])):
+        folders[name] = tmp_path / f"exp_{name}"
+        args = [*base, "--send-log", str(tmp_path / f"{name}.csv"), *extra]
+        result = runner.invoke(app, [*args, "--out", str(folders[name])])
+        assert result.exit_code == 0, result.output
+    utc_exp, shop_exp = load_experiment(folders["utc"]), load_experiment(folders["shop"])
+    pd.testing.assert_frame_equal(utc_exp.assignment, shop_exp.assignment)
+    assert utc_exp.meta["campaign"]["start"] == shop_exp.meta["campaign"]["start"]
+    assert utc_exp.meta["campaign"]["start"].startswith("2026-08-21")
+    plain = runner.invoke(app, [*base, "--send-log", str(tmp_path / "utc.csv"), "--out",
+                                str(tmp_path / "exp_plain")])  # fmt: skip
+    assert plain.exit_code == 0 and "written in UTC" in " ".join(plain.stderr.split())

@@ -96,8 +96,13 @@ def test_offset_files_and_naive_china_time_give_identical_segments(runner, tmp_p
     pd.testing.assert_frame_equal(
         segments_of(runner, tmp_path, utc_path, "--timezone", "Asia/Shanghai"), naive
     )
-    # Read without --timezone, the UTC file keeps UTC days: orders near midnight move a day.
-    as_written = segments_of(runner, tmp_path, utc_path)
+    # Read without --timezone, the UTC file keeps UTC days (orders near midnight move a day),
+    # and a note says so, naming --timezone.
+    result = segment(runner, utc_path, tmp_path / "as_written.parquet")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "'order_time' is written in UTC" in said and "--timezone" in said
+    as_written = pd.read_parquet(tmp_path / "as_written.parquet")
     assert not as_written["recency_days"].equals(naive["recency_days"])
 
 

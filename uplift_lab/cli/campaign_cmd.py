@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from uplift_lab.cli._common import (
+    DateOptions,
     EncodingOption,
     ForceExperimentOption,
     JsonOption,
@@ -16,9 +17,11 @@ from uplift_lab.cli._common import (
     LangOption,
     console,
     err_console,
+    option_groups,
     parse_key_values,
     print_table,
     report_errors,
+    time_parsing,
     warn,
 )
 from uplift_lab.errors import InputError
@@ -130,8 +133,10 @@ SendTimeColOption = Annotated[
 ]
 
 
+@option_groups
 def import_campaign(
     file: FileArgument = None,
+    *,
     out: OutOption = None,
     start: StartOption = None,
     window_days: WindowDaysOption = 14,
@@ -146,6 +151,7 @@ def import_campaign(
     send_time_col: SendTimeColOption = None,
     force: ForceExperimentOption = False,
     encoding: EncodingOption = "auto",
+    dates: DateOptions,
     as_json: JsonOption = False,
     lang: LangOption = Lang.en,
 ) -> None:
@@ -168,6 +174,7 @@ def import_campaign(
             send_log, holdout_list, out=out, start=start, window_days=window_days,
             channel_col=channel_col, send_time_col=send_time_col or "send_time", id_col=id_col,
             control=control or "control", expected=fractions, force=force, encoding=encoding,
+            parsing=time_parsing(dates),
         )  # fmt: skip
     else:
         if holdout_list is not None:
@@ -176,6 +183,7 @@ def import_campaign(
             file, out=out, start=start, window_days=window_days, arm_col=arm_col,
             control=control, id_col=id_col, strata_col=strata_col, expected=fractions,
             send_time_col=send_time_col, force=force, encoding=encoding,
+            parsing=time_parsing(dates),
         )  # fmt: skip
     _print_warnings(result.campaign, labels_for(lang))
     if as_json:

@@ -193,17 +193,33 @@ def _cell_text(value: Any) -> str | None:
 _XLSX_TIME = (1980, 1, 1, 0, 0, 0)  # fixed zip and document times: same table, same bytes
 
 
+def _formulas_as_text(sheet, frame: pd.DataFrame) -> None:
+    """Text that starts with '=' (a nickname '=1+1', '=HYPERLINK(...)') stays text: openpyxl
+    would store it as a live formula for Excel or the sending tool to run."""
+    for index, column in enumerate(frame.columns, start=1):
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        if not values.astype("string").str.startswith("=").fillna(False).any():
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def xlsx_bytes(frame: pd.DataFrame) -> bytes:
     """One sheet of ``frame`` as .xlsx bytes, byte-identical for identical frames.
 
     Ids and other text stay text cells (a sending tool then keeps leading zeros and long phone
-    numbers); openpyxl's creation/modification times and the zip entries' times are fixed.
+    numbers), also text that looks like a formula; openpyxl's creation/modification times and
+    the zip entries' times are fixed.
     """
     buffer = stdlib_io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
             frame.to_excel(writer, index=False, sheet_name="Sheet1")
+            _formulas_as_text(writer.sheets["Sheet1"], frame)
             stamp = datetime.datetime(*_XLSX_TIME)
             writer.book.properties.created = stamp
             writer.book.properties.modified = stamp

@@ -108,6 +108,10 @@ SUMMER_TIME_OFFSETS = (
     "midnight). Pass --timezone with the shop's zone (e.g. America/New_York, Europe/Berlin) to "
     "keep its calendar days"
 )
+UTC_TIMES = (
+    "{source}: column '{column}' is written in UTC (Z or +00:00), so days and hours are UTC's; "
+    "pass --timezone with the shop's zone (e.g. Asia/Shanghai) to read them on the shop's clock"
+)
 GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
@@ -227,6 +231,7 @@ TEMPLATES: dict[str, str] = {
     "title_lines_skipped": TITLE_LINES_SKIPPED,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
+    "utc_times": UTC_TIMES,
     "outcome_labels": OUTCOME_LABELS,
     "id_from_column": ID_FROM_COLUMN,
     "product_line_rows": PRODUCT_LINE_ROWS,

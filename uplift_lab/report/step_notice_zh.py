@@ -148,6 +148,11 @@ STEP_NOTICES_ZH = {
         "{past} 正是 {model} 训练所用的文件：用它估值，计划和规则是在模型见过的结果上评判的，"
         "因此这一比较并不独立（请传入之后的活动，或训练时留出的活动）"
     ),
+    "{source}: column '{column}' is written in UTC (Z or +00:00), so days and hours are UTC's; "
+    "pass --timezone with the shop's zone (e.g. Asia/Shanghai) to read them on the shop's clock": (
+        "{source}：列 '{column}' 以 UTC 时间记录（Z 或 +00:00），因此日期和小时按 UTC 计算；"
+        "传入 --timezone 指定店铺所在时区（例如 Asia/Shanghai），按店铺时钟读取"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

@@ -28,7 +28,7 @@ from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
 from uplift_lab.errors import ParameterError, UsageError
 from uplift_lab.notices import Notice
 from uplift_lab.report.notice_text import notice_texts
-from uplift_lab.timeparse import parse_date_option
+from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_date_option
 from uplift_lab.workflows.experiment_folder import refuse_existing, write_folder
 
 DEFAULT_WINDOW_DAYS = 14
@@ -99,8 +99,10 @@ def import_campaign_file(
     send_time_col: str | None = None,
     force: bool = False,
     encoding: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> ImportResult:
-    """Read a ``customer_id,arm`` table and write it as the experiment folder ``out``."""
+    """Read a ``customer_id,arm`` table and write it as the experiment folder ``out``
+    (``parsing``: how its send times are read, e.g. the shop's time zone)."""
     path, out = Path(path), Path(out)
     refuse_existing(out, force)
     begin = campaign_start(start)
@@ -117,6 +119,7 @@ def import_campaign_file(
         strata_col=strata_col,
         expected=expected,
         send_time_col=send_time_col,
+        parsing=parsing,
     )
     meta = _write(
         campaign,
@@ -151,6 +154,7 @@ def import_send_log(
     expected: Mapping[str, float] | None = None,
     force: bool = False,
     encoding: str | None = None,
+    parsing: TimeParsing = DEFAULT_TIME_PARSING,
 ) -> ImportResult:
     """Read a send log (id, channel, send time) and a holdout list (id) and write ``out``.
 
@@ -174,6 +178,7 @@ def import_send_log(
         send_time_col=send_time_col,
         id_col=id_col,
         control=control,
+        parsing=parsing,
     )
     first_send = combined[SEND_TIME].min() if send_time_col else None
     begin = campaign_start(start, first_send)
