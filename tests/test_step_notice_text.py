@@ -296,6 +296,24 @@ ENGLISH = [
         "shop's clock",
     ),
     (
+        Notice(
+            "warning",
+            "sends_outside_window",
+            {
+                "outside": 6007,
+                "sends": 6007,
+                "start": "2026-08-01",
+                "end": "2026-08-07",
+                "first": "2026-08-21 10:05",
+                "last": "2026-08-21 11:59",
+            },
+        ),  # fmt: skip
+        "6007 of 6007 send(s) fall outside the response window 2026-08-01 to 2026-08-07 (sends "
+        "from 2026-08-21 10:05 to 2026-08-21 11:59): a start after the sends leaves out the "
+        "orders they caused, one before them measures days no message was in. Check --start and "
+        "--window-days",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

@@ -567,3 +567,27 @@ def test_a_utc_send_log_is_read_on_the_shops_clock_with_timezone(runner, tmp_pat
     plain = runner.invoke(app, [*base, "--send-log", str(tmp_path / "utc.csv"), "--out",
                                 str(tmp_path / "exp_plain")])  # fmt: skip
     assert plain.exit_code == 0 and "written in UTC" in " ".join(plain.stderr.split())
+
+
+def test_sends_outside_the_response_window_are_warned(runner, tmp_path) -> None:
+    """--start three weeks before every send: the window measures days no message was in, and
+    import-campaign says so (also repeated sends it collapsed are printed, not only stored)."""
+    sends = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c2"],
+            "channel": "sms",
+            "send_time": ["2026-08-21 10:05", "2026-08-21 10:06", "2026-08-21 11:00"],
+        }
+    )
+    sends.to_csv(tmp_path / "sends.csv", index=False)
+    pd.DataFrame({"customer_id": ["h1"]}).to_csv(tmp_path / "holdout.csv", index=False)
+    base = ["import-campaign", "--send-log", str(tmp_path / "sends.csv"), "--holdout-list",
+            str(tmp_path / "holdout.csv")]  # fmt: skip
+    early = runner.invoke(app, [*base, "--start", "2026-08-01", "--window-days", "7",
+                                "--out", str(tmp_path / "early")])  # fmt: skip
+    assert early.exit_code == 0, early.output
+    said = " ".join(early.stderr.split())
+    assert "2 of 2 send(s) fall outside the response window 2026-08-01 to 2026-08-07" in said
+    assert "collapsed" in said  # c2's second send
+    default = runner.invoke(app, [*base, "--out", str(tmp_path / "default")])
+    assert default.exit_code == 0 and "outside the response window" not in default.stderr

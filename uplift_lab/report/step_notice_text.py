@@ -61,6 +61,11 @@ VALIDATED_ON_TRAINING_DATA = (
     "on outcomes the model has seen, so the comparison is not independent (pass a later "
     "campaign, or one held out from training)"
 )
+SENDS_OUTSIDE_WINDOW = (
+    "{outside} of {sends} send(s) fall outside the response window {start} to {end} (sends "
+    "from {first} to {last}): a start after the sends leaves out the orders they caused, one "
+    "before them measures days no message was in. Check --start and --window-days"
+)
 SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
 CHANNEL_DROPPED = (
     "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
@@ -220,6 +225,7 @@ TEMPLATES: dict[str, str] = {
     "imbalanced_in_small_holdouts": IMBALANCED_IN_SMALL_HOLDOUTS,
     "target_small_holdout": TARGET_SMALL_HOLDOUT,
     "no_model": NO_MODEL,
+    "sends_outside_window": SENDS_OUTSIDE_WINDOW,
     "validated_on_training_data": VALIDATED_ON_TRAINING_DATA,
     "arm_as_channel": ARM_AS_CHANNEL,
     "scores_not_used": SCORES_NOT_USED,

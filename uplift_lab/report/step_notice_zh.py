@@ -153,6 +153,13 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}' 以 UTC 时间记录（Z 或 +00:00），因此日期和小时按 UTC 计算；"
         "传入 --timezone 指定店铺所在时区（例如 Asia/Shanghai），按店铺时钟读取"
     ),
+    "{outside} of {sends} send(s) fall outside the response window {start} to {end} (sends "
+    "from {first} to {last}): a start after the sends leaves out the orders they caused, one "
+    "before them measures days no message was in. Check --start and --window-days": (
+        "{sends} 次发送中有 {outside} 次落在响应窗口 {start} 至 {end} 之外（发送时间 {first} 至 "
+        "{last}）：窗口晚于发送会漏掉发送带来的订单，早于发送则衡量的是没有消息的日子。"
+        "请检查 --start 和 --window-days"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

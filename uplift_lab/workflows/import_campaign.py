@@ -9,7 +9,7 @@ the folder atomically through :mod:`uplift_lab.experiment`, exactly as ``design`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,30 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
             )
         return pd.Timestamp(fallback).normalize()
     return parse_date_option(start, "start")
+
+
+def _sends_outside_window(
+    table: pd.DataFrame, start: pd.Timestamp, window_days: int
+) -> list[Notice]:
+    """A warning when send times fall outside the response window [start, start + window):
+    a --start after the sends leaves out the orders they caused, one before them measures a
+    period no message was in."""
+    if SEND_TIME not in table.columns:
+        return []
+    sends = pd.to_datetime(table[SEND_TIME]).dropna()
+    end = start + pd.Timedelta(days=window_days)
+    outside = int(((sends < start) | (sends >= end)).sum())
+    if not outside:
+        return []
+    params = {
+        "outside": outside,
+        "sends": len(sends),
+        "start": start.date().isoformat(),
+        "end": (end - pd.Timedelta(days=1)).date().isoformat(),
+        "first": sends.min().strftime("%Y-%m-%d %H:%M"),
+        "last": sends.max().strftime("%Y-%m-%d %H:%M"),
+    }
+    return [Notice("warning", "sends_outside_window", params)]
 
 
 def _check_window(window_days: int) -> int:
@@ -121,10 +145,12 @@ def import_campaign_file(
         send_time_col=send_time_col,
         parsing=parsing,
     )
+    notes = _sends_outside_window(campaign.assignment, begin, window_days)
     meta = _write(
         campaign,
         out,
         force,
+        notes=notes,
         input_file=str(path),
         input_sha256=io.sha256_file(path),
         start=begin,
@@ -137,7 +163,7 @@ def import_campaign_file(
             "rows": len(frame),
         },
     )
-    return ImportResult(campaign, meta, out)
+    return ImportResult(replace(campaign, warnings=(*campaign.warnings, *notes)), meta, out)
 
 
 def import_send_log(
@@ -182,6 +208,8 @@ def import_send_log(
     )
     first_send = combined[SEND_TIME].min() if send_time_col else None
     begin = campaign_start(start, first_send)
+    if send_time_col:
+        notes = [*notes, *_sends_outside_window(combined, begin, window_days)]
     campaign = import_campaign(
         combined.rename(columns={ARM: channel_col}),
         name=out.name,
@@ -212,4 +240,4 @@ def import_send_log(
         },
         notes=notes,
     )
-    return ImportResult(campaign, meta, out)
+    return ImportResult(replace(campaign, warnings=(*campaign.warnings, *notes)), meta, out)
