@@ -56,6 +56,17 @@ def test_existing_out_without_force_is_one_line_exit_2(runner, files, tmp_path) 
     assert runner.invoke(app, _schedule_argv(files, out, "--force")).exit_code == 0
 
 
+def test_a_start_with_a_time_of_day_is_refused_not_dropped(runner, files, tmp_path) -> None:
+    """Each touch carries its own time, so '--start 2026-11-11T10:00' would silently become
+    midnight: refused in one line naming the day to pass, nothing written."""
+    out = tmp_path / "sched"
+    argv = _schedule_argv(files, out)
+    argv[argv.index("2026-11-11")] = "2026-11-11T10:00"
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2 and "--start 2026-11-11" in result.stderr
+    assert "has a time of day" in result.stderr and not out.exists()
+
+
 # --------------------------------------------------------------------------- analyze --schedule
 
 AB_TOUCHES = """

@@ -19,7 +19,7 @@ import pandas as pd
 from uplift_lab import contracts, io
 from uplift_lab.analyze import Analysis
 from uplift_lab.contracts import ARM, CONTROL_ARM, CUSTOMER_ID
-from uplift_lab.errors import input_error
+from uplift_lab.errors import UsageError, input_error, literal
 from uplift_lab.schedule import (
     CHANNEL,
     SEND_TIME,
@@ -104,6 +104,12 @@ def make_schedule(
     if out.resolve() == Path(experiment_dir).resolve():
         raise input_error(out, "is the experiment folder", "The experiment is never edited")
     begin = parse_date_option(start, "start")
+    if begin != begin.normalize():  # a time would be dropped: each touch has its own
+        raise UsageError(
+            f"{{start}}: '{literal(start)}' has a time of day, but the start is a day: each"
+            f" touch's send time is its day and time in the touches file. Use"
+            f" {{start={begin.date().isoformat()}}}"
+        )
     touches = parse_touches(io.read_toml(touches_path), touches_path)
     experiment = load_experiment(experiment_dir)
     control = str(experiment.meta.get("control_arm") or CONTROL_ARM)
