@@ -314,6 +314,16 @@ ENGLISH = [
         "--window-days",
     ),
     (
+        Notice(
+            "note",
+            "send_status_unread",
+            {"source": "log.csv", "column": "status", "statuses": "delivered 5,539, failed 468"},
+        ),
+        "log.csv: column 'status' (delivered 5,539, failed 468) is not read: every logged send "
+        "stays in its arm, delivered or not (intent to treat: what sending achieves, failures "
+        "included)",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

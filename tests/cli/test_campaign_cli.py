@@ -591,3 +591,35 @@ def test_sends_outside_the_response_window_are_warned(runner, tmp_path) -> None:
     assert "collapsed" in said  # c2's second send
     default = runner.invoke(app, [*base, "--out", str(tmp_path / "default")])
     assert default.exit_code == 0 and "outside the response window" not in default.stderr
+
+
+def test_a_send_logs_delivery_status_is_named_as_not_read(runner, tmp_path) -> None:
+    """Failed sends stay in their arm (intent to treat); the note says the status column was
+    seen and not read, with its counts; the import equals the log without the column."""
+    from uplift_lab.workflows.experiment_folder import load_experiment
+
+    sends = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3"],
+            "channel": "sms",
+            "send_time": "2026-08-21 10:05",
+            "status": ["delivered", "failed", "delivered"],
+        }
+    )
+    sends.to_csv(tmp_path / "with.csv", index=False)
+    sends.drop(columns="status").to_csv(tmp_path / "without.csv", index=False)
+    pd.DataFrame({"customer_id": ["h1"]}).to_csv(tmp_path / "holdout.csv", index=False)
+    results = {}
+    for name in ("with", "without"):
+        result = runner.invoke(app, ["import-campaign", "--send-log", str(tmp_path / f"{name}.csv"),
+                                     "--holdout-list", str(tmp_path / "holdout.csv"),
+                                     "--out", str(tmp_path / name)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        results[name] = result
+    said = " ".join(results["with"].stderr.split())
+    assert "column 'status' (delivered 2, failed 1) is not read" in said
+    assert "not read" not in results["without"].stderr
+    pd.testing.assert_frame_equal(
+        load_experiment(tmp_path / "with").assignment,
+        load_experiment(tmp_path / "without").assignment,
+    )

@@ -212,17 +212,25 @@ def _print_summary(result, out: Path, labels) -> None:
     if campaign.expected is not None and not campaign.mismatches:
         check = campaign.srm["(overall)"]
         console.print(
-            f"Split matches --expected (chi-square p = {check.p_value:.3g}; a mismatch is "
-            "p < 0.001)."
+            labels(
+                "Split matches --expected (chi-square p = {p}; a mismatch is p < 0.001).",
+                p=f"{check.p_value:.3g}",
+            )
         )
     elif campaign.expected is None:
-        console.print("Split not checked: pass --expected ARM=FRACTION,... to check it.")
+        console.print(labels("Split not checked: pass --expected ARM=FRACTION,... to check it."))
     window = result.meta["campaign"]
     console.print(
-        f"Campaign start {window['start']}, response window {window['window_days']} days "
-        "(analyze and train use them by default)."
+        labels(
+            "Campaign start {start}, response window {days} days (analyze and train use them "
+            "by default).",
+            start=window["start"],
+            days=window["window_days"],
+        )
     )
-    console.print(f"Wrote {out}/assignment.parquet and {out}/design.json (imported).")
+    console.print(
+        labels("Wrote {out}/assignment.parquet and {out}/design.json (imported).", out=out)
+    )
 
 
 def _split_table(campaign, labels):

@@ -36,7 +36,8 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLS_SUFFIXES = (".xls",)
 AUTO_ENCODINGS = ("utf-8", "gb18030")  # GB18030 is a superset of GBK/GB2312 (Chinese back-ends)
 ENCODING_FIX = (
-    "Pass the file's encoding, e.g. {encoding=gbk} (or gb18030, big5, utf-16, utf-8, latin-1)"
+    "Pass the file's encoding, e.g. {encoding=gbk} (or gb18030, big5, utf-16, utf-8, cp1252 for a"
+    " Windows export in a Western language)"
 )
 _SNIFF_BYTES = 1 << 20
 

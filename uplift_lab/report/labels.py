@@ -235,6 +235,17 @@ HEADERS_ZH = {
     "Response by day (day of the window, 1 = its first)": "按天的响应（窗口内第几天，1 = 第一天）",
     "Response by hours since the send": "按发送后小时数的响应",
     "Imported '{name}': {n} customers": "已导入“{name}”：{n} 位客户",
+    "Split matches --expected (chi-square p = {p}; a mismatch is p < 0.001).": (
+        "分组比例与 --expected 一致（卡方检验 p = {p}；p < 0.001 才算不一致）。"
+    ),
+    "Split not checked: pass --expected ARM=FRACTION,... to check it.": (
+        "未检查分组比例：传入 --expected 组=比例,... 即可检查。"
+    ),
+    "Campaign start {start}, response window {days} days (analyze and train use them "
+    "by default).": "活动开始 {start}，响应窗口 {days} 天（analyze 和 train 默认使用）。",
+    "Wrote {out}/assignment.parquet and {out}/design.json (imported).": (
+        "已写入 {out}/assignment.parquet 和 {out}/design.json（导入）。"
+    ),
     "expected": "设计比例",
     "hours since the customer's send, 0 = the first hour": "发送后的小时数，0 = 第一小时",
     "Recommended send hour per segment": "各细分的推荐发送时刻",

@@ -66,6 +66,10 @@ SENDS_OUTSIDE_WINDOW = (
     "from {first} to {last}): a start after the sends leaves out the orders they caused, one "
     "before them measures days no message was in. Check --start and --window-days"
 )
+SEND_STATUS_UNREAD = (
+    "{source}: column '{column}' ({statuses}) is not read: every logged send stays in its arm, "
+    "delivered or not (intent to treat: what sending achieves, failures included)"
+)
 SCORES_NOT_USED = "--policy segments: {scores} is not used (no model needed)"
 CHANNEL_DROPPED = (
     "channel '{channel}' dropped: its model is {verdict} Its customers can still get the other "
@@ -225,6 +229,7 @@ TEMPLATES: dict[str, str] = {
     "imbalanced_in_small_holdouts": IMBALANCED_IN_SMALL_HOLDOUTS,
     "target_small_holdout": TARGET_SMALL_HOLDOUT,
     "no_model": NO_MODEL,
+    "send_status_unread": SEND_STATUS_UNREAD,
     "sends_outside_window": SENDS_OUTSIDE_WINDOW,
     "validated_on_training_data": VALIDATED_ON_TRAINING_DATA,
     "arm_as_channel": ARM_AS_CHANNEL,

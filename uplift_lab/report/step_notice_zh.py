@@ -160,6 +160,11 @@ STEP_NOTICES_ZH = {
         "{last}）：窗口晚于发送会漏掉发送带来的订单，早于发送则衡量的是没有消息的日子。"
         "请检查 --start 和 --window-days"
     ),
+    "{source}: column '{column}' ({statuses}) is not read: every logged send stays in its arm, "
+    "delivered or not (intent to treat: what sending achieves, failures included)": (
+        "{source}：列 '{column}'（{statuses}）未读取：每条发送记录都留在其组中，无论是否送达"
+        "（意向性分析：衡量发送本身的效果，包括发送失败）"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

@@ -55,6 +55,22 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
     return parse_date_option(start, "start")
 
 
+STATUS_NAMES = ("status", "state", "send_status", "delivery_status", "状态", "发送状态")
+
+
+def _unread_send_status(sends: pd.DataFrame, source: Path) -> list[Notice]:
+    """A note when the send log has a delivery status column: it is not read, since every
+    logged send stays in its arm (intent to treat: a failed send is the send's own failure),
+    and the note shows the statuses it holds."""
+    names = [c for c in sends.columns if str(c).strip().lower() in STATUS_NAMES]
+    if not names:
+        return []
+    counts = sends[names[0]].astype("string").str.strip().value_counts()
+    shown = ", ".join(f"{label} {count:,}" for label, count in counts.head(4).items())
+    params = {"source": str(source), "column": str(names[0]), "statuses": shown}
+    return [Notice("note", "send_status_unread", params)]
+
+
 def _sends_outside_window(
     table: pd.DataFrame, start: pd.Timestamp, window_days: int
 ) -> list[Notice]:
@@ -206,6 +222,7 @@ def import_send_log(
         control=control,
         parsing=parsing,
     )
+    notes = [*notes, *_unread_send_status(sends, send_log)]
     first_send = combined[SEND_TIME].min() if send_time_col else None
     begin = campaign_start(start, first_send)
     if send_time_col:
