@@ -445,3 +445,13 @@ def test_validating_on_the_models_own_training_file_is_warned(trained, runner, t
     result = runner.invoke(app, [*args, "--force"])
     assert result.exit_code == 0, result.output
     assert "not independent" not in result.stderr
+
+
+def test_every_arms_candidates_table_sets_its_baselines_below_a_line(trained) -> None:
+    """Each treated arm's table (edm, sms): the row before its first baseline is the section
+    break, not a model row (the second arm's used to run on)."""
+    *_, output = trained
+    lines = output.splitlines()
+    firsts = [i for i, line in enumerate(lines) if line.strip().startswith("conversion   random")]
+    assert len(firsts) == 2
+    assert all(not lines[i - 1].strip() for i in firsts), [lines[i - 1] for i in firsts]

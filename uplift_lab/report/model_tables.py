@@ -187,10 +187,11 @@ def candidates_tables(result, labels=None) -> list:
         baselines = []
         if result.baselines is not None and len(result.baselines):
             baselines = result.baselines.to_dict(orient="records")
+        first_baseline = next((row for row in baselines if row["arm"] == arm), None)
         for row in rows + baselines:
             if row["arm"] != arm:
                 continue
-            if baselines and row is baselines[0]:
+            if row is first_baseline:  # this arm's baselines below a line
                 table.add_section()
             chosen = choice[arm][row["target"]] == row["kind"]
             digits = 3 if row["target"] == "conversion" else 2
