@@ -305,6 +305,23 @@ def _normal_offset(text: str) -> str:
     return f"{text[0]}{hours}:{minutes}"
 
 
+def _given_format_fix(
+    values: pa.Array, valid: pa.Array, first: str, parsing: TimeParsing, aware: bool
+) -> str:
+    """The fix when the given date format fails: the format the values are written in, where
+    one reads every value (an export re-saved by Excel writes 1/21/2026 21:00), else a plain
+    'pass the right one'."""
+    for fmt in _candidate_formats(first, parsing.dayfirst):
+        parsed = _strptime(values, fmt, aware)
+        if not (pc.sum(pc.and_(pc.is_null(parsed), valid)).as_py() or 0):
+            quoted = f"'{fmt}'"
+            return (
+                f"Every value reads as {literal(quoted)} (a file re-saved by a spreadsheet?): "
+                f"pass {with_value('date_format', quoted)}"
+            )
+    return f"Fix it, or pass the right {{date_format}} (now '{literal(parsing.date_format)}')"
+
+
 def _parse_with_one_format(
     values: pa.ChunkedArray,
     source: object,
@@ -341,17 +358,21 @@ def _parse_with_one_format(
         fmt, (_, example) = min(failures.items(), key=lambda item: item[1][0])
         quoted_format = f"'{fmt}'"
         fix = (
-            f"Fix it, or pass the right {{date_format}} (now '{literal(parsing.date_format)}')"
+            _given_format_fix(values, valid, first, parsing, aware)
             if parsing.date_format
             else ISO_FIX
             if fmt == "ISO8601"
             else f"{ISO_FIX} (e.g. {with_value('date_format', quoted_format)})"
         )
+        how = (
+            f"read as {literal(fmt)}, the date format given (an option, a preset or a map)"
+            if parsing.date_format
+            else f"read as {literal(fmt)} from its first value '{literal(first)}'"
+        )
         raise usage_error(
             source,
             f"column '{literal(column)}' has values that are not dates in one format, e.g. "
-            f"'{literal(example)}' (read as {literal(fmt)} from its first value "
-            f"'{literal(first)}')",
+            f"'{literal(example)}' ({how})",
             fix,
         )
     if len(readings) > 1:

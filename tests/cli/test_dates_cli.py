@@ -277,3 +277,19 @@ def test_date_options_are_iso_only_never_guessed(runner, tmp_path, value) -> Non
     assert error_message(raised.value).startswith("--start: ")
     assert error_message(raised.value).endswith("e.g. --start 2026-06-01")
     assert parse_date_option("2026-06-01 08:30", "start") == pd.Timestamp("2026-06-01 08:30")
+
+
+def test_a_given_date_format_that_fails_names_the_format_the_values_are_in(runner, tmp_path):
+    """An export re-saved by Excel (1/21/2026 21:00) read with the export's own format: the
+    error says the format was given (not guessed) and names the one every value reads as."""
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,order_time,amount\nA,1/21/2026 21:00,10\nB,2/13/2026 08:05,5\n")
+    out = tmp_path / "s.csv"
+    args = ["segment", str(path), "--as-of", "2026-03-01", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--date-format", "%Y-%m-%d %H:%M:%S"])
+    assert result.exit_code == 2 and not out.exists()
+    message = " ".join(result.stderr.split())
+    assert "the date format given" in message and "from its first value" not in message
+    assert "--date-format '%m/%d/%Y %H:%M'" in message
+    fixed = runner.invoke(app, [*args, "--date-format", "%m/%d/%Y %H:%M"])
+    assert fixed.exit_code == 0, fixed.output
