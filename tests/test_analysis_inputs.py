@@ -9,7 +9,7 @@ import pytest
 
 from uplift_lab.analysis_inputs import check_arms, check_declared_arms, conversion_flags
 from uplift_lab.analysis_results import AnalysisOptions
-from uplift_lab.errors import InputError
+from uplift_lab.errors import DataWarning, InputError
 
 
 def refusal(call) -> str:
@@ -21,9 +21,12 @@ def refusal(call) -> str:
 
 
 def test_a_label_outcome_column_names_the_positive_parameter_with_an_example() -> None:
-    frame = pd.DataFrame({"bought": ["Yes", "No", "No"]})
+    frame = pd.DataFrame({"bought": ["bought", "none", "none"]})
     message = refusal(lambda: conversion_flags(frame, "bought", "flat.csv"))
-    assert message.endswith("Name the converted label with 'positive', e.g. positive='Yes'")
+    assert message.endswith("Name the converted label with 'positive', e.g. positive='none'")
+    with pytest.warns(DataWarning):  # Yes/No is a 0/1 outcome in words: read, and said
+        flags = conversion_flags(pd.DataFrame({"bought": ["Yes", "No"]}), "bought", "flat.csv")
+    assert flags.tolist() == [1.0, 0.0]
     three = pd.DataFrame({"bought": ["Yes", "No", "Maybe"]})
     assert "; 'positive' reads a yes/no column with two" in refusal(
         lambda: conversion_flags(three, "bought", "flat.csv", positive="Yes")

@@ -324,6 +324,12 @@ ENGLISH = [
         "included)",
     ),
     (
+        Notice("note", "ids_not_unique", {"source": "sb.csv", "column": "ID"}),
+        "sb.csv: column 'ID' is named like a customer id but repeats or misses values, so the "
+        "model and the scores are keyed by row number (row 0, 1, ...); pass --id-col to name the "
+        "id",
+    ),
+    (
         Notice("note", "id_from_column", {"source": "starbucks.csv", "column": "ID"}),
         "starbucks.csv: column 'ID' is named like a customer id and its values are unique: it "
         "keys the model and the scores. Pass --id-col to choose another",

@@ -530,14 +530,22 @@ def test_the_profit_curve_table_shows_a_budget_once_and_marks_this_one() -> None
 
 
 def test_channels_without_a_model_of_their_own_are_named() -> None:
-    """A model of the SMS send scores; edm at full strength borrows it (named), mms with a
-    response factor and the arm itself do not."""
+    """Scores of sms and push arms: edm at full strength borrows them (named), mms with a
+    response factor and the arm itself do not; a one-arm model's one channel does not."""
     from uplift_lab.target import Channel, borrowed_score_channels
 
-    columns = ["customer_id", "uplift_revenue", "uplift_revenue_sms", "uplift_conversion"]
+    two_arms = ["customer_id", "uplift_revenue", "uplift_revenue_sms", "uplift_revenue_push"]
     channels = [Channel("sms", 0.05), Channel("edm", 0.01), Channel("mms", 0.2, response=1.4)]
-    assert borrowed_score_channels(columns, channels) == ["edm"]
+    assert borrowed_score_channels(two_arms, channels) == ["edm"]
     assert borrowed_score_channels(["customer_id", "uplift_revenue"], channels) == []
+    # one arm (a flat table's '1' or 'Yes'): one channel at full strength is that send ...
+    one_arm = ["customer_id", "uplift_revenue", "uplift_revenue_Yes"]
+    assert borrowed_score_channels(one_arm, [Channel("sms", 0.05)]) == []
+    # ... two at full strength cannot both be
+    assert borrowed_score_channels(one_arm, [Channel("sms", 0.05), Channel("edm", 0.01)]) == [
+        "sms",
+        "edm",
+    ]
 
 
 def test_a_channel_that_is_no_arm_of_a_multi_arm_model_is_refused_naming_the_arms() -> None:

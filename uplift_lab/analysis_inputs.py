@@ -125,6 +125,7 @@ def conversion_flags(
 ) -> pd.Series:
     if positive is not None:
         return label_flags(frame, column, source, positive)
+    frame = yes_no_outcome(frame, column, source)  # Yes/No, True/False, 是/否: 1/0, said
     raw = frame[column]
     if not (pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)):
         labels = raw.dropna().astype(str).str.strip()

@@ -311,14 +311,24 @@ def _given_format_fix(
     """The fix when the given date format fails: the format the values are written in, where
     one reads every value (an export re-saved by Excel writes 1/21/2026 21:00), else a plain
     'pass the right one'."""
+    readings = {}
     for fmt in _candidate_formats(first, parsing.dayfirst):
         parsed = _strptime(values, fmt, aware)
         if not (pc.sum(pc.and_(pc.is_null(parsed), valid)).as_py() or 0):
-            quoted = f"'{fmt}'"
+            readings[fmt] = parsed
+    if len(readings) > 1:  # day-first and month-first both read every value: not for us
+        (_, a), (_, b) = list(readings.items())[:2]
+        if pc.any(pc.fill_null(pc.not_equal(a, b), False)).as_py():
             return (
-                f"Every value reads as {literal(quoted)} (a file re-saved by a spreadsheet?): "
-                f"pass {with_value('date_format', quoted)}"
+                "Every value reads both day-first and month-first, with other dates: pass "
+                "{dayfirst} (or the right {date_format})"
             )
+    if readings:
+        quoted = f"'{next(iter(readings))}'"
+        return (
+            f"Every value reads as {literal(quoted)} (a file re-saved by a spreadsheet?): "
+            f"pass {with_value('date_format', quoted)}"
+        )
     return f"Fix it, or pass the right {{date_format}} (now '{literal(parsing.date_format)}')"
 
 

@@ -511,10 +511,14 @@ def test_positive_label_reads_yes_no_outcomes_like_0_1(runner, tmp_path) -> None
     assert b["comparisons"][0]["conversion"]["difference"] == pytest.approx(diff)
 
 
-def test_label_outcomes_without_positive_or_with_a_wrong_one_are_refused(runner, tmp_path) -> None:
+def test_yes_no_outcomes_read_as_1_0_and_a_wrong_positive_is_refused(runner, tmp_path) -> None:
+    """Yes/No without --positive reads as --positive Yes does (with a note, as train and
+    evaluate read it); a --positive the column does not hold is refused."""
     path = _votes(tmp_path, labels=True)
-    line = one_line_error(runner.invoke(app, ["analyze", str(path), *VOTE_ARGS]))
-    assert "'No', 'Yes'" in line and "--positive" in line
+    plain = runner.invoke(app, ["analyze", str(path), *VOTE_ARGS, "--json"])
+    named = runner.invoke(app, ["analyze", str(path), *VOTE_ARGS, "--positive", "Yes", "--json"])
+    assert plain.exit_code == 0 and "'Yes' is read as converted" in plain.stderr
+    assert json.loads(plain.stdout)["overall"] == json.loads(named.stdout)["overall"]
     line = one_line_error(
         runner.invoke(app, ["analyze", str(path), *VOTE_ARGS, "--positive", "yes"])
     )

@@ -293,3 +293,15 @@ def test_a_given_date_format_that_fails_names_the_format_the_values_are_in(runne
     assert "--date-format '%m/%d/%Y %H:%M'" in message
     fixed = runner.invoke(app, [*args, "--date-format", "%m/%d/%Y %H:%M"])
     assert fixed.exit_code == 0, fixed.output
+
+
+def test_a_failing_given_format_on_an_ambiguous_file_suggests_no_reading(runner, tmp_path):
+    """08/09/2026 and 07/10/2026 read either way with other dates: the hint asks which, never
+    names one (following a guessed month-first would have moved every date silently)."""
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,order_time,amount\nA,08/09/2026 00:00,10\nB,07/10/2026 08:05,5\n")
+    args = ["segment", str(path), "--as-of", "2026-12-01", "--out", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, [*args, "--date-format", "%Y-%m-%d"])
+    message = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "--dayfirst or --monthfirst" in message
+    assert "Every value reads as" not in message

@@ -206,6 +206,7 @@ def test_a_column_named_id_keys_the_model_and_scores_when_unique(runner, tmp_pat
     args[2] = str(tmp_path / "repeated.csv")
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "m2")])
     assert result.exit_code == 0, result.output
+    assert any("keyed by row number" in line for line in notices(result))
     assert json.loads((tmp_path / "m2" / "model.json").read_text())["id_col"] == "row"
 
 

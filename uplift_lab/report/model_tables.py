@@ -76,8 +76,9 @@ def comparison_table(
         table.add_column(
             escape(name),
             justify="right" if numeric else "left",
-            # never cut these words
+            # never cut these words; a long score name wraps instead of ending in "..."
             min_width=12 if name in (labels("score"), labels("verdict")) else None,
+            overflow="fold",
         )
     for _, cells in rows:  # labels such as "two [chosen]" would vanish as rich markup
         table.add_row(*(escape(cells[index]) for index in keep))

@@ -143,6 +143,11 @@ ID_FROM_COLUMN = (
     "{source}: column '{column}' is named like a customer id and its values are unique: it "
     "keys the model and the scores. Pass --id-col to choose another"
 )
+IDS_NOT_UNIQUE = (
+    "{source}: column '{column}' is named like a customer id but repeats or misses values, so "
+    "the model and the scores are keyed by row number (row 0, 1, ...); pass --id-col to name "
+    "the id"
+)
 OUTCOME_LABELS = (
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)"
@@ -245,6 +250,7 @@ TEMPLATES: dict[str, str] = {
     "utc_times": UTC_TIMES,
     "outcome_labels": OUTCOME_LABELS,
     "id_from_column": ID_FROM_COLUMN,
+    "ids_not_unique": IDS_NOT_UNIQUE,
     "product_line_rows": PRODUCT_LINE_ROWS,
     "outcomes_id_column": OUTCOMES_ID_COLUMN,
     "money_text": MONEY_TEXT,

@@ -165,6 +165,12 @@ STEP_NOTICES_ZH = {
         "{source}：列 '{column}'（{statuses}）未读取：每条发送记录都留在其组中，无论是否送达"
         "（意向性分析：衡量发送本身的效果，包括发送失败）"
     ),
+    "{source}: column '{column}' is named like a customer id but repeats or misses values, so "
+    "the model and the scores are keyed by row number (row 0, 1, ...); pass --id-col to name "
+    "the id": (
+        "{source}：列 '{column}' 的名称像客户 ID，但有重复或缺失值，因此模型和打分以行号为键"
+        "（row 0、1、……）；请传入 --id-col 指定 ID 列"
+    ),
     "{source}: outcome column '{column}' holds only '{positive}' and '{negative}': "
     "'{positive}' is read as converted (1), '{negative}' as not (0)": (
         "{source}：结果列 '{column}' 只有 '{positive}' 和 '{negative}' 两个值：'{positive}' "

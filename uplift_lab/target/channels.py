@@ -182,11 +182,15 @@ def _conversion_columns(frame: pd.DataFrame, source: object, channel: Channel) -
 def borrowed_score_channels(columns: Sequence[str], channels: Sequence[Channel]) -> list[str]:
     """The channels valued by the scores' shared ``uplift_revenue`` at full strength (no own
     ``uplift_revenue_<channel>`` and a response factor of 1), where the scores hold per-arm
-    columns of other sends: a model of one send judging another channel as if it were it."""
+    columns of other sends: a model of one send judging another channel as if it were it. With
+    one arm, a single such channel is taken to be the send the model learned."""
     arms = [c[len(UPLIFT_REVENUE) + 1 :] for c in columns if c.startswith(UPLIFT_REVENUE + "_")]
     if not arms or UPLIFT_REVENUE not in columns:
         return []
-    return [c.name for c in channels if c.name not in arms and c.response == 1.0]
+    borrowed = [c.name for c in channels if c.name not in arms and c.response == 1.0]
+    # One send learned (its arm named '1', 'Yes', 'Womens E-Mail'...) is one channel's own
+    # score; only several channels at full strength, or several arms, borrow for sure.
+    return borrowed if len(arms) >= 2 or len(borrowed) >= 2 else []
 
 
 def channel_scores(

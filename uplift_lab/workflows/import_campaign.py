@@ -55,7 +55,7 @@ def campaign_start(start: str | None, fallback: pd.Timestamp | None = None) -> p
     return parse_date_option(start, "start")
 
 
-STATUS_NAMES = ("status", "state", "send_status", "delivery_status", "状态", "发送状态")
+STATUS_NAMES = ("status", "send_status", "delivery_status", "状态", "发送状态")  # not 'state'
 
 
 def _unread_send_status(sends: pd.DataFrame, source: Path) -> list[Notice]:
@@ -85,8 +85,8 @@ def _sends_outside_window(
     if not outside:
         return []
     params = {
-        "outside": outside,
-        "sends": len(sends),
+        "outside": f"{outside:,}",
+        "sends": f"{len(sends):,}",
         "start": start.date().isoformat(),
         "end": (end - pd.Timedelta(days=1)).date().isoformat(),
         "first": sends.min().strftime("%Y-%m-%d %H:%M"),

@@ -104,6 +104,8 @@ def load_table_training_data(
         else:  # not an id after all: row numbers, read as the table wrote it
             id_col = None
             frame = io.read_table(path, encoding=encoding, string_columns=[treatment_col])
+            params = {"source": str(path), "column": named_id}
+            warnings.warn(DataWarning(Notice("note", "ids_not_unique", params)), stacklevel=2)
     if id_col and not parquet and id_col in frame.columns:
         frame[id_col] = integer_ids_from_text(frame[id_col])
     require_columns(frame, drop_features, path)
