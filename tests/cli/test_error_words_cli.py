@@ -85,12 +85,12 @@ def test_import_campaign_names_the_column_flags(runner, tmp_path) -> None:
 def test_analyze_flat_table_names_positive_and_expected(runner, tmp_path) -> None:
     path = tmp_path / "flat.csv"
     arms = ["control"] * 150 + ["send"] * 149 + ["sned"]
-    converted = (["Yes", "No"] * 150)[: len(arms)]
+    converted = (["bought", "none"] * 150)[: len(arms)]  # labels, not a Yes/No pair
     pd.DataFrame({"arm": arms, "converted": converted}).to_csv(path, index=False)
     argv = ["analyze", str(path), "--control", "control"]
     line = error_line(runner.invoke(app, argv))
-    assert line.endswith("Name the converted label with --positive, e.g. --positive 'Yes'")
-    line = error_line(runner.invoke(app, [*argv, "--positive", "Yes"]))
+    assert line.endswith("Name the converted label with --positive, e.g. --positive 'none'")
+    line = error_line(runner.invoke(app, [*argv, "--positive", "bought"]))
     assert "declare every arm with --expected ARM=FRACTION,... (including 'sned')" in line
 
 
