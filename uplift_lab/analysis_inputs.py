@@ -67,27 +67,22 @@ def resolve_control(
     return chosen
 
 
-# Two-label outcome columns read as 0/1 without --positive: the label that means converted.
-OUTCOME_PAIRS = {("false", "true"): "true", ("n", "y"): "y", ("no", "yes"): "yes",
-                 ("否", "是"): "是"}  # fmt: skip
-
-
 def yes_no_outcome(frame: pd.DataFrame, column: str, source: object) -> pd.DataFrame:
-    """``frame`` with a text outcome column of just Yes/No (True/False, Y/N, 是/否, any case and
-    spacing) as 1/0, with a notice naming the label read as converted (a public campaign's
-    ``voted``); any other column is returned as it is, for the numeric checks to judge."""
+    """``frame`` with a text outcome column of one yes word and one no word (those of
+    :func:`contracts.yes_no_flags`: Yes/No, True/False, Y/N, 是/否, any case and spacing) as
+    1/0, with a notice naming the label read as converted (a public campaign's ``voted``); any
+    other column is returned as it is, for the numeric checks to judge."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return frame
     text = raw.astype("string").str.strip()
     seen = sorted(set(text.dropna()))
-    positive_lower = OUTCOME_PAIRS.get(tuple(sorted(label.lower() for label in seen)))
-    if len(seen) != 2 or positive_lower is None:
+    yes = [label for label in seen if label.lower() in contracts.TRUE_WORDS]
+    no = [label for label in seen if label.lower() in contracts.FALSE_WORDS]
+    if len(seen) != 2 or len(yes) != 1 or len(no) != 1:
         return frame
-    positive = next(label for label in seen if label.lower() == positive_lower)
-    negative = next(label for label in seen if label != positive)
-    flags = (text == positive).astype("float64").where(text.notna())
-    params = {"source": str(source), "column": column, "positive": positive, "negative": negative}
+    flags = (text == yes[0]).astype("float64").where(text.notna())
+    params = {"source": str(source), "column": column, "positive": yes[0], "negative": no[0]}
     warnings.warn(DataWarning(Notice("note", "outcome_labels", params)), stacklevel=2)
     return frame.assign(**{column: flags.to_numpy(dtype="float64", na_value=np.nan)})
 

@@ -32,7 +32,7 @@ def too_wide_to_read(half_width: float, difference: float, control: stats.Sample
     message worth sending), so more customers are needed to read it. A CI that crosses zero
     but is narrower reads: no effect of that size, whichever way the estimate came out (before,
     every such CI was marked, so a true null was unreadable however big the holdout)."""
-    rate = control.sum / control.n if control.n else 0.0
+    rate = control.mean if control.n else 0.0
     return half_width > abs(difference) and half_width > UNREADABLE_RELATIVE_LIFT * rate
 
 

@@ -42,13 +42,7 @@ import pyarrow.compute as pc
 
 from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
-from uplift_lab.errors import (
-    InputError,
-    UsageError,
-    literal,
-    usage_error,
-    with_value,
-)
+from uplift_lab.errors import InputError, UsageError, literal, usage_error, with_value
 from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
 from uplift_lab.order_lines import (
     empty_customers,
@@ -61,9 +55,9 @@ from uplift_lab.order_lines import (
 from uplift_lab.refunds import (
     Netted,
     net_numeric_refunds,
-    net_refund_rows_by_order,
     net_refunds,
     refund_amounts,
+    refunds_by_order,
 )
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing
 
@@ -350,7 +344,8 @@ def count_orders(
     if text_refund:  # text money: netted after validation
         refund = refund_amounts(table, text_refund, path)
     canonical = table.select(list(renames)).rename_columns(list(renames.values()))
-    link_refunds = rules.refund_rows and ORDER_ID in canonical.column_names
+    # (not with a text refund column: its amounts are aligned to these rows, netted below)
+    link_refunds = rules.refund_rows and ORDER_ID in canonical.column_names and refund is None
     try:
         canonical = contracts.validate_orders_arrow(
             canonical,
@@ -359,10 +354,12 @@ def count_orders(
             parsing=source.parsing,
             keep_order_id=link_refunds or not core_only,
         )
-        linked = None
+        linked_rows, by_order = 0, None
         if link_refunds:  # refund rows under their order's id net into that order
-            linked = net_refund_rows_by_order(canonical, path)
-            canonical = linked.orders
+            canonical, order_refunds, linked_rows = refunds_by_order(canonical)
+            if linked_rows:
+                by_order = net_refunds(canonical, order_refunds, AMOUNT, "refund rows", path)
+                canonical = by_order[0]
             if core_only:
                 canonical = canonical.drop_columns([ORDER_ID])
     except InputError as exc:
@@ -389,13 +386,14 @@ def count_orders(
             partly_refunded=netted.partly_refunded,
             refunded_amount=netted.refunded_amount,
         )
-    if linked is not None and linked.linked_rows:
+    if by_order is not None:
+        _, fully, partly, refunded = by_order
         counting = replace(
             counting,
-            fully_refunded=counting.fully_refunded + linked.fully_refunded,
-            partly_refunded=counting.partly_refunded + linked.partly_refunded,
-            refunded_amount=counting.refunded_amount + linked.refunded_amount,
-            refund_rows_linked=linked.linked_rows,
+            fully_refunded=counting.fully_refunded + fully,
+            partly_refunded=counting.partly_refunded + partly,
+            refunded_amount=counting.refunded_amount + refunded,
+            refund_rows_linked=linked_rows,
         )
     if rules.refund_rows:
         n_refund_rows = int(pc.sum(pc.less(canonical.column(AMOUNT), 0.0)).as_py() or 0)

@@ -161,23 +161,11 @@ def net_refunds(
     return orders, n_full, n_refunded - n_full, refunded_amount
 
 
-@dataclass(frozen=True, slots=True)
-class LinkedRefunds:
-    """Refund rows netted into the order whose id they repeat (see
-    :func:`net_refund_rows_by_order`)."""
-
-    orders: pa.Table
-    linked_rows: int  # refund rows that named a counted order's id
-    fully_refunded: int
-    partly_refunded: int
-    refunded_amount: float
-
-
-def net_refund_rows_by_order(orders: pa.Table, path: object) -> LinkedRefunds:
-    """Refund rows (negative amounts) that repeat a purchase's ``order_id`` netted into that
-    order, as a refund column would be: net = amount + its refunds; a fully refunded order is
-    no purchase (dropped), a partly refunded one counts at its net, a refund above the amount
-    is refused. Refund rows naming no counted order stay refund rows (netted per customer).
+def refunds_by_order(orders: pa.Table) -> tuple[pa.Table, pa.ChunkedArray, int]:
+    """Refund rows (negative amounts) that repeat a purchase's ``order_id``, as a refund per
+    purchase: the orders without those rows, each remaining row's refund (>= 0; 0 for the
+    rest) and how many refund rows were linked, for :func:`net_refunds` to net as it nets a
+    refund column. Refund rows naming no purchase stay (netted per customer).
 
     ERPs write a return as a negative line under the order's own number; counting the order
     as a purchase and the refund only in the customer's money would keep a returned order as
@@ -186,38 +174,27 @@ def net_refund_rows_by_order(orders: pa.Table, path: object) -> LinkedRefunds:
     ids = orders.column(ORDER_ID).cast(pa.string())
     amounts = orders.column(AMOUNT).to_numpy()
     refund_row = amounts < 0
+    no_refund = pa.chunked_array([pa.array(np.zeros(len(amounts)))])
     if not refund_row.any():
-        return LinkedRefunds(orders, 0, 0, 0, 0.0)
+        return orders, no_refund, 0
     purchase_ids = pc.filter(ids, pa.array(~refund_row))
     refund_ids = pc.filter(ids, pa.array(refund_row))
     linked = pc.is_valid(pc.index_in(refund_ids, value_set=purchase_ids)).to_numpy(
         zero_copy_only=False
     )
     if not linked.any():
-        return LinkedRefunds(orders, 0, 0, 0, 0.0)
+        return orders, no_refund, 0
     sums = (
         pa.table({"id": refund_ids, "refund": pa.array(-amounts[refund_row])})
         .filter(pa.array(linked))
         .group_by("id")
         .aggregate([("refund", "sum")])
     )
-    at = pc.index_in(ids, value_set=sums.column("id")).to_numpy(zero_copy_only=False)
-    found = ~refund_row & ~np.isnan(np.asarray(at, dtype=np.float64))
+    at = pc.fill_null(pc.index_in(ids, value_set=sums.column("id")), -1).to_numpy()
+    found = ~refund_row & (at >= 0)
     refunds = np.zeros(len(amounts))
-    refunds[found] = sums.column("refund_sum").to_numpy()[at[found].astype(np.int64)]
-    over = np.flatnonzero(found & (refunds - amounts > 1e-9))
-    if len(over):
-        row = int(over[0])
-        raise over_refund_error(path, "refund rows", AMOUNT, refunds[row], amounts[row])
-    full = found & (refunds >= amounts - 1e-9) & (amounts > 0)
-    net = np.where(found, np.maximum(amounts - refunds, 0.0), amounts)
-    keep = ~full
-    keep[np.flatnonzero(refund_row)[linked]] = False  # the linked refund rows are netted now
-    orders = orders.set_column(orders.column_names.index(AMOUNT), AMOUNT, pa.array(net))
-    return LinkedRefunds(
-        orders.filter(pa.array(keep)),
-        linked_rows=int(linked.sum()),
-        fully_refunded=int(full.sum()),
-        partly_refunded=int(found.sum() - full.sum()),
-        refunded_amount=float(refunds[found].sum()),
-    )
+    refunds[found] = sums.column("refund_sum").to_numpy()[at[found]]
+    keep = np.ones(len(amounts), dtype=bool)
+    keep[np.flatnonzero(refund_row)[linked]] = False  # netted into their order from now on
+    mask = pa.array(keep)
+    return orders.filter(mask), pa.chunked_array([pa.array(refunds[keep])]), int(linked.sum())

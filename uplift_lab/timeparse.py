@@ -16,6 +16,7 @@ import datetime
 import re
 import warnings
 import zoneinfo
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -305,24 +306,44 @@ def _normal_offset(text: str) -> str:
     return f"{text[0]}{hours}:{minutes}"
 
 
+def _try_formats(
+    values: pa.Array, valid: pa.Array, formats: Sequence[str], aware: bool
+) -> tuple[dict[str, pa.Array], dict[str, tuple[int, object]]]:
+    """Each format's reading of every value, or (where some value does not fit) how many do not
+    and the first of them."""
+    readings, failures = {}, {}
+    for fmt in formats:
+        parsed = _strptime(values, fmt, aware)
+        bad = pc.and_(pc.is_null(parsed), valid)
+        n_bad = pc.sum(bad).as_py() or 0
+        if n_bad:
+            failures[fmt] = (n_bad, values.filter(bad)[0].as_py())
+        else:
+            readings[fmt] = parsed
+    return readings, failures
+
+
+def _readings_differ(readings: Mapping[str, pa.Array]) -> pa.Array | None:
+    """Where the first two readings give other dates (day-first vs month-first), else None."""
+    if len(readings) < 2:
+        return None
+    a, b = list(readings.values())[:2]
+    differ = pc.fill_null(pc.not_equal(a, b), False)
+    return differ if pc.any(differ).as_py() else None
+
+
 def _given_format_fix(
     values: pa.Array, valid: pa.Array, first: str, parsing: TimeParsing, aware: bool
 ) -> str:
     """The fix when the given date format fails: the format the values are written in, where
-    one reads every value (an export re-saved by Excel writes 1/21/2026 21:00), else a plain
-    'pass the right one'."""
-    readings = {}
-    for fmt in _candidate_formats(first, parsing.dayfirst):
-        parsed = _strptime(values, fmt, aware)
-        if not (pc.sum(pc.and_(pc.is_null(parsed), valid)).as_py() or 0):
-            readings[fmt] = parsed
-    if len(readings) > 1:  # day-first and month-first both read every value: not for us
-        (_, a), (_, b) = list(readings.items())[:2]
-        if pc.any(pc.fill_null(pc.not_equal(a, b), False)).as_py():
-            return (
-                "Every value reads both day-first and month-first, with other dates: pass "
-                "{dayfirst} (or the right {date_format})"
-            )
+    one reads every value (an export re-saved by Excel writes 1/21/2026 21:00); a question
+    where day-first and month-first both do; else a plain 'pass the right one'."""
+    readings, _ = _try_formats(values, valid, _candidate_formats(first, parsing.dayfirst), aware)
+    if _readings_differ(readings) is not None:
+        return (
+            "Every value reads both day-first and month-first, with other dates: pass "
+            "{dayfirst} (or the right {date_format})"
+        )
     if readings:
         quoted = f"'{next(iter(readings))}'"
         return (
@@ -354,16 +375,7 @@ def _parse_with_one_format(
             f"column '{literal(column)}' has values that are not dates, e.g. '{literal(first)}'",
             ISO_FIX,
         )
-    readings = {}
-    failures = {}
-    for fmt in candidates:
-        parsed = _strptime(values, fmt, aware)
-        bad = pc.and_(pc.is_null(parsed), valid)
-        n_bad = pc.sum(bad).as_py() or 0
-        if n_bad:
-            failures[fmt] = (n_bad, values.filter(bad)[0].as_py())
-        else:
-            readings[fmt] = parsed
+    readings, failures = _try_formats(values, valid, candidates, aware)
     if not readings:
         fmt, (_, example) = min(failures.items(), key=lambda item: item[1][0])
         quoted_format = f"'{fmt}'"
@@ -385,19 +397,18 @@ def _parse_with_one_format(
             f"'{literal(example)}' ({how})",
             fix,
         )
-    if len(readings) > 1:
-        (fmt_a, a), (fmt_b, b) = list(readings.items())[:2]
-        differ = pc.fill_null(pc.not_equal(a, b), False)
-        if pc.any(differ).as_py():
-            example = values.filter(differ)[0].as_py()
-            day_first, month_first = sorted((fmt_a, fmt_b), key=_is_day_first, reverse=True)
-            raise usage_error(
-                source,
-                f"column '{literal(column)}' reads as day-first ({literal(day_first)}) and as "
-                f"month-first ({literal(month_first)}) with different dates, e.g. "
-                f"'{literal(example)}'",
-                "Pass {dayfirst} (or {date_format}) to say which",
-            )
+    differ = _readings_differ(readings)
+    if differ is not None:
+        example = values.filter(differ)[0].as_py()
+        fmt_a, fmt_b = list(readings)[:2]
+        day_first, month_first = sorted((fmt_a, fmt_b), key=_is_day_first, reverse=True)
+        raise usage_error(
+            source,
+            f"column '{literal(column)}' reads as day-first ({literal(day_first)}) and as "
+            f"month-first ({literal(month_first)}) with different dates, e.g. "
+            f"'{literal(example)}'",
+            "Pass {dayfirst} (or {date_format}) to say which",
+        )
     return pa.chunked_array([next(iter(readings.values()))])
 
 

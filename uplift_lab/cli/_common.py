@@ -12,12 +12,10 @@ import inspect
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
@@ -34,10 +32,9 @@ def print_table(table: Any) -> None:
     """Print a table whole: where its numbers need more than the terminal's width (80 columns
     when piped), it is printed as wide as it draws instead of cut at the edge (rich crops the
     last column otherwise: -0.017 shown as -0.01)."""
-    probe = Console(width=console.width, file=StringIO(), color_system=None)
-    with probe.capture() as captured:
-        probe.print(table, crop=False)
-    needed = max((cell_len(line.rstrip()) for line in captured.get().splitlines()), default=0)
+    from uplift_lab.report.tables import drawn_width
+
+    needed = drawn_width(table, console.width)
     console.print(table, width=max(console.width, needed), crop=False)
 
 

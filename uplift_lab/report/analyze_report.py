@@ -12,13 +12,10 @@ import base64
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from io import StringIO
 from typing import Any
 
 import pandas as pd
 from rich import box
-from rich.cells import cell_len
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -46,6 +43,7 @@ from uplift_lab.report.labels import EN, Labels
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.report.rendering import template_environment
 from uplift_lab.report.schedule_report import touches_rows
+from uplift_lab.report.tables import drawn_width
 from uplift_lab.report.timing_report import (
     by_time_payload,
     by_time_rows,
@@ -263,13 +261,8 @@ def fitted_table(section: Section, console, *, wide: bool = False, labels: Label
     dropped: list[str] = []
 
     def width(columns):
-        """Drawn, not measured: rich's measure can be a few columns short of the drawing."""
         table = _terminal_table(section, columns, labels)
-        probe = Console(width=console.width, file=StringIO(), color_system=None)
-        with probe.capture() as captured:
-            probe.print(table, crop=False)
-        lines = captured.get().splitlines() or [""]
-        return table, max(cell_len(line.rstrip()) for line in lines)
+        return table, drawn_width(table, console.width)
 
     table, needed = width(shown)
     for name in () if wide else map(labels, NARROW_DROP_ORDER):

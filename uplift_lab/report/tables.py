@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from io import StringIO
 from numbers import Integral, Real
 from typing import Any
 
 import pandas as pd
+from rich.cells import cell_len
+from rich.console import Console
 from rich.table import Table
 
 Formatter = str | Callable[[Any], str]
@@ -90,6 +93,15 @@ def dataframe_table(
             )
         )
     return table
+
+
+def drawn_width(renderable: Any, width: int) -> int:
+    """How many columns ``renderable`` takes when drawn at ``width`` uncropped: drawn, not
+    measured, since rich's measure can be a few columns short of the drawing."""
+    probe = Console(width=width, file=StringIO(), color_system=None)
+    with probe.capture() as captured:
+        probe.print(renderable, crop=False)
+    return max((cell_len(line.rstrip()) for line in captured.get().splitlines()), default=0)
 
 
 def keep_numbers_whole(table: Table) -> Table:

@@ -42,6 +42,7 @@ from uplift_lab.target.channels import (
     needed_score_columns,
     opt_in_mask,
     parse_channels,
+    score_arms,
     validate_scores,
 )
 from uplift_lab.target.guardrails import (
@@ -130,6 +131,7 @@ __all__ = [
     "guard_channels",
     "needed_score_columns",
     "borrowed_score_channels",
+    "score_arms",
     "opt_in_mask",
     "option_economics",
     "parse_channels",

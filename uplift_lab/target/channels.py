@@ -140,8 +140,7 @@ def needed_score_columns(
         elif UPLIFT_REVENUE in frame.columns:
             needed.append(UPLIFT_REVENUE)
         else:
-            arms = [c[len(UPLIFT_REVENUE) + 1 :] for c in frame.columns
-                    if str(c).startswith(UPLIFT_REVENUE + "_")]  # fmt: skip
+            arms = score_arms(frame.columns)
             if arms:  # a model of several sends, none of them this channel
                 raise input_error(
                     source,
@@ -179,12 +178,18 @@ def _conversion_columns(frame: pd.DataFrame, source: object, channel: Channel) -
     )
 
 
+def score_arms(columns: Sequence[str]) -> list[str]:
+    """The arms a scores file has its own revenue uplift for (``uplift_revenue_<arm>``)."""
+    prefix = UPLIFT_REVENUE + "_"
+    return [str(c)[len(prefix) :] for c in columns if str(c).startswith(prefix)]
+
+
 def borrowed_score_channels(columns: Sequence[str], channels: Sequence[Channel]) -> list[str]:
     """The channels valued by the scores' shared ``uplift_revenue`` at full strength (no own
     ``uplift_revenue_<channel>`` and a response factor of 1), where the scores hold per-arm
     columns of other sends: a model of one send judging another channel as if it were it. With
     one arm, a single such channel is taken to be the send the model learned."""
-    arms = [c[len(UPLIFT_REVENUE) + 1 :] for c in columns if c.startswith(UPLIFT_REVENUE + "_")]
+    arms = score_arms(columns)
     if not arms or UPLIFT_REVENUE not in columns:
         return []
     borrowed = [c.name for c in channels if c.name not in arms and c.response == 1.0]

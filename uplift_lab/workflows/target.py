@@ -24,7 +24,6 @@ from uplift_lab.target import (
     SCORE_COLUMN_PREFIXES,
     SEGMENT_EFFECTS,
     SEGMENTS_POLICY,
-    UPLIFT_REVENUE,
     CampaignPlan,
     HoldoutSplit,
     SegmentEffects,
@@ -36,6 +35,7 @@ from uplift_lab.target import (
     plan_campaign,
     predicted_against_measured,
     relabel_plan_policy,
+    score_arms,
     segment_effects,
     segment_policy_scores,
     send_list_with_columns,
@@ -343,9 +343,7 @@ def _scores_of_policy(
     names = io.table_column_names(files.scores, encoding=files.encoding)
     borrowed = borrowed_score_channels(names, config.channels)
     if borrowed:
-        arms = sorted(name[len(UPLIFT_REVENUE) + 1 :] for name in names if name.startswith(
-            UPLIFT_REVENUE + "_"))  # fmt: skip
-        params = {"channels": tuple(borrowed), "arms": tuple(arms)}
+        params = {"channels": tuple(borrowed), "arms": tuple(sorted(score_arms(names)))}
         warnings.append(Notice("note", "borrowed_score", params))
     return inputs.scores, config, None, None
 
