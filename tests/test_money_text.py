@@ -71,10 +71,22 @@ def test_comma_decimal_amounts_with_thousands_dots_or_a_currency_read_as_written
             "id": ["1.234", "2.345", None, "3.456", "4.567"],  # named as text: never a number
         }
     )
-    read = comma_decimal_columns(table, keep_text=["id"])
+    read, dots_only = comma_decimal_columns(table, keep_text=["id"])
     assert read.column("amount").to_pylist() == [1042.10, 296.79, None, 3.5, 12.0]
     for name in ("date", "plain", "id"):
         assert read.column(name).equals(table.column(name)), name
+    assert dots_only == []  # the amounts had decimal commas: nothing to note
+
+
+def test_thousands_dots_without_a_decimal_comma_read_as_thousands_and_are_named() -> None:
+    table = pa.table({"amount": ["1.042", "250", "2.500"], "later": ["12,5", "3", "1,250"]})
+    read, dots_only = comma_decimal_columns(table)
+    assert read.column("amount").to_pylist() == [1042.0, 250.0, 2500.0]
+    assert dots_only == [("amount", "1.042")]
+    # where the first lines showed decimal points, only a sure decimal comma ("12,5") converts
+    read, _ = comma_decimal_columns(table, decimal_comma_seen=False)
+    assert read.column("later").to_pylist() == [12.5, 3.0, 1.25]
+    assert read.column("amount").equals(table.column("amount"))
 
 
 def test_a_semicolon_export_with_thousands_dots_segments_as_the_plain_file(runner, tmp_path):
@@ -102,3 +114,38 @@ def test_a_semicolon_export_with_thousands_dots_segments_as_the_plain_file(runne
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "eu.parquet"), pd.read_parquet(tmp_path / "plain.parquet")
     )
+
+
+@pytest.mark.parametrize(
+    ("lines", "column_map", "monetary"),
+    [
+        # whole amounts with thousands dots only: 1.042 is 1042 where a semicolon separates
+        (["a;2026-01-05;1.042", "b;2026-02-05;250"], None, [1042.0, 250.0]),
+        # a sure decimal comma past the first lines the layout looks at still reads
+        ([*["b;2026-02-05;250"] * 45, "a;2026-01-05;12,5"], None, [12.5, 250.0 * 45]),
+        # the map says the dots are decimal points
+        (["a;2026-01-05;1.042", "b;2026-02-05;250"], 'decimal = "."', [1.042, 250.0]),
+    ],
+)
+def test_semicolon_amounts_read_by_their_decimal_mark(
+    runner, tmp_path, lines, column_map, monetary
+):
+    (tmp_path / "o.csv").write_text("customer_id;order_time;amount\n" + "\n".join(lines) + "\n")
+    args = ["segment", str(tmp_path / "o.csv"), "--as-of", "2026-06-01", "--thresholds", "fixed"]
+    if column_map:
+        (tmp_path / "map.toml").write_text(f"[orders]\n{column_map}\n")
+        args += ["--columns", str(tmp_path / "map.toml")]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "s.csv")])
+    assert result.exit_code == 0, result.output
+    read = pd.read_csv(tmp_path / "s.csv").set_index("customer_id")["monetary"]
+    assert read.loc[["a", "b"]].tolist() == pytest.approx(monetary)
+    assert ("thousands separators" in result.stderr) == (monetary[0] == 1042.0)
+
+
+def test_a_decimal_key_other_than_a_point_or_comma_is_refused(runner, tmp_path):
+    (tmp_path / "o.csv").write_text("customer_id;order_time;amount\na;2026-01-05;1.042\n")
+    (tmp_path / "map.toml").write_text('[orders]\ndecimal = "dot"\n')
+    args = ["segment", str(tmp_path / "o.csv"), "--as-of", "2026-06-01"]
+    args += ["--columns", str(tmp_path / "map.toml"), "--out", str(tmp_path / "s.csv")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and 'decimal must be "." or ","' in result.stderr

@@ -293,3 +293,43 @@ def test_stratified_relative_lift_covers_truth_about_95_percent() -> None:
         _, low, high, _ = stats.stratified_relative_lift([3000, 1000], controls, treatments)
         covered += low <= truth <= high
     assert 0.92 <= covered / runs <= 0.98
+
+
+def test_an_arm_without_spread_does_not_make_a_null_effect_significant() -> None:
+    """No effect by construction (both arms buy at 10%, spend exponential): where the holdout
+    of 8 happened to have no buyer, textbook Welch (scipy) on its zero variance calls the lift
+    significant most of the time; with the pooled variance for the spread-less arm the test
+    keeps (about) its 5% level, and the conversion SE a stratified overall pools covers the
+    true difference at least 95% of the time where the Wald SE does not."""
+    rng = np.random.default_rng(0)
+    welch_rejects = pooled_rejects = covered = wald_covered = draws = 0
+    while draws < 400:
+        control = np.where(rng.random(8) < 0.1, rng.exponential(100, 8), 0.0)
+        treated = np.where(rng.random(71) < 0.1, rng.exponential(100, 71), 0.0)
+        if control.any() or not treated.any():
+            continue
+        draws += 1
+        c, t = stats.SampleStats.from_values(control), stats.SampleStats.from_values(treated)
+        welch_rejects += sps.ttest_ind(treated, control, equal_var=False).pvalue < 0.05
+        pooled_rejects += stats.mean_difference(c, t).p_value < 0.05
+        conversion = stats.proportion_difference(
+            stats.SampleStats.from_values(control > 0), stats.SampleStats.from_values(treated > 0)
+        )
+        covered += abs(conversion.difference) <= 1.96 * conversion.standard_error
+        p_t = (treated > 0).mean()
+        wald_covered += abs(conversion.difference) <= 1.96 * math.sqrt(p_t * (1 - p_t) / 71)
+    assert welch_rejects / draws > 0.3
+    assert pooled_rejects / draws <= 0.06
+    assert covered / draws >= 0.95 > wald_covered / draws
+
+
+def test_mean_variances_pool_only_an_arm_without_spread() -> None:
+    spread = stats.SampleStats.from_values([0.0, 3.0, 5.0, 0.0])
+    flat = stats.SampleStats.from_values([0.0] * 6)
+    pooled = (3 * np.var([0.0, 3.0, 5.0, 0.0], ddof=1) + 5 * 0.0) / 8
+    assert stats.mean_variances(flat, spread) == pytest.approx((pooled / 6, spread.variance / 4))
+    both = stats.SampleStats.from_values([1.0, 2.0, 4.0])
+    assert stats.mean_variances(both, spread) == pytest.approx(
+        (both.variance / 3, spread.variance / 4)
+    )
+    assert stats.mean_variances(flat, flat) == (0.0, 0.0)

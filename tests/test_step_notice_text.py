@@ -231,6 +231,16 @@ ENGLISH = [
     (
         Notice(
             "note",
+            "thousands_dots",
+            {"path": "o.csv", "column": "Betrag", "example": "1.042"},
+        ),
+        "o.csv: column 'Betrag' read '1.042' with its dots as thousands separators (as a "
+        'semicolon file writes them); if they are decimal points, add decimal = "." to the '
+        "file's section of a --columns map",
+    ),
+    (
+        Notice(
+            "note",
             "title_lines_skipped",
             {"path": "o.xlsx", "lines": 2, "first": "订单报表", "header_line": 3},
         ),

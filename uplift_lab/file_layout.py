@@ -1,5 +1,6 @@
 """What a column map says about a file's layout beyond its column names: the names of a file
-that has no header line (``names``), the sheet of a workbook to read (``sheet``)."""
+that has no header line (``names``), the sheet of a workbook to read (``sheet``), the decimal
+mark of a text file's numbers (``decimal``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 from uplift_lab.errors import input_error
 
-LAYOUT_KEYS = ("names", "sheet")
+LAYOUT_KEYS = ("names", "sheet", "decimal")
 ALL_SHEETS = "*"
 
 
@@ -17,10 +18,12 @@ class FileLayout:
     """``names``: the file has no header line, these name its columns in order (empty: the file's
     first line names them). ``sheet``: the workbook sheet read (``None``: the first, with a
     notice naming the others; :data:`ALL_SHEETS`: every sheet, stacked, all with one header);
-    files that are not workbooks ignore it."""
+    files that are not workbooks ignore it. ``decimal``: ``"."`` or ``","`` (``None``: read off
+    the file's first lines; a semicolon file's ``1.042`` reads as 1042)."""
 
     names: tuple[str, ...] = ()
     sheet: str | None = None
+    decimal: str | None = None
 
 
 DEFAULT_FILE_LAYOUT = FileLayout()
@@ -47,4 +50,11 @@ def file_layout_from_section(section: Mapping, kind: str, path: object) -> FileL
             f"[{kind}] sheet must be a sheet's name, got {sheet!r}",
             f'e.g. sheet = "Year 2010-2011", or sheet = "{ALL_SHEETS}" for every sheet',
         )
-    return FileLayout(names=tuple(names), sheet=sheet)
+    decimal = section.get("decimal")
+    if decimal is not None and decimal not in (".", ","):
+        raise input_error(
+            path,
+            f'[{kind}] decimal must be "." or ",", got {decimal!r}',
+            'e.g. decimal = "." when 1.042 means one point zero four two',
+        )
+    return FileLayout(names=tuple(names), sheet=sheet, decimal=decimal)

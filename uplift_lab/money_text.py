@@ -42,15 +42,25 @@ COMMA_DECIMAL_TEXT = (
 (``1.234,50``, ``296,79 €``)."""
 
 
-def comma_decimal_columns(table: pa.Table, keep_text: Sequence[str] = ()) -> pa.Table:
-    """The text columns of a comma-decimal file (its layout says so: semicolons and ``35,5``)
-    that hold only amounts of :data:`COMMA_DECIMAL_TEXT`, as float64.
+SURE_DECIMAL_COMMA = r"(^|[^\d.])\d+,(\d{1,2}|\d{4,})(\D|$)"
+"""A comma that no thousands grouping writes (``12,5``, ``3,1415``)."""
+
+
+def comma_decimal_columns(
+    table: pa.Table, keep_text: Sequence[str] = (), *, decimal_comma_seen: bool = True
+) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """The text columns of a semicolon file that hold only amounts of
+    :data:`COMMA_DECIMAL_TEXT`, as float64, and (column, example) of each column read whose
+    only marks were thousands dots (``1.042`` read as 1042: the caller notes it).
 
     Arrow's reader reads a decimal comma but not a thousands dot or a currency sign, so one
     ``1.042,10`` leaves the whole column text. A column is read only when every value is such an
     amount and at least one has the dot or sign (else Arrow would have read it, or it is not
-    money); ``keep_text`` (ids) are never read as numbers.
+    money); ``keep_text`` (ids) are never read as numbers. Where the file's first lines said
+    its decimal mark is a point (``decimal_comma_seen`` False), a column is read only when one
+    of its values has a decimal comma for sure (``12,5``: a later line than those looked at).
     """
+    dots_only = []
     for index, field in enumerate(table.schema):
         if field.name in keep_text or not pa.types.is_string(field.type):
             continue
@@ -60,9 +70,17 @@ def comma_decimal_columns(table: pa.Table, keep_text: Sequence[str] = ()) -> pa.
             continue
         if not pc.all(pc.match_substring_regex(present, COMMA_DECIMAL_TEXT)).as_py():
             continue
-        if not pc.any(pc.match_substring_regex(present, r"[.]|[^\d,\s-]")).as_py():
+        if decimal_comma_seen:
+            if not pc.any(pc.match_substring_regex(present, r"[.]|[^\d,\s-]")).as_py():
+                continue  # Arrow read its decimal commas: no value it could not read
+        elif not pc.any(pc.match_substring_regex(present, SURE_DECIMAL_COMMA)).as_py():
             continue
+        has_comma = pc.any(pc.match_substring_regex(present, r",\d")).as_py()
         number = pc.struct_field(pc.extract_regex(values, COMMA_DECIMAL_TEXT), "number")
         plain = pc.replace_substring(pc.replace_substring(number, ".", ""), ",", ".")
         table = table.set_column(index, field.name, pc.cast(plain, pa.float64()))
-    return table
+        if not has_comma:
+            dotted = pc.filter(present, pc.match_substring_regex(present, r"\d[.]\d"))
+            if len(dotted):
+                dots_only.append((field.name, dotted[0].as_py()))
+    return table, dots_only

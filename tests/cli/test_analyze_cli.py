@@ -118,15 +118,30 @@ def test_same_inputs_give_byte_identical_reports(runner, experiment, tmp_path) -
     assert outputs[0] == outputs[1]
 
 
-def test_existing_report_folder_is_replaced(runner, experiment, tmp_path) -> None:
+def test_a_report_folder_is_written_again_but_other_files_need_force(
+    runner, experiment, tmp_path, monkeypatch
+) -> None:
     folder, outcomes = experiment
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
     args = ["analyze", str(folder), "--outcomes", str(outcomes), "--out", str(out)]
     assert runner.invoke(app, args).exit_code == 0
-    assert not (out / "stale.txt").exists()
-    assert (out / "report.json").exists()
+    first = (out / "report.json").read_bytes()
+    assert runner.invoke(app, args).exit_code == 0  # its own report: replaced without --force
+    assert (out / "report.json").read_bytes() == first
+    (out / "notes.txt").write_text("mine")
+    line = one_line_error(runner.invoke(app, args))
+    assert "'notes.txt'" in line and "--force" in line
+    assert (out / "notes.txt").read_text() == "mine"
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert not (out / "notes.txt").exists() and (out / "report.json").exists()
+    # the experiment folder itself, or the folder one works in, is never replaced
+    for target in (folder, tmp_path):
+        monkeypatch.chdir(tmp_path)
+        result = runner.invoke(app, [*args[:-1], str(target), "--force"])
+        assert "would delete" in one_line_error(result) or "working in" in result.output
+    assert (folder / "assignment.parquet").exists() and (folder / "design.json").exists()
+    result = runner.invoke(app, [*args[:-1], ".", "--force"])
+    assert "working in" in one_line_error(result)
 
 
 def test_orders_outcomes_with_refunds_and_cuped(runner, tmp_path) -> None:

@@ -595,3 +595,19 @@ def test_train_data_with_customers_but_no_orders_is_refused_not_ignored(
     result = runner.invoke(app, _train_args(campaign_csv, out, "--customers", str(customers)))
     assert result.exit_code == 2 and "need --orders FILE" in result.output
     assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_score_replaces_a_scores_file_but_not_another_file(
+    runner, model_dir, campaign_csv, tmp_path
+):
+    out, _ = model_dir
+    target = tmp_path / "orders.csv"
+    target.write_text("customer_id,order_time,amount\nc1,2026-01-05,35.5\n")
+    args = ["score", str(out), str(campaign_csv), "--out", str(target)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "not a scores file" in result.output
+    assert target.read_text().startswith("customer_id,order_time")
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert runner.invoke(app, args).exit_code == 0  # its own output: replaced unasked
+    result = runner.invoke(app, ["score", str(out), str(campaign_csv), "--out", str(campaign_csv)])
+    assert result.exit_code == 2

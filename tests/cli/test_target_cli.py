@@ -410,3 +410,23 @@ def test_validate_columns_names_the_past_campaigns_columns(runner, tmp_path) -> 
                       "--validate-columns", "who=cid")  # fmt: skip
     result = runner.invoke(app, [*bad, "--force"])
     assert result.exit_code == 2 and "unknown role(s) who" in result.stderr
+
+
+def test_an_existing_file_that_is_not_a_send_list_is_not_replaced(runner, tmp_path) -> None:
+    scores, segments, _ = write_inputs(tmp_path)
+    orders = tmp_path / "send.csv"
+    orders.write_text("customer_id,order_time,amount\n00001,2026-01-05,35.5\n")
+    args = [*target_args(tmp_path, scores, segments), "--holdout", "0"]
+    args.remove("--experiment")
+    args.remove(str(tmp_path / "experiments" / "nov"))
+    result = runner.invoke(app, args)
+    assert (
+        result.exit_code == 2 and "not a send list" in result.output and "--force" in result.output
+    )
+    assert orders.read_text().startswith("customer_id,order_time")
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert runner.invoke(app, args).exit_code == 0  # a send list is written again unasked
+    assert "channel" in pd.read_csv(orders).columns
+    at_input = [str(segments) if arg == str(orders) else arg for arg in args]
+    result = runner.invoke(app, [*at_input, "--force"])
+    assert result.exit_code == 2 and "is an input of this command" in result.output

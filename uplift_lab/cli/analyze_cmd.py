@@ -12,6 +12,7 @@ import typer
 from uplift_lab.cli._common import (
     DateOptions,
     EncodingOption,
+    ForceOutFolderOption,
     Lang,
     LangOption,
     OrderColumns,
@@ -262,7 +263,7 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         help="Report folder to write (report.md, report.html, report.json, PNGs); "
-        "an existing one is replaced.",
+        "a report analyze wrote there before is replaced; a folder with other files needs --force.",
     ),
 ]
 ReportJsonOption = Annotated[
@@ -300,6 +301,7 @@ def analyze(
     by_hour: ByHourOption = False,
     by_day: ByDayOption = False,
     out: OutOption = None,
+    force: ForceOutFolderOption = False,
     as_json: ReportJsonOption = False,
     encoding: EncodingOption = "auto",
     wide: WideOption = False,
@@ -310,6 +312,7 @@ def analyze(
 ) -> None:
     """Measure what a campaign earned against its holdout, per segment and overall."""
     from uplift_lab.report.labels import labels_for
+    from uplift_lab.workflows.analyze import check_report_folder
     from uplift_lab.workflows.analyze_command import AnalyzeRequest, run_analyze
 
     if outcomes is not None and outcomes.is_dir() and engine != Engine.spark:
@@ -319,6 +322,8 @@ def analyze(
         **dataclasses.asdict(order_rules), **dataclasses.asdict(dates), positive=positive,
         time_col=order_cols.time_col != "order_time", amount_col=order_cols.amount_col != "amount",
     )  # fmt: skip
+    if out is not None:
+        check_report_folder(out, force=force, inputs=(input_path, outcomes, schedule_dir))
     spark = spark_for(engine, spark_master, table)
     options = _analysis_options(control, alpha, ci, adjust, cap_revenue, cost, coupon, margin,
                                 expected, covariate)  # fmt: skip
@@ -334,7 +339,7 @@ def analyze(
         unit="hour" if by_hour else "day" if by_day else None,
     )  # fmt: skip
     result = run_analyze(request, options, spark)
-    _write_and_print(result, out, as_json, wide, alpha, labels_for(lang))
+    _write_and_print(result, out, force, as_json, wide, alpha, labels_for(lang))
 
 
 def _order_reading(rules: OrderRules, dates: DateOptions):
@@ -355,14 +360,16 @@ def _order_reading(rules: OrderRules, dates: DateOptions):
     )
 
 
-def _write_and_print(result, out: Path | None, as_json: bool, wide: bool, alpha: float, labels):
+def _write_and_print(
+    result, out: Path | None, force: bool, as_json: bool, wide: bool, alpha: float, labels
+):
     """The report folder (with --out), then report.json or the tables on stdout."""
     from uplift_lab.io import to_json_text
     from uplift_lab.report import analyze_report
     from uplift_lab.workflows.analyze import write_report
 
     if out is not None:
-        write_report(result, out, labels)
+        write_report(result, out, labels, force=force)
     if as_json:
         typer.echo(to_json_text(analyze_report.report_payload(result)), nl=False)
         return

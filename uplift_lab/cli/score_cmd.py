@@ -61,6 +61,10 @@ def register(app: typer.Typer) -> None:
                 "Default: the training's reference date.",
             ),
         ] = None,
+        force: Annotated[
+            bool,
+            typer.Option("--force", help="Replace an existing --out that is not a scores file."),
+        ] = False,
         encoding: EncodingOption = "auto",
         engine: EngineOption = Engine.duckdb,
         spark_master: SparkMasterOption = DEFAULT_MASTER,
@@ -78,13 +82,13 @@ def register(app: typer.Typer) -> None:
             from uplift_lab.spark.session import spark_errors
 
             with spark_errors(customers or f"table {table}"), spinner("scoring on Spark"):
-                summary = score_customers(model_dir, customers, out, encoding=encoding,
-                                          as_of=as_of, spark=spark, table=table)  # fmt: skip
+                summary = score_customers(model_dir, customers, out, encoding=encoding, as_of=as_of,
+                                          spark=spark, table=table, force=force)  # fmt: skip
         else:
             with spinner(f"scoring {customers.name}"):
                 summary = score_customers(
                     model_dir, customers, out, batch_rows=batch_rows, encoding=encoding,
-                    as_of=as_of,
+                    as_of=as_of, force=force,
                 )  # fmt: skip
         console.print(f"Scored {summary.rows:,} customers -> {summary.out}")
         console.print(f"Columns: {', '.join(summary.columns)}")

@@ -9,7 +9,6 @@ import typer
 
 from uplift_lab.cli._common import (
     EncodingOption,
-    ForceExperimentOption,
     JsonOption,
     Lang,
     LangOption,
@@ -331,7 +330,13 @@ def target(
     analysis: AnalysisOption = None,
     segment_effect: SegmentEffectOption = "shrunk",
     seed: SeedOption = 0,
-    force: ForceExperimentOption = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an existing experiment folder, or an --out that is not a send list.",
+        ),
+    ] = False,
     with_columns: WithColumnsOption = None,
     encoding: EncodingOption = "auto",
     as_json: JsonOption = False,

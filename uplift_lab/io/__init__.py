@@ -34,6 +34,7 @@ from uplift_lab.io.stream import (
     parquet_rows,
     parquet_schema,
     parquet_sql,
+    refuse_replacing_file,
     table_column_names,
     write_table_batches,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "read_toml",
     "refuse_existing_folder",
     "sha256_file",
+    "refuse_replacing_file",
     "table_column_names",
     "table_format",
     "to_json_text",

@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from uplift_lab.errors import input_error, usage_error
@@ -75,27 +75,58 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def refuse_existing_folder(path: Path, *, force: bool = False) -> None:
-    """Refuse an output folder that is a file, or that exists with files in it unless ``force``
-    (commands call it before any work; :func:`atomic_directory` checks again)."""
+def refuse_existing_folder(
+    path: Path,
+    *,
+    force: bool = False,
+    own_files: Callable[[Path], bool] | None = None,
+    inputs: Sequence[Path | None] = (),
+) -> None:
+    """Refuse an output folder that is a file, that holds the working directory or one of the
+    command's ``inputs`` (replacing it would delete them: refused even with ``force``), or that
+    exists with files in it unless ``force`` or every entry is one the command itself writes
+    (``own_files``: a report folder written again). Commands call it before any work;
+    :func:`atomic_directory` checks again."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise usage_error(path, "exists and is not a folder", "Choose another {out}")
-    if path.exists() and any(path.iterdir()) and not force:
+    if not path.exists():
+        return
+    folder = path.resolve()
+    if folder == Path.cwd().resolve() or folder in Path.cwd().resolve().parents:
         raise usage_error(
-            path, "already exists and is not empty", "Use {force} to replace it, or another {out}"
+            path, "is the folder you are working in (or holds it)", "Choose a new folder for {out}"
         )
+    for given in [Path(item) for item in inputs if item is not None]:
+        if given.resolve() == folder or folder in given.resolve().parents:
+            raise usage_error(
+                path,
+                f"holds the input {given}, which writing there would delete",
+                "Choose another {out}",
+            )
+    entries = list(path.iterdir())
+    if not entries or force or (own_files and all(own_files(entry) for entry in entries)):
+        return
+    strange = next((e.name for e in entries if not (own_files and own_files(e))), entries[0].name)
+    raise usage_error(
+        path,
+        f"already exists and is not empty (it holds {strange!r})",
+        "Use {force} to replace it, or another {out}",
+    )
 
 
 @contextlib.contextmanager
-def atomic_directory(path: Path, *, force: bool = False) -> Iterator[Path]:
+def atomic_directory(
+    path: Path, *, force: bool = False, own_files: Callable[[Path], bool] | None = None
+) -> Iterator[Path]:
     """Build a folder in a temporary sibling and move it into place only when all of it is written.
 
-    An existing non-empty folder is refused unless ``force``; with ``force`` it is replaced only
-    after the new one is complete, so a failed run leaves the old folder untouched.
+    An existing non-empty folder is refused unless ``force`` (or all of it is ``own_files``, see
+    :func:`refuse_existing_folder`); it is replaced only after the new one is complete, so a
+    failed run leaves the old folder untouched.
     """
     path = Path(path)
-    refuse_existing_folder(path, force=force)
+    refuse_existing_folder(path, force=force, own_files=own_files)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     os.chmod(staging, 0o777 & ~_current_umask())  # mkdtemp makes 0700

@@ -30,8 +30,12 @@ SHORT_CODE = re.compile(r"[A-Za-z]{1,3}")  # "pv", "buy", "CN": a value, too sho
 LABEL = re.compile(r"[a-z]+")  # "view", "addtocart": an event label among numbers
 YEAR = re.compile(r"(19|20)\d\d")
 HEADER_WORDS = frozenset({"id", "uid", "pid", "sku", "qty", "amt", "no", "ts"})
-COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
-POINT_DECIMAL = re.compile(r"-?\d+\.\d+")
+# A decimal mark for sure: not three digits after it, a first group too long for thousands, or
+# the other mark grouping thousands before it ("12,5", "1042,500", "1.042,10"); a lone mark
+# with three digits after it ("1.042", "1,042") may be either, so it only weighs in alone.
+COMMA_DECIMAL = re.compile(r"-?(\d+,(\d{1,2}|\d{4,})|\d{4,},\d+|\d{1,3}(\.\d{3})+,\d+)")
+POINT_DECIMAL = re.compile(r"-?(\d+\.(\d{1,2}|\d{4,})|\d{4,}\.\d+|\d{1,3}(,\d{3})+\.\d+)")
+THOUSANDS_DOTS = re.compile(r"-?\d{1,3}(\.\d{3})+")
 WHOLE_NUMBER = r"^-?[0-9]+\.0+$"  # "17850.0": an integer id a float column wrote (pandas)
 
 
@@ -150,10 +154,15 @@ def check_header(path: Path, cells: Sequence[object], names: Sequence[str], line
 def _decimal_point(rows: Sequence[Sequence[str]], delimiter: str) -> str:
     if delimiter != ";":
         return "."
+    """The decimal mark of a semicolon file (the separator of comma-decimal locales): a point
+    where a value has one for sure, else a comma where one has it for sure or where the only
+    marks are dots grouping thousands ("1.042": 1042 where a semicolon separates)."""
     cells = [cell.strip() for row in rows for cell in row]
     if any(POINT_DECIMAL.fullmatch(cell) for cell in cells):
         return "."
-    return "," if any(COMMA_DECIMAL.fullmatch(cell) for cell in cells) else "."
+    if any(COMMA_DECIMAL.fullmatch(cell) for cell in cells):
+        return ","
+    return "," if any(THOUSANDS_DOTS.fullmatch(cell) for cell in cells) else "."
 
 
 def header_row(rows: Sequence[Sequence[object]]) -> int:

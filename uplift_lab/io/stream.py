@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from uplift_lab.errors import input_error, usage_error
+from uplift_lab.errors import InputError, input_error, usage_error
 from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
 from uplift_lab.io.excel import excel_column_names, xlsx_bytes
 from uplift_lab.io.files import _check_readable, _first_line, atomic_path
@@ -37,6 +37,40 @@ from uplift_lab.io.tables import (
     text_frame_arrow,
     whitespace_text,
 )
+
+
+def refuse_replacing_file(
+    path: Path,
+    *,
+    force: bool = False,
+    written_by: str,
+    marker: str,
+    inputs: Sequence[Path | None] = (),
+) -> None:
+    """Refuse an output file that is one of the command's ``inputs`` (always), or that exists
+    and is not an output of the command (no column is named ``marker`` or starts with it)
+    unless ``force``:
+    a scores file or send list written again is replaced, an orders file named by mistake is
+    not. Called before any work."""
+    path = Path(path)
+    if not path.exists():
+        return
+    for given in [Path(item) for item in inputs if item is not None]:
+        if given.exists() and given.resolve() == path.resolve():
+            raise usage_error(path, "is an input of this command", "Choose another {out}")
+    if force:
+        return
+    try:
+        names = table_column_names(path)
+    except InputError:  # unreadable as a table: certainly not our output
+        names = []
+    if not any(str(name).startswith(marker) for name in names):
+        raise usage_error(
+            path,
+            f"already exists and is not a {written_by} "
+            f"(none of its columns starts with {marker!r})",
+            "Use {force} to replace it, or another {out}",
+        )
 
 
 def table_column_names(

@@ -6,6 +6,7 @@ import codecs
 import json
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -240,6 +241,8 @@ def read_arrow(
     auto = chosen is None
     chosen = chosen or detect_encoding(path)
     layout = csv_layout(path, kind, chosen)
+    if file_layout.decimal:
+        layout = replace(layout, decimal_point=file_layout.decimal)
     check_header(path, layout.header, file_layout.names, layout.skip_rows + 1)
     options = (string_columns, columns, dictionary_columns, layout, file_layout.names)
     try:
@@ -263,8 +266,13 @@ def read_arrow(
     if auto:
         _warn_if_garbled(path, table.column_names, chosen)
     warn_title_lines(path, layout.skip_rows, layout.title)
-    if layout.decimal_point == ",":
-        table = comma_decimal_columns(table, [*string_columns, *dictionary_columns])
+    if layout.decimal_point == "," or (layout.delimiter == ";" and not file_layout.decimal):
+        table, dots_only = comma_decimal_columns(
+            table,
+            [*string_columns, *dictionary_columns],
+            decimal_comma_seen=layout.decimal_point == ",",
+        )
+        _note_thousands_dots(path, dots_only)
     return without_point_zero(table, whole_number_columns(table, string_columns))
 
 
@@ -339,6 +347,13 @@ def _in_gb2312(char: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _note_thousands_dots(path: Path, columns: Sequence[tuple[str, str]]) -> None:
+    """A note per column whose dots were read as thousands separators (semicolon file)."""
+    for column, example in columns:
+        params = {"path": str(path), "column": column, "example": example.strip()}
+        warnings.warn(DataWarning(Notice("note", "thousands_dots", params)), stacklevel=3)
 
 
 def _warn_if_garbled(path: Path, names: Sequence[str], encoding: str) -> None:

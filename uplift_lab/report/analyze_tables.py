@@ -205,6 +205,24 @@ def segment_label(comparison: Comparison, labels: Labels = EN) -> str:
     return labels.value(comparison.segment) + mark
 
 
+NO_SPREAD_NOTE = (
+    " An arm with no spread in a segment (no buyer, or all bought) has its standard error "
+    "from both arms' pooled variance."
+)
+
+
+def no_spread_note(analysis: Analysis, arm: str, metric: str, labels: Labels = EN) -> str:
+    """The note on :func:`uplift_lab.stats.mean_variances` where a segment's arm had no spread
+    (a mean of 0, or 1 for conversion: the values are all equal)."""
+    edges = (0.0, 1.0) if metric == "conversion" else (0.0,)
+    found = any(
+        getattr(c, metric).control_mean in edges or getattr(c, metric).treatment_mean in edges
+        for c in comparisons_of(analysis, arm)
+        if c.control_n >= 2 and c.treated_n >= 2
+    )
+    return labels(NO_SPREAD_NOTE) if found else ""
+
+
 def unreadable_note(analysis: Analysis, arm: str, labels: Labels = EN) -> str:
     unreadable = any(c.too_small_to_read for c in comparisons_of(analysis, arm))
     return labels(UNREADABLE_NOTE) if unreadable else ""
@@ -277,7 +295,8 @@ def conversion_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Sec
         "delta-method CI; (overall) = stratified: segment-size weighted average of segment lifts."
         + _adjust_note(analysis)
     )
-    note = labels(note) + unreadable_note(analysis, arm, labels)
+    note = labels(note) + no_spread_note(analysis, arm, "conversion", labels)
+    note += unreadable_note(analysis, arm, labels)
     title = versus_title("Conversion: {arm} vs {control}", analysis, arm, labels)
     return Section(title, _lift_columns(analysis, labels), rows, note)
 
@@ -295,7 +314,8 @@ def revenue_section(analysis: Analysis, arm: str, labels: Labels = EN) -> Sectio
         "Revenue per customer (non-buyers count as 0); Welch t-test and CI; relative lift with a "
         "delta-method CI; (overall) = stratified." + _adjust_note(analysis)
     )
-    note = labels(note) + unreadable_note(analysis, arm, labels)
+    note = labels(note) + no_spread_note(analysis, arm, "revenue", labels)
+    note += unreadable_note(analysis, arm, labels)
     title = versus_title("Revenue per customer: {arm} vs {control}", analysis, arm, labels)
     return Section(title, _lift_columns(analysis, labels), rows, note)
 

@@ -199,6 +199,10 @@ HEADERS_ZH = {
         "样本比例不匹配检查：实际人数与设计比例的卡方拟合优度检验。"
     ),
     "Only the arms assigned in each segment.": "仅列出各细分实际分配的组。",
+    " An arm with no spread in a segment (no buyer, or all bought) has its standard error "
+    "from both arms' pooled variance.": (
+        "某细分中没有离散度的组（无人购买或全部购买）的标准误取两组的合并方差。"
+    ),
     " † = holdout too small to read (see the warning above).": (
         " † = 观察组太小，无法解读（见上方警告）。"
     ),

@@ -168,6 +168,11 @@ TITLE_LINES_SKIPPED = (
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}"
 )
+THOUSANDS_DOTS = (
+    "{path}: column {column!r} read {example!r} with its dots as thousands separators (as a "
+    'semicolon file writes them); if they are decimal points, add decimal = "." to the file\'s '
+    "section of a --columns map"
+)
 OTHER_SHEETS_NOT_READ = (
     "{path}: read its first sheet {sheet!r}; its other sheet(s) {others} are not read (choose "
     'one with sheet = "NAME" in the file\'s section of the --columns map, or stack them all with '
@@ -245,6 +250,7 @@ TEMPLATES: dict[str, str] = {
     "none_picked_in_past": NONE_PICKED_IN_PAST,
     "garbled_header": GARBLED_HEADER,
     "title_lines_skipped": TITLE_LINES_SKIPPED,
+    "thousands_dots": THOUSANDS_DOTS,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
     "utc_times": UTC_TIMES,

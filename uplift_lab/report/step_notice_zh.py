@@ -195,6 +195,12 @@ STEP_NOTICES_ZH = {
     "milliseconds": "毫秒",
     "microseconds": "微秒",
     "nanoseconds": "纳秒",
+    "{path}: column {column!r} read {example!r} with its dots as thousands separators (as a "
+    'semicolon file writes them); if they are decimal points, add decimal = "." to the file\'s '
+    "section of a --columns map": (
+        "{path}：列 {column!r} 中的 {example!r} 按千位分隔点读取（分号分隔的文件通常如此书写）；"
+        '若这些点是小数点，请在 --columns 映射文件中该文件的部分加上 decimal = "."'
+    ),
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}": (
         "{path}：已跳过列名上方的 {lines} 行（例如标题 {first!r}）；表头取自第 {header_line} 行"

@@ -413,14 +413,32 @@ def _join_notes(joined: JoinedUnits) -> dict[str, object]:
 # The report folder
 
 
-def write_report(analysis: Analysis, out_dir: Path, labels: Labels = EN) -> Path:
+REPORT_FILES = ("report.json", "report.md", "report.html")
+
+
+def is_report_file(entry: Path) -> bool:
+    """Whether a folder entry is one analyze writes (so a report folder is written again
+    without --force, and nothing else in it is deleted unasked)."""
+    return entry.is_file() and (entry.name in REPORT_FILES or entry.suffix == ".png")
+
+
+def check_report_folder(out: Path, *, force: bool = False, inputs: tuple = ()) -> None:
+    """Refuse, before any work, a report folder holding the command's inputs or the working
+    directory, or files analyze did not write (unless ``force``)."""
+    io.refuse_existing_folder(out, force=force, own_files=is_report_file, inputs=inputs)
+
+
+def write_report(
+    analysis: Analysis, out_dir: Path, labels: Labels = EN, *, force: bool = False
+) -> Path:
     """Write report.md, report.html, report.json and the PNG figures into ``out_dir``.
 
     The folder is built beside the target and swapped in only when complete, so a failed run
-    leaves no half report (and an existing report is replaced only by a complete one).
+    leaves no half report (and an existing report is replaced only by a complete one). A folder
+    with other files in it is refused unless ``force``.
     """
     documents = report_documents(analysis, labels)
-    with io.atomic_directory(Path(out_dir), force=True) as staging:
+    with io.atomic_directory(Path(out_dir), force=force, own_files=is_report_file) as staging:
         io.write_json(documents.payload, staging / "report.json")
         io.write_text(documents.markdown, staging / "report.md")
         io.write_text(documents.html, staging / "report.html")

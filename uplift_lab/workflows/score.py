@@ -42,8 +42,14 @@ def score_customers(
     as_of: str | None = None,
     spark: Any = None,
     table: str | None = None,
+    force: bool = False,
 ) -> ScoreSummary:
-    """Load ``model_dir`` and score ``customers`` (or a Spark ``table``) into ``out``."""
+    """Load ``model_dir`` and score ``customers`` (or a Spark ``table``) into ``out``; an
+    existing ``out`` that is not a scores file is refused unless ``force``."""
+    io.refuse_replacing_file(
+        out, force=force, written_by="scores file", marker="uplift_",
+        inputs=(customers,),
+    )  # fmt: skip
     if spark is not None:
         rows, columns = score_on_spark(
             spark, model_dir, customers, out, table=table, encoding=encoding, as_of=as_of

@@ -232,6 +232,10 @@ def _check_options(
                     "already exists and is not empty",
                     "Use {force} to replace it, or another {experiment}",
                 )
+    io.refuse_replacing_file(
+        files.out, force=files.force, written_by="send list", marker="channel",
+        inputs=(files.scores, files.segments, files.analysis, files.validate_on),
+    )  # fmt: skip
     if options.policy not in POLICIES:
         raise ParameterError("policy", "must be 'model' or 'segments'", options.policy)
     if options.segment_effect not in SEGMENT_EFFECTS:
