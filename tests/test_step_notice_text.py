@@ -356,6 +356,15 @@ ENGLISH = [
     (
         Notice(
             "note",
+            "arm_case_folded",
+            {"path": "log.csv", "column": "channel", "labels": "'SMS', 'Sms', 'sms'", "arm": "sms"},
+        ),
+        "log.csv: column 'channel' has the labels 'SMS', 'Sms', 'sms', which differ only in "
+        "letter case: read as one arm 'sms'",
+    ),
+    (
+        Notice(
+            "note",
             "implied_control",
             {"source": "criteo.csv", "column": "treatment", "control": "0", "arm": "1"},
         ),
@@ -523,6 +532,11 @@ ENGLISH = [
             "warning", "imported_small_holdout", {"stratum": "all", "n": 1999, "min_holdout": 2000}
         ),
         "stratum 'all': holdout of 1,999 customer(s) is below 2000; its lift cannot be read",
+    ),
+    (
+        Notice("note", "untimed_sends", {"sends": 259, "column": "send_time"}),
+        "259 send(s) without a send time in column 'send_time' (failed deliveries, as a send log "
+        "writes them) kept in their arm: intent to treat",
     ),
     (
         Notice("note", "repeated_sends", {"sends": 1234}),
@@ -714,3 +728,23 @@ def test_send_log_gives_a_code_for_repeated_sends() -> None:
         send_time_col=None,
     )  # fmt: skip
     assert notes == [Notice("note", "repeated_sends", {"sends": 2})]
+
+
+def test_send_log_keeps_untimed_sends_in_their_arm_and_folds_label_case() -> None:
+    sends = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "c"],
+            "channel": ["SMS", "sms", "sms", "Sms"],
+            "send_time": ["2026-06-01 10:00", "", "2026-06-01 11:00", ""],
+        }
+    )
+    with pytest.warns(DataWarning) as caught:
+        table, notes = combine_send_log(
+            sends, pd.DataFrame({"customer_id": ["h"]}), send_source="s", holdout_source="h"
+        )
+    folded = [w.message.notice for w in caught if w.message.notice.code == "arm_case_folded"]
+    assert folded[0].params["arm"] == "sms" and "'SMS', 'Sms', 'sms'" in folded[0].params["labels"]
+    assert sorted(table["arm"]) == ["control", "sms", "sms", "sms"]
+    assert table.set_index("customer_id").loc["b", "send_time"] is pd.NaT
+    assert str(table.set_index("customer_id").loc["c", "send_time"]) == "2026-06-01 11:00:00"
+    assert Notice("note", "untimed_sends", {"column": "send_time", "sends": 2}) in notes

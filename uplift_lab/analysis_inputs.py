@@ -88,8 +88,10 @@ def yes_no_outcome(frame: pd.DataFrame, column: str, source: object) -> pd.DataF
 
 
 def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
-    """The arm column as text with stray spaces stripped (``' sms'`` is ``'sms'``); empty
-    labels are refused."""
+    """The arm column as text with stray spaces stripped (``' sms'`` is ``'sms'``), labels
+    that differ only in letter case written as their most common spelling (``SMS``, ``Sms``
+    and ``sms`` are one channel, as a send log typed by hand has it), with a note; empty labels
+    are refused."""
     values = frame[column]
     text = values.astype(str).str.strip()
     empty = values.isna() | (text == "")
@@ -99,7 +101,18 @@ def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
             f"column '{column}' has {int(empty.sum())} empty arm label(s)",
             "Every customer needs an arm; fill or remove those rows",
         )
-    return text
+    counts = text.value_counts()
+    if counts.index.str.casefold().nunique() == len(counts):
+        return text
+    spelling = {}
+    for _, group in counts.groupby(counts.index.str.casefold(), sort=True):
+        if len(group) > 1:
+            ranked = sorted(group.items(), key=lambda item: (-item[1], item[0]))
+            spelling.update({label: ranked[0][0] for label, _ in ranked})
+            shown = ", ".join(f"'{label}'" for label, _ in sorted(ranked))
+            params = {"path": str(source), "column": column, "labels": shown, "arm": ranked[0][0]}
+            warnings.warn(DataWarning(Notice("note", "arm_case_folded", params)), stacklevel=2)
+    return text.replace(spelling)
 
 
 def segment_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:

@@ -312,7 +312,8 @@ def combine_send_log(
 
     The channel is the arm; holdout customers get the ``control`` arm and no send time. A
     customer sent several times on one channel keeps the first send; one sent on two channels,
-    or both sent and held out, is refused. Returns the table and notes on what was collapsed.
+    or both sent and held out, is refused. A send without a send time (a failed delivery) stays
+    in its arm, as intent to treat reads it. Returns the table and notes on what was collapsed.
     """
     control = str(control).strip()
     send_columns = [id_col, channel_col] + ([send_time_col] if send_time_col else [])
@@ -326,6 +327,10 @@ def combine_send_log(
     sends = _sends(send_log, send_source, channel_col, send_time_col, id_col, control, parsing)
     notes = []
     if send_time_col:
+        untimed = int(sends[SEND_TIME].isna().sum())
+        if untimed:
+            params = {"column": send_time_col, "sends": untimed}
+            notes.append(Notice("note", "untimed_sends", params))
         sends = sends.sort_values([CUSTOMER_ID, SEND_TIME], kind="stable")
     repeated = sends.duplicated(CUSTOMER_ID)
     if repeated.any():
@@ -377,8 +382,9 @@ def _sends(
             ARM: arm_labels(send_log, channel_col, source).to_numpy(),
         }
     )
-    if send_time_col:
-        sends[SEND_TIME] = datetime_column(send_log, send_time_col, source, parsing).to_numpy()
+    if send_time_col:  # empty for a failed delivery: the send stays in its arm (intent to treat)
+        times = datetime_column(send_log, send_time_col, source, parsing, allow_missing=True)
+        sends[SEND_TIME] = times.to_numpy()
     if control in set(sends[ARM]):
         raise usage_error(
             source,

@@ -125,6 +125,10 @@ GARBLED_HEADER = (
     "{path}: its header reads as {header!r} in {encoding}, which looks garbled; if these are not "
     "the column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)"
 )
+ARM_CASE_FOLDED = (
+    "{path}: column '{column}' has the labels {labels}, which differ only in letter case: read "
+    "as one arm '{arm}'"
+)
 IMPLIED_CONTROL = (
     "{source}: column '{column}' holds only '{control}' and '{arm}', a treatment indicator: "
     "'{control}' is read as the control (holdout) arm. Pass --control to choose otherwise"
@@ -227,6 +231,10 @@ IMPORTED_SMALL_HOLDOUT = (
     "stratum '{stratum}': holdout of {n:,} customer(s) is below {min_holdout}; its lift cannot "
     "be read"
 )
+UNTIMED_SENDS = (
+    "{sends:,} send(s) without a send time in column '{column}' (failed deliveries, as a send "
+    "log writes them) kept in their arm: intent to treat"
+)
 REPEATED_SENDS = (
     "{sends:,} repeated send(s) of the same customer on the same channel collapsed (first send "
     "kept)"
@@ -253,6 +261,7 @@ TEMPLATES: dict[str, str] = {
     "thousands_dots": THOUSANDS_DOTS,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
+    "arm_case_folded": ARM_CASE_FOLDED,
     "utc_times": UTC_TIMES,
     "outcome_labels": OUTCOME_LABELS,
     "id_from_column": ID_FROM_COLUMN,
@@ -271,6 +280,7 @@ TEMPLATES: dict[str, str] = {
     "no_purchase_baseline": NO_PURCHASE_BASELINE,
     "imported_small_holdout": IMPORTED_SMALL_HOLDOUT,
     "repeated_sends": REPEATED_SENDS,
+    "untimed_sends": UNTIMED_SENDS,
 }
 """The codes whose parameters fill their template as they are (the data values among them, see
 :data:`VALUES`, in the report's language)."""

@@ -201,6 +201,10 @@ STEP_NOTICES_ZH = {
         "{path}：列 {column!r} 中的 {example!r} 按千位分隔点读取（分号分隔的文件通常如此书写）；"
         '若这些点是小数点，请在 --columns 映射文件中该文件的部分加上 decimal = "."'
     ),
+    "{path}: column '{column}' has the labels {labels}, which differ only in letter case: read "
+    "as one arm '{arm}'": (
+        "{path}：列 '{column}' 中的标签 {labels} 仅大小写不同：按同一组 '{arm}' 读取"
+    ),
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}": (
         "{path}：已跳过列名上方的 {lines} 行（例如标题 {first!r}）；表头取自第 {header_line} 行"
@@ -271,6 +275,11 @@ STEP_NOTICES_ZH = {
     "in stratum '{stratum}'": "分层 '{stratum}' 内",
     "stratum '{stratum}': holdout of {n:,} customer(s) is below {min_holdout}; its lift cannot "
     "be read": "分层 '{stratum}'：观察组只有 {n:,} 位客户，少于 {min_holdout}，其提升无法解读",
+    "{sends:,} send(s) without a send time in column '{column}' (failed deliveries, as a send "
+    "log writes them) kept in their arm: intent to treat": (
+        "列 '{column}' 中有 {sends:,} 条发送没有发送时间（发送日志中的发送失败记录），"
+        "仍保留在其组中：意向性分析"
+    ),
     "{sends:,} repeated send(s) of the same customer on the same channel collapsed (first send "
     "kept)": "同一客户在同一渠道的 {sends:,} 次重复发送已合并（保留第一次发送）",
 }
