@@ -230,6 +230,20 @@ ENGLISH = [
     ),
     (
         Notice(
+            "warning",
+            "status_unmatched",
+            {
+                "option": "--exclude-status",
+                "status": "canceled",
+                "column": "status",
+                "present": "'cancelled', 'paid'",
+            },
+        ),  # fmt: skip
+        "--exclude-status 'canceled' matches no row of column 'status' (its statuses: "
+        "'cancelled', 'paid'); check the spelling",
+    ),
+    (
+        Notice(
             "note",
             "thousands_dots",
             {"path": "o.csv", "column": "Betrag", "example": "1.042"},

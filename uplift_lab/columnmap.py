@@ -442,8 +442,11 @@ def _line_item_mode(section: Mapping, path: object, rules: OrderRules) -> str | 
     )
 
 
-def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> OrderSource:
-    """``base`` with what the map's [orders] section sets."""
+def _orders_from_map(
+    base: OrderSource, section: Mapping, path: object, given: Mapping | None = None
+) -> OrderSource:
+    """``base`` with what the map's [orders] section sets; ``given`` (the status flags of the
+    command line, which win over the map) is checked with the map's status column."""
     by_canonical = {canonical: user for user, canonical in section["columns"].items()}
     rules = base.rules
     status_col = by_canonical.get(STATUS, rules.status_col)
@@ -455,6 +458,10 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
         excluded = _strings(section["excluded_statuses"], "excluded_statuses", path)
         if "paid_statuses" not in section:
             paid = ()
+    given = given or {}
+    status_col = given.get("status_col", status_col)
+    paid = given.get("paid_statuses", paid)
+    excluded = given.get("excluded_statuses", excluded)
     order_id_col = by_canonical.get("order_id", base.order_id_col)
     line_items = _line_item_mode(section, path, rules)
     if line_items and not order_id_col:
@@ -492,6 +499,8 @@ def _orders_from_map(base: OrderSource, section: Mapping, path: object) -> Order
             refund_col=by_canonical.get(REFUND, rules.refund_col),
             line_item_col=order_id_col if line_items else None,
             sum_line_items=line_items == "sum",
+            statuses_given=rules.statuses_given
+            or any(key in section for key in ("paid_statuses", "excluded_statuses")),
             **switches,
         )
     except UsageError as exc:
@@ -543,9 +552,6 @@ def resolve_inputs(
     if preset:
         orders = preset_named(preset).orders
     column_map = columns if columns is not None else ColumnMap()
-    if column_map.orders is not None:
-        orders = _orders_from_map(orders, column_map.orders, column_map.source)
-    rules = orders.rules
     rules_given = {}
     if status_col:
         rules_given["status_col"] = status_col
@@ -555,10 +561,15 @@ def resolve_inputs(
         rules_given.update(excluded_statuses=tuple(excluded_statuses))
         if not paid_statuses:
             rules_given["paid_statuses"] = ()
+    if column_map.orders is not None:
+        orders = _orders_from_map(orders, column_map.orders, column_map.source, rules_given)
+    rules = orders.rules
     if refund_col:
         rules_given["refund_col"] = refund_col
     if refund_rows:
         rules_given["refund_rows"] = True
+    if paid_statuses or excluded_statuses:
+        rules_given["statuses_given"] = True
     if rules_given:
         rules = replace(rules, **rules_given)
     if amount_col not in (None, AMOUNT):  # --amount-col wins over a map's quantity x price

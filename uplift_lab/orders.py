@@ -52,6 +52,7 @@ from uplift_lab.order_lines import (
     warn_if_product_lines,
     with_line_amounts,
 )
+from uplift_lab.order_status import name_unmatched_statuses, status_key
 from uplift_lab.refunds import (
     Netted,
     net_numeric_refunds,
@@ -82,11 +83,6 @@ ORDER_COLUMNS = (
 EMPTY_STATUS = "(empty)"
 REFUND_ROWS_FIX = "If those rows are refunds, pass {refund_rows} to net them into the totals"
 """The fix of undeclared negative amounts (a :class:`~uplift_lab.errors.UsageError` template)."""
-# Full-width forms of ASCII (U+FF01-FF5E: '，' for ',') read as ASCII where statuses are compared:
-# Chinese back-ends write 买家已付款，等待卖家发货 with either comma.
-FULL_WIDTH_FORMS = "".join(chr(code) for code in range(0xFF01, 0xFF5F))
-HALF_WIDTH_FORMS = "".join(chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F))
-_HALF_WIDTH = str.maketrans(FULL_WIDTH_FORMS, HALF_WIDTH_FORMS)
 _MONEY_NOISE = r"[¥￥$€£,\s]"  # currency signs and thousands separators of money written as text
 
 
@@ -106,6 +102,7 @@ class OrderRules:
     line_item_col: str | None = None
     sum_line_items: bool = False
     skip_missing_customer: bool = False
+    statuses_given: bool = False  # by the user (not a preset): one matching no row is named
 
     def __post_init__(self) -> None:
         if self.paid_statuses and self.excluded_statuses:
@@ -550,6 +547,8 @@ def _status_mask(
     labels = pc.utf8_trim(dictionary, characters=" \t\r\n\u3000")
     listed = {status_key(label) for label in rules.paid_statuses or rules.excluded_statuses}
     member = np.array([status_key(label) in listed for label in labels.to_pylist()], dtype=bool)
+    if rules.statuses_given:
+        name_unmatched_statuses(rules, labels.to_pylist())
     # the last entry stands for an empty status: not a paid one, and not an excluded one
     counted_label = np.append(member if rules.paid_statuses else ~member, not rules.paid_statuses)
     lookup = pa.array(counted_label)
@@ -567,11 +566,6 @@ def _status_mask(
         if per_label[index] and not counted_label[index]:
             dropped[names[index]] = dropped.get(names[index], 0) + int(per_label[index])
     return pa.chunked_array(keep, type=pa.bool_()), dropped
-
-
-def status_key(status: str | None) -> str | None:
-    """A status as the status rules compare it: full-width punctuation as ASCII ('，' = ',')."""
-    return None if status is None else status.translate(_HALF_WIDTH)
 
 
 def _in_file_terms(exc: InputError, renames: Mapping[str, str]) -> InputError:

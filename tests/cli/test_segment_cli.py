@@ -550,5 +550,42 @@ def test_without_as_of_an_export_of_only_closed_orders_is_refused(runner, tmp_pa
     orders = write(tmp_path, "orders.csv", text)
     out = tmp_path / "s.parquet"
     args = [orders, "--status-col", "status", "--paid-status", "paid", "--out", out]
-    assert_input_error(run(runner, args), "orders.csv", "has no orders")
+    result = run(runner, args)
+    warning, error = result.stderr.strip().splitlines()  # the warning says why: no 'paid' row
+    assert "--paid-status 'paid' matches no row" in warning and "'closed'" in warning
+    assert result.exit_code == 2 and error.startswith("error:") and "has no orders" in error
     assert not out.exists()
+
+
+def test_statuses_compare_without_case_and_a_misspelled_one_is_named(runner, tmp_path) -> None:
+    text = (
+        "customer_id,order_time,amount,status\nA,2026-01-05,100,paid\nA,2026-02-05,30,Paid\n"
+        "B,2026-02-07,50,PAID \nC,2026-02-08,20,cancelled\n"
+    )
+    orders = write(tmp_path, "orders.csv", text)
+    out = tmp_path / "s.csv"
+    args = [orders, "--as-of", "2026-03-01", "--status-col", "status", "--out", out]
+    result = run(runner, [*args, "--paid-status", "paid"])
+    assert result.exit_code == 0, result.output
+    counted = pd.read_csv(out).set_index("customer_id")["n_orders_total"]
+    assert counted.to_dict() == {"A": 2, "B": 1}  # 'Paid' and 'PAID ' are 'paid'
+    result = run(runner, [*args, "--exclude-status", "canceled"])
+    assert result.exit_code == 0
+    assert "--exclude-status 'canceled' matches no row" in result.stderr
+    assert "'cancelled'" in result.stderr
+
+
+def test_cli_status_flags_complete_a_column_map_that_maps_the_status(runner, tmp_path) -> None:
+    text = "会员,时间,实付,状态\nA,2026-01-05,100,已完成\nB,2026-02-07,50,已取消\n"
+    orders = write(tmp_path, "orders.csv", text)
+    column_map = write(
+        tmp_path,
+        "map.toml",
+        '[orders.columns]\n"会员" = "customer_id"\n"时间" = "order_time"\n"实付" = "amount"\n'
+        '"状态" = "status"\n',
+    )
+    out = tmp_path / "s.csv"
+    args = [orders, "--columns", column_map, "--exclude-status", "已取消", "--as-of", "2026-03-01"]
+    result = run(runner, [*args, "--out", out])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["customer_id"].tolist() == ["A"]

@@ -172,6 +172,10 @@ TITLE_LINES_SKIPPED = (
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}"
 )
+STATUS_UNMATCHED = (
+    "{option} '{status}' matches no row of column '{column}' (its statuses: {present}); check "
+    "the spelling"
+)
 THOUSANDS_DOTS = (
     "{path}: column {column!r} read {example!r} with its dots as thousands separators (as a "
     'semicolon file writes them); if they are decimal points, add decimal = "." to the file\'s '
@@ -259,6 +263,7 @@ TEMPLATES: dict[str, str] = {
     "garbled_header": GARBLED_HEADER,
     "title_lines_skipped": TITLE_LINES_SKIPPED,
     "thousands_dots": THOUSANDS_DOTS,
+    "status_unmatched": STATUS_UNMATCHED,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
     "arm_case_folded": ARM_CASE_FOLDED,

@@ -195,6 +195,11 @@ STEP_NOTICES_ZH = {
     "milliseconds": "毫秒",
     "microseconds": "微秒",
     "nanoseconds": "纳秒",
+    "{option} '{status}' matches no row of column '{column}' (its statuses: {present}); check "
+    "the spelling": (
+        "{option} '{status}' 与列 '{column}' 的任何一行都不匹配（该列的状态：{present}）；"
+        "请检查拼写"
+    ),
     "{path}: column {column!r} read {example!r} with its dots as thousands separators (as a "
     'semicolon file writes them); if they are decimal points, add decimal = "." to the file\'s '
     "section of a --columns map": (

@@ -29,15 +29,13 @@ from pyspark.sql import functions as F
 
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, UsageError, input_error, literal, usage_error
+from uplift_lab.order_status import FULL_WIDTH_FORMS, HALF_WIDTH_FORMS, status_key
 from uplift_lab.orders import (
     CATEGORY,
     EMPTY_STATUS,
-    FULL_WIDTH_FORMS,
-    HALF_WIDTH_FORMS,
     REFUND_ROWS_FIX,
     OrderCounting,
     OrderSource,
-    status_key,
 )
 from uplift_lab.refunds import over_refund_error
 from uplift_lab.segment import (
@@ -287,7 +285,7 @@ def _status_rule(frame: DataFrame, rules: Any) -> tuple[DataFrame, dict[str, int
     dropped per status."""
     status = F.regexp_replace(F.col("ul_status"), _TRIM, "")
     listed = [status_key(label) for label in rules.paid_statuses or rules.excluded_statuses]
-    member = F.translate(status, FULL_WIDTH_FORMS, HALF_WIDTH_FORMS).isin(listed)
+    member = F.lower(F.translate(status, FULL_WIDTH_FORMS, HALF_WIDTH_FORMS)).isin(listed)
     if rules.paid_statuses:
         counts = F.coalesce(member, F.lit(False))
     else:
