@@ -11,13 +11,13 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from uplift_lab.errors import DataWarning, input_error, literal, usage_error
+from uplift_lab.id_checks import may_have_duplicates, refuse_mangled_ids
 from uplift_lab.money_text import money_from_text
 from uplift_lab.notices import Notice
 from uplift_lab.timeparse import DEFAULT_TIME_PARSING, TimeParsing, parse_times
@@ -100,6 +100,7 @@ def ids_as_text(frame: pd.DataFrame, column: str, source: object, *, unique: boo
             f"column '{column}' has {int(missing.sum())} empty id(s) (first at data row {row + 1})",
             "Remove or fill those rows",
         )
+    refuse_mangled_ids(ids, column, source)
     if pd.api.types.is_float_dtype(ids):
         if not np.all(np.mod(ids.to_numpy(), 1) == 0):
             raise input_error(source, f"column '{column}' has non-integer numeric ids", None)
@@ -406,7 +407,7 @@ def validate_orders_arrow(
         purchase_ids = order_ids
         if allow_refunds:  # a refund row may repeat its order's id (netted into that order)
             purchase_ids = order_ids.filter(pc.greater_equal(table.column(AMOUNT), 0.0))
-        if _may_have_duplicates(purchase_ids):
+        if may_have_duplicates(purchase_ids):
             counts = pc.value_counts(purchase_ids.cast(pa.string()))
             repeated = counts.filter(pc.greater(counts.field("counts"), 1))
             if len(repeated):
@@ -422,62 +423,6 @@ def validate_orders_arrow(
         else:
             table = table.drop_columns([ORDER_ID])
     return table
-
-
-def _may_have_duplicates(ids: pa.ChunkedArray) -> bool:
-    """A cheap screen for repeated ids; only a positive screen pays for the exact check.
-
-    Whole-number ids (int64) are checked exactly: ids in ascending order (most exports) in one
-    comparison pass, ids in a compact range with one bincount, others with a sort. Text ids:
-    whether two share a 64-bit hash (DuckDB, parallel), sorted in numpy (exact distinct counts
-    over tens of millions of strings take seconds).
-    """
-    if pa.types.is_integer(ids.type):
-        if _ascending(ids):
-            return False
-        values = ids.to_numpy()
-        low, high = int(values.min()), int(values.max())
-        if high - low < 4 * len(values):
-            return bool(np.bincount(values - low).max() > 1)
-        keys = np.sort(values)
-        return bool(np.any(keys[1:] == keys[:-1]))
-    with duckdb.connect() as con:
-        con.register("ids", pa.table({"id": ids}))
-        hashes = con.sql("SELECT hash(id) AS h FROM ids").to_arrow_table().column("h")
-    keys = np.sort(hashes.to_numpy())
-    return bool(np.any(keys[1:] == keys[:-1]))
-
-
-def _ascending(ids: pa.ChunkedArray) -> bool:
-    """Whether whole-number ids without nulls strictly increase (checked chunk by chunk, so ten
-    million ids are compared in place)."""
-    previous = None
-    for chunk in ids.chunks:
-        if not len(chunk):
-            continue
-        values = chunk.to_numpy(zero_copy_only=False)
-        if previous is not None and not values[0] > previous:
-            return False
-        if not bool(np.all(values[1:] > values[:-1])):
-            return False
-        previous = values[-1]
-    return True
-
-
-def ids_certainly_unique(ids: pa.ChunkedArray) -> bool:
-    """True when no id is empty and none repeats, by a cheap screen (False means "not shown",
-    not "repeated": the exact check of :func:`validate_orders_arrow` then decides)."""
-    if pa.types.is_dictionary(ids.type):
-        ids = ids.cast(ids.type.value_type)
-    if ids.null_count:
-        return False
-    if pa.types.is_signed_integer(ids.type):
-        return not _may_have_duplicates(ids.cast(pa.int64()))
-    if pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type):
-        if pc.any(pc.equal(ids, "")).as_py():
-            return False
-        return not _may_have_duplicates(ids)
-    return False
 
 
 def _set_arrow_column(table: pa.Table, name: str, values: pa.ChunkedArray) -> pa.Table:
@@ -508,6 +453,7 @@ def _arrow_ids(
             f"(first at data row {_first_true_row(pc.fill_null(empty, True)) + 1})",
             "Remove or fill those rows",
         )
+    refuse_mangled_ids(ids, column, source)
     if pa.types.is_floating(kind):
         if not pc.all(pc.equal(pc.floor(ids), ids)).as_py():
             raise input_error(source, f"column '{column}' has non-integer numeric ids", None)

@@ -44,6 +44,7 @@ from uplift_lab import contracts
 from uplift_lab.contracts import AMOUNT, CUSTOMER_ID, ORDER_ID, ORDER_TIME
 from uplift_lab.errors import InputError, UsageError, literal, usage_error, with_value
 from uplift_lab.file_layout import DEFAULT_FILE_LAYOUT, FileLayout
+from uplift_lab.id_checks import ids_certainly_unique
 from uplift_lab.order_lines import (
     empty_customers,
     first_row_per_order,
@@ -330,7 +331,7 @@ def count_orders(
             renames[canonical] = canonical  # order_id is still checked for duplicates
     if core_only and keep is not None:
         id_col = next((name for name, canonical in renames.items() if canonical == ORDER_ID), None)
-        if id_col is not None and contracts.ids_certainly_unique(table.column(id_col)):
+        if id_col is not None and ids_certainly_unique(table.column(id_col)):
             del renames[id_col]  # every row's id is there and unique, so the counted rows' are
     text_refund = rules.refund_col if rules.refund_col and netted is None else None
     # only the columns still needed are filtered (the status and numeric refunds are done)

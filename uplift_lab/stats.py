@@ -195,13 +195,9 @@ def mean_variances(
 ) -> tuple[float, float]:
     """The variances of the two arms' means (v / n; v = p (1 - p) for proportions, ``binary``,
     else the sample variance), where an arm whose values are all equal (0 of 8 converted, no
-    spend) takes the pooled within-arm variance of both arms.
-
-    Why: a small arm that saw no spread says little about its spread, and a standard error
-    built on its zero variance treats its mean as known exactly: a holdout of 8 with no buyer
-    made a +185 revenue lift read p = 0.0005 and narrowed the overall CI it was pooled into.
-    Both arms without spread stay at zero (the caller's degenerate case).
-    """
+    spend) takes the pooled within-arm variance of both arms: its zero variance would treat its
+    mean as known exactly (a holdout of 8 without a buyer made a +185 revenue lift p = 0.0005).
+    Both arms without spread stay at zero (the caller's degenerate case)."""
     if binary:
         v_c = control.mean * (1 - control.mean)
         v_t = treatment.mean * (1 - treatment.mean)

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from uplift_lab.errors import DataWarning, InputError, input_error
 from uplift_lab.file_layout import ALL_SHEETS, DEFAULT_FILE_LAYOUT, FileLayout
+from uplift_lab.id_checks import ID_AS_TEXT_FIX, LARGEST_EXACT_ID
 from uplift_lab.io.files import _first_line
 from uplift_lab.io.layout import (
     PEEK_LINES,
@@ -93,6 +94,7 @@ def _read_excel_arrow(
         path, [(name, frame) for name, (frame, _, _) in zip(chosen, read, strict=True)]
     )
     for name in [name for name in string_columns if name in frame.columns]:
+        _refuse_long_numbers(frame[name], name, path)
         frame[name] = frame[name].map(_cell_text)
     columns = {}
     for name in frame.columns:
@@ -175,6 +177,20 @@ def _stacked(path: Path, frames: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataF
 
 def _quoted(names: Sequence[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
+
+
+def _refuse_long_numbers(cells: pd.Series, column: str, path: Path) -> None:
+    """A text column (ids) with a cell stored as a number of 16 or more digits: Excel keeps 15
+    significant digits, so the id it shows is not the one the shop wrote."""
+    for value in cells:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if abs(value) >= LARGEST_EXACT_ID:
+                raise input_error(
+                    path,
+                    f"column '{column}' has id(s) of 16 or more digits stored as numbers, e.g. "
+                    f"{int(value)}, whose last digits are lost",
+                    ID_AS_TEXT_FIX,
+                )
 
 
 def _cell_text(value: Any) -> str | None:

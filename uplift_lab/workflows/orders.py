@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uplift_lab import contracts, io
+from uplift_lab import io
+from uplift_lab.id_checks import ids_certainly_unique
 from uplift_lab.orders import CountedOrders, OrderSource, columns_to_read, count_orders
 from uplift_lab.orders_in_place import CountedInPlace, count_in_place, in_place_plan
 
@@ -71,7 +72,7 @@ def count_orders_in_place(path: Path, source: OrderSource | None = None) -> Coun
         return None
     if plan.id_col:  # read alone and let go: its memory serves the next read
         ids = io.read_arrow(path, columns=[plan.id_col]).column(plan.id_col)
-        if not contracts.ids_certainly_unique(ids):
+        if not ids_certainly_unique(ids):
             return None
         del ids
     table = io.read_arrow(path, columns=plan.read, dictionary_columns=plan.dictionary)
