@@ -4,6 +4,8 @@ from the module), and each step gives codes and numbers, not sentences."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -14,6 +16,7 @@ from uplift_lab.campaign_import import combine_send_log, import_campaign
 from uplift_lab.design import design_experiment
 from uplift_lab.errors import DataWarning
 from uplift_lab.notices import Notice
+from uplift_lab.outcomes import join_outcomes
 from uplift_lab.power import OVERALL, mde_per_stratum
 from uplift_lab.report.notice_text import render_notice
 from uplift_lab.report.step_notice_text import CODES
@@ -227,6 +230,15 @@ ENGLISH = [
         ),
         "o.csv: its header reads as 'め絪腹' in gbk, which looks garbled; if these are not the "
         "column names, pass the file's encoding, e.g. --encoding big5 (or gbk, gb18030, utf-16)",
+    ),
+    (
+        Notice(
+            "warning", "arm_without_outcomes", {"arm": "sms", "customers": 5117, "expected": 460.5}
+        ),
+        "arm 'sms': none of its 5,117 customers has an outcome row, where the other arms' rate "
+        "gives about 460: its ids are most likely written otherwise than the outcomes' (e.g. "
+        "'+86 138...' against '138...', or lost leading zeros); make the two id columns alike, "
+        "or its rates read as zero",
     ),
     (
         Notice(
@@ -762,3 +774,26 @@ def test_send_log_keeps_untimed_sends_in_their_arm_and_folds_label_case() -> Non
     assert table.set_index("customer_id").loc["b", "send_time"] is pd.NaT
     assert str(table.set_index("customer_id").loc["c", "send_time"]) == "2026-06-01 11:00:00"
     assert Notice("note", "untimed_sends", {"column": "send_time", "sends": 2}) in notes
+
+
+def test_an_arm_none_of_whose_ids_has_an_outcome_is_named_where_chance_cannot_explain_it():
+    assignment = pd.DataFrame(
+        {
+            "customer_id": [f"+86 {i}" for i in range(500)] + [str(i) for i in range(500, 600)],
+            "segment": "all",
+            "arm": ["sms"] * 500 + ["control"] * 100,
+        }
+    )
+    buyers = [str(i) for i in range(500, 520)] + [str(i) for i in range(20)]  # sms ids: '+86 i'
+    outcomes = pd.DataFrame({"customer_id": buyers, "converted": 1.0, "revenue": 10.0})
+    with pytest.warns(DataWarning) as caught:
+        join_outcomes(assignment, outcomes)
+    (notice,) = [
+        w.message.notice for w in caught if w.message.notice.code == "arm_without_outcomes"
+    ]
+    assert notice.params == {"arm": "sms", "customers": 500, "expected": pytest.approx(100.0)}
+    # a small arm with no buyer, where the others' rate gives fewer than 10: chance, no warning
+    small = assignment.iloc[490:].reset_index(drop=True)  # 10 sms, 100 control (20 buyers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        join_outcomes(small, outcomes)

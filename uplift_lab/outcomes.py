@@ -8,11 +8,13 @@ validated DataFrames.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
 
 from uplift_lab.contracts import AMOUNT, ARM, CUSTOMER_ID, ORDER_TIME
+from uplift_lab.errors import DataWarning
 from uplift_lab.notices import Notice
 
 SEGMENT = "segment"
@@ -144,6 +146,7 @@ def join_outcomes(
         outcomes.loc[known, columns], on=CUSTOMER_ID, how="left", validate="one_to_one"
     )
     missing = units[CONVERTED].isna()
+    warn_arms_without_outcomes(units[ARM], ~missing)
     units[CONVERTED] = units[CONVERTED].fillna(0.0)
     if REVENUE in units.columns:
         units[REVENUE] = units[REVENUE].fillna(0.0)
@@ -153,3 +156,25 @@ def join_outcomes(
         units = units.merge(covariate[[CUSTOMER_ID, COVARIATE]], on=CUSTOMER_ID, how="left")
         units[COVARIATE] = units[COVARIATE].fillna(0.0)
     return JoinedUnits(units, unknown, int(missing.sum()))
+
+
+UNMATCHED_EXPECTED = 10  # outcome rows an arm would have at the other arms' rate: 0 is no chance
+
+
+def warn_arms_without_outcomes(arms: pd.Series, matched: pd.Series) -> None:
+    """A warning per arm none of whose customers has an outcome row while the other arms'
+    customers do, at a rate that would give it at least :data:`UNMATCHED_EXPECTED` rows (by
+    chance less likely than 1 in 20,000): its ids are most likely written otherwise than the
+    outcomes' ('+86 138...' against '138...'), and its rates would read as zero."""
+    per_arm = pd.DataFrame({"arm": arms.to_numpy(), "matched": matched.to_numpy()})
+    counts = per_arm.groupby("arm", sort=True)["matched"].agg(["size", "sum"])
+    for arm, row in counts.iterrows():
+        others = counts.drop(index=arm)
+        if row["sum"] or not len(others) or not others["size"].sum():
+            continue
+        expected = row["size"] * others["sum"].sum() / others["size"].sum()
+        if expected >= UNMATCHED_EXPECTED:
+            params = {"arm": str(arm), "customers": int(row["size"]), "expected": expected}
+            warnings.warn(
+                DataWarning(Notice("warning", "arm_without_outcomes", params)), stacklevel=3
+            )

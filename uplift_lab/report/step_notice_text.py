@@ -172,6 +172,12 @@ TITLE_LINES_SKIPPED = (
     "{path}: {lines} line(s) above the column names skipped (a title such as {first!r}); the "
     "header read is line {header_line}"
 )
+ARM_WITHOUT_OUTCOMES = (
+    "arm '{arm}': none of its {customers:,} customers has an outcome row, where the other arms' "
+    "rate gives about {expected:,.0f}: its ids are most likely written otherwise than the "
+    "outcomes' (e.g. '+86 138...' against '138...', or lost leading zeros); make the two id "
+    "columns alike, or its rates read as zero"
+)
 STATUS_UNMATCHED = (
     "{option} '{status}' matches no row of column '{column}' (its statuses: {present}); check "
     "the spelling"
@@ -264,6 +270,7 @@ TEMPLATES: dict[str, str] = {
     "title_lines_skipped": TITLE_LINES_SKIPPED,
     "thousands_dots": THOUSANDS_DOTS,
     "status_unmatched": STATUS_UNMATCHED,
+    "arm_without_outcomes": ARM_WITHOUT_OUTCOMES,
     "other_sheets_not_read": OTHER_SHEETS_NOT_READ,
     "implied_control": IMPLIED_CONTROL,
     "arm_case_folded": ARM_CASE_FOLDED,

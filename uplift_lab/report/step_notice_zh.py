@@ -195,6 +195,15 @@ STEP_NOTICES_ZH = {
     "milliseconds": "毫秒",
     "microseconds": "微秒",
     "nanoseconds": "纳秒",
+    "arm '{arm}': none of its {customers:,} customers has an outcome row, where the other arms' "
+    "rate gives about {expected:,.0f}: its ids are most likely written otherwise than the "
+    "outcomes' (e.g. '+86 138...' against '138...', or lost leading zeros); make the two id "
+    "columns alike, or its rates read as zero": (
+        "组别 '{arm}'：其 {customers:,} 位客户都没有结果记录，"
+        "而按其他组的比例应约有 {expected:,.0f} 条："
+        "其 ID 写法很可能与结果文件不同（例如 '+86 138...' 与 '138...'，或丢失了前导零）；"
+        "请统一两边的 ID 列，否则其各项比率会读作零"
+    ),
     "{option} '{status}' matches no row of column '{column}' (its statuses: {present}); check "
     "the spelling": (
         "{option} '{status}' 与列 '{column}' 的任何一行都不匹配（该列的状态：{present}）；"
