@@ -23,7 +23,10 @@ def refusal(call) -> str:
 def test_a_label_outcome_column_names_the_positive_parameter_with_an_example() -> None:
     frame = pd.DataFrame({"bought": ["bought", "none", "none"]})
     message = refusal(lambda: conversion_flags(frame, "bought", "flat.csv"))
-    assert message.endswith("Name the converted label with 'positive', e.g. positive='none'")
+    # the suggestion names the label that is not a negation ('none'), not the last in order
+    assert message.endswith("Name the converted label with 'positive', e.g. positive='bought'")
+    rare = pd.DataFrame({"bought": ["a", "b", "b"]})  # neither negated: the rarer one
+    assert refusal(lambda: conversion_flags(rare, "bought", "flat.csv")).endswith("positive='a'")
     with pytest.warns(DataWarning):  # Yes/No is a 0/1 outcome in words: read, and said
         flags = conversion_flags(pd.DataFrame({"bought": ["Yes", "No"]}), "bought", "flat.csv")
     assert flags.tolist() == [1.0, 0.0]
@@ -53,3 +56,16 @@ def test_arm_checks_name_arm_col_and_expected_fractions() -> None:
     declared = AnalysisOptions(control="control", expected_fractions=fractions)
     message = refusal(lambda: check_declared_arms(units, declared, "flat.csv", "group"))
     assert message.endswith("Fix those labels, or declare every arm in 'expected_fractions'")
+
+
+@pytest.mark.parametrize(
+    ("labels", "converted"),
+    [(["已购买", "未购买"], "已购买"), (["not bought", "bought"], "bought"),
+     (["购买", "不购买"], "购买"), (["converted", "Not converted"], "converted")],
+)  # fmt: skip
+def test_a_label_and_its_negation_read_as_1_0_with_a_note(labels, converted) -> None:
+    frame = pd.DataFrame({"outcome": [*labels, labels[0]]})
+    with pytest.warns(DataWarning) as caught:
+        flags = conversion_flags(frame, "outcome", "flat.csv")
+    assert caught[0].message.notice.params["positive"] == converted
+    assert flags.tolist() == [float(label == converted) for label in frame["outcome"]]

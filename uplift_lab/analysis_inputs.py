@@ -7,6 +7,7 @@ refusal is one line naming the file, the column and the fix.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -69,9 +70,10 @@ def resolve_control(
 
 def yes_no_outcome(frame: pd.DataFrame, column: str, source: object) -> pd.DataFrame:
     """``frame`` with a text outcome column of one yes word and one no word (those of
-    :func:`contracts.yes_no_flags`: Yes/No, True/False, Y/N, 是/否, any case and spacing) as
-    1/0, with a notice naming the label read as converted (a public campaign's ``voted``); any
-    other column is returned as it is, for the numeric checks to judge."""
+    :func:`contracts.yes_no_flags`: Yes/No, True/False, Y/N, 是/否, any case and spacing; or a
+    label and its negation, :func:`negation_pair`) as 1/0, with a notice naming the label read
+    as converted (a public campaign's ``voted``); any other column is returned as it is, for
+    the numeric checks to judge."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return frame
@@ -79,6 +81,9 @@ def yes_no_outcome(frame: pd.DataFrame, column: str, source: object) -> pd.DataF
     seen = sorted(set(text.dropna()))
     yes = [label for label in seen if label.lower() in contracts.TRUE_WORDS]
     no = [label for label in seen if label.lower() in contracts.FALSE_WORDS]
+    pair = negation_pair(seen)
+    if pair is not None:
+        yes, no = [pair[0]], [pair[1]]
     if len(seen) != 2 or len(yes) != 1 or len(no) != 1:
         return frame
     flags = (text == yes[0]).astype("float64").where(text.notna())
@@ -144,7 +149,7 @@ def conversion_flags(
                 source,
                 f"column '{literal(column)}' holds labels ({literal(shown)}), not 0/1",
                 "Name the converted label with {positive}, e.g. "
-                + with_value("positive", f"'{distinct[-1]}'"),
+                + with_value("positive", f"'{likely_positive(labels)}'"),
             )
     values = contracts.numeric_column(frame, column, source)
     bad = ~values.isin([0.0, 1.0])
@@ -156,6 +161,42 @@ def conversion_flags(
             "Pass a 0/1 conversion column with {conversion_col}",
         )
     return values
+
+
+NEGATIONS = ("not ", "no ", "non-", "non ", "未", "不", "没有", "没", "無", "无", "非")
+AFFIRMATIONS = ("", "已", "有")
+
+
+def negation_pair(labels: list[str]) -> tuple[str, str] | None:
+    """(converted, not converted) of two labels that are one word and its negation ('bought' /
+    'not bought', '已购买' / '未购买'), else None."""
+    if len(labels) != 2:
+        return None
+    for positive, negative in (labels, labels[::-1]):
+        for no in NEGATIONS:
+            if not negative.lower().startswith(no):
+                continue
+            stem = negative[len(no) :].strip().lower()
+            for yes in AFFIRMATIONS:
+                if stem and positive.lower() == yes + stem:
+                    return positive, negative
+    return None
+
+
+NEGATED = re.compile(r"^(not?\b|non|un|never\b)|\bnot\b|^[未不没無无否非]", re.IGNORECASE)
+
+
+def likely_positive(labels: pd.Series) -> str:
+    """The label a suggestion names as converted: of two, the one not negated ('bought' over
+    'not bought', '已购买' over '未购买'), else the rarer one (conversions are the few)."""
+    counts = labels.value_counts()
+    pair = negation_pair([str(label) for label in counts.index])
+    if pair is not None:
+        return pair[0]
+    plain = [label for label in counts.index if not NEGATED.search(str(label))]
+    if len(counts) == 2 and len(plain) == 1:
+        return str(plain[0])
+    return str(min(counts.index, key=lambda label: (counts[label], str(label))))
 
 
 def label_flags(frame: pd.DataFrame, column: str, source: object, positive: str) -> pd.Series:

@@ -89,7 +89,7 @@ def test_analyze_flat_table_names_positive_and_expected(runner, tmp_path) -> Non
     pd.DataFrame({"arm": arms, "converted": converted}).to_csv(path, index=False)
     argv = ["analyze", str(path), "--control", "control"]
     line = error_line(runner.invoke(app, argv))
-    assert line.endswith("Name the converted label with --positive, e.g. --positive 'none'")
+    assert line.endswith("Name the converted label with --positive, e.g. --positive 'bought'")
     line = error_line(runner.invoke(app, [*argv, "--positive", "bought"]))
     assert "declare every arm with --expected ARM=FRACTION,... (including 'sned')" in line
 
