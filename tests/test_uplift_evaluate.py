@@ -22,7 +22,7 @@ from uplift_lab.uplift.bootstrap import (
     bootstrap_summary,
     resampled_metrics,
 )
-from uplift_lab.uplift.evaluate import evaluate_scores
+from uplift_lab.uplift.evaluate import evaluate_held_out, evaluate_scores
 from uplift_lab.uplift.metrics import (
     auuc,
     decile_calibration,
@@ -725,3 +725,36 @@ def test_better_than_random_is_a_one_sided_z_test_with_its_80_percent_power_thre
     # detectable: the true Qini mu with P(Z + mu/se > z_0.95) = 0.8, i.e. mu = (z_.95 + z_.8) se
     assert test.detectable == pytest.approx((1.6448536 + 0.8416212) * 0.02, rel=1e-3)
     assert better_than_random_test(0.04, float("nan"), 0.1) is None
+
+
+def test_held_out_evaluation_leads_with_the_chosen_model_not_the_best_ranked() -> None:
+    """The report's verdict is the chosen model's (what score and target use): here a score
+    that ranks the true effect beats the chosen noise score on the held-out rows."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    effect = rng.random(n)
+    treated = rng.random(n) < 0.5
+    converted = (rng.random(n) < 0.05 + 0.2 * effect * treated).astype(float)
+    cv = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "arm": "send",
+            "assigned_arm": np.where(treated, "send", "control"),
+            "fold": np.arange(n) % 4,
+            "conversion": converted,
+            "p_control": 0.05,
+            "uplift_conversion__good": effect,
+            "uplift_conversion__noise": rng.random(n),
+        }
+    )
+    description = {
+        "cv_metrics": {"folds": 4, "choice": {"send": {"conversion": "noise"}}},
+        "id_col": "customer_id",
+        "arms": ["send"],
+        "control": "control",
+    }
+    ((_, _, evaluation),) = evaluate_held_out(cv, description)
+    assert evaluation.best_model == "uplift_conversion__noise"
+    by_name = {item.name: item for item in evaluation.scores}
+    qini = {name: by_name[name].summary.loc["qini_coefficient", "mean"] for name in by_name}
+    assert qini["uplift_conversion__good"] > qini["uplift_conversion__noise"]

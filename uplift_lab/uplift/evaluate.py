@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -546,5 +546,8 @@ def evaluate_held_out(
                 seed=seed,
                 source=source,
             )
+            # the verdict a report leads with is the chosen model's (what score and target use),
+            # not the one that happens to rank first on the held-out rows
+            evaluation = replace(evaluation, best_model=f"{prefix}{chosen}")
             evaluations.append((str(arm), target, evaluation))
     return evaluations
