@@ -201,6 +201,26 @@ ENGLISH = [
         "pass --thresholds fixed to silence this",
     ),
     (
+        Notice(
+            "warning",
+            "customers_match_no_buyer",
+            {"customers": 3, "buyers": 2, "examples": ("123", "00123")},
+        ),
+        "none of the customer table's 3 ids is one of the 2 buyers' (e.g. '123' against "
+        "'00123'): the two files write ids otherwise (leading zeros, spaces, case), so no "
+        "customer has both orders and attributes; make the id columns alike",
+    ),
+    (
+        Notice("warning", "negative_monetary", {"customers": 2}),
+        "2 customer(s) have a negative monetary value: refund rows netted below their purchases "
+        "in the window (refunds of orders before it, or of orders the file lacks)",
+    ),
+    (
+        Notice("warning", "as_of_after_orders", {"days": 4990}),
+        "the latest order is 4,990 days before the as-of date, so every customer reads as "
+        "lapsed; check --as-of (the campaign's start) and that the file holds the recent orders",
+    ),
+    (
         Notice("note", "as_of_from_orders", {"as_of": "2026-10-20", "latest": "2026-10-19 21:33"}),
         "no --as-of given: segmented as of 2026-10-20, the day after the latest counted order "
         "(2026-10-19 21:33); pass --as-of to segment as of another date",

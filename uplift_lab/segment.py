@@ -309,6 +309,7 @@ def segment_relation(
     cycles = purchase_cycles(frame, relation.has_category)
     thresholds, notices = _cycle_thresholds(cycles, config, day_thresholds)
     table = customer_table(frame, thresholds, config, cycles)
+    notices = (*notices, *_table_notices(table, known if customers is not None else None))
     if customers is not None:
         table = with_attributes(table, customers)
     return SegmentResult(
@@ -324,6 +325,31 @@ def segment_relation(
         notices=notices,
         tag_summary=tag_summary(table, summary_tags(table, BUILTIN_TAG_COLUMNS)),
     )
+
+
+STALE_AS_OF_DAYS = 365  # no order this close to the as-of date: the date, or the file, is wrong
+
+
+def _table_notices(table: pd.DataFrame, known: pa.Table | None) -> tuple[Notice, ...]:
+    """What the customer table shows the inputs got wrong: a customer table none of whose ids
+    is a buyer's (ids written otherwise: 00123 against 123), money netted below zero by refund
+    rows (a refund of an order outside the file), an as-of date over a year after the latest
+    order (every stage and R score then describes that gap)."""
+    notices = []
+    buyers = table.loc[table["n_orders_total"] > 0, CUSTOMER_ID]
+    if known is not None and known.num_rows and len(buyers):
+        listed = pd.Index(known.column(CUSTOMER_ID).to_pylist())
+        if not listed.isin(buyers).any():
+            example = (str(listed[0]), str(buyers.iloc[0]))
+            params = {"customers": len(listed), "buyers": len(buyers), "examples": example}
+            notices.append(Notice("warning", "customers_match_no_buyer", params))
+    negative = int((table["monetary"] < 0).sum())
+    if negative:
+        notices.append(Notice("warning", "negative_monetary", {"customers": negative}))
+    latest = table["recency_days"].min()
+    if len(buyers) and latest > STALE_AS_OF_DAYS:
+        notices.append(Notice("warning", "as_of_after_orders", {"days": int(latest)}))
+    return tuple(notices)
 
 
 def with_tag_rules(

@@ -589,3 +589,26 @@ def test_cli_status_flags_complete_a_column_map_that_maps_the_status(runner, tmp
     result = run(runner, [*args, "--out", out])
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["customer_id"].tolist() == ["A"]
+
+
+def test_segment_warns_where_the_inputs_cannot_be_what_was_meant(runner, tmp_path) -> None:
+    orders = write(
+        tmp_path,
+        "orders.csv",
+        "customer_id,order_time,amount\n00123,2026-01-05,80\n00123,2026-02-05,-100\n"
+        "00124,2026-02-07,50\n",
+    )
+    customers = write(tmp_path, "customers.csv", "customer_id,city\n123,a\n124,b\n")
+    out = tmp_path / "s.csv"
+    base = [orders, "--refund-rows", "--thresholds", "fixed", "--out", out]
+    result = run(runner, [*base, "--as-of", "2026-03-01", "--customers", customers])
+    assert result.exit_code == 0, result.output
+    assert "none of the customer table's 2 ids is one of the 2 buyers'" in result.stderr
+    assert "1 customer(s) have a negative monetary value" in result.stderr
+    assert pd.read_csv(out, dtype={"customer_id": str}).set_index("customer_id").loc[
+        "00123", "monetary"
+    ] == pytest.approx(-20.0)
+    result = run(runner, [*base, "--as-of", "2031-03-01"])
+    assert result.exit_code == 0 and "days before the as-of date" in result.stderr
+    result = run(runner, [*base, "--as-of", "2026-03-01"])  # nothing wrong to say about dates
+    assert "days before the as-of date" not in result.stderr

@@ -83,6 +83,19 @@ CYCLE_STAGES_FALL_BACK = (
     "{active_days}, silent {silent_days}, churn {churn_days} days); pass --thresholds fixed to "
     "silence this"
 )
+CUSTOMERS_MATCH_NO_BUYER = (
+    "none of the customer table's {customers:,} ids is one of the {buyers:,} buyers' (e.g. "
+    "{examples[0]!r} against {examples[1]!r}): the two files write ids otherwise (leading zeros, "
+    "spaces, case), so no customer has both orders and attributes; make the id columns alike"
+)
+NEGATIVE_MONETARY = (
+    "{customers:,} customer(s) have a negative monetary value: refund rows netted below their "
+    "purchases in the window (refunds of orders before it, or of orders the file lacks)"
+)
+AS_OF_AFTER_ORDERS = (
+    "the latest order is {days:,} days before the as-of date, so every customer reads as lapsed; "
+    "check --as-of (the campaign's start) and that the file holds the recent orders"
+)
 AS_OF_FROM_ORDERS = (
     "no --as-of given: segmented as of {as_of}, the day after the latest counted order "
     "({latest}); pass --as-of to segment as of another date"
@@ -98,6 +111,9 @@ TEMPLATES: dict[str, str] = {
     "window_not_covered": WINDOW_NOT_COVERED,
     "unknown_customers": UNKNOWN_CUSTOMERS,
     "cycle_stages_fall_back": CYCLE_STAGES_FALL_BACK,
+    "customers_match_no_buyer": CUSTOMERS_MATCH_NO_BUYER,
+    "negative_monetary": NEGATIVE_MONETARY,
+    "as_of_after_orders": AS_OF_AFTER_ORDERS,
     "as_of_from_orders": AS_OF_FROM_ORDERS,
 }
 """The codes whose parameters fill their template as they are."""

@@ -99,6 +99,23 @@ NOTICES_ZH = {
         "未指定 --as-of：以 {as_of} 为统计日分群，即最后一笔计入的订单（{latest}）的次日；"
         "如需其他日期，请传入 --as-of"
     ),
+    "none of the customer table's {customers:,} ids is one of the {buyers:,} buyers' (e.g. "
+    "{examples[0]!r} against {examples[1]!r}): the two files write ids otherwise (leading zeros, "
+    "spaces, case), so no customer has both orders and attributes; make the id columns alike": (
+        "客户表的 {customers:,} 个 ID 中没有一个属于 {buyers:,} 位购买客户"
+        "（例如 {examples[0]!r} 与 {examples[1]!r}）：两个文件的 ID 写法不同"
+        "（前导零、空格、大小写），因此没有客户同时具有订单和属性；请统一两边的 ID 列"
+    ),
+    "{customers:,} customer(s) have a negative monetary value: refund rows netted below their "
+    "purchases in the window (refunds of orders before it, or of orders the file lacks)": (
+        "{customers:,} 位客户的消费金额为负：退款行冲减后低于其窗口内的购买"
+        "（退款对应的订单在窗口之前，或不在文件中）"
+    ),
+    "the latest order is {days:,} days before the as-of date, so every customer reads as lapsed; "
+    "check --as-of (the campaign's start) and that the file holds the recent orders": (
+        "最近一笔订单比统计日早 {days:,} 天，因此所有客户都显示为流失；"
+        "请检查 --as-of（活动开始日）以及文件是否包含近期订单"
+    ),
     "only {repeat_buyers:,} customers ordered on two different days before the as-of date "
     "(cycle stages need {min_repeat_buyers:,}), so lifecycle uses the day rules (active "
     "{active_days}, silent {silent_days}, churn {churn_days} days); pass --thresholds fixed to "
