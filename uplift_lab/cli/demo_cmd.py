@@ -117,7 +117,9 @@ def demo(
     )
     _run_step(
         "10. What did the new campaign earn, per segment and channel, against its holdout?",
-        ["analyze", str(campaign), "--outcomes", str(draw.path), "--out", str(report)],
+        # --force: the demo's report folder, whose other files (plan/, send_time/, the loop's
+        # summary) the steps after this one write again
+        ["analyze", str(campaign), "--outcomes", str(draw.path), "--out", str(report), "--force"],
         lang=lang,
     )
 
