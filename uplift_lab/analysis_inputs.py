@@ -107,10 +107,11 @@ def arm_labels(frame: pd.DataFrame, column: str, source: object) -> pd.Series:
             "Every customer needs an arm; fill or remove those rows",
         )
     counts = text.value_counts()
-    if counts.index.str.casefold().nunique() == len(counts):
+    folded = counts.index.str.casefold()
+    if folded.nunique() == len(counts):
         return text
     spelling = {}
-    for _, group in counts.groupby(counts.index.str.casefold(), sort=True):
+    for _, group in counts.groupby(folded, sort=True):
         if len(group) > 1:
             ranked = sorted(group.items(), key=lambda item: (-item[1], item[0]))
             spelling.update({label: ranked[0][0] for label, _ in ranked})

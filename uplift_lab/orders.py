@@ -545,11 +545,11 @@ def _status_mask(
     dictionary = chunks[0].dictionary
     if not pa.types.is_string(dictionary.type):
         dictionary = dictionary.cast(pa.string())
-    labels = pc.utf8_trim(dictionary, characters=" \t\r\n\u3000")
+    labels = pc.utf8_trim(dictionary, characters=" \t\r\n\u3000").to_pylist()
     listed = {status_key(label) for label in rules.paid_statuses or rules.excluded_statuses}
-    member = np.array([status_key(label) in listed for label in labels.to_pylist()], dtype=bool)
+    member = np.array([status_key(label) in listed for label in labels], dtype=bool)
     if rules.statuses_given:
-        name_unmatched_statuses(rules, labels.to_pylist())
+        name_unmatched_statuses(rules, labels)
     # the last entry stands for an empty status: not a paid one, and not an excluded one
     counted_label = np.append(member if rules.paid_statuses else ~member, not rules.paid_statuses)
     lookup = pa.array(counted_label)
@@ -561,7 +561,7 @@ def _status_mask(
             codes = pc.fill_null(codes, len(labels))
         keep.append(pc.take(lookup, codes))
         per_label += np.bincount(codes.to_numpy(zero_copy_only=False), minlength=len(counted_label))
-    names = [*labels.to_pylist(), EMPTY_STATUS]
+    names = [*labels, EMPTY_STATUS]
     dropped = {}
     for index in np.argsort(-per_label, kind="stable"):
         if per_label[index] and not counted_label[index]:

@@ -294,6 +294,7 @@ def segment_relation(
     as_of = parse_as_of(as_of)
     event_table = _canonical_event_table(events)
     con.register("events", event_table)
+    known = None
     if customers is not None:
         known = pa.table({CUSTOMER_ID: _text_ids(_registered_before(customers, as_of))})
         con.register("known_customers", known)
@@ -309,7 +310,7 @@ def segment_relation(
     cycles = purchase_cycles(frame, relation.has_category)
     thresholds, notices = _cycle_thresholds(cycles, config, day_thresholds)
     table = customer_table(frame, thresholds, config, cycles)
-    notices = (*notices, *_table_notices(table, known if customers is not None else None))
+    notices = (*notices, *_table_notices(table, known))
     if customers is not None:
         table = with_attributes(table, customers)
     return SegmentResult(
@@ -338,9 +339,9 @@ def _table_notices(table: pd.DataFrame, known: pa.Table | None) -> tuple[Notice,
     notices = []
     buyers = table.loc[table["n_orders_total"] > 0, CUSTOMER_ID]
     if known is not None and known.num_rows and len(buyers):
-        listed = pd.Index(known.column(CUSTOMER_ID).to_pylist())
+        listed = known.column(CUSTOMER_ID).to_pandas()
         if not listed.isin(buyers).any():
-            example = (str(listed[0]), str(buyers.iloc[0]))
+            example = (str(listed.iloc[0]), str(buyers.iloc[0]))
             params = {"customers": len(listed), "buyers": len(buyers), "examples": example}
             notices.append(Notice("warning", "customers_match_no_buyer", params))
     negative = int((table["monetary"] < 0).sum())

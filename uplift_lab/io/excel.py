@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from uplift_lab.errors import DataWarning, InputError, input_error
 from uplift_lab.file_layout import ALL_SHEETS, DEFAULT_FILE_LAYOUT, FileLayout
-from uplift_lab.id_checks import ID_AS_TEXT_FIX, LARGEST_EXACT_ID
+from uplift_lab.id_checks import refuse_mangled_ids
 from uplift_lab.io.files import _first_line
 from uplift_lab.io.layout import (
     PEEK_LINES,
@@ -180,17 +180,11 @@ def _quoted(names: Sequence[str]) -> str:
 
 
 def _refuse_long_numbers(cells: pd.Series, column: str, path: Path) -> None:
-    """A text column (ids) with a cell stored as a number of 16 or more digits: Excel keeps 15
-    significant digits, so the id it shows is not the one the shop wrote."""
-    for value in cells:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if abs(value) >= LARGEST_EXACT_ID:
-                raise input_error(
-                    path,
-                    f"column '{column}' has id(s) of 16 or more digits stored as numbers, e.g. "
-                    f"{int(value)}, whose last digits are lost",
-                    ID_AS_TEXT_FIX,
-                )
+    """A text column (ids) with cells stored as numbers: refused where one has 16 or more
+    digits (:func:`uplift_lab.id_checks.refuse_mangled_ids`; Excel keeps 15)."""
+    numbers = [float(v) for v in cells if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers:
+        refuse_mangled_ids(pa.array(numbers, pa.float64()), column, path)
 
 
 def _cell_text(value: Any) -> str | None:

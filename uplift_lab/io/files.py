@@ -104,13 +104,12 @@ def refuse_existing_folder(
                 f"holds the input {given}, which writing there would delete",
                 "Choose another {out}",
             )
-    entries = list(path.iterdir())
-    if not entries or force or (own_files and all(own_files(entry) for entry in entries)):
+    strange = [entry.name for entry in path.iterdir() if not (own_files and own_files(entry))]
+    if not strange or force:
         return
-    strange = next((e.name for e in entries if not (own_files and own_files(e))), entries[0].name)
     raise usage_error(
         path,
-        f"already exists and is not empty (it holds {strange!r})",
+        f"already exists and is not empty (it holds {strange[0]!r})",
         "Use {force} to replace it, or another {out}",
     )
 

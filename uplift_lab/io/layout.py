@@ -152,11 +152,11 @@ def check_header(path: Path, cells: Sequence[object], names: Sequence[str], line
 
 
 def _decimal_point(rows: Sequence[Sequence[str]], delimiter: str) -> str:
-    if delimiter != ";":
-        return "."
     """The decimal mark of a semicolon file (the separator of comma-decimal locales): a point
     where a value has one for sure, else a comma where one has it for sure or where the only
     marks are dots grouping thousands ("1.042": 1042 where a semicolon separates)."""
+    if delimiter != ";":
+        return "."
     cells = [cell.strip() for row in rows for cell in row]
     if any(POINT_DECIMAL.fullmatch(cell) for cell in cells):
         return "."

@@ -48,10 +48,9 @@ def refuse_replacing_file(
     inputs: Sequence[Path | None] = (),
 ) -> None:
     """Refuse an output file that is one of the command's ``inputs`` (always), or that exists
-    and is not an output of the command (no column is named ``marker`` or starts with it)
-    unless ``force``:
-    a scores file or send list written again is replaced, an orders file named by mistake is
-    not. Called before any work."""
+    and is not an output of the command (no column starts with ``marker``) unless ``force``: a
+    scores file or send list written again is replaced, an orders file named by mistake is not.
+    Called before any work."""
     path = Path(path)
     if not path.exists():
         return
